@@ -1,0 +1,165 @@
+/**
+ * Batching rules: each primitive applied to operands whose batch axis (when present) is axis 0,
+ * written with bound ops. Most rules shift axis params by one; elementwise rules first broadcast
+ * unbatched operands; dot_general moves batch dims; dynamic slices with batched starts become
+ * gathers, so every rule stays differentiable.
+ */
+import { bind1 } from "../../src/core/interpreter.js";
+import * as lax from "../../src/core/lax.js";
+import { ConcreteArray, type NDArray } from "../../src/core/ndarray.js";
+import { Prim, type PrimParams } from "../../src/core/prim.js";
+import { range } from "../../src/core/shape.js";
+
+export type BatchRule<P extends Prim> = (args: NDArray[], batched: boolean[], params: PrimParams[P], size: number) => [NDArray[], boolean[]];
+
+/** `x` with a leading batch axis of `size` (broadcast when unbatched). */
+export const withBatch = (x: NDArray, isBatched: boolean, size: number): NDArray =>
+  isBatched ? x : lax.broadcastInDim(x, [size, ...x.shape], range(x.ndim).map((d) => d + 1));
+
+const inc = (axes: readonly number[]) => axes.map((a) => a + 1);
+const one = (x: NDArray): [NDArray[], boolean[]] => [[x], [true]];
+
+/** Elementwise: broadcast unbatched operands, then apply as is. */
+function elementwise<P extends Prim>(prim: P): BatchRule<P> {
+  return (args, batched, params, size) => one(bind1(prim, args.map((x, i) => withBatch(x, batched[i]!, size)), params));
+}
+
+/** A one-operand primitive whose params are shifted by `shift` to skip the batch axis. */
+function shifted<P extends Prim>(prim: P, shift: (p: PrimParams[P], size: number) => PrimParams[P]): BatchRule<P> {
+  return ([x], _b, params, size) => one(bind1(prim, [x!], shift(params, size)));
+}
+
+function iota(n: number): ConcreteArray {
+  const v = new Int32Array(n);
+  for (let i = 0; i < n; i++) v[i] = i;
+  return new ConcreteArray(v, [n], "int32");
+}
+
+/** Per-lane start of dim d, clamped as dynamic_slice clamps: [B] int32. */
+function clampedStart(start: NDArray, isBatched: boolean, size: number, n: number, len: number): NDArray {
+  const s = withBatch(start, isBatched, size);
+  return lax.min(lax.max(s, lax.full([size], 0, "int32")), lax.full([size], n - len, "int32"));
+}
+
+/** [B, len] int32 indices start[b] + j, for j in [0, len). */
+function windowIndices(start: NDArray, size: number, len: number): NDArray {
+  const s = lax.broadcastInDim(start, [size, len], [0]);
+  return lax.add(s, lax.broadcastInDim(iota(len), [size, len], [1]));
+}
+
+export const batchRules: { [P in Prim]: BatchRule<P> } = {
+  [Prim.Add]: elementwise(Prim.Add),
+  [Prim.Sub]: elementwise(Prim.Sub),
+  [Prim.Mul]: elementwise(Prim.Mul),
+  [Prim.Div]: elementwise(Prim.Div),
+  [Prim.Max]: elementwise(Prim.Max),
+  [Prim.Min]: elementwise(Prim.Min),
+  [Prim.Pow]: elementwise(Prim.Pow),
+  [Prim.Eq]: elementwise(Prim.Eq),
+  [Prim.Ne]: elementwise(Prim.Ne),
+  [Prim.Lt]: elementwise(Prim.Lt),
+  [Prim.Le]: elementwise(Prim.Le),
+  [Prim.Gt]: elementwise(Prim.Gt),
+  [Prim.Ge]: elementwise(Prim.Ge),
+  [Prim.And]: elementwise(Prim.And),
+  [Prim.Or]: elementwise(Prim.Or),
+  [Prim.Not]: elementwise(Prim.Not),
+  [Prim.Neg]: elementwise(Prim.Neg),
+  [Prim.Exp]: elementwise(Prim.Exp),
+  [Prim.Log]: elementwise(Prim.Log),
+  [Prim.Log1p]: elementwise(Prim.Log1p),
+  [Prim.Expm1]: elementwise(Prim.Expm1),
+  [Prim.Sin]: elementwise(Prim.Sin),
+  [Prim.Cos]: elementwise(Prim.Cos),
+  [Prim.Tanh]: elementwise(Prim.Tanh),
+  [Prim.Atan]: elementwise(Prim.Atan),
+  [Prim.Logistic]: elementwise(Prim.Logistic),
+  [Prim.Sqrt]: elementwise(Prim.Sqrt),
+  [Prim.Rsqrt]: elementwise(Prim.Rsqrt),
+  [Prim.Abs]: elementwise(Prim.Abs),
+  [Prim.Sign]: elementwise(Prim.Sign),
+  [Prim.Floor]: elementwise(Prim.Floor),
+  [Prim.StopGradient]: elementwise(Prim.StopGradient),
+  [Prim.ConvertElementType]: elementwise(Prim.ConvertElementType),
+  [Prim.SelectN]: elementwise(Prim.SelectN),
+  [Prim.ReduceSum]: shifted(Prim.ReduceSum, ({ axes }) => ({ axes: inc(axes) })),
+  [Prim.ReduceMax]: shifted(Prim.ReduceMax, ({ axes }) => ({ axes: inc(axes) })),
+  [Prim.ReduceMin]: shifted(Prim.ReduceMin, ({ axes }) => ({ axes: inc(axes) })),
+  [Prim.ArgMax]: shifted(Prim.ArgMax, ({ axis }) => ({ axis: axis + 1 })),
+  [Prim.ArgMin]: shifted(Prim.ArgMin, ({ axis }) => ({ axis: axis + 1 })),
+  [Prim.Cumsum]: shifted(Prim.Cumsum, ({ axis, reverse }) => ({ axis: axis + 1, reverse })),
+  [Prim.BroadcastInDim]: shifted(Prim.BroadcastInDim, ({ shape, broadcastDimensions }, size) => ({
+    shape: [size, ...shape],
+    broadcastDimensions: [0, ...inc(broadcastDimensions)],
+  })),
+  [Prim.Reshape]: shifted(Prim.Reshape, ({ shape }, size) => ({ shape: [size, ...shape] })),
+  [Prim.Transpose]: shifted(Prim.Transpose, ({ perm }) => ({ perm: [0, ...inc(perm)] })),
+  [Prim.Rev]: shifted(Prim.Rev, ({ axes }) => ({ axes: inc(axes) })),
+  [Prim.Slice]: shifted(Prim.Slice, ({ start, limit, step }, size) => ({
+    start: [0, ...start], limit: [size, ...limit], step: [1, ...step],
+  })),
+  [Prim.Pad]: ([x, v], [bx, bv], { config }, size) => {
+    const cfg: [number, number, number][] = [[0, 0, 0], ...config];
+    const xb = withBatch(x!, bx!, size);
+    if (!bv) return one(lax.pad(xb, v!, cfg));
+    // A batched padding value: pad with zeros, then select the value where the mask says "padding".
+    const padded = lax.pad(xb, lax.scalar(0, x!.dtype), cfg);
+    const inside = lax.pad(lax.full(xb.shape, 1, "bool"), lax.scalar(0, "bool"), cfg);
+    const fill = lax.broadcastInDim(v!, padded.shape, [0]);
+    return one(lax.selectN(inside, fill, padded));
+  },
+  [Prim.Concatenate]: (xs, batched, { axis }, size) =>
+    one(lax.concatenate(xs.map((x, i) => withBatch(x, batched[i]!, size)), axis + 1)),
+  [Prim.Gather]: ([x, idx], [bx, bi], { axis, batchDims }, size) => {
+    if (!bi && batchDims === 0) return one(lax.gather(x!, idx!, axis + 1, 0));
+    if (!bx && batchDims === 0) return one(lax.moveAxis(lax.gather(x!, idx!, axis, 0), axis, 0));
+    return one(lax.gather(withBatch(x!, bx!, size), withBatch(idx!, bi!, size), axis + 1, batchDims + 1));
+  },
+  [Prim.ScatterAdd]: (args, batched, { axis, batchDims }, size) => {
+    const [x, idx, u] = args.map((a, i) => withBatch(a, batched[i]!, size));
+    return one(lax.scatterAdd(x!, idx!, u!, axis + 1, batchDims + 1));
+  },
+  [Prim.DynamicSlice]: ([x, ...starts], [bx, ...bs], { sizes }, size) => {
+    if (!bs.some((b) => b)) return one(lax.dynamicSlice(x!, [lax.scalar(0, "int32"), ...starts], [size, ...sizes]));
+    // Batched starts: one batched gather per dim, each taking a window of indices.
+    let out = withBatch(x!, bx!, size);
+    starts.forEach((s, d) => {
+      const start = clampedStart(s, bs[d]!, size, x!.shape[d + 1 - (bx ? 0 : 1)]!, sizes[d]!);
+      out = lax.gather(out, windowIndices(start, size, sizes[d]!), d + 1, 1);
+    });
+    return one(out);
+  },
+  [Prim.DynamicUpdateSlice]: ([x, u, ...starts], [bx, bu, ...bs], _p, size) => {
+    const xb = withBatch(x!, bx!, size), ub = withBatch(u!, bu!, size);
+    if (!bs.some((b) => b)) return one(lax.dynamicUpdateSlice(xb, ub, [lax.scalar(0, "int32"), ...starts]));
+    // Batched starts: gather the update onto x's grid, then select it inside each lane's window.
+    const shape = xb.shape.slice(1);
+    let placed = ub;
+    let mask: NDArray | null = null;
+    starts.forEach((s, d) => {
+      const n = shape[d]!, len = ub.shape[d + 1]!;
+      const start = clampedStart(s, bs[d]!, size, n, len);
+      const local = lax.sub(lax.broadcastInDim(iota(n), [size, n], [1]), lax.broadcastInDim(start, [size, n], [0]));
+      const clamped = lax.min(lax.max(local, lax.full([size, n], 0, "int32")), lax.full([size, n], len - 1, "int32"));
+      placed = lax.gather(placed, clamped, d + 1, 1);
+      const hit = lax.and(lax.ge(local, lax.full([size, n], 0, "int32")), lax.lt(local, lax.full([size, n], len, "int32")));
+      const m = lax.broadcastInDim(hit, xb.shape, [0, d + 1]);
+      mask = mask === null ? m : lax.and(mask, m);
+    });
+    return one(lax.selectN(mask!, xb, placed));
+  },
+  [Prim.DotGeneral]: ([x, y], [bx, by], { contract: [xc, yc], batch: [xb, yb] }) => {
+    if (bx && by) {
+      return one(lax.dotGeneral(x!, y!, [inc(xc), inc(yc)], [[0, ...inc(xb)], [0, ...inc(yb)]]));
+    }
+    if (bx) {
+      // x's batch axis becomes its first free dim, which lands right after the batch dims.
+      const out = lax.dotGeneral(x!, y!, [inc(xc), yc], [inc(xb), yb]);
+      return one(lax.moveAxis(out, xb.length, 0));
+    }
+    const out = lax.dotGeneral(x!, y!, [xc, inc(yc)], [xb, inc(yb)]);
+    const xFree = x!.ndim - xc.length - xb.length;
+    return one(lax.moveAxis(out, xb.length + xFree, 0));
+  },
+};
+

@@ -1,0 +1,237 @@
+/**
+ * CPU implementations of every primitive over concrete arrays: the eval interpreter's rule table.
+ * Each impl gets validated operands (the abstract rule has run) and the output aval.
+ */
+import { type TypedArray, allocate } from "../../src/core/dtype.js";
+import { type Aval, ConcreteArray } from "../../src/core/ndarray.js";
+import { Prim, type PrimParams } from "../../src/core/prim.js";
+import { invertPerm, range, sizeOf, stridesOf } from "../../src/core/shape.js";
+import { elementwiseKernel, selectKernel } from "./kernels/elementwise.js";
+import { matmul } from "./kernels/matmul.js";
+import { type ReduceOp, argReduceKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
+import { copyStrided } from "./kernels/strided.js";
+
+type C = ConcreteArray;
+export type Impl<P extends Prim> = (args: readonly C[], params: PrimParams[P], out: Aval) => C;
+
+const make = (out: Aval): [TypedArray, (d: TypedArray) => C] => {
+  const data = allocate(out.dtype, sizeOf(out.shape));
+  return [data, (d) => new ConcreteArray(d, out.shape as number[], out.dtype)];
+};
+
+const elementwise = (prim: Prim): Impl<Prim> => (args, _p, out) => {
+  const [data, wrap] = make(out);
+  const ins = args.map((a) => a.values);
+  elementwiseKernel(prim, args[0]!.dtype, args.length)(data, data.length, ...ins);
+  return wrap(data);
+};
+
+/** Transposes `x` by `perm` into a fresh array. */
+function permute(x: C, perm: readonly number[]): TypedArray {
+  const strides = stridesOf(x.shape);
+  const out = allocate(x.dtype, x.size);
+  const shape = perm.map((p) => x.shape[p]!);
+  copyStrided(x.values, 0, perm.map((p) => strides[p]!), out, 0, stridesOf(shape), shape);
+  return out;
+}
+
+/** A [outer, n, inner] view with `axes` as the middle block, transposing when they are not adjacent. */
+function blockView(x: C, axes: readonly number[]): [TypedArray, number, number, number] {
+  const sorted = [...axes].sort((a, b) => a - b);
+  const contiguous = sorted.every((a, i) => i === 0 || a === sorted[i - 1]! + 1);
+  if (contiguous && sorted.length > 0) {
+    const lo = sorted[0]!, hi = sorted[sorted.length - 1]!;
+    return [x.values, sizeOf(x.shape.slice(0, lo)), sizeOf(x.shape.slice(lo, hi + 1)), sizeOf(x.shape.slice(hi + 1))];
+  }
+  const keep = range(x.ndim).filter((d) => !sorted.includes(d));
+  const moved = permute(x, [...keep, ...sorted]);
+  return [moved, sizeOf(keep.map((d) => x.shape[d]!)), sizeOf(sorted.map((d) => x.shape[d]!)), 1];
+}
+
+const reduce = <P extends Prim.ReduceSum | Prim.ReduceMax | Prim.ReduceMin>(op: ReduceOp): Impl<P> => ([x], { axes }, out) => {
+  const [data, wrap] = make(out);
+  const [v, o, n, i] = blockView(x!, axes);
+  reduceKernel(op, v, data, o, n, i);
+  return wrap(data);
+};
+
+const argReduce = <P extends Prim.ArgMax | Prim.ArgMin>(isMax: boolean): Impl<P> => ([x], { axis }, out) => {
+  const [data, wrap] = make(out);
+  const [v, o, n, i] = blockView(x!, [axis]);
+  argReduceKernel(isMax, v, data, o, n, i);
+  return wrap(data);
+};
+
+/** Copies `x` into a region of `dst` (shape `dstShape`) starting at `starts`, each dim stepping by `steps`. */
+function place(x: C, dst: TypedArray, dstShape: readonly number[], starts: readonly number[], steps?: readonly number[]): void {
+  const ds = stridesOf(dstShape);
+  let base = 0;
+  for (let d = 0; d < ds.length; d++) base += starts[d]! * ds[d]!;
+  copyStrided(x.values, 0, stridesOf(x.shape), dst, base, steps ? ds.map((s, d) => s * steps[d]!) : ds, x.shape);
+}
+
+/** Reads a block of `shape` from `x` starting at `starts`, stepping by `steps`. */
+function take(x: C, out: Aval, starts: readonly number[], steps?: readonly number[]): C {
+  const [data, wrap] = make(out);
+  const xs = stridesOf(x.shape);
+  let base = 0;
+  for (let d = 0; d < xs.length; d++) base += starts[d]! * xs[d]!;
+  copyStrided(x.values, base, steps ? xs.map((s, d) => s * steps[d]!) : xs, data, 0, stridesOf(out.shape), out.shape);
+  return wrap(data);
+}
+
+const clampStarts = (x: C, starts: readonly C[], sizes: readonly number[]): number[] =>
+  starts.map((s, d) => Math.min(Math.max(s.values[0]!, 0), x.shape[d]! - sizes[d]!));
+
+/** gather / scatter_add on the [B, P, n, Q] view of x and [B, I] view of idx. */
+function gatherDims(x: Aval, idx: Aval, axis: number, batchDims: number) {
+  return {
+    B: sizeOf(x.shape.slice(0, batchDims)),
+    P: sizeOf(x.shape.slice(batchDims, axis)),
+    n: x.shape[axis]!,
+    Q: sizeOf(x.shape.slice(axis + 1)),
+    I: sizeOf(idx.shape.slice(batchDims)),
+  };
+}
+
+export const impls: { [P in Prim]: Impl<P> } = {
+  [Prim.Add]: elementwise(Prim.Add),
+  [Prim.Sub]: elementwise(Prim.Sub),
+  [Prim.Mul]: elementwise(Prim.Mul),
+  [Prim.Div]: elementwise(Prim.Div),
+  [Prim.Max]: elementwise(Prim.Max),
+  [Prim.Min]: elementwise(Prim.Min),
+  [Prim.Pow]: elementwise(Prim.Pow),
+  [Prim.Eq]: elementwise(Prim.Eq),
+  [Prim.Ne]: elementwise(Prim.Ne),
+  [Prim.Lt]: elementwise(Prim.Lt),
+  [Prim.Le]: elementwise(Prim.Le),
+  [Prim.Gt]: elementwise(Prim.Gt),
+  [Prim.Ge]: elementwise(Prim.Ge),
+  [Prim.And]: elementwise(Prim.And),
+  [Prim.Or]: elementwise(Prim.Or),
+  [Prim.Not]: elementwise(Prim.Not),
+  [Prim.Neg]: elementwise(Prim.Neg),
+  [Prim.Exp]: elementwise(Prim.Exp),
+  [Prim.Log]: elementwise(Prim.Log),
+  [Prim.Log1p]: elementwise(Prim.Log1p),
+  [Prim.Expm1]: elementwise(Prim.Expm1),
+  [Prim.Sin]: elementwise(Prim.Sin),
+  [Prim.Cos]: elementwise(Prim.Cos),
+  [Prim.Tanh]: elementwise(Prim.Tanh),
+  [Prim.Atan]: elementwise(Prim.Atan),
+  [Prim.Logistic]: elementwise(Prim.Logistic),
+  [Prim.Sqrt]: elementwise(Prim.Sqrt),
+  [Prim.Rsqrt]: elementwise(Prim.Rsqrt),
+  [Prim.Abs]: elementwise(Prim.Abs),
+  [Prim.Sign]: elementwise(Prim.Sign),
+  [Prim.Floor]: elementwise(Prim.Floor),
+  [Prim.StopGradient]: ([x]) => x!,
+  [Prim.ConvertElementType]: ([x], { dtype }, out) => {
+    const [data, wrap] = make(out);
+    const v = x!.values;
+    if (dtype === "bool") for (let i = 0; i < v.length; i++) data[i] = v[i] ? 1 : 0;
+    else if (dtype === "int32") for (let i = 0; i < v.length; i++) data[i] = Math.trunc(v[i]!);
+    else data.set(v);
+    return wrap(data);
+  },
+  [Prim.SelectN]: ([which, ...cases], _p, out) => {
+    const [data, wrap] = make(out);
+    selectKernel(data, which!.values, cases.map((c) => c.values));
+    return wrap(data);
+  },
+  [Prim.ReduceSum]: reduce("sum"),
+  [Prim.ReduceMax]: reduce("max"),
+  [Prim.ReduceMin]: reduce("min"),
+  [Prim.ArgMax]: argReduce(true),
+  [Prim.ArgMin]: argReduce(false),
+  [Prim.Cumsum]: ([x], { axis, reverse }, out) => {
+    const [data, wrap] = make(out);
+    const [v, o, n, i] = blockView(x!, [axis]);
+    cumsumKernel(v, data, o, n, i, reverse);
+    return wrap(data);
+  },
+  [Prim.BroadcastInDim]: ([x], { shape, broadcastDimensions: bd }, out) => {
+    const [data, wrap] = make(out);
+    const xs = stridesOf(x!.shape);
+    const srcStrides = shape.map(() => 0);
+    bd.forEach((d, i) => (srcStrides[d] = x!.shape[i] === 1 ? 0 : xs[i]!));
+    copyStrided(x!.values, 0, srcStrides, data, 0, stridesOf(shape), shape);
+    return wrap(data);
+  },
+  [Prim.Reshape]: ([x], _p, out) => new ConcreteArray(x!.values, out.shape as number[], out.dtype),
+  [Prim.Transpose]: ([x], { perm }, out) => new ConcreteArray(permute(x!, perm), out.shape as number[], out.dtype),
+  [Prim.Rev]: ([x], { axes }, out) => {
+    const [data, wrap] = make(out);
+    const xs = stridesOf(x!.shape);
+    let base = 0;
+    const strides = xs.map((s, d) => (axes.includes(d) ? ((base += (x!.shape[d]! - 1) * s), -s) : s));
+    copyStrided(x!.values, base, strides, data, 0, xs, x!.shape);
+    return wrap(data);
+  },
+  [Prim.Slice]: ([x], { start, step }, out) => take(x!, out, start, step),
+  [Prim.Pad]: ([x, value], { config }, out) => {
+    const [data, wrap] = make(out);
+    if (value!.values[0] !== 0) data.fill(value!.values[0]!);
+    place(x!, data, out.shape, config.map(([lo]) => lo), config.map(([, , interior]) => interior + 1));
+    return wrap(data);
+  },
+  [Prim.Concatenate]: (xs, { axis }, out) => {
+    const [data, wrap] = make(out);
+    let at = 0;
+    for (const x of xs) {
+      place(x, data, out.shape, out.shape.map((_, d) => (d === axis ? at : 0)));
+      at += x.shape[axis]!;
+    }
+    return wrap(data);
+  },
+  [Prim.Gather]: ([x, idx], { axis, batchDims }, out) => {
+    const [data, wrap] = make(out);
+    const { B, P, n, Q, I } = gatherDims(x!, idx!, axis, batchDims);
+    const xv = x!.values, iv = idx!.values;
+    let t = 0;
+    for (let b = 0; b < B; b++)
+      for (let p = 0; p < P; p++)
+        for (let i = 0; i < I; i++) {
+          const j = Math.min(Math.max(iv[b * I + i]!, 0), n - 1);
+          const s = ((b * P + p) * n + j) * Q;
+          for (let q = 0; q < Q; q++) data[t++] = xv[s + q]!;
+        }
+    return wrap(data);
+  },
+  [Prim.ScatterAdd]: ([x, idx, upd], { axis, batchDims }, out) => {
+    const [data, wrap] = make(out);
+    data.set(x!.values);
+    const { B, P, n, Q, I } = gatherDims(x!, idx!, axis, batchDims);
+    const uv = upd!.values, iv = idx!.values;
+    let t = 0;
+    for (let b = 0; b < B; b++)
+      for (let p = 0; p < P; p++)
+        for (let i = 0; i < I; i++) {
+          const j = Math.min(Math.max(iv[b * I + i]!, 0), n - 1);
+          const s = ((b * P + p) * n + j) * Q;
+          for (let q = 0; q < Q; q++) data[s + q] += uv[t++]!;
+        }
+    return wrap(data);
+  },
+  [Prim.DynamicSlice]: ([x, ...starts], { sizes }, out) => take(x!, out, clampStarts(x!, starts, sizes)),
+  [Prim.DynamicUpdateSlice]: ([x, upd, ...starts], _p, out) => {
+    const [data, wrap] = make(out);
+    data.set(x!.values);
+    place(upd!, data, x!.shape, clampStarts(x!, starts, upd!.shape));
+    return wrap(data);
+  },
+  [Prim.DotGeneral]: ([l, r], { contract: [lc, rc], batch: [lb, rb] }, out) => {
+    const lFree = range(l!.ndim).filter((d) => !lc.includes(d) && !lb.includes(d));
+    const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
+    const lPerm = [...lb, ...lFree, ...lc], rPerm = [...rb, ...rc, ...rFree];
+    const a = lPerm.every((p, i) => p === i) ? l!.values : permute(l!, lPerm);
+    const b = rPerm.every((p, i) => p === i) ? r!.values : permute(r!, rPerm);
+    const size = (x: C, dims: number[]) => sizeOf(dims.map((d) => x.shape[d]!));
+    const [data, wrap] = make(out);
+    matmul(a as Float32Array, b as Float32Array, data as Float32Array, size(l!, lb), size(l!, lFree), size(l!, lc), size(r!, rFree));
+    return wrap(data);
+  },
+};
+
+export { invertPerm };

@@ -1,0 +1,167 @@
+/**
+ * Forward-mode rules: for each primitive, its outputs and their tangents, given primals and
+ * tangents. Written only with bound ops, so they run under any interpreter below (which is what
+ * makes jvp-of-jvp and linearize work). A `Zero` tangent is symbolic: rules skip the work it implies.
+ */
+import { type DType, isFloat } from "../../src/core/dtype.js";
+import { bind, bind1 } from "../../src/core/interpreter.js";
+import * as lax from "../../src/core/lax.js";
+import type { Aval, NDArray } from "../../src/core/ndarray.js";
+import { Prim, type PrimParams } from "../../src/core/prim.js";
+import { range } from "../../src/core/shape.js";
+
+/** A symbolic zero tangent of the given aval. */
+export class Zero {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  constructor(aval: Aval) {
+    this.shape = aval.shape;
+    this.dtype = aval.dtype;
+  }
+}
+export type Tangent = NDArray | Zero;
+export type JvpRule<P extends Prim> = (x: NDArray[], t: Tangent[], params: PrimParams[P]) => [NDArray[], Tangent[]];
+
+const isZero = (t: Tangent): t is Zero => t instanceof Zero;
+/** A real array for a tangent (zeros materialised). */
+export const instantiate = (t: Tangent): NDArray => (t instanceof Zero ? lax.zerosOf(t) : t);
+
+/** tangent * factor, skipping symbolic zeros. */
+const scale = (t: Tangent, factor: NDArray): Tangent => (isZero(t) ? t : lax.mul(t, factor));
+const plus = (a: Tangent, b: Tangent): Tangent => (isZero(a) ? b : isZero(b) ? a : lax.add(a, b));
+const c = (x: NDArray, v: number) => lax.full(x.shape, v, x.dtype);
+
+/** y = f(x) with dy = dx * f'(x, y). */
+function unary<P extends Prim>(prim: P, deriv: (x: NDArray, y: NDArray) => NDArray): JvpRule<P> {
+  return ([x], [t], params) => {
+    const y = bind1(prim, [x!], params);
+    return [[y], [isZero(t!) ? t! : lax.mul(t!, deriv(x!, y))]];
+  };
+}
+
+/** A primitive linear in the operands at `linearArgs` (all, if omitted): its tangent is itself on the tangents. */
+function linear<P extends Prim>(prim: P, isLinear: (i: number) => boolean = () => true): JvpRule<P> {
+  return (xs, ts, params) => {
+    const out = bind(prim, xs, params);
+    if (ts.every((t, i) => !isLinear(i) || isZero(t))) return [out, out.map((o) => new Zero(o))];
+    const targs = xs.map((x, i) => (isLinear(i) ? instantiate(ts[i]!) : x));
+    return [out, bind(prim, targs, params)];
+  };
+}
+
+/** Comparisons, sign, floor, argmax, stop_gradient: the tangent is zero. */
+function zeroDerivative<P extends Prim>(prim: P): JvpRule<P> {
+  return (xs, _ts, params) => {
+    const out = bind(prim, xs, params);
+    return [out, out.map((o) => new Zero(o))];
+  };
+}
+
+/** max/min: the winner's tangent; a tie splits it 1/2 : 1/2. */
+function extremum(prim: Prim.Max | Prim.Min): JvpRule<Prim.Max | Prim.Min> {
+  return ([x, y], [tx, ty]) => {
+    const out = bind1(prim, [x!, y!], {});
+    if (isZero(tx!) && isZero(ty!)) return [[out], [tx!]];
+    const wins = prim === Prim.Max ? lax.gt(x!, y!) : lax.lt(x!, y!);
+    const half = lax.mul(lax.convert(lax.eq(x!, y!), x!.dtype), c(x!, 0.5));
+    const wx = lax.add(lax.convert(wins, x!.dtype), half);
+    const wy = lax.sub(c(x!, 1), wx);
+    return [[out], [plus(scale(tx!, wx), scale(ty!, wy))]];
+  };
+}
+
+/** reduce_max/min: the tangent averaged over the elements that attain the extremum. */
+function reduceExtremum<P extends Prim.ReduceMax | Prim.ReduceMin>(prim: P): JvpRule<P> {
+  return ([x], [t], params) => {
+    const out = bind1(prim, [x!], params);
+    if (isZero(t!)) return [[out], [t!]];
+    const keep = range(x!.ndim).filter((d) => !params.axes.includes(d));
+    const back = (v: NDArray) => lax.broadcastInDim(v, x!.shape, keep);
+    const mask = lax.convert(lax.eq(x!, back(out)), x!.dtype);
+    const weights = lax.div(mask, back(lax.reduceSum(mask, params.axes)));
+    return [[out], [lax.reduceSum(lax.mul(t!, weights), params.axes)]];
+  };
+}
+
+export const jvpRules: { [P in Prim]: JvpRule<P> } = {
+  [Prim.Add]: linear(Prim.Add),
+  [Prim.Sub]: linear(Prim.Sub),
+  [Prim.Neg]: linear(Prim.Neg),
+  [Prim.ConvertElementType]: ([x], [t], params) => {
+    const out = lax.convert(x!, params.dtype);
+    const differentiable = isFloat(x!.dtype) && isFloat(params.dtype) && !isZero(t!);
+    return [[out], [differentiable ? lax.convert(t as NDArray, params.dtype) : new Zero(out)]];
+  },
+  [Prim.SelectN]: linear(Prim.SelectN, (i) => i > 0),
+  // d(xy) = dx y + x dy
+  [Prim.Mul]: ([x, y], [tx, ty]) => [[lax.mul(x!, y!)], [plus(scale(tx!, y!), isZero(ty!) ? ty! : lax.mul(x!, ty!))]],
+  // d(x/y) = dx/y - dy x/y^2 = (dx - dy out) / y
+  [Prim.Div]: ([x, y], [tx, ty]) => {
+    const out = lax.div(x!, y!);
+    const dx = isZero(tx!) ? tx! : lax.div(tx!, y!);
+    const dy = isZero(ty!) ? ty! : lax.mul(ty!, lax.neg(lax.div(out, y!)));
+    return [[out], [plus(dx, dy)]];
+  },
+  [Prim.Exp]: unary(Prim.Exp, (_x, y) => y),
+  [Prim.Log]: unary(Prim.Log, (x) => lax.div(c(x, 1), x)),
+  [Prim.Log1p]: unary(Prim.Log1p, (x) => lax.div(c(x, 1), lax.add(x, c(x, 1)))),
+  [Prim.Expm1]: unary(Prim.Expm1, (x, y) => lax.add(y, c(x, 1))),
+  [Prim.Sin]: unary(Prim.Sin, (x) => lax.cos(x)),
+  [Prim.Cos]: unary(Prim.Cos, (x) => lax.neg(lax.sin(x))),
+  // d tanh = 1 - tanh^2
+  [Prim.Tanh]: unary(Prim.Tanh, (x, y) => lax.sub(c(x, 1), lax.mul(y, y))),
+  [Prim.Atan]: unary(Prim.Atan, (x) => lax.div(c(x, 1), lax.add(c(x, 1), lax.mul(x, x)))),
+  // d sigma = sigma (1 - sigma)
+  [Prim.Logistic]: unary(Prim.Logistic, (x, y) => lax.mul(y, lax.sub(c(x, 1), y))),
+  [Prim.Sqrt]: unary(Prim.Sqrt, (x, y) => lax.div(c(x, 0.5), y)),
+  // d x^-1/2 = -1/2 x^-3/2 = -0.5 y / x
+  [Prim.Rsqrt]: unary(Prim.Rsqrt, (x, y) => lax.mul(c(x, -0.5), lax.div(y, x))),
+  [Prim.Abs]: unary(Prim.Abs, (x) => lax.sign(x)),
+  // d x^y = y x^(y-1) dx + log(x) x^y dy, with 0 for y = 0 (first) and x = 0 (second)
+  [Prim.Pow]: ([x, y], [tx, ty]) => {
+    const out = lax.pow(x!, y!);
+    const zero = c(x!, 0);
+    const dx = isZero(tx!) ? tx! : lax.mul(tx!, lax.selectN(lax.eq(y!, zero), lax.mul(y!, lax.pow(x!, lax.sub(y!, c(y!, 1)))), zero));
+    const dy = isZero(ty!) ? ty! : lax.mul(ty!, lax.selectN(lax.eq(x!, zero), lax.mul(lax.log(x!), out), zero));
+    return [[out], [plus(dx, dy)]];
+  },
+  [Prim.Max]: extremum(Prim.Max),
+  [Prim.Min]: extremum(Prim.Min),
+  [Prim.Sign]: zeroDerivative(Prim.Sign),
+  [Prim.Floor]: zeroDerivative(Prim.Floor),
+  [Prim.Eq]: zeroDerivative(Prim.Eq),
+  [Prim.Ne]: zeroDerivative(Prim.Ne),
+  [Prim.Lt]: zeroDerivative(Prim.Lt),
+  [Prim.Le]: zeroDerivative(Prim.Le),
+  [Prim.Gt]: zeroDerivative(Prim.Gt),
+  [Prim.Ge]: zeroDerivative(Prim.Ge),
+  [Prim.And]: zeroDerivative(Prim.And),
+  [Prim.Or]: zeroDerivative(Prim.Or),
+  [Prim.Not]: zeroDerivative(Prim.Not),
+  [Prim.StopGradient]: zeroDerivative(Prim.StopGradient),
+  [Prim.ArgMax]: zeroDerivative(Prim.ArgMax),
+  [Prim.ArgMin]: zeroDerivative(Prim.ArgMin),
+  [Prim.ReduceSum]: linear(Prim.ReduceSum),
+  [Prim.ReduceMax]: reduceExtremum(Prim.ReduceMax),
+  [Prim.ReduceMin]: reduceExtremum(Prim.ReduceMin),
+  [Prim.Cumsum]: linear(Prim.Cumsum),
+  [Prim.BroadcastInDim]: linear(Prim.BroadcastInDim),
+  [Prim.Reshape]: linear(Prim.Reshape),
+  [Prim.Transpose]: linear(Prim.Transpose),
+  [Prim.Rev]: linear(Prim.Rev),
+  [Prim.Slice]: linear(Prim.Slice),
+  [Prim.Pad]: linear(Prim.Pad),
+  [Prim.Concatenate]: linear(Prim.Concatenate),
+  [Prim.Gather]: linear(Prim.Gather, (i) => i === 0),
+  [Prim.ScatterAdd]: linear(Prim.ScatterAdd, (i) => i !== 1),
+  [Prim.DynamicSlice]: linear(Prim.DynamicSlice, (i) => i === 0),
+  [Prim.DynamicUpdateSlice]: linear(Prim.DynamicUpdateSlice, (i) => i < 2),
+  // d(x . y) = dx . y + x . dy
+  [Prim.DotGeneral]: ([x, y], [tx, ty], params) => {
+    const dot = (a: NDArray, b: NDArray) => bind1(Prim.DotGeneral, [a, b], params);
+    const dx = isZero(tx!) ? null : dot(tx!, y!);
+    const dy = isZero(ty!) ? null : dot(x!, ty!);
+    const out = dot(x!, y!);
+    return [[out], [dx && dy ? lax.add(dx, dy) : dx ?? dy ?? new Zero(out)]];
+  },
+};

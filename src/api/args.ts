@@ -1,0 +1,66 @@
+/**
+ * Shared plumbing of the public transforms: installing the base evaluator, turning argument
+ * pytrees into arrays, validating argnums and tangent/cotangent trees against their primals.
+ */
+import { EvalInterpreter } from "../../interpreters/eval/index.js";
+import { type DType, isFloat } from "../core/dtype.js";
+import { ArgumentError, DTypeError, ShapeError } from "../core/errors.js";
+import { setBaseInterpreter } from "../core/interpreter.js";
+import * as lax from "../core/lax.js";
+import { NDArray, fmtAval } from "../core/ndarray.js";
+import { fmtShape, shapeEq } from "../core/shape.js";
+import { type TreeDef, flatten } from "../tree.js";
+
+setBaseInterpreter(new EvalInterpreter());
+
+/** A leaf of a transform's input or output as an array: JS numbers are float32, booleans bool. */
+export function leafArray(fn: string, what: string, x: unknown, dtype?: DType): NDArray {
+  if (x instanceof NDArray) return x;
+  if (typeof x === "number") return lax.scalar(x, dtype ?? "float32");
+  if (typeof x === "boolean") return lax.scalar(x ? 1 : 0, "bool");
+  throw new ArgumentError(`${fn}: ${what} has a leaf of type ${x === null ? "null" : typeof x}; transforms take trees of NDArrays and numbers`);
+}
+
+/** Flattens a tree into arrays. */
+export function flattenArrays(fn: string, what: string, tree: unknown): [NDArray[], TreeDef] {
+  const [leaves, def] = flatten(tree);
+  return [leaves.map((l) => leafArray(fn, what, l)), def];
+}
+
+/** argnums as a list of distinct, in-range indices. */
+export function normArgnums(fn: string, argnums: number | number[], nargs: number): number[] {
+  const list = typeof argnums === "number" ? [argnums] : argnums;
+  if (!Array.isArray(list) || list.length === 0) throw new ArgumentError(`${fn}: argnums must be a number or a non-empty list, got ${JSON.stringify(argnums)}`);
+  return list.map((a) => {
+    if (!Number.isInteger(a) || a < -nargs || a >= nargs) {
+      throw new ArgumentError(`${fn}: argnums ${a} is out of range for a call with ${nargs} argument(s)`);
+    }
+    return a < 0 ? a + nargs : a;
+  });
+}
+
+/** Leaves to differentiate must be floats. */
+export function requireFloat(fn: string, leaves: readonly NDArray[], what: string): void {
+  for (const x of leaves) {
+    if (!isFloat(x.dtype)) {
+      throw new DTypeError(`${fn}: ${what} has a leaf of dtype ${x.dtype} (${fmtAval(x)}); only float inputs can be differentiated; convert with .astype("float32") or leave it out of argnums`);
+    }
+  }
+}
+
+/** Checks that `tree` (tangents or cotangents) matches the structure, shapes and dtypes of `like`. */
+export function matchTree(fn: string, what: string, tree: unknown, def: TreeDef, like: readonly NDArray[]): NDArray[] {
+  const [leaves, d] = flatten(tree);
+  if (!d.equals(def)) throw new ArgumentError(`${fn}: ${what} has structure ${d} but must match ${def}`);
+  return leaves.map((l, i) => {
+    const ref = like[i]!;
+    const x = leafArray(fn, what, l, ref.dtype);
+    if (!shapeEq(x.shape, ref.shape)) {
+      throw new ShapeError(`${fn}: ${what} leaf ${i} has shape ${fmtShape(x.shape)} but its primal has shape ${fmtShape(ref.shape)}`);
+    }
+    if (x.dtype !== ref.dtype) {
+      throw new DTypeError(`${fn}: ${what} leaf ${i} has dtype ${x.dtype} but its primal has dtype ${ref.dtype}; convert it with .astype("${ref.dtype}")`);
+    }
+    return x;
+  });
+}

@@ -1,0 +1,224 @@
+/**
+ * Shape and dtype rules: for every primitive, the avals of its outputs from the avals of its inputs
+ * and its params. These also validate the operands, so every interpreter (eval, staging) rejects
+ * malformed primitive calls the same way.
+ */
+import { type DType, isFloat } from "./dtype.js";
+import { DTypeError, ShapeError } from "./errors.js";
+import { type Aval, fmtAval } from "./ndarray.js";
+import { Prim, type PrimParams } from "./prim.js";
+import { type Shape, fmtShape, shapeEq, sizeOf } from "./shape.js";
+
+export type AbstractRule<P extends Prim> = (avals: readonly Aval[], params: PrimParams[P]) => Aval[];
+
+const av = (shape: Shape, dtype: DType): Aval => ({ shape, dtype });
+
+function fail(prim: Prim, msg: string, avals: readonly Aval[]): never {
+  throw new ShapeError(`${prim}: ${msg} (operands ${avals.map(fmtAval).join(", ")})`);
+}
+
+function sameAvals(prim: Prim, avals: readonly Aval[]): void {
+  const a = avals[0]!;
+  for (let i = 1; i < avals.length; i++) {
+    const b = avals[i]!;
+    if (!shapeEq(a.shape, b.shape)) fail(prim, "operands must have equal shapes", avals);
+    if (a.dtype !== b.dtype) {
+      throw new DTypeError(`${prim}: operands must have equal dtypes (operands ${avals.map(fmtAval).join(", ")})`);
+    }
+  }
+}
+
+function floatOnly(prim: Prim, a: Aval): void {
+  if (!isFloat(a.dtype)) {
+    throw new DTypeError(`${prim}: needs a float operand, got ${fmtAval(a)}; convert it with .astype("float32")`);
+  }
+}
+
+const unaryFloat = (prim: Prim): AbstractRule<Prim> => ([a]) => (floatOnly(prim, a!), [a!]);
+const unaryAny: AbstractRule<Prim> = ([a]) => [a!];
+const binary = (prim: Prim): AbstractRule<Prim> => (avals) => (sameAvals(prim, avals), [avals[0]!]);
+const compare = (prim: Prim): AbstractRule<Prim> => (avals) => (sameAvals(prim, avals), [av(avals[0]!.shape, "bool")]);
+const logical = (prim: Prim): AbstractRule<Prim> => (avals) => {
+  sameAvals(prim, avals);
+  if (avals[0]!.dtype !== "bool") throw new DTypeError(`${prim}: needs bool operands, got ${avals.map(fmtAval).join(", ")}`);
+  return [avals[0]!];
+};
+
+function checkAxes(prim: Prim, axes: readonly number[], ndim: number, avals: readonly Aval[]): void {
+  for (const a of axes) if (!(a >= 0 && a < ndim)) fail(prim, `axis ${a} out of range`, avals);
+}
+
+const reduce = <P extends Prim.ReduceSum | Prim.ReduceMax | Prim.ReduceMin>(prim: P): AbstractRule<P> => (avals, { axes }) => {
+  const a = avals[0]!;
+  checkAxes(prim, axes, a.shape.length, avals);
+  return [av(a.shape.filter((_, i) => !axes.includes(i)), a.dtype)];
+};
+
+const argReduce = <P extends Prim.ArgMax | Prim.ArgMin>(prim: P): AbstractRule<P> => (avals, { axis }) => {
+  const a = avals[0]!;
+  checkAxes(prim, [axis], a.shape.length, avals);
+  if (a.shape[axis] === 0) fail(prim, "cannot take the arg-extremum of an empty axis", avals);
+  return [av(a.shape.filter((_, i) => i !== axis), "int32")];
+};
+
+function indexOperand(prim: Prim, a: Aval, avals: readonly Aval[]): void {
+  if (a.dtype !== "int32") throw new DTypeError(`${prim}: indices must be int32, got ${fmtAval(a)} (operands ${avals.map(fmtAval).join(", ")})`);
+}
+
+function gatherShape(prim: Prim, x: Aval, idx: Aval, axis: number, batchDims: number, avals: readonly Aval[]): number[] {
+  indexOperand(prim, idx, avals);
+  if (!(batchDims >= 0 && batchDims <= axis && axis < x.shape.length && batchDims <= idx.shape.length)) {
+    fail(prim, `bad axis ${axis} / batchDims ${batchDims}`, avals);
+  }
+  for (let i = 0; i < batchDims; i++) if (x.shape[i] !== idx.shape[i]) fail(prim, "batch dims differ", avals);
+  return [...x.shape.slice(0, axis), ...idx.shape.slice(batchDims), ...x.shape.slice(axis + 1)];
+}
+
+export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
+  [Prim.Add]: binary(Prim.Add),
+  [Prim.Sub]: binary(Prim.Sub),
+  [Prim.Mul]: binary(Prim.Mul),
+  [Prim.Div]: binary(Prim.Div),
+  [Prim.Max]: binary(Prim.Max),
+  [Prim.Min]: binary(Prim.Min),
+  [Prim.Pow]: binary(Prim.Pow),
+  [Prim.Neg]: unaryAny,
+  [Prim.Abs]: unaryAny,
+  [Prim.Sign]: unaryAny,
+  [Prim.StopGradient]: unaryAny,
+  [Prim.Floor]: unaryFloat(Prim.Floor),
+  [Prim.Exp]: unaryFloat(Prim.Exp),
+  [Prim.Log]: unaryFloat(Prim.Log),
+  [Prim.Log1p]: unaryFloat(Prim.Log1p),
+  [Prim.Expm1]: unaryFloat(Prim.Expm1),
+  [Prim.Sin]: unaryFloat(Prim.Sin),
+  [Prim.Cos]: unaryFloat(Prim.Cos),
+  [Prim.Tanh]: unaryFloat(Prim.Tanh),
+  [Prim.Atan]: unaryFloat(Prim.Atan),
+  [Prim.Logistic]: unaryFloat(Prim.Logistic),
+  [Prim.Sqrt]: unaryFloat(Prim.Sqrt),
+  [Prim.Rsqrt]: unaryFloat(Prim.Rsqrt),
+  [Prim.Eq]: compare(Prim.Eq),
+  [Prim.Ne]: compare(Prim.Ne),
+  [Prim.Lt]: compare(Prim.Lt),
+  [Prim.Le]: compare(Prim.Le),
+  [Prim.Gt]: compare(Prim.Gt),
+  [Prim.Ge]: compare(Prim.Ge),
+  [Prim.And]: logical(Prim.And),
+  [Prim.Or]: logical(Prim.Or),
+  [Prim.Not]: logical(Prim.Not),
+  [Prim.ConvertElementType]: ([a], { dtype }) => [av(a!.shape, dtype)],
+  [Prim.SelectN]: (avals) => {
+    const [which, ...cases] = avals;
+    if (cases.length === 0) fail(Prim.SelectN, "needs at least one case", avals);
+    sameAvals(Prim.SelectN, cases);
+    if (!shapeEq(which!.shape, cases[0]!.shape)) fail(Prim.SelectN, "predicate shape must equal the cases' shape", avals);
+    if (which!.dtype === "bool" ? cases.length > 2 : which!.dtype !== "int32") {
+      throw new DTypeError(`select_n: the predicate must be bool (2 cases) or int32, got ${fmtAval(which!)}`);
+    }
+    return [cases[0]!];
+  },
+  [Prim.ReduceSum]: reduce(Prim.ReduceSum),
+  [Prim.ReduceMax]: reduce(Prim.ReduceMax),
+  [Prim.ReduceMin]: reduce(Prim.ReduceMin),
+  [Prim.ArgMax]: argReduce(Prim.ArgMax),
+  [Prim.ArgMin]: argReduce(Prim.ArgMin),
+  [Prim.Cumsum]: (avals, { axis }) => (checkAxes(Prim.Cumsum, [axis], avals[0]!.shape.length, avals), [avals[0]!]),
+  [Prim.BroadcastInDim]: (avals, { shape, broadcastDimensions: bd }) => {
+    const a = avals[0]!;
+    if (bd.length !== a.shape.length) fail(Prim.BroadcastInDim, `broadcastDimensions ${fmtShape(bd)} must have one entry per operand dim`, avals);
+    for (let i = 0; i < bd.length; i++) {
+      const d = bd[i]!;
+      if (!(d >= 0 && d < shape.length) || (i > 0 && d <= bd[i - 1]!)) fail(Prim.BroadcastInDim, `bad broadcastDimensions ${fmtShape(bd)}`, avals);
+      if (a.shape[i] !== 1 && a.shape[i] !== shape[d]) fail(Prim.BroadcastInDim, `cannot broadcast to ${fmtShape(shape)}`, avals);
+    }
+    return [av(shape, a.dtype)];
+  },
+  [Prim.Reshape]: (avals, { shape }) => {
+    if (sizeOf(shape) !== sizeOf(avals[0]!.shape)) fail(Prim.Reshape, `cannot reshape to ${fmtShape(shape)}`, avals);
+    return [av(shape, avals[0]!.dtype)];
+  },
+  [Prim.Transpose]: (avals, { perm }) => {
+    const a = avals[0]!;
+    if (perm.length !== a.shape.length || [...perm].sort((x, y) => x - y).some((p, i) => p !== i)) {
+      fail(Prim.Transpose, `${fmtShape(perm)} is not a permutation of the operand's dims`, avals);
+    }
+    return [av(perm.map((p) => a.shape[p]!), a.dtype)];
+  },
+  [Prim.Rev]: (avals, { axes }) => (checkAxes(Prim.Rev, axes, avals[0]!.shape.length, avals), [avals[0]!]),
+  [Prim.Slice]: (avals, { start, limit, step }) => {
+    const a = avals[0]!;
+    if (start.length !== a.shape.length || limit.length !== a.shape.length || step.length !== a.shape.length) {
+      fail(Prim.Slice, "start, limit and step need one entry per dim", avals);
+    }
+    const shape = a.shape.map((n, d) => {
+      const s = start[d]!, l = limit[d]!, k = step[d]!;
+      if (!(0 <= s && s <= l && l <= n && k >= 1)) fail(Prim.Slice, `bad bounds ${s}:${l}:${k} for dim ${d} of size ${n}`, avals);
+      return Math.max(0, Math.ceil((l - s) / k));
+    });
+    return [av(shape, a.dtype)];
+  },
+  [Prim.Pad]: (avals, { config }) => {
+    const [a, pv] = avals;
+    if (pv!.shape.length !== 0 || pv!.dtype !== a!.dtype) fail(Prim.Pad, "the padding value must be a scalar of the operand's dtype", avals);
+    if (config.length !== a!.shape.length) fail(Prim.Pad, "config needs one [low, high, interior] per dim", avals);
+    const shape = a!.shape.map((n, d) => {
+      const [lo, hi, interior] = config[d]!;
+      if (lo < 0 || hi < 0 || interior < 0) fail(Prim.Pad, "widths must be non-negative", avals);
+      return lo + hi + n + Math.max(0, n - 1) * interior;
+    });
+    return [av(shape, a!.dtype)];
+  },
+  [Prim.Concatenate]: (avals, { axis }) => {
+    const a = avals[0]!;
+    checkAxes(Prim.Concatenate, [axis], a.shape.length, avals);
+    let total = 0;
+    for (const b of avals) {
+      if (b.dtype !== a.dtype || b.shape.length !== a.shape.length || b.shape.some((n, d) => d !== axis && n !== a.shape[d])) {
+        fail(Prim.Concatenate, `operands must agree on every dim but ${axis}`, avals);
+      }
+      total += b.shape[axis]!;
+    }
+    return [av(a.shape.map((n, d) => (d === axis ? total : n)), a.dtype)];
+  },
+  [Prim.Gather]: (avals, { axis, batchDims }) => {
+    const [x, idx] = avals;
+    return [av(gatherShape(Prim.Gather, x!, idx!, axis, batchDims, avals), x!.dtype)];
+  },
+  [Prim.ScatterAdd]: (avals, { axis, batchDims }) => {
+    const [x, idx, upd] = avals;
+    const want = gatherShape(Prim.ScatterAdd, x!, idx!, axis, batchDims, avals);
+    if (!shapeEq(want, upd!.shape) || upd!.dtype !== x!.dtype) fail(Prim.ScatterAdd, `updates must be ${fmtShape(want)} of the operand's dtype`, avals);
+    return [x!];
+  },
+  [Prim.DynamicSlice]: (avals, { sizes }) => {
+    const [x, ...starts] = avals;
+    if (starts.length !== x!.shape.length || sizes.length !== x!.shape.length) fail(Prim.DynamicSlice, "needs one start and one size per dim", avals);
+    for (const s of starts) if (s.shape.length !== 0) fail(Prim.DynamicSlice, "start indices must be scalars", avals); else indexOperand(Prim.DynamicSlice, s, avals);
+    if (sizes.some((s, d) => !(s >= 0 && s <= x!.shape[d]!))) fail(Prim.DynamicSlice, `sizes ${fmtShape(sizes)} do not fit`, avals);
+    return [av(sizes, x!.dtype)];
+  },
+  [Prim.DynamicUpdateSlice]: (avals) => {
+    const [x, upd, ...starts] = avals;
+    if (starts.length !== x!.shape.length || upd!.shape.length !== x!.shape.length) fail(Prim.DynamicUpdateSlice, "needs one start per dim and an update of the same rank", avals);
+    for (const s of starts) if (s.shape.length !== 0) fail(Prim.DynamicUpdateSlice, "start indices must be scalars", avals); else indexOperand(Prim.DynamicUpdateSlice, s, avals);
+    if (upd!.dtype !== x!.dtype || upd!.shape.some((n, d) => n > x!.shape[d]!)) fail(Prim.DynamicUpdateSlice, "the update must fit inside the operand, with its dtype", avals);
+    return [x!];
+  },
+  [Prim.DotGeneral]: (avals, { contract: [lc, rc], batch: [lb, rb] }) => {
+    const [l, r] = avals;
+    if (l!.dtype !== r!.dtype) throw new DTypeError(`dot_general: operands must have equal dtypes, got ${fmtAval(l!)} and ${fmtAval(r!)}`);
+    if (lc.length !== rc.length || lb.length !== rb.length) fail(Prim.DotGeneral, "contracting/batch dim lists differ in length", avals);
+    checkAxes(Prim.DotGeneral, [...lc, ...lb], l!.shape.length, avals);
+    checkAxes(Prim.DotGeneral, [...rc, ...rb], r!.shape.length, avals);
+    lc.forEach((d, i) => l!.shape[d] !== r!.shape[rc[i]!] && fail(Prim.DotGeneral, `contracting dims ${d} and ${rc[i]} differ in size`, avals));
+    lb.forEach((d, i) => l!.shape[d] !== r!.shape[rb[i]!] && fail(Prim.DotGeneral, `batch dims ${d} and ${rb[i]} differ in size`, avals));
+    const lFree = l!.shape.filter((_, d) => !lc.includes(d) && !lb.includes(d));
+    const rFree = r!.shape.filter((_, d) => !rc.includes(d) && !rb.includes(d));
+    return [av([...lb.map((d) => l!.shape[d]!), ...lFree, ...rFree], l!.dtype)];
+  },
+};
+
+export function abstractEval<P extends Prim>(prim: P, avals: readonly Aval[], params: PrimParams[P]): Aval[] {
+  return (abstractRules[prim] as AbstractRule<P>)(avals, params);
+}

@@ -1,0 +1,56 @@
+/**
+ * Dtypes: names, promotion, and the typed arrays that hold each one on the CPU.
+ * The lattice is bool < int32 < float32 < float64; JS numbers are weakly typed (see `weakDType`).
+ */
+import { DTypeError } from "./errors.js";
+
+export type DType = "float32" | "float64" | "int32" | "bool";
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+export const DTYPES: readonly DType[] = ["bool", "int32", "float32", "float64"];
+const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
+
+export function isFloat(dtype: DType): boolean {
+  return dtype === "float32" || dtype === "float64";
+}
+
+/** The dtype both operands are converted to: the larger in bool < int32 < float32 < float64. */
+export function promote(a: DType, b: DType): DType {
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+/** The dtype a JS number takes next to an array of `other` (JAX's weak typing). */
+export function weakDType(value: number, other: DType): DType {
+  if (other === "bool") return Number.isInteger(value) ? "int32" : "float32";
+  if (other === "int32") return Number.isInteger(value) ? "int32" : "float32";
+  return other;
+}
+
+/** Validates a dtype name given by a user. */
+export function checkDType(fn: string, dtype: unknown): DType {
+  if (typeof dtype === "string" && dtype in RANK) return dtype as DType;
+  throw new DTypeError(
+    `${fn}: unknown dtype ${JSON.stringify(dtype)}; use one of "float32", "float64", "int32", "bool"`,
+  );
+}
+
+export function allocate(dtype: DType, size: number): TypedArray {
+  switch (dtype) {
+    case "float32": return new Float32Array(size);
+    case "float64": return new Float64Array(size);
+    case "int32": return new Int32Array(size);
+    case "bool": return new Uint8Array(size);
+  }
+}
+
+/** The dtype whose CPU storage is this typed array, if any. */
+export function dtypeOfTyped(data: unknown): DType | null {
+  if (data instanceof Float32Array) return "float32";
+  if (data instanceof Float64Array) return "float64";
+  if (data instanceof Int32Array) return "int32";
+  if (data instanceof Uint8Array) return "bool";
+  return null;
+}
+
+/** Short dtype names for printing avals: f32[2,3]. */
+export const SHORT: Record<DType, string> = { float32: "f32", float64: "f64", int32: "i32", bool: "bool" };

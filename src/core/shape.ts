@@ -1,0 +1,88 @@
+/**
+ * Shape arithmetic shared by every layer: sizes, strides, broadcasting and axis normalisation.
+ * Pure functions on number arrays; errors name the calling function.
+ */
+import { ShapeError } from "./errors.js";
+
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  return n;
+}
+
+export function stridesOf(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+export function shapeEq(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function fmtShape(shape: Shape): string {
+  return `[${shape.join(",")}]`;
+}
+
+/** NumPy broadcasting of two shapes, or a ShapeError naming `fn` and both shapes. */
+export function broadcastShapes(fn: string, a: Shape, b: Shape): number[] {
+  if (shapeEq(a, b)) return a.slice();
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new ShapeError(
+        `${fn}: shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast together ` +
+          `(axis ${i - n} has sizes ${da} and ${db}); reshape one operand or use np.expandDims`,
+      );
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Normalises a possibly negative axis into [0, ndim), or throws a ShapeError. */
+export function normAxis(fn: string, axis: number, ndim: number): number {
+  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
+    throw new ShapeError(`${fn}: axis ${axis} is out of range for an array of rank ${ndim}; use -${ndim} <= axis < ${ndim}`);
+  }
+  return axis < 0 ? axis + ndim : axis;
+}
+
+/** Normalises a list of axes (sorted, no repeats). */
+export function normAxes(fn: string, axes: readonly number[], ndim: number): number[] {
+  const out = axes.map((a) => normAxis(fn, a, ndim)).sort((x, y) => x - y);
+  for (let i = 1; i < out.length; i++) {
+    if (out[i] === out[i - 1]) throw new ShapeError(`${fn}: axis ${out[i]} is repeated in ${fmtShape(axes)}`);
+  }
+  return out;
+}
+
+export function checkShape(fn: string, shape: unknown): number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ShapeError(`${fn}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  return shape.slice();
+}
+
+export function range(n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
+export function invertPerm(perm: readonly number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  for (let i = 0; i < perm.length; i++) inv[perm[i]!] = i;
+  return inv;
+}

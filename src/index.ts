@@ -1,0 +1,27 @@
+/**
+ * fluxion: composable function transformations for TypeScript. This module names every public
+ * export; see API.md for the contract.
+ */
+import "./np/methods.js";
+
+import * as np from "./np/index.js";
+import * as nn from "./nn.js";
+import * as random from "./random.js";
+import { flatten, leaves, map, registerNode, unflatten, TreeDef } from "./tree.js";
+
+/** Pytree utilities. */
+const tree = { flatten, unflatten, map, leaves, registerNode };
+
+export { np, nn, random, tree, TreeDef };
+export { stopGradient } from "./np/math.js";
+export { NDArray, Tracer, Tag, type Aval } from "./core/ndarray.js";
+export type { DType } from "./core/dtype.js";
+export {
+  FluxionError, ShapeError, DTypeError, ArgumentError, EscapedTracerError, ConcretizationError, BatchError,
+} from "./core/errors.js";
+export { type Interpreter, bind, bind1, withInterpreter, currentInterpreter } from "./core/interpreter.js";
+export { Prim, type PrimParams } from "./core/prim.js";
+export { abstractEval } from "./core/abstract_eval.js";
+export { jvp, vjp, linearize, grad, valueAndGrad, type GradOptions } from "./api/autodiff.js";
+export { vmap, type VmapOptions } from "./api/vmap.js";
+export { jacfwd, jacrev, hessian, type JacOptions } from "./api/jacobians.js";

@@ -1,0 +1,97 @@
+/**
+ * The staged program representation: typed equations over variables. A `Program` is what staging
+ * records (linearize's linear part now, jit later); `evalProgram` replays one on the current
+ * interpreter, so a program can itself be differentiated, batched or evaluated.
+ */
+import { abstractEval } from "../core/abstract_eval.js";
+import { bind } from "../core/interpreter.js";
+import { type Aval, type NDArray, fmtAval } from "../core/ndarray.js";
+import type { Prim, PrimParams } from "../core/prim.js";
+import { ShapeError } from "../core/errors.js";
+import { shapeEq } from "../core/shape.js";
+
+let nextId = 0;
+
+/** A value in a program, defined once: an input, a constant, or an equation's output. */
+export class Var {
+  readonly id = nextId++;
+  readonly aval: Aval;
+  constructor(aval: Aval) {
+    // Copy: an abstract rule may hand back an operand (a tracer) as the output aval.
+    this.aval = { shape: aval.shape.slice(), dtype: aval.dtype };
+  }
+}
+
+export interface Eqn<P extends Prim = Prim> {
+  readonly prim: P;
+  readonly inputs: readonly Var[];
+  readonly params: PrimParams[P];
+  readonly outvars: readonly Var[];
+}
+
+export class Program {
+  constructor(
+    readonly constvars: readonly Var[],
+    readonly invars: readonly Var[],
+    readonly eqns: readonly Eqn[],
+    readonly outvars: readonly Var[],
+  ) {}
+
+  /** A readable listing: `{ lambda c:f32[3] ; a:f32[3] . let b:f32[3] = mul a c in ( b ) }`. */
+  toString(): string {
+    const names = new Map<Var, string>();
+    const name = (v: Var): string => {
+      let n = names.get(v);
+      if (n === undefined) {
+        let i = names.size;
+        n = "";
+        do { n = String.fromCharCode(97 + (i % 26)) + n; i = Math.floor(i / 26) - 1; } while (i >= 0);
+        names.set(v, n);
+      }
+      return n;
+    };
+    const decl = (v: Var) => `${name(v)}:${fmtAval(v.aval)}`;
+    const lines = [`{ lambda ${this.constvars.map(decl).join(" ")} ; ${this.invars.map(decl).join(" ")} . let`];
+    for (const e of this.eqns) {
+      const ps = Object.entries(e.params as object).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
+      lines.push(`    ${e.outvars.map(decl).join(" ")} = ${e.prim}${ps ? `[${ps}]` : ""} ${e.inputs.map(name).join(" ")}`);
+    }
+    lines.push(`  in ( ${this.outvars.map(name).join(" ")} ) }`);
+    return lines.join("\n");
+  }
+}
+
+/** A program with the values of its constvars. */
+export interface ClosedProgram {
+  readonly program: Program;
+  readonly consts: readonly NDArray[];
+}
+
+/** Runs a program by binding each equation on the current interpreter. Iterative. */
+export function evalProgram(p: Program, consts: readonly NDArray[], args: readonly NDArray[]): NDArray[] {
+  const env = new Map<Var, NDArray>();
+  p.constvars.forEach((v, i) => env.set(v, consts[i]!));
+  p.invars.forEach((v, i) => env.set(v, args[i]!));
+  for (const e of p.eqns) {
+    const outs = bind(e.prim, e.inputs.map((v) => env.get(v)!), e.params);
+    e.outvars.forEach((v, i) => env.set(v, outs[i]!));
+  }
+  return p.outvars.map((v) => env.get(v)!);
+}
+
+/** Validates every equation's shapes and dtypes against the abstract rules. */
+export function checkProgram(p: Program): void {
+  const defined = new Set<Var>([...p.constvars, ...p.invars]);
+  for (const e of p.eqns) {
+    for (const v of e.inputs) if (!defined.has(v)) throw new ShapeError(`checkProgram: ${e.prim} reads an undefined variable`);
+    const outs = abstractEval(e.prim, e.inputs.map((v) => v.aval), e.params);
+    outs.forEach((a, i) => {
+      const v = e.outvars[i]!;
+      if (!shapeEq(a.shape, v.aval.shape) || a.dtype !== v.aval.dtype) {
+        throw new ShapeError(`checkProgram: ${e.prim} produces ${fmtAval(a)} but its variable is ${fmtAval(v.aval)}`);
+      }
+      defined.add(v);
+    });
+  }
+  for (const v of p.outvars) if (!defined.has(v)) throw new ShapeError("checkProgram: an output is undefined");
+}

@@ -1,0 +1,131 @@
+/**
+ * The glue under every `np` function: turning user inputs (NDArrays, JS numbers and booleans,
+ * nested arrays) into arrays, JAX's weak typing for JS numbers, dtype promotion, NumPy
+ * broadcasting, and axis/option parsing. Errors name the calling `np` function.
+ */
+import { type DType, allocate, checkDType, dtypeOfTyped, isFloat, promote, weakDType } from "../core/dtype.js";
+import { ArgumentError, DTypeError, ShapeError } from "../core/errors.js";
+import * as lax from "../core/lax.js";
+import { ConcreteArray, NDArray } from "../core/ndarray.js";
+import { type Shape, broadcastShapes, checkShape, fmtShape, normAxes, range, sizeOf } from "../core/shape.js";
+
+/** Nested JS arrays of numbers or booleans. */
+export type Nested = number | boolean | Nested[];
+/** Anything an `np` function accepts as an array operand. */
+export type ArrayLike = NDArray | Nested;
+
+export interface ArrayOptions {
+  dtype?: DType;
+  /** The shape, when `data` is a flat typed array or list. */
+  shape?: number[];
+}
+
+/** Builds a concrete array from a number, nested JS arrays, or a typed array (with `{ shape }`). */
+export function array(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array | Int32Array | Uint8Array, options: ArrayOptions = {}): NDArray {
+  const dtype = options.dtype === undefined ? undefined : checkDType("np.array", options.dtype);
+  if (data instanceof NDArray) return dtype ? lax.convert(data, dtype) : data;
+  const typed = dtypeOfTyped(data);
+  let flat: { readonly length: number; readonly [i: number]: number };
+  let shape: number[];
+  let inferred: DType;
+  if (typed !== null) {
+    flat = data as Float32Array;
+    inferred = typed;
+    shape = options.shape ? checkShape("np.array", options.shape) : [flat.length];
+  } else {
+    const values: number[] = [];
+    shape = [];
+    let sawBool = false, sawNumber = false;
+    const walk = (x: unknown, depth: number): void => {
+      if (Array.isArray(x)) {
+        if (shape.length === depth) shape.push(x.length);
+        else if (shape[depth] !== x.length || shape.length === depth) {
+          throw new ShapeError(`np.array: ragged nested array (a list of length ${x.length} where ${shape[depth]} was expected at depth ${depth})`);
+        }
+        for (const y of x) walk(y, depth + 1);
+        return;
+      }
+      if (depth !== shape.length && values.length > 0) throw new ShapeError(`np.array: ragged nested array (a scalar at depth ${depth})`);
+      if (typeof x === "boolean") { sawBool = true; values.push(x ? 1 : 0); }
+      else if (typeof x === "number") { sawNumber = true; values.push(x); }
+      else if (x instanceof NDArray && x.ndim === 0) { sawNumber = true; values.push(x.item()); }
+      else throw new ArgumentError(`np.array: expected numbers, booleans or nested arrays of them, got ${typeof x === "object" ? String(x) : typeof x}`);
+    };
+    walk(data, 0);
+    flat = values;
+    inferred = sawBool && !sawNumber ? "bool" : "float32";
+    if (options.shape) shape = checkShape("np.array", options.shape);
+  }
+  if (sizeOf(shape) !== flat.length) {
+    throw new ShapeError(`np.array: ${flat.length} values do not fill shape ${fmtShape(shape)}`);
+  }
+  const out = allocate(dtype ?? inferred, flat.length);
+  for (let i = 0; i < flat.length; i++) out[i] = (dtype ?? inferred) === "bool" ? (flat[i] ? 1 : 0) : flat[i]!;
+  return new ConcreteArray(out, shape, dtype ?? inferred);
+}
+
+/** `x` as an array; a JS number becomes a scalar of `like` (weak typing) or float32. */
+export function asArray(fn: string, x: ArrayLike, like?: DType): NDArray {
+  if (x instanceof NDArray) return x;
+  if (typeof x === "number") return lax.scalar(x, like === undefined ? "float32" : weakDType(x, like));
+  if (typeof x === "boolean") return lax.scalar(x ? 1 : 0, "bool");
+  if (Array.isArray(x)) return array(x);
+  throw new ArgumentError(`${fn}: expected an NDArray, a number or a nested array, got ${x === null ? "null" : typeof x}`);
+}
+
+/** Converts operands to one dtype (JS numbers weakly typed) and broadcasts them to one shape. */
+export function promoteAndBroadcast(fn: string, xs: readonly ArrayLike[], minDType?: DType): NDArray[] {
+  let dtype: DType | null = null;
+  for (const x of xs) if (x instanceof NDArray) dtype = dtype === null ? x.dtype : promote(dtype, x.dtype);
+  for (const x of xs) if (!(x instanceof NDArray)) {
+    const d = typeof x === "number" ? weakDType(x, dtype ?? "float32") : asArray(fn, x).dtype;
+    dtype = dtype === null ? d : promote(dtype, d);
+  }
+  if (minDType !== undefined) dtype = promote(dtype ?? minDType, minDType);
+  const arrays = xs.map((x) => lax.convert(asArray(fn, x, dtype!), dtype!));
+  let shape: number[] = arrays[0]!.shape;
+  for (let i = 1; i < arrays.length; i++) shape = broadcastShapes(fn, shape, arrays[i]!.shape);
+  return arrays.map((a) => lax.broadcastTo(a, shape));
+}
+
+/** A binary elementwise `np` op: weak typing, promotion, broadcasting, then `op`. */
+export function binary(fn: string, op: (x: NDArray, y: NDArray) => NDArray, minDType?: DType) {
+  return (x: ArrayLike, y: ArrayLike): NDArray => {
+    const [a, b] = promoteAndBroadcast(fn, [x, y], minDType);
+    return op(a!, b!);
+  };
+}
+
+/** A unary op on floats: integer and bool inputs are promoted to float32 first. */
+export function floatUnary(fn: string, op: (x: NDArray) => NDArray) {
+  return (x: ArrayLike): NDArray => op(toFloat(asArray(fn, x)));
+}
+
+export function toFloat(x: NDArray): NDArray {
+  return isFloat(x.dtype) ? x : lax.convert(x, "float32");
+}
+
+export function rejectBool(fn: string, x: NDArray): void {
+  if (x.dtype === "bool") throw new DTypeError(`np.${fn}: not defined for bool arrays; convert with .astype("int32") or use np.logicalNot`);
+}
+
+/** Options accepted by reductions: an axis, a list of axes, or `{ axis, keepdims, ddof }`. */
+export type AxisArg = number | number[] | null | undefined | ReduceOptions;
+export interface ReduceOptions {
+  axis?: number | number[] | null;
+  keepdims?: boolean;
+  ddof?: number;
+}
+
+/** Normalised reduction options: sorted axes (all when none given) and keepdims. */
+export function parseAxes(fn: string, ndim: number, arg: AxisArg): { axes: number[]; keepdims: boolean; ddof: number } {
+  const opts: ReduceOptions = typeof arg === "object" && arg !== null && !Array.isArray(arg) ? arg : { axis: arg as number | number[] | null | undefined };
+  const axis = opts.axis;
+  const axes = axis === null || axis === undefined ? range(ndim) : normAxes(fn, typeof axis === "number" ? [axis] : axis, ndim);
+  return { axes, keepdims: opts.keepdims ?? false, ddof: opts.ddof ?? 0 };
+}
+
+/** The reduced shape with kept size-1 dims. */
+export function keptShape(shape: Shape, axes: readonly number[]): number[] {
+  return shape.map((n, d) => (axes.includes(d) ? 1 : n));
+}

@@ -1,0 +1,109 @@
+/**
+ * Elementwise `np` operations: arithmetic, transcendental functions, comparisons and logic, all
+ * composed from primitives with NumPy broadcasting and JAX's promotion rules.
+ */
+import { isFloat } from "../core/dtype.js";
+import { DTypeError } from "../core/errors.js";
+import * as lax from "../core/lax.js";
+import type { NDArray } from "../core/ndarray.js";
+import { broadcastShapes } from "../core/shape.js";
+import { type ArrayLike, asArray, binary, floatUnary, promoteAndBroadcast, rejectBool, toFloat } from "./base.js";
+
+export const add = binary("add", lax.add);
+export const subtract = binary("subtract", lax.sub);
+export const multiply = binary("multiply", lax.mul);
+/** True division: integer operands are promoted to float32. */
+export const divide = binary("divide", lax.div, "float32");
+export const power = binary("power", lax.pow);
+export const maximum = binary("maximum", lax.max);
+export const minimum = binary("minimum", lax.min);
+
+export const less = binary("less", lax.lt);
+export const lessEqual = binary("lessEqual", lax.le);
+export const greater = binary("greater", lax.gt);
+export const greaterEqual = binary("greaterEqual", lax.ge);
+export const equal = binary("equal", lax.eq);
+export const notEqual = binary("notEqual", lax.ne);
+
+const truthy = (x: NDArray): NDArray => (x.dtype === "bool" ? x : lax.ne(x, lax.full(x.shape, 0, x.dtype)));
+export const logicalAnd = (x: ArrayLike, y: ArrayLike): NDArray => {
+  const [a, b] = promoteAndBroadcast("logicalAnd", [x, y]);
+  return lax.and(truthy(a!), truthy(b!));
+};
+export const logicalOr = (x: ArrayLike, y: ArrayLike): NDArray => {
+  const [a, b] = promoteAndBroadcast("logicalOr", [x, y]);
+  return lax.or(truthy(a!), truthy(b!));
+};
+export const logicalNot = (x: ArrayLike): NDArray => lax.not(truthy(asArray("logicalNot", x)));
+
+export function negative(x: ArrayLike): NDArray {
+  const a = asArray("negative", x);
+  rejectBool("negative", a);
+  return lax.neg(a);
+}
+
+export const square = (x: ArrayLike): NDArray => {
+  const a = asArray("square", x);
+  return lax.mul(a, a);
+};
+
+export const sqrt = floatUnary("sqrt", lax.sqrt);
+export const exp = floatUnary("exp", lax.exp);
+export const log = floatUnary("log", lax.log);
+export const log1p = floatUnary("log1p", lax.log1p);
+export const expm1 = floatUnary("expm1", lax.expm1);
+export const sin = floatUnary("sin", lax.sin);
+export const cos = floatUnary("cos", lax.cos);
+export const tanh = floatUnary("tanh", lax.tanh);
+export const arctan = floatUnary("arctan", lax.atan);
+export const tan = floatUnary("tan", (x) => lax.div(lax.sin(x), lax.cos(x)));
+/** sinh x = (expm1(x) - expm1(-x)) / 2, accurate near 0. */
+export const sinh = floatUnary("sinh", (x) => lax.mul(lax.sub(lax.expm1(x), lax.expm1(lax.neg(x))), lax.full(x.shape, 0.5, x.dtype)));
+export const cosh = floatUnary("cosh", (x) => lax.mul(lax.add(lax.exp(x), lax.exp(lax.neg(x))), lax.full(x.shape, 0.5, x.dtype)));
+export const floor = floatUnary("floor", lax.floor);
+
+export function abs(x: ArrayLike): NDArray {
+  const a = asArray("abs", x);
+  return a.dtype === "bool" ? a : lax.abs(a);
+}
+
+export function sign(x: ArrayLike): NDArray {
+  const a = asArray("sign", x);
+  rejectBool("sign", a);
+  return lax.sign(a);
+}
+
+/** Elementwise `cond ? a : b`, broadcasting all three. */
+export function where(cond: ArrayLike, a: ArrayLike, b: ArrayLike): NDArray {
+  const pred = truthy(asArray("where", cond));
+  const [x, y] = promoteAndBroadcast("where", [a, b]);
+  const shape = broadcastShapes("where", pred.shape, x!.shape);
+  return lax.selectN(lax.broadcastTo(pred, shape), lax.broadcastTo(y!, shape), lax.broadcastTo(x!, shape));
+}
+
+/** Limits `x` to [lo, hi]; either bound may be null. Differentiable in the bounds too. */
+export function clip(x: ArrayLike, lo: ArrayLike | null, hi: ArrayLike | null): NDArray {
+  let out = asArray("clip", x);
+  if (lo !== null && lo !== undefined) out = maximum(out, lo);
+  if (hi !== null && hi !== undefined) out = minimum(out, hi);
+  return out;
+}
+
+export function astype(x: ArrayLike, dtype: NDArray["dtype"]): NDArray {
+  return lax.convert(asArray("astype", x), dtype);
+}
+
+/** Stops derivatives flowing through `x`: its value, with a zero derivative. */
+export function stopGradient<T extends ArrayLike>(x: T): NDArray {
+  const a = asArray("stopGradient", x);
+  return isFloat(a.dtype) ? lax.stopGradient(a) : a;
+}
+
+export function reciprocal(x: ArrayLike): NDArray {
+  const a = toFloat(asArray("reciprocal", x));
+  return lax.div(lax.full(a.shape, 1, a.dtype), a);
+}
+
+export function checkFloat(fn: string, x: NDArray): void {
+  if (!isFloat(x.dtype)) throw new DTypeError(`${fn}: needs a float array, got ${x.dtype}; convert with .astype("float32")`);
+}

@@ -1,0 +1,164 @@
+/**
+ * Shape manipulation: reshape, transpose, broadcastTo, expandDims, squeeze, concatenate, stack,
+ * flip, tile, pad, take. All are linear primitives (or compositions of them) underneath.
+ */
+import { ArgumentError, ShapeError } from "../core/errors.js";
+import * as lax from "../core/lax.js";
+import type { NDArray } from "../core/ndarray.js";
+import { broadcastShapes, checkShape, fmtShape, normAxes, normAxis, range, sizeOf } from "../core/shape.js";
+import { promote } from "../core/dtype.js";
+import { type ArrayLike, asArray } from "./base.js";
+import { where } from "./math.js";
+
+/** Reshapes to `shape`; one entry may be -1 and is inferred. */
+export function reshape(x: ArrayLike, shape: number[]): NDArray {
+  const a = asArray("reshape", x);
+  if (!Array.isArray(shape)) throw new ShapeError(`np.reshape: shape must be an array of integers, got ${JSON.stringify(shape)}`);
+  const unknown = shape.filter((d) => d === -1).length;
+  if (unknown > 1) throw new ShapeError(`np.reshape: only one dimension of ${fmtShape(shape)} can be -1`);
+  let target = shape;
+  if (unknown === 1) {
+    const known = sizeOf(shape.filter((d) => d !== -1));
+    if (known === 0 || a.size % known !== 0) throw new ShapeError(`np.reshape: cannot reshape ${fmtShape(a.shape)} (size ${a.size}) into ${fmtShape(shape)}`);
+    target = shape.map((d) => (d === -1 ? a.size / known : d));
+  }
+  checkShape("np.reshape", target);
+  if (sizeOf(target) !== a.size) throw new ShapeError(`np.reshape: cannot reshape ${fmtShape(a.shape)} (size ${a.size}) into ${fmtShape(shape)} (size ${sizeOf(target)})`);
+  return lax.reshape(a, target);
+}
+
+export function ravel(x: ArrayLike): NDArray {
+  const a = asArray("ravel", x);
+  return lax.reshape(a, [a.size]);
+}
+
+/** Permutes the axes (reverses them when `axes` is omitted). */
+export function transpose(x: ArrayLike, axes?: number[]): NDArray {
+  const a = asArray("transpose", x);
+  const perm = axes === undefined ? range(a.ndim).reverse() : axes.map((d) => normAxis("np.transpose", d, a.ndim));
+  if (perm.length !== a.ndim || new Set(perm).size !== perm.length) {
+    throw new ShapeError(`np.transpose: axes ${fmtShape(axes ?? [])} are not a permutation of the ${a.ndim} axes of ${fmtShape(a.shape)}`);
+  }
+  return lax.transpose(a, perm);
+}
+
+export function swapaxes(x: ArrayLike, a1: number, a2: number): NDArray {
+  const a = asArray("swapaxes", x);
+  const perm = range(a.ndim);
+  const i = normAxis("np.swapaxes", a1, a.ndim), j = normAxis("np.swapaxes", a2, a.ndim);
+  [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  return lax.transpose(a, perm);
+}
+
+export function moveaxis(x: ArrayLike, source: number, destination: number): NDArray {
+  const a = asArray("moveaxis", x);
+  return lax.moveAxis(a, normAxis("np.moveaxis", source, a.ndim), normAxis("np.moveaxis", destination, a.ndim));
+}
+
+export function broadcastTo(x: ArrayLike, shape: number[]): NDArray {
+  const a = asArray("broadcastTo", x);
+  checkShape("np.broadcastTo", shape);
+  const b = broadcastShapes("np.broadcastTo", a.shape, shape);
+  if (b.length !== shape.length || b.some((n, i) => n !== shape[i])) {
+    throw new ShapeError(`np.broadcastTo: cannot broadcast ${fmtShape(a.shape)} to ${fmtShape(shape)}`);
+  }
+  return lax.broadcastTo(a, shape);
+}
+
+/** Inserts size-1 axes at the given positions of the result. */
+export function expandDims(x: ArrayLike, axis: number | number[]): NDArray {
+  const a = asArray("expandDims", x);
+  const list = typeof axis === "number" ? [axis] : axis;
+  const nd = a.ndim + list.length;
+  const axes = normAxes("np.expandDims", list, nd);
+  const shape: number[] = [];
+  let k = 0;
+  for (let d = 0; d < nd; d++) shape.push(axes.includes(d) ? 1 : a.shape[k++]!);
+  return lax.reshape(a, shape);
+}
+
+/** Removes size-1 axes (all of them, or those named). */
+export function squeeze(x: ArrayLike, axis?: number | number[]): NDArray {
+  const a = asArray("squeeze", x);
+  const axes = axis === undefined ? range(a.ndim).filter((d) => a.shape[d] === 1) : normAxes("np.squeeze", typeof axis === "number" ? [axis] : axis, a.ndim);
+  for (const d of axes) if (a.shape[d] !== 1) throw new ShapeError(`np.squeeze: axis ${d} of ${fmtShape(a.shape)} has size ${a.shape[d]}, not 1`);
+  return lax.reshape(a, a.shape.filter((_, d) => !axes.includes(d)));
+}
+
+export function concatenate(arrays: ArrayLike[], axis = 0): NDArray {
+  if (!Array.isArray(arrays) || arrays.length === 0) throw new ArgumentError("np.concatenate: needs a non-empty list of arrays");
+  const as = arrays.map((x) => asArray("concatenate", x));
+  const nd = as[0]!.ndim;
+  if (nd === 0) throw new ShapeError("np.concatenate: zero-dimensional arrays cannot be concatenated; use np.stack");
+  const ax = normAxis("np.concatenate", axis, nd);
+  for (const b of as) {
+    if (b.ndim !== nd || b.shape.some((n, d) => d !== ax && n !== as[0]!.shape[d])) {
+      throw new ShapeError(`np.concatenate: shapes ${as.map((c) => fmtShape(c.shape)).join(", ")} differ outside axis ${ax}`);
+    }
+  }
+  const dtype = as.map((a) => a.dtype).reduce(promote);
+  return lax.concatenate(as.map((a) => lax.convert(a, dtype)), ax);
+}
+
+export function stack(arrays: ArrayLike[], axis = 0): NDArray {
+  if (!Array.isArray(arrays) || arrays.length === 0) throw new ArgumentError("np.stack: needs a non-empty list of arrays");
+  const as = arrays.map((x) => asArray("stack", x));
+  for (const b of as) if (b.shape.join() !== as[0]!.shape.join()) {
+    throw new ShapeError(`np.stack: all arrays must have the same shape, got ${as.map((c) => fmtShape(c.shape)).join(", ")}`);
+  }
+  const ax = normAxis("np.stack", axis, as[0]!.ndim + 1);
+  return concatenate(as.map((a) => expandDims(a, ax)), ax);
+}
+
+/** Reverses the order of elements along the given axes (all when omitted). */
+export function flip(x: ArrayLike, axis?: number | number[]): NDArray {
+  const a = asArray("flip", x);
+  const axes = axis === undefined ? range(a.ndim) : normAxes("np.flip", typeof axis === "number" ? [axis] : axis, a.ndim);
+  return lax.rev(a, axes);
+}
+
+/** Repeats `x` `reps` times along each axis. */
+export function tile(x: ArrayLike, reps: number | number[]): NDArray {
+  let a = asArray("tile", x);
+  const r = typeof reps === "number" ? [reps] : reps.slice();
+  checkShape("np.tile", r);
+  while (r.length < a.ndim) r.unshift(1);
+  if (a.ndim < r.length) a = lax.reshape(a, [...new Array<number>(r.length - a.ndim).fill(1), ...a.shape]);
+  const inter = a.shape.flatMap((n, d) => [r[d]!, n]);
+  const b = lax.broadcastInDim(a, inter, range(a.ndim).map((d) => 2 * d + 1));
+  return lax.reshape(b, a.shape.map((n, d) => n * r[d]!));
+}
+
+export type PadWidth = number | [number, number] | [number, number][];
+
+/** Pads with a constant (default 0): widths as n, [before, after], or one pair per axis. */
+export function pad(x: ArrayLike, widths: PadWidth, options: { constantValues?: number } = {}): NDArray {
+  const a = asArray("pad", x);
+  const pairs: [number, number][] = typeof widths === "number"
+    ? a.shape.map(() => [widths, widths])
+    : typeof widths[0] === "number" ? a.shape.map(() => widths as [number, number])
+    : (widths as [number, number][]);
+  if (pairs.length !== a.ndim || pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((w) => !Number.isInteger(w) || w < 0))) {
+    throw new ShapeError(`np.pad: widths ${JSON.stringify(widths)} must be non-negative integers, one [before, after] pair per axis of ${fmtShape(a.shape)}`);
+  }
+  return lax.pad(a, lax.scalar(options.constantValues ?? 0, a.dtype), pairs.map(([lo, hi]) => [lo, hi, 0]));
+}
+
+/** Elements of `x` at `indices` along `axis` (of the flattened array when no axis is given). */
+export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null): NDArray {
+  let a = asArray("take", x);
+  let idx = asArray("take", indices, "int32");
+  if (idx.dtype !== "int32") {
+    if (idx.dtype === "bool") throw new ShapeError("np.take: indices must be integers, got bool");
+    idx = lax.convert(idx, "int32");
+  }
+  if (axis === null || axis === undefined) {
+    a = lax.reshape(a, [a.size]);
+    axis = 0;
+  }
+  const ax = normAxis("np.take", axis, a.ndim);
+  const n = a.shape[ax]!;
+  if (n === 0) throw new ShapeError(`np.take: cannot take from an empty axis ${ax} of ${fmtShape(a.shape)}`);
+  const wrapped = where(lax.lt(idx, lax.full(idx.shape, 0, "int32")), lax.add(idx, lax.full(idx.shape, n, "int32")), idx);
+  return lax.gather(a, wrapped, ax, 0);
+}

@@ -1,0 +1,157 @@
+/**
+ * Pytrees: nested arrays/tuples, plain objects (keys sorted) and registered node types, with
+ * `NDArray`s, numbers and any other value as leaves; `null`/`undefined` are empty nodes.
+ * `flatten` gives the leaves and a `TreeDef` whose string form is canonical (equal structures
+ * print equally), so it can key caches. Everything here is iterative-free of user recursion limits
+ * only in depth of nesting, which user trees keep small.
+ */
+import { ArgumentError } from "./core/errors.js";
+import { NDArray } from "./core/ndarray.js";
+
+/** How a custom node type is taken apart and put back together. */
+export interface NodeType<T> {
+  /** Children (themselves trees) and static auxiliary data that must match for equal structure. */
+  flatten(x: T): [children: unknown[], aux: unknown];
+  unflatten(aux: unknown, children: unknown[]): T;
+}
+
+const registry = new Map<Function, { name: string; type: NodeType<unknown> }>();
+
+/** Registers a class as a pytree node, so transforms see through its instances. */
+export function registerNode<T>(cls: new (...args: never[]) => T, name: string, type: NodeType<T>): void {
+  registry.set(cls, { name, type: type as NodeType<unknown> });
+}
+
+type Kind = "leaf" | "null" | "undefined" | "array" | "object" | "custom";
+
+/** The structure of a pytree, without its leaves. */
+export class TreeDef {
+  constructor(
+    readonly kind: Kind,
+    readonly children: readonly TreeDef[] = [],
+    /** Object keys, or a custom node's name and aux data. */
+    readonly meta: unknown = undefined,
+    readonly numLeaves: number = kind === "leaf" ? 1 : children.reduce((n, c) => n + c.numLeaves, 0),
+  ) {}
+
+  toString(): string {
+    switch (this.kind) {
+      case "leaf": return "*";
+      case "null": return "null";
+      case "undefined": return "undefined";
+      case "array": return `[${this.children.join(",")}]`;
+      case "object": {
+        const keys = this.meta as string[];
+        return `{${keys.map((k, i) => `${JSON.stringify(k)}:${this.children[i]}`).join(",")}}`;
+      }
+      case "custom": {
+        const [name, aux] = this.meta as [string, unknown];
+        return `${name}(${JSON.stringify(aux)})[${this.children.join(",")}]`;
+      }
+    }
+  }
+
+  equals(other: TreeDef): boolean {
+    return this.toString() === other.toString();
+  }
+}
+
+const isPlainObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === "object" && x !== null && Object.getPrototypeOf(x) === Object.prototype;
+
+/** Leaves in order (depth-first, object keys sorted) and the tree's structure. */
+export function flatten(tree: unknown): [unknown[], TreeDef] {
+  const leaves: unknown[] = [];
+  const walk = (x: unknown): TreeDef => {
+    if (x === null) return new TreeDef("null");
+    if (x === undefined) return new TreeDef("undefined");
+    if (Array.isArray(x)) return new TreeDef("array", x.map(walk));
+    if (x instanceof NDArray || typeof x !== "object") {
+      leaves.push(x);
+      return new TreeDef("leaf");
+    }
+    const custom = registry.get((x as object).constructor);
+    if (custom !== undefined) {
+      const [children, aux] = custom.type.flatten(x);
+      return new TreeDef("custom", children.map(walk), [custom.name, aux]);
+    }
+    if (isPlainObject(x)) {
+      const keys = Object.keys(x).sort();
+      return new TreeDef("object", keys.map((k) => walk(x[k])), keys);
+    }
+    leaves.push(x);
+    return new TreeDef("leaf");
+  };
+  const def = walk(tree);
+  return [leaves, def];
+}
+
+/** Rebuilds a tree of structure `def` from `leaves`. */
+export function unflatten(def: TreeDef, leaves: readonly unknown[]): any {
+  if (leaves.length !== def.numLeaves) {
+    throw new ArgumentError(`tree.unflatten: the structure ${def} has ${def.numLeaves} leaves but ${leaves.length} were given`);
+  }
+  let pos = 0;
+  const build = (d: TreeDef): unknown => {
+    switch (d.kind) {
+      case "leaf": return leaves[pos++];
+      case "null": return null;
+      case "undefined": return undefined;
+      case "array": return d.children.map(build);
+      case "object": {
+        const keys = d.meta as string[];
+        const out: Record<string, unknown> = {};
+        keys.forEach((k, i) => (out[k] = build(d.children[i]!)));
+        return out;
+      }
+      case "custom": {
+        const [name, aux] = d.meta as [string, unknown];
+        const entry = [...registry.values()].find((e) => e.name === name)!;
+        return entry.type.unflatten(aux, d.children.map(build));
+      }
+    }
+  };
+  return build(def);
+}
+
+/** Applies `fn` to corresponding leaves of trees with the structure of the first. */
+export function map(fn: (...leaves: any[]) => unknown, tree: unknown, ...rest: unknown[]): any {
+  const [leaves, def] = flatten(tree);
+  const others = rest.map((t, i) => {
+    const [ls, d] = flatten(t);
+    if (!d.equals(def)) throw new ArgumentError(`tree.map: tree ${i + 1} has structure ${d} but the first has ${def}`);
+    return ls;
+  });
+  return unflatten(def, leaves.map((l, i) => fn(l, ...others.map((o) => o[i]))));
+}
+
+/** The leaves of a tree. */
+export function leaves(tree: unknown): unknown[] {
+  return flatten(tree)[0];
+}
+
+/**
+ * Expands a prefix tree `prefix` of `full`'s structure to one value per leaf of `full`: a prefix
+ * leaf applies to the whole subtree under it. Used for vmap's inAxes/outAxes.
+ */
+export function broadcastPrefix(fn: string, what: string, prefix: unknown, full: unknown): unknown[] {
+  const out: unknown[] = [];
+  const walk = (p: unknown, f: unknown): void => {
+    const [fl, fdef] = flatten(f);
+    if (p === null || typeof p !== "object" || fdef.kind === "leaf") {
+      for (let i = 0; i < fl.length; i++) out.push(p);
+      return;
+    }
+    if (Array.isArray(p) && Array.isArray(f) && p.length === f.length) {
+      p.forEach((pc, i) => walk(pc, f[i]));
+      return;
+    }
+    if (isPlainObject(p) && isPlainObject(f) && Object.keys(p).sort().join() === Object.keys(f).sort().join()) {
+      for (const k of Object.keys(f).sort()) walk(p[k], f[k]);
+      return;
+    }
+    throw new ArgumentError(`${fn}: ${what} ${JSON.stringify(p)} is not a tree prefix of the value's structure ${fdef}`);
+  };
+  walk(prefix, full);
+  return out;
+}
