@@ -25,3 +25,5 @@ export { abstractEval } from "./core/abstract_eval.js";
 export { jvp, vjp, linearize, grad, valueAndGrad, type GradOptions } from "./api/autodiff.js";
 export { vmap, type VmapOptions } from "./api/vmap.js";
 export { jacfwd, jacrev, hessian, type JacOptions } from "./api/jacobians.js";
+export { jit, makeJaxpr, StagedProgram, type JitOptions } from "./api/jit.js";
+export { Program, type ClosedProgram } from "./ir/ir.js";

@@ -4,13 +4,15 @@
  * unbatched operands; dot_general moves batch dims; dynamic slices with batched starts become
  * gathers, so every rule stays differentiable.
  */
-import { bind1 } from "../../src/core/interpreter.js";
+import { bind, bind1, currentInterpreter, withInterpreter } from "../../src/core/interpreter.js";
 import * as lax from "../../src/core/lax.js";
 import { ConcreteArray, type NDArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { range } from "../../src/core/shape.js";
+import { type ClosedProgram, type Program, evalProgram } from "../../src/ir/ir.js";
+import { traceToProgram } from "../../src/ir/trace.js";
+import { BatchInterpreter, type BatchRule, type BatchRules } from "./interpreter.js";
 
-export type BatchRule<P extends Prim> = (args: NDArray[], batched: boolean[], params: PrimParams[P], size: number) => [NDArray[], boolean[]];
 
 /** `x` with a leading batch axis of `size` (broadcast when unbatched). */
 export const withBatch = (x: NDArray, isBatched: boolean, size: number): NDArray =>
@@ -47,7 +49,31 @@ function windowIndices(start: NDArray, size: number, len: number): NDArray {
   return lax.add(s, lax.broadcastInDim(iota(len), [size, len], [1]));
 }
 
-export const batchRules: { [P in Prim]: BatchRule<P> } = {
+const batchPrograms = new WeakMap<Program, Map<string, ClosedProgram>>();
+
+/** The program mapping `batched` inputs (batch axis 0, of `size`) to outputs all batched at 0. */
+function batchProgram(cp: ClosedProgram, batched: readonly boolean[], size: number): ClosedProgram {
+  const key = `${size}:${batched.map((b) => (b ? 1 : 0)).join("")}`;
+  let byKey = batchPrograms.get(cp.program);
+  if (byKey === undefined) batchPrograms.set(cp.program, (byKey = new Map()));
+  let hit = byKey.get(key);
+  if (hit !== undefined) return hit;
+  const avals = cp.program.invars.map((v, i) => (batched[i] ? { shape: [size, ...v.aval.shape], dtype: v.aval.dtype } : v.aval));
+  hit = traceToProgram("vmap", avals, (ins) => {
+    const interp = new BatchInterpreter(currentInterpreter(), size);
+    const packed = ins.map((x, i) => (batched[i] ? interp.pack(x) : x));
+    try {
+      const outs = withInterpreter(interp, () => evalProgram(cp.program, cp.consts, packed));
+      return outs.map((o) => interp.unpack(o) ?? withBatch(o, false, size));
+    } finally {
+      interp.tag.alive = false;
+    }
+  });
+  byKey.set(key, hit);
+  return hit;
+}
+
+export const batchRules: BatchRules = {
   [Prim.Add]: elementwise(Prim.Add),
   [Prim.Sub]: elementwise(Prim.Sub),
   [Prim.Mul]: elementwise(Prim.Mul),
@@ -160,6 +186,11 @@ export const batchRules: { [P in Prim]: BatchRule<P> } = {
     const out = lax.dotGeneral(x!, y!, [xc, inc(yc)], [xb, inc(yb)]);
     const xFree = x!.ndim - xc.length - xb.length;
     return one(lax.moveAxis(out, xb.length + xFree, 0));
+  },
+  // A compiled call batches into a compiled call of its batched program.
+  [Prim.JitCall]: (args, batched, { program, name }, size) => {
+    const outs = bind(Prim.JitCall, args, { program: batchProgram(program, batched, size), name: `vmap(${name})` });
+    return [outs, outs.map(() => true)];
   },
 };
 

@@ -5,21 +5,26 @@
 import { type TypedArray, allocate } from "../../src/core/dtype.js";
 import { type Aval, ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
-import { invertPerm, range, sizeOf, stridesOf } from "../../src/core/shape.js";
+import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { elementwiseKernel, selectKernel } from "./kernels/elementwise.js";
 import { matmul } from "./kernels/matmul.js";
 import { type ReduceOp, argReduceKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
 import { copyStrided } from "./kernels/strided.js";
+import { runProgram } from "../../src/ir/executable.js";
 
 type C = ConcreteArray;
-export type Impl<P extends Prim> = (args: readonly C[], params: PrimParams[P], out: Aval) => C;
+/** Computes a primitive's outputs from validated operands and the output avals. */
+export type Impl<P extends Prim> = (args: readonly C[], params: PrimParams[P], outs: Aval[]) => C[];
+/** An impl of a single-output primitive. */
+type Impl1<P extends Prim> = (args: readonly C[], params: PrimParams[P], out: Aval) => C;
+const one = <P extends Prim>(impl: Impl1<P>): Impl<P> => (args, params, outs) => [impl(args, params, outs[0]!)];
 
 const make = (out: Aval): [TypedArray, (d: TypedArray) => C] => {
   const data = allocate(out.dtype, sizeOf(out.shape));
   return [data, (d) => new ConcreteArray(d, out.shape as number[], out.dtype)];
 };
 
-const elementwise = (prim: Prim): Impl<Prim> => (args, _p, out) => {
+const elementwise = (prim: Prim): Impl1<Prim> => (args, _p, out) => {
   const [data, wrap] = make(out);
   const ins = args.map((a) => a.values);
   elementwiseKernel(prim, args[0]!.dtype, args.length)(data, data.length, ...ins);
@@ -48,14 +53,14 @@ function blockView(x: C, axes: readonly number[]): [TypedArray, number, number, 
   return [moved, sizeOf(keep.map((d) => x.shape[d]!)), sizeOf(sorted.map((d) => x.shape[d]!)), 1];
 }
 
-const reduce = <P extends Prim.ReduceSum | Prim.ReduceMax | Prim.ReduceMin>(op: ReduceOp): Impl<P> => ([x], { axes }, out) => {
+const reduce = <P extends Prim.ReduceSum | Prim.ReduceMax | Prim.ReduceMin>(op: ReduceOp): Impl1<P> => ([x], { axes }, out) => {
   const [data, wrap] = make(out);
   const [v, o, n, i] = blockView(x!, axes);
   reduceKernel(op, v, data, o, n, i);
   return wrap(data);
 };
 
-const argReduce = <P extends Prim.ArgMax | Prim.ArgMin>(isMax: boolean): Impl<P> => ([x], { axis }, out) => {
+const argReduce = <P extends Prim.ArgMax | Prim.ArgMin>(isMax: boolean): Impl1<P> => ([x], { axis }, out) => {
   const [data, wrap] = make(out);
   const [v, o, n, i] = blockView(x!, [axis]);
   argReduceKernel(isMax, v, data, o, n, i);
@@ -95,88 +100,90 @@ function gatherDims(x: Aval, idx: Aval, axis: number, batchDims: number) {
 }
 
 export const impls: { [P in Prim]: Impl<P> } = {
-  [Prim.Add]: elementwise(Prim.Add),
-  [Prim.Sub]: elementwise(Prim.Sub),
-  [Prim.Mul]: elementwise(Prim.Mul),
-  [Prim.Div]: elementwise(Prim.Div),
-  [Prim.Max]: elementwise(Prim.Max),
-  [Prim.Min]: elementwise(Prim.Min),
-  [Prim.Pow]: elementwise(Prim.Pow),
-  [Prim.Eq]: elementwise(Prim.Eq),
-  [Prim.Ne]: elementwise(Prim.Ne),
-  [Prim.Lt]: elementwise(Prim.Lt),
-  [Prim.Le]: elementwise(Prim.Le),
-  [Prim.Gt]: elementwise(Prim.Gt),
-  [Prim.Ge]: elementwise(Prim.Ge),
-  [Prim.And]: elementwise(Prim.And),
-  [Prim.Or]: elementwise(Prim.Or),
-  [Prim.Not]: elementwise(Prim.Not),
-  [Prim.Neg]: elementwise(Prim.Neg),
-  [Prim.Exp]: elementwise(Prim.Exp),
-  [Prim.Log]: elementwise(Prim.Log),
-  [Prim.Log1p]: elementwise(Prim.Log1p),
-  [Prim.Expm1]: elementwise(Prim.Expm1),
-  [Prim.Sin]: elementwise(Prim.Sin),
-  [Prim.Cos]: elementwise(Prim.Cos),
-  [Prim.Tanh]: elementwise(Prim.Tanh),
-  [Prim.Atan]: elementwise(Prim.Atan),
-  [Prim.Logistic]: elementwise(Prim.Logistic),
-  [Prim.Sqrt]: elementwise(Prim.Sqrt),
-  [Prim.Rsqrt]: elementwise(Prim.Rsqrt),
-  [Prim.Abs]: elementwise(Prim.Abs),
-  [Prim.Sign]: elementwise(Prim.Sign),
-  [Prim.Floor]: elementwise(Prim.Floor),
-  [Prim.StopGradient]: ([x]) => x!,
-  [Prim.ConvertElementType]: ([x], { dtype }, out) => {
+
+
+  [Prim.Add]: one(elementwise(Prim.Add)),
+  [Prim.Sub]: one(elementwise(Prim.Sub)),
+  [Prim.Mul]: one(elementwise(Prim.Mul)),
+  [Prim.Div]: one(elementwise(Prim.Div)),
+  [Prim.Max]: one(elementwise(Prim.Max)),
+  [Prim.Min]: one(elementwise(Prim.Min)),
+  [Prim.Pow]: one(elementwise(Prim.Pow)),
+  [Prim.Eq]: one(elementwise(Prim.Eq)),
+  [Prim.Ne]: one(elementwise(Prim.Ne)),
+  [Prim.Lt]: one(elementwise(Prim.Lt)),
+  [Prim.Le]: one(elementwise(Prim.Le)),
+  [Prim.Gt]: one(elementwise(Prim.Gt)),
+  [Prim.Ge]: one(elementwise(Prim.Ge)),
+  [Prim.And]: one(elementwise(Prim.And)),
+  [Prim.Or]: one(elementwise(Prim.Or)),
+  [Prim.Not]: one(elementwise(Prim.Not)),
+  [Prim.Neg]: one(elementwise(Prim.Neg)),
+  [Prim.Exp]: one(elementwise(Prim.Exp)),
+  [Prim.Log]: one(elementwise(Prim.Log)),
+  [Prim.Log1p]: one(elementwise(Prim.Log1p)),
+  [Prim.Expm1]: one(elementwise(Prim.Expm1)),
+  [Prim.Sin]: one(elementwise(Prim.Sin)),
+  [Prim.Cos]: one(elementwise(Prim.Cos)),
+  [Prim.Tanh]: one(elementwise(Prim.Tanh)),
+  [Prim.Atan]: one(elementwise(Prim.Atan)),
+  [Prim.Logistic]: one(elementwise(Prim.Logistic)),
+  [Prim.Sqrt]: one(elementwise(Prim.Sqrt)),
+  [Prim.Rsqrt]: one(elementwise(Prim.Rsqrt)),
+  [Prim.Abs]: one(elementwise(Prim.Abs)),
+  [Prim.Sign]: one(elementwise(Prim.Sign)),
+  [Prim.Floor]: one(elementwise(Prim.Floor)),
+  [Prim.StopGradient]: one(([x]) => x!),
+  [Prim.ConvertElementType]: one(([x], { dtype }, out) => {
     const [data, wrap] = make(out);
     const v = x!.values;
     if (dtype === "bool") for (let i = 0; i < v.length; i++) data[i] = v[i] ? 1 : 0;
     else if (dtype === "int32") for (let i = 0; i < v.length; i++) data[i] = Math.trunc(v[i]!);
     else data.set(v);
     return wrap(data);
-  },
-  [Prim.SelectN]: ([which, ...cases], _p, out) => {
+  }),
+  [Prim.SelectN]: one(([which, ...cases], _p, out) => {
     const [data, wrap] = make(out);
     selectKernel(data, which!.values, cases.map((c) => c.values));
     return wrap(data);
-  },
-  [Prim.ReduceSum]: reduce("sum"),
-  [Prim.ReduceMax]: reduce("max"),
-  [Prim.ReduceMin]: reduce("min"),
-  [Prim.ArgMax]: argReduce(true),
-  [Prim.ArgMin]: argReduce(false),
-  [Prim.Cumsum]: ([x], { axis, reverse }, out) => {
+  }),
+  [Prim.ReduceSum]: one(reduce("sum")),
+  [Prim.ReduceMax]: one(reduce("max")),
+  [Prim.ReduceMin]: one(reduce("min")),
+  [Prim.ArgMax]: one(argReduce(true)),
+  [Prim.ArgMin]: one(argReduce(false)),
+  [Prim.Cumsum]: one(([x], { axis, reverse }, out) => {
     const [data, wrap] = make(out);
     const [v, o, n, i] = blockView(x!, [axis]);
     cumsumKernel(v, data, o, n, i, reverse);
     return wrap(data);
-  },
-  [Prim.BroadcastInDim]: ([x], { shape, broadcastDimensions: bd }, out) => {
+  }),
+  [Prim.BroadcastInDim]: one(([x], { shape, broadcastDimensions: bd }, out) => {
     const [data, wrap] = make(out);
     const xs = stridesOf(x!.shape);
     const srcStrides = shape.map(() => 0);
     bd.forEach((d, i) => (srcStrides[d] = x!.shape[i] === 1 ? 0 : xs[i]!));
     copyStrided(x!.values, 0, srcStrides, data, 0, stridesOf(shape), shape);
     return wrap(data);
-  },
-  [Prim.Reshape]: ([x], _p, out) => new ConcreteArray(x!.values, out.shape as number[], out.dtype),
-  [Prim.Transpose]: ([x], { perm }, out) => new ConcreteArray(permute(x!, perm), out.shape as number[], out.dtype),
-  [Prim.Rev]: ([x], { axes }, out) => {
+  }),
+  [Prim.Reshape]: one(([x], _p, out) => new ConcreteArray(x!.values, out.shape as number[], out.dtype)),
+  [Prim.Transpose]: one(([x], { perm }, out) => new ConcreteArray(permute(x!, perm), out.shape as number[], out.dtype)),
+  [Prim.Rev]: one(([x], { axes }, out) => {
     const [data, wrap] = make(out);
     const xs = stridesOf(x!.shape);
     let base = 0;
     const strides = xs.map((s, d) => (axes.includes(d) ? ((base += (x!.shape[d]! - 1) * s), -s) : s));
     copyStrided(x!.values, base, strides, data, 0, xs, x!.shape);
     return wrap(data);
-  },
-  [Prim.Slice]: ([x], { start, step }, out) => take(x!, out, start, step),
-  [Prim.Pad]: ([x, value], { config }, out) => {
+  }),
+  [Prim.Slice]: one(([x], { start, step }, out) => take(x!, out, start, step)),
+  [Prim.Pad]: one(([x, value], { config }, out) => {
     const [data, wrap] = make(out);
     if (value!.values[0] !== 0) data.fill(value!.values[0]!);
     place(x!, data, out.shape, config.map(([lo]) => lo), config.map(([, , interior]) => interior + 1));
     return wrap(data);
-  },
-  [Prim.Concatenate]: (xs, { axis }, out) => {
+  }),
+  [Prim.Concatenate]: one((xs, { axis }, out) => {
     const [data, wrap] = make(out);
     let at = 0;
     for (const x of xs) {
@@ -184,8 +191,8 @@ export const impls: { [P in Prim]: Impl<P> } = {
       at += x.shape[axis]!;
     }
     return wrap(data);
-  },
-  [Prim.Gather]: ([x, idx], { axis, batchDims }, out) => {
+  }),
+  [Prim.Gather]: one(([x, idx], { axis, batchDims }, out) => {
     const [data, wrap] = make(out);
     const { B, P, n, Q, I } = gatherDims(x!, idx!, axis, batchDims);
     const xv = x!.values, iv = idx!.values;
@@ -198,8 +205,8 @@ export const impls: { [P in Prim]: Impl<P> } = {
           for (let q = 0; q < Q; q++) data[t++] = xv[s + q]!;
         }
     return wrap(data);
-  },
-  [Prim.ScatterAdd]: ([x, idx, upd], { axis, batchDims }, out) => {
+  }),
+  [Prim.ScatterAdd]: one(([x, idx, upd], { axis, batchDims }, out) => {
     const [data, wrap] = make(out);
     data.set(x!.values);
     const { B, P, n, Q, I } = gatherDims(x!, idx!, axis, batchDims);
@@ -213,15 +220,15 @@ export const impls: { [P in Prim]: Impl<P> } = {
           for (let q = 0; q < Q; q++) data[s + q] += uv[t++]!;
         }
     return wrap(data);
-  },
-  [Prim.DynamicSlice]: ([x, ...starts], { sizes }, out) => take(x!, out, clampStarts(x!, starts, sizes)),
-  [Prim.DynamicUpdateSlice]: ([x, upd, ...starts], _p, out) => {
+  }),
+  [Prim.DynamicSlice]: one(([x, ...starts], { sizes }, out) => take(x!, out, clampStarts(x!, starts, sizes))),
+  [Prim.DynamicUpdateSlice]: one(([x, upd, ...starts], _p, out) => {
     const [data, wrap] = make(out);
     data.set(x!.values);
     place(upd!, data, x!.shape, clampStarts(x!, starts, upd!.shape));
     return wrap(data);
-  },
-  [Prim.DotGeneral]: ([l, r], { contract: [lc, rc], batch: [lb, rb] }, out) => {
+  }),
+  [Prim.DotGeneral]: one(([l, r], { contract: [lc, rc], batch: [lb, rb] }, out) => {
     const lFree = range(l!.ndim).filter((d) => !lc.includes(d) && !lb.includes(d));
     const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
     const lPerm = [...lb, ...lFree, ...lc], rPerm = [...rb, ...rc, ...rFree];
@@ -231,7 +238,6 @@ export const impls: { [P in Prim]: Impl<P> } = {
     const [data, wrap] = make(out);
     matmul(a as Float32Array, b as Float32Array, data as Float32Array, size(l!, lb), size(l!, lFree), size(l!, lc), size(r!, rFree));
     return wrap(data);
-  },
+  }),
+  [Prim.JitCall]: (args, { program }) => runProgram(program, args),
 };
-
-export { invertPerm };

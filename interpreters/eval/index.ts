@@ -17,7 +17,6 @@ export class EvalInterpreter implements Interpreter {
       // A live tracer can reach here only from a transform that is no longer on the stack.
       if (!(a instanceof ConcreteArray)) throw escapedError(prim, a as Tracer);
     }
-    const [out] = abstractEval(prim, args, params);
-    return [(impls[prim] as Impl<P>)(args as ConcreteArray[], params, out!)];
+    return (impls[prim] as Impl<P>)(args as ConcreteArray[], params, abstractEval(prim, args, params));
   }
 }

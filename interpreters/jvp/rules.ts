@@ -3,24 +3,16 @@
  * tangents. Written only with bound ops, so they run under any interpreter below (which is what
  * makes jvp-of-jvp and linearize work). A `Zero` tangent is symbolic: rules skip the work it implies.
  */
-import { type DType, isFloat } from "../../src/core/dtype.js";
-import { bind, bind1 } from "../../src/core/interpreter.js";
+import { isFloat } from "../../src/core/dtype.js";
+import { bind, bind1, currentInterpreter, withInterpreter } from "../../src/core/interpreter.js";
 import * as lax from "../../src/core/lax.js";
-import type { Aval, NDArray } from "../../src/core/ndarray.js";
+import type { NDArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { range } from "../../src/core/shape.js";
+import { type ClosedProgram, type Program, evalProgram } from "../../src/ir/ir.js";
+import { traceToProgram } from "../../src/ir/trace.js";
+import { type JvpRule, type JvpRules, JvpInterpreter, type Tangent, Zero } from "./interpreter.js";
 
-/** A symbolic zero tangent of the given aval. */
-export class Zero {
-  readonly shape: readonly number[];
-  readonly dtype: DType;
-  constructor(aval: Aval) {
-    this.shape = aval.shape;
-    this.dtype = aval.dtype;
-  }
-}
-export type Tangent = NDArray | Zero;
-export type JvpRule<P extends Prim> = (x: NDArray[], t: Tangent[], params: PrimParams[P]) => [NDArray[], Tangent[]];
 
 const isZero = (t: Tangent): t is Zero => t instanceof Zero;
 /** A real array for a tangent (zeros materialised). */
@@ -83,7 +75,32 @@ function reduceExtremum<P extends Prim.ReduceMax | Prim.ReduceMin>(prim: P): Jvp
   };
 }
 
-export const jvpRules: { [P in Prim]: JvpRule<P> } = {
+const jvpPrograms = new WeakMap<Program, Map<string, ClosedProgram>>();
+
+/** The program computing (outputs, output tangents) from (inputs, tangents of the `nonzero` inputs). */
+function jvpProgram(cp: ClosedProgram, nonzero: readonly boolean[]): ClosedProgram {
+  const key = nonzero.map((b) => (b ? 1 : 0)).join("");
+  let byMask = jvpPrograms.get(cp.program);
+  if (byMask === undefined) jvpPrograms.set(cp.program, (byMask = new Map()));
+  let hit = byMask.get(key);
+  if (hit !== undefined) return hit;
+  const avals = cp.program.invars.map((v) => v.aval);
+  hit = traceToProgram("jvp", [...avals, ...avals.filter((_, i) => nonzero[i])], (ins) => {
+    const interp = new JvpInterpreter(currentInterpreter(), "jvp");
+    let k = avals.length;
+    const packed = avals.map((_, i) => (nonzero[i] ? interp.pack(ins[i]!, ins[k++]!) : ins[i]!));
+    try {
+      const pairs = withInterpreter(interp, () => evalProgram(cp.program, cp.consts, packed)).map((o) => interp.unpack(o));
+      return [...pairs.map(([p]) => p), ...pairs.map(([, t]) => instantiate(t))];
+    } finally {
+      interp.tag.alive = false;
+    }
+  });
+  byMask.set(key, hit);
+  return hit;
+}
+
+export const jvpRules: JvpRules = {
   [Prim.Add]: linear(Prim.Add),
   [Prim.Sub]: linear(Prim.Sub),
   [Prim.Neg]: linear(Prim.Neg),
@@ -163,5 +180,12 @@ export const jvpRules: { [P in Prim]: JvpRule<P> } = {
     const dy = isZero(ty!) ? null : dot(x!, ty!);
     const out = dot(x!, y!);
     return [[out], [dx && dy ? lax.add(dx, dy) : dx ?? dy ?? new Zero(out)]];
+  },
+  // A compiled call's derivative is a compiled call of its jvp program.
+  [Prim.JitCall]: (xs, ts, { program, name }) => {
+    const nonzero = ts.map((t) => !isZero(t));
+    const outs = bind(Prim.JitCall, [...xs, ...(ts.filter((t) => !isZero(t)) as NDArray[])], { program: jvpProgram(program, nonzero), name: `jvp(${name})` });
+    const n = program.program.outvars.length;
+    return [outs.slice(0, n), outs.slice(n)];
   },
 };

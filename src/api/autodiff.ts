@@ -4,7 +4,7 @@
  * now, tangent work recorded as a linear program), then transposes that program.
  */
 import { JvpInterpreter, Zero } from "../../interpreters/jvp/index.js";
-import { StageInterpreter } from "../../interpreters/stage/index.js";
+import { StageInterpreter } from "../ir/trace.js";
 import { transposeProgram } from "../../interpreters/vjp/index.js";
 import { isFloat } from "../core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError } from "../core/errors.js";

@@ -217,6 +217,15 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
     const rFree = r!.shape.filter((_, d) => !rc.includes(d) && !rb.includes(d));
     return [av([...lb.map((d) => l!.shape[d]!), ...lFree, ...rFree], l!.dtype)];
   },
+  [Prim.JitCall]: (avals, { program: { program }, name }) => {
+    const ins = program.invars;
+    if (ins.length !== avals.length) fail(Prim.JitCall, `${name} takes ${ins.length} operands, got ${avals.length}`, avals);
+    ins.forEach((v, i) => {
+      const a = avals[i]!;
+      if (!shapeEq(v.aval.shape, a.shape) || v.aval.dtype !== a.dtype) fail(Prim.JitCall, `${name}: operand ${i} must be ${fmtAval(v.aval)}`, avals);
+    });
+    return program.outvars.map((v) => v.aval);
+  },
 };
 
 export function abstractEval<P extends Prim>(prim: P, avals: readonly Aval[], params: PrimParams[P]): Aval[] {

@@ -4,6 +4,7 @@
  * Interpreters keep exhaustive tables `{ [P in Prim]: Rule<P> }`, so a primitive added here does
  * not compile until every interpreter has its rule.
  */
+import type { ClosedProgram } from "../ir/ir.js";
 import type { DType } from "./dtype.js";
 
 export enum Prim {
@@ -66,6 +67,8 @@ export enum Prim {
   DynamicUpdateSlice = "dynamic_update_slice",
   // contraction, bilinear
   DotGeneral = "dot_general",
+  // higher-order
+  JitCall = "jit_call",
 }
 
 type NoParams = Record<string, never>;
@@ -140,6 +143,8 @@ export interface PrimParams {
   [Prim.DynamicUpdateSlice]: NoParams;
   /** Contracts dims `contract[0]` of lhs with `contract[1]` of rhs; output = batch ++ lhs free ++ rhs free. */
   [Prim.DotGeneral]: { contract: [number[], number[]]; batch: [number[], number[]] };
+  /** Calls a staged program (compiled by the backend) on the operands; its outputs are the results. */
+  [Prim.JitCall]: { program: ClosedProgram; name: string };
 }
 
 export const PRIMS: readonly Prim[] = Object.values(Prim) as Prim[];
