@@ -6,7 +6,7 @@ import { type TypedArray, allocate } from "../../src/core/dtype.js";
 import { type Aval, ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
-import { elementwiseKernel, selectKernel } from "./kernels/elementwise.js";
+import { elementwiseKernel } from "./kernels/elementwise.js";
 import { matmul } from "./kernels/matmul.js";
 import { type ReduceOp, argReduceKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
 import { copyStrided } from "./kernels/strided.js";
@@ -27,7 +27,7 @@ const make = (out: Aval): [TypedArray, (d: TypedArray) => C] => {
 const elementwise = (prim: Prim): Impl1<Prim> => (args, _p, out) => {
   const [data, wrap] = make(out);
   const ins = args.map((a) => a.values);
-  elementwiseKernel(prim, args[0]!.dtype, args.length)(data, data.length, ...ins);
+  elementwiseKernel(prim, args[args.length - 1]!.dtype, out.dtype, args.length)(data, data.length, ...ins);
   return wrap(data);
 };
 
@@ -134,19 +134,8 @@ export const impls: { [P in Prim]: Impl<P> } = {
   [Prim.Sign]: one(elementwise(Prim.Sign)),
   [Prim.Floor]: one(elementwise(Prim.Floor)),
   [Prim.StopGradient]: one(([x]) => x!),
-  [Prim.ConvertElementType]: one(([x], { dtype }, out) => {
-    const [data, wrap] = make(out);
-    const v = x!.values;
-    if (dtype === "bool") for (let i = 0; i < v.length; i++) data[i] = v[i] ? 1 : 0;
-    else if (dtype === "int32") for (let i = 0; i < v.length; i++) data[i] = Math.trunc(v[i]!);
-    else data.set(v);
-    return wrap(data);
-  }),
-  [Prim.SelectN]: one(([which, ...cases], _p, out) => {
-    const [data, wrap] = make(out);
-    selectKernel(data, which!.values, cases.map((c) => c.values));
-    return wrap(data);
-  }),
+  [Prim.ConvertElementType]: one(elementwise(Prim.ConvertElementType)),
+  [Prim.SelectN]: one(elementwise(Prim.SelectN)),
   [Prim.ReduceSum]: one(reduce("sum")),
   [Prim.ReduceMax]: one(reduce("max")),
   [Prim.ReduceMin]: one(reduce("min")),

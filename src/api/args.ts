@@ -3,15 +3,18 @@
  * pytrees into arrays, validating argnums and tangent/cotangent trees against their primals.
  */
 import { EvalInterpreter } from "../../interpreters/eval/index.js";
+import { compileProgram } from "../../interpreters/jit/compile.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError } from "../core/errors.js";
 import { setBaseInterpreter } from "../core/interpreter.js";
 import * as lax from "../core/lax.js";
 import { NDArray, fmtAval } from "../core/ndarray.js";
 import { fmtShape, shapeEq } from "../core/shape.js";
+import { setProgramCompiler } from "../ir/executable.js";
 import { type TreeDef, flatten } from "../tree.js";
 
 setBaseInterpreter(new EvalInterpreter());
+setProgramCompiler(compileProgram);
 
 /** A leaf of a transform's input or output as an array: JS numbers are float32, booleans bool. */
 export function leafArray(fn: string, what: string, x: unknown, dtype?: DType): NDArray {

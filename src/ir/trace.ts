@@ -76,7 +76,10 @@ export class StageInterpreter implements Interpreter {
       if (this.own(a)) mine = true;
       else if (a instanceof Tracer) traced = true;
     }
-    if (this.mode === "all" ? !mine && !traced : !mine) return this.parent.process(prim, args, params);
+    // In "all" mode constant work is folded now, except broadcasts: staged, a broadcast of a small
+    // constant stays small (the compiler turns it into index arithmetic, not a full array).
+    const fold = this.mode === "all" ? !mine && !traced && prim !== Prim.BroadcastInDim : !mine;
+    if (fold) return this.parent.process(prim, args, params);
     if (this.mode === "partial" && prim === Prim.JitCall) {
       return this.partialJitCall(args, params as PrimParams[Prim.JitCall]);
     }

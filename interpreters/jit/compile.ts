@@ -1,0 +1,203 @@
+/**
+ * The CPU code generator: turns a staged program into an executable. After CSE and DCE, runs of
+ * elementwise equations of one shape become a single generated JavaScript loop ("fusion"):
+ * values inside the run are locals, broadcasts feeding it become index arithmetic instead of
+ * copies, and reductions of its values right after it are accumulated in the same loop. Every
+ * other equation runs on the eval interpreter's kernels. Generated source holds only names and
+ * numbers made here.
+ */
+import type { DType } from "../../src/core/dtype.js";
+import { baseInterpreter } from "../../src/core/interpreter.js";
+import { ConcreteArray, type NDArray } from "../../src/core/ndarray.js";
+import { Prim, type PrimParams } from "../../src/core/prim.js";
+import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
+import { JS_HELPER_NAMES, JS_HELPER_VALUES, isElementwise, jsExpr } from "../../src/codegen/js_expr.js";
+import type { Executable } from "../../src/ir/executable.js";
+import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
+import { cse, dce } from "./passes.js";
+
+type Env = ConcreteArray[];
+type Step = (env: Env) => void;
+
+const ARRAY: Record<DType, string> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array", bool: "Uint8Array" };
+const REDUCE = new Set<Prim>([Prim.ReduceSum, Prim.ReduceMax, Prim.ReduceMin]);
+
+/** Compiles a closed program into a function from concrete inputs to concrete outputs. */
+export function compileProgram(cp: ClosedProgram): Executable {
+  const p = dce(cse(cp.program));
+  const slots = new Map<Var, number>();
+  const slot = (v: Var) => {
+    let s = slots.get(v);
+    if (s === undefined) slots.set(v, (s = slots.size));
+    return s;
+  };
+  p.constvars.forEach(slot);
+  p.invars.forEach(slot);
+  const steps = plan(p, slot);
+  const constSlots = p.constvars.map(slot), inSlots = p.invars.map(slot), outSlots = p.outvars.map(slot);
+  const consts = cp.consts.map((c) => c.toConcrete("jit"));
+  return (args) => {
+    const env: Env = new Array(slots.size);
+    for (let i = 0; i < constSlots.length; i++) env[constSlots[i]!] = consts[cp.program.constvars.indexOf(p.constvars[i]!)]!;
+    for (let i = 0; i < inSlots.length; i++) env[inSlots[i]!] = args[i]!;
+    for (let i = 0; i < steps.length; i++) steps[i]!(env);
+    return outSlots.map((s) => env[s]!);
+  };
+}
+
+/** Orders the program into steps: fused kernels, zero-copy reshapes, and single primitives. */
+function plan(p: Program, slot: (v: Var) => number): Step[] {
+  const consumers = new Map<Var, Eqn[]>();
+  for (const e of p.eqns) for (const v of e.inputs) {
+    const list = consumers.get(v);
+    if (list === undefined) consumers.set(v, [e]);
+    else list.push(e);
+  }
+  const outputs = new Set(p.outvars);
+  // A broadcast read only by elementwise equations is never materialised: readers index its source.
+  const virtual = new Map<Var, Eqn>();
+  for (const e of p.eqns) {
+    if (e.prim !== Prim.BroadcastInDim) continue;
+    const v = e.outvars[0]!;
+    if (!outputs.has(v) && (consumers.get(v) ?? []).every((c) => isElementwise(c.prim))) virtual.set(v, e);
+  }
+  const steps: Step[] = [];
+  const eqns = p.eqns;
+  for (let i = 0; i < eqns.length;) {
+    const e = eqns[i]!;
+    if (e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) { i++; continue; }
+    if (!isElementwise(e.prim)) {
+      steps.push(e.prim === Prim.Reshape ? reshapeStep(e, slot) : primitiveStep(e, slot));
+      i++;
+      continue;
+    }
+    const shape = e.outvars[0]!.aval.shape;
+    const group: Eqn[] = [];
+    const inGroup = new Set<Var>();
+    let j = i;
+    for (; j < eqns.length; j++) {
+      const f = eqns[j]!;
+      const v = f.outvars[0]!;
+      if (f.prim === Prim.BroadcastInDim && virtual.has(v)) {
+        if (inGroup.has(f.inputs[0]!)) break;
+        continue;
+      }
+      if (!isElementwise(f.prim) || !sameShape(v.aval.shape, shape)) break;
+      group.push(f);
+      inGroup.add(v);
+    }
+    const reductions: Eqn[] = [];
+    for (; j < eqns.length; j++) {
+      const f = eqns[j]!;
+      if (!REDUCE.has(f.prim) || !inGroup.has(f.inputs[0]!)) break;
+      reductions.push(f);
+    }
+    steps.push(kernelStep(group, reductions, shape, { consumers, outputs, virtual }, slot));
+    i = j;
+  }
+  return steps;
+}
+
+const sameShape = (a: Shape, b: Shape) => a.length === b.length && a.every((n, d) => n === b[d]);
+
+function primitiveStep(e: Eqn, slot: (v: Var) => number): Step {
+  const ins = e.inputs.map(slot), outs = e.outvars.map(slot);
+  const base = baseInterpreter();
+  return (env) => {
+    const res = base.process(e.prim, ins.map((s) => env[s]!), e.params as PrimParams[Prim]) as NDArray[];
+    for (let k = 0; k < outs.length; k++) env[outs[k]!] = res[k] as ConcreteArray;
+  };
+}
+
+function reshapeStep(e: Eqn, slot: (v: Var) => number): Step {
+  const from = slot(e.inputs[0]!), to = slot(e.outvars[0]!);
+  const { shape, dtype } = e.outvars[0]!.aval;
+  return (env) => {
+    env[to] = new ConcreteArray(env[from]!.values, shape as number[], dtype);
+  };
+}
+
+/**
+ * The flat source offset, as a JS expression in `i`, of element i of `target` read from an array
+ * of shape `src` laid along `dims` of target (size-1 source dims broadcast).
+ */
+function offsetExpr(target: Shape, src: Shape, dims: readonly number[]): string {
+  const ts = stridesOf(target), ss = stridesOf(src);
+  const real = dims.map((d, k) => ({ d, k })).filter(({ k }) => src[k] !== 1);
+  if (real.length === 0) return "0";
+  const contiguous = real.every(({ d }, n) => n === 0 || d === real[n - 1]!.d + 1);
+  if (contiguous) {
+    const first = real[0]!.d, last = real[real.length - 1]!.d;
+    const below = ts[last]!, span = sizeOf(target.slice(first, last + 1));
+    const q = below === 1 ? "i" : `((i / ${below}) | 0)`;
+    return first === 0 ? q : `(${q} % ${span})`;
+  }
+  return real.map(({ d, k }) => `(((i / ${ts[d]}) | 0) % ${target[d]}) * ${ss[k]}`).join(" + ");
+}
+
+interface Context {
+  consumers: Map<Var, Eqn[]>;
+  outputs: Set<Var>;
+  virtual: Map<Var, Eqn>;
+}
+
+/** Generates the fused loop of one group (and its trailing reductions). */
+function kernelStep(group: Eqn[], reductions: Eqn[], shape: Shape, ctx: Context, slot: (v: Var) => number): Step {
+  const n = sizeOf(shape);
+  const local = new Set(group.map((e) => e.outvars[0]!));
+  const members = new Set<Eqn>([...group, ...reductions]);
+  const pre: string[] = [], body: string[] = [], post: string[] = [];
+  const shapes: Shape[] = [];
+  const reads = new Map<Var, string>();
+  const declared = new Set<Var>();
+  const mk = (shapeOf: Shape, dtype: DType, values: string) => `__mk(${values}, __shapes[${shapes.push(shapeOf) - 1}], "${dtype}")`;
+
+  const read = (v: Var): string => {
+    if (local.has(v)) return `v${slot(v)}`;
+    let r = reads.get(v);
+    if (r !== undefined) return r;
+    const b = ctx.virtual.get(v);
+    const src = b ? b.inputs[0]! : v;
+    const name = `a${slot(src)}`;
+    if (!declared.has(src)) {
+      declared.add(src);
+      pre.push(`const ${name} = env[${slot(src)}].values;`);
+    }
+    if (sizeOf(src.aval.shape) === 1) {
+      r = `s${slot(v)}`;
+      pre.push(`const ${r} = ${name}[0];`);
+    } else if (b) {
+      r = `${name}[${offsetExpr(shape, src.aval.shape, (b.params as PrimParams[Prim.BroadcastInDim]).broadcastDimensions)}]`;
+    } else r = `${name}[i]`;
+    reads.set(v, r);
+    return r;
+  };
+
+  for (const e of group) {
+    const v = e.outvars[0]!;
+    const inDtype = e.inputs[e.inputs.length - 1]!.aval.dtype;
+    body.push(`const v${slot(v)} = ${jsExpr(e.prim, e.inputs.map(read), inDtype, v.aval.dtype)};`);
+    const escapes = ctx.outputs.has(v) || (ctx.consumers.get(v) ?? []).some((c) => !members.has(c));
+    if (escapes) {
+      pre.push(`const o${slot(v)} = new ${ARRAY[v.aval.dtype]}(${n});`);
+      body.push(`o${slot(v)}[i] = v${slot(v)};`);
+      post.push(`env[${slot(v)}] = ${mk(shape, v.aval.dtype, `o${slot(v)}`)};`);
+    }
+  }
+  for (const r of reductions) {
+    const out = r.outvars[0]!;
+    const axes = (r.params as PrimParams[Prim.ReduceSum]).axes;
+    const kept = shape.map((d, k) => (axes.includes(k) ? 1 : d));
+    const init = r.prim === Prim.ReduceSum ? "0" : r.prim === Prim.ReduceMax ? "-Infinity" : "Infinity";
+    const x = read(r.inputs[0]!), acc = `r${slot(out)}`;
+    const scalar = sizeOf(out.aval.shape) === 1;
+    const at = scalar ? acc : `${acc}[${offsetExpr(shape, kept, kept.map((_, k) => k))}]`;
+    pre.push(scalar ? `let ${acc} = ${init};` : `const ${acc} = new Float64Array(${sizeOf(out.aval.shape)}).fill(${init});`);
+    body.push(r.prim === Prim.ReduceSum ? `${at} += ${x};` : `{ const t = ${x}; if (t ${r.prim === Prim.ReduceMax ? ">" : "<"} ${at} || t !== t) ${at} = t; }`);
+    const values = scalar ? `${ARRAY[out.aval.dtype]}.of(${acc})` : `${ARRAY[out.aval.dtype]}.from(${acc})`;
+    post.push(`env[${slot(out)}] = ${mk(out.aval.shape, out.aval.dtype, values)};`);
+  }
+  const src = `${pre.join("\n")}\nfor (let i = 0; i < ${n}; i++) {\n${body.join("\n")}\n}\n${post.join("\n")}`;
+  const factory = new Function("__mk", "__shapes", ...JS_HELPER_NAMES, `return function fused(env) {\n${src}\n};`);
+  return factory((values: ConcreteArray["values"], s: number[], dtype: DType) => new ConcreteArray(values, s, dtype), shapes, ...JS_HELPER_VALUES);
+}
