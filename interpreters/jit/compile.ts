@@ -21,6 +21,8 @@ type Step = (env: Env) => void;
 
 const ARRAY: Record<DType, string> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array", bool: "Uint8Array" };
 const REDUCE = new Set<Prim>([Prim.ReduceSum, Prim.ReduceMax, Prim.ReduceMin]);
+/** Longest run fused into one loop: keeps generated functions small enough for V8 to compile. */
+const MAX_GROUP = 512;
 
 /** Compiles a closed program into a function from concrete inputs to concrete outputs. */
 export function compileProgram(cp: ClosedProgram): Executable {
@@ -82,7 +84,7 @@ function plan(p: Program, slot: (v: Var) => number): Step[] {
         if (inGroup.has(f.inputs[0]!)) break;
         continue;
       }
-      if (!isElementwise(f.prim) || !sameShape(v.aval.shape, shape)) break;
+      if (!isElementwise(f.prim) || !sameShape(v.aval.shape, shape) || group.length === MAX_GROUP) break;
       group.push(f);
       inGroup.add(v);
     }

@@ -51,7 +51,8 @@ export class Program {
       return n;
     };
     const decl = (v: Var) => `${name(v)}:${fmtAval(v.aval)}`;
-    const lines = [`{ lambda ${this.constvars.map(decl).join(" ")} ; ${this.invars.map(decl).join(" ")} . let`];
+    const consts = this.constvars.map(decl).join(" ");
+    const lines = [`{ lambda ${consts ? `${consts} ` : ""}; ${this.invars.map(decl).join(" ")} . let`];
     for (const e of this.eqns) {
       const ps = Object.entries(e.params as object).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
       lines.push(`    ${e.outvars.map(decl).join(" ")} = ${e.prim}${ps ? `[${ps}]` : ""} ${e.inputs.map(name).join(" ")}`);
