@@ -123,8 +123,9 @@ function matmulNarrow(
 }
 
 /**
- * Few rows (M < 4, e.g. vector-matrix) or shallow depth (K < 4, e.g. outer products): every B
- * element is used at most 3 times, so packing does not pay. Each C row is accumulated in a float64
+ * Few rows (M < 4, e.g. vector-matrix) or shallow depth (K < 4, e.g. outer products). With few rows
+ * each B element is used at most 3 times, so packing B would cost as much as the product; with
+ * shallow depth, padding K to 4 would multiply the work. Each C row is accumulated in a float64
  * strip from 4 rows of B at a time, read in place.
  */
 function matmulRowwise(
