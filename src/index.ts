@@ -7,12 +7,13 @@ import "./np/methods.js";
 import * as np from "./np/index.js";
 import * as nn from "./nn.js";
 import * as random from "./random.js";
+import * as lax from "./lax.js";
 import { flatten, leaves, map, registerNode, unflatten, TreeDef } from "./tree.js";
 
 /** Pytree utilities. */
 const tree = { flatten, unflatten, map, leaves, registerNode };
 
-export { np, nn, random, tree, TreeDef };
+export { np, nn, random, lax, tree, TreeDef };
 export { stopGradient } from "./np/math.js";
 export { NDArray, Tracer, Tag, type Aval } from "./core/ndarray.js";
 export type { DType } from "./core/dtype.js";
@@ -26,4 +27,5 @@ export { jvp, vjp, linearize, grad, valueAndGrad, type GradOptions } from "./api
 export { vmap, type VmapOptions } from "./api/vmap.js";
 export { jacfwd, jacrev, hessian, type JacOptions } from "./api/jacobians.js";
 export { jit, makeJaxpr, StagedProgram, type JitOptions } from "./api/jit.js";
+export { customJvp, customVjp, checkpoint, checkpointChain, type CheckpointOptions } from "./api/custom.js";
 export { Program, type ClosedProgram } from "./ir/ir.js";

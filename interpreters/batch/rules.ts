@@ -7,7 +7,7 @@
 import { bind, bind1, currentInterpreter, withInterpreter } from "../../src/core/interpreter.js";
 import * as lax from "../../src/core/lax.js";
 import { ConcreteArray, type NDArray } from "../../src/core/ndarray.js";
-import { Prim, type PrimParams } from "../../src/core/prim.js";
+import { type FlatBwd, type FlatFwd, type FlatJvpRule, Prim, type PrimParams } from "../../src/core/prim.js";
 import { range } from "../../src/core/shape.js";
 import { type ClosedProgram, type Program, evalProgram } from "../../src/ir/ir.js";
 import { traceToProgram } from "../../src/ir/trace.js";
@@ -47,6 +47,29 @@ function clampedStart(start: NDArray, isBatched: boolean, size: number, n: numbe
 function windowIndices(start: NDArray, size: number, len: number): NDArray {
   const s = lax.broadcastInDim(start, [size, len], [0]);
   return lax.add(s, lax.broadcastInDim(iota(len), [size, len], [1]));
+}
+
+/**
+ * Runs a user function (a custom rule) under a batch interpreter: the `masks` say which of each
+ * group of flat inputs are batched at axis 0; every output comes back batched at axis 0.
+ */
+function underBatch(size: number, groups: NDArray[][], masks: boolean[][], fn: (groups: NDArray[][]) => NDArray[][]): NDArray[][] {
+  const interp = new BatchInterpreter(currentInterpreter(), size);
+  try {
+    const packed = groups.map((g, j) => g.map((x, i) => (masks[j]![i] ? interp.pack(x) : x)));
+    const outs = withInterpreter(interp, () => fn(packed));
+    return outs.map((g) => g.map((x) => interp.unpack(x) ?? withBatch(x, false, size)));
+  } finally {
+    interp.tag.alive = false;
+  }
+}
+
+/** A user bwd on batched residuals and cotangents; cotangents of unbatched inputs are summed over the batch. */
+function batchBwd(bwd: FlatBwd, inBatched: readonly boolean[], size: number): FlatBwd {
+  return (res, cts) => {
+    const [out] = underBatch(size, [res, cts], [res.map(() => true), cts.map(() => true)], ([r, c]) => [bwd(r!, c!)]);
+    return out!.map((c, i) => (inBatched[i] ? c : lax.reduceSum(c, [0])));
+  };
 }
 
 const batchPrograms = new WeakMap<Program, Map<string, ClosedProgram>>();
@@ -186,6 +209,83 @@ export const batchRules: BatchRules = {
     const out = lax.dotGeneral(x!, y!, [xc, inc(yc)], [xb, inc(yb)]);
     const xFree = x!.ndim - xc.length - xb.length;
     return one(lax.moveAxis(out, xb.length + xFree, 0));
+  },
+  [Prim.Cond]: ([index, ...ops], [bi, ...bops], { branches }, size) => {
+    if (!bi) {
+      const outs = bind(Prim.Cond, [index!, ...ops], { branches: branches.map((b) => batchProgram(b, bops, size)) });
+      return [outs, outs.map(() => true)];
+    }
+    // A batched predicate: every branch runs on every lane and each lane keeps its own branch's
+    // result. Lanes where a branch is not taken get operands copied from a lane where it is, so
+    // an untaken branch never sees inputs outside its domain (no NaN leaks into gradients).
+    const results = branches.map((b, k) => {
+      const taken = lax.eq(index!, lax.full([size], k, "int32"));
+      const first = lax.reshape(lax.argmax(lax.convert(taken, "int32"), 0), [1]);
+      const safe = ops.map((x, i) => {
+        if (!bops[i]) return x;
+        const donor = lax.broadcastInDim(lax.gather(x, first, 0), x.shape, range(x.ndim));
+        return lax.selectN(lax.broadcastInDim(taken, x.shape, [0]), donor, x);
+      });
+      return bind(Prim.JitCall, safe, { program: batchProgram(b, bops, size), name: `branch${k}` });
+    });
+    const outs = results[0]!.map((o, j) => lax.selectN(lax.broadcastInDim(index!, o.shape, [0]), ...results.map((r) => r[j]!)));
+    return [outs, outs.map(() => true)];
+  },
+  // Every carry is batched; the loop runs until no lane's predicate holds, and finished lanes keep their carry.
+  [Prim.While]: (args, batched, { cond, body, condConsts: nc, bodyConsts: nb }, size) => {
+    const cc = args.slice(0, nc), bc = args.slice(nc, nc + nb);
+    const carry = args.slice(nc + nb).map((c, i) => withBatch(c, batched[nc + nb + i]!, size));
+    const all = carry.map(() => true);
+    const condB = batchProgram(cond, [...batched.slice(0, nc), ...all], size);
+    const bodyB = batchProgram(body, [...batched.slice(nc, nc + nb), ...all], size);
+    const anyLane = traceToProgram("vmap", [...cc, ...carry], (ins) => {
+      const [p] = evalProgram(condB.program, condB.consts, ins);
+      return [lax.gt(lax.reduceMax(lax.convert(p!, "int32"), [0]), lax.scalar(0, "int32"))];
+    });
+    const step = traceToProgram("vmap", [...cc, ...bc, ...carry], (ins) => {
+      const c = ins.slice(0, nc), b = ins.slice(nc, nc + nb), x = ins.slice(nc + nb);
+      const [p] = evalProgram(condB.program, condB.consts, [...c, ...x]);
+      const next = evalProgram(bodyB.program, bodyB.consts, [...b, ...x]);
+      return next.map((v, i) => lax.selectN(lax.broadcastInDim(p!, v.shape, [0]), x[i]!, v));
+    });
+    const outs = bind(Prim.While, [...cc, ...cc, ...bc, ...carry], { cond: anyLane, body: step, condConsts: nc, bodyConsts: nc + nb });
+    return [outs, outs.map(() => true)];
+  },
+  // Batched xs scan along axis 0 with the batch axis second; carries are all batched.
+  [Prim.Scan]: (args, batched, { body, length, reverse, numConsts: nc, numCarry: k }, size) => {
+    const carry = args.slice(nc, nc + k).map((c, i) => withBatch(c, batched[nc + i]!, size));
+    const xs = args.slice(nc + k).map((x, i) => (batched[nc + k + i] ? lax.moveAxis(x, 0, 1) : x));
+    const bb = batchProgram(body, [...batched.slice(0, nc), ...carry.map(() => true), ...batched.slice(nc + k)], size);
+    const outs = bind(Prim.Scan, [...args.slice(0, nc), ...carry, ...xs], { body: bb, length, reverse, numConsts: nc, numCarry: k });
+    return [[...outs.slice(0, k), ...outs.slice(k).map((y) => lax.moveAxis(y, 1, 0))], outs.map(() => true)];
+  },
+  [Prim.CustomJvpCall]: (args, batched, { fun, rule, numLifted, name }, size) => {
+    const rule2: FlatJvpRule = (ps, ts) => {
+      const [o, t] = underBatch(size, [ps, ts], [batched, batched], ([p, tt]) => rule(p!, tt!));
+      return [o!, t!];
+    };
+    const outs = bind(Prim.CustomJvpCall, args, { fun: batchProgram(fun, batched, size), rule: rule2, numLifted, name });
+    return [outs, outs.map(() => true)];
+  },
+  [Prim.CustomVjpCall]: (args, batched, { fun, fwd, bwd, numLifted, name }, size) => {
+    const fwd2: FlatFwd = (ps) => {
+      const [o, r] = underBatch(size, [ps], [batched], ([p]) => fwd(p!));
+      return [o!, r!];
+    };
+    const outs = bind(Prim.CustomVjpCall, args, { fun: batchProgram(fun, batched, size), fwd: fwd2, bwd: batchBwd(bwd, batched, size), numLifted, name });
+    return [outs, outs.map(() => true)];
+  },
+  [Prim.CustomLin]: (args, batched, { bwd, numRes, outAvals, name }, size) => {
+    const res = args.slice(0, numRes).map((r, i) => withBatch(r, batched[i]!, size));
+    const outs = bind(Prim.CustomLin, [...res, ...args.slice(numRes)], {
+      bwd: batchBwd(bwd, batched.slice(numRes), size), numRes, name,
+      outAvals: outAvals.map((a) => ({ shape: [size, ...a.shape], dtype: a.dtype })),
+    });
+    return [outs, outs.map(() => true)];
+  },
+  [Prim.Remat]: (args, batched, { body, policy, name }, size) => {
+    const outs = bind(Prim.Remat, args, { body: batchProgram(body, batched, size), policy, name });
+    return [outs, outs.map(() => true)];
   },
   // A compiled call batches into a compiled call of its batched program.
   [Prim.JitCall]: (args, batched, { program, name }, size) => {

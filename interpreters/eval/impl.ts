@@ -3,6 +3,7 @@
  * Each impl gets validated operands (the abstract rule has run) and the output aval.
  */
 import { type TypedArray, allocate } from "../../src/core/dtype.js";
+import { customVjpForwardError } from "../../src/core/errors.js";
 import { type Aval, ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
@@ -229,4 +230,32 @@ export const impls: { [P in Prim]: Impl<P> } = {
     return wrap(data);
   }),
   [Prim.JitCall]: (args, { program }) => runProgram(program, args),
+  [Prim.Cond]: ([index, ...ops], { branches }) =>
+    runProgram(branches[Math.min(Math.max(index!.values[0]!, 0), branches.length - 1)]!, ops),
+  [Prim.While]: (args, { cond, body, condConsts, bodyConsts }) => {
+    const cc = args.slice(0, condConsts), bc = args.slice(condConsts, condConsts + bodyConsts);
+    let carry = args.slice(condConsts + bodyConsts);
+    while (runProgram(cond, [...cc, ...carry])[0]!.values[0]) carry = runProgram(body, [...bc, ...carry]);
+    return carry;
+  },
+  [Prim.Scan]: (args, { body, length, reverse, numConsts, numCarry }, outs) => {
+    const consts = args.slice(0, numConsts), xs = args.slice(numConsts + numCarry);
+    let carry = args.slice(numConsts, numConsts + numCarry);
+    const ys = outs.slice(numCarry).map((a) => allocate(a.dtype, sizeOf(a.shape)));
+    const xSize = xs.map((x) => (length === 0 ? 0 : x.size / length));
+    for (let s = 0; s < length; s++) {
+      const t = reverse ? length - 1 - s : s;
+      const xt = xs.map((x, j) => new ConcreteArray(x.values.subarray(t * xSize[j]!, (t + 1) * xSize[j]!), x.shape.slice(1), x.dtype));
+      const res = runProgram(body, [...consts, ...carry, ...xt]);
+      carry = res.slice(0, numCarry);
+      res.slice(numCarry).forEach((y, j) => ys[j]!.set(y.values, t * y.size));
+    }
+    return [...carry, ...ys.map((y, j) => new ConcreteArray(y, outs[numCarry + j]!.shape as number[], outs[numCarry + j]!.dtype))];
+  },
+  [Prim.CustomJvpCall]: (args, { fun }) => runProgram(fun, args),
+  [Prim.CustomVjpCall]: (args, { fun }) => runProgram(fun, args),
+  [Prim.CustomLin]: (_args, { name }) => {
+    throw customVjpForwardError(name);
+  },
+  [Prim.Remat]: (args, { body }) => runProgram(body, args),
 };

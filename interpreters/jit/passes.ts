@@ -1,24 +1,12 @@
 /**
  * Program-to-program optimisations run before code generation: common-subexpression elimination
- * and dead-code elimination. Both are single iterative sweeps (no recursion), so a 100,000-equation
+ * here, and dead-code elimination (shared with partial evaluation, in src/ir). Both are single iterative sweeps (no recursion), so a 100,000-equation
  * program is fine. Constant folding happens earlier, while staging (all-constant work runs then).
  */
-import { Prim } from "../../src/core/prim.js";
+import { HIGHER_ORDER } from "../../src/core/prim.js";
 import { type Eqn, Program, type Var } from "../../src/ir/ir.js";
 
-/** Drops equations none of whose outputs reach a program output. */
-export function dce(p: Program): Program {
-  const live = new Set<Var>(p.outvars);
-  const kept: Eqn[] = [];
-  for (let k = p.eqns.length - 1; k >= 0; k--) {
-    const e = p.eqns[k]!;
-    if (!e.outvars.some((v) => live.has(v))) continue;
-    kept.push(e);
-    for (const v of e.inputs) live.add(v);
-  }
-  kept.reverse();
-  return kept.length === p.eqns.length ? p : new Program(p.constvars, p.invars, kept, p.outvars);
-}
+export { dce } from "../../src/ir/ir.js";
 
 /** Replaces an equation that repeats an earlier one (same primitive, inputs and params) by its outputs. */
 export function cse(p: Program): Program {
@@ -35,7 +23,7 @@ export function cse(p: Program): Program {
   for (const e of p.eqns) {
     const inputs = e.inputs.map((v) => subst.get(v) ?? v);
     const renamed = inputs.some((v, i) => v !== e.inputs[i]) ? { ...e, inputs } : e;
-    if (e.prim !== Prim.JitCall) {
+    if (!HIGHER_ORDER.has(e.prim)) {
       const key = `${e.prim}|${inputs.map(id).join(",")}|${JSON.stringify(e.params)}`;
       const prev = seen.get(key);
       if (prev !== undefined) {

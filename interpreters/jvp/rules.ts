@@ -6,10 +6,11 @@
 import { isFloat } from "../../src/core/dtype.js";
 import { bind, bind1, currentInterpreter, withInterpreter } from "../../src/core/interpreter.js";
 import * as lax from "../../src/core/lax.js";
-import type { NDArray } from "../../src/core/ndarray.js";
+import { type Aval, type NDArray, fmtAval } from "../../src/core/ndarray.js";
+import { ArgumentError, ShapeError, customVjpForwardError } from "../../src/core/errors.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
-import { range } from "../../src/core/shape.js";
-import { type ClosedProgram, type Program, evalProgram } from "../../src/ir/ir.js";
+import { range, shapeEq } from "../../src/core/shape.js";
+import { type ClosedProgram, Program, Var, evalProgram, permuteProgram, where } from "../../src/ir/ir.js";
 import { traceToProgram } from "../../src/ir/trace.js";
 import { type JvpRule, type JvpRules, JvpInterpreter, type Tangent, Zero } from "./interpreter.js";
 
@@ -77,9 +78,12 @@ function reduceExtremum<P extends Prim.ReduceMax | Prim.ReduceMin>(prim: P): Jvp
 
 const jvpPrograms = new WeakMap<Program, Map<string, ClosedProgram>>();
 
-/** The program computing (outputs, output tangents) from (inputs, tangents of the `nonzero` inputs). */
-function jvpProgram(cp: ClosedProgram, nonzero: readonly boolean[]): ClosedProgram {
-  const key = nonzero.map((b) => (b ? 1 : 0)).join("");
+/**
+ * The program computing (outputs, tangents of the `want` outputs) from (inputs, tangents of the
+ * `nonzero` inputs). Output tangents are materialised (zeros where symbolically zero).
+ */
+function jvpProgram(cp: ClosedProgram, nonzero: readonly boolean[], want?: readonly boolean[]): ClosedProgram {
+  const key = `${nonzero.map(Number).join("")}:${want?.map(Number).join("") ?? "all"}`;
   let byMask = jvpPrograms.get(cp.program);
   if (byMask === undefined) jvpPrograms.set(cp.program, (byMask = new Map()));
   let hit = byMask.get(key);
@@ -91,13 +95,35 @@ function jvpProgram(cp: ClosedProgram, nonzero: readonly boolean[]): ClosedProgr
     const packed = avals.map((_, i) => (nonzero[i] ? interp.pack(ins[i]!, ins[k++]!) : ins[i]!));
     try {
       const pairs = withInterpreter(interp, () => evalProgram(cp.program, cp.consts, packed)).map((o) => interp.unpack(o));
-      return [...pairs.map(([p]) => p), ...pairs.map(([, t]) => instantiate(t))];
+      return [...pairs.map(([p]) => p), ...pairs.filter((_, i) => want?.[i] ?? true).map(([, t]) => instantiate(t))];
     } finally {
       interp.tag.alive = false;
     }
   });
   byMask.set(key, hit);
   return hit;
+}
+
+const nonzeroOf = (ts: Tangent[]): NDArray[] => ts.filter((t) => !isZero(t)) as NDArray[];
+
+/** `cp` taking extra trailing inputs of the given avals that it ignores. */
+function ignoreTrailing(cp: ClosedProgram, extra: readonly Aval[]): ClosedProgram {
+  const p = cp.program;
+  return { program: new Program(p.constvars, [...p.invars, ...extra.map((a) => new Var(a))], p.eqns, p.outvars), consts: cp.consts };
+}
+
+/** Custom rules see only declared arguments: a closed-over value being differentiated would be lost. */
+function noLiftedTangents(name: string, ts: Tangent[], numLifted: number): void {
+  if (ts.slice(0, numLifted).some((t) => !isZero(t))) {
+    throw new ArgumentError(`${name}: the function closes over a value that is being differentiated; pass it as an argument so the custom rule sees it`);
+  }
+}
+
+function checkAvals(name: string, what: string, got: readonly NDArray[], want: readonly Var[]): void {
+  const ok = got.length === want.length && got.every((g, i) => shapeEq(g.shape, want[i]!.aval.shape) && g.dtype === want[i]!.aval.dtype);
+  if (!ok) {
+    throw new ShapeError(`${name}: ${what} are ${got.map(fmtAval).join(", ") || "none"} but must match the function's outputs ${want.map((v) => fmtAval(v.aval)).join(", ")}`);
+  }
 }
 
 export const jvpRules: JvpRules = {
@@ -180,6 +206,78 @@ export const jvpRules: JvpRules = {
     const dy = isZero(ty!) ? null : dot(x!, ty!);
     const out = dot(x!, y!);
     return [[out], [dx && dy ? lax.add(dx, dy) : dx ?? dy ?? new Zero(out)]];
+  },
+  [Prim.Cond]: ([index, ...ops], [, ...tans], { branches }) => {
+    const nonzero = tans.map((t) => !isZero(t));
+    const outs = bind(Prim.Cond, [index!, ...ops, ...nonzeroOf(tans)], { branches: branches.map((b) => jvpProgram(b, nonzero)) });
+    const n = branches[0]!.program.outvars.length;
+    return [outs.slice(0, n), outs.slice(n)];
+  },
+  // Float carries always carry a tangent (the fixpoint is "all floats"); the cond ignores tangents.
+  [Prim.While]: (args, tans, { cond, body, condConsts: nc, bodyConsts: nb }) => {
+    const carry = args.slice(nc + nb), k = carry.length;
+    const floatCarry = carry.map((c) => isFloat(c.dtype));
+    const bcNonzero = tans.slice(nc, nc + nb).map((t) => !isZero(t));
+    const jb = jvpProgram(body, [...bcNonzero, ...floatCarry], floatCarry);
+    const nbt = where(bcNonzero).length, nct = where(floatCarry).length;
+    // jb inputs: bc, carry, bcTan, carryTan -> want bc, bcTan, carry, carryTan; outputs already carry, carryTan.
+    const body2 = permuteProgram(jb, [...range(nb), ...range(nbt).map((i) => nb + k + i), ...range(k).map((i) => nb + i), ...range(nct).map((i) => nb + k + nbt + i)], range(k + nct));
+    const cond2 = ignoreTrailing(cond, carry.filter((_, i) => floatCarry[i]));
+    const carryTans = where(floatCarry).map((i) => instantiate(tans[nc + nb + i]!));
+    const outs = bind(Prim.While, [...args.slice(0, nc), ...args.slice(nc, nc + nb), ...nonzeroOf(tans.slice(nc, nc + nb)), ...carry, ...carryTans], {
+      cond: cond2, body: body2, condConsts: nc, bodyConsts: nb + nbt,
+    });
+    return [outs.slice(0, k), carry.map((c, i) => (floatCarry[i] ? outs[k + where(floatCarry).indexOf(i)]! : new Zero(c)))];
+  },
+  [Prim.Scan]: (args, tans, { body, length, reverse, numConsts: nc, numCarry: k }) => {
+    const nx = args.length - nc - k;
+    const carry = args.slice(nc, nc + k);
+    const floatCarry = carry.map((c) => isFloat(c.dtype));
+    const cNz = tans.slice(0, nc).map((t) => !isZero(t)), xNz = tans.slice(nc + k).map((t) => !isZero(t));
+    const ys = body.program.outvars.slice(k).map((v) => isFloat(v.aval.dtype));
+    const jb = jvpProgram(body, [...cNz, ...floatCarry, ...xNz], [...floatCarry, ...ys]);
+    const [nct, nkt, nxt, nyt] = [cNz, floatCarry, xNz, ys].map((m) => where(m).length) as [number, number, number, number];
+    const ny = ys.length;
+    // jb inputs: c, carry, x, cTan, carryTan, xTan; outputs: carryOut, y, carryTanOut, yTan.
+    const base = nc + k + nx;
+    const inOrder = [...range(nc), ...range(nct).map((i) => base + i), ...range(k).map((i) => nc + i), ...range(nkt).map((i) => base + nct + i),
+      ...range(nx).map((i) => nc + k + i), ...range(nxt).map((i) => base + nct + nkt + i)];
+    const outOrder = [...range(k), ...range(nkt).map((i) => k + ny + i), ...range(ny).map((i) => k + i), ...range(nyt).map((i) => k + ny + nkt + i)];
+    const outs = bind(Prim.Scan, [
+      ...args.slice(0, nc), ...nonzeroOf(tans.slice(0, nc)),
+      ...carry, ...where(floatCarry).map((i) => instantiate(tans[nc + i]!)),
+      ...args.slice(nc + k), ...nonzeroOf(tans.slice(nc + k)),
+    ], { body: permuteProgram(jb, inOrder, outOrder), length, reverse, numConsts: nc + nct, numCarry: k + nkt });
+    const carryT = carry.map((c, i) => (floatCarry[i] ? outs[k + where(floatCarry).indexOf(i)]! : new Zero(c)));
+    const yOut = outs.slice(k + nkt, k + nkt + ny);
+    const yT = yOut.map((y, i) => (ys[i] ? outs[k + nkt + ny + where(ys).indexOf(i)]! : new Zero(y)));
+    return [[...outs.slice(0, k), ...yOut], [...carryT, ...yT]];
+  },
+  // The user's rule, on materialised tangents; its outputs are checked against the function's.
+  [Prim.CustomJvpCall]: (xs, ts, { fun, rule, numLifted, name }) => {
+    noLiftedTangents(name, ts, numLifted);
+    const [outs, touts] = rule(xs, ts.map(instantiate));
+    checkAvals(name, "the rule's outputs", outs, fun.program.outvars);
+    checkAvals(name, "the rule's output tangents", touts, fun.program.outvars);
+    return [outs, touts];
+  },
+  // Reverse mode through a customVjp function: fwd now, and a custom_lin that transposes to bwd.
+  [Prim.CustomVjpCall]: (xs, ts, { fun, fwd, bwd, numLifted, name }) => {
+    noLiftedTangents(name, ts, numLifted);
+    const [outs, res] = fwd(xs);
+    checkAvals(name, "fwd's outputs", outs, fun.program.outvars);
+    if (ts.every((t) => isZero(t))) return [outs, outs.map((o) => new Zero(o))];
+    const outAvals = outs.map((o) => ({ shape: o.shape.slice(), dtype: o.dtype }));
+    return [outs, bind(Prim.CustomLin, [...res, ...ts.map(instantiate)], { bwd, numRes: res.length, outAvals, name })];
+  },
+  [Prim.CustomLin]: (_x, _t, { name }) => {
+    throw customVjpForwardError(name);
+  },
+  [Prim.Remat]: (xs, ts, { body, policy, name }) => {
+    const nonzero = ts.map((t) => !isZero(t));
+    const outs = bind(Prim.Remat, [...xs, ...nonzeroOf(ts)], { body: jvpProgram(body, nonzero), policy, name });
+    const n = body.program.outvars.length;
+    return [outs.slice(0, n), outs.slice(n)];
   },
   // A compiled call's derivative is a compiled call of its jvp program.
   [Prim.JitCall]: (xs, ts, { program, name }) => {

@@ -3,15 +3,15 @@
  * (linear ones are `UndefPrimal`, the rest known values), the cotangents of the linear operands.
  * Written with bound ops only, so reverse mode composes with every other transform.
  */
-import { ArgumentError } from "../../src/core/errors.js";
+import { ArgumentError, ShapeError } from "../../src/core/errors.js";
 import { bind } from "../../src/core/interpreter.js";
 import * as lax from "../../src/core/lax.js";
-import type { NDArray } from "../../src/core/ndarray.js";
+import { type NDArray, fmtAval } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
-import { invertPerm, range } from "../../src/core/shape.js";
-import { type ClosedProgram, Program } from "../../src/ir/ir.js";
+import { invertPerm, range, shapeEq } from "../../src/core/shape.js";
+import { type ClosedProgram, type Program, where } from "../../src/ir/ir.js";
 import { traceToProgram } from "../../src/ir/trace.js";
-import { type LinArg, type TransposeRule, type TransposeRules, UndefPrimal, transposeProgram } from "./transpose.js";
+import { type LinArg, type TransposeRule, type TransposeRules, UndefPrimal, transposeCall } from "./transpose.js";
 
 /** A rule for a single-output primitive, given its output's cotangent. */
 type SingleRule<P extends Prim> = (ct: NDArray, args: LinArg[], params: PrimParams[P]) => (NDArray | null)[];
@@ -56,7 +56,7 @@ const transposed = new WeakMap<Program, Map<string, ClosedProgram>>();
 
 /**
  * The program mapping (known inputs, cotangents of the `present` outputs) to cotangents of the
- * `linear` inputs of a linear program.
+ * `linear` inputs of a call of `cp` (zeros where nothing flows back).
  */
 function transposedProgram(cp: ClosedProgram, linear: readonly boolean[], present: readonly boolean[]): ClosedProgram {
   const key = `${linear.map(Number).join("")}:${present.map(Number).join("")}`;
@@ -65,17 +65,66 @@ function transposedProgram(cp: ClosedProgram, linear: readonly boolean[], presen
   let hit = byKey.get(key);
   if (hit !== undefined) return hit;
   const p = cp.program;
-  const knownVars = p.invars.filter((_, i) => !linear[i]), linearVars = p.invars.filter((_, i) => linear[i]);
+  const knownAvals = p.invars.filter((_, i) => !linear[i]).map((v) => v.aval);
   const ctAvals = p.outvars.filter((_, i) => present[i]).map((v) => v.aval);
-  hit = traceToProgram("transpose", [...knownVars.map((v) => v.aval), ...ctAvals], (ins) => {
-    const view = new Program([...p.constvars, ...knownVars], linearVars, p.eqns, p.outvars);
-    let k = knownVars.length;
-    const cts = present.map((b) => (b ? ins[k++]! : null));
-    const res = transposeProgram({ program: view, consts: [...cp.consts, ...ins.slice(0, knownVars.length)] }, cts);
-    return res.map((r, i) => r ?? lax.zerosOf(linearVars[i]!.aval));
+  hit = traceToProgram("transpose", [...knownAvals, ...ctAvals], (ins) => {
+    let kIn = 0, kCt = knownAvals.length;
+    const args = p.invars.map((v, i) => (linear[i] ? new UndefPrimal(v.aval) : ins[kIn++]!));
+    const cts = present.map((b) => (b ? ins[kCt++]! : null));
+    const res = transposeCall(cp, args, cts);
+    return where(linear as boolean[]).map((i) => res[i] ?? lax.zerosOf(p.invars[i]!.aval));
   });
   byKey.set(key, hit);
   return hit;
+}
+
+/** Binds `prim` on a transposed program: known operands, then the present cotangents; maps results back to the linear operands. */
+function callTransposed<P extends Prim.JitCall | Prim.Remat | Prim.Cond>(
+  prim: P, lead: NDArray[], args: LinArg[], cts: (NDArray | null)[], params: (tp: (cp: ClosedProgram) => ClosedProgram) => PrimParams[P],
+): (NDArray | null)[] {
+  const linear = args.map(undef), present = cts.map((c) => c !== null);
+  const outs = bind(prim, [...lead, ...args.filter((a): a is NDArray => !undef(a)), ...(cts.filter((c) => c !== null) as NDArray[])],
+    params((cp) => transposedProgram(cp, linear, present)));
+  let k = 0;
+  return linear.map((l) => (l ? outs[k++]! : null));
+}
+
+function transposeScan(cts: (NDArray | null)[], args: LinArg[], { body, length, reverse, numConsts: nc, numCarry: k }: PrimParams[Prim.Scan]): (NDArray | null)[] {
+  const aval = (a: LinArg) => (undef(a) ? a.aval : known(a));
+  // Every carry of a linear scan is linear; a known initial carry can only be a materialised zero
+  // tangent, whose cotangent nobody needs.
+  const consts = args.slice(0, nc), carry = args.slice(nc, nc + k).map((a) => (undef(a) ? a : new UndefPrimal(aval(a)))), xs = args.slice(nc + k);
+  const p = body.program;
+  const ys = p.outvars.slice(k).map((v) => v.aval);
+  const cLin = consts.map(undef), xLin = xs.map(undef);
+  const kc = consts.filter((a) => !undef(a)) as NDArray[], lc = consts.filter(undef);
+  const kx = xs.filter((a) => !undef(a)) as NDArray[];
+  const carryAvals = carry.map(aval), ySlices = ys;
+  const nkc = kc.length, nlc = lc.length, nkx = kx.length;
+  const bodyT = traceToProgram("transpose", [...kc, ...lc.map(aval), ...carryAvals, ...kx.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype })), ...ySlices], (ins) => {
+    const kcv = ins.slice(0, nkc), acc = ins.slice(nkc, nkc + nlc), ctc = ins.slice(nkc + nlc, nkc + nlc + k);
+    const kxv = ins.slice(nkc + nlc + k, nkc + nlc + k + nkx), cty = ins.slice(nkc + nlc + k + nkx);
+    let ic = 0, ix = 0;
+    const callArgs: LinArg[] = [
+      ...consts.map((a) => (undef(a) ? a : kcv[ic++]!)),
+      ...carry.map((a) => a as UndefPrimal),
+      ...xs.map((a, i) => (undef(a) ? new UndefPrimal({ shape: a.aval.shape.slice(1), dtype: a.aval.dtype }) : kxv[ix++]!)),
+    ];
+    const res = transposeCall(body, callArgs, [...ctc, ...cty]);
+    const ctOf = (i: number) => res[i] ?? lax.zerosOf(p.invars[i]!.aval);
+    const ctConsts = where(cLin).map(ctOf), ctCarry = range(k).map((i) => ctOf(nc + i)), ctXs = where(xLin).map((i) => ctOf(nc + k + i));
+    return [...acc.map((a, i) => lax.add(a, ctConsts[i]!)), ...ctCarry, ...ctXs];
+  });
+  const outs = bind(Prim.Scan, [
+    ...kc, ...lc.map((a) => lax.zerosOf(aval(a))), ...cts.slice(0, k).map((c, i) => c ?? lax.zerosOf(carryAvals[i]!)),
+    ...kx, ...cts.slice(k).map((c, j) => c ?? lax.zerosOf({ shape: [length, ...ys[j]!.shape], dtype: ys[j]!.dtype })),
+  ], { body: bodyT, length, reverse: !reverse, numConsts: nkc, numCarry: nlc + k });
+  let a = 0, x = nlc + k;
+  return [
+    ...cLin.map((l) => (l ? outs[a++]! : null)),
+    ...outs.slice(nlc, nlc + k).map((ct, i) => (undef(args[nc + i]) ? ct : null)),
+    ...xLin.map((l) => (l ? outs[x++]! : null)),
+  ];
 }
 
 export const transposeRules: TransposeRules = {
@@ -151,15 +200,35 @@ export const transposeRules: TransposeRules = {
     undef(args[1]) ? dotTranspose(ct, args, params, 1) : null,
   ]),
   // A compiled linear call transposes into a compiled call of its transposed program.
-  [Prim.JitCall]: (cts, args, { program, name }) => {
-    const linear = args.map(undef);
-    const present = cts.map((c) => c !== null);
-    const tp = transposedProgram(program, linear, present);
-    const knownArgs = args.filter((a): a is NDArray => !undef(a));
-    const outs = bind(Prim.JitCall, [...knownArgs, ...(cts.filter((c) => c !== null) as NDArray[])], { program: tp, name: `transpose(${name})` });
-    let k = 0;
-    return linear.map((l) => (l ? outs[k++]! : null));
+  [Prim.JitCall]: (cts, args, { program, name }) =>
+    callTransposed(Prim.JitCall, [], args, cts, (tp) => ({ program: tp(program), name: `transpose(${name})` })),
+  // The recomputation inside a checkpointed block runs again as part of its transposed program.
+  [Prim.Remat]: (cts, args, { body, policy, name }) =>
+    callTransposed(Prim.Remat, [], args, cts, (tp) => ({ body: tp(body), policy, name: `transpose(${name})` })),
+  [Prim.Cond]: (cts, [index, ...ops], { branches }) =>
+    [null, ...callTransposed(Prim.Cond, [known(index)], ops, cts, (tp) => ({ branches: branches.map(tp) }))],
+  // A linear scan transposes to a scan in the other direction: cotangents of the carry flow
+  // backwards as its carry, those of linear consts accumulate in extra carries.
+  [Prim.Scan]: (cts, args, params) => transposeScan(cts, args, params),
+  // custom_lin's transpose is the user's bwd, checked against the linear operands.
+  [Prim.CustomLin]: (cts, args, { bwd, numRes, outAvals, name }) => {
+    const res = args.slice(0, numRes).map(known);
+    const lin = args.slice(numRes);
+    const ctsIn = bwd(res, cts.map((c, i) => c ?? lax.zerosOf(outAvals[i]!)));
+    if (!Array.isArray(ctsIn) || ctsIn.length !== lin.length) {
+      throw new ArgumentError(`${name}: bwd must return one cotangent per input (${lin.length}), got ${Array.isArray(ctsIn) ? ctsIn.length : typeof ctsIn}`);
+    }
+    ctsIn.forEach((c, i) => {
+      const a = lin[i]!, want = undef(a) ? a.aval : known(a);
+      if (!shapeEq(c.shape, want.shape) || c.dtype !== want.dtype) {
+        throw new ShapeError(`${name}: bwd's cotangent ${i} is ${fmtAval(c)} but the input is ${fmtAval(want)}`);
+      }
+    });
+    return [...res.map(() => null), ...ctsIn.map((c, i) => (undef(lin[i]) ? c : null))];
   },
+  [Prim.While]: notLinear(Prim.While),
+  [Prim.CustomJvpCall]: notLinear(Prim.CustomJvpCall),
+  [Prim.CustomVjpCall]: notLinear(Prim.CustomVjpCall),
   [Prim.Exp]: notLinear(Prim.Exp),
   [Prim.Log]: notLinear(Prim.Log),
   [Prim.Log1p]: notLinear(Prim.Log1p),

@@ -8,6 +8,7 @@ import { DTypeError, ShapeError } from "./errors.js";
 import { type Aval, fmtAval } from "./ndarray.js";
 import { Prim, type PrimParams } from "./prim.js";
 import { type Shape, fmtShape, shapeEq, sizeOf } from "./shape.js";
+import type { ClosedProgram } from "../ir/ir.js";
 
 export type AbstractRule<P extends Prim> = (avals: readonly Aval[], params: PrimParams[P]) => Aval[];
 
@@ -217,16 +218,49 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
     const rFree = r!.shape.filter((_, d) => !rc.includes(d) && !rb.includes(d));
     return [av([...lb.map((d) => l!.shape[d]!), ...lFree, ...rFree], l!.dtype)];
   },
-  [Prim.JitCall]: (avals, { program: { program }, name }) => {
-    const ins = program.invars;
-    if (ins.length !== avals.length) fail(Prim.JitCall, `${name} takes ${ins.length} operands, got ${avals.length}`, avals);
-    ins.forEach((v, i) => {
-      const a = avals[i]!;
-      if (!shapeEq(v.aval.shape, a.shape) || v.aval.dtype !== a.dtype) fail(Prim.JitCall, `${name}: operand ${i} must be ${fmtAval(v.aval)}`, avals);
-    });
-    return program.outvars.map((v) => v.aval);
+  [Prim.JitCall]: (avals, { program, name }) => callAvals(Prim.JitCall, name, program, avals),
+  [Prim.Cond]: (avals, { branches }) => {
+    const [index, ...ops] = avals;
+    if (index!.shape.length !== 0 || index!.dtype !== "int32") fail(Prim.Cond, "the branch index must be an int32 scalar", avals);
+    const outs = branches.map((b, i) => callAvals(Prim.Cond, `branch ${i}`, b, ops));
+    outs.forEach((o, i) => sameSignature(Prim.Cond, `branch ${i} outputs`, o, outs[0]!));
+    return outs[0]!;
   },
+  [Prim.While]: (avals, { cond, body, condConsts, bodyConsts }) => {
+    const carry = avals.slice(condConsts + bodyConsts);
+    const pred = callAvals(Prim.While, "cond", cond, [...avals.slice(0, condConsts), ...carry]);
+    if (pred.length !== 1 || pred[0]!.shape.length !== 0 || pred[0]!.dtype !== "bool") fail(Prim.While, "cond must return one bool scalar", avals);
+    sameSignature(Prim.While, "body outputs", callAvals(Prim.While, "body", body, [...avals.slice(condConsts, condConsts + bodyConsts), ...carry]), carry);
+    return carry;
+  },
+  [Prim.Scan]: (avals, { body, length, numConsts, numCarry }) => {
+    const consts = avals.slice(0, numConsts), carry = avals.slice(numConsts, numConsts + numCarry), xs = avals.slice(numConsts + numCarry);
+    for (const x of xs) if (x.shape[0] !== length) fail(Prim.Scan, `every xs leaf needs leading axis ${length}`, avals);
+    const outs = callAvals(Prim.Scan, "body", body, [...consts, ...carry, ...xs.map((x) => av(x.shape.slice(1), x.dtype))]);
+    sameSignature(Prim.Scan, "body carry outputs", outs.slice(0, numCarry), carry);
+    return [...carry, ...outs.slice(numCarry).map((y) => av([length, ...y.shape], y.dtype))];
+  },
+  [Prim.CustomJvpCall]: (avals, { fun, name }) => callAvals(Prim.CustomJvpCall, name, fun, avals),
+  [Prim.CustomVjpCall]: (avals, { fun, name }) => callAvals(Prim.CustomVjpCall, name, fun, avals),
+  [Prim.CustomLin]: (_avals, { outAvals }) => outAvals,
+  [Prim.Remat]: (avals, { body, name }) => callAvals(Prim.Remat, name, body, avals),
 };
+
+/** The outputs of calling `cp` on operands of `avals`, after checking they fit its inputs. */
+function callAvals(prim: Prim, name: string, cp: ClosedProgram, avals: readonly Aval[]): Aval[] {
+  const ins = cp.program.invars;
+  if (ins.length !== avals.length) fail(prim, `${name} takes ${ins.length} operands, got ${avals.length}`, avals);
+  ins.forEach((v, i) => {
+    const a = avals[i]!;
+    if (!shapeEq(v.aval.shape, a.shape) || v.aval.dtype !== a.dtype) fail(prim, `${name}: operand ${i} must be ${fmtAval(v.aval)}`, avals);
+  });
+  return cp.program.outvars.map((v) => v.aval);
+}
+
+function sameSignature(prim: Prim, what: string, got: readonly Aval[], want: readonly Aval[]): void {
+  const ok = got.length === want.length && got.every((a, i) => shapeEq(a.shape, want[i]!.shape) && a.dtype === want[i]!.dtype);
+  if (!ok) fail(prim, `${what} ${got.map(fmtAval).join(", ")} must match ${want.map(fmtAval).join(", ")}`, []);
+}
 
 export function abstractEval<P extends Prim>(prim: P, avals: readonly Aval[], params: PrimParams[P]): Aval[] {
   return (abstractRules[prim] as AbstractRule<P>)(avals, params);

@@ -38,3 +38,11 @@ export class ConcretizationError extends FluxionError {
 export class BatchError extends FluxionError {
   override name = "BatchError";
 }
+
+/** The error for forward-mode differentiation through a function that only has a custom vjp. */
+export function customVjpForwardError(name: string): ArgumentError {
+  return new ArgumentError(
+    `${name}: a customVjp function has no forward-mode derivative; jvp, jacfwd and hessian need a ` +
+      `customJvp rule (reverse mode with grad/vjp works)`,
+  );
+}

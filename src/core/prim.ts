@@ -6,6 +6,7 @@
  */
 import type { ClosedProgram } from "../ir/ir.js";
 import type { DType } from "./dtype.js";
+import type { Aval, NDArray } from "./ndarray.js";
 
 export enum Prim {
   // elementwise, linear
@@ -69,7 +70,23 @@ export enum Prim {
   DotGeneral = "dot_general",
   // higher-order
   JitCall = "jit_call",
+  Cond = "cond",
+  While = "while",
+  Scan = "scan",
+  CustomJvpCall = "custom_jvp_call",
+  CustomVjpCall = "custom_vjp_call",
+  CustomLin = "custom_lin",
+  Remat = "remat",
 }
+
+/** A user's forward rule over flat arrays: (primals, tangents) => [outputs, output tangents]. */
+export type FlatJvpRule = (primals: NDArray[], tangents: NDArray[]) => [NDArray[], NDArray[]];
+/** A user's forward pass for reverse mode: primals => [outputs, residuals]. */
+export type FlatFwd = (primals: NDArray[]) => [NDArray[], NDArray[]];
+/** A user's backward pass: (residuals, output cotangents) => input cotangents. */
+export type FlatBwd = (residuals: NDArray[], cts: NDArray[]) => NDArray[];
+/** What a checkpointed block saves for the backward pass besides its inputs. */
+export type RematPolicy = "nothing" | "dots";
 
 type NoParams = Record<string, never>;
 
@@ -145,6 +162,37 @@ export interface PrimParams {
   [Prim.DotGeneral]: { contract: [number[], number[]]; batch: [number[], number[]] };
   /** Calls a staged program (compiled by the backend) on the operands; its outputs are the results. */
   [Prim.JitCall]: { program: ClosedProgram; name: string };
+  /** cond(index, ...operands): runs `branches[index]` (index clamped) on the operands. */
+  [Prim.Cond]: { branches: ClosedProgram[] };
+  /**
+   * while(...condConsts, ...bodyConsts, ...carry): while cond(condConsts, carry) is true,
+   * carry = body(bodyConsts, carry); outputs the final carry.
+   */
+  [Prim.While]: { cond: ClosedProgram; body: ClosedProgram; condConsts: number; bodyConsts: number };
+  /**
+   * scan(...consts, ...carry, ...xs): for t over `length` steps (backwards when `reverse`),
+   * (carry, y_t) = body(consts, carry, xs[t]); outputs the final carry and the stacked ys.
+   */
+  [Prim.Scan]: { body: ClosedProgram; length: number; reverse: boolean; numConsts: number; numCarry: number };
+  /**
+   * Calls `fun`; its derivative is the user's `rule`. The first `numLifted` operands are values the
+   * function closed over (not seen by the rule); they must not carry a tangent.
+   */
+  [Prim.CustomJvpCall]: { fun: ClosedProgram; rule: FlatJvpRule; numLifted: number; name: string };
+  /** Calls `fun`; reverse mode uses the user's `fwd` and `bwd` (lifted operands as for custom_jvp_call). */
+  [Prim.CustomVjpCall]: { fun: ClosedProgram; fwd: FlatFwd; bwd: FlatBwd; numLifted: number; name: string };
+  /**
+   * custom_lin(...residuals, ...tangents): the linear map whose transpose is `bwd`; only
+   * transposed, never evaluated (forward mode through a customVjp function is an error).
+   */
+  [Prim.CustomLin]: { bwd: FlatBwd; numRes: number; outAvals: Aval[]; name: string };
+  /** Calls `body`; reverse mode saves only its inputs (and what `policy` names) and recomputes the rest. */
+  [Prim.Remat]: { body: ClosedProgram; policy: RematPolicy; name: string };
 }
 
 export const PRIMS: readonly Prim[] = Object.values(Prim) as Prim[];
+
+/** Primitives whose params hold programs or functions (never compared structurally). */
+export const HIGHER_ORDER: ReadonlySet<Prim> = new Set([
+  Prim.JitCall, Prim.Cond, Prim.While, Prim.Scan, Prim.CustomJvpCall, Prim.CustomVjpCall, Prim.CustomLin, Prim.Remat,
+]);

@@ -54,7 +54,7 @@ export class Program {
     const consts = this.constvars.map(decl).join(" ");
     const lines = [`{ lambda ${consts ? `${consts} ` : ""}; ${this.invars.map(decl).join(" ")} . let`];
     for (const e of this.eqns) {
-      const ps = Object.entries(e.params as object).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
+      const ps = Object.entries(e.params as object).map(([k, v]) => `${k}=${fmtParam(v)}`).join(" ");
       lines.push(`    ${e.outvars.map(decl).join(" ")} = ${e.prim}${ps ? `[${ps}]` : ""} ${e.inputs.map(name).join(" ")}`);
     }
     lines.push(`  in ( ${this.outvars.map(name).join(" ")} ) }`);
@@ -62,11 +62,43 @@ export class Program {
   }
 }
 
+/** A param for printing: nested programs indented, functions by name. */
+function fmtParam(v: unknown): string {
+  const isClosed = (x: unknown): x is ClosedProgram => typeof x === "object" && x !== null && (x as ClosedProgram).program instanceof Program;
+  if (isClosed(v)) return `\n${String(v.program).replace(/^/gm, "      ")}\n    `;
+  if (Array.isArray(v) && v.some(isClosed)) return `[${v.map(fmtParam).join(",")}]`;
+  if (typeof v === "function") return `<${v.name || "fn"}>`;
+  return JSON.stringify(v);
+}
+
 /** A program with the values of its constvars. */
 export interface ClosedProgram {
   readonly program: Program;
   readonly consts: readonly NDArray[];
 }
+
+/** The same program with inputs and outputs reordered: new input i is old input `inOrder[i]`. */
+export function permuteProgram(cp: ClosedProgram, inOrder: readonly number[], outOrder: readonly number[]): ClosedProgram {
+  const p = cp.program;
+  return { program: new Program(p.constvars, inOrder.map((i) => p.invars[i]!), p.eqns, outOrder.map((i) => p.outvars[i]!)), consts: cp.consts };
+}
+
+/** Drops equations none of whose outputs reach a program output (one backward sweep). */
+export function dce(p: Program): Program {
+  const live = new Set<Var>(p.outvars);
+  const kept: Eqn[] = [];
+  for (let k = p.eqns.length - 1; k >= 0; k--) {
+    const e = p.eqns[k]!;
+    if (!e.outvars.some((v) => live.has(v))) continue;
+    kept.push(e);
+    for (const v of e.inputs) live.add(v);
+  }
+  kept.reverse();
+  return kept.length === p.eqns.length ? p : new Program(p.constvars, p.invars, kept, p.outvars);
+}
+
+/** Indices of `mask`'s true entries. */
+export const where = (mask: readonly boolean[]): number[] => mask.flatMap((b, i) => (b ? [i] : []));
 
 /** Runs a program by binding each equation on the current interpreter. Iterative. */
 export function evalProgram(p: Program, consts: readonly NDArray[], args: readonly NDArray[]): NDArray[] {
