@@ -10,7 +10,7 @@ import { normAxes, range } from "./core/shape.js";
 import { type ArrayLike, asArray, keptShape, toFloat } from "./np/base.js";
 
 const f = (fn: string, x: ArrayLike) => toFloat(asArray(fn, x));
-const c = (x: NDArray, v: number) => lax.full(x.shape, v, x.dtype);
+const c = (x: NDArray, v: number): NDArray => lax.fill(x, v);
 
 /** max(x, 0), with derivative 0 at 0. */
 export function relu(x: ArrayLike): NDArray {

@@ -218,8 +218,9 @@ export const batchRules: BatchRules = {
     // A batched predicate: every branch runs on every lane and each lane keeps its own branch's
     // result. Lanes where a branch is not taken get operands copied from a lane where it is, so
     // an untaken branch never sees inputs outside its domain (no NaN leaks into gradients).
+    const clamped = lax.min(lax.max(index!, lax.fill(index!, 0)), lax.fill(index!, branches.length - 1));
     const results = branches.map((b, k) => {
-      const taken = lax.eq(index!, lax.full([size], k, "int32"));
+      const taken = lax.eq(clamped, lax.fill(clamped, k));
       const first = lax.reshape(lax.argmax(lax.convert(taken, "int32"), 0), [1]);
       const safe = ops.map((x, i) => {
         if (!bops[i]) return x;
@@ -228,7 +229,7 @@ export const batchRules: BatchRules = {
       });
       return bind(Prim.JitCall, safe, { program: batchProgram(b, bops, size), name: `branch${k}` });
     });
-    const outs = results[0]!.map((o, j) => lax.selectN(lax.broadcastInDim(index!, o.shape, [0]), ...results.map((r) => r[j]!)));
+    const outs = results[0]!.map((o, j) => lax.selectN(lax.broadcastInDim(clamped, o.shape, [0]), ...results.map((r) => r[j]!)));
     return [outs, outs.map(() => true)];
   },
   // Every carry is batched; the loop runs until no lane's predicate holds, and finished lanes keep their carry.

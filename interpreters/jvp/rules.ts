@@ -22,7 +22,7 @@ export const instantiate = (t: Tangent): NDArray => (t instanceof Zero ? lax.zer
 /** tangent * factor, skipping symbolic zeros. */
 const scale = (t: Tangent, factor: NDArray): Tangent => (isZero(t) ? t : lax.mul(t, factor));
 const plus = (a: Tangent, b: Tangent): Tangent => (isZero(a) ? b : isZero(b) ? a : lax.add(a, b));
-const c = (x: NDArray, v: number) => lax.full(x.shape, v, x.dtype);
+const c = (x: NDArray, v: number): NDArray => lax.fill(x, v);
 
 /** y = f(x) with dy = dx * f'(x, y). */
 function unary<P extends Prim>(prim: P, deriv: (x: NDArray, y: NDArray) => NDArray): JvpRule<P> {

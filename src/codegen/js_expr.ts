@@ -74,9 +74,8 @@ export function jsExpr(prim: Prim, args: string[], inDtype: DType, outDtype: DTy
     return outDtype === "float32" ? `Math.fround(${a})` : a;
   }
   if (prim === Prim.SelectN) {
+    // A bool selector is 0/1; an int32 one is clamped to the cases.
     const [w, ...cases] = args;
-    if (cases.length === 2) return `(${w} ? ${cases[1]} : ${cases[0]})`;
-    // int32 selector, clamped like the eager kernel
     let e = cases[cases.length - 1]!;
     for (let i = cases.length - 2; i >= 0; i--) e = `(${w} <= ${i} ? ${cases[i]} : ${e})`;
     return e;

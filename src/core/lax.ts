@@ -133,6 +133,14 @@ export function full(shape: Shape, value: number, dtype: DType): ConcreteArray {
 }
 
 export const scalar = (value: number, dtype: DType): ConcreteArray => full([], value, dtype);
+
+/**
+ * `value` in the shape and dtype of `like`, as a broadcast scalar: staged programs then hold one
+ * scalar constant (which the compiler turns into index-free reads), not a full array.
+ */
+export function fill(like: Aval, value: number): NDArray {
+  return broadcastInDim(scalar(value, like.dtype), like.shape.slice(), []);
+}
 export const zerosOf = (a: Aval): ConcreteArray => full(a.shape, 0, a.dtype);
 
 /** `x` broadcast to `shape` with NumPy's rule (leading dims added, size-1 dims stretched). */

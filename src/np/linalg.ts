@@ -182,11 +182,11 @@ export function norm(x: ArrayLike, options: NormOptions | number = {}): NDArray 
     const p = ord as number;
     if (p === Infinity) return finish(max(abs(a), axes));
     if (p === -Infinity) return finish(min(abs(a), axes));
-    if (p === 0) return finish(sum(lax.convert(lax.ne(a, lax.full(a.shape, 0, a.dtype)), a.dtype), axes));
+    if (p === 0) return finish(sum(lax.convert(lax.ne(a, lax.fill(a, 0)), a.dtype), axes));
     if (p === 1) return finish(sum(abs(a), axes));
-    const pp = lax.full(a.shape, p, a.dtype);
+    const pp = lax.fill(a, p);
     const s = sum(lax.pow(abs(a), pp), axes);
-    return finish(lax.pow(s, lax.full(s.shape, 1 / p, s.dtype)));
+    return finish(lax.pow(s, lax.fill(s, 1 / p)));
   }
   if (axes.length === 2) {
     const [r, c] = axes as [number, number];

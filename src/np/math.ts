@@ -25,7 +25,7 @@ export const greaterEqual = binary("greaterEqual", lax.ge);
 export const equal = binary("equal", lax.eq);
 export const notEqual = binary("notEqual", lax.ne);
 
-const truthy = (x: NDArray): NDArray => (x.dtype === "bool" ? x : lax.ne(x, lax.full(x.shape, 0, x.dtype)));
+const truthy = (x: NDArray): NDArray => (x.dtype === "bool" ? x : lax.ne(x, lax.fill(x, 0)));
 export const logicalAnd = (x: ArrayLike, y: ArrayLike): NDArray => {
   const [a, b] = promoteAndBroadcast("logicalAnd", [x, y]);
   return lax.and(truthy(a!), truthy(b!));
@@ -58,8 +58,8 @@ export const tanh = floatUnary("tanh", lax.tanh);
 export const arctan = floatUnary("arctan", lax.atan);
 export const tan = floatUnary("tan", (x) => lax.div(lax.sin(x), lax.cos(x)));
 /** sinh x = (expm1(x) - expm1(-x)) / 2, accurate near 0. */
-export const sinh = floatUnary("sinh", (x) => lax.mul(lax.sub(lax.expm1(x), lax.expm1(lax.neg(x))), lax.full(x.shape, 0.5, x.dtype)));
-export const cosh = floatUnary("cosh", (x) => lax.mul(lax.add(lax.exp(x), lax.exp(lax.neg(x))), lax.full(x.shape, 0.5, x.dtype)));
+export const sinh = floatUnary("sinh", (x) => lax.mul(lax.sub(lax.expm1(x), lax.expm1(lax.neg(x))), lax.fill(x, 0.5)));
+export const cosh = floatUnary("cosh", (x) => lax.mul(lax.add(lax.exp(x), lax.exp(lax.neg(x))), lax.fill(x, 0.5)));
 export const floor = floatUnary("floor", lax.floor);
 
 export function abs(x: ArrayLike): NDArray {
@@ -101,7 +101,7 @@ export function stopGradient<T extends ArrayLike>(x: T): NDArray {
 
 export function reciprocal(x: ArrayLike): NDArray {
   const a = toFloat(asArray("reciprocal", x));
-  return lax.div(lax.full(a.shape, 1, a.dtype), a);
+  return lax.div(lax.fill(a, 1), a);
 }
 
 export function checkFloat(fn: string, x: NDArray): void {

@@ -28,7 +28,7 @@ export function mean(x: ArrayLike, arg?: AxisArg): NDArray {
   const { axes } = parseAxes("mean", a.ndim, arg);
   const n = sizeOf(axes.map((d) => a.shape[d]!));
   const s = reduceWith("mean", a, arg, lax.reduceSum);
-  return lax.div(s, lax.full(s.shape, n, s.dtype));
+  return lax.div(s, lax.fill(s, n));
 }
 
 function extremum(fn: string, op: typeof lax.reduceMax) {
@@ -90,7 +90,7 @@ export function variance(x: ArrayLike, arg?: AxisArg): NDArray {
   const d = lax.sub(a, lax.broadcastTo(m, a.shape));
   const n = sizeOf(axes.map((ax) => a.shape[ax]!));
   const s = lax.reduceSum(lax.mul(d, d), axes);
-  const out = lax.div(s, lax.full(s.shape, Math.max(n - ddof, 0), s.dtype));
+  const out = lax.div(s, lax.fill(s, Math.max(n - ddof, 0)));
   return keepdims ? lax.reshape(out, keptShape(a.shape, axes)) : out;
 }
 

@@ -159,6 +159,6 @@ export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null): ND
   const ax = normAxis("np.take", axis, a.ndim);
   const n = a.shape[ax]!;
   if (n === 0) throw new ShapeError(`np.take: cannot take from an empty axis ${ax} of ${fmtShape(a.shape)}`);
-  const wrapped = where(lax.lt(idx, lax.full(idx.shape, 0, "int32")), lax.add(idx, lax.full(idx.shape, n, "int32")), idx);
+  const wrapped = where(lax.lt(idx, lax.fill(idx, 0)), lax.add(idx, lax.fill(idx, n)), idx);
   return lax.gather(a, wrapped, ax, 0);
 }

@@ -29,6 +29,22 @@ export interface CaseTol {
   transpose?: number;
 }
 
+/**
+ * The groups of checks a case runs. `value`: bind vs the reference. `jvp` (forward mode): jvp vs
+ * central differences (or the zero / documented tangent) and vmap of jvp. `vjp` (reverse mode): vjp
+ * vs central differences and vjp of vmap. `vmap`: vmap vs a stacked loop. The transpose identity
+ * of `linear` groups needs both derivatives and takes each from the best source that is on: J v
+ * from jvp, else from `ref` (so a group must then be linear, not affine); J^T u from vjp, else from
+ * the primitive's own transpose rule applied to a staged call of it.
+ */
+export type Mode = "value" | "jvp" | "vjp" | "vmap";
+
+/** An error a mode raises by design: its class, and a pattern its message must match. */
+export interface ErrorSpec {
+  error: abstract new (...args: never[]) => Error;
+  message: RegExp;
+}
+
 export interface PrimCase<P extends Prim> {
   /** Shown in the test name. */
   name: string;
@@ -52,7 +68,22 @@ export interface PrimCase<P extends Prim> {
   /** Groups of operands the primitive is linear in, with the other operands held fixed. */
   linear?: number[][];
   tol?: CaseTol;
+  /**
+   * Modes not checked for this case (all are on by default): `{ vjp: false }` for a primitive
+   * without reverse mode, and so on. A mode listed in `expectError` is off as well.
+   */
+  modes?: Partial<Record<Mode, false>>;
+  /**
+   * Modes that fail by design: each gets a test that running it (bind for `value`, jvp / vjp with
+   * respect to the `diff` operands, vmap over all operands) throws the given error, in place of its
+   * checks.
+   */
+  expectError?: Partial<Record<Mode, ErrorSpec>>;
 }
+
+/** Whether a case checks `mode` (not turned off, not failing by design). */
+export const modeOn = (c: { modes?: Partial<Record<Mode, false>>; expectError?: Partial<Record<Mode, ErrorSpec>> }, mode: Mode): boolean =>
+  c.modes?.[mode] !== false && c.expectError?.[mode] === undefined;
 
 // ---------------------------------------------------------------- seeded generator
 

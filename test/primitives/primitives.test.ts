@@ -2,17 +2,21 @@
  * Table-driven laws of every primitive (cases in ./table.ts), each checked against an independent
  * naive reference:
  *   1. value: bind(prim) on float64 operands == reference (~1e-12), on float32 (~1e-5)
- *   2. jvp == central differences in float64 (or exactly zero for zero-derivative primitives)
+ *   2. jvp == central differences in float64 (or exactly zero for zero-derivative primitives);
+ *      vjp == central differences in float64 (<J^T u, v> against <u, finite difference along v>)
  *   3. transpose identity <u, J v> == <J^T u, v> for the linear operand groups
  *   4. vmap == stacking per-example results (all batched, and each operand unbatched in turn);
  *      vmap of jvp == stacked jvps and vjp of vmap == stacked vjps for differentiable cases
- *   5. every Prim has a case
+ *   5. modes a case marks as failing by design (`expectError`) throw the documented typed error;
+ *      modes it turns off (`modes`) are not checked (see `Mode` in cases_util.ts)
+ *   6. every Prim has a case
  * A test that fails because the library is wrong is listed in KNOWN_FAILURES with a diagnosis; it
  * then runs as `it.fails` under a name that says so, so it is reported, and flagged once fixed.
  */
 import { describe, expect, it } from "vitest";
-import { type DType, type NDArray, Prim, type PrimParams, bind, jvp, np, vjp, vmap } from "../../src/index.js";
-import { Rng, seedOf, sizeOfShape } from "./cases_util.js";
+import { UndefPrimal, transposeCall } from "../../interpreters/vjp/transpose.js";
+import { type DType, type NDArray, Prim, type PrimParams, bind, jvp, makeJaxpr, np, vjp, vmap } from "../../src/index.js";
+import { type Mode, Rng, modeOn, seedOf, sizeOfShape } from "./cases_util.js";
 import { type FloatDType, type Host, type Operand, type PrimCase, primitiveCases } from "./table.js";
 
 interface KnownFailure {
@@ -89,6 +93,27 @@ function partial(prim: Prim, params: Params, xs: readonly NDArray[], which: read
   };
 }
 
+/**
+ * Central differences of `f` (the primitive as a function of the operands at `diff`) at `xs` along
+ * `vs`, one per output.
+ */
+function centralDifferences(f: (...a: NDArray[]) => NDArray[], xs: readonly Operand[], diff: readonly number[], vs: readonly Operand[], eps: number): Host[] {
+  const shifted = (sgn: number) => f(...diff.map((j, k) => toND({ ...xs[j]!, data: xs[j]!.data.map((v, i) => v + sgn * eps * vs[k]!.data[i]!) }))).map(toHost);
+  const hi = shifted(1), lo = shifted(-1);
+  return hi.map((h, k) => ({ shape: h.shape, data: h.data.map((v, i) => (v - lo[k]!.data[i]!) / (2 * eps)) }));
+}
+
+/**
+ * J^T u from the primitive's own transpose rule: a call of the primitive is staged and transposed
+ * with the operands at `group` unknown (for a primitive that reverse mode cannot reach through vjp).
+ */
+function transposeStaged(prim: Prim, params: Params, xs: readonly NDArray[], group: readonly number[], cts: readonly NDArray[]): NDArray[] {
+  const cp = makeJaxpr((...a: NDArray[]) => bind(prim, a, params))(...xs);
+  const args = xs.map((x, j) => (group.includes(j) ? new UndefPrimal({ shape: x.shape.slice(), dtype: x.dtype }) : x));
+  const res = transposeCall(cp, args, cts);
+  return group.map((j) => res[j] ?? np.zeros(xs[j]!.shape.slice(), xs[j]!.dtype));
+}
+
 // ---------------------------------------------------------------- test registration
 
 /** `prim|case|test` of every registered test: a known failure must name one of them. */
@@ -110,7 +135,7 @@ function caseTests(prim: Prim, c: AnyCase): void {
   const eps = c.tol?.eps ?? 1e-6, fdTol = c.tol?.fd ?? 1e-6, trTol = c.tol?.transpose ?? 1e-10;
 
   // 1. values
-  for (const [fdt, rtol] of [["float64", 1e-12], ["float32", 1e-5]] as const) {
+  for (const [fdt, rtol] of modeOn(c, "value") ? ([["float64", 1e-12], ["float32", 1e-5]] as const) : []) {
     t(`value ${fdt} == reference`, (rng) => {
       const xs = c.make(rng, fdt), params = paramsOf(c, fdt);
       const { refs, dtypes } = expected(c, xs, params);
@@ -124,7 +149,9 @@ function caseTests(prim: Prim, c: AnyCase): void {
   }
 
   // 2. jvp
-  if (!differentiable) {
+  if (!modeOn(c, "jvp")) {
+    // forward mode is off for this case
+  } else if (!differentiable) {
     t("jvp tangent is exactly zero", (rng) => {
       const xs = c.make(rng, "float64"), params = paramsOf(c, "float64");
       const tangents = xs.map((x) => toND(randomOperand(rng, x.shape, x.dtype)));
@@ -149,10 +176,10 @@ function caseTests(prim: Prim, c: AnyCase): void {
       const vs = c.diff.map((j) => randomOperand(rng, xs[j]!.shape, xs[j]!.dtype));
       const f = partial(prim, params, xs.map(toND), c.diff);
       const [, touts] = jvp(f, c.diff.map((j) => toND(xs[j]!)), vs.map(toND)) as [NDArray[], NDArray[]];
-      const shifted = (sgn: number) => f(...c.diff.map((j, k) => toND({ ...xs[j]!, data: xs[j]!.data.map((v, i) => v + sgn * eps * vs[k]!.data[i]!) })));
-      const hi = shifted(1).map(toHost), lo = shifted(-1).map(toHost);
+      const fds = centralDifferences(f, xs, c.diff, vs, eps);
+      expect(touts.length, "number of tangents").toBe(fds.length);
       touts.forEach((tout, k) => {
-        const fd: Host = { shape: hi[k]!.shape, data: hi[k]!.data.map((v, i) => (v - lo[k]!.data[i]!) / (2 * eps)) };
+        const fd = fds[k]!;
         const got = toHost(tout);
         expect(got.shape).toEqual(fd.shape);
         const atol = fdTol * Math.max(1, maxAbs(fd.data));
@@ -163,17 +190,43 @@ function caseTests(prim: Prim, c: AnyCase): void {
     });
   }
 
-  // 3. transpose identity
+  if (differentiable && !c.tangentRef && modeOn(c, "vjp")) {
+    t("vjp == central differences (float64)", (rng) => {
+      const xs = c.make(rng, "float64"), params = paramsOf(c, "float64");
+      const f = partial(prim, params, xs.map(toND), c.diff);
+      const [outs, pull] = vjp(f, ...c.diff.map((j) => toND(xs[j]!)));
+      const us = (outs as NDArray[]).map((o) => randomOperand(rng, o.shape, o.dtype));
+      const cts = pull(us.map(toND)) as NDArray[];
+      expect(cts.length, "number of cotangents").toBe(c.diff.length);
+      cts.forEach((ct, k) => expect(ct.shape, `cotangent ${k} shape`).toEqual(xs[c.diff[k]!]!.shape));
+      const vs = c.diff.map((j) => randomOperand(rng, xs[j]!.shape, xs[j]!.dtype));
+      const fds = centralDifferences(f, xs, c.diff, vs, eps);
+      const lhs = cts.reduce((s, ct, k) => s + dot(toHost(ct), vs[k]!), 0);
+      const rhs = fds.reduce((s, fd, k) => s + dot(us[k]!, fd), 0);
+      const scale = cts.reduce((s, ct, k) => s + absDot(toHost(ct), vs[k]!), 0) + fds.reduce((s, fd, k) => s + absDot(us[k]!, fd), 0);
+      expect(Math.abs(lhs - rhs), `<J^T u, v> = ${lhs}, <u, central difference along v> = ${rhs}`).toBeLessThanOrEqual(fdTol * Math.max(1, scale));
+    });
+  }
+
+  // 3. transpose identity (J v from jvp, else from the reference; J^T u from vjp, else from the transpose rule)
   for (const group of c.linear ?? []) {
     t(`transpose identity <u, J v> == <J^T u, v> in operands [${group}]`, (rng) => {
       const xs = c.make(rng, "float64"), params = paramsOf(c, "float64");
       const f = partial(prim, params, xs.map(toND), group);
       const primals = group.map((j) => toND(xs[j]!));
       const vs = group.map((j) => randomOperand(rng, xs[j]!.shape, xs[j]!.dtype));
-      const [outs, touts] = jvp(f, primals, vs.map(toND)) as [NDArray[], NDArray[]];
-      const us = outs.map((o) => randomOperand(rng, o.shape, o.dtype));
-      const [, pull] = vjp(f, ...primals);
-      const cts = pull(us.map(toND)) as NDArray[];
+      let touts: NDArray[];
+      if (modeOn(c, "jvp")) touts = (jvp(f, primals, vs.map(toND)) as [NDArray[], NDArray[]])[1];
+      else {
+        const xv = xs.slice();
+        group.forEach((j, k) => (xv[j] = vs[k]!));
+        const { refs, dtypes } = expected(c, xv, params);
+        touts = refs.map((r, k) => toND({ ...r, dtype: dtypes[k]! }));
+      }
+      const us = touts.map((o) => randomOperand(rng, o.shape, o.dtype));
+      const cts = modeOn(c, "vjp")
+        ? (vjp(f, ...primals)[1](us.map(toND)) as NDArray[])
+        : transposeStaged(prim, params, xs.map(toND), group, us.map(toND));
       expect(cts.length).toBe(group.length);
       const lhs = touts.reduce((s, tv, k) => s + dot(us[k]!, toHost(tv)), 0);
       const rhs = cts.reduce((s, ct, k) => s + dot(toHost(ct), vs[k]!), 0);
@@ -188,7 +241,7 @@ function caseTests(prim: Prim, c: AnyCase): void {
   const stack = (arrays: NDArray[]) => np.stack(arrays);
   const stackOutputs = (per: NDArray[][]) => per[0]!.map((_, k) => stack(per.map((o) => o[k]!)));
   const unbatchedChoices: (number | null)[] = [null, ...(nargs >= 2 ? Array.from({ length: nargs }, (_, j) => j) : [])];
-  for (const skip of unbatchedChoices) {
+  for (const skip of modeOn(c, "vmap") ? unbatchedChoices : []) {
     t(skip === null ? "vmap (all operands batched) == stacked loop" : `vmap with operand ${skip} unbatched == stacked loop`, (rng) => {
       const exs = examples(rng), params = paramsOf(c, "float64");
       if (skip !== null) for (const e of exs) e[skip] = exs[0]![skip]!;
@@ -200,7 +253,7 @@ function caseTests(prim: Prim, c: AnyCase): void {
     });
   }
 
-  if (differentiable) {
+  if (differentiable && modeOn(c, "vmap") && modeOn(c, "jvp")) {
     t("vmap of jvp == stacked jvps", (rng) => {
       const exs = examples(rng), params = paramsOf(c, "float64");
       const tans = exs.map((e) => c.diff.map((j) => toND(randomOperand(rng, e[j]!.shape, e[j]!.dtype))));
@@ -212,7 +265,9 @@ function caseTests(prim: Prim, c: AnyCase): void {
       const want = stackOutputs(exs.map((e, b) => jvpOf(e.map(toND), tans[b]!)));
       expectNDArrays("vmap of jvp", got, want, 1e-12);
     });
+  }
 
+  if (differentiable && modeOn(c, "vmap") && modeOn(c, "vjp")) {
     t("vjp of vmap == stacked vjps", (rng) => {
       const exs = examples(rng), params = paramsOf(c, "float64");
       const stacked = Array.from({ length: nargs }, (_, j) => stack(exs.map((e) => toND(e[j]!))));
@@ -230,6 +285,38 @@ function caseTests(prim: Prim, c: AnyCase): void {
         return vjp(partial(prim, params, xs, c.diff), ...c.diff.map((j) => xs[j]!))[1](ctb) as NDArray[];
       });
       expectNDArrays("vjp of vmap", got, stackOutputs(per), 1e-12);
+    });
+  }
+
+  // 5. errors by design
+  for (const mode of ["value", "jvp", "vjp", "vmap"] as const satisfies readonly Mode[]) {
+    const spec = c.expectError?.[mode];
+    if (spec === undefined) continue;
+    t(`${mode} throws ${spec.error.name} by design`, (rng) => {
+      const xs = c.make(rng, "float64"), params = paramsOf(c, "float64");
+      const nds = xs.map(toND);
+      const f = partial(prim, params, nds, c.diff);
+      const primals = c.diff.map((j) => nds[j]!);
+      const run: Record<Mode, () => unknown> = {
+        value: () => bind(prim, nds, params),
+        jvp: () => jvp(f, primals, c.diff.map((j) => toND(randomOperand(rng, xs[j]!.shape, xs[j]!.dtype)))),
+        vjp: () => {
+          const [outs, pull] = vjp(f, ...primals);
+          return pull((outs as NDArray[]).map((o) => toND(randomOperand(rng, o.shape, o.dtype))));
+        },
+        vmap: () => {
+          const exs = examples(rng);
+          return vmap((...a: NDArray[]) => bind(prim, a, params))(...Array.from({ length: nargs }, (_, j) => stack(exs.map((e) => toND(e[j]!)))));
+        },
+      };
+      let thrown: unknown = undefined;
+      try {
+        run[mode]();
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown, `${mode} did not throw`).toBeInstanceOf(spec.error);
+      expect((thrown as Error).message).toMatch(spec.message);
     });
   }
 }

@@ -1,36 +1,50 @@
 /**
  * The WebAssembly SIMD matrix multiply, written with the assembler in `wasm_asm.ts`. This file only
  * builds module bytes; `matmul_wasm.ts` instantiates them, copies operands in and out and splits
- * work across threads.
+ * work across threads. The module imports its memory as `env.memory` and exports two functions
+ * (all addresses are byte offsets into that memory, matrices row-major, sizes in elements):
  *
- * The module exports `gemm(a, b, c, k, n, i0, i1, scratch)`: for rows i0 <= i < i1 of one row-major
- * product, C[i, :] = A[i, :] · B where A is M x K, B is K x N and C is M x N, all in linear memory
- * at the given byte addresses. C rows are overwritten. `scratch` is a private area of
- * `scratchBytes(params)` bytes for packed panels, so threads sharing one memory each pass their own.
+ *   packB(b, k, n, dst)                    packs all of B (K x N) into ceil(N / NR) column panels,
+ *                                          panel j = columns [j NR, j NR + NR) as K x NR contiguous
+ *                                          rows (the last panel zero-padded); `packedBBytes` bytes
+ *   gemm(a, bp, c, k, n, i0, i1, scratch)  rows i0 <= i < i1 of C = A · B (A is M x K, C is M x N,
+ *                                          bp is B packed by packB); those C rows are overwritten.
+ *                                          `scratch` is a private area of `scratchBytes` bytes, so
+ *                                          threads sharing one memory and one packed B each pass
+ *                                          their own and may run disjoint row ranges concurrently
  *
- * Blocking scheme (GotoBLAS/BLIS loop nest; E = element bytes, NR = NV * lanes):
+ * Blocking scheme (GotoBLAS/BLIS loop nest; E = element bytes, NR = NV x lanes):
  *
- *   for jc in [0, N) step NC:                      columns of C and B
+ *   for jc in [0, N) step NC:                      column block of C (B block KC x NC ~ 1 MiB, L2)
  *     for pc in [0, K) step KC:                    depth block
- *       pack B[pc:pc+KC, jc:jc+NC] -> Bp           panels of NR columns, each KC x NR contiguous
  *       for ic in [i0, i1) step MC:                row block
- *         pack A[ic:ic+MC, pc:pc+KC] -> Ap         panels of MR rows, each KC x MR contiguous
- *         for jr in [0, NC) step NR:               one B panel (KC x NR, ~8 KiB) stays in L1 ...
+ *         pack A[ic:ic+MC, pc:pc+KC] -> Ap         panels of MR rows, depth-major (KC x MR each)
+ *         for jr in [0, NC) step NR:               one B panel slice (KC x NR, 16 KiB) stays in L1
  *           for ir in [0, MC) step MR:             ... while the A panels stream from L2
  *             micro-kernel: the MR x NR tile of C, held in MR x NV v128 accumulators over the
  *             whole depth block, then stored (first depth block) or added into C
  *
- * Micro-kernel: per depth step it loads the NV vectors of the B panel row, and for each of the MR
- * rows one A element broadcast to all lanes (v128.load32_splat), then does MR x NV multiply-adds.
- * The depth loop is unrolled U times with constant load offsets, and packing zero-pads the depth
- * to a multiple of U so there is no remainder loop. Edge tiles (fewer than MR rows or NR columns
- * left) run the same kernel on zero-padded panels into a scratch tile and copy the valid part.
- * x64 V8 has 16 xmm registers (one reserved as scratch), which bounds MR x NV accumulators plus NV
- * B vectors, one broadcast and one product: 4 x 2 or 5 x 2 for f32x4 (NR = 8).
+ * B is packed once per product (by the caller, before any thread starts), so splitting C into row
+ * bands costs no repeated packing; A is packed per row block, an O(M·K·N/NC) copy.
+ *
+ * Micro-kernel: per depth step it loads the NV vectors of the B panel row and, for each of the MR
+ * rows, one A element broadcast to all lanes (v128.load32_splat / load64_splat), then does MR x NV
+ * multiply-adds (f32x4.mul + f32x4.add: relaxed-simd FMA is not enabled in Node 20, and with
+ * --experimental-wasm-relaxed-simd it measured slower). Edge tiles (fewer than MR rows or NR
+ * columns left) run the same kernel on zero-padded panels into a scratch tile and copy the valid
+ * part out.
+ *
+ * Tile shape, measured (Zen 5, V8 11.3, 1024^3 float32, CPU-time GFLOP/s): 2 x 16 ~47, 4 x 8 ~39,
+ * 3 x 8 / 2 x 12 ~37, 2 x 20 / 3 x 12 ~20. V8's x64 backend allocates 15 xmm registers and its
+ * scheduler issues all of a step's loads before the arithmetic, so MR x NV accumulators + NV B
+ * vectors + MR broadcasts + 1 product must fit in 15: 2 x 16 uses exactly 15 (8 + 4 + 2 + 1); any
+ * bigger tile, or unrolling the depth loop (which hoists the next step's loads too), spills
+ * accumulators to the stack and loses a third or more. The same 2 x NV = 4 shape serves float64
+ * (2 x 8 doubles). Blocking sizes were flat within noise for KC 128..512 and MC 64..512.
  */
 import {
   type Code, I32, type Local, ModuleBuilder, V128, type VectorOps, type ScalarOps,
-  brIf, call, f32, f32x4, f64, f64x2, forRange, get, i32, if_, inc, loop, memory, set, v128,
+  brIf, call, f32, f32x4, f64, f64x2, forRange, get, i32, if_, inc, loop, memory, set, v128, wasmApi,
 } from "./wasm_asm.js";
 
 /** Shape and blocking parameters of a generated module. */
@@ -41,9 +55,7 @@ export interface GemmParams {
   readonly mr: number;
   /** v128 vectors per tile row (NR = nv * lanes columns). */
   readonly nv: number;
-  /** Depth-loop unroll factor, a power of two. */
-  readonly unroll: number;
-  /** Depth block (multiple of unroll), row block (multiple of mr), column block (multiple of NR). */
+  /** Depth block, row block (multiple of mr), column block (multiple of NR). */
   readonly kc: number;
   readonly mc: number;
   readonly nc: number;
@@ -61,47 +73,42 @@ const types = (dtype: GemmParams["dtype"]): { s: ScalarOps; v: VectorOps } =>
 /** Columns of the register tile. */
 export const tileCols = (p: GemmParams): number => p.nv * types(p.dtype).v.lanes;
 
-/** Bytes of private scratch one `gemm` call needs: packed B block, packed A block, edge tile. */
+/** Bytes of private scratch one `gemm` call needs: packed A block and edge tile. */
 export function scratchBytes(p: GemmParams): number {
-  const e = types(p.dtype).s.bytes;
-  return (p.kc * p.nc + p.mc * p.kc + p.mr * tileCols(p)) * e;
+  return (p.mc * p.kc + p.mr * tileCols(p)) * types(p.dtype).s.bytes;
+}
+
+/** Bytes `packB` writes for a K x N matrix: ceil(N / NR) panels of K x NR. */
+export function packedBBytes(p: GemmParams, k: number, n: number): number {
+  const nr = tileCols(p);
+  return Math.ceil(n / nr) * nr * k * types(p.dtype).s.bytes;
 }
 
 /** Encodes the module for the given parameters. */
 export function buildGemmModule(p: GemmParams): Uint8Array {
   const { s, v } = types(p.dtype);
-  const E = s.bytes, MR = p.mr, NV = p.nv, NR = tileCols(p), U = p.unroll;
-  if ((U & (U - 1)) !== 0 || p.kc % U !== 0 || p.mc % MR !== 0 || p.nc % NR !== 0) {
+  const E = s.bytes, MR = p.mr, NV = p.nv, NR = tileCols(p);
+  if (p.mc % MR !== 0 || p.nc % NR !== 0) {
     throw new RangeError("gemm module: inconsistent blocking parameters");
   }
   const c32 = i32.const;
   const mod = new ModuleBuilder({ initial: 1, maximum: p.maxPages, shared: p.shared });
 
-  // ---- micro-kernel(kcp, ap, bp, cp, ldc, first): C tile (=|+=) Ap panel · Bp panel ------------
+  // ---- micro-kernel(kc, ap, bp, cp, ldc, first): C tile (=|+=) Ap panel · Bp panel -------------
   const kernel = mod.func(null, [I32, I32, I32, I32, I32, I32]);
   {
-    const [kcp, ap, bp, cp, ldc, first] = [0, 1, 2, 3, 4, 5].map((i) => kernel.param(i));
+    const [kc, ap, bp, cp, ldc, first] = [0, 1, 2, 3, 4, 5].map((i) => kernel.param(i));
     const acc = Array.from({ length: MR }, () => Array.from({ length: NV }, () => kernel.local(V128)));
     const bv = Array.from({ length: NV }, () => kernel.local(V128));
     const a = kernel.local(V128);
-    const av = Array.from({ length: MR }, () => kernel.local(V128));
     const row = kernel.local(I32);
     const step: Code[] = [];
-    const madd = (x: Local, av: Local, b: Local): Code =>
-      set(x, p.fma ? v.relaxedMadd(get(av), get(b), get(x)) : v.add(get(x), v.mul(get(av), get(b))));
-    for (let u = 0; u < U; u++) {
-      if ((p as any).order === "col") {
-        for (let r = 0; r < MR; r++) step.push(set(av[r]!, v.loadSplat(get(ap), (u * MR + r) * E)));
-        for (let j = 0; j < NV; j++) {
-          step.push(set(bv[0]!, v128.load(get(bp), (u * NR + j * v.lanes) * E)));
-          for (let r = 0; r < MR; r++) step.push(madd(acc[r]![j]!, av[r]!, bv[0]!));
-        }
-      } else {
-        for (let j = 0; j < NV; j++) step.push(set(bv[j]!, v128.load(get(bp), (u * NR + j * v.lanes) * E)));
-        for (let r = 0; r < MR; r++) {
-          step.push(set(a, v.loadSplat(get(ap), (u * MR + r) * E)));
-          for (let j = 0; j < NV; j++) step.push(madd(acc[r]![j]!, a, bv[j]!));
-        }
+    for (let j = 0; j < NV; j++) step.push(set(bv[j]!, v128.load(get(bp), j * 16)));
+    for (let r = 0; r < MR; r++) {
+      step.push(set(a, v.loadSplat(get(ap), r * E)));
+      for (let j = 0; j < NV; j++) {
+        const x = acc[r]![j]!;
+        step.push(set(x, p.fma ? v.relaxedMadd(get(a), get(bv[j]!), get(x)) : v.add(get(x), v.mul(get(a), get(bv[j]!)))));
       }
     }
     const store: Code[] = [], accumulate: Code[] = [];
@@ -115,14 +122,8 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
     }
     kernel.body = [
       acc.flat().map((x) => set(x, v128.zero())),
-      // Depth loop (kcp is a positive multiple of U).
-      loop(
-        step,
-        inc(ap, c32(U * MR * E)),
-        inc(bp, c32(U * NR * E)),
-        set(kcp, i32.sub(get(kcp), c32(U))),
-        brIf(0, get(kcp)),
-      ),
+      // Depth loop; kc >= 1.
+      loop(step, inc(ap, c32(MR * E)), inc(bp, c32(NR * E)), set(kc, i32.sub(get(kc), c32(1))), brIf(0, get(kc))),
       set(row, get(cp)),
       if_(get(first), store, accumulate),
     ];
@@ -140,34 +141,46 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
         if_(get(first), s.store(dst, s.load(src)), s.store(dst, s.add(s.load(dst), s.load(src))))));
   }
 
-  // ---- packB(src, ldb, kc, kcp, nc, dst): B block -> panels of NR columns, depth zero-padded ----
-  const packB = mod.func(null, [I32, I32, I32, I32, I32, I32]);
+  // ---- packB(b, k, n, dst): all of B -> panels of NR columns, each K x NR contiguous -----------
+  const packB = mod.func("packB", [I32, I32, I32, I32]);
   {
-    const [src, ldb, kc, kcp, nc, dst] = [0, 1, 2, 3, 4, 5].map((i) => packB.param(i));
-    const jr = packB.local(I32), w = packB.local(I32), d = packB.local(I32), sp = packB.local(I32);
-    const q = packB.local(I32), j = packB.local(I32);
+    const [b, k, n, dst] = [0, 1, 2, 3].map((i) => packB.param(i));
+    const L = (): Local => packB.local(I32);
+    const ldb = L(), full = L(), panelBytes = L(), q0 = L(), q1 = L(), q = L(), jr = L(), j = L(), w = L(), d = L(), sp = L();
     const copyFull: Code[] = [];
     for (let t = 0; t < NV; t++) copyFull.push(v128.store(get(d), v128.load(get(sp), t * 16), t * 16));
-    packB.body = forRange(jr, c32(0), get(nc), c32(NR),
-      set(w, i32.minS(c32(NR), i32.sub(get(nc), get(jr)))),
-      set(d, i32.add(get(dst), i32.mul(i32.mul(get(jr), get(kcp)), c32(E)))),
-      set(sp, i32.add(get(src), i32.mul(get(jr), c32(E)))),
-      // A partial panel is zeroed first so its missing columns are zero.
-      if_(i32.ne(get(w), c32(NR)), memory.fill(get(d), c32(0), i32.mul(get(kcp), c32(NR * E)))),
-      forRange(q, c32(0), get(kc), c32(1),
-        if_(i32.eq(get(w), c32(NR)),
-          copyFull,
+    // Full panels in bands of QB rows of B (the band stays in cache while it is scattered to the
+    // panels; panel-by-panel order thrashes when the row stride is a power of two: 3x slower at
+    // N = 2048), then the last, partial panel, zeroed first so its missing columns are zero.
+    const QB = 8;
+    packB.body = [
+      set(ldb, i32.mul(get(n), c32(E))),
+      set(full, i32.and(get(n), c32(-NR))),
+      set(panelBytes, i32.mul(get(k), c32(NR * E))),
+      forRange(q0, c32(0), get(k), c32(QB),
+        set(q1, i32.minS(get(k), i32.add(get(q0), c32(QB)))),
+        forRange(jr, c32(0), get(full), c32(NR),
+          set(sp, i32.add(get(b), i32.add(i32.mul(get(q0), get(ldb)), i32.mul(get(jr), c32(E))))),
+          set(d, i32.add(get(dst), i32.mul(i32.add(i32.mul(get(jr), get(k)), i32.mul(get(q0), c32(NR))), c32(E)))),
+          forRange(q, get(q0), get(q1), c32(1), copyFull, inc(sp, get(ldb)), inc(d, c32(NR * E))))),
+      if_(i32.ne(get(full), get(n)), [
+        set(w, i32.sub(get(n), get(full))),
+        set(d, i32.add(get(dst), i32.mul(i32.mul(get(full), get(k)), c32(E)))),
+        set(sp, i32.add(get(b), i32.mul(get(full), c32(E)))),
+        memory.fill(get(d), c32(0), get(panelBytes)),
+        forRange(q, c32(0), get(k), c32(1),
           forRange(j, c32(0), get(w), c32(1),
-            s.store(i32.add(get(d), i32.mul(get(j), c32(E))), s.load(i32.add(get(sp), i32.mul(get(j), c32(E))))))),
-        inc(d, c32(NR * E)),
-        inc(sp, get(ldb))),
-      memory.fill(get(d), c32(0), i32.mul(i32.sub(get(kcp), get(kc)), c32(NR * E))));
+            s.store(i32.add(get(d), i32.mul(get(j), c32(E))), s.load(i32.add(get(sp), i32.mul(get(j), c32(E)))))),
+          inc(d, c32(NR * E)),
+          inc(sp, get(ldb))),
+      ]),
+    ];
   }
 
-  // ---- packA(src, lda, mc, kc, kcp, dst): A block -> panels of MR rows, depth-major ------------
-  const packA = mod.func(null, [I32, I32, I32, I32, I32, I32]);
+  // ---- packA(src, lda, mc, kc, dst): A block -> panels of MR rows, depth-major ----------------
+  const packA = mod.func(null, [I32, I32, I32, I32, I32]);
   {
-    const [src, lda, mc, kc, kcp, dst] = [0, 1, 2, 3, 4, 5].map((i) => packA.param(i));
+    const [src, lda, mc, kc, dst] = [0, 1, 2, 3, 4].map((i) => packA.param(i));
     const ir = packA.local(I32), h = packA.local(I32), d = packA.local(I32), sp = packA.local(I32);
     const q = packA.local(I32), r = packA.local(I32), rowp = packA.local(I32);
     const rows = Array.from({ length: MR }, () => packA.local(I32));
@@ -175,16 +188,16 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
     for (let t = 0; t < MR; t++) full.push(s.store(get(d), s.load(get(rows[t]!)), t * E), inc(rows[t]!, c32(E)));
     packA.body = forRange(ir, c32(0), get(mc), c32(MR),
       set(h, i32.minS(c32(MR), i32.sub(get(mc), get(ir)))),
-      set(d, i32.add(get(dst), i32.mul(i32.mul(get(ir), get(kcp)), c32(E)))),
+      set(d, i32.add(get(dst), i32.mul(i32.mul(get(ir), get(kc)), c32(E)))),
       set(sp, i32.add(get(src), i32.mul(get(ir), get(lda)))),
       if_(i32.eq(get(h), c32(MR)),
         [
           rows.map((rp, t) => set(rp, i32.add(get(sp), i32.mul(c32(t), get(lda))))),
           forRange(q, c32(0), get(kc), c32(1), full, inc(d, c32(MR * E))),
-          memory.fill(get(d), c32(0), i32.mul(i32.sub(get(kcp), get(kc)), c32(MR * E))),
         ],
         [
-          memory.fill(get(d), c32(0), i32.mul(get(kcp), c32(MR * E))),
+          // The last, partial panel: zero it, then copy its h rows.
+          memory.fill(get(d), c32(0), i32.mul(get(kc), c32(MR * E))),
           forRange(r, c32(0), get(h), c32(1),
             set(rowp, i32.add(get(sp), i32.mul(get(r), get(lda)))),
             forRange(q, c32(0), get(kc), c32(1),
@@ -193,42 +206,38 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
         ]));
   }
 
-  // ---- gemm(a, b, c, k, n, i0, i1, scratch) --------------------------------------------------
+  // ---- gemm(a, bp, c, k, n, i0, i1, scratch): rows [i0, i1) of C = A · B, B packed by packB ---
   const gemm = mod.func("gemm", [I32, I32, I32, I32, I32, I32, I32, I32]);
   {
-    const [a, b, c, k, n, i0, i1, scratch] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => gemm.param(i));
-    const L = (): ReturnType<typeof gemm.local> => gemm.local(I32);
-    const jc = L(), nc = L(), pc = L(), kc = L(), kcp = L(), ic = L(), mc = L(), jr = L(), ir = L();
-    const bufB = L(), bufA = L(), tile = L(), first = L(), ldc = L(), ap = L(), bp = L(), cp = L();
+    const [a, bpk, c, k, n, i0, i1, scratch] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => gemm.param(i));
+    const L = (): Local => gemm.local(I32);
+    const jc = L(), nc = L(), pc = L(), kc = L(), ic = L(), mc = L(), jr = L(), ir = L();
+    const bufA = L(), tile = L(), first = L(), ldc = L(), ap = L(), bp = L(), cp = L();
     gemm.body = [
-      set(bufB, get(scratch)),
-      set(bufA, i32.add(get(scratch), c32(p.kc * p.nc * E))),
+      set(bufA, get(scratch)),
       set(tile, i32.add(get(bufA), c32(p.mc * p.kc * E))),
       set(ldc, i32.mul(get(n), c32(E))),
       forRange(jc, c32(0), get(n), c32(p.nc),
         set(nc, i32.minS(c32(p.nc), i32.sub(get(n), get(jc)))),
         forRange(pc, c32(0), get(k), c32(p.kc),
           set(kc, i32.minS(c32(p.kc), i32.sub(get(k), get(pc)))),
-          set(kcp, i32.and(i32.add(get(kc), c32(U - 1)), c32(-U))),
           set(first, i32.eqz(get(pc))),
-          call(packB.index,
-            i32.add(get(b), i32.mul(i32.add(i32.mul(get(pc), get(n)), get(jc)), c32(E))),
-            get(ldc), get(kc), get(kcp), get(nc), get(bufB)),
           forRange(ic, get(i0), get(i1), c32(p.mc),
             set(mc, i32.minS(c32(p.mc), i32.sub(get(i1), get(ic)))),
             call(packA.index,
               i32.add(get(a), i32.mul(i32.add(i32.mul(get(ic), get(k)), get(pc)), c32(E))),
-              i32.mul(get(k), c32(E)), get(mc), get(kc), get(kcp), get(bufA)),
+              i32.mul(get(k), c32(E)), get(mc), get(kc), get(bufA)),
             forRange(jr, c32(0), get(nc), c32(NR),
-              set(bp, i32.add(get(bufB), i32.mul(i32.mul(get(jr), get(kcp)), c32(E)))),
+              // Panel (jc + jr) / NR starts at (jc + jr) * K elements; depth pc is pc * NR further.
+              set(bp, i32.add(get(bpk), i32.mul(i32.add(i32.mul(i32.add(get(jc), get(jr)), get(k)), i32.mul(get(pc), c32(NR))), c32(E)))),
               forRange(ir, c32(0), get(mc), c32(MR),
-                set(ap, i32.add(get(bufA), i32.mul(i32.mul(get(ir), get(kcp)), c32(E)))),
+                set(ap, i32.add(get(bufA), i32.mul(i32.mul(get(ir), get(kc)), c32(E)))),
                 set(cp, i32.add(get(c), i32.mul(
                   i32.add(i32.mul(i32.add(get(ic), get(ir)), get(n)), i32.add(get(jc), get(jr))), c32(E)))),
                 if_(i32.and(i32.geS(i32.sub(get(mc), get(ir)), c32(MR)), i32.geS(i32.sub(get(nc), get(jr)), c32(NR))),
-                  call(kernel.index, get(kcp), get(ap), get(bp), get(cp), get(ldc), get(first)),
+                  call(kernel.index, get(kc), get(ap), get(bp), get(cp), get(ldc), get(first)),
                   [
-                    call(kernel.index, get(kcp), get(ap), get(bp), get(tile), c32(NR * E), c32(1)),
+                    call(kernel.index, get(kc), get(ap), get(bp), get(tile), c32(NR * E), c32(1)),
                     call(edge.index, get(tile), get(cp), get(ldc),
                       i32.minS(c32(MR), i32.sub(get(mc), get(ir))),
                       i32.minS(c32(NR), i32.sub(get(nc), get(jr))),
@@ -242,12 +251,12 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
 /** Whether the engine validates a module using relaxed-simd f32x4.relaxed_madd. */
 export function relaxedSimdSupported(): boolean {
   try {
-    return WebAssembly.validate(buildGemmModule({ ...PROBE, fma: true }));
+    return wasmApi?.validate(buildGemmModule({ ...PROBE, fma: true })) ?? false;
   } catch {
     return false;
   }
 }
 
 const PROBE: GemmParams = {
-  dtype: "float32", mr: 1, nv: 1, unroll: 1, kc: 4, mc: 1, nc: 4, fma: false, shared: false, maxPages: 1,
+  dtype: "float32", mr: 1, nv: 1, kc: 4, mc: 1, nc: 4, fma: false, shared: false, maxPages: 1,
 };

@@ -8,6 +8,10 @@
  * accumulation without packing; everything else -> the cache-blocked kernel described below.
  */
 
+import { matmulWasm, noteJsPath } from "./matmul_wasm.js";
+
+export { configureMatmul, lastMatmulPath, type MatmulConfig, type MatmulPathInfo } from "./matmul_wasm.js";
+
 export type FloatArray = Float32Array | Float64Array | Int32Array;
 
 /*
@@ -70,6 +74,10 @@ export function matmul(
   if (k === 0) {
     c.fill(0, 0, batch * m * n);
     return;
+  }
+  if (!(c instanceof Int32Array)) {
+    if (matmulWasm(a as Float32Array | Float64Array, b as Float32Array | Float64Array, c, batch, m, k, n)) return;
+    noteJsPath();
   }
   for (let bi = 0; bi < batch; bi++) {
     const aOff = bi * m * k, bOff = bi * k * n, cOff = bi * m * n;

@@ -167,6 +167,21 @@ export const memory = {
   fill: (dst: Code, byte: Code, len: Code): Code => [dst, byte, len, 0xfc, uleb(11), 0x00],
 };
 
+// ---- JavaScript API ----------------------------------------------------------------------------
+
+/**
+ * The parts of the WebAssembly JavaScript API used here. The project compiles without DOM types and
+ * @types/node 20 does not declare them, so they are typed locally; undefined where there is none.
+ */
+export interface WasmMemory { readonly buffer: ArrayBuffer | SharedArrayBuffer; grow(pages: number): number }
+export interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum: number; shared?: boolean }) => WasmMemory;
+  validate(bytes: Uint8Array): boolean;
+}
+export const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
 // ---- Module ------------------------------------------------------------------------------------
 
 /** A function under construction: its signature, its locals and (once set) its body. */
