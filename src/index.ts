@@ -3,6 +3,7 @@
  * export; see API.md for the contract.
  */
 import "./np/methods.js";
+import "./api/devices.js";
 
 import * as np from "./np/index.js";
 import * as nn from "./nn.js";
@@ -14,6 +15,7 @@ import { flatten, leaves, map, registerNode, unflatten, TreeDef } from "./tree.j
 const tree = { flatten, unflatten, map, leaves, registerNode };
 
 export { np, nn, random, lax, tree, TreeDef };
+export * as optim from "./optim.js";
 export { stopGradient } from "./np/math.js";
 export { NDArray, Tracer, Tag, type Aval } from "./core/ndarray.js";
 export type { DType } from "./core/dtype.js";
@@ -27,5 +29,7 @@ export { jvp, vjp, linearize, grad, valueAndGrad, type GradOptions } from "./api
 export { vmap, type VmapOptions } from "./api/vmap.js";
 export { jacfwd, jacrev, hessian, type JacOptions } from "./api/jacobians.js";
 export { jit, makeJaxpr, StagedProgram, type JitOptions } from "./api/jit.js";
+export { devices } from "./api/devices.js";
+export { DeviceArray, DeviceError, type Backend, registerBackend } from "./core/device.js";
 export { customJvp, customVjp, checkpoint, checkpointChain, type CheckpointOptions } from "./api/custom.js";
 export { Program, type ClosedProgram } from "./ir/ir.js";

@@ -6,7 +6,7 @@
  */
 import { ArgumentError } from "../core/errors.js";
 import { baseInterpreter, bind, withInterpreter } from "../core/interpreter.js";
-import { NDArray, type Tracer } from "../core/ndarray.js";
+import { ConcreteArray, NDArray, type Tracer } from "../core/ndarray.js";
 import { Prim } from "../core/prim.js";
 import type { ClosedProgram, Program } from "../ir/ir.js";
 import { StageInterpreter } from "../ir/trace.js";
@@ -16,6 +16,8 @@ import { flattenArrays, leafArray } from "./args.js";
 export interface JitOptions {
   /** Positions of arguments that are static: part of the cache key, passed to f as plain values. */
   staticArgnums?: number | number[];
+  /** Run the compiled program on this device ("webgpu" after `await devices()`); CPU inputs are uploaded. */
+  device?: string;
 }
 
 /** A staged program with its constants; `String(x)` prints the program. */
@@ -90,7 +92,9 @@ export function jit<F extends Fn>(f: F, options: JitOptions = {}): F {
       // A program that closes over another transform's tracers is specific to this call.
       if (lifted.length === 0) cache.set(key, entry);
     }
-    const outs = bind(Prim.JitCall, [...leaves, ...lifted], { program: entry.program, name });
+    const device = options.device;
+    const placed = device === undefined ? leaves : leaves.map((l) => (l instanceof ConcreteArray && device !== "cpu" ? l.to(device) : l));
+    const outs = bind(Prim.JitCall, [...placed, ...lifted], { program: entry.program, name });
     return unflatten(entry.outDef, outs);
   };
   return jitted as F;

@@ -33,6 +33,11 @@ export abstract class NDArray implements Aval {
     return sizeOf(this.shape);
   }
 
+  /** Where the values live: "cpu", or a registered backend such as "webgpu". */
+  get device(): string {
+    return "cpu";
+  }
+
   /** The concrete array behind this value; a tracer without one throws a ConcretizationError naming `fn`. */
   abstract toConcrete(fn: string): ConcreteArray;
 

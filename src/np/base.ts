@@ -16,12 +16,19 @@ export type ArrayLike = NDArray | Nested;
 
 export interface ArrayOptions {
   dtype?: DType;
+  /** Where to place the array ("cpu" by default; "webgpu" after `await devices()`). */
+  device?: string;
   /** The shape, when `data` is a flat typed array or list. */
   shape?: number[];
 }
 
 /** Builds a concrete array from a number, nested JS arrays, or a typed array (with `{ shape }`). */
 export function array(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array | Int32Array | Uint8Array, options: ArrayOptions = {}): NDArray {
+  const host = hostArray(data, options);
+  return options.device === undefined || options.device === "cpu" ? host : host.to(options.device);
+}
+
+function hostArray(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array | Int32Array | Uint8Array, options: ArrayOptions): NDArray {
   const dtype = options.dtype === undefined ? undefined : checkDType("np.array", options.dtype);
   if (data instanceof NDArray) return dtype ? lax.convert(data, dtype) : data;
   const typed = dtypeOfTyped(data);
