@@ -24,7 +24,7 @@ export interface JitOptions {
 export class StagedProgram implements ClosedProgram {
   constructor(readonly program: Program, readonly consts: readonly NDArray[]) {}
   toString(): string {
-    return this.program.toString();
+    return this.program.toString(this.consts);
   }
 }
 

@@ -37,13 +37,28 @@ export class Program {
     readonly outvars: readonly Var[],
   ) {}
 
-  /** A readable listing: `{ lambda c:f32[3] ; a:f32[3] . let b:f32[3] = mul a c in ( b ) }`. */
-  toString(): string {
+  /**
+   * A readable listing: `{ lambda c:f32[3] ; a:f32[3] . let b:f32[3] = mul a c in ( b ) }`. Given
+   * the constants' values, scalar constants print inline as literals (`mul a 2.0:f32[]`).
+   */
+  toString(consts?: readonly { shape: readonly number[]; dtype: string; item?: () => number; toConcrete?: unknown }[]): string {
     const names = new Map<Var, string>();
+    this.constvars.forEach((v, i) => {
+      const c = consts?.[i] as { item?: () => number } | undefined;
+      if (c !== undefined && v.aval.shape.length === 0 && typeof c.item === "function") {
+        try {
+          const x = c.item();
+          names.set(v, `${Number.isInteger(x) && v.aval.dtype.startsWith("float") ? x.toFixed(1) : x}:${fmtAval(v.aval)}`);
+        } catch {
+          // a device or traced constant keeps its name
+        }
+      }
+    });
+    let next = 0;
     const name = (v: Var): string => {
       let n = names.get(v);
       if (n === undefined) {
-        let i = names.size;
+        let i = next++;
         n = "";
         do { n = String.fromCharCode(97 + (i % 26)) + n; i = Math.floor(i / 26) - 1; } while (i >= 0);
         names.set(v, n);
@@ -51,8 +66,8 @@ export class Program {
       return n;
     };
     const decl = (v: Var) => `${name(v)}:${fmtAval(v.aval)}`;
-    const consts = this.constvars.map(decl).join(" ");
-    const lines = [`{ lambda ${consts ? `${consts} ` : ""}; ${this.invars.map(decl).join(" ")} . let`];
+    const consts_ = this.constvars.filter((v) => !names.has(v)).map(decl).join(" ");
+    const lines = [`{ lambda ${consts_ ? `${consts_} ` : ""}; ${this.invars.map(decl).join(" ")} . let`];
     for (const e of this.eqns) {
       const ps = Object.entries(e.params as object).map(([k, v]) => `${k}=${fmtParam(v)}`).join(" ");
       lines.push(`    ${e.outvars.map(decl).join(" ")} = ${e.prim}${ps ? `[${ps}]` : ""} ${e.inputs.map(name).join(" ")}`);

@@ -104,12 +104,12 @@ describe("staged programs", () => {
   it("prints the linear program of a gradient", () => {
     const p = makeJaxpr(grad((a: NDArray) => np.sum(np.exp(a))))(np.ones([2]));
     expect(String(p)).toMatchInlineSnapshot(`
-      "{ lambda a:f32[] ; b:f32[2] . let
-          c:f32[2] = exp b
-          d:f32[] = reduce_sum[axes=[0]] c
-          e:f32[2] = broadcast_in_dim[shape=[2] broadcastDimensions=[]] a
-          f:f32[2] = mul e c
-        in ( f ) }"
+      "{ lambda ; a:f32[2] . let
+          b:f32[2] = exp a
+          c:f32[] = reduce_sum[axes=[0]] b
+          d:f32[2] = broadcast_in_dim[shape=[2] broadcastDimensions=[]] 1.0:f32[]
+          e:f32[2] = mul d b
+        in ( e ) }"
     `);
   });
 
