@@ -28,3 +28,5 @@ export class EvalInterpreter implements Interpreter {
     return (impls[prim] as Impl<P>)(args as ConcreteArray[], params, outs);
   }
 }
+
+export { impls, type Impl } from "./impl.js";

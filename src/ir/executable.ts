@@ -4,7 +4,8 @@
  * with `setProgramCompiler`. Executables are cached per program.
  */
 import { baseInterpreter, withInterpreter } from "../core/interpreter.js";
-import type { ConcreteArray } from "../core/ndarray.js";
+import type { Aval, ConcreteArray } from "../core/ndarray.js";
+import type { Prim, PrimParams } from "../core/prim.js";
 import { type ClosedProgram, type Program, evalProgram } from "./ir.js";
 
 export type Executable = (args: readonly ConcreteArray[]) => ConcreteArray[];
@@ -15,6 +16,20 @@ const interpret: ProgramCompiler = (cp) => (args) =>
 
 let compiler: ProgramCompiler = interpret;
 const compiled = new WeakMap<Program, Executable>();
+
+/** Runs one primitive on validated concrete operands with known output avals (the CPU kernels). */
+export type PrimitiveImpl = (prim: Prim, args: readonly ConcreteArray[], params: PrimParams[Prim], outs: readonly Aval[]) => ConcreteArray[];
+let primitiveImpl: PrimitiveImpl | null = null;
+
+/** Installs the CPU kernels, so compiled programs call them without re-validating each operand. */
+export function setPrimitiveImpl(impl: PrimitiveImpl): void {
+  primitiveImpl = impl;
+}
+
+export function cpuImpl(): PrimitiveImpl {
+  if (primitiveImpl === null) throw new Error("fluxion: no CPU kernels installed; import from the package root");
+  return primitiveImpl;
+}
 
 export function setProgramCompiler(c: ProgramCompiler): void {
   compiler = c;
