@@ -1,34 +1,191 @@
 /**
- * `npm run bench`: eager dispatch cost per op on a 1,000-op scalar chain (forward and grad) and
- * matmul throughput. Prints a table; targets live here, never in unit tests.
+ * `npm run bench`: one table comparing fluxion with its peers (jax-js on Wasm, TensorFlow.js on
+ * Wasm and on CPU), all in this process. Each workload (spec.ts) is prepared per implementation,
+ * warmed up, then timed (median of the runs, each run reading its results back), and the
+ * implementations' read-back checksums are compared. Goals live here, never in unit tests.
+ *
+ * Environment: BENCH_QUICK=1 for a fast smoke run (3 timed runs, 1 warm-up);
+ * BENCH_IMPLS=fluxion,jaxjs,tfjs-wasm,tfjs-cpu to run only some implementations.
+ * Progress goes to stderr, the table to stdout.
  */
-import { type NDArray, grad, np } from "../src/index.js";
-import { table, time } from "./util.js";
+import { cpus, loadavg } from "node:os";
+import { fluxion } from "./fluxion.js";
+import { jaxjs } from "./peers/jaxjs.js";
+import { tfjs, tfjsWasmThreads } from "./peers/tfjs.js";
+import { type Impl, NotAvailable, type Prepared, SIZES, checksum } from "./spec.js";
+import { fmt, table, time } from "./util.js";
 
-const CHAIN = 1000;
+const QUICK = process.env.BENCH_QUICK === "1";
+const RUNS = QUICK ? 3 : 10;
+const WARMUP = QUICK ? 1 : 2;
+/** A cell whose first warm-up call takes over 2 s (only slow peers do) gets 3 runs, flagged. */
+const SLOW = { slowMs: 2000, slowRuns: 3 };
 
-function chain(x: NDArray): NDArray {
-  let y = x;
-  for (let i = 0; i < CHAIN / 4; i++) y = np.sin(y).mul(0.5).add(0.25).tanh();
-  return y;
+const ALL: Record<string, Impl> = { fluxion, jaxjs, "tfjs-wasm": tfjs("wasm"), "tfjs-cpu": tfjs("cpu") };
+const selected = process.env.BENCH_IMPLS?.split(",").map((s) => s.trim()) ?? Object.keys(ALL);
+for (const key of selected) if (!(key in ALL)) throw new Error(`BENCH_IMPLS: unknown "${key}"; use ${Object.keys(ALL).join(",")}`);
+/** Columns, in order; those not selected print as "skipped". */
+const COLUMNS = Object.entries(ALL);
+
+type Unit = "ms" | "GFLOP/s" | "µs/op";
+
+/** One measured cell: a value in the row's unit, or why there is none. */
+interface Cell {
+  value?: number;
+  text: string;
+  sum?: number;
+}
+
+/** Measured cells of every row so far, by row id then implementation name. */
+type Results = Map<string, Map<string, Cell>>;
+
+interface Row {
+  id: string;
+  label: string;
+  unit: Unit;
+  prepare: (impl: Impl) => Prepared;
+  /** FLOPs per run (GFLOP/s rows) or ops per run (µs/op rows). */
+  work?: number;
+  warmup?: number;
+  goal?: string;
+  /** Whether fluxion meets the goal, plus an optional detail appended to the goal text. */
+  judge?: (fx: number, results: Results) => [boolean, string?] | undefined;
+}
+
+const flops = (n: number) => 2 * n ** 3;
+const CHAIN_OPS = 4 * SIZES.chainIters;
+const SMALL_CHAIN_OPS = 4 * SIZES.chainItersSmall;
+const valueOf = (results: Results, row: string, impl: string) => results.get(row)?.get(impl)?.value;
+const atMost = (limit: number) => (fx: number): [boolean] => [fx <= limit];
+
+const ROWS: Row[] = [
+  { id: "mm", label: `W1 matmul ${SIZES.matmul}³ eager (GFLOP/s)`, unit: "GFLOP/s", work: flops(SIZES.matmul), warmup: 1,
+    prepare: (i) => i.matmul(SIZES.matmul, "eager"), goal: "≥ 40 GFLOP/s", judge: (fx) => [fx >= 40] },
+  { id: "mmJit", label: `W1 matmul ${SIZES.matmul}³ jit (GFLOP/s)`, unit: "GFLOP/s", work: flops(SIZES.matmul), warmup: 1,
+    prepare: (i) => i.matmul(SIZES.matmul, "jit"), goal: "≥ 40 GFLOP/s", judge: (fx) => [fx >= 40] },
+  { id: "mmSmall", label: `matmul ${SIZES.matmulSmall}³ eager (GFLOP/s)`, unit: "GFLOP/s", work: flops(SIZES.matmulSmall),
+    prepare: (i) => i.matmul(SIZES.matmulSmall, "eager") },
+  { id: "mlpFwd", label: "W2 MLP forward eager (ms)", unit: "ms", prepare: (i) => i.mlp("forward") },
+  { id: "mlpVg", label: "W2 MLP valueAndGrad eager (ms)", unit: "ms", prepare: (i) => i.mlp("valueAndGrad"),
+    goal: "≤ 3× forward", judge: (fx, r) => ratioGoal(fx, valueOf(r, "mlpFwd", fluxion.name), 3, "fwd") },
+  { id: "mlpJitFwd", label: "W2 MLP jit forward (ms)", unit: "ms", prepare: (i) => i.mlp("jitForward") },
+  { id: "mlpJitVg", label: "W2 MLP jit(valueAndGrad) (ms)", unit: "ms", prepare: (i) => i.mlp("jitValueAndGrad"),
+    goal: "≤ 0.5× jax-js", judge: (fx, r) => ratioGoal(fx, valueOf(r, "mlpJitVg", jaxjs.name), 0.5, "jax-js") },
+  { id: "chainCompile", label: `W3 ${CHAIN_OPS}-op chain jit 1st call (ms)`, unit: "ms", warmup: 1,
+    prepare: (i) => i.chainCompile(SIZES.chainIters), goal: "≤ 100 ms", judge: atMost(100) },
+  { id: "chainJit", label: `W3 ${CHAIN_OPS}-op chain jit cached (ms)`, unit: "ms", prepare: (i) => i.chain("jit", SIZES.chainIters),
+    goal: "≤ jax-js", judge: (fx, r) => ratioGoal(fx, valueOf(r, "chainJit", jaxjs.name), 1, "jax-js") },
+  { id: "chainCompileSmall", label: `W3 ${SMALL_CHAIN_OPS}-op chain jit 1st call (ms)`, unit: "ms", warmup: 1,
+    prepare: (i) => i.chainCompile(SIZES.chainItersSmall) },
+  { id: "chainJitSmall", label: `W3 ${SMALL_CHAIN_OPS}-op chain jit cached (ms)`, unit: "ms",
+    prepare: (i) => i.chain("jit", SIZES.chainItersSmall),
+    goal: "≤ jax-js", judge: (fx, r) => ratioGoal(fx, valueOf(r, "chainJitSmall", jaxjs.name), 1, "jax-js") },
+  { id: "chainFwd", label: `scalar chain forward eager (µs/op)`, unit: "µs/op", work: CHAIN_OPS,
+    prepare: (i) => i.chain("forward", SIZES.chainIters), goal: "≤ 1 µs/op", judge: atMost(1) },
+  { id: "chainGrad", label: "scalar chain grad eager (µs/op)", unit: "µs/op", work: CHAIN_OPS,
+    prepare: (i) => i.chain("grad", SIZES.chainIters), goal: "≤ 3 µs/op", judge: atMost(3) },
+  { id: "perExample", label: `W4 jit(vmap(grad)) d=${SIZES.perExample.dim} b=${SIZES.perExample.batch} (ms)`, unit: "ms",
+    prepare: (i) => i.perExampleGrads(), goal: "≤ 0.05 ms", judge: atMost(0.05) },
+  { id: "hvp", label: `W5 HVP jit(jvp(grad)) n=${SIZES.rosenbrock} (ms)`, unit: "ms",
+    prepare: (i) => i.hvp(), goal: "≤ 0.05 ms", judge: atMost(0.05) },
+  { id: "expSin", label: "W6 sum(exp(sin(x)*2+1)) 1e6 jit fwd (ms)", unit: "ms",
+    prepare: (i) => i.expSin("forward"), goal: "≤ 8 ms", judge: atMost(8) },
+  { id: "expSinGrad", label: "W6 sum(exp(sin(x)*2+1)) 1e6 jit grad (ms)", unit: "ms",
+    prepare: (i) => i.expSin("grad"), goal: "≤ 12 ms", judge: atMost(12) },
+];
+
+/** `fx ≤ factor × ref`, with the measured factor as detail. */
+function ratioGoal(fx: number, ref: number | undefined, factor: number, refName: string): [boolean, string?] | undefined {
+  if (ref === undefined) return undefined;
+  return [fx <= factor * ref, `now ${(fx / ref).toFixed(2)}× ${refName}`];
+}
+
+const notes: string[] = [];
+function note(text: string): number {
+  notes.push(text);
+  return notes.length;
+}
+
+function convert(row: Row, ms: number): number {
+  if (row.unit === "GFLOP/s") return row.work! / (ms * 1e6);
+  if (row.unit === "µs/op") return (ms * 1000) / row.work!;
+  return ms;
+}
+
+async function measure(row: Row, key: string, impl: Impl): Promise<Cell> {
+  if (!selected.includes(key)) return { text: "skipped" };
+  let prepared: Prepared | undefined;
+  try {
+    await impl.activate();
+    prepared = row.prepare(impl);
+    if (prepared instanceof NotAvailable) return { text: `n/a (${prepared.reason})` };
+    const t = await time(prepared.run, RUNS, row.warmup ?? WARMUP, SLOW);
+    const value = convert(row, t.median);
+    const tags = [prepared.tag, t.runs < RUNS ? `${t.runs} runs` : undefined].filter(Boolean);
+    return { value, sum: checksum(t.last), text: fmt(value) + (tags.length ? ` (${tags.join(", ")})` : "") };
+  } catch (e) {
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return { text: `error [${note(`${impl.name}, ${row.label}: ${msg.split("\n")[0]!.slice(0, 300)}`)}]` };
+  } finally {
+    if (prepared && !(prepared instanceof NotAvailable)) prepared.dispose?.();
+  }
+}
+
+/** Flags implementations whose read-back differs from fluxion's (or the first available) result. */
+function compareChecksums(row: Row, cells: Map<string, Cell>): void {
+  const withSums = [...cells.entries()].filter(([, c]) => c.sum !== undefined);
+  if (withSums.length < 2) return;
+  const [refName, ref] = withSums[0]!;
+  for (const [name, cell] of withSums.slice(1)) {
+    const rel = Math.abs(cell.sum! - ref.sum!) / Math.max(Math.abs(ref.sum!), 1e-30);
+    if (rel > 2e-3) cell.text += ` [${note(`${row.label}: ${name} read back Σ|x| = ${cell.sum!.toPrecision(6)}, ${refName} ${ref.sum!.toPrecision(6)} (rel. diff ${rel.toExponential(1)})`)}]`;
+  }
+}
+
+/** fluxion ms / best peer ms, or best peer GFLOP/s / fluxion GFLOP/s: > 1 means fluxion is slower. */
+function ratio(row: Row, cells: Map<string, Cell>): string {
+  const fx = cells.get(fluxion.name)?.value;
+  const peers = [...cells.entries()].filter(([n, c]) => n !== fluxion.name && c.value !== undefined).map(([, c]) => c.value!);
+  if (fx === undefined || peers.length === 0) return "—";
+  const r = row.unit === "GFLOP/s" ? Math.max(...peers) / fx : fx / Math.min(...peers);
+  return `${fmt(r)}×`;
 }
 
 async function main(): Promise<void> {
-  const rows: (string | number)[][] = [];
-  const x = np.array(0.3);
-
-  const fwd = await time(() => chain(x).item(), 50, 10);
-  rows.push(["scalar chain forward", `${CHAIN} ops`, fwd.median, (fwd.median * 1000) / CHAIN, "µs/op ≤ 1"]);
-  const g = grad(chain);
-  const bwd = await time(() => g(x).item(), 50, 10);
-  rows.push(["scalar chain grad", `${CHAIN} ops`, bwd.median, (bwd.median * 1000) / CHAIN, "µs/op ≤ 3"]);
-
-  for (const n of [256, 1024]) {
-    const a = np.ones([n, n]), b = np.ones([n, n]);
-    const t = await time(() => np.matmul(a, b).dataSync(), n >= 1024 ? 10 : 20, 2);
-    rows.push([`matmul ${n} float32`, `${n}x${n}x${n}`, t.median, (2 * n ** 3) / (t.median * 1e6), "GFLOP/s"]);
+  const results: Results = new Map();
+  const rows: string[][] = [];
+  const started = performance.now(), loadBefore = loadavg()[0]!;
+  for (const row of ROWS) {
+    const cells = new Map<string, Cell>();
+    results.set(row.id, cells);
+    for (const [key, impl] of COLUMNS) {
+      process.stderr.write(`${row.label} — ${impl.name} … `);
+      const cell = await measure(row, key, impl);
+      cells.set(impl.name, cell);
+      process.stderr.write(`${cell.text}\n`);
+    }
+    compareChecksums(row, cells);
+    const fx = cells.get(fluxion.name)?.value;
+    const verdict = fx === undefined || !row.judge ? undefined : row.judge(fx, results);
+    const goal = row.goal ? row.goal + (verdict?.[1] ? ` (${verdict[1]})` : "") : "—";
+    rows.push([row.label, ...COLUMNS.map(([, impl]) => cells.get(impl.name)!.text), ratio(row, cells), goal,
+      verdict === undefined ? "—" : verdict[0] ? "yes" : "NO"]);
   }
-  console.log(table(["workload", "size", "median ms", "per unit", "unit / goal"], rows));
+  const elapsed = (performance.now() - started) / 1000;
+
+  console.log(table(["workload", ...COLUMNS.map(([, impl]) => impl.name), "ratio", "goal", "met?"], rows));
+  console.log(`
+ratio: > 1 means fluxion is slower than the best peer in the row (time rows: fluxion / best peer time;
+  GFLOP/s rows: best peer / fluxion rate).
+cells: median of ${RUNS} timed runs after warm-up (fewer where flagged: calls over ${SLOW.slowMs / 1000} s), each run reading all
+  results back (dataSync/item), float32.
+  "(eager)": tfjs has no jit, so its eager equivalent; "(loop)": per-example tf.grad calls;
+  "(rev-rev)": tfjs Hessian-vector product as tf.grad of tf.grad. The ${SMALL_CHAIN_OPS}-op chain rows are there
+  because jax-js's jit cannot compile the ${CHAIN_OPS}-op chain.
+machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)};
+  jax-js wasm and tfjs wasm are single-threaded here (no Web Workers in Node; tfjs wasm threads: ${tfjsWasmThreads()}).
+  ${QUICK ? "BENCH_QUICK run. " : ""}Took ${elapsed.toFixed(0)} s.`);
+  if (notes.length) console.log("\n" + notes.map((n, i) => `[${i + 1}] ${n}`).join("\n"));
 }
 
 await main();

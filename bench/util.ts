@@ -1,22 +1,45 @@
 /** Benchmark plumbing: warm-up, repeated timing, medians, and a plain-text table. */
 
-export interface Timing {
+export interface Timing<R = unknown> {
   median: number;
   min: number;
   runs: number;
+  /** What the last timed call returned (e.g. the data it read back), for checking results. */
+  last: R;
 }
 
-/** Times `fn` (ms): `warmup` untimed calls, then `runs` timed ones; returns the median and min. */
-export async function time(fn: () => unknown | Promise<unknown>, runs = 10, warmup = 2): Promise<Timing> {
-  for (let i = 0; i < warmup; i++) await fn();
+export interface SlowOptions {
+  /** A first warm-up call slower than this (ms) marks `fn` as slow: no more warm-ups, `slowRuns` runs. */
+  slowMs: number;
+  slowRuns: number;
+}
+
+/**
+ * Times `fn` (ms): `warmup` untimed calls, then `runs` timed ones; returns the median and min.
+ * A promise returned by `fn` is awaited inside the timed region; a plain value is not awaited, so
+ * sub-microsecond calls are not padded by a microtask turn. With `slow`, a call that takes seconds
+ * gets fewer runs (the returned `runs` says how many) so that the whole bench stays short.
+ */
+export async function time<R>(fn: () => R | Promise<R>, runs = 10, warmup = 2, slow?: SlowOptions): Promise<Timing<R>> {
+  for (let i = 0; i < warmup; i++) {
+    const t0 = performance.now();
+    const r = fn();
+    if (r instanceof Promise) await r;
+    if (i === 0 && slow && performance.now() - t0 > slow.slowMs) {
+      runs = Math.min(runs, slow.slowRuns);
+      break;
+    }
+  }
   const ts: number[] = [];
+  let last!: R;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    await fn();
+    const r = fn();
+    last = r instanceof Promise ? await r : r;
     ts.push(performance.now() - t0);
   }
   ts.sort((a, b) => a - b);
-  return { median: ts[Math.floor(ts.length / 2)]!, min: ts[0]!, runs };
+  return { median: ts[Math.floor(ts.length / 2)]!, min: ts[0]!, runs, last };
 }
 
 /** Prints rows as an aligned table. */

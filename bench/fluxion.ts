@@ -1,0 +1,107 @@
+/**
+ * The benchmark workloads written with fluxion (the library under test), filling `Impl` from
+ * spec.ts. Eager calls use the `np` ops directly; "jit" cases wrap the same functions in `jit`.
+ * Every run reads its results back with `dataSync()` / `item()`.
+ */
+import { type NDArray, grad, jit, jvp, nn, np, tree, valueAndGrad, vmap } from "../src/index.js";
+import { type Case, type ChainMode, type ExpSinMode, type Impl, type MatmulMode, type MlpMode, type Readback, SIZES, data } from "./spec.js";
+
+const arr = (values: Float32Array, shape: number[]) => np.array(values, { shape });
+
+/** Reads every array leaf of a result tree back to JS. */
+function readAll(out: unknown): Readback {
+  return tree.leaves(out).map((leaf) => (leaf as NDArray).dataSync() as Float32Array);
+}
+
+type Params = { w1: NDArray; b1: NDArray; w2: NDArray; b2: NDArray };
+
+function mlpLoss(p: Params, x: NDArray, y: NDArray): NDArray {
+  const h = nn.relu(np.add(np.matmul(x, p.w1), p.b1));
+  const logits = np.add(np.matmul(h, p.w2), p.b2);
+  return np.negative(np.mean(np.sum(np.multiply(nn.logSoftmax(logits), y), 1)));
+}
+
+function chainWith(iters: number, c: number = SIZES.chainConst): (x: NDArray) => NDArray {
+  return (x) => {
+    let y = x;
+    for (let i = 0; i < iters; i++) y = np.tanh(np.add(np.multiply(np.sin(y), 0.5), c));
+    return y;
+  };
+}
+
+/** Per-example squared error of a linear model. */
+const linearLoss = (w: NDArray, x: NDArray, y: NDArray) => np.square(np.subtract(np.dot(x, w), y));
+
+/** Rosenbrock: sum(100 (x[1:] - x[:-1]^2)^2 + (1 - x[:-1])^2). fluxion has no slicing op; `take`. */
+function rosenbrockWith(head: NDArray, tail: NDArray): (x: NDArray) => NDArray {
+  return (x) => {
+    const x0 = np.take(x, head), x1 = np.take(x, tail);
+    return np.sum(np.add(np.multiply(np.square(np.subtract(x1, np.square(x0))), 100), np.square(np.subtract(1, x0))));
+  };
+}
+
+const expSinSum = (x: NDArray) => np.sum(np.exp(np.add(np.multiply(np.sin(x), 2), 1)));
+
+export const fluxion: Impl = {
+  name: "fluxion",
+  async activate() {},
+
+  matmul(n: number, mode: MatmulMode): Case {
+    const d = data().matmul(n);
+    const a = arr(d.a, [n, n]), b = arr(d.b, [n, n]);
+    const f = mode === "jit" ? jit((p: NDArray, q: NDArray) => np.matmul(p, q)) : np.matmul;
+    return { run: () => f(a, b).dataSync() as Float32Array };
+  },
+
+  mlp(mode: MlpMode): Case {
+    const d = data().mlp, { batch, input, hidden, classes } = SIZES.mlp;
+    const p: Params = { w1: arr(d.w1, [input, hidden]), b1: arr(d.b1, [hidden]), w2: arr(d.w2, [hidden, classes]), b2: arr(d.b2, [classes]) };
+    const x = arr(d.x, [batch, input]), y = arr(d.y, [batch, classes]);
+    const f = {
+      forward: mlpLoss,
+      valueAndGrad: valueAndGrad(mlpLoss),
+      jitForward: jit(mlpLoss),
+      jitValueAndGrad: jit(valueAndGrad(mlpLoss)),
+    }[mode] as (p: Params, x: NDArray, y: NDArray) => unknown;
+    return { run: () => readAll(f(p, x, y)) };
+  },
+
+  chain(mode: ChainMode, iters: number): Case {
+    const x = np.array(SIZES.chainStart), chain = chainWith(iters);
+    const f = { forward: chain, grad: grad(chain), jit: jit(chain) }[mode];
+    return { run: () => f(x).item() };
+  },
+
+  chainCompile(iters: number): Case {
+    const x = np.array(SIZES.chainStart);
+    let k = 0;
+    // A new constant each run: a fresh program that no cache can have seen.
+    return { run: () => jit(chainWith(iters, SIZES.chainConst + ++k * 1e-3))(x).item() };
+  },
+
+  perExampleGrads(): Case {
+    const d = data().perExample, { dim, batch } = SIZES.perExample;
+    const w = arr(d.w, [dim]), xs = arr(d.xs, [batch, dim]), ys = arr(d.ys, [batch]);
+    const f = jit(vmap(grad(linearLoss), { inAxes: [null, 0, 0] }));
+    return { run: () => f(w, xs, ys).dataSync() as Float32Array };
+  },
+
+  hvp(): Case {
+    const d = data().rosenbrock, n = SIZES.rosenbrock;
+    const head = np.arange(n - 1).astype("int32"), tail = np.arange(1, n).astype("int32");
+    const f = rosenbrockWith(head, tail);
+    const x = arr(d.x, [n]), v = arr(d.v, [n]);
+    const hvp = jit((x: NDArray, v: NDArray) => jvp(grad(f), [x], [v])[1] as NDArray);
+    return { run: () => hvp(x, v).dataSync() as Float32Array };
+  },
+
+  expSin(mode: ExpSinMode): Case {
+    const x = arr(data().expSin, [SIZES.expSin]);
+    if (mode === "forward") {
+      const f = jit(expSinSum);
+      return { run: () => f(x).item() };
+    }
+    const g = jit(grad(expSinSum));
+    return { run: () => g(x).dataSync() as Float32Array };
+  },
+};

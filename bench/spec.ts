@@ -1,0 +1,162 @@
+/**
+ * What the benchmark measures, independent of any library: workload sizes, the deterministic input
+ * data every implementation starts from (plain typed arrays, so all libraries see the same numbers),
+ * and the `Impl` interface that the fluxion workloads module and each peer adapter fill in.
+ *
+ * A prepared workload is a `Case`: `run()` does one unit of work *and reads every result back to
+ * JS* (so lazy libraries are timed honestly) and returns what it read; the runner times it and
+ * compares a checksum of the last read-back across implementations.
+ */
+
+/** Sizes shared by every implementation. */
+export const SIZES = {
+  /** W1: square matmul sizes (the small one is the legacy row). */
+  matmul: 1024,
+  matmulSmall: 256,
+  /** W2: MLP 784-256-10 with ReLU, softmax cross-entropy over one-hot labels. */
+  mlp: { batch: 128, input: 784, hidden: 256, classes: 10 },
+  /**
+   * W3: `chainIters` times `y = tanh(sin(y) * 0.5 + c)`, 4 ops each, starting from `chainStart`;
+   * `chainItersSmall` is a shorter chain that jax-js's jit can still compile.
+   */
+  chainIters: 250,
+  chainItersSmall: 100,
+  chainStart: 0.3,
+  chainConst: 0.25,
+  /** W4: per-example gradients of a squared-error linear model. */
+  perExample: { dim: 100, batch: 64 },
+  /** W5: Hessian-vector product of the n-dimensional Rosenbrock function. */
+  rosenbrock: 1000,
+  /** W6: `sum(exp(sin(x) * 2 + 1))` over this many elements. */
+  expSin: 1_000_000,
+} as const;
+
+/** Data read back from a run: typed arrays, numbers, or lists of them. */
+export type Readback = ArrayLike<number> | number | readonly Readback[];
+
+/** One prepared workload. `run` must compute and read back everything; `dispose` frees inputs. */
+export interface Case {
+  run: () => Readback | Promise<Readback>;
+  dispose?: () => void;
+  /** Short remark shown next to the number (e.g. "eager" where a peer has no jit). */
+  tag?: string;
+}
+
+/** A workload an implementation cannot express, with a short reason for the table. */
+export class NotAvailable {
+  constructor(readonly reason: string) {}
+}
+
+export type Prepared = Case | NotAvailable;
+
+export type MatmulMode = "eager" | "jit";
+export type MlpMode = "forward" | "valueAndGrad" | "jitForward" | "jitValueAndGrad";
+export type ChainMode = "forward" | "grad" | "jit";
+export type ExpSinMode = "forward" | "grad";
+
+/** The workloads, as every implementation (fluxion and each peer) provides them. */
+export interface Impl {
+  /** Column title. */
+  readonly name: string;
+  /** Selects this implementation's backend; called before each workload is prepared. */
+  activate(): Promise<void>;
+  matmul(n: number, mode: MatmulMode): Prepared;
+  mlp(mode: MlpMode): Prepared;
+  /** W3 and the legacy eager rows: forward, grad, or a cached call of the jitted chain. */
+  chain(mode: ChainMode, iters: number): Prepared;
+  /** W3 compile: every run must trace and compile a fresh program (first call of a new jit). */
+  chainCompile(iters: number): Prepared;
+  /** W4: `jit(vmap(grad(loss)))` over the batch. */
+  perExampleGrads(): Prepared;
+  /** W5: `jit((x, v) => jvp(grad(rosenbrock), [x], [v])[1])`. */
+  hvp(): Prepared;
+  /** W6: jitted forward or gradient of `sum(exp(sin(x) * 2 + 1))`. */
+  expSin(mode: ExpSinMode): Prepared;
+}
+
+/** Deterministic PRNG (mulberry32) so every run and every library sees the same inputs. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` standard normal samples (Box-Muller), scaled and shifted. */
+export function normal(count: number, seed: number, scale = 1, shift = 0): Float32Array {
+  const next = rng(seed), out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - next())), a = 2 * Math.PI * next();
+    out[i] = shift + scale * r * Math.cos(a);
+    if (i + 1 < count) out[i + 1] = shift + scale * r * Math.sin(a);
+  }
+  return out;
+}
+
+/** `count` uniform samples in [0, 1). */
+export function uniform(count: number, seed: number): Float32Array {
+  const next = rng(seed), out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = next();
+  return out;
+}
+
+export interface MlpData {
+  x: Float32Array; // batch x input, "pixels" in [0, 1)
+  y: Float32Array; // batch x classes, one-hot labels
+  w1: Float32Array; // input x hidden
+  b1: Float32Array; // hidden
+  w2: Float32Array; // hidden x classes
+  b2: Float32Array; // classes
+}
+
+export interface Data {
+  matmul: (n: number) => { a: Float32Array; b: Float32Array };
+  mlp: MlpData;
+  perExample: { w: Float32Array; xs: Float32Array; ys: Float32Array };
+  rosenbrock: { x: Float32Array; v: Float32Array };
+  expSin: Float32Array;
+}
+
+let cached: Data | undefined;
+
+/** The shared inputs, generated once per process. */
+export function data(): Data {
+  if (cached) return cached;
+  const { batch, input, hidden, classes } = SIZES.mlp;
+  const y = new Float32Array(batch * classes);
+  for (let i = 0; i < batch; i++) y[i * classes + ((i * 7 + 3) % classes)] = 1;
+  const { dim, batch: peb } = SIZES.perExample;
+  const matmuls = new Map<number, { a: Float32Array; b: Float32Array }>();
+  cached = {
+    matmul: (n) => {
+      let m = matmuls.get(n);
+      if (!m) matmuls.set(n, (m = { a: normal(n * n, 11 + n), b: normal(n * n, 13 + n) }));
+      return m;
+    },
+    mlp: {
+      x: uniform(batch * input, 1),
+      y,
+      w1: normal(input * hidden, 2, Math.sqrt(2 / input)),
+      b1: normal(hidden, 3, 0.01),
+      w2: normal(hidden * classes, 4, Math.sqrt(2 / hidden)),
+      b2: normal(classes, 5, 0.01),
+    },
+    perExample: { w: normal(dim, 6, 0.1), xs: normal(peb * dim, 7), ys: normal(peb, 8) },
+    rosenbrock: { x: normal(SIZES.rosenbrock, 9, 0.5, 1), v: normal(SIZES.rosenbrock, 10) },
+    expSin: normal(SIZES.expSin, 12),
+  };
+  return cached;
+}
+
+/** Sum of absolute values of everything read back (a cheap cross-implementation checksum). */
+export function checksum(r: Readback): number {
+  if (typeof r === "number") return Math.abs(r);
+  let s = 0;
+  if (Array.isArray(r)) for (const part of r as readonly Readback[]) s += checksum(part);
+  else for (let i = 0; i < (r as ArrayLike<number>).length; i++) s += Math.abs((r as ArrayLike<number>)[i]!);
+  return s;
+}
