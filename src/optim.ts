@@ -38,22 +38,55 @@ export interface GradientTransformation<S = unknown> {
   update<G>(grads: G, state: S, params?: G): [updates: G, state: S];
 }
 
-/** The state of a transformation that keeps none (`sgd` without momentum, `clipByGlobalNorm`). */
+/**
+ * The state of a transformation that keeps none (`sgd` without momentum, `clipByGlobalNorm`).
+ *
+ * @example
+ * import { np, optim } from "fluxion";
+ * const state: optim.EmptyState = optim.clipByGlobalNorm(1).init({ w: np.zeros([2]) });
+ * Object.keys(state).length; // [0]
+ */
 export type EmptyState = Record<string, never>;
 
-/** The state of `sgd`: the momentum buffer (shaped like the parameters), when momentum is on. */
+/**
+ * The state of `sgd`: the momentum buffer (shaped like the parameters), when momentum is on.
+ *
+ * @example
+ * import { type NDArray, np, optim } from "fluxion";
+ * const state: optim.SgdState = optim.sgd({ learningRate: 0.1, momentum: 0.9 }).init({ w: np.ones([2]) });
+ * (state.trace as { w: NDArray }).w.tolist(); // [0, 0]
+ */
 export interface SgdState {
+  /** The momentum buffer, a tree like the parameters (absent without momentum). */
   trace?: unknown;
 }
 
-/** The state of `adam` and `adamw`: the step count (int32 scalar) and the two moment estimates. */
+/**
+ * The state of `adam` and `adamw`: the step count (int32 scalar) and the two moment estimates
+ * `mu` and `nu`, each shaped like the parameters.
+ *
+ * @example
+ * import { np, optim } from "fluxion";
+ * const state: optim.AdamState = optim.adam({ learningRate: 0.1 }).init({ w: np.ones([2]) });
+ * state.count.item(); // [0]
+ */
 export interface AdamState {
+  /** The number of updates so far, an int32 scalar (it drives the bias correction). */
   count: NDArray;
+  /** The moving average of the gradients (first moment), a tree like the parameters. */
   mu: unknown;
+  /** The moving average of the squared gradients (second moment), a tree like the parameters. */
   nu: unknown;
 }
 
-/** Options of `sgd`. */
+/**
+ * Options of `sgd`.
+ *
+ * @example
+ * import { optim } from "fluxion";
+ * const options: optim.SgdOptions = { learningRate: 0.01, momentum: 0.9, nesterov: true };
+ * const opt = optim.sgd(options);
+ */
 export interface SgdOptions {
   /** Step size (>= 0). */
   learningRate: number;
@@ -63,7 +96,14 @@ export interface SgdOptions {
   nesterov?: boolean;
 }
 
-/** Options of `adam`. */
+/**
+ * Options of `adam` (the defaults are optax's).
+ *
+ * @example
+ * import { optim } from "fluxion";
+ * const options: optim.AdamOptions = { learningRate: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8 };
+ * const opt = optim.adam(options);
+ */
 export interface AdamOptions {
   /** Step size (>= 0). */
   learningRate: number;
@@ -75,7 +115,14 @@ export interface AdamOptions {
   eps?: number;
 }
 
-/** Options of `adamw`: those of `adam` plus decoupled weight decay. */
+/**
+ * Options of `adamw`: those of `adam` plus decoupled weight decay.
+ *
+ * @example
+ * import { optim } from "fluxion";
+ * const options: optim.AdamWOptions = { learningRate: 1e-3, weightDecay: 0.01 };
+ * const opt = optim.adamw(options);
+ */
 export interface AdamWOptions extends AdamOptions {
   /** Coefficient of the decoupled weight decay (>= 0). Default 1e-4, as in optax. */
   weightDecay?: number;
@@ -197,7 +244,7 @@ export function sgd(options: SgdOptions): GradientTransformation<SgdState> {
   };
 }
 
-/** Adam's state update and scaled direction for one leaf: the shared core of adam and adamw. */
+/** Adam with optional decoupled weight decay (`decay * params`, added before the step size): adam and adamw. */
 function adamCore(fn: string, options: AdamOptions, decay: number, needsParams: boolean): GradientTransformation<AdamState> {
   const { learningRate: lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options;
   return {
@@ -304,8 +351,6 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<EmptyS
   };
 }
 
-type States<S extends unknown[]> = { [K in keyof S]: GradientTransformation<S[K]> };
-
 /**
  * Composes transformations left to right: each `update` gets the previous one's updates as its
  * gradients. The state is the array of the parts' states.
@@ -315,11 +360,11 @@ type States<S extends unknown[]> = { [K in keyof S]: GradientTransformation<S[K]
  * const opt = optim.chain(optim.clipByGlobalNorm(1), optim.adam({ learningRate: 0.01 }));
  * const loss = (p: { w: NDArray }) => np.sum(np.square(p.w));
  * let params = { w: np.array([10, -20]) };
- * let state = opt.init(params); // [clip's state, adam's state]
+ * let state = opt.init(params); // one state per part: clip's, then adam's
  * const [updates, next] = opt.update(grad(loss)(params), state, params);
  * params = optim.applyUpdates(params, updates);
  */
-export function chain<S extends unknown[]>(...transforms: States<S>): GradientTransformation<S> {
+export function chain<S extends unknown[]>(...transforms: { [K in keyof S]: GradientTransformation<S[K]> }): GradientTransformation<S> {
   transforms.forEach((t: unknown, i) => {
     const ok = typeof t === "object" && t !== null &&
       typeof (t as GradientTransformation).init === "function" && typeof (t as GradientTransformation).update === "function";

@@ -202,7 +202,3 @@ function maxKeep(v: NDArray, axis: number, other: number): NDArray {
   const m = max(v, { axis, keepdims: true });
   return lax.reshape(m, m.shape.filter((_, d) => d !== axis && d !== other));
 }
-
-export function checkNumeric(fn: string, x: NDArray): void {
-  if (x.dtype === "bool") throw new DTypeError(`${fn}: needs a numeric array, got bool`);
-}

@@ -3,7 +3,6 @@
  * composed from primitives with NumPy broadcasting and JAX's promotion rules.
  */
 import { isFloat } from "../core/dtype.js";
-import { DTypeError } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { broadcastShapes } from "../core/shape.js";
@@ -102,8 +101,4 @@ export function stopGradient<T extends ArrayLike>(x: T): NDArray {
 export function reciprocal(x: ArrayLike): NDArray {
   const a = toFloat(asArray("reciprocal", x));
   return lax.div(lax.fill(a, 1), a);
-}
-
-export function checkFloat(fn: string, x: NDArray): void {
-  if (!isFloat(x.dtype)) throw new DTypeError(`${fn}: needs a float array, got ${x.dtype}; convert with .astype("float32")`);
 }
