@@ -4,7 +4,7 @@
  * einsum specs are parsed and validated here; nothing from a spec ever reaches generated code.
  */
 import { promote } from "../core/dtype.js";
-import { ArgumentError, DTypeError, ShapeError } from "../core/errors.js";
+import { ArgumentError, ShapeError } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { broadcastShapes, fmtShape, normAxes, range } from "../core/shape.js";
