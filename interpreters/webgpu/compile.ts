@@ -1,0 +1,249 @@
+/**
+ * The jit lowering to WebGPU: a closed program becomes a list of steps, compiled once per program.
+ * After DCE, runs of elementwise equations of one size become ONE generated WGSL kernel (the plan
+ * of interpreters/jit/compile.ts): values inside the run are locals, values needed outside are
+ * stored, reshapes inside the run are aliases, and broadcasts read only by elementwise equations
+ * are never materialised (readers index their source). Reductions end a run. Every other equation
+ * runs its per-primitive kernel. Intermediates are disposed after their last use, so their buffers
+ * return to the pool and the next step, or the next call, reuses them; outputs are new arrays. All dispatches of a call go into the caller's batch (one
+ * submit). Generated WGSL holds only names and numbers made here.
+ */
+import { Prim, type PrimParams } from "../../src/core/prim.js";
+import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
+import { type ClosedProgram, type Eqn, type Program, type Var, dce } from "../../src/ir/ir.js";
+import { type GpuArray, type GpuBackend, empty, onDevice } from "./array.js";
+import { WG } from "./context.js";
+import { type GpuImpl, impls } from "./impl.js";
+import { type Executable, setExecutableFactory } from "./programs.js";
+import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, isElementwiseGpu, storageDecl, wgslExpr, wgslType } from "./wgsl.js";
+
+type Env = (GpuArray | undefined)[];
+
+interface Step {
+  reads: number[];
+  writes: number[];
+  run: (env: Env) => void;
+}
+
+/** Longest run fused into one kernel. */
+const MAX_GROUP = 256;
+
+const caches = new WeakMap<GpuBackend, WeakMap<Program, Executable>>();
+
+/** The executable of a closed program on the device (compiled on first use, cached per program). */
+export function executable(be: GpuBackend, cp: ClosedProgram): Executable {
+  let cache = caches.get(be);
+  if (cache === undefined) caches.set(be, (cache = new WeakMap()));
+  let exe = cache.get(cp.program);
+  if (exe === undefined) cache.set(cp.program, (exe = compile(be, cp)));
+  return exe;
+}
+setExecutableFactory(executable);
+
+function compile(be: GpuBackend, cp: ClosedProgram): Executable {
+  const p = dce(cp.program);
+  const slots = new Map<Var, number>();
+  const slot = (v: Var) => {
+    let s = slots.get(v);
+    if (s === undefined) slots.set(v, (s = slots.size));
+    return s;
+  };
+  const constSlots = p.constvars.map(slot), inSlots = p.invars.map(slot);
+  const consts = p.constvars.map((v) => cp.consts[cp.program.constvars.indexOf(v)]!);
+  const steps = plan(be, p, slot);
+  const outSlots = p.outvars.map(slot);
+  const pinned = new Set([...constSlots, ...inSlots]);
+  const kept = new Set(outSlots);
+  // Dispose each intermediate after the step that reads it last (or right away if never read).
+  const lastUse = new Map<number, number>();
+  steps.forEach((s, k) => s.reads.forEach((r) => lastUse.set(r, k)));
+  const frees: number[][] = steps.map(() => []);
+  steps.forEach((s, k) => s.writes.forEach((w) => !kept.has(w) && !pinned.has(w) && frees[lastUse.get(w) ?? k]!.push(w)));
+  const finalFrees = [...kept].filter((s) => !pinned.has(s));
+  let constDev: GpuArray[] | null = null;
+  return (args) => {
+    // Uploads of the program's constants are made once and kept with the executable.
+    constDev ??= consts.map((c) => onDevice(be, c, "jit"));
+    const env: Env = new Array(slots.size);
+    constSlots.forEach((s, i) => (env[s] = constDev![i]));
+    inSlots.forEach((s, i) => (env[s] = onDevice(be, args[i]!, "jit")));
+    for (let k = 0; k < steps.length; k++) {
+      steps[k]!.run(env);
+      for (const w of frees[k]!) {
+        env[w]!.dispose();
+        env[w] = undefined;
+      }
+    }
+    const res = outSlots.map((s) => env[s]!.view());
+    for (const s of finalFrees) env[s]!.dispose();
+    return res;
+  };
+}
+
+function plan(be: GpuBackend, p: Program, slot: (v: Var) => number): Step[] {
+  const consumers = new Map<Var, Eqn[]>();
+  for (const e of p.eqns) for (const v of e.inputs) {
+    const list = consumers.get(v);
+    if (list === undefined) consumers.set(v, [e]);
+    else list.push(e);
+  }
+  const outputs = new Set(p.outvars);
+  // A broadcast read only by elementwise equations is never materialised: readers index its source.
+  const virtual = new Map<Var, Eqn>();
+  for (const e of p.eqns) {
+    if (e.prim !== Prim.BroadcastInDim) continue;
+    const v = e.outvars[0]!;
+    if (!outputs.has(v) && (consumers.get(v) ?? []).every((c) => isElementwiseGpu(c.prim))) virtual.set(v, e);
+  }
+  const ctx: Context = { be, consumers, outputs, virtual, slot };
+  const steps: Step[] = [];
+  const eqns = p.eqns;
+  for (let i = 0; i < eqns.length;) {
+    const e = eqns[i]!;
+    if (e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) { i++; continue; }
+    if (!isElementwiseGpu(e.prim)) {
+      steps.push(primitiveStep(be, e, slot));
+      i++;
+      continue;
+    }
+    const n = sizeOf(e.outvars[0]!.aval.shape);
+    const group: Eqn[] = [];
+    const at: number[] = [];
+    const inGroup = new Set<Var>();
+    for (let j = i; j < eqns.length; j++) {
+      const f = eqns[j]!;
+      const v = f.outvars[0]!;
+      if (f.prim === Prim.BroadcastInDim && virtual.has(v)) {
+        if (inGroup.has(f.inputs[0]!)) break;
+        continue;
+      }
+      // Kernels index elements by their flat index, so any elementwise equation with as many
+      // elements joins the run, and a reshape of a value of the run is an alias.
+      const joins = isElementwiseGpu(f.prim) ? sizeOf(v.aval.shape) === n : f.prim === Prim.Reshape && inGroup.has(f.inputs[0]!);
+      if (!joins || group.length === MAX_GROUP) break;
+      group.push(f);
+      at.push(j);
+      inGroup.add(v);
+    }
+    // Keep the kernel within the device's storage-buffer bindings.
+    while (group.length > 1 && bindingsOf(group, ctx) > be.ctx.maxStorage) {
+      group.pop();
+      at.pop();
+    }
+    const single = group.length === 1 && group[0]!.inputs.every((v) => !virtual.has(v));
+    steps.push(single ? primitiveStep(be, group[0]!, slot) : fusedStep(group, n, ctx));
+    i = at[at.length - 1]! + 1;
+  }
+  return steps;
+}
+
+interface Context {
+  be: GpuBackend;
+  consumers: Map<Var, Eqn[]>;
+  outputs: Set<Var>;
+  virtual: Map<Var, Eqn>;
+  slot: (v: Var) => number;
+}
+
+function primitiveStep(be: GpuBackend, e: Eqn, slot: (v: Var) => number): Step {
+  const ins = e.inputs.map(slot), outs = e.outvars.map(slot);
+  const avals = e.outvars.map((v) => v.aval);
+  const impl = impls[e.prim] as GpuImpl<Prim>;
+  return {
+    reads: ins,
+    writes: outs,
+    run: (env) => {
+      const res = impl(be, ins.map((s) => env[s]!), e.params as PrimParams[Prim], avals);
+      for (let k = 0; k < outs.length; k++) env[outs[k]!] = res[k];
+    },
+  };
+}
+
+/** The values a group reads from outside (broadcasts resolved to their sources) and those it stores. */
+function groupIO(group: readonly Eqn[], ctx: Context): { reads: Var[]; stores: Var[] } {
+  const local = new Set(group.map((e) => e.outvars[0]!));
+  const members = new Set(group);
+  const reads: Var[] = [];
+  for (const e of group) for (const v of e.inputs) {
+    if (local.has(v)) continue;
+    const src = ctx.virtual.get(v)?.inputs[0] ?? v;
+    if (!reads.includes(src)) reads.push(src);
+  }
+  const stores = group.map((e) => e.outvars[0]!).filter((v) => ctx.outputs.has(v) || (ctx.consumers.get(v) ?? []).some((c) => !members.has(c)));
+  return { reads, stores };
+}
+
+const bindingsOf = (group: readonly Eqn[], ctx: Context) => {
+  const { reads, stores } = groupIO(group, ctx);
+  return reads.length + stores.length;
+};
+
+/** The flat source offset (WGSL, u32) of element i of `target` read from `src` laid along `dims`. */
+function offsetExpr(target: Shape, src: Shape, dims: readonly number[]): string {
+  const ts = stridesOf(target), ss = stridesOf(src);
+  const real = dims.map((d, k) => ({ d, k })).filter(({ k }) => src[k] !== 1);
+  if (real.length === 0) return "0u";
+  const contiguous = real.every(({ d }, n) => n === 0 || d === real[n - 1]!.d + 1);
+  if (contiguous) {
+    const first = real[0]!.d, last = real[real.length - 1]!.d;
+    const below = ts[last]!, span = sizeOf(target.slice(first, last + 1));
+    const q = below === 1 ? "i" : `(i / ${below}u)`;
+    return first === 0 ? q : `(${q} % ${span}u)`;
+  }
+  return real.map(({ d, k }) => `(((i / ${ts[d]}u) % ${target[d]}u) * ${ss[k]}u)`).join(" + ");
+}
+
+/** One generated kernel computing a group of elementwise equations per element. */
+function fusedStep(group: readonly Eqn[], n: number, ctx: Context): Step {
+  const { slot, virtual } = ctx;
+  const local = new Set(group.map((e) => e.outvars[0]!));
+  const { reads, stores } = groupIO(group, ctx);
+  const body: string[] = [];
+  const named = new Map<Var, string>();
+  const read = (v: Var): string => {
+    if (local.has(v)) return `v${slot(v)}`;
+    let r = named.get(v);
+    if (r !== undefined) return r;
+    const b = virtual.get(v);
+    const src = b ? b.inputs[0]! : v;
+    const k = reads.indexOf(src);
+    const at = sizeOf(src.aval.shape) === 1 ? "0u"
+      : b ? offsetExpr(v.aval.shape, src.aval.shape, (b.params as PrimParams[Prim.BroadcastInDim]).broadcastDimensions)
+      : "i";
+    r = `r${slot(v)}`;
+    body.push(`let ${r} = in${k}[${at}];`);
+    named.set(v, r);
+    return r;
+  };
+  for (const e of group) {
+    const v = e.outvars[0]!;
+    const args = e.inputs.map(read);
+    const expr = e.prim === Prim.Reshape ? args[0]! : wgslExpr(e.prim, args, e.inputs[e.inputs.length - 1]!.aval.dtype, v.aval.dtype);
+    body.push(`let v${slot(v)} = ${expr};`);
+    const k = stores.indexOf(v);
+    if (k >= 0) body.push(`out${k}[i] = v${slot(v)};`);
+  }
+  const decls = [
+    ...reads.map((v, k) => storageDecl(k, `in${k}`, wgslType(v.aval.dtype, "jit"), false)),
+    ...stores.map((v, k) => storageDecl(reads.length + k, `out${k}`, wgslType(v.aval.dtype, "jit"), true)),
+  ];
+  const src = `${WGSL_HELPERS}
+${decls.join("\n")}
+${ENTRY} {
+  let i = ${LINEAR_INDEX};
+  if (i >= ${n}u) { return; }
+  ${body.join("\n  ")}
+}`;
+  const readSlots = reads.map(slot), storeSlots = stores.map(slot);
+  const be = ctx.be;
+  return {
+    reads: readSlots,
+    writes: storeSlots,
+    run: (env) => {
+      const outs = stores.map((v) => empty(be, v.aval));
+      const binds = [...readSlots.map((s) => env[s]!.bind("jit")), ...outs.map((o) => o.bind("jit"))];
+      be.ctx.dispatch(src, binds, null, Math.ceil(n / WG));
+      storeSlots.forEach((s, k) => (env[s] = outs[k]));
+    },
+  };
+}

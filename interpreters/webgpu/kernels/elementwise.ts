@@ -1,0 +1,40 @@
+/**
+ * The eager elementwise kernel: one pipeline per (primitive, dtypes, arity); the element count is
+ * a parameter, so every shape reuses it.
+ */
+import type { DType } from "../../../src/core/dtype.js";
+import type { Prim } from "../../../src/core/prim.js";
+import { sizeOf } from "../../../src/core/shape.js";
+import type { GpuArray } from "../array.js";
+import { WG } from "../context.js";
+import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, paramsDecl, storageDecl, wgslExpr, wgslType } from "../wgsl.js";
+
+const sources = new Map<string, string>();
+
+function source(prim: Prim, inDtypes: readonly DType[], outDtype: DType): string {
+  const key = `${prim}:${inDtypes.join(",")}:${outDtype}`;
+  let src = sources.get(key);
+  if (src === undefined) {
+    const decls = inDtypes.map((d, j) => storageDecl(j, `in${j}`, wgslType(d, prim), false));
+    const expr = wgslExpr(prim, inDtypes.map((_, j) => `in${j}[i]`), inDtypes[inDtypes.length - 1]!, outDtype);
+    if (expr === null) throw new Error(`webgpu: ${prim} is not elementwise`);
+    src = `${WGSL_HELPERS}
+${decls.join("\n")}
+${storageDecl(inDtypes.length, "out", wgslType(outDtype, prim), true)}
+${paramsDecl(inDtypes.length + 1)}
+${ENTRY} {
+  let i = ${LINEAR_INDEX};
+  if (i >= prm(0u)) { return; }
+  out[i] = ${expr};
+}`;
+    sources.set(key, src);
+  }
+  return src;
+}
+
+/** out = prim(...ins) elementwise (all of out's shape). */
+export function elementwise(prim: Prim, ins: readonly GpuArray[], out: GpuArray): void {
+  const n = sizeOf(out.shape);
+  const src = source(prim, ins.map((x) => x.dtype), out.dtype);
+  out.backend.ctx.dispatch(src, [...ins.map((x) => x.bind(prim)), out.bind(prim)], [n], Math.ceil(n / WG));
+}

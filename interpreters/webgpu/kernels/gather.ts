@@ -1,0 +1,87 @@
+/**
+ * gather and scatter_add on the [B, P, n, Q] view of x and the [B, I] view of the int32 indices
+ * (indices clamped to [0, n), as on the CPU), and the branch select of `cond`. scatter_add has no
+ * float atomics to lean on: each output element sums, in index order, the updates whose index hits
+ * it, so the result is deterministic and rounds exactly like the CPU loop.
+ */
+import type { GpuArray } from "../array.js";
+import { WG } from "../context.js";
+import { ENTRY, LINEAR_INDEX, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
+
+export interface GatherDims { B: number; P: number; n: number; Q: number; I: number }
+
+const GATHER = `${storageDecl(0, "x", "u32", false)}
+${storageDecl(1, "idx", "i32", false)}
+${storageDecl(2, "out", "u32", true)}
+${paramsDecl(3)}
+${ENTRY} {
+  let t = ${LINEAR_INDEX};
+  if (t >= prm(0u)) { return; }
+  let P = prm(1u); let n = prm(2u); let Q = prm(3u); let I = prm(4u);
+  let q = t % Q;
+  let i = (t / Q) % I;
+  let p = (t / (Q * I)) % P;
+  let b = t / (Q * I * P);
+  let j = u32(clamp(idx[b * I + i], 0i, i32(n) - 1i));
+  out[t] = x[((b * P + p) * n + j) * Q + q];
+}`;
+
+export function gather(x: GpuArray, idx: GpuArray, out: GpuArray, d: GatherDims): void {
+  const total = d.B * d.P * d.I * d.Q;
+  if (total === 0) return;
+  out.backend.ctx.dispatch(GATHER, [x.bind("gather"), idx.bind("gather"), out.bind("gather")], [total, d.P, d.n, d.Q, d.I], Math.ceil(total / WG));
+}
+
+const scatterMemo = new Map<string, string>();
+
+function scatterSource(t: string): string {
+  let s = scatterMemo.get(t);
+  if (s === undefined) {
+    s = `${storageDecl(0, "x", t, false)}
+${storageDecl(1, "idx", "i32", false)}
+${storageDecl(2, "upd", t, false)}
+${storageDecl(3, "out", t, true)}
+${paramsDecl(4)}
+${ENTRY} {
+  let s = ${LINEAR_INDEX};
+  if (s >= prm(0u)) { return; }
+  let P = prm(1u); let n = prm(2u); let Q = prm(3u); let I = prm(4u);
+  let q = s % Q;
+  let j = i32((s / Q) % n);
+  let p = (s / (Q * n)) % P;
+  let b = s / (Q * n * P);
+  var acc = x[s];
+  let ub = (b * P + p) * I;
+  for (var i = 0u; i < I; i = i + 1u) {
+    if (clamp(idx[b * I + i], 0i, i32(n) - 1i) == j) { acc = acc + upd[(ub + i) * Q + q]; }
+  }
+  out[s] = ${t === "u32" ? "acc & 255u" : "acc"};
+}`;
+    scatterMemo.set(t, s);
+  }
+  return s;
+}
+
+export function scatterAdd(x: GpuArray, idx: GpuArray, upd: GpuArray, out: GpuArray, d: GatherDims): void {
+  const total = d.B * d.P * d.n * d.Q;
+  if (total === 0) return;
+  const src = scatterSource(wgslType(x.dtype, "scatter_add"));
+  out.backend.ctx.dispatch(src, [x.bind("scatter_add"), idx.bind("scatter_add"), upd.bind("scatter_add"), out.bind("scatter_add")], [total, d.P, d.n, d.Q, d.I], Math.ceil(total / WG));
+}
+
+const PICK = `${storageDecl(0, "index", "i32", false)}
+${storageDecl(1, "prev", "u32", false)}
+${storageDecl(2, "cand", "u32", false)}
+${storageDecl(3, "out", "u32", true)}
+${paramsDecl(4)}
+${ENTRY} {
+  let i = ${LINEAR_INDEX};
+  if (i >= prm(0u)) { return; }
+  out[i] = select(prev[i], cand[i], index[0] >= prmi(1u));
+}`;
+
+/** out = index >= k ? cand : prev (index a device int32 scalar): one step of cond's branch select. */
+export function pickBranch(index: GpuArray, k: number, prev: GpuArray, cand: GpuArray, out: GpuArray): void {
+  const n = out.size;
+  out.backend.ctx.dispatch(PICK, [index.bind("cond"), prev.bind("cond"), cand.bind("cond"), out.bind("cond")], [n, k], Math.ceil(n / WG));
+}

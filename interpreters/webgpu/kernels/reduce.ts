@@ -1,0 +1,184 @@
+/**
+ * Reductions, arg-reductions and cumsum over a contiguous [outer, n, inner] view of the operand
+ * (callers transpose the reduced axes into one block first). A reduction over a long axis uses one
+ * workgroup per output (256 threads stride the reduced extent, then a shared-memory tree); short
+ * axes or many outputs use one thread per output, looping in order like the CPU. NaN wins in max
+ * and min; argmax/argmin give the first extremum (a NaN counts as one). An empty reduction gives
+ * what the CPU gives (0, -inf or inf for floats; 0 for int32 and bool).
+ */
+import type { DType } from "../../../src/core/dtype.js";
+import type { GpuArray } from "../array.js";
+import { WG } from "../context.js";
+import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
+
+export type ReduceOp = "sum" | "max" | "min";
+type T = "f32" | "i32" | "u32";
+
+const memo = new Map<string, string>();
+const cached = (key: string, make: () => string): string => {
+  let s = memo.get(key);
+  if (s === undefined) memo.set(key, (s = make()));
+  return s;
+};
+
+/** The identity of `op` for type t, and what an empty reduction stores (the CPU's result). */
+function identity(op: ReduceOp, t: T): { id: string; empty: string } {
+  if (op === "sum") return { id: `${t}(0)`, empty: `${t}(0)` };
+  if (t === "f32") return op === "max" ? { id: "-fx_inf()", empty: "-fx_inf()" } : { id: "fx_inf()", empty: "fx_inf()" };
+  if (t === "i32") return { id: op === "max" ? "(-2147483647i - 1i)" : "2147483647i", empty: "0i" };
+  return { id: op === "max" ? "0u" : "4294967295u", empty: "0u" };
+}
+
+/** `acc = combine(acc, v)` for op on type t (the CPU's sequential rule: NaN sticks). */
+function combine(op: ReduceOp, t: T, acc: string, v: string): string {
+  if (op === "sum") return `${acc} = ${acc} + ${v};`;
+  if (t !== "f32") return `${acc} = ${op}(${acc}, ${v});`;
+  const cmp = op === "max" ? ">" : "<";
+  return `if (${v} ${cmp} ${acc} || fx_isnan(${v})) { ${acc} = ${v}; }`;
+}
+
+const store = (t: T, op: ReduceOp, v: string) => (t === "u32" && op === "sum" ? `(${v}) & 255u` : v);
+
+const HEADER = (t: T, outT: T) => `${WGSL_HELPERS}
+${storageDecl(0, "x", t, false)}
+${storageDecl(1, "out", outT, true)}
+${paramsDecl(2)}`;
+
+function sequentialSource(op: ReduceOp, t: T): string {
+  const { id, empty } = identity(op, t);
+  return cached(`seq:${op}:${t}`, () => `${HEADER(t, t)}
+${ENTRY} {
+  let o = ${LINEAR_INDEX};
+  let n = prm(1u);
+  let inner = prm(2u);
+  if (o >= prm(0u)) { return; }
+  let base = (o / inner) * n * inner + o % inner;
+  var acc: ${t} = ${op === "sum" ? id : empty};
+  if (n > 0u) {
+    ${op === "sum" ? "" : "acc = x[base];"}
+    for (var r = ${op === "sum" ? "0u" : "1u"}; r < n; r = r + 1u) {
+      let v = x[base + r * inner];
+      ${combine(op, t, "acc", "v")}
+    }
+  }
+  out[o] = ${store(t, op, "acc")};
+}`);
+}
+
+function treeSource(op: ReduceOp, t: T): string {
+  const { id } = identity(op, t);
+  return cached(`tree:${op}:${t}`, () => `${HEADER(t, t)}
+var<workgroup> part: array<${t}, 256>;
+${ENTRY} {
+  let o = wid.y * nwg.x + wid.x;
+  if (o >= prm(0u)) { return; }
+  let n = prm(1u);
+  let inner = prm(2u);
+  let base = (o / inner) * n * inner + o % inner;
+  var acc: ${t} = ${id};
+  for (var r = lid.x; r < n; r = r + 256u) {
+    let v = x[base + r * inner];
+    ${combine(op, t, "acc", "v")}
+  }
+  part[lid.x] = acc;
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    workgroupBarrier();
+    if (lid.x < s) {
+      var a = part[lid.x];
+      let b = part[lid.x + s];
+      ${combine(op, t, "a", "b")}
+      part[lid.x] = a;
+    }
+  }
+  if (lid.x == 0u) { out[o] = ${store(t, op, "part[0]")}; }
+}`);
+}
+
+const useTree = (outputs: number, n: number) => n >= 256 || (n >= 32 && outputs < 1024);
+
+/** out[o, i] = reduce over r of x[o, r, i]; out has outer * inner elements. */
+export function reduce(op: ReduceOp, x: GpuArray, out: GpuArray, outer: number, n: number, inner: number): void {
+  const t = wgslType(x.dtype), outputs = outer * inner;
+  const params = [outputs, n, inner];
+  const binds = [x.bind(`reduce_${op}`), out.bind(`reduce_${op}`)];
+  if (outputs === 0) return;
+  if (useTree(outputs, n)) out.backend.ctx.dispatch(treeSource(op, t), binds, params, outputs);
+  else out.backend.ctx.dispatch(sequentialSource(op, t), binds, params, Math.ceil(outputs / WG));
+}
+
+/** WGSL: whether (v, r) beats (best, at) for argmax (`>`) or argmin (`<`), earlier index on ties. */
+function better(cmp: string, t: T): string {
+  const nan = (e: string) => (t === "f32" ? `fx_isnan(${e})` : "false");
+  return `fn better(v: ${t}, r: i32, best: ${t}, at: i32) -> bool {
+  if (at < 0i) { return r >= 0i; }
+  if (r < 0i) { return false; }
+  if (${nan("best")}) { return ${nan("v")} && r < at; }
+  if (${nan("v")}) { return true; }
+  if (v ${cmp} best) { return true; }
+  return v == best && r < at;
+}`;
+}
+
+function argSource(isMax: boolean, t: T): string {
+  const cmp = isMax ? ">" : "<";
+  return cached(`arg:${isMax}:${t}`, () => `${HEADER(t, "i32")}
+${better(cmp, t)}
+var<workgroup> pv: array<${t}, 256>;
+var<workgroup> pi: array<i32, 256>;
+${ENTRY} {
+  let o = wid.y * nwg.x + wid.x;
+  if (o >= prm(0u)) { return; }
+  let n = prm(1u);
+  let inner = prm(2u);
+  let base = (o / inner) * n * inner + o % inner;
+  var best: ${t} = ${t}(0);
+  var at = -1i;
+  for (var r = lid.x; r < n; r = r + 256u) {
+    let v = x[base + r * inner];
+    if (better(v, i32(r), best, at)) { best = v; at = i32(r); }
+  }
+  pv[lid.x] = best;
+  pi[lid.x] = at;
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    workgroupBarrier();
+    if (lid.x < s) {
+      let v = pv[lid.x + s];
+      let r = pi[lid.x + s];
+      if (better(v, r, pv[lid.x], pi[lid.x])) { pv[lid.x] = v; pi[lid.x] = r; }
+    }
+  }
+  if (lid.x == 0u) { out[o] = max(pi[0], 0i); }
+}`);
+}
+
+/** out[o, i] = index of the first max (min) over r of x[o, r, i], as int32. */
+export function argReduce(isMax: boolean, x: GpuArray, out: GpuArray, outer: number, n: number, inner: number): void {
+  const outputs = outer * inner;
+  if (outputs === 0) return;
+  out.backend.ctx.dispatch(argSource(isMax, wgslType(x.dtype)), [x.bind("argmax"), out.bind("argmax")], [outputs, n, inner], outputs);
+}
+
+function cumsumSource(t: T): string {
+  return cached(`cumsum:${t}`, () => `${HEADER(t, t)}
+${ENTRY} {
+  let o = ${LINEAR_INDEX};
+  if (o >= prm(0u)) { return; }
+  let n = prm(1u);
+  let inner = prm(2u);
+  let rev = prm(3u) == 1u;
+  let base = (o / inner) * n * inner + o % inner;
+  var acc: ${t} = ${t}(0);
+  for (var k = 0u; k < n; k = k + 1u) {
+    let at = base + select(k, n - 1u - k, rev) * inner;
+    acc = acc + x[at];
+    out[at] = ${t === "u32" ? "acc & 255u" : "acc"};
+  }
+}`);
+}
+
+/** Running sums along the middle dim (from the end when `reverse`). */
+export function cumsum(x: GpuArray, out: GpuArray, outer: number, n: number, inner: number, reverse: boolean, dtype: DType): void {
+  const rows = outer * inner;
+  if (rows === 0) return;
+  out.backend.ctx.dispatch(cumsumSource(wgslType(dtype)), [x.bind("cumsum"), out.bind("cumsum")], [rows, n, inner, reverse ? 1 : 0], Math.ceil(rows / WG));
+}

@@ -1,0 +1,149 @@
+/**
+ * WebGPU programs equal the CPU: random small programs (eager on the device, and jit(f, { device })
+ * with fused WGSL kernels), their gradients, control flow staged inside jit, and
+ * jit(valueAndGrad(mlpLoss), { device: "webgpu" }).
+ */
+import { describe, expect, it } from "vitest";
+import { type NDArray, Prim, bind1, grad, jit, lax, nn, np, valueAndGrad } from "../../src/index.js";
+import { Rng } from "../primitives/cases_util.js";
+import { expectSame, requireAdapterInCI, runGpu } from "./setup.js";
+
+type F = (x: NDArray, y: NDArray, w: NDArray, v: NDArray) => NDArray[];
+
+const rand = (rng: Rng, shape: number[], lo = -1, hi = 1) =>
+  np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(lo, hi)), { shape });
+
+/** One random step on a [R, C] value `a` (with other values, a [C, C] weight and a [C] vector). */
+const OPS: ((a: NDArray, b: NDArray, w: NDArray, v: NDArray) => NDArray)[] = [
+  (a) => np.sin(a),
+  (a) => np.cos(a).mul(1.5),
+  (a) => np.tanh(a.mul(2)),
+  (a) => np.exp(np.clip(a, -3, 3)),
+  (a) => np.log1p(a.mul(a)),
+  (a) => np.sqrt(a.mul(a).add(1)),
+  (a) => nn.sigmoid(a),
+  (a) => np.arctan(a.mul(3)),
+  (a, b) => a.add(b),
+  (a, b) => a.sub(b.mul(0.5)),
+  (a, b) => a.mul(b),
+  (a, b) => np.maximum(a, b),
+  (a, b) => np.minimum(a, b.neg()),
+  (a, b) => a.div(b.mul(b).add(1)),
+  (a, _b, _w, v) => a.add(v),
+  (a, _b, _w, v) => a.mul(v).sub(v),
+  (a) => a.sub(np.sum(a, { axis: 1, keepdims: true }).mul(0.25)),
+  (a) => a.sub(np.max(a, { axis: 0, keepdims: true })),
+  (a, _b, w) => np.matmul(a, w).mul(0.5),
+  (a, _b, w) => np.matmul(np.matmul(a, np.transpose(w)), w).mul(0.25),
+  (a, b) => np.where(a.greater(b), a, b.mul(2)),
+  (a) => np.cumsum(a, 0).mul(0.5),
+  (a) => nn.softmax(a, 1),
+  (a) => np.flip(a, 1).add(a),
+  (a) => np.concatenate([a.take(np.array([1, 2], { dtype: "int32" }), 0), a.take(np.array([0], { dtype: "int32" }), 0)], 0),
+  (a) => np.pad(a, [[1, 0], [0, 1]]).take(np.array([0, 1, 2], { dtype: "int32" }), 0).take(np.array([1, 2, 3, 4], { dtype: "int32" }), 1).add(a),
+];
+
+/** A random program of `len` steps over inputs x, y [3, 4], w [4, 4], v [4]. */
+function randomProgram(rng: Rng, len: number): { f: F; ops: number[] } {
+  const ops = Array.from({ length: len }, () => rng.int(0, OPS.length - 1));
+  const picks = ops.map(() => rng.int(0, 1000));
+  const f: F = (x, y, w, v) => {
+    const vals = [x, y];
+    ops.forEach((k, i) => {
+      const a = vals[picks[i]! % vals.length]!, b = vals[(picks[i]! >> 3) % vals.length]!;
+      vals.push(OPS[k]!(a, b, w, v));
+    });
+    const last = vals[vals.length - 1]!;
+    return [last, np.sum(vals.slice(2).reduce((s, t) => s.add(t.mul(0.1)), last))];
+  };
+  return { f, ops };
+}
+
+describe.runIf(runGpu)("webgpu programs == cpu", () => {
+  requireAdapterInCI();
+
+  for (let seed = 1; seed <= 24; seed++) {
+    it(`random program ${seed}: eager, jit on the device, and grad of the jitted program`, async () => {
+      const rng = new Rng(seed * 7919);
+      const { f, ops } = randomProgram(rng, 2 + (seed % 6));
+      const args = [rand(rng, [3, 4]), rand(rng, [3, 4]), rand(rng, [4, 4]), rand(rng, [4])];
+      const want = f(...(args as [NDArray, NDArray, NDArray, NDArray]));
+      const dev = args.map((a) => a.to("webgpu")) as [NDArray, NDArray, NDArray, NDArray];
+      const eager = f(...dev);
+      const jitted = jit(f, { device: "webgpu" })(...(args as [NDArray, NDArray, NDArray, NDArray]));
+      for (let k = 0; k < want.length; k++) {
+        await expectSame(`ops ${ops} eager output ${k}`, eager[k]!, want[k]!, 1e-4);
+        await expectSame(`ops ${ops} jit output ${k}`, jitted[k]!, want[k]!, 1e-4);
+      }
+      const loss = (x: NDArray, y: NDArray, w: NDArray, v: NDArray) => f(x, y, w, v)[1]!;
+      const gWant = grad(loss, { argnums: [0, 1, 2, 3] })(...args) as NDArray[];
+      const gGot = jit(grad(loss, { argnums: [0, 1, 2, 3] }), { device: "webgpu" })(...args) as NDArray[];
+      for (let k = 0; k < 4; k++) await expectSame(`ops ${ops} grad ${k}`, gGot[k]!, gWant[k]!, 2e-4, 1e-6);
+    });
+  }
+
+  it("jit(valueAndGrad(mlpLoss), { device }) equals the cpu", async () => {
+    const rng = new Rng(42);
+    const params = { w1: rand(rng, [8, 16], -0.5, 0.5), b1: rand(rng, [16], -0.1, 0.1), w2: rand(rng, [16, 3], -0.5, 0.5), b2: rand(rng, [3], -0.1, 0.1) };
+    const x = rand(rng, [32, 8]);
+    const labels = np.array(Int32Array.from({ length: 32 }, () => rng.int(0, 2)), { dtype: "int32" });
+    const mlpLoss = (p: typeof params, xs: NDArray, ys: NDArray) => {
+      const h = np.tanh(np.matmul(xs, p.w1).add(p.b1));
+      const logits = np.matmul(h, p.w2).add(p.b2);
+      return np.mean(nn.logSoftmax(logits, 1).mul(nn.oneHot(ys, 3)).sum(1)).neg();
+    };
+    const [lw, gw] = valueAndGrad(mlpLoss)(params, x, labels);
+    const [lg, gg] = jit(valueAndGrad(mlpLoss), { device: "webgpu" })(params, x, labels);
+    await expectSame("loss", lg, lw, 1e-5);
+    for (const k of ["w1", "b1", "w2", "b2"] as const) await expectSame(`grad ${k}`, gg[k], gw[k], 1e-4);
+  });
+
+  it("control flow inside jit: cond on a device predicate, scan, fori, dynamic slices", async () => {
+    const f = (x: NDArray, k: NDArray) => {
+      const c = lax.cond(np.sum(x).greater(0), (a: NDArray) => np.sin(a).mul(2), (a: NDArray) => np.cos(a), x);
+      const [carry, ys] = lax.scan((h: NDArray, xt: NDArray) => {
+        const nh = np.tanh(h.mul(0.9).add(xt));
+        return [nh, np.sum(nh.mul(nh))];
+      }, np.zeros([4]), x);
+      const acc = lax.fori(0, 3, (i: NDArray, a: NDArray) => a.add(bind1(Prim.DynamicSlice, [x, i, np.array(0, { dtype: "int32" })], { sizes: [1, 4] }).reshape([4])), np.zeros([4]));
+      const upd = bind1(Prim.DynamicUpdateSlice, [x, np.ones([2, 2]), k, k], {});
+      return [c, carry, ys, acc, upd];
+    };
+    const rng = new Rng(3);
+    for (const sign of [1, -1]) {
+      const x = rand(rng, [5, 4], 0, 1).mul(sign);
+      for (const kk of [-1, 1, 7]) {
+        const k = np.array(kk, { dtype: "int32" });
+        const want = f(x, k);
+        const got = jit(f, { device: "webgpu" })(x, k);
+        for (let i = 0; i < want.length; i++) await expectSame(`output ${i} (sign ${sign}, k ${kk})`, got[i]!, want[i]!, 1e-5);
+      }
+    }
+  });
+
+  it("grad through a scan and a cond on the device", async () => {
+    const loss = (w: NDArray, xs: NDArray) => {
+      const [h] = lax.scan((h: NDArray, xt: NDArray) => [np.tanh(np.matmul(h, w).add(xt)), null], np.zeros([3]), xs);
+      return lax.cond(np.sum(h).greater(0), (a: NDArray) => np.sum(a.mul(a)), (a: NDArray) => np.sum(np.sin(a)), h);
+    };
+    const rng = new Rng(9);
+    const w = rand(rng, [3, 3]), xs = rand(rng, [6, 3]);
+    await expectSame("grad", jit(grad(loss), { device: "webgpu" })(w, xs), grad(loss)(w, xs), 1e-4);
+  });
+
+  it("a large elementwise program, reductions over long axes and a 300x200x100 matmul", async () => {
+    const rng = new Rng(5);
+    const a = rand(rng, [300, 100]), b = rand(rng, [100, 200]), big = rand(rng, [70000]);
+    const f = (a: NDArray, b: NDArray, big: NDArray) => [
+      np.matmul(a, b),
+      np.matmul(np.transpose(b), np.transpose(a)),
+      np.sum(np.sin(big)),
+      np.max(big.reshape([7, 10000]), 1),
+      np.argmin(big.reshape([70, 1000]), 1),
+      np.sum(a, 0),
+    ];
+    const want = f(a, b, big);
+    const got = jit(f, { device: "webgpu" })(a, b, big);
+    for (let i = 0; i < want.length; i++) await expectSame(`output ${i}`, got[i]!, want[i]!, 1e-4);
+  });
+});
