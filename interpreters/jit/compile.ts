@@ -10,7 +10,7 @@ import type { DType } from "../../src/core/dtype.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
-import { JS_HELPER_NAMES, JS_HELPER_VALUES, isElementwise, jsExpr } from "../../src/codegen/js_expr.js";
+import { HEAVY, JS_HELPER_NAMES, JS_HELPER_VALUES, isElementwise, jsExpr } from "../../src/codegen/js_expr.js";
 import { type Executable, cpuImpl } from "../../src/ir/executable.js";
 import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
 import { cse, dce } from "./passes.js";
@@ -22,6 +22,8 @@ const ARRAY: Record<DType, string> = { float32: "Float32Array", float64: "Float6
 const REDUCE = new Set<Prim>([Prim.ReduceSum, Prim.ReduceMax, Prim.ReduceMin]);
 /** Longest run fused into one loop: keeps generated functions small enough for V8 to compile. */
 const MAX_GROUP = 512;
+/** Fast-math calls per loop: V8 inlines only about five, and a call left out doubles the loop's cost. */
+const MAX_HEAVY = 4;
 
 /** Compiles a closed program into a function from concrete inputs to concrete outputs. */
 export function compileProgram(cp: ClosedProgram): Executable {
@@ -75,6 +77,7 @@ function plan(p: Program, slot: (v: Var) => number): Step[] {
     const shape = e.outvars[0]!.aval.shape;
     const group: Eqn[] = [];
     const inGroup = new Set<Var>();
+    let heavy = 0;
     let j = i;
     for (; j < eqns.length; j++) {
       const f = eqns[j]!;
@@ -84,6 +87,8 @@ function plan(p: Program, slot: (v: Var) => number): Step[] {
         continue;
       }
       if (!isElementwise(f.prim) || !sameShape(v.aval.shape, shape) || group.length === MAX_GROUP) break;
+      if (HEAVY.has(f.prim) && heavy === MAX_HEAVY) break;
+      if (HEAVY.has(f.prim)) heavy++;
       group.push(f);
       inGroup.add(v);
     }

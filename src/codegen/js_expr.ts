@@ -6,6 +6,10 @@
  */
 import type { DType } from "../core/dtype.js";
 import { Prim } from "../core/prim.js";
+import * as fast from "./fastmath.js";
+
+/** Primitives whose float32 expression calls a fast-math helper (V8 inlines only a few per loop). */
+export const HEAVY: ReadonlySet<Prim> = new Set([Prim.Exp, Prim.Log, Prim.Log1p, Prim.Expm1, Prim.Sin, Prim.Cos, Prim.Tanh, Prim.Logistic]);
 
 type Build = (a: string[], dtype: DType) => string;
 
@@ -13,7 +17,9 @@ const f32 = (e: string, dtype: DType) => (dtype === "float32" ? `Math.fround(${e
 /** A result rounded to the dtype's storage (float32 rounding, int32 wrapping). */
 const arith = (float: (a: string[]) => string, int: (a: string[]) => string): Build => (a, d) =>
   d === "int32" ? int(a) : d === "bool" ? `(${float(a)} ? 1 : 0)` : f32(float(a), d);
-const math = (fn: string): Build => (a, d) => f32(`Math.${fn}(${a[0]})`, d);
+/** Math.fn, or for float32 the fast float32 version (within 1 ulp, see fastmath.ts). */
+const math = (fn: string, fast?: string): Build => (a, d) =>
+  d === "float32" && fast !== undefined ? `Math.fround(${fast}(${a[0]}))` : f32(`Math.${fn}(${a[0]})`, d);
 const cmp = (op: string): Build => (a) => `(${a[0]} ${op} ${a[1]} ? 1 : 0)`;
 
 const EXPR: Partial<Record<Prim, Build>> = {
@@ -35,25 +41,33 @@ const EXPR: Partial<Record<Prim, Build>> = {
   [Prim.And]: (a) => `(${a[0]} & ${a[1]})`,
   [Prim.Or]: (a) => `(${a[0]} | ${a[1]})`,
   [Prim.Not]: (a) => `(${a[0]} ? 0 : 1)`,
-  [Prim.Exp]: math("exp"),
-  [Prim.Log]: math("log"),
-  [Prim.Log1p]: math("log1p"),
-  [Prim.Expm1]: math("expm1"),
-  [Prim.Sin]: math("sin"),
-  [Prim.Cos]: math("cos"),
-  [Prim.Tanh]: math("tanh"),
+  [Prim.Exp]: math("exp", "__exp32"),
+  [Prim.Log]: math("log", "__log32"),
+  [Prim.Log1p]: math("log1p", "__log1p32"),
+  [Prim.Expm1]: math("expm1", "__expm1_32"),
+  [Prim.Sin]: math("sin", "__sin32"),
+  [Prim.Cos]: math("cos", "__cos32"),
+  [Prim.Tanh]: math("tanh", "__tanh32"),
   [Prim.Atan]: math("atan"),
   [Prim.Sqrt]: math("sqrt"),
   [Prim.Floor]: math("floor"),
   [Prim.Abs]: (a, d) => (d === "int32" ? `(Math.abs(${a[0]}) | 0)` : `Math.abs(${a[0]})`),
   [Prim.Rsqrt]: (a, d) => f32(`(1 / Math.sqrt(${a[0]}))`, d),
-  [Prim.Logistic]: (a, d) => f32(`__logistic(${a[0]})`, d),
+  [Prim.Logistic]: (a, d) => (d === "float32" ? `Math.fround(__logistic32(${a[0]}))` : `__logistic(${a[0]})`),
   [Prim.Sign]: (a) => `__sign(${a[0]})`,
   [Prim.StopGradient]: (a) => a[0]!,
 };
 
 /** Helpers referenced by the expressions; every generated function binds these names. */
 export const JS_HELPERS = {
+  __sin32: fast.sin32,
+  __cos32: fast.cos32,
+  __exp32: fast.exp32,
+  __expm1_32: fast.expm1_32,
+  __tanh32: fast.tanh32,
+  __logistic32: fast.logistic32,
+  __log32: fast.log32,
+  __log1p32: fast.log1p32,
   __max: (a: number, b: number) => (a > b || a !== a ? a : a === b && a === 0 ? (1 / a > 0 ? a : b) : b),
   __min: (a: number, b: number) => (a < b || a !== a ? a : a === b && a === 0 ? (1 / a < 0 ? a : b) : b),
   __logistic: (a: number) => (a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a))),
