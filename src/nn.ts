@@ -20,10 +20,15 @@ export function relu(x: ArrayLike): NDArray {
 
 export const sigmoid = (x: ArrayLike): NDArray => lax.logistic(f("nn.sigmoid", x));
 
-/** log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)). */
+/**
+ * log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), with max and |x| written as selects so every
+ * derivative is right at x = 0 too (a tie-splitting max would give a wrong second derivative).
+ */
 export function softplus(x: ArrayLike): NDArray {
   const a = f("nn.softplus", x);
-  return lax.add(lax.max(a, c(a, 0)), lax.log1p(lax.exp(lax.neg(lax.abs(a)))));
+  const pos = lax.gt(a, c(a, 0));
+  const negAbs = lax.selectN(pos, a, lax.neg(a));
+  return lax.add(lax.selectN(pos, c(a, 0), a), lax.log1p(lax.exp(negAbs)));
 }
 
 function axesOf(fn: string, a: NDArray, axis: number | number[] | null | undefined): number[] {
@@ -59,9 +64,13 @@ export function softmax(x: ArrayLike, axis: number | number[] = -1): NDArray {
   return lax.div(e, lax.broadcastInDim(s, a.shape, range(a.ndim)));
 }
 
-/** erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), composed from primitives. */
+/**
+ * erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), composed from primitives; sign and |x|
+ * are selects so the derivative at 0 is right (2/sqrt(pi)), not the zero of d|x|/dx there.
+ */
 function erf(a: NDArray): NDArray {
-  const s = lax.sign(a), z = lax.abs(a);
+  const nonneg = lax.ge(a, c(a, 0));
+  const s = lax.selectN(nonneg, c(a, -1), c(a, 1)), z = lax.selectN(nonneg, lax.neg(a), a);
   const t = lax.div(c(z, 1), lax.add(c(z, 1), lax.mul(c(z, 0.3275911), z)));
   let poly: NDArray = c(z, 1.061405429);
   for (const k of [-1.453152027, 1.421413741, -0.284496736, 0.254829592]) poly = lax.add(lax.mul(poly, t), c(z, k));

@@ -56,8 +56,11 @@ export class TreeDef {
   }
 }
 
-const isPlainObject = (x: unknown): x is Record<string, unknown> =>
-  typeof x === "object" && x !== null && Object.getPrototypeOf(x) === Object.prototype;
+const isPlainObject = (x: unknown): x is Record<string, unknown> => {
+  if (typeof x !== "object" || x === null) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+};
 
 /** Leaves in order (depth-first, object keys sorted) and the tree's structure. */
 export function flatten(tree: unknown): [unknown[], TreeDef] {
