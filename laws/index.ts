@@ -5,14 +5,14 @@
  *   random well-typed programs (which shrink to small programs and print as code);
  * - `checkGrads` (JAX semantics) and its fp-ts `Either` twin;
  * - laws as values (`Law`), each a `check` of one case that `assertLaw` runs under fast-check.
- * Adding a law (jit equals eager, device equals CPU) is one `equivalentUnder` or `defineLaw` call
+ * Adding a law (as jitEqualsEager was) is one `equivalentUnder` or `defineLaw` call
  * plus an entry in `LAWS`; every suite that iterates `LAWS` picks it up.
  */
 import * as arbitraries from "./arbitraries.js";
 import { cases as casesOf } from "./cases.js";
 import {
   hessianIsSymmetric, jvpIsLinear, jvpMatchesFiniteDifferences, jvpOfGradIsHessianVector, noPerturbationConfusion,
-  primalsAgree, transposeIdentity,
+  jitEqualsEager, primalsAgree, transposeIdentity,
 } from "./laws_autodiff.js";
 import { vmapCommutesWithGrad, vmapCommutesWithJvp, vmapEqualsMap } from "./laws_vmap.js";
 import type { Law } from "./law.js";
@@ -39,7 +39,7 @@ export type { ArrayOptions, PytreeOptions, ShapeOptions } from "./arbitraries.js
  */
 export const laws = {
   jvpMatchesFiniteDifferences, jvpIsLinear, transposeIdentity, vmapEqualsMap, vmapCommutesWithGrad, vmapCommutesWithJvp,
-  hessianIsSymmetric, jvpOfGradIsHessianVector, noPerturbationConfusion, primalsAgree,
+  hessianIsSymmetric, jvpOfGradIsHessianVector, noPerturbationConfusion, primalsAgree, jitEqualsEager,
 } as const;
 
 /**

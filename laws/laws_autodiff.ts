@@ -5,7 +5,7 @@
  * not change values (`primalsAgree` today; jit and device laws slot in the same way).
  * Every law works on the float leaves of a case's arguments and on any output tree.
  */
-import { type NDArray, Prim, bind1, grad, hessian, jvp, linearize, np, tree, vjp } from "../src/index.js";
+import { type NDArray, Prim, bind1, grad, hessian, jit, jvp, linearize, np, tree, vjp } from "../src/index.js";
 import { type Case, type Fn, scalarize } from "./cases.js";
 import { centralDifference, checkFlat, overFloatLeaves } from "./check_grads.js";
 import { type Law, type LawOptions, defineLaw, toleranceFor } from "./law.js";
@@ -201,3 +201,12 @@ export const primalsAgree: Law = equivalentUnder("primalsAgree", {
   vjpPrimal: (f) => (...args) => vjp(f, ...args)[0],
   linearizePrimal: (f) => (...args) => linearize(f, ...args)[0],
 });
+
+/**
+ * `jit(f)` computes what `f` computes (staging, fusion and compilation change no value beyond
+ * the dtype's tolerance).
+ *
+ * @example
+ * assertLaw(laws.jitEqualsEager, arb.programCases(), { numRuns: 100 });
+ */
+export const jitEqualsEager: Law = equivalentUnder("jitEqualsEager", { jit: (f) => jit(f) });

@@ -11,6 +11,9 @@ import { JvpInterpreter, JvpTracer, type Tangent, Zero, jvpRules } from "../../i
 import { transposeRules } from "../../interpreters/vjp/index.js";
 import { type NDArray, Prim, type PrimParams, bind1, jvp, np, withInterpreter } from "../../src/index.js";
 import { type Case, type Law, LawViolation, arb, assertLaw, cases, checkGrads, laws } from "../../laws/index.js";
+import { setProgramCompiler } from "../../src/ir/executable.js";
+import { compileProgram } from "../../interpreters/jit/compile.js";
+import { ConcreteArray } from "../../src/core/ndarray.js";
 
 const restores: (() => void)[] = [];
 afterEach(() => {
@@ -173,9 +176,23 @@ describe("each law catches a planted bug", () => {
     holds(laws.primalsAgree, subject);
   });
 
+  it("jitEqualsEager: a compiler whose fused loops are off by one part in a thousand", () => {
+    const subject = cases((x: NDArray) => np.tanh(np.sin(x).mul(2)), one(vec()));
+    setProgramCompiler((cp) => {
+      const exe = compileProgram(cp);
+      return (args) => exe(args).map((o) => new ConcreteArray(o.values.map((v) => v * 1.001) as typeof o.values, o.shape, o.dtype));
+    });
+    try {
+      expectCaught(laws.jitEqualsEager, subject);
+    } finally {
+      setProgramCompiler(compileProgram);
+    }
+    holds(laws.jitEqualsEager, subject);
+  });
+
   it("covers every law", () => {
     const titles = ["jvpMatchesFiniteDifferences", "jvpIsLinear", "transposeIdentity", "vmapEqualsMap", "vmapCommutesWithGrad", "vmapCommutesWithJvp",
-      "hessianIsSymmetric", "jvpOfGradIsHessianVector", "noPerturbationConfusion", "primalsAgree"];
+      "hessianIsSymmetric", "jvpOfGradIsHessianVector", "noPerturbationConfusion", "primalsAgree", "jitEqualsEager"];
     expect(new Set(titles)).toEqual(new Set(Object.keys(laws)));
   });
 });

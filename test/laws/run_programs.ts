@@ -4,7 +4,7 @@ import { type Law, arb, assertLaw, laws } from "../../laws/index.js";
 import { PROGRAM_RUNS, TIMEOUT, params } from "./config.js";
 
 /** Split in two files so vitest runs them in parallel. */
-export const firstOrder: readonly Law[] = [laws.jvpMatchesFiniteDifferences, laws.jvpIsLinear, laws.transposeIdentity, laws.vmapEqualsMap, laws.primalsAgree];
+export const firstOrder: readonly Law[] = [laws.jvpMatchesFiniteDifferences, laws.jvpIsLinear, laws.transposeIdentity, laws.vmapEqualsMap, laws.primalsAgree, laws.jitEqualsEager];
 export const secondOrder: readonly Law[] = [laws.vmapCommutesWithGrad, laws.vmapCommutesWithJvp, laws.hessianIsSymmetric, laws.jvpOfGradIsHessianVector, laws.noPerturbationConfusion];
 
 export function lawOverPrograms(law: Law): void {
