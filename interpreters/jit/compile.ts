@@ -13,6 +13,7 @@ import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { HEAVY, JS_HELPER_NAMES, JS_HELPER_VALUES, isElementwise, jsExpr } from "../../src/codegen/js_expr.js";
 import { type Executable, cpuImpl } from "../../src/ir/executable.js";
 import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
+import { fusionFacts } from "../../src/ir/fusion.js";
 import { cse, dce } from "./passes.js";
 
 type Env = ConcreteArray[];
@@ -50,20 +51,7 @@ export function compileProgram(cp: ClosedProgram): Executable {
 
 /** Orders the program into steps: fused kernels, zero-copy reshapes, and single primitives. */
 function plan(p: Program, slot: (v: Var) => number): Step[] {
-  const consumers = new Map<Var, Eqn[]>();
-  for (const e of p.eqns) for (const v of e.inputs) {
-    const list = consumers.get(v);
-    if (list === undefined) consumers.set(v, [e]);
-    else list.push(e);
-  }
-  const outputs = new Set(p.outvars);
-  // A broadcast read only by elementwise equations is never materialised: readers index its source.
-  const virtual = new Map<Var, Eqn>();
-  for (const e of p.eqns) {
-    if (e.prim !== Prim.BroadcastInDim) continue;
-    const v = e.outvars[0]!;
-    if (!outputs.has(v) && (consumers.get(v) ?? []).every((c) => isElementwise(c.prim))) virtual.set(v, e);
-  }
+  const { consumers, outputs, virtual } = fusionFacts(p, isElementwise);
   const steps: Step[] = [];
   const eqns = p.eqns;
   for (let i = 0; i < eqns.length;) {

@@ -11,6 +11,7 @@
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { type ClosedProgram, type Eqn, type Program, type Var, dce } from "../../src/ir/ir.js";
+import { fusionFacts } from "../../src/ir/fusion.js";
 import { type GpuArray, type GpuBackend, empty, onDevice } from "./array.js";
 import { WG } from "./context.js";
 import { type GpuImpl, impls } from "./impl.js";
@@ -81,20 +82,7 @@ function compile(be: GpuBackend, cp: ClosedProgram): Executable {
 }
 
 function plan(be: GpuBackend, p: Program, slot: (v: Var) => number): Step[] {
-  const consumers = new Map<Var, Eqn[]>();
-  for (const e of p.eqns) for (const v of e.inputs) {
-    const list = consumers.get(v);
-    if (list === undefined) consumers.set(v, [e]);
-    else list.push(e);
-  }
-  const outputs = new Set(p.outvars);
-  // A broadcast read only by elementwise equations is never materialised: readers index its source.
-  const virtual = new Map<Var, Eqn>();
-  for (const e of p.eqns) {
-    if (e.prim !== Prim.BroadcastInDim) continue;
-    const v = e.outvars[0]!;
-    if (!outputs.has(v) && (consumers.get(v) ?? []).every((c) => isElementwiseGpu(c.prim))) virtual.set(v, e);
-  }
+  const { consumers, outputs, virtual } = fusionFacts(p, isElementwiseGpu);
   const ctx: Context = { be, consumers, outputs, virtual, slot };
   const steps: Step[] = [];
   const eqns = p.eqns;
