@@ -3,8 +3,7 @@
  * variables are program outputs, and which broadcasts can stay virtual (read only by elementwise
  * equations, so readers index the broadcast's source instead of a materialised copy).
  */
-import type { Prim } from "../core/prim.js";
-import { Prim as P } from "../core/prim.js";
+import { Prim } from "../core/prim.js";
 import type { Eqn, Program, Var } from "./ir.js";
 
 export interface FusionFacts {
@@ -24,7 +23,7 @@ export function fusionFacts(p: Program, isElementwise: (prim: Prim) => boolean):
   const outputs = new Set(p.outvars);
   const virtual = new Map<Var, Eqn>();
   for (const e of p.eqns) {
-    if (e.prim !== P.BroadcastInDim) continue;
+    if (e.prim !== Prim.BroadcastInDim) continue;
     const v = e.outvars[0]!;
     if (!outputs.has(v) && (consumers.get(v) ?? []).every((c) => isElementwise(c.prim))) virtual.set(v, e);
   }
