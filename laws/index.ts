@@ -23,6 +23,7 @@ export { type CheckGradsOptions, type Mode, checkGrads, checkGradsEither } from 
 export { type AssertLawOptions, type Law, type LawOptions, assertLaw, checkLaw, checkLawEither, defineLaw, lawProperty } from "./law.js";
 export { type Case, type CasesOptions, makeCase, scalarize } from "./cases.js";
 export { equivalentUnder } from "./laws_autodiff.js";
+export { type DeviceLawOptions, assertDeviceEqualsCpu, checkDeviceEqualsCpu } from "./laws_device.js";
 export { OPS, type OpCall, type Program, type ProgramCase, type ProgramOptions, type ProgramSpec, printProgram, programSpec, realize, runProgram } from "./programs.js";
 export type { ArrayOptions, PytreeOptions, ShapeOptions } from "./arbitraries.js";
 
