@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { type NDArray, jit, nn, np, optim, random, valueAndGrad } from "../src/index.js";
 import { CLASSES, PIXELS, type DigitSet, loadDigits } from "./mnist_data.js";
 import { linePlot } from "./plot.js";
+import { type MlpParams, crossEntropy, initMlp, predict } from "./mlp.js";
 
 const HIDDEN = 256;
 const BATCH = 128;
@@ -23,13 +24,7 @@ const MOMENTUM = 0.9;
 const REQUIRED_ACCURACY = 0.9;
 const CURVE_FILE = fileURLToPath(new URL("../docs/training-curve.svg", import.meta.url));
 
-/** The model's parameters: a pytree that the transforms and the optimizer see through. */
-interface Params {
-  w1: NDArray;
-  b1: NDArray;
-  w2: NDArray;
-  b2: NDArray;
-}
+type Params = MlpParams;
 
 /** A split of the data as arrays: `x` is float32 [N, 784], `y` int32 [N]. */
 interface Split {
@@ -42,28 +37,8 @@ interface Split {
 // Model
 // ---------------------------------------------------------------------------------------------
 
-/** He initialisation for the ReLU layer, Glorot for the output layer, zero biases. */
-function initParams(seed: number): Params {
-  const [k1, k2] = random.split(random.key(seed));
-  return {
-    w1: random.normal(k1!, [PIXELS, HIDDEN]).mul(Math.sqrt(2 / PIXELS)),
-    b1: np.zeros([HIDDEN]),
-    w2: random.normal(k2!, [HIDDEN, CLASSES]).mul(Math.sqrt(2 / (HIDDEN + CLASSES))),
-    b2: np.zeros([CLASSES]),
-  };
-}
-
-/** Logits [N, 10] for images [N, 784]. */
-function predict(params: Params, x: NDArray): NDArray {
-  const hidden = nn.relu(np.matmul(x, params.w1).add(params.b1));
-  return np.matmul(hidden, params.w2).add(params.b2);
-}
-
-/** Mean softmax cross-entropy of the logits against one-hot targets [N, 10]. */
-function loss(params: Params, x: NDArray, targets: NDArray): NDArray {
-  const logProbs = nn.logSoftmax(predict(params, x));
-  return np.negative(np.mean(np.sum(logProbs.mul(targets), 1)));
-}
+const initParams = (seed: number): Params => initMlp(seed, PIXELS, HIDDEN, CLASSES);
+const loss = crossEntropy;
 
 /** Fraction of examples whose most likely class is the label. */
 function accuracy(params: Params, split: Split): number {

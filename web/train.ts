@@ -8,7 +8,8 @@
  * a sample is its prototype, shifted by up to one pixel, plus Gaussian noise. The classes are
  * separable but not trivially (chance is 10%, loss starts near ln 10 = 2.30).
  */
-import { type NDArray, jit, nn, np, optim, random, valueAndGrad } from "../src/index.js";
+import { type NDArray, jit, nn, np, optim, valueAndGrad } from "../src/index.js";
+import { type MlpParams, crossEntropy, initMlp, predict } from "../examples/mlp.js";
 
 export const SIDE = 8;
 export const PIXELS = SIDE * SIDE;
@@ -40,12 +41,7 @@ export const DEFAULTS: Omit<TrainConfig, "device"> = {
   readEvery: 10,
 };
 
-interface Params {
-  w1: NDArray;
-  b1: NDArray;
-  w2: NDArray;
-  b2: NDArray;
-}
+type Params = MlpParams;
 
 interface TrainState {
   params: Params;
@@ -87,26 +83,8 @@ export function makeDigits(count: number, noise: number, seed: number): { images
   return { images, labels };
 }
 
-function initParams(seed: number, hidden: number): Params {
-  const [k1, k2] = random.split(random.key(seed));
-  return {
-    w1: random.normal(k1!, [PIXELS, hidden]).mul(Math.sqrt(2 / PIXELS)),
-    b1: np.zeros([hidden]),
-    w2: random.normal(k2!, [hidden, CLASSES]).mul(Math.sqrt(2 / (hidden + CLASSES))),
-    b2: np.zeros([CLASSES]),
-  };
-}
-
-function predict(params: Params, x: NDArray): NDArray {
-  const hidden = nn.relu(np.matmul(x, params.w1).add(params.b1));
-  return np.matmul(hidden, params.w2).add(params.b2);
-}
-
-/** Mean softmax cross-entropy against one-hot targets. */
-function loss(params: Params, x: NDArray, targets: NDArray): NDArray {
-  const logProbs = nn.logSoftmax(predict(params, x));
-  return np.negative(np.mean(np.sum(logProbs.mul(targets), 1)));
-}
+const initParams = (seed: number, hidden: number): Params => initMlp(seed, PIXELS, hidden, CLASSES);
+const loss = crossEntropy;
 
 export interface StepReport {
   step: number;
