@@ -1,5 +1,10 @@
-import { describe, it, expect } from "vitest";
-import { matmul, type FloatArray } from "../../interpreters/eval/kernels/matmul.js";
+import { afterAll, beforeAll, describe, it, expect } from "vitest";
+import { configureMatmul, matmul, type FloatArray, type MatmulConfig } from "../../interpreters/eval/kernels/matmul.js";
+
+// These tests cover the JavaScript kernels; matmul_wasm.test.ts covers the WebAssembly backend.
+let saved: MatmulConfig;
+beforeAll(() => { saved = configureMatmul({ wasm: false }); });
+afterAll(() => { configureMatmul(saved); });
 
 /** [batch, M, K, N]: edge cases, block-boundary straddlers and batch > 1. */
 const SHAPES: [number, number, number, number][] = [

@@ -7,8 +7,10 @@
  *   packB(b, k, n, dst)                    packs all of B (K x N) into ceil(N / NR) column panels,
  *                                          panel j = columns [j NR, j NR + NR) as K x NR contiguous
  *                                          rows (the last panel zero-padded); `packedBBytes` bytes
- *   gemm(a, bp, c, k, n, i0, i1, scratch)  rows i0 <= i < i1 of C = A · B (A is M x K, C is M x N,
- *                                          bp is B packed by packB); those C rows are overwritten.
+ *   gemm(a, bp, c, ldc, k, n, i0, i1, scratch)
+ *                                          rows i0 <= i < i1 of C = A · B (A is M x K, C is M x N
+ *                                          with a row stride of ldc bytes, bp is B packed by
+ *                                          packB); those C rows are overwritten.
  *                                          `scratch` is a private area of `scratchBytes` bytes, so
  *                                          threads sharing one memory and one packed B each pass
  *                                          their own and may run disjoint row ranges concurrently
@@ -206,17 +208,16 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
         ]));
   }
 
-  // ---- gemm(a, bp, c, k, n, i0, i1, scratch): rows [i0, i1) of C = A · B, B packed by packB ---
-  const gemm = mod.func("gemm", [I32, I32, I32, I32, I32, I32, I32, I32]);
+  // ---- gemm(a, bp, c, ldc, k, n, i0, i1, scratch): rows [i0, i1) of C = A · B, B packed -------
+  const gemm = mod.func("gemm", [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   {
-    const [a, bpk, c, k, n, i0, i1, scratch] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => gemm.param(i));
+    const [a, bpk, c, ldc, k, n, i0, i1, scratch] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => gemm.param(i));
     const L = (): Local => gemm.local(I32);
     const jc = L(), nc = L(), pc = L(), kc = L(), ic = L(), mc = L(), jr = L(), ir = L();
-    const bufA = L(), tile = L(), first = L(), ldc = L(), ap = L(), bp = L(), cp = L();
+    const bufA = L(), tile = L(), first = L(), ap = L(), bp = L(), cp = L();
     gemm.body = [
       set(bufA, get(scratch)),
       set(tile, i32.add(get(bufA), c32(p.mc * p.kc * E))),
-      set(ldc, i32.mul(get(n), c32(E))),
       forRange(jc, c32(0), get(n), c32(p.nc),
         set(nc, i32.minS(c32(p.nc), i32.sub(get(n), get(jc)))),
         forRange(pc, c32(0), get(k), c32(p.kc),
@@ -232,8 +233,8 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
               set(bp, i32.add(get(bpk), i32.mul(i32.add(i32.mul(i32.add(get(jc), get(jr)), get(k)), i32.mul(get(pc), c32(NR))), c32(E)))),
               forRange(ir, c32(0), get(mc), c32(MR),
                 set(ap, i32.add(get(bufA), i32.mul(i32.mul(get(ir), get(kc)), c32(E)))),
-                set(cp, i32.add(get(c), i32.mul(
-                  i32.add(i32.mul(i32.add(get(ic), get(ir)), get(n)), i32.add(get(jc), get(jr))), c32(E)))),
+                set(cp, i32.add(get(c), i32.add(
+                  i32.mul(i32.add(get(ic), get(ir)), get(ldc)), i32.mul(i32.add(get(jc), get(jr)), c32(E))))),
                 if_(i32.and(i32.geS(i32.sub(get(mc), get(ir)), c32(MR)), i32.geS(i32.sub(get(nc), get(jr)), c32(NR))),
                   call(kernel.index, get(kc), get(ap), get(bp), get(cp), get(ldc), get(first)),
                   [

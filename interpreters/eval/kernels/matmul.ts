@@ -4,8 +4,14 @@
  * scratch memory it uses. It knows nothing about NDArrays, shapes or broadcasting: callers pass
  * flat typed arrays plus (batch, M, K, N).
  *
- * Paths: Int32Array -> exact wrapping loop; N <= 2 -> dot products; M < 4 or K < 4 -> row-wise
+ * Paths: float32/float64 products of at least `wasmMinWork` multiply-adds with M, N >= 2 -> the
+ * WebAssembly SIMD kernel, threaded when large (`matmul_wasm.ts`, `gemm_wasm_module.ts`; about 6x
+ * this file's kernel on one thread). Otherwise, and whenever WebAssembly is unavailable or switched
+ * off (`configureMatmul({ wasm: false })`, FLUXION_MATMUL_WASM=0), the JavaScript kernels below:
+ * Int32Array -> exact wrapping loop; N <= 2 -> dot products; M < 4 or K < 4 -> row-wise
  * accumulation without packing; everything else -> the cache-blocked kernel described below.
+ * The wasm kernel accumulates float32 products in float32 (as BLAS does); the JavaScript kernel
+ * accumulates them in float64.
  */
 
 import { matmulWasm, noteJsPath } from "./matmul_wasm.js";
