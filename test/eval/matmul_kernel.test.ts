@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, it, expect } from "vitest";
 import { configureMatmul, matmul, type FloatArray, type MatmulConfig } from "../../interpreters/eval/kernels/matmul.js";
+import { rng } from "../../laws/numeric.js";
 
 // These tests cover the JavaScript kernels; matmul_wasm.test.ts covers the WebAssembly backend.
 let saved: MatmulConfig;
@@ -22,17 +23,6 @@ const SHAPES: [number, number, number, number][] = [
   [3, 5, 7, 6], [4, 1, 1, 1], [2, 9, 1, 11], [3, 19, 31, 2], [2, 33, 20, 17],
 ];
 
-/** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Straightforward float64 reference: C[b] = A[b] · B[b], naive i-j-p loop. */
 function reference(a: ArrayLike<number>, b: ArrayLike<number>, batch: number, m: number, k: number, n: number) {

@@ -5,6 +5,7 @@ import {
 } from "../../interpreters/eval/kernels/matmul.js";
 import { buildGemmModule, relaxedSimdSupported } from "../../interpreters/eval/kernels/gemm_wasm_module.js";
 import { sleb, uleb, wasmApi } from "../../interpreters/eval/kernels/wasm_asm.js";
+import { rng } from "../../laws/numeric.js";
 
 /**
  * The WebAssembly kernel (register tile 2 x 16 for float32, 2 x 8 for float64; blocks KC = 256,
@@ -23,16 +24,6 @@ const SHAPES: [number, number, number, number][] = [
   [3, 5, 7, 16], [4, 33, 20, 17], [2, 130, 258, 20], // batch > 1
 ];
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 
