@@ -11,7 +11,7 @@ import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { invertPerm, range, shapeEq } from "../../src/core/shape.js";
 import { type ClosedProgram, type Program, where } from "../../src/ir/ir.js";
 import { traceToProgram } from "../../src/ir/trace.js";
-import { type LinArg, type TransposeRule, type TransposeRules, UndefPrimal, transposeCall } from "./transpose.js";
+import { type LinArg, NonlinearUse, type TransposeRule, type TransposeRules, UndefPrimal, transposeCall } from "./transpose.js";
 
 /** A rule for a single-output primitive, given its output's cotangent. */
 type SingleRule<P extends Prim> = (ct: NDArray, args: LinArg[], params: PrimParams[P]) => (NDArray | null)[];
@@ -19,7 +19,7 @@ const single = <P extends Prim>(rule: SingleRule<P>): TransposeRule<P> => (cts, 
 
 const undef = (a: LinArg | undefined): a is UndefPrimal => a instanceof UndefPrimal;
 const known = (a: LinArg | undefined): NDArray => {
-  if (a instanceof UndefPrimal) throw new Error("transpose: a nonlinear use of a linear value");
+  if (a instanceof UndefPrimal) throw new NonlinearUse();
   return a!;
 };
 
@@ -226,7 +226,12 @@ export const transposeRules: TransposeRules = {
     });
     return [...res.map(() => null), ...ctsIn.map((c, i) => (undef(lin[i]) ? c : null))];
   },
-  [Prim.While]: notLinear(Prim.While),
+  [Prim.While]: () => {
+    throw new ArgumentError(
+      "lax.whileLoop: reverse-mode differentiation (grad, vjp, jacrev) of a while loop is not defined, " +
+        "since its trip count is unknown; use lax.scan, or lax.fori with static (number) bounds (forward mode, jvp and linearize, works)",
+    );
+  },
   [Prim.CustomJvpCall]: notLinear(Prim.CustomJvpCall),
   [Prim.CustomVjpCall]: notLinear(Prim.CustomVjpCall),
   [Prim.Exp]: notLinear(Prim.Exp),

@@ -3,16 +3,29 @@
  * never recursion), feeding each equation's output cotangents to its primitive's transpose rule
  * and summing cotangents that meet at a variable. Variables nobody reads back get no work.
  */
+import { FluxionError } from "../../src/core/errors.js";
 import { bind } from "../../src/core/interpreter.js";
 import * as lax from "../../src/core/lax.js";
 import type { Aval, NDArray } from "../../src/core/ndarray.js";
 import type { Prim, PrimParams } from "../../src/core/prim.js";
-import { type ClosedProgram, Program, type Var } from "../../src/ir/ir.js";
+import { type ClosedProgram, Program, type Var, evalProgram } from "../../src/ir/ir.js";
+import { partialEval } from "../../src/ir/partial_eval.js";
 
 /** A linear operand whose value is not known: the one a transpose rule produces a cotangent for. */
 export class UndefPrimal {
   constructor(readonly aval: Aval) {}
 }
+
+/**
+ * A linear program that uses a linear value nonlinearly reached transposition. Partial evaluation
+ * keeps every nonlinear use on the known side, so a user seeing this has found a bug in fluxion.
+ */
+export class LinearityError extends FluxionError {
+  override name = "LinearityError";
+}
+
+/** Thrown by a transpose rule that needs an operand to be known; `transposeProgram` names the primitive. */
+export class NonlinearUse extends Error {}
 export type LinArg = NDArray | UndefPrimal;
 /** Cotangents of the linear operands from the output cotangents (null: zero, at least one non-null). */
 export type TransposeRule<P extends Prim> = (cts: (NDArray | null)[], args: LinArg[], params: PrimParams[P]) => (NDArray | null)[];
@@ -56,7 +69,16 @@ export function transposeProgram({ program, consts }: ClosedProgram, cts: readon
     });
     if (!any) continue;
     const args: LinArg[] = e.inputs.map((v) => known.get(v) ?? new UndefPrimal(v.aval));
-    const ctIns = (transposeRules[e.prim] as TransposeRule<Prim>)(outCts, args, e.params);
+    let ctIns: (NDArray | null)[];
+    try {
+      ctIns = (transposeRules[e.prim] as TransposeRule<Prim>)(outCts, args, e.params);
+    } catch (err) {
+      if (!(err instanceof NonlinearUse)) throw err;
+      throw new LinearityError(
+        `transpose of ${e.prim}: operand ${args.findIndex((a) => a instanceof UndefPrimal)} is a linear value used nonlinearly. ` +
+          `Partial evaluation should have kept that use on the known side, so this is a bug in fluxion; please report it with the program`,
+      );
+    }
     e.inputs.forEach((v, i) => addCt(v, ctIns[i] ?? null));
   }
   return program.invars.map((v) => acc.get(v) ?? null);
@@ -64,15 +86,22 @@ export function transposeProgram({ program, consts }: ClosedProgram, cts: readon
 
 /**
  * Cotangents of the linear operands (`UndefPrimal`s in `args`) of a call of `cp` whose other
- * operands are known, given cotangents of its outputs.
+ * operands are known, given cotangents of its outputs. The body is first split by partial
+ * evaluation: whatever depends only on known operands (a checkpoint's recomputation, the primal
+ * half of a nested call) runs now, and only the linear rest is transposed.
  */
 export function transposeCall(cp: ClosedProgram, args: readonly LinArg[], cts: readonly (NDArray | null)[]): (NDArray | null)[] {
-  const p = cp.program;
-  const knownIdx = args.flatMap((a, i) => (a instanceof UndefPrimal ? [] : [i]));
-  const linIdx = args.flatMap((a, i) => (a instanceof UndefPrimal ? [i] : []));
-  const view = new Program([...p.constvars, ...knownIdx.map((i) => p.invars[i]!)], linIdx.map((i) => p.invars[i]!), p.eqns, p.outvars);
-  const res = transposeProgram({ program: view, consts: [...cp.consts, ...knownIdx.map((i) => args[i] as NDArray)] }, cts);
+  const knownIn = args.map((a) => !(a instanceof UndefPrimal));
+  const pe = partialEval(cp, knownIn, undefined, "split");
+  const knownOuts = evalProgram(pe.known.program, pe.known.consts, args.filter((_, i) => knownIn[i]) as NDArray[]);
+  const residuals = knownOuts.slice(pe.outKnown.filter((k) => k).length);
+  const u = pe.unknown.program, nRes = residuals.length;
+  const view = new Program([...u.constvars, ...u.invars.slice(0, nRes)], u.invars.slice(nRes), u.eqns, u.outvars);
+  const res = transposeProgram({ program: view, consts: [...pe.unknown.consts, ...residuals] }, cts.filter((_, i) => !pe.outKnown[i]));
   const out: (NDArray | null)[] = args.map(() => null);
-  linIdx.forEach((i, k) => (out[i] = res[k]!));
+  let k = 0;
+  knownIn.forEach((kn, i) => {
+    if (!kn) out[i] = res[k++]!;
+  });
   return out;
 }

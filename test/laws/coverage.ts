@@ -108,7 +108,8 @@ const reverseOnly = "customVjp functions have no forward mode (a typed error, as
 // Forward-over-reverse (hessian, jvp of grad) still works: the bwd rule is ordinary, differentiable code.
 const fwdSkips = Object.fromEntries(["jvpMatchesFiniteDifferences", "jvpIsLinear", "transposeIdentity", "vmapCommutesWithJvp", "noPerturbationConfusion", "primalsAgree"].map((l) => [l, reverseOnly]));
 const noReverse = "while loops have no reverse mode (unknown trip count), as in JAX: a typed error that suggests lax.scan or lax.fori";
-const revSkips = Object.fromEntries(["transposeIdentity", "vmapCommutesWithGrad", "hessianIsSymmetric", "jvpOfGradIsHessianVector", "noPerturbationConfusion", "primalsAgree"].map((l) => [l, noReverse]));
+// linearize (and vjp's primal) of a while loop works, as in JAX; transposing it is refused.
+const revSkips = Object.fromEntries(["transposeIdentity", "vmapCommutesWithGrad", "hessianIsSymmetric", "jvpOfGradIsHessianVector", "noPerturbationConfusion"].map((l) => [l, noReverse]));
 
 export const table: Partial<Record<Prim, PrimEntry>> = {
   [Prim.Add]: binary(np.add, "np.add"),
