@@ -224,7 +224,9 @@ export const batchRules: BatchRules = {
       const first = lax.reshape(lax.argmax(lax.convert(taken, "int32"), 0), [1]);
       const safe = ops.map((x, i) => {
         if (!bops[i]) return x;
-        const donor = lax.broadcastInDim(lax.gather(x, first, 0), x.shape, range(x.ndim));
+        // The donor only keeps the branch in its domain: its lanes' results are discarded, so no
+        // derivative may flow back through it (a NaN there would reach the donor lane).
+        const donor = lax.stopGradient(lax.broadcastInDim(lax.gather(x, first, 0), x.shape, range(x.ndim)));
         return lax.selectN(lax.broadcastInDim(taken, x.shape, [0]), donor, x);
       });
       return bind(Prim.JitCall, safe, { program: batchProgram(b, bops, size), name: `branch${k}` });

@@ -160,12 +160,21 @@ export const jvpRules: JvpRules = {
   // d x^-1/2 = -1/2 x^-3/2 = -0.5 y / x
   [Prim.Rsqrt]: unary(Prim.Rsqrt, (x, y) => lax.mul(c(x, -0.5), lax.div(y, x))),
   [Prim.Abs]: unary(Prim.Abs, (x) => lax.sign(x)),
-  // d x^y = y x^(y-1) dx + log(x) x^y dy, with 0 for y = 0 (first) and x = 0 (second)
+  // d x^y = y x^(y-1) dx + log(x) x^y dy. Only 0^0 needs a guard in the first term (0 * 0^-1),
+  // and x = 0 in the second (log 0); both use a safe operand inside the guarded branch so no inf
+  // reaches a derivative, and elsewhere the full expression stays, so that mixed second
+  // derivatives are right at y = 0 (d/dy of y x^(y-1) is 1/x there).
   [Prim.Pow]: ([x, y], [tx, ty]) => {
     const out = lax.pow(x!, y!);
-    const zero = c(x!, 0);
-    const dx = isZero(tx!) ? tx! : lax.mul(tx!, lax.selectN(lax.eq(y!, zero), lax.mul(y!, lax.pow(x!, lax.sub(y!, c(y!, 1)))), zero));
-    const dy = isZero(ty!) ? ty! : lax.mul(ty!, lax.selectN(lax.eq(x!, zero), lax.mul(lax.log(x!), out), zero));
+    const zero = c(x!, 0), one = c(x!, 1);
+    const xZero = lax.eq(x!, zero);
+    let dx: Tangent = tx!, dy: Tangent = ty!;
+    if (!isZero(tx!)) {
+      const guard = lax.and(xZero, lax.eq(y!, zero));
+      const xSafe = lax.selectN(guard, x!, one);
+      dx = lax.mul(tx!, lax.selectN(guard, lax.mul(y!, lax.pow(xSafe, lax.sub(y!, c(y!, 1)))), zero));
+    }
+    if (!isZero(ty!)) dy = lax.mul(ty!, lax.selectN(xZero, lax.mul(lax.log(lax.selectN(xZero, x!, one)), out), zero));
     return [[out], [plus(dx, dy)]];
   },
   [Prim.Max]: extremum(Prim.Max),

@@ -3,7 +3,7 @@
  * never recursion), feeding each equation's output cotangents to its primitive's transpose rule
  * and summing cotangents that meet at a variable. Variables nobody reads back get no work.
  */
-import { FluxionError } from "../../src/core/errors.js";
+import { LinearityError } from "../../src/core/errors.js";
 import { bind } from "../../src/core/interpreter.js";
 import * as lax from "../../src/core/lax.js";
 import type { Aval, NDArray } from "../../src/core/ndarray.js";
@@ -14,14 +14,6 @@ import { partialEval } from "../../src/ir/partial_eval.js";
 /** A linear operand whose value is not known: the one a transpose rule produces a cotangent for. */
 export class UndefPrimal {
   constructor(readonly aval: Aval) {}
-}
-
-/**
- * A linear program that uses a linear value nonlinearly reached transposition. Partial evaluation
- * keeps every nonlinear use on the known side, so a user seeing this has found a bug in fluxion.
- */
-export class LinearityError extends FluxionError {
-  override name = "LinearityError";
 }
 
 /** Thrown by a transpose rule that needs an operand to be known; `transposeProgram` names the primitive. */

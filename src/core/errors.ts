@@ -34,6 +34,14 @@ export class ConcretizationError extends FluxionError {
   override name = "ConcretizationError";
 }
 
+/**
+ * Transposition met a linear value used nonlinearly. Partial evaluation keeps every nonlinear use
+ * on the known side, so this means a bug in fluxion (or a hand-made linear program that is not).
+ */
+export class LinearityError extends FluxionError {
+  override name = "LinearityError";
+}
+
 /** vmap inputs whose batch axes disagree in size, or no batched input at all. */
 export class BatchError extends FluxionError {
   override name = "BatchError";
