@@ -5,11 +5,11 @@
  * where no `np` function reaches them, and make constants; float constants take the program's dtype
  * (`dt`, the first input's dtype), so a program runs unchanged in float32 and float64.
  */
-import { NDArray, Prim, bind1, checkpoint, customJvp, jit, lax, nn, np } from "../src/index.js";
+import { NDArray, Prim, bind1, checkpoint, customJvp, jit, jvp, lax, nn, np } from "../src/index.js";
 import { fromHost } from "./numeric.js";
 
 /** Public functions an op may call. */
-export type Path = `np.${Exclude<keyof typeof np, "linalg">}` | "np.linalg.norm" | `nn.${keyof typeof nn}` | "lax.cond" | "lax.scan";
+export type Path = `np.${Exclude<keyof typeof np, "linalg">}` | "np.linalg.norm" | `nn.${keyof typeof nn}` | "lax.cond" | "lax.scan" | "jvp";
 /** Public transforms that take a function and return one: `path(fn, ...)(operands)`. */
 export type Wrapper = "jit" | "checkpoint" | "customJvp";
 
@@ -30,9 +30,15 @@ export interface Builder<T> {
   wrap(wrapper: Wrapper, args: readonly Arg<T>[], operands: readonly T[]): T;
   /** Element `i` of a value that is a list (what lax.scan and a customJvp rule's inputs are). */
   at(x: T, i: number): T;
+  /**
+   * Names value `id` (a program value or a body's parameter) in the current function body and
+   * returns how to refer to it: evaluation passes the value through; printing emits
+   * `const v<id> = ...;` into the body being written (with `note` as a comment at the top level).
+   */
+  name(id: number, x: T, note?: string): T;
 }
 
-const roots: Record<string, unknown> = { np, nn, lax, jit, checkpoint, customJvp };
+const roots: Record<string, unknown> = { np, nn, lax, jit, jvp, checkpoint, customJvp };
 
 function resolve(path: string): (...args: unknown[]) => any {
   let at: unknown = roots;
@@ -57,6 +63,7 @@ export function evalBuilder(dtype: NDArray["dtype"]): Builder<NDArray> {
     fn: (_arity, body) => new Lambda((...xs: NDArray[]) => body(...xs)),
     wrap: (w, args, operands) => resolve(w)(...args.map(arg))(...operands),
     at: (x, i) => (x as unknown as NDArray[])[i]!,
+    name: (_id, x) => x,
   };
 }
 
@@ -94,9 +101,18 @@ export function nest(values: readonly number[], shape: readonly number[], fmt: (
 
 const primKey = (p: Prim) => Object.entries(Prim).find(([, v]) => v === p)![0];
 
-/** Prints ops as code over the public API (`np`, `nn`, `lax`, `bind1`, `Prim`, `jit`, ...); lambda parameters are a0, a1, ... */
-export function printBuilder(): Builder<Code> {
+/** A builder that prints; `statements()` are what the top-level body has emitted so far. */
+export interface PrintBuilder extends Builder<Code> {
+  statements(): readonly string[];
+}
+
+/**
+ * Prints ops as code over the public API (`np`, `nn`, `lax`, `bind1`, `Prim`, `jit`, `jvp`, ...);
+ * lambda parameters are a0, a1, ...; a lambda whose body names values is written as a block.
+ */
+export function printBuilder(): PrintBuilder {
   let lambdas = 0;
+  const frames: string[][] = [[]];
   return {
     call: (path, ...args) => new Code(`${path}(${args.map(printArg).join(", ")})`),
     bind: (prim, args, params) => new Code(`bind1(Prim.${primKey(prim)}, [${args.map((a) => a.code).join(", ")}], ${printArg(params)})`),
@@ -106,10 +122,19 @@ export function printBuilder(): Builder<Code> {
     },
     fn: (arity, body) => {
       const names = Array.from({ length: arity }, () => `a${lambdas++}`);
+      frames.push([]);
       const out = body(...names.map((n) => new Code(n)));
-      return new Code(`(${names.join(", ")}) => ${out instanceof Code ? out.code : `[${out.map((o) => o.code).join(", ")}]`}`);
+      const stmts = frames.pop()!;
+      const ret = out instanceof Code ? out.code : `[${out.map((o) => o.code).join(", ")}]`;
+      return new Code(`(${names.join(", ")}) => ${stmts.length ? `{ ${stmts.join(" ")} return ${ret}; }` : ret}`);
     },
     wrap: (w, args, operands) => new Code(`${w}(${args.map(printArg).join(", ")})(${operands.map((o) => o.code).join(", ")})`),
     at: (x, i) => new Code(`${x.code}[${i}]`),
+    name: (id, x, note) => {
+      const top = frames.length === 1;
+      frames[frames.length - 1]!.push(`const v${id} = ${x.code};${top && note ? ` // ${note}` : ""}`);
+      return new Code(`v${id}`);
+    },
+    statements: () => frames[0]!,
   };
 }

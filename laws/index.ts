@@ -16,7 +16,7 @@ import {
 } from "./laws_autodiff.js";
 import { vmapCommutesWithGrad, vmapCommutesWithJvp, vmapEqualsMap } from "./laws_vmap.js";
 import type { Law } from "./law.js";
-import { program, programCases } from "./programs.js";
+import { nestedProgramCases, program, programCases } from "./programs.js";
 
 export { LawViolation, describeComparison, type Comparison, type LawReport } from "./violation.js";
 export { type CheckGradsOptions, type Mode, checkGrads, checkGradsEither } from "./check_grads.js";
@@ -24,7 +24,7 @@ export { type AssertLawOptions, type Law, type LawOptions, assertLaw, checkLaw, 
 export { type Case, type CasesOptions, makeCase, scalarize } from "./cases.js";
 export { equivalentUnder } from "./laws_autodiff.js";
 export { type DeviceLawOptions, assertDeviceEqualsCpu, checkDeviceEqualsCpu } from "./laws_device.js";
-export { OPS, type OpCall, type Program, type ProgramCase, type ProgramOptions, type ProgramSpec, printProgram, programSpec, realize, runProgram } from "./programs.js";
+export { MAX_DEPTH, OPS, type Body, type OpCall, type Program, type ProgramCase, type ProgramOptions, type ProgramSpec, printProgram, programSpec, realize, runProgram } from "./programs.js";
 export type { ArrayOptions, PytreeOptions, ShapeOptions } from "./arbitraries.js";
 
 /**
@@ -54,8 +54,9 @@ export const LAWS: readonly Law[] = Object.values(laws);
 
 /**
  * fast-check arbitraries: `shape`, `broadcastableShapes`, `array` (dtype, range, kinks to avoid,
- * spacing against ties), `pytree`, `floatDType`, `program` (random well-typed programs) and
- * `programCases` (programs with inputs, ready for any law).
+ * spacing against ties), `pytree`, `floatDType`, `program` (random well-typed programs),
+ * `programCases` (programs with inputs, ready for any law) and `nestedProgramCases` (the same, with
+ * jit, checkpoint, cond, scan and customJvp nested inside each other up to three deep).
  *
  * @example
  * import fc from "fast-check";
@@ -64,7 +65,7 @@ export const LAWS: readonly Law[] = Object.values(laws);
  * const relus = arb.array({ avoid: [0] });                  // away from relu's kink
  * const maxable = arb.array({ shape: [4], distinct: 0.1 }); // no ties for np.max
  */
-export const arb = { ...arbitraries, program, programCases };
+export const arb = { ...arbitraries, program, programCases, nestedProgramCases };
 
 /**
  * Cases of one function over an arbitrary of its argument lists: what every law is checked on.

@@ -30,6 +30,25 @@ export interface OpDef<P = any> {
 
 export const defineOp = <P>(op: OpDef<P>): OpDef<P> => op;
 
+/**
+ * A higher-order op that takes a body: a random sub-program of one parameter, planned by
+ * `realize` from the steps that follow the op, and called by the op's primitive as a function.
+ */
+export interface RegionOpDef<P = any> {
+  readonly name: string;
+  readonly arity: 1;
+  /** Whether the body may read values of the enclosing program (a custom rule's body may not). */
+  readonly closes: boolean;
+  /** The body's parameter shape for this operand shape, or null when the op does not apply. */
+  bodyInput(operand: Shape): Shape | null;
+  /** Params and output shape, given the operand's and the body result's shapes (null: does not apply). */
+  plan(operand: Shape, bodyOut: Shape, choice: number): Plan<P> | null;
+  /** The op, given its body as a function (written once for evaluation and printing). */
+  build<T>(b: Builder<T>, x: T, params: P, body: (a: T) => T): T;
+}
+
+export const defineRegionOp = <P>(op: RegionOpDef<P>): RegionOpDef<P> => op;
+
 export const sizeOf = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 
 /** NumPy broadcasting of two shapes, or null when they do not broadcast. */

@@ -2,9 +2,12 @@
  * Random programs as data. fast-check draws a `ProgramSpec` — input shapes and a list of steps, each
  * a few small numbers (which op, which earlier values, a choice of params) — and `realize` turns
  * any spec into a well-typed `Program` by planning each op from the shapes alone (an op that does
- * not fit yields to another). Shrinking a spec (fewer steps, op 0 = `sin`, operand 0
- * = the latest value, smaller shapes) therefore always gives a valid, smaller program.
- * `runProgram` interprets a program with the public API; `printProgram` writes it as code.
+ * not fit yields to another). A higher-order op (jit, checkpoint, cond, scan, customJvp) takes the
+ * steps after it as its body, a sub-program that may itself hold higher-order ops (up to
+ * `MAX_DEPTH` deep) and may read values of the enclosing program (closures). Shrinking a spec
+ * (fewer steps, op 0 = `sin`, operand 0 = the latest value, smaller shapes) therefore always gives
+ * a valid, smaller program. `runProgram` interprets a program with the public API;
+ * `printProgram` writes it as code.
  */
 import fc from "fast-check";
 import { ArgumentError, type NDArray } from "../src/index.js";
@@ -12,8 +15,8 @@ import { type Builder, Code, evalBuilder, printBuilder } from "./builder.js";
 import { type Case, makeCase } from "./cases.js";
 import { fromHost } from "./numeric.js";
 import { contractionOps } from "./ops_contraction.js";
-import { MAX_SIZE, type OpDef, type Shape, binaryOps, sizeOf, unaryOps } from "./ops_elementwise.js";
-import { higherOrderOps } from "./ops_higher_order.js";
+import { MAX_SIZE, type OpDef, type RegionOpDef, type Shape, binaryOps, sizeOf, unaryOps } from "./ops_elementwise.js";
+import { higherOrderOps, regionOps } from "./ops_higher_order.js";
 import { axisOps, reductionOps, shapeOps } from "./ops_structural.js";
 
 /**
@@ -22,8 +25,13 @@ import { axisOps, reductionOps, shapeOps } from "./ops_structural.js";
  * @example
  * console.log(OPS.map((o) => o.name).join(" ")); // sin cos tanh ... jit checkpoint cond customJvp scan
  */
-export const OPS: readonly OpDef[] = [...unaryOps, ...binaryOps, ...reductionOps, ...axisOps, ...shapeOps, ...contractionOps, ...higherOrderOps];
+export const OPS: readonly (OpDef | RegionOpDef)[] = [...unaryOps, ...binaryOps, ...reductionOps, ...axisOps, ...shapeOps, ...contractionOps, ...higherOrderOps, ...regionOps];
 const byName = new Map(OPS.map((o) => [o.name, o]));
+const isRegion = (o: OpDef | RegionOpDef): o is RegionOpDef => "bodyInput" in o;
+/** Indices of the higher-order ops that take a body (what `nesting` draws more often). */
+const REGION_OPS = OPS.flatMap((o, i) => (isRegion(o) ? [i] : []));
+/** How deep higher-order ops nest. */
+export const MAX_DEPTH = 3;
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 /** An op that does not fit yields to the op STRIDE places on (coprime with the menu size, so all are tried). */
 const STRIDE = [17, 19, 23, 29].find((k) => gcd(k, OPS.length) === 1)!;
@@ -38,17 +46,28 @@ export interface ProgramSpec {
 
 export interface OpCall {
   readonly op: string;
-  /** Value ids of the operands: inputs are 0..n-1, then one id per op. */
+  /** This op's value id: inputs are 0..n-1, then one id per op and per body parameter. */
+  readonly id: number;
+  /** Value ids of the operands (earlier values of this body or of an enclosing one). */
   readonly args: readonly number[];
   readonly params: unknown;
   readonly shape: Shape;
+  /** A higher-order op's body. */
+  readonly body?: Body;
+}
+
+/** A sub-program: a function of one parameter whose result is `output`. */
+export interface Body {
+  readonly param: number;
+  readonly ops: readonly OpCall[];
+  readonly output: number;
 }
 
 export interface Program {
   readonly dtype: FloatDType;
   readonly inputs: readonly Shape[];
   readonly ops: readonly OpCall[];
-  /** Value ids returned: every op result no later op reads. */
+  /** Value ids returned: every top-level op result no op reads. */
   readonly outputs: readonly number[];
 }
 
@@ -61,34 +80,79 @@ export interface Program {
  */
 export function realize(spec: ProgramSpec): Program {
   if (spec.inputs.length === 0) throw new ArgumentError("laws.realize: a program needs at least one input");
-  const shapes: Shape[] = spec.inputs.map((s) => s.slice());
-  const ops: OpCall[] = [];
-  for (const step of spec.steps) {
-    const pick = (k: number) => shapes.length - 1 - (k % shapes.length);
-    for (let k = 0; k < OPS.length; k++) {
-      const def = OPS[(step.op + k * STRIDE) % OPS.length]!;
-      const args = def.arity === 1 ? [pick(step.a)] : [pick(step.a), pick(step.b)];
-      const plan = def.plan(args.map((i) => shapes[i]!), step.choice);
-      if (plan === null || sizeOf(plan.shape) > MAX_SIZE) continue;
-      ops.push({ op: def.name, args, params: plan.params, shape: plan.shape });
-      shapes.push(plan.shape);
-      break;
-    }
-  }
   const n = spec.inputs.length;
-  const used = new Set(ops.flatMap((o) => o.args));
-  const outputs = ops.map((_, i) => n + i).filter((id) => !used.has(id));
-  return { dtype: spec.dtype, inputs: shapes.slice(0, n), ops, outputs: outputs.length ? outputs : [n - 1] };
+  const shapes = new Map<number, Shape>(spec.inputs.map((s, i) => [i, s.slice()]));
+  let nextId = n, pos = 0;
+  /** Plans steps into ops of one body, reading `visible` values, until `budget` steps are used. */
+  const scope = (visible: number[], depth: number, budget: number): OpCall[] => {
+    const ops: OpCall[] = [];
+    const seen = visible.slice();
+    for (let used = 0; used < budget && pos < spec.steps.length; used++) {
+      const step = spec.steps[pos++]!;
+      const pick = (k: number) => seen[seen.length - 1 - (k % seen.length)]!;
+      for (let k = 0; k < OPS.length; k++) {
+        const def = OPS[(step.op + k * STRIDE) % OPS.length]!;
+        let call: OpCall | null;
+        if (isRegion(def)) {
+          const start = pos;
+          call = depth < MAX_DEPTH ? planRegion(def, pick(step.a), step.choice, seen, depth) : null;
+          if (call === null) pos = start;
+        } else {
+          const args = def.arity === 1 ? [pick(step.a)] : [pick(step.a), pick(step.b)];
+          const plan = def.plan(args.map((i) => shapes.get(i)!), step.choice);
+          call = plan === null || sizeOf(plan.shape) > MAX_SIZE ? null : { op: def.name, id: nextId++, args, params: plan.params, shape: plan.shape };
+        }
+        if (call === null) continue;
+        ops.push(call);
+        shapes.set(call.id, call.shape);
+        seen.push(call.id);
+        break;
+      }
+    }
+    return ops;
+  };
+  const planRegion = (def: RegionOpDef, arg: number, choice: number, visible: number[], depth: number): OpCall | null => {
+    const inShape = def.bodyInput(shapes.get(arg)!);
+    if (inShape === null) return null;
+    const param = nextId++;
+    shapes.set(param, inShape);
+    // 1 to 3 of the following steps make the body (fewer if the spec runs out).
+    const ops = scope(def.closes ? [...visible, param] : [param], depth + 1, 1 + ((choice >> 10) % 3));
+    const output = ops.length ? ops[ops.length - 1]!.id : param;
+    const plan = def.plan(shapes.get(arg)!, shapes.get(output)!, choice);
+    if (plan === null || sizeOf(plan.shape) > MAX_SIZE) return null;
+    return { op: def.name, id: nextId++, args: [arg], params: plan.params, shape: plan.shape, body: { param, ops, output } };
+  };
+  const ops = scope(range(n), 0, Infinity);
+  const read = new Set<number>();
+  const collect = (os: readonly OpCall[]): void => os.forEach((o) => {
+    o.args.forEach((a) => read.add(a));
+    if (o.body) collect(o.body.ops);
+  });
+  collect(ops);
+  const outputs = ops.map((o) => o.id).filter((id) => !read.has(id));
+  return { dtype: spec.dtype, inputs: spec.inputs.map((s) => s.slice()), ops, outputs: outputs.length ? outputs : [n - 1] };
 }
 
-function interpret<T>(p: Program, b: Builder<T>, xs: readonly T[], check?: (v: T, op: OpCall) => void): T[] {
-  const values = xs.slice();
-  for (const op of p.ops) {
-    const v = byName.get(op.op)!.build(b, op.args.map((i) => values[i]!), op.params);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Runs ops on `b`, naming each result; a higher-order op's body runs when its primitive calls it. */
+function interpret<T>(ops: readonly OpCall[], b: Builder<T>, env: Map<number, T>, check?: (v: T, op: OpCall) => void, top = false): void {
+  for (const op of ops) {
+    const def = byName.get(op.op)!;
+    const xs = op.args.map((i) => env.get(i)!);
+    let v: T;
+    if (isRegion(def)) {
+      const body = op.body!;
+      v = def.build(b, xs[0]!, op.params, (a) => {
+        env.set(body.param, b.name(body.param, a));
+        interpret(body.ops, b, env, check);
+        return env.get(body.output)!;
+      });
+    } else v = def.build(b, xs, op.params);
     check?.(v, op);
-    values.push(v);
+    env.set(op.id, b.name(op.id, v, top ? `${op.op} -> [${op.shape}]` : undefined));
   }
-  return p.outputs.map((i) => values[i]!);
 }
 
 /**
@@ -99,9 +163,11 @@ function interpret<T>(p: Program, b: Builder<T>, xs: readonly T[], check?: (v: T
  */
 export function runProgram(p: Program, ...xs: NDArray[]): NDArray | NDArray[] {
   if (xs.length !== p.inputs.length) throw new Error(`runProgram: the program takes ${p.inputs.length} inputs, got ${xs.length}`);
-  const outs = interpret(p, evalBuilder(xs[0]!.dtype), xs, (v, op) => {
+  const env = new Map<number, NDArray>(xs.map((x, i) => [i, x]));
+  interpret(p.ops, evalBuilder(xs[0]!.dtype), env, (v, op) => {
     if (v.shape.join() !== op.shape.join()) throw new Error(`runProgram: op ${op.op} made shape [${v.shape}], its plan said [${op.shape}]`);
   });
+  const outs = p.outputs.map((i) => env.get(i)!);
   return outs.length === 1 ? outs[0]! : outs;
 }
 
@@ -116,13 +182,12 @@ const short = (d: FloatDType) => (d === "float32" ? "f32" : "f64");
  */
 export function printProgram(p: Program): string {
   const n = p.inputs.length;
-  const name = (id: number) => new Code(id < n ? `x${id}` : `v${id}`);
   const b = printBuilder();
-  const body = p.ops.map((op, i) =>
-    `  const v${n + i} = ${byName.get(op.op)!.build(b, op.args.map(name), op.params).code}; // ${op.op} -> [${op.shape}]`);
-  const ret = p.outputs.map((id) => name(id).code);
+  const env = new Map<number, Code>(p.inputs.map((_, i) => [i, new Code(`x${i}`)]));
+  interpret(p.ops, b, env, undefined, true);
+  const ret = p.outputs.map((id) => env.get(id)!.code);
   const sig = p.inputs.map((s, i) => `x${i}: ${short(p.dtype)}[${s}]`).join(", ");
-  return [`(${p.inputs.map((_, i) => `x${i}`).join(", ")}) => { // ${sig}`, "  const dt = x0.dtype;", ...body,
+  return [`(${range(n).map((i) => `x${i}`).join(", ")}) => { // ${sig}`, "  const dt = x0.dtype;", ...b.statements().map((st) => `  ${st}`),
     `  return ${ret.length === 1 ? ret[0] : `[${ret.join(", ")}]`};`, "}"].join("\n");
 }
 
@@ -137,6 +202,11 @@ export interface ProgramOptions {
   maxDim?: number;
   /** Float dtypes to draw from (default both). */
   dtypes?: readonly FloatDType[];
+  /**
+   * How often a step draws a higher-order op that takes a body (jit, checkpoint, cond, scan,
+   * customJvp), in [0, 1]; default 0: as often as any other op of the menu.
+   */
+  nesting?: number;
 }
 
 /**
@@ -150,13 +220,24 @@ export function programSpec(o: ProgramOptions = {}): fc.Arbitrary<ProgramSpec> {
   const bad = Object.entries({ minInputs: o.minInputs, maxInputs: o.maxInputs, maxOps: o.maxOps, maxDim: o.maxDim })
     .find(([, v]) => v !== undefined && !(Number.isInteger(v) && v >= 1));
   if (bad) throw new ArgumentError(`laws.programSpec: ${bad[0]} must be an integer >= 1, got ${bad[1]}`);
+  if (o.nesting !== undefined && !(typeof o.nesting === "number" && o.nesting >= 0 && o.nesting <= 1)) {
+    throw new ArgumentError(`laws.programSpec: nesting must be a number in [0, 1], got ${String(o.nesting)}`);
+  }
   const shape = fc.array(fc.integer({ min: 1, max: o.maxDim ?? 3 }), { maxLength: o.maxRank ?? 3 });
   return fc.record({
     dtype: fc.constantFrom(...(o.dtypes ?? (["float64", "float32"] as const))),
     inputs: fc.array(shape, { minLength: o.minInputs ?? 1, maxLength: o.maxInputs ?? 3 }),
-    steps: fc.array(fc.record({ op: fc.nat({ max: OPS.length - 1 }), a: fc.nat({ max: 7 }), b: fc.nat({ max: 7 }), choice: fc.nat({ max: 0xffff }) }),
+    steps: fc.array(fc.record({ op: opIndex(o.nesting ?? 0), a: fc.nat({ max: 7 }), b: fc.nat({ max: 7 }), choice: fc.nat({ max: 0xffff }) }),
       { minLength: 1, maxLength: o.maxOps ?? 8 }),
   });
+}
+
+/** Op indices: uniform over the menu, or, with weight `nesting`, one of the ops that take a body. */
+function opIndex(nesting: number): fc.Arbitrary<number> {
+  const any = fc.nat({ max: OPS.length - 1 });
+  if (nesting === 0) return any;
+  const w = Math.round(nesting * 100);
+  return fc.oneof({ arbitrary: any, weight: 100 - w }, { arbitrary: fc.constantFrom(...REGION_OPS), weight: w });
 }
 
 /**
@@ -179,6 +260,16 @@ const POOL = 40;
 export interface ProgramCase extends Case {
   readonly program: Program;
 }
+
+/**
+ * Cases of random programs in which higher-order ops are common, so that jit, checkpoint, cond,
+ * scan and customJvp nest inside each other (up to three deep) and their bodies close over values
+ * of the enclosing program.
+ *
+ * @example
+ * for (const law of LAWS) assertLaw(law, nestedProgramCases(), { numRuns: 300 });
+ */
+export const nestedProgramCases = (o: ProgramOptions = {}): fc.Arbitrary<ProgramCase> => programCases({ nesting: 0.4, maxOps: 10, ...o });
 
 /**
  * Cases of random programs: a program, its inputs (values in [-2.5, 2.5] from a shrinkable pool),

@@ -260,7 +260,9 @@ export const transposeRules: TransposeRules = {
   [Prim.And]: notLinear(Prim.And),
   [Prim.Or]: notLinear(Prim.Or),
   [Prim.Not]: notLinear(Prim.Not),
-  [Prim.StopGradient]: notLinear(Prim.StopGradient),
+  // In a linear program stop_gradient only guards values whose lanes are discarded (the donor
+  // operands of a batched cond); like its derivative, its transpose passes nothing back.
+  [Prim.StopGradient]: single(() => [null]),
   [Prim.ReduceMax]: notLinear(Prim.ReduceMax),
   [Prim.ReduceMin]: notLinear(Prim.ReduceMin),
   [Prim.ArgMax]: notLinear(Prim.ArgMax),

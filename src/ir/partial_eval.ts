@@ -99,7 +99,11 @@ function splitCall<P extends Prim.JitCall | Prim.Remat>(prim: P, body: (p: PrimP
   return (st, args, unknown, params) => {
     const knownIn = unknown.map((u) => !u);
     const pe = partialEval(body(params), knownIn, undefined, st.remat);
-    const knownOuts = st.known(prim, pick(args, knownIn), withBody(params, pe.known));
+    // A known half with no work only forwards its inputs: read them instead of calling it.
+    const knownArgs = pick(args, knownIn);
+    const knownOuts = pe.known.program.eqns.length === 0
+      ? evalProgram(pe.known.program, pe.known.consts, knownArgs)
+      : st.known(prim, knownArgs, withBody(params, pe.known));
     const residuals = knownOuts.slice(count(pe.outKnown));
     const unknownOuts = st.unknown(prim, [...residuals, ...pick(args, unknown)], withBody(params, pe.unknown));
     return merge(pe.outKnown, knownOuts, unknownOuts);

@@ -14,6 +14,8 @@ import { type Case, type Law, LawViolation, arb, assertLaw, cases, checkGrads, l
 import { setProgramCompiler } from "../../src/ir/executable.js";
 import { compileProgram } from "../../interpreters/jit/compile.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
+import { partialRules } from "../../src/ir/partial_eval.js";
+import type { PartialContext } from "../../src/ir/trace.js";
 
 const restores: (() => void)[] = [];
 afterEach(() => {
@@ -42,6 +44,9 @@ function expectCaught(law: Law, subject: fc.Arbitrary<Case>, numRuns = 100): Law
 }
 
 const holds = (law: Law, subject: fc.Arbitrary<Case>) => assertLaw(law, subject, { numRuns: 30, seed: 7 });
+
+/** x with every slice along axis 0 replaced by the last one. */
+const lastStepEverywhere = (x: NDArray) => np.broadcastTo(np.take(x, [x.shape[0]! - 1], 0), x.shape);
 
 const vec = (n = 3) => arb.array({ shape: [n] });
 const one = <A>(a: fc.Arbitrary<A>) => fc.tuple(a);
@@ -188,6 +193,33 @@ describe("each law catches a planted bug", () => {
       setProgramCompiler(compileProgram);
     }
     holds(laws.jitEqualsEager, subject);
+  });
+
+  it("the nested laws catch a broken partial-evaluation rule: scan's per-step residuals taken as loop-invariant", () => {
+    // The planted rule runs the real split, but the recorded (linear) scan reads the last step's
+    // residuals at every step, as if they were known once rather than stacked per step.
+    const right = partialRules[Prim.Scan];
+    plant(partialRules, Prim.Scan, (st, args, unknown, params) => {
+      let knownOuts: NDArray[] = [];
+      const broken: PartialContext = {
+        remat: st.remat,
+        known: (prim, a, p) => (knownOuts = st.known(prim, a, p)),
+        unknown: (prim, a, p) => st.unknown(prim, a.map((x) => (knownOuts.includes(x) ? lastStepEverywhere(x) : x)), p),
+      };
+      return right(broken, args, unknown, params);
+    });
+    let err: unknown;
+    try {
+      assertLaw(laws.transposeIdentity, arb.nestedProgramCases({ dtypes: ["float64"] }), { numRuns: 300, seed: 42 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err, "the nested transposeIdentity law did not catch the planted rule").toBeInstanceOf(Error);
+    expect((err as Error).cause).toBeInstanceOf(LawViolation);
+    // The shrunk counterexample is a program with a scan in it.
+    expect(String(err)).toMatch(/lax\.scan/);
+    restores.pop()!();
+    holds(laws.transposeIdentity, arb.nestedProgramCases({ dtypes: ["float64"] }));
   });
 
   it("covers every law", () => {

@@ -9,7 +9,7 @@ import { batchRules } from "../../interpreters/batch/index.js";
 import { Zero, jvpRules } from "../../interpreters/jvp/index.js";
 import * as fluxion from "../../src/index.js";
 import { type Interpreter, type NDArray, Prim, type PrimParams, bind1, currentInterpreter, np, withInterpreter } from "../../src/index.js";
-import { OPS, type Program, type ProgramCase, arb, lawProperty, laws, printProgram, programSpec, realize, runProgram } from "../../laws/index.js";
+import { MAX_DEPTH, OPS, type OpCall, type Program, type ProgramCase, arb, lawProperty, laws, printProgram, programSpec, realize, runProgram } from "../../laws/index.js";
 
 const restores: (() => void)[] = [];
 afterEach(() => {
@@ -18,7 +18,7 @@ afterEach(() => {
 
 /** The program's printed code, compiled against the public API. */
 function compile(p: Program): (...xs: NDArray[]) => NDArray | NDArray[] {
-  const names = ["np", "nn", "lax", "bind1", "Prim", "jit", "checkpoint", "customJvp"] as const;
+  const names = ["np", "nn", "lax", "bind1", "Prim", "jit", "jvp", "checkpoint", "customJvp"] as const;
   return new Function(...names, `return ${printProgram(p)};`)(...names.map((n) => (fluxion as Record<string, unknown>)[n]));
 }
 
@@ -34,6 +34,28 @@ describe("random programs", () => {
       expect(b.map((x) => x.shape)).toEqual(a.map((x) => x.shape));
       b.forEach((x, i) => expect(Array.from(x.dataSync())).toEqual(Array.from(a[i]!.dataSync())));
     }), { numRuns: 150, seed: 5 });
+  });
+
+  it("nest: nested program cases hold higher-order ops inside each other, three deep, with closures", () => {
+    const samples = fc.sample(arb.nestedProgramCases(), { numRuns: 500, seed: 9 });
+    const depth = (ops: readonly OpCall[]): number => Math.max(0, ...ops.map((o) => (o.body ? 1 + depth(o.body.ops) : 0)));
+    /** Whether a body reads a value defined outside it. */
+    const closes = (ops: readonly OpCall[], own: Set<number>): boolean => ops.some((o) => {
+      if (o.args.some((a) => !own.has(a))) return true;
+      if (!o.body) return false;
+      const inner = new Set([o.body.param, ...o.body.ops.map((b) => b.id)]);
+      return closes(o.body.ops, inner);
+    });
+    const closure = (ops: readonly OpCall[]): boolean => ops.some((o) => o.body !== undefined &&
+      (closes(o.body.ops, new Set([o.body.param, ...o.body.ops.map((b) => b.id)])) || closure(o.body.ops)));
+    const d = samples.map((c) => depth(c.program.ops));
+    const share = (k: number) => d.filter((x) => x >= k).length / samples.length;
+    const withClosure = samples.filter((c) => closure(c.program.ops)).length / samples.length;
+    console.log(`nested programs: ${(share(1) * 100).toFixed(0)}% hold a higher-order op, ${(share(2) * 100).toFixed(0)}% two deep, ${(share(3) * 100).toFixed(0)}% three deep, ${(withClosure * 100).toFixed(0)}% close over an outer value`);
+    expect(share(2)).toBeGreaterThan(0.2);
+    expect(share(3)).toBeGreaterThan(0.05);
+    expect(Math.max(...d)).toBe(MAX_DEPTH);
+    expect(withClosure).toBeGreaterThan(0.1);
   });
 
   it("prints readably", () => {
