@@ -3,7 +3,7 @@
  * (linear ones are `UndefPrimal`, the rest known values), the cotangents of the linear operands.
  * Written with bound ops only, so reverse mode composes with every other transform.
  */
-import { ArgumentError, ShapeError } from "../../src/core/errors.js";
+import { ArgumentError, LinearityError, ShapeError } from "../../src/core/errors.js";
 import { bind } from "../../src/core/interpreter.js";
 import * as lax from "../../src/core/lax.js";
 import { type NDArray, fmtAval } from "../../src/core/ndarray.js";
@@ -25,7 +25,10 @@ const known = (a: LinArg | undefined): NDArray => {
 
 function notLinear<P extends Prim>(prim: P): TransposeRule<P> {
   return () => {
-    throw new ArgumentError(`${prim} is not linear, so it cannot be transposed (reverse mode met it in a linear program)`);
+    throw new LinearityError(
+      `transpose of ${prim}: ${prim} is not linear, yet reverse mode met it applied to a linear value. Partial evaluation ` +
+        `keeps nonlinear work on the known side, so this is a bug in fluxion; please report it with the program`,
+    );
   };
 }
 

@@ -35,6 +35,9 @@ describe("nested transforms", () => {
     expect(err).toBeInstanceOf(FluxionError);
     expect(err).toBeInstanceOf(LinearityError);
     expect((err as Error).message).toMatch(/transpose of mul.*bug in fluxion/);
+    const sine = makeJaxpr((x: NDArray) => np.sin(x))(f64(3));
+    expect(() => transposeProgram(sine, [f64(1)])).toThrow(LinearityError);
+    expect(() => transposeProgram(sine, [f64(1)])).toThrow(/transpose of sin.*bug in fluxion/);
   });
 });
 

@@ -1,4 +1,4 @@
-/** `npm run test:laws`: the laws suites at full strength (10,000 random programs per law). */
+/** `npm run test:laws`: the laws suites at full strength (10,000 random programs and 10,000 random nested programs per law). */
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
