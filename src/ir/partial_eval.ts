@@ -5,7 +5,8 @@
  * unknown half is the tangent computation (recorded, and linear), so transposition only ever sees
  * linear equations.
  *
- * The split is done by *tracing*: the program is replayed on two stacked staging interpreters,
+ * In general the split is done by *tracing* (a plain walk over the equations suffices, and is used,
+ * when no higher-order equation mixes known and unknown operands): the program is replayed on two stacked staging interpreters,
  * an outer one in "all" mode that records the known program (the known inputs are its tracers),
  * and an inner one in "partial" mode that records the unknown program (the unknown inputs are its
  * tracers). An equation that reads no unknown value falls through to the outer recorder; one that
@@ -17,9 +18,9 @@ import { ArgumentError } from "../core/errors.js";
 import { baseInterpreter, withInterpreter } from "../core/interpreter.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
-import { Prim, type PrimParams } from "../core/prim.js";
+import { HIGHER_ORDER, Prim, type PrimParams } from "../core/prim.js";
 import { range } from "../core/shape.js";
-import { type ClosedProgram, Program, Var, dce, evalProgram, permuteProgram } from "./ir.js";
+import { type ClosedProgram, type Eqn, Program, Var, dce, evalProgram, permuteProgram } from "./ir.js";
 import { type PartialContext, type PartialRule, type PartialRules, type RematMode, StageInterpreter, installPartialRules, traceToProgram } from "./trace.js";
 
 export type { RematMode } from "./trace.js";
@@ -49,7 +50,55 @@ export function partialEval(cp: ClosedProgram, knownIn: readonly boolean[], forc
   return hit;
 }
 
-function split({ program: p, consts }: ClosedProgram, knownIn: readonly boolean[], forceUnknown: readonly boolean[] | undefined, remat: RematMode): PartialEvalResult {
+function split(cp: ClosedProgram, knownIn: readonly boolean[], forceUnknown: readonly boolean[] | undefined, remat: RematMode): PartialEvalResult {
+  return graphSplit(cp, knownIn, forceUnknown) ?? traceSplit(cp, knownIn, forceUnknown, remat);
+}
+
+/**
+ * The split as a walk over the equations, for the common case where no higher-order equation
+ * reads both known and unknown values (so no body needs splitting): an equation is known when all
+ * its inputs are. Returns null when some equation needs its partial-evaluation rule.
+ */
+function graphSplit({ program: p, consts }: ClosedProgram, knownIn: readonly boolean[], forceUnknown?: readonly boolean[]): PartialEvalResult | null {
+  const known = new Set<Var>(p.constvars);
+  p.invars.forEach((v, i) => knownIn[i] && known.add(v));
+  const knownEqns: Eqn[] = [], unknownEqns: Eqn[] = [];
+  for (const e of p.eqns) {
+    let someKnown = false, allKnown = true;
+    for (const v of e.inputs) {
+      if (known.has(v)) someKnown = true;
+      else allKnown = false;
+    }
+    if (allKnown) {
+      knownEqns.push(e);
+      e.outvars.forEach((v) => known.add(v));
+      continue;
+    }
+    if (someKnown && HIGHER_ORDER.has(e.prim) && e.prim !== Prim.CustomLin) return null;
+    unknownEqns.push(e);
+  }
+  // Residuals: known non-constant values the unknown side reads (or returns).
+  const constSet = new Set(p.constvars), seen = new Set<Var>(), residuals: Var[] = [], unknownConsts: Var[] = [];
+  const need = (v: Var) => {
+    if (!known.has(v) || seen.has(v)) return;
+    seen.add(v);
+    (constSet.has(v) ? unknownConsts : residuals).push(v);
+  };
+  for (const e of unknownEqns) e.inputs.forEach(need);
+  const outKnown = p.outvars.map((v, i) => known.has(v) && !forceUnknown?.[i]);
+  p.outvars.forEach((v, i) => !outKnown[i] && need(v));
+  const constOf = (v: Var) => consts[p.constvars.indexOf(v)]!;
+  const knownProg = new Program(p.constvars, p.invars.filter((_, i) => knownIn[i]), knownEqns, [...p.outvars.filter((_, i) => outKnown[i]), ...residuals]);
+  const unknownProg = new Program(unknownConsts, [...residuals, ...p.invars.filter((_, i) => !knownIn[i])], unknownEqns, p.outvars.filter((_, i) => !outKnown[i]));
+  return {
+    known: { program: dce(knownProg), consts },
+    unknown: { program: unknownProg, consts: unknownConsts.map(constOf) },
+    outKnown,
+  };
+}
+
+/** The general split: replay the program on a known recorder and an unknown one (module comment). */
+function traceSplit({ program: p, consts }: ClosedProgram, knownIn: readonly boolean[], forceUnknown: readonly boolean[] | undefined, remat: RematMode): PartialEvalResult {
   const outer = new StageInterpreter(baseInterpreter(), "partial_eval", "all");
   const inner = new StageInterpreter(outer, "partial_eval", "partial", remat);
   const args = p.invars.map((v, i) => (knownIn[i] ? outer.newInput(v.aval) : inner.newInput(v.aval)));
@@ -144,12 +193,21 @@ export function partialEvalRemat(cp: ClosedProgram, knownIn: readonly boolean[],
   const knownProg = dce(new Program(known.constvars, known.invars, known.eqns, [...known.outvars.slice(0, nKnown), ...saved]));
   // The residuals again, from the known inputs and the saved dots.
   const recompute = dce(new Program(known.constvars, [...known.invars, ...saved], known.eqns.filter((e) => !savedSet.has(e.outvars[0]!)), known.outvars.slice(nKnown)));
-  const p = cp.program, nK = count(knownIn);
-  const unknownAvals = p.invars.filter((_, i) => !knownIn[i]).map((v) => v.aval);
-  const unknown = traceToProgram("remat", [...recompute.invars.map((v) => v.aval), ...unknownAvals], (ins) => {
-    const residuals = evalProgram(recompute, plain.known.consts, ins.slice(0, nK + saved.length));
-    return evalProgram(plain.unknown.program, plain.unknown.consts, [...residuals, ...ins.slice(nK + saved.length)]);
+  // The unknown program reads the recomputed residuals in place of its residual inputs.
+  const u = plain.unknown.program, nRes = recompute.outvars.length;
+  const rename = new Map<Var, Var>(u.invars.slice(0, nRes).map((v, i) => [v, recompute.outvars[i]!]));
+  const at = (v: Var) => rename.get(v) ?? v;
+  const eqns = [...recompute.eqns, ...u.eqns.map((e) => ({ ...e, inputs: e.inputs.map(at) }))];
+  const constvars: Var[] = [], consts: NDArray[] = [], have = new Set<Var>();
+  const addConsts = (vs: readonly Var[], vals: readonly NDArray[]) => vs.forEach((v, i) => {
+    if (have.has(v)) return;
+    have.add(v);
+    constvars.push(v);
+    consts.push(vals[i]!);
   });
+  addConsts(recompute.constvars, plain.known.consts);
+  addConsts(u.constvars, plain.unknown.consts);
+  const unknown = { program: new Program(constvars, [...recompute.invars, ...u.invars.slice(nRes)], eqns, u.outvars.map(at)), consts };
   return { known: { program: knownProg, consts: plain.known.consts }, unknown, outKnown: plain.outKnown };
 }
 
