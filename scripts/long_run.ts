@@ -87,7 +87,7 @@ function main(): number {
   const started = performance.now();
   const samples: Sample[] = [sample(0, loss(params, xs, ys).item(), started)];
   printRow(samples[0]!);
-  let value: NDArray = np.array(NaN);
+  let value: NDArray;
   for (let i = 1; i <= STEPS; i++) {
     const idx = batches[(i - 1) % perPass]!;
     [params, state, value] = step(params, state, np.take(xs, idx, 0), np.take(ys, idx, 0));

@@ -15,7 +15,10 @@ export interface NodeType<T> {
   unflatten(aux: unknown, children: unknown[]): T;
 }
 
-const registry = new Map<Function, { name: string; type: NodeType<unknown> }>();
+/** A class, by its constructor. */
+type Constructor = abstract new (...args: never[]) => unknown;
+
+const registry = new Map<Constructor, { name: string; type: NodeType<unknown> }>();
 
 /** Registers a class as a pytree node, so transforms see through its instances. */
 export function registerNode<T>(cls: new (...args: never[]) => T, name: string, type: NodeType<T>): void {
@@ -73,7 +76,7 @@ export function flatten(tree: unknown): [unknown[], TreeDef] {
       leaves.push(x);
       return new TreeDef("leaf");
     }
-    const custom = registry.get((x as object).constructor);
+    const custom = registry.get((x as object).constructor as Constructor);
     if (custom !== undefined) {
       const [children, aux] = custom.type.flatten(x);
       return new TreeDef("custom", children.map(walk), [custom.name, aux]);

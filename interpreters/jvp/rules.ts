@@ -8,7 +8,7 @@ import { bind, bind1, currentInterpreter, withInterpreter } from "../../src/core
 import * as lax from "../../src/core/lax.js";
 import { type Aval, type NDArray, fmtAval } from "../../src/core/ndarray.js";
 import { ArgumentError, ShapeError, customVjpForwardError } from "../../src/core/errors.js";
-import { Prim, type PrimParams } from "../../src/core/prim.js";
+import { Prim } from "../../src/core/prim.js";
 import { range, shapeEq } from "../../src/core/shape.js";
 import { type ClosedProgram, Program, Var, evalProgram, permuteProgram, where } from "../../src/ir/ir.js";
 import { traceToProgram } from "../../src/ir/trace.js";

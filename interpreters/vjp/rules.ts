@@ -111,7 +111,7 @@ function transposeScan(cts: (NDArray | null)[], args: LinArg[], { body, length, 
     const callArgs: LinArg[] = [
       ...consts.map((a) => (undef(a) ? a : kcv[ic++]!)),
       ...carry.map((a) => a as UndefPrimal),
-      ...xs.map((a, i) => (undef(a) ? new UndefPrimal({ shape: a.aval.shape.slice(1), dtype: a.aval.dtype }) : kxv[ix++]!)),
+      ...xs.map((a) => (undef(a) ? new UndefPrimal({ shape: a.aval.shape.slice(1), dtype: a.aval.dtype }) : kxv[ix++]!)),
     ];
     const res = transposeCall(body, callArgs, [...ctc, ...cty]);
     const ctOf = (i: number) => res[i] ?? lax.zerosOf(p.invars[i]!.aval);

@@ -226,7 +226,7 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
       if (st.every((s) => s !== null)) return [x, st as View3];
       const p = permute(be, x, groups.flat());
       temps.push(p);
-      const [a, b, c] = groups.map((g) => size(x, g));
+      const [, b, c] = groups.map((g) => size(x, g));
       return [p, [b! * c!, c!, 1]];
     };
     const [a, sa] = viewOf(l!, [lb, lFree, lc]);

@@ -21,7 +21,7 @@ import type { NDArray } from "../core/ndarray.js";
 import { HIGHER_ORDER, Prim, type PrimParams } from "../core/prim.js";
 import { range } from "../core/shape.js";
 import { type ClosedProgram, type Eqn, Program, Var, dce, evalProgram, permuteProgram } from "./ir.js";
-import { type PartialContext, type PartialRule, type PartialRules, type RematMode, StageInterpreter, installPartialRules, traceToProgram } from "./trace.js";
+import { type PartialRule, type PartialRules, type RematMode, StageInterpreter, installPartialRules, traceToProgram } from "./trace.js";
 
 export type { RematMode } from "./trace.js";
 

@@ -43,7 +43,7 @@ describe("grad", () => {
   });
 
   it("gives zeros for an input f ignores, and supports argnums and hasAux", () => {
-    const f = (a: NDArray, b: NDArray) => np.sum(a.mul(a));
+    const f = (a: NDArray, _b: NDArray) => np.sum(a.mul(a));
     const [ga, gb] = grad(f, { argnums: [0, 1] })(x3(), x3());
     expectClose(ga, x3().mul(2));
     expectClose(gb, [0, 0, 0]);

@@ -29,6 +29,8 @@ function compile(code: string): (lib: unknown, check: (got: unknown, want: numbe
     `__check(${expr}, ${want}, ${approx !== undefined});`);
   const js = ts.transpileModule(checked, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
   const body = js.replace(/^import\s*\{([^}]*)\}\s*from\s*"fluxion";?$/gm, "const {$1} = __lib;");
+  // The README's and examples' code blocks are run as written.
+  // eslint-disable-next-line no-new-func, @typescript-eslint/no-implied-eval
   return new Function("__lib", "__check", body) as never;
 }
 

@@ -22,7 +22,7 @@ function run(cmd: string, args: string[], cwd: string, timeout = 5 * MINUTE): st
     return execFileSync(cmd, args, { cwd, timeout, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" } });
   } catch (e) {
     const err = e as { status?: number; stdout?: string; stderr?: string; message: string };
-    throw new Error(`\`${cmd} ${args.join(" ")}\` in ${cwd} failed (exit ${err.status}):\n${err.stdout ?? ""}\n${err.stderr ?? err.message}`);
+    throw new Error(`\`${cmd} ${args.join(" ")}\` in ${cwd} failed (exit ${err.status}):\n${err.stdout ?? ""}\n${err.stderr ?? err.message}`, { cause: e });
   }
 }
 

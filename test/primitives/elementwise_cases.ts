@@ -20,7 +20,6 @@ export type ElementwisePrim =
  * The case type the helpers build. `PrimCase` is invariant in its primitive, and every
  * parameterless primitive's case has the same shape, so the helpers build it once for all of them.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type NP = PrimCase<any>;
 const E = {} as Record<string, never>;
 type Gen = (rng: Rng, shape: number[], fdt: FloatDType) => Operand;

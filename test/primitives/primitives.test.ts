@@ -32,7 +32,6 @@ interface KnownFailure {
 /** Library bugs found by this table, pending a fix. Each runs as an expected failure. */
 export const KNOWN_FAILURES: KnownFailure[] = [];
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCase = PrimCase<any>;
 type Params = PrimParams[Prim];
 

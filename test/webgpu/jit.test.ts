@@ -3,7 +3,7 @@
  * with fused WGSL kernels), their gradients, control flow staged inside jit, and
  * jit(valueAndGrad(mlpLoss), { device: "webgpu" }).
  */
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { type NDArray, Prim, bind1, grad, jit, lax, nn, np, valueAndGrad } from "../../src/index.js";
 import { Rng } from "../primitives/cases_util.js";
 import { expectSame, requireAdapterInCI, runGpu } from "./setup.js";

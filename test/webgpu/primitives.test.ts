@@ -12,7 +12,6 @@ import { type Operand, Rng, seedOf } from "../primitives/cases_util.js";
 import { type PrimCase, primitiveCases } from "../primitives/table.js";
 import { expectSame, requireAdapterInCI, runGpu } from "./setup.js";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCase = PrimCase<any>;
 
 const toND = (o: Operand): NDArray => np.array(Float64Array.from(o.data), { shape: o.shape, dtype: o.dtype });
