@@ -15,6 +15,7 @@ import { type GpuArray, onDevice } from "./array.js";
 import "./compile.js";
 import { GpuContext } from "./context.js";
 import { type GpuImpl, impls } from "./impl.js";
+import { SELF_CHECK_ITERATIONS, countLoopIterations, isSoftwareAdapter, selfCheckWarning } from "./self_check.js";
 import { wgslType } from "./wgsl.js";
 
 export { GpuArray } from "./array.js";
@@ -70,9 +71,14 @@ async function requestDevice(gpu: GPU, compat: boolean): Promise<WebGpuBackend |
   });
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
   const name = info ? `${info.vendor} ${info.description}`.trim() : "webgpu";
-  const software = info?.isFallbackAdapter === true || info?.architecture === "software" || /llvmpipe|lavapipe|swiftshader/i.test(name);
+  const count = await countLoopIterations(device);
+  if (count !== SELF_CHECK_ITERATIONS) {
+    console.warn(selfCheckWarning(name, count));
+    device.destroy();
+    return null;
+  }
   // The context keeps the GPU and adapter objects alive: Dawn tears its instance down when they are collected.
-  return new WebGpuBackend(new GpuContext(device, name, software, [gpu, adapter]));
+  return new WebGpuBackend(new GpuContext(device, name, isSoftwareAdapter(info), [gpu, adapter]));
 }
 
 /** The WebGPU backend, or null when no adapter (or no `webgpu` package in Node) is available. */
