@@ -1,13 +1,14 @@
 /**
  * Reductions, arg-reductions and cumsum over a contiguous [outer, n, inner] view of the operand
  * (callers transpose the reduced axes into one block first). A reduction over a long axis uses one
- * workgroup per output (256 threads stride the reduced extent, then a shared-memory tree); short
+ * workgroup per output (256 threads stride the reduced extent, then a shared-memory tree), and an
+ * axis longer than `SEGMENT` is reduced in segments first, in as many passes as it takes; short
  * axes or many outputs use one thread per output, looping in order like the CPU. NaN wins in max
  * and min; argmax/argmin give the first extremum (a NaN counts as one). An empty reduction gives
  * what the CPU gives (0, -inf or inf for floats; 0 for int32 and bool).
  */
 import type { DType } from "../../../src/core/dtype.js";
-import type { GpuArray } from "../array.js";
+import { type GpuArray, empty } from "../array.js";
 import { WG } from "../context.js";
 import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
 
@@ -94,16 +95,67 @@ ${ENTRY} {
 }`);
 }
 
+/**
+ * Elements one workgroup reduces in one pass (16 per thread). A longer axis is cut into segments
+ * reduced side by side, then their partial results are reduced again: no invocation loops long
+ * (some drivers stop a shader after 65,535 loop iterations) and a long sum fills the device.
+ */
+export const SEGMENT = WG * 16;
+
+/** One workgroup per (output, segment): out[o * segs + s] = reduce of segment s of output o. */
+function segmentSource(op: ReduceOp, t: T): string {
+  const { id } = identity(op, t);
+  return cached(`seg:${op}:${t}`, () => `${HEADER(t, t)}
+var<workgroup> part: array<${t}, 256>;
+${ENTRY} {
+  let g = wid.y * nwg.x + wid.x;
+  let segs = prm(3u);
+  let o = g / segs;
+  if (o >= prm(0u)) { return; }
+  let n = prm(1u);
+  let inner = prm(2u);
+  let base = (o / inner) * n * inner + o % inner;
+  let lo = (g % segs) * ${SEGMENT}u;
+  let hi = min(n, lo + ${SEGMENT}u);
+  var acc: ${t} = ${id};
+  for (var r = lo + lid.x; r < hi; r = r + 256u) {
+    let v = x[base + r * inner];
+    ${combine(op, t, "acc", "v")}
+  }
+  part[lid.x] = acc;
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    workgroupBarrier();
+    if (lid.x < s) {
+      var a = part[lid.x];
+      let b = part[lid.x + s];
+      ${combine(op, t, "a", "b")}
+      part[lid.x] = a;
+    }
+  }
+  if (lid.x == 0u) { out[g] = ${store(t, op, "part[0]")}; }
+}`);
+}
+
 const useTree = (outputs: number, n: number) => n >= 256 || (n >= 32 && outputs < 1024);
 
 /** out[o, i] = reduce over r of x[o, r, i]; out has outer * inner elements. */
 export function reduce(op: ReduceOp, x: GpuArray, out: GpuArray, outer: number, n: number, inner: number): void {
   const t = wgslType(x.dtype), outputs = outer * inner;
+  const ctx = out.backend.ctx;
+  if (outputs === 0) return;
+  if (n > SEGMENT) {
+    const segs = Math.ceil(n / SEGMENT);
+    const partial = empty(out.backend, { shape: [outputs * segs], dtype: x.dtype });
+    ctx.dispatch(segmentSource(op, t), [x.bind(`reduce_${op}`), partial.bind(`reduce_${op}`)], [outputs, n, inner, segs], outputs * segs);
+    // The partials of output o are contiguous: reduce them as [outputs, segs, 1].
+    reduce(op, partial, out, outputs, segs, 1);
+    partial.dispose();
+    return;
+  }
   const params = [outputs, n, inner];
   const binds = [x.bind(`reduce_${op}`), out.bind(`reduce_${op}`)];
-  if (outputs === 0) return;
-  if (useTree(outputs, n)) out.backend.ctx.dispatch(treeSource(op, t), binds, params, outputs);
-  else out.backend.ctx.dispatch(sequentialSource(op, t), binds, params, Math.ceil(outputs / WG));
+  if (useTree(outputs, n)) ctx.dispatch(treeSource(op, t), binds, params, outputs);
+  else ctx.dispatch(sequentialSource(op, t), binds, params, Math.ceil(outputs / WG));
 }
 
 /** WGSL: whether (v, r) beats (best, at) for argmax (`>`) or argmin (`<`), earlier index on ties. */

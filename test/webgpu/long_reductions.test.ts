@@ -1,0 +1,52 @@
+/**
+ * Reductions over axes longer than one workgroup's segment run in several passes (no invocation
+ * loops long); checked against float64 sums on the host, including past 2^24 elements.
+ */
+import { describe, expect, it } from "vitest";
+import { np } from "../../src/index.js";
+import { SEGMENT } from "../../interpreters/webgpu/kernels/reduce.js";
+import { requireAdapterInCI, runGpu } from "./setup.js";
+
+const pattern = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1000);
+const hostSum = (xs: Float32Array, from = 0, to = xs.length) => {
+  let s = 0;
+  for (let i = from; i < to; i++) s += xs[i]!;
+  return s;
+};
+
+describe.runIf(runGpu)("webgpu reductions over long axes", () => {
+  requireAdapterInCI();
+
+  it("sums 17,000,000 floats (past 2^24, several passes) to float32 accuracy", async () => {
+    const host = pattern(17_000_000);
+    const [got] = await np.sum(np.array(host).to("webgpu")).data();
+    const want = hostSum(host);
+    expect(Math.abs(got! - want) / want).toBeLessThan(1e-6);
+  });
+
+  it("reduces each row of a [3, 5 segments + 7] array, with max and min keeping NaN across segments", async () => {
+    const n = 5 * SEGMENT + 7, host = pattern(3 * n);
+    host[n + 2 * SEGMENT + 5] = 3; // row 1's maximum, in its third segment
+    host[2 * n + 4 * SEGMENT + 1] = Number.NaN; // row 2, in its fifth segment
+    const x = np.array(host).reshape([3, n]).to("webgpu");
+    const sums = Array.from(await np.sum(x, 1).data());
+    expect(sums[0]).toBeCloseTo(hostSum(host, 0, n), 1);
+    expect(sums[1]).toBeCloseTo(hostSum(host, n, 2 * n), 1);
+    expect(Number.isNaN(sums[2])).toBe(true);
+    const maxes = Array.from(await np.max(x, 1).data());
+    expect(maxes[1]).toBe(3);
+    expect(Number.isNaN(maxes[2])).toBe(true);
+    const mins = Array.from(await np.min(x, 1).data());
+    expect(mins[0]).toBe(0);
+    expect(Number.isNaN(mins[2])).toBe(true);
+  });
+
+  it("sums a long int32 axis exactly", async () => {
+    const n = 3 * SEGMENT + 11;
+    const host = Int32Array.from({ length: n }, (_, i) => (i % 17) - 8);
+    let want = 0;
+    for (const v of host) want += v;
+    const [got] = await np.sum(np.array(host, { dtype: "int32" }).to("webgpu")).data();
+    expect(got).toBe(want);
+  });
+});
