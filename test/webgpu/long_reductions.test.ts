@@ -41,6 +41,25 @@ describe.runIf(runGpu)("webgpu reductions over long axes", () => {
     expect(Number.isNaN(mins[2])).toBe(true);
   });
 
+  it("argmax and argmin over segments: the first extremum wins across segments, and a NaN counts as one", async () => {
+    const n = 3 * SEGMENT + 5, host = pattern(2 * n);
+    host[SEGMENT + 3] = 5;
+    host[2 * SEGMENT + 1] = 5; // a tie in a later segment: the first wins
+    host[n + 2 * SEGMENT + 9] = Number.NaN;
+    host[n + 3 * SEGMENT + 2] = Number.NaN;
+    const x = np.array(host).reshape([2, n]).to("webgpu");
+    expect(Array.from(await np.argmax(x, 1).data())).toEqual([SEGMENT + 3, 2 * SEGMENT + 9]);
+    host[2 * SEGMENT + 4] = -1;
+    const y = np.array(host).reshape([2, n]).to("webgpu");
+    expect(Array.from(await np.argmin(y, 1).data())).toEqual([2 * SEGMENT + 4, 2 * SEGMENT + 9]);
+  });
+
+  it("argmax over 17,000,000 floats (three passes)", async () => {
+    const host = pattern(17_000_000);
+    host[16_999_000] = 2;
+    expect(Array.from(await np.argmax(np.array(host).to("webgpu")).data())).toEqual([16_999_000]);
+  });
+
   it("sums a long int32 axis exactly", async () => {
     const n = 3 * SEGMENT + 11;
     const host = Int32Array.from({ length: n }, (_, i) => (i % 17) - 8);

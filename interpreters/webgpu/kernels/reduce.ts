@@ -171,23 +171,40 @@ function better(cmp: string, t: T): string {
 }`;
 }
 
-function argSource(isMax: boolean, t: T): string {
+/**
+ * Arg-reduction over segments. Each workgroup (o, s) finds the best (value, index) in segment s of
+ * output o; the candidates come from x with their positions as indices, or, in a later pass, from
+ * the previous pass's values and indices. A partial pass writes both; the last writes the index.
+ */
+function argSource(isMax: boolean, t: T, withIndex: boolean, last: boolean): string {
   const cmp = isMax ? ">" : "<";
-  return cached(`arg:${isMax}:${t}`, () => `${HEADER(t, "i32")}
+  // Bindings in order: x, the indices (later passes), the values out (partial passes), the indices out.
+  const decls: [string, string, boolean][] = [["x", t, false]];
+  if (withIndex) decls.push(["xi", "i32", false]);
+  if (!last) decls.push(["outV", t, true]);
+  decls.push(["outI", "i32", true]);
+  return cached(`arg:${isMax}:${t}:${withIndex}:${last}`, () => `${WGSL_HELPERS}
+${decls.map(([name, type, write], b) => storageDecl(b, name, type, write)).join("\n")}
+${paramsDecl(decls.length)}
 ${better(cmp, t)}
 var<workgroup> pv: array<${t}, 256>;
 var<workgroup> pi: array<i32, 256>;
 ${ENTRY} {
-  let o = wid.y * nwg.x + wid.x;
+  let g = wid.y * nwg.x + wid.x;
+  let segs = prm(3u);
+  let o = g / segs;
   if (o >= prm(0u)) { return; }
   let n = prm(1u);
   let inner = prm(2u);
   let base = (o / inner) * n * inner + o % inner;
+  let lo = (g % segs) * ${SEGMENT}u;
+  let hi = min(n, lo + ${SEGMENT}u);
   var best: ${t} = ${t}(0);
   var at = -1i;
-  for (var r = lid.x; r < n; r = r + 256u) {
+  for (var r = lo + lid.x; r < hi; r = r + 256u) {
     let v = x[base + r * inner];
-    if (better(v, i32(r), best, at)) { best = v; at = i32(r); }
+    let k = ${withIndex ? "xi[base + r * inner]" : "i32(r)"};
+    if (better(v, k, best, at)) { best = v; at = k; }
   }
   pv[lid.x] = best;
   pi[lid.x] = at;
@@ -199,15 +216,32 @@ ${ENTRY} {
       if (better(v, r, pv[lid.x], pi[lid.x])) { pv[lid.x] = v; pi[lid.x] = r; }
     }
   }
-  if (lid.x == 0u) { out[o] = max(pi[0], 0i); }
+  if (lid.x == 0u) {
+    ${last ? "outI[o] = max(pi[0], 0i);" : "outV[g] = pv[0]; outI[g] = pi[0];"}
+  }
 }`);
 }
 
-/** out[o, i] = index of the first max (min) over r of x[o, r, i], as int32. */
+/** out[o, i] = index of the first max (min) over r of x[o, r, i], as int32 (in segments, as `reduce`). */
 export function argReduce(isMax: boolean, x: GpuArray, out: GpuArray, outer: number, n: number, inner: number): void {
   const outputs = outer * inner;
   if (outputs === 0) return;
-  out.backend.ctx.dispatch(argSource(isMax, wgslType(x.dtype)), [x.bind("argmax"), out.bind("argmax")], [outputs, n, inner], outputs);
+  const t = wgslType(x.dtype);
+  let values = x, indices: GpuArray | null = null, len = n, stride = inner;
+  for (;;) {
+    const segs = Math.max(1, Math.ceil(len / SEGMENT)), last = segs === 1;
+    const nextV = last ? out : empty(out.backend, { shape: [outputs * segs], dtype: x.dtype });
+    const nextI = last ? out : empty(out.backend, { shape: [outputs * segs], dtype: "int32" });
+    const binds = [values, ...(indices === null ? [] : [indices]), ...(last ? [] : [nextV]), nextI].map((a) => a.bind("argmax"));
+    out.backend.ctx.dispatch(argSource(isMax, t, indices !== null, last), binds, [outputs, len, stride, segs], outputs * segs);
+    if (values !== x) values.dispose();
+    if (indices !== null) indices.dispose();
+    if (last) return;
+    values = nextV;
+    indices = nextI;
+    len = segs;
+    stride = 1;
+  }
 }
 
 function cumsumSource(t: T): string {
