@@ -3,7 +3,7 @@
  * loops long); checked against float64 sums on the host, including past 2^24 elements.
  */
 import { describe, expect, it } from "vitest";
-import { np } from "../../src/index.js";
+import { Prim, bind1, np } from "../../src/index.js";
 import { SEGMENT } from "../../interpreters/webgpu/kernels/reduce.js";
 import { requireAdapterInCI, runGpu } from "./setup.js";
 
@@ -58,6 +58,36 @@ describe.runIf(runGpu)("webgpu reductions over long axes", () => {
     const host = pattern(17_000_000);
     host[16_999_000] = 2;
     expect(Array.from(await np.argmax(np.array(host).to("webgpu")).data())).toEqual([16_999_000]);
+  });
+
+  for (const reverse of [false, true]) {
+    it(`cumsum over long rows (blocked scan${reverse ? ", from the end" : ""}) matches float64 running sums`, async () => {
+      const n = 3 * SEGMENT + 77, host = pattern(2 * n);
+      const x = np.array(host).reshape([2, n]).to("webgpu");
+      const got = Array.from(await bind1(Prim.Cumsum, [x], { axis: 1, reverse }).data());
+      for (let row = 0; row < 2; row++) {
+        let acc = 0;
+        for (let k = 0; k < n; k++) {
+          const i = reverse ? n - 1 - k : k;
+          acc += host[row * n + i]!;
+          const g = got[row * n + i]!;
+          if (Math.abs(g - acc) > 1e-6 * Math.max(1, acc) + 1e-3) expect.fail(`row ${row} position ${i}: ${g} vs ${acc}`);
+        }
+      }
+    });
+  }
+
+  it("cumsum of a long int32 column (strided rows) is exact, past 65,536 positions", async () => {
+    const n = 70_000;
+    const host = Int32Array.from({ length: 2 * n }, (_, i) => (i % 13) - 6);
+    const got = await np.cumsum(np.array(host, { dtype: "int32" }).reshape([n, 2]).to("webgpu"), 0).data();
+    const acc = [0, 0];
+    for (let k = 0; k < n; k++) {
+      for (let c = 0; c < 2; c++) {
+        acc[c]! += host[k * 2 + c]!;
+        if (got[k * 2 + c] !== acc[c]) expect.fail(`position ${k}, column ${c}: ${got[k * 2 + c]} vs ${acc[c]}`);
+      }
+    }
   });
 
   it("sums a long int32 axis exactly", async () => {

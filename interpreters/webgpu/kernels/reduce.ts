@@ -262,9 +262,74 @@ ${ENTRY} {
 }`);
 }
 
-/** Running sums along the middle dim (from the end when `reverse`). */
+/**
+ * The blocked scan's two kernels over segments of `SEGMENT` positions (in scan order, so a
+ * reverse scan's segments start at the end), 16 contiguous positions per thread. "sums" writes each
+ * segment's total; "scan" writes running sums, starting each segment at its exclusive prefix
+ * (`incl[g] - sums[g]`, from the scan of the totals).
+ */
+function blockScanSource(t: T, phase: "sums" | "scan"): string {
+  const wrap = (v: string) => (t === "u32" ? `(${v}) & 255u` : v);
+  return cached(`bscan:${t}:${phase}`, () => `${WGSL_HELPERS}
+${storageDecl(0, "x", t, false)}
+${phase === "sums" ? storageDecl(1, "sums", t, true) : `${storageDecl(1, "incl", t, false)}
+${storageDecl(2, "sums", t, false)}
+${storageDecl(3, "out", t, true)}`}
+${paramsDecl(phase === "sums" ? 2 : 4)}
+var<workgroup> tot: array<${t}, 256>;
+${ENTRY} {
+  let g = wid.y * nwg.x + wid.x;
+  let segs = prm(4u);
+  let o = g / segs;
+  if (o >= prm(0u)) { return; }
+  let n = prm(1u);
+  let inner = prm(2u);
+  let rev = prm(3u) == 1u;
+  let base = (o / inner) * n * inner + o % inner;
+  let lo = (g % segs) * ${SEGMENT}u + lid.x * 16u;
+  var own: ${t} = ${t}(0);
+  for (var k = 0u; k < 16u; k = k + 1u) {
+    let q = lo + k;
+    if (q < n) { own = own + x[base + select(q, n - 1u - q, rev) * inner]; }
+  }
+  tot[lid.x] = own;
+  for (var d = 1u; d < 256u; d = d << 1u) {
+    workgroupBarrier();
+    var v = tot[lid.x];
+    if (lid.x >= d) { v = v + tot[lid.x - d]; }
+    workgroupBarrier();
+    tot[lid.x] = v;
+  }
+  workgroupBarrier();
+${phase === "sums" ? `  if (lid.x == 255u) { sums[g] = ${wrap("tot[255]")}; }
+}` : `  let before = select(0u, lid.x - 1u, lid.x > 0u);
+  var acc: ${t} = incl[g] - sums[g] + select(${t}(0), tot[before], lid.x > 0u);
+  for (var k = 0u; k < 16u; k = k + 1u) {
+    let q = lo + k;
+    if (q < n) {
+      let at = base + select(q, n - 1u - q, rev) * inner;
+      acc = acc + x[at];
+      out[at] = ${wrap("acc")};
+    }
+  }
+}`}`);
+}
+
+/** Running sums along the middle dim (from the end when `reverse`): per row in order, or blocked for long rows. */
 export function cumsum(x: GpuArray, out: GpuArray, outer: number, n: number, inner: number, reverse: boolean, dtype: DType): void {
   const rows = outer * inner;
   if (rows === 0) return;
-  out.backend.ctx.dispatch(cumsumSource(wgslType(dtype)), [x.bind("cumsum"), out.bind("cumsum")], [rows, n, inner, reverse ? 1 : 0], Math.ceil(rows / WG));
+  const ctx = out.backend.ctx, t = wgslType(dtype);
+  if (n <= 64) {
+    ctx.dispatch(cumsumSource(t), [x.bind("cumsum"), out.bind("cumsum")], [rows, n, inner, reverse ? 1 : 0], Math.ceil(rows / WG));
+    return;
+  }
+  // Segment totals, their running sums per row (a shorter cumsum), then each segment's scan.
+  const segs = Math.ceil(n / SEGMENT), params = [rows, n, inner, reverse ? 1 : 0, segs];
+  const sums = empty(out.backend, { shape: [rows * segs], dtype }), incl = empty(out.backend, { shape: [rows * segs], dtype });
+  ctx.dispatch(blockScanSource(t, "sums"), [x.bind("cumsum"), sums.bind("cumsum")], params, rows * segs);
+  cumsum(sums, incl, rows, segs, 1, false, dtype);
+  ctx.dispatch(blockScanSource(t, "scan"), [x.bind("cumsum"), incl.bind("cumsum"), sums.bind("cumsum"), out.bind("cumsum")], params, rows * segs);
+  sums.dispose();
+  incl.dispose();
 }
