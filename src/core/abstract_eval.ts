@@ -6,6 +6,7 @@
 import { type DType, isFloat } from "./dtype.js";
 import { DTypeError, ShapeError } from "./errors.js";
 import { type Aval, fmtAval } from "./ndarray.js";
+import { checkArity, checkParams } from "./params.js";
 import { Prim, type PrimParams } from "./prim.js";
 import { type Shape, fmtShape, shapeEq, sizeOf } from "./shape.js";
 import type { ClosedProgram } from "../ir/ir.js";
@@ -263,5 +264,7 @@ function sameSignature(prim: Prim, what: string, got: readonly Aval[], want: rea
 }
 
 export function abstractEval<P extends Prim>(prim: P, avals: readonly Aval[], params: PrimParams[P]): Aval[] {
+  checkParams(prim, params);
+  checkArity(prim, avals);
   return (abstractRules[prim] as AbstractRule<P>)(avals, params);
 }

@@ -28,9 +28,9 @@ export function weakDType(value: number, other: DType): DType {
 
 /** Validates a dtype name given by a user. */
 export function checkDType(fn: string, dtype: unknown): DType {
-  if (typeof dtype === "string" && dtype in RANK) return dtype as DType;
+  if (typeof dtype === "string" && Object.hasOwn(RANK, dtype)) return dtype as DType;
   throw new DTypeError(
-    `${fn}: unknown dtype ${JSON.stringify(dtype)}; use one of "float32", "float64", "int32", "bool"`,
+    `${fn}: unknown dtype ${typeof dtype === "string" ? JSON.stringify(dtype.slice(0, 40)) : typeof dtype}; use one of "float32", "float64", "int32", "bool"`,
   );
 }
 

@@ -6,6 +6,7 @@
  */
 import { EscapedTracerError } from "./errors.js";
 import { type NDArray, Tracer, fmtAval } from "./ndarray.js";
+import { checkOperands, checkParams } from "./params.js";
 import type { Prim, PrimParams } from "./prim.js";
 
 /**
@@ -48,8 +49,13 @@ export function withInterpreter<T>(interp: Interpreter, fn: () => T): T {
   }
 }
 
-/** Binds a primitive on the current interpreter. */
+/**
+ * Binds a primitive on the current interpreter. The primitive, its operands and its params are
+ * checked here, the one door every call passes, before any rule or code generator sees them.
+ */
 export function bind<P extends Prim>(prim: P, args: readonly NDArray[], params: PrimParams[P]): NDArray[] {
+  checkParams(prim, params);
+  checkOperands(prim, args);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a instanceof Tracer && !a.tag.alive) throw escapedError(prim, a);

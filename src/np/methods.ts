@@ -3,7 +3,7 @@
  * meaning. Attached to the prototype here so the core array type knows no operation; tracers
  * inherit them, so methods work inside every transform.
  */
-import type { DType } from "../core/dtype.js";
+import { type DType, checkDType } from "../core/dtype.js";
 import * as lax from "../core/lax.js";
 import { NDArray } from "../core/ndarray.js";
 import type { ArrayLike, AxisArg } from "./base.js";
@@ -115,7 +115,7 @@ const methods: Record<string, (this: NDArray, ...args: any[]) => NDArray> = {
   take(i, a) { return s.take(this, i, a); },
   matmul(y) { return matmul(this, y); },
   dot(y) { return dot(this, y); },
-  astype(dtype) { return lax.convert(this, dtype); },
+  astype(dtype) { return lax.convert(this, checkDType("astype", dtype)); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {
