@@ -40,10 +40,12 @@ export function compileProgram(cp: ClosedProgram): Executable {
   p.invars.forEach(slot);
   const steps = plan(p, slot);
   const constSlots = p.constvars.map(slot), inSlots = p.invars.map(slot), outSlots = p.outvars.map(slot);
-  const consts = cp.consts.map((c) => c.toConcrete("jit"));
+  // The constants in the order of the optimised program's constvars, resolved once (not per call).
+  const constIndex = new Map(cp.program.constvars.map((v, i) => [v, i]));
+  const consts = p.constvars.map((v) => cp.consts[constIndex.get(v)!]!.toConcrete("jit"));
   return (args) => {
     const env: Env = new Array(slots.size);
-    for (let i = 0; i < constSlots.length; i++) env[constSlots[i]!] = consts[cp.program.constvars.indexOf(p.constvars[i]!)]!;
+    for (let i = 0; i < constSlots.length; i++) env[constSlots[i]!] = consts[i]!;
     for (let i = 0; i < inSlots.length; i++) env[inSlots[i]!] = args[i]!;
     for (let i = 0; i < steps.length; i++) steps[i]!(env);
     return outSlots.map((s) => env[s]!);

@@ -8,7 +8,7 @@ import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { sizeOf } from "../core/shape.js";
 import { type TreeDef, unflatten } from "../tree.js";
-import { flattenArrays, normArgnums, requireFloat } from "./args.js";
+import { checkFn, checkOptions, flattenArrays, normArgnums, requireFloat } from "./args.js";
 import { jvp, vjp } from "./autodiff.js";
 import { vmap } from "./vmap.js";
 
@@ -55,6 +55,8 @@ function setup(fn: string, f: (...args: any[]) => any, argnums: number | number[
 
 /** Forward-mode Jacobian: one jvp per input element, batched with vmap. */
 export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
+  checkFn("jacfwd", f);
+  checkOptions("jacfwd", options, ["argnums"]);
   return (...args: any[]) => {
     const { xs, inDef, call, primals, multi } = setup("jacfwd", f, options.argnums ?? 0, args);
     const inShapes = xs.map((x) => x.shape);
@@ -80,6 +82,8 @@ export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}): (.
 
 /** Reverse-mode Jacobian: one vjp per output element, batched with vmap. */
 export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
+  checkFn("jacrev", f);
+  checkOptions("jacrev", options, ["argnums"]);
   return (...args: any[]) => {
     const { xs, inDef, call, primals, multi } = setup("jacrev", f, options.argnums ?? 0, args);
     const [out, pull] = vjp(call, ...primals);
@@ -101,5 +105,6 @@ export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}): (.
 
 /** The Hessian: forward over reverse. */
 export function hessian(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
+  checkFn("hessian", f);
   return jacfwd(jacrev(f, options), options);
 }

@@ -9,7 +9,7 @@ import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { fmtShape, range } from "../core/shape.js";
 import { broadcastPrefix, unflatten } from "../tree.js";
-import { flattenArrays } from "./args.js";
+import { checkFn, checkOptions, flattenArrays } from "./args.js";
 
 export interface VmapOptions {
   /** Mapped axis per argument: a number, null (not mapped), or a pytree prefix of the arguments. */
@@ -28,6 +28,8 @@ function axisFor(what: string, ax: unknown, ndim: number, i: number): number | n
 
 /** Vectorises f over a mapped axis of its arguments. */
 export function vmap(f: (...args: any[]) => any, options: VmapOptions = {}): (...args: any[]) => any {
+  checkFn("vmap", f);
+  checkOptions("vmap", options, ["inAxes", "outAxes"]);
   const { inAxes = 0, outAxes = 0 } = options;
   return (...args: any[]) => {
     const [xs, def] = flattenArrays("vmap", "the arguments", args);

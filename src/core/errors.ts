@@ -46,3 +46,25 @@ export function customVjpForwardError(name: string): ArgumentError {
       `customJvp rule (reverse mode with grad/vjp works)`,
   );
 }
+
+/**
+ * A short description of any value for an error message, without calling user code (no
+ * `toString`/`valueOf`, no getters) and without throwing on symbols, null-prototype or cyclic objects.
+ */
+export function describe(v: unknown): string {
+  switch (typeof v) {
+    case "string": return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+    case "number": return Object.is(v, -0) ? "-0" : String(v);
+    case "boolean": case "undefined": return String(v);
+    case "bigint": return `${v}n`;
+    case "symbol": return "a symbol";
+    case "function": return "a function";
+  }
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) return "an object";
+  if (typeof (v as { then?: unknown }).then === "function") return "a Promise";
+  const ctor = Object.getOwnPropertyDescriptor(proto, "constructor")?.value as { name?: unknown } | undefined;
+  return typeof ctor?.name === "string" && ctor.name ? `a ${ctor.name}` : "an object";
+}

@@ -7,21 +7,17 @@
  * Rank-dependent checks (axis < ndim, permutations) stay in the abstract rules.
  */
 import { DTYPES, type DType } from "./dtype.js";
-import { ArgumentError, DTypeError, ShapeError } from "./errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe } from "./errors.js";
 import { NDArray } from "./ndarray.js";
 import { PRIMS, Prim, type PrimParams } from "./prim.js";
+import { MAX_ELEMENTS } from "./shape.js";
 
-/** The largest number of elements one array may hold (indices stay within int32 on every backend). */
-export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 type Field = (where: string, v: unknown) => void;
 
 const show = (v: unknown): string => {
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-  if (typeof v === "symbol" || typeof v === "function" || typeof v === "bigint") return typeof v;
-  if (Array.isArray(v)) return `[${v.slice(0, 8).map(show).join(",")}${v.length > 8 ? ",..." : ""}]`;
-  if (v !== null && typeof v === "object") return Object.getPrototypeOf(v) === Object.prototype ? "an object" : `a ${v.constructor?.name ?? "object"}`;
-  return String(v);
+  if (Array.isArray(v)) return `[${v.slice(0, 8).map(describe).join(",")}${v.length > 8 ? ",..." : ""}]`;
+  return describe(v);
 };
 
 const bad = (where: string, v: unknown, want: string): never => {

@@ -3,7 +3,7 @@
  * concrete arrays on the host; every interpreter treats them as constants.
  */
 import { type DType, checkDType } from "../core/dtype.js";
-import { ArgumentError } from "../core/errors.js";
+import { ArgumentError, describe } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import { ConcreteArray, type NDArray } from "../core/ndarray.js";
 import { checkShape } from "../core/shape.js";
@@ -15,6 +15,9 @@ export const zeros = (shape: number[], dtype?: DType): NDArray => lax.full(check
 export const ones = (shape: number[], dtype?: DType): NDArray => lax.full(checkShape("np.ones", shape), 1, dt("np.ones", dtype, "float32"));
 
 export function full(shape: number[], value: number | boolean, dtype?: DType): NDArray {
+  if (typeof value !== "number" && typeof value !== "boolean") {
+    throw new ArgumentError(`np.full: the fill value must be a number or a boolean, got ${describe(value)}`);
+  }
   const d = dt("np.full", dtype, typeof value === "boolean" ? "bool" : "float32");
   return lax.full(checkShape("np.full", shape), Number(value), d);
 }

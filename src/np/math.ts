@@ -3,13 +3,19 @@
  * composed from primitives with NumPy broadcasting and JAX's promotion rules.
  */
 import { isFloat } from "../core/dtype.js";
+import { DTypeError } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { broadcastShapes } from "../core/shape.js";
 import { type ArrayLike, asArray, binary, floatUnary, promoteAndBroadcast, rejectBool, toFloat } from "./base.js";
 
 export const add = binary("add", lax.add);
-export const subtract = binary("subtract", lax.sub);
+/** NumPy refuses `-` between bools (it is not a ring operation on them); so do we. */
+export const subtract = (x: ArrayLike, y: ArrayLike): NDArray => {
+  const [a, b] = promoteAndBroadcast("np.subtract", [x, y]);
+  if (a!.dtype === "bool") throw new DTypeError("np.subtract: not defined for two bool operands (as in NumPy); use np.notEqual for an exclusive or, or convert with .astype(\"int32\")");
+  return lax.sub(a!, b!);
+};
 export const multiply = binary("multiply", lax.mul);
 /** True division: integer operands are promoted to float32. */
 export const divide = binary("divide", lax.div, "float32");
