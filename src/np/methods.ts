@@ -60,7 +60,7 @@ declare module "../core/ndarray.js" {
     squeeze(axis?: number | number[]): NDArray;
     expandDims(axis: number | number[]): NDArray;
     flip(axis?: number | number[]): NDArray;
-    take(indices: ArrayLike, axis?: number | null): NDArray;
+    take(indices: ArrayLike, axis?: number | null, options?: s.TakeOptions): NDArray;
     matmul(y: ArrayLike): NDArray;
     dot(y: ArrayLike): NDArray;
     astype(dtype: DType): NDArray;
@@ -112,7 +112,7 @@ const methods: Record<string, (this: NDArray, ...args: any[]) => NDArray> = {
   squeeze(a) { return s.squeeze(this, a); },
   expandDims(a) { return s.expandDims(this, a); },
   flip(a) { return s.flip(this, a); },
-  take(i, a) { return s.take(this, i, a); },
+  take(i, a, o) { return s.take(this, i, a, o); },
   matmul(y) { return matmul(this, y); },
   dot(y) { return dot(this, y); },
   astype(dtype) { return lax.convert(this, checkDType("astype", dtype)); },

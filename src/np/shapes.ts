@@ -2,12 +2,12 @@
  * Shape manipulation: reshape, transpose, broadcastTo, expandDims, squeeze, concatenate, stack,
  * flip, tile, pad, take. All are linear primitives (or compositions of them) underneath.
  */
-import { ArgumentError, ShapeError } from "../core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe } from "../core/errors.js";
 import * as lax from "../core/lax.js";
-import type { NDArray } from "../core/ndarray.js";
+import { type ConcreteArray, NDArray } from "../core/ndarray.js";
 import { broadcastShapes, checkShape, fmtShape, normAxes, normAxis, range, sizeOf } from "../core/shape.js";
-import { promote } from "../core/dtype.js";
-import { type ArrayLike, asArray } from "./base.js";
+import { isFloat, promote } from "../core/dtype.js";
+import { type ArrayLike, type Nested, array, asArray } from "./base.js";
 import { where } from "./math.js";
 
 /** Reshapes to `shape`; one entry may be -1 and is inferred. */
@@ -144,14 +144,44 @@ export function pad(x: ArrayLike, widths: PadWidth, options: { constantValues?: 
   return lax.pad(a, lax.scalar(options.constantValues ?? 0, a.dtype), pairs.map(([lo, hi]) => [lo, hi, 0]));
 }
 
-/** Elements of `x` at `indices` along `axis` (of the flattened array when no axis is given). */
-export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null): NDArray {
-  let a = asArray("take", x);
-  let idx = asArray("take", indices, "int32");
-  if (idx.dtype !== "int32") {
-    if (idx.dtype === "bool") throw new ShapeError("np.take: indices must be integers, got bool");
-    idx = lax.convert(idx, "int32");
+/** How `np.take` treats an index outside [-n, n) along the axis (JAX's modes). */
+export type TakeMode = "fill" | "clip" | "wrap";
+export interface TakeOptions {
+  /**
+   * "fill" (default, as JAX): an index in [-n, n) selects (negative ones count from the end), any
+   * other gives `fillValue`. "clip": indices are clamped to [0, n - 1] (a negative index gives the
+   * first element, as in NumPy's clip mode). "wrap": indices are taken modulo n.
+   */
+  mode?: TakeMode;
+  /** The value of out-of-bounds entries in "fill" mode: NaN for floats, the least int32, true for bool (as JAX). */
+  fillValue?: number | boolean;
+}
+
+/** Integer indices as an int32 array: integer NDArrays as they are, JS numbers/lists only when whole. */
+function indexArray(fn: string, indices: ArrayLike): NDArray {
+  if (indices instanceof NDArray) {
+    if (indices.dtype === "int32") return indices;
+    throw new DTypeError(`${fn}: indices must be int32, got ${indices.dtype}; round and convert them with .astype("int32") first`);
   }
+  const wide = array(indices as Nested, { dtype: "float64" }) as ConcreteArray;
+  for (const v of wide.values) {
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+      throw new ArgumentError(`${fn}: indices must be integers within int32, got ${v}; fractional indices have no meaning (round them first)`);
+    }
+  }
+  return lax.convert(wide, "int32");
+}
+
+/**
+ * Elements of `x` at `indices` along `axis` (of the flattened array when no axis is given);
+ * out-of-bounds indices follow `options.mode` (default "fill", as JAX).
+ */
+export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null, options: TakeOptions = {}): NDArray {
+  let a = asArray("np.take", x);
+  const idx = indexArray("np.take", indices);
+  if (typeof options !== "object" || options === null) throw new ArgumentError(`np.take: options must be an object { mode?, fillValue? }, got ${describe(options)}`);
+  const mode = options.mode ?? "fill";
+  if (mode !== "fill" && mode !== "clip" && mode !== "wrap") throw new ArgumentError(`np.take: mode must be "fill", "clip" or "wrap", got ${describe(mode)}`);
   if (axis === null || axis === undefined) {
     a = lax.reshape(a, [a.size]);
     axis = 0;
@@ -159,6 +189,21 @@ export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null): ND
   const ax = normAxis("np.take", axis, a.ndim);
   const n = a.shape[ax]!;
   if (n === 0) throw new ShapeError(`np.take: cannot take from an empty axis ${ax} of ${fmtShape(a.shape)}`);
-  const wrapped = where(lax.lt(idx, lax.fill(idx, 0)), lax.add(idx, lax.fill(idx, n)), idx);
-  return lax.gather(a, wrapped, ax, 0);
+  const c = (v: number) => lax.fill(idx, v);
+  if (mode === "clip") return lax.gather(a, lax.min(lax.max(idx, c(0)), c(n - 1)), ax, 0);
+  if (mode === "wrap") {
+    // ((i % n) + n) % n with JS remainder semantics (truncating), so negatives wrap too.
+    const r = lax.sub(idx, lax.mul(lax.div(idx, c(n)), c(n)));
+    return lax.gather(a, where(lax.lt(r, c(0)), lax.add(r, c(n)), r), ax, 0);
+  }
+  const fv = options.fillValue;
+  if (fv !== undefined && typeof fv !== "number" && typeof fv !== "boolean") throw new ArgumentError(`np.take: fillValue must be a number or a boolean, got ${describe(fv)}`);
+  const fill = fv === undefined ? (isFloat(a.dtype) ? NaN : a.dtype === "int32" ? -(2 ** 31) : 1) : Number(fv);
+  const inRange = lax.and(lax.ge(idx, c(-n)), lax.lt(idx, c(n)));
+  const wrapped = where(lax.lt(idx, c(0)), lax.add(idx, c(n)), idx);
+  const safe = where(inRange, wrapped, c(0));
+  const got = lax.gather(a, safe, ax, 0);
+  // The in-range mask, laid along the gathered axes of the output.
+  const mask = lax.broadcastInDim(inRange, got.shape, range(idx.ndim).map((d) => ax + d));
+  return where(mask, got, lax.fill(got, fill));
 }
