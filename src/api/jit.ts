@@ -8,7 +8,7 @@ import { ArgumentError, describe } from "../core/errors.js";
 import { baseInterpreter, bind, withInterpreter } from "../core/interpreter.js";
 import { ConcreteArray, NDArray, type Tracer } from "../core/ndarray.js";
 import { Prim } from "../core/prim.js";
-import type { ClosedProgram, Program } from "../ir/ir.js";
+import { type ClosedProgram, type Program, dedupeScalarConsts } from "../ir/ir.js";
 import { StageInterpreter } from "../ir/trace.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
 import { checkFn, checkOptions, flattenArrays, leafArray } from "./args.js";
@@ -107,7 +107,7 @@ function trace(name: string, f: Fn, args: unknown[], statics: number[], leaves: 
     const full = args.map((a, i) => (statics.includes(i) ? a : dyn[i]));
     const [outs, outDef] = flattenArrays(name, "the output of f", withInterpreter(stage, () => f(...full)));
     const [program, lifted] = stage.buildLifted(outs);
-    return { program, outDef, lifted };
+    return { program: dedupeScalarConsts(program), outDef, lifted };
   } finally {
     stage.tag.alive = false;
   }
