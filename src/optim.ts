@@ -8,7 +8,7 @@
  * This module is built on `np` and `tree` only; it knows no interpreter.
  */
 import { isFloat } from "./core/dtype.js";
-import { ArgumentError, DTypeError } from "./core/errors.js";
+import { ArgumentError, DTypeError, describe } from "./core/errors.js";
 import { NDArray } from "./core/ndarray.js";
 import * as np from "./np/index.js";
 import { type TreeDef, flatten, unflatten } from "./tree.js";
@@ -147,7 +147,7 @@ function valid(check: Check, v: unknown): boolean {
   return check === "nonNegative" ? v >= 0 : check === "positive" ? v > 0 : v >= 0 && v < 1;
 }
 
-const show = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v) : String(v));
+const show = describe;
 
 /**
  * Checks an options object against `spec` (option name → check; names ending in `?` are optional)
@@ -161,7 +161,7 @@ function checkOptions(fn: string, options: unknown, spec: Record<string, Check>,
   const known = Object.keys(spec).map((k) => k.replace(/\?$/, ""));
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new ArgumentError(`${name}: unknown option ${JSON.stringify(key)}; the options are ${known.join(", ")}`);
+      throw new ArgumentError(`${name}: unknown option ${describe(key)}; the options are ${known.join(", ")}`);
     }
   }
   for (const [key, check] of Object.entries(spec)) {

@@ -69,6 +69,7 @@ export class TreeDef {
   }
 
   equals(other: TreeDef): boolean {
+    if (!(other instanceof TreeDef)) throw new ArgumentError(`TreeDef.equals: other must be a TreeDef from tree.flatten, got ${describe(other)}`);
     return this.toString() === other.toString();
   }
 }
@@ -190,7 +191,7 @@ export function broadcastPrefix(fn: string, what: string, prefix: unknown, full:
       for (const k of Object.keys(f).sort()) walk(p[k], f[k]);
       return;
     }
-    throw new ArgumentError(`${fn}: ${what} ${JSON.stringify(p)} is not a tree prefix of the value's structure ${fdef}`);
+    throw new ArgumentError(`${fn}: ${what} ${describe(p)} is not a tree prefix of the value's structure ${fdef}`);
   };
   walk(prefix, full);
   return out;

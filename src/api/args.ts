@@ -7,6 +7,7 @@ import { compileProgram } from "../../interpreters/jit/compile.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describe } from "../core/errors.js";
 import { setBaseInterpreter } from "../core/interpreter.js";
+import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
 import { NDArray, fmtAval } from "../core/ndarray.js";
 import { fmtShape, shapeEq } from "../core/shape.js";
@@ -25,11 +26,8 @@ export function checkFn(fn: string, f: unknown, what = "f"): void {
 
 /** Refuses an options argument that is not a plain object or names an unknown option. */
 export function checkOptions(fn: string, options: unknown, known: readonly string[]): void {
-  const proto = typeof options === "object" && options !== null ? Object.getPrototypeOf(options) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new ArgumentError(`${fn}: options must be a plain object, got ${describe(options)}`);
-  for (const k of Object.keys(options as object)) {
-    if (!known.includes(k)) throw new ArgumentError(`${fn}: unknown option ${JSON.stringify(k)}; it takes ${known.map((o) => JSON.stringify(o)).join(", ")}`);
-  }
+  if (options === undefined) throw new ArgumentError(`${fn}: options must be an object, got undefined`);
+  checkOptionsObject(fn, options as object, known);
 }
 
 const isThenable = (x: unknown): x is PromiseLike<unknown> =>
@@ -68,7 +66,7 @@ export function flattenArrays(fn: string, what: string, tree: unknown): [NDArray
 /** argnums as a list of distinct, in-range indices. */
 export function normArgnums(fn: string, argnums: number | number[], nargs: number): number[] {
   const list = typeof argnums === "number" ? [argnums] : argnums;
-  if (!Array.isArray(list) || list.length === 0) throw new ArgumentError(`${fn}: argnums must be a number or a non-empty list, got ${JSON.stringify(argnums)}`);
+  if (!Array.isArray(list) || list.length === 0) throw new ArgumentError(`${fn}: argnums must be a number or a non-empty list, got ${describe(argnums)}`);
   return list.map((a) => {
     if (!Number.isInteger(a) || a < -nargs || a >= nargs) {
       throw new ArgumentError(`${fn}: argnums ${a} is out of range for a call with ${nargs} argument(s)`);

@@ -114,7 +114,12 @@ export interface GradOptions {
 }
 
 /** `(...args) => [value, grad]` (with aux: `[[value, aux], grad]`). f must return a float scalar. */
-export function valueAndGrad(f: Fn, options: GradOptions = {}, fnName = "valueAndGrad"): (...args: any[]) => [any, any] {
+export function valueAndGrad(f: Fn, options: GradOptions = {}): (...args: any[]) => [any, any] {
+  return valueAndGradAs("valueAndGrad", f, options);
+}
+
+/** valueAndGrad whose errors name `fnName` (grad shares it). */
+function valueAndGradAs(fnName: string, f: Fn, options: GradOptions = {}): (...args: any[]) => [any, any] {
   checkFn(fnName, f);
   checkOptions(fnName, options, ["argnums", "hasAux"]);
   const { argnums = 0, hasAux = false } = options;
@@ -144,7 +149,7 @@ export function valueAndGrad(f: Fn, options: GradOptions = {}, fnName = "valueAn
 
 /** The gradient of a float-scalar function (with aux: `[grad, aux]`). */
 export function grad(f: Fn, options: GradOptions = {}): (...args: any[]) => any {
-  const vg = valueAndGrad(f, options, "grad");
+  const vg = valueAndGradAs("grad", f, options);
   return (...args: any[]) => {
     const [out, g] = vg(...args);
     return options.hasAux ? [g, out[1]] : g;

@@ -103,7 +103,7 @@ export function checkpoint<F extends Fn>(f: F, options: CheckpointOptions = {}):
   checkFn("checkpoint", f);
   checkOptions("checkpoint", options, ["policy"]);
   const policy = options.policy ?? "nothing";
-  if (policy !== "nothing" && policy !== "dots") throw new ArgumentError(`checkpoint: policy must be "nothing" or "dots", got ${JSON.stringify(policy)}`);
+  if (policy !== "nothing" && policy !== "dots") throw new ArgumentError(`checkpoint: policy must be "nothing" or "dots", got ${describe(policy)}`);
   const name = `checkpoint(${f.name || "f"})`;
   return ((...args: unknown[]) => {
     const { leaves, cp, lifted, outDef } = stageFn(name, f, args);

@@ -4,6 +4,7 @@
  * have the output's tree, each leaf holding the input tree (a tuple of them for several argnums)
  * with leaves of shape out.shape ++ in.shape.
  */
+import { ArgumentError } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { sizeOf } from "../core/shape.js";
@@ -44,6 +45,7 @@ function assemble(blocks: NDArray[][], outDef: TreeDef, inDef: TreeDef, multi: b
 function setup(fn: string, f: (...args: any[]) => any, argnums: number | number[], args: any[]) {
   const nums = normArgnums(fn, argnums, args.length);
   const [xs, inDef] = flattenArrays(fn, "the differentiated arguments", nums.map((i) => args[i]));
+  if (xs.length === 0) throw new ArgumentError(`${fn}: the differentiated argument(s) ${nums.join(", ")} hold no arrays; pass at least one float array`);
   requireFloat(fn, xs, `argument ${nums.join(", ")}`);
   const call = (...vals: unknown[]) => {
     const full = args.slice();

@@ -116,7 +116,7 @@ function trace(name: string, f: Fn, args: unknown[], statics: number[], leaves: 
 function normStatics(fn: string, staticArgnums: number | number[] | undefined): number[] {
   const list = staticArgnums === undefined ? [] : typeof staticArgnums === "number" ? [staticArgnums] : staticArgnums;
   if (!Array.isArray(list)) throw new ArgumentError(`${fn}: staticArgnums must be a non-negative integer or a list of them, got ${describe(staticArgnums)}`);
-  for (const i of list) if (!Number.isInteger(i) || i < 0) throw new ArgumentError(`${fn}: staticArgnums must be non-negative integers, got ${JSON.stringify(staticArgnums)}`);
+  for (const i of list) if (!Number.isInteger(i) || i < 0) throw new ArgumentError(`${fn}: staticArgnums must be non-negative integers, got ${describe(staticArgnums)}`);
   return list;
 }
 

@@ -3,7 +3,7 @@
  * that do not depend on a mapped input are broadcast along the batch, then moved to `outAxes`.
  */
 import { BatchInterpreter } from "../../interpreters/batch/index.js";
-import { BatchError, ShapeError } from "../core/errors.js";
+import { ArgumentError, BatchError, ShapeError, describe } from "../core/errors.js";
 import { currentInterpreter, withInterpreter } from "../core/interpreter.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
@@ -21,7 +21,7 @@ export interface VmapOptions {
 function axisFor(what: string, ax: unknown, ndim: number, i: number): number | null {
   if (ax === null || ax === undefined) return null;
   if (typeof ax !== "number" || !Number.isInteger(ax) || ax < -ndim || ax >= ndim) {
-    throw new ShapeError(`vmap: ${what} ${JSON.stringify(ax)} is out of range for leaf ${i}, which has rank ${ndim}`);
+    throw new ShapeError(`vmap: ${what} ${describe(ax)} is out of range for leaf ${i}, which has rank ${ndim}`);
   }
   return ax < 0 ? ax + ndim : ax;
 }

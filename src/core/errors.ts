@@ -51,7 +51,7 @@ export function customVjpForwardError(name: string): ArgumentError {
  * A short description of any value for an error message, without calling user code (no
  * `toString`/`valueOf`, no getters) and without throwing on symbols, null-prototype or cyclic objects.
  */
-export function describe(v: unknown): string {
+export function describe(v: unknown, depth = 0): string {
   switch (typeof v) {
     case "string": return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
     case "number": return Object.is(v, -0) ? "-0" : String(v);
@@ -61,7 +61,9 @@ export function describe(v: unknown): string {
     case "function": return "a function";
   }
   if (v === null) return "null";
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (Array.isArray(v)) {
+    return v.length <= 8 && depth < 2 ? `[${Array.from(v, (x) => describe(x, depth + 1)).join(", ")}]` : `an array of length ${v.length}`;
+  }
   const proto = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) return "an object";
   if (typeof (v as { then?: unknown }).then === "function") return "a Promise";

@@ -31,6 +31,7 @@ const isPlain = (v: unknown): boolean => {
 };
 
 const isIndex = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+const isDim = (v: unknown): boolean => isIndex(v) && v <= MAX_ELEMENTS;
 
 const int: Field = (w, v) => { if (!isIndex(v)) bad(w, v, "a non-negative integer"); };
 const bool: Field = (w, v) => { if (typeof v !== "boolean") bad(w, v, "a boolean"); };
@@ -46,7 +47,7 @@ const ints: Field = (w, v) => {
   for (const d of v as unknown[]) if (!isIndex(d)) bad(w, v, "an array of non-negative integers");
 };
 const shape: Field = (w, v) => {
-  ints(w, v);
+  if (!Array.isArray(v) || !v.every(isDim)) bad(w, v, `a list of sizes, each an integer in [0, ${MAX_ELEMENTS}]`);
   let n = 1;
   for (const d of v as number[]) n *= d;
   if (n > MAX_ELEMENTS) throw new ShapeError(`${w} ${show(v)} has ${n} elements, more than the ${MAX_ELEMENTS} one array may hold`);

@@ -75,7 +75,7 @@ export function normAxes(fn: string, axes: readonly number[], ndim: number): num
 
 /** A user's shape: a list of non-negative safe integers with at most MAX_ELEMENTS elements in all. */
 export function checkShape(fn: string, shape: unknown): number[] {
-  if (!Array.isArray(shape) || shape.length > 64 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+  if (!Array.isArray(shape) || shape.length > 64 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0 && d <= MAX_ELEMENTS)) {
     const shown = Array.isArray(shape) ? `[${shape.slice(0, 8).map(describe).join(", ")}${shape.length > 8 ? ", ..." : ""}]` : describe(shape);
     throw new ShapeError(`${fn}: shape must be a list of at most 64 non-negative integers, got ${shown}`);
   }

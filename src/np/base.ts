@@ -29,6 +29,7 @@ export function array(data: ArrayLike | ArrayLike[] | Float32Array | Float64Arra
 }
 
 function hostArray(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array | Int32Array | Uint8Array, options: ArrayOptions): NDArray {
+  if (typeof options !== "object" || options === null) throw new ArgumentError(`np.array: options must be an object { dtype?, device?, shape? }, got ${describe(options)}`);
   const dtype = options.dtype === undefined ? undefined : checkDType("np.array", options.dtype);
   if (data instanceof NDArray) return dtype ? lax.convert(data, dtype) : data;
   const typed = dtypeOfTyped(data);

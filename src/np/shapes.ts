@@ -13,7 +13,7 @@ import { where } from "./math.js";
 /** Reshapes to `shape`; one entry may be -1 and is inferred. */
 export function reshape(x: ArrayLike, shape: number[]): NDArray {
   const a = asArray("reshape", x);
-  if (!Array.isArray(shape)) throw new ShapeError(`np.reshape: shape must be an array of integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape)) throw new ShapeError(`np.reshape: shape must be an array of integers, got ${describe(shape)}`);
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1) throw new ShapeError(`np.reshape: only one dimension of ${fmtShape(shape)} can be -1`);
   let target = shape;
@@ -35,6 +35,7 @@ export function ravel(x: ArrayLike): NDArray {
 /** Permutes the axes (reverses them when `axes` is omitted). */
 export function transpose(x: ArrayLike, axes?: number[]): NDArray {
   const a = asArray("transpose", x);
+  if (axes !== undefined && !Array.isArray(axes)) throw new ArgumentError(`np.transpose: axes must be a list of integers, got ${describe(axes)}`);
   const perm = axes === undefined ? range(a.ndim).reverse() : axes.map((d) => normAxis("np.transpose", d, a.ndim));
   if (perm.length !== a.ndim || new Set(perm).size !== perm.length) {
     throw new ShapeError(`np.transpose: axes ${fmtShape(axes ?? [])} are not a permutation of the ${a.ndim} axes of ${fmtShape(a.shape)}`);
@@ -69,6 +70,7 @@ export function broadcastTo(x: ArrayLike, shape: number[]): NDArray {
 export function expandDims(x: ArrayLike, axis: number | number[]): NDArray {
   const a = asArray("expandDims", x);
   const list = typeof axis === "number" ? [axis] : axis;
+  if (!Array.isArray(list)) throw new ArgumentError(`np.expandDims: axis must be an integer or a list of integers, got ${describe(axis)}`);
   const nd = a.ndim + list.length;
   const axes = normAxes("np.expandDims", list, nd);
   const shape: number[] = [];
@@ -120,6 +122,7 @@ export function flip(x: ArrayLike, axis?: number | number[]): NDArray {
 /** Repeats `x` `reps` times along each axis. */
 export function tile(x: ArrayLike, reps: number | number[]): NDArray {
   let a = asArray("tile", x);
+  if (typeof reps !== "number" && !Array.isArray(reps)) throw new ArgumentError(`np.tile: reps must be an integer or a list of integers, got ${describe(reps)}`);
   const r = typeof reps === "number" ? [reps] : reps.slice();
   checkShape("np.tile", r);
   while (r.length < a.ndim) r.unshift(1);
@@ -134,14 +137,18 @@ export type PadWidth = number | [number, number] | [number, number][];
 /** Pads with a constant (default 0): widths as n, [before, after], or one pair per axis. */
 export function pad(x: ArrayLike, widths: PadWidth, options: { constantValues?: number } = {}): NDArray {
   const a = asArray("pad", x);
+  if (typeof widths !== "number" && !Array.isArray(widths)) throw new ArgumentError(`np.pad: widths must be a number, a [before, after] pair or one pair per axis, got ${describe(widths)}`);
+  if (typeof options !== "object" || options === null) throw new ArgumentError(`np.pad: options must be an object { constantValues? }, got ${describe(options)}`);
+  const cv = options.constantValues ?? 0;
+  if (typeof cv !== "number") throw new ArgumentError(`np.pad: constantValues must be a number, got ${describe(cv)}`);
   const pairs: [number, number][] = typeof widths === "number"
     ? a.shape.map(() => [widths, widths])
     : typeof widths[0] === "number" ? a.shape.map(() => widths as [number, number])
     : (widths as [number, number][]);
   if (pairs.length !== a.ndim || pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((w) => !Number.isInteger(w) || w < 0))) {
-    throw new ShapeError(`np.pad: widths ${JSON.stringify(widths)} must be non-negative integers, one [before, after] pair per axis of ${fmtShape(a.shape)}`);
+    throw new ShapeError(`np.pad: widths ${describe(widths)} must be non-negative integers, one [before, after] pair per axis of ${fmtShape(a.shape)}`);
   }
-  return lax.pad(a, lax.scalar(options.constantValues ?? 0, a.dtype), pairs.map(([lo, hi]) => [lo, hi, 0]));
+  return lax.pad(a, lax.scalar(cv, a.dtype), pairs.map(([lo, hi]) => [lo, hi, 0]));
 }
 
 /** How `np.take` treats an index outside [-n, n) along the axis (JAX's modes). */
