@@ -3,7 +3,7 @@
  * (logsumexp subtracts a stop-gradient max; softplus is max(x,0) + log1p(exp(-|x|))).
  */
 import { type DType, checkDType } from "./core/dtype.js";
-import { ArgumentError, describe } from "./core/errors.js";
+import { ArgumentError, describe, naming } from "./core/errors.js";
 import * as lax from "./core/lax.js";
 import type { NDArray } from "./core/ndarray.js";
 import { checkShape, normAxes, range } from "./core/shape.js";
@@ -53,7 +53,7 @@ export function logsumexp(x: ArrayLike, axis?: number | number[] | null, options
 
 export function logSoftmax(x: ArrayLike, axis: number | number[] = -1): NDArray {
   const a = f("nn.logSoftmax", x);
-  const lse = logsumexp(a, axis, { keepdims: true });
+  const lse = naming("nn.logSoftmax", () => logsumexp(a, axis, { keepdims: true }));
   return lax.sub(a, lax.broadcastInDim(lse, a.shape, range(a.ndim)));
 }
 

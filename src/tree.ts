@@ -5,7 +5,7 @@
  * print equally), so it can key caches. Everything here is iterative-free of user recursion limits
  * only in depth of nesting, which user trees keep small.
  */
-import { ArgumentError, describe } from "./core/errors.js";
+import { ArgumentError, describe, naming } from "./core/errors.js";
 import { NDArray } from "./core/ndarray.js";
 
 /** How a custom node type is taken apart and put back together. */
@@ -157,7 +157,7 @@ export function unflatten(def: TreeDef, leaves: readonly unknown[]): any {
 /** Applies `fn` to corresponding leaves of trees with the structure of the first. */
 export function map(fn: (...leaves: any[]) => unknown, tree: unknown, ...rest: unknown[]): any {
   if (typeof fn !== "function") throw new ArgumentError(`tree.map: fn must be a function, got ${describe(fn)}`);
-  const [leaves, def] = flatten(tree);
+  const [leaves, def] = naming("tree.map", () => flatten(tree));
   const others = rest.map((t, i) => {
     const [ls, d] = flatten(t);
     if (!d.equals(def)) throw new ArgumentError(`tree.map: tree ${i + 1} has structure ${d} but the first has ${def}`);
@@ -168,7 +168,7 @@ export function map(fn: (...leaves: any[]) => unknown, tree: unknown, ...rest: u
 
 /** The leaves of a tree. */
 export function leaves(tree: unknown): unknown[] {
-  return flatten(tree)[0];
+  return naming("tree.leaves", () => flatten(tree)[0]);
 }
 
 /**

@@ -14,8 +14,6 @@ import { wgslType } from "./wgsl.js";
 
 export class Storage {
   private refs = 0;
-  /** Set while this storage is the cached upload of a CPU array (see `onDevice`). */
-  cached: { uploads: WeakMap<ConcreteArray, GpuArray>; key: ConcreteArray; array: GpuArray } | null = null;
   constructor(readonly ctx: GpuContext, readonly buffer: GPUBuffer) {}
   retain(): void {
     this.refs++;
@@ -62,21 +60,11 @@ export class GpuArray extends DeviceArray {
     return new GpuArray(this.backend, this.storage("reshape"), shape, dtype);
   }
 
-  /**
-   * Drops this array's reference now. When its buffer is a CPU array's cached upload, the cache's
-   * reference goes too, so the buffer is freed at once unless another live view still uses it.
-   */
   override dispose(): void {
     const s = this.store;
     if (s === null) return;
     this.store = null;
     registry.unregister(this);
-    const c = s.cached;
-    if (c !== null && c.array !== this) {
-      s.cached = null;
-      if (c.uploads.get(c.key) === c.array) c.uploads.delete(c.key);
-      c.array.dispose();
-    }
     s.release();
   }
 
@@ -136,7 +124,6 @@ export function onDevice(backend: GpuBackend, x: NDArray, fn: string): GpuArray 
   if (up === undefined || up.disposed) {
     up = uploadFresh(backend, x, fn);
     uploads.set(x, up);
-    up.storage(fn).cached = { uploads, key: x, array: up };
   }
   return up;
 }

@@ -4,7 +4,7 @@
  * have the output's tree, each leaf holding the input tree (a tuple of them for several argnums)
  * with leaves of shape out.shape ++ in.shape.
  */
-import { ArgumentError } from "../core/errors.js";
+import { ArgumentError, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { sizeOf } from "../core/shape.js";
@@ -108,5 +108,7 @@ export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}): (.
 /** The Hessian: forward over reverse. */
 export function hessian(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
   checkFn("hessian", f);
-  return jacfwd(jacrev(f, options), options);
+  checkOptions("hessian", options, ["argnums"]);
+  const h = jacfwd(jacrev(f, options), options);
+  return (...args: any[]) => naming("hessian", () => h(...args));
 }

@@ -264,7 +264,7 @@ function sameSignature(prim: Prim, what: string, got: readonly Aval[], want: rea
 }
 
 export function abstractEval<P extends Prim>(prim: P, avals: readonly Aval[], params: PrimParams[P]): Aval[] {
-  checkParams(prim, params);
+  checkParams(prim, params, "abstractEval");
   checkArity(prim, avals);
   return (abstractRules[prim] as AbstractRule<P>)(avals, params);
 }

@@ -70,3 +70,16 @@ export function describe(v: unknown, depth = 0): string {
   const ctor = Object.getOwnPropertyDescriptor(proto, "constructor")?.value as { name?: unknown } | undefined;
   return typeof ctor?.name === "string" && ctor.name ? `a ${ctor.name}` : "an object";
 }
+
+/**
+ * Runs `body`; a FluxionError from inside whose message does not already name `fn` gets `fn: `
+ * put in front, so errors from helpers name the public function the user called.
+ */
+export function naming<T>(fn: string, body: () => T): T {
+  try {
+    return body();
+  } catch (e) {
+    if (e instanceof FluxionError && !e.message.startsWith(fn)) e.message = `${fn}: ${e.message}`;
+    throw e;
+  }
+}

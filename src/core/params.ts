@@ -129,8 +129,8 @@ const SCHEMAS: { [P in Prim]: Schema } = {
 const KNOWN = new Set<unknown>(PRIMS);
 
 /** Checks a primitive name and its static params; throws a typed error naming the bad field. */
-export function checkParams<P extends Prim>(prim: P, params: PrimParams[P]): void {
-  if (!KNOWN.has(prim)) throw new ArgumentError(`bind: ${show(prim)} is not a primitive; use a member of Prim`);
+export function checkParams<P extends Prim>(prim: P, params: PrimParams[P], fn = "bind"): void {
+  if (!KNOWN.has(prim)) throw new ArgumentError(`${fn}: ${show(prim)} is not a primitive; use a member of Prim`);
   if (!isPlain(params)) bad(`${prim}: params`, params, "a plain object");
   const { fields } = SCHEMAS[prim];
   for (const key of Object.keys(params as object)) {

@@ -4,7 +4,7 @@
  * broadcasting, and axis/option parsing. Errors name the calling `np` function.
  */
 import { type DType, allocate, checkDType, dtypeOfTyped, isFloat, promote, weakDType } from "../core/dtype.js";
-import { ArgumentError, DTypeError, ShapeError, describe } from "../core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import { ConcreteArray, NDArray } from "../core/ndarray.js";
 import { type Shape, broadcastShapes, checkShape, fmtShape, normAxes, range, sizeOf } from "../core/shape.js";
@@ -83,7 +83,7 @@ export function asArray(fn: string, x: ArrayLike, like?: DType): NDArray {
   if (x instanceof NDArray) return x;
   if (typeof x === "number") return lax.scalar(x, like === undefined ? "float32" : weakDType(x, like));
   if (typeof x === "boolean") return lax.scalar(x ? 1 : 0, "bool");
-  if (Array.isArray(x)) return array(x);
+  if (Array.isArray(x)) return naming(fn, () => array(x));
   throw new ArgumentError(`${fn}: expected an NDArray, a number or a nested list, got ${describe(x)}`);
 }
 

@@ -4,7 +4,7 @@
  * einsum specs are parsed and validated here; nothing from a spec ever reaches generated code.
  */
 import { promote } from "../core/dtype.js";
-import { ArgumentError, ShapeError, describe } from "../core/errors.js";
+import { ArgumentError, ShapeError, describe, naming } from "../core/errors.js";
 import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
@@ -165,6 +165,10 @@ export interface NormOptions {
  * axes, the Frobenius norm ("fro" or default), or the 1 / Infinity induced norms.
  */
 export function norm(x: ArrayLike, options: NormOptions | number = {}): NDArray {
+  return naming("np.linalg.norm", () => normOf(x, options));
+}
+
+function normOf(x: ArrayLike, options: NormOptions | number): NDArray {
   const opts = typeof options === "number" ? { ord: options } : checkOptionsObject("np.linalg.norm", options, ["ord", "axis", "keepdims"]);
   let a = asArray("linalg.norm", x);
   if (a.dtype !== "float32" && a.dtype !== "float64") a = lax.convert(a, "float32");

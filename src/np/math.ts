@@ -2,8 +2,8 @@
  * Elementwise `np` operations: arithmetic, transcendental functions, comparisons and logic, all
  * composed from primitives with NumPy broadcasting and JAX's promotion rules.
  */
-import { isFloat } from "../core/dtype.js";
-import { DTypeError } from "../core/errors.js";
+import { checkDType, isFloat } from "../core/dtype.js";
+import { DTypeError, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { broadcastShapes } from "../core/shape.js";
@@ -88,14 +88,16 @@ export function where(cond: ArrayLike, a: ArrayLike, b: ArrayLike): NDArray {
 
 /** Limits `x` to [lo, hi]; either bound may be null. Differentiable in the bounds too. */
 export function clip(x: ArrayLike, lo: ArrayLike | null, hi: ArrayLike | null): NDArray {
-  let out = asArray("clip", x);
-  if (lo !== null && lo !== undefined) out = maximum(out, lo);
-  if (hi !== null && hi !== undefined) out = minimum(out, hi);
-  return out;
+  return naming("np.clip", () => {
+    let out = asArray("np.clip", x);
+    if (lo !== null && lo !== undefined) out = maximum(out, lo);
+    if (hi !== null && hi !== undefined) out = minimum(out, hi);
+    return out;
+  });
 }
 
 export function astype(x: ArrayLike, dtype: NDArray["dtype"]): NDArray {
-  return lax.convert(asArray("astype", x), dtype);
+  return lax.convert(asArray("np.astype", x), checkDType("np.astype", dtype));
 }
 
 /** Stops derivatives flowing through `x`: its value, with a zero derivative. */

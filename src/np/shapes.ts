@@ -2,7 +2,7 @@
  * Shape manipulation: reshape, transpose, broadcastTo, expandDims, squeeze, concatenate, stack,
  * flip, tile, pad, take. All are linear primitives (or compositions of them) underneath.
  */
-import { ArgumentError, DTypeError, ShapeError, describe } from "../core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import { type ConcreteArray, NDArray } from "../core/ndarray.js";
 import { broadcastShapes, checkShape, fmtShape, normAxes, normAxis, range, sizeOf } from "../core/shape.js";
@@ -170,7 +170,7 @@ function indexArray(fn: string, indices: ArrayLike): NDArray {
     if (indices.dtype === "int32") return indices;
     throw new DTypeError(`${fn}: indices must be int32, got ${indices.dtype}; round and convert them with .astype("int32") first`);
   }
-  const wide = array(indices as Nested, { dtype: "float64" }) as ConcreteArray;
+  const wide = naming(fn, () => array(indices as Nested, { dtype: "float64" })) as ConcreteArray;
   for (const v of wide.values) {
     if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
       throw new ArgumentError(`${fn}: indices must be integers within int32, got ${v}; fractional indices have no meaning (round them first)`);

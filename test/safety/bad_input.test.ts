@@ -4,7 +4,7 @@
  * junk arguments drawn by fast-check (undefined, null, strings, symbols, functions, cyclic objects,
  * Map/Set, class instances, NaN/Infinity/negative/fractional/huge sizes and axes, ragged lists,
  * mismatched pytrees, mixed with valid arrays). Each call either returns, or throws a FluxionError
- * whose message is non-empty; never a raw TypeError/RangeError or a stack overflow, never a call
+ * whose message names the function called (checked where no user function ran); never a raw TypeError/RangeError or a stack overflow, never a call
  * that takes seconds, never a mutated input. Functions returned by transforms and optimizers are
  * called with junk too.
  */
@@ -130,6 +130,14 @@ const describeArg = (v: unknown): string => {
 };
 
 let calls = 0;
+
+/** Whether an error message names the function (its last name segment, or the np/nn/lax form). */
+function names(target: string, message: string): boolean {
+  const short = target.replace(/^NDArray\.prototype\./, "").replace(/\(\.\.\.\)$/, "").split(".").pop()!;
+  // bind1 is bind for one output; np.variance is exported as np.var too.
+  const aliases: Record<string, string> = { bind1: "bind", variance: "var" };
+  return message.includes(short) || (aliases[short] !== undefined && message.includes(aliases[short]));
+}
 const g = globalThis as { PWNED?: unknown };
 
 /** Calls `target` with `args`; returns a failure description or null. Also calls returned functions. */
@@ -153,6 +161,10 @@ function check(target: Target, args: unknown[], depth = 0): string | null {
   if (error !== null) {
     if (!(error instanceof FluxionError)) return `${where} threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
     if (!error.message) return `${where} threw a FluxionError without a message`;
+    // Where no user function ran, the message must name the function that was called.
+    if (depth === 0 && !args.some((a) => typeof a === "function") && !names(target.name, error.message)) {
+      return `${where} threw a FluxionError that does not name ${target.name}: ${error.message}`;
+    }
     return null;
   }
   if (result instanceof Promise) result.catch(() => undefined);
