@@ -133,11 +133,16 @@ export function checkParams<P extends Prim>(prim: P, params: PrimParams[P], fn =
   if (!KNOWN.has(prim)) throw new ArgumentError(`${fn}: ${show(prim)} is not a primitive; use a member of Prim`);
   if (!isPlain(params)) bad(`${prim}: params`, params, "a plain object");
   const { fields } = SCHEMAS[prim];
-  for (const key of Object.keys(params as object)) {
+  // bind is hot: no allocation on the success path (labels are made once, below).
+  for (const key in params as object) {
     if (!Object.hasOwn(fields, key)) throw new ArgumentError(`${prim}: unknown param ${show(key)}; it takes ${Object.keys(fields).map((k) => JSON.stringify(k)).join(", ") || "no params"}`);
   }
-  for (const key in fields) fields[key]!(`${prim}: param ${key}`, (params as Record<string, unknown>)[key]);
+  const labels = LABELS[prim];
+  for (const key in fields) fields[key]!(labels[key]!, (params as Record<string, unknown>)[key]);
 }
+
+/** "prim: param key" for every field, for error messages. */
+const LABELS = Object.fromEntries(PRIMS.map((p) => [p, Object.fromEntries(Object.keys(SCHEMAS[p].fields).map((k) => [k, `${p}: param ${k}`]))])) as Record<Prim, Record<string, string>>;
 
 /** Checks that `prim` gets as many operands as it takes. */
 export function checkArity(prim: Prim, args: readonly unknown[]): void {
