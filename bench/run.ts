@@ -10,6 +10,7 @@
  */
 import { cpus, loadavg } from "node:os";
 import { fluxion } from "./fluxion.js";
+import { CONSTANTS, SHAPES, constantsCall, fluxionOnly, jitCacheHeap } from "./resources.js";
 import { jaxjs } from "./peers/jaxjs.js";
 import { tfjs, tfjsWasmThreads } from "./peers/tfjs.js";
 import { type Impl, NotAvailable, type Prepared, SIZES, checksum } from "./spec.js";
@@ -27,7 +28,7 @@ for (const key of selected) if (!(key in ALL)) throw new Error(`BENCH_IMPLS: unk
 /** Columns, in order; those not selected print as "skipped". */
 const COLUMNS = Object.entries(ALL);
 
-type Unit = "ms" | "GFLOP/s" | "µs/op";
+type Unit = "ms" | "GFLOP/s" | "µs/op" | "MiB";
 
 /** One measured cell: a value in the row's unit, or why there is none. */
 interface Cell {
@@ -47,6 +48,8 @@ interface Row {
   /** FLOPs per run (GFLOP/s rows) or ops per run (µs/op rows). */
   work?: number;
   warmup?: number;
+  /** Timed runs for this row (default RUNS). */
+  runs?: number;
   goal?: string;
   /** Whether fluxion meets the goal, plus an optional detail appended to the goal text. */
   judge?: (fx: number, results: Results) => [boolean, string?] | undefined;
@@ -92,6 +95,10 @@ const ROWS: Row[] = [
     prepare: (i) => i.expSin("forward"), goal: "≤ 8 ms", judge: atMost(8) },
   { id: "expSinGrad", label: "W6 sum(exp(sin(x)*2+1)) 1e6 jit grad (ms)", unit: "ms",
     prepare: (i) => i.expSin("grad"), goal: "≤ 12 ms", judge: atMost(12) },
+  { id: "constants", label: `jit cached call closing over ${CONSTANTS / 1000}k constants (ms)`, unit: "ms", warmup: 1,
+    prepare: (i) => fluxionOnly(fluxion.name, constantsCall)(i.name), goal: "≤ 100 ms (linear)", judge: atMost(100) },
+  { id: "jitCache", label: `jit cache: heap growth over ${SHAPES / 1000}k shapes (MiB)`, unit: "MiB", warmup: 0, runs: 1,
+    prepare: (i) => fluxionOnly(fluxion.name, jitCacheHeap)(i.name), goal: "≤ 8 MiB (flat)", judge: atMost(8) },
 ];
 
 /** `fx ≤ factor × ref`, with the measured factor as detail. */
@@ -119,8 +126,10 @@ async function measure(row: Row, key: string, impl: Impl): Promise<Cell> {
     await impl.activate();
     prepared = row.prepare(impl);
     if (prepared instanceof NotAvailable) return { text: `n/a (${prepared.reason})` };
-    const t = await time(prepared.run, RUNS, row.warmup ?? WARMUP, SLOW);
-    const value = convert(row, t.median);
+    const t = await time(prepared.run, row.runs ?? RUNS, row.warmup ?? WARMUP, SLOW);
+    // A row that measures something other than time (memory) reports it itself.
+    const measured = (prepared as { measured?: () => number }).measured;
+    const value = measured ? measured() : convert(row, t.median);
     const tags = [prepared.tag, t.runs < RUNS ? `${t.runs} runs` : undefined].filter(Boolean);
     return { value, sum: checksum(t.last), text: fmt(value) + (tags.length ? ` (${tags.join(", ")})` : "") };
   } catch (e) {

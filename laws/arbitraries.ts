@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { ArgumentError, type DType, type NDArray } from "../src/index.js";
 import { fromHost } from "./numeric.js";
+import { needArbitrary, needOptions } from "./validate.js";
 
 export interface ShapeOptions {
   minRank?: number;
@@ -28,6 +29,7 @@ function check(fn: string, cond: boolean, msg: string): void {
  * fc.sample(shape({ minRank: 1, maxRank: 2, maxDim: 3 }), 3); // e.g. [[2], [3, 1], [1, 1]]
  */
 export function shape(o: ShapeOptions = {}): fc.Arbitrary<number[]> {
+  o = needOptions("laws.shape", o);
   const { minRank = 0, maxRank = 3, minDim = 1, maxDim = 4, maxSize = Infinity } = o;
   check("shape", Number.isInteger(minRank) && Number.isInteger(maxRank) && 0 <= minRank && minRank <= maxRank, `needs integers 0 <= minRank <= maxRank, got ${minRank}, ${maxRank}`);
   check("shape", Number.isInteger(minDim) && Number.isInteger(maxDim) && 0 <= minDim && minDim <= maxDim, `needs integers 0 <= minDim <= maxDim, got ${minDim}, ${maxDim}`);
@@ -43,6 +45,7 @@ export function shape(o: ShapeOptions = {}): fc.Arbitrary<number[]> {
  * fc.assert(fc.property(broadcastableShapes(), ([a, b]) => np.add(np.zeros(a), np.zeros(b)).ndim >= 0));
  */
 export function broadcastableShapes(o: ShapeOptions = {}): fc.Arbitrary<[number[], number[]]> {
+  o = needOptions("laws.broadcastableShapes", o);
   return shape(o).chain((s) => {
     const side = fc.tuple(fc.nat({ max: s.length }), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }))
       .map(([drop, ones]) => s.slice(drop).map((n, d) => (ones[d + drop] ? 1 : n)));
@@ -78,6 +81,7 @@ export interface ArrayOptions {
  * array({ shape: [2], dtype: "int32", min: 0, max: 4 });
  */
 export function array(o: ArrayOptions = {}): fc.Arbitrary<NDArray> {
+  o = needOptions("laws.array", o);
   const { dtype = "float64", min = -2, max = 2, avoid = [], margin = 0.05, distinct } = o;
   check("array", Number.isFinite(min) && Number.isFinite(max) && min <= max, `min and max must be finite with min <= max, got ${min}, ${max}`);
   check("array", distinct === undefined || distinct > 0, `distinct must be a positive spacing, got ${distinct}`);
@@ -117,6 +121,8 @@ export interface PytreeOptions {
  * const params = pytree(array({ shape: [2] }), { maxDepth: 2 }); // e.g. { a: [x, y], c: z }
  */
 export function pytree<T>(leaf: fc.Arbitrary<T>, o: PytreeOptions = {}): fc.Arbitrary<unknown> {
+  needArbitrary("laws.pytree", "leaf", leaf);
+  o = needOptions("laws.pytree", o);
   const { maxDepth = 2, maxChildren = 3 } = o;
   const { node } = fc.letrec<{ node: unknown }>((tie) => ({
     node: fc.oneof(

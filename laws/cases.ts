@@ -5,8 +5,9 @@
  * share: examples for a batch, and the fixed weighted sum that turns any output into a scalar.
  */
 import fc from "fast-check";
-import { NDArray, np, tree } from "../src/index.js";
+import { ArgumentError, NDArray, np, tree } from "../src/index.js";
 import { fromHost, host, isFloat, leavesOf } from "./numeric.js";
+import { needArbitrary, needArray, needFunction, needOptions, renamed, show } from "./validate.js";
 
 export type Fn = (...args: any[]) => unknown;
 
@@ -44,6 +45,9 @@ function printTree(t: unknown): string {
  * laws.jvpIsLinear.check(makeCase({ f: np.sin, args: [x], source: "np.sin" }), 0);
  */
 export function makeCase(c: Case): Case {
+  if (typeof c !== "object" || c === null) throw new ArgumentError(`makeCase: c must be an object { f, args }, got ${show(c)}`);
+  needFunction("makeCase", "c.f", c.f);
+  needArray("makeCase", "c.args", c.args);
   const text = () => {
     const fn = c.source ?? (c.f.name ? c.f.name : String(c.f));
     const batch = c.batch?.length ? `\n  batch: [${c.batch.map((b) => printTree(b)).join(", ")}],` : "";
@@ -67,6 +71,9 @@ export interface CasesOptions {
  * const c = cases((x: NDArray, y: NDArray) => np.matmul(x, y), fc.tuple(arb.array({ shape: [2, 3] }), arb.array({ shape: [3] })), { batch: 3 });
  */
 export function cases<A extends unknown[]>(f: (...args: A) => unknown, args: fc.Arbitrary<A>, options: CasesOptions = {}): fc.Arbitrary<Case> {
+  needFunction("cases", "f", f);
+  needArbitrary("cases", "args", args);
+  options = needOptions("cases", options);
   const n = options.batch ?? 1;
   const base = { f: f as Fn, ...(options.source === undefined ? {} : { source: options.source }) };
   if (n <= 1) return args.map((a) => makeCase({ ...base, args: a }));
@@ -128,7 +135,7 @@ function weights(shape: readonly number[], dtype: NDArray["dtype"], leaf: number
  * const s = (x: NDArray) => scalarize(myVectorFn(x)); // grad(s) is a weighted vjp of myVectorFn
  */
 export function scalarize(out: unknown): NDArray {
-  const leaves = leavesOf(out).filter((l) => isFloat(l.dtype));
+  const leaves = renamed("scalarize", () => leavesOf(out)).filter((l) => isFloat(l.dtype));
   if (leaves.length === 0) return np.array(0, { dtype: "float32" });
   return leaves.map((l, i) => np.sum(np.multiply(l, weights(l.shape, l.dtype, i)))).reduce((a, b) => np.add(a, b));
 }

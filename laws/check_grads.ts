@@ -11,6 +11,7 @@ import {
   toFloat64, toleranceDType, vdot, worstElement,
 } from "./numeric.js";
 import { type LawReport, LawViolation, Recorder } from "./violation.js";
+import { renamed } from "./validate.js";
 
 export type Mode = "fwd" | "rev";
 
@@ -160,7 +161,7 @@ export function checkGrads(f: (...args: any[]) => unknown, args: readonly unknow
  */
 export function checkGradsEither(f: (...args: any[]) => unknown, args: readonly unknown[], options: CheckGradsOptions = {}): E.Either<LawViolation, LawReport> {
   try {
-    return E.right(checkGrads(f, args, options));
+    return E.right(renamed("checkGradsEither", () => checkGrads(f, args, options)));
   } catch (e) {
     if (e instanceof LawViolation) return E.left(e);
     throw e;

@@ -10,6 +10,7 @@ import { ArgumentError, type NDArray } from "../src/index.js";
 import { type Case, makeCase } from "./cases.js";
 import { type Tolerance, defaultTolerance, toleranceDType } from "./numeric.js";
 import { type LawReport, LawViolation, Recorder } from "./violation.js";
+import { needArbitrary, needArray, needFunction, needLaw, needOptions, renamed, show } from "./validate.js";
 
 export interface LawOptions {
   /** Absolute and relative tolerance (default: by dtype, for the kind of comparison the law makes). */
@@ -48,6 +49,8 @@ export interface Law {
  * });
  */
 export function defineLaw(name: string, statement: string, body: (rec: Recorder, c: Case, seed: number, options: LawOptions) => void): Law {
+  if (typeof name !== "string" || typeof statement !== "string") throw new ArgumentError(`defineLaw: name and statement must be strings, got ${show(name)}, ${show(statement)}`);
+  needFunction("defineLaw", "body", body);
   return {
     name,
     statement,
@@ -83,7 +86,9 @@ const seeds = fc.integer({ min: 0, max: 0x7fffffff });
  * fc.assert(lawProperty(laws.vmapEqualsMap, arb.programCases()), { numRuns: 200 });
  */
 export function lawProperty(law: Law, cases: fc.Arbitrary<Case>, options: LawOptions = {}): fc.IPropertyWithHooks<[Case, number]> {
-  if (!law || typeof law.check !== "function") throw new ArgumentError("lawProperty: law must be a Law, such as laws.transposeIdentity");
+  needLaw("lawProperty", law);
+  needArbitrary("lawProperty", "cases", cases);
+  options = needOptions("lawProperty", options);
   return fc.property(cases, seeds, (c, seed) => {
     law.check(c, seed, options);
   });
@@ -99,7 +104,9 @@ export function lawProperty(law: Law, cases: fc.Arbitrary<Case>, options: LawOpt
  * assertLaw(laws.jvpMatchesFiniteDifferences, cases(f, fc.tuple(arb.array({ min: 0.1, max: 3 }))), { numRuns: 100, order: 2 });
  */
 export function assertLaw(law: Law, cases: fc.Arbitrary<Case>, options: AssertLawOptions = {}): void {
-  const { atol, rtol, eps, order, batchSize, ...params } = options;
+  needLaw("assertLaw", law);
+  needArbitrary("assertLaw", "cases", cases);
+  const { atol, rtol, eps, order, batchSize, ...params } = needOptions("assertLaw", options);
   const lawOptions: LawOptions = Object.fromEntries(Object.entries({ atol, rtol, eps, order, batchSize }).filter(([, v]) => v !== undefined));
   fc.assert(lawProperty(law, cases, lawOptions), params);
 }
@@ -111,6 +118,10 @@ export function assertLaw(law: Law, cases: fc.Arbitrary<Case>, options: AssertLa
  * checkLaw(laws.transposeIdentity, (x: NDArray) => np.cumsum(x), [np.array([1, 2, 3], { dtype: "float64" })]);
  */
 export function checkLaw(law: Law, f: (...args: any[]) => unknown, args: readonly unknown[], options: LawOptions & { seed?: number } = {}): LawReport {
+  needLaw("checkLaw", law);
+  needFunction("checkLaw", "f", f);
+  needArray("checkLaw", "args", args);
+  options = needOptions("checkLaw", options);
   return law.check(makeCase({ f, args }), options.seed ?? 0, options);
 }
 
@@ -123,7 +134,7 @@ export function checkLaw(law: Law, f: (...args: any[]) => unknown, args: readonl
  */
 export function checkLawEither(law: Law, f: (...args: any[]) => unknown, args: readonly unknown[], options: LawOptions & { seed?: number } = {}): E.Either<LawViolation, LawReport> {
   try {
-    return E.right(checkLaw(law, f, args, options));
+    return E.right(renamed("checkLawEither", () => checkLaw(law, f, args, options)));
   } catch (e) {
     if (e instanceof LawViolation) return E.left(e);
     throw e;

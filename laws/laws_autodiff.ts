@@ -5,12 +5,13 @@
  * not change values (`primalsAgree` today; jit and device laws slot in the same way).
  * Every law works on the float leaves of a case's arguments and on any output tree.
  */
-import { type NDArray, Prim, bind1, grad, hessian, jit, jvp, linearize, np, tree, vjp } from "../src/index.js";
+import { ArgumentError, type NDArray, Prim, bind1, grad, hessian, jit, jvp, linearize, np, tree, vjp } from "../src/index.js";
 import { type Case, type Fn, scalarize } from "./cases.js";
 import { centralDifference, checkFlat, overFloatLeaves } from "./check_grads.js";
 import { type Law, type LawOptions, defineLaw, toleranceFor } from "./law.js";
 import { combine, floatSize, fromHost, host, leavesOf, randomLike, rng, toleranceDType, vdot, worstElement } from "./numeric.js";
 import type { Recorder } from "./violation.js";
+import { needFunction, show } from "./validate.js";
 
 type Flat = (...xs: NDArray[]) => unknown;
 
@@ -177,6 +178,9 @@ export const noPerturbationConfusion: Law = defineLaw("noPerturbationConfusion",
  * assertLaw(jitEqualsEager, arb.programCases(), { numRuns: 500 });
  */
 export function equivalentUnder(name: string, transforms: Record<string, (f: Fn) => Fn>): Law {
+  if (typeof name !== "string") throw new ArgumentError(`equivalentUnder: name must be a string, got ${show(name)}`);
+  if (typeof transforms !== "object" || transforms === null) throw new ArgumentError(`equivalentUnder: transforms must be an object of functions, got ${show(transforms)}`);
+  for (const [k, t] of Object.entries(transforms)) needFunction("equivalentUnder", `transforms.${k}`, t);
   return defineLaw(name, `${Object.keys(transforms).map((t) => `${t}(f)(x)`).join(" = ")} = f(x)`, (rec, c, seed, o) => {
     const expected = leavesOf(c.f(...c.args));
     const xs = leavesOf(c.args.slice());

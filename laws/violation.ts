@@ -4,7 +4,8 @@
  * sizes involved and how far the two sides were apart, so a failure reads as a diagnosis.
  * This module knows nothing of how the checks are made.
  */
-import { FluxionError } from "../src/index.js";
+import { ArgumentError, FluxionError } from "../src/index.js";
+import { show } from "./validate.js";
 
 /** One comparison a law made: two numbers (or the worst element of two arrays) and the tolerance. */
 export interface Comparison {
@@ -52,6 +53,9 @@ const num = (x: number) => (Number.isFinite(x) ? x.toExponential(3) : String(x))
  * if (E.isLeft(r)) console.log(describeComparison(r.left.report.failed!));
  */
 export function describeComparison(c: Comparison): string {
+  if (typeof c !== "object" || c === null || !Array.isArray(c.path) || typeof c.direction !== "object" || c.direction === null) {
+    throw new ArgumentError(`describeComparison: c must be a Comparison from a LawReport, got ${show(c)}`);
+  }
   const path = c.path.length ? ` of ${c.path.map((p) => `${p}(`).join("")}f${")".repeat(c.path.length)}` : "";
   const where = c.at ? ` at output leaf ${c.at.leaf}, element ${c.at.index}` : "";
   return (

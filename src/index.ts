@@ -24,7 +24,7 @@ export {
 } from "./core/errors.js";
 export { type Interpreter, bind, bind1, withInterpreter, currentInterpreter } from "./core/interpreter.js";
 export { Prim, type PrimParams } from "./core/prim.js";
-export { abstractEval } from "./core/abstract_eval.js";
+export { checkedAbstractEval as abstractEval } from "./core/abstract_eval.js";
 export { jvp, vjp, linearize, grad, valueAndGrad, type GradOptions } from "./api/autodiff.js";
 export { vmap, type VmapOptions } from "./api/vmap.js";
 export { jacfwd, jacrev, hessian, type JacOptions } from "./api/jacobians.js";

@@ -4,7 +4,7 @@
  * pytrees; bodies may close over arrays and over other transforms' tracers.
  */
 
-import { ArgumentError, DTypeError, ShapeError } from "./core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe } from "./core/errors.js";
 import { bind } from "./core/interpreter.js";
 import * as lax from "./core/lax.js";
 import { type Aval, NDArray, fmtAval } from "./core/ndarray.js";
@@ -14,13 +14,18 @@ import { type Closure, traceClosure, unifyLifted } from "./ir/closure.js";
 import { type TreeDef, flatten, unflatten } from "./tree.js";
 import { asArray } from "./np/base.js";
 
+/** Refuses a branch or body that is not a function. */
+function needFn(fn: string, what: string, f: unknown): void {
+  if (typeof f !== "function") throw new ArgumentError(`${fn}: ${what} must be a function, got ${describe(f)}`);
+}
+
 /** Leaves of a tree as arrays (JS numbers float32 unless `like` gives a dtype). */
 function arrays(fn: string, what: string, tree: unknown, like?: readonly Aval[]): [NDArray[], TreeDef] {
   const [leaves, def] = flatten(tree);
   return [leaves.map((l, i) => {
     if (l instanceof NDArray) return l;
     if (typeof l === "number" || typeof l === "boolean") return asArray(fn, l, like?.[i]?.dtype);
-    throw new ArgumentError(`${fn}: ${what} has a leaf of type ${l === null ? "null" : typeof l}; use arrays and numbers`);
+    throw new ArgumentError(`${fn}: ${what} has a leaf that is ${describe(l)}; use arrays and numbers`);
   }), def];
 }
 
@@ -55,6 +60,8 @@ function predicateIndex(fn: string, pred: unknown): NDArray {
 
 /** `pred ? trueFn(...operands) : falseFn(...operands)`, with both branches staged. */
 export function cond<T = any>(pred: unknown, trueFn: (...ops: any[]) => T, falseFn: (...ops: any[]) => T, ...operands: unknown[]): T {
+  needFn("lax.cond", "trueFn", trueFn);
+  needFn("lax.cond", "falseFn", falseFn);
   const index = predicateIndex("lax.cond", pred);
   const [leaves, def] = arrays("lax.cond", "operands", operands);
   const avals = leaves.map((l) => ({ shape: l.shape, dtype: l.dtype }));
@@ -68,6 +75,8 @@ export function cond<T = any>(pred: unknown, trueFn: (...ops: any[]) => T, false
 
 /** Repeats `carry = bodyFn(carry)` while `condFn(carry)`; forward-mode differentiable and batchable. */
 export function whileLoop<T>(condFn: (carry: T) => unknown, bodyFn: (carry: T) => T, init: T): T {
+  needFn("lax.whileLoop", "condFn", condFn);
+  needFn("lax.whileLoop", "bodyFn", bodyFn);
   const [leaves, def] = arrays("lax.whileLoop", "init", init);
   const avals = leaves.map((l) => ({ shape: l.shape, dtype: l.dtype }));
   const c = stage("lax.whileLoop", "condFn", avals, def, (carry) => {
@@ -95,6 +104,8 @@ export interface ScanOptions {
  * ys stacks the y's. Differentiable in both modes; reverse mode stores one residual per step.
  */
 export function scan<C, Y = unknown>(f: (carry: C, x: any) => [C, Y], init: C, xs: unknown, options: ScanOptions = {}): [C, Y] {
+  needFn("lax.scan", "f", f);
+  if (typeof options !== "object" || options === null) throw new ArgumentError(`lax.scan: options must be an object { length?, reverse? }, got ${describe(options)}`);
   const [carry, carryDef] = arrays("lax.scan", "init", init);
   const [xLeaves, xDef] = arrays("lax.scan", "xs", xs);
   let length = options.length;
@@ -130,8 +141,9 @@ export function scan<C, Y = unknown>(f: (carry: C, x: any) => [C, Y], init: C, x
  * bounds lower to a scan, so reverse mode works; traced bounds lower to a while loop.
  */
 export function fori<T>(lower: unknown, upper: unknown, bodyFn: (i: NDArray, carry: T) => T, init: T): T {
+  needFn("lax.fori", "bodyFn", bodyFn);
   if (typeof lower === "number" && typeof upper === "number") {
-    if (!Number.isInteger(lower) || !Number.isInteger(upper)) throw new ArgumentError(`lax.fori: bounds must be integers, got ${lower}, ${upper}`);
+    if (!Number.isInteger(lower) || !Number.isInteger(upper)) throw new ArgumentError(`lax.fori: bounds must be integers, got ${describe(lower)}, ${describe(upper)}`);
     const n = Math.max(0, upper - lower);
     const counter = lax.full([n], 0, "int32");
     for (let i = 0; i < n; i++) counter.values[i] = lower + i;

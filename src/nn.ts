@@ -3,10 +3,11 @@
  * (logsumexp subtracts a stop-gradient max; softplus is max(x,0) + log1p(exp(-|x|))).
  */
 import { type DType, checkDType } from "./core/dtype.js";
-import { ArgumentError } from "./core/errors.js";
+import { ArgumentError, describe, naming } from "./core/errors.js";
 import * as lax from "./core/lax.js";
 import type { NDArray } from "./core/ndarray.js";
-import { normAxes, range } from "./core/shape.js";
+import { checkShape, normAxes, range } from "./core/shape.js";
+import { checkOptionsObject } from "./core/options.js";
 import { type ArrayLike, asArray, keptShape, toFloat } from "./np/base.js";
 
 const f = (fn: string, x: ArrayLike) => toFloat(asArray(fn, x));
@@ -37,6 +38,7 @@ function axesOf(fn: string, a: NDArray, axis: number | number[] | null | undefin
 
 /** log(sum(exp(x))) over `axis` (all axes by default), stable for large inputs. */
 export function logsumexp(x: ArrayLike, axis?: number | number[] | null, options: { keepdims?: boolean } = {}): NDArray {
+  checkOptionsObject("nn.logsumexp", options, ["keepdims"]);
   const a = f("nn.logsumexp", x);
   const axes = axesOf("nn.logsumexp", a, axis);
   const kept = keptShape(a.shape, axes);
@@ -51,7 +53,7 @@ export function logsumexp(x: ArrayLike, axis?: number | number[] | null, options
 
 export function logSoftmax(x: ArrayLike, axis: number | number[] = -1): NDArray {
   const a = f("nn.logSoftmax", x);
-  const lse = logsumexp(a, axis, { keepdims: true });
+  const lse = naming("nn.logSoftmax", () => logsumexp(a, axis, { keepdims: true }));
   return lax.sub(a, lax.broadcastInDim(lse, a.shape, range(a.ndim)));
 }
 
@@ -81,7 +83,9 @@ function erf(a: NDArray): NDArray {
 /** GELU; the tanh approximation by default (as JAX), the erf form with `approximate: false`. */
 export function gelu(x: ArrayLike, options: { approximate?: boolean } = {}): NDArray {
   const a = f("nn.gelu", x);
-  if (options.approximate ?? true) {
+  const approximate = checkOptionsObject("nn.gelu", options, ["approximate"]).approximate ?? true;
+  if (typeof approximate !== "boolean") throw new ArgumentError(`nn.gelu: approximate must be a boolean, got ${describe(approximate)}`);
+  if (approximate) {
     const inner = lax.mul(c(a, Math.sqrt(2 / Math.PI)), lax.add(a, lax.mul(c(a, 0.044715), lax.mul(a, lax.mul(a, a)))));
     return lax.mul(lax.mul(c(a, 0.5), a), lax.add(c(a, 1), lax.tanh(inner)));
   }
@@ -90,9 +94,10 @@ export function gelu(x: ArrayLike, options: { approximate?: boolean } = {}): NDA
 
 /** One-hot encoding of integer labels: a new last axis of `numClasses`. */
 export function oneHot(x: ArrayLike, numClasses: number, options: { dtype?: DType } = {}): NDArray {
-  if (!Number.isInteger(numClasses) || numClasses < 0) throw new ArgumentError(`nn.oneHot: numClasses must be a non-negative integer, got ${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses < 0) throw new ArgumentError(`nn.oneHot: numClasses must be a non-negative integer, got ${describe(numClasses)}`);
   const a = lax.convert(asArray("nn.oneHot", x, "int32"), "int32");
-  const shape = [...a.shape, numClasses];
+  checkOptionsObject("nn.oneHot", options, ["dtype"]);
+  const shape = checkShape("nn.oneHot", [...a.shape, numClasses]);
   const classes = lax.full([numClasses], 0, "int32");
   for (let i = 0; i < numClasses; i++) classes.values[i] = i;
   const hit = lax.eq(lax.broadcastInDim(a, shape, range(a.ndim)), lax.broadcastInDim(classes, shape, [a.ndim]));

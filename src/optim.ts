@@ -8,7 +8,7 @@
  * This module is built on `np` and `tree` only; it knows no interpreter.
  */
 import { isFloat } from "./core/dtype.js";
-import { ArgumentError, DTypeError } from "./core/errors.js";
+import { ArgumentError, DTypeError, describe, naming } from "./core/errors.js";
 import { NDArray } from "./core/ndarray.js";
 import * as np from "./np/index.js";
 import { type TreeDef, flatten, unflatten } from "./tree.js";
@@ -147,7 +147,7 @@ function valid(check: Check, v: unknown): boolean {
   return check === "nonNegative" ? v >= 0 : check === "positive" ? v > 0 : v >= 0 && v < 1;
 }
 
-const show = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v) : String(v));
+const show = describe;
 
 /**
  * Checks an options object against `spec` (option name → check; names ending in `?` are optional)
@@ -161,7 +161,7 @@ function checkOptions(fn: string, options: unknown, spec: Record<string, Check>,
   const known = Object.keys(spec).map((k) => k.replace(/\?$/, ""));
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new ArgumentError(`${name}: unknown option ${JSON.stringify(key)}; the options are ${known.join(", ")}`);
+      throw new ArgumentError(`${name}: unknown option ${describe(key)}; the options are ${known.join(", ")}`);
     }
   }
   for (const [key, check] of Object.entries(spec)) {
@@ -176,7 +176,7 @@ function checkOptions(fn: string, options: unknown, spec: Record<string, Check>,
 
 /** The leaves of a tree of float NDArrays, with its structure; `what` names the tree in errors. */
 function floatLeaves(fn: string, what: string, tree: unknown): [NDArray[], TreeDef] {
-  const [leaves, def] = flatten(tree);
+  const [leaves, def] = naming(fn, () => flatten(tree));
   leaves.forEach((leaf, i) => {
     if (!(leaf instanceof NDArray)) {
       throw new ArgumentError(`${fn}: leaf ${i} of ${what} (structure ${def}) is ${show(leaf)}, not an NDArray; wrap numbers with np.array`);
@@ -401,8 +401,8 @@ export function applyUpdates<P>(params: P, updates: P): P {
   const [ps, def] = floatLeaves("optim.applyUpdates", "params", params);
   const [us, udef] = floatLeaves("optim.applyUpdates", "updates", updates);
   sameStructure("optim.applyUpdates", "updates", udef, def, "params");
-  return mapLeaves(def, [ps, us], (p, u) => {
+  return naming("optim.applyUpdates", () => mapLeaves(def, [ps, us], (p, u) => {
     const sum = p.add(u);
     return sum.dtype === p.dtype ? sum : sum.astype(p.dtype);
-  }) as P;
+  })) as P;
 }

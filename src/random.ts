@@ -5,8 +5,8 @@
  * concrete (drawn on the host).
  */
 import { type DType, checkDType, isFloat } from "./core/dtype.js";
-import { ArgumentError, DTypeError } from "./core/errors.js";
-import { ConcreteArray, type NDArray } from "./core/ndarray.js";
+import { ArgumentError, DTypeError, describe } from "./core/errors.js";
+import { ConcreteArray, NDArray } from "./core/ndarray.js";
 import { checkShape, sizeOf } from "./core/shape.js";
 
 const ROT = [13, 15, 26, 6, 17, 29, 16, 24];
@@ -31,6 +31,7 @@ function threefry(k0: number, k1: number, x0: Uint32Array, x1: Uint32Array): voi
 }
 
 function keyWords(fn: string, key: NDArray): [number, number] {
+  if (!(key instanceof NDArray)) throw new ArgumentError(`random.${fn}: the key must be an array made by random.key or random.split, got ${describe(key)}`);
   const c = key.toConcrete(`random.${fn}`);
   if (c.dtype !== "int32" || c.shape.length !== 1 || c.shape[0] !== 2) {
     throw new ArgumentError(`random.${fn}: a key is an int32 array of shape [2] made by random.key or random.split; got ${c.dtype}[${c.shape}]`);
@@ -53,14 +54,14 @@ function bits(fn: string, key: NDArray, n: number): Uint32Array {
 
 /** A key from an integer seed. */
 export function key(seed: number): NDArray {
-  if (!Number.isInteger(seed)) throw new ArgumentError(`random.key: seed must be an integer, got ${seed}`);
+  if (!Number.isInteger(seed)) throw new ArgumentError(`random.key: seed must be an integer, got ${describe(seed)}`);
   const hi = Math.floor(seed / 2 ** 32);
   return new ConcreteArray(Int32Array.of(hi | 0, seed | 0), [2], "int32");
 }
 
 /** `n` new independent keys. */
 export function split(k: NDArray, n = 2): NDArray[] {
-  if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`random.split: n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`random.split: n must be a positive integer, got ${describe(n)}`);
   const b = bits("split", k, 2 * n);
   const out: NDArray[] = [];
   for (let i = 0; i < n; i++) out.push(new ConcreteArray(Int32Array.of(b[2 * i]! | 0, b[2 * i + 1]! | 0), [2], "int32"));
@@ -87,6 +88,9 @@ function unitFloats(fn: string, k: NDArray, n: number, dtype: DType): Float64Arr
 /** Uniform samples in [minval, maxval). */
 export function uniform(k: NDArray, shape: number[] = [], dtype?: DType, minval = 0, maxval = 1): NDArray {
   const d = floatDType("uniform", dtype);
+  if (typeof minval !== "number" || typeof maxval !== "number" || !(minval <= maxval)) {
+    throw new ArgumentError(`random.uniform: minval and maxval must be numbers with minval <= maxval, got ${describe(minval)}, ${describe(maxval)}`);
+  }
   const n = sizeOf(checkShape("random.uniform", shape));
   const u = unitFloats("uniform", k, n, d);
   const out = d === "float64" ? new Float64Array(n) : new Float32Array(n);
@@ -110,8 +114,8 @@ export function normal(k: NDArray, shape: number[] = [], dtype?: DType): NDArray
 
 /** Random integers in [minval, maxval). */
 export function randint(k: NDArray, shape: number[], minval: number, maxval: number): NDArray {
-  if (!Number.isInteger(minval) || !Number.isInteger(maxval) || maxval <= minval) {
-    throw new ArgumentError(`random.randint: needs integers minval < maxval, got ${minval}, ${maxval}`);
+  if (!Number.isInteger(minval) || !Number.isInteger(maxval) || maxval <= minval || minval < -(2 ** 31) || maxval > 2 ** 31) {
+    throw new ArgumentError(`random.randint: needs integers minval < maxval, got ${describe(minval)}, ${describe(maxval)}`);
   }
   const n = sizeOf(checkShape("random.randint", shape));
   const u = unitFloats("randint", k, n, "float64");
@@ -122,7 +126,7 @@ export function randint(k: NDArray, shape: number[], minval: number, maxval: num
 
 /** A random permutation of 0..n-1 (Fisher–Yates driven by the key). */
 export function permutation(k: NDArray, n: number): NDArray {
-  if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`random.permutation: n must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`random.permutation: n must be a non-negative integer, got ${describe(n)}`);
   const u = unitFloats("permutation", k, n, "float64");
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = i;

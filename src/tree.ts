@@ -5,7 +5,7 @@
  * print equally), so it can key caches. Everything here is iterative-free of user recursion limits
  * only in depth of nesting, which user trees keep small.
  */
-import { ArgumentError } from "./core/errors.js";
+import { ArgumentError, describe, naming } from "./core/errors.js";
 import { NDArray } from "./core/ndarray.js";
 
 /** How a custom node type is taken apart and put back together. */
@@ -22,6 +22,17 @@ const registry = new Map<Constructor, { name: string; type: NodeType<unknown> }>
 
 /** Registers a class as a pytree node, so transforms see through its instances. */
 export function registerNode<T>(cls: new (...args: never[]) => T, name: string, type: NodeType<T>): void {
+  if (typeof cls !== "function") throw new ArgumentError(`tree.registerNode: cls must be a class, got ${describe(cls)}`);
+  if (typeof name !== "string" || name === "") throw new ArgumentError(`tree.registerNode: name must be a non-empty string, got ${describe(name)}`);
+  if (typeof type !== "object" || type === null || typeof type.flatten !== "function" || typeof type.unflatten !== "function") {
+    throw new ArgumentError(`tree.registerNode: type must be an object with flatten and unflatten functions, got ${describe(type)}`);
+  }
+  for (const [other, entry] of registry) {
+    if (entry.name === name && other !== cls) {
+      throw new ArgumentError(`tree.registerNode: the name ${JSON.stringify(name)} is already registered for class ${other.name || "(anonymous)"}; names key the tree structure, so pick a distinct one`);
+    }
+  }
+  if (registry.has(cls)) throw new ArgumentError(`tree.registerNode: class ${cls.name || "(anonymous)"} is already registered as ${JSON.stringify(registry.get(cls)!.name)}`);
   registry.set(cls, { name, type: type as NodeType<unknown> });
 }
 
@@ -49,12 +60,19 @@ export class TreeDef {
       }
       case "custom": {
         const [name, aux] = this.meta as [string, unknown];
-        return `${name}(${JSON.stringify(aux)})[${this.children.join(",")}]`;
+        let shown: string;
+        try {
+          shown = JSON.stringify(aux) ?? String(aux);
+        } catch {
+          throw new ArgumentError(`tree: the aux data of node type ${JSON.stringify(name)} cannot be written as JSON (it keys the structure); use numbers, strings and plain lists/objects`);
+        }
+        return `${name}(${shown})[${this.children.join(",")}]`;
       }
     }
   }
 
   equals(other: TreeDef): boolean {
+    if (!(other instanceof TreeDef)) throw new ArgumentError(`TreeDef.equals: other must be a TreeDef from tree.flatten, got ${describe(other)}`);
     return this.toString() === other.toString();
   }
 }
@@ -68,22 +86,39 @@ const isPlainObject = (x: unknown): x is Record<string, unknown> => {
 /** Leaves in order (depth-first, object keys sorted) and the tree's structure. */
 export function flatten(tree: unknown): [unknown[], TreeDef] {
   const leaves: unknown[] = [];
+  /** Nodes on the path from the root: meeting one again means the tree contains itself. */
+  const path = new Set<unknown>();
+  const enter = (x: object, make: () => TreeDef): TreeDef => {
+    if (path.has(x)) throw new ArgumentError("tree.flatten: the tree contains itself (a cyclic reference); pytrees must be finite trees");
+    if (path.size >= 256) throw new ArgumentError("tree.flatten: the tree is nested deeper than 256 levels");
+    path.add(x);
+    try {
+      return make();
+    } finally {
+      path.delete(x);
+    }
+  };
   const walk = (x: unknown): TreeDef => {
     if (x === null) return new TreeDef("null");
     if (x === undefined) return new TreeDef("undefined");
-    if (Array.isArray(x)) return new TreeDef("array", x.map(walk));
+    if (Array.isArray(x)) return enter(x, () => new TreeDef("array", Array.from(x, walk)));
     if (x instanceof NDArray || typeof x !== "object") {
       leaves.push(x);
       return new TreeDef("leaf");
     }
     const custom = registry.get((x as object).constructor as Constructor);
     if (custom !== undefined) {
-      const [children, aux] = custom.type.flatten(x);
-      return new TreeDef("custom", children.map(walk), [custom.name, aux]);
+      return enter(x, () => {
+        const flat = custom.type.flatten(x);
+        if (!Array.isArray(flat) || !Array.isArray(flat[0])) {
+          throw new ArgumentError(`tree.flatten: the flatten of node type ${JSON.stringify(custom.name)} must return [children array, aux], got ${describe(flat)}`);
+        }
+        return new TreeDef("custom", flat[0].map(walk), [custom.name, flat[1]]);
+      });
     }
     if (isPlainObject(x)) {
       const keys = Object.keys(x).sort();
-      return new TreeDef("object", keys.map((k) => walk(x[k])), keys);
+      return enter(x, () => new TreeDef("object", keys.map((k) => walk(x[k])), keys));
     }
     leaves.push(x);
     return new TreeDef("leaf");
@@ -94,6 +129,8 @@ export function flatten(tree: unknown): [unknown[], TreeDef] {
 
 /** Rebuilds a tree of structure `def` from `leaves`. */
 export function unflatten(def: TreeDef, leaves: readonly unknown[]): any {
+  if (!(def instanceof TreeDef)) throw new ArgumentError(`tree.unflatten: def must be a TreeDef from tree.flatten, got ${describe(def)}`);
+  if (!Array.isArray(leaves)) throw new ArgumentError(`tree.unflatten: leaves must be an array, got ${describe(leaves)}`);
   if (leaves.length !== def.numLeaves) {
     throw new ArgumentError(`tree.unflatten: the structure ${def} has ${def.numLeaves} leaves but ${leaves.length} were given`);
   }
@@ -122,7 +159,8 @@ export function unflatten(def: TreeDef, leaves: readonly unknown[]): any {
 
 /** Applies `fn` to corresponding leaves of trees with the structure of the first. */
 export function map(fn: (...leaves: any[]) => unknown, tree: unknown, ...rest: unknown[]): any {
-  const [leaves, def] = flatten(tree);
+  if (typeof fn !== "function") throw new ArgumentError(`tree.map: fn must be a function, got ${describe(fn)}`);
+  const [leaves, def] = naming("tree.map", () => flatten(tree));
   const others = rest.map((t, i) => {
     const [ls, d] = flatten(t);
     if (!d.equals(def)) throw new ArgumentError(`tree.map: tree ${i + 1} has structure ${d} but the first has ${def}`);
@@ -133,7 +171,7 @@ export function map(fn: (...leaves: any[]) => unknown, tree: unknown, ...rest: u
 
 /** The leaves of a tree. */
 export function leaves(tree: unknown): unknown[] {
-  return flatten(tree)[0];
+  return naming("tree.leaves", () => flatten(tree)[0]);
 }
 
 /**
@@ -156,7 +194,7 @@ export function broadcastPrefix(fn: string, what: string, prefix: unknown, full:
       for (const k of Object.keys(f).sort()) walk(p[k], f[k]);
       return;
     }
-    throw new ArgumentError(`${fn}: ${what} ${JSON.stringify(p)} is not a tree prefix of the value's structure ${fdef}`);
+    throw new ArgumentError(`${fn}: ${what} ${describe(p)} is not a tree prefix of the value's structure ${fdef}`);
   };
   walk(prefix, full);
   return out;

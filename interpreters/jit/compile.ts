@@ -10,6 +10,7 @@ import type { DType } from "../../src/core/dtype.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
+import { byDType, dtypeToken, int } from "../../src/codegen/tokens.js";
 import { HEAVY, JS_HELPER_NAMES, JS_HELPER_VALUES, isElementwise, jsExpr } from "../../src/codegen/js_expr.js";
 import { type Executable, cpuImpl } from "../../src/ir/executable.js";
 import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
@@ -20,7 +21,11 @@ type Env = ConcreteArray[];
 type Step = (env: Env) => void;
 
 const ARRAY: Record<DType, string> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array", bool: "Uint8Array" };
-const REDUCE = new Set<Prim>([Prim.ReduceSum, Prim.ReduceMax, Prim.ReduceMin]);
+/**
+ * Reductions accumulated inside a fused loop. Sums are not: they run on the eager kernel's
+ * blocked pairwise order (error ~ log n), which a single running accumulator cannot reproduce.
+ */
+const REDUCE = new Set<Prim>([Prim.ReduceMax, Prim.ReduceMin]);
 /** Longest run fused into one loop: keeps generated functions small enough for V8 to compile. */
 const MAX_GROUP = 512;
 /** Fast-math calls per loop: V8 inlines only about five, and a call left out doubles the loop's cost. */
@@ -39,10 +44,12 @@ export function compileProgram(cp: ClosedProgram): Executable {
   p.invars.forEach(slot);
   const steps = plan(p, slot);
   const constSlots = p.constvars.map(slot), inSlots = p.invars.map(slot), outSlots = p.outvars.map(slot);
-  const consts = cp.consts.map((c) => c.toConcrete("jit"));
+  // The constants in the order of the optimised program's constvars, resolved once (not per call).
+  const constIndex = new Map(cp.program.constvars.map((v, i) => [v, i]));
+  const consts = p.constvars.map((v) => cp.consts[constIndex.get(v)!]!.toConcrete("jit"));
   return (args) => {
     const env: Env = new Array(slots.size);
-    for (let i = 0; i < constSlots.length; i++) env[constSlots[i]!] = consts[cp.program.constvars.indexOf(p.constvars[i]!)]!;
+    for (let i = 0; i < constSlots.length; i++) env[constSlots[i]!] = consts[i]!;
     for (let i = 0; i < inSlots.length; i++) env[inSlots[i]!] = args[i]!;
     for (let i = 0; i < steps.length; i++) steps[i]!(env);
     return outSlots.map((s) => env[s]!);
@@ -125,10 +132,10 @@ function offsetExpr(target: Shape, src: Shape, dims: readonly number[]): string 
   if (contiguous) {
     const first = real[0]!.d, last = real[real.length - 1]!.d;
     const below = ts[last]!, span = sizeOf(target.slice(first, last + 1));
-    const q = below === 1 ? "i" : `((i / ${below}) | 0)`;
-    return first === 0 ? q : `(${q} % ${span})`;
+    const q = below === 1 ? "i" : `((i / ${int(below)}) | 0)`;
+    return first === 0 ? q : `(${q} % ${int(span)})`;
   }
-  return real.map(({ d, k }) => `(((i / ${ts[d]}) | 0) % ${target[d]}) * ${ss[k]}`).join(" + ");
+  return real.map(({ d, k }) => `(((i / ${int(ts[d]!)}) | 0) % ${int(target[d]!)}) * ${int(ss[k]!)}`).join(" + ");
 }
 
 interface Context {
@@ -146,7 +153,7 @@ function kernelStep(group: Eqn[], reductions: Eqn[], shape: Shape, ctx: Context,
   const shapes: Shape[] = [];
   const reads = new Map<Var, string>();
   const declared = new Set<Var>();
-  const mk = (shapeOf: Shape, dtype: DType, values: string) => `__mk(${values}, __shapes[${shapes.push(shapeOf) - 1}], "${dtype}")`;
+  const mk = (shapeOf: Shape, dtype: DType, values: string) => `__mk(${values}, __shapes[${int(shapes.push(shapeOf) - 1)}], "${dtypeToken(dtype)}")`;
 
   const read = (v: Var): string => {
     if (local.has(v)) return `v${slot(v)}`;
@@ -175,7 +182,7 @@ function kernelStep(group: Eqn[], reductions: Eqn[], shape: Shape, ctx: Context,
     body.push(`const v${slot(v)} = ${jsExpr(e.prim, e.inputs.map(read), inDtype, v.aval.dtype)};`);
     const escapes = ctx.outputs.has(v) || (ctx.consumers.get(v) ?? []).some((c) => !members.has(c));
     if (escapes) {
-      pre.push(`const o${slot(v)} = new ${ARRAY[v.aval.dtype]}(${n});`);
+      pre.push(`const o${slot(v)} = new ${byDType(ARRAY, v.aval.dtype)}(${int(n)});`);
       body.push(`o${slot(v)}[i] = v${slot(v)};`);
       post.push(`env[${slot(v)}] = ${mk(shape, v.aval.dtype, `o${slot(v)}`)};`);
     }
@@ -188,12 +195,12 @@ function kernelStep(group: Eqn[], reductions: Eqn[], shape: Shape, ctx: Context,
     const x = read(r.inputs[0]!), acc = `r${slot(out)}`;
     const scalar = sizeOf(out.aval.shape) === 1;
     const at = scalar ? acc : `${acc}[${offsetExpr(shape, kept, kept.map((_, k) => k))}]`;
-    pre.push(scalar ? `let ${acc} = ${init};` : `const ${acc} = new Float64Array(${sizeOf(out.aval.shape)}).fill(${init});`);
+    pre.push(scalar ? `let ${acc} = ${init};` : `const ${acc} = new Float64Array(${int(sizeOf(out.aval.shape))}).fill(${init});`);
     body.push(r.prim === Prim.ReduceSum ? `${at} += ${x};` : `{ const t = ${x}; if (t ${r.prim === Prim.ReduceMax ? ">" : "<"} ${at} || t !== t) ${at} = t; }`);
-    const values = scalar ? `${ARRAY[out.aval.dtype]}.of(${acc})` : `${ARRAY[out.aval.dtype]}.from(${acc})`;
+    const values = `${byDType(ARRAY, out.aval.dtype)}.${scalar ? "of" : "from"}(${acc})`;
     post.push(`env[${slot(out)}] = ${mk(out.aval.shape, out.aval.dtype, values)};`);
   }
-  const src = `${pre.join("\n")}\nfor (let i = 0; i < ${n}; i++) {\n${body.join("\n")}\n}\n${post.join("\n")}`;
+  const src = `${pre.join("\n")}\nfor (let i = 0; i < ${int(n)}; i++) {\n${body.join("\n")}\n}\n${post.join("\n")}`;
   const factory = new Function("__mk", "__shapes", ...JS_HELPER_NAMES, `return function fused(env) {\n${src}\n};`);
   return factory((values: ConcreteArray["values"], s: number[], dtype: DType) => new ConcreteArray(values, s, dtype), shapes, ...JS_HELPER_VALUES);
 }

@@ -8,6 +8,7 @@
  * return to the pool and the next step, or the next call, reuses them; outputs are new arrays. All dispatches of a call go into the caller's batch (one
  * submit). Generated WGSL holds only names and numbers made here.
  */
+import { int } from "../../src/codegen/tokens.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { type ClosedProgram, type Eqn, type Program, type Var, dce } from "../../src/ir/ir.js";
@@ -175,10 +176,10 @@ function offsetExpr(target: Shape, src: Shape, dims: readonly number[]): string 
   if (contiguous) {
     const first = real[0]!.d, last = real[real.length - 1]!.d;
     const below = ts[last]!, span = sizeOf(target.slice(first, last + 1));
-    const q = below === 1 ? "i" : `(i / ${below}u)`;
-    return first === 0 ? q : `(${q} % ${span}u)`;
+    const q = below === 1 ? "i" : `(i / ${int(below)}u)`;
+    return first === 0 ? q : `(${q} % ${int(span)}u)`;
   }
-  return real.map(({ d, k }) => `(((i / ${ts[d]}u) % ${target[d]}u) * ${ss[k]}u)`).join(" + ");
+  return real.map(({ d, k }) => `(((i / ${int(ts[d]!)}u) % ${int(target[d]!)}u) * ${int(ss[k]!)}u)`).join(" + ");
 }
 
 /** One generated kernel computing a group of elementwise equations per element. */
@@ -219,7 +220,7 @@ function fusedStep(group: readonly Eqn[], n: number, ctx: Context): Step {
 ${decls.join("\n")}
 ${ENTRY} {
   let i = ${LINEAR_INDEX};
-  if (i >= ${n}u) { return; }
+  if (i >= ${int(n)}u) { return; }
   ${body.join("\n  ")}
 }`;
   const readSlots = reads.map(slot), storeSlots = stores.map(slot);

@@ -11,7 +11,7 @@
 import type { Backend } from "../../src/core/device.js";
 import type { Aval, ConcreteArray, NDArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
-import { type GpuArray, onDevice } from "./array.js";
+import { type GpuArray, uploadFresh } from "./array.js";
 import "./compile.js";
 import { GpuContext } from "./context.js";
 import { type GpuImpl, impls } from "./impl.js";
@@ -37,9 +37,13 @@ export class WebGpuBackend implements Backend {
     return this.ctx.batch(() => (impls[prim] as GpuImpl<P>)(this, args, params, outs));
   }
 
+  /**
+   * `x.to("webgpu")`: a buffer of its own, not a view of the upload cache that operands share, so
+   * `dispose()` frees it at once (a cached upload would live on until the CPU array is collected).
+   */
   upload(x: ConcreteArray): GpuArray {
     this.ctx.check("to");
-    return onDevice(this, x, "to").view();
+    return uploadFresh(this, x, "to");
   }
 
   /** Frees the pooled buffers that no array uses (liveBuffers() then counts only buffers in use). */

@@ -21,6 +21,8 @@ export function wgslType(dtype: DType, fn = "webgpu"): "f32" | "i32" | "u32" {
     case "float64":
       throw new DTypeError(`${fn}: webgpu has no float64 (WGSL has no f64); convert the operands with .astype("float32"), or run this on the cpu`);
   }
+  // Unreachable for checked params; refuse rather than emit an unknown type name.
+  throw new DTypeError(`${fn}: unknown dtype ${typeof dtype === "string" ? JSON.stringify((dtype as string).slice(0, 40)) : typeof dtype}`);
 }
 
 /** Helper functions referenced by the expressions; every generated kernel includes them. */

@@ -5,8 +5,9 @@
 import { EvalInterpreter, type Impl, impls } from "../../interpreters/eval/index.js";
 import { compileProgram } from "../../interpreters/jit/compile.js";
 import { type DType, isFloat } from "../core/dtype.js";
-import { ArgumentError, DTypeError, ShapeError } from "../core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe } from "../core/errors.js";
 import { setBaseInterpreter } from "../core/interpreter.js";
+import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
 import { NDArray, fmtAval } from "../core/ndarray.js";
 import { fmtShape, shapeEq } from "../core/shape.js";
@@ -18,16 +19,46 @@ setBaseInterpreter(new EvalInterpreter());
 setPrimitiveImpl((prim, args, params, outs) => (impls[prim] as Impl<Prim>)(args, params, outs.slice()));
 setProgramCompiler(compileProgram);
 
+/** Refuses, when a transform is created, anything but a function to transform. */
+export function checkFn(fn: string, f: unknown, what = "f"): void {
+  if (typeof f !== "function") throw new ArgumentError(`${fn}: ${what} must be a function, got ${describe(f)}`);
+}
+
+/** Refuses an options argument that is not a plain object or names an unknown option. */
+export function checkOptions(fn: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) throw new ArgumentError(`${fn}: options must be an object, got undefined`);
+  checkOptionsObject(fn, options as object, known);
+}
+
+const isThenable = (x: unknown): x is PromiseLike<unknown> =>
+  typeof x === "object" && x !== null && typeof (x as { then?: unknown }).then === "function";
+
+/**
+ * The error for a Promise where a transform needs arrays. A transform traces f synchronously and
+ * its tracers die when it returns, so work after an `await` would meet dead tracers; the
+ * promise's own later failure (that escaped tracer) is marked handled so it cannot crash the process.
+ */
+function asyncError(fn: string, what: string, p: PromiseLike<unknown>): ArgumentError {
+  if (p instanceof Promise) p.catch(() => undefined);
+  return new ArgumentError(
+    `${fn}: ${what} is a Promise; transforms need synchronous functions, because they trace f once ` +
+      "while it runs and its traced values are invalid after it returns (an await would resume too late); " +
+      "drop async/await from f and await outside the transform",
+  );
+}
+
 /** A leaf of a transform's input or output as an array: JS numbers are float32, booleans bool. */
 export function leafArray(fn: string, what: string, x: unknown, dtype?: DType): NDArray {
   if (x instanceof NDArray) return x;
   if (typeof x === "number") return lax.scalar(x, dtype ?? "float32");
   if (typeof x === "boolean") return lax.scalar(x ? 1 : 0, "bool");
-  throw new ArgumentError(`${fn}: ${what} has a leaf of type ${x === null ? "null" : typeof x}; transforms take trees of NDArrays and numbers`);
+  if (isThenable(x)) throw asyncError(fn, what, x);
+  throw new ArgumentError(`${fn}: ${what} has a leaf that is ${describe(x)}; transforms take trees of NDArrays, numbers and booleans`);
 }
 
 /** Flattens a tree into arrays. */
 export function flattenArrays(fn: string, what: string, tree: unknown): [NDArray[], TreeDef] {
+  if (isThenable(tree)) throw asyncError(fn, what, tree);
   const [leaves, def] = flatten(tree);
   return [leaves.map((l) => leafArray(fn, what, l)), def];
 }
@@ -35,7 +66,7 @@ export function flattenArrays(fn: string, what: string, tree: unknown): [NDArray
 /** argnums as a list of distinct, in-range indices. */
 export function normArgnums(fn: string, argnums: number | number[], nargs: number): number[] {
   const list = typeof argnums === "number" ? [argnums] : argnums;
-  if (!Array.isArray(list) || list.length === 0) throw new ArgumentError(`${fn}: argnums must be a number or a non-empty list, got ${JSON.stringify(argnums)}`);
+  if (!Array.isArray(list) || list.length === 0) throw new ArgumentError(`${fn}: argnums must be a number or a non-empty list, got ${describe(argnums)}`);
   return list.map((a) => {
     if (!Number.isInteger(a) || a < -nargs || a >= nargs) {
       throw new ArgumentError(`${fn}: argnums ${a} is out of range for a call with ${nargs} argument(s)`);

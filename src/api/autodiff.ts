@@ -7,18 +7,19 @@ import { JvpInterpreter, Zero } from "../../interpreters/jvp/index.js";
 import { StageInterpreter } from "../ir/trace.js";
 import { transposeProgram } from "../../interpreters/vjp/index.js";
 import { isFloat } from "../core/dtype.js";
-import { ArgumentError, DTypeError, ShapeError } from "../core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe } from "../core/errors.js";
 import { currentInterpreter, withInterpreter } from "../core/interpreter.js";
 import * as lax from "../core/lax.js";
 import { NDArray, fmtAval } from "../core/ndarray.js";
 import { type ClosedProgram, evalProgram } from "../ir/ir.js";
 import { type TreeDef, map as treeMap, unflatten } from "../tree.js";
-import { flattenArrays, matchTree, normArgnums, requireFloat } from "./args.js";
+import { checkFn, checkOptions, flattenArrays, matchTree, normArgnums, requireFloat } from "./args.js";
 
 type Fn = (...args: any[]) => any;
 
 /** Forward mode: `[f(...primals), J·tangents]`. */
 export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] {
+  checkFn("jvp", f);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new ArgumentError("jvp: primals and tangents must be arrays with one entry per argument of f");
   const [xs, def] = flattenArrays("jvp", "primals", primals);
   const ts = matchTree("jvp", "tangents", tangents, def, xs);
@@ -82,6 +83,7 @@ function pullback(lin: Linearized, xs: readonly NDArray[], cts: readonly (NDArra
 
 /** `[f(...primals), fJvp]` where `fJvp(...tangents)` applies the linear map J at the primals. */
 export function linearize(f: Fn, ...primals: unknown[]): [any, (...tangents: unknown[]) => any] {
+  checkFn("linearize", f);
   const [xs, def] = flattenArrays("linearize", "primals", primals);
   const lin = linearizeFlat("linearize", (ins) => f(...unflatten(def, ins)), xs);
   const fJvp = (...tangents: unknown[]) => {
@@ -94,6 +96,7 @@ export function linearize(f: Fn, ...primals: unknown[]): [any, (...tangents: unk
 
 /** `[f(...primals), vjpFn]` where `vjpFn(ct)` returns one cotangent per primal. */
 export function vjp(f: Fn, ...primals: unknown[]): [any, (ct: unknown) => any[]] {
+  checkFn("vjp", f);
   const [xs, def] = flattenArrays("vjp", "primals", primals);
   const lin = linearizeFlat("vjp", (ins) => f(...unflatten(def, ins)), xs);
   const vjpFn = (ct: unknown): any[] => {
@@ -111,8 +114,16 @@ export interface GradOptions {
 }
 
 /** `(...args) => [value, grad]` (with aux: `[[value, aux], grad]`). f must return a float scalar. */
-export function valueAndGrad(f: Fn, options: GradOptions = {}, fnName = "valueAndGrad"): (...args: any[]) => [any, any] {
+export function valueAndGrad(f: Fn, options: GradOptions = {}): (...args: any[]) => [any, any] {
+  return valueAndGradAs("valueAndGrad", f, options);
+}
+
+/** valueAndGrad whose errors name `fnName` (grad shares it). */
+function valueAndGradAs(fnName: string, f: Fn, options: GradOptions = {}): (...args: any[]) => [any, any] {
+  checkFn(fnName, f);
+  checkOptions(fnName, options, ["argnums", "hasAux"]);
   const { argnums = 0, hasAux = false } = options;
+  if (typeof hasAux !== "boolean") throw new ArgumentError(`${fnName}: hasAux must be a boolean, got ${describe(hasAux)}`);
   return (...args: any[]) => {
     const nums = normArgnums(fnName, argnums, args.length);
     const [xs, def] = flattenArrays(fnName, "the differentiated arguments", nums.map((i) => args[i]));
@@ -138,7 +149,7 @@ export function valueAndGrad(f: Fn, options: GradOptions = {}, fnName = "valueAn
 
 /** The gradient of a float-scalar function (with aux: `[grad, aux]`). */
 export function grad(f: Fn, options: GradOptions = {}): (...args: any[]) => any {
-  const vg = valueAndGrad(f, options, "grad");
+  const vg = valueAndGradAs("grad", f, options);
   return (...args: any[]) => {
     const [out, g] = vg(...args);
     return options.hasAux ? [g, out[1]] : g;

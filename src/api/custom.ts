@@ -4,7 +4,7 @@
  * primitive; the user's rules are wrapped to work on flat arrays and checked against the
  * function's structure, shapes and dtypes.
  */
-import { ArgumentError, DTypeError, ShapeError } from "../core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe } from "../core/errors.js";
 import { bind } from "../core/interpreter.js";
 import * as lax from "../core/lax.js";
 import { type Aval, type NDArray, fmtAval } from "../core/ndarray.js";
@@ -12,7 +12,7 @@ import { type FlatBwd, type FlatFwd, type FlatJvpRule, Prim, type RematPolicy } 
 import { fmtShape, shapeEq } from "../core/shape.js";
 import { traceClosure } from "../ir/closure.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
-import { flattenArrays, leafArray } from "./args.js";
+import { checkFn, checkOptions, flattenArrays, leafArray } from "./args.js";
 
 type Fn = (...args: any[]) => any;
 
@@ -46,6 +46,8 @@ function stageFn(fn: string, f: Fn, args: unknown[]) {
  * The tangent output must be linear in the tangents (reverse mode transposes it).
  */
 export function customJvp<F extends Fn>(f: F, jvpRule: (primals: any[], tangents: any[]) => [any, any]): F {
+  checkFn("customJvp", f);
+  checkFn("customJvp", jvpRule, "jvpRule");
   const name = `customJvp(${f.name || "f"})`;
   return ((...args: unknown[]) => {
     const { leaves, def, cp, lifted, outDef, outAvals } = stageFn(name, f, args);
@@ -65,6 +67,9 @@ export function customJvp<F extends Fn>(f: F, jvpRule: (primals: any[], tangents
  * Forward mode (jvp, jacfwd) through it is a typed error; give a customJvp for that.
  */
 export function customVjp<F extends Fn>(f: F, fwd: (...args: any[]) => [any, any], bwd: (residuals: any, ct: any) => any[]): F {
+  checkFn("customVjp", f);
+  checkFn("customVjp", fwd, "fwd");
+  checkFn("customVjp", bwd, "bwd");
   const name = `customVjp(${f.name || "f"})`;
   return ((...args: unknown[]) => {
     const { leaves, def, cp, lifted, outDef, outAvals } = stageFn(name, f, args);
@@ -95,8 +100,10 @@ export interface CheckpointOptions {
 
 /** f with the same values and derivatives; reverse mode saves only its inputs and recomputes the inside. */
 export function checkpoint<F extends Fn>(f: F, options: CheckpointOptions = {}): F {
+  checkFn("checkpoint", f);
+  checkOptions("checkpoint", options, ["policy"]);
   const policy = options.policy ?? "nothing";
-  if (policy !== "nothing" && policy !== "dots") throw new ArgumentError(`checkpoint: policy must be "nothing" or "dots", got ${JSON.stringify(policy)}`);
+  if (policy !== "nothing" && policy !== "dots") throw new ArgumentError(`checkpoint: policy must be "nothing" or "dots", got ${describe(policy)}`);
   const name = `checkpoint(${f.name || "f"})`;
   return ((...args: unknown[]) => {
     const { leaves, cp, lifted, outDef } = stageFn(name, f, args);
@@ -109,6 +116,9 @@ export function checkpoint<F extends Fn>(f: F, options: CheckpointOptions = {}):
  * holds O(n/k + k) activations instead of O(n).
  */
 export function checkpointChain<T>(layers: ((x: T) => T)[], options: CheckpointOptions & { every?: number } = {}): (x: T) => T {
+  if (!Array.isArray(layers)) throw new ArgumentError(`checkpointChain: layers must be an array of functions, got ${describe(layers)}`);
+  layers.forEach((l, i) => checkFn("checkpointChain", l, `layers[${i}]`));
+  checkOptions("checkpointChain", options, ["policy", "every"]);
   const n = layers.length;
   const k = options.every ?? Math.max(1, Math.ceil(Math.sqrt(n)));
   if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`checkpointChain: every must be a positive integer, got ${k}`);

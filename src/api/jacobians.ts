@@ -4,11 +4,12 @@
  * have the output's tree, each leaf holding the input tree (a tuple of them for several argnums)
  * with leaves of shape out.shape ++ in.shape.
  */
+import { ArgumentError, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { sizeOf } from "../core/shape.js";
 import { type TreeDef, unflatten } from "../tree.js";
-import { flattenArrays, normArgnums, requireFloat } from "./args.js";
+import { checkFn, checkOptions, flattenArrays, normArgnums, requireFloat } from "./args.js";
 import { jvp, vjp } from "./autodiff.js";
 import { vmap } from "./vmap.js";
 
@@ -44,6 +45,7 @@ function assemble(blocks: NDArray[][], outDef: TreeDef, inDef: TreeDef, multi: b
 function setup(fn: string, f: (...args: any[]) => any, argnums: number | number[], args: any[]) {
   const nums = normArgnums(fn, argnums, args.length);
   const [xs, inDef] = flattenArrays(fn, "the differentiated arguments", nums.map((i) => args[i]));
+  if (xs.length === 0) throw new ArgumentError(`${fn}: the differentiated argument(s) ${nums.join(", ")} hold no arrays; pass at least one float array`);
   requireFloat(fn, xs, `argument ${nums.join(", ")}`);
   const call = (...vals: unknown[]) => {
     const full = args.slice();
@@ -55,6 +57,8 @@ function setup(fn: string, f: (...args: any[]) => any, argnums: number | number[
 
 /** Forward-mode Jacobian: one jvp per input element, batched with vmap. */
 export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
+  checkFn("jacfwd", f);
+  checkOptions("jacfwd", options, ["argnums"]);
   return (...args: any[]) => {
     const { xs, inDef, call, primals, multi } = setup("jacfwd", f, options.argnums ?? 0, args);
     const inShapes = xs.map((x) => x.shape);
@@ -80,6 +84,8 @@ export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}): (.
 
 /** Reverse-mode Jacobian: one vjp per output element, batched with vmap. */
 export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
+  checkFn("jacrev", f);
+  checkOptions("jacrev", options, ["argnums"]);
   return (...args: any[]) => {
     const { xs, inDef, call, primals, multi } = setup("jacrev", f, options.argnums ?? 0, args);
     const [out, pull] = vjp(call, ...primals);
@@ -101,5 +107,8 @@ export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}): (.
 
 /** The Hessian: forward over reverse. */
 export function hessian(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
-  return jacfwd(jacrev(f, options), options);
+  checkFn("hessian", f);
+  checkOptions("hessian", options, ["argnums"]);
+  const h = jacfwd(jacrev(f, options), options);
+  return (...args: any[]) => naming("hessian", () => h(...args));
 }

@@ -3,13 +3,13 @@
  * that do not depend on a mapped input are broadcast along the batch, then moved to `outAxes`.
  */
 import { BatchInterpreter } from "../../interpreters/batch/index.js";
-import { BatchError, ShapeError } from "../core/errors.js";
+import { ArgumentError, BatchError, ShapeError, describe } from "../core/errors.js";
 import { currentInterpreter, withInterpreter } from "../core/interpreter.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { fmtShape, range } from "../core/shape.js";
 import { broadcastPrefix, unflatten } from "../tree.js";
-import { flattenArrays } from "./args.js";
+import { checkFn, checkOptions, flattenArrays } from "./args.js";
 
 export interface VmapOptions {
   /** Mapped axis per argument: a number, null (not mapped), or a pytree prefix of the arguments. */
@@ -21,13 +21,15 @@ export interface VmapOptions {
 function axisFor(what: string, ax: unknown, ndim: number, i: number): number | null {
   if (ax === null || ax === undefined) return null;
   if (typeof ax !== "number" || !Number.isInteger(ax) || ax < -ndim || ax >= ndim) {
-    throw new ShapeError(`vmap: ${what} ${JSON.stringify(ax)} is out of range for leaf ${i}, which has rank ${ndim}`);
+    throw new ShapeError(`vmap: ${what} ${describe(ax)} is out of range for leaf ${i}, which has rank ${ndim}`);
   }
   return ax < 0 ? ax + ndim : ax;
 }
 
 /** Vectorises f over a mapped axis of its arguments. */
 export function vmap(f: (...args: any[]) => any, options: VmapOptions = {}): (...args: any[]) => any {
+  checkFn("vmap", f);
+  checkOptions("vmap", options, ["inAxes", "outAxes"]);
   const { inAxes = 0, outAxes = 0 } = options;
   return (...args: any[]) => {
     const [xs, def] = flattenArrays("vmap", "the arguments", args);

@@ -4,8 +4,9 @@
  * malformed primitive calls the same way.
  */
 import { type DType, isFloat } from "./dtype.js";
-import { DTypeError, ShapeError } from "./errors.js";
+import { ArgumentError, DTypeError, ShapeError } from "./errors.js";
 import { type Aval, fmtAval } from "./ndarray.js";
+import { checkArity, checkParams } from "./params.js";
 import { Prim, type PrimParams } from "./prim.js";
 import { type Shape, fmtShape, shapeEq, sizeOf } from "./shape.js";
 import type { ClosedProgram } from "../ir/ir.js";
@@ -262,6 +263,17 @@ function sameSignature(prim: Prim, what: string, got: readonly Aval[], want: rea
   if (!ok) fail(prim, `${what} ${got.map(fmtAval).join(", ")} must match ${want.map(fmtAval).join(", ")}`, []);
 }
 
+/** Output avals of `prim`; callers inside fluxion pass params that `bind` has checked. */
 export function abstractEval<P extends Prim>(prim: P, avals: readonly Aval[], params: PrimParams[P]): Aval[] {
   return (abstractRules[prim] as AbstractRule<P>)(avals, params);
+}
+
+/** The public `abstractEval`: checks the primitive, its params and the operand count first. */
+export function checkedAbstractEval<P extends Prim>(prim: P, avals: readonly Aval[], params: PrimParams[P]): Aval[] {
+  checkParams(prim, params, "abstractEval");
+  checkArity(prim, avals);
+  if (!avals.every((a) => typeof a === "object" && a !== null && Array.isArray(a.shape) && typeof a.dtype === "string")) {
+    throw new ArgumentError(`abstractEval: operands must be avals { shape, dtype } (or arrays)`);
+  }
+  return abstractEval(prim, avals, params);
 }

@@ -2,7 +2,7 @@
  * Dtypes: names, promotion, and the typed arrays that hold each one on the CPU.
  * The lattice is bool < int32 < float32 < float64; JS numbers are weakly typed (see `weakDType`).
  */
-import { DTypeError } from "./errors.js";
+import { DTypeError, ShapeError } from "./errors.js";
 
 export type DType = "float32" | "float64" | "int32" | "bool";
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -28,19 +28,26 @@ export function weakDType(value: number, other: DType): DType {
 
 /** Validates a dtype name given by a user. */
 export function checkDType(fn: string, dtype: unknown): DType {
-  if (typeof dtype === "string" && dtype in RANK) return dtype as DType;
+  if (typeof dtype === "string" && Object.hasOwn(RANK, dtype)) return dtype as DType;
   throw new DTypeError(
-    `${fn}: unknown dtype ${JSON.stringify(dtype)}; use one of "float32", "float64", "int32", "bool"`,
+    `${fn}: unknown dtype ${typeof dtype === "string" ? JSON.stringify(dtype.slice(0, 40)) : typeof dtype}; use one of "float32", "float64", "int32", "bool"`,
   );
 }
 
+/** Fresh zeroed storage; a typed error (not a RangeError) when the memory cannot be had. */
 export function allocate(dtype: DType, size: number): TypedArray {
-  switch (dtype) {
-    case "float32": return new Float32Array(size);
-    case "float64": return new Float64Array(size);
-    case "int32": return new Int32Array(size);
-    case "bool": return new Uint8Array(size);
+  try {
+    switch (dtype) {
+      case "float32": return new Float32Array(size);
+      case "float64": return new Float64Array(size);
+      case "int32": return new Int32Array(size);
+      case "bool": return new Uint8Array(size);
+    }
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ShapeError(`cannot allocate an array of ${size} ${dtype} elements (${size * (dtype === "float64" ? 8 : dtype === "bool" ? 1 : 4)} bytes): ${e.message}; use a smaller shape`);
   }
+  throw new DTypeError(`allocate: unknown dtype ${typeof dtype === "string" ? JSON.stringify((dtype as string).slice(0, 40)) : typeof dtype}`);
 }
 
 /** The dtype whose CPU storage is this typed array, if any. */

@@ -54,3 +54,40 @@ export function customVjpForwardError(name: string): ArgumentError {
       `customJvp rule (reverse mode with grad/vjp works)`,
   );
 }
+
+/**
+ * A short description of any value for an error message, without calling user code (no
+ * `toString`/`valueOf`, no getters) and without throwing on symbols, null-prototype or cyclic objects.
+ */
+export function describe(v: unknown, depth = 0): string {
+  switch (typeof v) {
+    case "string": return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+    case "number": return Object.is(v, -0) ? "-0" : String(v);
+    case "boolean": case "undefined": return String(v);
+    case "bigint": return `${v}n`;
+    case "symbol": return "a symbol";
+    case "function": return "a function";
+  }
+  if (v === null) return "null";
+  if (Array.isArray(v)) {
+    return v.length <= 8 && depth < 2 ? `[${Array.from(v, (x) => describe(x, depth + 1)).join(", ")}]` : `an array of length ${v.length}`;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) return "an object";
+  if (typeof (v as { then?: unknown }).then === "function") return "a Promise";
+  const ctor = Object.getOwnPropertyDescriptor(proto, "constructor")?.value as { name?: unknown } | undefined;
+  return typeof ctor?.name === "string" && ctor.name ? `a ${ctor.name}` : "an object";
+}
+
+/**
+ * Runs `body`; a FluxionError from inside whose message does not already name `fn` gets `fn: `
+ * put in front, so errors from helpers name the public function the user called.
+ */
+export function naming<T>(fn: string, body: () => T): T {
+  try {
+    return body();
+  } catch (e) {
+    if (e instanceof FluxionError && !e.message.startsWith(fn)) e.message = `${fn}: ${e.message}`;
+    throw e;
+  }
+}

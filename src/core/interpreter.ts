@@ -4,8 +4,9 @@
  * the current interpreter is its parent. The bottom of every stack is the evaluator that the
  * façade installs with `setBaseInterpreter`.
  */
-import { EscapedTracerError } from "./errors.js";
+import { ArgumentError, EscapedTracerError, describe } from "./errors.js";
 import { type NDArray, Tracer, fmtAval } from "./ndarray.js";
+import { checkOperands, checkParams } from "./params.js";
 import type { Prim, PrimParams } from "./prim.js";
 
 /**
@@ -39,6 +40,10 @@ export function baseInterpreter(): Interpreter {
 
 /** Runs `fn` with `interp` as the current interpreter. */
 export function withInterpreter<T>(interp: Interpreter, fn: () => T): T {
+  if (typeof interp !== "object" || interp === null || typeof interp.process !== "function") {
+    throw new ArgumentError(`withInterpreter: interp must be an Interpreter (an object with a process method), got ${describe(interp)}`);
+  }
+  if (typeof fn !== "function") throw new ArgumentError(`withInterpreter: fn must be a function, got ${describe(fn)}`);
   const saved = current;
   current = interp;
   try {
@@ -48,8 +53,13 @@ export function withInterpreter<T>(interp: Interpreter, fn: () => T): T {
   }
 }
 
-/** Binds a primitive on the current interpreter. */
+/**
+ * Binds a primitive on the current interpreter. The primitive, its operands and its params are
+ * checked here, the one door every call passes, before any rule or code generator sees them.
+ */
 export function bind<P extends Prim>(prim: P, args: readonly NDArray[], params: PrimParams[P]): NDArray[] {
+  checkParams(prim, params);
+  checkOperands(prim, args);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a instanceof Tracer && !a.tag.alive) throw escapedError(prim, a);

@@ -2,9 +2,12 @@
  * Shape arithmetic shared by every layer: sizes, strides, broadcasting and axis normalisation.
  * Pure functions on number arrays; errors name the calling function.
  */
-import { ShapeError } from "./errors.js";
+import { ArgumentError, ShapeError, describe } from "./errors.js";
 
 export type Shape = readonly number[];
+
+/** The most elements one array may hold (indices stay within int32 on every backend). */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 export function sizeOf(shape: Shape): number {
   let n = 1;
@@ -53,6 +56,7 @@ export function broadcastShapes(fn: string, a: Shape, b: Shape): number[] {
 
 /** Normalises a possibly negative axis into [0, ndim), or throws a ShapeError. */
 export function normAxis(fn: string, axis: number, ndim: number): number {
+  if (typeof axis !== "number") throw new ArgumentError(`${fn}: an axis must be an integer, got ${describe(axis)}`);
   if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
     throw new ShapeError(`${fn}: axis ${axis} is out of range for an array of rank ${ndim}; use -${ndim} <= axis < ${ndim}`);
   }
@@ -61,6 +65,7 @@ export function normAxis(fn: string, axis: number, ndim: number): number {
 
 /** Normalises a list of axes (sorted, no repeats). */
 export function normAxes(fn: string, axes: readonly number[], ndim: number): number[] {
+  if (!Array.isArray(axes)) throw new ArgumentError(`${fn}: axes must be an integer or a list of integers, got ${describe(axes)}`);
   const out = axes.map((a) => normAxis(fn, a, ndim)).sort((x, y) => x - y);
   for (let i = 1; i < out.length; i++) {
     if (out[i] === out[i - 1]) throw new ShapeError(`${fn}: axis ${out[i]} is repeated in ${fmtShape(axes)}`);
@@ -68,11 +73,22 @@ export function normAxes(fn: string, axes: readonly number[], ndim: number): num
   return out;
 }
 
+/** A user's shape: a list of non-negative safe integers with at most MAX_ELEMENTS elements in all. */
 export function checkShape(fn: string, shape: unknown): number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ShapeError(`${fn}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || shape.length > 64 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0 && d <= MAX_ELEMENTS)) {
+    const shown = Array.isArray(shape) ? `[${shape.slice(0, 8).map(describe).join(", ")}${shape.length > 8 ? ", ..." : ""}]` : describe(shape);
+    throw new ShapeError(`${fn}: shape must be a list of at most 64 non-negative integers, got ${shown}`);
   }
+  checkSize(fn, shape);
   return shape.slice();
+}
+
+/** Refuses a shape with more elements than one array may hold. */
+export function checkSize(fn: string, shape: Shape): void {
+  const n = sizeOf(shape);
+  if (n > MAX_ELEMENTS) {
+    throw new ShapeError(`${fn}: shape ${fmtShape(shape)} has ${n} elements, more than the ${MAX_ELEMENTS} one array may hold; use a smaller shape`);
+  }
 }
 
 export function range(n: number): number[] {

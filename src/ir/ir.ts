@@ -143,3 +143,32 @@ export function checkProgram(p: Program): void {
   }
   for (const v of p.outvars) if (!defined.has(v)) throw new ShapeError("checkProgram: an output is undefined");
 }
+
+/**
+ * Merges scalar constants of equal dtype and value (`x * 2 + 2` closes over one `2`), so a program
+ * that uses a literal many times holds and passes it once. Non-scalar and non-concrete constants
+ * are kept as they are.
+ */
+export function dedupeScalarConsts(cp: ClosedProgram): ClosedProgram {
+  const p = cp.program;
+  const keep: Var[] = [], keepConsts: NDArray[] = [];
+  const seen = new Map<string, Var>();
+  const alias = new Map<Var, Var>();
+  p.constvars.forEach((v, i) => {
+    const c = cp.consts[i]!;
+    const values = (c as { values?: ArrayLike<number> }).values;
+    if (v.aval.shape.length === 0 && values !== undefined && values.length === 1) {
+      const x = values[0]!;
+      const key = `${v.aval.dtype}:${Object.is(x, -0) ? "-0" : x}`;
+      const first = seen.get(key);
+      if (first !== undefined) { alias.set(v, first); return; }
+      seen.set(key, v);
+    }
+    keep.push(v);
+    keepConsts.push(c);
+  });
+  if (alias.size === 0) return cp;
+  const sub = (v: Var) => alias.get(v) ?? v;
+  const eqns = p.eqns.map((e) => (e.inputs.some((v) => alias.has(v)) ? { ...e, inputs: e.inputs.map(sub) } : e));
+  return { program: new Program(keep, p.invars, eqns, p.outvars.map(sub)), consts: keepConsts };
+}

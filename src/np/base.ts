@@ -4,7 +4,7 @@
  * broadcasting, and axis/option parsing. Errors name the calling `np` function.
  */
 import { type DType, allocate, checkDType, dtypeOfTyped, isFloat, promote, weakDType } from "../core/dtype.js";
-import { ArgumentError, DTypeError, ShapeError } from "../core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import { ConcreteArray, NDArray } from "../core/ndarray.js";
 import { type Shape, broadcastShapes, checkShape, fmtShape, normAxes, range, sizeOf } from "../core/shape.js";
@@ -29,6 +29,7 @@ export function array(data: ArrayLike | ArrayLike[] | Float32Array | Float64Arra
 }
 
 function hostArray(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array | Int32Array | Uint8Array, options: ArrayOptions): NDArray {
+  if (typeof options !== "object" || options === null) throw new ArgumentError(`np.array: options must be an object { dtype?, device?, shape? }, got ${describe(options)}`);
   const dtype = options.dtype === undefined ? undefined : checkDType("np.array", options.dtype);
   if (data instanceof NDArray) return dtype ? lax.convert(data, dtype) : data;
   const typed = dtypeOfTyped(data);
@@ -43,20 +44,26 @@ function hostArray(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array |
     const values: number[] = [];
     shape = [];
     let sawBool = false, sawNumber = false;
+    /** Depth of the scalars (every scalar must sit at the same depth), -1 before the first. */
+    let leafDepth = -1;
+    const ragged = (what: string): never => {
+      throw new ShapeError(`np.array: ragged nested list (${what}); every list at one depth must have the same length and hold the same kind of entries`);
+    };
     const walk = (x: unknown, depth: number): void => {
       if (Array.isArray(x)) {
+        if (depth >= 32) throw new ArgumentError("np.array: lists nested deeper than 32 levels (or a list that contains itself)");
+        if (leafDepth >= 0 && depth >= leafDepth) ragged(`a list at depth ${depth} where numbers were found before`);
         if (shape.length === depth) shape.push(x.length);
-        else if (shape[depth] !== x.length || shape.length === depth) {
-          throw new ShapeError(`np.array: ragged nested array (a list of length ${x.length} where ${shape[depth]} was expected at depth ${depth})`);
-        }
-        for (const y of x) walk(y, depth + 1);
+        else if (shape[depth] !== x.length) ragged(`a list of length ${x.length} where ${shape[depth]} was expected at depth ${depth}`);
+        for (let k = 0; k < x.length; k++) walk(x[k], depth + 1);
         return;
       }
-      if (depth !== shape.length && values.length > 0) throw new ShapeError(`np.array: ragged nested array (a scalar at depth ${depth})`);
+      if (leafDepth < 0) leafDepth = depth;
+      if (depth !== leafDepth || depth !== shape.length) ragged(`a number at depth ${depth} where lists were found before`);
       if (typeof x === "boolean") { sawBool = true; values.push(x ? 1 : 0); }
       else if (typeof x === "number") { sawNumber = true; values.push(x); }
       else if (x instanceof NDArray && x.ndim === 0) { sawNumber = true; values.push(x.item()); }
-      else throw new ArgumentError(`np.array: expected numbers, booleans or nested arrays of them, got ${typeof x === "object" ? String(x) : typeof x}`);
+      else throw new ArgumentError(`np.array: expected numbers, booleans or nested lists of them, got ${describe(x)}`);
     };
     walk(data, 0);
     flat = values;
@@ -76,8 +83,8 @@ export function asArray(fn: string, x: ArrayLike, like?: DType): NDArray {
   if (x instanceof NDArray) return x;
   if (typeof x === "number") return lax.scalar(x, like === undefined ? "float32" : weakDType(x, like));
   if (typeof x === "boolean") return lax.scalar(x ? 1 : 0, "bool");
-  if (Array.isArray(x)) return array(x);
-  throw new ArgumentError(`${fn}: expected an NDArray, a number or a nested array, got ${x === null ? "null" : typeof x}`);
+  if (Array.isArray(x)) return naming(fn, () => array(x));
+  throw new ArgumentError(`${fn}: expected an NDArray, a number or a nested list, got ${describe(x)}`);
 }
 
 /** Converts operands to one dtype (JS numbers weakly typed) and broadcasts them to one shape. */
@@ -128,8 +135,14 @@ export interface ReduceOptions {
 export function parseAxes(fn: string, ndim: number, arg: AxisArg): { axes: number[]; keepdims: boolean; ddof: number } {
   const opts: ReduceOptions = typeof arg === "object" && arg !== null && !Array.isArray(arg) ? arg : { axis: arg as number | number[] | null | undefined };
   const axis = opts.axis;
+  if (!(axis === null || axis === undefined || typeof axis === "number" || Array.isArray(axis))) {
+    throw new ArgumentError(`${fn}: axis must be an integer, a list of integers or null, got ${describe(axis)}`);
+  }
   const axes = axis === null || axis === undefined ? range(ndim) : normAxes(fn, typeof axis === "number" ? [axis] : axis, ndim);
-  return { axes, keepdims: opts.keepdims ?? false, ddof: opts.ddof ?? 0 };
+  const keepdims = opts.keepdims ?? false, ddof = opts.ddof ?? 0;
+  if (typeof keepdims !== "boolean") throw new ArgumentError(`${fn}: keepdims must be a boolean, got ${describe(keepdims)}`);
+  if (typeof ddof !== "number" || !Number.isFinite(ddof)) throw new ArgumentError(`${fn}: ddof must be a finite number, got ${describe(ddof)}`);
+  return { axes, keepdims, ddof };
 }
 
 /** The reduced shape with kept size-1 dims. */

@@ -3,7 +3,7 @@
  * concrete arrays on the host; every interpreter treats them as constants.
  */
 import { type DType, checkDType } from "../core/dtype.js";
-import { ArgumentError } from "../core/errors.js";
+import { ArgumentError, describe } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import { ConcreteArray, type NDArray } from "../core/ndarray.js";
 import { checkShape } from "../core/shape.js";
@@ -15,6 +15,9 @@ export const zeros = (shape: number[], dtype?: DType): NDArray => lax.full(check
 export const ones = (shape: number[], dtype?: DType): NDArray => lax.full(checkShape("np.ones", shape), 1, dt("np.ones", dtype, "float32"));
 
 export function full(shape: number[], value: number | boolean, dtype?: DType): NDArray {
+  if (typeof value !== "number" && typeof value !== "boolean") {
+    throw new ArgumentError(`np.full: the fill value must be a number or a boolean, got ${describe(value)}`);
+  }
   const d = dt("np.full", dtype, typeof value === "boolean" ? "bool" : "float32");
   return lax.full(checkShape("np.full", shape), Number(value), d);
 }
@@ -35,7 +38,7 @@ export const onesLike = (x: ArrayLike, dtype?: DType): NDArray => {
 export function arange(start: number, stop?: number, step = 1, dtype?: DType): NDArray {
   if (stop === undefined) [start, stop] = [0, start];
   for (const v of [start, stop, step]) if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new ArgumentError(`np.arange: start, stop and step must be finite numbers, got ${start}, ${stop}, ${step}`);
+    throw new ArgumentError(`np.arange: start, stop and step must be finite numbers, got ${describe(start)}, ${describe(stop)}, ${describe(step)}`);
   }
   if (step === 0) throw new ArgumentError("np.arange: step must not be 0");
   const d = dt("np.arange", dtype, [start, stop, step].every(Number.isInteger) ? "int32" : "float32");
@@ -47,7 +50,11 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): N
 
 /** `num` evenly spaced values from start to stop (inclusive unless `endpoint` is false). */
 export function linspace(start: number, stop: number, num = 50, options: { endpoint?: boolean; dtype?: DType } = {}): NDArray {
-  if (!Number.isInteger(num) || num < 0) throw new ArgumentError(`np.linspace: num must be a non-negative integer, got ${num}`);
+  for (const v of [start, stop]) if (typeof v !== "number" || !Number.isFinite(v)) {
+    throw new ArgumentError(`np.linspace: start and stop must be finite numbers, got ${describe(start)}, ${describe(stop)}`);
+  }
+  if (!Number.isSafeInteger(num) || num < 0) throw new ArgumentError(`np.linspace: num must be a non-negative integer, got ${describe(num)}`);
+  if (typeof options !== "object" || options === null) throw new ArgumentError(`np.linspace: options must be an object { endpoint?, dtype? }, got ${describe(options)}`);
   const endpoint = options.endpoint ?? true;
   const out = lax.full([num], 0, dt("np.linspace", options.dtype, "float32"));
   const div = endpoint ? num - 1 : num;
@@ -61,6 +68,8 @@ export function linspace(start: number, stop: number, num = 50, options: { endpo
 export function eye(n: number, m?: number, k = 0, dtype?: DType): NDArray {
   const cols = m ?? n;
   const out: ConcreteArray = lax.full(checkShape("np.eye", [n, cols]), 0, dt("np.eye", dtype, "float32"));
-  for (let i = 0; i < n; i++) if (i + k >= 0 && i + k < cols) out.values[i * cols + i + k] = 1;
+  if (!Number.isSafeInteger(k)) throw new ArgumentError(`np.eye: k must be an integer, got ${describe(k)}`);
+  // Only the rows whose diagonal entry lies inside the matrix.
+  for (let i = Math.max(0, -k); i < Math.min(n, cols - k); i++) out.values[i * cols + i + k] = 1;
   return out;
 }

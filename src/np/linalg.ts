@@ -4,7 +4,8 @@
  * einsum specs are parsed and validated here; nothing from a spec ever reaches generated code.
  */
 import { promote } from "../core/dtype.js";
-import { ArgumentError, ShapeError } from "../core/errors.js";
+import { ArgumentError, ShapeError, describe, naming } from "../core/errors.js";
+import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { broadcastShapes, fmtShape, normAxes, range } from "../core/shape.js";
@@ -73,12 +74,12 @@ interface Term { labels: string[]; value: NDArray }
 /** Parses "ij,jk->ik" (or implicit "ij,jk") into input label lists and output labels. */
 function parseSpec(spec: string, n: number): [string[][], string[]] {
   if (typeof spec !== "string" || !/^[a-zA-Z,\s]*(->[a-zA-Z\s]*)?$/.test(spec)) {
-    throw new ArgumentError(`np.einsum: spec ${JSON.stringify(spec)} must use letters, commas and one optional "->" (ellipses are not supported)`);
+    throw new ArgumentError(`np.einsum: spec ${describe(spec)} must use letters, commas and one optional "->" (ellipses are not supported)`);
   }
   const clean = spec.replace(/\s/g, "");
   const [lhs, rhs] = clean.split("->") as [string, string | undefined];
   const inputs = lhs.split(",").map((s) => [...s]);
-  if (inputs.length !== n) throw new ArgumentError(`np.einsum: spec ${JSON.stringify(spec)} names ${inputs.length} operands but ${n} were given`);
+  if (inputs.length !== n) throw new ArgumentError(`np.einsum: spec ${describe(spec)} names ${inputs.length} operands but ${n} were given`);
   let output: string[];
   if (rhs === undefined) {
     const counts = new Map<string, number>();
@@ -86,8 +87,8 @@ function parseSpec(spec: string, n: number): [string[][], string[]] {
     output = [...counts.keys()].filter((l) => counts.get(l) === 1).sort();
   } else {
     output = [...rhs];
-    if (new Set(output).size !== output.length) throw new ArgumentError(`np.einsum: output labels in ${JSON.stringify(spec)} repeat`);
-    for (const l of output) if (!inputs.some((t) => t.includes(l))) throw new ArgumentError(`np.einsum: output label "${l}" appears in no input of ${JSON.stringify(spec)}`);
+    if (new Set(output).size !== output.length) throw new ArgumentError(`np.einsum: output labels in ${describe(spec)} repeat`);
+    for (const l of output) if (!inputs.some((t) => t.includes(l))) throw new ArgumentError(`np.einsum: output label "${l}" appears in no input of ${describe(spec)}`);
   }
   return [inputs, output];
 }
@@ -164,13 +165,17 @@ export interface NormOptions {
  * axes, the Frobenius norm ("fro" or default), or the 1 / Infinity induced norms.
  */
 export function norm(x: ArrayLike, options: NormOptions | number = {}): NDArray {
-  const opts = typeof options === "number" ? { ord: options } : options;
+  return naming("np.linalg.norm", () => normOf(x, options));
+}
+
+function normOf(x: ArrayLike, options: NormOptions | number): NDArray {
+  const opts = typeof options === "number" ? { ord: options } : checkOptionsObject("np.linalg.norm", options, ["ord", "axis", "keepdims"]);
   let a = asArray("linalg.norm", x);
   if (a.dtype !== "float32" && a.dtype !== "float64") a = lax.convert(a, "float32");
   const ord = opts.ord ?? null;
   const keepdims = opts.keepdims ?? false;
   if ((opts.axis === null || opts.axis === undefined) && ord !== null && a.ndim > 2) {
-    throw new ArgumentError(`np.linalg.norm: ord ${ord} needs a 1-D or 2-D array, or an axis; got shape ${fmtShape(a.shape)}`);
+    throw new ArgumentError(`np.linalg.norm: ord ${describe(ord)} needs a 1-D or 2-D array, or an axis; got shape ${fmtShape(a.shape)}`);
   }
   const axes = opts.axis === null || opts.axis === undefined
     ? range(a.ndim)
@@ -192,9 +197,9 @@ export function norm(x: ArrayLike, options: NormOptions | number = {}): NDArray 
     const [r, c] = axes as [number, number];
     if (ord === 1) return finish(maxKeep(sum(abs(a), { axis: r, keepdims: true }), c, r));
     if (ord === Infinity) return finish(maxKeep(sum(abs(a), { axis: c, keepdims: true }), r, c));
-    throw new ArgumentError(`np.linalg.norm: matrix ord ${ord} is not supported; use "fro", 1 or Infinity`);
+    throw new ArgumentError(`np.linalg.norm: matrix ord ${describe(ord)} is not supported; use "fro", 1 or Infinity`);
   }
-  throw new ShapeError(`np.linalg.norm: ord ${ord} needs one or two axes, got ${axes.length}`);
+  throw new ShapeError(`np.linalg.norm: ord ${describe(ord)} needs one or two axes, got ${axes.length}`);
 }
 
 /** Max over `axis` of an array with a kept size-1 `other` axis, then drops both. */

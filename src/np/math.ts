@@ -2,14 +2,20 @@
  * Elementwise `np` operations: arithmetic, transcendental functions, comparisons and logic, all
  * composed from primitives with NumPy broadcasting and JAX's promotion rules.
  */
-import { isFloat } from "../core/dtype.js";
+import { checkDType, isFloat } from "../core/dtype.js";
+import { DTypeError, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { broadcastShapes } from "../core/shape.js";
 import { type ArrayLike, asArray, binary, floatUnary, promoteAndBroadcast, rejectBool, toFloat } from "./base.js";
 
 export const add = binary("add", lax.add);
-export const subtract = binary("subtract", lax.sub);
+/** NumPy refuses `-` between bools (it is not a ring operation on them); so do we. */
+export const subtract = (x: ArrayLike, y: ArrayLike): NDArray => {
+  const [a, b] = promoteAndBroadcast("np.subtract", [x, y]);
+  if (a!.dtype === "bool") throw new DTypeError("np.subtract: not defined for two bool operands (as in NumPy); use np.notEqual for an exclusive or, or convert with .astype(\"int32\")");
+  return lax.sub(a!, b!);
+};
 export const multiply = binary("multiply", lax.mul);
 /** True division: integer operands are promoted to float32. */
 export const divide = binary("divide", lax.div, "float32");
@@ -82,14 +88,16 @@ export function where(cond: ArrayLike, a: ArrayLike, b: ArrayLike): NDArray {
 
 /** Limits `x` to [lo, hi]; either bound may be null. Differentiable in the bounds too. */
 export function clip(x: ArrayLike, lo: ArrayLike | null, hi: ArrayLike | null): NDArray {
-  let out = asArray("clip", x);
-  if (lo !== null && lo !== undefined) out = maximum(out, lo);
-  if (hi !== null && hi !== undefined) out = minimum(out, hi);
-  return out;
+  return naming("np.clip", () => {
+    let out = asArray("np.clip", x);
+    if (lo !== null && lo !== undefined) out = maximum(out, lo);
+    if (hi !== null && hi !== undefined) out = minimum(out, hi);
+    return out;
+  });
 }
 
 export function astype(x: ArrayLike, dtype: NDArray["dtype"]): NDArray {
-  return lax.convert(asArray("astype", x), dtype);
+  return lax.convert(asArray("np.astype", x), checkDType("np.astype", dtype));
 }
 
 /** Stops derivatives flowing through `x`: its value, with a zero derivative. */

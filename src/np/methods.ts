@@ -3,7 +3,7 @@
  * meaning. Attached to the prototype here so the core array type knows no operation; tracers
  * inherit them, so methods work inside every transform.
  */
-import type { DType } from "../core/dtype.js";
+import { type DType, checkDType } from "../core/dtype.js";
 import * as lax from "../core/lax.js";
 import { NDArray } from "../core/ndarray.js";
 import type { ArrayLike, AxisArg } from "./base.js";
@@ -60,7 +60,7 @@ declare module "../core/ndarray.js" {
     squeeze(axis?: number | number[]): NDArray;
     expandDims(axis: number | number[]): NDArray;
     flip(axis?: number | number[]): NDArray;
-    take(indices: ArrayLike, axis?: number | null): NDArray;
+    take(indices: ArrayLike, axis?: number | null, options?: s.TakeOptions): NDArray;
     matmul(y: ArrayLike): NDArray;
     dot(y: ArrayLike): NDArray;
     astype(dtype: DType): NDArray;
@@ -112,10 +112,10 @@ const methods: Record<string, (this: NDArray, ...args: any[]) => NDArray> = {
   squeeze(a) { return s.squeeze(this, a); },
   expandDims(a) { return s.expandDims(this, a); },
   flip(a) { return s.flip(this, a); },
-  take(i, a) { return s.take(this, i, a); },
+  take(i, a, o) { return s.take(this, i, a, o); },
   matmul(y) { return matmul(this, y); },
   dot(y) { return dot(this, y); },
-  astype(dtype) { return lax.convert(this, dtype); },
+  astype(dtype) { return lax.convert(this, checkDType("astype", dtype)); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {

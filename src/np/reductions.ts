@@ -3,7 +3,7 @@
  * an axis, a list of axes, or `{ axis, keepdims, ddof }`.
  */
 import type { DType } from "../core/dtype.js";
-import { ShapeError } from "../core/errors.js";
+import { ShapeError, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { normAxis, sizeOf } from "../core/shape.js";
@@ -84,8 +84,8 @@ export const argmin = argReduce("argmin", lax.argmin);
 
 /** Variance with `ddof` (delta degrees of freedom, default 0). */
 export function variance(x: ArrayLike, arg?: AxisArg): NDArray {
-  const a = toFloat(asArray("var", x));
-  const { axes, keepdims, ddof } = parseAxes("var", a.ndim, arg);
+  const a = toFloat(asArray("np.var", x));
+  const { axes, keepdims, ddof } = parseAxes("np.var", a.ndim, arg);
   const m = mean(a, { axis: axes, keepdims: true });
   const d = lax.sub(a, lax.broadcastTo(m, a.shape));
   const n = sizeOf(axes.map((ax) => a.shape[ax]!));
@@ -95,7 +95,7 @@ export function variance(x: ArrayLike, arg?: AxisArg): NDArray {
 }
 
 export function std(x: ArrayLike, arg?: AxisArg): NDArray {
-  return lax.sqrt(variance(x, arg));
+  return naming("np.std", () => lax.sqrt(variance(x, arg)));
 }
 
 /** Cumulative sum along `axis` (over the flattened array when no axis is given). */

@@ -2,18 +2,18 @@
  * Shape manipulation: reshape, transpose, broadcastTo, expandDims, squeeze, concatenate, stack,
  * flip, tile, pad, take. All are linear primitives (or compositions of them) underneath.
  */
-import { ArgumentError, ShapeError } from "../core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
-import type { NDArray } from "../core/ndarray.js";
+import { type ConcreteArray, NDArray } from "../core/ndarray.js";
 import { broadcastShapes, checkShape, fmtShape, normAxes, normAxis, range, sizeOf } from "../core/shape.js";
-import { promote } from "../core/dtype.js";
-import { type ArrayLike, asArray } from "./base.js";
+import { isFloat, promote } from "../core/dtype.js";
+import { type ArrayLike, type Nested, array, asArray } from "./base.js";
 import { where } from "./math.js";
 
 /** Reshapes to `shape`; one entry may be -1 and is inferred. */
 export function reshape(x: ArrayLike, shape: number[]): NDArray {
   const a = asArray("reshape", x);
-  if (!Array.isArray(shape)) throw new ShapeError(`np.reshape: shape must be an array of integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape)) throw new ShapeError(`np.reshape: shape must be an array of integers, got ${describe(shape)}`);
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1) throw new ShapeError(`np.reshape: only one dimension of ${fmtShape(shape)} can be -1`);
   let target = shape;
@@ -35,6 +35,7 @@ export function ravel(x: ArrayLike): NDArray {
 /** Permutes the axes (reverses them when `axes` is omitted). */
 export function transpose(x: ArrayLike, axes?: number[]): NDArray {
   const a = asArray("transpose", x);
+  if (axes !== undefined && !Array.isArray(axes)) throw new ArgumentError(`np.transpose: axes must be a list of integers, got ${describe(axes)}`);
   const perm = axes === undefined ? range(a.ndim).reverse() : axes.map((d) => normAxis("np.transpose", d, a.ndim));
   if (perm.length !== a.ndim || new Set(perm).size !== perm.length) {
     throw new ShapeError(`np.transpose: axes ${fmtShape(axes ?? [])} are not a permutation of the ${a.ndim} axes of ${fmtShape(a.shape)}`);
@@ -69,6 +70,7 @@ export function broadcastTo(x: ArrayLike, shape: number[]): NDArray {
 export function expandDims(x: ArrayLike, axis: number | number[]): NDArray {
   const a = asArray("expandDims", x);
   const list = typeof axis === "number" ? [axis] : axis;
+  if (!Array.isArray(list)) throw new ArgumentError(`np.expandDims: axis must be an integer or a list of integers, got ${describe(axis)}`);
   const nd = a.ndim + list.length;
   const axes = normAxes("np.expandDims", list, nd);
   const shape: number[] = [];
@@ -120,6 +122,7 @@ export function flip(x: ArrayLike, axis?: number | number[]): NDArray {
 /** Repeats `x` `reps` times along each axis. */
 export function tile(x: ArrayLike, reps: number | number[]): NDArray {
   let a = asArray("tile", x);
+  if (typeof reps !== "number" && !Array.isArray(reps)) throw new ArgumentError(`np.tile: reps must be an integer or a list of integers, got ${describe(reps)}`);
   const r = typeof reps === "number" ? [reps] : reps.slice();
   checkShape("np.tile", r);
   while (r.length < a.ndim) r.unshift(1);
@@ -134,24 +137,58 @@ export type PadWidth = number | [number, number] | [number, number][];
 /** Pads with a constant (default 0): widths as n, [before, after], or one pair per axis. */
 export function pad(x: ArrayLike, widths: PadWidth, options: { constantValues?: number } = {}): NDArray {
   const a = asArray("pad", x);
+  if (typeof widths !== "number" && !Array.isArray(widths)) throw new ArgumentError(`np.pad: widths must be a number, a [before, after] pair or one pair per axis, got ${describe(widths)}`);
+  if (typeof options !== "object" || options === null) throw new ArgumentError(`np.pad: options must be an object { constantValues? }, got ${describe(options)}`);
+  const cv = options.constantValues ?? 0;
+  if (typeof cv !== "number") throw new ArgumentError(`np.pad: constantValues must be a number, got ${describe(cv)}`);
   const pairs: [number, number][] = typeof widths === "number"
     ? a.shape.map(() => [widths, widths])
     : typeof widths[0] === "number" ? a.shape.map(() => widths as [number, number])
     : (widths as [number, number][]);
   if (pairs.length !== a.ndim || pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((w) => !Number.isInteger(w) || w < 0))) {
-    throw new ShapeError(`np.pad: widths ${JSON.stringify(widths)} must be non-negative integers, one [before, after] pair per axis of ${fmtShape(a.shape)}`);
+    throw new ShapeError(`np.pad: widths ${describe(widths)} must be non-negative integers, one [before, after] pair per axis of ${fmtShape(a.shape)}`);
   }
-  return lax.pad(a, lax.scalar(options.constantValues ?? 0, a.dtype), pairs.map(([lo, hi]) => [lo, hi, 0]));
+  return lax.pad(a, lax.scalar(cv, a.dtype), pairs.map(([lo, hi]) => [lo, hi, 0]));
 }
 
-/** Elements of `x` at `indices` along `axis` (of the flattened array when no axis is given). */
-export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null): NDArray {
-  let a = asArray("take", x);
-  let idx = asArray("take", indices, "int32");
-  if (idx.dtype !== "int32") {
-    if (idx.dtype === "bool") throw new ShapeError("np.take: indices must be integers, got bool");
-    idx = lax.convert(idx, "int32");
+/** How `np.take` treats an index outside [-n, n) along the axis (JAX's modes). */
+export type TakeMode = "fill" | "clip" | "wrap";
+export interface TakeOptions {
+  /**
+   * "fill" (default, as JAX): an index in [-n, n) selects (negative ones count from the end), any
+   * other gives `fillValue`. "clip": indices are clamped to [0, n - 1] (a negative index gives the
+   * first element, as in NumPy's clip mode). "wrap": indices are taken modulo n.
+   */
+  mode?: TakeMode;
+  /** The value of out-of-bounds entries in "fill" mode: NaN for floats, the least int32, true for bool (as JAX). */
+  fillValue?: number | boolean;
+}
+
+/** Integer indices as an int32 array: integer NDArrays as they are, JS numbers/lists only when whole. */
+function indexArray(fn: string, indices: ArrayLike): NDArray {
+  if (indices instanceof NDArray) {
+    if (indices.dtype === "int32") return indices;
+    throw new DTypeError(`${fn}: indices must be int32, got ${indices.dtype}; round and convert them with .astype("int32") first`);
   }
+  const wide = naming(fn, () => array(indices as Nested, { dtype: "float64" })) as ConcreteArray;
+  for (const v of wide.values) {
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+      throw new ArgumentError(`${fn}: indices must be integers within int32, got ${v}; fractional indices have no meaning (round them first)`);
+    }
+  }
+  return lax.convert(wide, "int32");
+}
+
+/**
+ * Elements of `x` at `indices` along `axis` (of the flattened array when no axis is given);
+ * out-of-bounds indices follow `options.mode` (default "fill", as JAX).
+ */
+export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null, options: TakeOptions = {}): NDArray {
+  let a = asArray("np.take", x);
+  const idx = indexArray("np.take", indices);
+  if (typeof options !== "object" || options === null) throw new ArgumentError(`np.take: options must be an object { mode?, fillValue? }, got ${describe(options)}`);
+  const mode = options.mode ?? "fill";
+  if (mode !== "fill" && mode !== "clip" && mode !== "wrap") throw new ArgumentError(`np.take: mode must be "fill", "clip" or "wrap", got ${describe(mode)}`);
   if (axis === null || axis === undefined) {
     a = lax.reshape(a, [a.size]);
     axis = 0;
@@ -159,6 +196,21 @@ export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null): ND
   const ax = normAxis("np.take", axis, a.ndim);
   const n = a.shape[ax]!;
   if (n === 0) throw new ShapeError(`np.take: cannot take from an empty axis ${ax} of ${fmtShape(a.shape)}`);
-  const wrapped = where(lax.lt(idx, lax.fill(idx, 0)), lax.add(idx, lax.fill(idx, n)), idx);
-  return lax.gather(a, wrapped, ax, 0);
+  const c = (v: number) => lax.fill(idx, v);
+  if (mode === "clip") return lax.gather(a, lax.min(lax.max(idx, c(0)), c(n - 1)), ax, 0);
+  if (mode === "wrap") {
+    // ((i % n) + n) % n with JS remainder semantics (truncating), so negatives wrap too.
+    const r = lax.sub(idx, lax.mul(lax.div(idx, c(n)), c(n)));
+    return lax.gather(a, where(lax.lt(r, c(0)), lax.add(r, c(n)), r), ax, 0);
+  }
+  const fv = options.fillValue;
+  if (fv !== undefined && typeof fv !== "number" && typeof fv !== "boolean") throw new ArgumentError(`np.take: fillValue must be a number or a boolean, got ${describe(fv)}`);
+  const fill = fv === undefined ? (isFloat(a.dtype) ? NaN : a.dtype === "int32" ? -(2 ** 31) : 1) : Number(fv);
+  const inRange = lax.and(lax.ge(idx, c(-n)), lax.lt(idx, c(n)));
+  const wrapped = where(lax.lt(idx, c(0)), lax.add(idx, c(n)), idx);
+  const safe = where(inRange, wrapped, c(0));
+  const got = lax.gather(a, safe, ax, 0);
+  // The in-range mask, laid along the gathered axes of the output.
+  const mask = lax.broadcastInDim(inRange, got.shape, range(idx.ndim).map((d) => ax + d));
+  return where(mask, got, lax.fill(got, fill));
 }

@@ -75,6 +75,19 @@ describe.runIf(runGpu)("webgpu memory and errors", () => {
     expect((await r.data()).length).toBe(1000);
   });
 
+  it("dispose of an uploaded array frees its buffer at once, cached upload included", async () => {
+    const x = np.ones([1000]);
+    const g = x.to("webgpu");
+    await g.data();
+    backend(g).trim();
+    const before = liveBuffers();
+    g.dispose();
+    backend(g).trim();
+    expect(liveBuffers()).toBe(before - 1);
+    // The CPU array uploads afresh on its next use.
+    expect(Array.from(await x.to("webgpu").mul(2).data())).toEqual(new Array(1000).fill(2));
+  });
+
   it("float64 is a typed error naming the op and suggesting float32", () => {
     expect(() => np.array([1, 2], { dtype: "float64" }).to("webgpu")).toThrow(DTypeError);
     expect(() => np.array([1, 2], { dtype: "float64" }).to("webgpu")).toThrow(/float32/);

@@ -6,20 +6,68 @@ import type { TypedArray } from "../../../src/core/dtype.js";
 
 export type ReduceOp = "sum" | "max" | "min";
 
+/** Rows summed left to right in one block; longer runs are split in halves and the halves added. */
+const BLOCK = 64;
+
+/**
+ * Reduces the middle dim of the [outer, n, inner] view. Sums are blocked pairwise (in float64):
+ * the rounding error grows like log n instead of n, and the order is fixed, so every caller
+ * (eager and jit) gets the same bits.
+ */
 export function reduceKernel(op: ReduceOp, x: TypedArray, out: TypedArray, outer: number, n: number, inner: number): void {
-  const init = op === "sum" ? 0 : op === "max" ? -Infinity : Infinity;
+  if (op === "sum") {
+    if (inner === 1) {
+      for (let o = 0; o < outer; o++) out[o] = pairwiseSum(x, o * n, n);
+      return;
+    }
+    const acc = new Float64Array(inner), scratch: Float64Array[] = [];
+    for (let o = 0; o < outer; o++) {
+      pairwiseRows(x, o * n * inner, 0, n, inner, acc, scratch, 0);
+      for (let i = 0; i < inner; i++) out[o * inner + i] = acc[i]!;
+    }
+    return;
+  }
+  const init = op === "max" ? -Infinity : Infinity;
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     acc.fill(init);
     const base = o * n * inner;
     for (let r = 0; r < n; r++) {
       const row = base + r * inner;
-      if (op === "sum") for (let i = 0; i < inner; i++) acc[i] += x[row + i]!;
-      else if (op === "max") for (let i = 0; i < inner; i++) { const v = x[row + i]!; if (v > acc[i]! || v !== v) acc[i] = v; }
+      if (op === "max") for (let i = 0; i < inner; i++) { const v = x[row + i]!; if (v > acc[i]! || v !== v) acc[i] = v; }
       else for (let i = 0; i < inner; i++) { const v = x[row + i]!; if (v < acc[i]! || v !== v) acc[i] = v; }
     }
     for (let i = 0; i < inner; i++) out[o * inner + i] = acc[i]!;
   }
+}
+
+/** The sum of x[start .. start + n) in blocked pairwise order. */
+export function pairwiseSum(x: ArrayLike<number>, start: number, n: number): number {
+  if (n <= BLOCK) {
+    let s = 0;
+    for (let k = start; k < start + n; k++) s += x[k]!;
+    return s;
+  }
+  const half = n >> 1;
+  return pairwiseSum(x, start, half) + pairwiseSum(x, start + half, n - half);
+}
+
+/** Column sums of rows [r0, r1) (each `inner` wide, from `base`) into `acc`, split as `pairwiseSum` splits. */
+function pairwiseRows(x: TypedArray, base: number, r0: number, r1: number, inner: number, acc: Float64Array, scratch: Float64Array[], depth: number): void {
+  const n = r1 - r0;
+  if (n <= BLOCK) {
+    acc.fill(0);
+    for (let r = r0; r < r1; r++) {
+      const row = base + r * inner;
+      for (let i = 0; i < inner; i++) acc[i] += x[row + i]!;
+    }
+    return;
+  }
+  const mid = r0 + (n >> 1);
+  pairwiseRows(x, base, r0, mid, inner, acc, scratch, depth + 1);
+  const right = (scratch[depth] ??= new Float64Array(inner));
+  pairwiseRows(x, base, mid, r1, inner, right, scratch, depth + 1);
+  for (let i = 0; i < inner; i++) acc[i] += right[i]!;
 }
 
 /** Index of the first extremum along the middle dim (a NaN counts as the extremum). */
