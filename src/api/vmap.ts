@@ -3,7 +3,7 @@
  * that do not depend on a mapped input are broadcast along the batch, then moved to `outAxes`.
  */
 import { BatchInterpreter } from "../../interpreters/batch/index.js";
-import { ArgumentError, BatchError, ShapeError, describe } from "../core/errors.js";
+import { BatchError, ShapeError, describe } from "../core/errors.js";
 import { currentInterpreter, withInterpreter } from "../core/interpreter.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";

@@ -57,7 +57,10 @@ interface Target {
   call: (args: unknown[]) => unknown;
 }
 
-const isClass = (f: Function) => /^class[\s{]/.test(Function.prototype.toString.call(f));
+/** Any function, called with junk. */
+type AnyFunction = (...args: unknown[]) => unknown;
+
+const isClass = (f: AnyFunction) => /^class[\s{]/.test(Function.prototype.toString.call(f));
 
 /** Exports that are not functions of user data (error classes, enums). */
 const SKIP = new Set(["Prim", "FluxionError", "ShapeError", "DTypeError", "ArgumentError", "EscapedTracerError",
@@ -72,7 +75,7 @@ function collect(): Target[] {
       const v = ns[key];
       const name = prefix ? `${prefix}.${key}` : key;
       if (SKIP.has(name)) continue;
-      if (typeof v === "function" && !isClass(v)) out.push({ name, call: (args) => (v as Function)(...args) });
+      if (typeof v === "function" && !isClass(v as AnyFunction)) out.push({ name, call: (args) => (v as AnyFunction)(...args) });
       else if (typeof v === "object" && v !== null && depth < 2 && !(v instanceof NDArray)) walk(name, v as Record<string, unknown>, depth + 1);
     }
   };
@@ -88,7 +91,7 @@ function collect(): Target[] {
     if (k === "constructor") continue;
     const desc = Object.getOwnPropertyDescriptor(proto, k) ?? Object.getOwnPropertyDescriptor(Object.getPrototypeOf(proto), k);
     if (desc?.get) out.push({ name: `NDArray.${k}`, call: (args) => (args[0] instanceof NDArray ? args[0] : A[0]!)[k as "T"] });
-    else out.push({ name: `NDArray.prototype.${k}`, call: ([self, ...rest]) => ((self instanceof NDArray ? self : A[0]!) as unknown as Record<string, Function>)[k]!(...rest) });
+    else out.push({ name: `NDArray.prototype.${k}`, call: ([self, ...rest]) => ((self instanceof NDArray ? self : A[0]!) as unknown as Record<string, AnyFunction>)[k]!(...rest) });
   }
   // A TreeDef's methods.
   const [, def] = fx.tree.flatten({ a: A[0], b: [A[1]] });
@@ -176,7 +179,7 @@ function check(target: Target, args: unknown[], depth = 0): string | null {
   if (typeof result === "function" && depth === 0) {
     const inner = fc.sample(argLists, { numRuns: 3, seed: calls });
     for (const a of inner) {
-      const r = check({ name: `${target.name}(...)`, call: (xs) => (result as Function)(...xs) }, a, 1);
+      const r = check({ name: `${target.name}(...)`, call: (xs) => (result as AnyFunction)(...xs) }, a, 1);
       if (r !== null) return r;
     }
   }
