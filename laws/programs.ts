@@ -10,10 +10,11 @@
  * `printProgram` writes it as code.
  */
 import fc from "fast-check";
-import { ArgumentError, type NDArray } from "../src/index.js";
+import { ArgumentError, NDArray } from "../src/index.js";
 import { type Builder, Code, evalBuilder, printBuilder } from "./builder.js";
 import { type Case, makeCase } from "./cases.js";
 import { fromHost } from "./numeric.js";
+import { needOptions, show } from "./validate.js";
 import { contractionOps } from "./ops_contraction.js";
 import { MAX_SIZE, type OpDef, type RegionOpDef, type Shape, binaryOps, sizeOf, unaryOps } from "./ops_elementwise.js";
 import { higherOrderOps, regionOps } from "./ops_higher_order.js";
@@ -79,7 +80,7 @@ export interface Program {
  * printProgram(p); // (x0) => { ... const v1 = np.sin(x0); ... return v1; }
  */
 export function realize(spec: ProgramSpec): Program {
-  if (spec.inputs.length === 0) throw new ArgumentError("laws.realize: a program needs at least one input");
+  checkSpec("laws.realize", spec);
   const n = spec.inputs.length;
   const shapes = new Map<number, Shape>(spec.inputs.map((s, i) => [i, s.slice()]));
   let nextId = n, pos = 0;
@@ -131,7 +132,41 @@ export function realize(spec: ProgramSpec): Program {
   });
   collect(ops);
   const outputs = ops.map((o) => o.id).filter((id) => !read.has(id));
-  return { dtype: spec.dtype, inputs: spec.inputs.map((s) => s.slice()), ops, outputs: outputs.length ? outputs : [n - 1] };
+  const program: Program = { dtype: spec.dtype, inputs: spec.inputs.map((s) => s.slice()), ops, outputs: outputs.length ? outputs : [n - 1] };
+  realized.add(program);
+  return program;
+}
+
+/** Programs made by `realize`: the only ones `runProgram` and `printProgram` take. */
+const realized = new WeakSet<Program>();
+
+const isNat = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= max;
+
+/** A spec from any source (a user, a shrinker): every field in range, else an ArgumentError naming it. */
+function checkSpec(fn: string, spec: unknown): asserts spec is ProgramSpec {
+  const bad = (what: string, v: unknown) => new ArgumentError(`${fn}: spec.${what} ${v}`);
+  if (typeof spec !== "object" || spec === null) throw new ArgumentError(`${fn}: spec must be a ProgramSpec object ({ dtype, inputs, steps }), got ${show(spec)}`);
+  const { dtype, inputs, steps } = spec as Partial<Record<keyof ProgramSpec, unknown>>;
+  if (dtype !== "float32" && dtype !== "float64") throw bad("dtype", `must be "float32" or "float64", got ${show(dtype)}`);
+  if (!Array.isArray(inputs) || inputs.length === 0) throw bad("inputs", `must be a non-empty array of shapes, got ${show(inputs)}`);
+  inputs.forEach((s: unknown, i) => {
+    if (!Array.isArray(s) || s.length > 8 || !s.every((d) => isNat(d, 64)) || sizeOf(s) > MAX_SIZE) {
+      throw bad(`inputs[${i}]`, `must be a shape of at most 8 dims, each 0 to 64, at most ${MAX_SIZE} elements, got ${show(s)}`);
+    }
+  });
+  if (!Array.isArray(steps)) throw bad("steps", `must be an array, got ${show(steps)}`);
+  steps.forEach((st: unknown, i) => {
+    const r = st as Partial<Record<"op" | "a" | "b" | "choice", unknown>> | null;
+    if (typeof r !== "object" || r === null || !isNat(r.op) || !isNat(r.a) || !isNat(r.b) || !isNat(r.choice)) {
+      throw bad(`steps[${i}]`, `must be { op, a, b, choice } of non-negative integers, got ${show(st)}`);
+    }
+  });
+}
+
+function checkProgram(fn: string, p: unknown): asserts p is Program {
+  if (typeof p !== "object" || p === null || !realized.has(p as Program)) {
+    throw new ArgumentError(`${fn}: program must be one made by realize or drawn from arb.program / arb.programCases, got ${show(p)}`);
+  }
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -162,7 +197,13 @@ function interpret<T>(ops: readonly OpCall[], b: Builder<T>, env: Map<number, T>
  * const y = runProgram(p, np.ones([2, 3], "float64"));
  */
 export function runProgram(p: Program, ...xs: NDArray[]): NDArray | NDArray[] {
-  if (xs.length !== p.inputs.length) throw new Error(`runProgram: the program takes ${p.inputs.length} inputs, got ${xs.length}`);
+  checkProgram("laws.runProgram", p);
+  if (xs.length !== p.inputs.length) throw new ArgumentError(`laws.runProgram: the program takes ${p.inputs.length} inputs, got ${xs.length}`);
+  xs.forEach((x, i) => {
+    if (!(x instanceof NDArray) || x.shape.join() !== p.inputs[i]!.join() || (x.dtype !== "float32" && x.dtype !== "float64")) {
+      throw new ArgumentError(`laws.runProgram: input ${i} must be a float array of shape [${p.inputs[i]}], got ${x instanceof NDArray ? `${x.dtype}[${x.shape}]` : show(x)}`);
+    }
+  });
   const env = new Map<number, NDArray>(xs.map((x, i) => [i, x]));
   interpret(p.ops, evalBuilder(xs[0]!.dtype), env, (v, op) => {
     if (v.shape.join() !== op.shape.join()) throw new Error(`runProgram: op ${op.op} made shape [${v.shape}], its plan said [${op.shape}]`);
@@ -181,6 +222,7 @@ const short = (d: FloatDType) => (d === "float32" ? "f32" : "f64");
  * for (const p of fc.sample(arb.program(), 3)) console.log(printProgram(p));
  */
 export function printProgram(p: Program): string {
+  checkProgram("laws.printProgram", p);
   const n = p.inputs.length;
   const b = printBuilder();
   const env = new Map<number, Code>(p.inputs.map((_, i) => [i, new Code(`x${i}`)]));
@@ -216,12 +258,23 @@ export interface ProgramOptions {
  * @example
  * const small = programSpec({ maxInputs: 1, maxOps: 3, dtypes: ["float64"] }).map(realize);
  */
-export function programSpec(o: ProgramOptions = {}): fc.Arbitrary<ProgramSpec> {
-  const bad = Object.entries({ minInputs: o.minInputs, maxInputs: o.maxInputs, maxOps: o.maxOps, maxDim: o.maxDim })
-    .find(([, v]) => v !== undefined && !(Number.isInteger(v) && v >= 1));
-  if (bad) throw new ArgumentError(`laws.programSpec: ${bad[0]} must be an integer >= 1, got ${bad[1]}`);
+export function programSpec(options: ProgramOptions = {}): fc.Arbitrary<ProgramSpec> {
+  return specs("laws.programSpec", options);
+}
+
+/** `programSpec` for the public function `fn` (named in its errors). */
+function specs(fn: string, options: ProgramOptions | undefined): fc.Arbitrary<ProgramSpec> {
+  const o = needOptions(fn, options);
+  const limits = { minInputs: [o.minInputs, 16], maxInputs: [o.maxInputs, 16], maxOps: [o.maxOps, 1000], maxDim: [o.maxDim, 64] } as const;
+  for (const [name, [v, max]] of Object.entries(limits)) {
+    if (v !== undefined && !(isNat(v, max) && v >= 1)) throw new ArgumentError(`${fn}: ${name} must be an integer from 1 to ${max}, got ${show(v)}`);
+  }
+  if (o.maxRank !== undefined && !isNat(o.maxRank, 8)) throw new ArgumentError(`${fn}: maxRank must be an integer from 0 to 8, got ${show(o.maxRank)}`);
+  if (o.dtypes !== undefined && (!Array.isArray(o.dtypes) || o.dtypes.length === 0 || !o.dtypes.every((d) => d === "float32" || d === "float64"))) {
+    throw new ArgumentError(`${fn}: dtypes must be a non-empty list of "float32" and "float64", got ${show(o.dtypes)}`);
+  }
   if (o.nesting !== undefined && !(typeof o.nesting === "number" && o.nesting >= 0 && o.nesting <= 1)) {
-    throw new ArgumentError(`laws.programSpec: nesting must be a number in [0, 1], got ${String(o.nesting)}`);
+    throw new ArgumentError(`${fn}: nesting must be a number in [0, 1], got ${show(o.nesting)}`);
   }
   const shape = fc.array(fc.integer({ min: 1, max: o.maxDim ?? 3 }), { maxLength: o.maxRank ?? 3 });
   return fc.record({
@@ -246,7 +299,7 @@ function opIndex(nesting: number): fc.Arbitrary<number> {
  * @example
  * fc.assert(fc.property(arb.program(), (p) => p.ops.length >= 1));
  */
-export const program = (o: ProgramOptions = {}): fc.Arbitrary<Program> => programSpec(o).map(realize);
+export const program = (o: ProgramOptions = {}): fc.Arbitrary<Program> => specs("laws.arb.program", o).map(realize);
 
 const POOL = 40;
 
@@ -269,7 +322,8 @@ export interface ProgramCase extends Case {
  * @example
  * for (const law of LAWS) assertLaw(law, nestedProgramCases(), { numRuns: 300 });
  */
-export const nestedProgramCases = (o: ProgramOptions = {}): fc.Arbitrary<ProgramCase> => programCases({ nesting: 0.4, maxOps: 10, ...o });
+export const nestedProgramCases = (o: ProgramOptions = {}): fc.Arbitrary<ProgramCase> =>
+  cases("laws.arb.nestedProgramCases", { nesting: 0.4, maxOps: 10, ...needOptions("laws.arb.nestedProgramCases", o) });
 
 /**
  * Cases of random programs: a program, its inputs (values in [-2.5, 2.5] from a shrinkable pool),
@@ -279,8 +333,12 @@ export const nestedProgramCases = (o: ProgramOptions = {}): fc.Arbitrary<Program
  * for (const law of LAWS) assertLaw(law, programCases({ maxOps: 4 }), { numRuns: 300 });
  */
 export function programCases(o: ProgramOptions = {}): fc.Arbitrary<ProgramCase> {
+  return cases("laws.arb.programCases", o);
+}
+
+function cases(fn: string, o: ProgramOptions | undefined): fc.Arbitrary<ProgramCase> {
   const pool = fc.array(fc.double({ min: -2.5, max: 2.5, noNaN: true, noDefaultInfinity: true }), { minLength: POOL, maxLength: POOL });
-  return fc.tuple(programSpec(o), pool).map(([spec, values]) => {
+  return fc.tuple(specs(fn, o), pool).map(([spec, values]) => {
     const p = realize(spec);
     const example = (b: number) => p.inputs.map((s, i) => fromHost(Array.from({ length: sizeOf(s) }, (_, j) => values[(b * 13 + i * 7 + j) % POOL]!), s, p.dtype));
     const f = (...xs: NDArray[]) => runProgram(p, ...xs);
