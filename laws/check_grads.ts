@@ -120,7 +120,7 @@ export function checkFlat(rec: Recorder, g: Flat, xs: readonly NDArray[], option
  * const { g, xs } = overFloatLeaves((p, i) => np.take(p.w, i), [{ w }, idx]); // g(w) with idx fixed
  */
 export function overFloatLeaves(f: (...args: any[]) => unknown, args: readonly unknown[]): { g: Flat; xs: NDArray[] } {
-  const [raw, def] = tree.flatten(args.slice());
+  const [raw, def] = renamed("argument args", () => tree.flatten(args.slice()));
   const leaves = raw.map((l) => leavesOf(l)[0]!);
   const at = leaves.map((l, i) => (isFloat(l.dtype) ? i : -1)).filter((i) => i >= 0);
   const g: Flat = (...xs) => {

@@ -4,7 +4,7 @@
  * pytrees; bodies may close over arrays and over other transforms' tracers.
  */
 
-import { ArgumentError, DTypeError, ShapeError, describe } from "./core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe, naming } from "./core/errors.js";
 import { bind } from "./core/interpreter.js";
 import * as lax from "./core/lax.js";
 import { type Aval, NDArray, fmtAval } from "./core/ndarray.js";
@@ -21,10 +21,10 @@ function needFn(fn: string, what: string, f: unknown): void {
 
 /** Leaves of a tree as arrays (JS numbers float32 unless `like` gives a dtype). */
 function arrays(fn: string, what: string, tree: unknown, like?: readonly Aval[]): [NDArray[], TreeDef] {
-  const [leaves, def] = flatten(tree);
+  const [leaves, def] = naming(`${fn} (argument ${what})`, () => flatten(tree));
   return [leaves.map((l, i) => {
     if (l instanceof NDArray) return l;
-    if (typeof l === "number" || typeof l === "boolean") return asArray(fn, l, like?.[i]?.dtype);
+    if (typeof l === "number" || typeof l === "boolean") return asArray(fn, l, like?.[i]?.dtype, what);
     throw new ArgumentError(`${fn}: ${what} has a leaf that is ${describe(l)}; use arrays and numbers`);
   }), def];
 }
@@ -53,7 +53,7 @@ const avalsOf = (c: Closure) => c.cp.program.outvars.map((v) => v.aval);
 
 /** A scalar predicate as an int32 branch index (false/0 -> 0, anything else -> 1). */
 function predicateIndex(fn: string, pred: unknown): NDArray {
-  const p = asArray(fn, pred as number);
+  const p = asArray(fn, pred as number, undefined, "pred");
   if (p.ndim !== 0) throw new ShapeError(`${fn}: the predicate must be a scalar, got shape [${p.shape}]`);
   return lax.convert(p.dtype === "bool" ? p : lax.ne(p, lax.full([], 0, p.dtype)), "int32");
 }
@@ -80,7 +80,7 @@ export function whileLoop<T>(condFn: (carry: T) => unknown, bodyFn: (carry: T) =
   const [leaves, def] = arrays("lax.whileLoop", "init", init);
   const avals = leaves.map((l) => ({ shape: l.shape, dtype: l.dtype }));
   const c = stage("lax.whileLoop", "condFn", avals, def, (carry) => {
-    const p = asArray("lax.whileLoop", condFn(carry) as number);
+    const p = asArray("lax.whileLoop", condFn(carry) as number, undefined, "condFn's result");
     if (p.ndim !== 0) throw new ShapeError(`lax.whileLoop: condFn must return a scalar, got shape [${p.shape}]`);
     return p.dtype === "bool" ? p : lax.ne(p, lax.full([], 0, p.dtype));
   });
@@ -149,8 +149,8 @@ export function fori<T>(lower: unknown, upper: unknown, bodyFn: (i: NDArray, car
     for (let i = 0; i < n; i++) counter.values[i] = lower + i;
     return scan((c: T, i: NDArray) => [bodyFn(i, c), null], init, counter)[0];
   }
-  const lo = lax.convert(asArray("lax.fori", lower as number), "int32");
-  const hi = lax.convert(asArray("lax.fori", upper as number), "int32");
+  const lo = lax.convert(asArray("lax.fori", lower as number, undefined, "lower"), "int32");
+  const hi = lax.convert(asArray("lax.fori", upper as number, undefined, "upper"), "int32");
   const [, out] = whileLoop(([i]: [NDArray, T]) => lax.lt(i, hi), ([i, c]: [NDArray, T]) => [lax.add(i, lax.scalar(1, "int32")), bodyFn(i, c)] as [NDArray, T], [lo, init] as [NDArray, T]);
   return out;
 }

@@ -10,12 +10,12 @@ import { checkShape, normAxes, range } from "./core/shape.js";
 import { checkOptionsObject } from "./core/options.js";
 import { type ArrayLike, asArray, keptShape, toFloat } from "./np/base.js";
 
-const f = (fn: string, x: ArrayLike) => toFloat(asArray(fn, x));
+const f = (fn: string, x: ArrayLike) => toFloat(asArray(fn, x, undefined, "x"));
 const c = (x: NDArray, v: number): NDArray => lax.fill(x, v);
 
 /** max(x, 0), with derivative 0 at 0. */
 export function relu(x: ArrayLike): NDArray {
-  const a = asArray("nn.relu", x);
+  const a = asArray("nn.relu", x, undefined, "x");
   return lax.selectN(lax.gt(a, c(a, 0)), c(a, 0), a);
 }
 
@@ -95,7 +95,7 @@ export function gelu(x: ArrayLike, options: { approximate?: boolean } = {}): NDA
 /** One-hot encoding of integer labels: a new last axis of `numClasses`. */
 export function oneHot(x: ArrayLike, numClasses: number, options: { dtype?: DType } = {}): NDArray {
   if (!Number.isInteger(numClasses) || numClasses < 0) throw new ArgumentError(`nn.oneHot: numClasses must be a non-negative integer, got ${describe(numClasses)}`);
-  const a = lax.convert(asArray("nn.oneHot", x, "int32"), "int32");
+  const a = lax.convert(asArray("nn.oneHot", x, "int32", "x"), "int32");
   checkOptionsObject("nn.oneHot", options, ["dtype"]);
   const shape = checkShape("nn.oneHot", [...a.shape, numClasses]);
   const classes = lax.full([numClasses], 0, "int32");

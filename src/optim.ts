@@ -176,7 +176,7 @@ function checkOptions(fn: string, options: unknown, spec: Record<string, Check>,
 
 /** The leaves of a tree of float NDArrays, with its structure; `what` names the tree in errors. */
 function floatLeaves(fn: string, what: string, tree: unknown): [NDArray[], TreeDef] {
-  const [leaves, def] = naming(fn, () => flatten(tree));
+  const [leaves, def] = naming(`${fn} (argument ${what})`, () => flatten(tree));
   leaves.forEach((leaf, i) => {
     if (!(leaf instanceof NDArray)) {
       throw new ArgumentError(`${fn}: leaf ${i} of ${what} (structure ${def}) is ${show(leaf)}, not an NDArray; wrap numbers with np.array`);

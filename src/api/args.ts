@@ -5,7 +5,7 @@
 import { EvalInterpreter, type Impl, impls } from "../../interpreters/eval/index.js";
 import { compileProgram } from "../../interpreters/jit/compile.js";
 import { type DType, isFloat } from "../core/dtype.js";
-import { ArgumentError, DTypeError, ShapeError, describe } from "../core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe, naming } from "../core/errors.js";
 import { setBaseInterpreter } from "../core/interpreter.js";
 import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
@@ -59,7 +59,7 @@ export function leafArray(fn: string, what: string, x: unknown, dtype?: DType): 
 /** Flattens a tree into arrays. */
 export function flattenArrays(fn: string, what: string, tree: unknown): [NDArray[], TreeDef] {
   if (isThenable(tree)) throw asyncError(fn, what, tree);
-  const [leaves, def] = flatten(tree);
+  const [leaves, def] = naming(`${fn} (argument ${what})`, () => flatten(tree));
   return [leaves.map((l) => leafArray(fn, what, l)), def];
 }
 

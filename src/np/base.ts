@@ -47,7 +47,7 @@ function hostArray(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array |
     /** Depth of the scalars (every scalar must sit at the same depth), -1 before the first. */
     let leafDepth = -1;
     const ragged = (what: string): never => {
-      throw new ShapeError(`np.array: ragged nested list (${what}); every list at one depth must have the same length and hold the same kind of entries`);
+      throw new ShapeError(`np.array: data is a ragged nested list (${what}); every list at one depth must have the same length and hold the same kind of entries`);
     };
     const walk = (x: unknown, depth: number): void => {
       if (Array.isArray(x)) {
@@ -63,7 +63,7 @@ function hostArray(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array |
       if (typeof x === "boolean") { sawBool = true; values.push(x ? 1 : 0); }
       else if (typeof x === "number") { sawNumber = true; values.push(x); }
       else if (x instanceof NDArray && x.ndim === 0) { sawNumber = true; values.push(x.item()); }
-      else throw new ArgumentError(`np.array: expected numbers, booleans or nested lists of them, got ${describe(x)}`);
+      else throw new ArgumentError(`np.array: data must be numbers, booleans or nested lists of them, got ${describe(x)}`);
     };
     walk(data, 0);
     flat = values;
@@ -79,24 +79,26 @@ function hostArray(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array |
 }
 
 /** `x` as an array; a JS number becomes a scalar of `like` (weak typing) or float32. */
-export function asArray(fn: string, x: ArrayLike, like?: DType): NDArray {
+export function asArray(fn: string, x: ArrayLike, like?: DType, arg?: string): NDArray {
   if (x instanceof NDArray) return x;
   if (typeof x === "number") return lax.scalar(x, like === undefined ? "float32" : weakDType(x, like));
   if (typeof x === "boolean") return lax.scalar(x ? 1 : 0, "bool");
-  if (Array.isArray(x)) return naming(fn, () => array(x));
-  throw new ArgumentError(`${fn}: expected an NDArray, a number or a nested list, got ${describe(x)}`);
+  if (Array.isArray(x)) return naming(arg === undefined ? fn : `${fn} (argument ${arg})`, () => array(x));
+  throw new ArgumentError(`${fn}: ${arg === undefined ? "expected" : `argument ${arg} must be`} an NDArray, a number or a nested list, got ${describe(x)}`);
 }
 
 /** Converts operands to one dtype (JS numbers weakly typed) and broadcasts them to one shape. */
-export function promoteAndBroadcast(fn: string, xs: readonly ArrayLike[], minDType?: DType): NDArray[] {
+export function promoteAndBroadcast(fn: string, xs: readonly ArrayLike[], minDType?: DType, names: readonly string[] = ["x", "y"]): NDArray[] {
+  const name = (i: number) => names[i] ?? `${i}`;
   let dtype: DType | null = null;
   for (const x of xs) if (x instanceof NDArray) dtype = dtype === null ? x.dtype : promote(dtype, x.dtype);
-  for (const x of xs) if (!(x instanceof NDArray)) {
-    const d = typeof x === "number" ? weakDType(x, dtype ?? "float32") : asArray(fn, x).dtype;
+  xs.forEach((x, i) => {
+    if (x instanceof NDArray) return;
+    const d = typeof x === "number" ? weakDType(x, dtype ?? "float32") : asArray(fn, x, undefined, name(i)).dtype;
     dtype = dtype === null ? d : promote(dtype, d);
-  }
+  });
   if (minDType !== undefined) dtype = promote(dtype ?? minDType, minDType);
-  const arrays = xs.map((x) => lax.convert(asArray(fn, x, dtype!), dtype!));
+  const arrays = xs.map((x, i) => lax.convert(asArray(fn, x, dtype!, name(i)), dtype!));
   let shape: number[] = arrays[0]!.shape;
   for (let i = 1; i < arrays.length; i++) shape = broadcastShapes(fn, shape, arrays[i]!.shape);
   return arrays.map((a) => lax.broadcastTo(a, shape));
@@ -112,7 +114,7 @@ export function binary(fn: string, op: (x: NDArray, y: NDArray) => NDArray, minD
 
 /** A unary op on floats: integer and bool inputs are promoted to float32 first. */
 export function floatUnary(fn: string, op: (x: NDArray) => NDArray) {
-  return (x: ArrayLike): NDArray => op(toFloat(asArray(fn, x)));
+  return (x: ArrayLike): NDArray => op(toFloat(asArray(fn, x, undefined, "x")));
 }
 
 export function toFloat(x: NDArray): NDArray {
@@ -140,7 +142,7 @@ export function parseAxes(fn: string, ndim: number, arg: AxisArg): { axes: numbe
   }
   const axes = axis === null || axis === undefined ? range(ndim) : normAxes(fn, typeof axis === "number" ? [axis] : axis, ndim);
   const keepdims = opts.keepdims ?? false, ddof = opts.ddof ?? 0;
-  if (typeof keepdims !== "boolean") throw new ArgumentError(`${fn}: keepdims must be a boolean, got ${describe(keepdims)}`);
+  if (typeof keepdims !== "boolean") throw new ArgumentError(`${fn}: option keepdims must be a boolean, got ${describe(keepdims)}`);
   if (typeof ddof !== "number" || !Number.isFinite(ddof)) throw new ArgumentError(`${fn}: ddof must be a finite number, got ${describe(ddof)}`);
   return { axes, keepdims, ddof };
 }

@@ -23,11 +23,11 @@ export function full(shape: number[], value: number | boolean, dtype?: DType): N
 }
 
 export const zerosLike = (x: ArrayLike, dtype?: DType): NDArray => {
-  const a = asArray("zerosLike", x);
+  const a = asArray("zerosLike", x, undefined, "x");
   return lax.full(a.shape, 0, dt("np.zerosLike", dtype, a.dtype));
 };
 export const onesLike = (x: ArrayLike, dtype?: DType): NDArray => {
-  const a = asArray("onesLike", x);
+  const a = asArray("onesLike", x, undefined, "x");
   return lax.full(a.shape, 1, dt("np.onesLike", dtype, a.dtype));
 };
 

@@ -15,7 +15,7 @@ import { max, min, sum } from "./reductions.js";
 
 /** Operands of a product in one numeric dtype (bool counts as int32). */
 function numericPair(fn: string, x: ArrayLike, y: ArrayLike): [NDArray, NDArray] {
-  const a = asArray(fn, x), b = asArray(fn, y, a.dtype);
+  const a = asArray(fn, x, undefined, "x"), b = asArray(fn, y, a.dtype, "y");
   let dtype = promote(a.dtype, b.dtype);
   if (dtype === "bool") dtype = "int32";
   return [lax.convert(a, dtype), lax.convert(b, dtype)];
@@ -30,7 +30,7 @@ export function matmul(x: ArrayLike, y: ArrayLike): NDArray {
   if (bVec) b = lax.reshape(b, [b.shape[0]!, 1]);
   const k = a.shape[a.ndim - 1]!;
   if (b.shape[b.ndim - 2] !== k) {
-    throw new ShapeError(`np.matmul: shapes ${fmtShape(asArray("matmul", x).shape)} and ${fmtShape(asArray("matmul", y).shape)} do not align (${k} != ${b.shape[b.ndim - 2]}); the last axis of the first must equal the second-to-last of the second`);
+    throw new ShapeError(`np.matmul: shapes ${fmtShape(asArray("matmul", x, undefined, "x").shape)} and ${fmtShape(asArray("matmul", y, undefined, "y").shape)} do not align (${k} != ${b.shape[b.ndim - 2]}); the last axis of the first must equal the second-to-last of the second`);
   }
   const batch = broadcastShapes("np.matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
   a = lax.broadcastTo(a, [...batch, ...a.shape.slice(-2)]);
@@ -131,10 +131,10 @@ function contract(a: Term, b: Term, keep: Set<string>): Term {
 /** Einstein summation over letters, e.g. `np.einsum("bij,bjk->bik", a, b)`; contracts left to right. */
 export function einsum(spec: string, ...operands: ArrayLike[]): NDArray {
   const [inputs, output] = parseSpec(spec, operands.length);
-  let dtype = operands.map((o) => asArray("einsum", o).dtype).reduce(promote);
+  let dtype = operands.map((o) => asArray("einsum", o, undefined, "operands").dtype).reduce(promote);
   if (dtype === "bool") dtype = "int32";
   const terms: Term[] = operands.map((o, i) => {
-    const value = lax.convert(asArray("einsum", o), dtype);
+    const value = lax.convert(asArray("einsum", o, undefined, "operands"), dtype);
     if (value.ndim !== inputs[i]!.length) {
       throw new ShapeError(`np.einsum: operand ${i} has shape ${fmtShape(value.shape)} but its labels "${inputs[i]!.join("")}" name ${inputs[i]!.length} axes`);
     }
@@ -170,7 +170,7 @@ export function norm(x: ArrayLike, options: NormOptions | number = {}): NDArray 
 
 function normOf(x: ArrayLike, options: NormOptions | number): NDArray {
   const opts = typeof options === "number" ? { ord: options } : checkOptionsObject("np.linalg.norm", options, ["ord", "axis", "keepdims"]);
-  let a = asArray("linalg.norm", x);
+  let a = asArray("linalg.norm", x, undefined, "x");
   if (a.dtype !== "float32" && a.dtype !== "float64") a = lax.convert(a, "float32");
   const ord = opts.ord ?? null;
   const keepdims = opts.keepdims ?? false;

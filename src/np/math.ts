@@ -39,16 +39,16 @@ export const logicalOr = (x: ArrayLike, y: ArrayLike): NDArray => {
   const [a, b] = promoteAndBroadcast("logicalOr", [x, y]);
   return lax.or(truthy(a!), truthy(b!));
 };
-export const logicalNot = (x: ArrayLike): NDArray => lax.not(truthy(asArray("logicalNot", x)));
+export const logicalNot = (x: ArrayLike): NDArray => lax.not(truthy(asArray("logicalNot", x, undefined, "x")));
 
 export function negative(x: ArrayLike): NDArray {
-  const a = asArray("negative", x);
+  const a = asArray("negative", x, undefined, "x");
   rejectBool("negative", a);
   return lax.neg(a);
 }
 
 export const square = (x: ArrayLike): NDArray => {
-  const a = asArray("square", x);
+  const a = asArray("square", x, undefined, "x");
   return lax.mul(a, a);
 };
 
@@ -68,20 +68,20 @@ export const cosh = floatUnary("cosh", (x) => lax.mul(lax.add(lax.exp(x), lax.ex
 export const floor = floatUnary("floor", lax.floor);
 
 export function abs(x: ArrayLike): NDArray {
-  const a = asArray("abs", x);
+  const a = asArray("abs", x, undefined, "x");
   return a.dtype === "bool" ? a : lax.abs(a);
 }
 
 export function sign(x: ArrayLike): NDArray {
-  const a = asArray("sign", x);
+  const a = asArray("sign", x, undefined, "x");
   rejectBool("sign", a);
   return lax.sign(a);
 }
 
 /** Elementwise `cond ? a : b`, broadcasting all three. */
 export function where(cond: ArrayLike, a: ArrayLike, b: ArrayLike): NDArray {
-  const pred = truthy(asArray("where", cond));
-  const [x, y] = promoteAndBroadcast("where", [a, b]);
+  const pred = truthy(asArray("where", cond, undefined, "cond"));
+  const [x, y] = promoteAndBroadcast("where", [a, b], undefined, ["a", "b"]);
   const shape = broadcastShapes("where", pred.shape, x!.shape);
   return lax.selectN(lax.broadcastTo(pred, shape), lax.broadcastTo(y!, shape), lax.broadcastTo(x!, shape));
 }
@@ -89,7 +89,7 @@ export function where(cond: ArrayLike, a: ArrayLike, b: ArrayLike): NDArray {
 /** Limits `x` to [lo, hi]; either bound may be null. Differentiable in the bounds too. */
 export function clip(x: ArrayLike, lo: ArrayLike | null, hi: ArrayLike | null): NDArray {
   return naming("np.clip", () => {
-    let out = asArray("np.clip", x);
+    let out = asArray("np.clip", x, undefined, "x");
     if (lo !== null && lo !== undefined) out = maximum(out, lo);
     if (hi !== null && hi !== undefined) out = minimum(out, hi);
     return out;
@@ -97,16 +97,16 @@ export function clip(x: ArrayLike, lo: ArrayLike | null, hi: ArrayLike | null): 
 }
 
 export function astype(x: ArrayLike, dtype: NDArray["dtype"]): NDArray {
-  return lax.convert(asArray("np.astype", x), checkDType("np.astype", dtype));
+  return lax.convert(asArray("np.astype", x, undefined, "x"), checkDType("np.astype", dtype));
 }
 
 /** Stops derivatives flowing through `x`: its value, with a zero derivative. */
 export function stopGradient<T extends ArrayLike>(x: T): NDArray {
-  const a = asArray("stopGradient", x);
+  const a = asArray("stopGradient", x, undefined, "x");
   return isFloat(a.dtype) ? lax.stopGradient(a) : a;
 }
 
 export function reciprocal(x: ArrayLike): NDArray {
-  const a = toFloat(asArray("reciprocal", x));
+  const a = toFloat(asArray("reciprocal", x, undefined, "x"));
   return lax.div(lax.fill(a, 1), a);
 }

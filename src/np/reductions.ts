@@ -6,7 +6,7 @@ import type { DType } from "../core/dtype.js";
 import { ShapeError, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
-import { normAxis, sizeOf } from "../core/shape.js";
+import { fmtShape, normAxis, sizeOf } from "../core/shape.js";
 import { type ArrayLike, type AxisArg, asArray, keptShape, parseAxes, toFloat } from "./base.js";
 
 /** Applies a reducer over the parsed axes, restoring size-1 dims for keepdims. */
@@ -19,12 +19,12 @@ function reduceWith(fn: string, x: NDArray, arg: AxisArg, op: (x: NDArray, axes:
 const sumDType = (d: DType): DType => (d === "bool" ? "int32" : d);
 
 export function sum(x: ArrayLike, arg?: AxisArg): NDArray {
-  const a = asArray("sum", x);
+  const a = asArray("sum", x, undefined, "x");
   return reduceWith("sum", lax.convert(a, sumDType(a.dtype)), arg, lax.reduceSum);
 }
 
 export function mean(x: ArrayLike, arg?: AxisArg): NDArray {
-  const a = toFloat(asArray("mean", x));
+  const a = toFloat(asArray("mean", x, undefined, "x"));
   const { axes } = parseAxes("mean", a.ndim, arg);
   const n = sizeOf(axes.map((d) => a.shape[d]!));
   const s = reduceWith("mean", a, arg, lax.reduceSum);
@@ -33,7 +33,7 @@ export function mean(x: ArrayLike, arg?: AxisArg): NDArray {
 
 function extremum(fn: string, op: typeof lax.reduceMax) {
   return (x: ArrayLike, arg?: AxisArg): NDArray => {
-    const a = asArray(fn, x);
+    const a = asArray(fn, x, undefined, "x");
     const { axes } = parseAxes(fn, a.ndim, arg);
     if (axes.some((d) => a.shape[d] === 0)) throw new ShapeError(`np.${fn}: cannot reduce an empty axis of shape [${a.shape}]; it has no identity`);
     return reduceWith(fn, lax.convert(a, sumDType(a.dtype)), arg, op);
@@ -47,7 +47,7 @@ export const min = extremum("min", lax.reduceMin);
  * so derivatives are exact even where elements are 0.
  */
 export function prod(x: ArrayLike, arg?: AxisArg): NDArray {
-  const a = asArray("prod", x);
+  const a = asArray("prod", x, undefined, "x");
   return reduceWith("prod", lax.convert(a, sumDType(a.dtype)), arg, (v, axes) => {
     const keep = v.shape.map((_, d) => d).filter((d) => !axes.includes(d));
     const moved = lax.transpose(v, [...keep, ...axes]);
@@ -66,10 +66,10 @@ export function prod(x: ArrayLike, arg?: AxisArg): NDArray {
 
 function argReduce(fn: string, op: typeof lax.argmax) {
   return (x: ArrayLike, arg?: number | null | { axis?: number | null; keepdims?: boolean }): NDArray => {
-    const a = asArray(fn, x);
+    const a = asArray(fn, x, undefined, "x");
     const opts = typeof arg === "object" && arg !== null ? arg : { axis: arg };
     if (opts.axis === null || opts.axis === undefined) {
-      if (a.size === 0) throw new ShapeError(`np.${fn}: the array is empty`);
+      if (a.size === 0) throw new ShapeError(`np.${fn}: x is empty (shape ${fmtShape(a.shape)}); an empty array has no ${fn === "argmax" ? "maximum" : "minimum"}`);
       const out = op(lax.reshape(a, [a.size]), 0);
       return opts.keepdims ? lax.reshape(out, a.shape.map(() => 1)) : out;
     }
@@ -84,7 +84,7 @@ export const argmin = argReduce("argmin", lax.argmin);
 
 /** Variance with `ddof` (delta degrees of freedom, default 0). */
 export function variance(x: ArrayLike, arg?: AxisArg): NDArray {
-  const a = toFloat(asArray("np.var", x));
+  const a = toFloat(asArray("np.var", x, undefined, "x"));
   const { axes, keepdims, ddof } = parseAxes("np.var", a.ndim, arg);
   const m = mean(a, { axis: axes, keepdims: true });
   const d = lax.sub(a, lax.broadcastTo(m, a.shape));
@@ -100,7 +100,7 @@ export function std(x: ArrayLike, arg?: AxisArg): NDArray {
 
 /** Cumulative sum along `axis` (over the flattened array when no axis is given). */
 export function cumsum(x: ArrayLike, axis?: number | null): NDArray {
-  let a = asArray("cumsum", x);
+  let a = asArray("cumsum", x, undefined, "x");
   a = lax.convert(a, sumDType(a.dtype));
   if (axis === null || axis === undefined) return lax.cumsum(lax.reshape(a, [a.size]), 0);
   return lax.cumsum(a, normAxis("np.cumsum", axis, a.ndim));

@@ -12,29 +12,29 @@ import { where } from "./math.js";
 
 /** Reshapes to `shape`; one entry may be -1 and is inferred. */
 export function reshape(x: ArrayLike, shape: number[]): NDArray {
-  const a = asArray("reshape", x);
+  const a = asArray("reshape", x, undefined, "x");
   if (!Array.isArray(shape)) throw new ShapeError(`np.reshape: shape must be an array of integers, got ${describe(shape)}`);
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1) throw new ShapeError(`np.reshape: only one dimension of ${fmtShape(shape)} can be -1`);
   let target = shape;
   if (unknown === 1) {
     const known = sizeOf(shape.filter((d) => d !== -1));
-    if (known === 0 || a.size % known !== 0) throw new ShapeError(`np.reshape: cannot reshape ${fmtShape(a.shape)} (size ${a.size}) into ${fmtShape(shape)}`);
+    if (known === 0 || a.size % known !== 0) throw new ShapeError(`np.reshape: cannot reshape x of shape ${fmtShape(a.shape)} (size ${a.size}) into shape ${fmtShape(shape)}`);
     target = shape.map((d) => (d === -1 ? a.size / known : d));
   }
   checkShape("np.reshape", target);
-  if (sizeOf(target) !== a.size) throw new ShapeError(`np.reshape: cannot reshape ${fmtShape(a.shape)} (size ${a.size}) into ${fmtShape(shape)} (size ${sizeOf(target)})`);
+  if (sizeOf(target) !== a.size) throw new ShapeError(`np.reshape: cannot reshape x of shape ${fmtShape(a.shape)} (size ${a.size}) into shape ${fmtShape(shape)} (size ${sizeOf(target)})`);
   return lax.reshape(a, target);
 }
 
 export function ravel(x: ArrayLike): NDArray {
-  const a = asArray("ravel", x);
+  const a = asArray("ravel", x, undefined, "x");
   return lax.reshape(a, [a.size]);
 }
 
 /** Permutes the axes (reverses them when `axes` is omitted). */
 export function transpose(x: ArrayLike, axes?: number[]): NDArray {
-  const a = asArray("transpose", x);
+  const a = asArray("transpose", x, undefined, "x");
   if (axes !== undefined && !Array.isArray(axes)) throw new ArgumentError(`np.transpose: axes must be a list of integers, got ${describe(axes)}`);
   const perm = axes === undefined ? range(a.ndim).reverse() : axes.map((d) => normAxis("np.transpose", d, a.ndim));
   if (perm.length !== a.ndim || new Set(perm).size !== perm.length) {
@@ -44,7 +44,7 @@ export function transpose(x: ArrayLike, axes?: number[]): NDArray {
 }
 
 export function swapaxes(x: ArrayLike, a1: number, a2: number): NDArray {
-  const a = asArray("swapaxes", x);
+  const a = asArray("swapaxes", x, undefined, "x");
   const perm = range(a.ndim);
   const i = normAxis("np.swapaxes", a1, a.ndim), j = normAxis("np.swapaxes", a2, a.ndim);
   [perm[i], perm[j]] = [perm[j]!, perm[i]!];
@@ -52,23 +52,23 @@ export function swapaxes(x: ArrayLike, a1: number, a2: number): NDArray {
 }
 
 export function moveaxis(x: ArrayLike, source: number, destination: number): NDArray {
-  const a = asArray("moveaxis", x);
+  const a = asArray("moveaxis", x, undefined, "x");
   return lax.moveAxis(a, normAxis("np.moveaxis", source, a.ndim), normAxis("np.moveaxis", destination, a.ndim));
 }
 
 export function broadcastTo(x: ArrayLike, shape: number[]): NDArray {
-  const a = asArray("broadcastTo", x);
+  const a = asArray("broadcastTo", x, undefined, "x");
   checkShape("np.broadcastTo", shape);
   const b = broadcastShapes("np.broadcastTo", a.shape, shape);
   if (b.length !== shape.length || b.some((n, i) => n !== shape[i])) {
-    throw new ShapeError(`np.broadcastTo: cannot broadcast ${fmtShape(a.shape)} to ${fmtShape(shape)}`);
+    throw new ShapeError(`np.broadcastTo: cannot broadcast x of shape ${fmtShape(a.shape)} to shape ${fmtShape(shape)}`);
   }
   return lax.broadcastTo(a, shape);
 }
 
 /** Inserts size-1 axes at the given positions of the result. */
 export function expandDims(x: ArrayLike, axis: number | number[]): NDArray {
-  const a = asArray("expandDims", x);
+  const a = asArray("expandDims", x, undefined, "x");
   const list = typeof axis === "number" ? [axis] : axis;
   if (!Array.isArray(list)) throw new ArgumentError(`np.expandDims: axis must be an integer or a list of integers, got ${describe(axis)}`);
   const nd = a.ndim + list.length;
@@ -81,7 +81,7 @@ export function expandDims(x: ArrayLike, axis: number | number[]): NDArray {
 
 /** Removes size-1 axes (all of them, or those named). */
 export function squeeze(x: ArrayLike, axis?: number | number[]): NDArray {
-  const a = asArray("squeeze", x);
+  const a = asArray("squeeze", x, undefined, "x");
   const axes = axis === undefined ? range(a.ndim).filter((d) => a.shape[d] === 1) : normAxes("np.squeeze", typeof axis === "number" ? [axis] : axis, a.ndim);
   for (const d of axes) if (a.shape[d] !== 1) throw new ShapeError(`np.squeeze: axis ${d} of ${fmtShape(a.shape)} has size ${a.shape[d]}, not 1`);
   return lax.reshape(a, a.shape.filter((_, d) => !axes.includes(d)));
@@ -89,7 +89,7 @@ export function squeeze(x: ArrayLike, axis?: number | number[]): NDArray {
 
 export function concatenate(arrays: ArrayLike[], axis = 0): NDArray {
   if (!Array.isArray(arrays) || arrays.length === 0) throw new ArgumentError("np.concatenate: needs a non-empty list of arrays");
-  const as = arrays.map((x) => asArray("concatenate", x));
+  const as = arrays.map((x) => asArray("concatenate", x, undefined, "arrays"));
   const nd = as[0]!.ndim;
   if (nd === 0) throw new ShapeError("np.concatenate: zero-dimensional arrays cannot be concatenated; use np.stack");
   const ax = normAxis("np.concatenate", axis, nd);
@@ -104,7 +104,7 @@ export function concatenate(arrays: ArrayLike[], axis = 0): NDArray {
 
 export function stack(arrays: ArrayLike[], axis = 0): NDArray {
   if (!Array.isArray(arrays) || arrays.length === 0) throw new ArgumentError("np.stack: needs a non-empty list of arrays");
-  const as = arrays.map((x) => asArray("stack", x));
+  const as = arrays.map((x) => asArray("stack", x, undefined, "arrays"));
   for (const b of as) if (b.shape.join() !== as[0]!.shape.join()) {
     throw new ShapeError(`np.stack: all arrays must have the same shape, got ${as.map((c) => fmtShape(c.shape)).join(", ")}`);
   }
@@ -114,14 +114,14 @@ export function stack(arrays: ArrayLike[], axis = 0): NDArray {
 
 /** Reverses the order of elements along the given axes (all when omitted). */
 export function flip(x: ArrayLike, axis?: number | number[]): NDArray {
-  const a = asArray("flip", x);
+  const a = asArray("flip", x, undefined, "x");
   const axes = axis === undefined ? range(a.ndim) : normAxes("np.flip", typeof axis === "number" ? [axis] : axis, a.ndim);
   return lax.rev(a, axes);
 }
 
 /** Repeats `x` `reps` times along each axis. */
 export function tile(x: ArrayLike, reps: number | number[]): NDArray {
-  let a = asArray("tile", x);
+  let a = asArray("tile", x, undefined, "x");
   if (typeof reps !== "number" && !Array.isArray(reps)) throw new ArgumentError(`np.tile: reps must be an integer or a list of integers, got ${describe(reps)}`);
   const r = typeof reps === "number" ? [reps] : reps.slice();
   checkShape("np.tile", r);
@@ -136,7 +136,7 @@ export type PadWidth = number | [number, number] | [number, number][];
 
 /** Pads with a constant (default 0): widths as n, [before, after], or one pair per axis. */
 export function pad(x: ArrayLike, widths: PadWidth, options: { constantValues?: number } = {}): NDArray {
-  const a = asArray("pad", x);
+  const a = asArray("pad", x, undefined, "x");
   if (typeof widths !== "number" && !Array.isArray(widths)) throw new ArgumentError(`np.pad: widths must be a number, a [before, after] pair or one pair per axis, got ${describe(widths)}`);
   if (typeof options !== "object" || options === null) throw new ArgumentError(`np.pad: options must be an object { constantValues? }, got ${describe(options)}`);
   const cv = options.constantValues ?? 0;
@@ -170,7 +170,7 @@ function indexArray(fn: string, indices: ArrayLike): NDArray {
     if (indices.dtype === "int32") return indices;
     throw new DTypeError(`${fn}: indices must be int32, got ${indices.dtype}; round and convert them with .astype("int32") first`);
   }
-  const wide = naming(fn, () => array(indices as Nested, { dtype: "float64" })) as ConcreteArray;
+  const wide = naming(`${fn} (argument indices)`, () => array(indices as Nested, { dtype: "float64" })) as ConcreteArray;
   for (const v of wide.values) {
     if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
       throw new ArgumentError(`${fn}: indices must be integers within int32, got ${v}; fractional indices have no meaning (round them first)`);
@@ -184,11 +184,11 @@ function indexArray(fn: string, indices: ArrayLike): NDArray {
  * out-of-bounds indices follow `options.mode` (default "fill", as JAX).
  */
 export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null, options: TakeOptions = {}): NDArray {
-  let a = asArray("np.take", x);
+  let a = asArray("np.take", x, undefined, "x");
   const idx = indexArray("np.take", indices);
   if (typeof options !== "object" || options === null) throw new ArgumentError(`np.take: options must be an object { mode?, fillValue? }, got ${describe(options)}`);
   const mode = options.mode ?? "fill";
-  if (mode !== "fill" && mode !== "clip" && mode !== "wrap") throw new ArgumentError(`np.take: mode must be "fill", "clip" or "wrap", got ${describe(mode)}`);
+  if (mode !== "fill" && mode !== "clip" && mode !== "wrap") throw new ArgumentError(`np.take: option mode must be "fill", "clip" or "wrap", got ${describe(mode)}`);
   if (axis === null || axis === undefined) {
     a = lax.reshape(a, [a.size]);
     axis = 0;

@@ -4,8 +4,9 @@
  * junk arguments drawn by fast-check (undefined, null, strings, symbols, functions, cyclic objects,
  * Map/Set, class instances, NaN/Infinity/negative/fractional/huge sizes and axes, ragged lists,
  * mismatched pytrees, mixed with valid arrays). Each call either returns, or throws a FluxionError
- * whose message names the function called (checked where no user function ran); never a raw TypeError/RangeError or a stack overflow, never a call
- * that takes seconds, never a mutated input. Functions returned by transforms and optimizers are
+ * whose message names the function called (checked where no user function ran) and the argument
+ * at fault (by parameter name, role or position); never a raw TypeError/RangeError or a stack
+ * overflow, never a call that takes seconds, never a mutated input. Functions returned by transforms and optimizers are
  * called with junk too.
  */
 import fc from "fast-check";
@@ -55,12 +56,22 @@ const argLists = fc.oneof(
 interface Target {
   name: string;
   call: (args: unknown[]) => unknown;
+  /** Parameter names from the source, for checking that an error names the argument. */
+  params?: string[];
 }
 
 /** Any function, called with junk. */
 type AnyFunction = (...args: unknown[]) => unknown;
 
 const isClass = (f: AnyFunction) => /^class[\s{]/.test(Function.prototype.toString.call(f));
+
+/** The parameter names in a function's source (what an error about an argument should say). */
+function paramNames(f: AnyFunction): string[] {
+  const src = Function.prototype.toString.call(f);
+  const m = /^[^(=]*\(([^)]*)\)/.exec(src) ?? /^\s*(\w+)\s*=>/.exec(src);
+  if (m === null) return [];
+  return m[1]!.split(",").map((p) => p.replace(/=.*$/, "").replace(/^\s*\.\.\./, "").replace(/[{}[\]\s]/g, "")).filter((p) => /^\w+$/.test(p));
+}
 
 /** Exports that are not functions of user data (error classes, enums). */
 const SKIP = new Set(["Prim", "FluxionError", "ShapeError", "DTypeError", "ArgumentError", "EscapedTracerError",
@@ -73,7 +84,7 @@ function collect(): Target[] {
       const v = ns[key];
       const name = prefix ? `${prefix}.${key}` : key;
       if (SKIP.has(name)) continue;
-      if (typeof v === "function" && !isClass(v as AnyFunction)) out.push({ name, call: (args) => (v as AnyFunction)(...args) });
+      if (typeof v === "function" && !isClass(v as AnyFunction)) out.push({ name, call: (args) => (v as AnyFunction)(...args), params: paramNames(v as AnyFunction) });
       else if (typeof v === "object" && v !== null && depth < 2 && !(v instanceof NDArray)) walk(name, v as Record<string, unknown>, depth + 1);
     }
   };
@@ -136,6 +147,16 @@ const describeArg = (v: unknown): string => {
 
 let calls = 0;
 
+/**
+ * Whether a message names the argument at fault: by its parameter name, by its role (the axis, the
+ * shape, the key, ...), or by position; a one-parameter function's error needs no name.
+ */
+function namesArgument(params: readonly string[], message: string): boolean {
+  if (params.length === 1) return true;
+  if (params.some((p) => new RegExp(`\\b${p}\\b`).test(message))) return true;
+  return /\b(arguments?|options?|operands?|inputs?|axis|axes|shapes?|key|program|dtype|primitive|backend|ord|indices|index|data|first|second|reps)\b/i.test(message);
+}
+
 /** Whether an error message names the function (its last name segment, or the np/nn/lax form). */
 function names(target: string, message: string): boolean {
   const short = target.replace(/^NDArray\.prototype\./, "").replace(/\(\.\.\.\)$/, "").split(".").pop()!;
@@ -169,6 +190,9 @@ function check(target: Target, args: unknown[], depth = 0): string | null {
     // Where no user function ran, the message must name the function that was called.
     if (depth === 0 && !args.some((a) => typeof a === "function") && !names(target.name, error.message)) {
       return `${where} threw a FluxionError that does not name ${target.name}: ${error.message}`;
+    }
+    if (depth === 0 && target.params !== undefined && target.params.length > 0 && !namesArgument(target.params, error.message)) {
+      return `${where} threw a FluxionError that names no argument (${target.params.join(", ")}): ${error.message}`;
     }
     return null;
   }
