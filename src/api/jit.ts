@@ -12,6 +12,7 @@ import type { ClosedProgram, Program } from "../ir/ir.js";
 import { StageInterpreter } from "../ir/trace.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
 import { flattenArrays, leafArray } from "./args.js";
+import type { Fn, Inputs } from "./types.js";
 
 export interface JitOptions {
   /** Positions of arguments that are static: part of the cache key, passed to f as plain values. */
@@ -34,7 +35,7 @@ interface Traced {
   lifted: Tracer[];
 }
 
-type Fn = (...args: any[]) => any;
+type LooseFn = (...args: any[]) => any;
 
 function staticKey(fn: string, v: unknown): string {
   if (v === null || ["number", "string", "boolean", "undefined", "bigint"].includes(typeof v)) return `${typeof v}:${String(v)}`;
@@ -56,7 +57,7 @@ function signature(fn: string, args: unknown[], statics: number[]): { leaves: ND
 }
 
 /** Stages `f` on abstract versions of `leaves`. */
-function trace(name: string, f: Fn, args: unknown[], statics: number[], leaves: NDArray[], def: TreeDef): Traced {
+function trace(name: string, f: LooseFn, args: unknown[], statics: number[], leaves: NDArray[], def: TreeDef): Traced {
   const stage = new StageInterpreter(baseInterpreter(), name, "all");
   const ins = leaves.map((x) => stage.newInput(x));
   try {
@@ -77,7 +78,8 @@ function normStatics(fn: string, staticArgnums: number | number[] | undefined): 
 }
 
 /** Compiles f: traced once per input signature, then run as one compiled program. */
-export function jit<F extends Fn>(f: F, options: JitOptions = {}): F {
+export function jit<F extends Fn>(f: F, options?: JitOptions): F;
+export function jit<F extends LooseFn>(f: F, options: JitOptions = {}): F {
   const statics = normStatics("jit", options.staticArgnums);
   const name = f.name || "jit";
   const cache = new Map<string, Traced>();
@@ -101,7 +103,8 @@ export function jit<F extends Fn>(f: F, options: JitOptions = {}): F {
 }
 
 /** `makeJaxpr(f)(...args)`: the program f stages to, printable with `String(...)`. */
-export function makeJaxpr(f: Fn, options: JitOptions = {}): (...args: unknown[]) => StagedProgram {
+export function makeJaxpr<F extends Fn>(f: F, options?: JitOptions): (...args: Inputs<Parameters<F>>) => StagedProgram;
+export function makeJaxpr(f: LooseFn, options: JitOptions = {}): (...args: unknown[]) => StagedProgram {
   const statics = normStatics("makeJaxpr", options.staticArgnums);
   return (...args: unknown[]) => {
     const { leaves, def } = signature("makeJaxpr", args, statics);
