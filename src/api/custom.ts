@@ -13,8 +13,9 @@ import { fmtShape, shapeEq } from "../core/shape.js";
 import { traceClosure } from "../ir/closure.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
 import { flattenArrays, leafArray } from "./args.js";
+import type { ArrayTree, Fn } from "./types.js";
 
-type Fn = (...args: any[]) => any;
+type LooseFn = (...args: any[]) => any;
 
 /** Flattens `tree` and checks it against `def` and `like`'s shapes and dtypes. */
 function leavesLike(fn: string, what: string, tree: unknown, def: TreeDef, like: readonly Aval[]): NDArray[] {
@@ -29,7 +30,7 @@ function leavesLike(fn: string, what: string, tree: unknown, def: TreeDef, like:
 }
 
 /** Stages f on the flattened arguments; returns what every custom primitive needs. */
-function stageFn(fn: string, f: Fn, args: unknown[]) {
+function stageFn(fn: string, f: LooseFn, args: unknown[]) {
   const [leaves, def] = flattenArrays(fn, "the arguments", args);
   let outDef!: TreeDef;
   const { cp, lifted } = traceClosure(fn, leaves, (ins) => {
@@ -45,7 +46,10 @@ function stageFn(fn: string, f: Fn, args: unknown[]) {
  * f with a user-supplied forward derivative: `jvpRule(primals, tangents) => [out, tangentOut]`.
  * The tangent output must be linear in the tangents (reverse mode transposes it).
  */
-export function customJvp<F extends Fn>(f: F, jvpRule: (primals: any[], tangents: any[]) => [any, any]): F {
+export function customJvp<F extends Fn>(
+  f: F, jvpRule: (primals: Parameters<F>, tangents: ArrayTree<Parameters<F>>) => readonly [ReturnType<F>, unknown],
+): F;
+export function customJvp<F extends LooseFn>(f: F, jvpRule: (primals: any, tangents: any) => readonly unknown[]): F {
   const name = `customJvp(${f.name || "f"})`;
   return ((...args: unknown[]) => {
     const { leaves, def, cp, lifted, outDef, outAvals } = stageFn(name, f, args);
@@ -64,7 +68,10 @@ export function customJvp<F extends Fn>(f: F, jvpRule: (primals: any[], tangents
  * `bwd(residuals, ct) => cotangents` (an array with one cotangent tree per argument).
  * Forward mode (jvp, jacfwd) through it is a typed error; give a customJvp for that.
  */
-export function customVjp<F extends Fn>(f: F, fwd: (...args: any[]) => [any, any], bwd: (residuals: any, ct: any) => any[]): F {
+export function customVjp<F extends Fn, R>(
+  f: F, fwd: (...args: Parameters<F>) => readonly [ReturnType<F>, R], bwd: (residuals: R, ct: ArrayTree<ReturnType<F>>) => readonly unknown[],
+): F;
+export function customVjp<F extends LooseFn>(f: F, fwd: (...args: any[]) => readonly unknown[], bwd: (residuals: any, ct: any) => readonly unknown[]): F {
   const name = `customVjp(${f.name || "f"})`;
   return ((...args: unknown[]) => {
     const { leaves, def, cp, lifted, outDef, outAvals } = stageFn(name, f, args);
@@ -94,7 +101,8 @@ export interface CheckpointOptions {
 }
 
 /** f with the same values and derivatives; reverse mode saves only its inputs and recomputes the inside. */
-export function checkpoint<F extends Fn>(f: F, options: CheckpointOptions = {}): F {
+export function checkpoint<F extends Fn>(f: F, options?: CheckpointOptions): F;
+export function checkpoint<F extends LooseFn>(f: F, options: CheckpointOptions = {}): F {
   const policy = options.policy ?? "nothing";
   if (policy !== "nothing" && policy !== "dots") throw new ArgumentError(`checkpoint: policy must be "nothing" or "dots", got ${JSON.stringify(policy)}`);
   const name = `checkpoint(${f.name || "f"})`;
