@@ -14,7 +14,7 @@ import { NDArray, fmtAval } from "../core/ndarray.js";
 import { type ClosedProgram, evalProgram } from "../ir/ir.js";
 import { type TreeDef, map as treeMap, unflatten } from "../tree.js";
 import { flattenArrays, matchTree, normArgnums, requireFloat } from "./args.js";
-import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs } from "./types.js";
+import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs } from "../types.js";
 
 /** The implementations' view of f: any function, called with the caller's arguments. */
 type LooseFn = (...args: any[]) => any;

@@ -13,7 +13,7 @@ import { fmtShape, shapeEq } from "../core/shape.js";
 import { traceClosure } from "../ir/closure.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
 import { flattenArrays, leafArray } from "./args.js";
-import type { ArrayTree, Fn } from "./types.js";
+import type { ArrayTree, Fn } from "../types.js";
 
 type LooseFn = (...args: any[]) => any;
 

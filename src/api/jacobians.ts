@@ -11,7 +11,7 @@ import { type TreeDef, unflatten } from "../tree.js";
 import { flattenArrays, normArgnums, requireFloat } from "./args.js";
 import { jvp, vjp } from "./autodiff.js";
 import { vmap } from "./vmap.js";
-import type { ArgsAt, Argnums, Fn, Inputs, Jacobian } from "./types.js";
+import type { ArgsAt, Argnums, Fn, Inputs, Jacobian } from "../types.js";
 
 export interface JacOptions<A extends Argnums = Argnums> {
   /** Which positional argument(s) to differentiate with respect to (default 0). */

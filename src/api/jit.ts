@@ -12,7 +12,7 @@ import type { ClosedProgram, Program } from "../ir/ir.js";
 import { StageInterpreter } from "../ir/trace.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
 import { flattenArrays, leafArray } from "./args.js";
-import type { Fn, Inputs } from "./types.js";
+import type { Fn, Inputs } from "../types.js";
 
 export interface JitOptions {
   /** Positions of arguments that are static: part of the cache key, passed to f as plain values. */

@@ -10,7 +10,7 @@ import type { NDArray } from "../core/ndarray.js";
 import { fmtShape, range } from "../core/shape.js";
 import { broadcastPrefix, unflatten } from "../tree.js";
 import { flattenArrays } from "./args.js";
-import type { ArrayTree, Fn, Inputs } from "./types.js";
+import type { ArrayTree, Fn, Inputs } from "../types.js";
 
 export interface VmapOptions {
   /** Mapped axis per argument: a number, null (not mapped), or a pytree prefix of the arguments. */

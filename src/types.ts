@@ -1,8 +1,9 @@
 /**
- * The types of the transforms' inputs and results: mapped pytree types that say what a transform
- * returns for a function's declared parameter and return types. Types only; no runtime code.
+ * Pytree types for the public signatures: mapped types that say what a transform or control-flow
+ * op returns for a function's declared parameter and return types. Types only (no runtime code),
+ * so every layer may import it.
  */
-import type { NDArray } from "../core/ndarray.js";
+import type { NDArray } from "./core/ndarray.js";
 
 /** Any function a transform accepts (every function type is assignable to it). */
 export type Fn = (...args: never[]) => unknown;
