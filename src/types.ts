@@ -4,6 +4,7 @@
  * so every layer may import it.
  */
 import type { NDArray } from "./core/ndarray.js";
+import type { TreeDef, flatten, leaves, registerNode } from "./tree.js";
 
 /** Any function a transform accepts (every function type is assignable to it). */
 export type Fn = (...args: never[]) => unknown;
@@ -74,8 +75,23 @@ export type LeafOf<T> =
 /** The pytree T with each leaf replaced by R (what `tree.map` returns). */
 export type MapLeaves<T, R> =
   IsAny<T> extends true ? T
+  : unknown extends T ? unknown
   : T extends NDArray | number | boolean | string ? R
   : T extends null | undefined ? T
   : T extends readonly unknown[] ? { -readonly [K in keyof T]: MapLeaves<T[K], R> }
   : T extends object ? { -readonly [K in keyof T]: MapLeaves<T[K], R> }
   : R;
+
+/** The `tree` namespace: pytree utilities. */
+export interface Tree {
+  /** Leaves in order (depth-first, object keys sorted) and the tree's structure. */
+  flatten: typeof flatten;
+  /** Rebuilds a tree of structure `def` from `leaves`. */
+  unflatten(def: TreeDef, leaves: readonly unknown[]): unknown;
+  /** Applies `fn` to corresponding leaves of trees with the structure of the first. */
+  map<T, R>(fn: (leaf: LeafOf<T>, ...rest: LeafOf<T>[]) => R, tree: T, ...rest: unknown[]): MapLeaves<T, R>;
+  /** The leaves of a tree. */
+  leaves: typeof leaves;
+  /** Registers a class as a pytree node (see `registerNode` in the tree module). */
+  registerNode: typeof registerNode;
+}
