@@ -110,6 +110,7 @@ export function assertLaw(law: Law, cases: fc.Arbitrary<Case>, options: AssertLa
  * @example
  * checkLaw(laws.transposeIdentity, (x: NDArray) => np.cumsum(x), [np.array([1, 2, 3], { dtype: "float64" })]);
  */
+export function checkLaw(law: Law, f: (...args: never[]) => unknown, args: readonly unknown[], options?: LawOptions & { seed?: number }): LawReport;
 export function checkLaw(law: Law, f: (...args: any[]) => unknown, args: readonly unknown[], options: LawOptions & { seed?: number } = {}): LawReport {
   return law.check(makeCase({ f, args }), options.seed ?? 0, options);
 }
@@ -121,6 +122,7 @@ export function checkLaw(law: Law, f: (...args: any[]) => unknown, args: readonl
  * const r = checkLawEither(laws.hessianIsSymmetric, f, [x]);
  * if (E.isLeft(r)) console.log(r.left.report.failed);
  */
+export function checkLawEither(law: Law, f: (...args: never[]) => unknown, args: readonly unknown[], options?: LawOptions & { seed?: number }): E.Either<LawViolation, LawReport>;
 export function checkLawEither(law: Law, f: (...args: any[]) => unknown, args: readonly unknown[], options: LawOptions & { seed?: number } = {}): E.Either<LawViolation, LawReport> {
   try {
     return E.right(checkLaw(law, f, args, options));
