@@ -9,14 +9,19 @@ import { ArgumentError, NDArray, np, tree } from "../src/index.js";
 import { fromHost, host, isFloat, leavesOf } from "./numeric.js";
 import { needArbitrary, needArray, needFunction, needOptions, renamed, show } from "./validate.js";
 
-export type Fn = (...args: any[]) => unknown;
+/** A function the laws call with a case's arguments. */
+export type Fn = (...args: readonly unknown[]) => unknown;
 
-export interface Case {
+/**
+ * A function and its arguments. `A` is the argument list's type; a `Case<A>` is a `Case` (the
+ * laws only call `f` with `args` and `batch`, which have that type).
+ */
+export interface Case<A extends readonly unknown[] = readonly unknown[]> {
   /** The function under test: takes `args` (pytrees of arrays) and returns a pytree of arrays. */
-  readonly f: Fn;
-  readonly args: readonly unknown[];
+  f(...args: A): unknown;
+  readonly args: A;
   /** More examples with the structure and shapes of `args`; the vmap laws stack `[args, ...batch]`. */
-  readonly batch?: readonly (readonly unknown[])[];
+  readonly batch?: readonly A[];
   /** How `f` prints in a counterexample (a random program prints as its code). */
   readonly source?: string;
 }
@@ -44,7 +49,7 @@ function printTree(t: unknown): string {
  * @example
  * laws.jvpIsLinear.check(makeCase({ f: np.sin, args: [x], source: "np.sin" }), 0);
  */
-export function makeCase(c: Case): Case {
+export function makeCase<A extends readonly unknown[]>(c: Case<A>): Case<A> {
   if (typeof c !== "object" || c === null) throw new ArgumentError(`makeCase: c must be an object { f, args }, got ${show(c)}`);
   needFunction("makeCase", "c.f", c.f);
   needArray("makeCase", "c.args", c.args);
@@ -53,7 +58,7 @@ export function makeCase(c: Case): Case {
     const batch = c.batch?.length ? `\n  batch: [${c.batch.map((b) => printTree(b)).join(", ")}],` : "";
     return `{\n  f: ${fn.replace(/\n/g, "\n  ")},\n  args: ${printTree(c.args)},${batch}\n}`;
   };
-  return { ...c, [fc.toStringMethod]: text } as Case;
+  return { ...c, [fc.toStringMethod]: text } as Case<A>;
 }
 
 export interface CasesOptions {
@@ -70,12 +75,12 @@ export interface CasesOptions {
  * @example
  * const c = cases((x: NDArray, y: NDArray) => np.matmul(x, y), fc.tuple(arb.array({ shape: [2, 3] }), arb.array({ shape: [3] })), { batch: 3 });
  */
-export function cases<A extends unknown[]>(f: (...args: A) => unknown, args: fc.Arbitrary<A>, options: CasesOptions = {}): fc.Arbitrary<Case> {
+export function cases<A extends unknown[]>(f: (...args: A) => unknown, args: fc.Arbitrary<A>, options: CasesOptions = {}): fc.Arbitrary<Case<A>> {
   needFunction("cases", "f", f);
   needArbitrary("cases", "args", args);
   options = needOptions("cases", options);
   const n = options.batch ?? 1;
-  const base = { f: f as Fn, ...(options.source === undefined ? {} : { source: options.source }) };
+  const base = { f, ...(options.source === undefined ? {} : { source: options.source }) };
   if (n <= 1) return args.map((a) => makeCase({ ...base, args: a }));
   return fc.array(args, { minLength: n, maxLength: n })
     .filter((all) => all.every((a) => sameShapes(a, all[0]!)))

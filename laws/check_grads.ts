@@ -141,6 +141,7 @@ export function overFloatLeaves(f: (...args: any[]) => unknown, args: readonly u
  * const loss = (p: { w: NDArray }, x: NDArray) => np.sum(np.tanh(np.matmul(x, p.w)));
  * checkGrads(loss, [{ w: np.ones([3, 2], "float64") }, np.ones([4, 3], "float64")], { order: 2 });
  */
+export function checkGrads(f: (...args: never[]) => unknown, args: readonly unknown[], options?: CheckGradsOptions): LawReport;
 export function checkGrads(f: (...args: any[]) => unknown, args: readonly unknown[], options: CheckGradsOptions = {}): LawReport {
   if (typeof f !== "function") throw new ArgumentError(`checkGrads: f must be a function, got ${typeof f}`);
   if (!Array.isArray(args)) throw new ArgumentError("checkGrads: args must be an array with one entry per argument of f");
@@ -159,6 +160,7 @@ export function checkGrads(f: (...args: any[]) => unknown, args: readonly unknow
  * const r = checkGradsEither(np.sin, [np.array([0.3], { dtype: "float64" })], { order: 3 });
  * if (E.isLeft(r)) console.log(r.left.message);
  */
+export function checkGradsEither(f: (...args: never[]) => unknown, args: readonly unknown[], options?: CheckGradsOptions): E.Either<LawViolation, LawReport>;
 export function checkGradsEither(f: (...args: any[]) => unknown, args: readonly unknown[], options: CheckGradsOptions = {}): E.Either<LawViolation, LawReport> {
   try {
     return E.right(renamed("checkGradsEither", () => checkGrads(f, args, options)));

@@ -117,6 +117,7 @@ export function assertLaw(law: Law, cases: fc.Arbitrary<Case>, options: AssertLa
  * @example
  * checkLaw(laws.transposeIdentity, (x: NDArray) => np.cumsum(x), [np.array([1, 2, 3], { dtype: "float64" })]);
  */
+export function checkLaw(law: Law, f: (...args: never[]) => unknown, args: readonly unknown[], options?: LawOptions & { seed?: number }): LawReport;
 export function checkLaw(law: Law, f: (...args: any[]) => unknown, args: readonly unknown[], options: LawOptions & { seed?: number } = {}): LawReport {
   needLaw("checkLaw", law);
   needFunction("checkLaw", "f", f);
@@ -132,6 +133,7 @@ export function checkLaw(law: Law, f: (...args: any[]) => unknown, args: readonl
  * const r = checkLawEither(laws.hessianIsSymmetric, f, [x]);
  * if (E.isLeft(r)) console.log(r.left.report.failed);
  */
+export function checkLawEither(law: Law, f: (...args: never[]) => unknown, args: readonly unknown[], options?: LawOptions & { seed?: number }): E.Either<LawViolation, LawReport>;
 export function checkLawEither(law: Law, f: (...args: any[]) => unknown, args: readonly unknown[], options: LawOptions & { seed?: number } = {}): E.Either<LawViolation, LawReport> {
   try {
     return E.right(renamed("checkLawEither", () => checkLaw(law, f, args, options)));

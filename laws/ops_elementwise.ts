@@ -19,7 +19,7 @@ export interface Plan<P> {
   readonly shape: Shape;
 }
 
-export interface OpDef<P = any> {
+export interface OpDef<P = unknown> {
   readonly name: string;
   readonly arity: 1 | 2;
   /** Params and output shape for operands of these shapes (`choice` picks among valid ones), or null when the op does not apply. */
@@ -34,7 +34,7 @@ export const defineOp = <P>(op: OpDef<P>): OpDef<P> => op;
  * A higher-order op that takes a body: a random sub-program of one parameter, planned by
  * `realize` from the steps that follow the op, and called by the op's primitive as a function.
  */
-export interface RegionOpDef<P = any> {
+export interface RegionOpDef<P = unknown> {
   readonly name: string;
   readonly arity: 1;
   /** Whether the body may read values of the enclosing program (a custom rule's body may not). */

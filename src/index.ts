@@ -10,11 +10,13 @@ import * as nn from "./nn.js";
 import * as random from "./random.js";
 import * as lax from "./lax.js";
 import { flatten, leaves, map, registerNode, unflatten, TreeDef } from "./tree.js";
+import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, Tree } from "./types.js";
 
 /** Pytree utilities. */
-const tree = { flatten, unflatten, map, leaves, registerNode };
+const tree: Tree = { flatten, unflatten, map, leaves, registerNode };
 
 export { np, nn, random, lax, tree, TreeDef };
+export type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, Tree };
 export * as optim from "./optim.js";
 export { stopGradient } from "./np/math.js";
 export { NDArray, Tracer, Tag, type Aval } from "./core/ndarray.js";

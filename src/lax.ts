@@ -13,6 +13,7 @@ import { shapeEq } from "./core/shape.js";
 import { type Closure, traceClosure, unifyLifted } from "./ir/closure.js";
 import { type TreeDef, flatten, unflatten } from "./tree.js";
 import { asArray } from "./np/base.js";
+import type { ArrayTree } from "./types.js";
 
 /** Refuses a branch or body that is not a function. */
 function needFn(fn: string, what: string, f: unknown): void {
@@ -59,7 +60,10 @@ function predicateIndex(fn: string, pred: unknown): NDArray {
 }
 
 /** `pred ? trueFn(...operands) : falseFn(...operands)`, with both branches staged. */
-export function cond<T = any>(pred: unknown, trueFn: (...ops: any[]) => T, falseFn: (...ops: any[]) => T, ...operands: unknown[]): T {
+export function cond<T, const Ops extends readonly unknown[]>(
+  pred: unknown, trueFn: (...ops: { -readonly [K in keyof Ops]: ArrayTree<Ops[K]> }) => T, falseFn: (...ops: { -readonly [K in keyof Ops]: ArrayTree<Ops[K]> }) => T, ...operands: Ops
+): T;
+export function cond(pred: unknown, trueFn: (...ops: any[]) => unknown, falseFn: (...ops: any[]) => unknown, ...operands: unknown[]): unknown {
   needFn("lax.cond", "trueFn", trueFn);
   needFn("lax.cond", "falseFn", falseFn);
   const index = predicateIndex("lax.cond", pred);
@@ -103,7 +107,8 @@ export interface ScanOptions {
  * `[carry, ys] = scan(f, init, xs)`: for each slice x of xs along axis 0, `[carry, y] = f(carry, x)`;
  * ys stacks the y's. Differentiable in both modes; reverse mode stores one residual per step.
  */
-export function scan<C, Y = unknown>(f: (carry: C, x: any) => [C, Y], init: C, xs: unknown, options: ScanOptions = {}): [C, Y] {
+export function scan<C, X, Y = unknown>(f: (carry: C, x: ArrayTree<X>) => [C, Y], init: C, xs: X, options?: ScanOptions): [C, Y];
+export function scan(f: (carry: any, x: any) => [unknown, unknown], init: unknown, xs: unknown, options: ScanOptions = {}): [unknown, unknown] {
   needFn("lax.scan", "f", f);
   if (typeof options !== "object" || options === null) throw new ArgumentError(`lax.scan: options must be an object { length?, reverse? }, got ${describe(options)}`);
   const [carry, carryDef] = arrays("lax.scan", "init", init);

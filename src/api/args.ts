@@ -64,7 +64,7 @@ export function flattenArrays(fn: string, what: string, tree: unknown): [NDArray
 }
 
 /** argnums as a list of distinct, in-range indices. */
-export function normArgnums(fn: string, argnums: number | number[], nargs: number): number[] {
+export function normArgnums(fn: string, argnums: number | readonly number[], nargs: number): number[] {
   const list = typeof argnums === "number" ? [argnums] : argnums;
   if (!Array.isArray(list) || list.length === 0) throw new ArgumentError(`${fn}: argnums must be a number or a non-empty list, got ${describe(argnums)}`);
   return list.map((a) => {

@@ -14,11 +14,21 @@ import { NDArray, fmtAval } from "../core/ndarray.js";
 import { type ClosedProgram, evalProgram } from "../ir/ir.js";
 import { type TreeDef, map as treeMap, unflatten } from "../tree.js";
 import { checkFn, checkOptions, flattenArrays, matchTree, normArgnums, requireFloat } from "./args.js";
+import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs } from "../types.js";
 
-type Fn = (...args: any[]) => any;
+/** The implementations' view of f: any function, called with the caller's arguments. */
+type LooseFn = (...args: any[]) => any;
+
+/** What grad returns for f and argnums A: the gradient tree(s), with aux `[grad, aux]`. */
+type GradResult<F extends Fn, A extends Argnums, Aux extends boolean> =
+  Aux extends true ? [ArgsAt<Parameters<F>, A>, AuxOf<ReturnType<F>>] : ArgsAt<Parameters<F>, A>;
+
+/** The value part of valueAndGrad's result: the scalar, with aux `[value, aux]`. */
+type ValueResult<F extends Fn, Aux extends boolean> = Aux extends true ? [NDArray, AuxOf<ReturnType<F>>] : NDArray;
 
 /** Forward mode: `[f(...primals), J·tangents]`. */
-export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] {
+export function jvp<F extends Fn>(f: F, primals: readonly unknown[], tangents: readonly unknown[]): [ArrayTree<ReturnType<F>>, ArrayTree<ReturnType<F>>];
+export function jvp(f: LooseFn, primals: readonly unknown[], tangents: readonly unknown[]): [any, any] {
   checkFn("jvp", f);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new ArgumentError("jvp: primals and tangents must be arrays with one entry per argument of f");
   const [xs, def] = flattenArrays("jvp", "primals", primals);
@@ -82,7 +92,8 @@ function pullback(lin: Linearized, xs: readonly NDArray[], cts: readonly (NDArra
 }
 
 /** `[f(...primals), fJvp]` where `fJvp(...tangents)` applies the linear map J at the primals. */
-export function linearize(f: Fn, ...primals: unknown[]): [any, (...tangents: unknown[]) => any] {
+export function linearize<F extends Fn>(f: F, ...primals: Inputs<Parameters<F>>): [ArrayTree<ReturnType<F>>, (...tangents: unknown[]) => ArrayTree<ReturnType<F>>];
+export function linearize(f: LooseFn, ...primals: unknown[]): [any, (...tangents: unknown[]) => any] {
   checkFn("linearize", f);
   const [xs, def] = flattenArrays("linearize", "primals", primals);
   const lin = linearizeFlat("linearize", (ins) => f(...unflatten(def, ins)), xs);
@@ -95,7 +106,8 @@ export function linearize(f: Fn, ...primals: unknown[]): [any, (...tangents: unk
 }
 
 /** `[f(...primals), vjpFn]` where `vjpFn(ct)` returns one cotangent per primal. */
-export function vjp(f: Fn, ...primals: unknown[]): [any, (ct: unknown) => any[]] {
+export function vjp<F extends Fn>(f: F, ...primals: Inputs<Parameters<F>>): [ArrayTree<ReturnType<F>>, (ct: unknown) => ArrayTree<Parameters<F>>];
+export function vjp(f: LooseFn, ...primals: unknown[]): [any, (ct: unknown) => any[]] {
   checkFn("vjp", f);
   const [xs, def] = flattenArrays("vjp", "primals", primals);
   const lin = linearizeFlat("vjp", (ins) => f(...unflatten(def, ins)), xs);
@@ -106,20 +118,23 @@ export function vjp(f: Fn, ...primals: unknown[]): [any, (ct: unknown) => any[]]
   return [unflatten(lin.outDef, lin.outs), vjpFn];
 }
 
-export interface GradOptions {
+export interface GradOptions<A extends Argnums = Argnums, Aux extends boolean = boolean> {
   /** Which positional argument(s) to differentiate with respect to (default 0). */
-  argnums?: number | number[];
+  argnums?: A;
   /** f returns `[value, aux]`; aux is passed through undifferentiated. */
-  hasAux?: boolean;
+  hasAux?: Aux;
 }
 
 /** `(...args) => [value, grad]` (with aux: `[[value, aux], grad]`). f must return a float scalar. */
-export function valueAndGrad(f: Fn, options: GradOptions = {}): (...args: any[]) => [any, any] {
+export function valueAndGrad<F extends Fn, const A extends Argnums = 0, Aux extends boolean = false>(
+  f: F, options?: GradOptions<A, Aux>,
+): (...args: Inputs<Parameters<F>>) => [ValueResult<F, Aux>, ArgsAt<Parameters<F>, A>];
+export function valueAndGrad(f: LooseFn, options: GradOptions = {}): (...args: any[]) => [any, any] {
   return valueAndGradAs("valueAndGrad", f, options);
 }
 
 /** valueAndGrad whose errors name `fnName` (grad shares it). */
-function valueAndGradAs(fnName: string, f: Fn, options: GradOptions = {}): (...args: any[]) => [any, any] {
+function valueAndGradAs(fnName: string, f: LooseFn, options: GradOptions = {}): (...args: any[]) => [any, any] {
   checkFn(fnName, f);
   checkOptions(fnName, options, ["argnums", "hasAux"]);
   const { argnums = 0, hasAux = false } = options;
@@ -148,7 +163,10 @@ function valueAndGradAs(fnName: string, f: Fn, options: GradOptions = {}): (...a
 }
 
 /** The gradient of a float-scalar function (with aux: `[grad, aux]`). */
-export function grad(f: Fn, options: GradOptions = {}): (...args: any[]) => any {
+export function grad<F extends Fn, const A extends Argnums = 0, Aux extends boolean = false>(
+  f: F, options?: GradOptions<A, Aux>,
+): (...args: Inputs<Parameters<F>>) => GradResult<F, A, Aux>;
+export function grad(f: LooseFn, options: GradOptions = {}): (...args: any[]) => any {
   const vg = valueAndGradAs("grad", f, options);
   return (...args: any[]) => {
     const [out, g] = vg(...args);

@@ -13,8 +13,9 @@ import { fmtShape, shapeEq } from "../core/shape.js";
 import { traceClosure } from "../ir/closure.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
 import { checkFn, checkOptions, flattenArrays, leafArray } from "./args.js";
+import type { ArrayTree, Fn } from "../types.js";
 
-type Fn = (...args: any[]) => any;
+type LooseFn = (...args: any[]) => any;
 
 /** Flattens `tree` and checks it against `def` and `like`'s shapes and dtypes. */
 function leavesLike(fn: string, what: string, tree: unknown, def: TreeDef, like: readonly Aval[]): NDArray[] {
@@ -29,7 +30,7 @@ function leavesLike(fn: string, what: string, tree: unknown, def: TreeDef, like:
 }
 
 /** Stages f on the flattened arguments; returns what every custom primitive needs. */
-function stageFn(fn: string, f: Fn, args: unknown[]) {
+function stageFn(fn: string, f: LooseFn, args: unknown[]) {
   const [leaves, def] = flattenArrays(fn, "the arguments", args);
   let outDef!: TreeDef;
   const { cp, lifted } = traceClosure(fn, leaves, (ins) => {
@@ -45,7 +46,10 @@ function stageFn(fn: string, f: Fn, args: unknown[]) {
  * f with a user-supplied forward derivative: `jvpRule(primals, tangents) => [out, tangentOut]`.
  * The tangent output must be linear in the tangents (reverse mode transposes it).
  */
-export function customJvp<F extends Fn>(f: F, jvpRule: (primals: any[], tangents: any[]) => [any, any]): F {
+export function customJvp<F extends Fn>(
+  f: F, jvpRule: (primals: Parameters<F>, tangents: ArrayTree<Parameters<F>>) => readonly [ReturnType<F>, unknown],
+): F;
+export function customJvp<F extends LooseFn>(f: F, jvpRule: (primals: any, tangents: any) => readonly unknown[]): F {
   checkFn("customJvp", f);
   checkFn("customJvp", jvpRule, "jvpRule");
   const name = `customJvp(${f.name || "f"})`;
@@ -66,7 +70,10 @@ export function customJvp<F extends Fn>(f: F, jvpRule: (primals: any[], tangents
  * `bwd(residuals, ct) => cotangents` (an array with one cotangent tree per argument).
  * Forward mode (jvp, jacfwd) through it is a typed error; give a customJvp for that.
  */
-export function customVjp<F extends Fn>(f: F, fwd: (...args: any[]) => [any, any], bwd: (residuals: any, ct: any) => any[]): F {
+export function customVjp<F extends Fn, R>(
+  f: F, fwd: (...args: Parameters<F>) => readonly [ReturnType<F>, R], bwd: (residuals: R, ct: ArrayTree<ReturnType<F>>) => readonly unknown[],
+): F;
+export function customVjp<F extends LooseFn>(f: F, fwd: (...args: any[]) => readonly unknown[], bwd: (residuals: any, ct: any) => readonly unknown[]): F {
   checkFn("customVjp", f);
   checkFn("customVjp", fwd, "fwd");
   checkFn("customVjp", bwd, "bwd");
@@ -99,7 +106,8 @@ export interface CheckpointOptions {
 }
 
 /** f with the same values and derivatives; reverse mode saves only its inputs and recomputes the inside. */
-export function checkpoint<F extends Fn>(f: F, options: CheckpointOptions = {}): F {
+export function checkpoint<F extends Fn>(f: F, options?: CheckpointOptions): F;
+export function checkpoint<F extends LooseFn>(f: F, options: CheckpointOptions = {}): F {
   checkFn("checkpoint", f);
   checkOptions("checkpoint", options, ["policy"]);
   const policy = options.policy ?? "nothing";

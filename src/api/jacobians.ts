@@ -12,10 +12,15 @@ import { type TreeDef, unflatten } from "../tree.js";
 import { checkFn, checkOptions, flattenArrays, normArgnums, requireFloat } from "./args.js";
 import { jvp, vjp } from "./autodiff.js";
 import { vmap } from "./vmap.js";
+import type { ArgsAt, Argnums, Fn, Inputs, Jacobian } from "../types.js";
 
-export interface JacOptions {
-  argnums?: number | number[];
+export interface JacOptions<A extends Argnums = Argnums> {
+  /** Which positional argument(s) to differentiate with respect to (default 0). */
+  argnums?: A;
 }
+
+/** The Jacobian of f in the arguments at A: f's output tree, each leaf holding the argument tree(s). */
+type JacobianOf<F extends Fn, A extends Argnums> = Jacobian<ReturnType<F>, ArgsAt<Parameters<F>, A>>;
 
 /** The float identity of size n, built on the host. */
 function basis(n: number, dtype: NDArray["dtype"]): NDArray {
@@ -42,7 +47,7 @@ function assemble(blocks: NDArray[][], outDef: TreeDef, inDef: TreeDef, multi: b
   }));
 }
 
-function setup(fn: string, f: (...args: any[]) => any, argnums: number | number[], args: any[]) {
+function setup(fn: string, f: (...args: any[]) => any, argnums: Argnums, args: any[]) {
   const nums = normArgnums(fn, argnums, args.length);
   const [xs, inDef] = flattenArrays(fn, "the differentiated arguments", nums.map((i) => args[i]));
   if (xs.length === 0) throw new ArgumentError(`${fn}: the differentiated argument(s) ${nums.join(", ")} hold no arrays; pass at least one float array`);
@@ -56,6 +61,7 @@ function setup(fn: string, f: (...args: any[]) => any, argnums: number | number[
 }
 
 /** Forward-mode Jacobian: one jvp per input element, batched with vmap. */
+export function jacfwd<F extends Fn, const A extends Argnums = 0>(f: F, options?: JacOptions<A>): (...args: Inputs<Parameters<F>>) => JacobianOf<F, A>;
 export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
   checkFn("jacfwd", f);
   checkOptions("jacfwd", options, ["argnums"]);
@@ -83,6 +89,7 @@ export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}): (.
 }
 
 /** Reverse-mode Jacobian: one vjp per output element, batched with vmap. */
+export function jacrev<F extends Fn, const A extends Argnums = 0>(f: F, options?: JacOptions<A>): (...args: Inputs<Parameters<F>>) => JacobianOf<F, A>;
 export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
   checkFn("jacrev", f);
   checkOptions("jacrev", options, ["argnums"]);
@@ -106,6 +113,9 @@ export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}): (.
 }
 
 /** The Hessian: forward over reverse. */
+export function hessian<F extends Fn, const A extends Argnums = 0>(
+  f: F, options?: JacOptions<A>,
+): (...args: Inputs<Parameters<F>>) => Jacobian<JacobianOf<F, A>, ArgsAt<Parameters<F>, A>>;
 export function hessian(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
   checkFn("hessian", f);
   checkOptions("hessian", options, ["argnums"]);

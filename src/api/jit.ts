@@ -12,6 +12,7 @@ import { type ClosedProgram, type Program, dedupeScalarConsts } from "../ir/ir.j
 import { StageInterpreter } from "../ir/trace.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
 import { checkFn, checkOptions, flattenArrays, leafArray } from "./args.js";
+import type { Fn, Inputs } from "../types.js";
 
 export interface JitOptions {
   /** Positions of arguments that are static: part of the cache key, passed to f as plain values. */
@@ -42,7 +43,7 @@ interface Traced {
   lifted: Tracer[];
 }
 
-type Fn = (...args: any[]) => any;
+type LooseFn = (...args: any[]) => any;
 
 /** Identities of static functions and objects: a static key names them by a number, as JAX hashes by id. */
 const identities = new WeakMap<object, number>();
@@ -99,7 +100,7 @@ function signature(fn: string, args: unknown[], statics: number[]): { leaves: ND
 }
 
 /** Stages `f` on abstract versions of `leaves`. */
-function trace(name: string, f: Fn, args: unknown[], statics: number[], leaves: NDArray[], def: TreeDef): Traced {
+function trace(name: string, f: LooseFn, args: unknown[], statics: number[], leaves: NDArray[], def: TreeDef): Traced {
   const stage = new StageInterpreter(baseInterpreter(), name, "all");
   const ins = leaves.map((x) => stage.newInput(x));
   try {
@@ -121,7 +122,8 @@ function normStatics(fn: string, staticArgnums: number | number[] | undefined): 
 }
 
 /** Compiles f: traced once per input signature, then run as one compiled program. */
-export function jit<F extends Fn>(f: F, options: JitOptions = {}): F {
+export function jit<F extends Fn>(f: F, options?: JitOptions): F;
+export function jit<F extends LooseFn>(f: F, options: JitOptions = {}): F {
   checkFn("jit", f);
   checkOptions("jit", options, ["staticArgnums", "device", "cacheSize"]);
   const statics = normStatics("jit", options.staticArgnums);
@@ -157,7 +159,8 @@ export function jit<F extends Fn>(f: F, options: JitOptions = {}): F {
 }
 
 /** `makeJaxpr(f)(...args)`: the program f stages to, printable with `String(...)`. */
-export function makeJaxpr(f: Fn, options: JitOptions = {}): (...args: unknown[]) => StagedProgram {
+export function makeJaxpr<F extends Fn>(f: F, options?: JitOptions): (...args: Inputs<Parameters<F>>) => StagedProgram;
+export function makeJaxpr(f: LooseFn, options: JitOptions = {}): (...args: unknown[]) => StagedProgram {
   checkFn("makeJaxpr", f);
   checkOptions("makeJaxpr", options, ["staticArgnums", "device", "cacheSize"]);
   const statics = normStatics("makeJaxpr", options.staticArgnums);

@@ -10,6 +10,7 @@ import type { NDArray } from "../core/ndarray.js";
 import { fmtShape, range } from "../core/shape.js";
 import { broadcastPrefix, unflatten } from "../tree.js";
 import { checkFn, checkOptions, flattenArrays } from "./args.js";
+import type { ArrayTree, Fn, Inputs } from "../types.js";
 
 export interface VmapOptions {
   /** Mapped axis per argument: a number, null (not mapped), or a pytree prefix of the arguments. */
@@ -27,6 +28,7 @@ function axisFor(what: string, ax: unknown, ndim: number, i: number): number | n
 }
 
 /** Vectorises f over a mapped axis of its arguments. */
+export function vmap<F extends Fn>(f: F, options?: VmapOptions): (...args: Inputs<Parameters<F>>) => ArrayTree<ReturnType<F>>;
 export function vmap(f: (...args: any[]) => any, options: VmapOptions = {}): (...args: any[]) => any {
   checkFn("vmap", f);
   checkOptions("vmap", options, ["inAxes", "outAxes"]);

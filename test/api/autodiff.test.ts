@@ -162,7 +162,7 @@ describe("Jacobians", () => {
     const jf = jacfwd(f)(p), jr = jacrev(f)(p);
     expect(jf.v.b.shape).toEqual([2, 2, 2, 2]);
     expect(jf.u.a.shape).toEqual([3, 3]);
-    for (const o of ["u", "v"]) for (const i of ["a", "b"]) expectClose(jf[o][i], jr[o][i], 1e-12);
+    for (const o of ["u", "v"] as const) for (const i of ["a", "b"] as const) expectClose(jf[o][i], jr[o][i], 1e-12);
     expectClose(jf.u.a, np.eye(3).mul(np.cos(p.a).mul(10)), 1e-12);
   });
 });

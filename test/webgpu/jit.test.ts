@@ -76,8 +76,9 @@ describe.runIf(runGpu)("webgpu programs == cpu", () => {
         await expectSame(`ops ${ops} jit output ${k}`, jitted[k]!, want[k]!, 1e-4);
       }
       const loss = (x: NDArray, y: NDArray, w: NDArray, v: NDArray) => f(x, y, w, v)[1]!;
-      const gWant = grad(loss, { argnums: [0, 1, 2, 3] })(...args) as NDArray[];
-      const gGot = jit(grad(loss, { argnums: [0, 1, 2, 3] }), { device: "webgpu" })(...args) as NDArray[];
+      const four = args as [NDArray, NDArray, NDArray, NDArray];
+      const gWant: NDArray[] = grad(loss, { argnums: [0, 1, 2, 3] })(...four);
+      const gGot: NDArray[] = jit(grad(loss, { argnums: [0, 1, 2, 3] }), { device: "webgpu" })(...four);
       for (let k = 0; k < 4; k++) await expectSame(`ops ${ops} grad ${k}`, gGot[k]!, gWant[k]!, 2e-4, 1e-6);
     });
   }
