@@ -6,7 +6,9 @@
  */
 import { type NDArray, checkpointChain, np, random, vjp } from "../src/index.js";
 
-const DEPTH = 1000, WIDTH = 256, BATCH = 64;
+const DEPTH = 1000,
+  WIDTH = 256,
+  BATCH = 64;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with node --expose-gc");
 
@@ -49,4 +51,5 @@ for (const every of [Math.ceil(Math.sqrt(DEPTH)), 100]) {
   rows.push([`checkpointChain every ${every} (${Math.ceil(DEPTH / every)} blocks)`, r.mib]);
 }
 console.log(`${DEPTH} tanh layers, width ${WIDTH}, batch ${BATCH}; one activation = ${activation.toFixed(3)} MiB`);
-for (const [name, mib] of rows) console.log(`${name.padEnd(40)} ${mib.toFixed(1).padStart(8)} MiB held for the backward pass (${(mib / activation).toFixed(0)} activations)`);
+for (const [name, mib] of rows)
+  console.log(`${name.padEnd(40)} ${mib.toFixed(1).padStart(8)} MiB held for the backward pass (${(mib / activation).toFixed(0)} activations)`);

@@ -35,7 +35,8 @@ const linearLoss = (w: NDArray, x: NDArray, y: NDArray) => np.square(np.subtract
 /** Rosenbrock: sum(100 (x[1:] - x[:-1]^2)^2 + (1 - x[:-1])^2). fluxion has no slicing op; `take`. */
 function rosenbrockWith(head: NDArray, tail: NDArray): (x: NDArray) => NDArray {
   return (x) => {
-    const x0 = np.take(x, head), x1 = np.take(x, tail);
+    const x0 = np.take(x, head),
+      x1 = np.take(x, tail);
     return np.sum(np.add(np.multiply(np.square(np.subtract(x1, np.square(x0))), 100), np.square(np.subtract(1, x0))));
   };
 }
@@ -48,15 +49,18 @@ export const fluxion: Impl = {
 
   matmul(n: number, mode: MatmulMode): Case {
     const d = data().matmul(n);
-    const a = arr(d.a, [n, n]), b = arr(d.b, [n, n]);
+    const a = arr(d.a, [n, n]),
+      b = arr(d.b, [n, n]);
     const f = mode === "jit" ? jit((p: NDArray, q: NDArray) => np.matmul(p, q)) : np.matmul;
     return { run: () => f(a, b).dataSync() as Float32Array };
   },
 
   mlp(mode: MlpMode): Case {
-    const d = data().mlp, { batch, input, hidden, classes } = SIZES.mlp;
+    const d = data().mlp,
+      { batch, input, hidden, classes } = SIZES.mlp;
     const p: Params = { w1: arr(d.w1, [input, hidden]), b1: arr(d.b1, [hidden]), w2: arr(d.w2, [hidden, classes]), b2: arr(d.b2, [classes]) };
-    const x = arr(d.x, [batch, input]), y = arr(d.y, [batch, classes]);
+    const x = arr(d.x, [batch, input]),
+      y = arr(d.y, [batch, classes]);
     const f = {
       forward: mlpLoss,
       valueAndGrad: valueAndGrad(mlpLoss),
@@ -67,7 +71,8 @@ export const fluxion: Impl = {
   },
 
   chain(mode: ChainMode, iters: number): Case {
-    const x = np.array(SIZES.chainStart), chain = chainWith(iters);
+    const x = np.array(SIZES.chainStart),
+      chain = chainWith(iters);
     const f = { forward: chain, grad: grad(chain), jit: jit(chain) }[mode];
     return { run: () => f(x).item() };
   },
@@ -80,17 +85,23 @@ export const fluxion: Impl = {
   },
 
   perExampleGrads(): Case {
-    const d = data().perExample, { dim, batch } = SIZES.perExample;
-    const w = arr(d.w, [dim]), xs = arr(d.xs, [batch, dim]), ys = arr(d.ys, [batch]);
+    const d = data().perExample,
+      { dim, batch } = SIZES.perExample;
+    const w = arr(d.w, [dim]),
+      xs = arr(d.xs, [batch, dim]),
+      ys = arr(d.ys, [batch]);
     const f = jit(vmap(grad(linearLoss), { inAxes: [null, 0, 0] }));
     return { run: () => f(w, xs, ys).dataSync() as Float32Array };
   },
 
   hvp(): Case {
-    const d = data().rosenbrock, n = SIZES.rosenbrock;
-    const head = np.arange(n - 1).astype("int32"), tail = np.arange(1, n).astype("int32");
+    const d = data().rosenbrock,
+      n = SIZES.rosenbrock;
+    const head = np.arange(n - 1).astype("int32"),
+      tail = np.arange(1, n).astype("int32");
     const f = rosenbrockWith(head, tail);
-    const x = arr(d.x, [n]), v = arr(d.v, [n]);
+    const x = arr(d.x, [n]),
+      v = arr(d.v, [n]);
     const hvp = jit((x: NDArray, v: NDArray) => jvp(grad(f), [x], [v])[1] as NDArray);
     return { run: () => hvp(x, v).dataSync() as Float32Array };
   },

@@ -29,7 +29,11 @@ export function jitCacheHeap(): Prepared {
     v8.setFlagsFromString("--expose-gc");
     return vm.runInNewContext("gc") as () => void;
   })();
-  const heap = () => { gc(); gc(); return process.memoryUsage().heapUsed / 2 ** 20; };
+  const heap = () => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed / 2 ** 20;
+  };
   let growth = 0;
   return {
     run: () => {
@@ -45,5 +49,7 @@ export function jitCacheHeap(): Prepared {
   } as Case & { measured: () => number };
 }
 
-export const fluxionOnly = (name: string, make: () => Prepared) => (implName: string): Prepared =>
-  implName === name ? make() : new NotAvailable("fluxion-only row");
+export const fluxionOnly =
+  (name: string, make: () => Prepared) =>
+  (implName: string): Prepared =>
+    implName === name ? make() : new NotAvailable("fluxion-only row");

@@ -59,46 +59,157 @@ const flops = (n: number) => 2 * n ** 3;
 const CHAIN_OPS = 4 * SIZES.chainIters;
 const SMALL_CHAIN_OPS = 4 * SIZES.chainItersSmall;
 const valueOf = (results: Results, row: string, impl: string) => results.get(row)?.get(impl)?.value;
-const atMost = (limit: number) => (fx: number): [boolean] => [fx <= limit];
+const atMost =
+  (limit: number) =>
+  (fx: number): [boolean] => [fx <= limit];
 
 const ROWS: Row[] = [
-  { id: "mm", label: `W1 matmul ${SIZES.matmul}³ eager (GFLOP/s)`, unit: "GFLOP/s", work: flops(SIZES.matmul), warmup: 1,
-    prepare: (i) => i.matmul(SIZES.matmul, "eager"), goal: "≥ 40 GFLOP/s", judge: (fx) => [fx >= 40] },
-  { id: "mmJit", label: `W1 matmul ${SIZES.matmul}³ jit (GFLOP/s)`, unit: "GFLOP/s", work: flops(SIZES.matmul), warmup: 1,
-    prepare: (i) => i.matmul(SIZES.matmul, "jit"), goal: "≥ 40 GFLOP/s", judge: (fx) => [fx >= 40] },
-  { id: "mmSmall", label: `matmul ${SIZES.matmulSmall}³ eager (GFLOP/s)`, unit: "GFLOP/s", work: flops(SIZES.matmulSmall),
-    prepare: (i) => i.matmul(SIZES.matmulSmall, "eager") },
+  {
+    id: "mm",
+    label: `W1 matmul ${SIZES.matmul}³ eager (GFLOP/s)`,
+    unit: "GFLOP/s",
+    work: flops(SIZES.matmul),
+    warmup: 1,
+    prepare: (i) => i.matmul(SIZES.matmul, "eager"),
+    goal: "≥ 40 GFLOP/s",
+    judge: (fx) => [fx >= 40],
+  },
+  {
+    id: "mmJit",
+    label: `W1 matmul ${SIZES.matmul}³ jit (GFLOP/s)`,
+    unit: "GFLOP/s",
+    work: flops(SIZES.matmul),
+    warmup: 1,
+    prepare: (i) => i.matmul(SIZES.matmul, "jit"),
+    goal: "≥ 40 GFLOP/s",
+    judge: (fx) => [fx >= 40],
+  },
+  {
+    id: "mmSmall",
+    label: `matmul ${SIZES.matmulSmall}³ eager (GFLOP/s)`,
+    unit: "GFLOP/s",
+    work: flops(SIZES.matmulSmall),
+    prepare: (i) => i.matmul(SIZES.matmulSmall, "eager"),
+  },
   { id: "mlpFwd", label: "W2 MLP forward eager (ms)", unit: "ms", prepare: (i) => i.mlp("forward") },
-  { id: "mlpVg", label: "W2 MLP valueAndGrad eager (ms)", unit: "ms", prepare: (i) => i.mlp("valueAndGrad"),
-    goal: "≤ 3× forward", judge: (fx, r) => ratioGoal(fx, valueOf(r, "mlpFwd", fluxion.name), 3, "fwd") },
+  {
+    id: "mlpVg",
+    label: "W2 MLP valueAndGrad eager (ms)",
+    unit: "ms",
+    prepare: (i) => i.mlp("valueAndGrad"),
+    goal: "≤ 3× forward",
+    judge: (fx, r) => ratioGoal(fx, valueOf(r, "mlpFwd", fluxion.name), 3, "fwd"),
+  },
   { id: "mlpJitFwd", label: "W2 MLP jit forward (ms)", unit: "ms", prepare: (i) => i.mlp("jitForward") },
-  { id: "mlpJitVg", label: "W2 MLP jit(valueAndGrad) (ms)", unit: "ms", prepare: (i) => i.mlp("jitValueAndGrad"),
-    goal: "≤ 0.5× jax-js", judge: (fx, r) => ratioGoal(fx, valueOf(r, "mlpJitVg", jaxjs.name), 0.5, "jax-js") },
-  { id: "chainCompile", label: `W3 ${CHAIN_OPS}-op chain jit 1st call (ms)`, unit: "ms", warmup: 1,
-    prepare: (i) => i.chainCompile(SIZES.chainIters), goal: "≤ 100 ms", judge: atMost(100) },
-  { id: "chainJit", label: `W3 ${CHAIN_OPS}-op chain jit cached (ms)`, unit: "ms", prepare: (i) => i.chain("jit", SIZES.chainIters),
-    goal: "≤ jax-js", judge: (fx, r) => ratioGoal(fx, valueOf(r, "chainJit", jaxjs.name), 1, "jax-js") },
-  { id: "chainCompileSmall", label: `W3 ${SMALL_CHAIN_OPS}-op chain jit 1st call (ms)`, unit: "ms", warmup: 1,
-    prepare: (i) => i.chainCompile(SIZES.chainItersSmall) },
-  { id: "chainJitSmall", label: `W3 ${SMALL_CHAIN_OPS}-op chain jit cached (ms)`, unit: "ms",
+  {
+    id: "mlpJitVg",
+    label: "W2 MLP jit(valueAndGrad) (ms)",
+    unit: "ms",
+    prepare: (i) => i.mlp("jitValueAndGrad"),
+    goal: "≤ 0.5× jax-js",
+    judge: (fx, r) => ratioGoal(fx, valueOf(r, "mlpJitVg", jaxjs.name), 0.5, "jax-js"),
+  },
+  {
+    id: "chainCompile",
+    label: `W3 ${CHAIN_OPS}-op chain jit 1st call (ms)`,
+    unit: "ms",
+    warmup: 1,
+    prepare: (i) => i.chainCompile(SIZES.chainIters),
+    goal: "≤ 100 ms",
+    judge: atMost(100),
+  },
+  {
+    id: "chainJit",
+    label: `W3 ${CHAIN_OPS}-op chain jit cached (ms)`,
+    unit: "ms",
+    prepare: (i) => i.chain("jit", SIZES.chainIters),
+    goal: "≤ jax-js",
+    judge: (fx, r) => ratioGoal(fx, valueOf(r, "chainJit", jaxjs.name), 1, "jax-js"),
+  },
+  {
+    id: "chainCompileSmall",
+    label: `W3 ${SMALL_CHAIN_OPS}-op chain jit 1st call (ms)`,
+    unit: "ms",
+    warmup: 1,
+    prepare: (i) => i.chainCompile(SIZES.chainItersSmall),
+  },
+  {
+    id: "chainJitSmall",
+    label: `W3 ${SMALL_CHAIN_OPS}-op chain jit cached (ms)`,
+    unit: "ms",
     prepare: (i) => i.chain("jit", SIZES.chainItersSmall),
-    goal: "≤ jax-js", judge: (fx, r) => ratioGoal(fx, valueOf(r, "chainJitSmall", jaxjs.name), 1, "jax-js") },
-  { id: "chainFwd", label: `scalar chain forward eager (µs/op)`, unit: "µs/op", work: CHAIN_OPS,
-    prepare: (i) => i.chain("forward", SIZES.chainIters), goal: "≤ 1 µs/op", judge: atMost(1) },
-  { id: "chainGrad", label: "scalar chain grad eager (µs/op)", unit: "µs/op", work: CHAIN_OPS,
-    prepare: (i) => i.chain("grad", SIZES.chainIters), goal: "≤ 3 µs/op", judge: atMost(3) },
-  { id: "perExample", label: `W4 jit(vmap(grad)) d=${SIZES.perExample.dim} b=${SIZES.perExample.batch} (ms)`, unit: "ms",
-    prepare: (i) => i.perExampleGrads(), goal: "≤ 0.05 ms", judge: atMost(0.05) },
-  { id: "hvp", label: `W5 HVP jit(jvp(grad)) n=${SIZES.rosenbrock} (ms)`, unit: "ms",
-    prepare: (i) => i.hvp(), goal: "≤ 0.05 ms", judge: atMost(0.05) },
-  { id: "expSin", label: "W6 sum(exp(sin(x)*2+1)) 1e6 jit fwd (ms)", unit: "ms",
-    prepare: (i) => i.expSin("forward"), goal: "≤ 8 ms", judge: atMost(8) },
-  { id: "expSinGrad", label: "W6 sum(exp(sin(x)*2+1)) 1e6 jit grad (ms)", unit: "ms",
-    prepare: (i) => i.expSin("grad"), goal: "≤ 12 ms", judge: atMost(12) },
-  { id: "constants", label: `jit cached call closing over ${CONSTANTS / 1000}k constants (ms)`, unit: "ms", warmup: 1,
-    prepare: (i) => fluxionOnly(fluxion.name, constantsCall)(i.name), goal: "≤ 100 ms (linear)", judge: atMost(100) },
-  { id: "jitCache", label: `jit cache: heap growth over ${SHAPES / 1000}k shapes (MiB)`, unit: "MiB", warmup: 0, runs: 1,
-    prepare: (i) => fluxionOnly(fluxion.name, jitCacheHeap)(i.name), goal: "≤ 8 MiB (flat)", judge: atMost(8) },
+    goal: "≤ jax-js",
+    judge: (fx, r) => ratioGoal(fx, valueOf(r, "chainJitSmall", jaxjs.name), 1, "jax-js"),
+  },
+  {
+    id: "chainFwd",
+    label: `scalar chain forward eager (µs/op)`,
+    unit: "µs/op",
+    work: CHAIN_OPS,
+    prepare: (i) => i.chain("forward", SIZES.chainIters),
+    goal: "≤ 1 µs/op",
+    judge: atMost(1),
+  },
+  {
+    id: "chainGrad",
+    label: "scalar chain grad eager (µs/op)",
+    unit: "µs/op",
+    work: CHAIN_OPS,
+    prepare: (i) => i.chain("grad", SIZES.chainIters),
+    goal: "≤ 3 µs/op",
+    judge: atMost(3),
+  },
+  {
+    id: "perExample",
+    label: `W4 jit(vmap(grad)) d=${SIZES.perExample.dim} b=${SIZES.perExample.batch} (ms)`,
+    unit: "ms",
+    prepare: (i) => i.perExampleGrads(),
+    goal: "≤ 0.05 ms",
+    judge: atMost(0.05),
+  },
+  {
+    id: "hvp",
+    label: `W5 HVP jit(jvp(grad)) n=${SIZES.rosenbrock} (ms)`,
+    unit: "ms",
+    prepare: (i) => i.hvp(),
+    goal: "≤ 0.05 ms",
+    judge: atMost(0.05),
+  },
+  {
+    id: "expSin",
+    label: "W6 sum(exp(sin(x)*2+1)) 1e6 jit fwd (ms)",
+    unit: "ms",
+    prepare: (i) => i.expSin("forward"),
+    goal: "≤ 8 ms",
+    judge: atMost(8),
+  },
+  {
+    id: "expSinGrad",
+    label: "W6 sum(exp(sin(x)*2+1)) 1e6 jit grad (ms)",
+    unit: "ms",
+    prepare: (i) => i.expSin("grad"),
+    goal: "≤ 12 ms",
+    judge: atMost(12),
+  },
+  {
+    id: "constants",
+    label: `jit cached call closing over ${CONSTANTS / 1000}k constants (ms)`,
+    unit: "ms",
+    warmup: 1,
+    prepare: (i) => fluxionOnly(fluxion.name, constantsCall)(i.name),
+    goal: "≤ 100 ms (linear)",
+    judge: atMost(100),
+  },
+  {
+    id: "jitCache",
+    label: `jit cache: heap growth over ${SHAPES / 1000}k shapes (MiB)`,
+    unit: "MiB",
+    warmup: 0,
+    runs: 1,
+    prepare: (i) => fluxionOnly(fluxion.name, jitCacheHeap)(i.name),
+    goal: "≤ 8 MiB (flat)",
+    judge: atMost(8),
+  },
 ];
 
 /** `fx ≤ factor × ref`, with the measured factor as detail. */
@@ -147,7 +258,8 @@ function compareChecksums(row: Row, cells: Map<string, Cell>): void {
   const [refName, ref] = withSums[0]!;
   for (const [name, cell] of withSums.slice(1)) {
     const rel = Math.abs(cell.sum! - ref.sum!) / Math.max(Math.abs(ref.sum!), 1e-30);
-    if (rel > 2e-3) cell.text += ` [${note(`${row.label}: ${name} read back Σ|x| = ${cell.sum!.toPrecision(6)}, ${refName} ${ref.sum!.toPrecision(6)} (rel. diff ${rel.toExponential(1)})`)}]`;
+    if (rel > 2e-3)
+      cell.text += ` [${note(`${row.label}: ${name} read back Σ|x| = ${cell.sum!.toPrecision(6)}, ${refName} ${ref.sum!.toPrecision(6)} (rel. diff ${rel.toExponential(1)})`)}]`;
   }
 }
 
@@ -163,7 +275,8 @@ function ratio(row: Row, cells: Map<string, Cell>): string {
 async function main(): Promise<void> {
   const results: Results = new Map();
   const rows: string[][] = [];
-  const started = performance.now(), loadBefore = loadavg()[0]!;
+  const started = performance.now(),
+    loadBefore = loadavg()[0]!;
   for (const row of ROWS) {
     const cells = new Map<string, Cell>();
     results.set(row.id, cells);
@@ -177,8 +290,13 @@ async function main(): Promise<void> {
     const fx = cells.get(fluxion.name)?.value;
     const verdict = fx === undefined || !row.judge ? undefined : row.judge(fx, results);
     const goal = row.goal ? row.goal + (verdict?.[1] ? ` (${verdict[1]})` : "") : "—";
-    rows.push([row.label, ...COLUMNS.map(([, impl]) => cells.get(impl.name)!.text), ratio(row, cells), goal,
-      verdict === undefined ? "—" : verdict[0] ? "yes" : "NO"]);
+    rows.push([
+      row.label,
+      ...COLUMNS.map(([, impl]) => cells.get(impl.name)!.text),
+      ratio(row, cells),
+      goal,
+      verdict === undefined ? "—" : verdict[0] ? "yes" : "NO",
+    ]);
   }
   const elapsed = (performance.now() - started) / 1000;
 

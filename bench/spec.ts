@@ -88,9 +88,11 @@ function rng(seed: number): () => number {
 
 /** `count` standard normal samples (Box-Muller), scaled and shifted. */
 export function normal(count: number, seed: number, scale = 1, shift = 0): Float32Array {
-  const next = rng(seed), out = new Float32Array(count);
+  const next = rng(seed),
+    out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - next())), a = 2 * Math.PI * next();
+    const r = Math.sqrt(-2 * Math.log(1 - next())),
+      a = 2 * Math.PI * next();
     out[i] = shift + scale * r * Math.cos(a);
     if (i + 1 < count) out[i + 1] = shift + scale * r * Math.sin(a);
   }
@@ -99,7 +101,8 @@ export function normal(count: number, seed: number, scale = 1, shift = 0): Float
 
 /** `count` uniform samples in [0, 1). */
 export function uniform(count: number, seed: number): Float32Array {
-  const next = rng(seed), out = new Float32Array(count);
+  const next = rng(seed),
+    out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = next();
   return out;
 }

@@ -26,8 +26,25 @@
  */
 import { pathToFileURL } from "node:url";
 import {
-  type ClosedProgram, ConcretizationError, type Interpreter, type NDArray, Prim, type PrimParams, type Program, Tag, Tracer,
-  bind, currentInterpreter, grad, jit, lax, nn, np, random, vmap, withInterpreter,
+  type ClosedProgram,
+  ConcretizationError,
+  type Interpreter,
+  type NDArray,
+  Prim,
+  type PrimParams,
+  type Program,
+  Tag,
+  Tracer,
+  bind,
+  currentInterpreter,
+  grad,
+  jit,
+  lax,
+  nn,
+  np,
+  random,
+  vmap,
+  withInterpreter,
 } from "../src/index.js";
 
 // =============================================================================================
@@ -50,24 +67,66 @@ const sizeOf = (a: Shaped): number => a.shape.reduce((n, d) => n * d, 1);
  */
 type Kind = "free" | "elementwise" | "reduction" | "contraction" | "control";
 const KIND: { [P in Prim]: Kind } = {
-  [Prim.Add]: "elementwise", [Prim.Sub]: "elementwise", [Prim.Neg]: "elementwise", [Prim.Mul]: "elementwise",
-  [Prim.Div]: "elementwise", [Prim.Exp]: "elementwise", [Prim.Log]: "elementwise", [Prim.Log1p]: "elementwise",
-  [Prim.Expm1]: "elementwise", [Prim.Sin]: "elementwise", [Prim.Cos]: "elementwise", [Prim.Tanh]: "elementwise",
-  [Prim.Atan]: "elementwise", [Prim.Logistic]: "elementwise", [Prim.Sqrt]: "elementwise", [Prim.Rsqrt]: "elementwise",
-  [Prim.Abs]: "elementwise", [Prim.Pow]: "elementwise", [Prim.Max]: "elementwise", [Prim.Min]: "elementwise",
-  [Prim.Sign]: "elementwise", [Prim.Floor]: "elementwise", [Prim.Eq]: "elementwise", [Prim.Ne]: "elementwise",
-  [Prim.Lt]: "elementwise", [Prim.Le]: "elementwise", [Prim.Gt]: "elementwise", [Prim.Ge]: "elementwise",
-  [Prim.And]: "elementwise", [Prim.Or]: "elementwise", [Prim.Not]: "elementwise", [Prim.SelectN]: "elementwise",
-  [Prim.ConvertElementType]: "free", [Prim.StopGradient]: "free",
-  [Prim.ReduceSum]: "reduction", [Prim.ReduceMax]: "reduction", [Prim.ReduceMin]: "reduction",
-  [Prim.ArgMax]: "reduction", [Prim.ArgMin]: "reduction", [Prim.Cumsum]: "reduction",
-  [Prim.BroadcastInDim]: "free", [Prim.Reshape]: "free", [Prim.Transpose]: "free", [Prim.Rev]: "free",
-  [Prim.Slice]: "free", [Prim.Pad]: "free", [Prim.Concatenate]: "free", [Prim.Gather]: "free",
-  [Prim.DynamicSlice]: "free", [Prim.DynamicUpdateSlice]: "free",
+  [Prim.Add]: "elementwise",
+  [Prim.Sub]: "elementwise",
+  [Prim.Neg]: "elementwise",
+  [Prim.Mul]: "elementwise",
+  [Prim.Div]: "elementwise",
+  [Prim.Exp]: "elementwise",
+  [Prim.Log]: "elementwise",
+  [Prim.Log1p]: "elementwise",
+  [Prim.Expm1]: "elementwise",
+  [Prim.Sin]: "elementwise",
+  [Prim.Cos]: "elementwise",
+  [Prim.Tanh]: "elementwise",
+  [Prim.Atan]: "elementwise",
+  [Prim.Logistic]: "elementwise",
+  [Prim.Sqrt]: "elementwise",
+  [Prim.Rsqrt]: "elementwise",
+  [Prim.Abs]: "elementwise",
+  [Prim.Pow]: "elementwise",
+  [Prim.Max]: "elementwise",
+  [Prim.Min]: "elementwise",
+  [Prim.Sign]: "elementwise",
+  [Prim.Floor]: "elementwise",
+  [Prim.Eq]: "elementwise",
+  [Prim.Ne]: "elementwise",
+  [Prim.Lt]: "elementwise",
+  [Prim.Le]: "elementwise",
+  [Prim.Gt]: "elementwise",
+  [Prim.Ge]: "elementwise",
+  [Prim.And]: "elementwise",
+  [Prim.Or]: "elementwise",
+  [Prim.Not]: "elementwise",
+  [Prim.SelectN]: "elementwise",
+  [Prim.ConvertElementType]: "free",
+  [Prim.StopGradient]: "free",
+  [Prim.ReduceSum]: "reduction",
+  [Prim.ReduceMax]: "reduction",
+  [Prim.ReduceMin]: "reduction",
+  [Prim.ArgMax]: "reduction",
+  [Prim.ArgMin]: "reduction",
+  [Prim.Cumsum]: "reduction",
+  [Prim.BroadcastInDim]: "free",
+  [Prim.Reshape]: "free",
+  [Prim.Transpose]: "free",
+  [Prim.Rev]: "free",
+  [Prim.Slice]: "free",
+  [Prim.Pad]: "free",
+  [Prim.Concatenate]: "free",
+  [Prim.Gather]: "free",
+  [Prim.DynamicSlice]: "free",
+  [Prim.DynamicUpdateSlice]: "free",
   [Prim.ScatterAdd]: "elementwise", // one add per update element; counted below on the updates
   [Prim.DotGeneral]: "contraction",
-  [Prim.JitCall]: "control", [Prim.Cond]: "control", [Prim.While]: "control", [Prim.Scan]: "control",
-  [Prim.CustomJvpCall]: "control", [Prim.CustomVjpCall]: "control", [Prim.CustomLin]: "control", [Prim.Remat]: "control",
+  [Prim.JitCall]: "control",
+  [Prim.Cond]: "control",
+  [Prim.While]: "control",
+  [Prim.Scan]: "control",
+  [Prim.CustomJvpCall]: "control",
+  [Prim.CustomVjpCall]: "control",
+  [Prim.CustomLin]: "control",
+  [Prim.Remat]: "control",
 };
 
 /** FLOPs of one first-order primitive, from its operand and result shapes. */
@@ -110,7 +169,14 @@ class Tally {
 /** Statically tallies a staged program: what `jit` (and scan, remat, ...) hand an interpreter. */
 function programTally(p: Program): Tally {
   const t = new Tally();
-  for (const e of p.eqns) tallyEqn(t, e.prim, e.inputs.map((v) => v.aval), e.outvars.map((v) => v.aval), e.params);
+  for (const e of p.eqns)
+    tallyEqn(
+      t,
+      e.prim,
+      e.inputs.map((v) => v.aval),
+      e.outvars.map((v) => v.aval),
+      e.params,
+    );
   return t;
 }
 
@@ -120,11 +186,16 @@ function programTally(p: Program): Tally {
  */
 function tallyEqn(t: Tally, prim: Prim, ins: readonly Shaped[], outs: readonly Shaped[], params: PrimParams[Prim]): void {
   switch (prim) {
-    case Prim.JitCall: return t.merge(programTally((params as PrimParams[Prim.JitCall]).program.program));
-    case Prim.Remat: return t.merge(programTally((params as PrimParams[Prim.Remat]).body.program));
-    case Prim.CustomJvpCall: return t.merge(programTally((params as PrimParams[Prim.CustomJvpCall]).fun.program));
-    case Prim.CustomVjpCall: return t.merge(programTally((params as PrimParams[Prim.CustomVjpCall]).fun.program));
-    case Prim.CustomLin: return; // never evaluated, only transposed: its backward ops are bound one by one
+    case Prim.JitCall:
+      return t.merge(programTally((params as PrimParams[Prim.JitCall]).program.program));
+    case Prim.Remat:
+      return t.merge(programTally((params as PrimParams[Prim.Remat]).body.program));
+    case Prim.CustomJvpCall:
+      return t.merge(programTally((params as PrimParams[Prim.CustomJvpCall]).fun.program));
+    case Prim.CustomVjpCall:
+      return t.merge(programTally((params as PrimParams[Prim.CustomVjpCall]).fun.program));
+    case Prim.CustomLin:
+      return; // never evaluated, only transposed: its backward ops are bound one by one
     case Prim.Scan: {
       const { body, length } = params as PrimParams[Prim.Scan];
       return t.merge(programTally(body.program), length);
@@ -173,7 +244,8 @@ class FlopCounter implements Interpreter {
   }
 
   private runWhile(args: readonly NDArray[], { cond, body, condConsts, bodyConsts }: PrimParams[Prim.While]): NDArray[] {
-    const cc = args.slice(0, condConsts), bc = args.slice(condConsts, condConsts + bodyConsts);
+    const cc = args.slice(0, condConsts),
+      bc = args.slice(condConsts, condConsts + bodyConsts);
     let carry = args.slice(condConsts + bodyConsts);
     const call = (cp: ClosedProgram, ins: NDArray[]) => this.process(Prim.JitCall, ins, { program: cp, name: "while" });
     while (call(cond, [...cc, ...carry])[0]!.item()) carry = call(body, [...bc, ...carry]);
@@ -194,7 +266,11 @@ function countFlops<T>(fn: () => T): { flops: number; byPrim: Map<string, number
 
 /** A value known only to lie in [lo, hi] elementwise. */
 class IntervalTracer extends Tracer {
-  constructor(readonly tag: Tag, readonly lo: NDArray, readonly hi: NDArray) {
+  constructor(
+    readonly tag: Tag,
+    readonly lo: NDArray,
+    readonly hi: NDArray,
+  ) {
     super();
   }
   get shape(): number[] {
@@ -214,10 +290,32 @@ class IntervalTracer extends Tracer {
  * sums and maxima, and the increasing functions exp, log, tanh, sigmoid, sqrt, ...
  */
 const MONOTONE = new Set<Prim>([
-  Prim.Add, Prim.Max, Prim.Min, Prim.Exp, Prim.Log, Prim.Log1p, Prim.Expm1, Prim.Tanh, Prim.Atan, Prim.Logistic,
-  Prim.Sqrt, Prim.ReduceSum, Prim.ReduceMax, Prim.ReduceMin, Prim.Cumsum, Prim.BroadcastInDim, Prim.Reshape,
-  Prim.Transpose, Prim.Rev, Prim.Slice, Prim.Pad, Prim.Concatenate, Prim.Gather, Prim.DynamicSlice,
-  Prim.ConvertElementType, Prim.StopGradient,
+  Prim.Add,
+  Prim.Max,
+  Prim.Min,
+  Prim.Exp,
+  Prim.Log,
+  Prim.Log1p,
+  Prim.Expm1,
+  Prim.Tanh,
+  Prim.Atan,
+  Prim.Logistic,
+  Prim.Sqrt,
+  Prim.ReduceSum,
+  Prim.ReduceMax,
+  Prim.ReduceMin,
+  Prim.Cumsum,
+  Prim.BroadcastInDim,
+  Prim.Reshape,
+  Prim.Transpose,
+  Prim.Rev,
+  Prim.Slice,
+  Prim.Pad,
+  Prim.Concatenate,
+  Prim.Gather,
+  Prim.DynamicSlice,
+  Prim.ConvertElementType,
+  Prim.StopGradient,
 ]);
 
 /** Elementwise min and max of a list of arrays. */
@@ -255,25 +353,31 @@ class IntervalInterpreter implements Interpreter {
         return [np.negative(ah), np.negative(al)];
       case Prim.Sub: // [al, ah] - [bl, bh] = [al - bh, ah - bl]
         return [al.sub(bh), ah.sub(bl)];
-      case Prim.Mul: { // the extremes of a product are among the four corner products
+      case Prim.Mul: {
+        // the extremes of a product are among the four corner products
         const corners = [al.mul(bl), al.mul(bh), ah.mul(bl), ah.mul(bh)];
         return [minOf(corners), maxOf(corners)];
       }
-      case Prim.Div: { // like mul, unless the divisor's interval contains 0: then unbounded
+      case Prim.Div: {
+        // like mul, unless the divisor's interval contains 0: then unbounded
         const corners = [al.div(bl), al.div(bh), ah.div(bl), ah.div(bh)];
         const straddles = np.logicalAnd(bl.lessEqual(0), bh.greaterEqual(0));
         return [np.where(straddles, -Infinity, minOf(corners)), np.where(straddles, Infinity, maxOf(corners))];
       }
-      case Prim.Abs: { // |x| over [l, h]: 0 if the interval straddles 0
+      case Prim.Abs: {
+        // |x| over [l, h]: 0 if the interval straddles 0
         const lo = np.where(al.greater(0), al, np.where(ah.less(0), np.negative(ah), np.zerosLike(al)));
         return [lo, np.maximum(np.abs(al), np.abs(ah))];
       }
       case Prim.DotGeneral: {
         // Midpoint-radius form: A B is within center(A) center(B) +- (|cA| rB + rA |cB| + rA rB).
         const mid = (l: NDArray, h: NDArray) => [l.add(h).mul(0.5), h.sub(l).mul(0.5)] as const;
-        const [ca, ra] = mid(al, ah), [cb, rb] = mid(bl, bh);
+        const [ca, ra] = mid(al, ah),
+          [cb, rb] = mid(bl, bh);
         const center = apply([ca, cb]);
-        const radius = apply([np.abs(ca), rb]).add(apply([ra, np.abs(cb)])).add(apply([ra, rb]));
+        const radius = apply([np.abs(ca), rb])
+          .add(apply([ra, np.abs(cb)]))
+          .add(apply([ra, rb]));
         return [center.sub(radius), center.add(radius)];
       }
       default:
@@ -297,7 +401,10 @@ function intervalEval(f: (x: NDArray) => NDArray, lo: NDArray, hi: NDArray): [ND
 // Demo
 // =============================================================================================
 
-const B = 32, N_IN = 16, HIDDEN = 32, N_OUT = 4;
+const B = 32,
+  N_IN = 16,
+  HIDDEN = 32,
+  N_OUT = 4;
 
 interface Mlp {
   w1: NDArray;
@@ -355,22 +462,32 @@ function check(ok: boolean, what: string): void {
 const fmtCount = (n: number) => n.toLocaleString("en-US");
 /** `[while, jit_call, jit_call, jit_call]` as `while, jit_call x3`. */
 const summarize = (seen: string[]) =>
-  seen.reduce<[string, number][]>((runs, p) => {
-    const last = runs.at(-1);
-    if (last && last[0] === p) last[1]++;
-    else runs.push([p, 1]);
-    return runs;
-  }, []).map(([p, n]) => (n > 1 ? `${p} x${n}` : p)).join(", ");
+  seen
+    .reduce<[string, number][]>((runs, p) => {
+      const last = runs.at(-1);
+      if (last && last[0] === p) last[1]++;
+      else runs.push([p, 1]);
+      return runs;
+    }, [])
+    .map(([p, n]) => (n > 1 ? `${p} x${n}` : p))
+    .join(", ");
 const breakdown = (m: Map<string, number>) =>
-  [...m].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([p, n]) => `${p} ${fmtCount(n)}`).join(", ");
+  [...m]
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([p, n]) => `${p} ${fmtCount(n)}`)
+    .join(", ");
 
 export function main(log: (line: string) => void = console.log): CustomInterpreterResult {
   const [k1, k2, kx, ky, kb] = random.split(random.key(0), 5);
   const params: Mlp = {
-    w1: random.normal(k1!, [N_IN, HIDDEN]).mul(1 / Math.sqrt(N_IN)), b1: np.zeros([HIDDEN]),
-    w2: random.normal(k2!, [HIDDEN, N_OUT]).mul(1 / Math.sqrt(HIDDEN)), b2: np.zeros([N_OUT]),
+    w1: random.normal(k1!, [N_IN, HIDDEN]).mul(1 / Math.sqrt(N_IN)),
+    b1: np.zeros([HIDDEN]),
+    w2: random.normal(k2!, [HIDDEN, N_OUT]).mul(1 / Math.sqrt(HIDDEN)),
+    b2: np.zeros([N_OUT]),
   };
-  const x = random.normal(kx!, [B, N_IN]), y = random.normal(ky!, [B, N_OUT]);
+  const x = random.normal(kx!, [B, N_IN]),
+    y = random.normal(ky!, [B, N_OUT]);
 
   log(`== FLOP counter: 2-layer MLP, batch ${B}, ${N_IN} -> ${HIDDEN} -> ${N_OUT} ==`);
   // f: two matmuls (2mkn each), bias adds, tanh, the residual, square, sum, and one divide.
@@ -386,7 +503,8 @@ export function main(log: (line: string) => void = console.log): CustomInterpret
   log(`grad(loss):      ${fmtCount(g.flops).padStart(8)} FLOPs = ${(g.flops / f.flops).toFixed(2)}x the loss  [${breakdown(g.byPrim)}]`);
 
   // vmap: the batching interpreter sits above the counter and hands it whole batches.
-  const xs = random.normal(kb!, [8, B, N_IN]), ys = np.broadcastTo(y, [8, B, N_OUT]);
+  const xs = random.normal(kb!, [8, B, N_IN]),
+    ys = np.broadcastTo(y, [8, B, N_OUT]);
   const v = countFlops(() => vmap(loss, { inAxes: [null, 0, 0] })(params, xs, ys));
   log(`vmap(loss) x8:   ${fmtCount(v.flops).padStart(8)} FLOPs = ${(v.flops / f.flops).toFixed(2)}x the loss`);
 
@@ -406,25 +524,40 @@ export function main(log: (line: string) => void = console.log): CustomInterpret
 
   // A while loop: the counter runs it to learn the trip count. 1024 halves to <= 1 in 10 trips;
   // cond = sum (3) + compare (1), body = multiply (4): 11 conds + 10 bodies = 84.
-  const w = countFlops(() => lax.whileLoop((c: NDArray) => np.sum(c).greater(1), (c: NDArray) => c.mul(0.5), np.full([4], 256)));
+  const w = countFlops(() =>
+    lax.whileLoop(
+      (c: NDArray) => np.sum(c).greater(1),
+      (c: NDArray) => c.mul(0.5),
+      np.full([4], 256),
+    ),
+  );
   const whileExpected = 11 * 4 + 10 * 4;
   log(`whileLoop:       ${fmtCount(w.flops).padStart(8)} FLOPs (expected ${whileExpected}); the counter saw [${summarize(w.seen)}]`);
 
   log("");
   log("== Interval arithmetic: bounds of the MLP's outputs for every input within +-0.05 of x[0] ==");
   const x0 = x.take(0, 0).astype("float64");
-  const p64: Mlp = { w1: params.w1.astype("float64"), b1: params.b1.astype("float64"), w2: params.w2.astype("float64"), b2: params.b2.astype("float64") };
+  const p64: Mlp = {
+    w1: params.w1.astype("float64"),
+    b1: params.b1.astype("float64"),
+    w2: params.w2.astype("float64"),
+    b2: params.b2.astype("float64"),
+  };
   const eps = 0.05;
   const net = (xi: NDArray) => mlp(p64, xi);
   const [lo, hi] = intervalEval(net, x0.sub(eps), x0.add(eps));
   // Sample the box: every sampled output must lie inside the bounds (up to float64 rounding).
   const u = random.uniform(random.key(7), [2000, N_IN], "float64", -eps, eps);
   const outs = vmap(net)(x0.add(u));
-  const sMin = np.min(outs, 0), sMax = np.max(outs, 0);
+  const sMin = np.min(outs, 0),
+    sMax = np.max(outs, 0);
   const outside = np.logicalOr(sMin.less(lo.sub(1e-12)), sMax.greater(hi.add(1e-12)));
   const samplesInside = np.sum(outside.astype("int32")).item() === 0;
   const list = (a: NDArray) => Array.from(a.dataSync());
-  const show = (a: NDArray) => `[${list(a).map((v) => v.toFixed(3).padStart(7)).join(" ")}]`;
+  const show = (a: NDArray) =>
+    `[${list(a)
+      .map((v) => v.toFixed(3).padStart(7))
+      .join(" ")}]`;
   log(`interval lower bound  ${show(lo)}`);
   log(`sampled minimum       ${show(sMin)}`);
   log(`sampled maximum       ${show(sMax)}`);
@@ -439,10 +572,27 @@ export function main(log: (line: string) => void = console.log): CustomInterpret
   log(`1 / x for x in [-1, 2]: [${reciprocalBounds}] (the interval contains 0)`);
 
   const result: CustomInterpreterResult = {
-    fFlops: f.flops, fExpected, gradFlops: g.flops, gradDotFlops: gradDot, gradDotExpected, vmapFlops: v.flops,
-    jitSeen: j1.seen, jitFlops: j1.flops, jitSecondCallFlops: j2.flops, jitGradFlops: jg.flops, gradJitSeen: gj.seen, gradJitFlops: gj.flops,
-    whileFlops: w.flops, whileExpected,
-    intervalLo: list(lo), intervalHi: list(hi), sampledMin: list(sMin), sampledMax: list(sMax), samplesInside, dependencyBounds, reciprocalBounds,
+    fFlops: f.flops,
+    fExpected,
+    gradFlops: g.flops,
+    gradDotFlops: gradDot,
+    gradDotExpected,
+    vmapFlops: v.flops,
+    jitSeen: j1.seen,
+    jitFlops: j1.flops,
+    jitSecondCallFlops: j2.flops,
+    jitGradFlops: jg.flops,
+    gradJitSeen: gj.seen,
+    gradJitFlops: gj.flops,
+    whileFlops: w.flops,
+    whileExpected,
+    intervalLo: list(lo),
+    intervalHi: list(hi),
+    sampledMin: list(sMin),
+    sampledMax: list(sMax),
+    samplesInside,
+    dependencyBounds,
+    reciprocalBounds,
   };
   check(f.flops === fExpected, `the eager count matches the closed form (${f.flops} vs ${fExpected})`);
   check(gradDot === gradDotExpected, `grad's dot_general FLOPs are forward + 3 backward matmuls (${gradDot} vs ${gradDotExpected})`);
@@ -450,7 +600,10 @@ export function main(log: (line: string) => void = console.log): CustomInterpret
   check(v.flops === 8 * f.flops, `vmap over 8 batches counts exactly 8x (${v.flops} vs ${8 * f.flops})`);
   check(j1.seen.length === 1 && j1.seen[0] === Prim.JitCall, "under jit the counter is handed a single jit_call");
   check(j1.flops === f.flops && j2.flops === f.flops, "the jitted program counts the same FLOPs as eager");
-  check(jg.seen.length === 1 && jg.flops <= g.flops && jg.flops > 0.95 * g.flops, `jit(grad) is one jit_call counting about what eager grad counts (${jg.flops} vs ${g.flops})`);
+  check(
+    jg.seen.length === 1 && jg.flops <= g.flops && jg.flops > 0.95 * g.flops,
+    `jit(grad) is one jit_call counting about what eager grad counts (${jg.flops} vs ${g.flops})`,
+  );
   check(gj.seen.length === 2 && gj.seen.every((s) => s === Prim.JitCall), "grad(jit) runs two compiled calls: forward and backward");
   check(w.flops === whileExpected, `the while loop counts ${whileExpected} FLOPs (${w.flops})`);
   check(samplesInside, "every sampled output lies inside the interval bounds");

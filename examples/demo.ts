@@ -110,8 +110,10 @@ function bar(fraction: number, width = 24): string {
 
 function progressLine(p: Progress): string {
   const steps = String(p.steps);
-  return `epoch ${p.epoch}/${EPOCHS}  ${String(p.step).padStart(steps.length)}/${steps} ${bar(p.step / p.steps)}` +
-    `  loss ${p.loss.toFixed(4)}  ${Math.round(p.examplesPerSecond)} ex/s`;
+  return (
+    `epoch ${p.epoch}/${EPOCHS}  ${String(p.step).padStart(steps.length)}/${steps} ${bar(p.step / p.steps)}` +
+    `  loss ${p.loss.toFixed(4)}  ${Math.round(p.examplesPerSecond)} ex/s`
+  );
 }
 
 /** Redraws the progress line in place on a terminal; prints nothing mid-epoch otherwise. */
@@ -179,7 +181,8 @@ function trainEpoch(state: TrainState, train: Split, epoch: number, key: NDArray
 function main(): number {
   const started = performance.now();
   const digits = loadDigits(0.8);
-  const train = toSplit(digits.train), test = toSplit(digits.test);
+  const train = toSplit(digits.train),
+    test = toSplit(digits.test);
   console.log(`fluxion demo: MLP ${PIXELS}-${HIDDEN}-${CLASSES} on ${train.count} training / ${test.count} test MNIST digits`);
 
   const params = initParams(0);

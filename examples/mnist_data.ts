@@ -48,7 +48,8 @@ function loadPackage(): readonly MnistDigit[] {
 /** Copies samples `[from, to)` of one class into `set`, starting at row `row`; returns the next row. */
 function copySamples(digit: MnistDigit, from: number, to: number, set: DigitSet, row: number): number {
   for (let s = from; s < to; s++, row++) {
-    const src = s * PIXELS, dst = row * PIXELS;
+    const src = s * PIXELS,
+      dst = row * PIXELS;
     for (let p = 0; p < PIXELS; p++) set.images[dst + p] = digit.raw[src + p]!;
     set.labels[row] = digit.id;
   }
@@ -65,8 +66,10 @@ export function loadDigits(trainFraction = 0.8): Digits {
   const cut = classes.map((d) => Math.round(d.length * trainFraction));
   const trainCount = cut.reduce((a, b) => a + b, 0);
   const total = classes.reduce((n, d) => n + d.length, 0);
-  const train = emptySet(trainCount), test = emptySet(total - trainCount);
-  let trainRow = 0, testRow = 0;
+  const train = emptySet(trainCount),
+    test = emptySet(total - trainCount);
+  let trainRow = 0,
+    testRow = 0;
   classes.forEach((digit, c) => {
     trainRow = copySamples(digit, 0, cut[c]!, train, trainRow);
     testRow = copySamples(digit, cut[c]!, digit.length, test, testRow);

@@ -27,7 +27,12 @@ function rosenbrock(x: NDArray): NDArray {
   const pairs = x.reshape([N / 2, 2]);
   const u = np.take(pairs, 0, 1); // x_0, x_2, ...
   const w = np.take(pairs, 1, 1); // x_1, x_3, ...
-  return np.sum(np.square(w.sub(np.square(u))).mul(100).add(np.square(np.subtract(1, u))));
+  return np.sum(
+    np
+      .square(w.sub(np.square(u)))
+      .mul(100)
+      .add(np.square(np.subtract(1, u))),
+  );
 }
 
 const gradF = jit(grad(rosenbrock));
@@ -96,7 +101,8 @@ export function main(log: (line: string) => void = console.log): NewtonHvpResult
   let x = np.array([-1.2, 1, 0, 0, 1.8, 3], { dtype: "float64" });
   let f = rosenbrock(x).item();
   let g = gradF(x);
-  const fHistory = [f], gradNormHistory = [np.linalg.norm(g).item()];
+  const fHistory = [f],
+    gradNormHistory = [np.linalg.norm(g).item()];
   log(" step           f          |grad f|  CG iters  step size  x");
   const row = (s: number, iters: number | string, t: number | string) =>
     `${String(s).padStart(5)}  ${f.toExponential(4).padStart(11)}  ${gradNormHistory.at(-1)!.toExponential(3).padStart(10)}` +
@@ -130,8 +136,14 @@ export function main(log: (line: string) => void = console.log): NewtonHvpResult
 
   check(hvpRelErr < 1e-12, `hvp matches hessian @ v (${hvpRelErr})`);
   check(finalGradNorm < GRAD_TOL, `Newton-CG reaches |grad f| < ${GRAD_TOL} (${finalGradNorm})`);
-  check(finalX.every((v) => Math.abs(v - 1) < 1e-6), `the minimiser is (1, ..., 1), got ${finalX}`);
-  check(fHistory.every((v, i) => i === 0 || v <= fHistory[i - 1]!), "f never increases");
+  check(
+    finalX.every((v) => Math.abs(v - 1) < 1e-6),
+    `the minimiser is (1, ..., 1), got ${finalX}`,
+  );
+  check(
+    fHistory.every((v, i) => i === 0 || v <= fHistory[i - 1]!),
+    "f never increases",
+  );
   log("all checks passed");
   return { hvpRelErr, fHistory, gradNormHistory, steps, finalX, finalGradNorm };
 }

@@ -93,7 +93,8 @@ function check(ok: boolean, what: string): void {
 const close = (u: number, v: number, tol = 1e-10) => Math.abs(u - v) <= tol * (1 + Math.abs(v));
 
 export function main(log: (line: string) => void = console.log): NewtonWhileResult {
-  const a = f64(2), b = f64(5);
+  const a = f64(2),
+    b = f64(5);
   const x = solveWhile(a, b).item();
   const res = Math.abs(x ** 3 + 2 * x - 5);
   const ift = implicitDerivatives(x, 2);
@@ -108,7 +109,8 @@ export function main(log: (line: string) => void = console.log): NewtonWhileResu
   log(`jacfwd through whileLoop:  [${jac.map((d) => d.toFixed(15)).join(", ")}]`);
 
   // 2. vmap: every lane iterates until its own residual is small.
-  const as = f64([0.5, 1, 2, 4, 8]), bs = f64([-3, 1, 5, 10, 100]);
+  const as = f64([0.5, 1, 2, 4, 8]),
+    bs = f64([-3, 1, 5, 10, 100]);
   const roots = vmap(solveWhile)(as, bs) as NDArray;
   const batchRoots = Array.from(roots.dataSync());
   const batchResiduals = Array.from(np.abs(residual(roots, as, bs)).dataSync());
@@ -134,13 +136,31 @@ export function main(log: (line: string) => void = console.log): NewtonWhileResu
   check(res < 1e-10, `Newton converges (|F| = ${res})`);
   check(close(jvpA, ift[0]) && close(jvpB, ift[1]), "jvp through whileLoop matches the implicit function theorem");
   check(close(jac[0], ift[0]) && close(jac[1], ift[1]), "jacfwd matches the implicit function theorem");
-  check(batchResiduals.every((r) => r < 1e-9), "every vmapped lane converges");
-  check(reverseError.isArgumentError && /lax\.fori|lax\.scan/.test(reverseError.message), "grad of whileLoop is a typed ArgumentError naming the fix");
+  check(
+    batchResiduals.every((r) => r < 1e-9),
+    "every vmapped lane converges",
+  );
+  check(
+    reverseError.isArgumentError && /lax\.fori|lax\.scan/.test(reverseError.message),
+    "grad of whileLoop is a typed ArgumentError naming the fix",
+  );
   check(close(foriGrad[0], ift[0]) && close(foriGrad[1], ift[1]), "grad through lax.fori matches the implicit function theorem");
   check(close(implicitGrad[0], ift[0]) && close(implicitGrad[1], ift[1]), "grad through customJvp matches the implicit function theorem");
   log("all checks passed");
   return {
-    a: 2, b: 5, x, residual: res, ift, jvpA, jvpB, jacfwd: jac, batchRoots, batchResiduals, reverseError, foriGrad, implicitGrad,
+    a: 2,
+    b: 5,
+    x,
+    residual: res,
+    ift,
+    jvpA,
+    jvpB,
+    jacfwd: jac,
+    batchRoots,
+    batchResiduals,
+    reverseError,
+    foriGrad,
+    implicitGrad,
   };
 }
 

@@ -61,8 +61,14 @@ function dpSgdStep(params: Params, x: NDArray, y: NDArray, key: NDArray): Params
   const clipped = clip(g, perExampleNorms(g), CLIP);
   const [kw, kb] = random.split(key);
   const noisy: Params = {
-    w: np.sum(clipped.w, 0).add(random.normal(kw!, [D]).mul(NOISE * CLIP)).div(N),
-    b: np.sum(clipped.b).add(random.normal(kb!, []).mul(NOISE * CLIP)).div(N),
+    w: np
+      .sum(clipped.w, 0)
+      .add(random.normal(kw!, [D]).mul(NOISE * CLIP))
+      .div(N),
+    b: np
+      .sum(clipped.b)
+      .add(random.normal(kb!, []).mul(NOISE * CLIP))
+      .div(N),
   };
   return tree.map((p: NDArray, d: NDArray) => p.sub(d.mul(LEARNING_RATE)), params, noisy) as Params;
 }
@@ -146,8 +152,14 @@ export function main(log: (line: string) => void = console.log): PerExampleResul
   check(loopDiff < 1e-5, `vmap(grad) matches a loop of grad (${loopDiff})`);
   check(closedFormDiff < 1e-5, `vmap(grad) matches the closed form (${closedFormDiff})`);
   check(meanDiff < 1e-5, `mean of per-example grads matches the batch grad (${meanDiff})`);
-  check(clippedNorms.every((n) => n <= CLIP * (1 + 1e-5)), "every clipped norm is <= C");
-  check(norms.every((n, i) => n > CLIP || Math.abs(clippedNorms[i]! - n) <= 1e-6 * (1 + n)), "norms below C are untouched");
+  check(
+    clippedNorms.every((n) => n <= CLIP * (1 + 1e-5)),
+    "every clipped norm is <= C",
+  );
+  check(
+    norms.every((n, i) => n > CLIP || Math.abs(clippedNorms[i]! - n) <= 1e-6 * (1 + n)),
+    "norms below C are untouched",
+  );
   check(numClipped > 0 && numClipped < N, "the example clips some but not all examples");
   check(lossAfter < lossBefore, "DP-SGD lowers the loss");
   log("all checks passed");

@@ -33,7 +33,10 @@ interface State {
 /** One semi-implicit Euler step: update the velocity from gravity and drag, then the position. */
 function step(s: State): State {
   const speed = np.sqrt(np.sum(np.square(s.vel)));
-  const accel = s.vel.mul(speed).mul(-DRAG).add(np.array([0, -GRAVITY], { dtype: s.vel.dtype }));
+  const accel = s.vel
+    .mul(speed)
+    .mul(-DRAG)
+    .add(np.array([0, -GRAVITY], { dtype: s.vel.dtype }));
   const vel = s.vel.add(accel.mul(DT));
   return { pos: s.pos.add(vel.mul(DT)), vel };
 }
@@ -42,10 +45,15 @@ function step(s: State): State {
 function simulate(v0: NDArray): [State, NDArray] {
   const init: State = { pos: np.zerosLike(v0), vel: v0 };
   // No xs: scan `STEPS` times over the carry; each step also emits the position (stacked into ys).
-  return lax.scan((s: State) => {
-    const next = step(s);
-    return [next, next.pos];
-  }, init, null, { length: STEPS }) as [State, NDArray];
+  return lax.scan(
+    (s: State) => {
+      const next = step(s);
+      return [next, next.pos];
+    },
+    init,
+    null,
+    { length: STEPS },
+  ) as [State, NDArray];
 }
 
 /** Squared distance between where the ball is at t = 2 s and the target. */
@@ -91,7 +99,10 @@ export function main(log: (line: string) => void = console.log): PhysicsResult {
   for (let it = 0; it <= ITERATIONS; it++) {
     const [value, dv] = lossAndGrad(v0) as [NDArray, NDArray];
     lossHistory.push(value.item());
-    if (it % 5 === 0) log(`iter ${String(it).padStart(3)}  loss ${value.item().toExponential(3).padStart(10)} m^2  v0 = [${Array.from(v0.dataSync(), (v) => v.toFixed(4)).join(", ")}] m/s`);
+    if (it % 5 === 0)
+      log(
+        `iter ${String(it).padStart(3)}  loss ${value.item().toExponential(3).padStart(10)} m^2  v0 = [${Array.from(v0.dataSync(), (v) => v.toFixed(4)).join(", ")}] m/s`,
+      );
     if (it < ITERATIONS) v0 = v0.sub(dv.mul(LEARNING_RATE));
   }
 
@@ -102,10 +113,15 @@ export function main(log: (line: string) => void = console.log): PhysicsResult {
   const angleDeg = (Math.atan2(vy!, vx!) * 180) / Math.PI;
   const apex = np.max(np.take(path, 1, 1)).item();
   log(`launch at ${speed.toFixed(3)} m/s, ${angleDeg.toFixed(2)} degrees; apex ${apex.toFixed(2)} m`);
-  log(`final position [${Array.from(final.pos.dataSync(), (v) => v.toFixed(5)).join(", ")}] m, target [${TARGET}] m, miss ${finalError.toExponential(2)} m`);
+  log(
+    `final position [${Array.from(final.pos.dataSync(), (v) => v.toFixed(5)).join(", ")}] m, target [${TARGET}] m, miss ${finalError.toExponential(2)} m`,
+  );
 
   check(fdRelErr < 1e-6, `scan gradient matches finite differences (${fdRelErr})`);
-  check(lossHistory.every((v, i) => i === 0 || v <= lossHistory[i - 1]!), "the loss never increases");
+  check(
+    lossHistory.every((v, i) => i === 0 || v <= lossHistory[i - 1]!),
+    "the loss never increases",
+  );
   check(finalError < 1e-3, `the ball ends within 1 mm of the target (${finalError} m)`);
   log("all checks passed");
   return { fdRelErr, lossHistory, finalError, v0: [vx!, vy!], speed, angleDeg, apex };

@@ -55,9 +55,11 @@ const px = (v: number): string => (Math.round(v * 10) / 10).toString();
 /** About `count` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi]. */
 function linearTicks(lo: number, hi: number, count = 6): { lo: number; hi: number; ticks: number[] } {
   if (hi <= lo) [lo, hi] = [lo - 1, hi + 1];
-  const raw = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(raw));
+  const raw = (hi - lo) / count,
+    mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
-  const first = Math.floor(lo / step + 1e-9) * step, last = Math.ceil(hi / step - 1e-9) * step;
+  const first = Math.floor(lo / step + 1e-9) * step,
+    last = Math.ceil(hi / step - 1e-9) * step;
   const ticks: number[] = [];
   for (let v = first; v <= last + step / 2; v += step) ticks.push(Number(v.toPrecision(12)));
   return { lo: first, hi: last, ticks };
@@ -65,7 +67,8 @@ function linearTicks(lo: number, hi: number, count = 6): { lo: number; hi: numbe
 
 /** Decades (and 2x, 5x within them when the range is short) covering [lo, hi], lo > 0. */
 function logTicks(lo: number, hi: number): { lo: number; hi: number; ticks: number[] } {
-  const a = Math.floor(Math.log10(lo)), b = Math.max(a + 1, Math.ceil(Math.log10(hi)));
+  const a = Math.floor(Math.log10(lo)),
+    b = Math.max(a + 1, Math.ceil(Math.log10(hi)));
   const ticks: number[] = [];
   for (let e = a; e <= b; e++) for (const m of b - a <= 2 ? [1, 2, 5] : [1]) if (e < b || m === 1) ticks.push(Number((m * 10 ** e).toPrecision(12)));
   return { lo: 10 ** a, hi: 10 ** b, ticks };
@@ -77,7 +80,8 @@ function makeScale(axis: Axis, values: number[]): Scale {
   const lo0 = axis.min ?? (data.length ? Math.min(...data) : log ? 1 : 0);
   const hi0 = axis.max ?? (data.length ? Math.max(...data) : log ? 10 : 1);
   const fitted = log ? logTicks(lo0, hi0) : linearTicks(lo0, hi0);
-  const lo = axis.min ?? fitted.lo, hi = axis.max ?? fitted.hi;
+  const lo = axis.min ?? fitted.lo,
+    hi = axis.max ?? fitted.hi;
   const ticks = fitted.ticks.filter((t) => t >= lo - 1e-12 && t <= hi + 1e-12);
   const t = (v: number): number => (log ? Math.log10(v) : v);
   return { lo, hi, log, ticks, at: (v) => (t(v) - t(lo)) / (t(hi) - t(lo)) };
@@ -85,15 +89,26 @@ function makeScale(axis: Axis, values: number[]): Scale {
 
 /** The plot as a standalone SVG document. */
 export function linePlot(options: PlotOptions): string {
-  const width = options.width ?? 760, height = options.height ?? 420;
+  const width = options.width ?? 760,
+    height = options.height ?? 420;
   const hasRight = options.right !== undefined && options.series.some((s) => s.axis === "right");
   const margin = { top: 48, right: hasRight ? 72 : 24, bottom: 84, left: 72 };
-  const plotW = width - margin.left - margin.right, plotH = height - margin.top - margin.bottom;
+  const plotW = width - margin.left - margin.right,
+    plotH = height - margin.top - margin.bottom;
   const on = (side: "left" | "right") => options.series.filter((s) => (s.axis ?? "left") === side);
-  const xs = makeScale(options.x, options.series.flatMap((s) => s.points.map((p) => p[0])));
+  const xs = makeScale(
+    options.x,
+    options.series.flatMap((s) => s.points.map((p) => p[0])),
+  );
   const ys = {
-    left: makeScale(options.left, on("left").flatMap((s) => s.points.map((p) => p[1]))),
-    right: makeScale(options.right ?? options.left, on("right").flatMap((s) => s.points.map((p) => p[1]))),
+    left: makeScale(
+      options.left,
+      on("left").flatMap((s) => s.points.map((p) => p[1])),
+    ),
+    right: makeScale(
+      options.right ?? options.left,
+      on("right").flatMap((s) => s.points.map((p) => p[1])),
+    ),
   };
   const X = (v: number): number => margin.left + xs.at(v) * plotW;
   const Y = (side: "left" | "right", v: number): number => margin.top + (1 - ys[side].at(v)) * plotH;
@@ -102,12 +117,15 @@ export function linePlot(options: PlotOptions): string {
     out.push(`<text x="${px(x)}" y="${px(y)}" ${attrs}>${escape(s)}</text>`);
   };
 
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   text(width / 2, 28, options.title, `text-anchor="middle" font-size="16" font-weight="bold" fill="#222"`);
 
   // Grid and ticks: vertical lines at x ticks, horizontal at left-axis ticks.
-  const bottom = margin.top + plotH, right = margin.left + plotW;
+  const bottom = margin.top + plotH,
+    right = margin.left + plotW;
   for (const t of xs.ticks) {
     out.push(`<line x1="${px(X(t))}" y1="${margin.top}" x2="${px(X(t))}" y2="${bottom}" stroke="#e6e6e6"/>`);
     out.push(`<line x1="${px(X(t))}" y1="${bottom}" x2="${px(X(t))}" y2="${bottom + 5}" stroke="#444"/>`);
@@ -135,14 +153,17 @@ export function linePlot(options: PlotOptions): string {
 
   // Series, clipped to the plot area
   // (padded by a marker's radius, so that markers on the frame show whole)
-  out.push(`<defs><clipPath id="plot-area"><rect x="${margin.left - 4}" y="${margin.top - 4}" width="${plotW + 8}" height="${plotH + 8}"/></clipPath></defs>`);
+  out.push(
+    `<defs><clipPath id="plot-area"><rect x="${margin.left - 4}" y="${margin.top - 4}" width="${plotW + 8}" height="${plotH + 8}"/></clipPath></defs>`,
+  );
   out.push(`<g clip-path="url(#plot-area)">`);
   for (const s of options.series) {
     const side = s.axis ?? "left";
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!ys[side].log || y > 0));
     const coords = pts.map(([x, y]) => `${px(X(x))},${px(Y(side, y))}`).join(" ");
     const opacity = s.opacity === undefined ? "" : ` stroke-opacity="${s.opacity}"`;
-    if (pts.length > 1) out.push(`<polyline points="${coords}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}" stroke-linejoin="round"${opacity}/>`);
+    if (pts.length > 1)
+      out.push(`<polyline points="${coords}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}" stroke-linejoin="round"${opacity}/>`);
     if (s.markers || pts.length === 1) {
       for (const [x, y] of pts) out.push(`<circle cx="${px(X(x))}" cy="${px(Y(side, y))}" r="3.5" fill="${s.color}"/>`);
     }
@@ -150,7 +171,8 @@ export function linePlot(options: PlotOptions): string {
   out.push(`</g>`);
 
   // Legend under the x label, wrapping to a second row when it does not fit.
-  let lx = margin.left, ly = height - 30;
+  let lx = margin.left,
+    ly = height - 30;
   for (const s of options.series) {
     const label = hasRight && s.axis === "right" ? `${s.name} (right axis)` : s.name;
     const w = 28 + label.length * 6.5 + 24;

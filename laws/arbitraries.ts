@@ -31,8 +31,16 @@ function check(fn: string, cond: boolean, msg: string): void {
 export function shape(o: ShapeOptions = {}): fc.Arbitrary<number[]> {
   o = needOptions("laws.shape", o);
   const { minRank = 0, maxRank = 3, minDim = 1, maxDim = 4, maxSize = Infinity } = o;
-  check("shape", Number.isInteger(minRank) && Number.isInteger(maxRank) && 0 <= minRank && minRank <= maxRank, `needs integers 0 <= minRank <= maxRank, got ${minRank}, ${maxRank}`);
-  check("shape", Number.isInteger(minDim) && Number.isInteger(maxDim) && 0 <= minDim && minDim <= maxDim, `needs integers 0 <= minDim <= maxDim, got ${minDim}, ${maxDim}`);
+  check(
+    "shape",
+    Number.isInteger(minRank) && Number.isInteger(maxRank) && 0 <= minRank && minRank <= maxRank,
+    `needs integers 0 <= minRank <= maxRank, got ${minRank}, ${maxRank}`,
+  );
+  check(
+    "shape",
+    Number.isInteger(minDim) && Number.isInteger(maxDim) && 0 <= minDim && minDim <= maxDim,
+    `needs integers 0 <= minDim <= maxDim, got ${minDim}, ${maxDim}`,
+  );
   const arb = fc.array(fc.integer({ min: minDim, max: maxDim }), { minLength: minRank, maxLength: maxRank });
   return maxSize === Infinity ? arb : arb.filter((s) => s.reduce((a, b) => a * b, 1) <= maxSize);
 }
@@ -47,7 +55,8 @@ export function shape(o: ShapeOptions = {}): fc.Arbitrary<number[]> {
 export function broadcastableShapes(o: ShapeOptions = {}): fc.Arbitrary<[number[], number[]]> {
   o = needOptions("laws.broadcastableShapes", o);
   return shape(o).chain((s) => {
-    const side = fc.tuple(fc.nat({ max: s.length }), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }))
+    const side = fc
+      .tuple(fc.nat({ max: s.length }), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }))
       .map(([drop, ones]) => s.slice(drop).map((n, d) => (ones[d + drop] ? 1 : n)));
     return fc.tuple(side, side);
   });
@@ -92,17 +101,27 @@ export function array(o: ArrayOptions = {}): fc.Arbitrary<NDArray> {
   });
 }
 
-function elements(dtype: DType, n: number, o: { min: number; max: number; avoid: readonly number[]; margin: number; distinct: number | undefined }): fc.Arbitrary<number[]> {
+function elements(
+  dtype: DType,
+  n: number,
+  o: { min: number; max: number; avoid: readonly number[]; margin: number; distinct: number | undefined },
+): fc.Arbitrary<number[]> {
   const len = { minLength: n, maxLength: n };
   if (dtype === "bool") return fc.array(fc.boolean().map(Number), len);
   if (dtype === "int32") return fc.array(fc.integer({ min: Math.ceil(o.min), max: Math.floor(o.max) }), len);
   if (o.distinct !== undefined) {
-    const lo = Math.ceil(o.min / o.distinct), hi = Math.floor(o.max / o.distinct);
-    check("array", hi - lo + 1 >= n, `distinct spacing ${o.distinct} leaves room for ${hi - lo + 1} values in [${o.min}, ${o.max}], but the shape has ${n} elements`);
+    const lo = Math.ceil(o.min / o.distinct),
+      hi = Math.floor(o.max / o.distinct);
+    check(
+      "array",
+      hi - lo + 1 >= n,
+      `distinct spacing ${o.distinct} leaves room for ${hi - lo + 1} values in [${o.min}, ${o.max}], but the shape has ${n} elements`,
+    );
     const far = (k: number) => o.avoid.every((a) => Math.abs(k * o.distinct! - a) >= o.margin);
     return fc.uniqueArray(fc.integer({ min: lo, max: hi }).filter(far), len).map((ks) => ks.map((k) => k * o.distinct!));
   }
-  const value = fc.double({ min: o.min, max: o.max, noNaN: true, noDefaultInfinity: true })
+  const value = fc
+    .double({ min: o.min, max: o.max, noNaN: true, noDefaultInfinity: true })
     .filter((v) => o.avoid.every((a) => Math.abs(v - a) >= o.margin));
   return fc.array(value, len);
 }

@@ -39,7 +39,10 @@ export function printArray(x: NDArray): string {
 function printTree(t: unknown): string {
   if (t instanceof NDArray) return printArray(t);
   if (Array.isArray(t)) return `[${t.map(printTree).join(", ")}]`;
-  if (t !== null && typeof t === "object") return `{ ${Object.entries(t).map(([k, v]) => `${k}: ${printTree(v)}`).join(", ")} }`;
+  if (t !== null && typeof t === "object")
+    return `{ ${Object.entries(t)
+      .map(([k, v]) => `${k}: ${printTree(v)}`)
+      .join(", ")} }`;
   return String(t);
 }
 
@@ -82,16 +85,19 @@ export function cases<A extends unknown[]>(f: (...args: A) => unknown, args: fc.
   const n = options.batch ?? 1;
   const base = { f, ...(options.source === undefined ? {} : { source: options.source }) };
   if (n <= 1) return args.map((a) => makeCase({ ...base, args: a }));
-  return fc.array(args, { minLength: n, maxLength: n })
+  return fc
+    .array(args, { minLength: n, maxLength: n })
     .filter((all) => all.every((a) => sameShapes(a, all[0]!)))
     .map(([first, ...rest]) => makeCase({ ...base, args: first!, batch: rest }));
 }
 
 function sameShapes(a: unknown, b: unknown): boolean {
-  const [la, da] = tree.flatten(a), [lb, db] = tree.flatten(b);
+  const [la, da] = tree.flatten(a),
+    [lb, db] = tree.flatten(b);
   if (!da.equals(db)) return false;
   return la.every((x, i) => {
-    const p = leavesOf(x)[0]!, q = leavesOf(lb[i])[0]!;
+    const p = leavesOf(x)[0]!,
+      q = leavesOf(lb[i])[0]!;
     return p.dtype === q.dtype && p.shape.join() === q.shape.join();
   });
 }
@@ -100,7 +106,8 @@ function sameShapes(a: unknown, b: unknown): boolean {
 function permuted(args: readonly unknown[], k: number): unknown[] {
   return tree.map((l: unknown) => {
     const x = leavesOf(l)[0]!;
-    const v = host(x), n = v.length;
+    const v = host(x),
+      n = v.length;
     const out = v.map((_, i) => v[(k % 2 ? n - 1 - i : i + k) % n]!);
     return fromHost(out, x.shape, x.dtype);
   }, args.slice()) as unknown[];
@@ -126,7 +133,11 @@ function weights(shape: readonly number[], dtype: NDArray["dtype"], leaf: number
   let w = weightCache.get(key);
   if (w === undefined) {
     const n = shape.reduce((a, b) => a * b, 1);
-    w = fromHost(Array.from({ length: n }, (_, i) => Math.cos(0.9 * i + 0.7 * leaf + 0.3)), shape, dtype);
+    w = fromHost(
+      Array.from({ length: n }, (_, i) => Math.cos(0.9 * i + 0.7 * leaf + 0.3)),
+      shape,
+      dtype,
+    );
     weightCache.set(key, w);
   }
   return w;

@@ -7,8 +7,20 @@
 import * as E from "fp-ts/lib/Either.js";
 import { ArgumentError, type NDArray, jvp, tree, vjp } from "../src/index.js";
 import {
-  castLike, combine, defaultTolerance, floatSize, fromHost, host, isFloat, leavesOf, randomLike, rng,
-  toFloat64, toleranceDType, vdot, worstElement,
+  castLike,
+  combine,
+  defaultTolerance,
+  floatSize,
+  fromHost,
+  host,
+  isFloat,
+  leavesOf,
+  randomLike,
+  rng,
+  toFloat64,
+  toleranceDType,
+  vdot,
+  worstElement,
 } from "./numeric.js";
 import { type LawReport, LawViolation, Recorder } from "./violation.js";
 import { renamed } from "./validate.js";
@@ -39,10 +51,13 @@ type Flat = (...xs: NDArray[]) => unknown;
  * const [d] = centralDifference(np.sin, [x], [v], 1e-6); // ≈ cos(x) v
  */
 export function centralDifference(g: Flat, xs: readonly NDArray[], v: readonly NDArray[], eps: number): NDArray[] {
-  const x64 = toFloat64(xs), v64 = toFloat64(v);
-  const hi = leavesOf(g(...combine(1, x64, eps, v64))), lo = leavesOf(g(...combine(1, x64, -eps, v64)));
+  const x64 = toFloat64(xs),
+    v64 = toFloat64(v);
+  const hi = leavesOf(g(...combine(1, x64, eps, v64))),
+    lo = leavesOf(g(...combine(1, x64, -eps, v64)));
   return hi.map((h, i) => {
-    const a = host(h), b = host(lo[i]!);
+    const a = host(h),
+      b = host(lo[i]!);
     return fromHost(isFloat(h.dtype) ? a.map((ai, k) => (ai - b[k]!) / (2 * eps)) : new Float64Array(a.length), h.shape, "float64");
   });
 }
@@ -90,23 +105,45 @@ export function checkFlat(rec: Recorder, g: Flat, xs: readonly NDArray[], option
       const direction = { seed: o.seed, index: index++ };
       const [out, pull] = vjp(h, ...xs);
       const [outLeaves, outDef] = tree.flatten(out);
-      const u = randomLike(next, outLeaves.map((l) => leavesOf(l)[0]!));
+      const u = randomLike(
+        next,
+        outLeaves.map((l) => leavesOf(l)[0]!),
+      );
       const v = randomLike(next, xs);
       const ct = leavesOf(pull(tree.unflatten(outDef, u)));
       const fd = centralDifference(h, xs, v, eps);
-      const lhs = vdot(ct, v), rhs = vdot(u, fd);
+      const lhs = vdot(ct, v),
+        rhs = vdot(u, fd);
       const outSize = floatSize(u);
       rec.record({
-        ...base, what: "<vjp(u), v> vs <u, central differences along v>", mode: "rev", direction, outSize,
-        actual: lhs.value, expected: rhs.value, error: Math.abs(lhs.value - rhs.value),
+        ...base,
+        what: "<vjp(u), v> vs <u, central differences along v>",
+        mode: "rev",
+        direction,
+        outSize,
+        actual: lhs.value,
+        expected: rhs.value,
+        error: Math.abs(lhs.value - rhs.value),
         tolerance: tol.atol * Math.sqrt(Math.max(1, inSize + outSize)) + tol.rtol * Math.max(lhs.absSum, rhs.absSum),
       });
       if (order > 1) {
-        visit((...ys) => {
-          const [o2, p2] = vjp(h, ...ys);
-          const [l2, d2] = tree.flatten(o2);
-          return p2(tree.unflatten(d2, castLike(u, l2.map((l) => leavesOf(l)[0]!))));
-        }, order - 1, [...path, "rev"]);
+        visit(
+          (...ys) => {
+            const [o2, p2] = vjp(h, ...ys);
+            const [l2, d2] = tree.flatten(o2);
+            return p2(
+              tree.unflatten(
+                d2,
+                castLike(
+                  u,
+                  l2.map((l) => leavesOf(l)[0]!),
+                ),
+              ),
+            );
+          },
+          order - 1,
+          [...path, "rev"],
+        );
       }
     }
   };
@@ -160,8 +197,16 @@ export function checkGrads(f: (...args: any[]) => unknown, args: readonly unknow
  * const r = checkGradsEither(np.sin, [np.array([0.3], { dtype: "float64" })], { order: 3 });
  * if (E.isLeft(r)) console.log(r.left.message);
  */
-export function checkGradsEither(f: (...args: never[]) => unknown, args: readonly unknown[], options?: CheckGradsOptions): E.Either<LawViolation, LawReport>;
-export function checkGradsEither(f: (...args: any[]) => unknown, args: readonly unknown[], options: CheckGradsOptions = {}): E.Either<LawViolation, LawReport> {
+export function checkGradsEither(
+  f: (...args: never[]) => unknown,
+  args: readonly unknown[],
+  options?: CheckGradsOptions,
+): E.Either<LawViolation, LawReport>;
+export function checkGradsEither(
+  f: (...args: any[]) => unknown,
+  args: readonly unknown[],
+  options: CheckGradsOptions = {},
+): E.Either<LawViolation, LawReport> {
   try {
     return E.right(renamed("checkGradsEither", () => checkGrads(f, args, options)));
   } catch (e) {

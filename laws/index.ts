@@ -11,8 +11,14 @@
 import * as arbitraries from "./arbitraries.js";
 import { cases as casesOf } from "./cases.js";
 import {
-  hessianIsSymmetric, jvpIsLinear, jvpMatchesFiniteDifferences, jvpOfGradIsHessianVector, noPerturbationConfusion,
-  jitEqualsEager, primalsAgree, transposeIdentity,
+  hessianIsSymmetric,
+  jvpIsLinear,
+  jvpMatchesFiniteDifferences,
+  jvpOfGradIsHessianVector,
+  noPerturbationConfusion,
+  jitEqualsEager,
+  primalsAgree,
+  transposeIdentity,
 } from "./laws_autodiff.js";
 import { vmapCommutesWithGrad, vmapCommutesWithJvp, vmapEqualsMap } from "./laws_vmap.js";
 import type { Law } from "./law.js";
@@ -24,7 +30,20 @@ export { type AssertLawOptions, type Law, type LawOptions, assertLaw, checkLaw, 
 export { type Case, type CasesOptions, makeCase, scalarize } from "./cases.js";
 export { equivalentUnder } from "./laws_autodiff.js";
 export { type DeviceLawOptions, assertDeviceEqualsCpu, checkDeviceEqualsCpu } from "./laws_device.js";
-export { MAX_DEPTH, OPS, type Body, type OpCall, type Program, type ProgramCase, type ProgramOptions, type ProgramSpec, printProgram, programSpec, realize, runProgram } from "./programs.js";
+export {
+  MAX_DEPTH,
+  OPS,
+  type Body,
+  type OpCall,
+  type Program,
+  type ProgramCase,
+  type ProgramOptions,
+  type ProgramSpec,
+  printProgram,
+  programSpec,
+  realize,
+  runProgram,
+} from "./programs.js";
 export type { ArrayOptions, PytreeOptions, ShapeOptions } from "./arbitraries.js";
 
 /**
@@ -39,8 +58,17 @@ export type { ArrayOptions, PytreeOptions, ShapeOptions } from "./arbitraries.js
  * assertLaw(laws.transposeIdentity, cases(f, fc.tuple(arb.array({ shape: [2, 3] }))), { numRuns: 50 });
  */
 export const laws = {
-  jvpMatchesFiniteDifferences, jvpIsLinear, transposeIdentity, vmapEqualsMap, vmapCommutesWithGrad, vmapCommutesWithJvp,
-  hessianIsSymmetric, jvpOfGradIsHessianVector, noPerturbationConfusion, primalsAgree, jitEqualsEager,
+  jvpMatchesFiniteDifferences,
+  jvpIsLinear,
+  transposeIdentity,
+  vmapEqualsMap,
+  vmapCommutesWithGrad,
+  vmapCommutesWithJvp,
+  hessianIsSymmetric,
+  jvpOfGradIsHessianVector,
+  noPerturbationConfusion,
+  primalsAgree,
+  jitEqualsEager,
 } as const;
 
 /**

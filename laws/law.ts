@@ -49,7 +49,8 @@ export interface Law {
  * });
  */
 export function defineLaw(name: string, statement: string, body: (rec: Recorder, c: Case, seed: number, options: LawOptions) => void): Law {
-  if (typeof name !== "string" || typeof statement !== "string") throw new ArgumentError(`defineLaw: name and statement must be strings, got ${show(name)}, ${show(statement)}`);
+  if (typeof name !== "string" || typeof statement !== "string")
+    throw new ArgumentError(`defineLaw: name and statement must be strings, got ${show(name)}, ${show(statement)}`);
   needFunction("defineLaw", "body", body);
   return {
     name,
@@ -118,7 +119,12 @@ export function assertLaw(law: Law, cases: fc.Arbitrary<Case>, options: AssertLa
  * checkLaw(laws.transposeIdentity, (x: NDArray) => np.cumsum(x), [np.array([1, 2, 3], { dtype: "float64" })]);
  */
 export function checkLaw(law: Law, f: (...args: never[]) => unknown, args: readonly unknown[], options?: LawOptions & { seed?: number }): LawReport;
-export function checkLaw(law: Law, f: (...args: any[]) => unknown, args: readonly unknown[], options: LawOptions & { seed?: number } = {}): LawReport {
+export function checkLaw(
+  law: Law,
+  f: (...args: any[]) => unknown,
+  args: readonly unknown[],
+  options: LawOptions & { seed?: number } = {},
+): LawReport {
   needLaw("checkLaw", law);
   needFunction("checkLaw", "f", f);
   needArray("checkLaw", "args", args);
@@ -133,8 +139,18 @@ export function checkLaw(law: Law, f: (...args: any[]) => unknown, args: readonl
  * const r = checkLawEither(laws.hessianIsSymmetric, f, [x]);
  * if (E.isLeft(r)) console.log(r.left.report.failed);
  */
-export function checkLawEither(law: Law, f: (...args: never[]) => unknown, args: readonly unknown[], options?: LawOptions & { seed?: number }): E.Either<LawViolation, LawReport>;
-export function checkLawEither(law: Law, f: (...args: any[]) => unknown, args: readonly unknown[], options: LawOptions & { seed?: number } = {}): E.Either<LawViolation, LawReport> {
+export function checkLawEither(
+  law: Law,
+  f: (...args: never[]) => unknown,
+  args: readonly unknown[],
+  options?: LawOptions & { seed?: number },
+): E.Either<LawViolation, LawReport>;
+export function checkLawEither(
+  law: Law,
+  f: (...args: any[]) => unknown,
+  args: readonly unknown[],
+  options: LawOptions & { seed?: number } = {},
+): E.Either<LawViolation, LawReport> {
   try {
     return E.right(renamed("checkLawEither", () => checkLaw(law, f, args, options)));
   } catch (e) {

@@ -46,7 +46,10 @@ export async function checkDeviceEqualsCpu(c: Case, options: DeviceLawOptions = 
  * @example
  * await assertDeviceEqualsCpu(arb.programCases({ dtypes: ["float32"] }), { numRuns: 100 });
  */
-export async function assertDeviceEqualsCpu(cases: fc.Arbitrary<Case>, options: DeviceLawOptions & { numRuns?: number; seed?: number } = {}): Promise<number> {
+export async function assertDeviceEqualsCpu(
+  cases: fc.Arbitrary<Case>,
+  options: DeviceLawOptions & { numRuns?: number; seed?: number } = {},
+): Promise<number> {
   const seed = options.seed ?? Date.now() % 2 ** 31;
   const drawn = fc.sample(cases, { numRuns: options.numRuns ?? 100, seed });
   let checked = 0;

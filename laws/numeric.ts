@@ -25,8 +25,10 @@ export function asLeaf(x: unknown): NDArray {
   if (typeof x === "number") return np.array(x, { dtype: "float32" });
   if (typeof x === "boolean") return np.array(x, { dtype: "bool" });
   const proto = typeof x === "object" && x !== null ? Object.getPrototypeOf(x) : undefined;
-  throw new ArgumentError(`laws: a leaf of the arguments or outputs is ${x === null ? "null" : typeof x}${proto === null ? " with a null prototype" : ""}, ` +
-    `not an array or number${proto === null ? "; fluxion's pytrees read such objects as leaves: build records with fc.record(..., { noNullPrototype: true })" : ""}`);
+  throw new ArgumentError(
+    `laws: a leaf of the arguments or outputs is ${x === null ? "null" : typeof x}${proto === null ? " with a null prototype" : ""}, ` +
+      `not an array or number${proto === null ? "; fluxion's pytrees read such objects as leaves: build records with fc.record(..., { noNullPrototype: true })" : ""}`,
+  );
 }
 
 /** The leaves of a pytree, as arrays. */
@@ -54,23 +56,29 @@ export const castLike = (xs: readonly NDArray[], like: readonly NDArray[]): NDAr
   xs.map((x, i) => (x.dtype === like[i]!.dtype ? x : x.astype(like[i]!.dtype)));
 
 /** Float leaves converted to float64 (others unchanged). */
-export const toFloat64 = (xs: readonly NDArray[]): NDArray[] =>
-  xs.map((x) => (x.dtype === "float32" ? x.astype("float64") : x));
+export const toFloat64 = (xs: readonly NDArray[]): NDArray[] => xs.map((x) => (x.dtype === "float32" ? x.astype("float64") : x));
 
 /** a xs + b ys, leafwise on the host, in the dtype of xs. */
 export function combine(a: number, xs: readonly NDArray[], b: number, ys: readonly NDArray[]): NDArray[] {
   return xs.map((x, i) => {
-    const u = host(x), w = host(ys[i]!);
-    return fromHost(u.map((ui, k) => a * ui + b * w[k]!), x.shape, x.dtype);
+    const u = host(x),
+      w = host(ys[i]!);
+    return fromHost(
+      u.map((ui, k) => a * ui + b * w[k]!),
+      x.shape,
+      x.dtype,
+    );
   });
 }
 
 /** `sum_i x_i y_i` over the float leaves, in float64, with `sum_i |x_i y_i|` (the scale of its rounding error). */
 export function vdot(xs: readonly NDArray[], ys: readonly NDArray[]): { value: number; absSum: number } {
-  let value = 0, absSum = 0;
+  let value = 0,
+    absSum = 0;
   xs.forEach((x, i) => {
     if (!isFloat(x.dtype)) return;
-    const u = host(x), w = host(ys[i]!);
+    const u = host(x),
+      w = host(ys[i]!);
     for (let k = 0; k < u.length; k++) {
       value += u[k]! * w[k]!;
       absSum += Math.abs(u[k]! * w[k]!);
@@ -121,12 +129,15 @@ export function worstElement(actual: readonly NDArray[], expected: readonly NDAr
   let best: Worst = { error: 0, tolerance: tol.atol * sizeScale, actual: 0, expected: 0, at: { leaf: 0, index: 0 } };
   let bestRatio = -1;
   for (let l = 0; l < actual.length; l++) {
-    const a = actual[l]!, e = expected[l]!;
+    const a = actual[l]!,
+      e = expected[l]!;
     if (a.shape.join() !== e.shape.join()) return `leaf ${l} has shape [${a.shape}] against [${e.shape}]`;
     if (!isFloat(e.dtype) && a.dtype !== e.dtype) return `leaf ${l} has dtype ${a.dtype} against ${e.dtype}`;
-    const u = host(a), w = host(e);
+    const u = host(a),
+      w = host(e);
     for (let k = 0; k < u.length; k++) {
-      const ak = u[k]!, ek = w[k]!;
+      const ak = u[k]!,
+        ek = w[k]!;
       if (ak === ek || (Number.isNaN(ak) && Number.isNaN(ek))) continue;
       const err = Math.abs(ak - ek);
       const t = tol.atol * sizeScale + tol.rtol * Math.max(Math.abs(ak), Math.abs(ek));

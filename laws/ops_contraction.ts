@@ -24,14 +24,20 @@ const likeX = <T>(b: Builder<T>, x: T, y: T) => b.call("np.multiply", b.call("np
 /** np.matmul's output shape, or null when the shapes do not multiply. */
 function matmulShape(sx: Shape, sy: Shape): number[] | null {
   if (sx.length === 0 || sy.length === 0) return null;
-  const a = sx.length === 1 ? [1, sx[0]!] : sx, b = sy.length === 1 ? [sy[0]!, 1] : sy;
+  const a = sx.length === 1 ? [1, sx[0]!] : sx,
+    b = sy.length === 1 ? [sy[0]!, 1] : sy;
   if (a[a.length - 1] !== b[b.length - 2]) return null;
   const batch = broadcast(a.slice(0, -2), b.slice(0, -2));
   if (batch === null) return null;
   return [...batch, ...(sx.length === 1 ? [] : [a[a.length - 2]!]), ...(sy.length === 1 ? [] : [b[b.length - 1]!])];
 }
 
-interface MatmulP { k: number; w: number[] | null; m: number; choice: number }
+interface MatmulP {
+  k: number;
+  w: number[] | null;
+  m: number;
+  choice: number;
+}
 
 const matmul = defineOp<MatmulP>({
   name: "matmul",
@@ -51,7 +57,11 @@ const matmul = defineOp<MatmulP>({
   },
 });
 
-interface EinsumP { spec: string; same: boolean; n: number }
+interface EinsumP {
+  spec: string;
+  same: boolean;
+  n: number;
+}
 
 const einsum = defineOp<EinsumP>({
   name: "einsum",
@@ -77,7 +87,10 @@ const outer = defineOp<Record<string, never>>({
   build: (b, [x, y]) => b.call("np.multiply", b.call("np.outer", x!, y!), 0.5),
 });
 
-interface JoinP { axis: number; fit: boolean }
+interface JoinP {
+  axis: number;
+  fit: boolean;
+}
 
 const concatenate = defineOp<JoinP>({
   name: "concatenate",
@@ -118,7 +131,11 @@ const padWithValue = defineOp<{ config: [number, number, number][] }>({
   build: (b, [x, y], p) => b.bind(Prim.Pad, [x!, b.call("np.tanh", b.call("np.mean", y!))], { config: p.config }),
 });
 
-interface DusP { starts: number[]; sizes: number[] | null; from: number[] }
+interface DusP {
+  starts: number[];
+  sizes: number[] | null;
+  from: number[];
+}
 
 /** dynamic_update_slice of x with y (when it fits) or sin of another block of x, at constant starts. */
 const dynamicUpdateSlice = defineOp<DusP>({

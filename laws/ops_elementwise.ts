@@ -53,9 +53,11 @@ export const sizeOf = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 
 /** NumPy broadcasting of two shapes, or null when they do not broadcast. */
 export function broadcast(a: Shape, b: Shape): number[] | null {
-  const n = Math.max(a.length, b.length), out: number[] = [];
+  const n = Math.max(a.length, b.length),
+    out: number[] = [];
   for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1, y = b[b.length - n + i] ?? 1;
+    const x = a[a.length - n + i] ?? 1,
+      y = b[b.length - n + i] ?? 1;
     if (x !== y && x !== 1 && y !== 1) return null;
     out.push(Math.max(x, y));
   }
@@ -87,7 +89,10 @@ export function awayFromZero<T>(b: Builder<T>, x: T, shape: Shape, choice: numbe
   return b.call("np.add", b.call("np.tanh", x), b.constant(pattern(shape, choice), shape));
 }
 
-interface Same { shape: Shape; choice: number }
+interface Same {
+  shape: Shape;
+  choice: number;
+}
 
 /** An elementwise op of one operand. */
 const unary = (name: string, build: <T>(b: Builder<T>, x: T, p: Same) => T): OpDef<Same> =>
@@ -124,43 +129,69 @@ export const unaryOps: OpDef[] = [
   // exp(t - sg(t)) exp(sg(t)) = exp(t) with the same derivative whatever sg does to values.
   unary("stopGradientShift", (b, x) => {
     const t = b.call("np.tanh", x);
-    return b.call("np.multiply", b.call("np.exp", b.call("np.subtract", t, b.call("np.stopGradient", t))), b.call("np.exp", b.call("np.stopGradient", t)));
+    return b.call(
+      "np.multiply",
+      b.call("np.exp", b.call("np.subtract", t, b.call("np.stopGradient", t))),
+      b.call("np.exp", b.call("np.stopGradient", t)),
+    );
   }),
 ];
 
-interface Pair { shape: Shape; adapt: boolean; choice: number; xShape: Shape; yShape: Shape }
+interface Pair {
+  shape: Shape;
+  adapt: boolean;
+  choice: number;
+  xShape: Shape;
+  yShape: Shape;
+}
 
 /**
  * An elementwise op of two operands that broadcast; when their shapes do not broadcast (or the
  * result is too big), the second operand is its mean, a scalar.
  */
-const binary = (name: string, build: <T>(b: Builder<T>, x: T, y: T, p: Pair) => T): OpDef<Pair> => defineOp({
-  name,
-  arity: 2,
-  plan: ([sx, sy], choice) => {
-    const out = broadcast(sx!, sy!);
-    const adapt = out === null || sizeOf(out) > MAX_SIZE;
-    const shape = adapt ? sx! : out;
-    return { params: { shape, adapt, choice, xShape: sx!, yShape: adapt ? [] : sy! }, shape };
-  },
-  build: (b, [x, y], p) => build(b, x!, p.adapt ? b.call("np.mean", y!) : y!, p),
-});
+const binary = (name: string, build: <T>(b: Builder<T>, x: T, y: T, p: Pair) => T): OpDef<Pair> =>
+  defineOp({
+    name,
+    arity: 2,
+    plan: ([sx, sy], choice) => {
+      const out = broadcast(sx!, sy!);
+      const adapt = out === null || sizeOf(out) > MAX_SIZE;
+      const shape = adapt ? sx! : out;
+      return { params: { shape, adapt, choice, xShape: sx!, yShape: adapt ? [] : sy! }, shape };
+    },
+    build: (b, [x, y], p) => build(b, x!, p.adapt ? b.call("np.mean", y!) : y!, p),
+  });
 
 /** A bool mask of `kind` that depends on x (and y) but is fixed by the ±1.5 patterns: never near a flip. */
 function mask<T>(b: Builder<T>, x: T, y: T, p: Pair): T {
   const base = (z: T, s: Shape, c: number) => b.call("np.add", b.call("np.multiply", b.call("np.tanh", z), 0.4), b.constant(pattern(s, c), s));
-  const bx = () => base(x, p.xShape, p.choice), by = () => base(y, p.yShape, p.choice + 1);
+  const bx = () => base(x, p.xShape, p.choice),
+    by = () => base(y, p.yShape, p.choice + 1);
   switch (p.choice % 10) {
-    case 0: return b.call("np.greater", bx(), 0);
-    case 1: return b.call("np.less", bx(), 0);
-    case 2: return b.call("np.greaterEqual", bx(), 0);
-    case 3: return b.call("np.lessEqual", bx(), 0);
-    case 4: return b.call("np.equal", b.call("np.floor", bx()), 1);
-    case 5: return b.call("np.notEqual", b.call("np.floor", bx()), 1);
-    case 6: return b.call("np.logicalAnd", b.call("np.greater", bx(), 0), b.call("np.less", by(), 0));
-    case 7: return b.call("np.logicalOr", b.call("np.greater", bx(), 0), b.call("np.less", by(), 0));
-    case 8: return b.call("np.logicalNot", b.call("np.greater", bx(), 0));
-    default: return b.constant(pattern(p.shape, p.choice).map((v) => (v > 0 ? 1 : 0)), p.shape, "bool");
+    case 0:
+      return b.call("np.greater", bx(), 0);
+    case 1:
+      return b.call("np.less", bx(), 0);
+    case 2:
+      return b.call("np.greaterEqual", bx(), 0);
+    case 3:
+      return b.call("np.lessEqual", bx(), 0);
+    case 4:
+      return b.call("np.equal", b.call("np.floor", bx()), 1);
+    case 5:
+      return b.call("np.notEqual", b.call("np.floor", bx()), 1);
+    case 6:
+      return b.call("np.logicalAnd", b.call("np.greater", bx(), 0), b.call("np.less", by(), 0));
+    case 7:
+      return b.call("np.logicalOr", b.call("np.greater", bx(), 0), b.call("np.less", by(), 0));
+    case 8:
+      return b.call("np.logicalNot", b.call("np.greater", bx(), 0));
+    default:
+      return b.constant(
+        pattern(p.shape, p.choice).map((v) => (v > 0 ? 1 : 0)),
+        p.shape,
+        "bool",
+      );
   }
 }
 
@@ -172,7 +203,9 @@ export const binaryOps: OpDef[] = [
   binary("multiply", (b, x, y) => b.call("np.multiply", x, b.call("np.tanh", y))),
   binary("divide", (b, x, y) => b.call("np.divide", x, b.call("np.add", b.call("np.square", y), 1))),
   // Base in (0.5, 1.5), exponent in (0.5, 1.5): never at pow's select points (base 0, exponent 0).
-  binary("power", (b, x, y) => b.call("np.power", b.call("np.add", b.call("nn.sigmoid", x), 0.5), b.call("np.add", b.call("np.multiply", b.call("np.tanh", y), 0.5), 1))),
+  binary("power", (b, x, y) =>
+    b.call("np.power", b.call("np.add", b.call("nn.sigmoid", x), 0.5), b.call("np.add", b.call("np.multiply", b.call("np.tanh", y), 0.5), 1)),
+  ),
   // tanh(x) ± 1.5 against tanh(y): each element has a clear winner.
   binary("maximum", (b, x, y, p) => b.call("np.maximum", tanhPlus(b, x, p), b.call("np.tanh", y))),
   binary("minimum", (b, x, y, p) => b.call("np.minimum", tanhPlus(b, x, p), b.call("np.tanh", y))),

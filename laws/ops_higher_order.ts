@@ -31,7 +31,13 @@ const call = (name: string, build: <T>(b: Builder<T>, x: T, body: (a: T) => T) =
     build: (b, x, _p, body) => build(b, x, body),
   });
 
-interface CondP { pred: number; parity: number; other: string; out: Shape; choice: number }
+interface CondP {
+  pred: number;
+  parity: number;
+  other: string;
+  out: Shape;
+  choice: number;
+}
 
 /** A predicate that depends on x but is fixed: tanh(mean x) ± 1.5 > 0; or a constant. */
 function predicate<T>(b: Builder<T>, x: T, p: CondP): T {
@@ -39,17 +45,25 @@ function predicate<T>(b: Builder<T>, x: T, p: CondP): T {
   return b.call("np.greater", b.call("np.add", b.call("np.tanh", b.call("np.mean", x)), p.pred === 0 ? 1.5 : -1.5), 0);
 }
 
-interface ScanP { reverse: boolean; carryOut: boolean; fit: boolean }
+interface ScanP {
+  reverse: boolean;
+  carryOut: boolean;
+  fit: boolean;
+}
 
 export const regionOps: RegionOpDef[] = [
   call("jit", (b, x, body) => b.wrap("jit", [b.fn(1, (a) => body(a))], [x])),
   call("checkpoint", (b, x, body) => b.wrap("checkpoint", [b.fn(1, (a) => body(a))], [x])),
   // The rule is jvp of the body itself, so derivatives stay right whatever the body is; the body
   // may not close over the enclosing program (a custom rule sees only its declared arguments).
-  call("customJvp", (b, x, body) => {
-    const f = b.fn(1, (a) => body(a));
-    return b.wrap("customJvp", [f, b.fn(2, (ps, ts) => b.call("jvp", f, ps, ts))], [x]);
-  }, false),
+  call(
+    "customJvp",
+    (b, x, body) => {
+      const f = b.fn(1, (a) => body(a));
+      return b.wrap("customJvp", [f, b.fn(2, (ps, ts) => b.call("jvp", f, ps, ts))], [x]);
+    },
+    false,
+  ),
   // Both branches run the body; the second also applies a unary op to its result.
   defineRegionOp<CondP>({
     name: "cond",
@@ -60,7 +74,14 @@ export const regionOps: RegionOpDef[] = [
       params: { pred: choice % 3, parity: (choice >> 2) & 1, other: unaryOps[(choice >> 3) % unaryOps.length]!.name, out, choice },
       shape: out,
     }),
-    build: (b, x, p, body) => b.call("lax.cond", predicate(b, x, p), b.fn(1, (a) => body(a)), b.fn(1, (a) => unary(b, p.other, body(a), p.out, p.choice)), x),
+    build: (b, x, p, body) =>
+      b.call(
+        "lax.cond",
+        predicate(b, x, p),
+        b.fn(1, (a) => body(a)),
+        b.fn(1, (a) => unary(b, p.other, body(a), p.out, p.choice)),
+        x,
+      ),
   }),
   // A bounded recurrence over the leading axis: carry h in (-1, 1), the body runs every step on
   // tanh(h / 2 + x_t), and its result (averaged to a scalar when its shape differs) feeds both the

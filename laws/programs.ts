@@ -26,7 +26,16 @@ import { axisOps, reductionOps, shapeOps } from "./ops_structural.js";
  * @example
  * console.log(OPS.map((o) => o.name).join(" ")); // sin cos tanh ... jit checkpoint cond customJvp scan
  */
-export const OPS: readonly (OpDef | RegionOpDef)[] = [...unaryOps, ...binaryOps, ...reductionOps, ...axisOps, ...shapeOps, ...contractionOps, ...higherOrderOps, ...regionOps];
+export const OPS: readonly (OpDef | RegionOpDef)[] = [
+  ...unaryOps,
+  ...binaryOps,
+  ...reductionOps,
+  ...axisOps,
+  ...shapeOps,
+  ...contractionOps,
+  ...higherOrderOps,
+  ...regionOps,
+];
 const byName = new Map(OPS.map((o) => [o.name, o]));
 const isRegion = (o: OpDef | RegionOpDef): o is RegionOpDef => "bodyInput" in o;
 /** Indices of the higher-order ops that take a body (what `nesting` draws more often). */
@@ -83,7 +92,8 @@ export function realize(spec: ProgramSpec): Program {
   checkSpec("laws.realize", spec);
   const n = spec.inputs.length;
   const shapes = new Map<number, Shape>(spec.inputs.map((s, i) => [i, s.slice()]));
-  let nextId = n, pos = 0;
+  let nextId = n,
+    pos = 0;
   /** Plans steps into ops of one body, reading `visible` values, until `budget` steps are used. */
   const scope = (visible: number[], depth: number, budget: number): OpCall[] => {
     const ops: OpCall[] = [];
@@ -100,7 +110,10 @@ export function realize(spec: ProgramSpec): Program {
           if (call === null) pos = start;
         } else {
           const args = def.arity === 1 ? [pick(step.a)] : [pick(step.a), pick(step.b)];
-          const plan = def.plan(args.map((i) => shapes.get(i)!), step.choice);
+          const plan = def.plan(
+            args.map((i) => shapes.get(i)!),
+            step.choice,
+          );
           call = plan === null || sizeOf(plan.shape) > MAX_SIZE ? null : { op: def.name, id: nextId++, args, params: plan.params, shape: plan.shape };
         }
         if (call === null) continue;
@@ -126,10 +139,11 @@ export function realize(spec: ProgramSpec): Program {
   };
   const ops = scope(range(n), 0, Infinity);
   const read = new Set<number>();
-  const collect = (os: readonly OpCall[]): void => os.forEach((o) => {
-    o.args.forEach((a) => read.add(a));
-    if (o.body) collect(o.body.ops);
-  });
+  const collect = (os: readonly OpCall[]): void =>
+    os.forEach((o) => {
+      o.args.forEach((a) => read.add(a));
+      if (o.body) collect(o.body.ops);
+    });
   collect(ops);
   const outputs = ops.map((o) => o.id).filter((id) => !read.has(id));
   const program: Program = { dtype: spec.dtype, inputs: spec.inputs.map((s) => s.slice()), ops, outputs: outputs.length ? outputs : [n - 1] };
@@ -145,7 +159,8 @@ const isNat = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number => typeof
 /** A spec from any source (a user, a shrinker): every field in range, else an ArgumentError naming it. */
 function checkSpec(fn: string, spec: unknown): asserts spec is ProgramSpec {
   const bad = (what: string, v: unknown) => new ArgumentError(`${fn}: spec.${what} ${v}`);
-  if (typeof spec !== "object" || spec === null) throw new ArgumentError(`${fn}: spec must be a ProgramSpec object ({ dtype, inputs, steps }), got ${show(spec)}`);
+  if (typeof spec !== "object" || spec === null)
+    throw new ArgumentError(`${fn}: spec must be a ProgramSpec object ({ dtype, inputs, steps }), got ${show(spec)}`);
   const { dtype, inputs, steps } = spec as Partial<Record<keyof ProgramSpec, unknown>>;
   if (dtype !== "float32" && dtype !== "float64") throw bad("dtype", `must be "float32" or "float64", got ${show(dtype)}`);
   if (!Array.isArray(inputs) || inputs.length === 0) throw bad("inputs", `must be a non-empty array of shapes, got ${show(inputs)}`);
@@ -201,7 +216,9 @@ export function runProgram(p: Program, ...xs: NDArray[]): NDArray | NDArray[] {
   if (xs.length !== p.inputs.length) throw new ArgumentError(`laws.runProgram: the program takes ${p.inputs.length} inputs, got ${xs.length}`);
   xs.forEach((x, i) => {
     if (!(x instanceof NDArray) || x.shape.join() !== p.inputs[i]!.join() || (x.dtype !== "float32" && x.dtype !== "float64")) {
-      throw new ArgumentError(`laws.runProgram: input ${i} must be a float array of shape [${p.inputs[i]}], got ${x instanceof NDArray ? `${x.dtype}[${x.shape}]` : show(x)}`);
+      throw new ArgumentError(
+        `laws.runProgram: input ${i} must be a float array of shape [${p.inputs[i]}], got ${x instanceof NDArray ? `${x.dtype}[${x.shape}]` : show(x)}`,
+      );
     }
   });
   const env = new Map<number, NDArray>(xs.map((x, i) => [i, x]));
@@ -229,8 +246,15 @@ export function printProgram(p: Program): string {
   interpret(p.ops, b, env, undefined, true);
   const ret = p.outputs.map((id) => env.get(id)!.code);
   const sig = p.inputs.map((s, i) => `x${i}: ${short(p.dtype)}[${s}]`).join(", ");
-  return [`(${range(n).map((i) => `x${i}`).join(", ")}) => { // ${sig}`, "  const dt = x0.dtype;", ...b.statements().map((st) => `  ${st}`),
-    `  return ${ret.length === 1 ? ret[0] : `[${ret.join(", ")}]`};`, "}"].join("\n");
+  return [
+    `(${range(n)
+      .map((i) => `x${i}`)
+      .join(", ")}) => { // ${sig}`,
+    "  const dt = x0.dtype;",
+    ...b.statements().map((st) => `  ${st}`),
+    `  return ${ret.length === 1 ? ret[0] : `[${ret.join(", ")}]`};`,
+    "}",
+  ].join("\n");
 }
 
 export interface ProgramOptions {
@@ -269,7 +293,8 @@ function specs(fn: string, options: ProgramOptions | undefined): fc.Arbitrary<Pr
   for (const [name, [v, max]] of Object.entries(limits)) {
     if (v !== undefined && !(isNat(v, max) && v >= 1)) throw new ArgumentError(`${fn}: ${name} must be an integer from 1 to ${max}, got ${show(v)}`);
   }
-  if (o.maxRank !== undefined && !isNat(o.maxRank, 8)) throw new ArgumentError(`${fn}: maxRank must be an integer from 0 to 8, got ${show(o.maxRank)}`);
+  if (o.maxRank !== undefined && !isNat(o.maxRank, 8))
+    throw new ArgumentError(`${fn}: maxRank must be an integer from 0 to 8, got ${show(o.maxRank)}`);
   if (o.dtypes !== undefined && (!Array.isArray(o.dtypes) || o.dtypes.length === 0 || !o.dtypes.every((d) => d === "float32" || d === "float64"))) {
     throw new ArgumentError(`${fn}: dtypes must be a non-empty list of "float32" and "float64", got ${show(o.dtypes)}`);
   }
@@ -280,8 +305,10 @@ function specs(fn: string, options: ProgramOptions | undefined): fc.Arbitrary<Pr
   return fc.record({
     dtype: fc.constantFrom(...(o.dtypes ?? (["float64", "float32"] as const))),
     inputs: fc.array(shape, { minLength: o.minInputs ?? 1, maxLength: o.maxInputs ?? 3 }),
-    steps: fc.array(fc.record({ op: opIndex(o.nesting ?? 0), a: fc.nat({ max: 7 }), b: fc.nat({ max: 7 }), choice: fc.nat({ max: 0xffff }) }),
-      { minLength: 1, maxLength: o.maxOps ?? 8 }),
+    steps: fc.array(fc.record({ op: opIndex(o.nesting ?? 0), a: fc.nat({ max: 7 }), b: fc.nat({ max: 7 }), choice: fc.nat({ max: 0xffff }) }), {
+      minLength: 1,
+      maxLength: o.maxOps ?? 8,
+    }),
   });
 }
 
@@ -340,7 +367,14 @@ function cases(fn: string, o: ProgramOptions | undefined): fc.Arbitrary<ProgramC
   const pool = fc.array(fc.double({ min: -2.5, max: 2.5, noNaN: true, noDefaultInfinity: true }), { minLength: POOL, maxLength: POOL });
   return fc.tuple(specs(fn, o), pool).map(([spec, values]) => {
     const p = realize(spec);
-    const example = (b: number) => p.inputs.map((s, i) => fromHost(Array.from({ length: sizeOf(s) }, (_, j) => values[(b * 13 + i * 7 + j) % POOL]!), s, p.dtype));
+    const example = (b: number) =>
+      p.inputs.map((s, i) =>
+        fromHost(
+          Array.from({ length: sizeOf(s) }, (_, j) => values[(b * 13 + i * 7 + j) % POOL]!),
+          s,
+          p.dtype,
+        ),
+      );
     const f = (...xs: NDArray[]) => runProgram(p, ...xs);
     return { ...makeCase({ f, args: example(0), batch: [example(1), example(2)], source: printProgram(p) }), program: p };
   });

@@ -78,7 +78,10 @@ export function describeComparison(c: Comparison): string {
  */
 export class LawViolation extends FluxionError {
   override name = "LawViolation";
-  constructor(readonly report: LawReport, message = report.failed ? describeComparison(report.failed) : `${report.law} failed`) {
+  constructor(
+    readonly report: LawReport,
+    message = report.failed ? describeComparison(report.failed) : `${report.law} failed`,
+  ) {
     super(message);
   }
 }

@@ -11,8 +11,7 @@ import { configureMatmul, lastMatmulPath, matmul } from "../interpreters/eval/ke
 import { availableParallelism, loadavg } from "node:os";
 
 const reps = Number(process.argv[2] ?? 7);
-const shapes = (process.argv[3] ?? "1024x1024x1024,128x784x256,256x256x256,64x64x64")
-  .split(",").map((s) => s.split("x").map(Number));
+const shapes = (process.argv[3] ?? "1024x1024x1024,128x784x256,256x256x256,64x64x64").split(",").map((s) => s.split("x").map(Number));
 const dtypes = (process.env.DTYPES ?? "float32").split(",");
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -22,7 +21,11 @@ const modes = [
   ...threadCounts.map((t) => ({ name: `wasm-${t}t`, cfg: { wasm: true, threads: t, wasmMinWork: 0, threadMinWork: t > 1 ? 0 : Infinity } })),
 ];
 
-console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}, ${availableParallelism()} CPUs, node ${process.version}`);
+console.log(
+  `load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}, ${availableParallelism()} CPUs, node ${process.version}`,
+);
 for (const dtype of dtypes) {
   for (const [m, k, n, batch = 1] of shapes) {
     const Ctor = dtype === "float32" ? Float32Array : Float64Array;
@@ -35,11 +38,14 @@ for (const dtype of dtypes) {
       const prev = configureMatmul(mode.cfg);
       matmul(a, b, c, batch, m!, k!, n!); // warm-up (compiles and tiers up)
       matmul(a, b, c, batch, m!, k!, n!);
-      const wall: number[] = [], cpu: number[] = [];
+      const wall: number[] = [],
+        cpu: number[] = [];
       for (let i = 0; i < r; i++) {
-        const c0 = process.cpuUsage(), t0 = performance.now();
+        const c0 = process.cpuUsage(),
+          t0 = performance.now();
         matmul(a, b, c, batch, m!, k!, n!);
-        const t = performance.now() - t0, cu = process.cpuUsage(c0);
+        const t = performance.now() - t0,
+          cu = process.cpuUsage(c0);
         wall.push(t);
         cpu.push((cu.user + cu.system) / 1000);
       }
@@ -47,7 +53,9 @@ for (const dtype of dtypes) {
       configureMatmul(prev);
       const g = (ms: number): string => (flop / ms / 1e6).toFixed(1).padStart(6);
       const cpuCol = info.threads === 1 ? ` cpu-median ${g(median(cpu))}` : "";
-      console.log(`${dtype} ${batch > 1 ? `${batch}x` : ""}${m}x${k}x${n} ${mode.name.padEnd(8)} median ${g(median(wall))} best ${g(Math.min(...wall))}${cpuCol} GFLOP/s  (${info.path}, ${info.threads} thr, worker tasks ${info.workerTasks}/${info.tasks}, ${r} runs, median ${median(wall).toFixed(2)} ms)`);
+      console.log(
+        `${dtype} ${batch > 1 ? `${batch}x` : ""}${m}x${k}x${n} ${mode.name.padEnd(8)} median ${g(median(wall))} best ${g(Math.min(...wall))}${cpuCol} GFLOP/s  (${info.path}, ${info.threads} thr, worker tasks ${info.workerTasks}/${info.tasks}, ${r} runs, median ${median(wall).toFixed(2)} ms)`,
+      );
     }
   }
 }

@@ -7,10 +7,18 @@
  */
 import { type NDArray, jit, nn, np, optim, random, valueAndGrad } from "../src/index.js";
 
-const PIXELS = 784, HIDDEN = 256, CLASSES = 10, BATCH = 128;
+const PIXELS = 784,
+  HIDDEN = 256,
+  CLASSES = 10,
+  BATCH = 128;
 const steps = Number(process.argv[2] ?? 40);
 
-interface Params { w1: NDArray; b1: NDArray; w2: NDArray; b2: NDArray }
+interface Params {
+  w1: NDArray;
+  b1: NDArray;
+  w2: NDArray;
+  b2: NDArray;
+}
 
 function loss(p: Params, x: NDArray, targets: NDArray): NDArray {
   const hidden = nn.relu(np.matmul(x, p.w1).add(p.b1));
@@ -49,7 +57,8 @@ const jitStep = jit((p: Params, s: optim.SgdState, xb: NDArray, tb: NDArray): [P
 const fullJit: Step = (p, s) => jitStep(p, s, x, targets);
 
 function run(name: string, step: Step): Params {
-  let p = params0, s = opt.init(params0);
+  let p = params0,
+    s = opt.init(params0);
   let t0 = performance.now();
   [p, s] = step(p, s);
   const first = performance.now() - t0;
@@ -61,7 +70,9 @@ function run(name: string, step: Step): Params {
     last = v.item();
   }
   const per = (performance.now() - t0) / (steps - 1);
-  console.log(`${name.padEnd(28)} first step ${first.toFixed(0).padStart(5)} ms   then ${per.toFixed(2).padStart(7)} ms/step   final loss ${last.toFixed(5)}`);
+  console.log(
+    `${name.padEnd(28)} first step ${first.toFixed(0).padStart(5)} ms   then ${per.toFixed(2).padStart(7)} ms/step   final loss ${last.toFixed(5)}`,
+  );
   return p;
 }
 
@@ -71,6 +82,7 @@ for (const round of [1, 2]) {
   console.log(`round ${round}:`);
   results = [run("eager valueAndGrad", eager), run("jit(valueAndGrad(loss))", jitGrad), run("jit(whole step)", fullJit)];
 }
-const diff = (a: Params, b: Params): number =>
-  Math.max(...(["w1", "b1", "w2", "b2"] as const).map((k) => np.max(np.abs(a[k].sub(b[k]))).item()));
-console.log(`max |param difference| vs eager: jit(valueAndGrad) ${diff(results[0]!, results[1]!).toExponential(2)}, jit(step) ${diff(results[0]!, results[2]!).toExponential(2)}`);
+const diff = (a: Params, b: Params): number => Math.max(...(["w1", "b1", "w2", "b2"] as const).map((k) => np.max(np.abs(a[k].sub(b[k]))).item()));
+console.log(
+  `max |param difference| vs eager: jit(valueAndGrad) ${diff(results[0]!, results[1]!).toExponential(2)}, jit(step) ${diff(results[0]!, results[2]!).toExponential(2)}`,
+);

@@ -26,20 +26,29 @@ const rows: string[][] = [];
 const [k1, k2, k3, k4] = random.split(random.key(0), 4);
 
 for (const n of [1024, 4096]) {
-  const a = random.normal(k1!, [n, n]), b = random.normal(k2!, [n, n]);
+  const a = random.normal(k1!, [n, n]),
+    b = random.normal(k2!, [n, n]);
   const mm = jit((x: NDArray, y: NDArray) => np.matmul(x, y), { device: "webgpu" });
-  const ga = a.to("webgpu"), gb = b.to("webgpu");
+  const ga = a.to("webgpu"),
+    gb = b.to("webgpu");
   const ms = await median(async () => (await mm(ga, gb)).data(), 5);
   // Spot-check one row against the CPU.
   const row = np.matmul(a.take(np.array([7], { dtype: "int32" }), 0), b);
   const gpuOut = await mm(ga, gb).data();
   const err = Math.max(...Array.from(row.dataSync(), (v, j) => Math.abs(v - gpuOut[7 * n + j]!) / (1 + Math.abs(v))));
-  rows.push([`matmul ${n} float32`, `${ms.toFixed(2)} ms`, `${((2 * n ** 3) / (ms * 1e6)).toFixed(1)} GFLOP/s`, `max rel err ${err.toExponential(1)}`]);
+  rows.push([
+    `matmul ${n} float32`,
+    `${ms.toFixed(2)} ms`,
+    `${((2 * n ** 3) / (ms * 1e6)).toFixed(1)} GFLOP/s`,
+    `max rel err ${err.toExponential(1)}`,
+  ]);
 }
 
 const params = {
-  w1: random.normal(k3!, [784, 256]).mul(0.05), b1: np.zeros([256]),
-  w2: random.normal(k4!, [256, 10]).mul(0.05), b2: np.zeros([10]),
+  w1: random.normal(k3!, [784, 256]).mul(0.05),
+  b1: np.zeros([256]),
+  w2: random.normal(k4!, [256, 10]).mul(0.05),
+  b2: np.zeros([10]),
 };
 const x = random.uniform(k1!, [128, 784]);
 const y = nn.oneHot(random.randint(k2!, [128], 0, 10), 10);
@@ -47,7 +56,8 @@ const loss = (p: typeof params, xb: NDArray, yb: NDArray) =>
   np.negative(np.mean(np.sum(nn.logSoftmax(np.matmul(nn.relu(np.matmul(xb, p.w1).add(p.b1)), p.w2).add(p.b2)).mul(yb), 1)));
 const stepGpu = jit(valueAndGrad(loss), { device: "webgpu" });
 const gp = { w1: params.w1.to("webgpu"), b1: params.b1.to("webgpu"), w2: params.w2.to("webgpu"), b2: params.b2.to("webgpu") };
-const gx = x.to("webgpu"), gy = y.to("webgpu");
+const gx = x.to("webgpu"),
+  gy = y.to("webgpu");
 const ms = await median(async () => {
   const [v, g] = stepGpu(gp, gx, gy);
   await g.w1.data();
@@ -55,6 +65,11 @@ const ms = await median(async () => {
 }, 20);
 const [vCpu] = valueAndGrad(loss)(params, x, y);
 const [vGpu] = stepGpu(gp, gx, gy);
-rows.push(["MLP step jit(valueAndGrad) 784-256-10 b128", `${ms.toFixed(2)} ms`, "", `loss gpu ${(await vGpu.data())[0]!.toFixed(5)} cpu ${vCpu.item().toFixed(5)}`]);
+rows.push([
+  "MLP step jit(valueAndGrad) 784-256-10 b128",
+  `${ms.toFixed(2)} ms`,
+  "",
+  `loss gpu ${(await vGpu.data())[0]!.toFixed(5)} cpu ${vCpu.item().toFixed(5)}`,
+]);
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(i === 0 ? 44 : 22)).join(""));
 process.exit(0);

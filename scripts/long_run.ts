@@ -13,12 +13,22 @@ import { type NDArray, jit, nn, np, optim, random, valueAndGrad } from "../src/i
 const STEPS = Number(process.argv[2] ?? 10_000);
 const EVERY = 1_000;
 const BASELINE_STEP = 2_000;
-const IN = 16, HIDDEN = 64, BATCH = 64, DATASET = 4_096;
+const IN = 16,
+  HIDDEN = 64,
+  BATCH = 64,
+  DATASET = 4_096;
 /** Allowed growth from the baseline sample to the last one, in MiB. */
 const TOLERANCE_MIB = { heapUsed: 2, arrayBuffers: 1, rss: 24 } as const;
 
 type Metric = keyof typeof TOLERANCE_MIB;
-interface Params { w1: NDArray; b1: NDArray; w2: NDArray; b2: NDArray; w3: NDArray; b3: NDArray }
+interface Params {
+  w1: NDArray;
+  b1: NDArray;
+  w2: NDArray;
+  b2: NDArray;
+  w3: NDArray;
+  b3: NDArray;
+}
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const MIB = 1024 * 1024;
@@ -27,9 +37,12 @@ function init(key: NDArray): Params {
   const [k1, k2, k3] = random.split(key, 3);
   const dense = (k: NDArray, n: number, m: number) => random.normal(k, [n, m]).mul(Math.sqrt(2 / n));
   return {
-    w1: dense(k1!, IN, HIDDEN), b1: np.zeros([HIDDEN]),
-    w2: dense(k2!, HIDDEN, HIDDEN), b2: np.zeros([HIDDEN]),
-    w3: dense(k3!, HIDDEN, 1), b3: np.zeros([1]),
+    w1: dense(k1!, IN, HIDDEN),
+    b1: np.zeros([HIDDEN]),
+    w2: dense(k2!, HIDDEN, HIDDEN),
+    b2: np.zeros([HIDDEN]),
+    w3: dense(k3!, HIDDEN, 1),
+    b3: np.zeros([1]),
   };
 }
 
@@ -50,19 +63,35 @@ const step = jit((p: Params, s: OptState, x: NDArray, y: NDArray): [Params, OptS
   return [optim.applyUpdates(p, updates), next, value];
 });
 
-interface Sample { step: number; loss: number; seconds: number; heapUsed: number; arrayBuffers: number; rss: number }
+interface Sample {
+  step: number;
+  loss: number;
+  seconds: number;
+  heapUsed: number;
+  arrayBuffers: number;
+  rss: number;
+}
 
 function sample(stepNo: number, lossValue: number, started: number): Sample {
   gc?.();
   gc?.();
   const m = process.memoryUsage();
-  return { step: stepNo, loss: lossValue, seconds: (performance.now() - started) / 1000, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, rss: m.rss };
+  return {
+    step: stepNo,
+    loss: lossValue,
+    seconds: (performance.now() - started) / 1000,
+    heapUsed: m.heapUsed,
+    arrayBuffers: m.arrayBuffers,
+    rss: m.rss,
+  };
 }
 
 const mib = (bytes: number): string => (bytes / MIB).toFixed(2).padStart(9);
 
 function printRow(s: Sample): void {
-  console.log(`${String(s.step).padStart(6)}  ${s.loss.toExponential(3).padStart(10)}  ${s.seconds.toFixed(1).padStart(7)}  ${mib(s.heapUsed)}  ${mib(s.arrayBuffers)}  ${mib(s.rss)}`);
+  console.log(
+    `${String(s.step).padStart(6)}  ${s.loss.toExponential(3).padStart(10)}  ${s.seconds.toFixed(1).padStart(7)}  ${mib(s.heapUsed)}  ${mib(s.arrayBuffers)}  ${mib(s.rss)}`,
+  );
 }
 
 function main(): number {
@@ -82,7 +111,9 @@ function main(): number {
   const perPass = DATASET / BATCH;
   const batches = Array.from({ length: perPass }, (_, b) => np.array(order.slice(b * BATCH, (b + 1) * BATCH), { shape: [BATCH] }));
 
-  console.log(`long run: ${STEPS} jitted steps, MLP ${IN}-${HIDDEN}-${HIDDEN}-1, batch ${BATCH}, clip + adam; memory in MiB after ${gc ? "a forced GC" : "no forced GC"}`);
+  console.log(
+    `long run: ${STEPS} jitted steps, MLP ${IN}-${HIDDEN}-${HIDDEN}-1, batch ${BATCH}, clip + adam; memory in MiB after ${gc ? "a forced GC" : "no forced GC"}`,
+  );
   console.log("  step        loss  time s   heapUsed  arrayBufs        rss");
   const started = performance.now();
   const samples: Sample[] = [sample(0, loss(params, xs, ys).item(), started)];
@@ -97,16 +128,22 @@ function main(): number {
     }
   }
 
-  const base = samples.find((s) => s.step === BASELINE_STEP)!, last = samples[samples.length - 1]!;
+  const base = samples.find((s) => s.step === BASELINE_STEP)!,
+    last = samples[samples.length - 1]!;
   const finalLoss = loss(params, xs, ys).item();
-  console.log(`full-data loss: ${samples[0]!.loss.toExponential(3)} at step 0, ${finalLoss.toExponential(3)} at step ${STEPS}; ` +
-    `${(((last.seconds - base.seconds) * 1000) / (STEPS - BASELINE_STEP)).toFixed(2)} ms/step after warm-up`);
+  console.log(
+    `full-data loss: ${samples[0]!.loss.toExponential(3)} at step 0, ${finalLoss.toExponential(3)} at step ${STEPS}; ` +
+      `${(((last.seconds - base.seconds) * 1000) / (STEPS - BASELINE_STEP)).toFixed(2)} ms/step after warm-up`,
+  );
   let failed = false;
   for (const metric of Object.keys(TOLERANCE_MIB) as Metric[]) {
-    const growth = (last[metric] - base[metric]) / MIB, limit = TOLERANCE_MIB[metric];
+    const growth = (last[metric] - base[metric]) / MIB,
+      limit = TOLERANCE_MIB[metric];
     const ok = growth <= limit;
     failed ||= !ok;
-    console.log(`${metric.padEnd(12)} step ${BASELINE_STEP} → ${STEPS}: ${growth >= 0 ? "+" : ""}${growth.toFixed(2)} MiB (limit +${limit} MiB) ${ok ? "ok" : "GROWS"}`);
+    console.log(
+      `${metric.padEnd(12)} step ${BASELINE_STEP} → ${STEPS}: ${growth >= 0 ? "+" : ""}${growth.toFixed(2)} MiB (limit +${limit} MiB) ${ok ? "ok" : "GROWS"}`,
+    );
   }
   if (!(finalLoss < samples[0]!.loss)) {
     console.error("long_run: the loss did not decrease; the training loop is broken");

@@ -22,7 +22,14 @@ export { stopGradient } from "./np/math.js";
 export { NDArray, Tracer, Tag, type Aval } from "./core/ndarray.js";
 export type { DType } from "./core/dtype.js";
 export {
-  FluxionError, ShapeError, DTypeError, ArgumentError, EscapedTracerError, ConcretizationError, BatchError, LinearityError,
+  FluxionError,
+  ShapeError,
+  DTypeError,
+  ArgumentError,
+  EscapedTracerError,
+  ConcretizationError,
+  BatchError,
+  LinearityError,
 } from "./core/errors.js";
 export { type Interpreter, bind, bind1, withInterpreter, currentInterpreter } from "./core/interpreter.js";
 export { Prim, type PrimParams } from "./core/prim.js";

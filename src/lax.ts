@@ -23,15 +23,25 @@ function needFn(fn: string, what: string, f: unknown): void {
 /** Leaves of a tree as arrays (JS numbers float32 unless `like` gives a dtype). */
 function arrays(fn: string, what: string, tree: unknown, like?: readonly Aval[]): [NDArray[], TreeDef] {
   const [leaves, def] = naming(`${fn} (argument ${what})`, () => flatten(tree));
-  return [leaves.map((l, i) => {
-    if (l instanceof NDArray) return l;
-    if (typeof l === "number" || typeof l === "boolean") return asArray(fn, l, like?.[i]?.dtype, what);
-    throw new ArgumentError(`${fn}: ${what} has a leaf that is ${describe(l)}; use arrays and numbers`);
-  }), def];
+  return [
+    leaves.map((l, i) => {
+      if (l instanceof NDArray) return l;
+      if (typeof l === "number" || typeof l === "boolean") return asArray(fn, l, like?.[i]?.dtype, what);
+      throw new ArgumentError(`${fn}: ${what} has a leaf that is ${describe(l)}; use arrays and numbers`);
+    }),
+    def,
+  ];
 }
 
 /** Stages `fn` over a tree of inputs with the structure `def` and avals `avals`. */
-function stage(fn: string, what: string, avals: Aval[], def: TreeDef, body: (tree: any) => unknown, like?: readonly Aval[]): Closure & { outDef: TreeDef } {
+function stage(
+  fn: string,
+  what: string,
+  avals: Aval[],
+  def: TreeDef,
+  body: (tree: any) => unknown,
+  like?: readonly Aval[],
+): Closure & { outDef: TreeDef } {
   let outDef!: TreeDef;
   const c = traceClosure(fn, avals, (ins) => {
     const [outs, d] = arrays(fn, `the result of ${what}`, body(unflatten(def, ins)), like);
@@ -46,7 +56,8 @@ function checkSame(fn: string, what: string, got: readonly Aval[], gotDef: TreeD
   got.forEach((a, i) => {
     const b = want[i]!;
     if (!shapeEq(a.shape, b.shape)) throw new ShapeError(`${fn}: ${what} leaf ${i} is ${fmtAval(a)} but must be ${fmtAval(b)}`);
-    if (a.dtype !== b.dtype) throw new DTypeError(`${fn}: ${what} leaf ${i} is ${fmtAval(a)} but must be ${fmtAval(b)}; convert with .astype("${b.dtype}")`);
+    if (a.dtype !== b.dtype)
+      throw new DTypeError(`${fn}: ${what} leaf ${i} is ${fmtAval(a)} but must be ${fmtAval(b)}; convert with .astype("${b.dtype}")`);
   });
 }
 
@@ -61,7 +72,10 @@ function predicateIndex(fn: string, pred: unknown): NDArray {
 
 /** `pred ? trueFn(...operands) : falseFn(...operands)`, with both branches staged. */
 export function cond<T, const Ops extends readonly unknown[]>(
-  pred: unknown, trueFn: (...ops: { -readonly [K in keyof Ops]: ArrayTree<Ops[K]> }) => T, falseFn: (...ops: { -readonly [K in keyof Ops]: ArrayTree<Ops[K]> }) => T, ...operands: Ops
+  pred: unknown,
+  trueFn: (...ops: { -readonly [K in keyof Ops]: ArrayTree<Ops[K]> }) => T,
+  falseFn: (...ops: { -readonly [K in keyof Ops]: ArrayTree<Ops[K]> }) => T,
+  ...operands: Ops
 ): T;
 export function cond(pred: unknown, trueFn: (...ops: any[]) => unknown, falseFn: (...ops: any[]) => unknown, ...operands: unknown[]): unknown {
   needFn("lax.cond", "trueFn", trueFn);
@@ -91,7 +105,10 @@ export function whileLoop<T>(condFn: (carry: T) => unknown, bodyFn: (carry: T) =
   const b = stage("lax.whileLoop", "bodyFn", avals, def, bodyFn, avals);
   checkSame("lax.whileLoop", "bodyFn's result", avalsOf(b), b.outDef, avals, def);
   const outs = bind(Prim.While, [...c.lifted, ...b.lifted, ...leaves], {
-    cond: c.cp, body: b.cp, condConsts: c.lifted.length, bodyConsts: b.lifted.length,
+    cond: c.cp,
+    body: b.cp,
+    condConsts: c.lifted.length,
+    bodyConsts: b.lifted.length,
   });
   return unflatten(def, outs);
 }
@@ -110,7 +127,8 @@ export interface ScanOptions {
 export function scan<C, X, Y = unknown>(f: (carry: C, x: ArrayTree<X>) => [C, Y], init: C, xs: X, options?: ScanOptions): [C, Y];
 export function scan(f: (carry: any, x: any) => [unknown, unknown], init: unknown, xs: unknown, options: ScanOptions = {}): [unknown, unknown] {
   needFn("lax.scan", "f", f);
-  if (typeof options !== "object" || options === null) throw new ArgumentError(`lax.scan: options must be an object { length?, reverse? }, got ${describe(options)}`);
+  if (typeof options !== "object" || options === null)
+    throw new ArgumentError(`lax.scan: options must be an object { length?, reverse? }, got ${describe(options)}`);
   const [carry, carryDef] = arrays("lax.scan", "init", init);
   const [xLeaves, xDef] = arrays("lax.scan", "xs", xs);
   let length = options.length;
@@ -136,7 +154,11 @@ export function scan(f: (carry: any, x: any) => [unknown, unknown], init: unknow
     return [...c, ...y];
   });
   const outs = bind(Prim.Scan, [...body.lifted, ...carry, ...xLeaves], {
-    body: body.cp, length, reverse: options.reverse ?? false, numConsts: body.lifted.length, numCarry: nC,
+    body: body.cp,
+    length,
+    reverse: options.reverse ?? false,
+    numConsts: body.lifted.length,
+    numCarry: nC,
   });
   return [unflatten(carryDef, outs.slice(0, nC)), unflatten(yDef, outs.slice(nC))];
 }
@@ -148,7 +170,8 @@ export function scan(f: (carry: any, x: any) => [unknown, unknown], init: unknow
 export function fori<T>(lower: unknown, upper: unknown, bodyFn: (i: NDArray, carry: T) => T, init: T): T {
   needFn("lax.fori", "bodyFn", bodyFn);
   if (typeof lower === "number" && typeof upper === "number") {
-    if (!Number.isInteger(lower) || !Number.isInteger(upper)) throw new ArgumentError(`lax.fori: bounds must be integers, got ${describe(lower)}, ${describe(upper)}`);
+    if (!Number.isInteger(lower) || !Number.isInteger(upper))
+      throw new ArgumentError(`lax.fori: bounds must be integers, got ${describe(lower)}, ${describe(upper)}`);
     const n = Math.max(0, upper - lower);
     const counter = lax.full([n], 0, "int32");
     for (let i = 0; i < n; i++) counter.values[i] = lower + i;
@@ -156,7 +179,10 @@ export function fori<T>(lower: unknown, upper: unknown, bodyFn: (i: NDArray, car
   }
   const lo = lax.convert(asArray("lax.fori", lower as number, undefined, "lower"), "int32");
   const hi = lax.convert(asArray("lax.fori", upper as number, undefined, "upper"), "int32");
-  const [, out] = whileLoop(([i]: [NDArray, T]) => lax.lt(i, hi), ([i, c]: [NDArray, T]) => [lax.add(i, lax.scalar(1, "int32")), bodyFn(i, c)] as [NDArray, T], [lo, init] as [NDArray, T]);
+  const [, out] = whileLoop(
+    ([i]: [NDArray, T]) => lax.lt(i, hi),
+    ([i, c]: [NDArray, T]) => [lax.add(i, lax.scalar(1, "int32")), bodyFn(i, c)] as [NDArray, T],
+    [lo, init] as [NDArray, T],
+  );
   return out;
 }
-

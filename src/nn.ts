@@ -72,7 +72,8 @@ export function softmax(x: ArrayLike, axis: number | number[] = -1): NDArray {
  */
 function erf(a: NDArray): NDArray {
   const nonneg = lax.ge(a, c(a, 0));
-  const s = lax.selectN(nonneg, c(a, -1), c(a, 1)), z = lax.selectN(nonneg, lax.neg(a), a);
+  const s = lax.selectN(nonneg, c(a, -1), c(a, 1)),
+    z = lax.selectN(nonneg, lax.neg(a), a);
   const t = lax.div(c(z, 1), lax.add(c(z, 1), lax.mul(c(z, 0.3275911), z)));
   let poly: NDArray = c(z, 1.061405429);
   for (const k of [-1.453152027, 1.421413741, -0.284496736, 0.254829592]) poly = lax.add(lax.mul(poly, t), c(z, k));
@@ -94,7 +95,8 @@ export function gelu(x: ArrayLike, options: { approximate?: boolean } = {}): NDA
 
 /** One-hot encoding of integer labels: a new last axis of `numClasses`. */
 export function oneHot(x: ArrayLike, numClasses: number, options: { dtype?: DType } = {}): NDArray {
-  if (!Number.isInteger(numClasses) || numClasses < 0) throw new ArgumentError(`nn.oneHot: numClasses must be a non-negative integer, got ${describe(numClasses)}`);
+  if (!Number.isInteger(numClasses) || numClasses < 0)
+    throw new ArgumentError(`nn.oneHot: numClasses must be a non-negative integer, got ${describe(numClasses)}`);
   const a = lax.convert(asArray("nn.oneHot", x, "int32", "x"), "int32");
   checkOptionsObject("nn.oneHot", options, ["dtype"]);
   const shape = checkShape("nn.oneHot", [...a.shape, numClasses]);

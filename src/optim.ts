@@ -196,7 +196,10 @@ function sameStructure(fn: string, what: string, def: TreeDef, expected: TreeDef
 
 /** Applies `fn` to corresponding leaves of `trees` (the first gives the structure). */
 function mapLeaves(def: TreeDef, trees: NDArray[][], fn: (...xs: NDArray[]) => NDArray): unknown {
-  return unflatten(def, trees[0]!.map((_, i) => fn(...trees.map((t) => t[i]!))));
+  return unflatten(
+    def,
+    trees[0]!.map((_, i) => fn(...trees.map((t) => t[i]!))),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,7 +242,13 @@ export function sgd(options: SgdOptions): GradientTransformation<SgdState> {
       sameStructure("optim.sgd.update", "grads", def, tdef, "the state (from init)");
       const trace = gs.map((g, i) => g.add(ts[i]!.mul(momentum)));
       const dirs = nesterov ? gs.map((g, i) => g.add(trace[i]!.mul(momentum))) : trace;
-      return [unflatten(def, dirs.map((d) => d.mul(-lr))) as G, { trace: unflatten(def, trace) }];
+      return [
+        unflatten(
+          def,
+          dirs.map((d) => d.mul(-lr)),
+        ) as G,
+        { trace: unflatten(def, trace) },
+      ];
     },
   };
 }
@@ -318,9 +327,18 @@ export function adam(options: AdamOptions): GradientTransformation<AdamState> {
  * params = optim.applyUpdates(params, updates);
  */
 export function adamw(options: AdamWOptions): GradientTransformation<AdamState> {
-  checkOptions("adamw", options, {
-    learningRate: "nonNegative", "b1?": "unit", "b2?": "unit", "eps?": "nonNegative", "weightDecay?": "nonNegative",
-  }, "{ learningRate: 0.001, weightDecay: 0.01 }");
+  checkOptions(
+    "adamw",
+    options,
+    {
+      learningRate: "nonNegative",
+      "b1?": "unit",
+      "b2?": "unit",
+      "eps?": "nonNegative",
+      "weightDecay?": "nonNegative",
+    },
+    "{ learningRate: 0.001, weightDecay: 0.01 }",
+  );
   return adamCore("optim.adamw", options, options.weightDecay ?? 1e-4, true);
 }
 
@@ -346,7 +364,13 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<EmptyS
       const norm = np.sqrt(gs.map((g) => g.square().sum()).reduce((a, b) => a.add(b)));
       // scale = maxNorm / max(norm, maxNorm): exactly 1 when the norm is within bounds.
       const scale = np.divide(maxNorm, np.maximum(norm, maxNorm));
-      return [unflatten(def, gs.map((g) => g.mul(scale.astype(g.dtype)))) as G, state];
+      return [
+        unflatten(
+          def,
+          gs.map((g) => g.mul(scale.astype(g.dtype))),
+        ) as G,
+        state,
+      ];
     },
   };
 }
@@ -366,9 +390,13 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<EmptyS
  */
 export function chain<S extends unknown[]>(...transforms: { [K in keyof S]: GradientTransformation<S[K]> }): GradientTransformation<S> {
   transforms.forEach((t: unknown, i) => {
-    const ok = typeof t === "object" && t !== null &&
-      typeof (t as GradientTransformation).init === "function" && typeof (t as GradientTransformation).update === "function";
-    if (!ok) throw new ArgumentError(`optim.chain: argument ${i} is ${show(t)}, not a GradientTransformation ({ init, update }) such as optim.sgd(...)`);
+    const ok =
+      typeof t === "object" &&
+      t !== null &&
+      typeof (t as GradientTransformation).init === "function" &&
+      typeof (t as GradientTransformation).update === "function";
+    if (!ok)
+      throw new ArgumentError(`optim.chain: argument ${i} is ${show(t)}, not a GradientTransformation ({ init, update }) such as optim.sgd(...)`);
   });
   const parts = transforms as readonly GradientTransformation[];
   return {
@@ -401,8 +429,10 @@ export function applyUpdates<P>(params: P, updates: P): P {
   const [ps, def] = floatLeaves("optim.applyUpdates", "params", params);
   const [us, udef] = floatLeaves("optim.applyUpdates", "updates", updates);
   sameStructure("optim.applyUpdates", "updates", udef, def, "params");
-  return naming("optim.applyUpdates", () => mapLeaves(def, [ps, us], (p, u) => {
-    const sum = p.add(u);
-    return sum.dtype === p.dtype ? sum : sum.astype(p.dtype);
-  })) as P;
+  return naming("optim.applyUpdates", () =>
+    mapLeaves(def, [ps, us], (p, u) => {
+      const sum = p.add(u);
+      return sum.dtype === p.dtype ? sum : sum.astype(p.dtype);
+    }),
+  ) as P;
 }

@@ -15,7 +15,8 @@ const ROT = [13, 15, 26, 6, 17, 29, 16, 24];
 function threefry(k0: number, k1: number, x0: Uint32Array, x1: Uint32Array): void {
   const ks = [k0 >>> 0, k1 >>> 0, (k0 ^ k1 ^ 0x1bd11bda) >>> 0];
   for (let n = 0; n < x0.length; n++) {
-    let a = (x0[n]! + ks[0]!) | 0, b = (x1[n]! + ks[1]!) | 0;
+    let a = (x0[n]! + ks[0]!) | 0,
+      b = (x1[n]! + ks[1]!) | 0;
     for (let g = 0; g < 5; g++) {
       for (let j = 0; j < 4; j++) {
         const r = ROT[(g % 2) * 4 + j]!;
@@ -31,7 +32,8 @@ function threefry(k0: number, k1: number, x0: Uint32Array, x1: Uint32Array): voi
 }
 
 function keyWords(fn: string, key: NDArray): [number, number] {
-  if (!(key instanceof NDArray)) throw new ArgumentError(`random.${fn}: the key must be an array made by random.key or random.split, got ${describe(key)}`);
+  if (!(key instanceof NDArray))
+    throw new ArgumentError(`random.${fn}: the key must be an array made by random.key or random.split, got ${describe(key)}`);
   const c = key.toConcrete(`random.${fn}`);
   if (c.dtype !== "int32" || c.shape.length !== 1 || c.shape[0] !== 2) {
     throw new ArgumentError(`random.${fn}: a key is an int32 array of shape [2] made by random.key or random.split; got ${c.dtype}[${c.shape}]`);
@@ -43,8 +45,12 @@ function keyWords(fn: string, key: NDArray): [number, number] {
 function bits(fn: string, key: NDArray, n: number): Uint32Array {
   const [k0, k1] = keyWords(fn, key);
   const half = Math.ceil(n / 2);
-  const x0 = new Uint32Array(half), x1 = new Uint32Array(half);
-  for (let i = 0; i < half; i++) { x0[i] = i; x1[i] = i + half; }
+  const x0 = new Uint32Array(half),
+    x1 = new Uint32Array(half);
+  for (let i = 0; i < half; i++) {
+    x0[i] = i;
+    x1[i] = i + half;
+  }
   threefry(k0, k1, x0, x1);
   const out = new Uint32Array(n);
   out.set(x0.subarray(0, Math.min(half, n)));
@@ -105,7 +111,8 @@ export function normal(k: NDArray, shape: number[] = [], dtype?: DType): NDArray
   const u = unitFloats("normal", k, 2 * Math.ceil(n / 2), d);
   const out = d === "float64" ? new Float64Array(n) : new Float32Array(n);
   for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - u[i]!)), t = 2 * Math.PI * u[i + 1]!;
+    const r = Math.sqrt(-2 * Math.log(1 - u[i]!)),
+      t = 2 * Math.PI * u[i + 1]!;
     out[i] = r * Math.cos(t);
     if (i + 1 < n) out[i + 1] = r * Math.sin(t);
   }

@@ -29,10 +29,15 @@ export function registerNode<T>(cls: new (...args: never[]) => T, name: string, 
   }
   for (const [other, entry] of registry) {
     if (entry.name === name && other !== cls) {
-      throw new ArgumentError(`tree.registerNode: the name ${JSON.stringify(name)} is already registered for class ${other.name || "(anonymous)"}; names key the tree structure, so pick a distinct one`);
+      throw new ArgumentError(
+        `tree.registerNode: the name ${JSON.stringify(name)} is already registered for class ${other.name || "(anonymous)"}; names key the tree structure, so pick a distinct one`,
+      );
     }
   }
-  if (registry.has(cls)) throw new ArgumentError(`tree.registerNode: class ${cls.name || "(anonymous)"} is already registered as ${JSON.stringify(registry.get(cls)!.name)}`);
+  if (registry.has(cls))
+    throw new ArgumentError(
+      `tree.registerNode: class ${cls.name || "(anonymous)"} is already registered as ${JSON.stringify(registry.get(cls)!.name)}`,
+    );
   registry.set(cls, { name, type: type as NodeType<unknown> });
 }
 
@@ -50,10 +55,14 @@ export class TreeDef {
 
   toString(): string {
     switch (this.kind) {
-      case "leaf": return "*";
-      case "null": return "null";
-      case "undefined": return "undefined";
-      case "array": return `[${this.children.join(",")}]`;
+      case "leaf":
+        return "*";
+      case "null":
+        return "null";
+      case "undefined":
+        return "undefined";
+      case "array":
+        return `[${this.children.join(",")}]`;
       case "object": {
         const keys = this.meta as string[];
         return `{${keys.map((k, i) => `${JSON.stringify(k)}:${this.children[i]}`).join(",")}}`;
@@ -64,7 +73,9 @@ export class TreeDef {
         try {
           shown = JSON.stringify(aux) ?? String(aux);
         } catch {
-          throw new ArgumentError(`tree: the aux data of node type ${JSON.stringify(name)} cannot be written as JSON (it keys the structure); use numbers, strings and plain lists/objects`);
+          throw new ArgumentError(
+            `tree: the aux data of node type ${JSON.stringify(name)} cannot be written as JSON (it keys the structure); use numbers, strings and plain lists/objects`,
+          );
         }
         return `${name}(${shown})[${this.children.join(",")}]`;
       }
@@ -111,14 +122,24 @@ export function flatten(tree: unknown): [unknown[], TreeDef] {
       return enter(x, () => {
         const flat = custom.type.flatten(x);
         if (!Array.isArray(flat) || !Array.isArray(flat[0])) {
-          throw new ArgumentError(`tree.flatten: the flatten of node type ${JSON.stringify(custom.name)} must return [children array, aux], got ${describe(flat)}`);
+          throw new ArgumentError(
+            `tree.flatten: the flatten of node type ${JSON.stringify(custom.name)} must return [children array, aux], got ${describe(flat)}`,
+          );
         }
         return new TreeDef("custom", flat[0].map(walk), [custom.name, flat[1]]);
       });
     }
     if (isPlainObject(x)) {
       const keys = Object.keys(x).sort();
-      return enter(x, () => new TreeDef("object", keys.map((k) => walk(x[k])), keys));
+      return enter(
+        x,
+        () =>
+          new TreeDef(
+            "object",
+            keys.map((k) => walk(x[k])),
+            keys,
+          ),
+      );
     }
     leaves.push(x);
     return new TreeDef("leaf");
@@ -137,10 +158,14 @@ export function unflatten(def: TreeDef, leaves: readonly unknown[]): any {
   let pos = 0;
   const build = (d: TreeDef): unknown => {
     switch (d.kind) {
-      case "leaf": return leaves[pos++];
-      case "null": return null;
-      case "undefined": return undefined;
-      case "array": return d.children.map(build);
+      case "leaf":
+        return leaves[pos++];
+      case "null":
+        return null;
+      case "undefined":
+        return undefined;
+      case "array":
+        return d.children.map(build);
       case "object": {
         const keys = d.meta as string[];
         const out: Record<string, unknown> = {};
@@ -166,7 +191,10 @@ export function map(fn: (...leaves: any[]) => unknown, tree: unknown, ...rest: u
     if (!d.equals(def)) throw new ArgumentError(`tree.map: tree ${i + 1} has structure ${d} but the first has ${def}`);
     return ls;
   });
-  return unflatten(def, leaves.map((l, i) => fn(l, ...others.map((o) => o[i]))));
+  return unflatten(
+    def,
+    leaves.map((l, i) => fn(l, ...others.map((o) => o[i]))),
+  );
 }
 
 /** The leaves of a tree. */

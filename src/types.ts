@@ -21,19 +21,18 @@ type IsAny<T> = 0 extends 1 & T ? true : false;
  * @example
  * type G = ArrayTree<{ w: NDArray; b: number }>; // { w: NDArray; b: NDArray }
  */
-export type ArrayTree<T> =
-  IsAny<T> extends true ? T
-  : unknown extends T ? unknown
-  : [NDArray] extends [T] ? NDArray
-  : ArrayTreeOf<T>;
+export type ArrayTree<T> = IsAny<T> extends true ? T : unknown extends T ? unknown : [NDArray] extends [T] ? NDArray : ArrayTreeOf<T>;
 
 /** ArrayTree for each member of a union. */
-type ArrayTreeOf<T> =
-  T extends NDArray | number | boolean ? NDArray
-  : T extends null | undefined | string ? T
-  : T extends readonly unknown[] ? { -readonly [K in keyof T]: ArrayTree<T[K]> }
-  : T extends object ? { -readonly [K in keyof T]: ArrayTree<T[K]> }
-  : T;
+type ArrayTreeOf<T> = T extends NDArray | number | boolean
+  ? NDArray
+  : T extends null | undefined | string
+    ? T
+    : T extends readonly unknown[]
+      ? { -readonly [K in keyof T]: ArrayTree<T[K]> }
+      : T extends object
+        ? { -readonly [K in keyof T]: ArrayTree<T[K]> }
+        : T;
 
 /**
  * The arguments a transformed function accepts for f's parameter list P: a JS number wherever f
@@ -48,8 +47,8 @@ type Input<T> = IsAny<T> extends true ? T : T extends NDArray ? NDArray | number
 export type Argnums = number | readonly number[];
 
 /** The arguments at `A` as array trees: one tree for a number, a tuple of them for a list. */
-export type ArgsAt<P extends readonly unknown[], A extends Argnums> =
-  A extends number ? ArrayTree<P[A]>
+export type ArgsAt<P extends readonly unknown[], A extends Argnums> = A extends number
+  ? ArrayTree<P[A]>
   : { -readonly [K in keyof A]: ArrayTree<P[A[K] & number]> };
 
 /** The auxiliary output of a `hasAux` function returning `[value, aux]`. */
@@ -57,30 +56,45 @@ export type AuxOf<R> = R extends readonly [unknown, infer Aux] ? Aux : unknown;
 
 /** A tree of the leaves of `Out`, each holding the tree `In` (the layout of jacfwd/jacrev results). */
 export type Jacobian<Out, In> =
-  IsAny<Out> extends true ? Out
-  : Out extends NDArray | number | boolean ? In
-  : Out extends null | undefined | string ? Out
-  : Out extends readonly unknown[] ? { -readonly [K in keyof Out]: Jacobian<Out[K], In> }
-  : Out extends object ? { -readonly [K in keyof Out]: Jacobian<Out[K], In> }
-  : Out;
+  IsAny<Out> extends true
+    ? Out
+    : Out extends NDArray | number | boolean
+      ? In
+      : Out extends null | undefined | string
+        ? Out
+        : Out extends readonly unknown[]
+          ? { -readonly [K in keyof Out]: Jacobian<Out[K], In> }
+          : Out extends object
+            ? { -readonly [K in keyof Out]: Jacobian<Out[K], In> }
+            : Out;
 
 /** The leaf type of a pytree T (what `tree.map` hands its function). */
 export type LeafOf<T> =
-  IsAny<T> extends true ? T
-  : T extends NDArray | number | boolean | null | undefined | string ? T
-  : T extends readonly (infer E)[] ? LeafOf<E>
-  : T extends object ? LeafOf<T[keyof T]>
-  : T;
+  IsAny<T> extends true
+    ? T
+    : T extends NDArray | number | boolean | null | undefined | string
+      ? T
+      : T extends readonly (infer E)[]
+        ? LeafOf<E>
+        : T extends object
+          ? LeafOf<T[keyof T]>
+          : T;
 
 /** The pytree T with each leaf replaced by R (what `tree.map` returns). */
 export type MapLeaves<T, R> =
-  IsAny<T> extends true ? T
-  : unknown extends T ? unknown
-  : T extends NDArray | number | boolean | string ? R
-  : T extends null | undefined ? T
-  : T extends readonly unknown[] ? { -readonly [K in keyof T]: MapLeaves<T[K], R> }
-  : T extends object ? { -readonly [K in keyof T]: MapLeaves<T[K], R> }
-  : R;
+  IsAny<T> extends true
+    ? T
+    : unknown extends T
+      ? unknown
+      : T extends NDArray | number | boolean | string
+        ? R
+        : T extends null | undefined
+          ? T
+          : T extends readonly unknown[]
+            ? { -readonly [K in keyof T]: MapLeaves<T[K], R> }
+            : T extends object
+              ? { -readonly [K in keyof T]: MapLeaves<T[K], R> }
+              : R;
 
 /** The `tree` namespace: pytree utilities. */
 export interface Tree {

@@ -9,7 +9,8 @@ export function toNums(x: NDArray | number): number[] {
 /** Asserts |a - b| <= atol + rtol |b| elementwise, and equal shapes. */
 export function expectClose(a: NDArray | number, b: NDArray | number | unknown[], atol = 1e-5, rtol = 1e-5): void {
   if (typeof a !== "number" && typeof b !== "number" && !Array.isArray(b)) expect(a.shape).toEqual(b.shape);
-  const x = toNums(a), y = Array.isArray(b) ? b.flat(Infinity as 1) as number[] : toNums(b);
+  const x = toNums(a),
+    y = Array.isArray(b) ? (b.flat(Infinity as 1) as number[]) : toNums(b);
   expect(x.length).toBe(y.length);
   for (let i = 0; i < x.length; i++) {
     const ok = Math.abs(x[i]! - y[i]!) <= atol + rtol * Math.abs(y[i]!) || (Number.isNaN(x[i]) && Number.isNaN(y[i]));
@@ -19,8 +20,10 @@ export function expectClose(a: NDArray | number, b: NDArray | number | unknown[]
 
 /** Central difference of a scalar-valued f along direction v, in float64. */
 export function centralDiff(f: (x: NDArray) => NDArray, x: NDArray, v: NDArray, eps = 1e-6): NDArray {
-  const x64 = x.astype("float64"), v64 = v.astype("float64");
-  const hi = f(x64.add(v64.mul(eps))), lo = f(x64.sub(v64.mul(eps)));
+  const x64 = x.astype("float64"),
+    v64 = v.astype("float64");
+  const hi = f(x64.add(v64.mul(eps))),
+    lo = f(x64.sub(v64.mul(eps)));
   return hi.sub(lo).div(2 * eps);
 }
 

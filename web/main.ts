@@ -40,7 +40,9 @@ async function adapterName(): Promise<string> {
 // Loss curve (SVG)
 // -------------------------------------------------------------------------------------------------
 
-const W = 720, H = 300, PAD = { left: 48, right: 16, top: 16, bottom: 36 };
+const W = 720,
+  H = 300,
+  PAD = { left: 48, right: 16, top: 16, bottom: 36 };
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
@@ -67,7 +69,9 @@ function drawCurve(losses: readonly number[], steps: number): void {
     curveEl.append(svg("text", { x: x(s), y: H - PAD.bottom + 16, "text-anchor": "middle", "font-size": 11, fill: "#666" }, String(s)));
   }
   curveEl.append(svg("text", { x: (W + PAD.left) / 2, y: H - 4, "text-anchor": "middle", "font-size": 12, fill: "#444" }, "step"));
-  curveEl.append(svg("text", { x: 12, y: H / 2, "text-anchor": "middle", "font-size": 12, fill: "#444", transform: `rotate(-90 12 ${H / 2})` }, "loss"));
+  curveEl.append(
+    svg("text", { x: 12, y: H / 2, "text-anchor": "middle", "font-size": 12, fill: "#444", transform: `rotate(-90 12 ${H / 2})` }, "loss"),
+  );
   const points = losses.map((v, i) => `${x(i + 1).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
   curveEl.append(svg("polyline", { points, fill: "none", stroke: "#1f77b4", "stroke-width": 2 }));
 }
@@ -86,9 +90,10 @@ async function main(): Promise<void> {
   statusEl.dataset.adapter = adapter;
   if (device !== "webgpu") {
     fallbackEl.hidden = false;
-    fallbackEl.textContent = wanted === "webgpu"
-      ? `WebGPU is not available in this browser (adapter: ${adapter}); training on the CPU instead.`
-      : `Training on the ${device} (requested with ?device=${wanted}).`;
+    fallbackEl.textContent =
+      wanted === "webgpu"
+        ? `WebGPU is not available in this browser (adapter: ${adapter}); training on the CPU instead.`
+        : `Training on the ${device} (requested with ?device=${wanted}).`;
   }
 
   const steps = Math.max(1, Number(params.get("steps") ?? DEFAULTS.steps) | 0);
@@ -108,7 +113,8 @@ async function main(): Promise<void> {
   });
   lossesEl.textContent = JSON.stringify(result.losses);
   drawCurve(result.losses, steps);
-  const first = result.losses[0]!, last = result.losses[result.losses.length - 1]!;
+  const first = result.losses[0]!,
+    last = result.losses[result.losses.length - 1]!;
   statusEl.dataset.accuracy = String(result.accuracy);
   statusEl.dataset.millis = result.millis.toFixed(0);
   setStatus(

@@ -70,11 +70,13 @@ export function makeDigits(count: number, noise: number, seed: number): { images
   const labels = new Int32Array(count);
   for (let n = 0; n < count; n++) {
     const c = n % CLASSES;
-    const dx = Math.floor(rand() * 3) - 1, dy = Math.floor(rand() * 3) - 1;
+    const dx = Math.floor(rand() * 3) - 1,
+      dy = Math.floor(rand() * 3) - 1;
     labels[n] = c;
     for (let y = 0; y < SIDE; y++) {
       for (let x = 0; x < SIDE; x++) {
-        const sx = x - dx, sy = y - dy;
+        const sx = x - dx,
+          sy = y - dy;
         const v = sx >= 0 && sx < SIDE && sy >= 0 && sy < SIDE ? protos[c]![sy * SIDE + sx]! : 0;
         images[n * PIXELS + y * SIDE + x] = v + noise * gauss();
       }
@@ -115,7 +117,9 @@ export async function train(config: TrainConfig, onStep: (r: StepReport) => void
     },
     { device },
   );
-  const evaluate = jit((params: Params, x: NDArray, labels: NDArray): NDArray => np.mean(np.equal(np.argmax(predict(params, x), 1), labels)), { device });
+  const evaluate = jit((params: Params, x: NDArray, labels: NDArray): NDArray => np.mean(np.equal(np.argmax(predict(params, x), 1), labels)), {
+    device,
+  });
 
   const count = config.batch * config.batches;
   const data = makeDigits(count, config.noise, config.seed);

@@ -7,7 +7,19 @@
  * and `dataSync()` / `item()` read back *and* dispose the result.
  */
 import * as jax from "@jax-js/jax";
-import { type Case, type ChainMode, type ExpSinMode, type Impl, type MatmulMode, type MlpMode, NotAvailable, type Prepared, type Readback, SIZES, data } from "../spec.js";
+import {
+  type Case,
+  type ChainMode,
+  type ExpSinMode,
+  type Impl,
+  type MatmulMode,
+  type MlpMode,
+  NotAvailable,
+  type Prepared,
+  type Readback,
+  SIZES,
+  data,
+} from "../spec.js";
 
 const { numpy: np, nn, tree, grad, jit, jvp, valueAndGrad, vmap } = jax;
 type Arr = jax.Array;
@@ -53,7 +65,8 @@ function unlessStackOverflow(run: () => Readback): Prepared | undefined {
 const linearLoss = (w: Arr, x: Arr, y: Arr): Arr => np.square(np.dot(x, w).sub(y));
 
 function rosenbrock(x: Arr): Arr {
-  const x0 = x.ref.slice([0, -1]), x1 = x.slice([1]);
+  const x0 = x.ref.slice([0, -1]),
+    x1 = x.slice([1]);
   const curve = np.square(x1.sub(np.square(x0.ref))).mul(100);
   return np.sum(curve.add(np.square(np.subtract(1, x0))));
 }
@@ -62,7 +75,13 @@ const expSinSum = (x: Arr): Arr => np.sum(np.exp(np.sin(x).mul(2).add(1)));
 
 /** A case whose persistent inputs are disposed afterwards (along with any jitted function). */
 function owned(run: () => Readback, inputs: unknown, jitted?: { dispose(): void }): Case {
-  return { run, dispose: () => { tree.dispose(inputs as jax.JsTree<Arr>); jitted?.dispose(); } };
+  return {
+    run,
+    dispose: () => {
+      tree.dispose(inputs as jax.JsTree<Arr>);
+      jitted?.dispose();
+    },
+  };
 }
 
 export const jaxjs: Impl = {
@@ -75,23 +94,27 @@ export const jaxjs: Impl = {
 
   matmul(n: number, mode: MatmulMode): Case {
     const d = data().matmul(n);
-    const a = arr(d.a, [n, n]), b = arr(d.b, [n, n]);
+    const a = arr(d.a, [n, n]),
+      b = arr(d.b, [n, n]);
     if (mode === "eager") return owned(() => np.matmul(a.ref, b.ref).dataSync() as Float32Array, [a, b]);
     const f = jit((p: Arr, q: Arr) => np.matmul(p, q));
     return owned(() => f(a.ref, b.ref).dataSync() as Float32Array, [a, b], f);
   },
 
   mlp(mode: MlpMode): Case {
-    const d = data().mlp, { batch, input, hidden, classes } = SIZES.mlp;
+    const d = data().mlp,
+      { batch, input, hidden, classes } = SIZES.mlp;
     const p: Params = { w1: arr(d.w1, [input, hidden]), b1: arr(d.b1, [hidden]), w2: arr(d.w2, [hidden, classes]), b2: arr(d.b2, [classes]) };
-    const x = arr(d.x, [batch, input]), y = arr(d.y, [batch, classes]);
+    const x = arr(d.x, [batch, input]),
+      y = arr(d.y, [batch, classes]);
     const jitted = mode === "jitForward" ? jit(mlpLoss) : mode === "jitValueAndGrad" ? jit(valueAndGrad(mlpLoss)) : undefined;
     const f = (jitted ?? (mode === "forward" ? mlpLoss : valueAndGrad(mlpLoss))) as (p: Params, x: Arr, y: Arr) => unknown;
     return owned(() => readAll(f(tree.ref(p), x.ref, y.ref)), [p, x, y], jitted);
   },
 
   chain(mode: ChainMode, iters: number): Prepared {
-    const x = np.array(SIZES.chainStart), chain = chainWith(iters);
+    const x = np.array(SIZES.chainStart),
+      chain = chainWith(iters);
     if (mode === "jit") {
       const f = jit(chain);
       const run = () => f(x.ref).item();
@@ -119,15 +142,20 @@ export const jaxjs: Impl = {
   },
 
   perExampleGrads(): Case {
-    const d = data().perExample, { dim, batch } = SIZES.perExample;
-    const w = arr(d.w, [dim]), xs = arr(d.xs, [batch, dim]), ys = arr(d.ys, [batch]);
+    const d = data().perExample,
+      { dim, batch } = SIZES.perExample;
+    const w = arr(d.w, [dim]),
+      xs = arr(d.xs, [batch, dim]),
+      ys = arr(d.ys, [batch]);
     const f = jit(vmap(grad(linearLoss), [null, 0, 0]));
     return owned(() => f(w.ref, xs.ref, ys.ref).dataSync() as Float32Array, [w, xs, ys], f);
   },
 
   hvp(): Case {
-    const d = data().rosenbrock, n = SIZES.rosenbrock;
-    const x = arr(d.x, [n]), v = arr(d.v, [n]);
+    const d = data().rosenbrock,
+      n = SIZES.rosenbrock;
+    const x = arr(d.x, [n]),
+      v = arr(d.v, [n]);
     const f = jit((x: Arr, v: Arr) => {
       const [g, hv] = jvp(grad(rosenbrock), [x], [v]);
       g.dispose();

@@ -13,7 +13,19 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { type Case, type ChainMode, type ExpSinMode, type Impl, type MatmulMode, type MlpMode, NotAvailable, type Prepared, type Readback, SIZES, data } from "../spec.js";
+import {
+  type Case,
+  type ChainMode,
+  type ExpSinMode,
+  type Impl,
+  type MatmulMode,
+  type MlpMode,
+  NotAvailable,
+  type Prepared,
+  type Readback,
+  SIZES,
+  data,
+} from "../spec.js";
 
 type T = tf.Tensor;
 
@@ -54,7 +66,8 @@ const linearLoss = (w: T, x: T, y: T): T => tf.square(tf.sub(tf.dot(x, w), y));
 
 function rosenbrock(x: T): T {
   const n = x.shape[0]!;
-  const x0 = tf.slice(x, [0], [n - 1]), x1 = tf.slice(x, [1], [n - 1]);
+  const x0 = tf.slice(x, [0], [n - 1]),
+    x1 = tf.slice(x, [1], [n - 1]);
   return tf.sum(tf.add(tf.mul(tf.square(tf.sub(x1, tf.square(x0))), 100), tf.square(tf.sub(1, x0))));
 }
 
@@ -86,26 +99,35 @@ export function tfjs(backend: "wasm" | "cpu"): Impl {
     matmul(n: number, mode: MatmulMode): Prepared {
       if (mode === "jit") return new NotAvailable("no jit");
       const d = data().matmul(n);
-      const a = tf.tensor2d(d.a, [n, n]), b = tf.tensor2d(d.b, [n, n]);
+      const a = tf.tensor2d(d.a, [n, n]),
+        b = tf.tensor2d(d.b, [n, n]);
       return withInputs([a, b], () => tidyRead(() => read(tf.matMul(a, b))));
     },
 
     mlp(mode: MlpMode): Case {
-      const d = data().mlp, { batch, input, hidden, classes } = SIZES.mlp;
+      const d = data().mlp,
+        { batch, input, hidden, classes } = SIZES.mlp;
       const params = [tf.tensor2d(d.w1, [input, hidden]), tf.tensor1d(d.b1), tf.tensor2d(d.w2, [hidden, classes]), tf.tensor1d(d.b2)];
-      const x = tf.tensor2d(d.x, [batch, input]), y = tf.tensor2d(d.y, [batch, classes]);
+      const x = tf.tensor2d(d.x, [batch, input]),
+        y = tf.tensor2d(d.y, [batch, classes]);
       const loss = (...p: T[]) => mlpLoss(p[0]!, p[1]!, p[2]!, p[3]!, x, y);
       const tag = mode.startsWith("jit") ? "eager" : undefined;
       if (mode === "forward" || mode === "jitForward") return withInputs([...params, x, y], () => tidyRead(() => read(loss(...params))), tag);
       const vg = tf.valueAndGrads(loss);
-      return withInputs([...params, x, y], () => tidyRead(() => {
-        const { value, grads } = vg(params);
-        return [read(value), ...grads.map(read)];
-      }), tag);
+      return withInputs(
+        [...params, x, y],
+        () =>
+          tidyRead(() => {
+            const { value, grads } = vg(params);
+            return [read(value), ...grads.map(read)];
+          }),
+        tag,
+      );
     },
 
     chain(mode: ChainMode, iters: number): Case {
-      const x = tf.scalar(SIZES.chainStart), chain = chainWith(iters);
+      const x = tf.scalar(SIZES.chainStart),
+        chain = chainWith(iters);
       if (mode === "grad") {
         const g = tf.grad(chain);
         return withInputs([x], () => tidyRead(() => read(g(x))[0]!));
@@ -116,18 +138,28 @@ export function tfjs(backend: "wasm" | "cpu"): Impl {
     chainCompile: () => new NotAvailable("no jit"),
 
     perExampleGrads(): Case {
-      const d = data().perExample, { dim, batch } = SIZES.perExample;
-      const w = tf.tensor1d(d.w), xs = tf.tensor2d(d.xs, [batch, dim]), ys = tf.tensor1d(d.ys);
-      return withInputs([w, xs, ys], () => tidyRead(() => {
-        const xRows = tf.unstack(xs), yRows = tf.unstack(ys);
-        const rows = xRows.map((xi, i) => tf.grad((wv: T) => linearLoss(wv, xi, yRows[i]!))(w));
-        return read(tf.stack(rows));
-      }), "loop");
+      const d = data().perExample,
+        { dim, batch } = SIZES.perExample;
+      const w = tf.tensor1d(d.w),
+        xs = tf.tensor2d(d.xs, [batch, dim]),
+        ys = tf.tensor1d(d.ys);
+      return withInputs(
+        [w, xs, ys],
+        () =>
+          tidyRead(() => {
+            const xRows = tf.unstack(xs),
+              yRows = tf.unstack(ys);
+            const rows = xRows.map((xi, i) => tf.grad((wv: T) => linearLoss(wv, xi, yRows[i]!))(w));
+            return read(tf.stack(rows));
+          }),
+        "loop",
+      );
     },
 
     hvp(): Prepared {
       const d = data().rosenbrock;
-      const x = tf.tensor1d(d.x), v = tf.tensor1d(d.v);
+      const x = tf.tensor1d(d.x),
+        v = tf.tensor1d(d.v);
       const gradF = tf.grad(rosenbrock);
       const hvp = tf.grad((z: T) => tf.sum(tf.mul(gradF(z), v)));
       const run = () => tidyRead(() => read(hvp(x)));

@@ -11,7 +11,10 @@ import { LAWS, LawViolation, arb, assertLaw, cases, checkGrads, laws } from "../
 
 // ---- the code under test ----
 
-interface Params { w: NDArray; b: NDArray }
+interface Params {
+  w: NDArray;
+  b: NDArray;
+}
 
 /** A dense layer: tanh(x w + b). */
 const layer = (p: Params, x: NDArray) => np.tanh(np.add(np.matmul(x, p.w), p.b));
@@ -38,8 +41,31 @@ const reals = fc.tuple(arb.array({ shape: arb.shape({ maxRank: 2 }), min: -3, ma
 
 describe("my functions obey fluxion's laws", () => {
   it("layer: derivatives match float64 central differences up to order 2", () => {
-    const p = { w: np.array([[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]], { dtype: "float64" }), b: np.array([0.01, -0.02], { dtype: "float64" }) };
-    const report = checkGrads(layer, [p, np.array([[1, 2, 3], [-1, 0.5, 2]], { dtype: "float64" })], { order: 2 });
+    const p = {
+      w: np.array(
+        [
+          [0.1, 0.2],
+          [0.3, -0.4],
+          [0.5, 0.6],
+        ],
+        { dtype: "float64" },
+      ),
+      b: np.array([0.01, -0.02], { dtype: "float64" }),
+    };
+    const report = checkGrads(
+      layer,
+      [
+        p,
+        np.array(
+          [
+            [1, 2, 3],
+            [-1, 0.5, 2],
+          ],
+          { dtype: "float64" },
+        ),
+      ],
+      { order: 2 },
+    );
     expect(report.comparisons.every((c) => c.ok)).toBe(true);
   });
 

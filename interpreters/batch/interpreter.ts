@@ -18,7 +18,10 @@ export function installBatchRules(rules: BatchRules): void {
 
 export class BatchTracer extends Tracer {
   readonly shape: number[];
-  constructor(readonly tag: Tag, readonly val: NDArray) {
+  constructor(
+    readonly tag: Tag,
+    readonly val: NDArray,
+  ) {
     super();
     this.shape = val.shape.slice(1);
   }
@@ -32,7 +35,10 @@ export class BatchTracer extends Tracer {
 
 export class BatchInterpreter implements Interpreter {
   readonly tag: Tag;
-  constructor(readonly parent: Interpreter, readonly axisSize: number) {
+  constructor(
+    readonly parent: Interpreter,
+    readonly axisSize: number,
+  ) {
     this.tag = new Tag("vmap");
   }
 
@@ -48,7 +54,8 @@ export class BatchInterpreter implements Interpreter {
 
   process<P extends Prim>(prim: P, args: readonly NDArray[], params: PrimParams[P]): NDArray[] {
     let mine = false;
-    const vals = new Array<NDArray>(args.length), batched = new Array<boolean>(args.length);
+    const vals = new Array<NDArray>(args.length),
+      batched = new Array<boolean>(args.length);
     for (let i = 0; i < args.length; i++) {
       const v = this.unpack(args[i]!);
       batched[i] = v !== null;
@@ -56,9 +63,7 @@ export class BatchInterpreter implements Interpreter {
       mine ||= v !== null;
     }
     if (!mine) return this.parent.process(prim, args, params);
-    const [outs, outBatched] = withInterpreter(this.parent, () =>
-      (batchRules[prim] as BatchRule<P>)(vals, batched, params, this.axisSize),
-    );
+    const [outs, outBatched] = withInterpreter(this.parent, () => (batchRules[prim] as BatchRule<P>)(vals, batched, params, this.axisSize));
     return outs.map((o, i) => (outBatched[i] ? this.pack(o) : o));
   }
 }

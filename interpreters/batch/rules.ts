@@ -13,17 +13,29 @@ import { type ClosedProgram, type Program, evalProgram } from "../../src/ir/ir.j
 import { traceToProgram } from "../../src/ir/trace.js";
 import { BatchInterpreter, type BatchRule, type BatchRules } from "./interpreter.js";
 
-
 /** `x` with a leading batch axis of `size` (broadcast when unbatched). */
 export const withBatch = (x: NDArray, isBatched: boolean, size: number): NDArray =>
-  isBatched ? x : lax.broadcastInDim(x, [size, ...x.shape], range(x.ndim).map((d) => d + 1));
+  isBatched
+    ? x
+    : lax.broadcastInDim(
+        x,
+        [size, ...x.shape],
+        range(x.ndim).map((d) => d + 1),
+      );
 
 const inc = (axes: readonly number[]) => axes.map((a) => a + 1);
 const one = (x: NDArray): [NDArray[], boolean[]] => [[x], [true]];
 
 /** Elementwise: broadcast unbatched operands, then apply as is. */
 function elementwise<P extends Prim>(prim: P): BatchRule<P> {
-  return (args, batched, params, size) => one(bind1(prim, args.map((x, i) => withBatch(x, batched[i]!, size)), params));
+  return (args, batched, params, size) =>
+    one(
+      bind1(
+        prim,
+        args.map((x, i) => withBatch(x, batched[i]!, size)),
+        params,
+      ),
+    );
 }
 
 /** A one-operand primitive whose params are shifted by `shift` to skip the batch axis. */
@@ -145,7 +157,9 @@ export const batchRules: BatchRules = {
   [Prim.Transpose]: shifted(Prim.Transpose, ({ perm }) => ({ perm: [0, ...inc(perm)] })),
   [Prim.Rev]: shifted(Prim.Rev, ({ axes }) => ({ axes: inc(axes) })),
   [Prim.Slice]: shifted(Prim.Slice, ({ start, limit, step }, size) => ({
-    start: [0, ...start], limit: [size, ...limit], step: [1, ...step],
+    start: [0, ...start],
+    limit: [size, ...limit],
+    step: [1, ...step],
   })),
   [Prim.Pad]: ([x, v], [bx, bv], { config }, size) => {
     const cfg: [number, number, number][] = [[0, 0, 0], ...config];
@@ -158,7 +172,12 @@ export const batchRules: BatchRules = {
     return one(lax.selectN(inside, fill, padded));
   },
   [Prim.Concatenate]: (xs, batched, { axis }, size) =>
-    one(lax.concatenate(xs.map((x, i) => withBatch(x, batched[i]!, size)), axis + 1)),
+    one(
+      lax.concatenate(
+        xs.map((x, i) => withBatch(x, batched[i]!, size)),
+        axis + 1,
+      ),
+    ),
   [Prim.Gather]: ([x, idx], [bx, bi], { axis, batchDims }, size) => {
     if (!bi && batchDims === 0) return one(lax.gather(x!, idx!, axis + 1, 0));
     if (!bx && batchDims === 0) return one(lax.moveAxis(lax.gather(x!, idx!, axis, 0), axis, 0));
@@ -179,14 +198,16 @@ export const batchRules: BatchRules = {
     return one(out);
   },
   [Prim.DynamicUpdateSlice]: ([x, u, ...starts], [bx, bu, ...bs], _p, size) => {
-    const xb = withBatch(x!, bx!, size), ub = withBatch(u!, bu!, size);
+    const xb = withBatch(x!, bx!, size),
+      ub = withBatch(u!, bu!, size);
     if (!bs.some((b) => b)) return one(lax.dynamicUpdateSlice(xb, ub, [lax.scalar(0, "int32"), ...starts]));
     // Batched starts: gather the update onto x's grid, then select it inside each lane's window.
     const shape = xb.shape.slice(1);
     let placed = ub;
     let mask: NDArray | null = null;
     starts.forEach((s, d) => {
-      const n = shape[d]!, len = ub.shape[d + 1]!;
+      const n = shape[d]!,
+        len = ub.shape[d + 1]!;
       const start = clampedStart(s, bs[d]!, size, n, len);
       const local = lax.sub(lax.broadcastInDim(iota(n), [size, n], [1]), lax.broadcastInDim(start, [size, n], [0]));
       const clamped = lax.min(lax.max(local, lax.full([size, n], 0, "int32")), lax.full([size, n], len - 1, "int32"));
@@ -199,7 +220,17 @@ export const batchRules: BatchRules = {
   },
   [Prim.DotGeneral]: ([x, y], [bx, by], { contract: [xc, yc], batch: [xb, yb] }) => {
     if (bx && by) {
-      return one(lax.dotGeneral(x!, y!, [inc(xc), inc(yc)], [[0, ...inc(xb)], [0, ...inc(yb)]]));
+      return one(
+        lax.dotGeneral(
+          x!,
+          y!,
+          [inc(xc), inc(yc)],
+          [
+            [0, ...inc(xb)],
+            [0, ...inc(yb)],
+          ],
+        ),
+      );
     }
     if (bx) {
       // x's batch axis becomes its first free dim, which lands right after the batch dims.
@@ -236,7 +267,8 @@ export const batchRules: BatchRules = {
   },
   // Every carry is batched; the loop runs until no lane's predicate holds, and finished lanes keep their carry.
   [Prim.While]: (args, batched, { cond, body, condConsts: nc, bodyConsts: nb }, size) => {
-    const cc = args.slice(0, nc), bc = args.slice(nc, nc + nb);
+    const cc = args.slice(0, nc),
+      bc = args.slice(nc, nc + nb);
     const carry = args.slice(nc + nb).map((c, i) => withBatch(c, batched[nc + nb + i]!, size));
     const all = carry.map(() => true);
     const condB = batchProgram(cond, [...batched.slice(0, nc), ...all], size);
@@ -246,7 +278,9 @@ export const batchRules: BatchRules = {
       return [lax.gt(lax.reduceMax(lax.convert(p!, "int32"), [0]), lax.scalar(0, "int32"))];
     });
     const step = traceToProgram("vmap", [...cc, ...bc, ...carry], (ins) => {
-      const c = ins.slice(0, nc), b = ins.slice(nc, nc + nb), x = ins.slice(nc + nb);
+      const c = ins.slice(0, nc),
+        b = ins.slice(nc, nc + nb),
+        x = ins.slice(nc + nb);
       const [p] = evalProgram(condB.program, condB.consts, [...c, ...x]);
       const next = evalProgram(bodyB.program, bodyB.consts, [...b, ...x]);
       return next.map((v, i) => lax.selectN(lax.broadcastInDim(p!, v.shape, [0]), x[i]!, v));
@@ -275,13 +309,21 @@ export const batchRules: BatchRules = {
       const [o, r] = underBatch(size, [ps], [batched], ([p]) => fwd(p!));
       return [o!, r!];
     };
-    const outs = bind(Prim.CustomVjpCall, args, { fun: batchProgram(fun, batched, size), fwd: fwd2, bwd: batchBwd(bwd, batched, size), numLifted, name });
+    const outs = bind(Prim.CustomVjpCall, args, {
+      fun: batchProgram(fun, batched, size),
+      fwd: fwd2,
+      bwd: batchBwd(bwd, batched, size),
+      numLifted,
+      name,
+    });
     return [outs, outs.map(() => true)];
   },
   [Prim.CustomLin]: (args, batched, { bwd, numRes, outAvals, name }, size) => {
     const res = args.slice(0, numRes).map((r, i) => withBatch(r, batched[i]!, size));
     const outs = bind(Prim.CustomLin, [...res, ...args.slice(numRes)], {
-      bwd: batchBwd(bwd, batched.slice(numRes), size), numRes, name,
+      bwd: batchBwd(bwd, batched.slice(numRes), size),
+      numRes,
+      name,
       outAvals: outAvals.map((a) => ({ shape: [size, ...a.shape], dtype: a.dtype })),
     });
     return [outs, outs.map(() => true)];
@@ -296,4 +338,3 @@ export const batchRules: BatchRules = {
     return [outs, outs.map(() => true)];
   },
 };
-

@@ -18,26 +18,38 @@ type C = ConcreteArray;
 export type Impl<P extends Prim> = (args: readonly C[], params: PrimParams[P], outs: Aval[]) => C[];
 /** An impl of a single-output primitive. */
 type Impl1<P extends Prim> = (args: readonly C[], params: PrimParams[P], out: Aval) => C;
-const one = <P extends Prim>(impl: Impl1<P>): Impl<P> => (args, params, outs) => [impl(args, params, outs[0]!)];
+const one =
+  <P extends Prim>(impl: Impl1<P>): Impl<P> =>
+  (args, params, outs) => [impl(args, params, outs[0]!)];
 
 const make = (out: Aval): [TypedArray, (d: TypedArray) => C] => {
   const data = allocate(out.dtype, sizeOf(out.shape));
   return [data, (d) => new ConcreteArray(d, out.shape as number[], out.dtype)];
 };
 
-const elementwise = (prim: Prim): Impl1<Prim> => (args, _p, out) => {
-  const [data, wrap] = make(out);
-  const ins = args.map((a) => a.values);
-  elementwiseKernel(prim, args[args.length - 1]!.dtype, out.dtype, args.length)(data, data.length, ...ins);
-  return wrap(data);
-};
+const elementwise =
+  (prim: Prim): Impl1<Prim> =>
+  (args, _p, out) => {
+    const [data, wrap] = make(out);
+    const ins = args.map((a) => a.values);
+    elementwiseKernel(prim, args[args.length - 1]!.dtype, out.dtype, args.length)(data, data.length, ...ins);
+    return wrap(data);
+  };
 
 /** Transposes `x` by `perm` into a fresh array. */
 function permute(x: C, perm: readonly number[]): TypedArray {
   const strides = stridesOf(x.shape);
   const out = allocate(x.dtype, x.size);
   const shape = perm.map((p) => x.shape[p]!);
-  copyStrided(x.values, 0, perm.map((p) => strides[p]!), out, 0, stridesOf(shape), shape);
+  copyStrided(
+    x.values,
+    0,
+    perm.map((p) => strides[p]!),
+    out,
+    0,
+    stridesOf(shape),
+    shape,
+  );
   return out;
 }
 
@@ -46,7 +58,8 @@ function blockView(x: C, axes: readonly number[]): [TypedArray, number, number, 
   const sorted = [...axes].sort((a, b) => a - b);
   const contiguous = sorted.every((a, i) => i === 0 || a === sorted[i - 1]! + 1);
   if (contiguous && sorted.length > 0) {
-    const lo = sorted[0]!, hi = sorted[sorted.length - 1]!;
+    const lo = sorted[0]!,
+      hi = sorted[sorted.length - 1]!;
     return [x.values, sizeOf(x.shape.slice(0, lo)), sizeOf(x.shape.slice(lo, hi + 1)), sizeOf(x.shape.slice(hi + 1))];
   }
   const keep = range(x.ndim).filter((d) => !sorted.includes(d));
@@ -54,19 +67,23 @@ function blockView(x: C, axes: readonly number[]): [TypedArray, number, number, 
   return [moved, sizeOf(keep.map((d) => x.shape[d]!)), sizeOf(sorted.map((d) => x.shape[d]!)), 1];
 }
 
-const reduce = <P extends Prim.ReduceSum | Prim.ReduceMax | Prim.ReduceMin>(op: ReduceOp): Impl1<P> => ([x], { axes }, out) => {
-  const [data, wrap] = make(out);
-  const [v, o, n, i] = blockView(x!, axes);
-  reduceKernel(op, v, data, o, n, i);
-  return wrap(data);
-};
+const reduce =
+  <P extends Prim.ReduceSum | Prim.ReduceMax | Prim.ReduceMin>(op: ReduceOp): Impl1<P> =>
+  ([x], { axes }, out) => {
+    const [data, wrap] = make(out);
+    const [v, o, n, i] = blockView(x!, axes);
+    reduceKernel(op, v, data, o, n, i);
+    return wrap(data);
+  };
 
-const argReduce = <P extends Prim.ArgMax | Prim.ArgMin>(isMax: boolean): Impl1<P> => ([x], { axis }, out) => {
-  const [data, wrap] = make(out);
-  const [v, o, n, i] = blockView(x!, [axis]);
-  argReduceKernel(isMax, v, data, o, n, i);
-  return wrap(data);
-};
+const argReduce =
+  <P extends Prim.ArgMax | Prim.ArgMin>(isMax: boolean): Impl1<P> =>
+  ([x], { axis }, out) => {
+    const [data, wrap] = make(out);
+    const [v, o, n, i] = blockView(x!, [axis]);
+    argReduceKernel(isMax, v, data, o, n, i);
+    return wrap(data);
+  };
 
 /** Copies `x` into a region of `dst` (shape `dstShape`) starting at `starts`, each dim stepping by `steps`. */
 function place(x: C, dst: TypedArray, dstShape: readonly number[], starts: readonly number[], steps?: readonly number[]): void {
@@ -101,8 +118,6 @@ function gatherDims(x: Aval, idx: Aval, axis: number, batchDims: number) {
 }
 
 export const impls: { [P in Prim]: Impl<P> } = {
-
-
   [Prim.Add]: one(elementwise(Prim.Add)),
   [Prim.Sub]: one(elementwise(Prim.Sub)),
   [Prim.Mul]: one(elementwise(Prim.Mul)),
@@ -170,14 +185,25 @@ export const impls: { [P in Prim]: Impl<P> } = {
   [Prim.Pad]: one(([x, value], { config }, out) => {
     const [data, wrap] = make(out);
     if (value!.values[0] !== 0) data.fill(value!.values[0]!);
-    place(x!, data, out.shape, config.map(([lo]) => lo), config.map(([, , interior]) => interior + 1));
+    place(
+      x!,
+      data,
+      out.shape,
+      config.map(([lo]) => lo),
+      config.map(([, , interior]) => interior + 1),
+    );
     return wrap(data);
   }),
   [Prim.Concatenate]: one((xs, { axis }, out) => {
     const [data, wrap] = make(out);
     let at = 0;
     for (const x of xs) {
-      place(x, data, out.shape, out.shape.map((_, d) => (d === axis ? at : 0)));
+      place(
+        x,
+        data,
+        out.shape,
+        out.shape.map((_, d) => (d === axis ? at : 0)),
+      );
       at += x.shape[axis]!;
     }
     return wrap(data);
@@ -185,7 +211,8 @@ export const impls: { [P in Prim]: Impl<P> } = {
   [Prim.Gather]: one(([x, idx], { axis, batchDims }, out) => {
     const [data, wrap] = make(out);
     const { B, P, n, Q, I } = gatherDims(x!, idx!, axis, batchDims);
-    const xv = x!.values, iv = idx!.values;
+    const xv = x!.values,
+      iv = idx!.values;
     let t = 0;
     for (let b = 0; b < B; b++)
       for (let p = 0; p < P; p++)
@@ -200,7 +227,8 @@ export const impls: { [P in Prim]: Impl<P> } = {
     const [data, wrap] = make(out);
     data.set(x!.values);
     const { B, P, n, Q, I } = gatherDims(x!, idx!, axis, batchDims);
-    const uv = upd!.values, iv = idx!.values;
+    const uv = upd!.values,
+      iv = idx!.values;
     let t = 0;
     for (let b = 0; b < B; b++)
       for (let p = 0; p < P; p++)
@@ -221,7 +249,8 @@ export const impls: { [P in Prim]: Impl<P> } = {
   [Prim.DotGeneral]: one(([l, r], { contract: [lc, rc], batch: [lb, rb] }, out) => {
     const lFree = range(l!.ndim).filter((d) => !lc.includes(d) && !lb.includes(d));
     const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
-    const lPerm = [...lb, ...lFree, ...lc], rPerm = [...rb, ...rc, ...rFree];
+    const lPerm = [...lb, ...lFree, ...lc],
+      rPerm = [...rb, ...rc, ...rFree];
     const a = lPerm.every((p, i) => p === i) ? l!.values : permute(l!, lPerm);
     const b = rPerm.every((p, i) => p === i) ? r!.values : permute(r!, rPerm);
     const size = (x: C, dims: number[]) => sizeOf(dims.map((d) => x.shape[d]!));
@@ -230,16 +259,17 @@ export const impls: { [P in Prim]: Impl<P> } = {
     return wrap(data);
   }),
   [Prim.JitCall]: (args, { program }) => runProgram(program, args),
-  [Prim.Cond]: ([index, ...ops], { branches }) =>
-    runProgram(branches[Math.min(Math.max(index!.values[0]!, 0), branches.length - 1)]!, ops),
+  [Prim.Cond]: ([index, ...ops], { branches }) => runProgram(branches[Math.min(Math.max(index!.values[0]!, 0), branches.length - 1)]!, ops),
   [Prim.While]: (args, { cond, body, condConsts, bodyConsts }) => {
-    const cc = args.slice(0, condConsts), bc = args.slice(condConsts, condConsts + bodyConsts);
+    const cc = args.slice(0, condConsts),
+      bc = args.slice(condConsts, condConsts + bodyConsts);
     let carry = args.slice(condConsts + bodyConsts);
     while (runProgram(cond, [...cc, ...carry])[0]!.values[0]) carry = runProgram(body, [...bc, ...carry]);
     return carry;
   },
   [Prim.Scan]: (args, { body, length, reverse, numConsts, numCarry }, outs) => {
-    const consts = args.slice(0, numConsts), xs = args.slice(numConsts + numCarry);
+    const consts = args.slice(0, numConsts),
+      xs = args.slice(numConsts + numCarry);
     let carry = args.slice(numConsts, numConsts + numCarry);
     const ys = outs.slice(numCarry).map((a) => allocate(a.dtype, sizeOf(a.shape)));
     const xSize = xs.map((x) => (length === 0 ? 0 : x.size / length));

@@ -18,7 +18,10 @@ export class EvalInterpreter implements Interpreter {
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       if (a instanceof ConcreteArray) continue;
-      if (a instanceof DeviceArray) { onDevice = true; continue; }
+      if (a instanceof DeviceArray) {
+        onDevice = true;
+        continue;
+      }
       // A live tracer can reach here only from a transform that is no longer on the stack.
       throw escapedError(prim, a as Tracer);
     }

@@ -43,7 +43,9 @@ export function compileProgram(cp: ClosedProgram): Executable {
   p.constvars.forEach(slot);
   p.invars.forEach(slot);
   const steps = plan(p, slot);
-  const constSlots = p.constvars.map(slot), inSlots = p.invars.map(slot), outSlots = p.outvars.map(slot);
+  const constSlots = p.constvars.map(slot),
+    inSlots = p.invars.map(slot),
+    outSlots = p.outvars.map(slot);
   // The constants in the order of the optimised program's constvars, resolved once (not per call).
   const constIndex = new Map(cp.program.constvars.map((v, i) => [v, i]));
   const consts = p.constvars.map((v) => cp.consts[constIndex.get(v)!]!.toConcrete("jit"));
@@ -63,7 +65,10 @@ function plan(p: Program, slot: (v: Var) => number): Step[] {
   const eqns = p.eqns;
   for (let i = 0; i < eqns.length;) {
     const e = eqns[i]!;
-    if (e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) { i++; continue; }
+    if (e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) {
+      i++;
+      continue;
+    }
     if (!isElementwise(e.prim)) {
       steps.push(e.prim === Prim.Reshape ? reshapeStep(e, slot) : primitiveStep(e, slot));
       i++;
@@ -102,18 +107,25 @@ function plan(p: Program, slot: (v: Var) => number): Step[] {
 const sameShape = (a: Shape, b: Shape) => a.length === b.length && a.every((n, d) => n === b[d]);
 
 function primitiveStep(e: Eqn, slot: (v: Var) => number): Step {
-  const ins = e.inputs.map(slot), outs = e.outvars.map(slot);
+  const ins = e.inputs.map(slot),
+    outs = e.outvars.map(slot);
   const avals = e.outvars.map((v) => v.aval);
   const impl = cpuImpl();
   // Shapes were checked when the program was staged: call the kernel directly.
   return (env) => {
-    const res = impl(e.prim, ins.map((s) => env[s]!), e.params as PrimParams[Prim], avals);
+    const res = impl(
+      e.prim,
+      ins.map((s) => env[s]!),
+      e.params as PrimParams[Prim],
+      avals,
+    );
     for (let k = 0; k < outs.length; k++) env[outs[k]!] = res[k]!;
   };
 }
 
 function reshapeStep(e: Eqn, slot: (v: Var) => number): Step {
-  const from = slot(e.inputs[0]!), to = slot(e.outvars[0]!);
+  const from = slot(e.inputs[0]!),
+    to = slot(e.outvars[0]!);
   const { shape, dtype } = e.outvars[0]!.aval;
   return (env) => {
     env[to] = new ConcreteArray(env[from]!.values, shape as number[], dtype);
@@ -125,13 +137,16 @@ function reshapeStep(e: Eqn, slot: (v: Var) => number): Step {
  * of shape `src` laid along `dims` of target (size-1 source dims broadcast).
  */
 function offsetExpr(target: Shape, src: Shape, dims: readonly number[]): string {
-  const ts = stridesOf(target), ss = stridesOf(src);
+  const ts = stridesOf(target),
+    ss = stridesOf(src);
   const real = dims.map((d, k) => ({ d, k })).filter(({ k }) => src[k] !== 1);
   if (real.length === 0) return "0";
   const contiguous = real.every(({ d }, n) => n === 0 || d === real[n - 1]!.d + 1);
   if (contiguous) {
-    const first = real[0]!.d, last = real[real.length - 1]!.d;
-    const below = ts[last]!, span = sizeOf(target.slice(first, last + 1));
+    const first = real[0]!.d,
+      last = real[real.length - 1]!.d;
+    const below = ts[last]!,
+      span = sizeOf(target.slice(first, last + 1));
     const q = below === 1 ? "i" : `((i / ${int(below)}) | 0)`;
     return first === 0 ? q : `(${q} % ${int(span)})`;
   }
@@ -149,7 +164,9 @@ function kernelStep(group: Eqn[], reductions: Eqn[], shape: Shape, ctx: Context,
   const n = sizeOf(shape);
   const local = new Set(group.map((e) => e.outvars[0]!));
   const members = new Set<Eqn>([...group, ...reductions]);
-  const pre: string[] = [], body: string[] = [], post: string[] = [];
+  const pre: string[] = [],
+    body: string[] = [],
+    post: string[] = [];
   const shapes: Shape[] = [];
   const reads = new Map<Var, string>();
   const declared = new Set<Var>();
@@ -192,11 +209,22 @@ function kernelStep(group: Eqn[], reductions: Eqn[], shape: Shape, ctx: Context,
     const axes = (r.params as PrimParams[Prim.ReduceSum]).axes;
     const kept = shape.map((d, k) => (axes.includes(k) ? 1 : d));
     const init = r.prim === Prim.ReduceSum ? "0" : r.prim === Prim.ReduceMax ? "-Infinity" : "Infinity";
-    const x = read(r.inputs[0]!), acc = `r${slot(out)}`;
+    const x = read(r.inputs[0]!),
+      acc = `r${slot(out)}`;
     const scalar = sizeOf(out.aval.shape) === 1;
-    const at = scalar ? acc : `${acc}[${offsetExpr(shape, kept, kept.map((_, k) => k))}]`;
+    const at = scalar
+      ? acc
+      : `${acc}[${offsetExpr(
+          shape,
+          kept,
+          kept.map((_, k) => k),
+        )}]`;
     pre.push(scalar ? `let ${acc} = ${init};` : `const ${acc} = new Float64Array(${int(sizeOf(out.aval.shape))}).fill(${init});`);
-    body.push(r.prim === Prim.ReduceSum ? `${at} += ${x};` : `{ const t = ${x}; if (t ${r.prim === Prim.ReduceMax ? ">" : "<"} ${at} || t !== t) ${at} = t; }`);
+    body.push(
+      r.prim === Prim.ReduceSum
+        ? `${at} += ${x};`
+        : `{ const t = ${x}; if (t ${r.prim === Prim.ReduceMax ? ">" : "<"} ${at} || t !== t) ${at} = t; }`,
+    );
     const values = `${byDType(ARRAY, out.aval.dtype)}.${scalar ? "of" : "from"}(${acc})`;
     post.push(`env[${slot(out)}] = ${mk(out.aval.shape, out.aval.dtype, values)};`);
   }

@@ -37,5 +37,10 @@ export function cse(p: Program): Program {
     eqns.push(renamed);
   }
   if (!changed) return p;
-  return new Program(p.constvars, p.invars, eqns, p.outvars.map((v) => subst.get(v) ?? v));
+  return new Program(
+    p.constvars,
+    p.invars,
+    eqns,
+    p.outvars.map((v) => subst.get(v) ?? v),
+  );
 }

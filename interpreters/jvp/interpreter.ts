@@ -29,7 +29,11 @@ export function installJvpRules(rules: JvpRules): void {
 }
 
 export class JvpTracer extends Tracer {
-  constructor(readonly tag: Tag, readonly primal: NDArray, readonly tangent: NDArray) {
+  constructor(
+    readonly tag: Tag,
+    readonly primal: NDArray,
+    readonly tangent: NDArray,
+  ) {
     super();
   }
   get shape(): number[] {
@@ -45,7 +49,10 @@ export class JvpTracer extends Tracer {
 
 export class JvpInterpreter implements Interpreter {
   readonly tag: Tag;
-  constructor(readonly parent: Interpreter, transform = "jvp") {
+  constructor(
+    readonly parent: Interpreter,
+    transform = "jvp",
+  ) {
     this.tag = new Tag(transform);
   }
 
@@ -63,10 +70,14 @@ export class JvpInterpreter implements Interpreter {
     let mine = false;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
-      if (a instanceof JvpTracer && a.tag === this.tag) { mine = true; break; }
+      if (a instanceof JvpTracer && a.tag === this.tag) {
+        mine = true;
+        break;
+      }
     }
     if (!mine) return this.parent.process(prim, args, params);
-    const primals = new Array<NDArray>(args.length), tangents = new Array<Tangent>(args.length);
+    const primals = new Array<NDArray>(args.length),
+      tangents = new Array<Tangent>(args.length);
     for (let i = 0; i < args.length; i++) [primals[i], tangents[i]] = this.unpack(args[i]!);
     const [outs, touts] = withInterpreter(this.parent, () => (jvpRules[prim] as JvpRule<P>)(primals, tangents, params));
     return outs.map((o, i) => this.pack(o, touts[i]!));

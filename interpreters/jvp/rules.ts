@@ -14,7 +14,6 @@ import { type ClosedProgram, Program, Var, evalProgram, permuteProgram, where } 
 import { traceToProgram } from "../../src/ir/trace.js";
 import { type JvpRule, type JvpRules, JvpInterpreter, type Tangent, Zero } from "./interpreter.js";
 
-
 const isZero = (t: Tangent): t is Zero => t instanceof Zero;
 /** A real array for a tangent (zeros materialised). */
 export const instantiate = (t: Tangent): NDArray => (t instanceof Zero ? lax.zerosOf(t) : t);
@@ -115,14 +114,18 @@ function ignoreTrailing(cp: ClosedProgram, extra: readonly Aval[]): ClosedProgra
 /** Custom rules see only declared arguments: a closed-over value being differentiated would be lost. */
 function noLiftedTangents(name: string, ts: Tangent[], numLifted: number): void {
   if (ts.slice(0, numLifted).some((t) => !isZero(t))) {
-    throw new ArgumentError(`${name}: the function closes over a value that is being differentiated; pass it as an argument so the custom rule sees it`);
+    throw new ArgumentError(
+      `${name}: the function closes over a value that is being differentiated; pass it as an argument so the custom rule sees it`,
+    );
   }
 }
 
 function checkAvals(name: string, what: string, got: readonly NDArray[], want: readonly Var[]): void {
   const ok = got.length === want.length && got.every((g, i) => shapeEq(g.shape, want[i]!.aval.shape) && g.dtype === want[i]!.aval.dtype);
   if (!ok) {
-    throw new ShapeError(`${name}: ${what} are ${got.map(fmtAval).join(", ") || "none"} but must match the function's outputs ${want.map((v) => fmtAval(v.aval)).join(", ")}`);
+    throw new ShapeError(
+      `${name}: ${what} are ${got.map(fmtAval).join(", ") || "none"} but must match the function's outputs ${want.map((v) => fmtAval(v.aval)).join(", ")}`,
+    );
   }
 }
 
@@ -166,9 +169,11 @@ export const jvpRules: JvpRules = {
   // derivatives are right at y = 0 (d/dy of y x^(y-1) is 1/x there).
   [Prim.Pow]: ([x, y], [tx, ty]) => {
     const out = lax.pow(x!, y!);
-    const zero = c(x!, 0), one = c(x!, 1);
+    const zero = c(x!, 0),
+      one = c(x!, 1);
     const xZero = lax.eq(x!, zero);
-    let dx: Tangent = tx!, dy: Tangent = ty!;
+    let dx: Tangent = tx!,
+      dy: Tangent = ty!;
     if (!isZero(tx!)) {
       const guard = lax.and(xZero, lax.eq(y!, zero));
       const xSafe = lax.selectN(guard, x!, one);
@@ -214,7 +219,7 @@ export const jvpRules: JvpRules = {
     const dx = isZero(tx!) ? null : dot(tx!, y!);
     const dy = isZero(ty!) ? null : dot(x!, ty!);
     const out = dot(x!, y!);
-    return [[out], [dx && dy ? lax.add(dx, dy) : dx ?? dy ?? new Zero(out)]];
+    return [[out], [dx && dy ? lax.add(dx, dy) : (dx ?? dy ?? new Zero(out))]];
   },
   [Prim.Cond]: ([index, ...ops], [, ...tans], { branches }) => {
     const nonzero = tans.map((t) => !isZero(t));
@@ -224,17 +229,29 @@ export const jvpRules: JvpRules = {
   },
   // Float carries always carry a tangent (the fixpoint is "all floats"); the cond ignores tangents.
   [Prim.While]: (args, tans, { cond, body, condConsts: nc, bodyConsts: nb }) => {
-    const carry = args.slice(nc + nb), k = carry.length;
+    const carry = args.slice(nc + nb),
+      k = carry.length;
     const floatCarry = carry.map((c) => isFloat(c.dtype));
     const bcNonzero = tans.slice(nc, nc + nb).map((t) => !isZero(t));
     const jb = jvpProgram(body, [...bcNonzero, ...floatCarry], floatCarry);
-    const nbt = where(bcNonzero).length, nct = where(floatCarry).length;
+    const nbt = where(bcNonzero).length,
+      nct = where(floatCarry).length;
     // jb inputs: bc, carry, bcTan, carryTan -> want bc, bcTan, carry, carryTan; outputs already carry, carryTan.
-    const body2 = permuteProgram(jb, [...range(nb), ...range(nbt).map((i) => nb + k + i), ...range(k).map((i) => nb + i), ...range(nct).map((i) => nb + k + nbt + i)], range(k + nct));
-    const cond2 = ignoreTrailing(cond, carry.filter((_, i) => floatCarry[i]));
+    const body2 = permuteProgram(
+      jb,
+      [...range(nb), ...range(nbt).map((i) => nb + k + i), ...range(k).map((i) => nb + i), ...range(nct).map((i) => nb + k + nbt + i)],
+      range(k + nct),
+    );
+    const cond2 = ignoreTrailing(
+      cond,
+      carry.filter((_, i) => floatCarry[i]),
+    );
     const carryTans = where(floatCarry).map((i) => instantiate(tans[nc + nb + i]!));
     const outs = bind(Prim.While, [...args.slice(0, nc), ...args.slice(nc, nc + nb), ...nonzeroOf(tans.slice(nc, nc + nb)), ...carry, ...carryTans], {
-      cond: cond2, body: body2, condConsts: nc, bodyConsts: nb + nbt,
+      cond: cond2,
+      body: body2,
+      condConsts: nc,
+      bodyConsts: nb + nbt,
     });
     return [outs.slice(0, k), carry.map((c, i) => (floatCarry[i] ? outs[k + where(floatCarry).indexOf(i)]! : new Zero(c)))];
   },
@@ -242,25 +259,42 @@ export const jvpRules: JvpRules = {
     const nx = args.length - nc - k;
     const carry = args.slice(nc, nc + k);
     const floatCarry = carry.map((c) => isFloat(c.dtype));
-    const cNz = tans.slice(0, nc).map((t) => !isZero(t)), xNz = tans.slice(nc + k).map((t) => !isZero(t));
+    const cNz = tans.slice(0, nc).map((t) => !isZero(t)),
+      xNz = tans.slice(nc + k).map((t) => !isZero(t));
     const ys = body.program.outvars.slice(k).map((v) => isFloat(v.aval.dtype));
     const jb = jvpProgram(body, [...cNz, ...floatCarry, ...xNz], [...floatCarry, ...ys]);
     const [nct, nkt, nxt, nyt] = [cNz, floatCarry, xNz, ys].map((m) => where(m).length) as [number, number, number, number];
     const ny = ys.length;
     // jb inputs: c, carry, x, cTan, carryTan, xTan; outputs: carryOut, y, carryTanOut, yTan.
     const base = nc + k + nx;
-    const inOrder = [...range(nc), ...range(nct).map((i) => base + i), ...range(k).map((i) => nc + i), ...range(nkt).map((i) => base + nct + i),
-      ...range(nx).map((i) => nc + k + i), ...range(nxt).map((i) => base + nct + nkt + i)];
+    const inOrder = [
+      ...range(nc),
+      ...range(nct).map((i) => base + i),
+      ...range(k).map((i) => nc + i),
+      ...range(nkt).map((i) => base + nct + i),
+      ...range(nx).map((i) => nc + k + i),
+      ...range(nxt).map((i) => base + nct + nkt + i),
+    ];
     const outOrder = [...range(k), ...range(nkt).map((i) => k + ny + i), ...range(ny).map((i) => k + i), ...range(nyt).map((i) => k + ny + nkt + i)];
-    const outs = bind(Prim.Scan, [
-      ...args.slice(0, nc), ...nonzeroOf(tans.slice(0, nc)),
-      ...carry, ...where(floatCarry).map((i) => instantiate(tans[nc + i]!)),
-      ...args.slice(nc + k), ...nonzeroOf(tans.slice(nc + k)),
-    ], { body: permuteProgram(jb, inOrder, outOrder), length, reverse, numConsts: nc + nct, numCarry: k + nkt });
+    const outs = bind(
+      Prim.Scan,
+      [
+        ...args.slice(0, nc),
+        ...nonzeroOf(tans.slice(0, nc)),
+        ...carry,
+        ...where(floatCarry).map((i) => instantiate(tans[nc + i]!)),
+        ...args.slice(nc + k),
+        ...nonzeroOf(tans.slice(nc + k)),
+      ],
+      { body: permuteProgram(jb, inOrder, outOrder), length, reverse, numConsts: nc + nct, numCarry: k + nkt },
+    );
     const carryT = carry.map((c, i) => (floatCarry[i] ? outs[k + where(floatCarry).indexOf(i)]! : new Zero(c)));
     const yOut = outs.slice(k + nkt, k + nkt + ny);
     const yT = yOut.map((y, i) => (ys[i] ? outs[k + nkt + ny + where(ys).indexOf(i)]! : new Zero(y)));
-    return [[...outs.slice(0, k), ...yOut], [...carryT, ...yT]];
+    return [
+      [...outs.slice(0, k), ...yOut],
+      [...carryT, ...yT],
+    ];
   },
   // The user's rule, on materialised tangents; its outputs are checked against the function's.
   [Prim.CustomJvpCall]: (xs, ts, { fun, rule, numLifted, name }) => {
@@ -291,7 +325,10 @@ export const jvpRules: JvpRules = {
   // A compiled call's derivative is a compiled call of its jvp program.
   [Prim.JitCall]: (xs, ts, { program, name }) => {
     const nonzero = ts.map((t) => !isZero(t));
-    const outs = bind(Prim.JitCall, [...xs, ...(ts.filter((t) => !isZero(t)) as NDArray[])], { program: jvpProgram(program, nonzero), name: `jvp(${name})` });
+    const outs = bind(Prim.JitCall, [...xs, ...(ts.filter((t) => !isZero(t)) as NDArray[])], {
+      program: jvpProgram(program, nonzero),
+      name: `jvp(${name})`,
+    });
     const n = program.program.outvars.length;
     return [outs.slice(0, n), outs.slice(n)];
   },

@@ -15,7 +15,10 @@ import { type LinArg, NonlinearUse, type TransposeRule, type TransposeRules, Und
 
 /** A rule for a single-output primitive, given its output's cotangent. */
 type SingleRule<P extends Prim> = (ct: NDArray, args: LinArg[], params: PrimParams[P]) => (NDArray | null)[];
-const single = <P extends Prim>(rule: SingleRule<P>): TransposeRule<P> => (cts, args, params) => rule(cts[0]!, args, params);
+const single =
+  <P extends Prim>(rule: SingleRule<P>): TransposeRule<P> =>
+  (cts, args, params) =>
+    rule(cts[0]!, args, params);
 
 const undef = (a: LinArg | undefined): a is UndefPrimal => a instanceof UndefPrimal;
 const known = (a: LinArg | undefined): NDArray => {
@@ -37,7 +40,9 @@ function dotTranspose(ct: NDArray, args: LinArg[], { contract: [xc, yc], batch: 
   const [x, y] = args;
   const xAval = undef(x) ? x.aval : known(x);
   const yAval = undef(y) ? y.aval : known(y);
-  const xn = xAval.shape.length, yn = yAval.shape.length, nb = xb.length;
+  const xn = xAval.shape.length,
+    yn = yAval.shape.length,
+    nb = xb.length;
   const xFree = range(xn).filter((d) => !xc.includes(d) && !xb.includes(d));
   const yFree = range(yn).filter((d) => !yc.includes(d) && !yb.includes(d));
   const ctX = range(xFree.length).map((i) => nb + i);
@@ -71,7 +76,8 @@ function transposedProgram(cp: ClosedProgram, linear: readonly boolean[], presen
   const knownAvals = p.invars.filter((_, i) => !linear[i]).map((v) => v.aval);
   const ctAvals = p.outvars.filter((_, i) => present[i]).map((v) => v.aval);
   hit = traceToProgram("transpose", [...knownAvals, ...ctAvals], (ins) => {
-    let kIn = 0, kCt = knownAvals.length;
+    let kIn = 0,
+      kCt = knownAvals.length;
     const args = p.invars.map((v, i) => (linear[i] ? new UndefPrimal(v.aval) : ins[kIn++]!));
     const cts = present.map((b) => (b ? ins[kCt++]! : null));
     const res = transposeCall(cp, args, cts);
@@ -83,46 +89,83 @@ function transposedProgram(cp: ClosedProgram, linear: readonly boolean[], presen
 
 /** Binds `prim` on a transposed program: known operands, then the present cotangents; maps results back to the linear operands. */
 function callTransposed<P extends Prim.JitCall | Prim.Remat | Prim.Cond>(
-  prim: P, lead: NDArray[], args: LinArg[], cts: (NDArray | null)[], params: (tp: (cp: ClosedProgram) => ClosedProgram) => PrimParams[P],
+  prim: P,
+  lead: NDArray[],
+  args: LinArg[],
+  cts: (NDArray | null)[],
+  params: (tp: (cp: ClosedProgram) => ClosedProgram) => PrimParams[P],
 ): (NDArray | null)[] {
-  const linear = args.map(undef), present = cts.map((c) => c !== null);
-  const outs = bind(prim, [...lead, ...args.filter((a): a is NDArray => !undef(a)), ...(cts.filter((c) => c !== null) as NDArray[])],
-    params((cp) => transposedProgram(cp, linear, present)));
+  const linear = args.map(undef),
+    present = cts.map((c) => c !== null);
+  const outs = bind(
+    prim,
+    [...lead, ...args.filter((a): a is NDArray => !undef(a)), ...(cts.filter((c) => c !== null) as NDArray[])],
+    params((cp) => transposedProgram(cp, linear, present)),
+  );
   let k = 0;
   return linear.map((l) => (l ? outs[k++]! : null));
 }
 
-function transposeScan(cts: (NDArray | null)[], args: LinArg[], { body, length, reverse, numConsts: nc, numCarry: k }: PrimParams[Prim.Scan]): (NDArray | null)[] {
+function transposeScan(
+  cts: (NDArray | null)[],
+  args: LinArg[],
+  { body, length, reverse, numConsts: nc, numCarry: k }: PrimParams[Prim.Scan],
+): (NDArray | null)[] {
   const aval = (a: LinArg) => (undef(a) ? a.aval : known(a));
   // Every carry of a linear scan is linear; a known initial carry can only be a materialised zero
   // tangent, whose cotangent nobody needs.
-  const consts = args.slice(0, nc), carry = args.slice(nc, nc + k).map((a) => (undef(a) ? a : new UndefPrimal(aval(a)))), xs = args.slice(nc + k);
+  const consts = args.slice(0, nc),
+    carry = args.slice(nc, nc + k).map((a) => (undef(a) ? a : new UndefPrimal(aval(a)))),
+    xs = args.slice(nc + k);
   const p = body.program;
   const ys = p.outvars.slice(k).map((v) => v.aval);
-  const cLin = consts.map(undef), xLin = xs.map(undef);
-  const kc = consts.filter((a) => !undef(a)) as NDArray[], lc = consts.filter(undef);
+  const cLin = consts.map(undef),
+    xLin = xs.map(undef);
+  const kc = consts.filter((a) => !undef(a)) as NDArray[],
+    lc = consts.filter(undef);
   const kx = xs.filter((a) => !undef(a)) as NDArray[];
-  const carryAvals = carry.map(aval), ySlices = ys;
-  const nkc = kc.length, nlc = lc.length, nkx = kx.length;
-  const bodyT = traceToProgram("transpose", [...kc, ...lc.map(aval), ...carryAvals, ...kx.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype })), ...ySlices], (ins) => {
-    const kcv = ins.slice(0, nkc), acc = ins.slice(nkc, nkc + nlc), ctc = ins.slice(nkc + nlc, nkc + nlc + k);
-    const kxv = ins.slice(nkc + nlc + k, nkc + nlc + k + nkx), cty = ins.slice(nkc + nlc + k + nkx);
-    let ic = 0, ix = 0;
-    const callArgs: LinArg[] = [
-      ...consts.map((a) => (undef(a) ? a : kcv[ic++]!)),
-      ...carry.map((a) => a as UndefPrimal),
-      ...xs.map((a) => (undef(a) ? new UndefPrimal({ shape: a.aval.shape.slice(1), dtype: a.aval.dtype }) : kxv[ix++]!)),
-    ];
-    const res = transposeCall(body, callArgs, [...ctc, ...cty]);
-    const ctOf = (i: number) => res[i] ?? lax.zerosOf(p.invars[i]!.aval);
-    const ctConsts = where(cLin).map(ctOf), ctCarry = range(k).map((i) => ctOf(nc + i)), ctXs = where(xLin).map((i) => ctOf(nc + k + i));
-    return [...acc.map((a, i) => lax.add(a, ctConsts[i]!)), ...ctCarry, ...ctXs];
-  });
-  const outs = bind(Prim.Scan, [
-    ...kc, ...lc.map((a) => lax.zerosOf(aval(a))), ...cts.slice(0, k).map((c, i) => c ?? lax.zerosOf(carryAvals[i]!)),
-    ...kx, ...cts.slice(k).map((c, j) => c ?? lax.zerosOf({ shape: [length, ...ys[j]!.shape], dtype: ys[j]!.dtype })),
-  ], { body: bodyT, length, reverse: !reverse, numConsts: nkc, numCarry: nlc + k });
-  let a = 0, x = nlc + k;
+  const carryAvals = carry.map(aval),
+    ySlices = ys;
+  const nkc = kc.length,
+    nlc = lc.length,
+    nkx = kx.length;
+  const bodyT = traceToProgram(
+    "transpose",
+    [...kc, ...lc.map(aval), ...carryAvals, ...kx.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype })), ...ySlices],
+    (ins) => {
+      const kcv = ins.slice(0, nkc),
+        acc = ins.slice(nkc, nkc + nlc),
+        ctc = ins.slice(nkc + nlc, nkc + nlc + k);
+      const kxv = ins.slice(nkc + nlc + k, nkc + nlc + k + nkx),
+        cty = ins.slice(nkc + nlc + k + nkx);
+      let ic = 0,
+        ix = 0;
+      const callArgs: LinArg[] = [
+        ...consts.map((a) => (undef(a) ? a : kcv[ic++]!)),
+        ...carry.map((a) => a as UndefPrimal),
+        ...xs.map((a) => (undef(a) ? new UndefPrimal({ shape: a.aval.shape.slice(1), dtype: a.aval.dtype }) : kxv[ix++]!)),
+      ];
+      const res = transposeCall(body, callArgs, [...ctc, ...cty]);
+      const ctOf = (i: number) => res[i] ?? lax.zerosOf(p.invars[i]!.aval);
+      const ctConsts = where(cLin).map(ctOf),
+        ctCarry = range(k).map((i) => ctOf(nc + i)),
+        ctXs = where(xLin).map((i) => ctOf(nc + k + i));
+      return [...acc.map((a, i) => lax.add(a, ctConsts[i]!)), ...ctCarry, ...ctXs];
+    },
+  );
+  const outs = bind(
+    Prim.Scan,
+    [
+      ...kc,
+      ...lc.map((a) => lax.zerosOf(aval(a))),
+      ...cts.slice(0, k).map((c, i) => c ?? lax.zerosOf(carryAvals[i]!)),
+      ...kx,
+      ...cts.slice(k).map((c, j) => c ?? lax.zerosOf({ shape: [length, ...ys[j]!.shape], dtype: ys[j]!.dtype })),
+    ],
+    { body: bodyT, length, reverse: !reverse, numConsts: nkc, numCarry: nlc + k },
+  );
+  let a = 0,
+    x = nlc + k;
   return [
     ...cLin.map((l) => (l ? outs[a++]! : null)),
     ...outs.slice(nlc, nlc + k).map((ct, i) => (undef(args[nc + i]) ? ct : null)),
@@ -131,7 +174,6 @@ function transposeScan(cts: (NDArray | null)[], args: LinArg[], { body, length, 
 }
 
 export const transposeRules: TransposeRules = {
-
   [Prim.Add]: single((ct, [x, y]) => [undef(x) ? ct : null, undef(y) ? ct : null]),
   [Prim.Sub]: single((ct, [x, y]) => [undef(x) ? ct : null, undef(y) ? lax.neg(ct) : null]),
   [Prim.Neg]: single((ct) => [lax.neg(ct)]),
@@ -144,7 +186,13 @@ export const transposeRules: TransposeRules = {
   }),
   [Prim.ReduceSum]: single((ct, [x], { axes }) => {
     const shape = (x as UndefPrimal).aval.shape as number[];
-    return [lax.broadcastInDim(ct, shape, range(shape.length).filter((d) => !axes.includes(d)))];
+    return [
+      lax.broadcastInDim(
+        ct,
+        shape,
+        range(shape.length).filter((d) => !axes.includes(d)),
+      ),
+    ];
   }),
   [Prim.Cumsum]: single((ct, _a, { axis, reverse }) => [lax.cumsum(ct, axis, !reverse)]),
   [Prim.BroadcastInDim]: single((ct, [x], { shape, broadcastDimensions: bd }) => {
@@ -170,7 +218,12 @@ export const transposeRules: TransposeRules = {
     const xs = undef(x) ? x.aval.shape : known(x).shape;
     const start = config.map(([lo]) => lo);
     const limit = xs.map((n, d) => config[d]![0] + (n > 0 ? (n - 1) * (config[d]![2] + 1) + 1 : 0));
-    const ctX = lax.slice(ct, start, limit, config.map(([, , i]) => i + 1));
+    const ctX = lax.slice(
+      ct,
+      start,
+      limit,
+      config.map(([, , i]) => i + 1),
+    );
     const all = range(ct.ndim);
     const ctV = undef(v) ? lax.sub(lax.reduceSum(ct, all), lax.reduceSum(ctX, all)) : null;
     return [undef(x) ? ctX : null, ctV];
@@ -183,12 +236,19 @@ export const transposeRules: TransposeRules = {
       return undef(x) ? lax.sliceAxis(ct, axis, at - n, at) : null;
     });
   }),
-  [Prim.Gather]: single((ct, [x, idx], { axis, batchDims }) =>
-    [lax.scatterAdd(lax.zerosOf((x as UndefPrimal).aval), known(idx), ct, axis, batchDims), null]),
-  [Prim.ScatterAdd]: single((ct, [x, idx, u], { axis, batchDims }) =>
-    [undef(x) ? ct : null, null, undef(u) ? lax.gather(ct, known(idx), axis, batchDims) : null]),
-  [Prim.DynamicSlice]: single((ct, [x, ...starts]) =>
-    [lax.dynamicUpdateSlice(lax.zerosOf((x as UndefPrimal).aval), ct, starts.map(known)), ...starts.map(() => null)]),
+  [Prim.Gather]: single((ct, [x, idx], { axis, batchDims }) => [
+    lax.scatterAdd(lax.zerosOf((x as UndefPrimal).aval), known(idx), ct, axis, batchDims),
+    null,
+  ]),
+  [Prim.ScatterAdd]: single((ct, [x, idx, u], { axis, batchDims }) => [
+    undef(x) ? ct : null,
+    null,
+    undef(u) ? lax.gather(ct, known(idx), axis, batchDims) : null,
+  ]),
+  [Prim.DynamicSlice]: single((ct, [x, ...starts]) => [
+    lax.dynamicUpdateSlice(lax.zerosOf((x as UndefPrimal).aval), ct, starts.map(known)),
+    ...starts.map(() => null),
+  ]),
   [Prim.DynamicUpdateSlice]: single((ct, [x, u, ...starts]) => {
     const s = starts.map(known);
     const uAval = undef(u) ? u.aval : known(u);
@@ -208,8 +268,10 @@ export const transposeRules: TransposeRules = {
   // The recomputation inside a checkpointed block runs again as part of its transposed program.
   [Prim.Remat]: (cts, args, { body, policy, name }) =>
     callTransposed(Prim.Remat, [], args, cts, (tp) => ({ body: tp(body), policy, name: `transpose(${name})` })),
-  [Prim.Cond]: (cts, [index, ...ops], { branches }) =>
-    [null, ...callTransposed(Prim.Cond, [known(index)], ops, cts, (tp) => ({ branches: branches.map(tp) }))],
+  [Prim.Cond]: (cts, [index, ...ops], { branches }) => [
+    null,
+    ...callTransposed(Prim.Cond, [known(index)], ops, cts, (tp) => ({ branches: branches.map(tp) })),
+  ],
   // A linear scan transposes to a scan in the other direction: cotangents of the carry flow
   // backwards as its carry, those of linear consts accumulate in extra carries.
   [Prim.Scan]: (cts, args, params) => transposeScan(cts, args, params),
@@ -217,12 +279,18 @@ export const transposeRules: TransposeRules = {
   [Prim.CustomLin]: (cts, args, { bwd, numRes, outAvals, name }) => {
     const res = args.slice(0, numRes).map(known);
     const lin = args.slice(numRes);
-    const ctsIn = bwd(res, cts.map((c, i) => c ?? lax.zerosOf(outAvals[i]!)));
+    const ctsIn = bwd(
+      res,
+      cts.map((c, i) => c ?? lax.zerosOf(outAvals[i]!)),
+    );
     if (!Array.isArray(ctsIn) || ctsIn.length !== lin.length) {
-      throw new ArgumentError(`${name}: bwd must return one cotangent per input (${lin.length}), got ${Array.isArray(ctsIn) ? ctsIn.length : typeof ctsIn}`);
+      throw new ArgumentError(
+        `${name}: bwd must return one cotangent per input (${lin.length}), got ${Array.isArray(ctsIn) ? ctsIn.length : typeof ctsIn}`,
+      );
     }
     ctsIn.forEach((c, i) => {
-      const a = lin[i]!, want = undef(a) ? a.aval : known(a);
+      const a = lin[i]!,
+        want = undef(a) ? a.aval : known(a);
       if (!shapeEq(c.shape, want.shape) || c.dtype !== want.dtype) {
         throw new ShapeError(`${name}: bwd's cotangent ${i} is ${fmtAval(c)} but the input is ${fmtAval(want)}`);
       }

@@ -45,7 +45,11 @@ export function transposeProgram({ program, consts }: ClosedProgram, cts: readon
   // Equations on known values only (a checkpointed block's recomputation) run forward first.
   for (const e of program.eqns) {
     if (!e.inputs.every((v) => known.has(v))) continue;
-    const outs = bind(e.prim, e.inputs.map((v) => known.get(v)!), e.params);
+    const outs = bind(
+      e.prim,
+      e.inputs.map((v) => known.get(v)!),
+      e.params,
+    );
     e.outvars.forEach((v, i) => known.set(v, outs[i]!));
   }
   program.outvars.forEach((v, i) => addCt(v, cts[i] ?? null));
@@ -87,9 +91,13 @@ export function transposeCall(cp: ClosedProgram, args: readonly LinArg[], cts: r
   const pe = partialEval(cp, knownIn, undefined, "split");
   const knownOuts = evalProgram(pe.known.program, pe.known.consts, args.filter((_, i) => knownIn[i]) as NDArray[]);
   const residuals = knownOuts.slice(pe.outKnown.filter((k) => k).length);
-  const u = pe.unknown.program, nRes = residuals.length;
+  const u = pe.unknown.program,
+    nRes = residuals.length;
   const view = new Program([...u.constvars, ...u.invars.slice(0, nRes)], u.invars.slice(nRes), u.eqns, u.outvars);
-  const res = transposeProgram({ program: view, consts: [...pe.unknown.consts, ...residuals] }, cts.filter((_, i) => !pe.outKnown[i]));
+  const res = transposeProgram(
+    { program: view, consts: [...pe.unknown.consts, ...residuals] },
+    cts.filter((_, i) => !pe.outKnown[i]),
+  );
   const out: (NDArray | null)[] = args.map(() => null);
   let k = 0;
   knownIn.forEach((kn, i) => {

@@ -14,7 +14,10 @@ import { wgslType } from "./wgsl.js";
 
 export class Storage {
   private refs = 0;
-  constructor(readonly ctx: GpuContext, readonly buffer: GPUBuffer) {}
+  constructor(
+    readonly ctx: GpuContext,
+    readonly buffer: GPUBuffer,
+  ) {}
   retain(): void {
     this.refs++;
   }
@@ -31,7 +34,12 @@ export type GpuBackend = Backend & { readonly ctx: GpuContext };
 export class GpuArray extends DeviceArray {
   private store: Storage | null;
 
-  constructor(readonly backend: GpuBackend, storage: Storage, readonly shape: number[], readonly dtype: DType) {
+  constructor(
+    readonly backend: GpuBackend,
+    storage: Storage,
+    readonly shape: number[],
+    readonly dtype: DType,
+  ) {
     super();
     storage.retain();
     this.store = storage;
@@ -78,10 +86,14 @@ export class GpuArray extends DeviceArray {
     const n = sizeOf(this.shape);
     const bytes = await ctx.readBuffer(this.storage("data").buffer, 4 * n);
     switch (this.dtype) {
-      case "float32": return new Float32Array(bytes);
-      case "int32": return new Int32Array(bytes);
-      case "bool": return Uint8Array.from(new Uint32Array(bytes));
-      case "float64": throw new DeviceError("data: a float64 array cannot live on webgpu");
+      case "float32":
+        return new Float32Array(bytes);
+      case "int32":
+        return new Int32Array(bytes);
+      case "bool":
+        return Uint8Array.from(new Uint32Array(bytes));
+      case "float64":
+        throw new DeviceError("data: a float64 array cannot live on webgpu");
     }
   }
 }
@@ -91,7 +103,10 @@ export function empty(backend: GpuBackend, aval: Aval): GpuArray {
   wgslType(aval.dtype, "webgpu");
   const bytes = 4 * sizeOf(aval.shape);
   const max = backend.ctx.device.limits.maxStorageBufferBindingSize;
-  if (bytes > max) throw new DeviceError(`webgpu: a ${fmtAval(aval)} array needs ${bytes} bytes, over this device's ${max}-byte limit for one buffer; split the work or run it on the cpu`);
+  if (bytes > max)
+    throw new DeviceError(
+      `webgpu: a ${fmtAval(aval)} array needs ${bytes} bytes, over this device's ${max}-byte limit for one buffer; split the work or run it on the cpu`,
+    );
   const s = new Storage(backend.ctx, backend.ctx.alloc(bytes));
   return new GpuArray(backend, s, aval.shape.slice(), aval.dtype);
 }

@@ -50,7 +50,8 @@ function compile(be: GpuBackend, cp: ClosedProgram): Executable {
     if (s === undefined) slots.set(v, (s = slots.size));
     return s;
   };
-  const constSlots = p.constvars.map(slot), inSlots = p.invars.map(slot);
+  const constSlots = p.constvars.map(slot),
+    inSlots = p.invars.map(slot);
   const consts = p.constvars.map((v) => cp.consts[cp.program.constvars.indexOf(v)]!);
   const steps = plan(be, p, slot);
   const outSlots = p.outvars.map(slot);
@@ -89,7 +90,10 @@ function plan(be: GpuBackend, p: Program, slot: (v: Var) => number): Step[] {
   const eqns = p.eqns;
   for (let i = 0; i < eqns.length;) {
     const e = eqns[i]!;
-    if (e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) { i++; continue; }
+    if (e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) {
+      i++;
+      continue;
+    }
     if (!isElementwiseGpu(e.prim)) {
       steps.push(primitiveStep(be, e, slot));
       i++;
@@ -135,14 +139,20 @@ interface Context {
 }
 
 function primitiveStep(be: GpuBackend, e: Eqn, slot: (v: Var) => number): Step {
-  const ins = e.inputs.map(slot), outs = e.outvars.map(slot);
+  const ins = e.inputs.map(slot),
+    outs = e.outvars.map(slot);
   const avals = e.outvars.map((v) => v.aval);
   const impl = impls[e.prim] as GpuImpl<Prim>;
   return {
     reads: ins,
     writes: outs,
     run: (env) => {
-      const res = impl(be, ins.map((s) => env[s]!), e.params as PrimParams[Prim], avals);
+      const res = impl(
+        be,
+        ins.map((s) => env[s]!),
+        e.params as PrimParams[Prim],
+        avals,
+      );
       for (let k = 0; k < outs.length; k++) env[outs[k]!] = res[k];
     },
   };
@@ -153,11 +163,12 @@ function groupIO(group: readonly Eqn[], ctx: Context): { reads: Var[]; stores: V
   const local = new Set(group.map((e) => e.outvars[0]!));
   const members = new Set(group);
   const reads: Var[] = [];
-  for (const e of group) for (const v of e.inputs) {
-    if (local.has(v)) continue;
-    const src = ctx.virtual.get(v)?.inputs[0] ?? v;
-    if (!reads.includes(src)) reads.push(src);
-  }
+  for (const e of group)
+    for (const v of e.inputs) {
+      if (local.has(v)) continue;
+      const src = ctx.virtual.get(v)?.inputs[0] ?? v;
+      if (!reads.includes(src)) reads.push(src);
+    }
   const stores = group.map((e) => e.outvars[0]!).filter((v) => ctx.outputs.has(v) || (ctx.consumers.get(v) ?? []).some((c) => !members.has(c)));
   return { reads, stores };
 }
@@ -169,13 +180,16 @@ const bindingsOf = (group: readonly Eqn[], ctx: Context) => {
 
 /** The flat source offset (WGSL, u32) of element i of `target` read from `src` laid along `dims`. */
 function offsetExpr(target: Shape, src: Shape, dims: readonly number[]): string {
-  const ts = stridesOf(target), ss = stridesOf(src);
+  const ts = stridesOf(target),
+    ss = stridesOf(src);
   const real = dims.map((d, k) => ({ d, k })).filter(({ k }) => src[k] !== 1);
   if (real.length === 0) return "0u";
   const contiguous = real.every(({ d }, n) => n === 0 || d === real[n - 1]!.d + 1);
   if (contiguous) {
-    const first = real[0]!.d, last = real[real.length - 1]!.d;
-    const below = ts[last]!, span = sizeOf(target.slice(first, last + 1));
+    const first = real[0]!.d,
+      last = real[real.length - 1]!.d;
+    const below = ts[last]!,
+      span = sizeOf(target.slice(first, last + 1));
     const q = below === 1 ? "i" : `(i / ${int(below)}u)`;
     return first === 0 ? q : `(${q} % ${int(span)}u)`;
   }
@@ -196,9 +210,12 @@ function fusedStep(group: readonly Eqn[], n: number, ctx: Context): Step {
     const b = virtual.get(v);
     const src = b ? b.inputs[0]! : v;
     const k = reads.indexOf(src);
-    const at = sizeOf(src.aval.shape) === 1 ? "0u"
-      : b ? offsetExpr(v.aval.shape, src.aval.shape, (b.params as PrimParams[Prim.BroadcastInDim]).broadcastDimensions)
-      : "i";
+    const at =
+      sizeOf(src.aval.shape) === 1
+        ? "0u"
+        : b
+          ? offsetExpr(v.aval.shape, src.aval.shape, (b.params as PrimParams[Prim.BroadcastInDim]).broadcastDimensions)
+          : "i";
     r = `r${slot(v)}`;
     body.push(`let ${r} = in${k}[${at}];`);
     named.set(v, r);
@@ -223,7 +240,8 @@ ${ENTRY} {
   if (i >= ${int(n)}u) { return; }
   ${body.join("\n  ")}
 }`;
-  const readSlots = reads.map(slot), storeSlots = stores.map(slot);
+  const readSlots = reads.map(slot),
+    storeSlots = stores.map(slot);
   const be = ctx.be;
   return {
     reads: readSlots,

@@ -201,7 +201,10 @@ export class GpuContext {
   dispatch(wgsl: string, bindings: readonly Binding[], params: ArrayLike<number> | null, groups: number | readonly [number, number, number]): void {
     if (typeof groups === "number" ? groups === 0 : groups.some((g) => g === 0)) return;
     const pipeline = this.pipeline(wgsl);
-    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: 0, size: Math.max(4, b.bytes) } }));
+    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
+      binding: i,
+      resource: { buffer: b.buffer, offset: 0, size: Math.max(4, b.bytes) },
+    }));
     if (params !== null) entries.push({ binding: bindings.length, resource: { buffer: this.ring, offset: this.slot(params), size: SLOT } });
     const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     const pass = this.ensurePass();
@@ -224,7 +227,13 @@ export class GpuContext {
    * Records a dispatch whose parameter block gets words copied from device buffers first:
    * `fromDevice[k]` (a 4-byte scalar buffer, or null) overwrites parameter word k.
    */
-  dispatchWithDeviceParams(wgsl: string, bindings: readonly Binding[], params: number[], fromDevice: readonly (GPUBuffer | null)[], groups: number): void {
+  dispatchWithDeviceParams(
+    wgsl: string,
+    bindings: readonly Binding[],
+    params: number[],
+    fromDevice: readonly (GPUBuffer | null)[],
+    groups: number,
+  ): void {
     if (groups === 0) return;
     if (this.slots === RING_SLOTS) this.flush();
     const offset = this.slots * SLOT;

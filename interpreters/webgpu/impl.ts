@@ -23,20 +23,34 @@ export type GpuImpl<P extends Prim> = (be: GpuBackend, args: readonly NDArray[],
 type Impl1<P extends Prim> = (be: GpuBackend, args: GpuArray[], params: PrimParams[P], out: Aval) => GpuArray;
 
 /** A single-output impl on device operands. */
-const one = <P extends Prim>(prim: P, impl: Impl1<P>): GpuImpl<P> => (be, args, params, outs) =>
-  [impl(be, args.map((a) => onDevice(be, a, prim)), params, outs[0]!)];
+const one =
+  <P extends Prim>(prim: P, impl: Impl1<P>): GpuImpl<P> =>
+  (be, args, params, outs) => [
+    impl(
+      be,
+      args.map((a) => onDevice(be, a, prim)),
+      params,
+      outs[0]!,
+    ),
+  ];
 
-const ew = <P extends Prim>(prim: P): GpuImpl<P> => one(prim, (be, ins, _p, out) => {
-  const o = empty(be, out);
-  elementwise(prim, ins, o);
-  return o;
-});
+const ew = <P extends Prim>(prim: P): GpuImpl<P> =>
+  one(prim, (be, ins, _p, out) => {
+    const o = empty(be, out);
+    elementwise(prim, ins, o);
+    return o;
+  });
 
 /** x transposed by `perm` into a new array. */
 export function permute(be: GpuBackend, x: GpuArray, perm: readonly number[]): GpuArray {
   const xs = stridesOf(x.shape);
   const o = empty(be, { shape: perm.map((p) => x.shape[p]!), dtype: x.dtype });
-  gatherStrided(x, 0, perm.map((p) => xs[p]!), o);
+  gatherStrided(
+    x,
+    0,
+    perm.map((p) => xs[p]!),
+    o,
+  );
   return o;
 }
 
@@ -48,7 +62,8 @@ function blockView(be: GpuBackend, x: GpuArray, axes: readonly number[]): { v: G
   const sorted = [...axes].sort((a, b) => a - b);
   const contiguous = sorted.every((a, k) => k === 0 || a === sorted[k - 1]! + 1);
   if (contiguous && sorted.length > 0) {
-    const lo = sorted[0]!, hi = sorted[sorted.length - 1]!;
+    const lo = sorted[0]!,
+      hi = sorted[sorted.length - 1]!;
     return { v: x, o: sizeOf(x.shape.slice(0, lo)), n: sizeOf(x.shape.slice(lo, hi + 1)), i: sizeOf(x.shape.slice(hi + 1)), owned: false };
   }
   const keep = range(x.ndim).filter((d) => !sorted.includes(d));
@@ -172,7 +187,12 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
     const o = empty(be, out);
     const xs = stridesOf(x!.shape);
     const base = start.reduce((acc, s, d) => acc + s * xs[d]!, 0);
-    gatherStrided(x!, base, xs.map((s, d) => s * step[d]!), o);
+    gatherStrided(
+      x!,
+      base,
+      xs.map((s, d) => s * step[d]!),
+      o,
+    );
     return o;
   }),
   [Prim.Pad]: one(Prim.Pad, (be, [x, value], { config }, out) => {
@@ -180,7 +200,15 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
     fill(value!, o);
     const ds = stridesOf(out.shape);
     const base = config.reduce((acc, [lo], d) => acc + lo * ds[d]!, 0);
-    copyStrided(x!, 0, stridesOf(x!.shape), o, base, ds.map((s, d) => s * (config[d]![2] + 1)), x!.shape);
+    copyStrided(
+      x!,
+      0,
+      stridesOf(x!.shape),
+      o,
+      base,
+      ds.map((s, d) => s * (config[d]![2] + 1)),
+      x!.shape,
+    );
     return o;
   }),
   [Prim.Concatenate]: one(Prim.Concatenate, (be, xs, { axis }, out) => {
@@ -218,7 +246,10 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
     const lFree = range(l!.ndim).filter((d) => !lc.includes(d) && !lb.includes(d));
     const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
     const size = (x: Aval, dims: number[]) => sizeOf(dims.map((d) => x.shape[d]!));
-    const batch = size(l!, lb), M = size(l!, lFree), K = size(l!, lc), N = size(r!, rFree);
+    const batch = size(l!, lb),
+      M = size(l!, lFree),
+      K = size(l!, lc),
+      N = size(r!, rFree);
     const o = empty(be, out);
     const temps: GpuArray[] = [];
     const viewOf = (x: GpuArray, groups: number[][]): [GpuArray, View3] => {
@@ -240,7 +271,7 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
   [Prim.While]: () => {
     throw new DeviceError(
       "while: a while loop needs its predicate on the host at every step, which webgpu cannot give synchronously; " +
-        "run it on the cpu, or use lax.scan / lax.fori with static bounds inside jit(f, { device: \"webgpu\" })",
+        'run it on the cpu, or use lax.scan / lax.fori with static bounds inside jit(f, { device: "webgpu" })',
     );
   },
   [Prim.Scan]: (be, args, params, outs) => runScan(be, args, params, outs),

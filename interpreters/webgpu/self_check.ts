@@ -28,7 +28,10 @@ export async function countLoopIterations(device: GPUDevice): Promise<number> {
   cell.unmap();
   const read = device.createBuffer({ size: 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   try {
-    const pipeline = device.createComputePipeline({ layout: "auto", compute: { module: device.createShaderModule({ code: SOURCE }), entryPoint: "main" } });
+    const pipeline = device.createComputePipeline({
+      layout: "auto",
+      compute: { module: device.createShaderModule({ code: SOURCE }), entryPoint: "main" },
+    });
     const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: cell } }] });
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
@@ -54,13 +57,17 @@ export async function countLoopIterations(device: GPUDevice): Promise<number> {
 
 /** The warning for an adapter that failed the check, naming its driver and what to do. */
 export function selfCheckWarning(adapter: string, count: number): string {
-  return `fluxion: the WebGPU adapter "${adapter}" ran a ${SELF_CHECK_ITERATIONS.toLocaleString("en-US")}-iteration shader loop only ` +
+  return (
+    `fluxion: the WebGPU adapter "${adapter}" ran a ${SELF_CHECK_ITERATIONS.toLocaleString("en-US")}-iteration shader loop only ` +
     `${count.toLocaleString("en-US")} times (a driver limit that would make long reductions wrong), so it is not used; ` +
-    `devices() lists the cpu only. Install a current Vulkan driver (e.g. Mesa's lavapipe) or update Mesa.`;
+    `devices() lists the cpu only. Install a current Vulkan driver (e.g. Mesa's lavapipe) or update Mesa.`
+  );
 }
 
 /** Whether the adapter's names mark it as a CPU (software) implementation, on any backend. */
-export function isSoftwareAdapter(info: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean } | undefined): boolean {
+export function isSoftwareAdapter(
+  info: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean } | undefined,
+): boolean {
   if (info === undefined) return false;
   if (info.isFallbackAdapter === true || info.architecture === "software") return true;
   return /llvmpipe|lavapipe|softpipe|swiftshader/i.test(`${info.vendor ?? ""} ${info.device ?? ""} ${info.description ?? ""}`);

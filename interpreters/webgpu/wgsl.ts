@@ -15,9 +15,12 @@ import { Prim } from "../../src/core/prim.js";
 /** The WGSL scalar type of a dtype on the device. */
 export function wgslType(dtype: DType, fn = "webgpu"): "f32" | "i32" | "u32" {
   switch (dtype) {
-    case "float32": return "f32";
-    case "int32": return "i32";
-    case "bool": return "u32";
+    case "float32":
+      return "f32";
+    case "int32":
+      return "i32";
+    case "bool":
+      return "u32";
     case "float64":
       throw new DTypeError(`${fn}: webgpu has no float64 (WGSL has no f64); convert the operands with .astype("float32"), or run this on the cpu`);
   }
@@ -187,19 +190,56 @@ type Build = (a: string[], t: "f32" | "i32" | "u32") => string;
 const b = (e: string) => `u32(${e})`;
 
 /** Per-dtype builders: float, int32, bool (u32 0/1) operands. */
-const per = (f: (a: string[]) => string, i: (a: string[]) => string, u: (a: string[]) => string): Build => (a, t) =>
-  t === "f32" ? f(a) : t === "i32" ? i(a) : u(a);
-const floatOnly = (f: (a: string[]) => string): Build => (a) => f(a);
+const per =
+  (f: (a: string[]) => string, i: (a: string[]) => string, u: (a: string[]) => string): Build =>
+  (a, t) =>
+    t === "f32" ? f(a) : t === "i32" ? i(a) : u(a);
+const floatOnly =
+  (f: (a: string[]) => string): Build =>
+  (a) =>
+    f(a);
 
 const EXPR: Partial<Record<Prim, Build>> = {
-  [Prim.Add]: per((a) => `(${a[0]} + ${a[1]})`, (a) => `(${a[0]} + ${a[1]})`, (a) => b(`(${a[0]} + ${a[1]}) != 0u`)),
-  [Prim.Sub]: per((a) => `(${a[0]} - ${a[1]})`, (a) => `(${a[0]} - ${a[1]})`, (a) => b(`${a[0]} != ${a[1]}`)),
-  [Prim.Mul]: per((a) => `(${a[0]} * ${a[1]})`, (a) => `(${a[0]} * ${a[1]})`, (a) => b(`(${a[0]} * ${a[1]}) != 0u`)),
-  [Prim.Div]: per((a) => `(${a[0]} / ${a[1]})`, (a) => `select(${a[0]} / ${a[1]}, 0i, ${a[1]} == 0i)`, (a) => b(`${a[0]} != 0u`)),
-  [Prim.Neg]: per((a) => `(-${a[0]})`, (a) => `(-${a[0]})`, (a) => b(`${a[0]} != 0u`)),
-  [Prim.Pow]: per((a) => `fx_pow(${a[0]}, ${a[1]})`, (a) => `fx_ipow(${a[0]}, ${a[1]})`, (a) => b(`${a[0]} != 0u || ${a[1]} == 0u`)),
-  [Prim.Max]: per((a) => `fx_max(${a[0]}, ${a[1]})`, (a) => `max(${a[0]}, ${a[1]})`, (a) => `max(${a[0]}, ${a[1]})`),
-  [Prim.Min]: per((a) => `fx_min(${a[0]}, ${a[1]})`, (a) => `min(${a[0]}, ${a[1]})`, (a) => `min(${a[0]}, ${a[1]})`),
+  [Prim.Add]: per(
+    (a) => `(${a[0]} + ${a[1]})`,
+    (a) => `(${a[0]} + ${a[1]})`,
+    (a) => b(`(${a[0]} + ${a[1]}) != 0u`),
+  ),
+  [Prim.Sub]: per(
+    (a) => `(${a[0]} - ${a[1]})`,
+    (a) => `(${a[0]} - ${a[1]})`,
+    (a) => b(`${a[0]} != ${a[1]}`),
+  ),
+  [Prim.Mul]: per(
+    (a) => `(${a[0]} * ${a[1]})`,
+    (a) => `(${a[0]} * ${a[1]})`,
+    (a) => b(`(${a[0]} * ${a[1]}) != 0u`),
+  ),
+  [Prim.Div]: per(
+    (a) => `(${a[0]} / ${a[1]})`,
+    (a) => `select(${a[0]} / ${a[1]}, 0i, ${a[1]} == 0i)`,
+    (a) => b(`${a[0]} != 0u`),
+  ),
+  [Prim.Neg]: per(
+    (a) => `(-${a[0]})`,
+    (a) => `(-${a[0]})`,
+    (a) => b(`${a[0]} != 0u`),
+  ),
+  [Prim.Pow]: per(
+    (a) => `fx_pow(${a[0]}, ${a[1]})`,
+    (a) => `fx_ipow(${a[0]}, ${a[1]})`,
+    (a) => b(`${a[0]} != 0u || ${a[1]} == 0u`),
+  ),
+  [Prim.Max]: per(
+    (a) => `fx_max(${a[0]}, ${a[1]})`,
+    (a) => `max(${a[0]}, ${a[1]})`,
+    (a) => `max(${a[0]}, ${a[1]})`,
+  ),
+  [Prim.Min]: per(
+    (a) => `fx_min(${a[0]}, ${a[1]})`,
+    (a) => `min(${a[0]}, ${a[1]})`,
+    (a) => `min(${a[0]}, ${a[1]})`,
+  ),
   [Prim.Eq]: (a) => b(`${a[0]} == ${a[1]}`),
   // `!(a == b)`: true for NaN operands even where the compiler assumes no NaN.
   [Prim.Ne]: (a) => b(`!(${a[0]} == ${a[1]})`),
@@ -222,8 +262,16 @@ const EXPR: Partial<Record<Prim, Build>> = {
   [Prim.Floor]: floatOnly((a) => `floor(${a[0]})`),
   [Prim.Rsqrt]: floatOnly((a) => `(1.0 / fx_sqrt(${a[0]}))`),
   [Prim.Logistic]: floatOnly((a) => `fx_logistic(${a[0]})`),
-  [Prim.Abs]: per((a) => `abs(${a[0]})`, (a) => `abs(${a[0]})`, (a) => a[0]!),
-  [Prim.Sign]: per((a) => `fx_sign(${a[0]})`, (a) => `sign(${a[0]})`, (a) => a[0]!),
+  [Prim.Abs]: per(
+    (a) => `abs(${a[0]})`,
+    (a) => `abs(${a[0]})`,
+    (a) => a[0]!,
+  ),
+  [Prim.Sign]: per(
+    (a) => `fx_sign(${a[0]})`,
+    (a) => `sign(${a[0]})`,
+    (a) => a[0]!,
+  ),
   [Prim.StopGradient]: (a) => a[0]!,
 };
 
@@ -259,7 +307,8 @@ export function isElementwiseGpu(prim: Prim): boolean {
 
 /** The index of the invocation in a 1-D launch of 256-wide workgroups split over x and y. */
 export const LINEAR_INDEX = "(wid.y * nwg.x + wid.x) * 256u + lid.x";
-export const ENTRY = "@compute @workgroup_size(256) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u)";
+export const ENTRY =
+  "@compute @workgroup_size(256) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u)";
 
 /** The declaration of the parameter block at `binding` and its accessors prm(k) / prmi(k). */
 export function paramsDecl(binding: number): string {

@@ -66,7 +66,8 @@ export function flattenArrays(fn: string, what: string, tree: unknown): [NDArray
 /** argnums as a list of distinct, in-range indices. */
 export function normArgnums(fn: string, argnums: number | readonly number[], nargs: number): number[] {
   const list = typeof argnums === "number" ? [argnums] : argnums;
-  if (!Array.isArray(list) || list.length === 0) throw new ArgumentError(`${fn}: argnums must be a number or a non-empty list, got ${describe(argnums)}`);
+  if (!Array.isArray(list) || list.length === 0)
+    throw new ArgumentError(`${fn}: argnums must be a number or a non-empty list, got ${describe(argnums)}`);
   return list.map((a) => {
     if (!Number.isInteger(a) || a < -nargs || a >= nargs) {
       throw new ArgumentError(`${fn}: argnums ${a} is out of range for a call with ${nargs} argument(s)`);
@@ -79,7 +80,9 @@ export function normArgnums(fn: string, argnums: number | readonly number[], nar
 export function requireFloat(fn: string, leaves: readonly NDArray[], what: string): void {
   for (const x of leaves) {
     if (!isFloat(x.dtype)) {
-      throw new DTypeError(`${fn}: ${what} has a leaf of dtype ${x.dtype} (${fmtAval(x)}); only float inputs can be differentiated; convert with .astype("float32") or leave it out of argnums`);
+      throw new DTypeError(
+        `${fn}: ${what} has a leaf of dtype ${x.dtype} (${fmtAval(x)}); only float inputs can be differentiated; convert with .astype("float32") or leave it out of argnums`,
+      );
     }
   }
 }
@@ -95,7 +98,9 @@ export function matchTree(fn: string, what: string, tree: unknown, def: TreeDef,
       throw new ShapeError(`${fn}: ${what} leaf ${i} has shape ${fmtShape(x.shape)} but its primal has shape ${fmtShape(ref.shape)}`);
     }
     if (x.dtype !== ref.dtype) {
-      throw new DTypeError(`${fn}: ${what} leaf ${i} has dtype ${x.dtype} but its primal has dtype ${ref.dtype}; convert it with .astype("${ref.dtype}")`);
+      throw new DTypeError(
+        `${fn}: ${what} leaf ${i} has dtype ${x.dtype} but its primal has dtype ${ref.dtype}; convert it with .astype("${ref.dtype}")`,
+      );
     }
     return x;
   });

@@ -20,26 +20,45 @@ import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs } from "../types.js"
 type LooseFn = (...args: any[]) => any;
 
 /** What grad returns for f and argnums A: the gradient tree(s), with aux `[grad, aux]`. */
-type GradResult<F extends Fn, A extends Argnums, Aux extends boolean> =
-  Aux extends true ? [ArgsAt<Parameters<F>, A>, AuxOf<ReturnType<F>>] : ArgsAt<Parameters<F>, A>;
+type GradResult<F extends Fn, A extends Argnums, Aux extends boolean> = Aux extends true
+  ? [ArgsAt<Parameters<F>, A>, AuxOf<ReturnType<F>>]
+  : ArgsAt<Parameters<F>, A>;
 
 /** The value part of valueAndGrad's result: the scalar, with aux `[value, aux]`. */
 type ValueResult<F extends Fn, Aux extends boolean> = Aux extends true ? [NDArray, AuxOf<ReturnType<F>>] : NDArray;
 
 /** Forward mode: `[f(...primals), J·tangents]`. */
-export function jvp<F extends Fn>(f: F, primals: readonly unknown[], tangents: readonly unknown[]): [ArrayTree<ReturnType<F>>, ArrayTree<ReturnType<F>>];
+export function jvp<F extends Fn>(
+  f: F,
+  primals: readonly unknown[],
+  tangents: readonly unknown[],
+): [ArrayTree<ReturnType<F>>, ArrayTree<ReturnType<F>>];
 export function jvp(f: LooseFn, primals: readonly unknown[], tangents: readonly unknown[]): [any, any] {
   checkFn("jvp", f);
-  if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new ArgumentError("jvp: primals and tangents must be arrays with one entry per argument of f");
+  if (!Array.isArray(primals) || !Array.isArray(tangents))
+    throw new ArgumentError("jvp: primals and tangents must be arrays with one entry per argument of f");
   const [xs, def] = flattenArrays("jvp", "primals", primals);
   const ts = matchTree("jvp", "tangents", tangents, def, xs);
   const interp = new JvpInterpreter(currentInterpreter(), "jvp");
   const ins = xs.map((x, i) => interp.pack(x, isFloat(x.dtype) ? ts[i]! : new Zero(x)));
   let outs: NDArray[], outDef: TreeDef;
   try {
-    [outs, outDef] = flattenArrays("jvp", "the output of f", withInterpreter(interp, () => f(...unflatten(def, ins))));
+    [outs, outDef] = flattenArrays(
+      "jvp",
+      "the output of f",
+      withInterpreter(interp, () => f(...unflatten(def, ins))),
+    );
     const pairs = outs.map((o) => interp.unpack(o));
-    return [unflatten(outDef, pairs.map(([p]) => p)), unflatten(outDef, pairs.map(([p, t]) => (t instanceof Zero ? lax.zerosOf(p) : t)))];
+    return [
+      unflatten(
+        outDef,
+        pairs.map(([p]) => p),
+      ),
+      unflatten(
+        outDef,
+        pairs.map(([p, t]) => (t instanceof Zero ? lax.zerosOf(p) : t)),
+      ),
+    ];
   } finally {
     interp.tag.alive = false;
   }
@@ -88,18 +107,25 @@ function linearizeFlat(fn: string, f: (ins: NDArray[]) => unknown, xs: NDArray[]
 function pullback(lin: Linearized, xs: readonly NDArray[], cts: readonly (NDArray | null)[]): NDArray[] {
   const inCts = transposeProgram(lin.linear, cts);
   let k = 0;
-  return xs.map((x, i) => (lin.floatIn[i] ? inCts[k++] ?? lax.zerosOf(x) : lax.zerosOf(x)));
+  return xs.map((x, i) => (lin.floatIn[i] ? (inCts[k++] ?? lax.zerosOf(x)) : lax.zerosOf(x)));
 }
 
 /** `[f(...primals), fJvp]` where `fJvp(...tangents)` applies the linear map J at the primals. */
-export function linearize<F extends Fn>(f: F, ...primals: Inputs<Parameters<F>>): [ArrayTree<ReturnType<F>>, (...tangents: unknown[]) => ArrayTree<ReturnType<F>>];
+export function linearize<F extends Fn>(
+  f: F,
+  ...primals: Inputs<Parameters<F>>
+): [ArrayTree<ReturnType<F>>, (...tangents: unknown[]) => ArrayTree<ReturnType<F>>];
 export function linearize(f: LooseFn, ...primals: unknown[]): [any, (...tangents: unknown[]) => any] {
   checkFn("linearize", f);
   const [xs, def] = flattenArrays("linearize", "primals", primals);
   const lin = linearizeFlat("linearize", (ins) => f(...unflatten(def, ins)), xs);
   const fJvp = (...tangents: unknown[]) => {
     const ts = matchTree("linearize", "tangents", tangents, def, xs);
-    const outs = evalProgram(lin.linear.program, lin.linear.consts, ts.filter((_, i) => lin.floatIn[i]));
+    const outs = evalProgram(
+      lin.linear.program,
+      lin.linear.consts,
+      ts.filter((_, i) => lin.floatIn[i]),
+    );
     return unflatten(lin.outDef, outs);
   };
   return [unflatten(lin.outDef, lin.outs), fJvp];
@@ -127,7 +153,8 @@ export interface GradOptions<A extends Argnums = Argnums, Aux extends boolean = 
 
 /** `(...args) => [value, grad]` (with aux: `[[value, aux], grad]`). f must return a float scalar. */
 export function valueAndGrad<F extends Fn, const A extends Argnums = 0, Aux extends boolean = false>(
-  f: F, options?: GradOptions<A, Aux>,
+  f: F,
+  options?: GradOptions<A, Aux>,
 ): (...args: Inputs<Parameters<F>>) => [ValueResult<F, Aux>, ArgsAt<Parameters<F>, A>];
 export function valueAndGrad(f: LooseFn, options: GradOptions = {}): (...args: any[]) => [any, any] {
   return valueAndGradAs("valueAndGrad", f, options);
@@ -141,7 +168,11 @@ function valueAndGradAs(fnName: string, f: LooseFn, options: GradOptions = {}): 
   if (typeof hasAux !== "boolean") throw new ArgumentError(`${fnName}: hasAux must be a boolean, got ${describe(hasAux)}`);
   return (...args: any[]) => {
     const nums = normArgnums(fnName, argnums, args.length);
-    const [xs, def] = flattenArrays(fnName, "the differentiated arguments", nums.map((i) => args[i]));
+    const [xs, def] = flattenArrays(
+      fnName,
+      "the differentiated arguments",
+      nums.map((i) => args[i]),
+    );
     requireFloat(fnName, xs, `argument ${nums.join(", ")}`);
     const call = (ins: NDArray[]) => {
       const full = args.slice();
@@ -154,7 +185,9 @@ function valueAndGradAs(fnName: string, f: LooseFn, options: GradOptions = {}): 
     const value = lin.outs[0]!;
     if (value.ndim !== 0 || !isFloat(value.dtype)) {
       const bad = value.ndim !== 0 ? ShapeError : DTypeError;
-      throw new bad(`${fnName}: f must return a float scalar, got ${fmtAval(value)}; reduce it (e.g. np.sum) or use vjp/jacrev for non-scalar outputs`);
+      throw new bad(
+        `${fnName}: f must return a float scalar, got ${fmtAval(value)}; reduce it (e.g. np.sum) or use vjp/jacrev for non-scalar outputs`,
+      );
     }
     const grads = unflatten(def, pullback(lin, xs, [lax.full([], 1, value.dtype)])) as unknown[];
     const g = typeof argnums === "number" ? grads[0] : grads;
@@ -164,7 +197,8 @@ function valueAndGradAs(fnName: string, f: LooseFn, options: GradOptions = {}): 
 
 /** The gradient of a float-scalar function (with aux: `[grad, aux]`). */
 export function grad<F extends Fn, const A extends Argnums = 0, Aux extends boolean = false>(
-  f: F, options?: GradOptions<A, Aux>,
+  f: F,
+  options?: GradOptions<A, Aux>,
 ): (...args: Inputs<Parameters<F>>) => GradResult<F, A, Aux>;
 export function grad(f: LooseFn, options: GradOptions = {}): (...args: any[]) => any {
   const vg = valueAndGradAs("grad", f, options);
@@ -173,4 +207,3 @@ export function grad(f: LooseFn, options: GradOptions = {}): (...args: any[]) =>
     return options.hasAux ? [g, out[1]] : g;
   };
 }
-

@@ -23,7 +23,8 @@ function leavesLike(fn: string, what: string, tree: unknown, def: TreeDef, like:
   if (!d.equals(def)) throw new ArgumentError(`${fn}: ${what} has structure ${d} but must have ${def}`);
   return leaves.map((l, i) => {
     const x = leafArray(fn, what, l, like[i]!.dtype);
-    if (!shapeEq(x.shape, like[i]!.shape)) throw new ShapeError(`${fn}: ${what} leaf ${i} has shape ${fmtShape(x.shape)} but must have ${fmtShape(like[i]!.shape)}`);
+    if (!shapeEq(x.shape, like[i]!.shape))
+      throw new ShapeError(`${fn}: ${what} leaf ${i} has shape ${fmtShape(x.shape)} but must have ${fmtShape(like[i]!.shape)}`);
     if (x.dtype !== like[i]!.dtype) throw new DTypeError(`${fn}: ${what} leaf ${i} is ${fmtAval(x)} but must be ${fmtAval(like[i]!)}`);
     return x;
   });
@@ -47,7 +48,8 @@ function stageFn(fn: string, f: LooseFn, args: unknown[]) {
  * The tangent output must be linear in the tangents (reverse mode transposes it).
  */
 export function customJvp<F extends Fn>(
-  f: F, jvpRule: (primals: Parameters<F>, tangents: ArrayTree<Parameters<F>>) => readonly [ReturnType<F>, unknown],
+  f: F,
+  jvpRule: (primals: Parameters<F>, tangents: ArrayTree<Parameters<F>>) => readonly [ReturnType<F>, unknown],
 ): F;
 export function customJvp<F extends LooseFn>(f: F, jvpRule: (primals: any, tangents: any) => readonly unknown[]): F {
   checkFn("customJvp", f);
@@ -59,7 +61,10 @@ export function customJvp<F extends LooseFn>(f: F, jvpRule: (primals: any, tange
     const rule: FlatJvpRule = (ps, ts) => {
       const res = jvpRule(unflatten(def, ps.slice(nl)), unflatten(def, ts.slice(nl)));
       if (!Array.isArray(res) || res.length !== 2) throw new ArgumentError(`${name}: the jvp rule must return [out, tangentOut]`);
-      return [leavesLike(name, "the rule's output", res[0], outDef, outAvals), leavesLike(name, "the rule's tangent output", res[1], outDef, outAvals)];
+      return [
+        leavesLike(name, "the rule's output", res[0], outDef, outAvals),
+        leavesLike(name, "the rule's tangent output", res[1], outDef, outAvals),
+      ];
     };
     return unflatten(outDef, bind(Prim.CustomJvpCall, [...lifted, ...leaves], { fun: cp, rule, numLifted: nl, name }));
   }) as F;
@@ -71,9 +76,15 @@ export function customJvp<F extends LooseFn>(f: F, jvpRule: (primals: any, tange
  * Forward mode (jvp, jacfwd) through it is a typed error; give a customJvp for that.
  */
 export function customVjp<F extends Fn, R>(
-  f: F, fwd: (...args: Parameters<F>) => readonly [ReturnType<F>, R], bwd: (residuals: R, ct: ArrayTree<ReturnType<F>>) => readonly unknown[],
+  f: F,
+  fwd: (...args: Parameters<F>) => readonly [ReturnType<F>, R],
+  bwd: (residuals: R, ct: ArrayTree<ReturnType<F>>) => readonly unknown[],
 ): F;
-export function customVjp<F extends LooseFn>(f: F, fwd: (...args: any[]) => readonly unknown[], bwd: (residuals: any, ct: any) => readonly unknown[]): F {
+export function customVjp<F extends LooseFn>(
+  f: F,
+  fwd: (...args: any[]) => readonly unknown[],
+  bwd: (residuals: any, ct: any) => readonly unknown[],
+): F {
   checkFn("customVjp", f);
   checkFn("customVjp", fwd, "fwd");
   checkFn("customVjp", bwd, "bwd");
@@ -92,7 +103,9 @@ export function customVjp<F extends LooseFn>(f: F, fwd: (...args: any[]) => read
     const flatBwd: FlatBwd = (res, cts) => {
       const g = bwd(unflatten(resDef!, res), unflatten(outDef, cts));
       if (!Array.isArray(g) || g.length !== args.length) {
-        throw new ArgumentError(`${name}: bwd must return an array with one cotangent per argument (${args.length}), got ${Array.isArray(g) ? `${g.length} entries` : typeof g}`);
+        throw new ArgumentError(
+          `${name}: bwd must return an array with one cotangent per argument (${args.length}), got ${Array.isArray(g) ? `${g.length} entries` : typeof g}`,
+        );
       }
       return [...lifted.map((t) => lax.zerosOf(t)), ...leavesLike(name, "bwd's cotangents", g, def, leaves)];
     };

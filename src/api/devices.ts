@@ -33,7 +33,8 @@ function to(this: NDArray, device: string): NDArray {
   if (this.device === device) return this;
   if (this instanceof Tracer) throw new DeviceError(`to: move arrays to ${device} before transforming, or use jit(f, { device })`);
   if (this instanceof ConcreteArray) return backendFor("to", device).upload(this);
-  if (device === "cpu") throw new DeviceError(`to: reading a ${this.device} array back is asynchronous; use await x.toAsync("cpu") or await x.data()`);
+  if (device === "cpu")
+    throw new DeviceError(`to: reading a ${this.device} array back is asynchronous; use await x.toAsync("cpu") or await x.data()`);
   throw new DeviceError(`to: move the array to the cpu first (await x.toAsync("cpu")), then to ${device}`);
 }
 

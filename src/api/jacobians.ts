@@ -41,16 +41,24 @@ function split(x: NDArray, shapes: readonly number[][], reshape: (block: NDArray
 
 /** Assembles per (out leaf, in leaf) blocks into the Jacobian tree. */
 function assemble(blocks: NDArray[][], outDef: TreeDef, inDef: TreeDef, multi: boolean): any {
-  return unflatten(outDef, blocks.map((row) => {
-    const t = unflatten(inDef, row) as unknown[];
-    return multi ? t : t[0];
-  }));
+  return unflatten(
+    outDef,
+    blocks.map((row) => {
+      const t = unflatten(inDef, row) as unknown[];
+      return multi ? t : t[0];
+    }),
+  );
 }
 
 function setup(fn: string, f: (...args: any[]) => any, argnums: Argnums, args: any[]) {
   const nums = normArgnums(fn, argnums, args.length);
-  const [xs, inDef] = flattenArrays(fn, "the differentiated arguments", nums.map((i) => args[i]));
-  if (xs.length === 0) throw new ArgumentError(`${fn}: the differentiated argument(s) ${nums.join(", ")} hold no arrays; pass at least one float array`);
+  const [xs, inDef] = flattenArrays(
+    fn,
+    "the differentiated arguments",
+    nums.map((i) => args[i]),
+  );
+  if (xs.length === 0)
+    throw new ArgumentError(`${fn}: the differentiated argument(s) ${nums.join(", ")} hold no arrays; pass at least one float array`);
   requireFloat(fn, xs, `argument ${nums.join(", ")}`);
   const call = (...vals: unknown[]) => {
     const full = args.slice();
@@ -61,7 +69,10 @@ function setup(fn: string, f: (...args: any[]) => any, argnums: Argnums, args: a
 }
 
 /** Forward-mode Jacobian: one jvp per input element, batched with vmap. */
-export function jacfwd<F extends Fn, const A extends Argnums = 0>(f: F, options?: JacOptions<A>): (...args: Inputs<Parameters<F>>) => JacobianOf<F, A>;
+export function jacfwd<F extends Fn, const A extends Argnums = 0>(
+  f: F,
+  options?: JacOptions<A>,
+): (...args: Inputs<Parameters<F>>) => JacobianOf<F, A>;
 export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
   checkFn("jacfwd", f);
   checkOptions("jacfwd", options, ["argnums"]);
@@ -89,7 +100,10 @@ export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}): (.
 }
 
 /** Reverse-mode Jacobian: one vjp per output element, batched with vmap. */
-export function jacrev<F extends Fn, const A extends Argnums = 0>(f: F, options?: JacOptions<A>): (...args: Inputs<Parameters<F>>) => JacobianOf<F, A>;
+export function jacrev<F extends Fn, const A extends Argnums = 0>(
+  f: F,
+  options?: JacOptions<A>,
+): (...args: Inputs<Parameters<F>>) => JacobianOf<F, A>;
 export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
   checkFn("jacrev", f);
   checkOptions("jacrev", options, ["argnums"]);
@@ -114,7 +128,8 @@ export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}): (.
 
 /** The Hessian: forward over reverse. */
 export function hessian<F extends Fn, const A extends Argnums = 0>(
-  f: F, options?: JacOptions<A>,
+  f: F,
+  options?: JacOptions<A>,
 ): (...args: Inputs<Parameters<F>>) => Jacobian<JacobianOf<F, A>, ArgsAt<Parameters<F>, A>>;
 export function hessian(f: (...args: any[]) => any, options: JacOptions = {}): (...args: any[]) => any {
   checkFn("hessian", f);

@@ -31,7 +31,10 @@ export const DEFAULT_JIT_CACHE_SIZE = 64;
 
 /** A staged program with its constants; `String(x)` prints the program. */
 export class StagedProgram implements ClosedProgram {
-  constructor(readonly program: Program, readonly consts: readonly NDArray[]) {}
+  constructor(
+    readonly program: Program,
+    readonly consts: readonly NDArray[],
+  ) {}
   toString(): string {
     return this.program.toString(this.consts);
   }
@@ -56,23 +59,36 @@ let nextIdentity = 0;
  */
 function staticKey(fn: string, v: unknown, depth = 0): string {
   switch (typeof v) {
-    case "number": return Object.is(v, -0) ? "n:-0" : `n:${v}`;
-    case "string": return `s:${JSON.stringify(v)}`;
-    case "boolean": return `b:${v}`;
-    case "undefined": return "u";
-    case "bigint": return `i:${v}`;
-    case "symbol": return `y:${identityOf(v)}`;
-    case "function": return `f:${identityOf(v)}`;
+    case "number":
+      return Object.is(v, -0) ? "n:-0" : `n:${v}`;
+    case "string":
+      return `s:${JSON.stringify(v)}`;
+    case "boolean":
+      return `b:${v}`;
+    case "undefined":
+      return "u";
+    case "bigint":
+      return `i:${v}`;
+    case "symbol":
+      return `y:${identityOf(v)}`;
+    case "function":
+      return `f:${identityOf(v)}`;
   }
   if (v === null) return "null";
   if (v instanceof NDArray) {
-    throw new ArgumentError(`${fn}: a static argument is an array (${v.dtype}[${v.shape}]); arrays are not hashable, so pass it as a dynamic argument (leave it out of staticArgnums)`);
+    throw new ArgumentError(
+      `${fn}: a static argument is an array (${v.dtype}[${v.shape}]); arrays are not hashable, so pass it as a dynamic argument (leave it out of staticArgnums)`,
+    );
   }
-  if (depth > 32) throw new ArgumentError(`${fn}: a static argument is nested deeper than 32 levels or contains itself; static arguments must be hashable`);
+  if (depth > 32)
+    throw new ArgumentError(`${fn}: a static argument is nested deeper than 32 levels or contains itself; static arguments must be hashable`);
   if (Array.isArray(v)) return `[${v.map((x) => staticKey(fn, x, depth + 1)).join(",")}]`;
   const proto = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) {
-    return `{${Object.keys(v as object).sort().map((k) => `${JSON.stringify(k)}:${staticKey(fn, (v as Record<string, unknown>)[k], depth + 1)}`).join(",")}}`;
+    return `{${Object.keys(v as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${staticKey(fn, (v as Record<string, unknown>)[k], depth + 1)}`)
+      .join(",")}}`;
   }
   return `o:${identityOf(v as object)}`;
 }
@@ -106,7 +122,11 @@ function trace(name: string, f: LooseFn, args: unknown[], statics: number[], lea
   try {
     const dyn = unflatten(def, ins) as unknown[];
     const full = args.map((a, i) => (statics.includes(i) ? a : dyn[i]));
-    const [outs, outDef] = flattenArrays(name, "the output of f", withInterpreter(stage, () => f(...full)));
+    const [outs, outDef] = flattenArrays(
+      name,
+      "the output of f",
+      withInterpreter(stage, () => f(...full)),
+    );
     const [program, lifted] = stage.buildLifted(outs);
     return { program: dedupeScalarConsts(program), outDef, lifted };
   } finally {
@@ -116,8 +136,10 @@ function trace(name: string, f: LooseFn, args: unknown[], statics: number[], lea
 
 function normStatics(fn: string, staticArgnums: number | number[] | undefined): number[] {
   const list = staticArgnums === undefined ? [] : typeof staticArgnums === "number" ? [staticArgnums] : staticArgnums;
-  if (!Array.isArray(list)) throw new ArgumentError(`${fn}: staticArgnums must be a non-negative integer or a list of them, got ${describe(staticArgnums)}`);
-  for (const i of list) if (!Number.isInteger(i) || i < 0) throw new ArgumentError(`${fn}: staticArgnums must be non-negative integers, got ${describe(staticArgnums)}`);
+  if (!Array.isArray(list))
+    throw new ArgumentError(`${fn}: staticArgnums must be a non-negative integer or a list of them, got ${describe(staticArgnums)}`);
+  for (const i of list)
+    if (!Number.isInteger(i) || i < 0) throw new ArgumentError(`${fn}: staticArgnums must be non-negative integers, got ${describe(staticArgnums)}`);
   return list;
 }
 
@@ -129,12 +151,14 @@ export function jit<F extends LooseFn>(f: F, options: JitOptions = {}): F {
   const statics = normStatics("jit", options.staticArgnums);
   const limit = options.cacheSize ?? DEFAULT_JIT_CACHE_SIZE;
   if (!Number.isSafeInteger(limit) || limit < 0) throw new ArgumentError(`jit: cacheSize must be a non-negative integer, got ${describe(limit)}`);
-  if (options.device !== undefined && typeof options.device !== "string") throw new ArgumentError(`jit: device must be a string such as "cpu" or "webgpu", got ${describe(options.device)}`);
+  if (options.device !== undefined && typeof options.device !== "string")
+    throw new ArgumentError(`jit: device must be a string such as "cpu" or "webgpu", got ${describe(options.device)}`);
   const name = f.name || "jit";
   // A Map iterates in insertion order: a hit is moved to the back, the front is the least recently used.
   const cache = new Map<string, Traced>();
   const jitted = (...args: unknown[]) => {
-    for (const i of statics) if (i >= args.length) throw new ArgumentError(`jit: staticArgnums ${i} is out of range for a call with ${args.length} argument(s)`);
+    for (const i of statics)
+      if (i >= args.length) throw new ArgumentError(`jit: staticArgnums ${i} is out of range for a call with ${args.length} argument(s)`);
     const { leaves, def, key } = signature("jit", args, statics);
     let entry = cache.get(key);
     let lifted: Tracer[] = [];
@@ -170,4 +194,3 @@ export function makeJaxpr(f: LooseFn, options: JitOptions = {}): (...args: unkno
     return new StagedProgram(program.program, program.consts);
   };
 }
-

@@ -45,7 +45,9 @@ export function vmap(f: (...args: any[]) => any, options: VmapOptions = {}): (..
       if (a === null) return;
       const n = xs[i]!.shape[a]!;
       if (size >= 0 && n !== size) {
-        const desc = axes.map((b, j) => (b === null ? null : `leaf ${j} ${fmtShape(xs[j]!.shape)} axis ${b} has size ${xs[j]!.shape[b]}`)).filter((s) => s);
+        const desc = axes
+          .map((b, j) => (b === null ? null : `leaf ${j} ${fmtShape(xs[j]!.shape)} axis ${b} has size ${xs[j]!.shape[b]}`))
+          .filter((s) => s);
         throw new BatchError(`vmap: the mapped axes must all have one size, but ${desc.join("; ")}`);
       }
       size = n;
@@ -54,7 +56,11 @@ export function vmap(f: (...args: any[]) => any, options: VmapOptions = {}): (..
     const interp = new BatchInterpreter(currentInterpreter(), size);
     const ins = xs.map((x, i) => (axes[i] === null ? x : interp.pack(lax.moveAxis(x, axes[i]!, 0))));
     try {
-      const [outs, outDef] = flattenArrays("vmap", "the output of f", withInterpreter(interp, () => f(...unflatten(def, ins))));
+      const [outs, outDef] = flattenArrays(
+        "vmap",
+        "the output of f",
+        withInterpreter(interp, () => f(...unflatten(def, ins))),
+      );
       const out = unflatten(outDef, outs);
       const outAx = broadcastPrefix("vmap", "outAxes", outAxes, out);
       const results = outs.map((o, i): NDArray => {
@@ -64,7 +70,13 @@ export function vmap(f: (...args: any[]) => any, options: VmapOptions = {}): (..
           if (val !== null) throw new BatchError(`vmap: outAxes is null for output leaf ${i}, but it depends on a mapped input`);
           return o;
         }
-        const batched = val ?? lax.broadcastInDim(o, [size, ...o.shape], range(o.ndim).map((d) => d + 1));
+        const batched =
+          val ??
+          lax.broadcastInDim(
+            o,
+            [size, ...o.shape],
+            range(o.ndim).map((d) => d + 1),
+          );
         return lax.moveAxis(batched, 0, axisFor("outAxes", ax, batched.ndim, i)!);
       });
       return unflatten(outDef, results);

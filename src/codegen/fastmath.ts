@@ -165,7 +165,8 @@ const LOG_C = new Float64Array(128);
 {
   const val = (h: number) => (1 + (h & 0xfffff) / 0x100000) * Math.pow(2, (h >> 20) - 1023);
   for (let i = 0; i < 128; i++) {
-    const lo = val(LOG_OFF + i * 0x2000), hi = val(LOG_OFF + (i + 1) * 0x2000);
+    const lo = val(LOG_OFF + i * 0x2000),
+      hi = val(LOG_OFF + (i + 1) * 0x2000);
     const invc = lo <= 1 && 1 < hi ? 1 : 2 / (lo + hi);
     LOG_INVC[i] = invc;
     LOG_C[i] = -Math.log(invc) + 0; // log of the c that invc actually represents (+0, not -0, for c = 1)

@@ -15,20 +15,45 @@ type Build = (a: string[], dtype: DType) => string;
 
 const f32 = (e: string, dtype: DType) => (dtype === "float32" ? `Math.fround(${e})` : e);
 /** A result rounded to the dtype's storage (float32 rounding, int32 wrapping). */
-const arith = (float: (a: string[]) => string, int: (a: string[]) => string): Build => (a, d) =>
-  d === "int32" ? int(a) : d === "bool" ? `(${float(a)} ? 1 : 0)` : f32(float(a), d);
+const arith =
+  (float: (a: string[]) => string, int: (a: string[]) => string): Build =>
+  (a, d) =>
+    d === "int32" ? int(a) : d === "bool" ? `(${float(a)} ? 1 : 0)` : f32(float(a), d);
 /** Math.fn, or for float32 the fast float32 version (within 1 ulp, see fastmath.ts). */
-const math = (fn: string, fast?: string): Build => (a, d) =>
-  d === "float32" && fast !== undefined ? `Math.fround(${fast}(${a[0]}))` : f32(`Math.${fn}(${a[0]})`, d);
-const cmp = (op: string): Build => (a) => `(${a[0]} ${op} ${a[1]} ? 1 : 0)`;
+const math =
+  (fn: string, fast?: string): Build =>
+  (a, d) =>
+    d === "float32" && fast !== undefined ? `Math.fround(${fast}(${a[0]}))` : f32(`Math.${fn}(${a[0]})`, d);
+const cmp =
+  (op: string): Build =>
+  (a) =>
+    `(${a[0]} ${op} ${a[1]} ? 1 : 0)`;
 
 const EXPR: Partial<Record<Prim, Build>> = {
-  [Prim.Add]: arith((a) => `(${a[0]} + ${a[1]})`, (a) => `((${a[0]} + ${a[1]}) | 0)`),
-  [Prim.Sub]: arith((a) => `(${a[0]} - ${a[1]})`, (a) => `((${a[0]} - ${a[1]}) | 0)`),
-  [Prim.Mul]: arith((a) => `(${a[0]} * ${a[1]})`, (a) => `Math.imul(${a[0]}, ${a[1]})`),
-  [Prim.Div]: arith((a) => `(${a[0]} / ${a[1]})`, (a) => `(${a[1]} === 0 ? 0 : (${a[0]} / ${a[1]}) | 0)`),
-  [Prim.Neg]: arith((a) => `(-${a[0]})`, (a) => `((-${a[0]}) | 0)`),
-  [Prim.Pow]: arith((a) => `Math.pow(${a[0]}, ${a[1]})`, (a) => `(Math.pow(${a[0]}, ${a[1]}) | 0)`),
+  [Prim.Add]: arith(
+    (a) => `(${a[0]} + ${a[1]})`,
+    (a) => `((${a[0]} + ${a[1]}) | 0)`,
+  ),
+  [Prim.Sub]: arith(
+    (a) => `(${a[0]} - ${a[1]})`,
+    (a) => `((${a[0]} - ${a[1]}) | 0)`,
+  ),
+  [Prim.Mul]: arith(
+    (a) => `(${a[0]} * ${a[1]})`,
+    (a) => `Math.imul(${a[0]}, ${a[1]})`,
+  ),
+  [Prim.Div]: arith(
+    (a) => `(${a[0]} / ${a[1]})`,
+    (a) => `(${a[1]} === 0 ? 0 : (${a[0]} / ${a[1]}) | 0)`,
+  ),
+  [Prim.Neg]: arith(
+    (a) => `(-${a[0]})`,
+    (a) => `((-${a[0]}) | 0)`,
+  ),
+  [Prim.Pow]: arith(
+    (a) => `Math.pow(${a[0]}, ${a[1]})`,
+    (a) => `(Math.pow(${a[0]}, ${a[1]}) | 0)`,
+  ),
   // NaN wins; +0 beats -0 in max and loses in min, as in NumPy.
   [Prim.Max]: (a) => `__max(${a[0]}, ${a[1]})`,
   [Prim.Min]: (a) => `__min(${a[0]}, ${a[1]})`,

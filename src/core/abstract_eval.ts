@@ -36,32 +36,54 @@ function floatOnly(prim: Prim, a: Aval): void {
   }
 }
 
-const unaryFloat = (prim: Prim): AbstractRule<Prim> => ([a]) => (floatOnly(prim, a!), [a!]);
+const unaryFloat =
+  (prim: Prim): AbstractRule<Prim> =>
+  ([a]) => (floatOnly(prim, a!), [a!]);
 const unaryAny: AbstractRule<Prim> = ([a]) => [a!];
-const binary = (prim: Prim): AbstractRule<Prim> => (avals) => (sameAvals(prim, avals), [avals[0]!]);
-const compare = (prim: Prim): AbstractRule<Prim> => (avals) => (sameAvals(prim, avals), [av(avals[0]!.shape, "bool")]);
-const logical = (prim: Prim): AbstractRule<Prim> => (avals) => {
-  sameAvals(prim, avals);
-  if (avals[0]!.dtype !== "bool") throw new DTypeError(`${prim}: needs bool operands, got ${avals.map(fmtAval).join(", ")}`);
-  return [avals[0]!];
-};
+const binary =
+  (prim: Prim): AbstractRule<Prim> =>
+  (avals) => (sameAvals(prim, avals), [avals[0]!]);
+const compare =
+  (prim: Prim): AbstractRule<Prim> =>
+  (avals) => (sameAvals(prim, avals), [av(avals[0]!.shape, "bool")]);
+const logical =
+  (prim: Prim): AbstractRule<Prim> =>
+  (avals) => {
+    sameAvals(prim, avals);
+    if (avals[0]!.dtype !== "bool") throw new DTypeError(`${prim}: needs bool operands, got ${avals.map(fmtAval).join(", ")}`);
+    return [avals[0]!];
+  };
 
 function checkAxes(prim: Prim, axes: readonly number[], ndim: number, avals: readonly Aval[]): void {
   for (const a of axes) if (!(a >= 0 && a < ndim)) fail(prim, `axis ${a} out of range`, avals);
 }
 
-const reduce = <P extends Prim.ReduceSum | Prim.ReduceMax | Prim.ReduceMin>(prim: P): AbstractRule<P> => (avals, { axes }) => {
-  const a = avals[0]!;
-  checkAxes(prim, axes, a.shape.length, avals);
-  return [av(a.shape.filter((_, i) => !axes.includes(i)), a.dtype)];
-};
+const reduce =
+  <P extends Prim.ReduceSum | Prim.ReduceMax | Prim.ReduceMin>(prim: P): AbstractRule<P> =>
+  (avals, { axes }) => {
+    const a = avals[0]!;
+    checkAxes(prim, axes, a.shape.length, avals);
+    return [
+      av(
+        a.shape.filter((_, i) => !axes.includes(i)),
+        a.dtype,
+      ),
+    ];
+  };
 
-const argReduce = <P extends Prim.ArgMax | Prim.ArgMin>(prim: P): AbstractRule<P> => (avals, { axis }) => {
-  const a = avals[0]!;
-  checkAxes(prim, [axis], a.shape.length, avals);
-  if (a.shape[axis] === 0) fail(prim, "cannot take the arg-extremum of an empty axis", avals);
-  return [av(a.shape.filter((_, i) => i !== axis), "int32")];
-};
+const argReduce =
+  <P extends Prim.ArgMax | Prim.ArgMin>(prim: P): AbstractRule<P> =>
+  (avals, { axis }) => {
+    const a = avals[0]!;
+    checkAxes(prim, [axis], a.shape.length, avals);
+    if (a.shape[axis] === 0) fail(prim, "cannot take the arg-extremum of an empty axis", avals);
+    return [
+      av(
+        a.shape.filter((_, i) => i !== axis),
+        "int32",
+      ),
+    ];
+  };
 
 function indexOperand(prim: Prim, a: Aval, avals: readonly Aval[]): void {
   if (a.dtype !== "int32") throw new DTypeError(`${prim}: indices must be int32, got ${fmtAval(a)} (operands ${avals.map(fmtAval).join(", ")})`);
@@ -145,7 +167,12 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
     if (perm.length !== a.shape.length || [...perm].sort((x, y) => x - y).some((p, i) => p !== i)) {
       fail(Prim.Transpose, `${fmtShape(perm)} is not a permutation of the operand's dims`, avals);
     }
-    return [av(perm.map((p) => a.shape[p]!), a.dtype)];
+    return [
+      av(
+        perm.map((p) => a.shape[p]!),
+        a.dtype,
+      ),
+    ];
   },
   [Prim.Rev]: (avals, { axes }) => (checkAxes(Prim.Rev, axes, avals[0]!.shape.length, avals), [avals[0]!]),
   [Prim.Slice]: (avals, { start, limit, step }) => {
@@ -154,7 +181,9 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
       fail(Prim.Slice, "start, limit and step need one entry per dim", avals);
     }
     const shape = a.shape.map((n, d) => {
-      const s = start[d]!, l = limit[d]!, k = step[d]!;
+      const s = start[d]!,
+        l = limit[d]!,
+        k = step[d]!;
       if (!(0 <= s && s <= l && l <= n && k >= 1)) fail(Prim.Slice, `bad bounds ${s}:${l}:${k} for dim ${d} of size ${n}`, avals);
       return Math.max(0, Math.ceil((l - s) / k));
     });
@@ -181,7 +210,12 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
       }
       total += b.shape[axis]!;
     }
-    return [av(a.shape.map((n, d) => (d === axis ? total : n)), a.dtype)];
+    return [
+      av(
+        a.shape.map((n, d) => (d === axis ? total : n)),
+        a.dtype,
+      ),
+    ];
   },
   [Prim.Gather]: (avals, { axis, batchDims }) => {
     const [x, idx] = avals;
@@ -190,21 +224,28 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
   [Prim.ScatterAdd]: (avals, { axis, batchDims }) => {
     const [x, idx, upd] = avals;
     const want = gatherShape(Prim.ScatterAdd, x!, idx!, axis, batchDims, avals);
-    if (!shapeEq(want, upd!.shape) || upd!.dtype !== x!.dtype) fail(Prim.ScatterAdd, `updates must be ${fmtShape(want)} of the operand's dtype`, avals);
+    if (!shapeEq(want, upd!.shape) || upd!.dtype !== x!.dtype)
+      fail(Prim.ScatterAdd, `updates must be ${fmtShape(want)} of the operand's dtype`, avals);
     return [x!];
   },
   [Prim.DynamicSlice]: (avals, { sizes }) => {
     const [x, ...starts] = avals;
     if (starts.length !== x!.shape.length || sizes.length !== x!.shape.length) fail(Prim.DynamicSlice, "needs one start and one size per dim", avals);
-    for (const s of starts) if (s.shape.length !== 0) fail(Prim.DynamicSlice, "start indices must be scalars", avals); else indexOperand(Prim.DynamicSlice, s, avals);
+    for (const s of starts)
+      if (s.shape.length !== 0) fail(Prim.DynamicSlice, "start indices must be scalars", avals);
+      else indexOperand(Prim.DynamicSlice, s, avals);
     if (sizes.some((s, d) => !(s >= 0 && s <= x!.shape[d]!))) fail(Prim.DynamicSlice, `sizes ${fmtShape(sizes)} do not fit`, avals);
     return [av(sizes, x!.dtype)];
   },
   [Prim.DynamicUpdateSlice]: (avals) => {
     const [x, upd, ...starts] = avals;
-    if (starts.length !== x!.shape.length || upd!.shape.length !== x!.shape.length) fail(Prim.DynamicUpdateSlice, "needs one start per dim and an update of the same rank", avals);
-    for (const s of starts) if (s.shape.length !== 0) fail(Prim.DynamicUpdateSlice, "start indices must be scalars", avals); else indexOperand(Prim.DynamicUpdateSlice, s, avals);
-    if (upd!.dtype !== x!.dtype || upd!.shape.some((n, d) => n > x!.shape[d]!)) fail(Prim.DynamicUpdateSlice, "the update must fit inside the operand, with its dtype", avals);
+    if (starts.length !== x!.shape.length || upd!.shape.length !== x!.shape.length)
+      fail(Prim.DynamicUpdateSlice, "needs one start per dim and an update of the same rank", avals);
+    for (const s of starts)
+      if (s.shape.length !== 0) fail(Prim.DynamicUpdateSlice, "start indices must be scalars", avals);
+      else indexOperand(Prim.DynamicUpdateSlice, s, avals);
+    if (upd!.dtype !== x!.dtype || upd!.shape.some((n, d) => n > x!.shape[d]!))
+      fail(Prim.DynamicUpdateSlice, "the update must fit inside the operand, with its dtype", avals);
     return [x!];
   },
   [Prim.DotGeneral]: (avals, { contract: [lc, rc], batch: [lb, rb] }) => {
@@ -231,11 +272,18 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
     const carry = avals.slice(condConsts + bodyConsts);
     const pred = callAvals(Prim.While, "cond", cond, [...avals.slice(0, condConsts), ...carry]);
     if (pred.length !== 1 || pred[0]!.shape.length !== 0 || pred[0]!.dtype !== "bool") fail(Prim.While, "cond must return one bool scalar", avals);
-    sameSignature(Prim.While, "body outputs", callAvals(Prim.While, "body", body, [...avals.slice(condConsts, condConsts + bodyConsts), ...carry]), carry);
+    sameSignature(
+      Prim.While,
+      "body outputs",
+      callAvals(Prim.While, "body", body, [...avals.slice(condConsts, condConsts + bodyConsts), ...carry]),
+      carry,
+    );
     return carry;
   },
   [Prim.Scan]: (avals, { body, length, numConsts, numCarry }) => {
-    const consts = avals.slice(0, numConsts), carry = avals.slice(numConsts, numConsts + numCarry), xs = avals.slice(numConsts + numCarry);
+    const consts = avals.slice(0, numConsts),
+      carry = avals.slice(numConsts, numConsts + numCarry),
+      xs = avals.slice(numConsts + numCarry);
     for (const x of xs) if (x.shape[0] !== length) fail(Prim.Scan, `every xs leaf needs leading axis ${length}`, avals);
     const outs = callAvals(Prim.Scan, "body", body, [...consts, ...carry, ...xs.map((x) => av(x.shape.slice(1), x.dtype))]);
     sameSignature(Prim.Scan, "body carry outputs", outs.slice(0, numCarry), carry);

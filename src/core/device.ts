@@ -50,10 +50,18 @@ export abstract class DeviceArray extends NDArray {
 const backends = new Map<string, Backend>();
 
 export function registerBackend(b: Backend): void {
-  const ok = typeof b === "object" && b !== null && typeof b.name === "string" && /^[a-z][a-z0-9_-]*$/.test(b.name) && b.name !== "cpu" &&
-    typeof b.process === "function" && typeof b.upload === "function";
+  const ok =
+    typeof b === "object" &&
+    b !== null &&
+    typeof b.name === "string" &&
+    /^[a-z][a-z0-9_-]*$/.test(b.name) &&
+    b.name !== "cpu" &&
+    typeof b.process === "function" &&
+    typeof b.upload === "function";
   if (!ok) {
-    throw new ArgumentError(`registerBackend: a backend is an object with a lower-case name other than "cpu" and process/upload functions, got ${describe(b)}`);
+    throw new ArgumentError(
+      `registerBackend: a backend is an object with a lower-case name other than "cpu" and process/upload functions, got ${describe(b)}`,
+    );
   }
   backends.set(b.name, b);
 }
@@ -63,7 +71,9 @@ export function backendFor(fn: string, device: string): Backend {
   if (typeof device !== "string") throw new ArgumentError(`${fn}: device must be a string such as "cpu" or "webgpu", got ${describe(device)}`);
   const b = backends.get(device);
   if (b === undefined) {
-    throw new DeviceError(`${fn}: device ${describe(device)} is not available (have: cpu${[...backends.keys()].map((k) => `, ${k}`).join("")}); call await devices() first to initialise WebGPU`);
+    throw new DeviceError(
+      `${fn}: device ${describe(device)} is not available (have: cpu${[...backends.keys()].map((k) => `, ${k}`).join("")}); call await devices() first to initialise WebGPU`,
+    );
   }
   return b;
 }

@@ -38,14 +38,20 @@ export function checkDType(fn: string, dtype: unknown): DType {
 export function allocate(dtype: DType, size: number): TypedArray {
   try {
     switch (dtype) {
-      case "float32": return new Float32Array(size);
-      case "float64": return new Float64Array(size);
-      case "int32": return new Int32Array(size);
-      case "bool": return new Uint8Array(size);
+      case "float32":
+        return new Float32Array(size);
+      case "float64":
+        return new Float64Array(size);
+      case "int32":
+        return new Int32Array(size);
+      case "bool":
+        return new Uint8Array(size);
     }
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
-    throw new ShapeError(`cannot allocate an array of ${size} ${dtype} elements (${size * (dtype === "float64" ? 8 : dtype === "bool" ? 1 : 4)} bytes): ${e.message}; use a smaller shape`);
+    throw new ShapeError(
+      `cannot allocate an array of ${size} ${dtype} elements (${size * (dtype === "float64" ? 8 : dtype === "bool" ? 1 : 4)} bytes): ${e.message}; use a smaller shape`,
+    );
   }
   throw new DTypeError(`allocate: unknown dtype ${typeof dtype === "string" ? JSON.stringify((dtype as string).slice(0, 40)) : typeof dtype}`);
 }

@@ -61,12 +61,19 @@ export function customVjpForwardError(name: string): ArgumentError {
  */
 export function describe(v: unknown, depth = 0): string {
   switch (typeof v) {
-    case "string": return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-    case "number": return Object.is(v, -0) ? "-0" : String(v);
-    case "boolean": case "undefined": return String(v);
-    case "bigint": return `${v}n`;
-    case "symbol": return "a symbol";
-    case "function": return "a function";
+    case "string":
+      return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+    case "number":
+      return Object.is(v, -0) ? "-0" : String(v);
+    case "boolean":
+    case "undefined":
+      return String(v);
+    case "bigint":
+      return `${v}n`;
+    case "symbol":
+      return "a symbol";
+    case "function":
+      return "a function";
   }
   if (v === null) return "null";
   if (Array.isArray(v)) {

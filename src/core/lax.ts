@@ -12,8 +12,14 @@ import { Prim } from "./prim.js";
 import { type Shape, range, shapeEq, sizeOf } from "./shape.js";
 
 const E = {} as Record<string, never>;
-const un = (p: Prim) => (x: NDArray): NDArray => bind1(p, [x], E);
-const bin = (p: Prim) => (x: NDArray, y: NDArray): NDArray => bind1(p, [x, y], E);
+const un =
+  (p: Prim) =>
+  (x: NDArray): NDArray =>
+    bind1(p, [x], E);
+const bin =
+  (p: Prim) =>
+  (x: NDArray, y: NDArray): NDArray =>
+    bind1(p, [x, y], E);
 
 export const add = bin(Prim.Add);
 export const sub = bin(Prim.Sub);
@@ -95,7 +101,8 @@ export function slice(x: NDArray, start: number[], limit: number[], step?: numbe
 
 /** Slices `[start, limit)` along one axis. */
 export function sliceAxis(x: NDArray, axis: number, start: number, limit: number): NDArray {
-  const s = x.shape.map(() => 0), l = x.shape.slice();
+  const s = x.shape.map(() => 0),
+    l = x.shape.slice();
   s[axis] = start;
   l[axis] = limit;
   return slice(x, s, l);
@@ -110,14 +117,11 @@ export function concatenate(xs: NDArray[], axis: number): NDArray {
   return xs.length === 1 ? xs[0]! : bind1(Prim.Concatenate, xs, { axis });
 }
 
-export const gather = (x: NDArray, idx: NDArray, axis: number, batchDims = 0): NDArray =>
-  bind1(Prim.Gather, [x, idx], { axis, batchDims });
+export const gather = (x: NDArray, idx: NDArray, axis: number, batchDims = 0): NDArray => bind1(Prim.Gather, [x, idx], { axis, batchDims });
 export const scatterAdd = (x: NDArray, idx: NDArray, upd: NDArray, axis: number, batchDims = 0): NDArray =>
   bind1(Prim.ScatterAdd, [x, idx, upd], { axis, batchDims });
-export const dynamicSlice = (x: NDArray, starts: NDArray[], sizes: number[]): NDArray =>
-  bind1(Prim.DynamicSlice, [x, ...starts], { sizes });
-export const dynamicUpdateSlice = (x: NDArray, upd: NDArray, starts: NDArray[]): NDArray =>
-  bind1(Prim.DynamicUpdateSlice, [x, upd, ...starts], E);
+export const dynamicSlice = (x: NDArray, starts: NDArray[], sizes: number[]): NDArray => bind1(Prim.DynamicSlice, [x, ...starts], { sizes });
+export const dynamicUpdateSlice = (x: NDArray, upd: NDArray, starts: NDArray[]): NDArray => bind1(Prim.DynamicUpdateSlice, [x, upd, ...starts], E);
 
 export function dotGeneral(x: NDArray, y: NDArray, contract: [number[], number[]], batch: [number[], number[]] = [[], []]): NDArray {
   return bind1(Prim.DotGeneral, [x, y], { contract, batch });
@@ -148,7 +152,11 @@ export function broadcastTo(x: NDArray, shape: number[]): NDArray {
   if (shapeEq(x.shape, shape)) return x;
   const lead = shape.length - x.ndim;
   // Drop size-1 dims that are stretched so broadcast_in_dim sees only exact matches or 1s.
-  return broadcastInDim(x, shape, range(x.ndim).map((d) => d + lead));
+  return broadcastInDim(
+    x,
+    shape,
+    range(x.ndim).map((d) => d + lead),
+  );
 }
 
 /** Sums `x` (of a broadcast shape) back down to `shape`: the transpose of `broadcastTo`. */

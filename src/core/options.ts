@@ -11,7 +11,8 @@ export function checkOptionsObject<T extends object>(fn: string, options: T | un
     throw new ArgumentError(`${fn}: options must be an object { ${known.join(", ")} }, got ${describe(options)}`);
   }
   for (const k of Object.keys(options)) {
-    if (!known.includes(k)) throw new ArgumentError(`${fn}: unknown option ${describe(k)}; it takes ${known.map((o) => JSON.stringify(o)).join(", ")}`);
+    if (!known.includes(k))
+      throw new ArgumentError(`${fn}: unknown option ${describe(k)}; it takes ${known.map((o) => JSON.stringify(o)).join(", ")}`);
   }
   return options;
 }

@@ -12,7 +12,6 @@ import { NDArray } from "./ndarray.js";
 import { PRIMS, Prim, type PrimParams } from "./prim.js";
 import { MAX_ELEMENTS } from "./shape.js";
 
-
 type Field = (where: string, v: unknown) => void;
 
 const show = (v: unknown): string => {
@@ -33,10 +32,18 @@ const isPlain = (v: unknown): boolean => {
 const isIndex = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isDim = (v: unknown): boolean => isIndex(v) && v <= MAX_ELEMENTS;
 
-const int: Field = (w, v) => { if (!isIndex(v)) bad(w, v, "a non-negative integer"); };
-const bool: Field = (w, v) => { if (typeof v !== "boolean") bad(w, v, "a boolean"); };
-const str: Field = (w, v) => { if (typeof v !== "string") bad(w, v, "a string"); };
-const fn: Field = (w, v) => { if (typeof v !== "function") bad(w, v, "a function"); };
+const int: Field = (w, v) => {
+  if (!isIndex(v)) bad(w, v, "a non-negative integer");
+};
+const bool: Field = (w, v) => {
+  if (typeof v !== "boolean") bad(w, v, "a boolean");
+};
+const str: Field = (w, v) => {
+  if (typeof v !== "string") bad(w, v, "a string");
+};
+const fn: Field = (w, v) => {
+  if (typeof v !== "function") bad(w, v, "a function");
+};
 const dtype: Field = (w, v) => {
   if (typeof v !== "string" || !(DTYPES as readonly string[]).includes(v)) {
     throw new DTypeError(`${w} must be one of "float32", "float64", "int32", "bool", got ${show(v)}`);
@@ -52,18 +59,22 @@ const shape: Field = (w, v) => {
   for (const d of v as number[]) n *= d;
   if (n > MAX_ELEMENTS) throw new ShapeError(`${w} ${show(v)} has ${n} elements, more than the ${MAX_ELEMENTS} one array may hold`);
 };
-const pair = (f: Field): Field => (w, v) => {
-  if (!Array.isArray(v) || v.length !== 2) bad(w, v, "a pair");
-  f(`${w}[0]`, (v as unknown[])[0]);
-  f(`${w}[1]`, (v as unknown[])[1]);
-};
+const pair =
+  (f: Field): Field =>
+  (w, v) => {
+    if (!Array.isArray(v) || v.length !== 2) bad(w, v, "a pair");
+    f(`${w}[0]`, (v as unknown[])[0]);
+    f(`${w}[1]`, (v as unknown[])[1]);
+  };
 const padConfig: Field = (w, v) => {
   if (!Array.isArray(v)) bad(w, v, "an array of [low, high, interior] triples");
   for (const t of v as unknown[]) {
     if (!Array.isArray(t) || t.length !== 3 || !t.every(isIndex)) bad(w, v, "an array of [low, high, interior] non-negative integer triples");
   }
 };
-const policy: Field = (w, v) => { if (v !== "nothing" && v !== "dots") bad(w, v, `"nothing" or "dots"`); };
+const policy: Field = (w, v) => {
+  if (v !== "nothing" && v !== "dots") bad(w, v, `"nothing" or "dots"`);
+};
 const aval: Field = (w, v) => {
   if (typeof v !== "object" || v === null) bad(w, v, "an aval { shape, dtype }");
   shape(`${w}.shape`, (v as { shape: unknown }).shape);
@@ -92,17 +103,45 @@ const arg: Schema = { arity: [1, 1], fields: { axis: int } };
 const gather = (n: number): Schema => ({ arity: [n, n], fields: { axis: int, batchDims: int } });
 
 const SCHEMAS: { [P in Prim]: Schema } = {
-  [Prim.Add]: none(2), [Prim.Sub]: none(2), [Prim.Mul]: none(2), [Prim.Div]: none(2), [Prim.Pow]: none(2),
-  [Prim.Max]: none(2), [Prim.Min]: none(2), [Prim.Eq]: none(2), [Prim.Ne]: none(2), [Prim.Lt]: none(2),
-  [Prim.Le]: none(2), [Prim.Gt]: none(2), [Prim.Ge]: none(2), [Prim.And]: none(2), [Prim.Or]: none(2),
-  [Prim.Neg]: none(1), [Prim.Exp]: none(1), [Prim.Log]: none(1), [Prim.Log1p]: none(1), [Prim.Expm1]: none(1),
-  [Prim.Sin]: none(1), [Prim.Cos]: none(1), [Prim.Tanh]: none(1), [Prim.Atan]: none(1), [Prim.Logistic]: none(1),
-  [Prim.Sqrt]: none(1), [Prim.Rsqrt]: none(1), [Prim.Abs]: none(1), [Prim.Sign]: none(1), [Prim.Floor]: none(1),
-  [Prim.Not]: none(1), [Prim.StopGradient]: none(1),
+  [Prim.Add]: none(2),
+  [Prim.Sub]: none(2),
+  [Prim.Mul]: none(2),
+  [Prim.Div]: none(2),
+  [Prim.Pow]: none(2),
+  [Prim.Max]: none(2),
+  [Prim.Min]: none(2),
+  [Prim.Eq]: none(2),
+  [Prim.Ne]: none(2),
+  [Prim.Lt]: none(2),
+  [Prim.Le]: none(2),
+  [Prim.Gt]: none(2),
+  [Prim.Ge]: none(2),
+  [Prim.And]: none(2),
+  [Prim.Or]: none(2),
+  [Prim.Neg]: none(1),
+  [Prim.Exp]: none(1),
+  [Prim.Log]: none(1),
+  [Prim.Log1p]: none(1),
+  [Prim.Expm1]: none(1),
+  [Prim.Sin]: none(1),
+  [Prim.Cos]: none(1),
+  [Prim.Tanh]: none(1),
+  [Prim.Atan]: none(1),
+  [Prim.Logistic]: none(1),
+  [Prim.Sqrt]: none(1),
+  [Prim.Rsqrt]: none(1),
+  [Prim.Abs]: none(1),
+  [Prim.Sign]: none(1),
+  [Prim.Floor]: none(1),
+  [Prim.Not]: none(1),
+  [Prim.StopGradient]: none(1),
   [Prim.ConvertElementType]: { arity: [1, 1], fields: { dtype } },
   [Prim.SelectN]: { arity: [2, ANY], fields: {} },
-  [Prim.ReduceSum]: reduce, [Prim.ReduceMax]: reduce, [Prim.ReduceMin]: reduce,
-  [Prim.ArgMax]: arg, [Prim.ArgMin]: arg,
+  [Prim.ReduceSum]: reduce,
+  [Prim.ReduceMax]: reduce,
+  [Prim.ReduceMin]: reduce,
+  [Prim.ArgMax]: arg,
+  [Prim.ArgMin]: arg,
   [Prim.Cumsum]: { arity: [1, 1], fields: { axis: int, reverse: bool } },
   [Prim.BroadcastInDim]: { arity: [1, 1], fields: { shape, broadcastDimensions: ints } },
   [Prim.Reshape]: { arity: [1, 1], fields: { shape } },
@@ -135,14 +174,23 @@ export function checkParams<P extends Prim>(prim: P, params: PrimParams[P], fn =
   const { fields } = SCHEMAS[prim];
   // bind is hot: no allocation on the success path (labels are made once, below).
   for (const key in params as object) {
-    if (!Object.hasOwn(fields, key)) throw new ArgumentError(`${prim}: unknown param ${show(key)}; it takes ${Object.keys(fields).map((k) => JSON.stringify(k)).join(", ") || "no params"}`);
+    if (!Object.hasOwn(fields, key))
+      throw new ArgumentError(
+        `${prim}: unknown param ${show(key)}; it takes ${
+          Object.keys(fields)
+            .map((k) => JSON.stringify(k))
+            .join(", ") || "no params"
+        }`,
+      );
   }
   const labels = LABELS[prim];
   for (const key in fields) fields[key]!(labels[key]!, (params as Record<string, unknown>)[key]);
 }
 
 /** "prim: param key" for every field, for error messages. */
-const LABELS = Object.fromEntries(PRIMS.map((p) => [p, Object.fromEntries(Object.keys(SCHEMAS[p].fields).map((k) => [k, `${p}: param ${k}`]))])) as Record<Prim, Record<string, string>>;
+const LABELS = Object.fromEntries(
+  PRIMS.map((p) => [p, Object.fromEntries(Object.keys(SCHEMAS[p].fields).map((k) => [k, `${p}: param ${k}`]))]),
+) as Record<Prim, Record<string, string>>;
 
 /** Checks that `prim` gets as many operands as it takes. */
 export function checkArity(prim: Prim, args: readonly unknown[]): void {
@@ -162,9 +210,21 @@ export function checkOperands(prim: Prim, args: readonly unknown[]): void {
 /** Programs already checked (the staging interpreter builds them from checked binds, but a user may construct one). */
 const checked = new WeakSet<object>();
 
-interface LooseVar { aval?: unknown }
-interface LooseEqn { prim?: unknown; inputs?: unknown; params?: unknown; outvars?: unknown }
-interface LooseProgram { constvars?: unknown; invars?: unknown; eqns?: unknown; outvars?: unknown }
+interface LooseVar {
+  aval?: unknown;
+}
+interface LooseEqn {
+  prim?: unknown;
+  inputs?: unknown;
+  params?: unknown;
+  outvars?: unknown;
+}
+interface LooseProgram {
+  constvars?: unknown;
+  invars?: unknown;
+  eqns?: unknown;
+  outvars?: unknown;
+}
 
 /**
  * Checks a closed program param: its structure, every variable's aval, and every equation's

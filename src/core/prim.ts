@@ -194,5 +194,12 @@ export const PRIMS: readonly Prim[] = Object.values(Prim) as Prim[];
 
 /** Primitives whose params hold programs or functions (never compared structurally). */
 export const HIGHER_ORDER: ReadonlySet<Prim> = new Set([
-  Prim.JitCall, Prim.Cond, Prim.While, Prim.Scan, Prim.CustomJvpCall, Prim.CustomVjpCall, Prim.CustomLin, Prim.Remat,
+  Prim.JitCall,
+  Prim.Cond,
+  Prim.While,
+  Prim.Scan,
+  Prim.CustomJvpCall,
+  Prim.CustomVjpCall,
+  Prim.CustomLin,
+  Prim.Remat,
 ]);

@@ -22,7 +22,8 @@ export function traceClosure(name: string, avals: readonly Aval[], fn: (ins: NDA
   try {
     const outs = withInterpreter(stage, () => fn(ins));
     const [cp, lifted] = stage.buildLifted(outs);
-    const p = cp.program, n = avals.length;
+    const p = cp.program,
+      n = avals.length;
     const program = new Program(p.constvars, [...p.invars.slice(n), ...p.invars.slice(0, n)], p.eqns, p.outvars);
     return { cp: { program, consts: cp.consts }, lifted };
   } finally {

@@ -15,11 +15,12 @@ export interface FusionFacts {
 /** The facts for `p`, given which primitives the backend fuses elementwise. */
 export function fusionFacts(p: Program, isElementwise: (prim: Prim) => boolean): FusionFacts {
   const consumers = new Map<Var, Eqn[]>();
-  for (const e of p.eqns) for (const v of e.inputs) {
-    const list = consumers.get(v);
-    if (list === undefined) consumers.set(v, [e]);
-    else list.push(e);
-  }
+  for (const e of p.eqns)
+    for (const v of e.inputs) {
+      const list = consumers.get(v);
+      if (list === undefined) consumers.set(v, [e]);
+      else list.push(e);
+    }
   const outputs = new Set(p.outvars);
   const virtual = new Map<Var, Eqn>();
   for (const e of p.eqns) {

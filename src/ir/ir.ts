@@ -60,16 +60,24 @@ export class Program {
       if (n === undefined) {
         let i = next++;
         n = "";
-        do { n = String.fromCharCode(97 + (i % 26)) + n; i = Math.floor(i / 26) - 1; } while (i >= 0);
+        do {
+          n = String.fromCharCode(97 + (i % 26)) + n;
+          i = Math.floor(i / 26) - 1;
+        } while (i >= 0);
         names.set(v, n);
       }
       return n;
     };
     const decl = (v: Var) => `${name(v)}:${fmtAval(v.aval)}`;
-    const consts_ = this.constvars.filter((v) => !names.has(v)).map(decl).join(" ");
+    const consts_ = this.constvars
+      .filter((v) => !names.has(v))
+      .map(decl)
+      .join(" ");
     const lines = [`{ lambda ${consts_ ? `${consts_} ` : ""}; ${this.invars.map(decl).join(" ")} . let`];
     for (const e of this.eqns) {
-      const ps = Object.entries(e.params as object).map(([k, v]) => `${k}=${fmtParam(v)}`).join(" ");
+      const ps = Object.entries(e.params as object)
+        .map(([k, v]) => `${k}=${fmtParam(v)}`)
+        .join(" ");
       lines.push(`    ${e.outvars.map(decl).join(" ")} = ${e.prim}${ps ? `[${ps}]` : ""} ${e.inputs.map(name).join(" ")}`);
     }
     lines.push(`  in ( ${this.outvars.map(name).join(" ")} ) }`);
@@ -95,7 +103,15 @@ export interface ClosedProgram {
 /** The same program with inputs and outputs reordered: new input i is old input `inOrder[i]`. */
 export function permuteProgram(cp: ClosedProgram, inOrder: readonly number[], outOrder: readonly number[]): ClosedProgram {
   const p = cp.program;
-  return { program: new Program(p.constvars, inOrder.map((i) => p.invars[i]!), p.eqns, outOrder.map((i) => p.outvars[i]!)), consts: cp.consts };
+  return {
+    program: new Program(
+      p.constvars,
+      inOrder.map((i) => p.invars[i]!),
+      p.eqns,
+      outOrder.map((i) => p.outvars[i]!),
+    ),
+    consts: cp.consts,
+  };
 }
 
 /** Drops equations none of whose outputs reach a program output (one backward sweep). */
@@ -121,7 +137,11 @@ export function evalProgram(p: Program, consts: readonly NDArray[], args: readon
   p.constvars.forEach((v, i) => env.set(v, consts[i]!));
   p.invars.forEach((v, i) => env.set(v, args[i]!));
   for (const e of p.eqns) {
-    const outs = bind(e.prim, e.inputs.map((v) => env.get(v)!), e.params);
+    const outs = bind(
+      e.prim,
+      e.inputs.map((v) => env.get(v)!),
+      e.params,
+    );
     e.outvars.forEach((v, i) => env.set(v, outs[i]!));
   }
   return p.outvars.map((v) => env.get(v)!);
@@ -132,7 +152,11 @@ export function checkProgram(p: Program): void {
   const defined = new Set<Var>([...p.constvars, ...p.invars]);
   for (const e of p.eqns) {
     for (const v of e.inputs) if (!defined.has(v)) throw new ShapeError(`checkProgram: ${e.prim} reads an undefined variable`);
-    const outs = abstractEval(e.prim, e.inputs.map((v) => v.aval), e.params);
+    const outs = abstractEval(
+      e.prim,
+      e.inputs.map((v) => v.aval),
+      e.params,
+    );
     outs.forEach((a, i) => {
       const v = e.outvars[i]!;
       if (!shapeEq(a.shape, v.aval.shape) || a.dtype !== v.aval.dtype) {
@@ -151,7 +175,8 @@ export function checkProgram(p: Program): void {
  */
 export function dedupeScalarConsts(cp: ClosedProgram): ClosedProgram {
   const p = cp.program;
-  const keep: Var[] = [], keepConsts: NDArray[] = [];
+  const keep: Var[] = [],
+    keepConsts: NDArray[] = [];
   const seen = new Map<string, Var>();
   const alias = new Map<Var, Var>();
   p.constvars.forEach((v, i) => {
@@ -161,7 +186,10 @@ export function dedupeScalarConsts(cp: ClosedProgram): ClosedProgram {
       const x = values[0]!;
       const key = `${v.aval.dtype}:${Object.is(x, -0) ? "-0" : x}`;
       const first = seen.get(key);
-      if (first !== undefined) { alias.set(v, first); return; }
+      if (first !== undefined) {
+        alias.set(v, first);
+        return;
+      }
       seen.set(key, v);
     }
     keep.push(v);

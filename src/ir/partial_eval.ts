@@ -41,7 +41,12 @@ const cache = new WeakMap<Program, Map<string, PartialEvalResult>>();
  * does: "recompute" (linearize: its unknown half recomputes its primal work from its known
  * inputs) or "split" (transposition: that recomputation happens now, like any other known work).
  */
-export function partialEval(cp: ClosedProgram, knownIn: readonly boolean[], forceUnknown?: readonly boolean[], remat: RematMode = "recompute"): PartialEvalResult {
+export function partialEval(
+  cp: ClosedProgram,
+  knownIn: readonly boolean[],
+  forceUnknown?: readonly boolean[],
+  remat: RematMode = "recompute",
+): PartialEvalResult {
   const key = `${remat}:${knownIn.map(Number).join("")}:${forceUnknown?.map(Number).join("") ?? ""}`;
   let byMask = cache.get(cp.program);
   if (byMask === undefined) cache.set(cp.program, (byMask = new Map()));
@@ -62,9 +67,11 @@ function split(cp: ClosedProgram, knownIn: readonly boolean[], forceUnknown: rea
 function graphSplit({ program: p, consts }: ClosedProgram, knownIn: readonly boolean[], forceUnknown?: readonly boolean[]): PartialEvalResult | null {
   const known = new Set<Var>(p.constvars);
   p.invars.forEach((v, i) => knownIn[i] && known.add(v));
-  const knownEqns: Eqn[] = [], unknownEqns: Eqn[] = [];
+  const knownEqns: Eqn[] = [],
+    unknownEqns: Eqn[] = [];
   for (const e of p.eqns) {
-    let someKnown = false, allKnown = true;
+    let someKnown = false,
+      allKnown = true;
     for (const v of e.inputs) {
       if (known.has(v)) someKnown = true;
       else allKnown = false;
@@ -78,7 +85,10 @@ function graphSplit({ program: p, consts }: ClosedProgram, knownIn: readonly boo
     unknownEqns.push(e);
   }
   // Residuals: known non-constant values the unknown side reads (or returns).
-  const constSet = new Set(p.constvars), seen = new Set<Var>(), residuals: Var[] = [], unknownConsts: Var[] = [];
+  const constSet = new Set(p.constvars),
+    seen = new Set<Var>(),
+    residuals: Var[] = [],
+    unknownConsts: Var[] = [];
   const need = (v: Var) => {
     if (!known.has(v) || seen.has(v)) return;
     seen.add(v);
@@ -88,8 +98,18 @@ function graphSplit({ program: p, consts }: ClosedProgram, knownIn: readonly boo
   const outKnown = p.outvars.map((v, i) => known.has(v) && !forceUnknown?.[i]);
   p.outvars.forEach((v, i) => !outKnown[i] && need(v));
   const constOf = (v: Var) => consts[p.constvars.indexOf(v)]!;
-  const knownProg = new Program(p.constvars, p.invars.filter((_, i) => knownIn[i]), knownEqns, [...p.outvars.filter((_, i) => outKnown[i]), ...residuals]);
-  const unknownProg = new Program(unknownConsts, [...residuals, ...p.invars.filter((_, i) => !knownIn[i])], unknownEqns, p.outvars.filter((_, i) => !outKnown[i]));
+  const knownProg = new Program(
+    p.constvars,
+    p.invars.filter((_, i) => knownIn[i]),
+    knownEqns,
+    [...p.outvars.filter((_, i) => outKnown[i]), ...residuals],
+  );
+  const unknownProg = new Program(
+    unknownConsts,
+    [...residuals, ...p.invars.filter((_, i) => !knownIn[i])],
+    unknownEqns,
+    p.outvars.filter((_, i) => !outKnown[i]),
+  );
   return {
     known: { program: dce(knownProg), consts },
     unknown: { program: unknownProg, consts: unknownConsts.map(constOf) },
@@ -98,7 +118,12 @@ function graphSplit({ program: p, consts }: ClosedProgram, knownIn: readonly boo
 }
 
 /** The general split: replay the program on a known recorder and an unknown one (module comment). */
-function traceSplit({ program: p, consts }: ClosedProgram, knownIn: readonly boolean[], forceUnknown: readonly boolean[] | undefined, remat: RematMode): PartialEvalResult {
+function traceSplit(
+  { program: p, consts }: ClosedProgram,
+  knownIn: readonly boolean[],
+  forceUnknown: readonly boolean[] | undefined,
+  remat: RematMode,
+): PartialEvalResult {
   const outer = new StageInterpreter(baseInterpreter(), "partial_eval", "all");
   const inner = new StageInterpreter(outer, "partial_eval", "partial", remat);
   const args = p.invars.map((v, i) => (knownIn[i] ? outer.newInput(v.aval) : inner.newInput(v.aval)));
@@ -107,7 +132,8 @@ function traceSplit({ program: p, consts }: ClosedProgram, knownIn: readonly boo
     const outKnown = outs.map((o, i) => !inner.owns(o) && !forceUnknown?.[i]);
     const [unknown, lifted] = inner.buildLifted(outs.filter((_, i) => !outKnown[i]));
     for (const t of lifted) {
-      if (!outer.owns(t)) throw new ArgumentError("partial evaluation: a program's constants must be concrete arrays; pass traced values as operands");
+      if (!outer.owns(t))
+        throw new ArgumentError("partial evaluation: a program's constants must be concrete arrays; pass traced values as operands");
     }
     // buildLifted puts the residuals after the unknown inputs; the split puts them first.
     const nU = unknown.program.invars.length - lifted.length;
@@ -126,7 +152,8 @@ function traceSplit({ program: p, consts }: ClosedProgram, knownIn: readonly boo
 
 /** Interleaves known and unknown results back into output order. */
 function merge(outKnown: readonly boolean[], known: readonly NDArray[], unknown: readonly NDArray[]): NDArray[] {
-  let k = 0, u = 0;
+  let k = 0,
+    u = 0;
   return outKnown.map((b) => (b ? known[k++]! : unknown[u++]!));
 }
 
@@ -135,7 +162,8 @@ const count = (mask: readonly boolean[]): number => mask.filter((b) => b).length
 
 /** The known program's outputs without its residuals (the known half of a loop body or predicate). */
 function knownOnly(pe: PartialEvalResult): ClosedProgram {
-  const p = pe.known.program, n = count(pe.outKnown);
+  const p = pe.known.program,
+    n = count(pe.outKnown);
   return { program: dce(new Program(p.constvars, p.invars, p.eqns, p.outvars.slice(0, n))), consts: pe.known.consts };
 }
 
@@ -144,23 +172,36 @@ function knownOnly(pe: PartialEvalResult): ClosedProgram {
  * the unknown half is recorded as a call of the same primitive on the residuals and the unknown
  * operands.
  */
-function splitCall<P extends Prim.JitCall | Prim.Remat>(prim: P, body: (p: PrimParams[P]) => ClosedProgram, withBody: (p: PrimParams[P], cp: ClosedProgram) => PrimParams[P]): PartialRule<P> {
+function splitCall<P extends Prim.JitCall | Prim.Remat>(
+  prim: P,
+  body: (p: PrimParams[P]) => ClosedProgram,
+  withBody: (p: PrimParams[P], cp: ClosedProgram) => PrimParams[P],
+): PartialRule<P> {
   return (st, args, unknown, params) => {
     const knownIn = unknown.map((u) => !u);
     const pe = partialEval(body(params), knownIn, undefined, st.remat);
     // A known half with no work only forwards its inputs: read them instead of calling it.
     const knownArgs = pick(args, knownIn);
-    const knownOuts = pe.known.program.eqns.length === 0
-      ? evalProgram(pe.known.program, pe.known.consts, knownArgs)
-      : st.known(prim, knownArgs, withBody(params, pe.known));
+    const knownOuts =
+      pe.known.program.eqns.length === 0
+        ? evalProgram(pe.known.program, pe.known.consts, knownArgs)
+        : st.known(prim, knownArgs, withBody(params, pe.known));
     const residuals = knownOuts.slice(count(pe.outKnown));
     const unknownOuts = st.unknown(prim, [...residuals, ...pick(args, unknown)], withBody(params, pe.unknown));
     return merge(pe.outKnown, knownOuts, unknownOuts);
   };
 }
 
-const jitCallRule = splitCall(Prim.JitCall, (p) => p.program, (p, program) => ({ program, name: p.name }));
-const rematSplitRule = splitCall(Prim.Remat, (p) => p.body, (p, body) => ({ ...p, body }));
+const jitCallRule = splitCall(
+  Prim.JitCall,
+  (p) => p.program,
+  (p, program) => ({ program, name: p.name }),
+);
+const rematSplitRule = splitCall(
+  Prim.Remat,
+  (p) => p.body,
+  (p, body) => ({ ...p, body }),
+);
 
 /**
  * A checkpoint under linearize: the known half runs now but keeps nothing; the recorded half
@@ -185,26 +226,43 @@ const rematRule: PartialRule<Prim.Remat> = (st, args, unknown, params) => {
  * from the block's known inputs (reading saved dots instead of recomputing them), then runs the
  * unknown half.
  */
-export function partialEvalRemat(cp: ClosedProgram, knownIn: readonly boolean[], saveDots: boolean, remat: RematMode = "recompute"): PartialEvalResult {
+export function partialEvalRemat(
+  cp: ClosedProgram,
+  knownIn: readonly boolean[],
+  saveDots: boolean,
+  remat: RematMode = "recompute",
+): PartialEvalResult {
   const plain = partialEval(cp, knownIn, undefined, remat);
-  const known = plain.known.program, nKnown = count(plain.outKnown);
+  const known = plain.known.program,
+    nKnown = count(plain.outKnown);
   const saved = saveDots ? known.eqns.filter((e) => e.prim === Prim.DotGeneral).map((e) => e.outvars[0]!) : [];
   const savedSet = new Set(saved);
   const knownProg = dce(new Program(known.constvars, known.invars, known.eqns, [...known.outvars.slice(0, nKnown), ...saved]));
   // The residuals again, from the known inputs and the saved dots.
-  const recompute = dce(new Program(known.constvars, [...known.invars, ...saved], known.eqns.filter((e) => !savedSet.has(e.outvars[0]!)), known.outvars.slice(nKnown)));
+  const recompute = dce(
+    new Program(
+      known.constvars,
+      [...known.invars, ...saved],
+      known.eqns.filter((e) => !savedSet.has(e.outvars[0]!)),
+      known.outvars.slice(nKnown),
+    ),
+  );
   // The unknown program reads the recomputed residuals in place of its residual inputs.
-  const u = plain.unknown.program, nRes = recompute.outvars.length;
+  const u = plain.unknown.program,
+    nRes = recompute.outvars.length;
   const rename = new Map<Var, Var>(u.invars.slice(0, nRes).map((v, i) => [v, recompute.outvars[i]!]));
   const at = (v: Var) => rename.get(v) ?? v;
   const eqns = [...recompute.eqns, ...u.eqns.map((e) => ({ ...e, inputs: e.inputs.map(at) }))];
-  const constvars: Var[] = [], consts: NDArray[] = [], have = new Set<Var>();
-  const addConsts = (vs: readonly Var[], vals: readonly NDArray[]) => vs.forEach((v, i) => {
-    if (have.has(v)) return;
-    have.add(v);
-    constvars.push(v);
-    consts.push(vals[i]!);
-  });
+  const constvars: Var[] = [],
+    consts: NDArray[] = [],
+    have = new Set<Var>();
+  const addConsts = (vs: readonly Var[], vals: readonly NDArray[]) =>
+    vs.forEach((v, i) => {
+      if (have.has(v)) return;
+      have.add(v);
+      constvars.push(v);
+      consts.push(vals[i]!);
+    });
   addConsts(recompute.constvars, plain.known.consts);
   addConsts(u.constvars, plain.unknown.consts);
   const unknown = { program: new Program(constvars, [...recompute.invars, ...u.invars.slice(nRes)], eqns, u.outvars.map(at)), consts };
@@ -222,18 +280,32 @@ const condRule: PartialRule<Prim.Cond> = (st, [index, ...ops], [indexUnknown, ..
   const knownIn = unknown.map((u) => !u);
   const first = branches.map((b) => partialEval(b, knownIn, undefined, st.remat));
   const outKnown = first[0]!.outKnown.map((_, i) => first.every((pe) => pe.outKnown[i]));
-  const pes = branches.map((b) => partialEval(b, knownIn, outKnown.map((k) => !k), st.remat));
+  const pes = branches.map((b) =>
+    partialEval(
+      b,
+      knownIn,
+      outKnown.map((k) => !k),
+      st.remat,
+    ),
+  );
   const nKnown = count(outKnown);
   const resAvals = pes.flatMap((pe) => pe.known.program.outvars.slice(nKnown).map((v) => v.aval));
   const offsets = pes.map((_, k) => pes.slice(0, k).reduce((n, pe) => n + pe.known.program.outvars.length - nKnown, 0));
-  const knownBranches = pes.map((pe, k) => traceToProgram("cond", pe.known.program.invars.map((v) => v.aval), (ins) => {
-    const outs = evalProgram(pe.known.program, pe.known.consts, ins);
-    const mine = outs.slice(nKnown);
-    return [...outs.slice(0, nKnown), ...resAvals.map((a, j) => mine[j - offsets[k]!] ?? lax.zerosOf(a))];
-  }));
+  const knownBranches = pes.map((pe, k) =>
+    traceToProgram(
+      "cond",
+      pe.known.program.invars.map((v) => v.aval),
+      (ins) => {
+        const outs = evalProgram(pe.known.program, pe.known.consts, ins);
+        const mine = outs.slice(nKnown);
+        return [...outs.slice(0, nKnown), ...resAvals.map((a, j) => mine[j - offsets[k]!] ?? lax.zerosOf(a))];
+      },
+    ),
+  );
   const nUnknownIn = count(unknown);
   const unknownBranches = pes.map((pe, k) => {
-    const p = pe.unknown.program, nRes = p.invars.length - nUnknownIn;
+    const p = pe.unknown.program,
+      nRes = p.invars.length - nUnknownIn;
     const lead = resAvals.map((a, j) => (j >= offsets[k]! && j < offsets[k]! + nRes ? p.invars[j - offsets[k]!]! : new Var(a)));
     return { program: new Program(p.constvars, [...lead, ...p.invars.slice(nRes)], p.eqns, p.outvars), consts: pe.unknown.consts };
   });
@@ -260,18 +332,31 @@ const scanRule: PartialRule<Prim.Scan> = (st, args, unknown, params) => {
   const knownIn = [...known.slice(0, nc), ...carryKnown, ...known.slice(nc + k)];
   const ny = body.program.outvars.length - k;
   const pe = partialEval(body, knownIn, [...carryKnown.map((c) => !c), ...new Array<boolean>(ny).fill(false)], st.remat);
-  const nKc = count(carryKnown), nKy = count(pe.outKnown.slice(k));
+  const nKc = count(carryKnown),
+    nKy = count(pe.outKnown.slice(k));
   const kc = count(known.slice(0, nc));
   const knownOuts = st.known(Prim.Scan, pick(args, knownIn), { body: pe.known, length, reverse, numConsts: kc, numCarry: nKc });
   const residuals = knownOuts.slice(nKc + nKy);
   // The unknown program's inputs are (residuals, unknown consts, unknown carry, unknown xs); a
   // scan wants (consts, carry, xs), with the per-step residuals among the xs.
-  const nRes = residuals.length, uc = nc - kc, uk = k - nKc, ux = args.length - nc - k - count(knownIn.slice(nc + k));
-  const order = [...range(uc).map((i) => nRes + i), ...range(uk).map((i) => nRes + uc + i), ...range(nRes), ...range(ux).map((i) => nRes + uc + uk + i)];
+  const nRes = residuals.length,
+    uc = nc - kc,
+    uk = k - nKc,
+    ux = args.length - nc - k - count(knownIn.slice(nc + k));
+  const order = [
+    ...range(uc).map((i) => nRes + i),
+    ...range(uk).map((i) => nRes + uc + i),
+    ...range(nRes),
+    ...range(ux).map((i) => nRes + uc + uk + i),
+  ];
   const unknownBody = permuteProgram(pe.unknown, order, range(pe.unknown.program.outvars.length));
   const unknownArgs = pick(args, knownIn, false);
   const unknownOuts = st.unknown(Prim.Scan, [...unknownArgs.slice(0, uc + uk), ...residuals, ...unknownArgs.slice(uc + uk)], {
-    body: unknownBody, length, reverse, numConsts: uc, numCarry: uk,
+    body: unknownBody,
+    length,
+    reverse,
+    numConsts: uc,
+    numCarry: uk,
   });
   const carryOut = merge(carryKnown, knownOuts.slice(0, nKc), unknownOuts.slice(0, uk));
   const ysOut = merge(pe.outKnown.slice(k), knownOuts.slice(nKc, nKc + nKy), unknownOuts.slice(uk));
@@ -286,7 +371,8 @@ const scanRule: PartialRule<Prim.Scan> = (st, args, unknown, params) => {
  */
 const whileRule: PartialRule<Prim.While> = (st, args, unknown, params) => {
   const { cond, body, condConsts: nc, bodyConsts: nb } = params;
-  const knownCc = unknown.slice(0, nc).map((u) => !u), knownBc = unknown.slice(nc, nc + nb).map((u) => !u);
+  const knownCc = unknown.slice(0, nc).map((u) => !u),
+    knownBc = unknown.slice(nc, nc + nb).map((u) => !u);
   let carryKnown = unknown.slice(nc + nb).map((u) => !u);
   for (;;) {
     const pe = partialEval(body, [...knownBc, ...carryKnown], undefined, st.remat);
@@ -296,11 +382,23 @@ const whileRule: PartialRule<Prim.While> = (st, args, unknown, params) => {
   }
   const peCond = partialEval(cond, [...knownCc, ...carryKnown], undefined, st.remat);
   if (!peCond.outKnown[0] || !carryKnown.some((c) => c)) return st.unknown(Prim.While, args, params);
-  const peBody = partialEval(body, [...knownBc, ...carryKnown], carryKnown.map((c) => !c), st.remat);
+  const peBody = partialEval(
+    body,
+    [...knownBc, ...carryKnown],
+    carryKnown.map((c) => !c),
+    st.remat,
+  );
   const carry = args.slice(nc + nb);
-  const knownOuts = st.known(Prim.While, [...pick(args.slice(0, nc), knownCc), ...pick(args.slice(nc, nc + nb), knownBc), ...pick(carry, carryKnown)], {
-    cond: knownOnly(peCond), body: knownOnly(peBody), condConsts: count(knownCc), bodyConsts: count(knownBc),
-  });
+  const knownOuts = st.known(
+    Prim.While,
+    [...pick(args.slice(0, nc), knownCc), ...pick(args.slice(nc, nc + nb), knownBc), ...pick(carry, carryKnown)],
+    {
+      cond: knownOnly(peCond),
+      body: knownOnly(peBody),
+      condConsts: count(knownCc),
+      bodyConsts: count(knownBc),
+    },
+  );
   const all = st.unknown(Prim.While, args, params);
   return merge(carryKnown, knownOuts, pick(all, carryKnown, false));
 };
@@ -314,7 +412,10 @@ function customCallRule<P extends Prim.CustomJvpCall | Prim.CustomVjpCall>(): Pa
 }
 
 /** Records the equation on the unknown side (first-order primitives, custom_lin). */
-const record = <P extends Prim>(prim: P): PartialRule<P> => (st, args, _unknown, params) => st.unknown(prim, args, params);
+const record =
+  <P extends Prim>(prim: P): PartialRule<P> =>
+  (st, args, _unknown, params) =>
+    st.unknown(prim, args, params);
 
 /** Every primitive's partial-evaluation rule, used when an equation reads at least one unknown value. */
 export const partialRules: PartialRules = {

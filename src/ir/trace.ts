@@ -15,7 +15,10 @@ import { Prim, type PrimParams } from "../core/prim.js";
 import { type ClosedProgram, type Eqn, Program, Var } from "./ir.js";
 
 export class StageTracer extends Tracer {
-  constructor(readonly tag: Tag, readonly v: Var) {
+  constructor(
+    readonly tag: Tag,
+    readonly v: Var,
+  ) {
     super();
   }
   get shape(): number[] {
@@ -66,7 +69,12 @@ export class StageInterpreter implements Interpreter, PartialContext {
   private readonly invars: Var[] = [];
   private readonly constvars = new Map<NDArray, Var>();
 
-  constructor(readonly parent: Interpreter, transform = "stage", readonly mode: StageMode = "partial", readonly remat: RematMode = "recompute") {
+  constructor(
+    readonly parent: Interpreter,
+    transform = "stage",
+    readonly mode: StageMode = "partial",
+    readonly remat: RematMode = "recompute",
+  ) {
     this.tag = new Tag(transform);
   }
 
@@ -99,7 +107,8 @@ export class StageInterpreter implements Interpreter, PartialContext {
   }
 
   process<P extends Prim>(prim: P, args: readonly NDArray[], params: PrimParams[P]): NDArray[] {
-    let mine = false, traced = false;
+    let mine = false,
+      traced = false;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       if (this.owns(a)) mine = true;
@@ -111,7 +120,12 @@ export class StageInterpreter implements Interpreter, PartialContext {
     if (fold) return this.parent.process(prim, args, params);
     if (this.mode === "partial") {
       if (partialRules === null) throw new Error("fluxion: partial-evaluation rules are not installed; import from the package root");
-      return (partialRules[prim] as PartialRule<P>)(this, args, args.map((a) => this.owns(a)), params);
+      return (partialRules[prim] as PartialRule<P>)(
+        this,
+        args,
+        args.map((a) => this.owns(a)),
+        params,
+      );
     }
     return this.record(prim, args, params);
   }
@@ -137,10 +151,18 @@ export class StageInterpreter implements Interpreter, PartialContext {
    */
   buildLifted(outs: readonly NDArray[]): [ClosedProgram, Tracer[]] {
     const outvars = outs.map((o) => this.atom(o));
-    const consts: ConcreteArray[] = [], constvars: Var[] = [], lifted: Tracer[] = [], liftedVars: Var[] = [];
+    const consts: ConcreteArray[] = [],
+      constvars: Var[] = [],
+      lifted: Tracer[] = [],
+      liftedVars: Var[] = [];
     for (const [x, v] of this.constvars) {
-      if (x instanceof Tracer) { lifted.push(x); liftedVars.push(v); }
-      else { consts.push(x as ConcreteArray); constvars.push(v); }
+      if (x instanceof Tracer) {
+        lifted.push(x);
+        liftedVars.push(v);
+      } else {
+        consts.push(x as ConcreteArray);
+        constvars.push(v);
+      }
     }
     const program = new Program(constvars, [...this.invars, ...liftedVars], this.eqns.slice(), outvars);
     return [{ program, consts }, lifted];

@@ -29,7 +29,8 @@ export function array(data: ArrayLike | ArrayLike[] | Float32Array | Float64Arra
 }
 
 function hostArray(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array | Int32Array | Uint8Array, options: ArrayOptions): NDArray {
-  if (typeof options !== "object" || options === null) throw new ArgumentError(`np.array: options must be an object { dtype?, device?, shape? }, got ${describe(options)}`);
+  if (typeof options !== "object" || options === null)
+    throw new ArgumentError(`np.array: options must be an object { dtype?, device?, shape? }, got ${describe(options)}`);
   const dtype = options.dtype === undefined ? undefined : checkDType("np.array", options.dtype);
   if (data instanceof NDArray) return dtype ? lax.convert(data, dtype) : data;
   const typed = dtypeOfTyped(data);
@@ -43,11 +44,14 @@ function hostArray(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array |
   } else {
     const values: number[] = [];
     shape = [];
-    let sawBool = false, sawNumber = false;
+    let sawBool = false,
+      sawNumber = false;
     /** Depth of the scalars (every scalar must sit at the same depth), -1 before the first. */
     let leafDepth = -1;
     const ragged = (what: string): never => {
-      throw new ShapeError(`np.array: data is a ragged nested list (${what}); every list at one depth must have the same length and hold the same kind of entries`);
+      throw new ShapeError(
+        `np.array: data is a ragged nested list (${what}); every list at one depth must have the same length and hold the same kind of entries`,
+      );
     };
     const walk = (x: unknown, depth: number): void => {
       if (Array.isArray(x)) {
@@ -60,10 +64,16 @@ function hostArray(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array |
       }
       if (leafDepth < 0) leafDepth = depth;
       if (depth !== leafDepth || depth !== shape.length) ragged(`a number at depth ${depth} where lists were found before`);
-      if (typeof x === "boolean") { sawBool = true; values.push(x ? 1 : 0); }
-      else if (typeof x === "number") { sawNumber = true; values.push(x); }
-      else if (x instanceof NDArray && x.ndim === 0) { sawNumber = true; values.push(x.item()); }
-      else throw new ArgumentError(`np.array: data must be numbers, booleans or nested lists of them, got ${describe(x)}`);
+      if (typeof x === "boolean") {
+        sawBool = true;
+        values.push(x ? 1 : 0);
+      } else if (typeof x === "number") {
+        sawNumber = true;
+        values.push(x);
+      } else if (x instanceof NDArray && x.ndim === 0) {
+        sawNumber = true;
+        values.push(x.item());
+      } else throw new ArgumentError(`np.array: data must be numbers, booleans or nested lists of them, got ${describe(x)}`);
     };
     walk(data, 0);
     flat = values;
@@ -84,7 +94,9 @@ export function asArray(fn: string, x: ArrayLike, like?: DType, arg?: string): N
   if (typeof x === "number") return lax.scalar(x, like === undefined ? "float32" : weakDType(x, like));
   if (typeof x === "boolean") return lax.scalar(x ? 1 : 0, "bool");
   if (Array.isArray(x)) return naming(arg === undefined ? fn : `${fn} (argument ${arg})`, () => array(x));
-  throw new ArgumentError(`${fn}: ${arg === undefined ? "expected" : `argument ${arg} must be`} an NDArray, a number or a nested list, got ${describe(x)}`);
+  throw new ArgumentError(
+    `${fn}: ${arg === undefined ? "expected" : `argument ${arg} must be`} an NDArray, a number or a nested list, got ${describe(x)}`,
+  );
 }
 
 /** Converts operands to one dtype (JS numbers weakly typed) and broadcasts them to one shape. */
@@ -135,13 +147,15 @@ export interface ReduceOptions {
 
 /** Normalised reduction options: sorted axes (all when none given) and keepdims. */
 export function parseAxes(fn: string, ndim: number, arg: AxisArg): { axes: number[]; keepdims: boolean; ddof: number } {
-  const opts: ReduceOptions = typeof arg === "object" && arg !== null && !Array.isArray(arg) ? arg : { axis: arg as number | number[] | null | undefined };
+  const opts: ReduceOptions =
+    typeof arg === "object" && arg !== null && !Array.isArray(arg) ? arg : { axis: arg as number | number[] | null | undefined };
   const axis = opts.axis;
   if (!(axis === null || axis === undefined || typeof axis === "number" || Array.isArray(axis))) {
     throw new ArgumentError(`${fn}: axis must be an integer, a list of integers or null, got ${describe(axis)}`);
   }
   const axes = axis === null || axis === undefined ? range(ndim) : normAxes(fn, typeof axis === "number" ? [axis] : axis, ndim);
-  const keepdims = opts.keepdims ?? false, ddof = opts.ddof ?? 0;
+  const keepdims = opts.keepdims ?? false,
+    ddof = opts.ddof ?? 0;
   if (typeof keepdims !== "boolean") throw new ArgumentError(`${fn}: option keepdims must be a boolean, got ${describe(keepdims)}`);
   if (typeof ddof !== "number" || !Number.isFinite(ddof)) throw new ArgumentError(`${fn}: ddof must be a finite number, got ${describe(ddof)}`);
   return { axes, keepdims, ddof };

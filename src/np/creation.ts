@@ -37,9 +37,10 @@ export const onesLike = (x: ArrayLike, dtype?: DType): NDArray => {
  */
 export function arange(start: number, stop?: number, step = 1, dtype?: DType): NDArray {
   if (stop === undefined) [start, stop] = [0, start];
-  for (const v of [start, stop, step]) if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new ArgumentError(`np.arange: start, stop and step must be finite numbers, got ${describe(start)}, ${describe(stop)}, ${describe(step)}`);
-  }
+  for (const v of [start, stop, step])
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new ArgumentError(`np.arange: start, stop and step must be finite numbers, got ${describe(start)}, ${describe(stop)}, ${describe(step)}`);
+    }
   if (step === 0) throw new ArgumentError("np.arange: step must not be 0");
   const d = dt("np.arange", dtype, [start, stop, step].every(Number.isInteger) ? "int32" : "float32");
   const n = Math.max(0, Math.ceil((stop - start) / step));
@@ -50,11 +51,13 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): N
 
 /** `num` evenly spaced values from start to stop (inclusive unless `endpoint` is false). */
 export function linspace(start: number, stop: number, num = 50, options: { endpoint?: boolean; dtype?: DType } = {}): NDArray {
-  for (const v of [start, stop]) if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new ArgumentError(`np.linspace: start and stop must be finite numbers, got ${describe(start)}, ${describe(stop)}`);
-  }
+  for (const v of [start, stop])
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new ArgumentError(`np.linspace: start and stop must be finite numbers, got ${describe(start)}, ${describe(stop)}`);
+    }
   if (!Number.isSafeInteger(num) || num < 0) throw new ArgumentError(`np.linspace: num must be a non-negative integer, got ${describe(num)}`);
-  if (typeof options !== "object" || options === null) throw new ArgumentError(`np.linspace: options must be an object { endpoint?, dtype? }, got ${describe(options)}`);
+  if (typeof options !== "object" || options === null)
+    throw new ArgumentError(`np.linspace: options must be an object { endpoint?, dtype? }, got ${describe(options)}`);
   const endpoint = options.endpoint ?? true;
   const out = lax.full([num], 0, dt("np.linspace", options.dtype, "float32"));
   const div = endpoint ? num - 1 : num;

@@ -15,7 +15,8 @@ import { max, min, sum } from "./reductions.js";
 
 /** Operands of a product in one numeric dtype (bool counts as int32). */
 function numericPair(fn: string, x: ArrayLike, y: ArrayLike): [NDArray, NDArray] {
-  const a = asArray(fn, x, undefined, "x"), b = asArray(fn, y, a.dtype, "y");
+  const a = asArray(fn, x, undefined, "x"),
+    b = asArray(fn, y, a.dtype, "y");
   let dtype = promote(a.dtype, b.dtype);
   if (dtype === "bool") dtype = "int32";
   return [lax.convert(a, dtype), lax.convert(b, dtype)];
@@ -25,19 +26,26 @@ function numericPair(fn: string, x: ArrayLike, y: ArrayLike): [NDArray, NDArray]
 export function matmul(x: ArrayLike, y: ArrayLike): NDArray {
   let [a, b] = numericPair("matmul", x, y);
   if (a.ndim === 0 || b.ndim === 0) throw new ShapeError("np.matmul: operands must not be scalars; use np.multiply");
-  const aVec = a.ndim === 1, bVec = b.ndim === 1;
+  const aVec = a.ndim === 1,
+    bVec = b.ndim === 1;
   if (aVec) a = lax.reshape(a, [1, a.shape[0]!]);
   if (bVec) b = lax.reshape(b, [b.shape[0]!, 1]);
   const k = a.shape[a.ndim - 1]!;
   if (b.shape[b.ndim - 2] !== k) {
-    throw new ShapeError(`np.matmul: shapes ${fmtShape(asArray("matmul", x, undefined, "x").shape)} and ${fmtShape(asArray("matmul", y, undefined, "y").shape)} do not align (${k} != ${b.shape[b.ndim - 2]}); the last axis of the first must equal the second-to-last of the second`);
+    throw new ShapeError(
+      `np.matmul: shapes ${fmtShape(asArray("matmul", x, undefined, "x").shape)} and ${fmtShape(asArray("matmul", y, undefined, "y").shape)} do not align (${k} != ${b.shape[b.ndim - 2]}); the last axis of the first must equal the second-to-last of the second`,
+    );
   }
   const batch = broadcastShapes("np.matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
   a = lax.broadcastTo(a, [...batch, ...a.shape.slice(-2)]);
   b = lax.broadcastTo(b, [...batch, ...b.shape.slice(-2)]);
   const nb = batch.length;
   let out = lax.dotGeneral(a, b, [[nb + 1], [nb]], [range(nb), range(nb)]);
-  if (aVec) out = lax.reshape(out, out.shape.filter((_, d) => d !== nb));
+  if (aVec)
+    out = lax.reshape(
+      out,
+      out.shape.filter((_, d) => d !== nb),
+    );
   if (bVec) out = lax.reshape(out, out.shape.slice(0, -1));
   return out;
 }
@@ -46,9 +54,12 @@ export function matmul(x: ArrayLike, y: ArrayLike): NDArray {
 export function dot(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = numericPair("dot", x, y);
   if (a.ndim === 0 || b.ndim === 0) return multiply(a, b);
-  const ca = a.ndim - 1, cb = b.ndim === 1 ? 0 : b.ndim - 2;
+  const ca = a.ndim - 1,
+    cb = b.ndim === 1 ? 0 : b.ndim - 2;
   if (a.shape[ca] !== b.shape[cb]) {
-    throw new ShapeError(`np.dot: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not align (axis ${ca} has ${a.shape[ca]}, axis ${cb} has ${b.shape[cb]})`);
+    throw new ShapeError(
+      `np.dot: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not align (axis ${ca} has ${a.shape[ca]}, axis ${cb} has ${b.shape[cb]})`,
+    );
   }
   return lax.dotGeneral(a, b, [[ca], [cb]]);
 }
@@ -57,7 +68,8 @@ export function dot(x: ArrayLike, y: ArrayLike): NDArray {
 export function inner(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = numericPair("inner", x, y);
   if (a.ndim === 0 || b.ndim === 0) return multiply(a, b);
-  if (a.shape[a.ndim - 1] !== b.shape[b.ndim - 1]) throw new ShapeError(`np.inner: last axes of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} differ`);
+  if (a.shape[a.ndim - 1] !== b.shape[b.ndim - 1])
+    throw new ShapeError(`np.inner: last axes of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} differ`);
   return lax.dotGeneral(a, b, [[a.ndim - 1], [b.ndim - 1]]);
 }
 
@@ -69,7 +81,10 @@ export function outer(x: ArrayLike, y: ArrayLike): NDArray {
 
 // ---- einsum ----
 
-interface Term { labels: string[]; value: NDArray }
+interface Term {
+  labels: string[];
+  value: NDArray;
+}
 
 /** Parses "ij,jk->ik" (or implicit "ij,jk") into input label lists and output labels. */
 function parseSpec(spec: string, n: number): [string[][], string[]] {
@@ -88,7 +103,8 @@ function parseSpec(spec: string, n: number): [string[][], string[]] {
   } else {
     output = [...rhs];
     if (new Set(output).size !== output.length) throw new ArgumentError(`np.einsum: output labels in ${describe(spec)} repeat`);
-    for (const l of output) if (!inputs.some((t) => t.includes(l))) throw new ArgumentError(`np.einsum: output label "${l}" appears in no input of ${describe(spec)}`);
+    for (const l of output)
+      if (!inputs.some((t) => t.includes(l))) throw new ArgumentError(`np.einsum: output label "${l}" appears in no input of ${describe(spec)}`);
   }
   return [inputs, output];
 }
@@ -98,7 +114,8 @@ function diagonal(t: Term): Term {
   for (;;) {
     const l = t.labels.find((x, i) => t.labels.indexOf(x) !== i);
     if (l === undefined) return t;
-    const i = t.labels.indexOf(l), j = t.labels.indexOf(l, i + 1);
+    const i = t.labels.indexOf(l),
+      j = t.labels.indexOf(l, i + 1);
     const n = t.value.shape[i]!;
     if (t.value.shape[j] !== n) throw new ShapeError(`np.einsum: label "${l}" has sizes ${n} and ${t.value.shape[j]} in one operand`);
     const eye = lax.full([n, n], 0, t.value.dtype);
@@ -117,9 +134,11 @@ function sumUnique(t: Term, keep: Set<string>): Term {
 /** Contracts two terms over shared labels not needed later; shared labels still needed become batch dims. */
 function contract(a: Term, b: Term, keep: Set<string>): Term {
   const shared = a.labels.filter((l) => b.labels.includes(l));
-  const batch = shared.filter((l) => keep.has(l)), summed = shared.filter((l) => !keep.has(l));
+  const batch = shared.filter((l) => keep.has(l)),
+    summed = shared.filter((l) => !keep.has(l));
   for (const l of shared) {
-    const na = a.value.shape[a.labels.indexOf(l)], nb = b.value.shape[b.labels.indexOf(l)];
+    const na = a.value.shape[a.labels.indexOf(l)],
+      nb = b.value.shape[b.labels.indexOf(l)];
     if (na !== nb) throw new ShapeError(`np.einsum: label "${l}" has sizes ${na} and ${nb}`);
   }
   const idx = (t: Term, ls: string[]) => ls.map((l) => t.labels.indexOf(l));
@@ -136,7 +155,9 @@ export function einsum(spec: string, ...operands: ArrayLike[]): NDArray {
   const terms: Term[] = operands.map((o, i) => {
     const value = lax.convert(asArray("einsum", o, undefined, "operands"), dtype);
     if (value.ndim !== inputs[i]!.length) {
-      throw new ShapeError(`np.einsum: operand ${i} has shape ${fmtShape(value.shape)} but its labels "${inputs[i]!.join("")}" name ${inputs[i]!.length} axes`);
+      throw new ShapeError(
+        `np.einsum: operand ${i} has shape ${fmtShape(value.shape)} but its labels "${inputs[i]!.join("")}" name ${inputs[i]!.length} axes`,
+      );
     }
     return diagonal({ labels: inputs[i]!, value });
   });
@@ -148,7 +169,10 @@ export function einsum(spec: string, ...operands: ArrayLike[]): NDArray {
     acc = sumUnique(contract(acc, next, keepAfter), keepAfter);
   }
   acc = sumUnique(acc, new Set(output));
-  return lax.transpose(acc.value, output.map((l) => acc.labels.indexOf(l)));
+  return lax.transpose(
+    acc.value,
+    output.map((l) => acc.labels.indexOf(l)),
+  );
 }
 
 // ---- norms ----
@@ -177,9 +201,10 @@ function normOf(x: ArrayLike, options: NormOptions | number): NDArray {
   if ((opts.axis === null || opts.axis === undefined) && ord !== null && a.ndim > 2) {
     throw new ArgumentError(`np.linalg.norm: ord ${describe(ord)} needs a 1-D or 2-D array, or an axis; got shape ${fmtShape(a.shape)}`);
   }
-  const axes = opts.axis === null || opts.axis === undefined
-    ? range(a.ndim)
-    : normAxes("np.linalg.norm", typeof opts.axis === "number" ? [opts.axis] : opts.axis, a.ndim);
+  const axes =
+    opts.axis === null || opts.axis === undefined
+      ? range(a.ndim)
+      : normAxes("np.linalg.norm", typeof opts.axis === "number" ? [opts.axis] : opts.axis, a.ndim);
   const finish = (v: NDArray) => (keepdims ? lax.reshape(v, keptShape(a.shape, axes)) : v);
   if (ord === "fro" && axes.length !== 2) throw new ArgumentError(`np.linalg.norm: ord "fro" needs two axes, got ${axes.length}`);
   if (ord === null || ord === "fro" || (ord === 2 && axes.length === 1)) return finish(sqrt(sum(lax.mul(a, a), axes)));
@@ -205,5 +230,8 @@ function normOf(x: ArrayLike, options: NormOptions | number): NDArray {
 /** Max over `axis` of an array with a kept size-1 `other` axis, then drops both. */
 function maxKeep(v: NDArray, axis: number, other: number): NDArray {
   const m = max(v, { axis, keepdims: true });
-  return lax.reshape(m, m.shape.filter((_, d) => d !== axis && d !== other));
+  return lax.reshape(
+    m,
+    m.shape.filter((_, d) => d !== axis && d !== other),
+  );
 }

@@ -13,7 +13,10 @@ export const add = binary("add", lax.add);
 /** NumPy refuses `-` between bools (it is not a ring operation on them); so do we. */
 export const subtract = (x: ArrayLike, y: ArrayLike): NDArray => {
   const [a, b] = promoteAndBroadcast("np.subtract", [x, y]);
-  if (a!.dtype === "bool") throw new DTypeError("np.subtract: not defined for two bool operands (as in NumPy); use np.notEqual for an exclusive or, or convert with .astype(\"int32\")");
+  if (a!.dtype === "bool")
+    throw new DTypeError(
+      'np.subtract: not defined for two bool operands (as in NumPy); use np.notEqual for an exclusive or, or convert with .astype("int32")',
+    );
   return lax.sub(a!, b!);
 };
 export const multiply = binary("multiply", lax.mul);

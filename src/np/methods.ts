@@ -68,60 +68,158 @@ declare module "../core/ndarray.js" {
 }
 
 const methods: Record<string, (this: NDArray, ...args: any[]) => NDArray> = {
-  add(y) { return m.add(this, y); },
-  sub(y) { return m.subtract(this, y); },
-  mul(y) { return m.multiply(this, y); },
-  div(y) { return m.divide(this, y); },
-  pow(y) { return m.power(this, y); },
-  maximum(y) { return m.maximum(this, y); },
-  minimum(y) { return m.minimum(this, y); },
-  neg() { return m.negative(this); },
-  abs() { return m.abs(this); },
-  sign() { return m.sign(this); },
-  square() { return m.square(this); },
-  sqrt() { return m.sqrt(this); },
-  exp() { return m.exp(this); },
-  log() { return m.log(this); },
-  log1p() { return m.log1p(this); },
-  expm1() { return m.expm1(this); },
-  sin() { return m.sin(this); },
-  cos() { return m.cos(this); },
-  tan() { return m.tan(this); },
-  tanh() { return m.tanh(this); },
-  less(y) { return m.less(this, y); },
-  lessEqual(y) { return m.lessEqual(this, y); },
-  greater(y) { return m.greater(this, y); },
-  greaterEqual(y) { return m.greaterEqual(this, y); },
-  equal(y) { return m.equal(this, y); },
-  notEqual(y) { return m.notEqual(this, y); },
-  clip(lo, hi) { return m.clip(this, lo, hi); },
-  sum(a) { return r.sum(this, a); },
-  mean(a) { return r.mean(this, a); },
-  max(a) { return r.max(this, a); },
-  min(a) { return r.min(this, a); },
-  prod(a) { return r.prod(this, a); },
-  var(a) { return r.variance(this, a); },
-  std(a) { return r.std(this, a); },
-  argmax(a) { return r.argmax(this, a); },
-  argmin(a) { return r.argmin(this, a); },
-  cumsum(a) { return r.cumsum(this, a); },
-  reshape(shape) { return s.reshape(this, shape); },
-  ravel() { return s.ravel(this); },
-  flatten() { return s.ravel(this); },
-  transpose(axes) { return s.transpose(this, axes); },
-  squeeze(a) { return s.squeeze(this, a); },
-  expandDims(a) { return s.expandDims(this, a); },
-  flip(a) { return s.flip(this, a); },
-  take(i, a, o) { return s.take(this, i, a, o); },
-  matmul(y) { return matmul(this, y); },
-  dot(y) { return dot(this, y); },
-  astype(dtype) { return lax.convert(this, checkDType("astype", dtype)); },
+  add(y) {
+    return m.add(this, y);
+  },
+  sub(y) {
+    return m.subtract(this, y);
+  },
+  mul(y) {
+    return m.multiply(this, y);
+  },
+  div(y) {
+    return m.divide(this, y);
+  },
+  pow(y) {
+    return m.power(this, y);
+  },
+  maximum(y) {
+    return m.maximum(this, y);
+  },
+  minimum(y) {
+    return m.minimum(this, y);
+  },
+  neg() {
+    return m.negative(this);
+  },
+  abs() {
+    return m.abs(this);
+  },
+  sign() {
+    return m.sign(this);
+  },
+  square() {
+    return m.square(this);
+  },
+  sqrt() {
+    return m.sqrt(this);
+  },
+  exp() {
+    return m.exp(this);
+  },
+  log() {
+    return m.log(this);
+  },
+  log1p() {
+    return m.log1p(this);
+  },
+  expm1() {
+    return m.expm1(this);
+  },
+  sin() {
+    return m.sin(this);
+  },
+  cos() {
+    return m.cos(this);
+  },
+  tan() {
+    return m.tan(this);
+  },
+  tanh() {
+    return m.tanh(this);
+  },
+  less(y) {
+    return m.less(this, y);
+  },
+  lessEqual(y) {
+    return m.lessEqual(this, y);
+  },
+  greater(y) {
+    return m.greater(this, y);
+  },
+  greaterEqual(y) {
+    return m.greaterEqual(this, y);
+  },
+  equal(y) {
+    return m.equal(this, y);
+  },
+  notEqual(y) {
+    return m.notEqual(this, y);
+  },
+  clip(lo, hi) {
+    return m.clip(this, lo, hi);
+  },
+  sum(a) {
+    return r.sum(this, a);
+  },
+  mean(a) {
+    return r.mean(this, a);
+  },
+  max(a) {
+    return r.max(this, a);
+  },
+  min(a) {
+    return r.min(this, a);
+  },
+  prod(a) {
+    return r.prod(this, a);
+  },
+  var(a) {
+    return r.variance(this, a);
+  },
+  std(a) {
+    return r.std(this, a);
+  },
+  argmax(a) {
+    return r.argmax(this, a);
+  },
+  argmin(a) {
+    return r.argmin(this, a);
+  },
+  cumsum(a) {
+    return r.cumsum(this, a);
+  },
+  reshape(shape) {
+    return s.reshape(this, shape);
+  },
+  ravel() {
+    return s.ravel(this);
+  },
+  flatten() {
+    return s.ravel(this);
+  },
+  transpose(axes) {
+    return s.transpose(this, axes);
+  },
+  squeeze(a) {
+    return s.squeeze(this, a);
+  },
+  expandDims(a) {
+    return s.expandDims(this, a);
+  },
+  flip(a) {
+    return s.flip(this, a);
+  },
+  take(i, a, o) {
+    return s.take(this, i, a, o);
+  },
+  matmul(y) {
+    return matmul(this, y);
+  },
+  dot(y) {
+    return dot(this, y);
+  },
+  astype(dtype) {
+    return lax.convert(this, checkDType("astype", dtype));
+  },
 };
 
 for (const [name, fn] of Object.entries(methods)) {
   Object.defineProperty(NDArray.prototype, name, { value: fn, writable: true, configurable: true });
 }
 Object.defineProperty(NDArray.prototype, "T", {
-  get(this: NDArray) { return s.transpose(this); },
+  get(this: NDArray) {
+    return s.transpose(this);
+  },
   configurable: true,
 });

@@ -69,9 +69,15 @@ function argReduce(fn: string, op: typeof lax.argmax) {
     const a = asArray(fn, x, undefined, "x");
     const opts = typeof arg === "object" && arg !== null ? arg : { axis: arg };
     if (opts.axis === null || opts.axis === undefined) {
-      if (a.size === 0) throw new ShapeError(`np.${fn}: x is empty (shape ${fmtShape(a.shape)}); an empty array has no ${fn === "argmax" ? "maximum" : "minimum"}`);
+      if (a.size === 0)
+        throw new ShapeError(`np.${fn}: x is empty (shape ${fmtShape(a.shape)}); an empty array has no ${fn === "argmax" ? "maximum" : "minimum"}`);
       const out = op(lax.reshape(a, [a.size]), 0);
-      return opts.keepdims ? lax.reshape(out, a.shape.map(() => 1)) : out;
+      return opts.keepdims
+        ? lax.reshape(
+            out,
+            a.shape.map(() => 1),
+          )
+        : out;
     }
     const axis = normAxis(`np.${fn}`, opts.axis, a.ndim);
     if (a.shape[axis] === 0) throw new ShapeError(`np.${fn}: axis ${axis} of shape [${a.shape}] is empty`);

@@ -19,11 +19,15 @@ export function reshape(x: ArrayLike, shape: number[]): NDArray {
   let target = shape;
   if (unknown === 1) {
     const known = sizeOf(shape.filter((d) => d !== -1));
-    if (known === 0 || a.size % known !== 0) throw new ShapeError(`np.reshape: cannot reshape x of shape ${fmtShape(a.shape)} (size ${a.size}) into shape ${fmtShape(shape)}`);
+    if (known === 0 || a.size % known !== 0)
+      throw new ShapeError(`np.reshape: cannot reshape x of shape ${fmtShape(a.shape)} (size ${a.size}) into shape ${fmtShape(shape)}`);
     target = shape.map((d) => (d === -1 ? a.size / known : d));
   }
   checkShape("np.reshape", target);
-  if (sizeOf(target) !== a.size) throw new ShapeError(`np.reshape: cannot reshape x of shape ${fmtShape(a.shape)} (size ${a.size}) into shape ${fmtShape(shape)} (size ${sizeOf(target)})`);
+  if (sizeOf(target) !== a.size)
+    throw new ShapeError(
+      `np.reshape: cannot reshape x of shape ${fmtShape(a.shape)} (size ${a.size}) into shape ${fmtShape(shape)} (size ${sizeOf(target)})`,
+    );
   return lax.reshape(a, target);
 }
 
@@ -46,7 +50,8 @@ export function transpose(x: ArrayLike, axes?: number[]): NDArray {
 export function swapaxes(x: ArrayLike, a1: number, a2: number): NDArray {
   const a = asArray("swapaxes", x, undefined, "x");
   const perm = range(a.ndim);
-  const i = normAxis("np.swapaxes", a1, a.ndim), j = normAxis("np.swapaxes", a2, a.ndim);
+  const i = normAxis("np.swapaxes", a1, a.ndim),
+    j = normAxis("np.swapaxes", a2, a.ndim);
   [perm[i], perm[j]] = [perm[j]!, perm[i]!];
   return lax.transpose(a, perm);
 }
@@ -82,9 +87,13 @@ export function expandDims(x: ArrayLike, axis: number | number[]): NDArray {
 /** Removes size-1 axes (all of them, or those named). */
 export function squeeze(x: ArrayLike, axis?: number | number[]): NDArray {
   const a = asArray("squeeze", x, undefined, "x");
-  const axes = axis === undefined ? range(a.ndim).filter((d) => a.shape[d] === 1) : normAxes("np.squeeze", typeof axis === "number" ? [axis] : axis, a.ndim);
+  const axes =
+    axis === undefined ? range(a.ndim).filter((d) => a.shape[d] === 1) : normAxes("np.squeeze", typeof axis === "number" ? [axis] : axis, a.ndim);
   for (const d of axes) if (a.shape[d] !== 1) throw new ShapeError(`np.squeeze: axis ${d} of ${fmtShape(a.shape)} has size ${a.shape[d]}, not 1`);
-  return lax.reshape(a, a.shape.filter((_, d) => !axes.includes(d)));
+  return lax.reshape(
+    a,
+    a.shape.filter((_, d) => !axes.includes(d)),
+  );
 }
 
 export function concatenate(arrays: ArrayLike[], axis = 0): NDArray {
@@ -99,17 +108,24 @@ export function concatenate(arrays: ArrayLike[], axis = 0): NDArray {
     }
   }
   const dtype = as.map((a) => a.dtype).reduce(promote);
-  return lax.concatenate(as.map((a) => lax.convert(a, dtype)), ax);
+  return lax.concatenate(
+    as.map((a) => lax.convert(a, dtype)),
+    ax,
+  );
 }
 
 export function stack(arrays: ArrayLike[], axis = 0): NDArray {
   if (!Array.isArray(arrays) || arrays.length === 0) throw new ArgumentError("np.stack: needs a non-empty list of arrays");
   const as = arrays.map((x) => asArray("stack", x, undefined, "arrays"));
-  for (const b of as) if (b.shape.join() !== as[0]!.shape.join()) {
-    throw new ShapeError(`np.stack: all arrays must have the same shape, got ${as.map((c) => fmtShape(c.shape)).join(", ")}`);
-  }
+  for (const b of as)
+    if (b.shape.join() !== as[0]!.shape.join()) {
+      throw new ShapeError(`np.stack: all arrays must have the same shape, got ${as.map((c) => fmtShape(c.shape)).join(", ")}`);
+    }
   const ax = normAxis("np.stack", axis, as[0]!.ndim + 1);
-  return concatenate(as.map((a) => expandDims(a, ax)), ax);
+  return concatenate(
+    as.map((a) => expandDims(a, ax)),
+    ax,
+  );
 }
 
 /** Reverses the order of elements along the given axes (all when omitted). */
@@ -122,14 +138,22 @@ export function flip(x: ArrayLike, axis?: number | number[]): NDArray {
 /** Repeats `x` `reps` times along each axis. */
 export function tile(x: ArrayLike, reps: number | number[]): NDArray {
   let a = asArray("tile", x, undefined, "x");
-  if (typeof reps !== "number" && !Array.isArray(reps)) throw new ArgumentError(`np.tile: reps must be an integer or a list of integers, got ${describe(reps)}`);
+  if (typeof reps !== "number" && !Array.isArray(reps))
+    throw new ArgumentError(`np.tile: reps must be an integer or a list of integers, got ${describe(reps)}`);
   const r = typeof reps === "number" ? [reps] : reps.slice();
   checkShape("np.tile", r);
   while (r.length < a.ndim) r.unshift(1);
   if (a.ndim < r.length) a = lax.reshape(a, [...new Array<number>(r.length - a.ndim).fill(1), ...a.shape]);
   const inter = a.shape.flatMap((n, d) => [r[d]!, n]);
-  const b = lax.broadcastInDim(a, inter, range(a.ndim).map((d) => 2 * d + 1));
-  return lax.reshape(b, a.shape.map((n, d) => n * r[d]!));
+  const b = lax.broadcastInDim(
+    a,
+    inter,
+    range(a.ndim).map((d) => 2 * d + 1),
+  );
+  return lax.reshape(
+    b,
+    a.shape.map((n, d) => n * r[d]!),
+  );
 }
 
 export type PadWidth = number | [number, number] | [number, number][];
@@ -137,18 +161,28 @@ export type PadWidth = number | [number, number] | [number, number][];
 /** Pads with a constant (default 0): widths as n, [before, after], or one pair per axis. */
 export function pad(x: ArrayLike, widths: PadWidth, options: { constantValues?: number } = {}): NDArray {
   const a = asArray("pad", x, undefined, "x");
-  if (typeof widths !== "number" && !Array.isArray(widths)) throw new ArgumentError(`np.pad: widths must be a number, a [before, after] pair or one pair per axis, got ${describe(widths)}`);
-  if (typeof options !== "object" || options === null) throw new ArgumentError(`np.pad: options must be an object { constantValues? }, got ${describe(options)}`);
+  if (typeof widths !== "number" && !Array.isArray(widths))
+    throw new ArgumentError(`np.pad: widths must be a number, a [before, after] pair or one pair per axis, got ${describe(widths)}`);
+  if (typeof options !== "object" || options === null)
+    throw new ArgumentError(`np.pad: options must be an object { constantValues? }, got ${describe(options)}`);
   const cv = options.constantValues ?? 0;
   if (typeof cv !== "number") throw new ArgumentError(`np.pad: constantValues must be a number, got ${describe(cv)}`);
-  const pairs: [number, number][] = typeof widths === "number"
-    ? a.shape.map(() => [widths, widths])
-    : typeof widths[0] === "number" ? a.shape.map(() => widths as [number, number])
-    : (widths as [number, number][]);
+  const pairs: [number, number][] =
+    typeof widths === "number"
+      ? a.shape.map(() => [widths, widths])
+      : typeof widths[0] === "number"
+        ? a.shape.map(() => widths as [number, number])
+        : (widths as [number, number][]);
   if (pairs.length !== a.ndim || pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((w) => !Number.isInteger(w) || w < 0))) {
-    throw new ShapeError(`np.pad: widths ${describe(widths)} must be non-negative integers, one [before, after] pair per axis of ${fmtShape(a.shape)}`);
+    throw new ShapeError(
+      `np.pad: widths ${describe(widths)} must be non-negative integers, one [before, after] pair per axis of ${fmtShape(a.shape)}`,
+    );
   }
-  return lax.pad(a, lax.scalar(cv, a.dtype), pairs.map(([lo, hi]) => [lo, hi, 0]));
+  return lax.pad(
+    a,
+    lax.scalar(cv, a.dtype),
+    pairs.map(([lo, hi]) => [lo, hi, 0]),
+  );
 }
 
 /** How `np.take` treats an index outside [-n, n) along the axis (JAX's modes). */
@@ -186,9 +220,11 @@ function indexArray(fn: string, indices: ArrayLike): NDArray {
 export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null, options: TakeOptions = {}): NDArray {
   let a = asArray("np.take", x, undefined, "x");
   const idx = indexArray("np.take", indices);
-  if (typeof options !== "object" || options === null) throw new ArgumentError(`np.take: options must be an object { mode?, fillValue? }, got ${describe(options)}`);
+  if (typeof options !== "object" || options === null)
+    throw new ArgumentError(`np.take: options must be an object { mode?, fillValue? }, got ${describe(options)}`);
   const mode = options.mode ?? "fill";
-  if (mode !== "fill" && mode !== "clip" && mode !== "wrap") throw new ArgumentError(`np.take: option mode must be "fill", "clip" or "wrap", got ${describe(mode)}`);
+  if (mode !== "fill" && mode !== "clip" && mode !== "wrap")
+    throw new ArgumentError(`np.take: option mode must be "fill", "clip" or "wrap", got ${describe(mode)}`);
   if (axis === null || axis === undefined) {
     a = lax.reshape(a, [a.size]);
     axis = 0;
@@ -204,13 +240,18 @@ export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null, opt
     return lax.gather(a, where(lax.lt(r, c(0)), lax.add(r, c(n)), r), ax, 0);
   }
   const fv = options.fillValue;
-  if (fv !== undefined && typeof fv !== "number" && typeof fv !== "boolean") throw new ArgumentError(`np.take: fillValue must be a number or a boolean, got ${describe(fv)}`);
+  if (fv !== undefined && typeof fv !== "number" && typeof fv !== "boolean")
+    throw new ArgumentError(`np.take: fillValue must be a number or a boolean, got ${describe(fv)}`);
   const fill = fv === undefined ? (isFloat(a.dtype) ? NaN : a.dtype === "int32" ? -(2 ** 31) : 1) : Number(fv);
   const inRange = lax.and(lax.ge(idx, c(-n)), lax.lt(idx, c(n)));
   const wrapped = where(lax.lt(idx, c(0)), lax.add(idx, c(n)), idx);
   const safe = where(inRange, wrapped, c(0));
   const got = lax.gather(a, safe, ax, 0);
   // The in-range mask, laid along the gathered axes of the output.
-  const mask = lax.broadcastInDim(inRange, got.shape, range(idx.ndim).map((d) => ax + d));
+  const mask = lax.broadcastInDim(
+    inRange,
+    got.shape,
+    range(idx.ndim).map((d) => ax + d),
+  );
   return where(mask, got, lax.fill(got, fill));
 }

@@ -1,7 +1,21 @@
 import { describe, expect, it } from "vitest";
 import {
-  ArgumentError, ConcretizationError, DTypeError, EscapedTracerError, type NDArray, ShapeError,
-  grad, hessian, jacfwd, jacrev, jvp, linearize, np, valueAndGrad, vjp, vmap,
+  ArgumentError,
+  ConcretizationError,
+  DTypeError,
+  EscapedTracerError,
+  type NDArray,
+  ShapeError,
+  grad,
+  hessian,
+  jacfwd,
+  jacrev,
+  jvp,
+  linearize,
+  np,
+  valueAndGrad,
+  vjp,
+  vmap,
 } from "../../src/index.js";
 import { arr, centralDiff, expectClose } from "../helpers.js";
 
@@ -35,7 +49,8 @@ describe("grad", () => {
 
   it("jvp of grad equals the Hessian times v", () => {
     const f = (x: NDArray) => np.sum(np.exp(x.mul(0.5)).mul(np.sin(x))).add(np.prod(x));
-    const x = x3(), v = arr([0.2, -0.7, 1.1]);
+    const x = x3(),
+      v = arr([0.2, -0.7, 1.1]);
     const hv = jvp(grad(f), [x], [v])[1];
     const H = hessian(f)(x) as NDArray;
     expectClose(hv, np.matmul(H, v), 1e-10);
@@ -55,11 +70,28 @@ describe("grad", () => {
 
   it("differentiates pytrees of parameters", () => {
     const loss = (p: { w: NDArray; b: NDArray }, x: NDArray) => np.sum(np.tanh(np.matmul(x, p.w).add(p.b)));
-    const p = { w: arr([[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]), b: arr([0.01, -0.02]) };
-    const x = arr([[1, 2, 3], [-1, 0.5, 2]]);
+    const p = {
+      w: arr([
+        [0.1, 0.2],
+        [0.3, -0.4],
+        [0.5, 0.6],
+      ]),
+      b: arr([0.01, -0.02]),
+    };
+    const x = arr([
+      [1, 2, 3],
+      [-1, 0.5, 2],
+    ]);
     const g = grad(loss)(p, x) as { w: NDArray; b: NDArray };
     expect(Object.keys(g).sort()).toEqual(["b", "w"]);
-    const dir = { w: arr([[1, 0], [0, 1], [1, 1]]), b: arr([1, -1]) };
+    const dir = {
+      w: arr([
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]),
+      b: arr([1, -1]),
+    };
     const fd = centralDiff((t) => loss({ w: p.w.add(dir.w.mul(t)), b: p.b.add(dir.b.mul(t)) }, x), np.zeros([], "float64"), np.ones([], "float64"));
     expectClose(np.sum(g.w.mul(dir.w)).add(np.sum(g.b.mul(dir.b))), fd, 1e-6, 1e-6);
   });
@@ -85,7 +117,9 @@ describe("jvp, vjp, linearize", () => {
   const f = (x: NDArray) => np.sin(x).mul(np.exp(x));
 
   it("agree with each other and with finite differences", () => {
-    const x = x3(), v = arr([1, -0.5, 0.25]), u = arr([0.3, 0.2, -1]);
+    const x = x3(),
+      v = arr([1, -0.5, 0.25]),
+      u = arr([0.3, 0.2, -1]);
     const [y, jv] = jvp(f, [x], [v]);
     const [y2, pull] = vjp(f, x);
     const [y3, fJvp] = linearize(f, x);
@@ -117,11 +151,17 @@ describe("jvp, vjp, linearize", () => {
 });
 
 describe("vmap", () => {
-  const xs = arr([[1, 2, 3], [4, 5, 6]]);
+  const xs = arr([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
 
   it("equals stacking per-example results, with inAxes and outAxes", () => {
     const f = (x: NDArray, w: NDArray) => np.tanh(np.dot(w, x));
-    const w = arr([[0.1, 0.2, 0.3], [0.4, 0.5, -0.6]]);
+    const w = arr([
+      [0.1, 0.2, 0.3],
+      [0.4, 0.5, -0.6],
+    ]);
     const batched = vmap(f, { inAxes: [0, null] })(xs, w);
     const looped = np.stack([f(xs.take(0, 0), w), f(xs.take(1, 0), w)]);
     expectClose(batched, looped, 1e-12);
@@ -141,8 +181,15 @@ describe("vmap", () => {
   });
 
   it("nests, broadcasts unmapped outputs, and passes empty trees through", () => {
-    const outer = vmap(vmap((a: NDArray, b: NDArray) => a.mul(b), { inAxes: [0, null] }), { inAxes: [null, 0] });
-    expectClose(outer(arr([1, 2]), arr([10, 20, 30])), [[10, 20], [20, 40], [30, 60]]);
+    const outer = vmap(
+      vmap((a: NDArray, b: NDArray) => a.mul(b), { inAxes: [0, null] }),
+      { inAxes: [null, 0] },
+    );
+    expectClose(outer(arr([1, 2]), arr([10, 20, 30])), [
+      [10, 20],
+      [20, 40],
+      [30, 60],
+    ]);
     const c = vmap((_x: NDArray) => np.array(7, { dtype: "float64" }))(xs);
     expectClose(c, [7, 7]);
     expect(vmap((x: NDArray) => [x.sum(), [], {}])(xs)[1]).toEqual([]);
@@ -158,8 +205,15 @@ describe("vmap", () => {
 describe("Jacobians", () => {
   it("jacfwd equals jacrev on pytrees of any shape", () => {
     const f = (p: { a: NDArray; b: NDArray }) => ({ u: np.sin(p.a).mul(np.sum(p.b)), v: np.matmul(p.b, p.b.T) });
-    const p = { a: arr([0.1, 0.2, 0.3]), b: arr([[1, 2], [3, 4]]) };
-    const jf = jacfwd(f)(p), jr = jacrev(f)(p);
+    const p = {
+      a: arr([0.1, 0.2, 0.3]),
+      b: arr([
+        [1, 2],
+        [3, 4],
+      ]),
+    };
+    const jf = jacfwd(f)(p),
+      jr = jacrev(f)(p);
     expect(jf.v.b.shape).toEqual([2, 2, 2, 2]);
     expect(jf.u.a.shape).toEqual([3, 3]);
     for (const o of ["u", "v"] as const) for (const i of ["a", "b"] as const) expectClose(jf[o][i], jr[o][i], 1e-12);
@@ -177,7 +231,10 @@ describe("JS comparisons and escaped tracers", () => {
 
   it("a tracer used after its transform returned raises EscapedTracerError", () => {
     let leaked: NDArray | null = null;
-    grad((x: NDArray) => { leaked = x; return np.sum(x.mul(x)); })(x3());
+    grad((x: NDArray) => {
+      leaked = x;
+      return np.sum(x.mul(x));
+    })(x3());
     expect(() => np.sin(leaked!)).toThrow(EscapedTracerError);
     expect(() => np.sin(leaked!)).toThrow(/outlived its transform/);
   });

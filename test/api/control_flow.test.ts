@@ -1,7 +1,23 @@
 import { describe, expect, it } from "vitest";
 import {
-  ArgumentError, type NDArray, ShapeError, checkpoint, checkpointChain, customJvp, customVjp, grad, jacfwd, jacrev,
-  jit, jvp, lax, linearize, makeJaxpr, np, vjp, vmap,
+  ArgumentError,
+  type NDArray,
+  ShapeError,
+  checkpoint,
+  checkpointChain,
+  customJvp,
+  customVjp,
+  grad,
+  jacfwd,
+  jacrev,
+  jit,
+  jvp,
+  lax,
+  linearize,
+  makeJaxpr,
+  np,
+  vjp,
+  vmap,
 } from "../../src/index.js";
 import { arr, centralDiff, expectClose } from "../helpers.js";
 
@@ -17,19 +33,34 @@ function checkDerivatives(f: (x: NDArray) => NDArray, x: NDArray): void {
 }
 
 describe("lax.cond", () => {
-  const f = (x: NDArray) => lax.cond(np.sum(x).greater(0), (y: NDArray) => np.sum(np.sin(y).mul(y)), (y: NDArray) => np.sum(y.mul(y).mul(y)), x);
+  const f = (x: NDArray) =>
+    lax.cond(
+      np.sum(x).greater(0),
+      (y: NDArray) => np.sum(np.sin(y).mul(y)),
+      (y: NDArray) => np.sum(y.mul(y).mul(y)),
+      x,
+    );
 
   it("differentiates the taken branch in both modes, under jit and vmap", () => {
     checkDerivatives(f, arr([0.4, 0.9, -0.2]));
     checkDerivatives(f, arr([-0.4, 0.1, -0.5]));
-    const xs = arr([[0.4, 0.9, -0.2], [-0.4, 0.1, -0.5]]);
+    const xs = arr([
+      [0.4, 0.9, -0.2],
+      [-0.4, 0.1, -0.5],
+    ]);
     const g = vmap(grad(f))(xs);
     expectClose(g, np.stack([grad(f)(xs.take(0, 0)), grad(f)(xs.take(1, 0))]), 1e-12);
     expectClose(jit(vmap(grad(f)))(xs), g, 1e-12);
   });
 
   it("with a batched predicate, keeps NaN from the untaken branch out of gradients", () => {
-    const safeSqrt = (x: NDArray) => lax.cond(x.greater(0), (y: NDArray) => np.sqrt(y), (y: NDArray) => y.mul(0), x);
+    const safeSqrt = (x: NDArray) =>
+      lax.cond(
+        x.greater(0),
+        (y: NDArray) => np.sqrt(y),
+        (y: NDArray) => y.mul(0),
+        x,
+      );
     const g = vmap(grad(safeSqrt))(arr([4, -1, 0.25]));
     expectClose(g, [0.25, 0, 1]);
     const gSum = grad((x: NDArray) => np.sum(vmap(safeSqrt)(x)))(arr([4, -1, 0.25]));
@@ -37,15 +68,33 @@ describe("lax.cond", () => {
   });
 
   it("closes over outer tracers and rejects mismatched branches", () => {
-    const h = (x: NDArray, c: NDArray) => lax.cond(x.greater(0), () => x.mul(c), () => c, x);
+    const h = (x: NDArray, c: NDArray) =>
+      lax.cond(
+        x.greater(0),
+        () => x.mul(c),
+        () => c,
+        x,
+      );
     expectClose(grad(h, { argnums: 1 })(f64(2), f64(3)), 2);
-    expect(() => lax.cond(np.array(true), (y: NDArray) => y, (y: NDArray) => y.sum(), np.ones([2]))).toThrow(ShapeError);
+    expect(() =>
+      lax.cond(
+        np.array(true),
+        (y: NDArray) => y,
+        (y: NDArray) => y.sum(),
+        np.ones([2]),
+      ),
+    ).toThrow(ShapeError);
   });
 });
 
 describe("lax.whileLoop", () => {
   // Newton's method for sqrt(a): d/da sqrt(a) = 1 / (2 sqrt(a)).
-  const newton = (a: NDArray) => lax.whileLoop((c: NDArray) => np.abs(c.mul(c).sub(a)).greater(1e-12), (c: NDArray) => c.add(a.div(c)).mul(0.5), a);
+  const newton = (a: NDArray) =>
+    lax.whileLoop(
+      (c: NDArray) => np.abs(c.mul(c).sub(a)).greater(1e-12),
+      (c: NDArray) => c.add(a.div(c)).mul(0.5),
+      a,
+    );
 
   it("is differentiable in forward mode and batches lane by lane", () => {
     expectClose(newton(f64(2)), Math.SQRT2, 1e-12);
@@ -89,14 +138,22 @@ describe("lax.fori and lax.scan", () => {
         return c.add(np.sum(np.square(ys)));
       };
       checkDerivatives(f, arr([0.3, -0.4, 0.8, 0.1]));
-      const xs = arr([[0.3, -0.4, 0.8], [0.2, 0.5, -0.6]]);
+      const xs = arr([
+        [0.3, -0.4, 0.8],
+        [0.2, 0.5, -0.6],
+      ]);
       expectClose(vmap(grad(f))(xs), np.stack([grad(f)(xs.take(0, 0)), grad(f)(xs.take(1, 0))]), 1e-12);
       expectClose(jacrev(f)(xs.take(0, 0)), jacfwd(f)(xs.take(0, 0)), 1e-12);
     }
   });
 
   it("scans with no xs given a length, with pytree carries", () => {
-    const [out, ys] = lax.scan((c: { a: NDArray; n: NDArray }) => [{ a: c.a.mul(2), n: c.n.add(1) }, c.a], { a: f64(1), n: np.array(0, { dtype: "int32" }) }, null, { length: 4 });
+    const [out, ys] = lax.scan(
+      (c: { a: NDArray; n: NDArray }) => [{ a: c.a.mul(2), n: c.n.add(1) }, c.a],
+      { a: f64(1), n: np.array(0, { dtype: "int32" }) },
+      null,
+      { length: 4 },
+    );
     expectClose(out.a, 16);
     expectClose(out.n, 4);
     expectClose(ys, [1, 2, 4, 8]);
@@ -108,7 +165,10 @@ describe("lax.fori and lax.scan", () => {
 describe("custom rules", () => {
   it("customJvp's rule is used by jvp, grad (transposed) and vmap", () => {
     // A clipped gradient: value tanh(x), derivative replaced by 1.
-    const straight = customJvp((x: NDArray) => np.tanh(x), ([x]: NDArray[], [t]: NDArray[]) => [np.tanh(x), t]);
+    const straight = customJvp(
+      (x: NDArray) => np.tanh(x),
+      ([x]: NDArray[], [t]: NDArray[]) => [np.tanh(x), t],
+    );
     expectClose(jvp(straight, [f64(3)], [f64(2)])[1], 2);
     expectClose(grad((x: NDArray) => np.sum(straight(x)))(arr([1, 5])), [1, 1]);
     expectClose(vmap(grad(straight))(arr([1, 5])), [1, 1]);
@@ -116,19 +176,42 @@ describe("custom rules", () => {
   });
 
   it("customVjp's bwd is used by grad and vmap; jvp and malformed bwd are typed errors", () => {
-    const scaled = customVjp((x: NDArray) => np.sin(x), (x: NDArray) => [np.sin(x), np.cos(x)], (c: NDArray, ct: NDArray) => [ct.mul(c).mul(10)]);
+    const scaled = customVjp(
+      (x: NDArray) => np.sin(x),
+      (x: NDArray) => [np.sin(x), np.cos(x)],
+      (c: NDArray, ct: NDArray) => [ct.mul(c).mul(10)],
+    );
     expectClose(grad(scaled)(f64(0.3)), 10 * Math.cos(0.3), 1e-12);
     expectClose(vmap(grad(scaled))(arr([0.1, 0.2])), [10 * Math.cos(0.1), 10 * Math.cos(0.2)], 1e-12);
     expect(() => jvp(scaled, [f64(0.3)], [f64(1)])).toThrow(ArgumentError);
-    const bad = customVjp((x: NDArray) => np.sin(x), (x: NDArray) => [np.sin(x), x], (_r: NDArray, ct: NDArray) => [ct, ct]);
+    const bad = customVjp(
+      (x: NDArray) => np.sin(x),
+      (x: NDArray) => [np.sin(x), x],
+      (_r: NDArray, ct: NDArray) => [ct, ct],
+    );
     expect(() => grad(bad)(f64(0.3))).toThrow(ArgumentError);
-    const badShape = customVjp((x: NDArray) => np.sum(x), (x: NDArray) => [np.sum(x), x], (_r: NDArray, ct: NDArray) => [ct]);
+    const badShape = customVjp(
+      (x: NDArray) => np.sum(x),
+      (x: NDArray) => [np.sum(x), x],
+      (_r: NDArray, ct: NDArray) => [ct],
+    );
     expect(() => grad(badShape)(arr([1, 2]))).toThrow(ShapeError);
   });
 });
 
 describe("checkpoint", () => {
-  const layer = (x: NDArray) => np.tanh(np.matmul(x, arr([[0.5, -0.3], [0.2, 0.8]])).add(0.1));
+  const layer = (x: NDArray) =>
+    np.tanh(
+      np
+        .matmul(
+          x,
+          arr([
+            [0.5, -0.3],
+            [0.2, 0.8],
+          ]),
+        )
+        .add(0.1),
+    );
 
   it("gives identical values and gradients, with either policy and in chains", () => {
     const plain = (x: NDArray) => np.sum(layer(layer(layer(x))));

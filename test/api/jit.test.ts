@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  ConcretizationError, type NDArray, grad, jit, jvp, makeJaxpr, nn, np, random, valueAndGrad, vmap,
-} from "../../src/index.js";
+import { ConcretizationError, type NDArray, grad, jit, jvp, makeJaxpr, nn, np, random, valueAndGrad, vmap } from "../../src/index.js";
 import { expectClose } from "../helpers.js";
 
 const key = random.key(7);
@@ -22,13 +20,18 @@ const programs: Record<string, (...a: NDArray[]) => unknown> = {
     const i = x.mul(10).astype("int32");
     return [i.mul(i).add(3), np.maximum(i, 2), np.equal(i, 0), np.sum(i)];
   },
-  shapes: (x) => np.concatenate([x.T, np.flip(x, 0).T], 1).reshape([-1]).take(np.arange(0, 40, 3)),
+  shapes: (x) =>
+    np
+      .concatenate([x.T, np.flip(x, 0).T], 1)
+      .reshape([-1])
+      .take(np.arange(0, 40, 3)),
 };
 
 describe("jit equals eager", () => {
   for (const [name, f] of Object.entries(programs)) {
     it(name, () => {
-      const eager = f(x, w, b), compiled = jit(f)(x, w, b);
+      const eager = f(x, w, b),
+        compiled = jit(f)(x, w, b);
       const flat = (t: unknown) => (Array.isArray(t) ? t : [t]) as NDArray[];
       flat(eager).forEach((e, i) => {
         const c = flat(compiled)[i]!;
@@ -44,7 +47,13 @@ describe("jit equals eager", () => {
 describe("jit cache", () => {
   it("traces once per signature and retraces on a shape, dtype or static change", () => {
     let traces = 0;
-    const f = jit((a: NDArray, scale: number) => { traces++; return a.mul(scale); }, { staticArgnums: 1 });
+    const f = jit(
+      (a: NDArray, scale: number) => {
+        traces++;
+        return a.mul(scale);
+      },
+      { staticArgnums: 1 },
+    );
     f(np.ones([3]), 2);
     f(np.zeros([3]), 2);
     expect(traces).toBe(1);
@@ -59,12 +68,18 @@ describe("jit cache", () => {
 
   it("stays traced once under grad, vmap and nesting", () => {
     let traces = 0;
-    const f = jit((a: NDArray) => { traces++; return np.sum(np.sin(a).mul(a)); });
+    const f = jit((a: NDArray) => {
+      traces++;
+      return np.sum(np.sin(a).mul(a));
+    });
     const g = grad(f);
-    g(x); g(x.add(1));
-    vmap(f)(x); vmap(f)(x.mul(2));
+    g(x);
+    g(x.add(1));
+    vmap(f)(x);
+    vmap(f)(x.mul(2));
     const outer = jit((a: NDArray) => f(a).mul(2));
-    outer(x); outer(x);
+    outer(x);
+    outer(x);
     // One trace for [4,5] (shared by grad and outer), one for the per-row [5] signature under vmap.
     expect(traces).toBe(2);
   });

@@ -13,7 +13,13 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /** A program of in-memory files (`/m/…`) over the real standard library. */
 function memoryProgram(files: Record<string, string>): ts.Program {
-  const options: ts.CompilerOptions = { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, noEmit: true };
+  const options: ts.CompilerOptions = {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    noEmit: true,
+  };
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
   host.getSourceFile = (name, version, ...rest) =>
@@ -25,7 +31,9 @@ function memoryProgram(files: Record<string, string>): ts.Program {
 }
 
 const findingsIn = (files: Record<string, string>, entry = "/m/index.ts") =>
-  findAnyInExports(memoryProgram(files), entry).map((f) => f.exportName).sort();
+  findAnyInExports(memoryProgram(files), entry)
+    .map((f) => f.exportName)
+    .sort();
 
 describe("the any-checker", () => {
   it("finds any in values, signatures, classes, aliases and interfaces, also through re-exports", () => {
@@ -59,7 +67,16 @@ describe("the any-checker", () => {
 
 /** The project as tsconfig.json compiles it, with some files' text replaced. */
 function projectProgram(overrides: Record<string, string> = {}): ts.Program {
-  const config = ts.getParsedCommandLineOfConfigFile(`${root}tsconfig.json`, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(String(d.messageText)); } })!;
+  const config = ts.getParsedCommandLineOfConfigFile(
+    `${root}tsconfig.json`,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(String(d.messageText));
+      },
+    },
+  )!;
   const host = ts.createCompilerHost(config.options);
   const { getSourceFile, readFile } = host;
   host.getSourceFile = (name, version, ...rest) =>

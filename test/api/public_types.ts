@@ -7,7 +7,10 @@
 import ts from "typescript";
 
 /** One export whose type mentions `any`, with the path through the type where it was found. */
-export interface AnyFinding { exportName: string; path: string }
+export interface AnyFinding {
+  exportName: string;
+  path: string;
+}
 
 const isExternal = (decl: ts.Node): boolean => {
   const file = decl.getSourceFile();
@@ -52,18 +55,29 @@ export function findAnyInExports(program: ts.Program, moduleFile: string): AnyFi
     const visitType = (type: ts.Type, path: string): void => {
       if (found !== undefined || seen.has(type)) return;
       seen.add(type);
-      if (type.flags & ts.TypeFlags.Any) { found = path; return; }
+      if (type.flags & ts.TypeFlags.Any) {
+        found = path;
+        return;
+      }
       for (const arg of type.aliasTypeArguments ?? []) visitType(arg, `${path}<…>`);
-      if (type.isUnionOrIntersection()) { for (const t of type.types) visitType(t, path); return; }
+      if (type.isUnionOrIntersection()) {
+        for (const t of type.types) visitType(t, path);
+        return;
+      }
       if (type.flags & ts.TypeFlags.TypeParameter) {
         const constraint = checker.getBaseConstraintOfType(type);
         if (constraint !== undefined && constraint !== type) visitType(constraint, `${path} extends`);
         return;
       }
-      if (type.flags & ts.TypeFlags.Index) { visitType((type as ts.IndexType).type, `${path} keyof`); return; }
+      if (type.flags & ts.TypeFlags.Index) {
+        visitType((type as ts.IndexType).type, `${path} keyof`);
+        return;
+      }
       if (type.flags & ts.TypeFlags.IndexedAccess) {
         const t = type as ts.IndexedAccessType;
-        visitType(t.objectType, path); visitType(t.indexType, `${path}[]`); return;
+        visitType(t.objectType, path);
+        visitType(t.indexType, `${path}[]`);
+        return;
       }
       if (type.flags & ts.TypeFlags.Conditional) {
         const t = type as ts.ConditionalType;
@@ -105,7 +119,7 @@ export function findAnyInExports(program: ts.Program, moduleFile: string): AnyFi
     const decl = target.valueDeclaration ?? target.declarations?.[0];
     if (decl !== undefined) {
       if (target.flags & ts.SymbolFlags.Value) visitType(checker.getTypeOfSymbolAtLocation(target, decl), exported.name);
-      if (target.flags & (ts.SymbolFlags.Type)) {
+      if (target.flags & ts.SymbolFlags.Type) {
         const declared = checker.getDeclaredTypeOfSymbol(target);
         visitType(declared, exported.name);
         if (target.flags & ts.SymbolFlags.TypeAlias && ts.isTypeAliasDeclaration(decl)) {

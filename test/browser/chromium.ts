@@ -37,10 +37,7 @@ export const WEBGPU_FLAGS = ["--enable-unsafe-webgpu"];
 /** Candidate flag sets for WebGPU without a GPU; the probe tries each. */
 export const WEBGPU_FLAG_SETS: Record<string, string[]> = {
   "unsafe-webgpu": ["--enable-unsafe-webgpu"],
-  "unsafe-webgpu+swiftshader-adapter": [
-    "--enable-unsafe-webgpu",
-    "--use-webgpu-adapter=swiftshader",
-  ],
+  "unsafe-webgpu+swiftshader-adapter": ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"],
   "vulkan+swiftshader": [
     "--enable-unsafe-webgpu",
     `--enable-features=${PLAYWRIGHT_FEATURES},Vulkan,WebGPU`,

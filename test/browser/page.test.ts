@@ -22,7 +22,13 @@ const inCI = process.env.CI === "true";
 const installed = chromiumInstalled();
 const screenshots = process.env.FLUXION_WEB_SCREENSHOT;
 const CONFIG = fileURLToPath(new URL("../../web/vite.config.ts", import.meta.url));
-const MIME: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".json": "application/json" };
+const MIME: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".svg": "image/svg+xml",
+  ".json": "application/json",
+};
 
 if (!installed) {
   const message = `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set FLUXION_CHROMIUM)`;
@@ -105,7 +111,8 @@ function expectTrained(r: PageResult, steps: number): void {
   expect(r.status, context).toBe("done");
   expect(r.losses, context).toHaveLength(steps);
   expect(r.losses.every(Number.isFinite), context).toBe(true);
-  const first = r.losses[0]!, last = r.losses[r.losses.length - 1]!;
+  const first = r.losses[0]!,
+    last = r.losses[r.losses.length - 1]!;
   expect(last, `loss went from ${first} to ${last}; ${context}`).toBeLessThan(0.5 * first);
   console.info(
     `web demo on ${r.device} (adapter: ${r.adapter}): loss ${first.toFixed(3)} -> ${last.toFixed(3)} in ${steps} steps, ` +

@@ -42,7 +42,7 @@ function fromBits(bits: number): number {
 /** The float32 `steps` ulps away from the float32 v (across zero, through the signed key). */
 function stepUlps(v: number, steps: number): number {
   const k = key(Math.fround(v)) + steps;
-  return fromBits(k < 0 ? (-k | 0x80000000) : k);
+  return fromBits(k < 0 ? -k | 0x80000000 : k);
 }
 
 /** `count` consecutive float32 values on each side of (and including) the float32 nearest v. */
@@ -95,7 +95,8 @@ interface Report {
 function measure(f: Fn, ref: Fn, xs: Iterable<number>): Report {
   const r: Report = { maxUlp: 0, worst: NaN, got: NaN, want: NaN };
   for (const x of xs) {
-    const got = Math.fround(f(x)), want = Math.fround(ref(x));
+    const got = Math.fround(f(x)),
+      want = Math.fround(ref(x));
     const d = ulpDistance(got, want);
     if (d > r.maxUlp || (d === r.maxUlp && Number.isNaN(r.worst))) Object.assign(r, { maxUlp: d, worst: x, got, want });
   }
@@ -113,18 +114,32 @@ function expectAccurate(f: Fn, ref: Fn, xs: Iterable<number>, what: string): voi
 function expectExact(f: Fn, cases: [number, number][], what: string): void {
   for (const [x, want] of cases) {
     const got = Math.fround(f(x));
-    expect(Object.is(got, want), `${what}(${Object.is(x, -0) ? "-0" : x}) = ${Object.is(got, -0) ? "-0" : got}, want ${Object.is(want, -0) ? "-0" : want}`).toBe(true);
+    expect(
+      Object.is(got, want),
+      `${what}(${Object.is(x, -0) ? "-0" : x}) = ${Object.is(got, -0) ? "-0" : got}, want ${Object.is(want, -0) ? "-0" : want}`,
+    ).toBe(true);
   }
 }
 
 /** Math.fround(f(x)) must be bit-identical (Object.is) to Math.fround(ref(x)) for every x. */
 function expectSameAsRef(f: Fn, ref: Fn, xs: number[], what: string): void {
-  expectExact(f, xs.map((x) => [x, Math.fround(ref(x))]), what);
+  expectExact(
+    f,
+    xs.map((x) => [x, Math.fround(ref(x))]),
+    what,
+  );
 }
 
 const RANDOM = randomFloat32(200_000, 0x5eed);
 const SPECIALS = [NaN, Infinity, -Infinity, 0, -0];
-const TINY = [...around(0, 3000), ...grid(-1e-6, 1e-6, 2001), 1.401298464324817e-45, -1.401298464324817e-45, 1.1754943508222875e-38, -1.1754943508222875e-38];
+const TINY = [
+  ...around(0, 3000),
+  ...grid(-1e-6, 1e-6, 2001),
+  1.401298464324817e-45,
+  -1.401298464324817e-45,
+  1.1754943508222875e-38,
+  -1.1754943508222875e-38,
+];
 const FLT_MAX = 3.4028234663852886e38;
 
 /** The float32 values nearest each multiple k π/4 for |k| <= kmax, with `count` neighbours each side. */
@@ -177,7 +192,10 @@ describe("fastmath test helpers", () => {
 
 describe("sin32 / cos32", () => {
   const TRIG_MAX = 314159.25; // the fallback threshold in fastmath.ts
-  for (const [name, f, ref] of [["sin32", sin32, Math.sin], ["cos32", cos32, Math.cos]] as const) {
+  for (const [name, f, ref] of [
+    ["sin32", sin32, Math.sin],
+    ["cos32", cos32, Math.cos],
+  ] as const) {
     it(`${name}: random float32 values over the whole range`, () => expectAccurate(f, ref, RANDOM, name));
     it(`${name}: near 0 and near multiples of π/4`, () => {
       expectAccurate(f, ref, TINY, `${name} near 0`);
@@ -195,8 +213,31 @@ describe("sin32 / cos32", () => {
     });
   }
   it("special values", () => {
-    expectExact(sin32, [[NaN, NaN], [Infinity, NaN], [-Infinity, NaN], [0, 0], [-0, -0], [1.401298464324817e-45, 1.401298464324817e-45], [-1e-30, Math.fround(-1e-30)]], "sin32");
-    expectExact(cos32, [[NaN, NaN], [Infinity, NaN], [-Infinity, NaN], [0, 1], [-0, 1], [1e-30, 1]], "cos32");
+    expectExact(
+      sin32,
+      [
+        [NaN, NaN],
+        [Infinity, NaN],
+        [-Infinity, NaN],
+        [0, 0],
+        [-0, -0],
+        [1.401298464324817e-45, 1.401298464324817e-45],
+        [-1e-30, Math.fround(-1e-30)],
+      ],
+      "sin32",
+    );
+    expectExact(
+      cos32,
+      [
+        [NaN, NaN],
+        [Infinity, NaN],
+        [-Infinity, NaN],
+        [0, 1],
+        [-0, 1],
+        [1e-30, 1],
+      ],
+      "cos32",
+    );
     expectSameAsRef(sin32, Math.sin, SPECIALS, "sin32");
     expectSameAsRef(cos32, Math.cos, SPECIALS, "cos32");
   });
@@ -207,11 +248,39 @@ describe("exp32 / expm1_32", () => {
   it("exp32: dense grids, overflow and underflow thresholds", () => {
     expectAccurate(exp32, Math.exp, TINY, "exp32 near 0");
     expectAccurate(exp32, Math.exp, grid(-110, 95, 400_001), "exp32 on [-110, 95]");
-    for (const t of [88.72283935546875, 88.7228391, 89, -87.33654475, -103.27892990343184, -103.97207708, -104.5, Math.log(2) / 32, -Math.log(2) / 32])
+    for (const t of [
+      88.72283935546875,
+      88.7228391,
+      89,
+      -87.33654475,
+      -103.27892990343184,
+      -103.97207708,
+      -104.5,
+      Math.log(2) / 32,
+      -Math.log(2) / 32,
+    ])
       expectAccurate(exp32, Math.exp, around(t, 2000), `exp32 around ${t}`);
   });
   it("exp32: special values, overflow to Infinity, underflow to 0", () => {
-    expectExact(exp32, [[NaN, NaN], [Infinity, Infinity], [-Infinity, 0], [0, 1], [-0, 1], [88.72283935546875, Infinity], [89, Infinity], [1e10, Infinity], [FLT_MAX, Infinity], [-104, 0], [-1e10, 0], [-FLT_MAX, 0], [-103.2789306640625, 1.401298464324817e-45]], "exp32");
+    expectExact(
+      exp32,
+      [
+        [NaN, NaN],
+        [Infinity, Infinity],
+        [-Infinity, 0],
+        [0, 1],
+        [-0, 1],
+        [88.72283935546875, Infinity],
+        [89, Infinity],
+        [1e10, Infinity],
+        [FLT_MAX, Infinity],
+        [-104, 0],
+        [-1e10, 0],
+        [-FLT_MAX, 0],
+        [-103.2789306640625, 1.401298464324817e-45],
+      ],
+      "exp32",
+    );
     expectSameAsRef(exp32, Math.exp, [...SPECIALS, 88.72283172607422, -87.3365478515625], "exp32");
   });
 
@@ -224,7 +293,21 @@ describe("exp32 / expm1_32", () => {
       expectAccurate(expm1_32, Math.expm1, around(t, 2000), `expm1_32 around ${t}`);
   });
   it("expm1_32: special values", () => {
-    expectExact(expm1_32, [[NaN, NaN], [Infinity, Infinity], [-Infinity, -1], [0, 0], [-0, -0], [1e-30, Math.fround(1e-30)], [-1.401298464324817e-45, -1.401298464324817e-45], [89, Infinity], [-20, -1]], "expm1_32");
+    expectExact(
+      expm1_32,
+      [
+        [NaN, NaN],
+        [Infinity, Infinity],
+        [-Infinity, -1],
+        [0, 0],
+        [-0, -0],
+        [1e-30, Math.fround(1e-30)],
+        [-1.401298464324817e-45, -1.401298464324817e-45],
+        [89, Infinity],
+        [-20, -1],
+      ],
+      "expm1_32",
+    );
     expectSameAsRef(expm1_32, Math.expm1, SPECIALS, "expm1_32");
   });
 });
@@ -239,7 +322,21 @@ describe("tanh32", () => {
       expectAccurate(tanh32, Math.tanh, around(t, 3000), `tanh32 around ${t}`);
   });
   it("special values", () => {
-    expectExact(tanh32, [[NaN, NaN], [Infinity, 1], [-Infinity, -1], [0, 0], [-0, -0], [1e-30, Math.fround(1e-30)], [-1.401298464324817e-45, -1.401298464324817e-45], [20, 1], [-FLT_MAX, -1]], "tanh32");
+    expectExact(
+      tanh32,
+      [
+        [NaN, NaN],
+        [Infinity, 1],
+        [-Infinity, -1],
+        [0, 0],
+        [-0, -0],
+        [1e-30, Math.fround(1e-30)],
+        [-1.401298464324817e-45, -1.401298464324817e-45],
+        [20, 1],
+        [-FLT_MAX, -1],
+      ],
+      "tanh32",
+    );
     expectSameAsRef(tanh32, Math.tanh, SPECIALS, "tanh32");
   });
 });
@@ -253,7 +350,22 @@ describe("logistic32", () => {
       expectAccurate(logistic32, logistic, around(t, 2000), `logistic32 around ${t}`);
   });
   it("special values, both tails", () => {
-    expectExact(logistic32, [[NaN, NaN], [Infinity, 1], [-Infinity, 0], [0, 0.5], [-0, 0.5], [40, 1], [-104, 0], [-FLT_MAX, 0], [FLT_MAX, 1], [-103.2789306640625, 1.401298464324817e-45]], "logistic32");
+    expectExact(
+      logistic32,
+      [
+        [NaN, NaN],
+        [Infinity, 1],
+        [-Infinity, 0],
+        [0, 0.5],
+        [-0, 0.5],
+        [40, 1],
+        [-104, 0],
+        [-FLT_MAX, 0],
+        [FLT_MAX, 1],
+        [-103.2789306640625, 1.401298464324817e-45],
+      ],
+      "logistic32",
+    );
     expectSameAsRef(logistic32, logistic, SPECIALS, "logistic32");
   });
 });
@@ -269,21 +381,46 @@ describe("log32 / log1p32", () => {
     expectAccurate(log32, Math.log, grid(0.5, 2, 200_001), "log32 on [0.5, 2]");
     const denormals: number[] = [];
     for (let b = 1; b < 0x00800000; b += 37) denormals.push(fromBits(b));
-    expectAccurate(log32, Math.log, [...denormals, ...around(1.1754943508222875e-38, 1000), ...around(1.401298464324817e-45, 1000).filter((x) => x > 0)], "log32 denormals");
+    expectAccurate(
+      log32,
+      Math.log,
+      [...denormals, ...around(1.1754943508222875e-38, 1000), ...around(1.401298464324817e-45, 1000).filter((x) => x > 0)],
+      "log32 denormals",
+    );
     const edges: number[] = [];
     for (let e = -149; e <= 127; e++) edges.push(...around(2 ** e, 3), ...around(0.708984375 * 2 ** e, 3));
     // the 128 subinterval edges of the reduced range [0.708984375, 1.41796875), at a few scales
-    const f64 = new Float64Array(1), w32 = new Int32Array(f64.buffer);
+    const f64 = new Float64Array(1),
+      w32 = new Int32Array(f64.buffer);
     for (let i = 0; i <= 128; i++) {
       w32[0] = 0;
       w32[1] = 0x3fe6b000 + i * 0x2000;
       for (const s of [2 ** -140, 2 ** -20, 1, 2 ** 20, 2 ** 100]) edges.push(...around(f64[0]! * s, 3));
     }
-    expectAccurate(log32, Math.log, edges.filter((x) => x > 0 && Number.isFinite(x)), "log32 binade and subinterval edges");
+    expectAccurate(
+      log32,
+      Math.log,
+      edges.filter((x) => x > 0 && Number.isFinite(x)),
+      "log32 binade and subinterval edges",
+    );
     expectAccurate(log32, Math.log, around(FLT_MAX, 1000).filter(Number.isFinite), "log32 near FLT_MAX");
   });
   it("log32: special values", () => {
-    expectExact(log32, [[NaN, NaN], [Infinity, Infinity], [-Infinity, NaN], [0, -Infinity], [-0, -Infinity], [-1, NaN], [-1.401298464324817e-45, NaN], [1, 0], [1.401298464324817e-45, Math.fround(Math.log(1.401298464324817e-45))]], "log32");
+    expectExact(
+      log32,
+      [
+        [NaN, NaN],
+        [Infinity, Infinity],
+        [-Infinity, NaN],
+        [0, -Infinity],
+        [-0, -Infinity],
+        [-1, NaN],
+        [-1.401298464324817e-45, NaN],
+        [1, 0],
+        [1.401298464324817e-45, Math.fround(Math.log(1.401298464324817e-45))],
+      ],
+      "log32",
+    );
     expectSameAsRef(log32, Math.log, [...SPECIALS, -FLT_MAX, FLT_MAX], "log32");
   });
 
@@ -293,11 +430,30 @@ describe("log32 / log1p32", () => {
     expectAccurate(log1p32, Math.log1p, grid(-0.01, 0.01, 200_001), "log1p32 on [-0.01, 0.01]");
     expectAccurate(log1p32, Math.log1p, grid(-0.9999, 3, 200_001), "log1p32 on [-0.9999, 3]");
     expectAccurate(log1p32, Math.log1p, [...around(2 ** -29, 2000), ...around(-(2 ** -29), 2000)], "log1p32 around ±2^-29");
-    expectAccurate(log1p32, Math.log1p, around(-1, 20_000).filter((x) => x > -1), "log1p32 near -1");
+    expectAccurate(
+      log1p32,
+      Math.log1p,
+      around(-1, 20_000).filter((x) => x > -1),
+      "log1p32 near -1",
+    );
     expectAccurate(log1p32, Math.log1p, around(FLT_MAX, 1000).filter(Number.isFinite), "log1p32 near FLT_MAX");
   });
   it("log1p32: special values", () => {
-    expectExact(log1p32, [[NaN, NaN], [Infinity, Infinity], [-Infinity, NaN], [0, 0], [-0, -0], [-1, -Infinity], [-2, NaN], [1e-30, Math.fround(1e-30)], [-1.401298464324817e-45, -1.401298464324817e-45]], "log1p32");
+    expectExact(
+      log1p32,
+      [
+        [NaN, NaN],
+        [Infinity, Infinity],
+        [-Infinity, NaN],
+        [0, 0],
+        [-0, -0],
+        [-1, -Infinity],
+        [-2, NaN],
+        [1e-30, Math.fround(1e-30)],
+        [-1.401298464324817e-45, -1.401298464324817e-45],
+      ],
+      "log1p32",
+    );
     expectSameAsRef(log1p32, Math.log1p, [...SPECIALS, -1, -FLT_MAX, FLT_MAX], "log1p32");
   });
 });

@@ -19,22 +19,48 @@ export interface Construct {
 
 const f64 = (data: number[] | number[][]) => np.array(data, { dtype: "float64" });
 /** Per-step inputs of the scan construct (2 steps of width 3). */
-const XS = f64([[0.5, -0.25, 0.75], [-0.5, 1.0, 0.25]]);
+const XS = f64([
+  [0.5, -0.25, 0.75],
+  [-0.5, 1.0, 0.25],
+]);
 const isPositive = (y: NDArray) => np.sum(y).item() > 0;
 
 // Each body uses g's result nonlinearly and closes over nothing but g.
-const jitBody = (g: VecFn): VecFn => (y) => np.sin(g(y)).add(y.mul(0.5));
-const trueBranch = (g: VecFn): VecFn => (z) => np.cos(g(z)).mul(z);
-const falseBranch = (g: VecFn): VecFn => (z) => np.tanh(g(z)).add(z);
+const jitBody =
+  (g: VecFn): VecFn =>
+  (y) =>
+    np.sin(g(y)).add(y.mul(0.5));
+const trueBranch =
+  (g: VecFn): VecFn =>
+  (z) =>
+    np.cos(g(z)).mul(z);
+const falseBranch =
+  (g: VecFn): VecFn =>
+  (z) =>
+    np.tanh(g(z)).add(z);
 // The scan step closes over the scan's input y (a closure over an outer value).
-const scanStep = (g: VecFn, y: NDArray) => (c: NDArray, xi: NDArray): [NDArray, NDArray] => {
-  const next = np.sin(g(c)).mul(xi).add(c.mul(0.5)).add(y.mul(0.1));
-  return [next, np.cos(next)];
-};
-const loopStep = (g: VecFn): VecFn => (c) => np.tanh(g(c)).add(c.mul(0.5));
-const rematBody = (g: VecFn): VecFn => (y) => np.sin(g(y)).mul(y).add(y);
-const customJvpBody = (g: VecFn): VecFn => (y) => np.sin(g(y)).add(y.mul(y));
-const customVjpBody = (g: VecFn): VecFn => (y) => np.tanh(g(y)).mul(y);
+const scanStep =
+  (g: VecFn, y: NDArray) =>
+  (c: NDArray, xi: NDArray): [NDArray, NDArray] => {
+    const next = np.sin(g(c)).mul(xi).add(c.mul(0.5)).add(y.mul(0.1));
+    return [next, np.cos(next)];
+  };
+const loopStep =
+  (g: VecFn): VecFn =>
+  (c) =>
+    np.tanh(g(c)).add(c.mul(0.5));
+const rematBody =
+  (g: VecFn): VecFn =>
+  (y) =>
+    np.sin(g(y)).mul(y).add(y);
+const customJvpBody =
+  (g: VecFn): VecFn =>
+  (y) =>
+    np.sin(g(y)).add(y.mul(y));
+const customVjpBody =
+  (g: VecFn): VecFn =>
+  (y) =>
+    np.tanh(g(y)).mul(y);
 
 export const constructs: readonly Construct[] = [
   {
@@ -54,7 +80,8 @@ export const constructs: readonly Construct[] = [
       return carry.add(np.sum(ys, 0));
     },
     plain: (g) => (y) => {
-      let carry = y, total = np.zerosLike(y);
+      let carry = y,
+        total = np.zerosLike(y);
       for (let t = 0; t < XS.shape[0]!; t++) {
         const [next, out] = scanStep(g, y)(carry, XS.take(t, 0));
         carry = next;
@@ -71,7 +98,11 @@ export const constructs: readonly Construct[] = [
   {
     name: "whileLoop",
     staged: (g) => (y) =>
-      lax.whileLoop(([i]: NDArray[]) => np.less(i!, 2), ([i, c]: NDArray[]) => [i!.add(1), loopStep(g)(c!)], [np.array(0, { dtype: "int32" }), y])[1]!,
+      lax.whileLoop(
+        ([i]: NDArray[]) => np.less(i!, 2),
+        ([i, c]: NDArray[]) => [i!.add(1), loopStep(g)(c!)],
+        [np.array(0, { dtype: "int32" }), y],
+      )[1]!,
     plain: (g) => (y) => loopStep(g)(loopStep(g)(y)),
   },
   {
@@ -93,7 +124,11 @@ export const constructs: readonly Construct[] = [
     name: "customVjp",
     staged: (g) => {
       const body = customVjpBody(g);
-      return customVjp(body, (y: NDArray) => [body(y), y], (y: NDArray, ct: NDArray) => vjp(body, y)[1](ct));
+      return customVjp(
+        body,
+        (y: NDArray) => [body(y), y],
+        (y: NDArray, ct: NDArray) => vjp(body, y)[1](ct),
+      );
     },
     plain: customVjpBody,
   },

@@ -5,40 +5,60 @@
  * through whileLoop, forward mode through customVjp) the cell asserts the typed error instead.
  */
 import { expect } from "vitest";
-import {
-  FluxionError, type NDArray, grad, hessian, jacfwd, jacrev, jit, jvp, linearize, np, valueAndGrad, vjp, vmap,
-} from "../../src/index.js";
+import { FluxionError, type NDArray, grad, hessian, jacfwd, jacrev, jit, jvp, linearize, np, valueAndGrad, vjp, vmap } from "../../src/index.js";
 import { expectClose } from "../helpers.js";
 import { type Construct, type VecFn, constructs, nest } from "./constructs.js";
 
 const f64 = (data: number[] | number[][]) => np.array(data, { dtype: "float64" });
 const X = f64([0.3, -0.7, 1.1]);
-const BATCH = f64([[0.3, -0.7, 1.1], [-0.9, 0.2, -0.4], [0.6, 0.8, -0.1]]);
+const BATCH = f64([
+  [0.3, -0.7, 1.1],
+  [-0.9, 0.2, -0.4],
+  [0.6, 0.8, -0.1],
+]);
 const DIR = f64([0.4, -1.2, 0.7]);
 const CT = f64([1.3, 0.5, -0.8]);
 const N = 3;
-const H = 1e-6, H2 = 1e-4;
+const H = 1e-6,
+  H2 = 1e-4;
 const TOL = { atol: 2e-6, rtol: 2e-6 };
 
 /** The vector function of a chain, and a scalar one built from it (inner results used nonlinearly). */
-const vector = (c: VecFn): VecFn => (x) => np.tanh(c(x));
-const scalar = (c: VecFn): VecFn => (x) => {
-  const y = c(x);
-  return np.sum(np.sin(y).mul(y));
-};
+const vector =
+  (c: VecFn): VecFn =>
+  (x) =>
+    np.tanh(c(x));
+const scalar =
+  (c: VecFn): VecFn =>
+  (x) => {
+    const y = c(x);
+    return np.sum(np.sin(y).mul(y));
+  };
 
-const unit = (i: number) => np.array(Array.from({ length: N }, (_, k) => (k === i ? 1 : 0)), { dtype: "float64" });
+const unit = (i: number) =>
+  np.array(
+    Array.from({ length: N }, (_, k) => (k === i ? 1 : 0)),
+    { dtype: "float64" },
+  );
 const num = (a: NDArray) => a.item();
 /** (f(x + h v) - f(x - h v)) / 2h. */
-const fdDir = (f: VecFn, x: NDArray, v: NDArray, h = H) => f(x.add(v.mul(h))).sub(f(x.sub(v.mul(h)))).div(2 * h);
+const fdDir = (f: VecFn, x: NDArray, v: NDArray, h = H) =>
+  f(x.add(v.mul(h)))
+    .sub(f(x.sub(v.mul(h))))
+    .div(2 * h);
 const fdGrad = (f: VecFn, x: NDArray) => np.stack(Array.from({ length: N }, (_, i) => fdDir(f, x, unit(i))));
 /** Jacobian [out, in] by columns of central differences. */
-const fdJac = (f: VecFn, x: NDArray) => np.stack(Array.from({ length: N }, (_, i) => fdDir(f, x, unit(i))), 1);
+const fdJac = (f: VecFn, x: NDArray) =>
+  np.stack(
+    Array.from({ length: N }, (_, i) => fdDir(f, x, unit(i))),
+    1,
+  );
 /** Hessian of a scalar function by second central differences. */
 function fdHessian(f: VecFn, x: NDArray): number[][] {
   const at = (i: number, si: number, j: number, sj: number) => num(f(x.add(unit(i).mul(si * H2)).add(unit(j).mul(sj * H2))));
-  return Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) =>
-    (at(i, 1, j, 1) - at(i, 1, j, -1) - at(i, -1, j, 1) + at(i, -1, j, -1)) / (4 * H2 * H2)));
+  return Array.from({ length: N }, (_, i) =>
+    Array.from({ length: N }, (_, j) => (at(i, 1, j, 1) - at(i, 1, j, -1) - at(i, -1, j, 1) + at(i, -1, j, -1)) / (4 * H2 * H2)),
+  );
 }
 
 export interface Outer {
@@ -57,11 +77,15 @@ export interface Outer {
 
 export const outers: readonly Outer[] = [
   {
-    name: "grad", reverse: true, forward: false,
+    name: "grad",
+    reverse: true,
+    forward: false,
     check: (s, p) => expectClose(grad(scalar(s))(X), fdGrad(scalar(p), X), TOL.atol, TOL.rtol),
   },
   {
-    name: "valueAndGrad", reverse: true, forward: false,
+    name: "valueAndGrad",
+    reverse: true,
+    forward: false,
     check: (s, p) => {
       const [v, g] = valueAndGrad(scalar(s))(X) as [NDArray, NDArray];
       expectClose(v, scalar(p)(X), 1e-12, 1e-12);
@@ -69,15 +93,24 @@ export const outers: readonly Outer[] = [
     },
   },
   {
-    name: "vjp", reverse: true, forward: false,
+    name: "vjp",
+    reverse: true,
+    forward: false,
     check: (s, p) => {
       const [out, pullback] = vjp(vector(s), X) as [NDArray, (ct: NDArray) => NDArray[]];
       expectClose(out, vector(p)(X), 1e-12, 1e-12);
-      expectClose(pullback(CT)[0]!, fdGrad((x) => np.sum(vector(p)(x).mul(CT)), X), TOL.atol, TOL.rtol);
+      expectClose(
+        pullback(CT)[0]!,
+        fdGrad((x) => np.sum(vector(p)(x).mul(CT)), X),
+        TOL.atol,
+        TOL.rtol,
+      );
     },
   },
   {
-    name: "linearize", reverse: false, forward: true,
+    name: "linearize",
+    reverse: false,
+    forward: true,
     check: (s, p) => {
       const [out, lin] = linearize(vector(s), X) as [NDArray, (t: NDArray) => NDArray];
       expectClose(out, vector(p)(X), 1e-12, 1e-12);
@@ -85,7 +118,9 @@ export const outers: readonly Outer[] = [
     },
   },
   {
-    name: "jvp", reverse: false, forward: true,
+    name: "jvp",
+    reverse: false,
+    forward: true,
     check: (s, p) => {
       const [out, t] = jvp(vector(s), [X], [DIR]) as [NDArray, NDArray];
       expectClose(out, vector(p)(X), 1e-12, 1e-12);
@@ -93,25 +128,36 @@ export const outers: readonly Outer[] = [
     },
   },
   {
-    name: "jacfwd", reverse: false, forward: true,
+    name: "jacfwd",
+    reverse: false,
+    forward: true,
     check: (s, p) => expectClose(jacfwd(vector(s))(X), fdJac(vector(p), X), TOL.atol, TOL.rtol),
   },
   {
-    name: "jacrev", reverse: true, forward: false,
+    name: "jacrev",
+    reverse: true,
+    forward: false,
     check: (s, p) => expectClose(jacrev(vector(s))(X), fdJac(vector(p), X), TOL.atol, TOL.rtol),
   },
   {
     // hessian = jacfwd(jacrev): forward over reverse, so forward mode runs through custom rules'
     // backward passes (ordinary code), not through a customVjp function itself.
-    name: "hessian", reverse: true, forward: false, forwardOverReverse: true,
+    name: "hessian",
+    reverse: true,
+    forward: false,
+    forwardOverReverse: true,
     check: (s, p) => expectClose(hessian(scalar(s))(X), fdHessian(scalar(p), X), 1e-5, 1e-5),
   },
   {
-    name: "vmap", reverse: false, forward: false,
+    name: "vmap",
+    reverse: false,
+    forward: false,
     check: (s, p) => expectClose(vmap(vector(s))(BATCH), np.stack(Array.from({ length: 3 }, (_, i) => vector(p)(BATCH.take(i, 0)))), 1e-12, 1e-12),
   },
   {
-    name: "jit", reverse: false, forward: false,
+    name: "jit",
+    reverse: false,
+    forward: false,
     check: (s, p) => expectClose(jit(vector(s))(X), vector(p)(X), 1e-12, 1e-12),
   },
 ];
@@ -127,7 +173,8 @@ export function expectation(outer: Outer, chain: readonly Construct[]): "pass" |
 }
 
 export function runCell(outer: Outer, chain: readonly Construct[]): void {
-  const staged = nest(chain, "staged"), plain = nest(chain, "plain");
+  const staged = nest(chain, "staged"),
+    plain = nest(chain, "plain");
   const want = expectation(outer, chain);
   if (want === "pass") {
     outer.check(staged, plain);
@@ -152,5 +199,11 @@ export function allChains(depth: number): Construct[][] {
 /** A few chains four deep, among them the pattern of a jitted RNN step calling a jitted layer. */
 export function deeperChains(): Construct[][] {
   const byName = (s: string) => s.split(" ").map((k) => constructs.find((c) => c.name === k)!);
-  return ["jit scan cond jit", "scan checkpoint customJvp jit", "cond scan fori checkpoint", "checkpoint jit scan customVjp", "customJvp cond checkpoint scan"].map(byName);
+  return [
+    "jit scan cond jit",
+    "scan checkpoint customJvp jit",
+    "cond scan fori checkpoint",
+    "checkpoint jit scan customVjp",
+    "customJvp cond checkpoint scan",
+  ].map(byName);
 }

@@ -10,7 +10,17 @@ describe("nested transforms", () => {
   it("grad of a jitted loss that calls a jitted layer", () => {
     const layer = jit((w: NDArray, x: NDArray) => np.tanh(np.matmul(x, w)));
     const loss = jit((w: NDArray, x: NDArray) => np.sum(np.square(layer(w, x))));
-    const w = f64([[0.1, -0.2], [0.3, 0.05], [-0.4, 0.2]]), x = f64([[1, 2, 3], [0.5, -1, 0.25], [2, 0, -1], [-0.3, 0.7, 1.1]]);
+    const w = f64([
+        [0.1, -0.2],
+        [0.3, 0.05],
+        [-0.4, 0.2],
+      ]),
+      x = f64([
+        [1, 2, 3],
+        [0.5, -1, 0.25],
+        [2, 0, -1],
+        [-0.3, 0.7, 1.1],
+      ]);
     // d/dw sum(tanh(xw)^2) = x^T (2 tanh(xw) (1 - tanh(xw)^2)), written out with plain ops.
     const t = np.tanh(np.matmul(x, w));
     const want = np.matmul(x.T, t.mul(2).mul(np.subtract(1, t.mul(t))));
@@ -43,7 +53,13 @@ describe("nested transforms", () => {
 
 describe("batched cond under reverse mode (JAX testCondGradVmapNan)", () => {
   const eps = 1e-8;
-  const f = (x: NDArray) => lax.cond(np.less(x, eps), () => f64(eps), (y: NDArray) => np.sqrt(y), x);
+  const f = (x: NDArray) =>
+    lax.cond(
+      np.less(x, eps),
+      () => f64(eps),
+      (y: NDArray) => np.sqrt(y),
+      x,
+    );
 
   it("the untaken branch's NaN stays out of the gradient", () => {
     const g = grad((x: NDArray) => np.sum(vmap(f)(x)));
@@ -67,7 +83,11 @@ describe("pow's derivative at y = 0 (JAX issue 12033)", () => {
   });
 
   it("stays finite at 0^0 and 0^y", () => {
-    for (const [x, y] of [[0, 0], [0, 2], [0, 3]] as const) {
+    for (const [x, y] of [
+      [0, 0],
+      [0, 2],
+      [0, 3],
+    ] as const) {
       for (const e of at(x, y).flat()) expect(Number.isFinite(e)).toBe(true);
     }
     // d/dx x^2 at 0 is 0, d2/dx2 is 2.

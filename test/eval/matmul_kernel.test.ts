@@ -4,25 +4,43 @@ import { rng } from "../../laws/numeric.js";
 
 // These tests cover the JavaScript kernels; matmul_wasm.test.ts covers the WebAssembly backend.
 let saved: MatmulConfig;
-beforeAll(() => { saved = configureMatmul({ wasm: false }); });
-afterAll(() => { configureMatmul(saved); });
+beforeAll(() => {
+  saved = configureMatmul({ wasm: false });
+});
+afterAll(() => {
+  configureMatmul(saved);
+});
 
 /** [batch, M, K, N]: edge cases, block-boundary straddlers and batch > 1. */
 const SHAPES: [number, number, number, number][] = [
   [1, 1, 1, 1],
-  [1, 0, 5, 3], [1, 4, 5, 0], [1, 3, 0, 4], [0, 3, 4, 5], // empty results / empty depth
+  [1, 0, 5, 3],
+  [1, 4, 5, 0],
+  [1, 3, 0, 4],
+  [0, 3, 4, 5], // empty results / empty depth
   [1, 1, 1000, 37], // vector-matrix (M = 1)
-  [1, 2, 9, 70], [1, 3, 5, 3], // M < 4
-  [1, 57, 123, 1], [1, 9, 10, 2], // matrix-vector (N = 1, 2)
-  [1, 40, 1, 33], [1, 17, 3, 9], // outer product (K = 1), K < 4
-  [1, 4, 4, 4], [1, 8, 8, 8], [1, 7, 13, 5], [1, 13, 7, 3],
-  [1, 33, 65, 17], [1, 64, 64, 64], [1, 100, 6, 130],
+  [1, 2, 9, 70],
+  [1, 3, 5, 3], // M < 4
+  [1, 57, 123, 1],
+  [1, 9, 10, 2], // matrix-vector (N = 1, 2)
+  [1, 40, 1, 33],
+  [1, 17, 3, 9], // outer product (K = 1), K < 4
+  [1, 4, 4, 4],
+  [1, 8, 8, 8],
+  [1, 7, 13, 5],
+  [1, 13, 7, 3],
+  [1, 33, 65, 17],
+  [1, 64, 64, 64],
+  [1, 100, 6, 130],
   [1, 21, 517, 9], // depth block boundary (KC = 512) plus a K remainder
   [1, 12, 9, 530], // column block boundary (NC = 512)
   [1, 15, 1030, 520], // both boundaries, row groups 8 + 4 + 1 + 1 + 1
-  [3, 5, 7, 6], [4, 1, 1, 1], [2, 9, 1, 11], [3, 19, 31, 2], [2, 33, 20, 17],
+  [3, 5, 7, 6],
+  [4, 1, 1, 1],
+  [2, 9, 1, 11],
+  [3, 19, 31, 2],
+  [2, 33, 20, 17],
 ];
-
 
 /** Straightforward float64 reference: C[b] = A[b] · B[b], naive i-j-p loop. */
 function reference(a: ArrayLike<number>, b: ArrayLike<number>, batch: number, m: number, k: number, n: number) {
@@ -64,10 +82,7 @@ function filled(Ctor: new (length: number) => FloatArray, length: number, f: (i:
 }
 
 /** Max over entries of |got - want| / (1 + sum_p |a_ip * b_pj|), a scale-aware relative error. */
-function maxScaledError(
-  got: FloatArray, want: Float64Array, a: FloatArray, b: FloatArray,
-  batch: number, m: number, k: number, n: number,
-): number {
+function maxScaledError(got: FloatArray, want: Float64Array, a: FloatArray, b: FloatArray, batch: number, m: number, k: number, n: number): number {
   let worst = 0;
   for (let bi = 0; bi < batch; bi++) {
     for (let i = 0; i < m; i++) {
@@ -94,7 +109,10 @@ function checkFloat(Ctor: FloatCtor, tol: number, [batch, m, k, n]: [number, num
 }
 
 describe("matmul kernel", () => {
-  for (const [name, Ctor, tol] of [["Float32Array", Float32Array, 1e-4], ["Float64Array", Float64Array, 1e-12]] as const) {
+  for (const [name, Ctor, tol] of [
+    ["Float32Array", Float32Array, 1e-4],
+    ["Float64Array", Float64Array, 1e-12],
+  ] as const) {
     describe(name, () => {
       SHAPES.forEach((shape, idx) => {
         it(`matches the float64 reference for [batch, M, K, N] = [${shape.join(", ")}]`, () => {

@@ -1,8 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { availableParallelism } from "node:os";
-import {
-  configureMatmul, lastMatmulPath, matmul, type MatmulConfig,
-} from "../../interpreters/eval/kernels/matmul.js";
+import { configureMatmul, lastMatmulPath, matmul, type MatmulConfig } from "../../interpreters/eval/kernels/matmul.js";
 import { buildGemmModule, relaxedSimdSupported } from "../../interpreters/eval/kernels/gemm_wasm_module.js";
 import { sleb, uleb, wasmApi } from "../../interpreters/eval/kernels/wasm_asm.js";
 import { rng } from "../../laws/numeric.js";
@@ -13,30 +11,45 @@ import { rng } from "../../laws/numeric.js";
  * block edge: M around MR and MC, K around KC, N around NR and NC.
  */
 const SHAPES: [number, number, number, number][] = [
-  [1, 2, 1, 8], [1, 2, 2, 16], [1, 3, 5, 17], [1, 5, 3, 31], // one tile, edge tiles in M and N
-  [1, 64, 64, 64], [1, 37, 29, 45],
-  [1, 129, 70, 40], [1, 257, 31, 19], // M crosses MC = 128 (and 256)
-  [1, 20, 255, 33], [1, 20, 256, 33], [1, 21, 257, 33], [1, 9, 513, 18], // K around KC = 256
-  [1, 7, 40, 1023], [1, 6, 33, 1024], [1, 5, 20, 1025], [1, 3, 9, 2061], // N around NC = 1024
-  [1, 9, 17, 512], [2, 5, 8, 2048], // power-of-two row lengths
+  [1, 2, 1, 8],
+  [1, 2, 2, 16],
+  [1, 3, 5, 17],
+  [1, 5, 3, 31], // one tile, edge tiles in M and N
+  [1, 64, 64, 64],
+  [1, 37, 29, 45],
+  [1, 129, 70, 40],
+  [1, 257, 31, 19], // M crosses MC = 128 (and 256)
+  [1, 20, 255, 33],
+  [1, 20, 256, 33],
+  [1, 21, 257, 33],
+  [1, 9, 513, 18], // K around KC = 256
+  [1, 7, 40, 1023],
+  [1, 6, 33, 1024],
+  [1, 5, 20, 1025],
+  [1, 3, 9, 2061], // N around NC = 1024
+  [1, 9, 17, 512],
+  [2, 5, 8, 2048], // power-of-two row lengths
   [1, 131, 260, 1030], // all three at once
   [1, 40, 1, 33], // K = 1 (outer product)
-  [3, 5, 7, 16], [4, 33, 20, 17], [2, 130, 258, 20], // batch > 1
+  [3, 5, 7, 16],
+  [4, 33, 20, 17],
+  [2, 130, 258, 20], // batch > 1
 ];
-
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 
 /** Max over C of |got - want| / (1 + sum_p |a_ip b_pj|) against a float64 reference. */
 function scaledError(a: ArrayLike<number>, b: ArrayLike<number>, c: ArrayLike<number>, batch: number, m: number, k: number, n: number): number {
   let worst = 0;
-  const row = new Float64Array(n), scale = new Float64Array(n);
+  const row = new Float64Array(n),
+    scale = new Float64Array(n);
   for (let bi = 0; bi < batch; bi++) {
     for (let i = 0; i < m; i++) {
       row.fill(0);
       scale.fill(1);
       for (let p = 0; p < k; p++) {
-        const x = a[bi * m * k + i * k + p]!, bo = bi * k * n + p * n;
+        const x = a[bi * m * k + i * k + p]!,
+          bo = bi * k * n + p * n;
         for (let j = 0; j < n; j++) {
           const t = x * b[bo + j]!;
           row[j] += t;
@@ -66,8 +79,12 @@ const TOL = { Float32Array: 2e-6, Float64Array: 1e-14 } as const;
 const canThread = availableParallelism() >= 2 && typeof SharedArrayBuffer !== "undefined";
 
 let saved: MatmulConfig;
-beforeAll(() => { saved = configureMatmul(); });
-afterEach(() => { configureMatmul(saved); });
+beforeAll(() => {
+  saved = configureMatmul();
+});
+afterEach(() => {
+  configureMatmul(saved);
+});
 
 describe("wasm assembler", () => {
   it("encodes LEB128", () => {
@@ -125,7 +142,9 @@ for (const Ctor of [Float32Array, Float64Array]) {
     it("propagates NaN and infinity like the reference", () => {
       configureMatmul({ wasm: true, threads: 1, wasmMinWork: 0 });
       const [m, k, n] = [4, 3, 16];
-      const a = new Ctor(m * k).fill(1), b = new Ctor(k * n).fill(1), c = new Ctor(m * n);
+      const a = new Ctor(m * k).fill(1),
+        b = new Ctor(k * n).fill(1),
+        c = new Ctor(m * n);
       a[0] = Number.NaN; // row 0 all NaN
       b[5] = Number.POSITIVE_INFINITY; // column 5 infinite in rows 1..3
       matmul(a, b, c, 1, m, k, n);
@@ -138,7 +157,12 @@ for (const Ctor of [Float32Array, Float64Array]) {
 
   describe(`threaded wasm kernel, ${Ctor.name}`, () => {
     const shapes: [number, number, number, number][] = [
-      [1, 200, 300, 1030], [1, 67, 257, 33], [1, 2, 5, 16], [5, 70, 40, 24], [2, 300, 20, 40], [9, 3, 4, 17],
+      [1, 200, 300, 1030],
+      [1, 67, 257, 33],
+      [1, 2, 5, 16],
+      [5, 70, 40, 24],
+      [2, 300, 20, 40],
+      [9, 3, 4, 17],
       [2, 70, 30, 1024],
     ];
     shapes.forEach((shape, idx) => {
@@ -181,7 +205,9 @@ describe("path selection and fallbacks", () => {
   it("keeps small and narrow products in JavaScript by default", () => {
     const { wasmMinWork } = configureMatmul();
     // Just below and at the crossover.
-    const k = 32, n = 32, m = Math.ceil(wasmMinWork / (k * n));
+    const k = 32,
+      n = 32,
+      m = Math.ceil(wasmMinWork / (k * n));
     expect(product(Float32Array, [1, m - 1, k, n], 7000).path.path).toBe("js");
     expect(product(Float32Array, [1, m, k, n], 7001).path.path).toBe("wasm");
     // Matrix-vector and vector-matrix products stay in JavaScript whatever their size.
@@ -205,20 +231,26 @@ describe("path selection and fallbacks", () => {
 
   it("always runs int32 products in JavaScript", () => {
     configureMatmul({ wasm: true, wasmMinWork: 0 });
-    const a = new Int32Array(64 * 64).fill(3), b = new Int32Array(64 * 64).fill(5), c = new Int32Array(64 * 64);
+    const a = new Int32Array(64 * 64).fill(3),
+      b = new Int32Array(64 * 64).fill(5),
+      c = new Int32Array(64 * 64);
     matmul(a, b, c, 1, 64, 64, 64);
     expect(c.every((x) => x === 64 * 15)).toBe(true);
   });
 
   describe("environment variables", () => {
-    afterAll(() => { vi.unstubAllEnvs(); vi.resetModules(); });
+    afterAll(() => {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    });
     it("FLUXION_MATMUL_WASM=0 and FLUXION_MATMUL_THREADS=1 are read on first use", async () => {
       vi.resetModules();
       vi.stubEnv("FLUXION_MATMUL_WASM", "0");
       vi.stubEnv("FLUXION_MATMUL_THREADS", "1");
       const fresh = await import("../../interpreters/eval/kernels/matmul.js");
       expect(fresh.configureMatmul()).toMatchObject({ wasm: false, threads: 1 });
-      const a = new Float32Array(128 * 128).fill(1), c = new Float32Array(128 * 128);
+      const a = new Float32Array(128 * 128).fill(1),
+        c = new Float32Array(128 * 128);
       fresh.matmul(a, a, c, 1, 128, 128, 128);
       expect(fresh.lastMatmulPath().path).toBe("js");
       expect(c[0]).toBe(128);

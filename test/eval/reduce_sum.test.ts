@@ -7,9 +7,11 @@ import { type NDArray, jit, np } from "../../src/index.js";
 
 /** Neumaier's compensated sum: a reference accurate to about one rounding, independent of the kernel. */
 function compensated(xs: ArrayLike<number>): number {
-  let s = 0, c = 0;
+  let s = 0,
+    c = 0;
   for (let i = 0; i < xs.length; i++) {
-    const x = xs[i]!, t = s + x;
+    const x = xs[i]!,
+      t = s + x;
     c += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
     s = t;
   }
@@ -26,7 +28,10 @@ describe("pairwise summation", () => {
     const n = 1 << 20;
     const data = new Float32Array(n);
     let seed = 7;
-    for (let i = 0; i < n; i++) { seed = (seed * 1103515245 + 12345) >>> 0; data[i] = seed / 2 ** 32; }
+    for (let i = 0; i < n; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      data[i] = seed / 2 ** 32;
+    }
     const ref = compensated(data);
     const got = np.sum(np.array(data)).item();
     expect(Math.abs(got - ref) / ref).toBeLessThan(2 ** -23);

@@ -48,7 +48,8 @@ describe("examples", () => {
     expect(r.steps).toBeLessThan(40);
     expect(r.fHistory).toHaveLength(r.steps + 1);
     // Quadratic convergence at the end: each gradient norm is about the square of the previous one.
-    const [g1, g2] = r.gradNormHistory.slice(-3, -1), g3 = r.gradNormHistory.at(-1)!;
+    const [g1, g2] = r.gradNormHistory.slice(-3, -1),
+      g3 = r.gradNormHistory.at(-1)!;
     expect(Math.log10(g2!) / Math.log10(g1!)).toBeGreaterThan(1.5);
     expect(Math.log10(g3) / Math.log10(g2!)).toBeGreaterThan(1.5);
   });
@@ -86,7 +87,8 @@ describe("examples", () => {
       expect(d[0]!).toBeCloseTo(ift[0]!, 10);
       expect(d[1]!).toBeCloseTo(ift[1]!, 10);
     }
-    const as = [0.5, 1, 2, 4, 8], bs = [-3, 1, 5, 10, 100];
+    const as = [0.5, 1, 2, 4, 8],
+      bs = [-3, 1, 5, 10, 100];
     r.batchRoots.forEach((root, i) => expect(Math.abs(root ** 3 + as[i]! * root - bs[i]!)).toBeLessThan(1e-9));
     expect(r.reverseError.name).toBe("ArgumentError");
     expect(r.reverseError.isArgumentError).toBe(true);
@@ -125,13 +127,16 @@ describe("examples", () => {
 
   it("every example runs as a script and exits with code 0", async () => {
     const tsx = `${ROOT}node_modules/.bin/tsx`;
-    const runs = EXAMPLES.map((name) => new Promise<{ name: string; code: number | null; out: string }>((resolve) => {
-      const child = spawn(tsx, [`examples/${name}.ts`], { cwd: ROOT, timeout: 50_000 });
-      let out = "";
-      child.stdout.on("data", (d) => (out += d));
-      child.stderr.on("data", (d) => (out += d));
-      child.on("close", (code) => resolve({ name, code, out }));
-    }));
+    const runs = EXAMPLES.map(
+      (name) =>
+        new Promise<{ name: string; code: number | null; out: string }>((resolve) => {
+          const child = spawn(tsx, [`examples/${name}.ts`], { cwd: ROOT, timeout: 50_000 });
+          let out = "";
+          child.stdout.on("data", (d) => (out += d));
+          child.stderr.on("data", (d) => (out += d));
+          child.on("close", (code) => resolve({ name, code, out }));
+        }),
+    );
     for (const { name, code, out } of await Promise.all(runs)) {
       expect(code, `${name} exited with ${code}:\n${out}`).toBe(0);
       expect(out.trim().split("\n").at(-1), name).toBe("all checks passed");

@@ -42,7 +42,8 @@ describe("arbitraries", () => {
   });
 
   it("array draws int32 and bool arrays", () => {
-    for (const x of sample(arb.array({ shape: [4], dtype: "int32", min: -3, max: 3 }), 50)) expect(values(x).every((v) => Number.isInteger(v) && Math.abs(v) <= 3)).toBe(true);
+    for (const x of sample(arb.array({ shape: [4], dtype: "int32", min: -3, max: 3 }), 50))
+      expect(values(x).every((v) => Number.isInteger(v) && Math.abs(v) <= 3)).toBe(true);
     for (const x of sample(arb.array({ shape: [4], dtype: "bool" }), 50)) expect(x.dtype).toBe("bool");
   });
 
@@ -56,6 +57,8 @@ describe("arbitraries", () => {
   it("validates options and names the arbitrary", () => {
     expect(() => arb.shape({ minRank: 3, maxRank: 1 })).toThrow(new ArgumentError("laws.shape: needs integers 0 <= minRank <= maxRank, got 3, 1"));
     expect(() => arb.array({ min: 2, max: 1 })).toThrow(/laws.array: min and max must be finite with min <= max/);
-    expect(() => fc.sample(arb.array({ shape: [50], distinct: 1, min: 0, max: 3 }), 1)).toThrow(/laws.array: distinct spacing 1 leaves room for 4 values/);
+    expect(() => fc.sample(arb.array({ shape: [50], distinct: 1, min: 0, max: 3 }), 1)).toThrow(
+      /laws.array: distinct spacing 1 leaves room for 4 values/,
+    );
   });
 });

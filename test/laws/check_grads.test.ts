@@ -8,12 +8,28 @@ const d = (xs: number[] | number[][]) => np.array(xs, { dtype: "float64" });
 const f32 = (xs: number[] | number[][]) => np.array(xs, { dtype: "float32" });
 
 /** sin with a deliberately wrong derivative (t instead of cos(x) t), through the public customJvp. */
-const badSin = customJvp((x: NDArray) => np.sin(x), ([x]: NDArray[], [t]: NDArray[]) => [np.sin(x!), t!]);
+const badSin = customJvp(
+  (x: NDArray) => np.sin(x),
+  ([x]: NDArray[], [t]: NDArray[]) => [np.sin(x!), t!],
+);
 
 describe("checkGrads", () => {
   it("passes on correct derivatives up to order 3 in both modes, and reports every comparison", () => {
     const f = (p: { w: NDArray; b: NDArray }, x: NDArray) => np.tanh(np.matmul(x, p.w).add(p.b));
-    const args = [{ w: d([[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]), b: d([0.01, -0.02]) }, d([[1, 2, 3], [-1, 0.5, 2]])];
+    const args = [
+      {
+        w: d([
+          [0.1, 0.2],
+          [0.3, -0.4],
+          [0.5, 0.6],
+        ]),
+        b: d([0.01, -0.02]),
+      },
+      d([
+        [1, 2, 3],
+        [-1, 0.5, 2],
+      ]),
+    ];
     const report = checkGrads(f, args, { order: 3 });
     // 2 modes at order 1, each recursing into 2 at order 2, each into 2 at order 3.
     expect(report.comparisons).toHaveLength(2 + 4 + 8);
@@ -37,15 +53,23 @@ describe("checkGrads", () => {
     }
     expect(err).toBeInstanceOf(LawViolation);
     const v = err as LawViolation;
-    expect(v.message).toMatch(/^checkGrads: fwd-mode check at order 1 failed \(jvp vs central differences\) along random direction #0 \(seed 5\) at output leaf 0, element \d: got .*, expected .*, \|error\| .* > tolerance .* \(float64; 3 input and 3 output elements\)$/);
+    expect(v.message).toMatch(
+      /^checkGrads: fwd-mode check at order 1 failed \(jvp vs central differences\) along random direction #0 \(seed 5\) at output leaf 0, element \d: got .*, expected .*, \|error\| .* > tolerance .* \(float64; 3 input and 3 output elements\)$/,
+    );
     expect(v.report.failed).toMatchObject({ mode: "fwd", order: 1, direction: { seed: 5, index: 0 }, ok: false });
     expect(v.report.failed!.error).toBeGreaterThan(v.report.failed!.tolerance);
   });
 
   it("checks reverse mode through the transpose identity with central differences", () => {
     // A wrong bwd: forward mode is unavailable for customVjp, reverse mode is wrong.
-    const f = customVjp((x: NDArray) => np.sin(x), (x: NDArray) => [np.sin(x), x], (x: NDArray, ct: NDArray) => [np.multiply(np.sin(x), ct)]);
-    expect(() => checkGrads(f, [d([0.3, -1.2])], { modes: ["rev"] })).toThrow(/checkGrads: rev-mode check at order 1 failed \(<vjp\(u\), v> vs <u, central differences along v>\)/);
+    const f = customVjp(
+      (x: NDArray) => np.sin(x),
+      (x: NDArray) => [np.sin(x), x],
+      (x: NDArray, ct: NDArray) => [np.multiply(np.sin(x), ct)],
+    );
+    expect(() => checkGrads(f, [d([0.3, -1.2])], { modes: ["rev"] })).toThrow(
+      /checkGrads: rev-mode check at order 1 failed \(<vjp\(u\), v> vs <u, central differences along v>\)/,
+    );
   });
 
   it("has a non-throwing twin returning an fp-ts Either with the same report", () => {

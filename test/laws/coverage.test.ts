@@ -26,8 +26,10 @@ describe("the coverage table", () => {
   it("has an entry for every primitive", () => {
     const missing = prims.filter((p) => table[p] === undefined);
     if (missing.length) {
-      expect.fail(`test/laws/coverage.ts has no entry for primitive(s) ${missing.map((p) => `"${p}" (Prim.${Object.entries(Prim).find(([, v]) => v === p)![0]})`).join(", ")}: ` +
-        "add cases that exercise each through the public API, inside its smooth domain");
+      expect.fail(
+        `test/laws/coverage.ts has no entry for primitive(s) ${missing.map((p) => `"${p}" (Prim.${Object.entries(Prim).find(([, v]) => v === p)![0]})`).join(", ")}: ` +
+          "add cases that exercise each through the public API, inside its smooth domain",
+      );
     }
   });
 
@@ -48,7 +50,11 @@ describe.each(prims.filter((p) => table[p] !== undefined))("primitive %s", (prim
       it(`${law.name} is refused with a typed error (${reason})`, () => {
         const [c] = fc.sample(entry.cases, { numRuns: 1, seed: 3 });
         let err: unknown;
-        try { law.check(c!, 0); } catch (e) { err = e; }
+        try {
+          law.check(c!, 0);
+        } catch (e) {
+          err = e;
+        }
         expect(err).toBeInstanceOf(FluxionError);
         expect(err).not.toBeInstanceOf(LawViolation);
       });

@@ -51,8 +51,11 @@ const lastStepEverywhere = (x: NDArray) => np.broadcastTo(np.take(x, [x.shape[0]
 const vec = (n = 3) => arb.array({ shape: [n] });
 const one = <A>(a: fc.Arbitrary<A>) => fc.tuple(a);
 const lax = {
-  sin: (x: NDArray) => bind1(Prim.Sin, [x], {}), cos: (x: NDArray) => bind1(Prim.Cos, [x], {}), exp: (x: NDArray) => bind1(Prim.Exp, [x], {}),
-  mul: (x: NDArray, y: NDArray) => bind1(Prim.Mul, [x, y], {}), rev: (x: NDArray) => bind1(Prim.Rev, [x], { axes: [0] }),
+  sin: (x: NDArray) => bind1(Prim.Sin, [x], {}),
+  cos: (x: NDArray) => bind1(Prim.Cos, [x], {}),
+  exp: (x: NDArray) => bind1(Prim.Exp, [x], {}),
+  mul: (x: NDArray, y: NDArray) => bind1(Prim.Mul, [x, y], {}),
+  rev: (x: NDArray) => bind1(Prim.Rev, [x], { axes: [0] }),
 };
 
 describe("each law catches a planted bug", () => {
@@ -154,7 +157,13 @@ describe("each law catches a planted bug", () => {
         if (!args.some((a) => a instanceof JvpTracer)) return this.parent.process(prim, args, params);
         const pt = args.map((a) => this.unpack(a));
         const rule = jvpRules[prim] as (x: NDArray[], t: Tangent[], p: PrimParams[P]) => [NDArray[], Tangent[]];
-        const [outs, touts] = withInterpreter(this.parent, () => rule(pt.map(([p]) => p), pt.map(([, t]) => t), params));
+        const [outs, touts] = withInterpreter(this.parent, () =>
+          rule(
+            pt.map(([p]) => p),
+            pt.map(([, t]) => t),
+            params,
+          ),
+        );
         return outs.map((o, i) => this.pack(o, touts[i]!));
       },
     };
@@ -204,7 +213,12 @@ describe("each law catches a planted bug", () => {
       const broken: PartialContext = {
         remat: st.remat,
         known: (prim, a, p) => (knownOuts = st.known(prim, a, p)),
-        unknown: (prim, a, p) => st.unknown(prim, a.map((x) => (knownOuts.includes(x) ? lastStepEverywhere(x) : x)), p),
+        unknown: (prim, a, p) =>
+          st.unknown(
+            prim,
+            a.map((x) => (knownOuts.includes(x) ? lastStepEverywhere(x) : x)),
+            p,
+          ),
       };
       return right(broken, args, unknown, params);
     });
@@ -223,8 +237,19 @@ describe("each law catches a planted bug", () => {
   });
 
   it("covers every law", () => {
-    const titles = ["jvpMatchesFiniteDifferences", "jvpIsLinear", "transposeIdentity", "vmapEqualsMap", "vmapCommutesWithGrad", "vmapCommutesWithJvp",
-      "hessianIsSymmetric", "jvpOfGradIsHessianVector", "noPerturbationConfusion", "primalsAgree", "jitEqualsEager"];
+    const titles = [
+      "jvpMatchesFiniteDifferences",
+      "jvpIsLinear",
+      "transposeIdentity",
+      "vmapEqualsMap",
+      "vmapCommutesWithGrad",
+      "vmapCommutesWithJvp",
+      "hessianIsSymmetric",
+      "jvpOfGradIsHessianVector",
+      "noPerturbationConfusion",
+      "primalsAgree",
+      "jitEqualsEager",
+    ];
     expect(new Set(titles)).toEqual(new Set(Object.keys(laws)));
   });
 });

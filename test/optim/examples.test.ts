@@ -18,15 +18,23 @@ function examples(text: string): [string, string][] {
     const at = doc.findIndex((l) => l.startsWith("@example"));
     if (at < 0) continue;
     const end = doc.findIndex((l, i) => i > at && l.startsWith("@"));
-    out.push([m[2]!, doc.slice(at + 1, end < 0 ? undefined : end).join("\n").trim()]);
+    out.push([
+      m[2]!,
+      doc
+        .slice(at + 1, end < 0 ? undefined : end)
+        .join("\n")
+        .trim(),
+    ]);
   }
   return out;
 }
 
 /** Turns value comments into checks, strips types and binds the imports. */
 function compile(code: string): (lib: unknown, check: (got: unknown, want: number[], approx: boolean) => void) => void {
-  const checked = code.replace(/^(.*?);\s*\/\/\s*(close to )?(\[[-\d., ]*\]).*$/gm, (_, expr: string, approx: string | undefined, want: string) =>
-    `__check(${expr}, ${want}, ${approx !== undefined});`);
+  const checked = code.replace(
+    /^(.*?);\s*\/\/\s*(close to )?(\[[-\d., ]*\]).*$/gm,
+    (_, expr: string, approx: string | undefined, want: string) => `__check(${expr}, ${want}, ${approx !== undefined});`,
+  );
   const js = ts.transpileModule(checked, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
   const body = js.replace(/^import\s*\{([^}]*)\}\s*from\s*"fluxion";?$/gm, "const {$1} = __lib;");
   // The README's and examples' code blocks are run as written.

@@ -14,10 +14,14 @@ type Leaves = number[][];
 const zerosOf = (xs: Leaves): Leaves => xs.map((x) => x.map(() => 0));
 const mapL = (f: (...v: number[]) => number, ...ls: Leaves[]): Leaves => ls[0]!.map((x, i) => x.map((_, j) => f(...ls.map((l) => l[i]![j]!))));
 
-interface RefStep { updates: Leaves; params: Leaves }
+interface RefStep {
+  updates: Leaves;
+  params: Leaves;
+}
 
 function refSgd(params: Leaves, gradSeq: Leaves[], lr: number, momentum: number, nesterov: boolean): RefStep[] {
-  let trace = zerosOf(params), p = params;
+  let trace = zerosOf(params),
+    p = params;
   return gradSeq.map((g) => {
     trace = mapL((gi, ti) => gi + momentum * ti, g, trace);
     const dir = nesterov ? mapL((gi, ti) => gi + momentum * ti, g, trace) : trace;
@@ -28,15 +32,23 @@ function refSgd(params: Leaves, gradSeq: Leaves[], lr: number, momentum: number,
 }
 
 function refAdam(params: Leaves, gradSeq: Leaves[], lr: number, b1: number, b2: number, eps: number, wd: number): RefStep[] {
-  let m = zerosOf(params), v = zerosOf(params), p = params;
+  let m = zerosOf(params),
+    v = zerosOf(params),
+    p = params;
   return gradSeq.map((g, k) => {
     const t = k + 1;
     m = mapL((mi, gi) => b1 * mi + (1 - b1) * gi, m, g);
     v = mapL((vi, gi) => b2 * vi + (1 - b2) * gi * gi, v, g);
-    const updates = mapL((mi, vi, pi) => {
-      const mHat = mi / (1 - b1 ** t), vHat = vi / (1 - b2 ** t);
-      return -lr * (mHat / (Math.sqrt(vHat) + eps) + wd * pi);
-    }, m, v, p);
+    const updates = mapL(
+      (mi, vi, pi) => {
+        const mHat = mi / (1 - b1 ** t),
+          vHat = vi / (1 - b2 ** t);
+        return -lr * (mHat / (Math.sqrt(vHat) + eps) + wd * pi);
+      },
+      m,
+      v,
+      p,
+    );
     p = mapL((a, b) => a + b, p, updates);
     return { updates, params: p };
   });
@@ -51,7 +63,11 @@ function refClip(g: Leaves, maxNorm: number): Leaves {
 // A small pytree and a fixed sequence of gradients
 // ---------------------------------------------------------------------------------------------
 
-interface Params { w: NDArray; b: NDArray; extra: [NDArray] }
+interface Params {
+  w: NDArray;
+  b: NDArray;
+  extra: [NDArray];
+}
 
 // Leaf order of tree.flatten: object keys sorted (b, extra, w).
 const P0: Leaves = [[0.1, -0.3], [2], [1, -2, 0.5, 3]];
@@ -123,7 +139,8 @@ describe("optimizers against a plain-JS reference (3 steps, small pytree)", () =
 
 describe("convergence on a quadratic", () => {
   // f(p) = Σ a_i (x_i - c_i)^2 + (y - 2)^2 with a badly scaled diagonal; minimum at x = c, y = 2.
-  const a = np.array([1, 10, 0.1]), c = np.array([1, -2, 3]);
+  const a = np.array([1, 10, 0.1]),
+    c = np.array([1, -2, 3]);
   const f = (p: { x: NDArray; y: NDArray }) => np.sum(a.mul(np.square(p.x.sub(c)))).add(np.square(p.y.sub(2)));
   const df = grad(f);
   const cases: [string, optim.GradientTransformation<any>, number][] = [
@@ -163,14 +180,20 @@ describe("convergence on a quadratic", () => {
 });
 
 describe("clipByGlobalNorm", () => {
-  const globalNorm = (t: unknown): number => Math.sqrt(fromTree(t).flat().reduce((s, x) => s + x * x, 0));
+  const globalNorm = (t: unknown): number =>
+    Math.sqrt(
+      fromTree(t)
+        .flat()
+        .reduce((s, x) => s + x * x, 0),
+    );
 
   it.each([0.01, 0.5, 1, 3, 100])("bounds the global norm by %f and keeps the direction", (maxNorm) => {
     const g = toTree(G[0]!);
     const clip = optim.clipByGlobalNorm(maxNorm);
     const [u, s] = clip.update(g, clip.init(g));
     expect(s).toEqual({});
-    const before = globalNorm(g), after = globalNorm(u);
+    const before = globalNorm(g),
+      after = globalNorm(u);
     expect(after).toBeLessThanOrEqual(maxNorm * (1 + 1e-12));
     expect(after).toBeCloseTo(Math.min(before, maxNorm), 10);
     expectTreeClose(u, refClip(G[0]!, maxNorm), 1e-12);
@@ -209,8 +232,10 @@ describe("states are pytrees of arrays that pass through jit", () => {
         traces++;
         return opt.update(g, s, p);
       });
-      let pe = toTree(P0, "float32"), pj = pe;
-      let se = opt.init(pe), sj = opt.init(pj);
+      let pe = toTree(P0, "float32"),
+        pj = pe;
+      let se = opt.init(pe),
+        sj = opt.init(pj);
       for (const g of G) {
         const [ue, ne] = opt.update(toTree(g, "float32"), se, pe);
         const [uj, nj] = jitted(toTree(g, "float32"), sj, pj);
@@ -260,17 +285,29 @@ describe("inputs and options are validated with typed errors", () => {
     ["sgd momentum 1", () => optim.sgd({ learningRate: 0.1, momentum: 1 }), /optim\.sgd: option momentum must be a number in \[0, 1\), got 1/],
     ["sgd nesterov not boolean", () => optim.sgd({ learningRate: 0.1, nesterov: 1 as never }), /optim\.sgd: option nesterov must be a boolean/],
     ["sgd nesterov without momentum", () => optim.sgd({ learningRate: 0.1, nesterov: true }), /optim\.sgd: option nesterov needs a momentum > 0/],
-    ["sgd unknown option (typo)", () => optim.sgd({ lr: 0.1 } as never), /optim\.sgd: unknown option "lr"; the options are learningRate, momentum, nesterov/],
+    [
+      "sgd unknown option (typo)",
+      () => optim.sgd({ lr: 0.1 } as never),
+      /optim\.sgd: unknown option "lr"; the options are learningRate, momentum, nesterov/,
+    ],
     ["sgd options not an object", () => optim.sgd(0.1 as never), /optim\.sgd: expected an options object/],
     ["adam b1 out of range", () => optim.adam({ learningRate: 0.1, b1: 1.5 }), /optim\.adam: option b1 must be a number in \[0, 1\), got 1\.5/],
     ["adam b2 negative", () => optim.adam({ learningRate: 0.1, b2: -0.1 }), /optim\.adam: option b2/],
     ["adam negative eps", () => optim.adam({ learningRate: 0.1, eps: -1e-8 }), /optim\.adam: option eps must be a finite number >= 0/],
     ["adam weightDecay is adamw's", () => optim.adam({ learningRate: 0.1, weightDecay: 0.1 } as never), /optim\.adam: unknown option "weightDecay"/],
-    ["adamw negative weightDecay", () => optim.adamw({ learningRate: 0.1, weightDecay: -1 }), /optim\.adamw: option weightDecay must be a finite number >= 0, got -1/],
+    [
+      "adamw negative weightDecay",
+      () => optim.adamw({ learningRate: 0.1, weightDecay: -1 }),
+      /optim\.adamw: option weightDecay must be a finite number >= 0, got -1/,
+    ],
     ["adamw infinite learningRate", () => optim.adamw({ learningRate: Infinity }), /optim\.adamw: option learningRate .* got Infinity/],
     ["clipByGlobalNorm 0", () => optim.clipByGlobalNorm(0), /optim\.clipByGlobalNorm: maxNorm must be a finite number > 0, got 0/],
     ["clipByGlobalNorm undefined", () => optim.clipByGlobalNorm(undefined as never), /optim\.clipByGlobalNorm: maxNorm .* got undefined/],
-    ["chain of a non-transformation", () => optim.chain(optim.sgd({ learningRate: 1 }), 3 as never), /optim\.chain: argument 1 is 3, not a GradientTransformation/],
+    [
+      "chain of a non-transformation",
+      () => optim.chain(optim.sgd({ learningRate: 1 }), 3 as never),
+      /optim\.chain: argument 1 is 3, not a GradientTransformation/,
+    ],
   ];
   it.each(bad)("%s", (_, call, message) => {
     expect(call).toThrow(ArgumentError);
@@ -287,15 +324,17 @@ describe("inputs and options are validated with typed errors", () => {
     const opt = optim.adam({ learningRate: 0.1 });
     const s = opt.init({ w: np.zeros([2]) });
     expect(() => opt.update({ v: np.zeros([2]) }, s)).toThrow(ArgumentError);
-    expect(() => opt.update({ v: np.zeros([2]) }, s)).toThrow(/optim\.adam\.update: grads has structure \{"v":\*\} but the state \(from init\) has \{"w":\*\}/);
+    expect(() => opt.update({ v: np.zeros([2]) }, s)).toThrow(
+      /optim\.adam\.update: grads has structure \{"v":\*\} but the state \(from init\) has \{"w":\*\}/,
+    );
     expect(() => optim.applyUpdates({ w: np.zeros([2]) }, [np.zeros([2])])).toThrow(/optim\.applyUpdates: updates has structure/);
   });
 
   it("integer parameters and non-array leaves are rejected at init", () => {
-    expect(() => optim.adam({ learningRate: 0.1 }).init({ w: np.array([1, 2], { dtype: "int32" }) }))
-      .toThrow(DTypeError);
-    expect(() => optim.sgd({ learningRate: 0.1, momentum: 0.5 }).init({ w: np.array([1, 2], { dtype: "int32" }) }))
-      .toThrow(/optim\.sgd\.init: leaf 0 of params .* has dtype int32; optimizers work on float arrays only/);
+    expect(() => optim.adam({ learningRate: 0.1 }).init({ w: np.array([1, 2], { dtype: "int32" }) })).toThrow(DTypeError);
+    expect(() => optim.sgd({ learningRate: 0.1, momentum: 0.5 }).init({ w: np.array([1, 2], { dtype: "int32" }) })).toThrow(
+      /optim\.sgd\.init: leaf 0 of params .* has dtype int32; optimizers work on float arrays only/,
+    );
     expect(() => optim.sgd({ learningRate: 0.1 }).init({ w: 3 })).toThrow(/optim\.sgd\.init: leaf 0 of params .* is 3, not an NDArray/);
   });
 

@@ -19,10 +19,18 @@ const MINUTE = 60_000;
 /** Runs a command; on failure, throws with its output so the test report shows what went wrong. */
 function run(cmd: string, args: string[], cwd: string, timeout = 5 * MINUTE): string {
   try {
-    return execFileSync(cmd, args, { cwd, timeout, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" } });
+    return execFileSync(cmd, args, {
+      cwd,
+      timeout,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, npm_config_update_notifier: "false" },
+    });
   } catch (e) {
     const err = e as { status?: number; stdout?: string; stderr?: string; message: string };
-    throw new Error(`\`${cmd} ${args.join(" ")}\` in ${cwd} failed (exit ${err.status}):\n${err.stdout ?? ""}\n${err.stderr ?? err.message}`, { cause: e });
+    throw new Error(`\`${cmd} ${args.join(" ")}\` in ${cwd} failed (exit ${err.status}):\n${err.stdout ?? ""}\n${err.stderr ?? err.message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -72,17 +80,25 @@ describe("the npm package", () => {
     //    other runs may be rebuilding, and where stale files would be packed too).
     const stage = join(dir, "stage");
     mkdirSync(stage);
-    for (const f of ["package.json", "README.md", "LICENSE", "LICENSE.md"]) if (existsSync(join(ROOT, f))) copyFileSync(join(ROOT, f), join(stage, f));
+    for (const f of ["package.json", "README.md", "LICENSE", "LICENSE.md"])
+      if (existsSync(join(ROOT, f))) copyFileSync(join(ROOT, f), join(stage, f));
     run("npm", ["run", "build", "--", "--outDir", join(stage, "dist")], ROOT);
     expect(existsSync(join(stage, "dist", "src", "index.js"))).toBe(true);
 
     // 2. The tarball holds the compiled library and nothing else.
-    const packed = JSON.parse(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], stage)) as
-      { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
+    const packed = JSON.parse(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], stage)) as {
+      filename: string;
+      size: number;
+      unpackedSize: number;
+      files: { path: string }[];
+    }[];
     const { filename, files } = packed[0]!;
     const paths = files.map((f) => f.path);
     const required = ["dist/src/index.js", "dist/src/index.d.ts", "dist/laws/index.js", "dist/laws/index.d.ts", "package.json"];
-    expect(required.filter((p) => !paths.includes(p)), `missing from the tarball (${paths.length} files)`).toEqual([]);
+    expect(
+      required.filter((p) => !paths.includes(p)),
+      `missing from the tarball (${paths.length} files)`,
+    ).toEqual([]);
     const unexpected = paths.filter((p) => !/^dist\/(src|interpreters|laws)\//.test(p) && !/^(package\.json|README\.md|LICENSE(\.md)?)$/.test(p));
     expect(unexpected).toEqual([]);
 

@@ -184,10 +184,14 @@ export const clampInt = (v: number, lo: number, hi: number): number => Math.min(
 /** Rounds to a dtype's values (float32 rounding, int32 truncation, bool 0/1). */
 export function representable(v: number, dtype: DType): number {
   switch (dtype) {
-    case "float32": return Math.fround(v);
-    case "float64": return v;
-    case "int32": return Math.trunc(v) | 0;
-    case "bool": return v ? 1 : 0;
+    case "float32":
+      return Math.fround(v);
+    case "float64":
+      return v;
+    case "int32":
+      return Math.trunc(v) | 0;
+    case "bool":
+      return v ? 1 : 0;
   }
 }
 

@@ -11,8 +11,19 @@
  */
 import { ArgumentError, type NDArray, Prim } from "../../src/index.js";
 import {
-  type FloatDType, type Host, type Operand, type PrimCase, Rng,
-  at, build, clampInt, operand, scalarInt, sizeOfShape, uni, zipMap,
+  type FloatDType,
+  type Host,
+  type Operand,
+  type PrimCase,
+  Rng,
+  at,
+  build,
+  clampInt,
+  operand,
+  scalarInt,
+  sizeOfShape,
+  uni,
+  zipMap,
 } from "./cases_util.js";
 import { type Spec, staged } from "./higher_order_cases.js";
 
@@ -53,7 +64,6 @@ function condCase(
     ...rest,
   };
 }
-
 
 const condCases: PrimCase<Prim.Cond>[] = [
   condCase(
@@ -128,14 +138,20 @@ const whileCases: PrimCase<Prim.While>[] = [
     // the limit away from it, so small perturbations keep the trip count.
     make: (rng, fdt) => {
       for (;;) {
-        const limit = rng.uniform(5, 20), x = rng.uniform(0.1, 1), c = rng.uniform(0.5, 2);
+        const limit = rng.uniform(5, 20),
+          x = rng.uniform(0.1, 1),
+          c = rng.uniform(0.5, 2);
         const ops = [operand([], fdt, () => limit), operand([], fdt, () => x), scalarInt(rng.int(0, 3)), operand([], fdt, () => c)];
         const [l, xr, cr] = [ops[0]!.data[0]!, ops[1]!.data[0]!, ops[3]!.data[0]!];
         if (growIterates(l, xr, cr).every((v) => Math.abs(v - l) > 0.02 * l)) return ops;
       }
     },
     params: (fdt) => {
-      const s: Spec[] = [{ shape: [], dtype: fdt }, { shape: [], dtype: "int32" }, { shape: [], dtype: fdt }];
+      const s: Spec[] = [
+        { shape: [], dtype: fdt },
+        { shape: [], dtype: "int32" },
+        { shape: [], dtype: fdt },
+      ];
       return {
         cond: staged((limit, _i, c) => [c.less(limit)], s),
         body: staged((x, i, c) => [i.add(1), c.mul(1.5).add(x)], s),
@@ -156,7 +172,8 @@ const whileCases: PrimCase<Prim.While>[] = [
     // operands: n (int32 cond const), w (float [3] body const), i (int32 carry), v (float [3] carry)
     make: (rng, fdt) => [scalarInt(rng.int(0, 4)), uni(rng, [3], fdt, -1.5, 1.5), scalarInt(rng.int(0, 2)), uni(rng, [3], fdt, -2, 2)],
     params: (fdt) => {
-      const n: Spec = { shape: [], dtype: "int32" }, w: Spec = { shape: [3], dtype: fdt };
+      const n: Spec = { shape: [], dtype: "int32" },
+        w: Spec = { shape: [3], dtype: fdt };
       return {
         cond: staged((nn, i, _v) => [i.less(nn)], [n, n, w]),
         body: staged((ww, i, v) => [i.add(1), v.sin().mul(ww).add(v)], [w, n, w]),
@@ -165,7 +182,8 @@ const whileCases: PrimCase<Prim.While>[] = [
       };
     },
     ref: ([n, w, i, v]) => {
-      let k = i!.data[0]!, cur = v!.data.slice();
+      let k = i!.data[0]!,
+        cur = v!.data.slice();
       for (; k < n!.data[0]!; k++) cur = cur.map((a, j) => Math.sin(a) * w!.data[j]! + a);
       return [scalar(k), { shape: [3], data: cur }];
     },
@@ -182,7 +200,11 @@ const whileCases: PrimCase<Prim.While>[] = [
  * reverse); returns the final carry and the ys stacked at their step's index.
  */
 function scanRef(
-  length: number, reverse: boolean, consts: Host[], carry: Host[], xs: Host[],
+  length: number,
+  reverse: boolean,
+  consts: Host[],
+  carry: Host[],
+  xs: Host[],
   step: (consts: Host[], carry: Host[], xt: Host[]) => [Host[], Host[]],
   yShapes: number[][],
 ): Host[] {
@@ -204,7 +226,10 @@ function scanRef(
 const rnnStep = ([w]: Host[], [h, s]: Host[], [x]: Host[]): [Host[], Host[]] => {
   const h2 = build([2], ([i]) => Math.tanh(at(h!, [i!]) * at(w!, [i!]) + at(x!, [i!])));
   const s2 = s!.data[0]! + sum(map1(h2, (v) => v * v));
-  return [[h2, scalar(s2)], [map1(h2, (v) => v * s!.data[0]!), scalar(Math.sin(s2))]];
+  return [
+    [h2, scalar(s2)],
+    [map1(h2, (v) => v * s!.data[0]!), scalar(Math.sin(s2))],
+  ];
 };
 
 function rnnCase(reverse: boolean): PrimCase<Prim.Scan> {
@@ -213,14 +238,21 @@ function rnnCase(reverse: boolean): PrimCase<Prim.Scan> {
     // operands: w (const [2]), h (carry [2]), s (carry []), xs [4, 2]
     make: (rng, fdt) => [uni(rng, [2], fdt, -1.5, 1.5), uni(rng, [2], fdt), uni(rng, [], fdt), uni(rng, [4, 2], fdt)],
     params: (fdt) => {
-      const v: Spec = { shape: [2], dtype: fdt }, sc: Spec = { shape: [], dtype: fdt };
+      const v: Spec = { shape: [2], dtype: fdt },
+        sc: Spec = { shape: [], dtype: fdt };
       return {
-        body: staged((w, h, s, x) => {
-          const h2 = h.mul(w).add(x).tanh();
-          const s2 = s.add(h2.mul(h2).sum());
-          return [h2, s2, h2.mul(s), s2.sin()];
-        }, [v, v, sc, v]),
-        length: 4, reverse, numConsts: 1, numCarry: 2,
+        body: staged(
+          (w, h, s, x) => {
+            const h2 = h.mul(w).add(x).tanh();
+            const s2 = s.add(h2.mul(h2).sum());
+            return [h2, s2, h2.mul(s), s2.sin()];
+          },
+          [v, v, sc, v],
+        ),
+        length: 4,
+        reverse,
+        numConsts: 1,
+        numCarry: 2,
       };
     },
     ref: ([w, h, s, xs]) => scanRef(4, reverse, [w!], [h!, s!], [xs!], rnnStep, [[2], []]),
@@ -236,16 +268,34 @@ const scanCases: PrimCase<Prim.Scan>[] = [
     // operands: a (const []), c (carry [3])
     make: (rng, fdt) => [uni(rng, [], fdt, -1.5, 1.5), uni(rng, [3], fdt, -2, 2)],
     params: (fdt) => ({
-      body: staged((a, c) => {
-        const c2 = c.sin().mul(a).add(c);
-        return [c2, c2.mul(c2)];
-      }, [{ shape: [], dtype: fdt }, { shape: [3], dtype: fdt }]),
-      length: 3, reverse: false, numConsts: 1, numCarry: 1,
+      body: staged(
+        (a, c) => {
+          const c2 = c.sin().mul(a).add(c);
+          return [c2, c2.mul(c2)];
+        },
+        [
+          { shape: [], dtype: fdt },
+          { shape: [3], dtype: fdt },
+        ],
+      ),
+      length: 3,
+      reverse: false,
+      numConsts: 1,
+      numCarry: 1,
     }),
-    ref: ([a, c]) => scanRef(3, false, [a!], [c!], [], ([aa], [cc]) => {
-      const c2 = map1(cc!, (v) => Math.sin(v) * aa!.data[0]! + v);
-      return [[c2], [map1(c2, (v) => v * v)]];
-    }, [[3]]),
+    ref: ([a, c]) =>
+      scanRef(
+        3,
+        false,
+        [a!],
+        [c!],
+        [],
+        ([aa], [cc]) => {
+          const c2 = map1(cc!, (v) => Math.sin(v) * aa!.data[0]! + v);
+          return [[c2], [map1(c2, (v) => v * v)]];
+        },
+        [[3]],
+      ),
     diff: [0, 1],
   },
   {
@@ -255,19 +305,37 @@ const scanCases: PrimCase<Prim.Scan>[] = [
     params: (fdt) => {
       const v: Spec = { shape: [2], dtype: fdt };
       return {
-        body: staged((w, c, x) => {
-          const c2 = c.mul(0.5).add(x.mul(w));
-          return [c2, c2.add(c.mul(2))];
-        }, [v, v, v]),
-        length: 3, reverse: true, numConsts: 1, numCarry: 1,
+        body: staged(
+          (w, c, x) => {
+            const c2 = c.mul(0.5).add(x.mul(w));
+            return [c2, c2.add(c.mul(2))];
+          },
+          [v, v, v],
+        ),
+        length: 3,
+        reverse: true,
+        numConsts: 1,
+        numCarry: 1,
       };
     },
-    ref: ([w, c, xs]) => scanRef(3, true, [w!], [c!], [xs!], ([ww], [cc], [x]) => {
-      const c2 = zipMap([cc!, x!, ww!], (a, b, k) => 0.5 * a + b * k);
-      return [[c2], [zipMap([c2, cc!], (a, b) => a + 2 * b)]];
-    }, [[2]]),
+    ref: ([w, c, xs]) =>
+      scanRef(
+        3,
+        true,
+        [w!],
+        [c!],
+        [xs!],
+        ([ww], [cc], [x]) => {
+          const c2 = zipMap([cc!, x!, ww!], (a, b, k) => 0.5 * a + b * k);
+          return [[c2], [zipMap([c2, cc!], (a, b) => a + 2 * b)]];
+        },
+        [[2]],
+      ),
     diff: [0, 1, 2],
-    linear: [[1, 2], [0, 1]],
+    linear: [
+      [1, 2],
+      [0, 1],
+    ],
   },
   {
     name: "no consts, int carry and int ys: (k, c) = (k + 1, c * cos(x_t) + k * x_t), ys = [k, sum(c)]",
@@ -276,18 +344,36 @@ const scanCases: PrimCase<Prim.Scan>[] = [
     params: (fdt) => {
       const v: Spec = { shape: [2], dtype: fdt };
       return {
-        body: staged((k, c, x) => {
-          const c2 = c.mul(x.cos()).add(x.mul(k.astype(fdt)));
-          return [k.add(1), c2, k, c2.sum()];
-        }, [{ shape: [], dtype: "int32" }, v, v]),
-        length: 3, reverse: false, numConsts: 0, numCarry: 2,
+        body: staged(
+          (k, c, x) => {
+            const c2 = c.mul(x.cos()).add(x.mul(k.astype(fdt)));
+            return [k.add(1), c2, k, c2.sum()];
+          },
+          [{ shape: [], dtype: "int32" }, v, v],
+        ),
+        length: 3,
+        reverse: false,
+        numConsts: 0,
+        numCarry: 2,
       };
     },
-    ref: ([k, c, xs]) => scanRef(3, false, [], [k!, c!], [xs!], (_c, [kk, cc], [x]) => {
-      const kv = kk!.data[0]!;
-      const c2 = zipMap([cc!, x!], (a, b) => a * Math.cos(b) + kv * b);
-      return [[scalar(kv + 1), c2], [scalar(kv), scalar(sum(c2))]];
-    }, [[], []]),
+    ref: ([k, c, xs]) =>
+      scanRef(
+        3,
+        false,
+        [],
+        [k!, c!],
+        [xs!],
+        (_c, [kk, cc], [x]) => {
+          const kv = kk!.data[0]!;
+          const c2 = zipMap([cc!, x!], (a, b) => a * Math.cos(b) + kv * b);
+          return [
+            [scalar(kv + 1), c2],
+            [scalar(kv), scalar(sum(c2))],
+          ];
+        },
+        [[], []],
+      ),
     outDtype: ([k, c]) => [k!.dtype, c!.dtype, k!.dtype, c!.dtype],
     diff: [1, 2],
   },

@@ -5,16 +5,56 @@
  */
 import { Prim } from "../../src/index.js";
 import {
-  type FloatDType, type Operand, type PrimCase, type Rng,
-  apart, away, bools, ints, operand, partlyEqual, representable, uni, zipMap,
+  type FloatDType,
+  type Operand,
+  type PrimCase,
+  type Rng,
+  apart,
+  away,
+  bools,
+  ints,
+  operand,
+  partlyEqual,
+  representable,
+  uni,
+  zipMap,
 } from "./cases_util.js";
 
 export type ElementwisePrim =
-  | Prim.Add | Prim.Sub | Prim.Neg | Prim.ConvertElementType | Prim.SelectN | Prim.Mul | Prim.Div
-  | Prim.Exp | Prim.Log | Prim.Log1p | Prim.Expm1 | Prim.Sin | Prim.Cos | Prim.Tanh | Prim.Atan
-  | Prim.Logistic | Prim.Sqrt | Prim.Rsqrt | Prim.Abs | Prim.Pow | Prim.Max | Prim.Min | Prim.Sign
-  | Prim.Floor | Prim.Eq | Prim.Ne | Prim.Lt | Prim.Le | Prim.Gt | Prim.Ge | Prim.And | Prim.Or
-  | Prim.Not | Prim.StopGradient;
+  | Prim.Add
+  | Prim.Sub
+  | Prim.Neg
+  | Prim.ConvertElementType
+  | Prim.SelectN
+  | Prim.Mul
+  | Prim.Div
+  | Prim.Exp
+  | Prim.Log
+  | Prim.Log1p
+  | Prim.Expm1
+  | Prim.Sin
+  | Prim.Cos
+  | Prim.Tanh
+  | Prim.Atan
+  | Prim.Logistic
+  | Prim.Sqrt
+  | Prim.Rsqrt
+  | Prim.Abs
+  | Prim.Pow
+  | Prim.Max
+  | Prim.Min
+  | Prim.Sign
+  | Prim.Floor
+  | Prim.Eq
+  | Prim.Ne
+  | Prim.Lt
+  | Prim.Le
+  | Prim.Gt
+  | Prim.Ge
+  | Prim.And
+  | Prim.Or
+  | Prim.Not
+  | Prim.StopGradient;
 
 /**
  * The case type the helpers build. `PrimCase` is invariant in its primitive, and every
@@ -24,8 +64,14 @@ type NP = PrimCase<any>;
 const E = {} as Record<string, never>;
 type Gen = (rng: Rng, shape: number[], fdt: FloatDType) => Operand;
 
-const SHAPES: [string, number[]][] = [["scalar", []], ["[2,1,3]", [2, 1, 3]]];
-const BIN_SHAPES: [string, number[]][] = [["[3,4]", [3, 4]], ["scalar", []]];
+const SHAPES: [string, number[]][] = [
+  ["scalar", []],
+  ["[2,1,3]", [2, 1, 3]],
+];
+const BIN_SHAPES: [string, number[]][] = [
+  ["[3,4]", [3, 4]],
+  ["scalar", []],
+];
 
 /** A float unary primitive on two shapes, values from `gen`. */
 function unary(f: (x: number) => number, gen: Gen, extra: Partial<NP> = {}): NP[] {
@@ -93,8 +139,15 @@ function comparison(f: (a: number, b: number) => boolean): NP[] {
   return [
     {
       name: "float [3,4] with ties",
-      make: (rng, fdt) => { const a = uni(rng, [3, 4], fdt, -2, 2); return [a, partlyEqual(rng, a)]; },
-      params: E, ref, outDtype: BOOL, diff: [0, 1], zeroDerivative: true,
+      make: (rng, fdt) => {
+        const a = uni(rng, [3, 4], fdt, -2, 2);
+        return [a, partlyEqual(rng, a)];
+      },
+      params: E,
+      ref,
+      outDtype: BOOL,
+      diff: [0, 1],
+      zeroDerivative: true,
     },
     { name: "float scalar", make: (rng, fdt) => pair(rng, [], fdt), params: E, ref, outDtype: BOOL, diff: [0, 1], zeroDerivative: true },
     { ...intCase(2, () => 0, -2, 2), ref, outDtype: BOOL, zeroDerivative: true },
@@ -102,7 +155,10 @@ function comparison(f: (a: number, b: number) => boolean): NP[] {
 }
 
 function logical(arity: number, f: (...v: number[]) => number): NP[] {
-  return [["[2,3]", [2, 3]], ["scalar", []]].map(([label, shape]) => ({
+  return [
+    ["[2,3]", [2, 3]],
+    ["scalar", []],
+  ].map(([label, shape]) => ({
     name: `bool ${label}`,
     make: (rng: Rng) => Array.from({ length: arity }, () => bools(rng, shape as number[])),
     params: E,
@@ -131,8 +187,19 @@ export const elementwiseCases: { [P in ElementwisePrim]: PrimCase<P>[] } = {
   [Prim.Neg]: [...unary((x) => -x, indep, { linear: [[0]] }), intCase(1, (a) => -a)],
   [Prim.Mul]: [...binary((a, b) => a * b, pair, { linear: [[0], [1]] }), intCase(2, (a, b) => a * b)],
   [Prim.Div]: [
-    ...binary((a, b) => a / b, (rng, shape, fdt) => [uni(rng, shape, fdt, -2, 2), away(rng, shape, fdt, 0.5, 2)], { linear: [[0]] }),
-    intCase(2, (a, b) => Math.trunc(a / b), 0, 0, [2, 4], (rng) => [ints(rng, [2, 4], -9, 9), operand([2, 4], "int32", () => rng.int(1, 4) * (rng.next() < 0.5 ? -1 : 1))]),
+    ...binary(
+      (a, b) => a / b,
+      (rng, shape, fdt) => [uni(rng, shape, fdt, -2, 2), away(rng, shape, fdt, 0.5, 2)],
+      { linear: [[0]] },
+    ),
+    intCase(
+      2,
+      (a, b) => Math.trunc(a / b),
+      0,
+      0,
+      [2, 4],
+      (rng) => [ints(rng, [2, 4], -9, 9), operand([2, 4], "int32", () => rng.int(1, 4) * (rng.next() < 0.5 ? -1 : 1))],
+    ),
   ],
   [Prim.Exp]: unary(Math.exp, indep),
   [Prim.Log]: unary(Math.log, (rng, s, fdt) => uni(rng, s, fdt, 0.2, 3)),
@@ -144,19 +211,27 @@ export const elementwiseCases: { [P in ElementwisePrim]: PrimCase<P>[] } = {
   [Prim.Atan]: unary(Math.atan, (rng, s, fdt) => uni(rng, s, fdt, -3, 3)),
   [Prim.Logistic]: unary(logistic, (rng, s, fdt) => uni(rng, s, fdt, -5, 5)),
   [Prim.Sqrt]: unary(Math.sqrt, (rng, s, fdt) => uni(rng, s, fdt, 0.2, 3)),
-  [Prim.Rsqrt]: unary((x) => 1 / Math.sqrt(x), (rng, s, fdt) => uni(rng, s, fdt, 0.2, 3)),
+  [Prim.Rsqrt]: unary(
+    (x) => 1 / Math.sqrt(x),
+    (rng, s, fdt) => uni(rng, s, fdt, 0.2, 3),
+  ),
   [Prim.Abs]: [...unary(Math.abs, (rng, s, fdt) => away(rng, s, fdt, 0.2, 2)), intCase(1, Math.abs)],
-  [Prim.Pow]: [
-    ...binary(Math.pow, (rng, shape, fdt) => [uni(rng, shape, fdt, 0.5, 2), uni(rng, shape, fdt, -1.5, 2.5)]),
-  ],
+  [Prim.Pow]: [...binary(Math.pow, (rng, shape, fdt) => [uni(rng, shape, fdt, 0.5, 2), uni(rng, shape, fdt, -1.5, 2.5)])],
   [Prim.Max]: [...binary(Math.max, separated), tied(Math.max), intCase(2, Math.max, -2, 2)],
   [Prim.Min]: [...binary(Math.min, separated), tied(Math.min), intCase(2, Math.min, -2, 2)],
   [Prim.Sign]: [
-    ...unary((x) => (x > 0 ? 1 : x < 0 ? -1 : 0), (rng, s, fdt) => away(rng, s, fdt, 0.2, 2), { zeroDerivative: true }),
+    ...unary(
+      (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+      (rng, s, fdt) => away(rng, s, fdt, 0.2, 2),
+      { zeroDerivative: true },
+    ),
     {
       name: "float [5] with zeros",
       make: (rng, fdt) => [operand([5], fdt, (i) => (i % 2 ? 0 : rng.awayFromZero(0.2, 2)))],
-      params: E, ref: ([x]) => zipMap([x!], (v) => (v > 0 ? 1 : v < 0 ? -1 : 0)), diff: [0], zeroDerivative: true,
+      params: E,
+      ref: ([x]) => zipMap([x!], (v) => (v > 0 ? 1 : v < 0 ? -1 : 0)),
+      diff: [0],
+      zeroDerivative: true,
     },
     intCase(1, (a) => (a > 0 ? 1 : a < 0 ? -1 : 0), -2, 2),
   ],
@@ -175,71 +250,118 @@ export const elementwiseCases: { [P in ElementwisePrim]: PrimCase<P>[] } = {
     {
       name: "float -> same float",
       make: (rng, fdt) => [uni(rng, [2, 3], fdt, -2, 2)],
-      params: (fdt) => ({ dtype: fdt }), ref: convertRef, outDtype: convertOut, diff: [0], linear: [[0]],
+      params: (fdt) => ({ dtype: fdt }),
+      ref: convertRef,
+      outDtype: convertOut,
+      diff: [0],
+      linear: [[0]],
     },
     {
       name: "float -> float64 (widening in the float32 run)",
       make: (rng, fdt) => [uni(rng, [4, 1], fdt, -2, 2)],
-      params: { dtype: "float64" }, ref: convertRef, outDtype: convertOut, diff: [0], linear: [[0]],
+      params: { dtype: "float64" },
+      ref: convertRef,
+      outDtype: convertOut,
+      diff: [0],
+      linear: [[0]],
     },
     {
       // Narrowing: the output has float32 resolution, so finite differences need a wide step.
       name: "float64 -> float32 (narrowing)",
       make: (rng) => [uni(rng, [3], "float64", -2, 2)],
-      params: { dtype: "float32" }, ref: convertRef, outDtype: convertOut, diff: [0], linear: [[0]],
+      params: { dtype: "float32" },
+      ref: convertRef,
+      outDtype: convertOut,
+      diff: [0],
+      linear: [[0]],
       tol: { eps: 1e-2, fd: 1e-5, transpose: 1e-6 },
     },
     {
       name: "float -> int32 (truncates toward zero)",
       make: (rng, fdt) => [operand([2, 3], fdt, () => rng.int(-3, 3) + rng.awayFromZero(0.1, 0.9))],
-      params: { dtype: "int32" }, ref: convertRef, outDtype: convertOut, diff: [0], zeroDerivative: true,
+      params: { dtype: "int32" },
+      ref: convertRef,
+      outDtype: convertOut,
+      diff: [0],
+      zeroDerivative: true,
     },
     {
       name: "float -> bool (zeros are false)",
       make: (rng, fdt) => [operand([5], fdt, (i) => (i % 2 ? 0 : rng.awayFromZero(0.2, 2)))],
-      params: { dtype: "bool" }, ref: convertRef, outDtype: convertOut, diff: [0], zeroDerivative: true,
+      params: { dtype: "bool" },
+      ref: convertRef,
+      outDtype: convertOut,
+      diff: [0],
+      zeroDerivative: true,
     },
     {
       name: "int32 -> float",
       make: (rng) => [ints(rng, [2, 2], -100, 100)],
-      params: (fdt) => ({ dtype: fdt }), ref: convertRef, outDtype: convertOut, diff: [],
+      params: (fdt) => ({ dtype: fdt }),
+      ref: convertRef,
+      outDtype: convertOut,
+      diff: [],
     },
     {
       name: "bool -> float",
       make: (rng) => [bools(rng, [2, 3])],
-      params: (fdt) => ({ dtype: fdt }), ref: convertRef, outDtype: convertOut, diff: [],
+      params: (fdt) => ({ dtype: fdt }),
+      ref: convertRef,
+      outDtype: convertOut,
+      diff: [],
     },
     {
       name: "int32 -> bool",
       make: (rng) => [ints(rng, [5], -2, 2)],
-      params: { dtype: "bool" }, ref: convertRef, outDtype: convertOut, diff: [],
+      params: { dtype: "bool" },
+      ref: convertRef,
+      outDtype: convertOut,
+      diff: [],
     },
     {
       name: "bool -> int32",
       make: (rng) => [bools(rng, [4])],
-      params: { dtype: "int32" }, ref: convertRef, outDtype: convertOut, diff: [],
+      params: { dtype: "int32" },
+      ref: convertRef,
+      outDtype: convertOut,
+      diff: [],
     },
   ],
   [Prim.SelectN]: [
     {
       name: "bool predicate, 2 float cases [2,3]",
       make: (rng, fdt) => [bools(rng, [2, 3]), uni(rng, [2, 3], fdt), uni(rng, [2, 3], fdt)],
-      params: E, ref: selectRef, outDtype: selectOut, diff: [1, 2], linear: [[1, 2]],
+      params: E,
+      ref: selectRef,
+      outDtype: selectOut,
+      diff: [1, 2],
+      linear: [[1, 2]],
     },
     {
       name: "int32 predicate, 3 float cases [2,4]",
       make: (rng, fdt) => [ints(rng, [2, 4], 0, 2), uni(rng, [2, 4], fdt), uni(rng, [2, 4], fdt), uni(rng, [2, 4], fdt)],
-      params: E, ref: selectRef, outDtype: selectOut, diff: [1, 2, 3], linear: [[1, 2, 3], [2]],
+      params: E,
+      ref: selectRef,
+      outDtype: selectOut,
+      diff: [1, 2, 3],
+      linear: [[1, 2, 3], [2]],
     },
     {
       name: "scalar bool predicate",
       make: (rng, fdt) => [bools(rng, []), uni(rng, [], fdt), uni(rng, [], fdt)],
-      params: E, ref: selectRef, outDtype: selectOut, diff: [1, 2], linear: [[1, 2]],
+      params: E,
+      ref: selectRef,
+      outDtype: selectOut,
+      diff: [1, 2],
+      linear: [[1, 2]],
     },
     {
       name: "int32 predicate, 3 int32 cases [5]",
       make: (rng) => [ints(rng, [5], 0, 2), ints(rng, [5], -9, 9), ints(rng, [5], -9, 9), ints(rng, [5], -9, 9)],
-      params: E, ref: selectRef, outDtype: selectOut, diff: [],
+      params: E,
+      ref: selectRef,
+      outDtype: selectOut,
+      diff: [],
     },
   ],
 };

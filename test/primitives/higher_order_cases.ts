@@ -11,11 +11,20 @@
  * the rule can pass. By design, forward mode through custom_vjp_call and every evaluation of
  * custom_lin (which only exists to be transposed) throw the typed error `customVjpForwardError`.
  */
+import { ArgumentError, type ClosedProgram, type DType, type NDArray, Prim, bind, bind1, makeJaxpr, np, stopGradient } from "../../src/index.js";
 import {
-  ArgumentError, type ClosedProgram, type DType, type NDArray, Prim, bind, bind1, makeJaxpr, np, stopGradient,
-} from "../../src/index.js";
-import {
-  type ErrorSpec, type FloatDType, type Host, type Operand, type PrimCase, Rng, at, build, distinct, ints, uni, zipMap,
+  type ErrorSpec,
+  type FloatDType,
+  type Host,
+  type Operand,
+  type PrimCase,
+  Rng,
+  at,
+  build,
+  distinct,
+  ints,
+  uni,
+  zipMap,
 } from "./cases_util.js";
 
 export type HigherOrderPrim = Prim.JitCall | Prim.Remat | Prim.CustomJvpCall | Prim.CustomVjpCall | Prim.CustomLin;
@@ -37,7 +46,12 @@ const E = {} as Record<string, never>;
 const nd = (o: Operand): NDArray => np.array(Float64Array.from(o.data), { shape: o.shape, dtype: o.dtype });
 
 /** A jit_call case: `fn` is staged on operands shaped like `make`'s. */
-function jitCase(name: string, make: (rng: Rng, fdt: FloatDType) => Operand[], fn: (fdt: FloatDType) => (...xs: NDArray[]) => NDArray[], rest: Omit<JC, "name" | "make" | "params">): JC {
+function jitCase(
+  name: string,
+  make: (rng: Rng, fdt: FloatDType) => Operand[],
+  fn: (fdt: FloatDType) => (...xs: NDArray[]) => NDArray[],
+  rest: Omit<JC, "name" | "make" | "params">,
+): JC {
   return {
     name,
     make,
@@ -53,41 +67,41 @@ function jitCase(name: string, make: (rng: Rng, fdt: FloatDType) => Operand[], f
 const C = [0.5, -1.5, 2];
 
 const jitCases: PrimCase<Prim.JitCall>[] = [
-    jitCase(
-      "nonlinear: sin(x) * y + x, [2,3]",
-      (rng, fdt) => [uni(rng, [2, 3], fdt, -2, 2), uni(rng, [2, 3], fdt, -2, 2)],
-      () => (x, y) => [bind1(Prim.Add, [bind1(Prim.Mul, [bind1(Prim.Sin, [x], E), y], E), x], E)],
-      { ref: ([x, y]) => zipMap([x!, y!], (a, b) => Math.sin(a) * b + a), diff: [0, 1] },
-    ),
-    jitCase(
-      "two outputs: [reduce_sum(x, [1]), x - y]",
-      (rng, fdt) => [uni(rng, [2, 3], fdt), uni(rng, [2, 3], fdt)],
-      () => (x, y) => bind(Prim.ReduceSum, [x], { axes: [1] }).concat(bind(Prim.Sub, [x, y], E)),
-      {
-        ref: ([x, y]): Host[] => [build([2], ([i]) => at(x!, [i!, 0]) + at(x!, [i!, 1]) + at(x!, [i!, 2])), zipMap([x!, y!], (a, b) => a - b)],
-        diff: [0, 1],
-        linear: [[0, 1], [1]],
-      },
-    ),
-    jitCase(
-      "closes over a constant: x * c, [2,3]",
-      (rng, fdt) => [uni(rng, [2, 3], fdt)],
-      (fdt) => (x) => [bind1(Prim.Mul, [x, bind1(Prim.BroadcastInDim, [np.array(C, { dtype: fdt })], { shape: [2, 3], broadcastDimensions: [1] })], E)],
-      { ref: ([x]) => build([2, 3], ([i, j]) => at(x!, [i!, j!]) * C[j!]!), diff: [0], linear: [[0]] },
-    ),
-    jitCase(
-      "int operand, mixed outputs: [gather(x, idx, axis 1), argmax(x, 1)]",
-      (rng, fdt) => [distinct(rng, [2, 4], fdt), ints(rng, [3], 0, 3)],
-      () => (x, idx) => [bind1(Prim.Gather, [x, idx], { axis: 1, batchDims: 0 }), bind1(Prim.ArgMax, [x], { axis: 1 })],
-      {
-        ref: ([x, idx]) => [
-          build([2, 3], ([i, k]) => at(x!, [i!, idx!.data[k!]!])),
-          build([2], ([i]) => [0, 1, 2, 3].reduce((best, j) => (at(x!, [i!, j]) > at(x!, [i!, best]) ? j : best), 0)),
-        ],
-        outDtype: ([x]) => [x!.dtype, "int32"],
-        diff: [0],
-      },
-    ),
+  jitCase(
+    "nonlinear: sin(x) * y + x, [2,3]",
+    (rng, fdt) => [uni(rng, [2, 3], fdt, -2, 2), uni(rng, [2, 3], fdt, -2, 2)],
+    () => (x, y) => [bind1(Prim.Add, [bind1(Prim.Mul, [bind1(Prim.Sin, [x], E), y], E), x], E)],
+    { ref: ([x, y]) => zipMap([x!, y!], (a, b) => Math.sin(a) * b + a), diff: [0, 1] },
+  ),
+  jitCase(
+    "two outputs: [reduce_sum(x, [1]), x - y]",
+    (rng, fdt) => [uni(rng, [2, 3], fdt), uni(rng, [2, 3], fdt)],
+    () => (x, y) => bind(Prim.ReduceSum, [x], { axes: [1] }).concat(bind(Prim.Sub, [x, y], E)),
+    {
+      ref: ([x, y]): Host[] => [build([2], ([i]) => at(x!, [i!, 0]) + at(x!, [i!, 1]) + at(x!, [i!, 2])), zipMap([x!, y!], (a, b) => a - b)],
+      diff: [0, 1],
+      linear: [[0, 1], [1]],
+    },
+  ),
+  jitCase(
+    "closes over a constant: x * c, [2,3]",
+    (rng, fdt) => [uni(rng, [2, 3], fdt)],
+    (fdt) => (x) => [bind1(Prim.Mul, [x, bind1(Prim.BroadcastInDim, [np.array(C, { dtype: fdt })], { shape: [2, 3], broadcastDimensions: [1] })], E)],
+    { ref: ([x]) => build([2, 3], ([i, j]) => at(x!, [i!, j!]) * C[j!]!), diff: [0], linear: [[0]] },
+  ),
+  jitCase(
+    "int operand, mixed outputs: [gather(x, idx, axis 1), argmax(x, 1)]",
+    (rng, fdt) => [distinct(rng, [2, 4], fdt), ints(rng, [3], 0, 3)],
+    () => (x, idx) => [bind1(Prim.Gather, [x, idx], { axis: 1, batchDims: 0 }), bind1(Prim.ArgMax, [x], { axis: 1 })],
+    {
+      ref: ([x, idx]) => [
+        build([2, 3], ([i, k]) => at(x!, [i!, idx!.data[k!]!])),
+        build([2], ([i]) => [0, 1, 2, 3].reduce((best, j) => (at(x!, [i!, j]) > at(x!, [i!, best]) ? j : best), 0)),
+      ],
+      outDtype: ([x]) => [x!.dtype, "int32"],
+      diff: [0],
+    },
+  ),
 ];
 
 // ---------------------------------------------------------------- remat
@@ -103,7 +117,13 @@ const rematCases: PrimCase<Prim.Remat>[] = [
     name: "policy nothing: [sin(x) * y, sum(exp(x * y))]",
     make: (rng, fdt) => [uni(rng, [2, 3], fdt), uni(rng, [2, 3], fdt)],
     params: (fdt) => ({
-      body: staged((x, y) => [x.sin().mul(y), x.mul(y).exp().sum()], [{ shape: [2, 3], dtype: fdt }, { shape: [2, 3], dtype: fdt }]),
+      body: staged(
+        (x, y) => [x.sin().mul(y), x.mul(y).exp().sum()],
+        [
+          { shape: [2, 3], dtype: fdt },
+          { shape: [2, 3], dtype: fdt },
+        ],
+      ),
       policy: "nothing",
       name: "remat_nothing",
     }),
@@ -115,10 +135,16 @@ const rematCases: PrimCase<Prim.Remat>[] = [
     // operands: W [2,3], x [3]; the matrix product is what the "dots" policy saves
     make: (rng, fdt) => [uni(rng, [2, 3], fdt), uni(rng, [3], fdt, -2, 2)],
     params: (fdt) => ({
-      body: staged((w, x) => {
-        const wx = np.matmul(w, x);
-        return [wx.tanh(), wx.sin().mul(x.take(0)).sum()];
-      }, [{ shape: [2, 3], dtype: fdt }, { shape: [3], dtype: fdt }]),
+      body: staged(
+        (w, x) => {
+          const wx = np.matmul(w, x);
+          return [wx.tanh(), wx.sin().mul(x.take(0)).sum()];
+        },
+        [
+          { shape: [2, 3], dtype: fdt },
+          { shape: [3], dtype: fdt },
+        ],
+      ),
       policy: "dots",
       name: "remat_dots",
     }),
@@ -132,7 +158,13 @@ const rematCases: PrimCase<Prim.Remat>[] = [
     name: "policy dots, linear in x: [W x - 2 * x0]",
     make: (rng, fdt) => [uni(rng, [2, 3], fdt), uni(rng, [3], fdt)],
     params: (fdt) => ({
-      body: staged((w, x) => [np.matmul(w, x).sub(x.take(0).mul(2))], [{ shape: [2, 3], dtype: fdt }, { shape: [3], dtype: fdt }]),
+      body: staged(
+        (w, x) => [np.matmul(w, x).sub(x.take(0).mul(2))],
+        [
+          { shape: [2, 3], dtype: fdt },
+          { shape: [3], dtype: fdt },
+        ],
+      ),
       policy: "dots",
       name: "remat_linear",
     }),
@@ -144,7 +176,9 @@ const rematCases: PrimCase<Prim.Remat>[] = [
 
 // ---------------------------------------------------------------- custom_jvp_call
 
-const f32or64 = (fdt: FloatDType) => (shape: number[]): Spec => ({ shape, dtype: fdt });
+const f32or64 =
+  (fdt: FloatDType) =>
+  (shape: number[]): Spec => ({ shape, dtype: fdt });
 
 const customJvpCases: PrimCase<Prim.CustomJvpCall>[] = [
   {
@@ -178,10 +212,13 @@ const customJvpCases: PrimCase<Prim.CustomJvpCall>[] = [
     name: "the function's own derivative is zero (stop_gradient inside): x^3, rule 3 x^2 t",
     make: (rng, fdt) => [uni(rng, [4], fdt, -1.5, 1.5)],
     params: (fdt) => ({
-      fun: staged((x) => {
-        const s = stopGradient(x);
-        return [s.mul(s).mul(s)];
-      }, [f32or64(fdt)([4])]),
+      fun: staged(
+        (x) => {
+          const s = stopGradient(x);
+          return [s.mul(s).mul(s)];
+        },
+        [f32or64(fdt)([4])],
+      ),
       rule: ([x], [t]) => [[x!.mul(x!).mul(x!)], [t!.mul(x!.mul(x!).mul(3))]],
       numLifted: 0,
       name: "custom_cube",
@@ -215,10 +252,13 @@ const customVjpCases: PrimCase<Prim.CustomVjpCall>[] = [
     name: "the function's own derivative is zero (stop_gradient inside), two outputs: [x^3, sum(x)], bwd [3 x^2 g1 + g2]",
     make: (rng, fdt) => [uni(rng, [3], fdt, -1.5, 1.5)],
     params: (fdt) => ({
-      fun: staged((x) => {
-        const s = stopGradient(x);
-        return [s.mul(s).mul(s), s.sum()];
-      }, [f32or64(fdt)([3])]),
+      fun: staged(
+        (x) => {
+          const s = stopGradient(x);
+          return [s.mul(s).mul(s), s.sum()];
+        },
+        [f32or64(fdt)([3])],
+      ),
       fwd: ([x]) => [[x!.mul(x!).mul(x!), x!.sum()], [x!]],
       bwd: ([x], [g1, g2]) => [g1!.mul(x!.mul(x!).mul(3)).add(g2!)],
       numLifted: 0,
@@ -254,7 +294,10 @@ const customLinCases: PrimCase<Prim.CustomLin>[] = [
     params: (fdt) => ({
       bwd: ([a, b], [g1, g2]) => [g1!.mul(a!).add(g2!.sum()), g2!.mul(b!)],
       numRes: 2,
-      outAvals: [{ shape: [3], dtype: fdt }, { shape: [3], dtype: fdt }],
+      outAvals: [
+        { shape: [3], dtype: fdt },
+        { shape: [3], dtype: fdt },
+      ],
       name: "custom_lin_pair",
     }),
     ref: ([a, b, t1, t2]) => [zipMap([t1!, a!], (u, v) => u * v), zipMap([t2!, b!], (u, v) => sumHost(t1!) + u * v)],

@@ -42,7 +42,9 @@ const toND = (o: Operand): NDArray => np.array(Float64Array.from(o.data), { shap
 const toHost = (a: NDArray): Host => ({ shape: a.shape.slice(), data: Array.from(a.dataSync(), Number) });
 const maxAbs = (xs: readonly number[]): number => xs.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 const randomOperand = (rng: Rng, shape: number[], dtype: DType): Operand => ({
-  shape, dtype, data: Array.from({ length: sizeOfShape(shape) }, () => (isFloatDType(dtype) ? rng.uniform(-1, 1) : 0)),
+  shape,
+  dtype,
+  data: Array.from({ length: sizeOfShape(shape) }, () => (isFloatDType(dtype) ? rng.uniform(-1, 1) : 0)),
 });
 
 function paramsOf(c: AnyCase, fdt: FloatDType): Params {
@@ -66,7 +68,8 @@ function expectValues(what: string, got: Host, want: Host, exact: boolean, rtol:
   expect(got.data.length, `${what}: size`).toBe(want.data.length);
   const scale = maxAbs(want.data);
   for (let i = 0; i < want.data.length; i++) {
-    const g = got.data[i]!, w = want.data[i]!;
+    const g = got.data[i]!,
+      w = want.data[i]!;
     const ok = exact ? g === w : Math.abs(g - w) <= rtol * (Math.abs(w) + scale) || (Number.isNaN(g) && Number.isNaN(w));
     if (!ok) expect.fail(`${what}: element ${i} is ${g}, want ${w} (${exact ? "exact" : `rtol ${rtol}`})\n got ${got.data}\nwant ${want.data}`);
   }
@@ -96,9 +99,17 @@ function partial(prim: Prim, params: Params, xs: readonly NDArray[], which: read
  * Central differences of `f` (the primitive as a function of the operands at `diff`) at `xs` along
  * `vs`, one per output.
  */
-function centralDifferences(f: (...a: NDArray[]) => NDArray[], xs: readonly Operand[], diff: readonly number[], vs: readonly Operand[], eps: number): Host[] {
-  const shifted = (sgn: number) => f(...diff.map((j, k) => toND({ ...xs[j]!, data: xs[j]!.data.map((v, i) => v + sgn * eps * vs[k]!.data[i]!) }))).map(toHost);
-  const hi = shifted(1), lo = shifted(-1);
+function centralDifferences(
+  f: (...a: NDArray[]) => NDArray[],
+  xs: readonly Operand[],
+  diff: readonly number[],
+  vs: readonly Operand[],
+  eps: number,
+): Host[] {
+  const shifted = (sgn: number) =>
+    f(...diff.map((j, k) => toND({ ...xs[j]!, data: xs[j]!.data.map((v, i) => v + sgn * eps * vs[k]!.data[i]!) }))).map(toHost);
+  const hi = shifted(1),
+    lo = shifted(-1);
   return hi.map((h, k) => ({ shape: h.shape, data: h.data.map((v, i) => (v - lo[k]!.data[i]!) / (2 * eps)) }));
 }
 
@@ -131,12 +142,20 @@ function caseTests(prim: Prim, c: AnyCase): void {
   const probe = c.make(new Rng(0), "float64");
   const nargs = probe.length;
   const differentiable = c.diff.length > 0 && !c.zeroDerivative;
-  const eps = c.tol?.eps ?? 1e-6, fdTol = c.tol?.fd ?? 1e-6, trTol = c.tol?.transpose ?? 1e-10;
+  const eps = c.tol?.eps ?? 1e-6,
+    fdTol = c.tol?.fd ?? 1e-6,
+    trTol = c.tol?.transpose ?? 1e-10;
 
   // 1. values
-  for (const [fdt, rtol] of modeOn(c, "value") ? ([["float64", 1e-12], ["float32", 1e-5]] as const) : []) {
+  for (const [fdt, rtol] of modeOn(c, "value")
+    ? ([
+        ["float64", 1e-12],
+        ["float32", 1e-5],
+      ] as const)
+    : []) {
     t(`value ${fdt} == reference`, (rng) => {
-      const xs = c.make(rng, fdt), params = paramsOf(c, fdt);
+      const xs = c.make(rng, fdt),
+        params = paramsOf(c, fdt);
       const { refs, dtypes } = expected(c, xs, params);
       const outs = bind(prim, xs.map(toND), params);
       expect(outs.length, "number of outputs").toBe(refs.length);
@@ -152,18 +171,28 @@ function caseTests(prim: Prim, c: AnyCase): void {
     // forward mode is off for this case
   } else if (!differentiable) {
     t("jvp tangent is exactly zero", (rng) => {
-      const xs = c.make(rng, "float64"), params = paramsOf(c, "float64");
+      const xs = c.make(rng, "float64"),
+        params = paramsOf(c, "float64");
       const tangents = xs.map((x) => toND(randomOperand(rng, x.shape, x.dtype)));
       const [outs, touts] = jvp((...a: NDArray[]) => bind(prim, a, params), xs.map(toND), tangents) as [NDArray[], NDArray[]];
       expect(touts.length).toBe(outs.length);
       touts.forEach((tout, k) => expect(tout.shape, `tangent ${k} shape`).toEqual(outs[k]!.shape));
-      for (const tout of touts) expect(toHost(tout).data.every((v) => v === 0), `tangent ${toHost(tout).data}`).toBe(true);
+      for (const tout of touts)
+        expect(
+          toHost(tout).data.every((v) => v === 0),
+          `tangent ${toHost(tout).data}`,
+        ).toBe(true);
     });
   } else if (c.tangentRef) {
     t("jvp == documented tangent at a kink (float64)", (rng) => {
-      const xs = c.make(rng, "float64"), params = paramsOf(c, "float64");
+      const xs = c.make(rng, "float64"),
+        params = paramsOf(c, "float64");
       const vs = c.diff.map((j) => randomOperand(rng, xs[j]!.shape, xs[j]!.dtype));
-      const [, touts] = jvp(partial(prim, params, xs.map(toND), c.diff), c.diff.map((j) => toND(xs[j]!)), vs.map(toND)) as [NDArray[], NDArray[]];
+      const [, touts] = jvp(
+        partial(prim, params, xs.map(toND), c.diff),
+        c.diff.map((j) => toND(xs[j]!)),
+        vs.map(toND),
+      ) as [NDArray[], NDArray[]];
       const r = c.tangentRef!(xs, vs, params);
       const refs = Array.isArray(r) ? r : [r];
       expect(touts.length).toBe(refs.length);
@@ -171,10 +200,15 @@ function caseTests(prim: Prim, c: AnyCase): void {
     });
   } else {
     t("jvp == central differences (float64)", (rng) => {
-      const xs = c.make(rng, "float64"), params = paramsOf(c, "float64");
+      const xs = c.make(rng, "float64"),
+        params = paramsOf(c, "float64");
       const vs = c.diff.map((j) => randomOperand(rng, xs[j]!.shape, xs[j]!.dtype));
       const f = partial(prim, params, xs.map(toND), c.diff);
-      const [, touts] = jvp(f, c.diff.map((j) => toND(xs[j]!)), vs.map(toND)) as [NDArray[], NDArray[]];
+      const [, touts] = jvp(
+        f,
+        c.diff.map((j) => toND(xs[j]!)),
+        vs.map(toND),
+      ) as [NDArray[], NDArray[]];
       const fds = centralDifferences(f, xs, c.diff, vs, eps);
       expect(touts.length, "number of tangents").toBe(fds.length);
       touts.forEach((tout, k) => {
@@ -183,7 +217,8 @@ function caseTests(prim: Prim, c: AnyCase): void {
         expect(got.shape).toEqual(fd.shape);
         const atol = fdTol * Math.max(1, maxAbs(fd.data));
         got.data.forEach((g, i) => {
-          if (!(Math.abs(g - fd.data[i]!) <= atol)) expect.fail(`output ${k} element ${i}: jvp ${g} vs central difference ${fd.data[i]} (atol ${atol})\njvp ${got.data}\n fd ${fd.data}`);
+          if (!(Math.abs(g - fd.data[i]!) <= atol))
+            expect.fail(`output ${k} element ${i}: jvp ${g} vs central difference ${fd.data[i]} (atol ${atol})\njvp ${got.data}\n fd ${fd.data}`);
         });
       });
     });
@@ -191,7 +226,8 @@ function caseTests(prim: Prim, c: AnyCase): void {
 
   if (differentiable && !c.tangentRef && modeOn(c, "vjp")) {
     t("vjp == central differences (float64)", (rng) => {
-      const xs = c.make(rng, "float64"), params = paramsOf(c, "float64");
+      const xs = c.make(rng, "float64"),
+        params = paramsOf(c, "float64");
       const f = partial(prim, params, xs.map(toND), c.diff);
       const [outs, pull] = vjp(f, ...c.diff.map((j) => toND(xs[j]!)));
       const us = (outs as NDArray[]).map((o) => randomOperand(rng, o.shape, o.dtype));
@@ -210,7 +246,8 @@ function caseTests(prim: Prim, c: AnyCase): void {
   // 3. transpose identity (J v from jvp, else from the reference; J^T u from vjp, else from the transpose rule)
   for (const group of c.linear ?? []) {
     t(`transpose identity <u, J v> == <J^T u, v> in operands [${group}]`, (rng) => {
-      const xs = c.make(rng, "float64"), params = paramsOf(c, "float64");
+      const xs = c.make(rng, "float64"),
+        params = paramsOf(c, "float64");
       const f = partial(prim, params, xs.map(toND), group);
       const primals = group.map((j) => toND(xs[j]!));
       const vs = group.map((j) => randomOperand(rng, xs[j]!.shape, xs[j]!.dtype));
@@ -242,7 +279,8 @@ function caseTests(prim: Prim, c: AnyCase): void {
   const unbatchedChoices: (number | null)[] = [null, ...(nargs >= 2 ? Array.from({ length: nargs }, (_, j) => j) : [])];
   for (const skip of modeOn(c, "vmap") ? unbatchedChoices : []) {
     t(skip === null ? "vmap (all operands batched) == stacked loop" : `vmap with operand ${skip} unbatched == stacked loop`, (rng) => {
-      const exs = examples(rng), params = paramsOf(c, "float64");
+      const exs = examples(rng),
+        params = paramsOf(c, "float64");
       if (skip !== null) for (const e of exs) e[skip] = exs[0]![skip]!;
       const args = Array.from({ length: nargs }, (_, j) => (j === skip ? toND(exs[0]![j]!) : stack(exs.map((e) => toND(e[j]!)))));
       const inAxes = args.map((_, j) => (j === skip ? null : 0));
@@ -254,9 +292,17 @@ function caseTests(prim: Prim, c: AnyCase): void {
 
   if (differentiable && modeOn(c, "vmap") && modeOn(c, "jvp")) {
     t("vmap of jvp == stacked jvps", (rng) => {
-      const exs = examples(rng), params = paramsOf(c, "float64");
+      const exs = examples(rng),
+        params = paramsOf(c, "float64");
       const tans = exs.map((e) => c.diff.map((j) => toND(randomOperand(rng, e[j]!.shape, e[j]!.dtype))));
-      const jvpOf = (xs: NDArray[], ts: NDArray[]) => (jvp(partial(prim, params, xs, c.diff), c.diff.map((j) => xs[j]!), ts) as [NDArray[], NDArray[]])[1];
+      const jvpOf = (xs: NDArray[], ts: NDArray[]) =>
+        (
+          jvp(
+            partial(prim, params, xs, c.diff),
+            c.diff.map((j) => xs[j]!),
+            ts,
+          ) as [NDArray[], NDArray[]]
+        )[1];
       const got = vmap((...a: NDArray[]) => jvpOf(a.slice(0, nargs), a.slice(nargs)))(
         ...Array.from({ length: nargs }, (_, j) => stack(exs.map((e) => toND(e[j]!)))),
         ...c.diff.map((_, k) => stack(tans.map((ts) => ts[k]!))),
@@ -268,9 +314,11 @@ function caseTests(prim: Prim, c: AnyCase): void {
 
   if (differentiable && modeOn(c, "vmap") && modeOn(c, "vjp")) {
     t("vjp of vmap == stacked vjps", (rng) => {
-      const exs = examples(rng), params = paramsOf(c, "float64");
+      const exs = examples(rng),
+        params = paramsOf(c, "float64");
       const stacked = Array.from({ length: nargs }, (_, j) => stack(exs.map((e) => toND(e[j]!))));
-      const vf = (...d: NDArray[]) => vmap((...a: NDArray[]) => bind(prim, a, params))(...stacked.map((s, j) => (c.diff.includes(j) ? d[c.diff.indexOf(j)]! : s))) as NDArray[];
+      const vf = (...d: NDArray[]) =>
+        vmap((...a: NDArray[]) => bind(prim, a, params))(...stacked.map((s, j) => (c.diff.includes(j) ? d[c.diff.indexOf(j)]! : s))) as NDArray[];
       const outs = vf(...c.diff.map((j) => stacked[j]!));
       const ctOps = outs.map((o) => randomOperand(rng, o.shape, o.dtype));
       const cts = ctOps.map(toND);
@@ -292,13 +340,19 @@ function caseTests(prim: Prim, c: AnyCase): void {
     const spec = c.expectError?.[mode];
     if (spec === undefined) continue;
     t(`${mode} throws ${spec.error.name} by design`, (rng) => {
-      const xs = c.make(rng, "float64"), params = paramsOf(c, "float64");
+      const xs = c.make(rng, "float64"),
+        params = paramsOf(c, "float64");
       const nds = xs.map(toND);
       const f = partial(prim, params, nds, c.diff);
       const primals = c.diff.map((j) => nds[j]!);
       const run: Record<Mode, () => unknown> = {
         value: () => bind(prim, nds, params),
-        jvp: () => jvp(f, primals, c.diff.map((j) => toND(randomOperand(rng, xs[j]!.shape, xs[j]!.dtype)))),
+        jvp: () =>
+          jvp(
+            f,
+            primals,
+            c.diff.map((j) => toND(randomOperand(rng, xs[j]!.shape, xs[j]!.dtype))),
+          ),
         vjp: () => {
           const [outs, pull] = vjp(f, ...primals);
           return pull((outs as NDArray[]).map((o) => toND(randomOperand(rng, o.shape, o.dtype))));
@@ -341,7 +395,9 @@ describe("the table", () => {
   it("lists only known failures that name a registered test", () => {
     for (const k of KNOWN_FAILURES) expect(registered.has(`${k.prim}|${k.case}|${k.test}`), `${k.prim} / ${k.case} / ${k.test}`).toBe(true);
     if (KNOWN_FAILURES.length > 0) {
-      console.warn(`primitives table: ${KNOWN_FAILURES.length} known library failure(s):\n${KNOWN_FAILURES.map((k) => `  ${k.prim} / ${k.case} / ${k.test}: ${k.issue}`).join("\n")}`);
+      console.warn(
+        `primitives table: ${KNOWN_FAILURES.length} known library failure(s):\n${KNOWN_FAILURES.map((k) => `  ${k.prim} / ${k.case} / ${k.test}: ${k.issue}`).join("\n")}`,
+      );
     }
   });
 });

@@ -6,14 +6,42 @@
  */
 import { Prim, type PrimParams } from "../../src/index.js";
 import {
-  type FloatDType, type Host, type Operand, type PrimCase, type Rng,
-  at, build, clampInt, distinct, indices, ints, operand, ravel, scalarInt, sizeOfShape, uni,
+  type FloatDType,
+  type Host,
+  type Operand,
+  type PrimCase,
+  type Rng,
+  at,
+  build,
+  clampInt,
+  distinct,
+  indices,
+  ints,
+  operand,
+  ravel,
+  scalarInt,
+  sizeOfShape,
+  uni,
 } from "./cases_util.js";
 
 export type StructuralPrim =
-  | Prim.ReduceSum | Prim.ReduceMax | Prim.ReduceMin | Prim.ArgMax | Prim.ArgMin | Prim.Cumsum
-  | Prim.BroadcastInDim | Prim.Reshape | Prim.Transpose | Prim.Rev | Prim.Slice | Prim.Pad
-  | Prim.Concatenate | Prim.Gather | Prim.ScatterAdd | Prim.DynamicSlice | Prim.DynamicUpdateSlice
+  | Prim.ReduceSum
+  | Prim.ReduceMax
+  | Prim.ReduceMin
+  | Prim.ArgMax
+  | Prim.ArgMin
+  | Prim.Cumsum
+  | Prim.BroadcastInDim
+  | Prim.Reshape
+  | Prim.Transpose
+  | Prim.Rev
+  | Prim.Slice
+  | Prim.Pad
+  | Prim.Concatenate
+  | Prim.Gather
+  | Prim.ScatterAdd
+  | Prim.DynamicSlice
+  | Prim.DynamicUpdateSlice
   | Prim.DotGeneral;
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -25,7 +53,10 @@ function reduceRef(x: Host, axes: readonly number[], op: (acc: number, v: number
   const shape = keep.map((d) => x.shape[d]!);
   const data = new Array<number>(sizeOfShape(shape)).fill(init);
   for (const idx of indices(x.shape)) {
-    const o = ravel(keep.map((d) => idx[d]!), shape);
+    const o = ravel(
+      keep.map((d) => idx[d]!),
+      shape,
+    );
     data[o] = op(data[o]!, at(x, idx));
   }
   return { shape, data };
@@ -35,11 +66,15 @@ function argRef(x: Host, axis: number, better: (a: number, b: number) => boolean
   const shape = x.shape.filter((_, d) => d !== axis);
   return build(shape, (o) => {
     const xi = [...o.slice(0, axis), 0, ...o.slice(axis)];
-    let best = at(x, xi), arg = 0;
+    let best = at(x, xi),
+      arg = 0;
     for (let k = 1; k < x.shape[axis]!; k++) {
       xi[axis] = k;
       const v = at(x, xi);
-      if (better(v, best)) { best = v; arg = k; }
+      if (better(v, best)) {
+        best = v;
+        arg = k;
+      }
     }
     return arg;
   });
@@ -78,7 +113,11 @@ function concatRef(xs: Host[], axis: number): Host {
   return build(shape, (o) => {
     let k = o[axis]!;
     for (const x of xs) {
-      if (k < x.shape[axis]!) { const i = o.slice(); i[axis] = k; return at(x, i); }
+      if (k < x.shape[axis]!) {
+        const i = o.slice();
+        i[axis] = k;
+        return at(x, i);
+      }
       k -= x.shape[axis]!;
     }
     throw new Error("concatRef: out of range");
@@ -88,12 +127,17 @@ function concatRef(xs: Host[], axis: number): Host {
 /** Where gather's output element `o` reads x: the documented index map, with clamping. */
 function gatherSource(x: Host, idx: Host, axis: number, batchDims: number, o: number[]): number[] {
   const k = idx.shape.length - batchDims;
-  const pre = o.slice(0, axis), mid = o.slice(axis, axis + k), post = o.slice(axis + k);
+  const pre = o.slice(0, axis),
+    mid = o.slice(axis, axis + k),
+    post = o.slice(axis + k);
   const j = clampInt(at(idx, [...pre.slice(0, batchDims), ...mid]), 0, x.shape[axis]! - 1);
   return [...pre, j, ...post];
 }
-const gatherShape = (x: Host, idx: Host, axis: number, batchDims: number): number[] =>
-  [...x.shape.slice(0, axis), ...idx.shape.slice(batchDims), ...x.shape.slice(axis + 1)];
+const gatherShape = (x: Host, idx: Host, axis: number, batchDims: number): number[] => [
+  ...x.shape.slice(0, axis),
+  ...idx.shape.slice(batchDims),
+  ...x.shape.slice(axis + 1),
+];
 
 function gatherRef(x: Host, idx: Host, axis: number, batchDims: number): Host {
   return build(gatherShape(x, idx, axis, batchDims), (o) => at(x, gatherSource(x, idx, axis, batchDims, o)));
@@ -110,13 +154,24 @@ const clampStarts = (x: Host, starts: Host[], sizes: readonly number[]): number[
 
 function dynamicSliceRef(x: Host, starts: Host[], sizes: number[]): Host {
   const s = clampStarts(x, starts, sizes);
-  return build(sizes, (o) => at(x, o.map((v, d) => v + s[d]!)));
+  return build(sizes, (o) =>
+    at(
+      x,
+      o.map((v, d) => v + s[d]!),
+    ),
+  );
 }
 
 function dynamicUpdateSliceRef(x: Host, upd: Host, starts: Host[]): Host {
   const s = clampStarts(x, starts, upd.shape);
   const data = x.data.slice();
-  for (const o of indices(upd.shape)) data[ravel(o.map((v, d) => v + s[d]!), x.shape)] = at(upd, o);
+  for (const o of indices(upd.shape))
+    data[
+      ravel(
+        o.map((v, d) => v + s[d]!),
+        x.shape,
+      )
+    ] = at(upd, o);
   return { shape: x.shape.slice(), data };
 }
 
@@ -126,7 +181,8 @@ function dotGeneralRef(l: Host, r: Host, { contract: [lc, rc], batch: [lb, rb] }
   const shape = [...lb.map((d) => l.shape[d]!), ...lFree.map((d) => l.shape[d]!), ...rFree.map((d) => r.shape[d]!)];
   const cShape = lc.map((d) => l.shape[d]!);
   return build(shape, (o) => {
-    const li = new Array<number>(l.shape.length), ri = new Array<number>(r.shape.length);
+    const li = new Array<number>(l.shape.length),
+      ri = new Array<number>(r.shape.length);
     lb.forEach((d, i) => (li[d] = o[i]!));
     rb.forEach((d, i) => (ri[d] = o[i]!));
     lFree.forEach((d, i) => (li[d] = o[lb.length + i]!));
@@ -144,12 +200,24 @@ function dotGeneralRef(l: Host, r: Host, { contract: [lc, rc], batch: [lb, rb] }
 // ---------------------------------------------------------------- case builders
 
 type Make = (rng: Rng, fdt: FloatDType) => Operand[];
-const f = (shape: number[]): Make => (rng, fdt) => [uni(rng, shape, fdt, -2, 2)];
-const fd = (shape: number[]): Make => (rng, fdt) => [distinct(rng, shape, fdt)];
-const i32 = (shape: number[], lo = -5, hi = 5): Make => (rng) => [ints(rng, shape, lo, hi)];
+const f =
+  (shape: number[]): Make =>
+  (rng, fdt) => [uni(rng, shape, fdt, -2, 2)];
+const fd =
+  (shape: number[]): Make =>
+  (rng, fdt) => [distinct(rng, shape, fdt)];
+const i32 =
+  (shape: number[], lo = -5, hi = 5): Make =>
+  (rng) => [ints(rng, shape, lo, hi)];
 
 /** A one-operand case: float cases are differentiable and (when `linear`) linear in operand 0. */
-function one<P extends Prim>(name: string, make: Make, params: PrimParams[P], ref: PrimCase<P>["ref"], opts: { int?: boolean; linear?: boolean; zero?: boolean; out?: PrimCase<P>["outDtype"] } = {}): PrimCase<P> {
+function one<P extends Prim>(
+  name: string,
+  make: Make,
+  params: PrimParams[P],
+  ref: PrimCase<P>["ref"],
+  opts: { int?: boolean; linear?: boolean; zero?: boolean; out?: PrimCase<P>["outDtype"] } = {},
+): PrimCase<P> {
   const c: PrimCase<P> = { name, make, params, ref, diff: opts.int ? [] : [0] };
   if (opts.linear && !opts.int) c.linear = [[0]];
   if (opts.zero) c.zeroDerivative = true;
@@ -173,12 +241,13 @@ function tiedReduce<P extends Prim.ReduceMax | Prim.ReduceMin>(ref: RC<P>, pick:
     params: { axes: [1] } as PrimParams[P],
     ref,
     diff: [0],
-    tangentRef: ([x], [t]) => build([2], ([i]) => {
-      const row = [0, 1, 2, 3, 4].map((j) => at(x!, [i!, j]));
-      const best = row.reduce((a, b) => pick(a, b));
-      const tied = [0, 1, 2, 3, 4].filter((j) => row[j] === best);
-      return tied.reduce((s, j) => s + at(t!, [i!, j]), 0) / tied.length;
-    }),
+    tangentRef: ([x], [t]) =>
+      build([2], ([i]) => {
+        const row = [0, 1, 2, 3, 4].map((j) => at(x!, [i!, j]));
+        const best = row.reduce((a, b) => pick(a, b));
+        const tied = [0, 1, 2, 3, 4].filter((j) => row[j] === best);
+        return tied.reduce((s, j) => s + at(t!, [i!, j]), 0) / tied.length;
+      }),
   };
 }
 
@@ -208,15 +277,46 @@ function argCases<P extends Prim.ArgMax | Prim.ArgMin>(ref: RC<P>): PrimCase<P>[
 
 type BC = PrimCase<Prim.BroadcastInDim>;
 const bcast = (name: string, make: Make, shape: number[], bd: number[], int = false): BC =>
-  one(name, make, { shape, broadcastDimensions: bd },
-    ([x], { shape: s, broadcastDimensions: b }) => build(s, (o) => at(x!, b.map((d, i) => (x!.shape[i] === 1 ? 0 : o[d]!)))), { int, linear: true });
+  one(
+    name,
+    make,
+    { shape, broadcastDimensions: bd },
+    ([x], { shape: s, broadcastDimensions: b }) =>
+      build(s, (o) =>
+        at(
+          x!,
+          b.map((d, i) => (x!.shape[i] === 1 ? 0 : o[d]!)),
+        ),
+      ),
+    { int, linear: true },
+  );
 
 const reshapeRef: RC<Prim.Reshape> = ([x], { shape }) => ({ shape: shape.slice(), data: x!.data.slice() });
 const transposeRef: RC<Prim.Transpose> = ([x], { perm }) =>
-  build(perm.map((p) => x!.shape[p]!), (o) => { const xi: number[] = []; perm.forEach((p, i) => (xi[p] = o[i]!)); return at(x!, xi); });
-const revRef: RC<Prim.Rev> = ([x], { axes }) => build(x!.shape, (o) => at(x!, o.map((v, d) => (axes.includes(d) ? x!.shape[d]! - 1 - v : v))));
+  build(
+    perm.map((p) => x!.shape[p]!),
+    (o) => {
+      const xi: number[] = [];
+      perm.forEach((p, i) => (xi[p] = o[i]!));
+      return at(x!, xi);
+    },
+  );
+const revRef: RC<Prim.Rev> = ([x], { axes }) =>
+  build(x!.shape, (o) =>
+    at(
+      x!,
+      o.map((v, d) => (axes.includes(d) ? x!.shape[d]! - 1 - v : v)),
+    ),
+  );
 const sliceRef: RC<Prim.Slice> = ([x], { start, limit, step }) =>
-  build(start.map((s, d) => Math.max(0, Math.ceil((limit[d]! - s) / step[d]!))), (o) => at(x!, o.map((v, d) => start[d]! + v * step[d]!)));
+  build(
+    start.map((s, d) => Math.max(0, Math.ceil((limit[d]! - s) / step[d]!))),
+    (o) =>
+      at(
+        x!,
+        o.map((v, d) => start[d]! + v * step[d]!),
+      ),
+  );
 
 type PadC = PrimCase<Prim.Pad>;
 const pad = (shape: number[], config: [number, number, number][], int = false): PadC => ({
@@ -338,13 +438,45 @@ export const structuralCases: { [P in StructuralPrim]: PrimCase<P>[] } = {
   ],
   [Prim.Pad]: [
     pad([3], [[1, 2, 0]]),
-    pad([2, 3], [[0, 1, 1], [2, 0, 2]]),
-    pad([1, 2], [[1, 1, 3], [0, 0, 1]]),
-    pad([2, 2], [[1, 0, 1], [0, 2, 0]], true),
+    pad(
+      [2, 3],
+      [
+        [0, 1, 1],
+        [2, 0, 2],
+      ],
+    ),
+    pad(
+      [1, 2],
+      [
+        [1, 1, 3],
+        [0, 0, 1],
+      ],
+    ),
+    pad(
+      [2, 2],
+      [
+        [1, 0, 1],
+        [0, 2, 0],
+      ],
+      true,
+    ),
   ],
   [Prim.Concatenate]: [
-    concat([[2, 3], [1, 3], [4, 3]], 0),
-    concat([[2, 1], [2, 3]], 1),
+    concat(
+      [
+        [2, 3],
+        [1, 3],
+        [4, 3],
+      ],
+      0,
+    ),
+    concat(
+      [
+        [2, 1],
+        [2, 3],
+      ],
+      1,
+    ),
     concat([[2], [3]], 0, true),
   ],
   [Prim.Gather]: [
@@ -382,10 +514,27 @@ export const structuralCases: { [P in StructuralPrim]: PrimCase<P>[] } = {
   [Prim.DotGeneral]: [
     dot("matmul [3,4] x [4,2]", [3, 4], [4, 2], [[1], [0]]),
     dot("batched [2,3,4] x [2,4,5]", [2, 3, 4], [2, 4, 5], [[2], [1]], [[0], [0]]),
-    dot("two contracting dims [3,2,4] x [4,5,2]", [3, 2, 4], [4, 5, 2], [[1, 2], [2, 0]]),
+    dot(
+      "two contracting dims [3,2,4] x [4,5,2]",
+      [3, 2, 4],
+      [4, 5, 2],
+      [
+        [1, 2],
+        [2, 0],
+      ],
+    ),
     dot("non-leading batch dim [3,2,4] x [4,2]", [3, 2, 4], [4, 2], [[2], [0]], [[1], [1]]),
     dot("batch dims in different places [4,2,3] x [2,5,4]", [4, 2, 3], [2, 5, 4], [[0], [2]], [[1], [0]]),
-    dot("two batch dims [2,3,4] x [3,4,2]", [2, 3, 4], [3, 4, 2], [[1], [0]], [[0, 2], [2, 1]]),
+    dot(
+      "two batch dims [2,3,4] x [3,4,2]",
+      [2, 3, 4],
+      [3, 4, 2],
+      [[1], [0]],
+      [
+        [0, 2],
+        [2, 1],
+      ],
+    ),
     dot("inner product [4] x [4] (to a scalar)", [4], [4], [[0], [0]]),
     dot("outer product [3] x [2]", [3], [2], [[], []]),
     dot("int32 matmul [2,3] x [3,2]", [2, 3], [3, 2], [[1], [0]], [[], []], true),

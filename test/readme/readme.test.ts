@@ -68,8 +68,7 @@ function tsBlocks(markdown: string): Block[] {
 
 /** Points `from "fluxion"` / `from "fluxion/laws"` (and dynamic imports of them) at this checkout. */
 function rewriteImports(code: string): string {
-  const target = (sub: string | undefined) =>
-    pathToFileURL(join(ROOT, sub === undefined ? "src/index.js" : "laws/index.js")).href;
+  const target = (sub: string | undefined) => pathToFileURL(join(ROOT, sub === undefined ? "src/index.js" : "laws/index.js")).href;
   return code.replace(/(["'])fluxion(\/laws)?\1/g, (_m, q: string, sub: string | undefined) => `${q}${target(sub)}${q}`);
 }
 
@@ -99,13 +98,20 @@ describe("README.md", () => {
       it.skip(`${name} [<!-- no-run -->]`, () => {});
       return;
     }
-    it.concurrent(name, async () => {
-      const file = join(dir, `block-${String(k + 1).padStart(2, "0")}-line-${block.line}.mts`);
-      writeFileSync(file, `${rewriteImports(block.code)}\n`);
-      const { code, signal, output } = await runTsx(file);
-      const why = signal !== null ? `was killed (${signal}; timeout ${BLOCK_TIMEOUT_MS} ms)` : `exited with code ${code}`;
-      expect(code, `README.md block at line ${block.line} ${why}.\n` +
-        `Each block must be self-contained (its own imports and data).\n--- block ---\n${block.code}\n--- output ---\n${output}`).toBe(0);
-    }, BLOCK_TIMEOUT_MS + 10_000);
+    it.concurrent(
+      name,
+      async () => {
+        const file = join(dir, `block-${String(k + 1).padStart(2, "0")}-line-${block.line}.mts`);
+        writeFileSync(file, `${rewriteImports(block.code)}\n`);
+        const { code, signal, output } = await runTsx(file);
+        const why = signal !== null ? `was killed (${signal}; timeout ${BLOCK_TIMEOUT_MS} ms)` : `exited with code ${code}`;
+        expect(
+          code,
+          `README.md block at line ${block.line} ${why}.\n` +
+            `Each block must be self-contained (its own imports and data).\n--- block ---\n${block.code}\n--- output ---\n${output}`,
+        ).toBe(0);
+      },
+      BLOCK_TIMEOUT_MS + 10_000,
+    );
   });
 });

@@ -15,26 +15,86 @@ import * as fx from "../../src/index.js";
 import * as fxLaws from "../../laws/index.js";
 import { FluxionError, NDArray, np } from "../../src/index.js";
 
-class Opaque { constructor(readonly v = 1) {} }
+class Opaque {
+  constructor(readonly v = 1) {}
+}
 const cyclicObject: Record<string, unknown> = { a: 1 };
 cyclicObject.self = cyclicObject;
 const cyclicList: unknown[] = [1];
 cyclicList.push(cyclicList);
 
 const arrays = () => [
-  np.ones([2, 3]), np.array([1, 2, 3], { dtype: "int32" }), np.array([true, false]), np.array(2.5),
-  np.zeros([0]), np.ones([2, 3], "float64"), np.zeros([1, 1, 2]), fx.random.key(0),
+  np.ones([2, 3]),
+  np.array([1, 2, 3], { dtype: "int32" }),
+  np.array([true, false]),
+  np.array(2.5),
+  np.zeros([0]),
+  np.ones([2, 3], "float64"),
+  np.zeros([1, 1, 2]),
+  fx.random.key(0),
 ];
 const A = arrays();
 
 const JUNK: unknown[] = [
-  undefined, null, "", "abc", "0", "float16", "__proto__", "constructor", `x"); globalThis.PWNED = 1; ("`,
-  Symbol("s"), () => 1, (x: unknown) => x, function named() { return np.ones([2]); },
-  cyclicObject, cyclicList, new Map([[1, 2]]), new Set([1]), new Opaque(), Object.create(null), new Date(0), /re/,
-  NaN, Infinity, -Infinity, -1, -3, 1.5, -0.5, 2 ** 31, 2 ** 53, 1e300, 0, 1, 2, -0, 10n,
-  true, false, [], {}, [1, [2]], [[1, 2], [3]], [0.5, "a"], [NaN], [-1], [1.5], [2 ** 31], [[[1]]],
-  { axis: "0" }, { axis: 1.5 }, { keepdims: 3 }, { dtype: "float16" }, { shape: [-1] }, { mode: "raise" },
-  { a: A[0], b: [A[1]] }, [A[0], { x: A[2] }], Promise.resolve(1),
+  undefined,
+  null,
+  "",
+  "abc",
+  "0",
+  "float16",
+  "__proto__",
+  "constructor",
+  `x"); globalThis.PWNED = 1; ("`,
+  Symbol("s"),
+  () => 1,
+  (x: unknown) => x,
+  function named() {
+    return np.ones([2]);
+  },
+  cyclicObject,
+  cyclicList,
+  new Map([[1, 2]]),
+  new Set([1]),
+  new Opaque(),
+  Object.create(null),
+  new Date(0),
+  /re/,
+  NaN,
+  Infinity,
+  -Infinity,
+  -1,
+  -3,
+  1.5,
+  -0.5,
+  2 ** 31,
+  2 ** 53,
+  1e300,
+  0,
+  1,
+  2,
+  -0,
+  10n,
+  true,
+  false,
+  [],
+  {},
+  [1, [2]],
+  [[1, 2], [3]],
+  [0.5, "a"],
+  [NaN],
+  [-1],
+  [1.5],
+  [2 ** 31],
+  [[[1]]],
+  { axis: "0" },
+  { axis: 1.5 },
+  { keepdims: 3 },
+  { dtype: "float16" },
+  { shape: [-1] },
+  { mode: "raise" },
+  { a: A[0], b: [A[1]] },
+  [A[0], { x: A[2] }],
+  Promise.resolve(1),
 ];
 // Rejected promises made by the junk itself (none), and the one above, must not leak.
 const junk = fc.oneof(
@@ -45,8 +105,16 @@ const junk = fc.oneof(
 );
 /** Functions a transform or loop may be given: well-behaved, odd, and async. */
 const FNS: unknown[] = [
-  (x: NDArray) => np.sum(x), (x: unknown) => x, (...a: unknown[]) => a, (c: unknown, x: unknown) => [c, x],
-  () => 1, () => undefined, async (x: unknown) => x, (x: NDArray) => np.sin(x), () => "text", () => ({ a: Symbol("s") }),
+  (x: NDArray) => np.sum(x),
+  (x: unknown) => x,
+  (...a: unknown[]) => a,
+  (c: unknown, x: unknown) => [c, x],
+  () => 1,
+  () => undefined,
+  async (x: unknown) => x,
+  (x: NDArray) => np.sin(x),
+  () => "text",
+  () => ({ a: Symbol("s") }),
 ];
 const argLists = fc.oneof(
   fc.array(junk, { maxLength: 4 }),
@@ -70,12 +138,32 @@ function paramNames(f: AnyFunction): string[] {
   const src = Function.prototype.toString.call(f);
   const m = /^[^(=]*\(([^)]*)\)/.exec(src) ?? /^\s*(\w+)\s*=>/.exec(src);
   if (m === null) return [];
-  return m[1]!.split(",").map((p) => p.replace(/=.*$/, "").replace(/^\s*\.\.\./, "").replace(/[{}[\]\s]/g, "")).filter((p) => /^\w+$/.test(p));
+  return m[1]!
+    .split(",")
+    .map((p) =>
+      p
+        .replace(/=.*$/, "")
+        .replace(/^\s*\.\.\./, "")
+        .replace(/[{}[\]\s]/g, ""),
+    )
+    .filter((p) => /^\w+$/.test(p));
 }
 
 /** Exports that are not functions of user data (error classes, enums). */
-const SKIP = new Set(["Prim", "FluxionError", "ShapeError", "DTypeError", "ArgumentError", "EscapedTracerError",
-  "ConcretizationError", "BatchError", "DeviceError", "laws.LawViolation", "laws.LAWS", "laws.OPS"]);
+const SKIP = new Set([
+  "Prim",
+  "FluxionError",
+  "ShapeError",
+  "DTypeError",
+  "ArgumentError",
+  "EscapedTracerError",
+  "ConcretizationError",
+  "BatchError",
+  "DeviceError",
+  "laws.LawViolation",
+  "laws.LAWS",
+  "laws.OPS",
+]);
 
 function collect(): Target[] {
   const out: Target[] = [];
@@ -84,7 +172,8 @@ function collect(): Target[] {
       const v = ns[key];
       const name = prefix ? `${prefix}.${key}` : key;
       if (SKIP.has(name)) continue;
-      if (typeof v === "function" && !isClass(v as AnyFunction)) out.push({ name, call: (args) => (v as AnyFunction)(...args), params: paramNames(v as AnyFunction) });
+      if (typeof v === "function" && !isClass(v as AnyFunction))
+        out.push({ name, call: (args) => (v as AnyFunction)(...args), params: paramNames(v as AnyFunction) });
       else if (typeof v === "object" && v !== null && depth < 2 && !(v instanceof NDArray)) walk(name, v as Record<string, unknown>, depth + 1);
     }
   };
@@ -100,7 +189,11 @@ function collect(): Target[] {
     if (k === "constructor") continue;
     const desc = Object.getOwnPropertyDescriptor(proto, k) ?? Object.getOwnPropertyDescriptor(Object.getPrototypeOf(proto), k);
     if (desc?.get) out.push({ name: `NDArray.${k}`, call: (args) => (args[0] instanceof NDArray ? args[0] : A[0]!)[k as "T"] });
-    else out.push({ name: `NDArray.prototype.${k}`, call: ([self, ...rest]) => ((self instanceof NDArray ? self : A[0]!) as unknown as Record<string, AnyFunction>)[k]!(...rest) });
+    else
+      out.push({
+        name: `NDArray.prototype.${k}`,
+        call: ([self, ...rest]) => ((self instanceof NDArray ? self : A[0]!) as unknown as Record<string, AnyFunction>)[k]!(...rest),
+      });
   }
   // A TreeDef's methods.
   const [, def] = fx.tree.flatten({ a: A[0], b: [A[1]] });
@@ -116,7 +209,10 @@ function collect(): Target[] {
 function tame(t: Target): Target {
   if (t.name === "lax.whileLoop") return { ...t, call: ([c, ...rest]) => t.call([typeof c === "function" ? () => false : c, ...rest]) };
   if (t.name === "lax.fori") {
-    return { ...t, call: ([lo, hi, ...rest]) => t.call([lo, typeof lo === "number" && typeof hi === "number" && Math.abs(hi - lo) > 1000 ? lo : hi, ...rest]) };
+    return {
+      ...t,
+      call: ([lo, hi, ...rest]) => t.call([lo, typeof lo === "number" && typeof hi === "number" && Math.abs(hi - lo) > 1000 ? lo : hi, ...rest]),
+    };
   }
   return t;
 }
@@ -126,12 +222,15 @@ const TARGETS = collect().map(tame);
 /** A structural snapshot of an argument, to check that a failed call mutated nothing. */
 function snapshot(v: unknown, seen = new Set<unknown>()): unknown {
   if (v instanceof NDArray) return v.device === "cpu" ? ["nd", v.dtype, v.shape.slice(), Array.from(v.dataSync())] : ["dev"];
-  if (typeof v !== "object" || v === null) return typeof v === "number" && Number.isNaN(v) ? "NaN" : typeof v === "symbol" || typeof v === "bigint" ? String(v) : v;
+  if (typeof v !== "object" || v === null)
+    return typeof v === "number" && Number.isNaN(v) ? "NaN" : typeof v === "symbol" || typeof v === "bigint" ? String(v) : v;
   if (seen.has(v)) return "<cycle>";
   seen.add(v);
   if (Array.isArray(v)) return v.map((x) => snapshot(x, seen));
   if (v instanceof Map || v instanceof Set) return [v.constructor.name, [...v].map((x) => snapshot(x, seen))];
-  return Object.keys(v).sort().map((k) => [k, snapshot((v as Record<string, unknown>)[k], seen)]);
+  return Object.keys(v)
+    .sort()
+    .map((k) => [k, snapshot((v as Record<string, unknown>)[k], seen)]);
 }
 
 const describeArg = (v: unknown): string => {
@@ -154,12 +253,18 @@ let calls = 0;
 function namesArgument(params: readonly string[], message: string): boolean {
   if (params.length === 1) return true;
   if (params.some((p) => new RegExp(`\\b${p}\\b`).test(message))) return true;
-  return /\b(arguments?|options?|operands?|inputs?|axis|axes|shapes?|key|program|dtype|primitive|backend|ord|indices|index|data|first|second|reps)\b/i.test(message);
+  return /\b(arguments?|options?|operands?|inputs?|axis|axes|shapes?|key|program|dtype|primitive|backend|ord|indices|index|data|first|second|reps)\b/i.test(
+    message,
+  );
 }
 
 /** Whether an error message names the function (its last name segment, or the np/nn/lax form). */
 function names(target: string, message: string): boolean {
-  const short = target.replace(/^NDArray\.prototype\./, "").replace(/\(\.\.\.\)$/, "").split(".").pop()!;
+  const short = target
+    .replace(/^NDArray\.prototype\./, "")
+    .replace(/\(\.\.\.\)$/, "")
+    .split(".")
+    .pop()!;
   // bind1 is bind for one output; np.variance is exported as np.var too.
   const aliases: Record<string, string> = { bind1: "bind", variance: "var" };
   return message.includes(short) || (aliases[short] !== undefined && message.includes(aliases[short]));
@@ -171,7 +276,8 @@ function check(target: Target, args: unknown[], depth = 0): string | null {
   const before = args.map((a) => snapshot(a));
   if (process.env.FLUXION_BAD_INPUT_TRACE) process.stderr.write(`${target.name}(${args.map(describeArg).join(", ")})\n`);
   const t0 = performance.now();
-  let result: unknown, error: unknown = null;
+  let result: unknown,
+    error: unknown = null;
   calls++;
   try {
     result = target.call(args);
@@ -214,7 +320,19 @@ describe("bad-input law", () => {
   const SEED = Number(process.env.FLUXION_BAD_INPUT_SEED ?? 11);
   it(`covers every public export and NDArray method (${TARGETS.length} targets)`, () => {
     const names = TARGETS.map((t) => t.name);
-    for (const must of ["np.sum", "np.take", "jit", "grad", "vmap", "tree.registerNode", "lax.scan", "random.normal", "optim.adam", "NDArray.prototype.astype", "bind"]) {
+    for (const must of [
+      "np.sum",
+      "np.take",
+      "jit",
+      "grad",
+      "vmap",
+      "tree.registerNode",
+      "lax.scan",
+      "random.normal",
+      "optim.adam",
+      "NDArray.prototype.astype",
+      "bind",
+    ]) {
       expect(names).toContain(must);
     }
   });

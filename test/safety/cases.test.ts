@@ -4,8 +4,23 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  ArgumentError, DTypeError, FluxionError, type NDArray, ShapeError, checkpoint, customJvp, grad, jacfwd, jit, jvp,
-  makeJaxpr, np, tree, valueAndGrad, vjp, vmap,
+  ArgumentError,
+  DTypeError,
+  FluxionError,
+  type NDArray,
+  ShapeError,
+  checkpoint,
+  customJvp,
+  grad,
+  jacfwd,
+  jit,
+  jvp,
+  makeJaxpr,
+  np,
+  tree,
+  valueAndGrad,
+  vjp,
+  vmap,
 } from "../../src/index.js";
 
 const vals = (x: NDArray) => Array.from(x.dataSync());
@@ -22,10 +37,19 @@ describe("jit static arguments", () => {
   });
   it("keys class instances by identity and plain values by value", () => {
     let traces = 0;
-    class Scale { constructor(readonly k: number) {} }
-    const f = jit((x: NDArray, s: Scale | { k: number } | number[]) => { traces++; return x.mul(Array.isArray(s) ? s[0]! : s.k); }, { staticArgnums: 1 });
+    class Scale {
+      constructor(readonly k: number) {}
+    }
+    const f = jit(
+      (x: NDArray, s: Scale | { k: number } | number[]) => {
+        traces++;
+        return x.mul(Array.isArray(s) ? s[0]! : s.k);
+      },
+      { staticArgnums: 1 },
+    );
     const x = np.array([1]);
-    const a = new Scale(2), b = new Scale(3);
+    const a = new Scale(2),
+      b = new Scale(3);
     expect(vals(f(x, a))).toEqual([2]);
     expect(vals(f(x, b))).toEqual([3]);
     expect(vals(f(x, a))).toEqual([2]);
@@ -46,13 +70,24 @@ describe("jit static arguments", () => {
 
 describe("np argument checks", () => {
   it("refuses ragged lists (np.array([1, [2]]) used to give [[1],[2]])", () => {
-    for (const data of [[1, [2]], [[1], 2], [[1, 2], [3]], [[[1]], [2]], [[], [1]]]) {
+    for (const data of [
+      [1, [2]],
+      [[1], 2],
+      [[1, 2], [3]],
+      [[[1]], [2]],
+      [[], [1]],
+    ]) {
       expect(() => np.array(data as never)).toThrow(ShapeError);
     }
     const self: unknown[] = [];
     self.push(self);
     expect(() => np.array(self as never)).toThrow(ArgumentError);
-    expect(np.array([[1, 2], [3, 4]]).shape).toEqual([2, 2]);
+    expect(
+      np.array([
+        [1, 2],
+        [3, 4],
+      ]).shape,
+    ).toEqual([2, 2]);
     expect(np.array([[], []]).shape).toEqual([2, 0]);
   });
   it("refuses bool subtraction as NumPy does", () => {
@@ -100,8 +135,12 @@ describe("pytrees", () => {
     expect(leaves).toHaveLength(3);
   });
   it("refuses a second class under a registered name", () => {
-    class A { constructor(readonly v: NDArray) {} }
-    class B { constructor(readonly v: NDArray) {} }
+    class A {
+      constructor(readonly v: NDArray) {}
+    }
+    class B {
+      constructor(readonly v: NDArray) {}
+    }
     const type = { flatten: (x: A) => [[x.v], null] as [unknown[], unknown], unflatten: (_: unknown, [v]: unknown[]) => new A(v as NDArray) };
     tree.registerNode(A, "safety.Pair", type);
     expect(() => tree.registerNode(B, "safety.Pair", type as never)).toThrow(/already registered for class A/);
@@ -113,10 +152,16 @@ describe("pytrees", () => {
 describe("transforms refuse non-functions when created", () => {
   it("grad(42), jit('f') and the others", () => {
     const makers: [string, () => unknown][] = [
-      ["grad", () => grad(42 as never)], ["valueAndGrad", () => valueAndGrad(null as never)], ["jit", () => jit("f" as never)],
-      ["vmap", () => vmap({} as never)], ["jacfwd", () => jacfwd(undefined as never)], ["makeJaxpr", () => makeJaxpr(1 as never)],
-      ["checkpoint", () => checkpoint([] as never)], ["customJvp", () => customJvp((x: NDArray) => x, "rule" as never)],
-      ["jvp", () => jvp(3 as never, [1], [1])], ["vjp", () => (vjp as (f: unknown, ...primals: unknown[]) => unknown)(Symbol("f"), 1)],
+      ["grad", () => grad(42 as never)],
+      ["valueAndGrad", () => valueAndGrad(null as never)],
+      ["jit", () => jit("f" as never)],
+      ["vmap", () => vmap({} as never)],
+      ["jacfwd", () => jacfwd(undefined as never)],
+      ["makeJaxpr", () => makeJaxpr(1 as never)],
+      ["checkpoint", () => checkpoint([] as never)],
+      ["customJvp", () => customJvp((x: NDArray) => x, "rule" as never)],
+      ["jvp", () => jvp(3 as never, [1], [1])],
+      ["vjp", () => (vjp as (f: unknown, ...primals: unknown[]) => unknown)(Symbol("f"), 1)],
     ];
     for (const [name, make] of makers) {
       expect(make, name).toThrow(ArgumentError);
@@ -147,9 +192,18 @@ describe("np.take and out-of-bounds indices", () => {
     expect(vals(np.take(x, [-5, -1, 1, 7], 0, { mode: "wrap" }))).toEqual([20, 30, 20, 20]);
   });
   it("fills along an inner axis, also under jit and grad", () => {
-    const m = np.array([[1, 2], [3, 4]]);
-    expect(np.take(m, [1, 2], 1).tolist()).toEqual([[2, NaN], [4, NaN]]);
-    expect(jit((a: NDArray) => np.take(a, [1, 2], 1))(m).tolist()).toEqual([[2, NaN], [4, NaN]]);
+    const m = np.array([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(np.take(m, [1, 2], 1).tolist()).toEqual([
+      [2, NaN],
+      [4, NaN],
+    ]);
+    expect(jit((a: NDArray) => np.take(a, [1, 2], 1))(m).tolist()).toEqual([
+      [2, NaN],
+      [4, NaN],
+    ]);
     const g = grad((a: NDArray) => np.sum(np.take(a, [0, 0, 5, -1], 0, { fillValue: 0 })))(x);
     expect(vals(g)).toEqual([2, 0, 1]);
   });
@@ -163,7 +217,10 @@ describe("np.take and out-of-bounds indices", () => {
 
 describe("async functions under transforms", () => {
   it("a Promise returned to a transform is a typed error that explains why", async () => {
-    const f = async (x: NDArray) => { await Promise.resolve(); return np.sum(x.mul(2)); };
+    const f = async (x: NDArray) => {
+      await Promise.resolve();
+      return np.sum(x.mul(2));
+    };
     for (const t of [grad, jit, vmap] as ((f: unknown) => (x: NDArray) => unknown)[]) {
       expect(() => t(f)(np.ones([2]))).toThrow(/transforms need synchronous functions/);
     }

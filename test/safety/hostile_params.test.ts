@@ -5,16 +5,17 @@
  * nothing runs that touches `globalThis`. Also the reported injection through `astype`.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  DTypeError, FluxionError, type NDArray, Prim, type PrimParams, bind, devices, jit, makeJaxpr, np,
-} from "../../src/index.js";
+import { DTypeError, FluxionError, type NDArray, Prim, type PrimParams, bind, devices, jit, makeJaxpr, np } from "../../src/index.js";
 
 const g = globalThis as { PWNED?: unknown };
-const pwn = () => { g.PWNED = 1; return 0; };
+const pwn = () => {
+  g.PWNED = 1;
+  return 0;
+};
 
 const INJECT = [
   `x"); }, globalThis.PWNED = 1, function(){ ("`,
-  "float32\"; globalThis.PWNED = 1; \"",
+  'float32"; globalThis.PWNED = 1; "',
   "`${globalThis.PWNED = 1}`",
   "}); globalThis.PWNED = 1; ({",
   "0u; } fn evil() { ",
@@ -22,12 +23,40 @@ const INJECT = [
 ];
 /** Values that are wrong for every static param (none is a boolean, an integer >= 0 or a program). */
 const HOSTILE: unknown[] = [
-  ...INJECT, "__proto__", "constructor", "toString", "0", "float16", "",
-  -1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 1e300, -0.5,
-  ["0"], [1.5], [NaN], [-1], [INJECT[0]], [[INJECT[0]]], [2 ** 53, 2 ** 53],
-  null, undefined, Symbol("s"), {}, Object.create(null), new Map(), [{}],
-  { valueOf: pwn }, { toString: () => String(pwn()) }, [{ valueOf: pwn }],
-  { [Symbol.toPrimitive]: pwn }, { program: { eqns: INJECT }, consts: [] },
+  ...INJECT,
+  "__proto__",
+  "constructor",
+  "toString",
+  "0",
+  "float16",
+  "",
+  -1,
+  1.5,
+  NaN,
+  Infinity,
+  -Infinity,
+  2 ** 53,
+  1e300,
+  -0.5,
+  ["0"],
+  [1.5],
+  [NaN],
+  [-1],
+  [INJECT[0]],
+  [[INJECT[0]]],
+  [2 ** 53, 2 ** 53],
+  null,
+  undefined,
+  Symbol("s"),
+  {},
+  Object.create(null),
+  new Map(),
+  [{}],
+  { valueOf: pwn },
+  { toString: () => String(pwn()) },
+  [{ valueOf: pwn }],
+  { [Symbol.toPrimitive]: pwn },
+  { program: { eqns: INJECT }, consts: [] },
 ];
 
 const x = np.ones([2, 3]);
@@ -40,14 +69,43 @@ const id = cp((a) => a, x);
 type Case<P extends Prim> = { ops: (a: NDArray) => NDArray[]; params: PrimParams[P] };
 const un = <P extends Prim>(): Case<P> => ({ ops: (a) => [a], params: {} as PrimParams[P] });
 const bin = <P extends Prim>(): Case<P> => ({ ops: (a) => [a, a], params: {} as PrimParams[P] });
-const bools = <P extends Prim>(n: number): Case<P> => ({ ops: (a) => Array.from({ length: n }, () => np.greater(a, 0)), params: {} as PrimParams[P] });
+const bools = <P extends Prim>(n: number): Case<P> => ({
+  ops: (a) => Array.from({ length: n }, () => np.greater(a, 0)),
+  params: {} as PrimParams[P],
+});
 const CASES: { [P in Prim]: Case<P> } = {
-  [Prim.Add]: bin(), [Prim.Sub]: bin(), [Prim.Mul]: bin(), [Prim.Div]: bin(), [Prim.Pow]: bin(), [Prim.Max]: bin(),
-  [Prim.Min]: bin(), [Prim.Eq]: bin(), [Prim.Ne]: bin(), [Prim.Lt]: bin(), [Prim.Le]: bin(), [Prim.Gt]: bin(),
-  [Prim.Ge]: bin(), [Prim.And]: bools(2), [Prim.Or]: bools(2), [Prim.Not]: bools(1),
-  [Prim.Neg]: un(), [Prim.Exp]: un(), [Prim.Log]: un(), [Prim.Log1p]: un(), [Prim.Expm1]: un(), [Prim.Sin]: un(),
-  [Prim.Cos]: un(), [Prim.Tanh]: un(), [Prim.Atan]: un(), [Prim.Logistic]: un(), [Prim.Sqrt]: un(), [Prim.Rsqrt]: un(),
-  [Prim.Abs]: un(), [Prim.Sign]: un(), [Prim.Floor]: un(), [Prim.StopGradient]: un(),
+  [Prim.Add]: bin(),
+  [Prim.Sub]: bin(),
+  [Prim.Mul]: bin(),
+  [Prim.Div]: bin(),
+  [Prim.Pow]: bin(),
+  [Prim.Max]: bin(),
+  [Prim.Min]: bin(),
+  [Prim.Eq]: bin(),
+  [Prim.Ne]: bin(),
+  [Prim.Lt]: bin(),
+  [Prim.Le]: bin(),
+  [Prim.Gt]: bin(),
+  [Prim.Ge]: bin(),
+  [Prim.And]: bools(2),
+  [Prim.Or]: bools(2),
+  [Prim.Not]: bools(1),
+  [Prim.Neg]: un(),
+  [Prim.Exp]: un(),
+  [Prim.Log]: un(),
+  [Prim.Log1p]: un(),
+  [Prim.Expm1]: un(),
+  [Prim.Sin]: un(),
+  [Prim.Cos]: un(),
+  [Prim.Tanh]: un(),
+  [Prim.Atan]: un(),
+  [Prim.Logistic]: un(),
+  [Prim.Sqrt]: un(),
+  [Prim.Rsqrt]: un(),
+  [Prim.Abs]: un(),
+  [Prim.Sign]: un(),
+  [Prim.Floor]: un(),
+  [Prim.StopGradient]: un(),
   [Prim.ConvertElementType]: { ops: (a) => [a], params: { dtype: "int32" } },
   [Prim.SelectN]: { ops: (a) => [np.greater(a, 0), a, a], params: {} },
   [Prim.ReduceSum]: { ops: (a) => [a], params: { axes: [0] } },
@@ -61,7 +119,15 @@ const CASES: { [P in Prim]: Case<P> } = {
   [Prim.Transpose]: { ops: (a) => [a], params: { perm: [1, 0] } },
   [Prim.Rev]: { ops: (a) => [a], params: { axes: [0] } },
   [Prim.Slice]: { ops: (a) => [a], params: { start: [0, 1], limit: [2, 3], step: [1, 1] } },
-  [Prim.Pad]: { ops: (a) => [a, np.array(0, { dtype: "float32" })], params: { config: [[1, 0, 0], [0, 1, 1]] } },
+  [Prim.Pad]: {
+    ops: (a) => [a, np.array(0, { dtype: "float32" })],
+    params: {
+      config: [
+        [1, 0, 0],
+        [0, 1, 1],
+      ],
+    },
+  },
   [Prim.Concatenate]: { ops: (a) => [a, a], params: { axis: 0 } },
   [Prim.Gather]: { ops: (a) => [a, idx], params: { axis: 0, batchDims: 0 } },
   [Prim.ScatterAdd]: { ops: (a) => [a, idx, a], params: { axis: 0, batchDims: 0 } },
@@ -119,7 +185,13 @@ describe("hostile params at bind", () => {
         variants.push({ ...c.params, extra: 1 }, { ...c.params, __proto__: { evil: INJECT[0] } });
         for (const params of variants) {
           // A name param may be any string: the name is only printed, never compiled.
-          if (typeof params === "object" && params !== null && "name" in params && typeof params.name === "string" && Object.keys(params).length === fields.length) {
+          if (
+            typeof params === "object" &&
+            params !== null &&
+            "name" in params &&
+            typeof params.name === "string" &&
+            Object.keys(params).length === fields.length
+          ) {
             const same = fields.every((f) => f === "name" || (params as Record<string, unknown>)[f] === (c.params as Record<string, unknown>)[f]);
             if (same) continue;
           }
@@ -160,7 +232,9 @@ describe("astype injection", () => {
     }
   });
   it("a string in a shape never reaches the generated index arithmetic", () => {
-    const f = jit((a: NDArray) => bind(Prim.BroadcastInDim, [a], { shape: ["4; globalThis.PWNED = 1; 4" as never, 4], broadcastDimensions: [1] })[0]!.add(1));
+    const f = jit((a: NDArray) =>
+      bind(Prim.BroadcastInDim, [a], { shape: ["4; globalThis.PWNED = 1; 4" as never, 4], broadcastDimensions: [1] })[0]!.add(1),
+    );
     expect(() => f(np.ones([4]))).toThrow(FluxionError);
   });
 });

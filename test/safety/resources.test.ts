@@ -11,13 +11,25 @@ const gc: () => void = (() => {
   v8.setFlagsFromString("--expose-gc");
   return vm.runInNewContext("gc") as () => void;
 })();
-const heap = () => { gc(); gc(); return process.memoryUsage().heapUsed; };
+const heap = () => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
 
 describe("jit cache", () => {
   it("evicts the least recently used signature beyond cacheSize", () => {
     let traces = 0;
-    const f = jit((x: NDArray) => { traces++; return x.add(1); }, { cacheSize: 2 });
-    f(np.ones([1])); f(np.ones([2])); f(np.ones([1])); // [1] is now the most recent
+    const f = jit(
+      (x: NDArray) => {
+        traces++;
+        return x.add(1);
+      },
+      { cacheSize: 2 },
+    );
+    f(np.ones([1]));
+    f(np.ones([2]));
+    f(np.ones([1])); // [1] is now the most recent
     expect(traces).toBe(2);
     f(np.ones([3])); // evicts [2]
     f(np.ones([1]));
@@ -28,7 +40,9 @@ describe("jit cache", () => {
 
   it("10,000 distinct shapes keep memory flat", () => {
     const f = jit((x: NDArray) => np.sum(x.mul(2).add(1)));
-    const run = (from: number, to: number) => { for (let n = from; n < to; n++) f(np.zeros([n])); };
+    const run = (from: number, to: number) => {
+      for (let n = from; n < to; n++) f(np.zeros([n]));
+    };
     run(1, 2000);
     const before = heap();
     run(2000, 10_001);
@@ -50,7 +64,8 @@ describe("constants", () => {
       return (performance.now() - t) / 5;
     };
     timePerCall(2000); // warm up
-    const small = timePerCall(4000), large = timePerCall(40_000);
+    const small = timePerCall(4000),
+      large = timePerCall(40_000);
     // Ten times the constants: linear is ~10x, the old per-call indexOf lookup was ~100x.
     expect(large / Math.max(small, 0.05)).toBeLessThan(35);
   }, 120_000);

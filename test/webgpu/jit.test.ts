@@ -11,7 +11,10 @@ import { expectSame, requireAdapterInCI, runGpu } from "./setup.js";
 type F = (x: NDArray, y: NDArray, w: NDArray, v: NDArray) => NDArray[];
 
 const rand = (rng: Rng, shape: number[], lo = -1, hi = 1) =>
-  np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(lo, hi)), { shape });
+  np.array(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(lo, hi)),
+    { shape },
+  );
 
 /** One random step on a [R, C] value `a` (with other values, a [C, C] weight and a [C] vector). */
 const OPS: ((a: NDArray, b: NDArray, w: NDArray, v: NDArray) => NDArray)[] = [
@@ -40,7 +43,15 @@ const OPS: ((a: NDArray, b: NDArray, w: NDArray, v: NDArray) => NDArray)[] = [
   (a) => nn.softmax(a, 1),
   (a) => np.flip(a, 1).add(a),
   (a) => np.concatenate([a.take(np.array([1, 2], { dtype: "int32" }), 0), a.take(np.array([0], { dtype: "int32" }), 0)], 0),
-  (a) => np.pad(a, [[1, 0], [0, 1]]).take(np.array([0, 1, 2], { dtype: "int32" }), 0).take(np.array([1, 2, 3, 4], { dtype: "int32" }), 1).add(a),
+  (a) =>
+    np
+      .pad(a, [
+        [1, 0],
+        [0, 1],
+      ])
+      .take(np.array([0, 1, 2], { dtype: "int32" }), 0)
+      .take(np.array([1, 2, 3, 4], { dtype: "int32" }), 1)
+      .add(a),
 ];
 
 /** A random program of `len` steps over inputs x, y [3, 4], w [4, 4], v [4]. */
@@ -50,7 +61,8 @@ function randomProgram(rng: Rng, len: number): { f: F; ops: number[] } {
   const f: F = (x, y, w, v) => {
     const vals = [x, y];
     ops.forEach((k, i) => {
-      const a = vals[picks[i]! % vals.length]!, b = vals[(picks[i]! >> 3) % vals.length]!;
+      const a = vals[picks[i]! % vals.length]!,
+        b = vals[(picks[i]! >> 3) % vals.length]!;
       vals.push(OPS[k]!(a, b, w, v));
     });
     const last = vals[vals.length - 1]!;
@@ -85,9 +97,17 @@ describe.runIf(runGpu)("webgpu programs == cpu", () => {
 
   it("jit(valueAndGrad(mlpLoss), { device }) equals the cpu", async () => {
     const rng = new Rng(42);
-    const params = { w1: rand(rng, [8, 16], -0.5, 0.5), b1: rand(rng, [16], -0.1, 0.1), w2: rand(rng, [16, 3], -0.5, 0.5), b2: rand(rng, [3], -0.1, 0.1) };
+    const params = {
+      w1: rand(rng, [8, 16], -0.5, 0.5),
+      b1: rand(rng, [16], -0.1, 0.1),
+      w2: rand(rng, [16, 3], -0.5, 0.5),
+      b2: rand(rng, [3], -0.1, 0.1),
+    };
     const x = rand(rng, [32, 8]);
-    const labels = np.array(Int32Array.from({ length: 32 }, () => rng.int(0, 2)), { dtype: "int32" });
+    const labels = np.array(
+      Int32Array.from({ length: 32 }, () => rng.int(0, 2)),
+      { dtype: "int32" },
+    );
     const mlpLoss = (p: typeof params, xs: NDArray, ys: NDArray) => {
       const h = np.tanh(np.matmul(xs, p.w1).add(p.b1));
       const logits = np.matmul(h, p.w2).add(p.b2);
@@ -101,12 +121,26 @@ describe.runIf(runGpu)("webgpu programs == cpu", () => {
 
   it("control flow inside jit: cond on a device predicate, scan, fori, dynamic slices", async () => {
     const f = (x: NDArray, k: NDArray) => {
-      const c = lax.cond(np.sum(x).greater(0), (a: NDArray) => np.sin(a).mul(2), (a: NDArray) => np.cos(a), x);
-      const [carry, ys] = lax.scan((h: NDArray, xt: NDArray) => {
-        const nh = np.tanh(h.mul(0.9).add(xt));
-        return [nh, np.sum(nh.mul(nh))];
-      }, np.zeros([4]), x);
-      const acc = lax.fori(0, 3, (i: NDArray, a: NDArray) => a.add(bind1(Prim.DynamicSlice, [x, i, np.array(0, { dtype: "int32" })], { sizes: [1, 4] }).reshape([4])), np.zeros([4]));
+      const c = lax.cond(
+        np.sum(x).greater(0),
+        (a: NDArray) => np.sin(a).mul(2),
+        (a: NDArray) => np.cos(a),
+        x,
+      );
+      const [carry, ys] = lax.scan(
+        (h: NDArray, xt: NDArray) => {
+          const nh = np.tanh(h.mul(0.9).add(xt));
+          return [nh, np.sum(nh.mul(nh))];
+        },
+        np.zeros([4]),
+        x,
+      );
+      const acc = lax.fori(
+        0,
+        3,
+        (i: NDArray, a: NDArray) => a.add(bind1(Prim.DynamicSlice, [x, i, np.array(0, { dtype: "int32" })], { sizes: [1, 4] }).reshape([4])),
+        np.zeros([4]),
+      );
       const upd = bind1(Prim.DynamicUpdateSlice, [x, np.ones([2, 2]), k, k], {});
       return [c, carry, ys, acc, upd];
     };
@@ -125,16 +159,24 @@ describe.runIf(runGpu)("webgpu programs == cpu", () => {
   it("grad through a scan and a cond on the device", async () => {
     const loss = (w: NDArray, xs: NDArray) => {
       const [h] = lax.scan((h: NDArray, xt: NDArray) => [np.tanh(np.matmul(h, w).add(xt)), null], np.zeros([3]), xs);
-      return lax.cond(np.sum(h).greater(0), (a: NDArray) => np.sum(a.mul(a)), (a: NDArray) => np.sum(np.sin(a)), h);
+      return lax.cond(
+        np.sum(h).greater(0),
+        (a: NDArray) => np.sum(a.mul(a)),
+        (a: NDArray) => np.sum(np.sin(a)),
+        h,
+      );
     };
     const rng = new Rng(9);
-    const w = rand(rng, [3, 3]), xs = rand(rng, [6, 3]);
+    const w = rand(rng, [3, 3]),
+      xs = rand(rng, [6, 3]);
     await expectSame("grad", jit(grad(loss), { device: "webgpu" })(w, xs), grad(loss)(w, xs), 1e-4);
   });
 
   it("a large elementwise program, reductions over long axes and a 300x200x100 matmul", async () => {
     const rng = new Rng(5);
-    const a = rand(rng, [300, 100]), b = rand(rng, [100, 200]), big = rand(rng, [70000]);
+    const a = rand(rng, [300, 100]),
+      b = rand(rng, [100, 200]),
+      big = rand(rng, [70000]);
     const f = (a: NDArray, b: NDArray, big: NDArray) => [
       np.matmul(a, b),
       np.matmul(np.transpose(b), np.transpose(a)),

@@ -11,7 +11,10 @@ import { Rng } from "../primitives/cases_util.js";
 import { backend, expectSame, requireAdapterInCI, runGpu, values } from "./setup.js";
 
 const rand = (rng: Rng, shape: number[], lo = -1, hi = 1) =>
-  np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(lo, hi)), { shape });
+  np.array(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(lo, hi)),
+    { shape },
+  );
 const gpu = (x: NDArray) => x.to("webgpu");
 const f32 = (xs: number[]) => np.array(xs, { dtype: "float32" });
 
@@ -37,8 +40,26 @@ describe.runIf(runGpu)("webgpu kernels", () => {
         ["130x70 . (90x70)^T (strided rhs)", [130, 70], [90, 70], [[1], [1]], [[], []]],
         ["(33x64)^T . 33x20 (strided lhs)", [33, 64], [33, 20], [[0], [0]], [[], []]],
         ["batched 3x70x33 . 3x33x5", [3, 70, 33], [3, 33, 5], [[2], [1]], [[0], [0]]],
-        ["batch last, two contracting dims (needs a permute)", [4, 3, 5, 2], [3, 2, 6, 4], [[1, 3], [0, 1]], [[0], [3]]],
-        ["contracting dims in swapped order", [2, 3, 4], [4, 3, 5], [[1, 2], [1, 0]], [[], []]],
+        [
+          "batch last, two contracting dims (needs a permute)",
+          [4, 3, 5, 2],
+          [3, 2, 6, 4],
+          [
+            [1, 3],
+            [0, 1],
+          ],
+          [[0], [3]],
+        ],
+        [
+          "contracting dims in swapped order",
+          [2, 3, 4],
+          [4, 3, 5],
+          [
+            [1, 2],
+            [1, 0],
+          ],
+          [[], []],
+        ],
         ["empty contraction", [3, 0], [0, 4], [[1], [0]], [[], []]],
         ["matvec 200x150 . 150", [200, 150], [150], [[1], [0]], [[], []]],
       ];
@@ -46,14 +67,21 @@ describe.runIf(runGpu)("webgpu kernels", () => {
         it(name, async () => {
           use();
           const rng = new Rng(name.length * 31);
-          const l = rand(rng, ls), r = rand(rng, rs);
+          const l = rand(rng, ls),
+            r = rand(rng, rs);
           await expectSame(name, dot(gpu(l), gpu(r), c, b), dot(l, r, c, b), 1e-5);
         });
       }
       it("int32 matmul", async () => {
         use();
-        const l = np.array(Int32Array.from({ length: 70 * 9 }, (_, i) => (i % 7) - 3), { shape: [70, 9], dtype: "int32" });
-        const r = np.array(Int32Array.from({ length: 9 * 66 }, (_, i) => (i % 5) - 2), { shape: [9, 66], dtype: "int32" });
+        const l = np.array(
+          Int32Array.from({ length: 70 * 9 }, (_, i) => (i % 7) - 3),
+          { shape: [70, 9], dtype: "int32" },
+        );
+        const r = np.array(
+          Int32Array.from({ length: 9 * 66 }, (_, i) => (i % 5) - 2),
+          { shape: [9, 66], dtype: "int32" },
+        );
         await expectSame("int32", np.matmul(gpu(l), gpu(r)), np.matmul(l, r));
       });
     });
@@ -67,7 +95,10 @@ describe.runIf(runGpu)("webgpu kernels", () => {
       await expectSame(`max ${axes}`, np.max(gpu(x), axes), np.max(x, axes));
       await expectSame(`min ${axes}`, np.min(gpu(x), axes), np.min(x, axes));
     }
-    const xi = np.array(Int32Array.from({ length: 600 }, (_, i) => ((i * 7919) % 1000) - 500), { shape: [2, 300], dtype: "int32" });
+    const xi = np.array(
+      Int32Array.from({ length: 600 }, (_, i) => ((i * 7919) % 1000) - 500),
+      { shape: [2, 300], dtype: "int32" },
+    );
     for (const op of [np.sum, np.max, np.min]) await expectSame(`int ${op.name}`, op(gpu(xi), 1), op(xi, 1));
     const e = np.zeros([3, 0]);
     await expectSame("empty sum", np.sum(gpu(e), 1), np.sum(e, 1));
@@ -91,16 +122,50 @@ describe.runIf(runGpu)("webgpu kernels", () => {
   it("float and int corner cases match the cpu", async () => {
     // (|x| <= 1e5 for sin and cos: beyond, the device's builtins are used)
     const a = f32([NaN, 1, -0, 0, Infinity, -Infinity, 3e9, -3e9, 2.5, -2.5, 1e-30, -1, 0.5, 100, -100, 5e-8]);
-    const trig = f32([NaN, 1, -0, 0, Infinity, -Infinity, 8000.5, -99999, 2.5, -2.5, 1e-30, -1, 0.5, 100, -100, 5e-8, 3.14159274, 1.5707964, 4.712389, -7.853982]);
+    const trig = f32([
+      NaN,
+      1,
+      -0,
+      0,
+      Infinity,
+      -Infinity,
+      8000.5,
+      -99999,
+      2.5,
+      -2.5,
+      1e-30,
+      -1,
+      0.5,
+      100,
+      -100,
+      5e-8,
+      3.14159274,
+      1.5707964,
+      4.712389,
+      -7.853982,
+    ]);
     const b = f32([1, NaN, 0, -0, 2, 3, -1, 0.5, -2, 3, 2, 0.5, -1.5, 0, -3, 2]);
-    const A = gpu(a), B = gpu(b);
+    const A = gpu(a),
+      B = gpu(b);
     const binary = [np.maximum, np.minimum, np.add, np.multiply, np.divide, np.power, np.equal, np.notEqual, np.less, np.greaterEqual] as const;
     for (const op of binary) await expectSame(op.name, op(A, B), op(a, b), 1e-5);
     const unary: [string, (x: NDArray) => NDArray][] = [
-      ["sign", np.sign], ["abs", np.abs], ["floor", np.floor], ["exp", np.exp], ["log", np.log], ["log1p", np.log1p],
-      ["expm1", np.expm1], ["sqrt", np.sqrt], ["tanh", np.tanh], ["arctan", np.arctan], ["sin", np.sin], ["cos", np.cos],
-      ["rsqrt", (x) => bind1(Prim.Rsqrt, [x], {})], ["logistic", (x) => bind1(Prim.Logistic, [x], {})],
-      ["to int32", (x) => x.astype("int32")], ["to bool", (x) => x.astype("bool")],
+      ["sign", np.sign],
+      ["abs", np.abs],
+      ["floor", np.floor],
+      ["exp", np.exp],
+      ["log", np.log],
+      ["log1p", np.log1p],
+      ["expm1", np.expm1],
+      ["sqrt", np.sqrt],
+      ["tanh", np.tanh],
+      ["arctan", np.arctan],
+      ["sin", np.sin],
+      ["cos", np.cos],
+      ["rsqrt", (x) => bind1(Prim.Rsqrt, [x], {})],
+      ["logistic", (x) => bind1(Prim.Logistic, [x], {})],
+      ["to int32", (x) => x.astype("int32")],
+      ["to bool", (x) => x.astype("bool")],
     ];
     for (const [name, op] of unary) {
       const x = name === "sin" || name === "cos" ? trig : a;
@@ -124,8 +189,18 @@ describe.runIf(runGpu)("webgpu kernels", () => {
     const sl = { start: [1, 0, 1], limit: [7, 9, 4], step: [2, 3, 2] };
     await expectSame("slice with steps", bind1(Prim.Slice, [gpu(y)], sl), bind1(Prim.Slice, [y], sl));
     await expectSame("rev", bind1(Prim.Rev, [gpu(y)], { axes: [0, 2] }), bind1(Prim.Rev, [y], { axes: [0, 2] }));
-    const pad = { config: [[1, 2, 1], [0, 0, 2], [3, 1, 0]] as [number, number, number][] };
-    await expectSame("pad", bind1(Prim.Pad, [gpu(y), f32([]).reshape([0]).sum().add(1.5)], pad), bind1(Prim.Pad, [y, np.array(1.5, { dtype: "float32" })], pad));
+    const pad = {
+      config: [
+        [1, 2, 1],
+        [0, 0, 2],
+        [3, 1, 0],
+      ] as [number, number, number][],
+    };
+    await expectSame(
+      "pad",
+      bind1(Prim.Pad, [gpu(y), f32([]).reshape([0]).sum().add(1.5)], pad),
+      bind1(Prim.Pad, [y, np.array(1.5, { dtype: "float32" })], pad),
+    );
     const parts = Array.from({ length: 11 }, (_, k) => rand(rng, [2, k + 1]));
     await expectSame("concatenate 11", np.concatenate(parts.map(gpu), 1), np.concatenate(parts, 1));
   });
@@ -134,26 +209,50 @@ describe.runIf(runGpu)("webgpu kernels", () => {
     const rng = new Rng(12);
     const xs = Array.from({ length: 24 }, () => rand(rng, [50]));
     const f = (...a: NDArray[]) => [a.reduce((s, v, k) => s.add(np.sin(v).mul(k + 1))), a.reduce((s, v) => s.mul(0.5).add(v))];
-    const want = f(...xs), got = jit(f, { device: "webgpu" })(...xs);
+    const want = f(...xs),
+      got = jit(f, { device: "webgpu" })(...xs);
     for (let k = 0; k < 2; k++) await expectSame(`output ${k}`, got[k]!, want[k]!, 1e-5);
   });
 
   it("dynamic slices clamp device start indices like the cpu; scatter_add sums repeated indices", async () => {
     const rng = new Rng(13);
-    const x = rand(rng, [6, 5]), u = rand(rng, [2, 3]);
-    for (const [s0, s1] of [[-3, 1], [5, 4], [2, 9], [1, 1]]) {
-      const a = np.array(s0, { dtype: "int32" }), b = np.array(s1, { dtype: "int32" });
-      await expectSame(`dynamic_slice ${s0},${s1}`, bind1(Prim.DynamicSlice, [gpu(x), gpu(a), gpu(b)], { sizes: [3, 2] }), bind1(Prim.DynamicSlice, [x, a, b], { sizes: [3, 2] }));
-      await expectSame(`dynamic_update_slice ${s0},${s1}`, bind1(Prim.DynamicUpdateSlice, [gpu(x), gpu(u), gpu(a), b], {}), bind1(Prim.DynamicUpdateSlice, [x, u, a, b], {}));
+    const x = rand(rng, [6, 5]),
+      u = rand(rng, [2, 3]);
+    for (const [s0, s1] of [
+      [-3, 1],
+      [5, 4],
+      [2, 9],
+      [1, 1],
+    ]) {
+      const a = np.array(s0, { dtype: "int32" }),
+        b = np.array(s1, { dtype: "int32" });
+      await expectSame(
+        `dynamic_slice ${s0},${s1}`,
+        bind1(Prim.DynamicSlice, [gpu(x), gpu(a), gpu(b)], { sizes: [3, 2] }),
+        bind1(Prim.DynamicSlice, [x, a, b], { sizes: [3, 2] }),
+      );
+      await expectSame(
+        `dynamic_update_slice ${s0},${s1}`,
+        bind1(Prim.DynamicUpdateSlice, [gpu(x), gpu(u), gpu(a), b], {}),
+        bind1(Prim.DynamicUpdateSlice, [x, u, a, b], {}),
+      );
     }
     const idx = np.array([0, 2, 2, -1, 9, 2], { dtype: "int32" });
     const upd = rand(rng, [6, 5]);
-    await expectSame("scatter_add", bind1(Prim.ScatterAdd, [gpu(x), gpu(idx), gpu(upd)], { axis: 0, batchDims: 0 }), bind1(Prim.ScatterAdd, [x, idx, upd], { axis: 0, batchDims: 0 }), 1e-6);
+    await expectSame(
+      "scatter_add",
+      bind1(Prim.ScatterAdd, [gpu(x), gpu(idx), gpu(upd)], { axis: 0, batchDims: 0 }),
+      bind1(Prim.ScatterAdd, [x, idx, upd], { axis: 0, batchDims: 0 }),
+      1e-6,
+    );
   });
 
   it("launches past 65535 workgroups (2-D grids)", async () => {
     const n = 65536 * 256 + 1000;
-    const x = np.array(Float32Array.from({ length: n }, (_, i) => (i % 1000) / 1000), { shape: [n] });
+    const x = np.array(
+      Float32Array.from({ length: n }, (_, i) => (i % 1000) / 1000),
+      { shape: [n] },
+    );
     const y = gpu(x).mul(2).add(1);
     const v = await values(y);
     expect(v[n - 1]).toBeCloseTo(((n - 1) % 1000) / 500 + 1, 5);

@@ -25,7 +25,8 @@ describe.runIf(runGpu)("webgpu reductions over long axes", () => {
   });
 
   it("reduces each row of a [3, 5 segments + 7] array, with max and min keeping NaN across segments", async () => {
-    const n = 5 * SEGMENT + 7, host = pattern(3 * n);
+    const n = 5 * SEGMENT + 7,
+      host = pattern(3 * n);
     host[n + 2 * SEGMENT + 5] = 3; // row 1's maximum, in its third segment
     host[2 * n + 4 * SEGMENT + 1] = Number.NaN; // row 2, in its fifth segment
     const x = np.array(host).reshape([3, n]).to("webgpu");
@@ -42,7 +43,8 @@ describe.runIf(runGpu)("webgpu reductions over long axes", () => {
   });
 
   it("argmax and argmin over segments: the first extremum wins across segments, and a NaN counts as one", async () => {
-    const n = 3 * SEGMENT + 5, host = pattern(2 * n);
+    const n = 3 * SEGMENT + 5,
+      host = pattern(2 * n);
     host[SEGMENT + 3] = 5;
     host[2 * SEGMENT + 1] = 5; // a tie in a later segment: the first wins
     host[n + 2 * SEGMENT + 9] = Number.NaN;
@@ -62,7 +64,8 @@ describe.runIf(runGpu)("webgpu reductions over long axes", () => {
 
   for (const reverse of [false, true]) {
     it(`cumsum over long rows (blocked scan${reverse ? ", from the end" : ""}) matches float64 running sums`, async () => {
-      const n = 3 * SEGMENT + 77, host = pattern(2 * n);
+      const n = 3 * SEGMENT + 77,
+        host = pattern(2 * n);
       const x = np.array(host).reshape([2, n]).to("webgpu");
       const got = Array.from(await bind1(Prim.Cumsum, [x], { axis: 1, reverse }).data());
       for (let row = 0; row < 2; row++) {

@@ -13,7 +13,10 @@ import { Rng } from "../primitives/cases_util.js";
 import { backend, collect, expectSame, requireAdapterInCI, runGpu } from "./setup.js";
 
 const rand = (rng: Rng, shape: number[], lo = -1, hi = 1) =>
-  np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(lo, hi)), { shape });
+  np.array(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(lo, hi)),
+    { shape },
+  );
 
 type Params = { w1: NDArray; b1: NDArray; w2: NDArray; b2: NDArray };
 
@@ -32,13 +35,23 @@ describe.runIf(runGpu)("webgpu memory and errors", () => {
 
   it("1,000 training steps hold a flat count of live device buffers, and train like the cpu", async () => {
     const rng = new Rng(11);
-    const init: Params = { w1: rand(rng, [4, 16], -0.5, 0.5), b1: rand(rng, [16], -0.1, 0.1), w2: rand(rng, [16, 2], -0.5, 0.5), b2: rand(rng, [2], -0.1, 0.1) };
+    const init: Params = {
+      w1: rand(rng, [4, 16], -0.5, 0.5),
+      b1: rand(rng, [16], -0.1, 0.1),
+      w2: rand(rng, [16, 2], -0.5, 0.5),
+      b2: rand(rng, [2], -0.1, 0.1),
+    };
     const x = rand(rng, [64, 4]);
-    const y = np.stack([np.sin(x.take(np.array([0], { dtype: "int32" }), 1).reshape([64])), np.cos(x.take(np.array([1], { dtype: "int32" }), 1).reshape([64]))], 1);
+    const y = np.stack(
+      [np.sin(x.take(np.array([0], { dtype: "int32" }), 1).reshape([64])), np.cos(x.take(np.array([1], { dtype: "int32" }), 1).reshape([64]))],
+      1,
+    );
     const stepGpu = jit(sgd, { device: "webgpu" });
     const stepCpu = jit(sgd);
-    let p: Params = init, q: Params = init;
-    let lGpu: NDArray = np.zeros([]), lCpu: NDArray = np.zeros([]);
+    let p: Params = init,
+      q: Params = init;
+    let lGpu: NDArray = np.zeros([]),
+      lCpu: NDArray = np.zeros([]);
     const counts: number[] = [];
     for (let t = 1; t <= 1000; t++) {
       [lGpu, p] = stepGpu(p, x, y);
@@ -122,11 +135,23 @@ describe.runIf(runGpu)("webgpu memory and errors", () => {
     const f = jit((x: NDArray, v: NDArray) => np.tanh(np.sin(x.mul(3).add(1)).mul(x).reshape([64, 64]).add(v)).sub(0.5), { device: "webgpu" });
     await f(x, v).data();
     const stats = backend(x).ctx.stats;
-    const d0 = stats.dispatches, s0 = stats.submits;
+    const d0 = stats.dispatches,
+      s0 = stats.submits;
     const out = f(x, v);
     expect(stats.dispatches - d0, "dispatches of the fused program").toBe(1);
     expect(stats.submits - s0, "submits of one call").toBe(1);
-    await expectSame("fused", out, np.tanh(np.sin(np.ones([4096]).mul(3).add(1)).reshape([64, 64]).add(np.ones([64]))).sub(0.5));
+    await expectSame(
+      "fused",
+      out,
+      np
+        .tanh(
+          np
+            .sin(np.ones([4096]).mul(3).add(1))
+            .reshape([64, 64])
+            .add(np.ones([64])),
+        )
+        .sub(0.5),
+    );
   });
 
   it("a failed command and a lost device surface as DeviceErrors on the next call", async () => {

@@ -17,10 +17,28 @@ describe.runIf(runGpu)("webgpu adapter self-check", () => {
 describe("software adapters and the warning", () => {
   it("recognises CPU adapters on Vulkan and on OpenGL ES, where only the device name tells", () => {
     // What Dawn reports for Mesa's llvmpipe through its Vulkan and its OpenGL ES backends.
-    expect(isSoftwareAdapter({ vendor: "mesa", architecture: "software", device: "llvmpipe-llvm-15-0-6-256-bits-", description: "llvmpipe: Mesa 25.0.7", isFallbackAdapter: true })).toBe(true);
-    expect(isSoftwareAdapter({ vendor: "", architecture: "", device: "llvmpipe-llvm-15-0-6-256-bits-", description: "OpenGL version OpenGL ES 3.2 Mesa 25.0.7", isFallbackAdapter: false })).toBe(true);
+    expect(
+      isSoftwareAdapter({
+        vendor: "mesa",
+        architecture: "software",
+        device: "llvmpipe-llvm-15-0-6-256-bits-",
+        description: "llvmpipe: Mesa 25.0.7",
+        isFallbackAdapter: true,
+      }),
+    ).toBe(true);
+    expect(
+      isSoftwareAdapter({
+        vendor: "",
+        architecture: "",
+        device: "llvmpipe-llvm-15-0-6-256-bits-",
+        description: "OpenGL version OpenGL ES 3.2 Mesa 25.0.7",
+        isFallbackAdapter: false,
+      }),
+    ).toBe(true);
     expect(isSoftwareAdapter({ vendor: "google", architecture: "", device: "swiftshader-device", description: "SwiftShader" })).toBe(true);
-    expect(isSoftwareAdapter({ vendor: "nvidia", architecture: "", device: "nvidia-h200", description: "NVIDIA: 580.159.04", isFallbackAdapter: false })).toBe(false);
+    expect(
+      isSoftwareAdapter({ vendor: "nvidia", architecture: "", device: "nvidia-h200", description: "NVIDIA: 580.159.04", isFallbackAdapter: false }),
+    ).toBe(false);
     expect(isSoftwareAdapter(undefined)).toBe(false);
   });
 

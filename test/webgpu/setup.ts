@@ -49,11 +49,13 @@ export async function values(x: NDArray): Promise<number[]> {
 export async function expectSame(what: string, got: NDArray, want: NDArray, rtol = 2e-5, atol = 0): Promise<void> {
   expect(got.shape, `${what}: shape`).toEqual(want.shape);
   expect(got.dtype, `${what}: dtype`).toBe(want.dtype);
-  const g = await values(got), w = await values(want);
+  const g = await values(got),
+    w = await values(want);
   const scale = w.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
   const exact = !isFloat(want.dtype);
   for (let i = 0; i < w.length; i++) {
-    const a = g[i]!, b = w[i]!;
+    const a = g[i]!,
+      b = w[i]!;
     const ok = exact ? a === b : a === b || Math.abs(a - b) <= atol + rtol * (Math.abs(b) + scale) || (Number.isNaN(a) && Number.isNaN(b));
     if (!ok) expect.fail(`${what}: element ${i} is ${a} on webgpu, ${b} on cpu (rtol ${rtol})\n gpu ${g.slice(0, 64)}\n cpu ${w.slice(0, 64)}`);
   }

@@ -17,7 +17,12 @@ export function elementwiseKernel(prim: Prim, inDtype: DType, outDtype: DType, a
   let k = cache.get(key);
   if (k === undefined) {
     const ins = Array.from({ length: arity }, (_, j) => `in${j}`);
-    const expr = jsExpr(prim, ins.map((n) => `${n}[i]`), inDtype, outDtype);
+    const expr = jsExpr(
+      prim,
+      ins.map((n) => `${n}[i]`),
+      inDtype,
+      outDtype,
+    );
     if (expr === null) throw new Error(`no elementwise kernel for ${prim}`);
     const body = `return function ${prim}(out, n, ${ins.join(", ")}) { for (let i = 0; i < n; i++) out[i] = ${expr}; };`;
     k = new Function(...JS_HELPER_NAMES, body)(...JS_HELPER_VALUES) as Kernel;

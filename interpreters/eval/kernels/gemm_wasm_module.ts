@@ -45,8 +45,29 @@
  * (2 x 8 doubles). Blocking sizes were flat within noise for KC 128..512 and MC 64..512.
  */
 import {
-  type Code, I32, type Local, ModuleBuilder, V128, type VectorOps, type ScalarOps,
-  brIf, call, f32, f32x4, f64, f64x2, forRange, get, i32, if_, inc, loop, memory, set, v128, wasmApi,
+  type Code,
+  I32,
+  type Local,
+  ModuleBuilder,
+  V128,
+  type VectorOps,
+  type ScalarOps,
+  brIf,
+  call,
+  f32,
+  f32x4,
+  f64,
+  f64x2,
+  forRange,
+  get,
+  i32,
+  if_,
+  inc,
+  loop,
+  memory,
+  set,
+  v128,
+  wasmApi,
 } from "./wasm_asm.js";
 
 /** Shape and blocking parameters of a generated module. */
@@ -69,8 +90,7 @@ export interface GemmParams {
   readonly maxPages: number;
 }
 
-const types = (dtype: GemmParams["dtype"]): { s: ScalarOps; v: VectorOps } =>
-  dtype === "float32" ? { s: f32, v: f32x4 } : { s: f64, v: f64x2 };
+const types = (dtype: GemmParams["dtype"]): { s: ScalarOps; v: VectorOps } => (dtype === "float32" ? { s: f32, v: f32x4 } : { s: f64, v: f64x2 });
 
 /** Columns of the register tile. */
 export const tileCols = (p: GemmParams): number => p.nv * types(p.dtype).v.lanes;
@@ -89,7 +109,10 @@ export function packedBBytes(p: GemmParams, k: number, n: number): number {
 /** Encodes the module for the given parameters. */
 export function buildGemmModule(p: GemmParams): Uint8Array {
   const { s, v } = types(p.dtype);
-  const E = s.bytes, MR = p.mr, NV = p.nv, NR = tileCols(p);
+  const E = s.bytes,
+    MR = p.mr,
+    NV = p.nv,
+    NR = tileCols(p);
   if (p.mc % MR !== 0 || p.nc % NR !== 0) {
     throw new RangeError("gemm module: inconsistent blocking parameters");
   }
@@ -113,7 +136,8 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
         step.push(set(x, p.fma ? v.relaxedMadd(get(a), get(bv[j]!), get(x)) : v.add(get(x), v.mul(get(a), get(bv[j]!)))));
       }
     }
-    const store: Code[] = [], accumulate: Code[] = [];
+    const store: Code[] = [],
+      accumulate: Code[] = [];
     for (let r = 0; r < MR; r++) {
       for (let j = 0; j < NV; j++) {
         store.push(v128.store(get(row), get(acc[r]![j]!), j * 16));
@@ -135,12 +159,17 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
   const edge = mod.func(null, [I32, I32, I32, I32, I32, I32]);
   {
     const [tile, cp, ldc, mr, nr, first] = [0, 1, 2, 3, 4, 5].map((i) => edge.param(i));
-    const r = edge.local(I32), j = edge.local(I32);
+    const r = edge.local(I32),
+      j = edge.local(I32);
     const src = i32.add(get(tile), i32.add(i32.mul(get(r), c32(NR * E)), i32.mul(get(j), c32(E))));
     const dst = i32.add(get(cp), i32.add(i32.mul(get(r), get(ldc)), i32.mul(get(j), c32(E))));
-    edge.body = forRange(r, c32(0), get(mr), c32(1),
-      forRange(j, c32(0), get(nr), c32(1),
-        if_(get(first), s.store(dst, s.load(src)), s.store(dst, s.add(s.load(dst), s.load(src))))));
+    edge.body = forRange(
+      r,
+      c32(0),
+      get(mr),
+      c32(1),
+      forRange(j, c32(0), get(nr), c32(1), if_(get(first), s.store(dst, s.load(src)), s.store(dst, s.add(s.load(dst), s.load(src))))),
+    );
   }
 
   // ---- packB(b, k, n, dst): all of B -> panels of NR columns, each K x NR contiguous -----------
@@ -148,7 +177,17 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
   {
     const [b, k, n, dst] = [0, 1, 2, 3].map((i) => packB.param(i));
     const L = (): Local => packB.local(I32);
-    const ldb = L(), full = L(), panelBytes = L(), q0 = L(), q1 = L(), q = L(), jr = L(), j = L(), w = L(), d = L(), sp = L();
+    const ldb = L(),
+      full = L(),
+      panelBytes = L(),
+      q0 = L(),
+      q1 = L(),
+      q = L(),
+      jr = L(),
+      j = L(),
+      w = L(),
+      d = L(),
+      sp = L();
     const copyFull: Code[] = [];
     for (let t = 0; t < NV; t++) copyFull.push(v128.store(get(d), v128.load(get(sp), t * 16), t * 16));
     // Full panels in bands of QB rows of B (the band stays in cache while it is scattered to the
@@ -159,22 +198,36 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
       set(ldb, i32.mul(get(n), c32(E))),
       set(full, i32.and(get(n), c32(-NR))),
       set(panelBytes, i32.mul(get(k), c32(NR * E))),
-      forRange(q0, c32(0), get(k), c32(QB),
+      forRange(
+        q0,
+        c32(0),
+        get(k),
+        c32(QB),
         set(q1, i32.minS(get(k), i32.add(get(q0), c32(QB)))),
-        forRange(jr, c32(0), get(full), c32(NR),
+        forRange(
+          jr,
+          c32(0),
+          get(full),
+          c32(NR),
           set(sp, i32.add(get(b), i32.add(i32.mul(get(q0), get(ldb)), i32.mul(get(jr), c32(E))))),
           set(d, i32.add(get(dst), i32.mul(i32.add(i32.mul(get(jr), get(k)), i32.mul(get(q0), c32(NR))), c32(E)))),
-          forRange(q, get(q0), get(q1), c32(1), copyFull, inc(sp, get(ldb)), inc(d, c32(NR * E))))),
+          forRange(q, get(q0), get(q1), c32(1), copyFull, inc(sp, get(ldb)), inc(d, c32(NR * E))),
+        ),
+      ),
       if_(i32.ne(get(full), get(n)), [
         set(w, i32.sub(get(n), get(full))),
         set(d, i32.add(get(dst), i32.mul(i32.mul(get(full), get(k)), c32(E)))),
         set(sp, i32.add(get(b), i32.mul(get(full), c32(E)))),
         memory.fill(get(d), c32(0), get(panelBytes)),
-        forRange(q, c32(0), get(k), c32(1),
-          forRange(j, c32(0), get(w), c32(1),
-            s.store(i32.add(get(d), i32.mul(get(j), c32(E))), s.load(i32.add(get(sp), i32.mul(get(j), c32(E)))))),
+        forRange(
+          q,
+          c32(0),
+          get(k),
+          c32(1),
+          forRange(j, c32(0), get(w), c32(1), s.store(i32.add(get(d), i32.mul(get(j), c32(E))), s.load(i32.add(get(sp), i32.mul(get(j), c32(E)))))),
           inc(d, c32(NR * E)),
-          inc(sp, get(ldb))),
+          inc(sp, get(ldb)),
+        ),
       ]),
     ];
   }
@@ -183,29 +236,50 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
   const packA = mod.func(null, [I32, I32, I32, I32, I32]);
   {
     const [src, lda, mc, kc, dst] = [0, 1, 2, 3, 4].map((i) => packA.param(i));
-    const ir = packA.local(I32), h = packA.local(I32), d = packA.local(I32), sp = packA.local(I32);
-    const q = packA.local(I32), r = packA.local(I32), rowp = packA.local(I32);
+    const ir = packA.local(I32),
+      h = packA.local(I32),
+      d = packA.local(I32),
+      sp = packA.local(I32);
+    const q = packA.local(I32),
+      r = packA.local(I32),
+      rowp = packA.local(I32);
     const rows = Array.from({ length: MR }, () => packA.local(I32));
     const full: Code[] = [];
     for (let t = 0; t < MR; t++) full.push(s.store(get(d), s.load(get(rows[t]!)), t * E), inc(rows[t]!, c32(E)));
-    packA.body = forRange(ir, c32(0), get(mc), c32(MR),
+    packA.body = forRange(
+      ir,
+      c32(0),
+      get(mc),
+      c32(MR),
       set(h, i32.minS(c32(MR), i32.sub(get(mc), get(ir)))),
       set(d, i32.add(get(dst), i32.mul(i32.mul(get(ir), get(kc)), c32(E)))),
       set(sp, i32.add(get(src), i32.mul(get(ir), get(lda)))),
-      if_(i32.eq(get(h), c32(MR)),
-        [
-          rows.map((rp, t) => set(rp, i32.add(get(sp), i32.mul(c32(t), get(lda))))),
-          forRange(q, c32(0), get(kc), c32(1), full, inc(d, c32(MR * E))),
-        ],
+      if_(
+        i32.eq(get(h), c32(MR)),
+        [rows.map((rp, t) => set(rp, i32.add(get(sp), i32.mul(c32(t), get(lda))))), forRange(q, c32(0), get(kc), c32(1), full, inc(d, c32(MR * E)))],
         [
           // The last, partial panel: zero it, then copy its h rows.
           memory.fill(get(d), c32(0), i32.mul(get(kc), c32(MR * E))),
-          forRange(r, c32(0), get(h), c32(1),
+          forRange(
+            r,
+            c32(0),
+            get(h),
+            c32(1),
             set(rowp, i32.add(get(sp), i32.mul(get(r), get(lda)))),
-            forRange(q, c32(0), get(kc), c32(1),
-              s.store(i32.add(get(d), i32.mul(i32.add(i32.mul(get(q), c32(MR)), get(r)), c32(E))),
-                s.load(i32.add(get(rowp), i32.mul(get(q), c32(E))))))),
-        ]));
+            forRange(
+              q,
+              c32(0),
+              get(kc),
+              c32(1),
+              s.store(
+                i32.add(get(d), i32.mul(i32.add(i32.mul(get(q), c32(MR)), get(r)), c32(E))),
+                s.load(i32.add(get(rowp), i32.mul(get(q), c32(E)))),
+              ),
+            ),
+          ),
+        ],
+      ),
+    );
   }
 
   // ---- gemm(a, bp, c, ldc, k, n, i0, i1, scratch): rows [i0, i1) of C = A · B, B packed -------
@@ -213,37 +287,85 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
   {
     const [a, bpk, c, ldc, k, n, i0, i1, scratch] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => gemm.param(i));
     const L = (): Local => gemm.local(I32);
-    const jc = L(), nc = L(), pc = L(), kc = L(), ic = L(), mc = L(), jr = L(), ir = L();
-    const bufA = L(), tile = L(), first = L(), ap = L(), bp = L(), cp = L();
+    const jc = L(),
+      nc = L(),
+      pc = L(),
+      kc = L(),
+      ic = L(),
+      mc = L(),
+      jr = L(),
+      ir = L();
+    const bufA = L(),
+      tile = L(),
+      first = L(),
+      ap = L(),
+      bp = L(),
+      cp = L();
     gemm.body = [
       set(bufA, get(scratch)),
       set(tile, i32.add(get(bufA), c32(p.mc * p.kc * E))),
-      forRange(jc, c32(0), get(n), c32(p.nc),
+      forRange(
+        jc,
+        c32(0),
+        get(n),
+        c32(p.nc),
         set(nc, i32.minS(c32(p.nc), i32.sub(get(n), get(jc)))),
-        forRange(pc, c32(0), get(k), c32(p.kc),
+        forRange(
+          pc,
+          c32(0),
+          get(k),
+          c32(p.kc),
           set(kc, i32.minS(c32(p.kc), i32.sub(get(k), get(pc)))),
           set(first, i32.eqz(get(pc))),
-          forRange(ic, get(i0), get(i1), c32(p.mc),
+          forRange(
+            ic,
+            get(i0),
+            get(i1),
+            c32(p.mc),
             set(mc, i32.minS(c32(p.mc), i32.sub(get(i1), get(ic)))),
-            call(packA.index,
+            call(
+              packA.index,
               i32.add(get(a), i32.mul(i32.add(i32.mul(get(ic), get(k)), get(pc)), c32(E))),
-              i32.mul(get(k), c32(E)), get(mc), get(kc), get(bufA)),
-            forRange(jr, c32(0), get(nc), c32(NR),
+              i32.mul(get(k), c32(E)),
+              get(mc),
+              get(kc),
+              get(bufA),
+            ),
+            forRange(
+              jr,
+              c32(0),
+              get(nc),
+              c32(NR),
               // Panel (jc + jr) / NR starts at (jc + jr) * K elements; depth pc is pc * NR further.
               set(bp, i32.add(get(bpk), i32.mul(i32.add(i32.mul(i32.add(get(jc), get(jr)), get(k)), i32.mul(get(pc), c32(NR))), c32(E)))),
-              forRange(ir, c32(0), get(mc), c32(MR),
+              forRange(
+                ir,
+                c32(0),
+                get(mc),
+                c32(MR),
                 set(ap, i32.add(get(bufA), i32.mul(i32.mul(get(ir), get(kc)), c32(E)))),
-                set(cp, i32.add(get(c), i32.add(
-                  i32.mul(i32.add(get(ic), get(ir)), get(ldc)), i32.mul(i32.add(get(jc), get(jr)), c32(E))))),
-                if_(i32.and(i32.geS(i32.sub(get(mc), get(ir)), c32(MR)), i32.geS(i32.sub(get(nc), get(jr)), c32(NR))),
+                set(cp, i32.add(get(c), i32.add(i32.mul(i32.add(get(ic), get(ir)), get(ldc)), i32.mul(i32.add(get(jc), get(jr)), c32(E))))),
+                if_(
+                  i32.and(i32.geS(i32.sub(get(mc), get(ir)), c32(MR)), i32.geS(i32.sub(get(nc), get(jr)), c32(NR))),
                   call(kernel.index, get(kc), get(ap), get(bp), get(cp), get(ldc), get(first)),
                   [
                     call(kernel.index, get(kc), get(ap), get(bp), get(tile), c32(NR * E), c32(1)),
-                    call(edge.index, get(tile), get(cp), get(ldc),
+                    call(
+                      edge.index,
+                      get(tile),
+                      get(cp),
+                      get(ldc),
                       i32.minS(c32(MR), i32.sub(get(mc), get(ir))),
                       i32.minS(c32(NR), i32.sub(get(nc), get(jr))),
-                      get(first)),
-                  ])))))),
+                      get(first),
+                    ),
+                  ],
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
     ];
   }
   return mod.encode();
@@ -259,5 +381,13 @@ export function relaxedSimdSupported(): boolean {
 }
 
 const PROBE: GemmParams = {
-  dtype: "float32", mr: 1, nv: 1, kc: 4, mc: 1, nc: 4, fma: false, shared: false, maxPages: 1,
+  dtype: "float32",
+  mr: 1,
+  nv: 1,
+  kc: 4,
+  mc: 1,
+  nc: 4,
+  fma: false,
+  shared: false,
+  maxPages: 1,
 };

@@ -64,10 +64,13 @@ const tile = new Float64Array(8 * LD);
  * All three arrays have the same element type. For Int32Array inputs, the result is the exact
  * integer product wrapped to int32.
  */
-export function matmul(
-  a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number,
-): void {
-  for (const [name, v] of [["batch", batch], ["m", m], ["k", k], ["n", n]] as const) {
+export function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number): void {
+  for (const [name, v] of [
+    ["batch", batch],
+    ["m", m],
+    ["k", k],
+    ["n", n],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`matmul: ${name} must be a non-negative integer, got ${v}`);
   }
   if (a.length < batch * m * k || b.length < batch * k * n || c.length < batch * m * n) {
@@ -86,7 +89,9 @@ export function matmul(
     noteJsPath();
   }
   for (let bi = 0; bi < batch; bi++) {
-    const aOff = bi * m * k, bOff = bi * k * n, cOff = bi * m * n;
+    const aOff = bi * m * k,
+      bOff = bi * k * n,
+      cOff = bi * m * n;
     if (c instanceof Int32Array) matmulInt32(a as Int32Array, aOff, b as Int32Array, bOff, c, cOff, m, k, n);
     else if (n <= 2) matmulNarrow(a, aOff, b, bOff, c, cOff, m, k, n);
     else if (m < 4 || k < 4) matmulRowwise(a, aOff, b, bOff, c, cOff, m, k, n);
@@ -95,10 +100,7 @@ export function matmul(
 }
 
 /** Exact int32 product (wrapping), i-k-j order so the inner loop runs over contiguous rows. */
-function matmulInt32(
-  a: Int32Array, aOff: number, b: Int32Array, bOff: number, c: Int32Array, cOff: number,
-  m: number, k: number, n: number,
-): void {
+function matmulInt32(a: Int32Array, aOff: number, b: Int32Array, bOff: number, c: Int32Array, cOff: number, m: number, k: number, n: number): void {
   c.fill(0, cOff, cOff + m * n);
   for (let i = 0; i < m; i++) {
     const ci = cOff + i * n;
@@ -115,15 +117,19 @@ function matmulInt32(
  * N of 1 or 2 (matrix-vector): dot products of contiguous A rows with a B column, 4 partial sums.
  * Packing would cost as much as the product itself here.
  */
-function matmulNarrow(
-  a: FloatArray, aOff: number, b: FloatArray, bOff: number, c: FloatArray, cOff: number,
-  m: number, k: number, n: number,
-): void {
-  const n2 = 2 * n, n3 = 3 * n, n4 = 4 * n;
+function matmulNarrow(a: FloatArray, aOff: number, b: FloatArray, bOff: number, c: FloatArray, cOff: number, m: number, k: number, n: number): void {
+  const n2 = 2 * n,
+    n3 = 3 * n,
+    n4 = 4 * n;
   for (let i = 0; i < m; i++) {
     const ai = aOff + i * k;
     for (let j = 0; j < n; j++) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, p = 0, q = bOff + j;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        p = 0,
+        q = bOff + j;
       for (; p + 4 <= k; p += 4, q += n4) {
         s0 += a[ai + p] * b[q];
         s1 += a[ai + p + 1] * b[q + n];
@@ -142,10 +148,7 @@ function matmulNarrow(
  * shallow depth, padding K to 4 would multiply the work. Each C row is accumulated in a float64
  * strip from 4 rows of B at a time, read in place.
  */
-function matmulRowwise(
-  a: FloatArray, aOff: number, b: FloatArray, bOff: number, c: FloatArray, cOff: number,
-  m: number, k: number, n: number,
-): void {
+function matmulRowwise(a: FloatArray, aOff: number, b: FloatArray, bOff: number, c: FloatArray, cOff: number, m: number, k: number, n: number): void {
   const acc = tile;
   const width = tile.length;
   for (let i = 0; i < m; i++) {
@@ -155,12 +158,19 @@ function matmulRowwise(
       acc.fill(0, 0, nb);
       let p = 0;
       for (; p + 4 <= k; p += 4) {
-        const a0 = a[ai + p], a1 = a[ai + p + 1], a2 = a[ai + p + 2], a3 = a[ai + p + 3];
-        const o0 = bOff + p * n + j0, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
+        const a0 = a[ai + p],
+          a1 = a[ai + p + 1],
+          a2 = a[ai + p + 2],
+          a3 = a[ai + p + 3];
+        const o0 = bOff + p * n + j0,
+          o1 = o0 + n,
+          o2 = o1 + n,
+          o3 = o2 + n;
         for (let j = 0; j < nb; j++) acc[j] += a0 * b[o0 + j] + a1 * b[o1 + j] + a2 * b[o2 + j] + a3 * b[o3 + j];
       }
       for (; p < k; p++) {
-        const a0 = a[ai + p], o0 = bOff + p * n + j0;
+        const a0 = a[ai + p],
+          o0 = bOff + p * n + j0;
         for (let j = 0; j < nb; j++) acc[j] += a0 * b[o0 + j];
       }
       const co = cOff + i * n + j0;
@@ -170,10 +180,7 @@ function matmulRowwise(
 }
 
 /** Cache-blocked float path; see the blocking scheme at the top of the file. */
-function matmulBlocked(
-  a: FloatArray, aOff: number, b: FloatArray, bOff: number, c: FloatArray, cOff: number,
-  m: number, k: number, n: number,
-): void {
+function matmulBlocked(a: FloatArray, aOff: number, b: FloatArray, bOff: number, c: FloatArray, cOff: number, m: number, k: number, n: number): void {
   const panelSize = (KC + 3) * LD;
   if (panelB.length < panelSize) panelB = new Float64Array(panelSize);
   for (let jc = 0; jc < n; jc += NC) {
@@ -200,20 +207,17 @@ function matmulBlocked(
 }
 
 /** Copies a kc x nc block of B (row stride ldb) into `dst` (row stride LD) as float64, zero rows to kcPad. */
-function packPanelB(
-  b: FloatArray, off: number, ldb: number, kc: number, kcPad: number, nc: number, dst: Float64Array,
-): void {
+function packPanelB(b: FloatArray, off: number, ldb: number, kc: number, kcPad: number, nc: number, dst: Float64Array): void {
   for (let p = 0; p < kc; p++) {
-    const src = off + p * ldb, d = p * LD;
+    const src = off + p * ldb,
+      d = p * LD;
     for (let j = 0; j < nc; j++) dst[d + j] = b[src + j];
   }
   for (let p = kc; p < kcPad; p++) dst.fill(0, p * LD, p * LD + nc);
 }
 
 /** Copies rows x kc of A (row stride lda) into `dst` depth-major (dst[p*rows + r]), zero depth to kcPad. */
-function packRowsA(
-  a: FloatArray, off: number, lda: number, rows: number, kc: number, kcPad: number, dst: Float64Array,
-): void {
+function packRowsA(a: FloatArray, off: number, lda: number, rows: number, kc: number, kcPad: number, dst: Float64Array): void {
   for (let r = 0; r < rows; r++) {
     const src = off + r * lda;
     for (let p = 0; p < kc; p++) dst[p * rows + r] = a[src + p];
@@ -224,7 +228,8 @@ function packRowsA(
 /** Writes (first depth block) or adds the first `rows` x nc of `tile` into C (row stride ldc). */
 function storeTile(c: FloatArray, off: number, ldc: number, rows: number, nc: number, first: boolean): void {
   for (let r = 0; r < rows; r++) {
-    const d = off + r * ldc, s = r * LD;
+    const d = off + r * ldc,
+      s = r * LD;
     if (first) for (let j = 0; j < nc; j++) c[d + j] = tile[s + j];
     else for (let j = 0; j < nc; j++) c[d + j] += tile[s + j];
   }
@@ -232,18 +237,53 @@ function storeTile(c: FloatArray, off: number, ldc: number, rows: number, nc: nu
 
 /** tile[0..8) += A coefficients (8 rows x 4 depths, packed at ao) times panel rows bo..bo+3, over j < n. */
 function kernel8x4(t: Float64Array, bp: Float64Array, bo: number, ap: Float64Array, ao: number, n: number): void {
-  const a00 = ap[ao], a10 = ap[ao + 1], a20 = ap[ao + 2], a30 = ap[ao + 3];
-  const a40 = ap[ao + 4], a50 = ap[ao + 5], a60 = ap[ao + 6], a70 = ap[ao + 7];
-  const a01 = ap[ao + 8], a11 = ap[ao + 9], a21 = ap[ao + 10], a31 = ap[ao + 11];
-  const a41 = ap[ao + 12], a51 = ap[ao + 13], a61 = ap[ao + 14], a71 = ap[ao + 15];
-  const a02 = ap[ao + 16], a12 = ap[ao + 17], a22 = ap[ao + 18], a32 = ap[ao + 19];
-  const a42 = ap[ao + 20], a52 = ap[ao + 21], a62 = ap[ao + 22], a72 = ap[ao + 23];
-  const a03 = ap[ao + 24], a13 = ap[ao + 25], a23 = ap[ao + 26], a33 = ap[ao + 27];
-  const a43 = ap[ao + 28], a53 = ap[ao + 29], a63 = ap[ao + 30], a73 = ap[ao + 31];
-  const b1o = bo + LD, b2o = bo + 2 * LD, b3o = bo + 3 * LD;
-  const t1 = LD, t2 = 2 * LD, t3 = 3 * LD, t4 = 4 * LD, t5 = 5 * LD, t6 = 6 * LD, t7 = 7 * LD;
+  const a00 = ap[ao],
+    a10 = ap[ao + 1],
+    a20 = ap[ao + 2],
+    a30 = ap[ao + 3];
+  const a40 = ap[ao + 4],
+    a50 = ap[ao + 5],
+    a60 = ap[ao + 6],
+    a70 = ap[ao + 7];
+  const a01 = ap[ao + 8],
+    a11 = ap[ao + 9],
+    a21 = ap[ao + 10],
+    a31 = ap[ao + 11];
+  const a41 = ap[ao + 12],
+    a51 = ap[ao + 13],
+    a61 = ap[ao + 14],
+    a71 = ap[ao + 15];
+  const a02 = ap[ao + 16],
+    a12 = ap[ao + 17],
+    a22 = ap[ao + 18],
+    a32 = ap[ao + 19];
+  const a42 = ap[ao + 20],
+    a52 = ap[ao + 21],
+    a62 = ap[ao + 22],
+    a72 = ap[ao + 23];
+  const a03 = ap[ao + 24],
+    a13 = ap[ao + 25],
+    a23 = ap[ao + 26],
+    a33 = ap[ao + 27];
+  const a43 = ap[ao + 28],
+    a53 = ap[ao + 29],
+    a63 = ap[ao + 30],
+    a73 = ap[ao + 31];
+  const b1o = bo + LD,
+    b2o = bo + 2 * LD,
+    b3o = bo + 3 * LD;
+  const t1 = LD,
+    t2 = 2 * LD,
+    t3 = 3 * LD,
+    t4 = 4 * LD,
+    t5 = 5 * LD,
+    t6 = 6 * LD,
+    t7 = 7 * LD;
   for (let j = 0; j < n; j++) {
-    const b0 = bp[bo + j], b1 = bp[b1o + j], b2 = bp[b2o + j], b3 = bp[b3o + j];
+    const b0 = bp[bo + j],
+      b1 = bp[b1o + j],
+      b2 = bp[b2o + j],
+      b3 = bp[b3o + j];
     t[j] += a00 * b0 + a01 * b1 + a02 * b2 + a03 * b3;
     t[t1 + j] += a10 * b0 + a11 * b1 + a12 * b2 + a13 * b3;
     t[t2 + j] += a20 * b0 + a21 * b1 + a22 * b2 + a23 * b3;
@@ -257,14 +297,33 @@ function kernel8x4(t: Float64Array, bp: Float64Array, bo: number, ap: Float64Arr
 
 /** As kernel8x4 for 4 rows. */
 function kernel4x4(t: Float64Array, bp: Float64Array, bo: number, ap: Float64Array, ao: number, n: number): void {
-  const a00 = ap[ao], a10 = ap[ao + 1], a20 = ap[ao + 2], a30 = ap[ao + 3];
-  const a01 = ap[ao + 4], a11 = ap[ao + 5], a21 = ap[ao + 6], a31 = ap[ao + 7];
-  const a02 = ap[ao + 8], a12 = ap[ao + 9], a22 = ap[ao + 10], a32 = ap[ao + 11];
-  const a03 = ap[ao + 12], a13 = ap[ao + 13], a23 = ap[ao + 14], a33 = ap[ao + 15];
-  const b1o = bo + LD, b2o = bo + 2 * LD, b3o = bo + 3 * LD;
-  const t1 = LD, t2 = 2 * LD, t3 = 3 * LD;
+  const a00 = ap[ao],
+    a10 = ap[ao + 1],
+    a20 = ap[ao + 2],
+    a30 = ap[ao + 3];
+  const a01 = ap[ao + 4],
+    a11 = ap[ao + 5],
+    a21 = ap[ao + 6],
+    a31 = ap[ao + 7];
+  const a02 = ap[ao + 8],
+    a12 = ap[ao + 9],
+    a22 = ap[ao + 10],
+    a32 = ap[ao + 11];
+  const a03 = ap[ao + 12],
+    a13 = ap[ao + 13],
+    a23 = ap[ao + 14],
+    a33 = ap[ao + 15];
+  const b1o = bo + LD,
+    b2o = bo + 2 * LD,
+    b3o = bo + 3 * LD;
+  const t1 = LD,
+    t2 = 2 * LD,
+    t3 = 3 * LD;
   for (let j = 0; j < n; j++) {
-    const b0 = bp[bo + j], b1 = bp[b1o + j], b2 = bp[b2o + j], b3 = bp[b3o + j];
+    const b0 = bp[bo + j],
+      b1 = bp[b1o + j],
+      b2 = bp[b2o + j],
+      b3 = bp[b3o + j];
     t[j] += a00 * b0 + a01 * b1 + a02 * b2 + a03 * b3;
     t[t1 + j] += a10 * b0 + a11 * b1 + a12 * b2 + a13 * b3;
     t[t2 + j] += a20 * b0 + a21 * b1 + a22 * b2 + a23 * b3;
@@ -274,7 +333,12 @@ function kernel4x4(t: Float64Array, bp: Float64Array, bo: number, ap: Float64Arr
 
 /** As kernel8x4 for a single row (M remainder, vector-matrix products). */
 function kernel1x4(t: Float64Array, bp: Float64Array, bo: number, ap: Float64Array, ao: number, n: number): void {
-  const a0 = ap[ao], a1 = ap[ao + 1], a2 = ap[ao + 2], a3 = ap[ao + 3];
-  const b1o = bo + LD, b2o = bo + 2 * LD, b3o = bo + 3 * LD;
+  const a0 = ap[ao],
+    a1 = ap[ao + 1],
+    a2 = ap[ao + 2],
+    a3 = ap[ao + 3];
+  const b1o = bo + LD,
+    b2o = bo + 2 * LD,
+    b3o = bo + 3 * LD;
   for (let j = 0; j < n; j++) t[j] += a0 * bp[bo + j] + a1 * bp[b1o + j] + a2 * bp[b2o + j] + a3 * bp[b3o + j];
 }

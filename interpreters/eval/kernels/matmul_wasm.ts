@@ -98,12 +98,19 @@ export function configureMatmul(changes: Partial<MatmulConfig> = {}): MatmulConf
 }
 
 /** Which path the last float matmul call took (for tests and benchmarks). */
-export interface MatmulPathInfo { path: "js" | "wasm"; threads: number; tasks: number; workerTasks: number }
+export interface MatmulPathInfo {
+  path: "js" | "wasm";
+  threads: number;
+  tasks: number;
+  workerTasks: number;
+}
 const JS_PATH: MatmulPathInfo = Object.freeze({ path: "js", threads: 1, tasks: 0, workerTasks: 0 });
 let lastPath: MatmulPathInfo = JS_PATH;
 export const lastMatmulPath = (): MatmulPathInfo => ({ ...lastPath });
 /** Records that the last float matmul ran in JavaScript. */
-export const noteJsPath = (): void => { lastPath = JS_PATH; };
+export const noteJsPath = (): void => {
+  lastPath = JS_PATH;
+};
 
 // ---- Engine: compiled modules, the memory and the main thread's instances ----------------------
 
@@ -117,7 +124,9 @@ const ELEMENT_BYTES: Record<Dtype, number> = { float32: 4, float64: 8 };
 const MAX_PAGES = 32768;
 const PAGE = 65536;
 const CTL_BYTES = 64;
-const CLAIM = 0, DONE = 1, FAIL = 2;
+const CLAIM = 0,
+  DONE = 1,
+  FAIL = 2;
 /** Batch entries per chunk are capped so chunk data stays below this many bytes. */
 const CHUNK_BYTES = 256 * 1024 * 1024;
 /**
@@ -159,8 +168,10 @@ function createEngine(shared: boolean): Engine {
   const wasm = wasmApi;
   if (wasm === undefined) throw new Error("no WebAssembly");
   const slots = shared ? MAX_THREADS : 1;
-  const scratchSize = align(Math.max(...(["float32", "float64"] as const).map((d) =>
-    scratchBytes({ ...PARAMS[d], shared, maxPages: MAX_PAGES }))), 64);
+  const scratchSize = align(
+    Math.max(...(["float32", "float64"] as const).map((d) => scratchBytes({ ...PARAMS[d], shared, maxPages: MAX_PAGES }))),
+    64,
+  );
   const scratchBase = CTL_BYTES;
   const dataBase = align(scratchBase + slots * scratchSize, 64);
   const memory = new wasm.Memory({ initial: Math.ceil(dataBase / PAGE), maximum: MAX_PAGES, shared });
@@ -174,8 +185,17 @@ function createEngine(shared: boolean): Engine {
     packB[d] = exports.packB as PackBFn;
   }
   return {
-    shared, memory, modules, gemm, packB, ctl: new Int32Array(memory.buffer, 0, CTL_BYTES / 4),
-    scratchBase, scratchSize, dataBase, workers: shared ? [] : null, generation: 0,
+    shared,
+    memory,
+    modules,
+    gemm,
+    packB,
+    ctl: new Int32Array(memory.buffer, 0, CTL_BYTES / 4),
+    scratchBase,
+    scratchSize,
+    dataBase,
+    workers: shared ? [] : null,
+    generation: 0,
   };
 }
 
@@ -248,11 +268,17 @@ interface TaskSet {
   generation: number;
   total: number;
   bands: number;
-  a: number; b: number; c: number;
-  strideA: number; strideB: number; strideC: number;
+  a: number;
+  b: number;
+  c: number;
+  strideA: number;
+  strideB: number;
+  strideC: number;
   /** Row stride of C in bytes. */
   ldc: number;
-  m: number; k: number; n: number;
+  m: number;
+  k: number;
+  n: number;
   /** Row bands start at multiples of this (the register tile height). */
   rowAlign: number;
 }
@@ -346,7 +372,9 @@ export function matmulWasm(a: FloatArray, b: FloatArray, c: FloatArray, batch: n
   // Per batch entry: A as is, B packed into panels, C. Raw B passes through one staging area.
   const gp = { ...p, shared: e.shared, maxPages: MAX_PAGES };
   const ldc = n * E;
-  const strideA = align(m * k * E, 64), strideB = align(packedBBytes(gp, k, n), 64), strideC = align(m * ldc, 64);
+  const strideA = align(m * k * E, 64),
+    strideB = align(packedBBytes(gp, k, n), 64),
+    strideC = align(m * ldc, 64);
   const staging = align(k * n * E, 64);
   const perEntry = strideA + strideB + strideC;
   if (e.dataBase + staging + perEntry > MAX_PAGES * PAGE) return false;
@@ -355,11 +383,14 @@ export function matmulWasm(a: FloatArray, b: FloatArray, c: FloatArray, batch: n
 
   const workers = threads > 1 && e.shared ? getWorkers(e, threads - 1) : [];
   const used = workers.length + 1;
-  let tasksDone = 0, workerTasks = 0;
+  let tasksDone = 0,
+    workerTasks = 0;
   for (let b0 = 0; b0 < batch; b0 += chunk) {
     const entries = Math.min(chunk, batch - b0);
-    const stage = e.dataBase, aAddr = stage + staging;
-    const bAddr = aAddr + entries * strideA, cAddr = bAddr + entries * strideB;
+    const stage = e.dataBase,
+      aAddr = stage + staging;
+    const bAddr = aAddr + entries * strideA,
+      cAddr = bAddr + entries * strideB;
     const buffer = e.memory.buffer;
     const view = dtype === "float32" ? new Float32Array(buffer) : new Float64Array(buffer);
     for (let i = 0; i < entries; i++) {
@@ -371,8 +402,21 @@ export function matmulWasm(a: FloatArray, b: FloatArray, c: FloatArray, batch: n
     // Row bands: about BANDS_PER_THREAD tasks per thread for load balance, each at least 32 rows.
     const bands = used === 1 ? 1 : Math.max(1, Math.min(Math.ceil((BANDS_PER_THREAD * used) / entries), Math.floor(m / 32)));
     const tasks: TaskSet = {
-      dtype, generation: 0, total: entries * bands, bands, a: aAddr, b: bAddr, c: cAddr,
-      strideA, strideB, strideC, ldc, m, k, n, rowAlign: p.mr,
+      dtype,
+      generation: 0,
+      total: entries * bands,
+      bands,
+      a: aAddr,
+      b: bAddr,
+      c: cAddr,
+      strideA,
+      strideB,
+      strideC,
+      ldc,
+      m,
+      k,
+      n,
+      rowAlign: p.mr,
     };
     if (used === 1) {
       for (let i = 0; i < entries; i++) {
@@ -383,7 +427,8 @@ export function matmulWasm(a: FloatArray, b: FloatArray, c: FloatArray, batch: n
     }
     tasksDone += tasks.total;
     for (let i = 0; i < entries; i++) {
-      const bi = b0 + i, from = (cAddr + i * strideC) / E;
+      const bi = b0 + i,
+        from = (cAddr + i * strideC) / E;
       c.set(view.subarray(from, from + m * n), bi * m * n);
     }
   }

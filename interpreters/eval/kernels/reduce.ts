@@ -20,7 +20,8 @@ export function reduceKernel(op: ReduceOp, x: TypedArray, out: TypedArray, outer
       for (let o = 0; o < outer; o++) out[o] = pairwiseSum(x, o * n, n);
       return;
     }
-    const acc = new Float64Array(inner), scratch: Float64Array[] = [];
+    const acc = new Float64Array(inner),
+      scratch: Float64Array[] = [];
     for (let o = 0; o < outer; o++) {
       pairwiseRows(x, o * n * inner, 0, n, inner, acc, scratch, 0);
       for (let i = 0; i < inner; i++) out[o * inner + i] = acc[i]!;
@@ -34,8 +35,16 @@ export function reduceKernel(op: ReduceOp, x: TypedArray, out: TypedArray, outer
     const base = o * n * inner;
     for (let r = 0; r < n; r++) {
       const row = base + r * inner;
-      if (op === "max") for (let i = 0; i < inner; i++) { const v = x[row + i]!; if (v > acc[i]! || v !== v) acc[i] = v; }
-      else for (let i = 0; i < inner; i++) { const v = x[row + i]!; if (v < acc[i]! || v !== v) acc[i] = v; }
+      if (op === "max")
+        for (let i = 0; i < inner; i++) {
+          const v = x[row + i]!;
+          if (v > acc[i]! || v !== v) acc[i] = v;
+        }
+      else
+        for (let i = 0; i < inner; i++) {
+          const v = x[row + i]!;
+          if (v < acc[i]! || v !== v) acc[i] = v;
+        }
     }
     for (let i = 0; i < inner; i++) out[o * inner + i] = acc[i]!;
   }
@@ -53,7 +62,16 @@ export function pairwiseSum(x: ArrayLike<number>, start: number, n: number): num
 }
 
 /** Column sums of rows [r0, r1) (each `inner` wide, from `base`) into `acc`, split as `pairwiseSum` splits. */
-function pairwiseRows(x: TypedArray, base: number, r0: number, r1: number, inner: number, acc: Float64Array, scratch: Float64Array[], depth: number): void {
+function pairwiseRows(
+  x: TypedArray,
+  base: number,
+  r0: number,
+  r1: number,
+  inner: number,
+  acc: Float64Array,
+  scratch: Float64Array[],
+  depth: number,
+): void {
   const n = r1 - r0;
   if (n <= BLOCK) {
     acc.fill(0);
@@ -75,10 +93,14 @@ export function argReduceKernel(isMax: boolean, x: TypedArray, out: TypedArray, 
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * n * inner + i;
-      let best = x[base]!, at = 0;
+      let best = x[base]!,
+        at = 0;
       for (let r = 1; r < n && best === best; r++) {
         const v = x[base + r * inner]!;
-        if ((isMax ? v > best : v < best) || v !== v) { best = v; at = r; }
+        if ((isMax ? v > best : v < best) || v !== v) {
+          best = v;
+          at = r;
+        }
       }
       out[o * inner + i] = at;
     }

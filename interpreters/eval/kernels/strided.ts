@@ -7,8 +7,12 @@
 import type { TypedArray } from "../../../src/core/dtype.js";
 
 export function copyStrided(
-  src: TypedArray, srcBase: number, srcStrides: readonly number[],
-  dst: TypedArray, dstBase: number, dstStrides: readonly number[],
+  src: TypedArray,
+  srcBase: number,
+  srcStrides: readonly number[],
+  dst: TypedArray,
+  dstBase: number,
+  dstStrides: readonly number[],
   shape: readonly number[],
 ): void {
   const nd = shape.length;
@@ -17,9 +21,12 @@ export function copyStrided(
     dst[dstBase] = src[srcBase]!;
     return;
   }
-  const inner = shape[nd - 1]!, sIn = srcStrides[nd - 1]!, dIn = dstStrides[nd - 1]!;
+  const inner = shape[nd - 1]!,
+    sIn = srcStrides[nd - 1]!,
+    dIn = dstStrides[nd - 1]!;
   const idx = new Array<number>(nd - 1).fill(0);
-  let s = srcBase, t = dstBase;
+  let s = srcBase,
+    t = dstBase;
   for (;;) {
     if (sIn === 1 && dIn === 1) {
       for (let i = 0; i < inner; i++) dst[t + i] = src[s + i]!;

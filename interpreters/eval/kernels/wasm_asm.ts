@@ -14,11 +14,17 @@
 export type Code = number | readonly Code[];
 
 /** Value types (spec 5.3.1). */
-export const I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
+export const I32 = 0x7f,
+  F32 = 0x7d,
+  F64 = 0x7c,
+  V128 = 0x7b;
 export type ValType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
 
 /** A local variable (function parameters come first in the index space). */
-export interface Local { readonly index: number; readonly type: ValType }
+export interface Local {
+  readonly index: number;
+  readonly type: ValType;
+}
 
 /** Unsigned LEB128. */
 export function uleb(value: number): number[] {
@@ -173,7 +179,10 @@ export const memory = {
  * The parts of the WebAssembly JavaScript API used here. The project compiles without DOM types and
  * @types/node 20 does not declare them, so they are typed locally; undefined where there is none.
  */
-export interface WasmMemory { readonly buffer: ArrayBuffer | SharedArrayBuffer; grow(pages: number): number }
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
 export interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
@@ -219,7 +228,11 @@ export class Func {
 }
 
 /** Memory limits in 64 KiB pages. */
-export interface MemoryLimits { initial: number; maximum: number; shared: boolean }
+export interface MemoryLimits {
+  initial: number;
+  maximum: number;
+  shared: boolean;
+}
 
 /** A module with one imported memory (`env.memory`) and a list of functions. */
 export class ModuleBuilder {
@@ -244,8 +257,19 @@ export class ModuleBuilder {
     const exports = vec(exported.map((f) => [...name(f.exportName!), 0x00, ...uleb(f.index)]));
     const code = vec(this.funcs.map((f) => f.encode()));
     return new Uint8Array([
-      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-      ...section(1, types), ...section(2, imports), ...section(3, funcs), ...section(7, exports), ...section(10, code),
+      0x00,
+      0x61,
+      0x73,
+      0x6d,
+      0x01,
+      0x00,
+      0x00,
+      0x00, // "\0asm", version 1
+      ...section(1, types),
+      ...section(2, imports),
+      ...section(3, funcs),
+      ...section(7, exports),
+      ...section(10, code),
     ]);
   }
 }

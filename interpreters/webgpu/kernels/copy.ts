@@ -55,8 +55,13 @@ function collapse(shape: readonly number[], strides: readonly (readonly number[]
  * Offsets and strides are in elements (strides may be negative or zero).
  */
 export function copyStrided(
-  src: GpuArray, srcOff: number, srcStrides: readonly number[],
-  dst: GpuArray, dstOff: number, dstStrides: readonly number[], shape: readonly number[],
+  src: GpuArray,
+  srcOff: number,
+  srcStrides: readonly number[],
+  dst: GpuArray,
+  dstOff: number,
+  dstStrides: readonly number[],
+  shape: readonly number[],
 ): void {
   const n = sizeOf(shape);
   if (n === 0) return;
@@ -149,8 +154,16 @@ ${ENTRY} {
 /** A start index: a device scalar (copied into the parameters on the device) or a host number. */
 export type Start = { device: GPUBuffer } | { host: number };
 
-function dynParams(fn: string, n: number, shape: readonly number[], second: readonly number[], limits: readonly number[], starts: readonly Start[]): [number[], (GPUBuffer | null)[]] {
-  if (shape.length > MAX_RANK) throw new DeviceError(`${fn}: webgpu supports rank <= ${MAX_RANK} here, got rank ${shape.length}; reshape first or run on the cpu`);
+function dynParams(
+  fn: string,
+  n: number,
+  shape: readonly number[],
+  second: readonly number[],
+  limits: readonly number[],
+  starts: readonly Start[],
+): [number[], (GPUBuffer | null)[]] {
+  if (shape.length > MAX_RANK)
+    throw new DeviceError(`${fn}: webgpu supports rank <= ${MAX_RANK} here, got rank ${shape.length}; reshape first or run on the cpu`);
   const params = new Array<number>(36).fill(0);
   const fromDevice = new Array<GPUBuffer | null>(36).fill(null);
   params[0] = n;
@@ -181,5 +194,11 @@ export function dynamicUpdateSlice(x: GpuArray, upd: GpuArray, starts: readonly 
   if (n === 0) return;
   const limits = x.shape.map((s, d) => s - upd.shape[d]!);
   const [params, dev] = dynParams("dynamic_update_slice", n, x.shape, upd.shape, limits, starts);
-  out.backend.ctx.dispatchWithDeviceParams(DYN_UPDATE, [x.bind("dynamic_update_slice"), upd.bind("dynamic_update_slice"), out.bind("dynamic_update_slice")], params, dev, Math.ceil(n / WG));
+  out.backend.ctx.dispatchWithDeviceParams(
+    DYN_UPDATE,
+    [x.bind("dynamic_update_slice"), upd.bind("dynamic_update_slice"), out.bind("dynamic_update_slice")],
+    params,
+    dev,
+    Math.ceil(n / WG),
+  );
 }

@@ -16,7 +16,12 @@ function source(prim: Prim, inDtypes: readonly DType[], outDtype: DType): string
   let src = sources.get(key);
   if (src === undefined) {
     const decls = inDtypes.map((d, j) => storageDecl(j, `in${j}`, wgslType(d, prim), false));
-    const expr = wgslExpr(prim, inDtypes.map((_, j) => `in${j}[i]`), inDtypes[inDtypes.length - 1]!, outDtype);
+    const expr = wgslExpr(
+      prim,
+      inDtypes.map((_, j) => `in${j}[i]`),
+      inDtypes[inDtypes.length - 1]!,
+      outDtype,
+    );
     if (expr === null) throw new Error(`webgpu: ${prim} is not elementwise`);
     src = `${WGSL_HELPERS}
 ${decls.join("\n")}
@@ -35,6 +40,10 @@ ${ENTRY} {
 /** out = prim(...ins) elementwise (all of out's shape). */
 export function elementwise(prim: Prim, ins: readonly GpuArray[], out: GpuArray): void {
   const n = sizeOf(out.shape);
-  const src = source(prim, ins.map((x) => x.dtype), out.dtype);
+  const src = source(
+    prim,
+    ins.map((x) => x.dtype),
+    out.dtype,
+  );
   out.backend.ctx.dispatch(src, [...ins.map((x) => x.bind(prim)), out.bind(prim)], [n], Math.ceil(n / WG));
 }

@@ -8,7 +8,13 @@ import type { GpuArray } from "../array.js";
 import { WG } from "../context.js";
 import { ENTRY, LINEAR_INDEX, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
 
-export interface GatherDims { B: number; P: number; n: number; Q: number; I: number }
+export interface GatherDims {
+  B: number;
+  P: number;
+  n: number;
+  Q: number;
+  I: number;
+}
 
 const GATHER = `${storageDecl(0, "x", "u32", false)}
 ${storageDecl(1, "idx", "i32", false)}
@@ -66,7 +72,12 @@ export function scatterAdd(x: GpuArray, idx: GpuArray, upd: GpuArray, out: GpuAr
   const total = d.B * d.P * d.n * d.Q;
   if (total === 0) return;
   const src = scatterSource(wgslType(x.dtype, "scatter_add"));
-  out.backend.ctx.dispatch(src, [x.bind("scatter_add"), idx.bind("scatter_add"), upd.bind("scatter_add"), out.bind("scatter_add")], [total, d.P, d.n, d.Q, d.I], Math.ceil(total / WG));
+  out.backend.ctx.dispatch(
+    src,
+    [x.bind("scatter_add"), idx.bind("scatter_add"), upd.bind("scatter_add"), out.bind("scatter_add")],
+    [total, d.P, d.n, d.Q, d.I],
+    Math.ceil(total / WG),
+  );
 }
 
 const PICK = `${storageDecl(0, "index", "i32", false)}

@@ -47,7 +47,9 @@ ${paramsDecl(2)}`;
 
 function sequentialSource(op: ReduceOp, t: T): string {
   const { id, empty } = identity(op, t);
-  return cached(`seq:${op}:${t}`, () => `${HEADER(t, t)}
+  return cached(
+    `seq:${op}:${t}`,
+    () => `${HEADER(t, t)}
 ${ENTRY} {
   let o = ${LINEAR_INDEX};
   let n = prm(1u);
@@ -63,12 +65,15 @@ ${ENTRY} {
     }
   }
   out[o] = ${store(t, op, "acc")};
-}`);
+}`,
+  );
 }
 
 function treeSource(op: ReduceOp, t: T): string {
   const { id } = identity(op, t);
-  return cached(`tree:${op}:${t}`, () => `${HEADER(t, t)}
+  return cached(
+    `tree:${op}:${t}`,
+    () => `${HEADER(t, t)}
 var<workgroup> part: array<${t}, 256>;
 ${ENTRY} {
   let o = wid.y * nwg.x + wid.x;
@@ -92,7 +97,8 @@ ${ENTRY} {
     }
   }
   if (lid.x == 0u) { out[o] = ${store(t, op, "part[0]")}; }
-}`);
+}`,
+  );
 }
 
 /**
@@ -105,7 +111,9 @@ export const SEGMENT = WG * 16;
 /** One workgroup per (output, segment): out[o * segs + s] = reduce of segment s of output o. */
 function segmentSource(op: ReduceOp, t: T): string {
   const { id } = identity(op, t);
-  return cached(`seg:${op}:${t}`, () => `${HEADER(t, t)}
+  return cached(
+    `seg:${op}:${t}`,
+    () => `${HEADER(t, t)}
 var<workgroup> part: array<${t}, 256>;
 ${ENTRY} {
   let g = wid.y * nwg.x + wid.x;
@@ -133,14 +141,16 @@ ${ENTRY} {
     }
   }
   if (lid.x == 0u) { out[g] = ${store(t, op, "part[0]")}; }
-}`);
+}`,
+  );
 }
 
 const useTree = (outputs: number, n: number) => n >= 256 || (n >= 32 && outputs < 1024);
 
 /** out[o, i] = reduce over r of x[o, r, i]; out has outer * inner elements. */
 export function reduce(op: ReduceOp, x: GpuArray, out: GpuArray, outer: number, n: number, inner: number): void {
-  const t = wgslType(x.dtype), outputs = outer * inner;
+  const t = wgslType(x.dtype),
+    outputs = outer * inner;
   const ctx = out.backend.ctx;
   if (outputs === 0) return;
   if (n > SEGMENT) {
@@ -183,7 +193,9 @@ function argSource(isMax: boolean, t: T, withIndex: boolean, last: boolean): str
   if (withIndex) decls.push(["xi", "i32", false]);
   if (!last) decls.push(["outV", t, true]);
   decls.push(["outI", "i32", true]);
-  return cached(`arg:${isMax}:${t}:${withIndex}:${last}`, () => `${WGSL_HELPERS}
+  return cached(
+    `arg:${isMax}:${t}:${withIndex}:${last}`,
+    () => `${WGSL_HELPERS}
 ${decls.map(([name, type, write], b) => storageDecl(b, name, type, write)).join("\n")}
 ${paramsDecl(decls.length)}
 ${better(cmp, t)}
@@ -219,7 +231,8 @@ ${ENTRY} {
   if (lid.x == 0u) {
     ${last ? "outI[o] = max(pi[0], 0i);" : "outV[g] = pv[0]; outI[g] = pi[0];"}
   }
-}`);
+}`,
+  );
 }
 
 /** out[o, i] = index of the first max (min) over r of x[o, r, i], as int32 (in segments, as `reduce`). */
@@ -227,9 +240,13 @@ export function argReduce(isMax: boolean, x: GpuArray, out: GpuArray, outer: num
   const outputs = outer * inner;
   if (outputs === 0) return;
   const t = wgslType(x.dtype);
-  let values = x, indices: GpuArray | null = null, len = n, stride = inner;
+  let values = x,
+    indices: GpuArray | null = null,
+    len = n,
+    stride = inner;
   for (;;) {
-    const segs = Math.max(1, Math.ceil(len / SEGMENT)), last = segs === 1;
+    const segs = Math.max(1, Math.ceil(len / SEGMENT)),
+      last = segs === 1;
     const nextV = last ? out : empty(out.backend, { shape: [outputs * segs], dtype: x.dtype });
     const nextI = last ? out : empty(out.backend, { shape: [outputs * segs], dtype: "int32" });
     const binds = [values, ...(indices === null ? [] : [indices]), ...(last ? [] : [nextV]), nextI].map((a) => a.bind("argmax"));
@@ -245,7 +262,9 @@ export function argReduce(isMax: boolean, x: GpuArray, out: GpuArray, outer: num
 }
 
 function cumsumSource(t: T): string {
-  return cached(`cumsum:${t}`, () => `${HEADER(t, t)}
+  return cached(
+    `cumsum:${t}`,
+    () => `${HEADER(t, t)}
 ${ENTRY} {
   let o = ${LINEAR_INDEX};
   if (o >= prm(0u)) { return; }
@@ -259,7 +278,8 @@ ${ENTRY} {
     acc = acc + x[at];
     out[at] = ${t === "u32" ? "acc & 255u" : "acc"};
   }
-}`);
+}`,
+  );
 }
 
 /**
@@ -270,11 +290,17 @@ ${ENTRY} {
  */
 function blockScanSource(t: T, phase: "sums" | "scan"): string {
   const wrap = (v: string) => (t === "u32" ? `(${v}) & 255u` : v);
-  return cached(`bscan:${t}:${phase}`, () => `${WGSL_HELPERS}
+  return cached(
+    `bscan:${t}:${phase}`,
+    () => `${WGSL_HELPERS}
 ${storageDecl(0, "x", t, false)}
-${phase === "sums" ? storageDecl(1, "sums", t, true) : `${storageDecl(1, "incl", t, false)}
+${
+  phase === "sums"
+    ? storageDecl(1, "sums", t, true)
+    : `${storageDecl(1, "incl", t, false)}
 ${storageDecl(2, "sums", t, false)}
-${storageDecl(3, "out", t, true)}`}
+${storageDecl(3, "out", t, true)}`
+}
 ${paramsDecl(phase === "sums" ? 2 : 4)}
 var<workgroup> tot: array<${t}, 256>;
 ${ENTRY} {
@@ -301,8 +327,11 @@ ${ENTRY} {
     tot[lid.x] = v;
   }
   workgroupBarrier();
-${phase === "sums" ? `  if (lid.x == 255u) { sums[g] = ${wrap("tot[255]")}; }
-}` : `  let before = select(0u, lid.x - 1u, lid.x > 0u);
+${
+  phase === "sums"
+    ? `  if (lid.x == 255u) { sums[g] = ${wrap("tot[255]")}; }
+}`
+    : `  let before = select(0u, lid.x - 1u, lid.x > 0u);
   var acc: ${t} = incl[g] - sums[g] + select(${t}(0), tot[before], lid.x > 0u);
   for (var k = 0u; k < 16u; k = k + 1u) {
     let q = lo + k;
@@ -312,21 +341,26 @@ ${phase === "sums" ? `  if (lid.x == 255u) { sums[g] = ${wrap("tot[255]")}; }
       out[at] = ${wrap("acc")};
     }
   }
-}`}`);
+}`
+}`,
+  );
 }
 
 /** Running sums along the middle dim (from the end when `reverse`): per row in order, or blocked for long rows. */
 export function cumsum(x: GpuArray, out: GpuArray, outer: number, n: number, inner: number, reverse: boolean, dtype: DType): void {
   const rows = outer * inner;
   if (rows === 0) return;
-  const ctx = out.backend.ctx, t = wgslType(dtype);
+  const ctx = out.backend.ctx,
+    t = wgslType(dtype);
   if (n <= 64) {
     ctx.dispatch(cumsumSource(t), [x.bind("cumsum"), out.bind("cumsum")], [rows, n, inner, reverse ? 1 : 0], Math.ceil(rows / WG));
     return;
   }
   // Segment totals, their running sums per row (a shorter cumsum), then each segment's scan.
-  const segs = Math.ceil(n / SEGMENT), params = [rows, n, inner, reverse ? 1 : 0, segs];
-  const sums = empty(out.backend, { shape: [rows * segs], dtype }), incl = empty(out.backend, { shape: [rows * segs], dtype });
+  const segs = Math.ceil(n / SEGMENT),
+    params = [rows, n, inner, reverse ? 1 : 0, segs];
+  const sums = empty(out.backend, { shape: [rows * segs], dtype }),
+    incl = empty(out.backend, { shape: [rows * segs], dtype });
   ctx.dispatch(blockScanSource(t, "sums"), [x.bind("cumsum"), sums.bind("cumsum")], params, rows * segs);
   cumsum(sums, incl, rows, segs, 1, false, dtype);
   ctx.dispatch(blockScanSource(t, "scan"), [x.bind("cumsum"), incl.bind("cumsum"), sums.bind("cumsum"), out.bind("cumsum")], params, rows * segs);
