@@ -69,38 +69,6 @@ ${ENTRY} {
   );
 }
 
-function treeSource(op: ReduceOp, t: T): string {
-  const { id } = identity(op, t);
-  return cached(
-    `tree:${op}:${t}`,
-    () => `${HEADER(t, t)}
-var<workgroup> part: array<${t}, 256>;
-${ENTRY} {
-  let o = wid.y * nwg.x + wid.x;
-  if (o >= prm(0u)) { return; }
-  let n = prm(1u);
-  let inner = prm(2u);
-  let base = (o / inner) * n * inner + o % inner;
-  var acc: ${t} = ${id};
-  for (var r = lid.x; r < n; r = r + 256u) {
-    let v = x[base + r * inner];
-    ${combine(op, t, "acc", "v")}
-  }
-  part[lid.x] = acc;
-  for (var s = 128u; s > 0u; s = s >> 1u) {
-    workgroupBarrier();
-    if (lid.x < s) {
-      var a = part[lid.x];
-      let b = part[lid.x + s];
-      ${combine(op, t, "a", "b")}
-      part[lid.x] = a;
-    }
-  }
-  if (lid.x == 0u) { out[o] = ${store(t, op, "part[0]")}; }
-}`,
-  );
-}
-
 /**
  * Elements one workgroup reduces in one pass (16 per thread). A longer axis is cut into segments
  * reduced side by side, then their partial results are reduced again: no invocation loops long
@@ -108,7 +76,11 @@ ${ENTRY} {
  */
 export const SEGMENT = WG * 16;
 
-/** One workgroup per (output, segment): out[o * segs + s] = reduce of segment s of output o. */
+/**
+ * One workgroup per (output, segment): out[o * segs + s] = reduce of segment s of output o (256
+ * threads stride the segment, then a shared-memory tree). With one segment it is the one-pass
+ * reduction of an axis up to `SEGMENT` long.
+ */
 function segmentSource(op: ReduceOp, t: T): string {
   const { id } = identity(op, t);
   return cached(
@@ -162,10 +134,9 @@ export function reduce(op: ReduceOp, x: GpuArray, out: GpuArray, outer: number, 
     partial.dispose();
     return;
   }
-  const params = [outputs, n, inner];
   const binds = [x.bind(`reduce_${op}`), out.bind(`reduce_${op}`)];
-  if (useTree(outputs, n)) ctx.dispatch(treeSource(op, t), binds, params, outputs);
-  else ctx.dispatch(sequentialSource(op, t), binds, params, Math.ceil(outputs / WG));
+  if (useTree(outputs, n)) ctx.dispatch(segmentSource(op, t), binds, [outputs, n, inner, 1], outputs);
+  else ctx.dispatch(sequentialSource(op, t), binds, [outputs, n, inner], Math.ceil(outputs / WG));
 }
 
 /** WGSL: whether (v, r) beats (best, at) for argmax (`>`) or argmin (`<`), earlier index on ties. */
