@@ -4,7 +4,6 @@
  * and summing cotangents that meet at a variable. Variables nobody reads back get no work.
  */
 import { LinearityError } from "../../src/core/errors.js";
-import { bind } from "../../src/core/interpreter.js";
 import * as lax from "../../src/core/lax.js";
 import type { Aval, NDArray } from "../../src/core/ndarray.js";
 import type { Prim, PrimParams } from "../../src/core/prim.js";
@@ -31,7 +30,9 @@ export function installTransposeRules(rules: TransposeRules): void {
 
 /**
  * Cotangents of a linear program's inputs, given cotangents of its outputs (null: zero). Every
- * input and equation output is linear; constvars are the known residuals.
+ * input and equation output is linear; constvars are the known residuals. Known-only work (a
+ * checkpoint's recomputation) never reaches here: linearize records only equations that read a
+ * linear value, and `transposeCall` runs a body's known half before transposing the rest.
  */
 export function transposeProgram({ program, consts }: ClosedProgram, cts: readonly (NDArray | null)[]): (NDArray | null)[] {
   const known = new Map<Var, NDArray>();
@@ -42,16 +43,6 @@ export function transposeProgram({ program, consts }: ClosedProgram, cts: readon
     const prev = acc.get(v);
     acc.set(v, prev === undefined ? ct : lax.add(prev, ct));
   };
-  // Equations on known values only (a checkpointed block's recomputation) run forward first.
-  for (const e of program.eqns) {
-    if (!e.inputs.every((v) => known.has(v))) continue;
-    const outs = bind(
-      e.prim,
-      e.inputs.map((v) => known.get(v)!),
-      e.params,
-    );
-    e.outvars.forEach((v, i) => known.set(v, outs[i]!));
-  }
   program.outvars.forEach((v, i) => addCt(v, cts[i] ?? null));
   for (let k = program.eqns.length - 1; k >= 0; k--) {
     const e = program.eqns[k]!;

@@ -6,7 +6,7 @@
  * made of checked equations. Code generators can then interpolate them without quoting.
  * Rank-dependent checks (axis < ndim, permutations) stay in the abstract rules.
  */
-import { DTYPES, type DType } from "./dtype.js";
+import { DTYPES } from "./dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describe } from "./errors.js";
 import { NDArray } from "./ndarray.js";
 import { PRIMS, Prim, type PrimParams } from "./prim.js";
@@ -259,6 +259,3 @@ function checkClosedProgram(where: string, cp: unknown): void {
   });
   checked.add(p as object);
 }
-
-/** Marks a dtype value as checked (for callers that validated it another way). */
-export const isDType = (v: unknown): v is DType => typeof v === "string" && (DTYPES as readonly string[]).includes(v);
