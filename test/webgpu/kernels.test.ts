@@ -3,7 +3,8 @@
  * memory for GPUs, barrier-free for software adapters) over ragged, batched and transposed shapes;
  * tree and sequential reductions, arg-reductions with ties and NaN, empty reductions; copies of
  * rank > 8; float corner cases (NaN, ±0, overflow, int wrapping); fused kernels past the binding
- * limit; clamped dynamic slices; scatter_add with repeated indices; launches past 65535 workgroups.
+ * limit; clamped dynamic slices; scatter_add with repeated indices; launches past 65535 workgroups; contractions longer than
+ * one dispatch's K chunk.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { type NDArray, Prim, bind1, jit, np } from "../../src/index.js";
@@ -62,6 +63,9 @@ describe.runIf(runGpu)("webgpu kernels", () => {
         ],
         ["empty contraction", [3, 0], [0, 4], [[1], [0]], [[], []]],
         ["matvec 200x150 . 150", [200, 150], [150], [[1], [0]], [[], []]],
+        // K past K_CHUNK: three dispatches, the last one ragged (split-K keeps shader loops short).
+        ["long K: 3x9000 . 9000x5 (split into chunks)", [3, 9000], [9000, 5], [[1], [0]], [[], []]],
+        ["long K, batched and strided: 2x(9000x3)^T . 2x9000x4", [2, 9000, 3], [2, 9000, 4], [[1], [1]], [[0], [0]]],
       ];
       for (const [name, ls, rs, c, b] of cases) {
         it(name, async () => {

@@ -3,6 +3,10 @@
  * read through strides (so a transposed operand needs no copy when its dims merge) and out is
  * contiguous. A 16x16 workgroup computes a 64x64 output tile, each thread a 4x4 register block
  * (rows ty + 16 i, columns tx + 16 j), stepping K in 16-wide tiles staged in workgroup memory.
+ *
+ * K is split into chunks of at most `K_CHUNK`, one dispatch each, every chunk after the first adding
+ * onto the output: no invocation loops more than K_CHUNK times, which keeps long contractions right
+ * on drivers that stop shader loops after 65,535 iterations (see self_check.ts).
  */
 import type { DType } from "../../../src/core/dtype.js";
 import type { GpuArray } from "../array.js";
@@ -21,7 +25,7 @@ ${paramsDecl(3)}
 var<workgroup> As: array<${t}, 1024>;
 var<workgroup> Bs: array<${t}, 1024>;
 @compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let M = prm(0u); let N = prm(1u); let K = prm(2u);
+  let M = prm(0u); let N = prm(1u); let K = prm(2u); let kStart = prm(10u);
   let b = wid.z + prm(9u);
   let aBase = b * prm(3u); let sAm = prm(4u); let sAk = prm(5u);
   let bBase = b * prm(6u); let sBk = prm(7u); let sBn = prm(8u);
@@ -30,7 +34,7 @@ var<workgroup> Bs: array<${t}, 1024>;
   let tid = ty * 16u + tx;
   var acc: array<${t}, 16>;
   for (var i = 0u; i < 16u; i = i + 1u) { acc[i] = ${t}(0); }
-  for (var k0 = 0u; k0 < K; k0 = k0 + 16u) {
+  for (var k0 = kStart; k0 < K; k0 = k0 + 16u) {
     for (var l = 0u; l < 4u; l = l + 1u) {
       let e = tid + l * 256u;
       let m = e / 16u; let kk = e % 16u;
@@ -61,7 +65,7 @@ var<workgroup> Bs: array<${t}, 1024>;
     if (gm >= M) { continue; }
     for (var j = 0u; j < 4u; j = j + 1u) {
       let gn = col0 + tx + 16u * j;
-      if (gn < N) { out[oBase + gm * N + gn] = acc[i * 4u + j]; }
+      if (gn < N) { out[oBase + gm * N + gn] = select(acc[i * 4u + j], out[oBase + gm * N + gn] + acc[i * 4u + j], kStart > 0u); }
     }
   }
 }`;
@@ -85,7 +89,7 @@ ${storageDecl(1, "B", t, false)}
 ${storageDecl(2, "out", t, true)}
 ${paramsDecl(3)}
 @compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let M = prm(0u); let N = prm(1u); let K = prm(2u);
+  let M = prm(0u); let N = prm(1u); let K = prm(2u); let kStart = prm(10u);
   let b = wid.z + prm(9u);
   let aBase = b * prm(3u); let sAm = prm(4u); let sAk = prm(5u);
   let bBase = b * prm(6u); let sBk = prm(7u); let sBn = prm(8u);
@@ -97,7 +101,7 @@ ${paramsDecl(3)}
     cb[i] = bBase + min(c0 + i, N - 1u) * sBn;
   }
   var acc: array<vec4<${t}>, 4>;
-  for (var k = 0u; k < K; k = k + 1u) {
+  for (var k = kStart; k < K; k = k + 1u) {
     let bv = vec4<${t}>(B[cb[0] + k * sBk], B[cb[1] + k * sBk], B[cb[2] + k * sBk], B[cb[3] + k * sBk]);
     for (var i = 0u; i < 4u; i = i + 1u) { acc[i] = acc[i] + A[ra[i] + k * sAk] * bv; }
   }
@@ -105,7 +109,8 @@ ${paramsDecl(3)}
   for (var i = 0u; i < 4u; i = i + 1u) {
     if (r0 + i >= M) { break; }
     for (var j = 0u; j < 4u; j = j + 1u) {
-      if (c0 + j < N) { out[oBase + (r0 + i) * N + c0 + j] = acc[i][j]; }
+      let o = oBase + (r0 + i) * N + c0 + j;
+      if (c0 + j < N) { out[o] = select(acc[i][j], out[o] + acc[i][j], kStart > 0u); }
     }
   }
 }`;
@@ -116,13 +121,19 @@ ${paramsDecl(3)}
 /** Strides (in elements) of the [batch, rows, cols] view of an operand. */
 export type View3 = [number, number, number];
 
+/** The longest stretch of K one dispatch contracts (a multiple of the 16-wide tile). */
+export const K_CHUNK = 4096;
+
 /** out [batch, M, N] = A [batch, M, K] (strides `sa`) times B [batch, K, N] (strides `sb`). */
 export function matmul(a: GpuArray, sa: View3, b: GpuArray, sb: View3, out: GpuArray, batch: number, M: number, K: number, N: number): void {
   const ctx = out.backend.ctx;
   const src = ctx.software ? directSource(out.dtype) : source(out.dtype);
   const binds = [a.bind("dot_general"), b.bind("dot_general"), out.bind("dot_general")];
   for (let b0 = 0; b0 < batch; b0 += 65535) {
-    const params = [M, N, K, sa[0], sa[1], sa[2], sb[0], sb[1], sb[2], b0];
-    ctx.dispatch(src, binds, params, [Math.ceil(N / 64), Math.ceil(M / 64), Math.min(65535, batch - b0)]);
+    // K = 0 still takes one dispatch, which writes the zeros.
+    for (let k0 = 0; k0 === 0 || k0 < K; k0 += K_CHUNK) {
+      const params = [M, N, Math.min(K, k0 + K_CHUNK), sa[0], sa[1], sa[2], sb[0], sb[1], sb[2], b0, k0];
+      ctx.dispatch(src, binds, params, [Math.ceil(N / 64), Math.ceil(M / 64), Math.min(65535, batch - b0)]);
+    }
   }
 }
