@@ -133,12 +133,40 @@ export function onDevice(backend: GpuBackend, x: NDArray, fn: string): GpuArray 
     return x;
   }
   if (!(x instanceof ConcreteArray)) throw new DeviceError(`${fn}: operand ${String(x)} is neither a cpu nor a webgpu array`);
+  if (x.values.length === 1) return scalarUpload(backend, x, fn);
   let uploads = uploadsOf.get(backend);
   if (uploads === undefined) uploadsOf.set(backend, (uploads = new WeakMap()));
   let up = uploads.get(x);
   if (up === undefined || up.disposed) {
     up = uploadFresh(backend, x, fn);
     uploads.set(x, up);
+  }
+  return up;
+}
+
+/** Uploads of one-element CPU arrays by value (eager code makes a new one per `x.mul(0.5)`). */
+const scalarsOf = new WeakMap<GpuBackend, Map<string, GpuArray>>();
+const SCALARS_KEPT = 256;
+
+/**
+ * The device copy of a one-element CPU array, shared by every array of the same dtype, shape and
+ * value: an upload creates a buffer, the dearest part of an eager op. The oldest of more than
+ * SCALARS_KEPT values is dropped (a dispatch already recorded still reads it in queue order).
+ */
+function scalarUpload(backend: GpuBackend, x: ConcreteArray, fn: string): GpuArray {
+  let kept = scalarsOf.get(backend);
+  if (kept === undefined) scalarsOf.set(backend, (kept = new Map()));
+  const v = x.values[0]!;
+  const key = `${x.dtype}:${x.shape.join(",")}:${Object.is(v, -0) ? "-0" : String(v)}`;
+  let up = kept.get(key);
+  if (up === undefined || up.disposed) {
+    up = uploadFresh(backend, x, fn);
+    kept.set(key, up);
+    if (kept.size > SCALARS_KEPT) {
+      const [oldest, arr] = kept.entries().next().value!;
+      kept.delete(oldest);
+      arr.dispose();
+    }
   }
   return up;
 }

@@ -2,8 +2,9 @@
  * The WebGPU device context: buffers (a size-bucketed pool, counted for `liveBuffers`), the
  * pipeline cache (one pipeline per generated WGSL source), and the batch that records dispatches.
  *
- * Dispatches are recorded into one open command encoder and submitted together (`flush`): at the
- * end of each top-level backend call, before a read, or when the batch grows large. Each dispatch's
+ * Dispatches are recorded into one open command encoder and submitted together (`flush`): once the
+ * JavaScript that recorded them yields (a microtask queued when the batch opens), before a read, or
+ * when the batch grows large. So a run of eager ops is one submit, not one per op. Each dispatch's
  * small parameter block (sizes, shapes, strides) goes into a slot of a uniform ring buffer that is
  * written with one `writeBuffer` just before the submit, so shapes are uniforms, not baked into
  * the pipelines. WebGPU orders dispatches within a queue, so a buffer released to the pool can be
@@ -64,6 +65,7 @@ export class GpuContext {
   /** Buffers to destroy once the open batch is submitted. */
   private doomed: GPUBuffer[] = [];
   private depth = 0;
+  private flushQueued = false;
   private lostMessage: string | null = null;
   private errorMessage: string | null = null;
 
@@ -159,13 +161,22 @@ export class GpuContext {
     return p;
   }
 
-  /** Runs `fn` as part of one batch: the outermost call submits it. */
+  /**
+   * Runs `fn` (one backend call) into the open batch. The batch is submitted when the calling
+   * JavaScript yields: eager ops recorded back to back share one submit.
+   */
   batch<T>(fn: () => T): T {
     this.depth++;
     try {
       return fn();
     } finally {
-      if (--this.depth === 0) this.flush();
+      if (--this.depth === 0 && this.encoder !== null && !this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(() => {
+          this.flushQueued = false;
+          this.flush();
+        });
+      }
     }
   }
 

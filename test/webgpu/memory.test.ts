@@ -2,7 +2,7 @@
  * Device memory and the device-array contract: 1,000 jitted training steps hold a flat count of
  * live device buffers; dispose() is idempotent and a disposed array is a typed error; float64 is
  * a typed error; dataSync on a device array names `await x.data()`; a failed command and a lost
- * device surface as DeviceErrors; jit batches a program into one submit and fuses an elementwise
+ * device surface as DeviceErrors; eager ops and jit programs are batched into one submit and fuses an elementwise
  * chain into one kernel.
  */
 import { describe, expect, it } from "vitest";
@@ -129,6 +129,23 @@ describe.runIf(runGpu)("webgpu memory and errors", () => {
     expect(Array.from(await i.mul(2147483647).data())).toEqual(Array.from(np.array([3, -4, 5], { dtype: "int32" }).mul(2147483647).dataSync()));
   });
 
+  it("eager ops recorded back to back share one submit, made when the caller yields", async () => {
+    const x = np.ones([256]).to("webgpu");
+    await x.data();
+    const stats = backend(x).ctx.stats;
+    const d0 = stats.dispatches,
+      s0 = stats.submits;
+    let y = x;
+    for (let i = 0; i < 10; i++) y = i % 2 === 0 ? y.mul(0.5) : y.add(1);
+    expect(stats.dispatches - d0).toBe(10);
+    expect(stats.submits - s0).toBe(0);
+    await Promise.resolve();
+    expect(stats.submits - s0).toBe(1);
+    let want = 1;
+    for (let i = 0; i < 10; i++) want = i % 2 === 0 ? want * 0.5 : want + 1;
+    expect(Array.from(await y.data())).toEqual(new Array(256).fill(want));
+  });
+
   it("jit records a program as one submit and fuses an elementwise chain into one kernel", async () => {
     const x = np.ones([4096]).to("webgpu");
     const v = np.ones([64]).to("webgpu");
@@ -139,6 +156,8 @@ describe.runIf(runGpu)("webgpu memory and errors", () => {
       s0 = stats.submits;
     const out = f(x, v);
     expect(stats.dispatches - d0, "dispatches of the fused program").toBe(1);
+    expect(stats.submits - s0, "nothing submitted before the caller yields").toBe(0);
+    await Promise.resolve();
     expect(stats.submits - s0, "submits of one call").toBe(1);
     await expectSame(
       "fused",
