@@ -270,11 +270,11 @@ export function glu(x: ArrayLike, axis?: number | { axis?: number }): NDArray {
 }
 
 /** `v` (an array or number) as `like`'s dtype, broadcast to `like`'s shape with NumPy's rule. */
-function operandLike(fn: string, name: string, v: unknown, like: NDArray): NDArray {
-  const a = lax.convert(asArray(fn, v as ArrayLike, like.dtype, name), like.dtype);
+function operandLike(fn: string, name: string, v: unknown, like: NDArray, dtype: DType = like.dtype): NDArray {
+  const a = lax.convert(asArray(fn, v as ArrayLike, dtype, name), dtype);
   const shape = broadcastShapes(fn, a.shape, like.shape);
   if (!shapeEq(shape, like.shape)) {
-    throw new ShapeError(`${fn}: ${name} of shape [${a.shape}] does not broadcast to x's shape [${like.shape}]; it would make [${shape}]`);
+    throw new ShapeError(`${fn}: ${name} of shape [${a.shape}] does not broadcast to [${like.shape}]; it would make [${shape}]`);
   }
   return lax.broadcastTo(a, like.shape);
 }
@@ -369,7 +369,7 @@ function logitsOperand(fn: string, name: string, v: unknown, logits: NDArray, ba
   a = lax.convert(a, dtype);
   if (!batched && a.ndim === 3) a = lax.reshape(a, [1, ...a.shape]);
   if (a.ndim > 4) throw new ShapeError(`${fn}: ${name} has shape [${a.shape}]; it must broadcast to the logits [B, N, T, S] = [${logits.shape}]`);
-  return operandLike(fn, name, a, logits);
+  return operandLike(fn, name, a, logits, dtype);
 }
 
 /**
