@@ -10,6 +10,7 @@ import { ArgumentError, DTypeError, ShapeError, describe } from "./core/errors.j
 import * as lax from "./core/lax.js";
 import type { NDArray } from "./core/ndarray.js";
 import { checkShape, normAxis, sizeOf } from "./core/shape.js";
+import { checkOptionsObject } from "./core/options.js";
 import * as random from "./random.js";
 
 /** An initialiser: a fresh array of `shape` and `dtype` (default float32) drawn with `key`. */
@@ -94,7 +95,7 @@ function erfinv(u: NDArray): NDArray {
  * Standard normal samples truncated to [lower, upper], by the inverse CDF: u uniform between
  * erf(lower/√2) and erf(upper/√2), then √2 · erfinv(u), clamped to the bounds against rounding.
  */
-export function truncatedNormalSamples(fn: string, key: NDArray, lower: number, upper: number, shape: number[], dtype: DType): NDArray {
+function truncatedNormalSamples(fn: string, key: NDArray, lower: number, upper: number, shape: number[], dtype: DType): NDArray {
   const a = erfNumber(lower / Math.SQRT2),
     b = erfNumber(upper / Math.SQRT2);
   const u = random.uniform(key, checkShape(fn, shape), dtype, a, b);
@@ -131,7 +132,7 @@ export interface VarianceScalingOptions {
  * Fan-in and fan-out of a weight `shape`, as JAX's: the in/out axes' sizes times the receptive
  * field (the product of every other non-batch axis, e.g. a convolution's window).
  */
-export function computeFans(fn: string, shape: number[], options: VarianceScalingOptions = {}): [fanIn: number, fanOut: number] {
+function computeFans(fn: string, shape: number[], options: VarianceScalingOptions = {}): [fanIn: number, fanOut: number] {
   const { inAxis = -2, outAxis = -1, batchAxis = [] } = options;
   if (shape.length < 2) throw new ShapeError(`${fn}: a weight shape needs at least 2 axes (inputs and outputs), got [${shape}]`);
   const inA = normAxis(fn, inAxis, shape.length),
@@ -145,18 +146,40 @@ export function computeFans(fn: string, shape: number[], options: VarianceScalin
  * JAX's `variance_scaling`: samples with variance `scale / n`, n the fan-in, fan-out or their
  * mean, from a truncated normal (rescaled so the variance is exact), a normal, or a uniform.
  */
-export function varianceScaling(scale: number, mode: FanMode, distribution: Distribution, options: VarianceScalingOptions = {}): Initializer {
-  const fn = "nn.initializers.varianceScaling";
+export function varianceScaling(scale: number, mode: FanMode, distribution: Distribution, options?: VarianceScalingOptions): Initializer {
+  return varianceScalingAs("nn.initializers.varianceScaling", scale, mode, distribution, options);
+}
+
+/** The options of a variance-scaling initialiser, checked: integer axes and a list of batch axes. */
+function checkFanOptions(fn: string, options: VarianceScalingOptions | undefined): VarianceScalingOptions {
+  const o = checkOptionsObject(fn, options, ["inAxis", "outAxis", "batchAxis"]);
+  for (const k of ["inAxis", "outAxis"] as const) {
+    if (o[k] !== undefined && !Number.isInteger(o[k])) throw new ArgumentError(`${fn}: ${k} must be an integer axis, got ${describe(o[k])}`);
+  }
+  if (o.batchAxis !== undefined && !(Array.isArray(o.batchAxis) && o.batchAxis.every((a) => Number.isInteger(a)))) {
+    throw new ArgumentError(`${fn}: batchAxis must be a list of integer axes, got ${describe(o.batchAxis)}`);
+  }
+  return o;
+}
+
+/** varianceScaling whose errors name `fn` (each named initialiser passes its own). */
+function varianceScalingAs(
+  fn: string,
+  scale: number,
+  mode: FanMode,
+  distribution: Distribution,
+  options: VarianceScalingOptions | undefined,
+): Initializer {
   finite(fn, "scale", scale, true);
   if (mode !== "fanIn" && mode !== "fanOut" && mode !== "fanAvg")
     throw new ArgumentError(`${fn}: mode must be "fanIn", "fanOut" or "fanAvg", got ${describe(mode)}`);
   if (distribution !== "truncatedNormal" && distribution !== "normal" && distribution !== "uniform") {
     throw new ArgumentError(`${fn}: distribution must be "truncatedNormal", "normal" or "uniform", got ${describe(distribution)}`);
   }
-  if (typeof options !== "object" || options === null) throw new ArgumentError(`${fn}: options must be an object { inAxis, outAxis, batchAxis }`);
+  const o = checkFanOptions(fn, options);
   return (key, shape, dtype) => {
     const d = floatDType(fn, dtype);
-    const [fanIn, fanOut] = computeFans(fn, checkShape(fn, shape), options);
+    const [fanIn, fanOut] = computeFans(fn, checkShape(fn, shape), o);
     const n = mode === "fanIn" ? fanIn : mode === "fanOut" ? fanOut : (fanIn + fanOut) / 2;
     const variance = scale / Math.max(1, n);
     if (distribution === "uniform") {
@@ -171,15 +194,32 @@ export function varianceScaling(scale: number, mode: FanMode, distribution: Dist
 }
 
 /** Glorot (Xavier) uniform: variance 1 / fanAvg. */
-export const glorotUniform = (options?: VarianceScalingOptions): Initializer => varianceScaling(1, "fanAvg", "uniform", options);
+export const glorotUniform = (options?: VarianceScalingOptions): Initializer =>
+  varianceScalingAs("nn.initializers.glorotUniform", 1, "fanAvg", "uniform", options);
 /** Glorot (Xavier) normal: truncated normal with variance 1 / fanAvg. */
-export const glorotNormal = (options?: VarianceScalingOptions): Initializer => varianceScaling(1, "fanAvg", "truncatedNormal", options);
+export const glorotNormal = (options?: VarianceScalingOptions): Initializer =>
+  varianceScalingAs("nn.initializers.glorotNormal", 1, "fanAvg", "truncatedNormal", options);
 /** LeCun uniform: variance 1 / fanIn. */
-export const lecunUniform = (options?: VarianceScalingOptions): Initializer => varianceScaling(1, "fanIn", "uniform", options);
+export const lecunUniform = (options?: VarianceScalingOptions): Initializer =>
+  varianceScalingAs("nn.initializers.lecunUniform", 1, "fanIn", "uniform", options);
 /** LeCun normal: truncated normal with variance 1 / fanIn. */
-export const lecunNormal = (options?: VarianceScalingOptions): Initializer => varianceScaling(1, "fanIn", "truncatedNormal", options);
+export const lecunNormal = (options?: VarianceScalingOptions): Initializer =>
+  varianceScalingAs("nn.initializers.lecunNormal", 1, "fanIn", "truncatedNormal", options);
 /** He (Kaiming) uniform: variance 2 / fanIn. */
-export const heUniform = (options?: VarianceScalingOptions): Initializer => varianceScaling(2, "fanIn", "uniform", options);
+export const heUniform = (options?: VarianceScalingOptions): Initializer =>
+  varianceScalingAs("nn.initializers.heUniform", 2, "fanIn", "uniform", options);
 /** He (Kaiming) normal: truncated normal with variance 2 / fanIn. */
-export const heNormal = (options?: VarianceScalingOptions): Initializer => varianceScaling(2, "fanIn", "truncatedNormal", options);
-export { glorotUniform as xavierUniform, glorotNormal as xavierNormal, heUniform as kaimingUniform, heNormal as kaimingNormal };
+export const heNormal = (options?: VarianceScalingOptions): Initializer =>
+  varianceScalingAs("nn.initializers.heNormal", 2, "fanIn", "truncatedNormal", options);
+/** The same as glorotUniform. */
+export const xavierUniform = (options?: VarianceScalingOptions): Initializer =>
+  varianceScalingAs("nn.initializers.xavierUniform", 1, "fanAvg", "uniform", options);
+/** The same as glorotNormal. */
+export const xavierNormal = (options?: VarianceScalingOptions): Initializer =>
+  varianceScalingAs("nn.initializers.xavierNormal", 1, "fanAvg", "truncatedNormal", options);
+/** The same as heUniform. */
+export const kaimingUniform = (options?: VarianceScalingOptions): Initializer =>
+  varianceScalingAs("nn.initializers.kaimingUniform", 2, "fanIn", "uniform", options);
+/** The same as heNormal. */
+export const kaimingNormal = (options?: VarianceScalingOptions): Initializer =>
+  varianceScalingAs("nn.initializers.kaimingNormal", 2, "fanIn", "truncatedNormal", options);

@@ -96,12 +96,12 @@ export function cond(pred: unknown, trueFn: (...ops: any[]) => unknown, falseFn:
  * `branches[index](...operands)`, with every branch staged and `index` clamped to the valid range
  * (as JAX's `lax.switch`). Under vmap a batched index runs every branch and selects.
  */
-export function switchCase<T, const Ops extends readonly unknown[]>(
+function switchCase<T, const Ops extends readonly unknown[]>(
   index: unknown,
   branches: readonly ((...ops: { -readonly [K in keyof Ops]: ArrayTree<Ops[K]> }) => T)[],
   ...operands: Ops
 ): T;
-export function switchCase(index: unknown, branches: readonly ((...ops: any[]) => unknown)[], ...operands: unknown[]): unknown {
+function switchCase(index: unknown, branches: readonly ((...ops: any[]) => unknown)[], ...operands: unknown[]): unknown {
   const fn = "lax.switch";
   if (!Array.isArray(branches) || branches.length === 0) {
     throw new ArgumentError(`${fn}: branches must be a non-empty list of functions, got ${describe(branches)}`);

@@ -61,7 +61,7 @@ const isPlainObject = (v: unknown): v is object => {
  * is an axis (a number, a list, or null) or an options object `{ axis, ... }`; both mean the same.
  * Anything else is a typed error that shows the right call (`usage`).
  */
-export function axisOptions<T extends AxisOptions>(fn: string, arg: Axis | T | undefined, known: readonly string[], usage: string): T {
+function axisOptions<T extends AxisOptions>(fn: string, arg: Axis | T | undefined, known: readonly string[], usage: string): T {
   if (arg === undefined) return {} as T;
   if (arg === null || typeof arg === "number" || Array.isArray(arg)) return { axis: arg } as T;
   if (!isPlainObject(arg)) {
