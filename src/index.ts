@@ -9,14 +9,27 @@ import * as np from "./np/index.js";
 import * as nn from "./nn.js";
 import * as random from "./random.js";
 import * as lax from "./lax.js";
-import { flatten, leaves, map, registerNode, unflatten, TreeDef } from "./tree.js";
+import {
+  flatten,
+  flattenWithPath,
+  leaves,
+  map,
+  mapWithPath,
+  reduce,
+  registerNode,
+  structure,
+  transpose,
+  unflatten,
+  TreeDef,
+  type PathKey,
+} from "./tree.js";
 import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, Tree } from "./types.js";
 
 /** Pytree utilities. */
-const tree: Tree = { flatten, unflatten, map, leaves, registerNode };
+const tree: Tree = { flatten, unflatten, map, leaves, registerNode, structure, reduce, transpose, flattenWithPath, mapWithPath };
 
 export { np, nn, random, lax, tree, TreeDef };
-export type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, Tree };
+export type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, PathKey, Tree };
 export * as optim from "./optim.js";
 export { stopGradient } from "./np/math.js";
 export { NDArray, Tracer, Tag, type Aval } from "./core/ndarray.js";
@@ -39,6 +52,7 @@ export { vmap, type VmapOptions } from "./api/vmap.js";
 export { jacfwd, jacrev, hessian, type JacOptions } from "./api/jacobians.js";
 export { jit, makeJaxpr, StagedProgram, type JitOptions } from "./api/jit.js";
 export { devices } from "./api/devices.js";
+export { evalShape, linearTranspose, ShapeDtypeStruct } from "./api/shapes_and_transpose.js";
 export { DeviceArray, DeviceError, type Backend, registerBackend } from "./core/device.js";
 export { customJvp, customVjp, checkpoint, checkpointChain, type CheckpointOptions } from "./api/custom.js";
 export { Program, type ClosedProgram } from "./ir/ir.js";

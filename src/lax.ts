@@ -9,7 +9,8 @@ import { bind } from "./core/interpreter.js";
 import * as lax from "./core/lax.js";
 import { type Aval, NDArray, fmtAval } from "./core/ndarray.js";
 import { Prim } from "./core/prim.js";
-import { shapeEq } from "./core/shape.js";
+import { normAxis, shapeEq } from "./core/shape.js";
+import { checkOptionsObject } from "./core/options.js";
 import { type Closure, traceClosure, unifyLifted } from "./ir/closure.js";
 import { type TreeDef, flatten, unflatten } from "./tree.js";
 import { asArray } from "./np/base.js";
@@ -89,6 +90,134 @@ export function cond(pred: unknown, trueFn: (...ops: any[]) => unknown, falseFn:
   const { cps, lifted } = unifyLifted([f, t]);
   const outs = bind(Prim.Cond, [index, ...lifted, ...leaves], { branches: cps });
   return unflatten(f.outDef, outs);
+}
+
+/**
+ * `branches[index](...operands)`, with every branch staged and `index` clamped to the valid range
+ * (as JAX's `lax.switch`). Under vmap a batched index runs every branch and selects.
+ */
+function switchCase<T, const Ops extends readonly unknown[]>(
+  index: unknown,
+  branches: readonly ((...ops: { -readonly [K in keyof Ops]: ArrayTree<Ops[K]> }) => T)[],
+  ...operands: Ops
+): T;
+function switchCase(index: unknown, branches: readonly ((...ops: any[]) => unknown)[], ...operands: unknown[]): unknown {
+  const fn = "lax.switch";
+  if (!Array.isArray(branches) || branches.length === 0) {
+    throw new ArgumentError(`${fn}: branches must be a non-empty list of functions, got ${describe(branches)}`);
+  }
+  branches.forEach((b, i) => needFn(fn, `branches[${i}]`, b));
+  const i = asArray(fn, index as number, "int32", "index");
+  if (i.ndim !== 0) throw new ShapeError(`${fn}: the index must be a scalar, got shape [${i.shape}]`);
+  if (i.dtype !== "int32" && i.dtype !== "bool")
+    throw new DTypeError(`${fn}: the index must be an integer, got ${i.dtype}; convert with .astype("int32")`);
+  const n = branches.length;
+  const idx = lax.max(lax.min(lax.convert(i, "int32"), lax.scalar(n - 1, "int32")), lax.scalar(0, "int32"));
+  const [leaves, def] = arrays(fn, "operands", operands);
+  const avals = leaves.map((l) => ({ shape: l.shape, dtype: l.dtype }));
+  const first = stage(fn, "branches[0]", avals, def, (ops) => branches[0]!(...ops));
+  const staged = [first];
+  for (let k = 1; k < n; k++) {
+    const s = stage(fn, `branches[${k}]`, avals, def, (ops) => branches[k]!(...ops), avalsOf(first));
+    checkSame(fn, `the result of branches[${k}]`, avalsOf(s), s.outDef, avalsOf(first), first.outDef);
+    staged.push(s);
+  }
+  if (n === 1) return unflatten(first.outDef, bind(Prim.Cond, [idx, ...first.lifted, ...leaves], { branches: [first.cp] }));
+  const { cps, lifted } = unifyLifted(staged);
+  return unflatten(first.outDef, bind(Prim.Cond, [idx, ...lifted, ...leaves], { branches: cps }));
+}
+
+export { switchCase as switch };
+
+/** `f` applied to each slice of `xs` along axis 0, stacked: a scan without a carry (JAX's `lax.map`). */
+export function map<X, Y>(f: (x: ArrayTree<X>) => Y, xs: X): ArrayTree<Y>;
+export function map(f: (x: any) => unknown, xs: unknown): unknown {
+  needFn("lax.map", "f", f);
+  return naming("lax.map", () => scan((carry: null, x: unknown) => [carry, f(x)], null, xs)[1]);
+}
+
+export interface AssociativeScanOptions {
+  /** Scan from the end: the result at i combines elements i..n-1. */
+  reverse?: boolean;
+  /** The axis to scan along (default 0). */
+  axis?: number;
+}
+
+/** Elements `[start, limit)` by `step` along `axis`. */
+function strided(x: NDArray, axis: number, start: number, limit: number, step: number): NDArray {
+  const s = x.shape.map(() => 0),
+    l = x.shape.slice(),
+    st = x.shape.map(() => 1);
+  s[axis] = start;
+  l[axis] = Math.max(start, limit);
+  st[axis] = step;
+  return lax.slice(x, s, l, st);
+}
+
+/** Interleaves `even` (positions 0, 2, …) and `odd` (1, 3, …) along `axis`, by interior padding. */
+function interleave(even: NDArray, odd: NDArray, axis: number): NDArray {
+  const ne = even.shape[axis]!,
+    no = odd.shape[axis]!;
+  const cfg = (lo: number, hi: number) => even.shape.map((_, d): [number, number, number] => (d === axis ? [lo, hi, 1] : [0, 0, 0]));
+  const zero = lax.scalar(0, even.dtype);
+  const a = lax.pad(even, zero, cfg(0, no - ne + 1));
+  const b = lax.pad(odd, zero, cfg(1, ne - no));
+  return even.dtype === "bool" ? lax.or(a, b) : lax.add(a, b);
+}
+
+/**
+ * The inclusive prefix scan of an associative `fn` over `elems` (a pytree of arrays, all the same
+ * size along `axis`), by the parallel (Blelloch-style) recursion as JAX's `associative_scan`:
+ * combine neighbouring pairs, scan those recursively, then fill in the even positions. O(log n)
+ * depth of slices, pads and `fn` calls, so it differentiates and batches like any composition.
+ * `fn(a, b)` receives pytrees of slices along `axis` and must combine them elementwise.
+ */
+export function associativeScan<T>(fn: (a: ArrayTree<T>, b: ArrayTree<T>) => unknown, elems: T, options?: AssociativeScanOptions): ArrayTree<T>;
+export function associativeScan(fn: (a: any, b: any) => unknown, elems: unknown, options: AssociativeScanOptions = {}): unknown {
+  const name = "lax.associativeScan";
+  needFn(name, "fn", fn);
+  const o = checkOptionsObject(name, options, ["reverse", "axis"]);
+  if (o.reverse !== undefined && typeof o.reverse !== "boolean")
+    throw new ArgumentError(`${name}: reverse must be a boolean, got ${describe(o.reverse)}`);
+  const [leaves, def] = arrays(name, "elems", elems);
+  if (leaves.length === 0) return elems;
+  const axis = normAxis(name, o.axis ?? 0, leaves[0]!.ndim);
+  const n = leaves[0]!.shape[axis];
+  for (const l of leaves) {
+    if (l.ndim !== leaves[0]!.ndim || l.shape[axis] !== n) {
+      throw new ShapeError(
+        `${name}: every elems leaf needs the same size along axis ${axis}; got shapes ${leaves.map((x) => `[${x.shape}]`).join(", ")}`,
+      );
+    }
+  }
+  const combine = (a: NDArray[], b: NDArray[]): NDArray[] => {
+    const [out, outDef] = arrays(name, "the result of fn", fn(unflatten(def, a), unflatten(def, b)));
+    checkSame(
+      name,
+      "the result of fn",
+      out,
+      outDef,
+      a.map((x) => ({ shape: x.shape, dtype: x.dtype })),
+      def,
+    );
+    return out;
+  };
+  const rec = (xs: NDArray[]): NDArray[] => {
+    const len = xs[0]!.shape[axis]!;
+    if (len < 2) return xs;
+    const odd = rec(
+      combine(
+        xs.map((x) => strided(x, axis, 0, len - 1, 2)),
+        xs.map((x) => strided(x, axis, 1, len, 2)),
+      ),
+    );
+    const tail = xs.map((x) => strided(x, axis, 2, len, 2));
+    const head = len % 2 === 0 ? odd.map((x) => lax.sliceAxis(x, axis, 0, x.shape[axis]! - 1)) : odd;
+    const even = combine(head, tail).map((e, i) => lax.concatenate([lax.sliceAxis(xs[i]!, axis, 0, 1), e], axis));
+    return even.map((e, i) => interleave(e, odd[i]!, axis));
+  };
+  const flip = (xs: NDArray[]) => (o.reverse ? xs.map((x) => lax.rev(x, [axis])) : xs);
+  return unflatten(def, flip(rec(flip(leaves))));
 }
 
 /** Repeats `carry = bodyFn(carry)` while `condFn(carry)`; forward-mode differentiable and batchable. */

@@ -82,6 +82,21 @@ export class TreeDef {
     }
   }
 
+  /** The number of nodes, leaves and empty nodes included (JAX's `num_nodes`). */
+  get numNodes(): number {
+    return 1 + this.children.reduce((n, c) => n + c.numNodes, 0);
+  }
+
+  /** The structures of this node's children (JAX's `treedef_children`). */
+  childDefs(): TreeDef[] {
+    return this.children.slice();
+  }
+
+  /** Whether this is the structure of a single leaf. */
+  get isLeaf(): boolean {
+    return this.kind === "leaf";
+  }
+
   equals(other: TreeDef): boolean {
     if (!(other instanceof TreeDef)) throw new ArgumentError(`TreeDef.equals: other must be a TreeDef from tree.flatten, got ${describe(other)}`);
     return this.toString() === other.toString();
@@ -200,6 +215,95 @@ export function map(fn: (...leaves: any[]) => unknown, tree: unknown, ...rest: u
 /** The leaves of a tree. */
 export function leaves(tree: unknown): unknown[] {
   return naming("tree.leaves", () => flatten(tree)[0]);
+}
+
+/** The structure of a tree (its `TreeDef`), without the leaves. */
+export function structure(tree: unknown): TreeDef {
+  return naming("tree.structure", () => flatten(tree)[1]);
+}
+
+/**
+ * Folds `fn` over the leaves in order: `fn(fn(initial, l0), l1)…`; without `initial` the first
+ * leaf starts (an empty tree is then an error), as JAX's `tree_reduce`.
+ */
+export function reduce<A>(fn: (acc: A, leaf: any) => A, tree: unknown, ...initial: [A] | []): A {
+  if (typeof fn !== "function") throw new ArgumentError(`tree.reduce: fn must be a function, got ${describe(fn)}`);
+  const ls = leaves(tree);
+  if (initial.length === 0) {
+    if (ls.length === 0) throw new ArgumentError("tree.reduce: the tree has no leaves and no initial value was given; pass one");
+    return ls.slice(1).reduce((a: A, l) => fn(a, l), ls[0] as A);
+  }
+  return ls.reduce((a: A, l) => fn(a, l), initial[0]);
+}
+
+/** A key on the path to a leaf: an array index, an object key, or a custom node's child index. */
+export type PathKey = number | string;
+
+/** The paths of `def`'s leaves, in leaf order. */
+function pathsOf(def: TreeDef): PathKey[][] {
+  const out: PathKey[][] = [];
+  const walk = (d: TreeDef, path: PathKey[]): void => {
+    if (d.kind === "leaf") out.push(path);
+    const keys = d.kind === "object" ? (d.meta as string[]) : null;
+    d.children.forEach((c, i) => walk(c, [...path, keys === null ? i : keys[i]!]));
+  };
+  walk(def, []);
+  return out;
+}
+
+/**
+ * Leaves with their paths (lists of keys from the root: indices for arrays and custom nodes,
+ * keys for objects), and the structure, as JAX's `tree_flatten_with_path`.
+ */
+export function flattenWithPath(tree: unknown): [[PathKey[], unknown][], TreeDef] {
+  const [ls, def] = naming("tree.flattenWithPath", () => flatten(tree));
+  const paths = pathsOf(def);
+  return [ls.map((l, i) => [paths[i]!, l]), def];
+}
+
+/** `map` whose function also receives each leaf's path first: `fn(path, leaf, ...others)`. */
+export function mapWithPath(fn: (path: PathKey[], ...leaves: any[]) => unknown, tree: unknown, ...rest: unknown[]): any {
+  if (typeof fn !== "function") throw new ArgumentError(`tree.mapWithPath: fn must be a function, got ${describe(fn)}`);
+  const paths = pathsOf(naming("tree.mapWithPath", () => flatten(tree))[1]);
+  let i = 0;
+  return naming("tree.mapWithPath", () => map((...ls: unknown[]) => fn(paths[i++]!, ...ls), tree, ...rest));
+}
+
+/**
+ * Swaps the two levels of a tree whose structure is `outer` with a tree of structure `inner` at
+ * each leaf: the result has structure `inner` with an `outer` tree at each leaf (JAX's
+ * `tree_transpose`), e.g. a list of `{ w, b }` becomes `{ w: list, b: list }`.
+ */
+export function transpose(outer: TreeDef, inner: TreeDef, tree: unknown): any {
+  const fn = "tree.transpose";
+  if (!(outer instanceof TreeDef) || !(inner instanceof TreeDef)) {
+    throw new ArgumentError(`${fn}: outer and inner must be TreeDefs (from tree.structure), got ${describe(outer)}, ${describe(inner)}`);
+  }
+  const [ls, def] = naming(fn, () => flatten(tree));
+  const no = outer.numLeaves,
+    ni = inner.numLeaves;
+  const groups = Array.from({ length: no }, (_, k) => ls.slice(k * ni, (k + 1) * ni));
+  const expected =
+    ls.length === no * ni
+      ? flatten(
+          unflatten(
+            outer,
+            groups.map((g) => unflatten(inner, g)),
+          ),
+        )[1]
+      : null;
+  if (expected === null || !expected.equals(def)) {
+    throw new ArgumentError(`${fn}: the tree has structure ${def}, not ${outer} with ${inner} at each leaf`);
+  }
+  return unflatten(
+    inner,
+    Array.from({ length: ni }, (_, j) =>
+      unflatten(
+        outer,
+        groups.map((g) => g[j]),
+      ),
+    ),
+  );
 }
 
 /**

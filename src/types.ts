@@ -4,7 +4,7 @@
  * so every layer may import it.
  */
 import type { NDArray } from "./core/ndarray.js";
-import type { TreeDef, flatten, leaves, registerNode } from "./tree.js";
+import type { PathKey, TreeDef, flatten, flattenWithPath, leaves, registerNode, structure } from "./tree.js";
 
 /** Any function a transform accepts (every function type is assignable to it). */
 export type Fn = (...args: never[]) => unknown;
@@ -108,4 +108,14 @@ export interface Tree {
   leaves: typeof leaves;
   /** Registers a class as a pytree node (see `registerNode` in the tree module). */
   registerNode: typeof registerNode;
+  /** The structure of a tree (its `TreeDef`). */
+  structure: typeof structure;
+  /** Folds `fn` over the leaves in order, from `initial` (or the first leaf). */
+  reduce<A>(fn: (acc: A, leaf: unknown) => A, tree: unknown, ...initial: [A] | []): A;
+  /** Swaps the levels of a tree of structure `outer` holding trees of structure `inner`. */
+  transpose(outer: TreeDef, inner: TreeDef, tree: unknown): unknown;
+  /** Leaves with their paths (lists of keys from the root), and the structure. */
+  flattenWithPath: typeof flattenWithPath;
+  /** `map` whose function receives each leaf's path first. */
+  mapWithPath<T, R>(fn: (path: PathKey[], leaf: LeafOf<T>, ...rest: LeafOf<T>[]) => R, tree: T, ...rest: unknown[]): MapLeaves<T, R>;
 }
