@@ -126,6 +126,7 @@ const KIND: { [P in Prim]: Kind } = {
   [Prim.CustomJvpCall]: "control",
   [Prim.CustomVjpCall]: "control",
   [Prim.CustomLin]: "control",
+  [Prim.DebugCallback]: "free",
   [Prim.Remat]: "control",
 };
 

@@ -31,6 +31,7 @@ const tree: Tree = { flatten, unflatten, map, leaves, registerNode, structure, r
 export { np, nn, random, lax, tree, TreeDef };
 export type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, PathKey, Tree };
 export * as optim from "./optim.js";
+export * as debug from "./debug.js";
 export { stopGradient } from "./np/math.js";
 export { NDArray, Tracer, Tag, type Aval } from "./core/ndarray.js";
 export type { DType } from "./core/dtype.js";

@@ -328,6 +328,15 @@ export const batchRules: BatchRules = {
     });
     return [outs, outs.map(() => true)];
   },
+  // As JAX: the callback sees the batched values (unbatched operands broadcast along the batch).
+  [Prim.DebugCallback]: (args, batched, params, size) => {
+    bind(
+      Prim.DebugCallback,
+      args.map((a, i) => withBatch(a, batched[i]!, size)),
+      params,
+    );
+    return [[], []];
+  },
   [Prim.Remat]: (args, batched, { body, policy, name }, size) => {
     const outs = bind(Prim.Remat, args, { body: batchProgram(body, batched, size), policy, name });
     return [outs, outs.map(() => true)];

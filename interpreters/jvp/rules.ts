@@ -316,6 +316,11 @@ export const jvpRules: JvpRules = {
   [Prim.CustomLin]: (_x, _t, { name }) => {
     throw customVjpForwardError(name);
   },
+  // The callback sees primal values only; nothing comes out, so no tangent does.
+  [Prim.DebugCallback]: (xs, _ts, params) => {
+    bind(Prim.DebugCallback, xs, params);
+    return [[], []];
+  },
   [Prim.Remat]: (xs, ts, { body, policy, name }) => {
     const nonzero = ts.map((t) => !isZero(t));
     const outs = bind(Prim.Remat, [...xs, ...nonzeroOf(ts)], { body: jvpProgram(body, nonzero), policy, name });

@@ -266,6 +266,8 @@ export const transposeRules: TransposeRules = {
   [Prim.JitCall]: (cts, args, { program, name }) =>
     callTransposed(Prim.JitCall, [], args, cts, (tp) => ({ program: tp(program), name: `transpose(${name})` })),
   // The recomputation inside a checkpointed block runs again as part of its transposed program.
+  // No outputs, so no cotangent flows to its operands (it reads primal values only).
+  [Prim.DebugCallback]: (_cts, args) => args.map(() => null),
   [Prim.Remat]: (cts, args, { body, policy, name }) =>
     callTransposed(Prim.Remat, [], args, cts, (tp) => ({ body: tp(body), policy, name: `transpose(${name})` })),
   [Prim.Cond]: (cts, [index, ...ops], { branches }) => [

@@ -280,5 +280,10 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
   [Prim.CustomLin]: (_be, _args, { name }) => {
     throw customVjpForwardError(name);
   },
+  // Device values reach the host asynchronously: the callback runs once they are read back.
+  [Prim.DebugCallback]: (_be, args, { callback }) => {
+    void Promise.all(args.map((a) => a.toAsync("cpu"))).then(callback);
+    return [];
+  },
   [Prim.Remat]: (be, args, { body }) => runCall(be, body, args),
 };

@@ -162,6 +162,7 @@ const SCHEMAS: { [P in Prim]: Schema } = {
   [Prim.CustomJvpCall]: { arity: [0, ANY], fields: { fun: program, rule: fn, numLifted: int, name: str } },
   [Prim.CustomVjpCall]: { arity: [0, ANY], fields: { fun: program, fwd: fn, bwd: fn, numLifted: int, name: str } },
   [Prim.CustomLin]: { arity: [0, ANY], fields: { bwd: fn, numRes: int, outAvals: avals, name: str } },
+  [Prim.DebugCallback]: { arity: [0, ANY], fields: { callback: fn, name: str } },
   [Prim.Remat]: { arity: [0, ANY], fields: { body: program, policy, name: str } },
 };
 

@@ -76,6 +76,7 @@ export enum Prim {
   CustomJvpCall = "custom_jvp_call",
   CustomVjpCall = "custom_vjp_call",
   CustomLin = "custom_lin",
+  DebugCallback = "debug_callback",
   Remat = "remat",
 }
 
@@ -85,6 +86,8 @@ export type FlatJvpRule = (primals: NDArray[], tangents: NDArray[]) => [NDArray[
 export type FlatFwd = (primals: NDArray[]) => [NDArray[], NDArray[]];
 /** A user's backward pass: (residuals, output cotangents) => input cotangents. */
 export type FlatBwd = (residuals: NDArray[], cts: NDArray[]) => NDArray[];
+/** What a debug callback receives: the values of its operands, on the CPU. */
+export type DebugSink = (values: NDArray[]) => void;
 /** What a checkpointed block saves for the backward pass besides its inputs. */
 export type RematPolicy = "nothing" | "dots";
 
@@ -186,6 +189,11 @@ export interface PrimParams {
    * transposed, never evaluated (forward mode through a customVjp function is an error).
    */
   [Prim.CustomLin]: { bwd: FlatBwd; numRes: number; outAvals: Aval[]; name: string };
+  /**
+   * debug_callback(...values): calls `callback` with the operands' values when the program runs
+   * (an effect: never folded while staging, never removed as dead code); no outputs.
+   */
+  [Prim.DebugCallback]: { callback: DebugSink; name: string };
   /** Calls `body`; reverse mode saves only its inputs (and what `policy` names) and recomputes the rest. */
   [Prim.Remat]: { body: ClosedProgram; policy: RematPolicy; name: string };
 }
@@ -201,5 +209,9 @@ export const HIGHER_ORDER: ReadonlySet<Prim> = new Set([
   Prim.CustomJvpCall,
   Prim.CustomVjpCall,
   Prim.CustomLin,
+  Prim.DebugCallback,
   Prim.Remat,
 ]);
+
+/** Primitives with an effect: staged even when their operands are constants, and never dead code. */
+export const EFFECTFUL: ReadonlySet<Prim> = new Set([Prim.DebugCallback]);

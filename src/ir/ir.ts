@@ -6,7 +6,7 @@
 import { abstractEval } from "../core/abstract_eval.js";
 import { bind } from "../core/interpreter.js";
 import { type Aval, type NDArray, fmtAval } from "../core/ndarray.js";
-import type { Prim, PrimParams } from "../core/prim.js";
+import { EFFECTFUL, type Prim, type PrimParams } from "../core/prim.js";
 import { ShapeError } from "../core/errors.js";
 import { shapeEq } from "../core/shape.js";
 
@@ -120,7 +120,7 @@ export function dce(p: Program): Program {
   const kept: Eqn[] = [];
   for (let k = p.eqns.length - 1; k >= 0; k--) {
     const e = p.eqns[k]!;
-    if (!e.outvars.some((v) => live.has(v))) continue;
+    if (!EFFECTFUL.has(e.prim) && !e.outvars.some((v) => live.has(v))) continue;
     kept.push(e);
     for (const v of e.inputs) live.add(v);
   }

@@ -473,6 +473,7 @@ export const partialRules: PartialRules = {
   [Prim.DotGeneral]: record(Prim.DotGeneral),
   [Prim.CustomLin]: record(Prim.CustomLin),
   [Prim.JitCall]: jitCallRule,
+  [Prim.DebugCallback]: record(Prim.DebugCallback),
   [Prim.Remat]: rematRule,
   [Prim.Cond]: condRule,
   [Prim.Scan]: scanRule,

@@ -11,7 +11,7 @@
 import { abstractEval } from "../core/abstract_eval.js";
 import { type Interpreter, baseInterpreter, withInterpreter } from "../core/interpreter.js";
 import { type Aval, ConcreteArray, type NDArray, Tag, Tracer, concretizationError } from "../core/ndarray.js";
-import { Prim, type PrimParams } from "../core/prim.js";
+import { EFFECTFUL, Prim, type PrimParams } from "../core/prim.js";
 import { type ClosedProgram, type Eqn, Program, Var } from "./ir.js";
 
 export class StageTracer extends Tracer {
@@ -116,7 +116,8 @@ export class StageInterpreter implements Interpreter, PartialContext {
     }
     // In "all" mode constant work is folded now, except broadcasts: staged, a broadcast of a small
     // constant stays small (the compiler turns it into index arithmetic, not a full array).
-    const fold = this.mode === "all" ? !mine && !traced && prim !== Prim.BroadcastInDim : !mine;
+    // An effect is staged too, so it happens each time the program runs.
+    const fold = this.mode === "all" ? !mine && !traced && prim !== Prim.BroadcastInDim && !EFFECTFUL.has(prim) : !mine;
     if (fold) return this.parent.process(prim, args, params);
     if (this.mode === "partial") {
       if (partialRules === null) throw new Error("fluxion: partial-evaluation rules are not installed; import from the package root");

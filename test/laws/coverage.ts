@@ -7,7 +7,7 @@
  * is refused with a typed error rather than silently wrong.
  */
 import fc from "fast-check";
-import { type NDArray, Prim, bind1, checkpoint, customJvp, customVjp, jit, lax, nn, np, tree } from "../../src/index.js";
+import { type NDArray, Prim, bind1, checkpoint, customJvp, customVjp, debug, jit, lax, nn, np, tree } from "../../src/index.js";
 import { type ArrayOptions, type Case, arb, makeCase } from "../../laws/index.js";
 
 type Fn = (...args: any[]) => unknown;
@@ -433,6 +433,10 @@ export const table: Partial<Record<Prim, PrimEntry>> = {
     skip: fwdSkips,
     hidden: "custom_lin lives only in reverse mode's linear program, which is transposed (never bound on an outer interpreter)",
   },
+  [Prim.DebugCallback]: unary((x: NDArray) => {
+    debug.callback(() => {}, x);
+    return np.sin(x);
+  }, "debug.callback(noop, x); sin x"),
   [Prim.Remat]: unary(
     checkpoint((x: NDArray) => np.multiply(np.sin(np.sin(x)), x)),
     "checkpoint(x => sin(sin x) x)",

@@ -147,6 +147,7 @@ const CASES: { [P in Prim]: Case<P> } = {
   [Prim.CustomJvpCall]: { ops: (a) => [a], params: { fun: id, rule: (p, t) => [p, t], numLifted: 0, name: "f" } },
   [Prim.CustomVjpCall]: { ops: (a) => [a], params: { fun: id, fwd: (p) => [p, []], bwd: (_r, c) => c, numLifted: 0, name: "f" } },
   [Prim.CustomLin]: { ops: (a) => [a], params: { bwd: (_r, c) => c, numRes: 0, outAvals: [{ shape: [2, 3], dtype: "float32" }], name: "f" } },
+  [Prim.DebugCallback]: { ops: (a) => [a], params: { callback: () => {}, name: "f" } },
   [Prim.Remat]: { ops: (a) => [a], params: { body: id, policy: "nothing", name: "f" } },
 };
 
