@@ -42,3 +42,5 @@ export { devices } from "./api/devices.js";
 export { DeviceArray, DeviceError, type Backend, registerBackend } from "./core/device.js";
 export { customJvp, customVjp, checkpoint, checkpointChain, type CheckpointOptions } from "./api/custom.js";
 export { Program, type ClosedProgram } from "./ir/ir.js";
+export { exportOnnx, exportOnnxWith, ONNX_OPSET, type ExportOnnxOptions } from "./export/onnx.js";
+export { ExportError } from "./export/onnx_graph.js";
