@@ -18,6 +18,7 @@ const tree: Tree = { flatten, unflatten, map, leaves, registerNode };
 export { np, nn, random, lax, tree, TreeDef };
 export type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, Tree };
 export * as optim from "./optim.js";
+export * as io from "./io.js";
 export { stopGradient } from "./np/math.js";
 export { NDArray, Tracer, Tag, type Aval } from "./core/ndarray.js";
 export type { DType } from "./core/dtype.js";

@@ -230,8 +230,12 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
   },
   [Prim.ReduceMax]: reduce("ReduceMax"),
   [Prim.ReduceMin]: reduce("ReduceMin"),
-  [Prim.ArgMax]: (g, [x], e) => [g.cast(g.op("ArgMax", [inAval(e, 0).dtype === "bool" ? g.cast(x!, "int32") : x!], { axis: e.params.axis, keepdims: 0 }), "int32")],
-  [Prim.ArgMin]: (g, [x], e) => [g.cast(g.op("ArgMin", [inAval(e, 0).dtype === "bool" ? g.cast(x!, "int32") : x!], { axis: e.params.axis, keepdims: 0 }), "int32")],
+  [Prim.ArgMax]: (g, [x], e) => [
+    g.cast(g.op("ArgMax", [inAval(e, 0).dtype === "bool" ? g.cast(x!, "int32") : x!], { axis: e.params.axis, keepdims: 0 }), "int32"),
+  ],
+  [Prim.ArgMin]: (g, [x], e) => [
+    g.cast(g.op("ArgMin", [inAval(e, 0).dtype === "bool" ? g.cast(x!, "int32") : x!], { axis: e.params.axis, keepdims: 0 }), "int32"),
+  ],
   [Prim.Cumsum]: (g, [x], e) => {
     const dt = inAval(e, 0).dtype;
     const xin = dt === "bool" ? g.cast(x!, "int32") : x!;
@@ -253,15 +257,7 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
     const axes = e.params.axes.filter((a) => inAval(e, 0).shape[a]! > 0);
     if (axes.length === 0) return [g.op("Identity", [x!])];
     const dims = axes.map((a) => inAval(e, 0).shape[a]!);
-    return [
-      g.op("Slice", [
-        x!,
-        g.ints(dims.map((d) => d - 1)),
-        g.ints(dims.map((d) => -d - 1)),
-        g.ints(axes),
-        g.ints(axes.map(() => -1)),
-      ]),
-    ];
+    return [g.op("Slice", [x!, g.ints(dims.map((d) => d - 1)), g.ints(dims.map((d) => -d - 1)), g.ints(axes), g.ints(axes.map(() => -1))])];
   },
   [Prim.Slice]: (g, [x], e) => {
     const { start, limit, step } = e.params;
@@ -364,7 +360,11 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
     const carryIn = avals.map(() => g.model.fresh());
     const bodyG = subgraph(
       g,
-      [valueInfo(iter, { shape: [], dtype: "int64" }), valueInfo(condIn, { shape: [], dtype: "bool" }), ...carryIn.map((n, i) => valueInfo(n, avals[i]!))],
+      [
+        valueInfo(iter, { shape: [], dtype: "int64" }),
+        valueInfo(condIn, { shape: [], dtype: "bool" }),
+        ...carryIn.map((n, i) => valueInfo(n, avals[i]!)),
+      ],
       (sg) => {
         const next = lower(sg, body, [...bc, ...carryIn]);
         const c = lower(sg, cond, [...cc, ...next])[0]!;
@@ -382,14 +382,17 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
     const avals = e.outvars.map((v) => v.aval);
     const carryAvals = avals.slice(0, numCarry),
       yAvals = avals.slice(numCarry);
-    if (length === 0)
-      return [...carry.map((c) => g.op("Identity", [c])), ...yAvals.map((a) => g.model.constant([], a.shape, a.dtype))];
+    if (length === 0) return [...carry.map((c) => g.op("Identity", [c])), ...yAvals.map((a) => g.model.constant([], a.shape, a.dtype))];
     const iter = g.model.fresh(),
       condIn = g.model.fresh();
     const carryIn = carryAvals.map(() => g.model.fresh());
     const bodyG = subgraph(
       g,
-      [valueInfo(iter, { shape: [], dtype: "int64" }), valueInfo(condIn, { shape: [], dtype: "bool" }), ...carryIn.map((n, i) => valueInfo(n, carryAvals[i]!))],
+      [
+        valueInfo(iter, { shape: [], dtype: "int64" }),
+        valueInfo(condIn, { shape: [], dtype: "bool" }),
+        ...carryIn.map((n, i) => valueInfo(n, carryAvals[i]!)),
+      ],
       (sg) => {
         const t = reverse ? sg.op("Sub", [sg.scalar(length - 1, "int64"), iter]) : iter;
         const xt = xs.map((x) => sg.op("Gather", [x, t], { axis: 0 }));
@@ -402,9 +405,7 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
     );
     const outs = g.node("Loop", [g.scalar(length, "int64"), g.scalar(1, "bool"), ...carry], { body: { graph: bodyG } }, avals.length);
     if (!reverse) return outs;
-    const ys = outs
-      .slice(numCarry)
-      .map((y) => g.op("Slice", [y, g.ints([length - 1]), g.ints([-length - 1]), g.ints([0]), g.ints([-1])]));
+    const ys = outs.slice(numCarry).map((y) => g.op("Slice", [y, g.ints([length - 1]), g.ints([-length - 1]), g.ints([0]), g.ints([-1])]));
     return [...outs.slice(0, numCarry), ...ys];
   },
   [Prim.CustomJvpCall]: (g, ins, e, lower) => lower(g, e.params.fun, ins),

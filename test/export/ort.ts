@@ -14,7 +14,10 @@ export function toOrt(x: NDArray): ort.Tensor {
 }
 
 /** Runs `bytes` on the array leaves of `args` (inputs named input_0, ...); returns the outputs in order. */
-export async function runOnnx(bytes: Uint8Array, args: unknown[]): Promise<{ data: ArrayLike<number | bigint | boolean>; dims: readonly number[] }[]> {
+export async function runOnnx(
+  bytes: Uint8Array,
+  args: unknown[],
+): Promise<{ data: ArrayLike<number | bigint | boolean>; dims: readonly number[] }[]> {
   const session = await ort.InferenceSession.create(bytes);
   const [leaves] = tree.flatten(args);
   const feeds: Record<string, ort.Tensor> = {};
@@ -31,7 +34,12 @@ export function tolOf(dtype: string): { rtol: number; atol: number } {
 }
 
 /** Asserts an ONNX output equals a fluxion array: same shape, values within the dtype's tolerance. */
-export function expectClose(got: { data: ArrayLike<number | bigint | boolean>; dims: readonly number[] }, want: NDArray, what: string, scale = 1): void {
+export function expectClose(
+  got: { data: ArrayLike<number | bigint | boolean>; dims: readonly number[] },
+  want: NDArray,
+  what: string,
+  scale = 1,
+): void {
   expect(got.dims.slice(), `${what}: shape`).toEqual(want.shape);
   const w = want.dataSync();
   const { rtol, atol } = tolOf(want.dtype);

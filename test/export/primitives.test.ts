@@ -39,7 +39,7 @@ for (const prim of Object.values(Prim)) {
 describe("onnx: primitives ONNX cannot express", () => {
   it("custom_lin raises ExportError naming it", () => {
     const g = new GraphBuilder(new ModelState());
-    const eqn = { prim: Prim.CustomLin, inputs: [], outvars: [], params: { bwd: () => [], numRes: 0, outAvals: [], name: "f" } };
+    const eqn = { prim: Prim.CustomLin as const, inputs: [], outvars: [], params: { bwd: () => [], numRes: 0, outAvals: [], name: "f" } };
     expect(() => onnxRules[Prim.CustomLin](g, [], eqn, () => [])).toThrow(ExportError);
     expect(() => onnxRules[Prim.CustomLin](g, [], eqn, () => [])).toThrow(/custom_lin/);
   });
