@@ -38,7 +38,12 @@ describe("exported MLP (examples/mlp.ts)", () => {
     await expectSame(jit(step), [params, x, y]);
   });
   it("float64 parameters export as DOUBLE", async () => {
-    const p64 = tree.map((w: NDArray) => w.astype("float64"), params) as MlpParams;
+    const p64: MlpParams = {
+      w1: params.w1.astype("float64"),
+      b1: params.b1.astype("float64"),
+      w2: params.w2.astype("float64"),
+      b2: params.b2.astype("float64"),
+    };
     await expectSame(predict, [p64, x.astype("float64")]);
   });
 });
