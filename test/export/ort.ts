@@ -4,7 +4,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { expect } from "vitest";
-import { type NDArray, tree } from "../../src/index.js";
+import { type NDArray, np, tree } from "../../src/index.js";
 
 const ORT_TYPE = { float32: "float32", float64: "float64", int32: "int32", bool: "bool" } as const;
 
@@ -57,4 +57,20 @@ export function expectClose(
     const ok = Math.abs(g - x) <= atol * scale + rtol * Math.abs(x);
     expect(ok, `${what}[${i}]: ONNX ${g} vs fluxion ${x}`).toBe(true);
   }
+}
+
+/** An `OnnxRunner` for the laws: onnxruntime-node, outputs as fluxion arrays. */
+export async function ortRunner(model: Uint8Array, inputs: NDArray[]): Promise<NDArray[]> {
+  const session = await ort.InferenceSession.create(model);
+  const feeds: Record<string, ort.Tensor> = {};
+  inputs.forEach((l, i) => (feeds[`input_${i}`] = toOrt(l)));
+  const out = await session.run(feeds);
+  const res = session.outputNames.map((n) => {
+    const t = out[n]!;
+    const dtype = t.type === "float64" ? "float64" : t.type === "int32" ? "int32" : t.type === "bool" ? "bool" : "float32";
+    const data = dtype === "bool" ? Array.from(t.data as Uint8Array, Boolean) : Array.from(t.data as Float32Array);
+    return np.array(data as number[], { dtype }).reshape(t.dims.slice());
+  });
+  await session.release();
+  return res;
 }
