@@ -10,10 +10,20 @@ import { ortRunner } from "./ort.js";
 
 describe("onnxEqualsEager", () => {
   it("holds on random programs", async () => {
-    expect(await assertOnnxEqualsEager(arb.programCases(), ortRunner, { numRuns: Number(process.env.ONNX_RUNS ?? 25), seed: Number(process.env.ONNX_SEED ?? 1) })).toBe(Number(process.env.ONNX_RUNS ?? 25));
+    expect(
+      await assertOnnxEqualsEager(arb.programCases(), ortRunner, {
+        numRuns: Number(process.env.ONNX_RUNS ?? 25),
+        seed: Number(process.env.ONNX_SEED ?? 1),
+      }),
+    ).toBe(Number(process.env.ONNX_RUNS ?? 25));
   }, 60_000);
   it("holds on random nested programs", async () => {
-    expect(await assertOnnxEqualsEager(arb.nestedProgramCases(), ortRunner, { numRuns: Number(process.env.ONNX_RUNS ?? 25), seed: Number(process.env.ONNX_SEED ?? 2) })).toBe(Number(process.env.ONNX_RUNS ?? 25));
+    expect(
+      await assertOnnxEqualsEager(arb.nestedProgramCases(), ortRunner, {
+        numRuns: Number(process.env.ONNX_RUNS ?? 25),
+        seed: Number(process.env.ONNX_SEED ?? 2),
+      }),
+    ).toBe(Number(process.env.ONNX_RUNS ?? 25));
   }, 60_000);
   it("catches a runtime that computes something else", async () => {
     const wrong = async (m: Uint8Array, xs: NDArray[]) => (await ortRunner(m, xs)).map((y) => y.add(1e-2));
