@@ -136,6 +136,7 @@ const CRC_TABLE = (() => {
 
 /** CRC-32 (the zip polynomial 0xEDB88320). */
 export function crc32(bytes: Uint8Array): number {
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`io.crc32: bytes must be a Uint8Array, got ${describe(bytes)}`);
   let c = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
@@ -268,14 +269,14 @@ export function loadNpz(bytes: Uint8Array): Record<string, NDArray> {
 function flatNames(fn: string, t: unknown, prefix: string, out: [string, NDArray][], depth = 0): void {
   if (depth > 64) throw new ArgumentError(`${fn}: the tree is nested deeper than 64 levels`);
   if (t instanceof NDArray) {
-    if (prefix === "") throw new ArgumentError(`${fn}: a single array needs a name; pass { name: x }`);
+    if (prefix === "") throw new ArgumentError(`${fn}: tree is a single array, which needs a name; pass { name: x }`);
     out.push([prefix, t]);
     return;
   }
   const entries = Array.isArray(t) ? t.map((v, i) => [String(i), v] as const) : typeof t === "object" && t !== null ? Object.entries(t) : null;
   if (entries === null)
     throw new ArgumentError(
-      `${fn}: leaves must be NDArrays (in plain objects and lists), got ${describe(t)} at ${JSON.stringify(prefix || "the root")}`,
+      `${fn}: the tree's leaves must be NDArrays (in plain objects and lists), got ${describe(t)} at ${JSON.stringify(prefix || "the root")}`,
     );
   for (const [k, v] of entries) {
     if (k.includes(".") || k === "" || k === "__metadata__")
@@ -392,7 +393,7 @@ function formatOf(fn: string, path: unknown): "npy" | "npz" | "safetensors" {
   if (typeof path !== "string") throw new ArgumentError(`${fn}: path must be a string, got ${describe(path)}`);
   const m = /\.(npy|npz|safetensors)$/i.exec(path);
   if (m === null)
-    throw new ArgumentError(`${fn}: cannot tell the format of ${JSON.stringify(path.slice(-60))}; use a .npy, .npz or .safetensors extension`);
+    throw new ArgumentError(`${fn}: cannot tell the format of path ${JSON.stringify(path.slice(-60))}; use a .npy, .npz or .safetensors extension`);
   return m[1]!.toLowerCase() as "npy" | "npz" | "safetensors";
 }
 

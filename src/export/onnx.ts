@@ -26,13 +26,13 @@ export interface ExportOnnxOptions {
 /** Names the caller may choose: identifiers, as in most ONNX tools. */
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
-function checkNames(which: "inputNames" | "outputNames", names: unknown, count: number, defaults: string): string[] {
+function checkNames(fn: string, which: "inputNames" | "outputNames", names: unknown, count: number, defaults: string): string[] {
   if (names === undefined) return Array.from({ length: count }, (_, i) => `${defaults}_${i}`);
   if (!Array.isArray(names) || names.length !== count || !names.every((n) => typeof n === "string" && NAME.test(n)))
     throw new ArgumentError(
-      `exportOnnx: options.${which} must be ${count} distinct identifiers (letters, digits, _; at most 64), one per array leaf, got ${describe(names)}`,
+      `${fn}: options.${which} must be ${count} distinct identifiers (letters, digits, _; at most 64), one per array leaf, got ${describe(names)}`,
     );
-  if (new Set(names).size !== names.length) throw new ArgumentError(`exportOnnx: options.${which} must be distinct, got ${describe(names)}`);
+  if (new Set(names).size !== names.length) throw new ArgumentError(`${fn}: options.${which} must be distinct, got ${describe(names)}`);
   return names as string[];
 }
 
@@ -73,20 +73,24 @@ const lowerProgram: LowerProgram = (g, cp: ClosedProgram, inputs) => {
  * const session = await ort.InferenceSession.create(bytes); // onnxruntime-node or -web
  */
 export function exportOnnx(f: (...args: any[]) => unknown, ...exampleArgs: unknown[]): Uint8Array {
-  return exportOnnxWith(f, {}, ...exampleArgs);
+  return exportWith("exportOnnx", f, {}, exampleArgs);
 }
 
 /** `exportOnnx` with options (input and output names). */
 export function exportOnnxWith(f: (...args: any[]) => unknown, options: ExportOnnxOptions, ...exampleArgs: unknown[]): Uint8Array {
-  if (typeof f !== "function") throw new ArgumentError(`exportOnnx: f must be a function, got ${describe(f)}`);
+  return exportWith("exportOnnxWith", f, options, exampleArgs);
+}
+
+function exportWith(fn: string, f: (...args: any[]) => unknown, options: ExportOnnxOptions, exampleArgs: unknown[]): Uint8Array {
+  if (typeof f !== "function") throw new ArgumentError(`${fn}: f must be a function, got ${describe(f)}`);
   if (typeof options !== "object" || options === null)
     throw new ArgumentError(`exportOnnxWith: options must be an object { inputNames?, outputNames? }, got ${describe(options)}`);
   for (const k of Object.keys(options))
     if (k !== "inputNames" && k !== "outputNames") throw new ArgumentError(`exportOnnxWith: unknown option ${JSON.stringify(k.slice(0, 40))}`);
   const staged = makeJaxpr(f)(...(exampleArgs as []));
   const p = staged.program;
-  const inNames = checkNames("inputNames", options.inputNames, p.invars.length, "input");
-  const outNames = checkNames("outputNames", options.outputNames, p.outvars.length, "output");
+  const inNames = checkNames(fn, "inputNames", options.inputNames, p.invars.length, "input");
+  const outNames = checkNames(fn, "outputNames", options.outputNames, p.outvars.length, "output");
   const model = new ModelState();
   const g = new GraphBuilder(model);
   const outs = lowerProgram(g, staged, inNames);
