@@ -347,9 +347,9 @@ function nest(named: [string, NDArray][]): unknown {
  * Reads safetensors bytes: the tree of arrays (names split at ".") and the `__metadata__` strings.
  *
  * @example
- * const { tree: params, metadata } = io.loadSafetensors(bytes);
+ * const { tree: params, metadata } = io.loadSafetensors<{ w: NDArray }>(bytes);
  */
-export function loadSafetensors(bytes: Uint8Array): { tree: any; metadata: Record<string, string> } {
+export function loadSafetensors<T = unknown>(bytes: Uint8Array): { tree: T; metadata: Record<string, string> } {
   if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`io.loadSafetensors: bytes must be a Uint8Array, got ${describe(bytes)}`);
   if (bytes.length < 8) throw new FormatError("io.loadSafetensors: shorter than the 8-byte header length");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -382,7 +382,7 @@ export function loadSafetensors(bytes: Uint8Array): { tree: any; metadata: Recor
       );
     named.push([name, arrayOf(dtype, shape, data.subarray(b, e))]);
   }
-  return { tree: nest(named), metadata };
+  return { tree: nest(named) as T, metadata };
 }
 
 // ---------------------------------------------------------------- files
@@ -420,10 +420,10 @@ export function save(path: string, tree: unknown): void {
  * (.npz) or a pytree of arrays (.safetensors; its metadata via `loadSafetensors` on the bytes).
  *
  * @example
- * const params = io.load("params.safetensors");
+ * const params = io.load<{ w: NDArray; b: NDArray }>("params.safetensors");
  */
-export function load(path: string): any {
+export function load<T = unknown>(path: string): T {
   const fmt = formatOf("io.load", path);
   const bytes = new Uint8Array(nodeModule<Fs>("io.load", "node:fs").readFileSync(path));
-  return fmt === "npy" ? loadNpy(bytes) : fmt === "npz" ? loadNpz(bytes) : loadSafetensors(bytes).tree;
+  return (fmt === "npy" ? loadNpy(bytes) : fmt === "npz" ? loadNpz(bytes) : loadSafetensors(bytes).tree) as T;
 }

@@ -12,6 +12,9 @@ import { makeJaxpr } from "../api/jit.js";
 import { ExportError, GraphBuilder, ModelState, valueInfo } from "./onnx_graph.js";
 import { onnxRules, type Lowering, type LowerProgram } from "./onnx_rules.js";
 import { modelType } from "./onnx_schema.js";
+import type { Fn, Inputs } from "../types.js";
+
+type LooseFn = (...args: any[]) => unknown;
 
 /** The ONNX opset an exported model imports. */
 export const ONNX_OPSET = 18;
@@ -72,22 +75,24 @@ const lowerProgram: LowerProgram = (g, cp: ClosedProgram, inputs) => {
  * const bytes = exportOnnx((x: NDArray) => np.tanh(x).sum(), np.ones([3]));
  * const session = await ort.InferenceSession.create(bytes); // onnxruntime-node or -web
  */
-export function exportOnnx(f: (...args: any[]) => unknown, ...exampleArgs: unknown[]): Uint8Array {
+export function exportOnnx<F extends Fn>(f: F, ...exampleArgs: Inputs<Parameters<F>>): Uint8Array;
+export function exportOnnx(f: LooseFn, ...exampleArgs: unknown[]): Uint8Array {
   return exportWith("exportOnnx", f, {}, exampleArgs);
 }
 
 /** `exportOnnx` with options (input and output names). */
-export function exportOnnxWith(f: (...args: any[]) => unknown, options: ExportOnnxOptions, ...exampleArgs: unknown[]): Uint8Array {
+export function exportOnnxWith<F extends Fn>(f: F, options: ExportOnnxOptions, ...exampleArgs: Inputs<Parameters<F>>): Uint8Array;
+export function exportOnnxWith(f: LooseFn, options: ExportOnnxOptions, ...exampleArgs: unknown[]): Uint8Array {
   return exportWith("exportOnnxWith", f, options, exampleArgs);
 }
 
-function exportWith(fn: string, f: (...args: any[]) => unknown, options: ExportOnnxOptions, exampleArgs: unknown[]): Uint8Array {
+function exportWith(fn: string, f: LooseFn, options: ExportOnnxOptions, exampleArgs: unknown[]): Uint8Array {
   if (typeof f !== "function") throw new ArgumentError(`${fn}: f must be a function, got ${describe(f)}`);
   if (typeof options !== "object" || options === null)
     throw new ArgumentError(`exportOnnxWith: options must be an object { inputNames?, outputNames? }, got ${describe(options)}`);
   for (const k of Object.keys(options))
     if (k !== "inputNames" && k !== "outputNames") throw new ArgumentError(`exportOnnxWith: unknown option ${JSON.stringify(k.slice(0, 40))}`);
-  const staged = makeJaxpr(f)(...(exampleArgs as []));
+  const staged = makeJaxpr(f as Fn)(...(exampleArgs as []));
   const p = staged.program;
   const inNames = checkNames(fn, "inputNames", options.inputNames, p.invars.length, "input");
   const outNames = checkNames(fn, "outputNames", options.outputNames, p.outvars.length, "output");

@@ -114,6 +114,6 @@ describe("exportOnnx options and errors", () => {
     expect(() => exportOnnxWith(f, { inputNames: ["a b"] }, np.ones([2]))).toThrow(ArgumentError);
     expect(() => exportOnnxWith(f, { inputNames: ["a", "b"] }, np.ones([2]))).toThrow(/1 distinct identifiers/);
     expect(() => exportOnnxWith(f, { opset: 9 } as never, np.ones([2]))).toThrow(ArgumentError);
-    expect(() => exportOnnx(42 as never, np.ones([2]))).toThrow(ArgumentError);
+    expect(() => (exportOnnx as (f: unknown, ...a: unknown[]) => Uint8Array)(42, np.ones([2]))).toThrow(ArgumentError);
   });
 });

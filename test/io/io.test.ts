@@ -122,7 +122,7 @@ describe(".npz", () => {
 
 describe("safetensors", () => {
   it("reads the reference file", () => {
-    const { tree: t, metadata } = io.loadSafetensors(fixture("model.safetensors"));
+    const { tree: t, metadata } = io.loadSafetensors<{ w: NDArray; b: NDArray }>(fixture("model.safetensors"));
     expect(metadata).toEqual({ format: "pt" });
     expect([t.w.dtype, t.w.tolist()]).toEqual([
       "float32",
@@ -175,11 +175,11 @@ describe("io.save / io.load", () => {
     try {
       const x = np.array([1, 2, 3], { dtype: "float32" });
       io.save(join(dir, "x.npy"), x);
-      expect(io.load(join(dir, "x.npy")).tolist()).toEqual([1, 2, 3]);
+      expect(io.load<NDArray>(join(dir, "x.npy")).tolist()).toEqual([1, 2, 3]);
       io.save(join(dir, "x.npz"), { x });
-      expect(io.load(join(dir, "x.npz")).x.tolist()).toEqual([1, 2, 3]);
+      expect(io.load<{ x: NDArray }>(join(dir, "x.npz")).x.tolist()).toEqual([1, 2, 3]);
       io.save(join(dir, "x.safetensors"), { p: { x } });
-      expect(io.load(join(dir, "x.safetensors")).p.x.tolist()).toEqual([1, 2, 3]);
+      expect(io.load<{ p: { x: NDArray } }>(join(dir, "x.safetensors")).p.x.tolist()).toEqual([1, 2, 3]);
       expect(() => io.save(join(dir, "x.txt"), x)).toThrow(ArgumentError);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -211,7 +211,7 @@ describe("checkpointing a training run", () => {
     const saved = io.saveSafetensors({ params, state });
     let [p1, s1] = [params, state];
     for (let i = 0; i < 5; i++) [p1, s1] = step(p1, s1);
-    const { tree: restored } = io.loadSafetensors(saved);
+    const { tree: restored } = io.loadSafetensors<{ params: P; state: optim.AdamState }>(saved);
     // The restored tree has the same structure, so it is a drop-in for the live state.
     expect(String(tree.flatten(restored)[1])).toBe(String(tree.flatten({ params, state })[1]));
     let [p2, s2] = [restored.params, restored.state];
