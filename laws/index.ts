@@ -30,6 +30,7 @@ export { type AssertLawOptions, type Law, type LawOptions, assertLaw, checkLaw, 
 export { type Case, type CasesOptions, makeCase, scalarize } from "./cases.js";
 export { equivalentUnder } from "./laws_autodiff.js";
 export { type DeviceLawOptions, assertDeviceEqualsCpu, checkDeviceEqualsCpu } from "./laws_device.js";
+export { type OnnxRunner, assertOnnxEqualsEager, checkOnnxEqualsEager } from "./laws_onnx.js";
 export {
   MAX_DEPTH,
   OPS,

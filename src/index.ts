@@ -32,6 +32,7 @@ export { np, nn, random, lax, tree, TreeDef };
 export type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, PathKey, Tree };
 export * as optim from "./optim.js";
 export * as debug from "./debug.js";
+export * as io from "./io.js";
 export { stopGradient } from "./np/math.js";
 export { NDArray, Tracer, Tag, type Aval } from "./core/ndarray.js";
 export type { DType } from "./core/dtype.js";
@@ -57,3 +58,5 @@ export { evalShape, linearTranspose, ShapeDtypeStruct } from "./api/shapes_and_t
 export { DeviceArray, DeviceError, type Backend, registerBackend } from "./core/device.js";
 export { customJvp, customVjp, checkpoint, checkpointChain, type CheckpointOptions } from "./api/custom.js";
 export { Program, type ClosedProgram } from "./ir/ir.js";
+export { exportOnnx, exportOnnxWith, ONNX_OPSET, type ExportOnnxOptions } from "./export/onnx.js";
+export { ExportError } from "./export/onnx_graph.js";

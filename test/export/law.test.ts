@@ -1,0 +1,33 @@
+/**
+ * The onnxEqualsEager law on random programs (laws' `arb.programCases` and
+ * `arb.nestedProgramCases`: jit, checkpoint, cond, scan and customJvp nested), a quick pass run by
+ * onnxruntime-node; plus a planted bug the law must catch.
+ */
+import { describe, expect, it } from "vitest";
+import { type NDArray, np } from "../../src/index.js";
+import { LawViolation, arb, assertOnnxEqualsEager, checkOnnxEqualsEager, makeCase } from "../../laws/index.js";
+import { ortRunner } from "./ort.js";
+
+describe("onnxEqualsEager", () => {
+  it("holds on random programs", async () => {
+    expect(
+      await assertOnnxEqualsEager(arb.programCases(), ortRunner, {
+        numRuns: Number(process.env.ONNX_RUNS ?? 25),
+        seed: Number(process.env.ONNX_SEED ?? 1),
+      }),
+    ).toBe(Number(process.env.ONNX_RUNS ?? 25));
+  }, 60_000);
+  it("holds on random nested programs", async () => {
+    expect(
+      await assertOnnxEqualsEager(arb.nestedProgramCases(), ortRunner, {
+        numRuns: Number(process.env.ONNX_RUNS ?? 25),
+        seed: Number(process.env.ONNX_SEED ?? 2),
+      }),
+    ).toBe(Number(process.env.ONNX_RUNS ?? 25));
+  }, 60_000);
+  it("catches a runtime that computes something else", async () => {
+    const wrong = async (m: Uint8Array, xs: NDArray[]) => (await ortRunner(m, xs)).map((y) => y.add(1e-2));
+    const c = makeCase({ f: (x: NDArray) => np.sin(x), args: [np.array([0.1, 0.2])] });
+    await expect(checkOnnxEqualsEager(c, wrong)).rejects.toThrow(LawViolation);
+  });
+});
