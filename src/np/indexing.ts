@@ -90,7 +90,8 @@ function sliceOf(sl: Slice, n: number): { start: number; len: number; step: numb
 
 /** A JS list index as an array; a bool array as the int32 arrays of its nonzero positions. */
 function advanced(fn: string, spec: NDArray | Nested[]): NDArray[] {
-  const a = spec instanceof NDArray ? spec : array(spec as Nested);
+  const isBool = (v: Nested): boolean => (Array.isArray(v) ? v.length > 0 && isBool(v[0]!) : typeof v === "boolean");
+  const a = spec instanceof NDArray ? spec : array(spec as Nested, { dtype: isBool(spec as Nested) ? "bool" : "int32" });
   if (a.dtype === "int32") return [a];
   if (a.dtype !== "bool")
     throw new DTypeError(`${fn}: index arrays must be int32 or bool, got ${a.dtype}${fmtShape(a.shape)}; convert with .astype("int32")`);
