@@ -101,7 +101,7 @@ function updateIds(shape: number[]): NDArray {
  * scatter. set: d out = dx · [position not written] + scatter_add(du · [update won]); the winner
  * is found by scattering update ids (the same last-write-wins order), as JAX does for repeated
  * indices. mul: out_j = x_j · Π u_i, so d out = dx · Π u + x · Σ du_i · Π_{k≠i} u_k, with the
- * product of the others computed exactly also when updates are 0 (by counting zeros). min/max:
+ * product of the others computed also when updates are 0 (by counting zeros, not dividing). min/max:
  * the tangent of whichever values attain the result, averaged over ties (JAX's rule).
  */
 const scatterJvp: JvpRule<Prim.Scatter> = ([x, idx, u], [tx, , tu], params) => {
@@ -118,7 +118,10 @@ const scatterJvp: JvpRule<Prim.Scatter> = ([x, idx, u], [tx, , tu], params) => {
     return [[out], [plus(scale(tx!, f(lax.eq(sid, lax.fill(sid, 0)))), spread(tu!, won))]];
   }
   if (params.op === "mul") {
-    const zero = lax.eq(u!, lax.fill(u!, 0));
+    // Updates this small count as zeros: dividing by them (or by their squares, at second order)
+    // would overflow; the product of the others then drops a term of size < tiny · the rest.
+    const tiny = u!.dtype === "float32" ? 1e-18 : 1e-150;
+    const zero = lax.lt(lax.abs(u!), lax.fill(u!, tiny));
     const safeU = lax.selectN(zero, u!, lax.fill(u!, 1));
     const othersZero = lax.sub(g.at(g.sum(f(zero))), f(zero));
     const others = lax.selectN(lax.eq(othersZero, lax.fill(othersZero, 0)), lax.fill(u!, 0), lax.div(g.at(scat(lax.fill(x!, 1), safeU)), safeU));

@@ -14,7 +14,7 @@
  * Updates index an iota of x's positions with the same specs, then scatter into the flat x; an
  * out-of-range array index is dropped there (as JAX drops out-of-bounds updates).
  */
-import { ArgumentError, ConcretizationError, DTypeError, ShapeError, describe } from "../core/errors.js";
+import { ArgumentError, ConcretizationError, DTypeError, ShapeError, describe, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import { ConcreteArray, NDArray } from "../core/ndarray.js";
 import type { ScatterOp } from "../core/prim.js";
@@ -223,7 +223,7 @@ function apply(fn: string, x: NDArray, es: Entry[]): Indexed {
  */
 export function index(x: ArrayLike, ...specs: IndexSpec[]): NDArray {
   const a = asArray("index", x, undefined, "x");
-  return apply("index", a, entries("index", a.shape, specs)).out;
+  return naming("index", () => apply("index", a, entries("index", a.shape, specs)).out);
 }
 
 /** Whether NumPy broadcasting takes `from` to exactly `to`. */
@@ -279,6 +279,10 @@ export class AtIndexer {
 
   private update(op: ScatterOp | "add", v: ArrayLike): NDArray {
     const fn = `at().${op}`;
+    return naming(fn, () => this.run(fn, op, v));
+  }
+
+  private run(fn: string, op: ScatterOp | "add", v: ArrayLike): NDArray {
     const x = this.x;
     const { out: pos, valid, at } = apply(fn, iota(x.shape), entries(fn, x.shape, this.specs));
     let u = lax.convert(asArray(fn, v, x.dtype, "v"), x.dtype);
