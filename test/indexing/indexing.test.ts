@@ -5,7 +5,7 @@
  * second order), vmap against a loop, jit against eager, and the typed errors.
  */
 import { describe, expect, it } from "vitest";
-import { ArgumentError, ConcretizationError, DTypeError, type NDArray, ShapeError, jit, lax, np, vjp, vmap } from "../../src/index.js";
+import { ArgumentError, ConcretizationError, DTypeError, type NDArray, ShapeError, grad, jit, lax, np, vjp, vmap } from "../../src/index.js";
 import { checkGrads } from "../../laws/index.js";
 
 type N = number | N[];
@@ -266,6 +266,41 @@ describe("derivatives (finite differences, float64, both modes, second order)", 
     const [out, g] = vjpOf(f, x);
     expect(out).toBe(6);
     expect(g).toEqual([0.5, 1]);
+  });
+});
+
+describe("set with repeated indices: only the winning write gets a derivative", () => {
+  it("the last write in index order wins, in value and in gradient", () => {
+    const w = f64([2, 3, 5]);
+    const f = (u: NDArray) =>
+      np.sum(
+        np.multiply(
+          np
+            .zeros([3], "float64")
+            .at(i32([0, 2, 0]))
+            .set(u),
+          w,
+        ),
+      );
+    expect(f(f64([1, 10, 100])).item()).toBe(100 * 2 + 10 * 5);
+    expect(grad(f)(f64([1, 10, 100])).tolist()).toEqual([0, 5, 2]);
+  });
+  it("vmap of grad and jit of grad through x.at[] equal the loop and eager", () => {
+    const f = (x: NDArray, u: NDArray) => np.sum(np.sin(x.at(i32([1, -1, 1])).max(u)));
+    const xs = f64([
+      [0.1, 0.9, -0.3],
+      [1.2, -0.5, 0.4],
+    ]);
+    const us = f64([
+      [0.5, -0.1, 0.2],
+      [0.3, 0.8, -0.9],
+    ]);
+    const g = grad(f, { argnums: [0, 1] });
+    const loop = [0, 1].map((b) => g(xs.index(b), us.index(b)) as NDArray[]);
+    const batched = vmap(g)(xs, us) as NDArray[];
+    [0, 1].forEach((k) => close(batched[k]!, np.stack(loop.map((l) => l[k]!))));
+    const jitted = jit(g)(xs.index(0), us.index(0)) as NDArray[];
+    [0, 1].forEach((k) => close(jitted[k]!, loop[0]![k]!));
   });
 });
 
