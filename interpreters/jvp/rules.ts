@@ -124,7 +124,11 @@ const scatterJvp: JvpRule<Prim.Scatter> = ([x, idx, u], [tx, , tu], params) => {
     const zero = lax.lt(lax.abs(u!), lax.fill(u!, tiny));
     const safeU = lax.selectN(zero, u!, lax.fill(u!, 1));
     const othersZero = lax.sub(g.at(g.sum(f(zero))), f(zero));
-    const others = lax.selectN(lax.eq(othersZero, lax.fill(othersZero, 0)), lax.fill(u!, 0), lax.div(g.at(scat(lax.fill(x!, 1), safeU)), safeU));
+    const divided = lax.selectN(lax.eq(othersZero, lax.fill(othersZero, 0)), lax.fill(u!, 0), lax.div(g.at(scat(lax.fill(x!, 1), safeU)), safeU));
+    // A position written once (the common case) has no other factors: 1 exactly, with no division
+    // whose rounding second-order derivatives would amplify for small updates.
+    const alone = lax.eq(g.at(g.sum(lax.fill(u!, 1))), lax.fill(u!, 1));
+    const others = lax.selectN(alone, divided, lax.fill(u!, 1));
     const dx = scale(tx!, scat(lax.fill(x!, 1), u!));
     return [[out], [plus(dx, spread(tu!, lax.mul(others, g.at(x!))))]];
   }
