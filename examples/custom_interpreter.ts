@@ -118,6 +118,7 @@ const KIND: { [P in Prim]: Kind } = {
   [Prim.DynamicSlice]: "free",
   [Prim.DynamicUpdateSlice]: "free",
   [Prim.ScatterAdd]: "elementwise", // one add per update element; counted below on the updates
+  [Prim.Scatter]: "elementwise", // one combine per update element; counted below on the updates
   [Prim.DotGeneral]: "contraction",
   [Prim.JitCall]: "control",
   [Prim.Cond]: "control",
@@ -136,7 +137,7 @@ function firstOrderFlops(prim: Prim, ins: readonly Shaped[], outs: readonly Shap
     case "free":
       return 0;
     case "elementwise":
-      return prim === Prim.ScatterAdd ? sizeOf(ins[2]!) : sizeOf(outs[0]!);
+      return prim === Prim.ScatterAdd || prim === Prim.Scatter ? sizeOf(ins[2]!) : sizeOf(outs[0]!);
     case "reduction": // a reduce folds (in - out) elements into the outputs; cumsum about one add each
       return prim === Prim.Cumsum ? sizeOf(ins[0]!) : sizeOf(ins[0]!) - sizeOf(outs[0]!);
     case "contraction": {

@@ -18,6 +18,7 @@ import { needOptions, show } from "./validate.js";
 import { contractionOps } from "./ops_contraction.js";
 import { MAX_SIZE, type OpDef, type RegionOpDef, type Shape, binaryOps, sizeOf, unaryOps } from "./ops_elementwise.js";
 import { higherOrderOps, regionOps } from "./ops_higher_order.js";
+import { indexingOps } from "./ops_indexing.js";
 import { axisOps, reductionOps, shapeOps } from "./ops_structural.js";
 
 /**
@@ -33,6 +34,7 @@ export const OPS: readonly (OpDef | RegionOpDef)[] = [
   ...axisOps,
   ...shapeOps,
   ...contractionOps,
+  ...indexingOps,
   ...higherOrderOps,
   ...regionOps,
 ];

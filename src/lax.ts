@@ -16,6 +16,8 @@ import { type TreeDef, flatten, unflatten } from "./tree.js";
 import { asArray } from "./np/base.js";
 import type { ArrayTree } from "./types.js";
 
+export { dynamicSlice, dynamicUpdateSlice } from "./lax_indexing.js";
+
 /** Refuses a branch or body that is not a function. */
 function needFn(fn: string, what: string, f: unknown): void {
   if (typeof f !== "function") throw new ArgumentError(`${fn}: ${what} must be a function, got ${describe(f)}`);

@@ -187,6 +187,10 @@ export const batchRules: BatchRules = {
     const [x, idx, u] = args.map((a, i) => withBatch(a, batched[i]!, size));
     return one(lax.scatterAdd(x!, idx!, u!, axis + 1, batchDims + 1));
   },
+  [Prim.Scatter]: (args, batched, { axis, batchDims, op }, size) => {
+    const [x, idx, u] = args.map((a, i) => withBatch(a, batched[i]!, size));
+    return one(lax.scatter(x!, idx!, u!, axis + 1, op, batchDims + 1));
+  },
   [Prim.DynamicSlice]: ([x, ...starts], [bx, ...bs], { sizes }, size) => {
     if (!bs.some((b) => b)) return one(lax.dynamicSlice(x!, [lax.scalar(0, "int32"), ...starts], [size, ...sizes]));
     // Batched starts: one batched gather per dim, each taking a window of indices.

@@ -5,7 +5,7 @@
 import { type TypedArray, allocate } from "../../src/core/dtype.js";
 import { customVjpForwardError } from "../../src/core/errors.js";
 import { type Aval, ConcreteArray } from "../../src/core/ndarray.js";
-import { Prim, type PrimParams } from "../../src/core/prim.js";
+import { Prim, type PrimParams, type ScatterOp } from "../../src/core/prim.js";
 import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { elementwiseKernel } from "./kernels/elementwise.js";
 import { matmul } from "./kernels/matmul.js";
@@ -116,6 +116,14 @@ function gatherDims(x: Aval, idx: Aval, axis: number, batchDims: number) {
     I: sizeOf(idx.shape.slice(batchDims)),
   };
 }
+
+/** How scatter combines the value already at a position with an update (NaN propagates through min/max). */
+const SCATTER_OPS: Record<ScatterOp, (a: number, u: number) => number> = {
+  set: (_a, u) => u,
+  mul: (a, u) => a * u,
+  min: (a, u) => (a < u || Number.isNaN(a) ? a : u),
+  max: (a, u) => (a > u || Number.isNaN(a) ? a : u),
+};
 
 export const impls: { [P in Prim]: Impl<P> } = {
   [Prim.Add]: one(elementwise(Prim.Add)),
@@ -236,6 +244,28 @@ export const impls: { [P in Prim]: Impl<P> } = {
           const j = Math.min(Math.max(iv[b * I + i]!, 0), n - 1);
           const s = ((b * P + p) * n + j) * Q;
           for (let q = 0; q < Q; q++) data[s + q] += uv[t++]!;
+        }
+    return wrap(data);
+  }),
+  // Writes in index order, so with repeated indices the last "set" wins; out-of-range indices are dropped.
+  [Prim.Scatter]: one(([x, idx, upd], { axis, batchDims, op }, out) => {
+    const [data, wrap] = make(out);
+    data.set(x!.values);
+    const { B, P, n, Q, I } = gatherDims(x!, idx!, axis, batchDims);
+    const uv = upd!.values,
+      iv = idx!.values;
+    const combine = SCATTER_OPS[op];
+    let t = 0;
+    for (let b = 0; b < B; b++)
+      for (let p = 0; p < P; p++)
+        for (let i = 0; i < I; i++) {
+          const j = iv[b * I + i]!;
+          if (j < 0 || j >= n) {
+            t += Q;
+            continue;
+          }
+          const s = ((b * P + p) * n + j) * Q;
+          for (let q = 0; q < Q; q++) data[s + q] = combine(data[s + q]!, uv[t++]!);
         }
     return wrap(data);
   }),

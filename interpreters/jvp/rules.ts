@@ -6,9 +6,9 @@
 import { isFloat } from "../../src/core/dtype.js";
 import { bind, bind1, currentInterpreter, withInterpreter } from "../../src/core/interpreter.js";
 import * as lax from "../../src/core/lax.js";
-import { type Aval, type NDArray, fmtAval } from "../../src/core/ndarray.js";
+import { type Aval, ConcreteArray, type NDArray, fmtAval } from "../../src/core/ndarray.js";
 import { ArgumentError, ShapeError, customVjpForwardError } from "../../src/core/errors.js";
-import { Prim } from "../../src/core/prim.js";
+import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { range, shapeEq } from "../../src/core/shape.js";
 import { type ClosedProgram, Program, Var, evalProgram, permuteProgram, where } from "../../src/ir/ir.js";
 import { traceToProgram } from "../../src/ir/trace.js";
@@ -74,6 +74,70 @@ function reduceExtremum<P extends Prim.ReduceMax | Prim.ReduceMin>(prim: P): Jvp
     return [[out], [lax.reduceSum(lax.mul(t!, weights), params.axes)]];
   };
 }
+
+/** The pieces scatter's jvp needs: where each update lands, and which updates are in range. */
+function scatterGeometry(x: NDArray, idx: NDArray, u: NDArray, { axis, batchDims: bd }: PrimParams[Prim.Scatter]) {
+  const n = x.shape[axis]!;
+  const inRange = lax.and(lax.ge(idx, lax.fill(idx, 0)), lax.lt(idx, lax.fill(idx, n)));
+  const idxDims = [...range(bd), ...range(idx.ndim - bd).map((k) => axis + k)];
+  const valid = lax.convert(lax.broadcastInDim(inRange, u.shape.slice(), idxDims), x.dtype);
+  return {
+    /** v (shaped like x) read at each update's position: shaped like u. */
+    at: (v: NDArray) => lax.gather(v, idx, axis, bd),
+    /** The in-range entries of w (shaped like u) summed into zeros shaped like x. */
+    sum: (w: NDArray) => lax.scatterAdd(lax.zerosOf(x), idx, lax.mul(w, valid), axis, bd),
+    valid,
+  };
+}
+
+/** 1, 2, ... size as int32 in `shape`: distinct ids for scatter's updates. */
+function updateIds(shape: number[]): NDArray {
+  const v = new Int32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < v.length; i++) v[i] = i + 1;
+  return new ConcreteArray(v, shape, "int32");
+}
+
+/**
+ * scatter. set: d out = dx · [position not written] + scatter_add(du · [update won]); the winner
+ * is found by scattering update ids (the same last-write-wins order), as JAX does for repeated
+ * indices. mul: out_j = x_j · Π u_i, so d out = dx · Π u + x · Σ du_i · Π_{k≠i} u_k, with the
+ * product of the others computed also when updates are 0 (by counting zeros, not dividing). min/max:
+ * the tangent of whichever values attain the result, averaged over ties (JAX's rule).
+ */
+const scatterJvp: JvpRule<Prim.Scatter> = ([x, idx, u], [tx, , tu], params) => {
+  const out = bind1(Prim.Scatter, [x!, idx!, u!], params);
+  if (isZero(tx!) && isZero(tu!)) return [[out], [tx!]];
+  const g = scatterGeometry(x!, idx!, u!, params);
+  const f = (m: NDArray) => lax.convert(m, x!.dtype);
+  const scat = (base: NDArray, upd: NDArray) => lax.scatter(base, idx!, upd, params.axis, params.op, params.batchDims);
+  const spread = (t: Tangent, w: NDArray): Tangent => (isZero(t) ? t : g.sum(lax.mul(t, w)));
+  if (params.op === "set") {
+    const ids = updateIds(u!.shape.slice());
+    const sid = lax.scatter(lax.zerosOf({ shape: x!.shape, dtype: "int32" }), idx!, ids, params.axis, "set", params.batchDims);
+    const won = f(lax.eq(lax.gather(sid, idx!, params.axis, params.batchDims), ids));
+    return [[out], [plus(scale(tx!, f(lax.eq(sid, lax.fill(sid, 0)))), spread(tu!, won))]];
+  }
+  if (params.op === "mul") {
+    // Updates this small count as zeros: dividing by them (or by their squares, at second order)
+    // would overflow; the product of the others then drops a term of size < tiny · the rest.
+    const tiny = u!.dtype === "float32" ? 1e-18 : 1e-150;
+    const zero = lax.lt(lax.abs(u!), lax.fill(u!, tiny));
+    const safeU = lax.selectN(zero, u!, lax.fill(u!, 1));
+    const othersZero = lax.sub(g.at(g.sum(f(zero))), f(zero));
+    const divided = lax.selectN(lax.eq(othersZero, lax.fill(othersZero, 0)), lax.fill(u!, 0), lax.div(g.at(scat(lax.fill(x!, 1), safeU)), safeU));
+    // A position written once (the common case) has no other factors: 1 exactly, with no division
+    // whose rounding second-order derivatives would amplify for small updates.
+    const alone = lax.eq(g.at(g.sum(lax.fill(u!, 1))), lax.fill(u!, 1));
+    const others = lax.selectN(alone, divided, lax.fill(u!, 1));
+    const dx = scale(tx!, scat(lax.fill(x!, 1), u!));
+    return [[out], [plus(dx, spread(tu!, lax.mul(others, g.at(x!))))]];
+  }
+  const won = lax.mul(f(lax.eq(u!, g.at(out))), g.valid);
+  const kept = f(lax.eq(x!, out));
+  const count = lax.add(g.sum(won), kept);
+  const num = plus(scale(tx!, kept), spread(tu!, won));
+  return [[out], [isZero(num) ? num : lax.div(num, count)]];
+};
 
 const jvpPrograms = new WeakMap<Program, Map<string, ClosedProgram>>();
 
@@ -211,6 +275,7 @@ export const jvpRules: JvpRules = {
   [Prim.Concatenate]: linear(Prim.Concatenate),
   [Prim.Gather]: linear(Prim.Gather, (i) => i === 0),
   [Prim.ScatterAdd]: linear(Prim.ScatterAdd, (i) => i !== 1),
+  [Prim.Scatter]: scatterJvp,
   [Prim.DynamicSlice]: linear(Prim.DynamicSlice, (i) => i === 0),
   [Prim.DynamicUpdateSlice]: linear(Prim.DynamicUpdateSlice, (i) => i < 2),
   // d(x . y) = dx . y + x . dy

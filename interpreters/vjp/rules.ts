@@ -245,6 +245,9 @@ export const transposeRules: TransposeRules = {
     null,
     undef(u) ? lax.gather(ct, known(idx), axis, batchDims) : null,
   ]),
+  // scatter's jvp rule expresses every tangent through scatter_add, gather and mul, so scatter
+  // itself never meets a linear operand.
+  [Prim.Scatter]: notLinear(Prim.Scatter),
   [Prim.DynamicSlice]: single((ct, [x, ...starts]) => [
     lax.dynamicUpdateSlice(lax.zerosOf((x as UndefPrimal).aval), ct, starts.map(known)),
     ...starts.map(() => null),

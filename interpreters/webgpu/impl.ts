@@ -13,7 +13,7 @@ import { type GpuArray, type GpuBackend, empty, onDevice } from "./array.js";
 import { runCond, runScan } from "./control.js";
 import { type Start, copyStrided, dynamicSlice, dynamicUpdateSlice, fill, gatherStrided } from "./kernels/copy.js";
 import { elementwise } from "./kernels/elementwise.js";
-import { type GatherDims, gather, scatterAdd } from "./kernels/gather.js";
+import { type GatherDims, gather, scatterAdd, scatterCombine } from "./kernels/gather.js";
 import { type View3, matmul } from "./kernels/matmul.js";
 import { type ReduceOp, argReduce, cumsum, reduce } from "./kernels/reduce.js";
 import { executable } from "./programs.js";
@@ -229,6 +229,11 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
   [Prim.ScatterAdd]: one(Prim.ScatterAdd, (be, [x, idx, upd], { axis, batchDims }, out) => {
     const o = empty(be, out);
     scatterAdd(x!, idx!, upd!, o, gatherDims(x!, idx!, axis, batchDims));
+    return o;
+  }),
+  [Prim.Scatter]: one(Prim.Scatter, (be, [x, idx, upd], { axis, batchDims, op }, out) => {
+    const o = empty(be, out);
+    scatterCombine(x!, idx!, upd!, o, gatherDims(x!, idx!, axis, batchDims), op);
     return o;
   }),
   [Prim.DynamicSlice]: (be, [x, ...starts], _p, outs) => {

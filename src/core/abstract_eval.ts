@@ -228,6 +228,12 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
       fail(Prim.ScatterAdd, `updates must be ${fmtShape(want)} of the operand's dtype`, avals);
     return [x!];
   },
+  [Prim.Scatter]: (avals, { axis, batchDims }) => {
+    const [x, idx, upd] = avals;
+    const want = gatherShape(Prim.Scatter, x!, idx!, axis, batchDims, avals);
+    if (!shapeEq(want, upd!.shape) || upd!.dtype !== x!.dtype) fail(Prim.Scatter, `updates must be ${fmtShape(want)} of the operand's dtype`, avals);
+    return [x!];
+  },
   [Prim.DynamicSlice]: (avals, { sizes }) => {
     const [x, ...starts] = avals;
     if (starts.length !== x!.shape.length || sizes.length !== x!.shape.length) fail(Prim.DynamicSlice, "needs one start and one size per dim", avals);

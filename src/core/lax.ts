@@ -8,7 +8,7 @@
 import { type DType, allocate } from "./dtype.js";
 import { bind1 } from "./interpreter.js";
 import { type Aval, ConcreteArray, type NDArray } from "./ndarray.js";
-import { Prim } from "./prim.js";
+import { Prim, type ScatterOp } from "./prim.js";
 import { type Shape, range, shapeEq, sizeOf } from "./shape.js";
 
 const E = {} as Record<string, never>;
@@ -120,6 +120,9 @@ export function concatenate(xs: NDArray[], axis: number): NDArray {
 export const gather = (x: NDArray, idx: NDArray, axis: number, batchDims = 0): NDArray => bind1(Prim.Gather, [x, idx], { axis, batchDims });
 export const scatterAdd = (x: NDArray, idx: NDArray, upd: NDArray, axis: number, batchDims = 0): NDArray =>
   bind1(Prim.ScatterAdd, [x, idx, upd], { axis, batchDims });
+/** scatter(x, idx, upd) combining by `op`; out-of-range indices are dropped. */
+export const scatter = (x: NDArray, idx: NDArray, upd: NDArray, axis: number, op: ScatterOp, batchDims = 0): NDArray =>
+  bind1(Prim.Scatter, [x, idx, upd], { axis, batchDims, op });
 export const dynamicSlice = (x: NDArray, starts: NDArray[], sizes: number[]): NDArray => bind1(Prim.DynamicSlice, [x, ...starts], { sizes });
 export const dynamicUpdateSlice = (x: NDArray, upd: NDArray, starts: NDArray[]): NDArray => bind1(Prim.DynamicUpdateSlice, [x, upd, ...starts], E);
 

@@ -75,6 +75,9 @@ const padConfig: Field = (w, v) => {
 const policy: Field = (w, v) => {
   if (v !== "nothing" && v !== "dots") bad(w, v, `"nothing" or "dots"`);
 };
+const scatterOp: Field = (w, v) => {
+  if (v !== "set" && v !== "mul" && v !== "min" && v !== "max") bad(w, v, 'one of "set", "mul", "min", "max"');
+};
 const aval: Field = (w, v) => {
   if (typeof v !== "object" || v === null) bad(w, v, "an aval { shape, dtype }");
   shape(`${w}.shape`, (v as { shape: unknown }).shape);
@@ -152,6 +155,7 @@ const SCHEMAS: { [P in Prim]: Schema } = {
   [Prim.Concatenate]: { arity: [1, ANY], fields: { axis: int } },
   [Prim.Gather]: gather(2),
   [Prim.ScatterAdd]: gather(3),
+  [Prim.Scatter]: { arity: [3, 3], fields: { axis: int, batchDims: int, op: scatterOp } },
   [Prim.DynamicSlice]: { arity: [1, ANY], fields: { sizes: shape } },
   [Prim.DynamicUpdateSlice]: { arity: [2, ANY], fields: {} },
   [Prim.DotGeneral]: { arity: [2, 2], fields: { contract: pair(ints), batch: pair(ints) } },

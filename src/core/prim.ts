@@ -64,6 +64,7 @@ export enum Prim {
   Concatenate = "concatenate",
   Gather = "gather",
   ScatterAdd = "scatter_add",
+  Scatter = "scatter",
   DynamicSlice = "dynamic_slice",
   DynamicUpdateSlice = "dynamic_update_slice",
   // contraction, bilinear
@@ -90,6 +91,9 @@ export type FlatBwd = (residuals: NDArray[], cts: NDArray[]) => NDArray[];
 export type DebugSink = (values: NDArray[]) => void;
 /** What a checkpointed block saves for the backward pass besides its inputs. */
 export type RematPolicy = "nothing" | "dots";
+
+/** How `scatter` combines an update with what is already at its position. */
+export type ScatterOp = "set" | "mul" | "min" | "max";
 
 type NoParams = Record<string, never>;
 
@@ -157,6 +161,13 @@ export interface PrimParams {
   [Prim.Gather]: { axis: number; batchDims: number };
   /** scatter_add(x, idx, updates): x plus updates added at the gathered positions (the transpose of gather). */
   [Prim.ScatterAdd]: { axis: number; batchDims: number };
+  /**
+   * scatter(x, idx, updates): x with updates combined into the gathered positions by `op` ("set"
+   * overwrites — with repeated indices the last write in index order wins; "mul", "min", "max"
+   * combine every write with the operand's value). Unlike gather and scatter_add, indices outside
+   * [0, n) are dropped, as JAX drops out-of-bounds updates.
+   */
+  [Prim.Scatter]: { axis: number; batchDims: number; op: ScatterOp };
   /** dynamic_slice(x, ...starts): a block of `sizes` at scalar int32 starts, clamped to fit. */
   [Prim.DynamicSlice]: { sizes: number[] };
   /** dynamic_update_slice(x, update, ...starts): x with the block at starts replaced by update. */

@@ -305,6 +305,9 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
     const r = g.op("ScatterND", [g.transpose(x!, xPerm), ind, u], { reduction: { str: "add" } });
     return [g.transpose(r, invert(xPerm))];
   },
+  [Prim.Scatter]: unsupported(
+    "fluxion's scatter drops out-of-range indices and lets the last of repeated indices win; ONNX's ScatterND errors on the first and leaves the second unspecified",
+  ),
   [Prim.DynamicSlice]: (g, [x, ...starts], e) => {
     const dims = inAval(e, 0).shape,
       sizes = e.params.sizes;

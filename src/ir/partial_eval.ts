@@ -468,6 +468,7 @@ export const partialRules: PartialRules = {
   [Prim.Concatenate]: record(Prim.Concatenate),
   [Prim.Gather]: record(Prim.Gather),
   [Prim.ScatterAdd]: record(Prim.ScatterAdd),
+  [Prim.Scatter]: record(Prim.Scatter),
   [Prim.DynamicSlice]: record(Prim.DynamicSlice),
   [Prim.DynamicUpdateSlice]: record(Prim.DynamicUpdateSlice),
   [Prim.DotGeneral]: record(Prim.DotGeneral),

@@ -7,6 +7,7 @@ export * from "./math.js";
 export * from "./reductions.js";
 export { variance as var } from "./reductions.js";
 export * from "./shapes.js";
+export { Slice, AtIndexer, type IndexSpec, s, ellipsis, index } from "./indexing.js";
 export { matmul, dot, inner, outer, einsum } from "./linalg.js";
 import { norm } from "./linalg.js";
 

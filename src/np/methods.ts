@@ -7,6 +7,7 @@ import { type DType, checkDType } from "../core/dtype.js";
 import * as lax from "../core/lax.js";
 import { NDArray } from "../core/ndarray.js";
 import type { ArrayLike, AxisArg } from "./base.js";
+import { AtIndexer, type IndexSpec, at, index } from "./indexing.js";
 import { matmul, dot } from "./linalg.js";
 import * as m from "./math.js";
 import * as r from "./reductions.js";
@@ -61,13 +62,17 @@ declare module "../core/ndarray.js" {
     expandDims(axis: number | number[]): NDArray;
     flip(axis?: number | number[]): NDArray;
     take(indices: ArrayLike, axis?: number | null, options?: s.TakeOptions): NDArray;
+    /** NumPy indexing `x[...]`: integers, `np.s(...)` / "a:b:c" slices, null, "...", int32 arrays, concrete bool masks. */
+    index(...specs: IndexSpec[]): NDArray;
+    /** JAX's `x.at[...]`: functional updates `.set(v)`, `.add(v)`, `.mul(v)`, `.min(v)`, `.max(v)`, and `.get()`. */
+    at(...specs: IndexSpec[]): AtIndexer;
     matmul(y: ArrayLike): NDArray;
     dot(y: ArrayLike): NDArray;
     astype(dtype: DType): NDArray;
   }
 }
 
-const methods: Record<string, (this: NDArray, ...args: any[]) => NDArray> = {
+const methods: Record<string, (this: NDArray, ...args: any[]) => NDArray | AtIndexer> = {
   add(y) {
     return m.add(this, y);
   },
@@ -200,8 +205,14 @@ const methods: Record<string, (this: NDArray, ...args: any[]) => NDArray> = {
   flip(a) {
     return s.flip(this, a);
   },
+  at(...specs) {
+    return at(this, ...specs);
+  },
   take(i, a, o) {
     return s.take(this, i, a, o);
+  },
+  index(...specs) {
+    return index(this, ...specs);
   },
   matmul(y) {
     return matmul(this, y);

@@ -255,3 +255,64 @@ export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null, opt
   );
   return where(mask, got, lax.fill(got, fill));
 }
+
+/** idx (int32, x's rank) broadcast against x on every dim but `axis`, negatives wrapped; both with `axis` last and the rest flattened. */
+function alongAxis(fn: string, x: NDArray, indices: ArrayLike, axis: number, xShapeFixed: boolean) {
+  const idx = indexArray(fn, indices);
+  if (idx.ndim !== x.ndim) throw new ShapeError(`${fn}: indices must have x's rank ${x.ndim}, got ${fmtShape(idx.shape)} for x ${fmtShape(x.shape)}`);
+  const ax = normAxis(fn, axis, x.ndim);
+  const n = x.shape[ax]!,
+    m = idx.shape[ax]!;
+  const others = (s: readonly number[]) => s.filter((_, d) => d !== ax);
+  const lead = others(x.shape).map((a, d) => {
+    const b = others(idx.shape)[d]!;
+    if (a !== b && b !== 1 && (a !== 1 || xShapeFixed))
+      throw new ShapeError(`${fn}: indices ${fmtShape(idx.shape)} do not broadcast against x ${fmtShape(x.shape)} outside axis ${ax}`);
+    return a === 1 && !xShapeFixed ? b : a;
+  });
+  const toLast = (a: NDArray, len: number) => lax.reshape(lax.broadcastTo(lax.moveAxis(a, ax, a.ndim - 1), [...lead, len]), [sizeOf(lead), len]);
+  const c = (v: number) => lax.fill(idx, v);
+  const wrapped = where(lax.lt(idx, c(0)), lax.add(idx, c(n)), idx);
+  const back = (flat: NDArray, len: number) => lax.moveAxis(lax.reshape(flat, [...lead, len]), x.ndim - 1, ax);
+  return { x2: toLast(x, n), i2: toLast(wrapped, m), n, m, lead, back };
+}
+
+/**
+ * NumPy's `take_along_axis`: `out[..., j, ...] = x[..., idx[..., j, ...], ...]` along `axis`
+ * (`null`: over the flattened x); idx is int32 with x's rank and broadcasts against x on the other
+ * dims. Negative indices count from the end; out-of-range ones are clamped (as JAX's gather).
+ * @example np.takeAlongAxis(x, np.argsort(x, 1), 1)
+ */
+export function takeAlongAxis(x: ArrayLike, indices: ArrayLike, axis: number | null): NDArray {
+  let a = asArray("np.takeAlongAxis", x, undefined, "x");
+  if (axis === null) {
+    a = lax.reshape(a, [a.size]);
+    axis = 0;
+  }
+  const { x2, i2, m, back } = alongAxis("np.takeAlongAxis", a, indices, axis, false);
+  return back(lax.gather(x2, i2, 1, 1), m);
+}
+
+/**
+ * NumPy's `put_along_axis`, functional as in JAX: a new array with `values` written at
+ * `x[..., idx[..., j, ...], ...]` along `axis`. idx broadcasts to x's shape on the other dims,
+ * values to idx's shape; with repeated indices the last write wins; out-of-range ones are dropped.
+ * @example np.putAlongAxis(x, np.array([[0], [2]], { dtype: "int32" }), 0, 1)
+ */
+export function putAlongAxis(x: ArrayLike, indices: ArrayLike, values: ArrayLike, axis: number): NDArray {
+  const fn = "np.putAlongAxis";
+  const a = asArray(fn, x, undefined, "x");
+  const { x2, i2, m, lead } = alongAxis(fn, a, indices, axis, true);
+  const ax = normAxis(fn, axis, a.ndim);
+  const v = lax.convert(asArray(fn, values, a.dtype, "values"), a.dtype);
+  const vShape = [...lead.slice(0, ax), m, ...lead.slice(ax)];
+  let vb: NDArray;
+  try {
+    vb = broadcastTo(v, vShape);
+  } catch {
+    throw new ShapeError(`${fn}: values ${fmtShape(v.shape)} do not broadcast to the indices' shape ${fmtShape(vShape)}`);
+  }
+  const v2 = lax.reshape(lax.moveAxis(vb, ax, a.ndim - 1), [sizeOf(lead), m]);
+  const out = lax.scatter(x2, i2, v2, 1, "set", 1);
+  return lax.moveAxis(lax.reshape(out, [...lead, a.shape[ax]!]), a.ndim - 1, ax);
+}

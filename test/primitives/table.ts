@@ -11,6 +11,7 @@ import { controlFlowCases } from "./control_flow_cases.js";
 import { debugPrimCases } from "./debug_cases.js";
 import { elementwiseCases } from "./elementwise_cases.js";
 import { higherOrderCases } from "./higher_order_cases.js";
+import { indexingCases } from "./indexing_cases.js";
 import { structuralCases } from "./structural_cases.js";
 
 export type { CaseTol, ErrorSpec, FloatDType, Host, Mode, Operand, PrimCase } from "./cases_util.js";
@@ -21,4 +22,5 @@ export const primitiveCases: { [P in Prim]: PrimCase<P>[] } = {
   ...higherOrderCases,
   ...controlFlowCases,
   ...debugPrimCases,
+  ...indexingCases,
 };

@@ -131,6 +131,7 @@ const CASES: { [P in Prim]: Case<P> } = {
   [Prim.Concatenate]: { ops: (a) => [a, a], params: { axis: 0 } },
   [Prim.Gather]: { ops: (a) => [a, idx], params: { axis: 0, batchDims: 0 } },
   [Prim.ScatterAdd]: { ops: (a) => [a, idx, a], params: { axis: 0, batchDims: 0 } },
+  [Prim.Scatter]: { ops: (a) => [a, idx, a], params: { axis: 0, batchDims: 0, op: "set" } },
   [Prim.DynamicSlice]: { ops: (a) => [a, i0, i0], params: { sizes: [1, 2] } },
   [Prim.DynamicUpdateSlice]: { ops: (a) => [a, a, i0, i0], params: {} },
   [Prim.DotGeneral]: { ops: (a) => [a, a], params: { contract: [[1], [1]], batch: [[], []] } },

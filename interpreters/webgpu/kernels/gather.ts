@@ -4,6 +4,7 @@
  * float atomics to lean on: each output element sums, in index order, the updates whose index hits
  * it, so the result is deterministic and rounds exactly like the CPU loop.
  */
+import type { ScatterOp } from "../../../src/core/prim.js";
 import type { GpuArray } from "../array.js";
 import { WG } from "../context.js";
 import { ENTRY, LINEAR_INDEX, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
@@ -75,6 +76,61 @@ export function scatterAdd(x: GpuArray, idx: GpuArray, upd: GpuArray, out: GpuAr
   out.backend.ctx.dispatch(
     src,
     [x.bind("scatter_add"), idx.bind("scatter_add"), upd.bind("scatter_add"), out.bind("scatter_add")],
+    [total, d.P, d.n, d.Q, d.I],
+    Math.ceil(total / WG),
+  );
+}
+
+const combineMemo = new Map<string, string>();
+
+/** WGSL that folds update `v` into `acc` for each scatter op (NaN in acc stays, as on the CPU). */
+const COMBINE: Record<ScatterOp, string> = {
+  set: "acc = v;",
+  mul: "acc = acc * v;",
+  min: "if (!(acc < v) && acc == acc) { acc = v; }",
+  max: "if (!(acc > v) && acc == acc) { acc = v; }",
+};
+
+function combineSource(t: string, op: ScatterOp): string {
+  const key = `${t}/${op}`;
+  let s = combineMemo.get(key);
+  if (s === undefined) {
+    s = `${storageDecl(0, "x", t, false)}
+${storageDecl(1, "idx", "i32", false)}
+${storageDecl(2, "upd", t, false)}
+${storageDecl(3, "out", t, true)}
+${paramsDecl(4)}
+${ENTRY} {
+  let s = ${LINEAR_INDEX};
+  if (s >= prm(0u)) { return; }
+  let P = prm(1u); let n = prm(2u); let Q = prm(3u); let I = prm(4u);
+  let q = s % Q;
+  let j = i32((s / Q) % n);
+  let p = (s / (Q * n)) % P;
+  let b = s / (Q * n * P);
+  var acc = x[s];
+  let ub = (b * P + p) * I;
+  for (var i = 0u; i < I; i = i + 1u) {
+    if (idx[b * I + i] == j) { let v = upd[(ub + i) * Q + q]; ${COMBINE[op]} }
+  }
+  out[s] = acc;
+}`;
+    combineMemo.set(key, s);
+  }
+  return s;
+}
+
+/**
+ * scatter (set/mul/min/max): each output element folds, in index order, the updates whose index
+ * hits it (out-of-range indices hit nothing), so "set" keeps the last write as on the CPU.
+ */
+export function scatterCombine(x: GpuArray, idx: GpuArray, upd: GpuArray, out: GpuArray, d: GatherDims, op: ScatterOp): void {
+  const total = d.B * d.P * d.n * d.Q;
+  if (total === 0) return;
+  const t = wgslType(x.dtype, "scatter");
+  out.backend.ctx.dispatch(
+    combineSource(t, op),
+    [x.bind("scatter"), idx.bind("scatter"), upd.bind("scatter"), out.bind("scatter")],
     [total, d.P, d.n, d.Q, d.I],
     Math.ceil(total / WG),
   );
