@@ -1,78 +1,135 @@
 /**
- * Counter-based, functional randomness: a key is an int32 array of two words; every draw is a
- * pure function of (key, shape). Bits come from the Threefry-2x32 block cipher (20 rounds) applied
- * to a counter, so results are deterministic per key and independent of call order. Keys must be
- * concrete (drawn on the host).
+ * Counter-based, functional randomness, as JAX's default (threefry2x32) generator: a key is a uint32
+ * array of shape [2]; every draw is a pure function of (key, shape). Bits come from the
+ * Threefry-2x32 block cipher (20 rounds) applied to a counter, and the cipher is built from traced
+ * primitives (wrapping uint32 add, xor, shifts), so keys may be tracers: `split`, `foldIn` and every
+ * sampler work under jit, vmap (over a batch of keys) and inside scan.
+ *
+ * The layout follows JAX's original (non-partitionable) threefry implementation, so results are
+ * bit-for-bit JAX's for the same seed: `key(seed)` = [seed / 2^32, seed mod 2^32]; `split(k, n)`
+ * enciphers the counter 0..2n-1 as the pair of halves (x0 = first half, x1 = second half) and reads
+ * the outputs as n keys; `bits(k, shape)` enciphers 0..size-1 the same way (odd sizes padded with a
+ * 0 counter); `uniform` puts 23 random bits under the exponent of 1.0 and subtracts 1.
  */
 import { type DType, checkDType, isFloat } from "./core/dtype.js";
-import { ArgumentError, DTypeError, describe } from "./core/errors.js";
+import { ArgumentError, DTypeError, ShapeError, describe } from "./core/errors.js";
+import * as lax from "./core/lax.js";
 import { ConcreteArray, NDArray } from "./core/ndarray.js";
 import { checkShape, sizeOf } from "./core/shape.js";
+import { type ArrayLike, asArray } from "./np/base.js";
 
-const ROT = [13, 15, 26, 6, 17, 29, 16, 24];
+// ---------------------------------------------------------------- threefry2x32 from primitives
 
-/** Threefry-2x32 of counter words (x0[i], x1[i]) under key (k0, k1), in place. */
-function threefry(k0: number, k1: number, x0: Uint32Array, x1: Uint32Array): void {
-  const ks = [k0 >>> 0, k1 >>> 0, (k0 ^ k1 ^ 0x1bd11bda) >>> 0];
-  for (let n = 0; n < x0.length; n++) {
-    let a = (x0[n]! + ks[0]!) | 0,
-      b = (x1[n]! + ks[1]!) | 0;
-    for (let g = 0; g < 5; g++) {
-      for (let j = 0; j < 4; j++) {
-        const r = ROT[(g % 2) * 4 + j]!;
-        a = (a + b) | 0;
-        b = ((b << r) | (b >>> (32 - r))) ^ a;
-      }
-      a = (a + ks[(g + 1) % 3]!) | 0;
-      b = (b + ks[(g + 2) % 3]! + g + 1) | 0;
+const u32 = (v: number, shape: number[]): NDArray => lax.broadcastInDim(lax.scalar(v >>> 0, "uint32"), shape, []);
+const ROTATIONS = [
+  [13, 15, 26, 6],
+  [17, 29, 16, 24],
+];
+
+/** rotl(x, r) = (x << r) | (x >>> (32 - r)) on uint32. */
+function rotl(x: NDArray, r: number): NDArray {
+  return lax.or(lax.shiftLeft(x, u32(r, x.shape)), lax.shiftRightLogical(x, u32(32 - r, x.shape)));
+}
+
+/** The two words of a key as uint32 scalars. */
+function words(key: NDArray): [NDArray, NDArray] {
+  return [lax.reshape(lax.slice(key, [0], [1]), []), lax.reshape(lax.slice(key, [1], [2]), [])];
+}
+
+/**
+ * Threefry-2x32 with 20 rounds (Salmon et al., Random123) of the counter pairs (x0[i], x1[i]) under
+ * `key`: ks = [k0, k1, k0 ^ k1 ^ 0x1BD11BDA]; x += ks[0..1]; five groups of four rounds
+ * (x0 += x1; x1 = rotl(x1, r) ^ x0), each followed by the key injection x0 += ks[(g+1)%3],
+ * x1 += ks[(g+2)%3] + g + 1. All adds wrap mod 2^32.
+ */
+export function threefry2x32(key: NDArray, x0: NDArray, x1: NDArray): [NDArray, NDArray] {
+  const shape = x0.shape.slice();
+  const [k0, k1] = words(key);
+  const ks = [k0, k1, lax.xor(lax.xor(k0, k1), lax.scalar(0x1bd11bda, "uint32"))].map((k) => lax.broadcastInDim(k, shape, []));
+  let a = lax.add(x0, ks[0]!),
+    b = lax.add(x1, ks[1]!);
+  for (let g = 0; g < 5; g++) {
+    for (const r of ROTATIONS[g % 2]!) {
+      a = lax.add(a, b);
+      b = lax.xor(rotl(b, r), a);
     }
-    x0[n] = a;
-    x1[n] = b;
+    a = lax.add(a, ks[(g + 1) % 3]!);
+    b = lax.add(lax.add(b, ks[(g + 2) % 3]!), u32(g + 1, shape));
   }
+  return [a, b];
 }
 
-function keyWords(fn: string, key: NDArray): [number, number] {
-  if (!(key instanceof NDArray))
-    throw new ArgumentError(`random.${fn}: the key must be an array made by random.key or random.split, got ${describe(key)}`);
-  const c = key.toConcrete(`random.${fn}`);
-  if (c.dtype !== "int32" || c.shape.length !== 1 || c.shape[0] !== 2) {
-    throw new ArgumentError(`random.${fn}: a key is an int32 array of shape [2] made by random.key or random.split; got ${c.dtype}[${c.shape}]`);
-  }
-  return [c.values[0]!, c.values[1]!];
+/** A concrete uint32 counter start, start+1, ..., start+n-1 (a constant in staged programs). */
+function iota(start: number, n: number): ConcreteArray {
+  const v = new Uint32Array(n);
+  for (let i = 0; i < n; i++) v[i] = start + i;
+  return new ConcreteArray(v, [n], "uint32");
 }
 
-/** `n` pseudo-random 32-bit words from a key. */
-function bits(fn: string, key: NDArray, n: number): Uint32Array {
-  const [k0, k1] = keyWords(fn, key);
+/** JAX's threefry_2x32 of the counter 0..n-1: the halves are enciphered as pairs, an odd n padded with 0. */
+function cipherIota(key: NDArray, n: number): NDArray {
+  if (n === 0) return lax.full([0], 0, "uint32");
   const half = Math.ceil(n / 2);
-  const x0 = new Uint32Array(half),
-    x1 = new Uint32Array(half);
-  for (let i = 0; i < half; i++) {
-    x0[i] = i;
-    x1[i] = i + half;
+  const x1 = n % 2 === 0 ? iota(half, half) : new ConcreteArray(Uint32Array.from([...iota(half, half - 1).values, 0]), [half], "uint32");
+  const [y0, y1] = threefry2x32(key, iota(0, half), x1);
+  const out = lax.concatenate([y0, y1], 0);
+  return n % 2 === 0 ? out : lax.slice(out, [0], [n]);
+}
+
+// ---------------------------------------------------------------- keys
+
+/** Checks that `k` is a key (uint32[2]); works on tracers (only the aval is looked at). */
+function checkKey(fn: string, k: unknown): NDArray {
+  if (!(k instanceof NDArray)) throw new ArgumentError(`random.${fn}: the key must be an array made by random.key or random.split, got ${describe(k)}`);
+  if (k.dtype !== "uint32" || k.ndim !== 1 || k.shape[0] !== 2) {
+    throw new ArgumentError(
+      `random.${fn}: a key is a uint32 array of shape [2] made by random.key, random.split or random.foldIn; got ${k.dtype}[${k.shape}]` +
+        (k.ndim === 2 && k.shape[1] === 2 ? "; for an array of keys, vmap over it or take one row (for (const k of keys))" : ""),
+    );
   }
-  threefry(k0, k1, x0, x1);
-  const out = new Uint32Array(n);
-  out.set(x0.subarray(0, Math.min(half, n)));
-  out.set(x1.subarray(0, n - Math.min(half, n)), Math.min(half, n));
-  return out;
+  return k;
 }
 
-/** A key from an integer seed. */
+/** A key from an integer seed, as JAX's PRNGKey: [seed / 2^32, seed mod 2^32] (so key(0) is [0, 0]). */
 export function key(seed: number): NDArray {
-  if (!Number.isInteger(seed)) throw new ArgumentError(`random.key: seed must be an integer, got ${describe(seed)}`);
+  if (!Number.isSafeInteger(seed)) throw new ArgumentError(`random.key: seed must be a safe integer, got ${describe(seed)}`);
   const hi = Math.floor(seed / 2 ** 32);
-  return new ConcreteArray(Int32Array.of(hi | 0, seed | 0), [2], "int32");
+  return new ConcreteArray(Uint32Array.of(hi >>> 0, seed >>> 0), [2], "uint32");
 }
 
-/** `n` new independent keys. */
-export function split(k: NDArray, n = 2): NDArray[] {
-  if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`random.split: n must be a positive integer, got ${describe(n)}`);
-  const b = bits("split", k, 2 * n);
-  const out: NDArray[] = [];
-  for (let i = 0; i < n; i++) out.push(new ConcreteArray(Int32Array.of(b[2 * i]! | 0, b[2 * i + 1]! | 0), [2], "int32"));
-  return out;
+/**
+ * `n` new independent keys as one uint32 array of shape [n, 2], as JAX returns them: an array (not a
+ * JS list) so that `vmap(init)(random.split(key, 8))` maps over the keys and jit can trace them.
+ * Arrays iterate over their first axis, so `const [k1, k2] = random.split(key)` still works.
+ */
+export function split(k: NDArray, n = 2): NDArray {
+  checkKey("split", k);
+  if (!Number.isSafeInteger(n) || n < 1) throw new ArgumentError(`random.split: n must be a positive integer, got ${describe(n)}`);
+  return lax.reshape(cipherIota(k, 2 * n), [n, 2]);
 }
+
+/** A new key from `k` and an integer `data` (JAX's fold_in: threefry of the counter pair [0, data]). */
+export function foldIn(k: NDArray, data: number | NDArray): NDArray {
+  checkKey("foldIn", k);
+  let d: NDArray;
+  if (typeof data === "number") {
+    if (!Number.isInteger(data)) throw new ArgumentError(`random.foldIn: data must be an integer, got ${describe(data)}`);
+    d = lax.scalar(data >>> 0, "uint32");
+  } else if (data instanceof NDArray && data.ndim === 0 && (data.dtype === "int32" || data.dtype === "uint32")) {
+    d = lax.bitcastConvertType(data, "uint32");
+  } else throw new ArgumentError(`random.foldIn: data must be an integer or an int32/uint32 scalar array, got ${describe(data)}`);
+  const [y0, y1] = threefry2x32(k, lax.full([1], 0, "uint32"), lax.reshape(d, [1]));
+  return lax.concatenate([y0, y1], 0);
+}
+
+/** `shape` random uint32 words from a key (JAX's random_bits with 32-bit width). */
+export function bits(k: NDArray, shape: number[] = []): NDArray {
+  checkKey("bits", k);
+  const s = checkShape("random.bits", shape);
+  return lax.reshape(cipherIota(k, sizeOf(s)), s.slice());
+}
+
+// ---------------------------------------------------------------- uniform and normal
 
 function floatDType(fn: string, dtype: DType | undefined): DType {
   const d = dtype === undefined ? "float32" : checkDType(`random.${fn}`, dtype);
@@ -80,66 +137,237 @@ function floatDType(fn: string, dtype: DType | undefined): DType {
   return d;
 }
 
-/** Uniform floats in [0, 1) from 32 random bits each (53 for float64). */
-function unitFloats(fn: string, k: NDArray, n: number, dtype: DType): Float64Array {
-  const wide = dtype === "float64";
-  const b = bits(fn, k, wide ? 2 * n : n);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    out[i] = wide ? ((b[2 * i]! >>> 5) * 67108864 + (b[2 * i + 1]! >>> 6)) / 9007199254740992 : (b[i]! >>> 8) / 16777216;
-  }
-  return out;
+function shapeArg(fn: string, shape: unknown): number[] {
+  if (shape === undefined) return [];
+  return checkShape(`random.${fn}`, shape as number[]).slice();
 }
 
-/** Uniform samples in [minval, maxval). */
-export function uniform(k: NDArray, shape: number[] = [], dtype?: DType, minval = 0, maxval = 1): NDArray {
+/**
+ * Uniform [0, 1) floats. float32: the top 23 bits become the mantissa of a float in [1, 2), minus 1
+ * (JAX's trick, bit-exact). float64: 53 bits from two words, (w0 >>> 5) 2^26 + (w1 >>> 6), over 2^53.
+ */
+function unit(k: NDArray, shape: number[], dtype: DType): NDArray {
+  if (dtype === "float32") {
+    const b = bits(k, shape);
+    const m = lax.or(lax.shiftRightLogical(b, u32(9, shape)), u32(0x3f800000, shape));
+    return lax.sub(lax.bitcastConvertType(m, "float32"), lax.fill({ shape, dtype }, 1));
+  }
+  const n = sizeOf(shape);
+  const w = lax.reshape(bits(k, [2, n]), [2, ...shape]);
+  const hi = lax.convert(lax.shiftRightLogical(lax.reshape(lax.sliceAxis(w, 0, 0, 1), shape), u32(5, shape)), "float64");
+  const lo = lax.convert(lax.shiftRightLogical(lax.reshape(lax.sliceAxis(w, 0, 1, 2), shape), u32(6, shape)), "float64");
+  return lax.mul(lax.add(lax.mul(hi, lax.fill(hi, 2 ** 26)), lo), lax.fill(hi, 2 ** -53));
+}
+
+function scalarParam(fn: string, name: string, v: unknown, dtype: DType, shape: number[]): NDArray {
+  if (typeof v === "number") return lax.fill({ shape, dtype }, v);
+  if (v instanceof NDArray) return lax.broadcastTo(lax.convert(v, dtype), shape);
+  throw new ArgumentError(`random.${fn}: ${name} must be a number or an array, got ${describe(v)}`);
+}
+
+/** Uniform samples in [minval, maxval): u (maxval - minval) + minval, clamped below at minval (as JAX). */
+export function uniform(k: NDArray, shape: number[] = [], dtype?: DType, minval: number | NDArray = 0, maxval: number | NDArray = 1): NDArray {
+  checkKey("uniform", k);
   const d = floatDType("uniform", dtype);
-  if (typeof minval !== "number" || typeof maxval !== "number" || !(minval <= maxval)) {
-    throw new ArgumentError(`random.uniform: minval and maxval must be numbers with minval <= maxval, got ${describe(minval)}, ${describe(maxval)}`);
+  const s = shapeArg("uniform", shape);
+  if (typeof minval === "number" && typeof maxval === "number" && !(minval <= maxval)) {
+    throw new ArgumentError(`random.uniform: needs minval <= maxval, got ${describe(minval)}, ${describe(maxval)}`);
   }
-  const n = sizeOf(checkShape("random.uniform", shape));
-  const u = unitFloats("uniform", k, n, d);
-  const out = d === "float64" ? new Float64Array(n) : new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = minval + (maxval - minval) * u[i]!;
-  return new ConcreteArray(out, shape.slice(), d);
+  const lo = scalarParam("uniform", "minval", minval, d, s),
+    hi = scalarParam("uniform", "maxval", maxval, d, s);
+  return lax.max(lo, lax.add(lax.mul(unit(k, s, d), lax.sub(hi, lo)), lo));
 }
 
-/** Standard normal samples (Box–Muller). */
+/**
+ * erf⁻¹ from lax ops: Giles' single-precision approximation (w = -log((1 - x)(1 + x)); a polynomial in
+ * w - 2.5 for w < 5, in sqrt(w) - 3 beyond), the one XLA uses for float32.
+ */
+export function erfinv(x: NDArray): NDArray {
+  const c = (v: number) => lax.fill(x, v);
+  const w = lax.neg(lax.log(lax.mul(lax.sub(c(1), x), lax.add(c(1), x))));
+  const horner = (t: NDArray, cs: number[]) => cs.slice(1).reduce((p, ci) => lax.add(lax.mul(p, t), c(ci)), c(cs[0]!));
+  const small = horner(lax.sub(w, c(2.5)), [
+    2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941,
+  ]);
+  const big = horner(lax.sub(lax.sqrt(lax.max(w, c(5))), c(3)), [
+    -0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682,
+  ]);
+  return lax.mul(lax.selectN(lax.lt(w, c(5)), big, small), x);
+}
+
+/** erf from lax ops (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7), for the truncated normal's bounds. */
+function erf(x: NDArray): NDArray {
+  const c = (v: number) => lax.fill(x, v);
+  const ax = lax.abs(x);
+  const t = lax.div(c(1), lax.add(c(1), lax.mul(c(0.3275911), ax)));
+  const poly = [1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592].slice(1).reduce((p, ci) => lax.add(lax.mul(p, t), c(ci)), c(1.061405429));
+  const y = lax.sub(c(1), lax.mul(lax.mul(poly, t), lax.exp(lax.neg(lax.mul(ax, ax)))));
+  return lax.mul(lax.sign(x), y);
+}
+
+/** Standard normal samples: √2 erf⁻¹(u) with u uniform in (-1, 1), as JAX. */
 export function normal(k: NDArray, shape: number[] = [], dtype?: DType): NDArray {
+  checkKey("normal", k);
   const d = floatDType("normal", dtype);
-  const n = sizeOf(checkShape("random.normal", shape));
-  const u = unitFloats("normal", k, 2 * Math.ceil(n / 2), d);
-  const out = d === "float64" ? new Float64Array(n) : new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - u[i]!)),
-      t = 2 * Math.PI * u[i + 1]!;
-    out[i] = r * Math.cos(t);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
-  }
-  return new ConcreteArray(out, shape.slice(), d);
+  const s = shapeArg("normal", shape);
+  const lo = d === "float32" ? -0.99999994 : -1 + 2 ** -53;
+  const u = uniform(k, s, d, lo, 1);
+  return lax.mul(erfinv(u), lax.fill(u, Math.SQRT2));
 }
 
-/** Random integers in [minval, maxval). */
+/** Normal samples restricted to [lower, upper]: inverse CDF of a uniform between Φ(lower) and Φ(upper). */
+export function truncatedNormal(k: NDArray, lower: number, upper: number, shape: number[] = [], dtype?: DType): NDArray {
+  checkKey("truncatedNormal", k);
+  const d = floatDType("truncatedNormal", dtype);
+  const s = shapeArg("truncatedNormal", shape);
+  if (typeof lower !== "number" || typeof upper !== "number" || !(lower < upper)) {
+    throw new ArgumentError(`random.truncatedNormal: needs numbers lower < upper, got ${describe(lower)}, ${describe(upper)}`);
+  }
+  const a = erf(lax.fill({ shape: s, dtype: d }, lower / Math.SQRT2)),
+    b = erf(lax.fill({ shape: s, dtype: d }, upper / Math.SQRT2));
+  const u = lax.add(lax.mul(unit(k, s, d), lax.sub(b, a)), a);
+  const x = lax.mul(erfinv(u), lax.fill(u, Math.SQRT2));
+  return lax.min(lax.max(x, lax.fill(x, lower)), lax.fill(x, upper));
+}
+
+// ---------------------------------------------------------------- simple transforms of a uniform
+
+/** The smallest positive normal float of a dtype: keeps logs of uniforms finite. */
+const tiny = (d: DType) => (d === "float32" ? 1.1754943508222875e-38 : 2.2250738585072014e-308);
+
+/** True with probability p (elementwise; p broadcasts to `shape`). */
+export function bernoulli(k: NDArray, p: ArrayLike = 0.5, shape?: number[]): NDArray {
+  checkKey("bernoulli", k);
+  const pa = asArray("random.bernoulli", p, "float32", "p");
+  const pf = isFloat(pa.dtype) ? pa : lax.convert(pa, "float32");
+  const s = shape === undefined ? pf.shape.slice() : shapeArg("bernoulli", shape);
+  return lax.lt(uniform(k, s, pf.dtype), lax.broadcastTo(pf, s));
+}
+
+/** Standard Gumbel samples: -log(-log(u)), u uniform in [tiny, 1). */
+export function gumbel(k: NDArray, shape: number[] = [], dtype?: DType): NDArray {
+  checkKey("gumbel", k);
+  const d = floatDType("gumbel", dtype);
+  return lax.neg(lax.log(lax.neg(lax.log(uniform(k, shapeArg("gumbel", shape), d, tiny(d), 1)))));
+}
+
+/** Standard exponential samples: -log1p(-u). */
+export function exponential(k: NDArray, shape: number[] = [], dtype?: DType): NDArray {
+  checkKey("exponential", k);
+  const d = floatDType("exponential", dtype);
+  return lax.neg(lax.log1p(lax.neg(uniform(k, shapeArg("exponential", shape), d))));
+}
+
+/** Standard Laplace samples: sign(u) log1p(-|u|) with u uniform in (-1, 1) (negated: the law is symmetric). */
+export function laplace(k: NDArray, shape: number[] = [], dtype?: DType): NDArray {
+  checkKey("laplace", k);
+  const d = floatDType("laplace", dtype);
+  const u = uniform(k, shapeArg("laplace", shape), d, d === "float32" ? -0.99999994 : -1 + 2 ** -53, 1);
+  return lax.mul(lax.sign(u), lax.log1p(lax.neg(lax.abs(u))));
+}
+
+/** Standard logistic samples: log(u) - log1p(-u), u uniform in [tiny, 1). */
+export function logistic(k: NDArray, shape: number[] = [], dtype?: DType): NDArray {
+  checkKey("logistic", k);
+  const d = floatDType("logistic", dtype);
+  const u = uniform(k, shapeArg("logistic", shape), d, tiny(d), 1);
+  return lax.sub(lax.log(u), lax.log1p(lax.neg(u)));
+}
+
+/** Options of `categorical`: the axis of the categories (default -1) and the batch shape of the draws. */
+export interface CategoricalOptions {
+  axis?: number;
+  shape?: number[];
+}
+
+/** Category indices drawn with probabilities softmax(logits) along `axis`: argmax(logits + Gumbel noise). */
+export function categorical(k: NDArray, logits: ArrayLike, options: CategoricalOptions = {}): NDArray {
+  checkKey("categorical", k);
+  const l0 = asArray("random.categorical", logits, "float32", "logits");
+  const l = isFloat(l0.dtype) ? l0 : lax.convert(l0, "float32");
+  if (l.ndim === 0) throw new ShapeError("random.categorical: logits must have at least one axis (the categories)");
+  const axis = options.axis ?? -1;
+  if (!Number.isInteger(axis) || axis < -l.ndim || axis >= l.ndim) throw new ArgumentError(`random.categorical: axis ${describe(axis)} is out of range for logits of rank ${l.ndim}`);
+  const ax = axis < 0 ? axis + l.ndim : axis;
+  const batch = l.shape.filter((_, i) => i !== ax);
+  const s = options.shape === undefined ? batch : shapeArg("categorical", options.shape);
+  // The draws' shape ++ [categories]; logits (categories moved last) broadcast against it.
+  const moved = lax.moveAxis(l, ax, l.ndim - 1);
+  const full = [...s, l.shape[ax]!];
+  const noisy = lax.add(gumbel(k, full, l.dtype), lax.broadcastTo(moved, full));
+  return lax.argmax(noisy, full.length - 1);
+}
+
+// ---------------------------------------------------------------- integers and permutations
+
+/** x mod m for a constant m > 0 on uint32: x - (x / m) m (wrapping ops). */
+function remU32(x: NDArray, m: number): NDArray {
+  const mm = u32(m, x.shape);
+  return lax.sub(x, lax.mul(lax.div(x, mm), mm));
+}
+
+/**
+ * Random int32 in [minval, maxval), JAX's algorithm: two words h, l from split keys, span = maxval -
+ * minval, offset = ((h mod span) (2^32 mod span) + (l mod span)) mod span, which is nearly unbiased.
+ */
 export function randint(k: NDArray, shape: number[], minval: number, maxval: number): NDArray {
+  checkKey("randint", k);
   if (!Number.isInteger(minval) || !Number.isInteger(maxval) || maxval <= minval || minval < -(2 ** 31) || maxval > 2 ** 31) {
-    throw new ArgumentError(`random.randint: needs integers minval < maxval, got ${describe(minval)}, ${describe(maxval)}`);
+    throw new ArgumentError(`random.randint: needs integers -2^31 <= minval < maxval <= 2^31, got ${describe(minval)}, ${describe(maxval)}`);
   }
-  const n = sizeOf(checkShape("random.randint", shape));
-  const u = unitFloats("randint", k, n, "float64");
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = minval + Math.floor(u[i]! * (maxval - minval));
-  return new ConcreteArray(out, shape.slice(), "int32");
+  const s = shapeArg("randint", shape);
+  const [k1, k2] = split(k);
+  const span = maxval - minval;
+  const mult = Number((2n ** 32n % BigInt(span)) % BigInt(span));
+  const h = bits(k1!, s),
+    l = bits(k2!, s);
+  const off = remU32(lax.add(lax.mul(remU32(h, span), u32(mult, s)), remU32(l, span)), span);
+  return lax.bitcastConvertType(lax.add(off, u32(minval >>> 0, s)), "int32");
 }
 
-/** A random permutation of 0..n-1 (Fisher–Yates driven by the key). */
-export function permutation(k: NDArray, n: number): NDArray {
-  if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`random.permutation: n must be a non-negative integer, got ${describe(n)}`);
-  const u = unitFloats("permutation", k, n, "float64");
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(u[i]! * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return new ConcreteArray(out, [n], "int32");
+/**
+ * The stable ascending ranks of `keys` (int32 [n]): rank_i = #{j : k_j < k_i or (k_j = k_i and j < i)},
+ * an O(n²) comparison matrix from primitives (no sort primitive), so it traces, batches and jits.
+ */
+function ranks(keys: NDArray): NDArray {
+  const n = keys.shape[0]!;
+  const ki = lax.broadcastInDim(keys, [n, n], [0]),
+    kj = lax.broadcastInDim(keys, [n, n], [1]);
+  const idx = new Int32Array(n * n).map((_, t) => ((t % n) < Math.floor(t / n) ? 1 : 0));
+  const before = lax.or(lax.lt(kj, ki), lax.and(lax.eq(kj, ki), lax.ne(new ConcreteArray(idx, [n, n], "int32"), lax.full([n, n], 0, "int32"))));
+  return lax.reduceSum(lax.convert(before, "int32"), [1]);
+}
+
+/** The inverse of a permutation given as ranks: inv[r] = i where rank_i = r (int32 [n]). */
+function inverse(rank: NDArray): NDArray {
+  const n = rank.shape[0]!;
+  const rows = new ConcreteArray(Int32Array.from({ length: n * n }, (_, t) => Math.floor(t / n)), [n, n], "int32");
+  const hit = lax.eq(lax.broadcastInDim(rank, [n, n], [1]), rows); // hit[r, i] = rank_i == r
+  const ii = new ConcreteArray(Int32Array.from({ length: n * n }, (_, t) => t % n), [n, n], "int32");
+  return lax.reduceSum(lax.selectN(hit, lax.full([n, n], 0, "int32"), ii), [1]);
+}
+
+/**
+ * A random permutation: of 0..n-1 for a number, or of an array's rows (axis 0). As JAX's shuffle,
+ * the rows are sorted by random 32-bit words (one round: exact for the sizes this O(n²) ranking suits).
+ */
+export function permutation(k: NDArray, x: number | NDArray): NDArray {
+  checkKey("permutation", k);
+  let arr: NDArray;
+  if (typeof x === "number") {
+    if (!Number.isSafeInteger(x) || x < 0) throw new ArgumentError(`random.permutation: n must be a non-negative integer, got ${describe(x)}`);
+    arr = new ConcreteArray(Int32Array.from({ length: x }, (_, i) => i), [x], "int32");
+  } else if (x instanceof NDArray && x.ndim >= 1) arr = x;
+  else throw new ArgumentError(`random.permutation: x must be a non-negative integer or an array with at least one axis, got ${describe(x)}`);
+  const n = arr.shape[0]!;
+  if (n <= 1) return arr;
+  const [, sub] = split(k);
+  const order = inverse(ranks(bits(sub!, [n])));
+  return lax.gather(arr, order, 0);
+}
+
+/** Same as `permutation(key, x)` for an array: its rows in a random order. */
+export function shuffle(k: NDArray, x: NDArray): NDArray {
+  if (!(x instanceof NDArray)) throw new ArgumentError(`random.shuffle: x must be an array, got ${describe(x)}`);
+  return permutation(k, x);
 }
