@@ -43,6 +43,10 @@ function words(key: NDArray): [NDArray, NDArray] {
  * x1 += ks[(g+2)%3] + g + 1. All adds wrap mod 2^32.
  */
 export function threefry2x32(key: NDArray, x0: NDArray, x1: NDArray): [NDArray, NDArray] {
+  checkKey("threefry2x32", key);
+  if (!(x0 instanceof NDArray) || !(x1 instanceof NDArray) || x0.dtype !== "uint32" || x1.dtype !== "uint32" || x0.shape.join() !== x1.shape.join()) {
+    throw new ArgumentError(`random.threefry2x32: the counter words must be two uint32 arrays of one shape, got ${describe(x0)}, ${describe(x1)}`);
+  }
   const shape = x0.shape.slice();
   const [k0, k1] = words(key);
   const ks = [k0, k1, lax.xor(lax.xor(k0, k1), lax.scalar(0x1bd11bda, "uint32"))].map((k) => lax.broadcastInDim(k, shape, []));
@@ -80,7 +84,8 @@ function cipherIota(key: NDArray, n: number): NDArray {
 
 /** Checks that `k` is a key (uint32[2]); works on tracers (only the aval is looked at). */
 function checkKey(fn: string, k: unknown): NDArray {
-  if (!(k instanceof NDArray)) throw new ArgumentError(`random.${fn}: the key must be an array made by random.key or random.split, got ${describe(k)}`);
+  if (!(k instanceof NDArray))
+    throw new ArgumentError(`random.${fn}: the key must be an array made by random.key or random.split, got ${describe(k)}`);
   if (k.dtype !== "uint32" || k.ndim !== 1 || k.shape[0] !== 2) {
     throw new ArgumentError(
       `random.${fn}: a key is a uint32 array of shape [2] made by random.key, random.split or random.foldIn; got ${k.dtype}[${k.shape}]` +
@@ -182,16 +187,18 @@ export function uniform(k: NDArray, shape: number[] = [], dtype?: DType, minval:
  * erf⁻¹ from lax ops: Giles' single-precision approximation (w = -log((1 - x)(1 + x)); a polynomial in
  * w - 2.5 for w < 5, in sqrt(w) - 3 beyond), the one XLA uses for float32.
  */
-export function erfinv(x: NDArray): NDArray {
+function erfinv(x: NDArray): NDArray {
   const c = (v: number) => lax.fill(x, v);
   const w = lax.neg(lax.log(lax.mul(lax.sub(c(1), x), lax.add(c(1), x))));
   const horner = (t: NDArray, cs: number[]) => cs.slice(1).reduce((p, ci) => lax.add(lax.mul(p, t), c(ci)), c(cs[0]!));
-  const small = horner(lax.sub(w, c(2.5)), [
-    2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941,
-  ]);
-  const big = horner(lax.sub(lax.sqrt(lax.max(w, c(5))), c(3)), [
-    -0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682,
-  ]);
+  const small = horner(
+    lax.sub(w, c(2.5)),
+    [2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941],
+  );
+  const big = horner(
+    lax.sub(lax.sqrt(lax.max(w, c(5))), c(3)),
+    [-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682],
+  );
   return lax.mul(lax.selectN(lax.lt(w, c(5)), big, small), x);
 }
 
@@ -200,7 +207,9 @@ function erf(x: NDArray): NDArray {
   const c = (v: number) => lax.fill(x, v);
   const ax = lax.abs(x);
   const t = lax.div(c(1), lax.add(c(1), lax.mul(c(0.3275911), ax)));
-  const poly = [1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592].slice(1).reduce((p, ci) => lax.add(lax.mul(p, t), c(ci)), c(1.061405429));
+  const poly = [1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592]
+    .slice(1)
+    .reduce((p, ci) => lax.add(lax.mul(p, t), c(ci)), c(1.061405429));
   const y = lax.sub(c(1), lax.mul(lax.mul(poly, t), lax.exp(lax.neg(lax.mul(ax, ax)))));
   return lax.mul(lax.sign(x), y);
 }
@@ -287,7 +296,8 @@ export function categorical(k: NDArray, logits: ArrayLike, options: CategoricalO
   const l = isFloat(l0.dtype) ? l0 : lax.convert(l0, "float32");
   if (l.ndim === 0) throw new ShapeError("random.categorical: logits must have at least one axis (the categories)");
   const axis = options.axis ?? -1;
-  if (!Number.isInteger(axis) || axis < -l.ndim || axis >= l.ndim) throw new ArgumentError(`random.categorical: axis ${describe(axis)} is out of range for logits of rank ${l.ndim}`);
+  if (!Number.isInteger(axis) || axis < -l.ndim || axis >= l.ndim)
+    throw new ArgumentError(`random.categorical: axis ${describe(axis)} is out of range for logits of rank ${l.ndim}`);
   const ax = axis < 0 ? axis + l.ndim : axis;
   const batch = l.shape.filter((_, i) => i !== ax);
   const s = options.shape === undefined ? batch : shapeArg("categorical", options.shape);
@@ -333,7 +343,7 @@ function ranks(keys: NDArray): NDArray {
   const n = keys.shape[0]!;
   const ki = lax.broadcastInDim(keys, [n, n], [0]),
     kj = lax.broadcastInDim(keys, [n, n], [1]);
-  const idx = new Int32Array(n * n).map((_, t) => ((t % n) < Math.floor(t / n) ? 1 : 0));
+  const idx = new Int32Array(n * n).map((_, t) => (t % n < Math.floor(t / n) ? 1 : 0));
   const before = lax.or(lax.lt(kj, ki), lax.and(lax.eq(kj, ki), lax.ne(new ConcreteArray(idx, [n, n], "int32"), lax.full([n, n], 0, "int32"))));
   return lax.reduceSum(lax.convert(before, "int32"), [1]);
 }
@@ -341,9 +351,17 @@ function ranks(keys: NDArray): NDArray {
 /** The inverse of a permutation given as ranks: inv[r] = i where rank_i = r (int32 [n]). */
 function inverse(rank: NDArray): NDArray {
   const n = rank.shape[0]!;
-  const rows = new ConcreteArray(Int32Array.from({ length: n * n }, (_, t) => Math.floor(t / n)), [n, n], "int32");
+  const rows = new ConcreteArray(
+    Int32Array.from({ length: n * n }, (_, t) => Math.floor(t / n)),
+    [n, n],
+    "int32",
+  );
   const hit = lax.eq(lax.broadcastInDim(rank, [n, n], [1]), rows); // hit[r, i] = rank_i == r
-  const ii = new ConcreteArray(Int32Array.from({ length: n * n }, (_, t) => t % n), [n, n], "int32");
+  const ii = new ConcreteArray(
+    Int32Array.from({ length: n * n }, (_, t) => t % n),
+    [n, n],
+    "int32",
+  );
   return lax.reduceSum(lax.selectN(hit, lax.full([n, n], 0, "int32"), ii), [1]);
 }
 
@@ -356,7 +374,11 @@ export function permutation(k: NDArray, x: number | NDArray): NDArray {
   let arr: NDArray;
   if (typeof x === "number") {
     if (!Number.isSafeInteger(x) || x < 0) throw new ArgumentError(`random.permutation: n must be a non-negative integer, got ${describe(x)}`);
-    arr = new ConcreteArray(Int32Array.from({ length: x }, (_, i) => i), [x], "int32");
+    arr = new ConcreteArray(
+      Int32Array.from({ length: x }, (_, i) => i),
+      [x],
+      "int32",
+    );
   } else if (x instanceof NDArray && x.ndim >= 1) arr = x;
   else throw new ArgumentError(`random.permutation: x must be a non-negative integer or an array with at least one axis, got ${describe(x)}`);
   const n = arr.shape[0]!;
@@ -368,6 +390,7 @@ export function permutation(k: NDArray, x: number | NDArray): NDArray {
 
 /** Same as `permutation(key, x)` for an array: its rows in a random order. */
 export function shuffle(k: NDArray, x: NDArray): NDArray {
+  checkKey("shuffle", k);
   if (!(x instanceof NDArray)) throw new ArgumentError(`random.shuffle: x must be an array, got ${describe(x)}`);
   return permutation(k, x);
 }

@@ -78,7 +78,9 @@ function blockView(be: GpuBackend, x: GpuArray, axes: readonly number[]): { v: G
  */
 function noUint32Sum(fn: string, x: Aval): void {
   if (x.dtype === "uint32") {
-    throw new DeviceError(`${fn}: webgpu does not sum uint32 arrays; move the operand to the cpu (await x.toAsync("cpu")) or convert it with .astype("int32")`);
+    throw new DeviceError(
+      `${fn}: webgpu does not sum uint32 arrays; move the operand to the cpu (await x.toAsync("cpu")) or convert it with .astype("int32")`,
+    );
   }
 }
 

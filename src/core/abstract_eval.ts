@@ -61,7 +61,9 @@ const shift =
   (avals) => {
     sameAvals(prim, avals);
     if (!isInteger(avals[0]!.dtype)) {
-      throw new DTypeError(`${prim}: needs int32 or uint32 operands of one dtype, got ${avals.map(fmtAval).join(", ")}; convert with .astype("uint32")`);
+      throw new DTypeError(
+        `${prim}: needs int32 or uint32 operands of one dtype, got ${avals.map(fmtAval).join(", ")}; convert with .astype("uint32")`,
+      );
     }
     return [avals[0]!];
   };
@@ -274,7 +276,10 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
   [Prim.DotGeneral]: (avals, { contract: [lc, rc], batch: [lb, rb] }) => {
     const [l, r] = avals;
     if (l!.dtype !== r!.dtype) throw new DTypeError(`dot_general: operands must have equal dtypes, got ${fmtAval(l!)} and ${fmtAval(r!)}`);
-    if (l!.dtype === "uint32") throw new DTypeError(`dot_general: uint32 operands are not supported (${fmtAval(l!)}); convert them with .astype("int32") or .astype("float32")`);
+    if (l!.dtype === "uint32")
+      throw new DTypeError(
+        `dot_general: uint32 operands are not supported (${fmtAval(l!)}); convert them with .astype("int32") or .astype("float32")`,
+      );
     if (lc.length !== rc.length || lb.length !== rb.length) fail(Prim.DotGeneral, "contracting/batch dim lists differ in length", avals);
     checkAxes(Prim.DotGeneral, [...lc, ...lb], l!.shape.length, avals);
     checkAxes(Prim.DotGeneral, [...rc, ...rb], r!.shape.length, avals);
