@@ -6,7 +6,6 @@ import { Prim } from "../../src/index.js";
 import { type Operand, type PrimCase, type Rng, operand, zipMap } from "./cases_util.js";
 
 type BitPrim = Prim.Xor | Prim.ShiftLeft | Prim.ShiftRightLogical | Prim.BitcastConvertType;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type NP = PrimCase<any>;
 const E = {} as Record<string, never>;
 
