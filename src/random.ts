@@ -541,3 +541,77 @@ export function dirichlet(k: NDArray, alpha: ArrayLike, shape?: number[], dtype?
   const total = lax.reduceSum(g, [s.length - 1]);
   return lax.div(g, lax.broadcastInDim(total, s, range(s.length - 1)));
 }
+
+/**
+ * Poisson(λ) counts (int32) by Knuth's product of uniforms: the number of factors before the running
+ * product drops below e^-λ, for all lanes at once in a while loop (O(λ) iterations: meant for
+ * moderate λ; very large λ is slow).
+ */
+export function poisson(k: NDArray, lam: ArrayLike, shape?: number[]): NDArray {
+  checkKey("poisson", k);
+  const l0 = asArray("random.poisson", lam, "float32", "lam");
+  const l = isFloat(l0.dtype) ? l0 : lax.convert(l0, "float32");
+  const s = shape === undefined ? l.shape.slice() : shapeArg("poisson", shape);
+  const limit = lax.exp(lax.neg(lax.broadcastTo(l, s)));
+  type Carry = [NDArray, NDArray, NDArray];
+  const init: Carry = [k, lax.fill(limit, 1), lax.full(s, 0, "int32")];
+  const [, , count] = whileLoopImpl(
+    ([, prod]) => lax.gt(lax.reduceMax(lax.convert(lax.gt(prod, limit), "int32"), range(s.length)), lax.scalar(0, "int32")),
+    ([key, prod, n]): Carry => {
+      const [next, ku] = split(key);
+      const alive = lax.gt(prod, limit);
+      const p = lax.selectN(alive, prod, lax.mul(prod, uniform(ku!, s, limit.dtype)));
+      return [next!, p, lax.add(n, lax.convert(lax.and(alive, lax.gt(p, limit)), "int32"))];
+    },
+    init,
+  );
+  return count;
+}
+
+/** Options of `choice`: the output shape, sampling with replacement (default true), and probabilities. */
+export interface ChoiceOptions {
+  shape?: number[];
+  replace?: boolean;
+  p?: ArrayLike;
+}
+
+/**
+ * Draws from `a` (0..a-1 for a number, else the rows of an array): with replacement as a categorical
+ * over log p (uniform without p); without replacement by the Gumbel top-k trick (the k largest of
+ * log p + Gumbel noise), which samples sequentially-without-replacement exactly.
+ */
+export function choice(k: NDArray, a: number | NDArray, options: ChoiceOptions = {}): NDArray {
+  checkKey("choice", k);
+  let pool: NDArray;
+  if (typeof a === "number") {
+    if (!Number.isSafeInteger(a) || a < 1) throw new ArgumentError(`random.choice: a must be a positive integer or an array, got ${describe(a)}`);
+    pool = new ConcreteArray(
+      Int32Array.from({ length: a }, (_, i) => i),
+      [a],
+      "int32",
+    );
+  } else if (a instanceof NDArray && a.ndim >= 1 && a.shape[0]! >= 1) pool = a;
+  else throw new ArgumentError(`random.choice: a must be a positive integer or an array with a non-empty first axis, got ${describe(a)}`);
+  const n = pool.shape[0]!;
+  const s = shapeArg("choice", options.shape ?? []);
+  const replace = options.replace ?? true;
+  if (typeof replace !== "boolean") throw new ArgumentError(`random.choice: replace must be a boolean, got ${describe(replace)}`);
+  let logp: NDArray;
+  if (options.p === undefined) logp = lax.full([n], 0, "float32");
+  else {
+    const p = asArray("random.choice", options.p, "float32", "p");
+    if (p.ndim !== 1 || p.shape[0] !== n)
+      throw new ShapeError(`random.choice: p must have shape [${n}] (one probability per entry of a), got [${p.shape}]`);
+    logp = lax.log(isFloat(p.dtype) ? p : lax.convert(p, "float32"));
+  }
+  const m = sizeOf(s);
+  let idx: NDArray;
+  if (replace) idx = lax.reshape(categorical(k, logp, { shape: [m] }), [m]);
+  else {
+    if (m > n) throw new ArgumentError(`random.choice: cannot take ${m} entries without replacement from ${n}`);
+    const keys = lax.neg(lax.add(gumbel(k, [n], logp.dtype), logp));
+    idx = lax.slice(inverse(ranks(keys)), [0], [m]);
+  }
+  const picked = lax.gather(pool, idx, 0);
+  return lax.reshape(picked, [...s, ...pool.shape.slice(1)]);
+}

@@ -284,3 +284,49 @@ describe("every sampler under jit, vmap and scan equals eager", () => {
     expect(vals(ys as NDArray)).toEqual(loop.flat());
   });
 });
+
+describe("poisson and choice", () => {
+  const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
+  it("poisson(3) passes chi-square against e^-λ λ^k / k! (tail pooled) and returns int32", () => {
+    const lam = 3;
+    const x = vals(random.poisson(random.key(12), lam, [N]));
+    expect(random.poisson(random.key(12), lam, [2]).dtype).toBe("int32");
+    const probs = [0, 1, 2, 3, 4, 5].map((k) => (Math.exp(-lam) * lam ** k) / fact(k));
+    probs.push(1 - probs.reduce((a, b) => a + b, 0));
+    expect(
+      chiSquare(
+        x.map((v) => Math.min(v, 6)),
+        probs,
+      ),
+    ).toBeLessThan(22.46); // 6 degrees of freedom, 0.001
+  });
+
+  it("choice with replacement follows p", () => {
+    const p = [0.5, 0.25, 0.125, 0.125];
+    const x = vals(random.choice(random.key(13), 4, { shape: [N], p: np.array(p) }));
+    expect(chiSquare(x, p)).toBeLessThan(CHI_CRIT[3]!);
+  });
+
+  it("choice without replacement gives distinct entries; its first pick follows p", () => {
+    const picks = random.choice(random.key(14), np.arange(10).mul(10), { shape: [10], replace: false });
+    expect(vals(picks).sort((a, b) => a - b)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    const p = [0.1, 0.2, 0.3, 0.4];
+    const first = vals(
+      vmap((k: NDArray) => random.choice(k, 4, { shape: [2], replace: false, p: np.array(p) }))(random.split(random.key(15), 3000)),
+    ).filter((_, i) => i % 2 === 0);
+    expect(chiSquare(first, p)).toBeLessThan(CHI_CRIT[3]!);
+    expect(() => random.choice(random.key(0), 3, { shape: [4], replace: false })).toThrow(/without replacement/);
+  });
+
+  it("poisson and choice under jit, vmap and scan equal eager", () => {
+    const fs = [(k: NDArray) => random.poisson(k, 2.5, [4]), (k: NDArray) => random.choice(k, 5, { shape: [3], replace: false })];
+    const keys = random.split(random.key(21), 3);
+    for (const f of fs) {
+      const loop = [...keys].flatMap((kk) => vals(f(kk)));
+      expect(vals(jit(f)(random.key(1)))).toEqual(vals(f(random.key(1))));
+      expect(vals(vmap(f)(keys))).toEqual(loop);
+      const [, ys] = lax.scan((c: NDArray, kk: NDArray) => [c, f(kk)], np.zeros([]), keys);
+      expect(vals(ys as NDArray)).toEqual(loop);
+    }
+  });
+});
