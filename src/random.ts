@@ -615,3 +615,78 @@ export function choice(k: NDArray, a: number | NDArray, options: ChoiceOptions =
   const picked = lax.gather(pool, idx, 0);
   return lax.reshape(picked, [...s, ...pool.shape.slice(1)]);
 }
+
+/**
+ * The lower Cholesky factor of a symmetric positive-definite [n, n] matrix from primitives, column by
+ * column: c_j = A[:, j] - Σ_{k<j} L[:, k] L[j, k], L[:, j] = c_j / √c_j[j] on rows ≥ j (so it traces,
+ * batches and differentiates; O(n²) ops, for the small covariances samplers see).
+ */
+function cholesky(a: NDArray): NDArray {
+  const n = a.shape[0]!;
+  const cols: NDArray[] = [];
+  const at = (v: NDArray, i: number) => lax.reshape(lax.slice(v, [i], [i + 1]), []);
+  for (let j = 0; j < n; j++) {
+    let c = lax.reshape(lax.sliceAxis(a, 1, j, j + 1), [n]);
+    for (let k = 0; k < j; k++) c = lax.sub(c, lax.mul(cols[k]!, lax.broadcastInDim(at(cols[k]!, j), [n], [])));
+    const mask = new ConcreteArray(
+      Uint8Array.from({ length: n }, (_, i) => (i >= j ? 1 : 0)),
+      [n],
+      "bool",
+    );
+    const col = lax.div(c, lax.broadcastInDim(lax.sqrt(at(c, j)), [n], []));
+    cols.push(lax.selectN(mask, lax.fill(col, 0), col));
+  }
+  return lax.concatenate(
+    cols.map((c) => lax.reshape(c, [n, 1])),
+    1,
+  );
+}
+
+/**
+ * Multivariate normal samples mean + L z with L the Cholesky factor of `cov` ([n, n]) and z standard
+ * normal of shape `shape` ++ [n] (default: mean's leading shape), as JAX's default method.
+ */
+export function multivariateNormal(k: NDArray, mean: ArrayLike, cov: ArrayLike, shape?: number[], dtype?: DType): NDArray {
+  checkKey("multivariateNormal", k);
+  const m0 = asArray("random.multivariateNormal", mean, "float32", "mean"),
+    c0 = asArray("random.multivariateNormal", cov, "float32", "cov");
+  if (m0.ndim < 1) throw new ShapeError("random.multivariateNormal: mean needs at least one axis");
+  const n = m0.shape[m0.ndim - 1]!;
+  if (c0.ndim !== 2 || c0.shape[0] !== n || c0.shape[1] !== n) {
+    throw new ShapeError(`random.multivariateNormal: cov must have shape [${n}, ${n}] to match mean [${m0.shape}], got [${c0.shape}]`);
+  }
+  const d = dtype === undefined ? (isFloat(m0.dtype) ? m0.dtype : "float32") : floatDType("multivariateNormal", dtype);
+  const s = [...(shape === undefined ? m0.shape.slice(0, -1) : shapeArg("multivariateNormal", shape)), n];
+  const l = cholesky(lax.convert(c0, d));
+  const z = normal(k, s, d);
+  const lz = lax.dotGeneral(z, l, [[s.length - 1], [1]]);
+  return lax.add(lax.broadcastTo(lax.convert(m0, d), s), lz);
+}
+
+/**
+ * A Haar-random n x n orthogonal matrix: the Q of z = QR (z standard normal) with R's diagonal made
+ * positive, as JAX. Q comes from modified Gram–Schmidt over z's columns written with primitives,
+ * which yields exactly that Q (the QR with a positive diagonal is unique).
+ */
+export function orthogonal(k: NDArray, n: number, shape: number[] = [], dtype?: DType): NDArray {
+  checkKey("orthogonal", k);
+  if (!Number.isSafeInteger(n) || n < 1) throw new ArgumentError(`random.orthogonal: n must be a positive integer, got ${describe(n)}`);
+  const d = floatDType("orthogonal", dtype);
+  const s = shapeArg("orthogonal", shape);
+  const z = normal(k, [...s, n, n], d);
+  const b = s.length;
+  const dims = range(b + 1);
+  const col = (j: number) => lax.reshape(lax.sliceAxis(z, b + 1, j, j + 1), [...s, n]);
+  const dot = (x: NDArray, y: NDArray) => lax.reduceSum(lax.mul(x, y), [b]);
+  const bcast = (v: NDArray) => lax.broadcastInDim(v, [...s, n], range(b));
+  const qs: NDArray[] = [];
+  for (let j = 0; j < n; j++) {
+    let v = col(j);
+    for (const q of qs) v = lax.sub(v, lax.mul(q, bcast(dot(q, v))));
+    qs.push(lax.div(v, bcast(lax.sqrt(dot(v, v)))));
+  }
+  return lax.concatenate(
+    qs.map((q) => lax.broadcastInDim(q, [...s, n, 1], dims)),
+    b + 1,
+  );
+}

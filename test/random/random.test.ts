@@ -330,3 +330,51 @@ describe("poisson and choice", () => {
     }
   });
 });
+
+describe("multivariateNormal", () => {
+  it("has the given mean and covariance within sampling error, and jit/vmap equal eager", () => {
+    const mean = [1, -2, 0.5];
+    const cov = [
+      [2, 0.6, -0.4],
+      [0.6, 1, 0.2],
+      [-0.4, 0.2, 0.5],
+    ];
+    const x = vals(random.multivariateNormal(random.key(31), np.array(mean), np.array(cov), [N]));
+    const m = [0, 1, 2].map((j) => x.filter((_, i) => i % 3 === j).reduce((s, v) => s + v, 0) / N);
+    m.forEach((v, j) => expect(Math.abs(v - mean[j]!)).toBeLessThan(4 * Math.sqrt(cov[j]![j]! / N)));
+    for (let a = 0; a < 3; a++)
+      for (let b = 0; b < 3; b++) {
+        let c = 0;
+        for (let i = 0; i < N; i++) c += (x[3 * i + a]! - m[a]!) * (x[3 * i + b]! - m[b]!);
+        c /= N - 1;
+        // sd of a sample covariance: sqrt((σ_aa σ_bb + σ_ab²) / N)
+        expect(Math.abs(c - cov[a]![b]!)).toBeLessThan(5 * Math.sqrt((cov[a]![a]! * cov[b]![b]! + cov[a]![b]! ** 2) / N));
+      }
+    const f = (k: NDArray) => random.multivariateNormal(k, np.array(mean), np.array(cov), [2]);
+    const keys = random.split(random.key(1), 2);
+    expect(vals(jit(f)(random.key(3)))).toEqual(vals(f(random.key(3))));
+    expect(vals(vmap(f)(keys))).toEqual([...keys].flatMap((kk) => vals(f(kk))));
+  });
+});
+
+describe("orthogonal", () => {
+  it("gives QᵀQ = I, Haar moments of Q[0, 0] (mean 0, variance 1/n), and jit equal to eager", () => {
+    const n = 4;
+    const q = vals(random.orthogonal(random.key(40), n));
+    for (let a = 0; a < n; a++)
+      for (let b = 0; b < n; b++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += q[i * n + a]! * q[i * n + b]!;
+        expect(Math.abs(s - (a === b ? 1 : 0))).toBeLessThan(1e-5);
+      }
+    // Haar: the first entry Q[0, 0] of an n x n draw has mean 0 and variance 1/n.
+    const firsts = vals(vmap((k: NDArray) => random.orthogonal(k, 3))(random.split(random.key(41), 3000))).filter((_, i) => i % 9 === 0);
+    const m = firsts.reduce((s, v) => s + v, 0) / firsts.length;
+    const v = firsts.reduce((s, x) => s + x * x, 0) / firsts.length;
+    expect(Math.abs(m)).toBeLessThan(4 * Math.sqrt(1 / 3 / 3000));
+    expect(Math.abs(v - 1 / 3)).toBeLessThan(0.03);
+    const f = (k: NDArray) => random.orthogonal(k, 3);
+    expect(vals(jit(f)(random.key(2)))).toEqual(vals(f(random.key(2))));
+    expect(random.orthogonal(random.key(0), 2, [5]).shape).toEqual([5, 2, 2]);
+  });
+});
