@@ -11,7 +11,7 @@ import { NDArray } from "../core/ndarray.js";
 declare module "../core/ndarray.js" {
   interface NDArray {
     /** The rows along axis 0; a 0-d array is a ShapeError (there is no axis to iterate). */
-    [Symbol.iterator](): Iterator<NDArray>;
+    [Symbol.iterator](): Iterator<NDArray, undefined, unknown>;
   }
 }
 
@@ -20,7 +20,7 @@ function row(x: NDArray, i: number): NDArray {
   return lax.reshape(lax.sliceAxis(x, 0, i, i + 1), x.shape.slice(1));
 }
 
-NDArray.prototype[Symbol.iterator] = function* (this: NDArray): Generator<NDArray> {
+NDArray.prototype[Symbol.iterator] = function* (this: NDArray): Generator<NDArray, undefined, unknown> {
   if (this.ndim === 0) throw new ShapeError(`iteration over a 0-d array (${this.dtype}[]) is not possible; index it with .item() instead`);
   const n = this.shape[0]!;
   for (let i = 0; i < n; i++) yield row(this, i);
