@@ -10,6 +10,7 @@
  */
 import { cpus, loadavg } from "node:os";
 import { fluxion } from "./fluxion.js";
+import { ENSEMBLE, ensembleCase } from "./ensemble.js";
 import { CONSTANTS, SHAPES, constantsCall, fluxionOnly, jitCacheHeap } from "./resources.js";
 import { jaxjs } from "./peers/jaxjs.js";
 import { tfjs, tfjsWasmThreads } from "./peers/tfjs.js";
@@ -190,6 +191,24 @@ const ROWS: Row[] = [
     prepare: (i) => i.expSin("grad"),
     goal: "≤ 12 ms",
     judge: atMost(12),
+  },
+  {
+    id: "ensembleLoop",
+    label: `ensemble: ${ENSEMBLE.models} separate jitted MLP train steps (ms)`,
+    unit: "ms",
+    prepare: (i) => fluxionOnly(fluxion.name, () => ensembleCase("loop"))(i.name),
+    goal: "baseline for the next row",
+  },
+  {
+    id: "ensembleVmap",
+    label: `ensemble: one jit(vmap) step training ${ENSEMBLE.models} MLPs (ms)`,
+    unit: "ms",
+    prepare: (i) => fluxionOnly(fluxion.name, () => ensembleCase("vmap"))(i.name),
+    goal: "faster than the separate steps",
+    judge: (fx, r) => {
+      const loop = valueOf(r, "ensembleLoop", fluxion.name);
+      return loop === undefined ? undefined : [fx < loop, `now ${(fx / loop).toFixed(2)}× the loop`];
+    },
   },
   {
     id: "constants",

@@ -20,6 +20,7 @@ import { MAX_SIZE, type OpDef, type RegionOpDef, type Shape, binaryOps, sizeOf, 
 import { higherOrderOps, regionOps } from "./ops_higher_order.js";
 import { indexingOps } from "./ops_indexing.js";
 import { axisOps, reductionOps, shapeOps } from "./ops_structural.js";
+import { randomOps } from "./ops_random.js";
 
 /**
  * Every op a random program may use (the first, `sin`, is what shrinking tends to).
@@ -35,6 +36,7 @@ export const OPS: readonly (OpDef | RegionOpDef)[] = [
   ...shapeOps,
   ...contractionOps,
   ...indexingOps,
+  ...randomOps,
   ...higherOrderOps,
   ...regionOps,
 ];

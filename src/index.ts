@@ -3,6 +3,7 @@
  * export; see API.md for the contract.
  */
 import "./np/methods.js";
+import "./np/iterate.js";
 import "./api/devices.js";
 
 import * as np from "./np/index.js";

@@ -8,6 +8,7 @@ import { ArgumentError, DTypeError, ShapeError, describe, naming } from "./core/
 import { bind } from "./core/interpreter.js";
 import * as lax from "./core/lax.js";
 import { type Aval, NDArray, fmtAval } from "./core/ndarray.js";
+import { checkDType } from "./core/dtype.js";
 import { Prim } from "./core/prim.js";
 import { normAxis, shapeEq } from "./core/shape.js";
 import { checkOptionsObject } from "./core/options.js";
@@ -316,4 +317,16 @@ export function fori<T>(lower: unknown, upper: unknown, bodyFn: (i: NDArray, car
     [lo, init] as [NDArray, T],
   );
   return out;
+}
+
+/**
+ * The 32 bits of each element read as another 32-bit dtype (float32, int32, uint32), as
+ * jax.lax.bitcast_convert_type; e.g. the uniform sampler builds floats from random mantissa bits.
+ * Its derivative is zero (the map is not smooth in the value).
+ */
+export function bitcastConvertType(x: NDArray, dtype: Aval["dtype"]): NDArray {
+  return naming("lax.bitcastConvertType", () => {
+    const a = asArray("lax.bitcastConvertType", x, undefined, "x");
+    return lax.bitcastConvertType(a, checkDType("lax.bitcastConvertType", dtype));
+  });
 }

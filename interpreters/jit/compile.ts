@@ -20,7 +20,13 @@ import { cse, dce } from "./passes.js";
 type Env = ConcreteArray[];
 type Step = (env: Env) => void;
 
-const ARRAY: Record<DType, string> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array", bool: "Uint8Array" };
+const ARRAY: Record<DType, string> = {
+  float32: "Float32Array",
+  float64: "Float64Array",
+  int32: "Int32Array",
+  uint32: "Uint32Array",
+  bool: "Uint8Array",
+};
 /**
  * Reductions accumulated inside a fused loop. Sums are not: they run on the eager kernel's
  * blocked pairwise order (error ~ log n), which a single running accumulator cannot reproduce.

@@ -259,6 +259,12 @@ export const jvpRules: JvpRules = {
   [Prim.And]: zeroDerivative(Prim.And),
   [Prim.Or]: zeroDerivative(Prim.Or),
   [Prim.Not]: zeroDerivative(Prim.Not),
+  // Bit operations: integer outputs, so the tangent is a symbolic zero (JAX's float0).
+  [Prim.Xor]: zeroDerivative(Prim.Xor),
+  [Prim.ShiftLeft]: zeroDerivative(Prim.ShiftLeft),
+  [Prim.ShiftRightLogical]: zeroDerivative(Prim.ShiftRightLogical),
+  // A bitcast is not a smooth map of the value (float32 <-> integer bits): zero, as in JAX.
+  [Prim.BitcastConvertType]: zeroDerivative(Prim.BitcastConvertType),
   [Prim.StopGradient]: zeroDerivative(Prim.StopGradient),
   [Prim.ArgMax]: zeroDerivative(Prim.ArgMax),
   [Prim.ArgMin]: zeroDerivative(Prim.ArgMin),

@@ -336,6 +336,10 @@ export const transposeRules: TransposeRules = {
   [Prim.And]: notLinear(Prim.And),
   [Prim.Or]: notLinear(Prim.Or),
   [Prim.Not]: notLinear(Prim.Not),
+  [Prim.Xor]: notLinear(Prim.Xor),
+  [Prim.ShiftLeft]: notLinear(Prim.ShiftLeft),
+  [Prim.ShiftRightLogical]: notLinear(Prim.ShiftRightLogical),
+  [Prim.BitcastConvertType]: notLinear(Prim.BitcastConvertType),
   // In a linear program stop_gradient only guards values whose lanes are discarded (the donor
   // operands of a batched cond); like its derivative, its transpose passes nothing back.
   [Prim.StopGradient]: single(() => [null]),

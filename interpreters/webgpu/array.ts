@@ -3,7 +3,7 @@
  * GPUBuffer), so zero-copy reshapes and repeated uploads of one CPU array share a buffer. Each
  * array holds one reference, dropped by `dispose()` (idempotent) or, when the array is garbage
  * collected, by a FinalizationRegistry; the buffer goes back to the context's pool with its last
- * reference. Storage on the device: float32 as f32, int32 as i32, bool as u32 0/1 (4 bytes each).
+ * reference. Storage on the device: float32 as f32, int32 as i32, uint32 as u32, bool as u32 0/1 (4 bytes each).
  */
 import { type Backend, DeviceArray, DeviceError } from "../../src/core/device.js";
 import type { DType, TypedArray } from "../../src/core/dtype.js";
@@ -90,6 +90,8 @@ export class GpuArray extends DeviceArray {
         return new Float32Array(bytes);
       case "int32":
         return new Int32Array(bytes);
+      case "uint32":
+        return new Uint32Array(bytes);
       case "bool":
         return Uint8Array.from(new Uint32Array(bytes));
       case "float64":

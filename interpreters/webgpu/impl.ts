@@ -71,8 +71,22 @@ function blockView(be: GpuBackend, x: GpuArray, axes: readonly number[]): { v: G
   return { v: moved, o: sizeOf(keep.map((d) => x.shape[d]!)), n: sizeOf(sorted.map((d) => x.shape[d]!)), i: 1, owned: true };
 }
 
+/**
+ * The sum-like kernels (reduce_sum, cumsum, scatter_add) keep u32 accumulators for bools, masked to
+ * 0/1; uint32 keys and bits have no use for sums, so a uint32 operand there is a typed error that
+ * says to run the op on the cpu (device reads are async, so no silent fallback is possible).
+ */
+function noUint32Sum(fn: string, x: Aval): void {
+  if (x.dtype === "uint32") {
+    throw new DeviceError(
+      `${fn}: webgpu does not sum uint32 arrays; move the operand to the cpu (await x.toAsync("cpu")) or convert it with .astype("int32")`,
+    );
+  }
+}
+
 const reduction = <P extends Prim.ReduceSum | Prim.ReduceMax | Prim.ReduceMin>(prim: P, op: ReduceOp): GpuImpl<P> =>
   one(prim, (be, [x], { axes }, out) => {
+    if (op === "sum") noUint32Sum(prim, x!);
     const o = empty(be, out);
     const b = blockView(be, x!, axes);
     reduce(op, b.v, o, b.o, b.n, b.i);
@@ -131,6 +145,10 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
   [Prim.And]: ew(Prim.And),
   [Prim.Or]: ew(Prim.Or),
   [Prim.Not]: ew(Prim.Not),
+  [Prim.Xor]: ew(Prim.Xor),
+  [Prim.ShiftLeft]: ew(Prim.ShiftLeft),
+  [Prim.ShiftRightLogical]: ew(Prim.ShiftRightLogical),
+  [Prim.BitcastConvertType]: ew(Prim.BitcastConvertType),
   [Prim.Neg]: ew(Prim.Neg),
   [Prim.Exp]: ew(Prim.Exp),
   [Prim.Log]: ew(Prim.Log),
@@ -160,6 +178,7 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
   [Prim.ArgMax]: argReduction(Prim.ArgMax, true),
   [Prim.ArgMin]: argReduction(Prim.ArgMin, false),
   [Prim.Cumsum]: one(Prim.Cumsum, (be, [x], { axis, reverse }, out) => {
+    noUint32Sum(Prim.Cumsum, x!);
     const o = empty(be, out);
     cumsum(x!, o, sizeOf(x!.shape.slice(0, axis)), x!.shape[axis]!, sizeOf(x!.shape.slice(axis + 1)), reverse, x!.dtype);
     return o;
@@ -227,6 +246,7 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
     return o;
   }),
   [Prim.ScatterAdd]: one(Prim.ScatterAdd, (be, [x, idx, upd], { axis, batchDims }, out) => {
+    noUint32Sum(Prim.ScatterAdd, x!);
     const o = empty(be, out);
     scatterAdd(x!, idx!, upd!, o, gatherDims(x!, idx!, axis, batchDims));
     return o;

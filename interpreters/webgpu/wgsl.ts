@@ -1,7 +1,8 @@
 /**
  * WGSL scalar expressions for the elementwise primitives, mirroring src/codegen/js_expr.ts: float32
  * math, wrapping int32 arithmetic, NaN-propagating max/min, a stable logistic, sign keeping ±0.
- * On the device a bool is a u32 holding 0 or 1 (4 bytes), both in buffers and in expressions.
+ * On the device a bool is a u32 holding 0 or 1 (4 bytes), both in buffers and in expressions; a
+ * uint32 is a u32 too, so the builders get the dtype's kind ("bool" vs "u32"), not the WGSL type.
  *
  * GPUs and their shader compilers may assume that floats are never NaN (lavapipe folds `x != x`
  * to false), so NaN tests look at the bits, and the functions whose builtin accuracy WGSL leaves
@@ -19,6 +20,7 @@ export function wgslType(dtype: DType, fn = "webgpu"): "f32" | "i32" | "u32" {
       return "f32";
     case "int32":
       return "i32";
+    case "uint32":
     case "bool":
       return "u32";
     case "float64":
@@ -186,14 +188,18 @@ fn fx_f2i(x: f32) -> i32 {
 }
 `;
 
-type Build = (a: string[], t: "f32" | "i32" | "u32") => string;
+/** What an operand is: f32, i32, a bool (u32 0/1) or a uint32 word (u32, wrapping arithmetic). */
+type Kind = "f32" | "i32" | "bool" | "u32";
+type Build = (a: string[], t: Kind) => string;
 const b = (e: string) => `u32(${e})`;
 
-/** Per-dtype builders: float, int32, bool (u32 0/1) operands. */
+/** Per-dtype builders: float, int32, bool (u32 0/1) and uint32 operands (uint32 defaults to the int32 text: WGSL u32 arithmetic wraps). */
 const per =
-  (f: (a: string[]) => string, i: (a: string[]) => string, u: (a: string[]) => string): Build =>
+  (f: (a: string[]) => string, i: (a: string[]) => string, u: (a: string[]) => string, w: (a: string[]) => string = i): Build =>
   (a, t) =>
-    t === "f32" ? f(a) : t === "i32" ? i(a) : u(a);
+    t === "f32" ? f(a) : t === "i32" ? i(a) : t === "u32" ? w(a) : u(a);
+/** A shift by a u32 count; WGSL takes the count mod 32, XLA gives 0 for 32 or more. */
+const shiftBy = (x: string, s: string, op: string, zero: string) => `select(${x} ${op} bitcast<u32>(${s}), ${zero}, bitcast<u32>(${s}) >= 32u)`;
 const floatOnly =
   (f: (a: string[]) => string): Build =>
   (a) =>
@@ -219,16 +225,19 @@ const EXPR: Partial<Record<Prim, Build>> = {
     (a) => `(${a[0]} / ${a[1]})`,
     (a) => `select(${a[0]} / ${a[1]}, 0i, ${a[1]} == 0i)`,
     (a) => b(`${a[0]} != 0u`),
+    (a) => `select(${a[0]} / ${a[1]}, 0u, ${a[1]} == 0u)`,
   ),
   [Prim.Neg]: per(
     (a) => `(-${a[0]})`,
     (a) => `(-${a[0]})`,
     (a) => b(`${a[0]} != 0u`),
+    (a) => `(0u - ${a[0]})`,
   ),
   [Prim.Pow]: per(
     (a) => `fx_pow(${a[0]}, ${a[1]})`,
     (a) => `fx_ipow(${a[0]}, ${a[1]})`,
     (a) => b(`${a[0]} != 0u || ${a[1]} == 0u`),
+    (a) => `bitcast<u32>(fx_ipow(bitcast<i32>(${a[0]}), bitcast<i32>(${a[1]})))`,
   ),
   [Prim.Max]: per(
     (a) => `fx_max(${a[0]}, ${a[1]})`,
@@ -249,7 +258,25 @@ const EXPR: Partial<Record<Prim, Build>> = {
   [Prim.Ge]: (a) => b(`${a[0]} >= ${a[1]}`),
   [Prim.And]: (a) => `(${a[0]} & ${a[1]})`,
   [Prim.Or]: (a) => `(${a[0]} | ${a[1]})`,
-  [Prim.Not]: (a) => b(`${a[0]} == 0u`),
+  [Prim.Xor]: (a) => `(${a[0]} ^ ${a[1]})`,
+  [Prim.Not]: per(
+    (a) => a[0]!,
+    (a) => `(~${a[0]})`,
+    (a) => b(`${a[0]} == 0u`),
+    (a) => `(~${a[0]})`,
+  ),
+  [Prim.ShiftLeft]: per(
+    (a) => a[0]!,
+    (a) => shiftBy(a[0]!, a[1]!, "<<", "0i"),
+    (a) => a[0]!,
+    (a) => shiftBy(a[0]!, a[1]!, "<<", "0u"),
+  ),
+  [Prim.ShiftRightLogical]: per(
+    (a) => a[0]!,
+    (a) => `bitcast<i32>(${shiftBy(`bitcast<u32>(${a[0]})`, a[1]!, ">>", "0u")})`,
+    (a) => a[0]!,
+    (a) => shiftBy(a[0]!, a[1]!, ">>", "0u"),
+  ),
   [Prim.Exp]: floatOnly((a) => `fx_exp(${a[0]})`),
   [Prim.Log]: floatOnly((a) => `fx_log(${a[0]})`),
   [Prim.Log1p]: floatOnly((a) => `fx_log1p(${a[0]})`),
@@ -266,21 +293,31 @@ const EXPR: Partial<Record<Prim, Build>> = {
     (a) => `abs(${a[0]})`,
     (a) => `abs(${a[0]})`,
     (a) => a[0]!,
+    (a) => a[0]!,
   ),
   [Prim.Sign]: per(
     (a) => `fx_sign(${a[0]})`,
     (a) => `sign(${a[0]})`,
     (a) => a[0]!,
+    (a) => b(`${a[0]} != 0u`),
   ),
   [Prim.StopGradient]: (a) => a[0]!,
 };
 
-/** The conversion of a value of WGSL type `from` to `to` (JS semantics: NaN -> 0, wrap to int32). */
-function convert(a: string, from: "f32" | "i32" | "u32", to: "f32" | "i32" | "u32"): string {
+/** The conversion of a value of kind `from` to `to` (JS semantics: NaN -> 0, wrap to int32 / uint32). */
+function convert(a: string, from: Kind, to: Kind): string {
   if (from === to) return a;
-  if (to === "u32") return from === "f32" ? `u32(${a} != 0.0 && !fx_isnan(${a}))` : `u32(${a} != 0i)`;
-  if (to === "i32") return from === "f32" ? `fx_f2i(${a})` : `i32(${a})`;
+  if (to === "bool") return from === "f32" ? `u32(${a} != 0.0 && !fx_isnan(${a}))` : from === "i32" ? `u32(${a} != 0i)` : `u32(${a} != 0u)`;
+  if (to === "i32") return from === "f32" ? `fx_f2i(${a})` : from === "u32" ? `bitcast<i32>(${a})` : `i32(${a})`;
+  // ToUint32 is ToInt32's bits read unsigned.
+  if (to === "u32") return from === "f32" ? `bitcast<u32>(fx_f2i(${a}))` : from === "i32" ? `bitcast<u32>(${a})` : a;
   return `f32(${a})`;
+}
+
+/** The kind of a dtype's values inside an expression. */
+function kindOf(dtype: DType, fn: string): Kind {
+  const t = wgslType(dtype, fn);
+  return dtype === "bool" ? "bool" : t;
 }
 
 /**
@@ -288,8 +325,9 @@ function convert(a: string, from: "f32" | "i32" | "u32", to: "f32" | "i32" | "u3
  * operand's, as on the CPU), giving `outDtype`; null if `prim` is not elementwise.
  */
 export function wgslExpr(prim: Prim, args: string[], inDtype: DType, outDtype: DType): string | null {
-  const t = wgslType(inDtype, prim);
-  if (prim === Prim.ConvertElementType) return convert(args[0]!, t, wgslType(outDtype, prim));
+  const t = kindOf(inDtype, prim);
+  if (prim === Prim.ConvertElementType) return convert(args[0]!, t, kindOf(outDtype, prim));
+  if (prim === Prim.BitcastConvertType) return t === kindOf(outDtype, prim) ? args[0]! : `bitcast<${wgslType(outDtype, prim)}>(${args[0]})`;
   if (prim === Prim.SelectN) {
     // A bool selector is 0/1; an int32 one is clamped to the cases (<= i picks case i).
     const [w, ...cases] = args;
@@ -302,7 +340,7 @@ export function wgslExpr(prim: Prim, args: string[], inDtype: DType, outDtype: D
 }
 
 export function isElementwiseGpu(prim: Prim): boolean {
-  return prim === Prim.ConvertElementType || prim === Prim.SelectN || EXPR[prim] !== undefined;
+  return prim === Prim.ConvertElementType || prim === Prim.BitcastConvertType || prim === Prim.SelectN || EXPR[prim] !== undefined;
 }
 
 /** The index of the invocation in a 1-D launch of 256-wide workgroups split over x and y. */

@@ -14,11 +14,26 @@ export const HEAVY: ReadonlySet<Prim> = new Set([Prim.Exp, Prim.Log, Prim.Log1p,
 type Build = (a: string[], dtype: DType) => string;
 
 const f32 = (e: string, dtype: DType) => (dtype === "float32" ? `Math.fround(${e})` : e);
-/** A result rounded to the dtype's storage (float32 rounding, int32 wrapping). */
+/**
+ * A result rounded to the dtype's storage (float32 rounding, int32 wrapping; uint32 wraps the int32
+ * result to [0, 2^32) with `>>> 0`, so fused loops never hold an out-of-range uint32 value).
+ */
 const arith =
   (float: (a: string[]) => string, int: (a: string[]) => string): Build =>
   (a, d) =>
-    d === "int32" ? int(a) : d === "bool" ? `(${float(a)} ? 1 : 0)` : f32(float(a), d);
+    d === "int32" ? int(a) : d === "uint32" ? `(${int(a)} >>> 0)` : d === "bool" ? `(${float(a)} ? 1 : 0)` : f32(float(a), d);
+/** A bitwise result: int32 as is, uint32 read back unsigned (bool operands are 0/1, so stay 0/1). */
+const bits =
+  (e: (a: string[]) => string): Build =>
+  (a, d) =>
+    d === "uint32" ? `(${e(a)} >>> 0)` : e(a);
+/** A shift: JS takes the count mod 32, XLA gives 0 for counts of 32 or more (or negative). */
+const shift =
+  (op: string): Build =>
+  (a, d) => {
+    const e = `((${a[1]} >>> 0) >= 32 ? 0 : (${a[0]} ${op} ${a[1]}))`;
+    return d === "uint32" ? `(${e} >>> 0)` : `(${e} | 0)`;
+  };
 /** Math.fn, or for float32 the fast float32 version (within 1 ulp, see fastmath.ts). */
 const math =
   (fn: string, fast?: string): Build =>
@@ -63,9 +78,12 @@ const EXPR: Partial<Record<Prim, Build>> = {
   [Prim.Le]: cmp("<="),
   [Prim.Gt]: cmp(">"),
   [Prim.Ge]: cmp(">="),
-  [Prim.And]: (a) => `(${a[0]} & ${a[1]})`,
-  [Prim.Or]: (a) => `(${a[0]} | ${a[1]})`,
-  [Prim.Not]: (a) => `(${a[0]} ? 0 : 1)`,
+  [Prim.And]: bits((a) => `(${a[0]} & ${a[1]})`),
+  [Prim.Or]: bits((a) => `(${a[0]} | ${a[1]})`),
+  [Prim.Xor]: bits((a) => `(${a[0]} ^ ${a[1]})`),
+  [Prim.Not]: (a, d) => (d === "bool" ? `(${a[0]} ? 0 : 1)` : d === "uint32" ? `((~${a[0]}) >>> 0)` : `(~${a[0]})`),
+  [Prim.ShiftLeft]: shift("<<"),
+  [Prim.ShiftRightLogical]: shift(">>>"),
   [Prim.Exp]: math("exp", "__exp32"),
   [Prim.Log]: math("log", "__log32"),
   [Prim.Log1p]: math("log1p", "__log1p32"),
@@ -83,6 +101,18 @@ const EXPR: Partial<Record<Prim, Build>> = {
   [Prim.StopGradient]: (a) => a[0]!,
 };
 
+/** One 32-bit scratch word seen as float32 and uint32, for bitcasts. */
+const BITS_F32 = new Float32Array(1);
+const BITS_U32 = new Uint32Array(BITS_F32.buffer);
+
+/** A bitcast between the 32-bit dtypes: float32 goes through the scratch word, int32/uint32 rewrap. */
+function bitcastExpr(a: string, from: DType, to: DType): string {
+  if (from === to) return a;
+  if (to === "float32") return `__u2f(${a})`;
+  const u = from === "float32" ? `__f2u(${a})` : a;
+  return to === "uint32" ? `(${u} >>> 0)` : `(${u} | 0)`;
+}
+
 /** Helpers referenced by the expressions; every generated function binds these names. */
 export const JS_HELPERS = {
   __sin32: fast.sin32,
@@ -97,6 +127,8 @@ export const JS_HELPERS = {
   __min: (a: number, b: number) => (a < b || a !== a ? a : a === b && a === 0 ? (1 / a < 0 ? a : b) : b),
   __logistic: (a: number) => (a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a))),
   __sign: (a: number) => (a > 0 ? 1 : a < 0 ? -1 : a),
+  __f2u: (a: number) => ((BITS_F32[0] = a), BITS_U32[0]!),
+  __u2f: (a: number) => ((BITS_U32[0] = a), BITS_F32[0]!),
 };
 export const JS_HELPER_NAMES = Object.keys(JS_HELPERS);
 export const JS_HELPER_VALUES = Object.values(JS_HELPERS);
@@ -109,9 +141,12 @@ export function jsExpr(prim: Prim, args: string[], inDtype: DType, outDtype: DTy
   if (prim === Prim.ConvertElementType) {
     const a = args[0]!;
     if (outDtype === "bool") return `(${a} ? 1 : 0)`;
-    if (outDtype === "int32") return inDtype === "float32" || inDtype === "float64" ? `(${a} | 0)` : a;
+    // To int32: floats truncate and wrap, uint32 wraps (as JS's ToInt32); to uint32 likewise (ToUint32).
+    if (outDtype === "int32") return inDtype === "int32" || inDtype === "bool" ? a : `(${a} | 0)`;
+    if (outDtype === "uint32") return inDtype === "uint32" || inDtype === "bool" ? a : `(${a} >>> 0)`;
     return outDtype === "float32" ? `Math.fround(${a})` : a;
   }
+  if (prim === Prim.BitcastConvertType) return bitcastExpr(args[0]!, inDtype, outDtype);
   if (prim === Prim.SelectN) {
     // A bool selector is 0/1; an int32 one is clamped to the cases.
     const [w, ...cases] = args;
@@ -124,5 +159,5 @@ export function jsExpr(prim: Prim, args: string[], inDtype: DType, outDtype: DTy
 }
 
 export function isElementwise(prim: Prim): boolean {
-  return prim === Prim.ConvertElementType || prim === Prim.SelectN || EXPR[prim] !== undefined;
+  return prim === Prim.ConvertElementType || prim === Prim.BitcastConvertType || prim === Prim.SelectN || EXPR[prim] !== undefined;
 }

@@ -15,7 +15,7 @@ export function int(n: number): string {
   return String(n);
 }
 
-const DTYPE_TOKENS: Readonly<Record<DType, string>> = { float32: "float32", float64: "float64", int32: "int32", bool: "bool" };
+const DTYPE_TOKENS: Readonly<Record<DType, string>> = { float32: "float32", float64: "float64", int32: "int32", uint32: "uint32", bool: "bool" };
 
 /** A dtype name as source text, from the closed table. */
 export function dtypeToken(d: DType): string {

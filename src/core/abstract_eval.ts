@@ -3,7 +3,7 @@
  * and its params. These also validate the operands, so every interpreter (eval, staging) rejects
  * malformed primitive calls the same way.
  */
-import { type DType, isFloat } from "./dtype.js";
+import { type DType, isFloat, isInteger } from "./dtype.js";
 import { ArgumentError, DTypeError, ShapeError } from "./errors.js";
 import { type Aval, fmtAval } from "./ndarray.js";
 import { checkArity, checkParams } from "./params.js";
@@ -50,9 +50,25 @@ const logical =
   (prim: Prim): AbstractRule<Prim> =>
   (avals) => {
     sameAvals(prim, avals);
-    if (avals[0]!.dtype !== "bool") throw new DTypeError(`${prim}: needs bool operands, got ${avals.map(fmtAval).join(", ")}`);
+    const d = avals[0]!.dtype;
+    if (d !== "bool" && !isInteger(d)) {
+      throw new DTypeError(`${prim}: needs bool, int32 or uint32 operands, got ${avals.map(fmtAval).join(", ")}; floats have no bitwise operations`);
+    }
     return [avals[0]!];
   };
+const shift =
+  (prim: Prim): AbstractRule<Prim> =>
+  (avals) => {
+    sameAvals(prim, avals);
+    if (!isInteger(avals[0]!.dtype)) {
+      throw new DTypeError(
+        `${prim}: needs int32 or uint32 operands of one dtype, got ${avals.map(fmtAval).join(", ")}; convert with .astype("uint32")`,
+      );
+    }
+    return [avals[0]!];
+  };
+/** The dtypes a 32-bit bitcast may go between. */
+const WORD32: readonly DType[] = ["float32", "int32", "uint32"];
 
 function checkAxes(prim: Prim, axes: readonly number[], ndim: number, avals: readonly Aval[]): void {
   for (const a of axes) if (!(a >= 0 && a < ndim)) fail(prim, `axis ${a} out of range`, avals);
@@ -131,6 +147,15 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
   [Prim.And]: logical(Prim.And),
   [Prim.Or]: logical(Prim.Or),
   [Prim.Not]: logical(Prim.Not),
+  [Prim.Xor]: logical(Prim.Xor),
+  [Prim.ShiftLeft]: shift(Prim.ShiftLeft),
+  [Prim.ShiftRightLogical]: shift(Prim.ShiftRightLogical),
+  [Prim.BitcastConvertType]: ([a], { dtype }) => {
+    if (!WORD32.includes(a!.dtype) || !WORD32.includes(dtype)) {
+      throw new DTypeError(`bitcast_convert_type: bitcasts go between the 32-bit dtypes float32, int32 and uint32; got ${fmtAval(a!)} to ${dtype}`);
+    }
+    return [av(a!.shape, dtype)];
+  },
   [Prim.ConvertElementType]: ([a], { dtype }) => [av(a!.shape, dtype)],
   [Prim.SelectN]: (avals) => {
     const [which, ...cases] = avals;
@@ -257,6 +282,10 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
   [Prim.DotGeneral]: (avals, { contract: [lc, rc], batch: [lb, rb] }) => {
     const [l, r] = avals;
     if (l!.dtype !== r!.dtype) throw new DTypeError(`dot_general: operands must have equal dtypes, got ${fmtAval(l!)} and ${fmtAval(r!)}`);
+    if (l!.dtype === "uint32")
+      throw new DTypeError(
+        `dot_general: uint32 operands are not supported (${fmtAval(l!)}); convert them with .astype("int32") or .astype("float32")`,
+      );
     if (lc.length !== rc.length || lb.length !== rb.length) fail(Prim.DotGeneral, "contracting/batch dim lists differ in length", avals);
     checkAxes(Prim.DotGeneral, [...lc, ...lb], l!.shape.length, avals);
     checkAxes(Prim.DotGeneral, [...rc, ...rb], r!.shape.length, avals);

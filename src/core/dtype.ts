@@ -1,28 +1,39 @@
 /**
  * Dtypes: names, promotion, and the typed arrays that hold each one on the CPU.
- * The lattice is bool < int32 < float32 < float64; JS numbers are weakly typed (see `weakDType`).
+ * The lattice is bool < {uint32, int32} < float32 < float64, as JAX's with 64-bit types disabled:
+ * uint32 with int32 gives int32 (JAX's int64, narrowed), anything with a float gives the float.
+ * JS numbers are weakly typed (see `weakDType`).
  */
 import { DTypeError, ShapeError } from "./errors.js";
 
-export type DType = "float32" | "float64" | "int32" | "bool";
-export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+export type DType = "float32" | "float64" | "int32" | "uint32" | "bool";
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
 
-export const DTYPES: readonly DType[] = ["bool", "int32", "float32", "float64"];
-const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
+export const DTYPES: readonly DType[] = ["bool", "uint32", "int32", "float32", "float64"];
+const RANK: Record<DType, number> = { bool: 0, uint32: 1, int32: 1, float32: 2, float64: 3 };
 
 export function isFloat(dtype: DType): boolean {
   return dtype === "float32" || dtype === "float64";
 }
 
-/** The dtype both operands are converted to: the larger in bool < int32 < float32 < float64. */
+/** Whether a dtype is an integer (int32 or uint32), the dtypes the bit operations accept besides bool. */
+export function isInteger(dtype: DType): boolean {
+  return dtype === "int32" || dtype === "uint32";
+}
+
+/**
+ * The dtype both operands are converted to: the larger in bool < {uint32, int32} < float32 < float64.
+ * uint32 with int32 is int32: JAX promotes the pair to int64, which becomes int32 with 64-bit types off.
+ */
 export function promote(a: DType, b: DType): DType {
+  if (a !== b && isInteger(a) && isInteger(b)) return "int32";
   return RANK[a] >= RANK[b] ? a : b;
 }
 
 /** The dtype a JS number takes next to an array of `other` (JAX's weak typing). */
 export function weakDType(value: number, other: DType): DType {
   if (other === "bool") return Number.isInteger(value) ? "int32" : "float32";
-  if (other === "int32") return Number.isInteger(value) ? "int32" : "float32";
+  if (other === "int32" || other === "uint32") return Number.isInteger(value) ? other : "float32";
   return other;
 }
 
@@ -30,7 +41,7 @@ export function weakDType(value: number, other: DType): DType {
 export function checkDType(fn: string, dtype: unknown): DType {
   if (typeof dtype === "string" && Object.hasOwn(RANK, dtype)) return dtype as DType;
   throw new DTypeError(
-    `${fn}: unknown dtype ${typeof dtype === "string" ? JSON.stringify(dtype.slice(0, 40)) : typeof dtype}; use one of "float32", "float64", "int32", "bool"`,
+    `${fn}: unknown dtype ${typeof dtype === "string" ? JSON.stringify(dtype.slice(0, 40)) : typeof dtype}; use one of "float32", "float64", "int32", "uint32", "bool"`,
   );
 }
 
@@ -44,6 +55,8 @@ export function allocate(dtype: DType, size: number): TypedArray {
         return new Float64Array(size);
       case "int32":
         return new Int32Array(size);
+      case "uint32":
+        return new Uint32Array(size);
       case "bool":
         return new Uint8Array(size);
     }
@@ -61,9 +74,10 @@ export function dtypeOfTyped(data: unknown): DType | null {
   if (data instanceof Float32Array) return "float32";
   if (data instanceof Float64Array) return "float64";
   if (data instanceof Int32Array) return "int32";
+  if (data instanceof Uint32Array) return "uint32";
   if (data instanceof Uint8Array) return "bool";
   return null;
 }
 
 /** Short dtype names for printing avals: f32[2,3]. */
-export const SHORT: Record<DType, string> = { float32: "f32", float64: "f64", int32: "i32", bool: "bool" };
+export const SHORT: Record<DType, string> = { float32: "f32", float64: "f64", int32: "i32", uint32: "u32", bool: "bool" };

@@ -37,6 +37,16 @@ export const ge = bin(Prim.Ge);
 export const and = bin(Prim.And);
 export const or = bin(Prim.Or);
 export const not = un(Prim.Not);
+/** Bitwise xor (bool, int32, uint32). */
+export const xor = bin(Prim.Xor);
+/** x << s, 0 for shifts of 32 or more. */
+export const shiftLeft = bin(Prim.ShiftLeft);
+/** x >>> s (logical), 0 for shifts of 32 or more. */
+export const shiftRightLogical = bin(Prim.ShiftRightLogical);
+/** The same 32 bits read as `dtype` (float32 <-> int32 <-> uint32). */
+export function bitcastConvertType(x: NDArray, dtype: DType): NDArray {
+  return x.dtype === dtype ? x : bind1(Prim.BitcastConvertType, [x], { dtype });
+}
 export const neg = un(Prim.Neg);
 export const exp = un(Prim.Exp);
 export const log = un(Prim.Log);

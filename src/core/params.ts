@@ -46,7 +46,7 @@ const fn: Field = (w, v) => {
 };
 const dtype: Field = (w, v) => {
   if (typeof v !== "string" || !(DTYPES as readonly string[]).includes(v)) {
-    throw new DTypeError(`${w} must be one of "float32", "float64", "int32", "bool", got ${show(v)}`);
+    throw new DTypeError(`${w} must be one of "float32", "float64", "int32", "uint32", "bool", got ${show(v)}`);
   }
 };
 const ints: Field = (w, v) => {
@@ -137,6 +137,10 @@ const SCHEMAS: { [P in Prim]: Schema } = {
   [Prim.Sign]: none(1),
   [Prim.Floor]: none(1),
   [Prim.Not]: none(1),
+  [Prim.Xor]: none(2),
+  [Prim.ShiftLeft]: none(2),
+  [Prim.ShiftRightLogical]: none(2),
+  [Prim.BitcastConvertType]: { arity: [1, 1], fields: { dtype } },
   [Prim.StopGradient]: none(1),
   [Prim.ConvertElementType]: { arity: [1, 1], fields: { dtype } },
   [Prim.SelectN]: { arity: [2, ANY], fields: {} },

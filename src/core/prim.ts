@@ -34,7 +34,7 @@ export enum Prim {
   Pow = "pow",
   Max = "max",
   Min = "min",
-  // elementwise, zero derivative
+  // elementwise, zero derivative (and, or, not, xor and the shifts are bitwise on integers)
   Sign = "sign",
   Floor = "floor",
   Eq = "eq",
@@ -46,6 +46,10 @@ export enum Prim {
   And = "and",
   Or = "or",
   Not = "not",
+  Xor = "xor",
+  ShiftLeft = "shift_left",
+  ShiftRightLogical = "shift_right_logical",
+  BitcastConvertType = "bitcast_convert_type",
   StopGradient = "stop_gradient",
   // reductions and scans
   ReduceSum = "reduce_sum",
@@ -133,6 +137,14 @@ export interface PrimParams {
   [Prim.And]: NoParams;
   [Prim.Or]: NoParams;
   [Prim.Not]: NoParams;
+  /** Bitwise exclusive or of two bool, int32 or uint32 operands (and, or, not take the same dtypes). */
+  [Prim.Xor]: NoParams;
+  /** x << s on int32/uint32 (same dtype); a shift of 32 or more (or negative) gives 0, as XLA. */
+  [Prim.ShiftLeft]: NoParams;
+  /** x >>> s (zeros shifted in) on int32/uint32; a shift of 32 or more (or negative) gives 0. */
+  [Prim.ShiftRightLogical]: NoParams;
+  /** Reinterprets the 32 bits of each element as `dtype` (among float32, int32, uint32). */
+  [Prim.BitcastConvertType]: { dtype: DType };
   [Prim.StopGradient]: NoParams;
   /** Reduces over `axes` (sorted, distinct); the reduced axes are removed. */
   [Prim.ReduceSum]: { axes: number[] };

@@ -218,9 +218,14 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
   [Prim.Le]: compare("LessOrEqual"),
   [Prim.Gt]: compare("Greater"),
   [Prim.Ge]: compare("GreaterOrEqual"),
-  [Prim.And]: (g, ins) => [g.op("And", ins)],
-  [Prim.Or]: (g, ins) => [g.op("Or", ins)],
-  [Prim.Not]: (g, ins) => [g.op("Not", ins)],
+  // Logical on bool, bitwise on integers (opset 18's Bitwise* ops).
+  [Prim.And]: (g, ins, e) => [g.op(inAval(e, 0).dtype === "bool" ? "And" : "BitwiseAnd", ins)],
+  [Prim.Or]: (g, ins, e) => [g.op(inAval(e, 0).dtype === "bool" ? "Or" : "BitwiseOr", ins)],
+  [Prim.Not]: (g, ins, e) => [g.op(inAval(e, 0).dtype === "bool" ? "Not" : "BitwiseNot", ins)],
+  [Prim.Xor]: (g, ins, e) => [g.op(inAval(e, 0).dtype === "bool" ? "Xor" : "BitwiseXor", ins)],
+  [Prim.ShiftLeft]: unsupported("ONNX's BitShift takes unsigned types only and leaves shifts of 32 or more undefined; fluxion's give 0"),
+  [Prim.ShiftRightLogical]: unsupported("ONNX's BitShift takes unsigned types only and leaves shifts of 32 or more undefined; fluxion's give 0"),
+  [Prim.BitcastConvertType]: unsupported("ONNX has no bitcast between float and integer types"),
   [Prim.StopGradient]: (g, ins) => [g.op("Identity", ins)],
   [Prim.ReduceSum]: (g, [x], e) => {
     const dt = inAval(e, 0).dtype;

@@ -23,12 +23,18 @@ export interface ArrayOptions {
 }
 
 /** Builds a concrete array from a number, nested JS arrays, or a typed array (with `{ shape }`). */
-export function array(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array | Int32Array | Uint8Array, options: ArrayOptions = {}): NDArray {
+export function array(
+  data: ArrayLike | ArrayLike[] | Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array,
+  options: ArrayOptions = {},
+): NDArray {
   const host = hostArray(data, options);
   return options.device === undefined || options.device === "cpu" ? host : host.to(options.device);
 }
 
-function hostArray(data: ArrayLike | ArrayLike[] | Float32Array | Float64Array | Int32Array | Uint8Array, options: ArrayOptions): NDArray {
+function hostArray(
+  data: ArrayLike | ArrayLike[] | Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array,
+  options: ArrayOptions,
+): NDArray {
   if (typeof options !== "object" || options === null)
     throw new ArgumentError(`np.array: options must be an object { dtype?, device?, shape? }, got ${describe(options)}`);
   const dtype = options.dtype === undefined ? undefined : checkDType("np.array", options.dtype);

@@ -113,3 +113,37 @@ export function reciprocal(x: ArrayLike): NDArray {
   const a = toFloat(asArray("reciprocal", x, undefined, "x"));
   return lax.div(lax.fill(a, 1), a);
 }
+
+/** The operands of a bitwise op, promoted and broadcast; floats are a DTypeError naming `fn`. */
+function bitOperands(fn: string, xs: readonly ArrayLike[], bools: boolean): NDArray[] {
+  const ops = promoteAndBroadcast(fn, xs);
+  const d = ops[0]!.dtype;
+  if (!(d === "int32" || d === "uint32" || (bools && d === "bool"))) {
+    throw new DTypeError(
+      `${fn}: needs ${bools ? "bool, " : ""}int32 or uint32 operands, got ${d}; convert with .astype("int32") or .astype("uint32")`,
+    );
+  }
+  return ops;
+}
+
+/** Bitwise and (logical and for bools), as np.bitwise_and. */
+export const bitwiseAnd = (x: ArrayLike, y: ArrayLike): NDArray => lax.and(...(bitOperands("np.bitwiseAnd", [x, y], true) as [NDArray, NDArray]));
+/** Bitwise or, as np.bitwise_or. */
+export const bitwiseOr = (x: ArrayLike, y: ArrayLike): NDArray => lax.or(...(bitOperands("np.bitwiseOr", [x, y], true) as [NDArray, NDArray]));
+/** Bitwise exclusive or, as np.bitwise_xor. */
+export const bitwiseXor = (x: ArrayLike, y: ArrayLike): NDArray => lax.xor(...(bitOperands("np.bitwiseXor", [x, y], true) as [NDArray, NDArray]));
+/** Bitwise not (~x; logical not for bools), as np.bitwise_not / np.invert. */
+export const bitwiseNot = (x: ArrayLike): NDArray => lax.not(bitOperands("np.bitwiseNot", [x], true)[0]!);
+/** x << s on int32/uint32 (0 once s >= 32), as np.left_shift. */
+export const leftShift = (x: ArrayLike, s: ArrayLike): NDArray =>
+  lax.shiftLeft(...(bitOperands("np.leftShift", [x, s], false) as [NDArray, NDArray]));
+/**
+ * x >> s as np.right_shift: logical (zeros in) for uint32, arithmetic (sign bits in) for int32,
+ * which is ~((~x) >>> s) for negative x. Shifts of 32 or more give 0, or -1 for negative int32.
+ */
+export function rightShift(x: ArrayLike, s: ArrayLike): NDArray {
+  const [a, b] = bitOperands("np.rightShift", [x, s], false) as [NDArray, NDArray];
+  const logical = lax.shiftRightLogical(a, b);
+  if (a.dtype === "uint32") return logical;
+  return lax.selectN(lax.lt(a, lax.fill(a, 0)), logical, lax.not(lax.shiftRightLogical(lax.not(a), b)));
+}

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { type NDArray, Prim, bind1, checkpoint, customJvp, customVjp, debug, jit, lax, nn, np, tree } from "../../src/index.js";
 import { type ArrayOptions, type Case, arb, makeCase } from "../../laws/index.js";
 import { coverageIndexing } from "./coverage_indexing.js";
+import { randomCoverage } from "./coverage_random.js";
 
 type Fn = (...args: any[]) => unknown;
 
@@ -194,6 +195,7 @@ const revSkips = Object.fromEntries(
 
 export const table: Partial<Record<Prim, PrimEntry>> = {
   ...coverageIndexing,
+  ...randomCoverage,
   [Prim.Add]: binary(np.add, "np.add"),
   [Prim.Sub]: binary(np.subtract, "np.subtract"),
   [Prim.Neg]: unary(np.negative, "np.negative"),

@@ -181,7 +181,7 @@ export const clampInt = (v: number, lo: number, hi: number): number => Math.min(
 
 // ---------------------------------------------------------------- operand builders
 
-/** Rounds to a dtype's values (float32 rounding, int32 truncation, bool 0/1). */
+/** Rounds to a dtype's values (float32 rounding, int32 / uint32 truncation and wrapping, bool 0/1). */
 export function representable(v: number, dtype: DType): number {
   switch (dtype) {
     case "float32":
@@ -190,6 +190,8 @@ export function representable(v: number, dtype: DType): number {
       return v;
     case "int32":
       return Math.trunc(v) | 0;
+    case "uint32":
+      return Math.trunc(v) >>> 0;
     case "bool":
       return v ? 1 : 0;
   }

@@ -12,6 +12,7 @@ import { debugPrimCases } from "./debug_cases.js";
 import { elementwiseCases } from "./elementwise_cases.js";
 import { higherOrderCases } from "./higher_order_cases.js";
 import { indexingCases } from "./indexing_cases.js";
+import { randomCases } from "./random_cases.js";
 import { structuralCases } from "./structural_cases.js";
 
 export type { CaseTol, ErrorSpec, FloatDType, Host, Mode, Operand, PrimCase } from "./cases_util.js";
@@ -23,4 +24,5 @@ export const primitiveCases: { [P in Prim]: PrimCase<P>[] } = {
   ...controlFlowCases,
   ...debugPrimCases,
   ...indexingCases,
+  ...randomCases,
 };
