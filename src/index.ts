@@ -8,6 +8,7 @@ import "./api/devices.js";
 import * as np from "./np/index.js";
 import * as nn from "./nn.js";
 import * as random from "./random.js";
+import * as linalg from "./linalg.js";
 import * as lax from "./lax.js";
 import { flatten, leaves, map, registerNode, unflatten, TreeDef } from "./tree.js";
 import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, Tree } from "./types.js";
@@ -15,7 +16,7 @@ import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, M
 /** Pytree utilities. */
 const tree: Tree = { flatten, unflatten, map, leaves, registerNode };
 
-export { np, nn, random, lax, tree, TreeDef };
+export { np, nn, random, lax, tree, TreeDef, linalg };
 export type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, Tree };
 export * as optim from "./optim.js";
 export { stopGradient } from "./np/math.js";

@@ -109,7 +109,9 @@ export const linalgJvpRules: { [P in LinalgPrim]: JvpRule<P> } = {
     if (isZero(da)) return [outs, zeros(outs)];
     const [m, n] = a!.shape.slice(-2) as [number, number];
     if (fullMatrices && m !== n) {
-      throw new ShapeError(`svd: the derivative needs fullMatrices false for a non-square ${m}×${n} matrix; the extra singular vectors are not unique`);
+      throw new ShapeError(
+        `svd: the derivative needs fullMatrices false for a non-square ${m}×${n} matrix; the extra singular vectors are not unique`,
+      );
     }
     const [u, s, vh] = outs as [NDArray, NDArray, NDArray];
     const dA = real(da!);

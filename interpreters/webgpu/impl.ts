@@ -50,7 +50,7 @@ export function hostOnly(fn: string): GpuImpl<Prim> {
   return () => {
     throw new DeviceError(
       `${fn}: matrix decompositions do not run on webgpu; move the operands to the cpu first (await x.toAsync("cpu")), ` +
-        "or keep this part of the computation outside jit(f, { device: \"webgpu\" })",
+        'or keep this part of the computation outside jit(f, { device: "webgpu" })',
     );
   };
 }

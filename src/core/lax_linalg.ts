@@ -31,9 +31,17 @@ function pattern(like: NDArray, f: (i: number, j: number) => number): NDArray {
 }
 
 /** The entries on and below diagonal k (j <= i + k) of the last two axes; zeros elsewhere. */
-export const tril = (x: NDArray, k = 0): NDArray => lax.mul(x, pattern(x, (i, j) => (j <= i + k ? 1 : 0)));
+export const tril = (x: NDArray, k = 0): NDArray =>
+  lax.mul(
+    x,
+    pattern(x, (i, j) => (j <= i + k ? 1 : 0)),
+  );
 /** The entries on and above diagonal k (j >= i + k); zeros elsewhere. */
-export const triu = (x: NDArray, k = 0): NDArray => lax.mul(x, pattern(x, (i, j) => (j >= i + k ? 1 : 0)));
+export const triu = (x: NDArray, k = 0): NDArray =>
+  lax.mul(
+    x,
+    pattern(x, (i, j) => (j >= i + k ? 1 : 0)),
+  );
 /** x with its last two axes multiplied elementwise by a constant pattern (e.g. 1/2 on the diagonal). */
 export const scaleBy = (x: NDArray, f: (i: number, j: number) => number): NDArray => lax.mul(x, pattern(x, f));
 /** The identity in the shape and dtype of `like` (square in its last two axes). */
@@ -54,10 +62,10 @@ export function diagonal(x: NDArray): NDArray {
 }
 
 /** v [..., n] along the last axis of [..., m, n] (every row a copy). */
-export const asRows = (v: NDArray, m: number): NDArray => lax.broadcastInDim(v, [...v.shape.slice(0, -1), m, v.shape[v.ndim - 1]!], [...range(v.ndim - 1), v.ndim]);
+export const asRows = (v: NDArray, m: number): NDArray =>
+  lax.broadcastInDim(v, [...v.shape.slice(0, -1), m, v.shape[v.ndim - 1]!], [...range(v.ndim - 1), v.ndim]);
 /** v [..., m] along the second-to-last axis of [..., m, n] (every column a copy). */
-export const asColumns = (v: NDArray, n: number): NDArray =>
-  lax.broadcastInDim(v, [...v.shape, n], range(v.ndim));
+export const asColumns = (v: NDArray, n: number): NDArray => lax.broadcastInDim(v, [...v.shape, n], range(v.ndim));
 
 /** a + aᵀ over the last two axes, halved: the symmetric part. */
 export const symmetrize = (a: NDArray): NDArray => lax.mul(lax.add(a, mT(a)), lax.fill(a, 0.5));

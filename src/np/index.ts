@@ -9,6 +9,7 @@ export { variance as var } from "./reductions.js";
 export * from "./shapes.js";
 export { matmul, dot, inner, outer, einsum } from "./linalg.js";
 import { norm } from "./linalg.js";
+import { matrixFunctions } from "./linalg_matrix.js";
 
-/** `np.linalg`: norms. */
-export const linalg = { norm };
+/** `np.linalg`: norms, decompositions (cholesky, qr, eigh, svd), solves, inverses, determinants and matrix helpers. */
+export const linalg = { norm, ...matrixFunctions };

@@ -10,6 +10,7 @@ import type { PrimCase } from "./cases_util.js";
 import { controlFlowCases } from "./control_flow_cases.js";
 import { elementwiseCases } from "./elementwise_cases.js";
 import { higherOrderCases } from "./higher_order_cases.js";
+import { linalgCases } from "./linalg_cases.js";
 import { structuralCases } from "./structural_cases.js";
 
 export type { CaseTol, ErrorSpec, FloatDType, Host, Mode, Operand, PrimCase } from "./cases_util.js";
@@ -19,4 +20,5 @@ export const primitiveCases: { [P in Prim]: PrimCase<P>[] } = {
   ...structuralCases,
   ...higherOrderCases,
   ...controlFlowCases,
+  ...linalgCases,
 };
