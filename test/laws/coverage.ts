@@ -9,6 +9,7 @@
 import fc from "fast-check";
 import { type NDArray, Prim, bind1, checkpoint, customJvp, customVjp, jit, lax, nn, np, tree } from "../../src/index.js";
 import { type ArrayOptions, type Case, arb, makeCase } from "../../laws/index.js";
+import { linalgCoverage } from "./coverage_linalg.js";
 
 type Fn = (...args: any[]) => unknown;
 
@@ -437,4 +438,5 @@ export const table: Partial<Record<Prim, PrimEntry>> = {
     checkpoint((x: NDArray) => np.multiply(np.sin(np.sin(x)), x)),
     "checkpoint(x => sin(sin x) x)",
   ),
+  ...linalgCoverage,
 };
