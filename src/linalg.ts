@@ -1,7 +1,7 @@
 /**
  * `linalg`: JAX's `jax.scipy.linalg` helpers over the linear-algebra primitives — triangular
  * solves, Cholesky and LU factor/solve pairs. Matrices are the last two axes; leading axes batch
- * and broadcast; b may be a vector [..., n] or a matrix [..., n, k].
+ * and broadcast; b may be a vector [n] or a stack of matrices [..., n, k].
  */
 import { ArgumentError, describe } from "./core/errors.js";
 import * as lax from "./core/lax.js";

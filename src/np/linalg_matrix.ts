@@ -31,7 +31,7 @@ export function matrixArg(fn: string, x: ArrayLike, square: boolean, arg = "a"):
 
 /**
  * a and b broadcast over their leading axes for a solve with a [..., n, n]: b is a stack of
- * vectors [..., n] when it has one axis fewer than a (or is 1-D), else of matrices [..., n, k].
+ * a vector [n] when it is 1-D (NumPy 2 and JAX), else a stack of matrices [..., n, k].
  * Returns a, b as matrices, and whether b was a vector.
  */
 export function solveOperands(fn: string, a: NDArray, y: ArrayLike, sizeAxis: "rows" | "cols" = "rows"): [NDArray, NDArray, boolean] {
@@ -43,7 +43,7 @@ export function solveOperands(fn: string, a: NDArray, y: ArrayLike, sizeAxis: "r
     b = lax.convert(b, dt);
   }
   const n = a.shape[a.ndim - 1]!;
-  const vec = b.ndim === 1 || b.ndim === a.ndim - 1;
+  const vec = b.ndim === 1;
   if (b.ndim === 0) throw new ShapeError(`${fn}: b must be a vector or a matrix, got a scalar`);
   if (vec) b = lax.reshape(b, sizeAxis === "rows" ? [...b.shape, 1] : [...b.shape.slice(0, -1), 1, b.shape[b.ndim - 1]!]);
   const along = sizeAxis === "rows" ? b.shape[b.ndim - 2] : b.shape[b.ndim - 1];
@@ -83,7 +83,7 @@ export function cholesky(a: ArrayLike): NDArray {
 }
 
 /**
- * x with a·x = b, by LU with partial pivoting; b is [..., n] or [..., n, k], leading axes broadcast.
+ * x with a·x = b, by LU with partial pivoting; b is a vector [n] or a stack [..., n, k], leading axes broadcast.
  *
  * @example
  * np.linalg.solve([[3, 1], [1, 2]], [9, 8]); // [2, 3]
