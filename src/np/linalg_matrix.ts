@@ -325,7 +325,10 @@ export function kron(x: ArrayLike, y: ArrayLike): NDArray {
     a = lax.convert(a, dt);
     b = lax.convert(b, dt);
   }
-  if (a.dtype === "bool") ((a = lax.convert(a, "int32")), (b = lax.convert(b, "int32")));
+  if (a.dtype === "bool") {
+    a = lax.convert(a, "int32");
+    b = lax.convert(b, "int32");
+  }
   const r = Math.max(a.ndim, b.ndim);
   const as = [...new Array<number>(r - a.ndim).fill(1), ...a.shape],
     bs = [...new Array<number>(r - b.ndim).fill(1), ...b.shape];

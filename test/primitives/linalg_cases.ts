@@ -116,7 +116,13 @@ function eighRef(a0: Mat): Mat[] {
     let p = 0,
       q = 1,
       best = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (Math.abs(a[i]![j]!) > best) ((best = Math.abs(a[i]![j]!)), (p = i), (q = j));
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++)
+        if (Math.abs(a[i]![j]!) > best) {
+          best = Math.abs(a[i]![j]!);
+          p = i;
+          q = j;
+        }
     if (best < 1e-300 || n < 2) break;
     const phi = 0.5 * Math.atan2(2 * a[p]![q]!, a[q]![q]! - a[p]![p]!);
     const c = Math.cos(phi),

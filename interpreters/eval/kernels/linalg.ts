@@ -80,7 +80,10 @@ export function lu(a: Float64Array, n: number, piv: Int32Array, perm: Int32Array
       best = Math.abs(a[k * n + k]!);
     for (let i = k + 1; i < n; i++) {
       const v = Math.abs(a[i * n + k]!);
-      if (v > best) ((best = v), (p = i));
+      if (v > best) {
+        best = v;
+        p = i;
+      }
     }
     piv[k] = p;
     if (p !== k) {
@@ -170,7 +173,10 @@ export function positiveColumns(x: Float64Array, r: number, c: number): Float64A
       at = 0;
     for (let i = 0; i < r; i++) {
       const v = Math.abs(x[i * c + j]!);
-      if (v > best + 1e-12 * best) ((best = v), (at = i));
+      if (v > best + 1e-12 * best) {
+        best = v;
+        at = i;
+      }
     }
     if (x[at * c + j]! < 0) {
       flips[j] = -1;
@@ -312,7 +318,11 @@ export function svd(a: Float64Array, m: number, n: number, full: boolean, u: Flo
   for (let j = k; j < vr; j++) {
     let best = -1,
       at = 0;
-    for (let i = 0; i < n; i++) if (Math.abs(vh[j * n + i]!) > best) ((best = Math.abs(vh[j * n + i]!)), (at = i));
+    for (let i = 0; i < n; i++)
+      if (Math.abs(vh[j * n + i]!) > best) {
+        best = Math.abs(vh[j * n + i]!);
+        at = i;
+      }
     if (vh[j * n + at]! < 0) for (let i = 0; i < n; i++) vh[j * n + i] = -vh[j * n + i]!;
   }
 }
@@ -337,7 +347,10 @@ function completeBasis(b: Float64Array, count: number, len: number, filled: bool
       let nrm = 0;
       for (let i = 0; i < len; i++) nrm += x[i]! ** 2;
       nrm = Math.sqrt(nrm);
-      if (nrm > bestNorm) ((bestNorm = nrm), (bestVec = x));
+      if (nrm > bestNorm) {
+        bestNorm = nrm;
+        bestVec = x;
+      }
     }
     for (let i = 0; i < len; i++) b[j * len + i] = bestVec![i]! / bestNorm;
     filled[j] = true;
