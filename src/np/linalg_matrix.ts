@@ -6,7 +6,7 @@
  * rules of their own: grad, jvp, vmap and jit go through the primitives.
  */
 import { isFloat } from "../core/dtype.js";
-import { ArgumentError, ShapeError, describe } from "../core/errors.js";
+import { ArgumentError, ShapeError, describe, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import { diagonal as diag0, eyeLike, mT, mm, tril as tril0, triu as triu0 } from "../core/lax_linalg.js";
 import type { NDArray } from "../core/ndarray.js";
@@ -349,23 +349,29 @@ export function kron(x: ArrayLike, y: ArrayLike): NDArray {
   );
 }
 
+/** `f` with its errors naming `np.linalg.<name>` (a helper's message gets that prefix). */
+ 
+function named<F extends (...args: any[]) => unknown>(name: string, f: F): F {
+  return ((...args: Parameters<F>) => naming(`np.linalg.${name}`, () => f(...args))) as F;
+}
+
 /** The functions of `np.linalg` besides norm, each reporting errors under its own name. */
 export const matrixFunctions = {
-  cholesky,
-  solve,
-  inv,
-  det,
-  slogdet,
-  qr,
-  eigh,
-  eigvalsh,
-  svd,
-  lstsq,
-  pinv,
-  matrixPower,
-  trace,
-  diagonal,
-  tril,
-  triu,
-  kron,
+  cholesky: named("cholesky", cholesky),
+  solve: named("solve", solve),
+  inv: named("inv", inv),
+  det: named("det", det),
+  slogdet: named("slogdet", slogdet),
+  qr: named("qr", qr),
+  eigh: named("eigh", eigh),
+  eigvalsh: named("eigvalsh", eigvalsh),
+  svd: named("svd", svd),
+  lstsq: named("lstsq", lstsq),
+  pinv: named("pinv", pinv),
+  matrixPower: named("matrixPower", matrixPower),
+  trace: named("trace", trace),
+  diagonal: named("diagonal", diagonal),
+  tril: named("tril", tril),
+  triu: named("triu", triu),
+  kron: named("kron", kron),
 };
