@@ -350,7 +350,7 @@ export function kron(x: ArrayLike, y: ArrayLike): NDArray {
 }
 
 /** `f` with its errors naming `np.linalg.<name>` (a helper's message gets that prefix). */
- 
+
 function named<F extends (...args: any[]) => unknown>(name: string, f: F): F {
   return ((...args: Parameters<F>) => naming(`np.linalg.${name}`, () => f(...args))) as F;
 }
