@@ -2,8 +2,8 @@
  * The op menu of random programs, linear algebra: ops on the last axis of an operand [..., n]
  * (n <= 4) that build a matrix from it and pass it through a decomposition. The matrices keep the
  * decompositions smooth for any input: a dominant diagonal 2 + tanh(x) (no pivot changes, positive
- * definite when symmetric) or 3i + tanh(x_i) (eigenvalues and singular values far apart), plus a
- * small constant off-diagonal part drawn from `choice`.
+ * definite when symmetric) or 3i + 2 + tanh(x_i) (eigenvalues and singular values far apart and
+ * away from 0), plus a small constant off-diagonal part drawn from `choice`.
  */
 import type { Builder } from "./builder.js";
 import { rng } from "./numeric.js";
@@ -30,7 +30,7 @@ function planMat(s: Shape, choice: number, sym: boolean, out: (s: Shape) => numb
       if (sym) c[j * n + i] = c[i * n + j]!;
     }
   const eye = Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? 1 : 0));
-  return { params: { n, c, eye, ramp: Array.from({ length: n }, (_, i) => 3 * i) }, shape: out(s) };
+  return { params: { n, c, eye, ramp: Array.from({ length: n }, (_, i) => 3 * i + 2) }, shape: out(s) };
 }
 
 /** diag(shift + tanh(x)) + C as a stack [..., n, n]. */
