@@ -127,9 +127,10 @@ export function det(a: ArrayLike): NDArray {
 /** Product over the last axis, with a gradient that is right when an entry is 0 (as a running product). */
 function prodLast(d: NDArray): NDArray {
   const n = d.shape[d.ndim - 1]!;
+  if (n === 0) return lax.full(d.shape.slice(0, -1), 1, d.dtype); // the empty product
   let p = lax.sliceAxis(d, d.ndim - 1, 0, 1);
   for (let i = 1; i < n; i++) p = lax.mul(p, lax.sliceAxis(d, d.ndim - 1, i, i + 1));
-  return n === 0 ? lax.full(d.shape.slice(0, -1), 1, d.dtype) : lax.reshape(p, d.shape.slice(0, -1));
+  return lax.reshape(p, d.shape.slice(0, -1));
 }
 
 /**
