@@ -227,8 +227,9 @@ export function pinv(a: ArrayLike, options: { rcond?: number } = {}): NDArray {
 
 /**
  * Least squares: [x, residuals, rank, s] minimising ‖a·x − b‖ (minimum-norm x for rank-deficient a),
- * via the SVD as NumPy does. residuals are the squared residual norms per column when a has full
- * column rank and m > n, else an empty array; rank is int32.
+ * via the SVD as NumPy does. residuals are the squared residual norms per column whenever m > n
+ * (also for a rank-deficient a, since the rank is not known while tracing), else an empty array;
+ * rank is int32. a is 2-D (vmap it for stacks).
  */
 export function lstsq(a: ArrayLike, b: ArrayLike, options: { rcond?: number } = {}): [NDArray, NDArray, NDArray, NDArray] {
   const fn = "np.linalg.lstsq";
