@@ -65,7 +65,7 @@ const sizeOf = (a: Shaped): number => a.shape.reduce((n, d) => n * d, 1);
  *  - contraction: dot_general; a multiply-add is 2 FLOPs, so an [m,k] @ [k,n] matmul is 2mkn
  *  - control:     a higher-order primitive; its cost is that of the programs it runs
  */
-type Kind = "free" | "elementwise" | "reduction" | "contraction" | "control";
+type Kind = "free" | "elementwise" | "reduction" | "contraction" | "factorization" | "control";
 const KIND: { [P in Prim]: Kind } = {
   [Prim.Add]: "elementwise",
   [Prim.Sub]: "elementwise",
@@ -124,6 +124,12 @@ const KIND: { [P in Prim]: Kind } = {
   [Prim.ScatterAdd]: "elementwise", // one add per update element; counted below on the updates
   [Prim.Scatter]: "elementwise", // one combine per update element; counted below on the updates
   [Prim.DotGeneral]: "contraction",
+  [Prim.Cholesky]: "factorization",
+  [Prim.TriangularSolve]: "factorization",
+  [Prim.Lu]: "factorization",
+  [Prim.Qr]: "factorization",
+  [Prim.Eigh]: "factorization",
+  [Prim.Svd]: "factorization",
   [Prim.JitCall]: "control",
   [Prim.Cond]: "control",
   [Prim.While]: "control",
@@ -148,6 +154,11 @@ function firstOrderFlops(prim: Prim, ins: readonly Shaped[], outs: readonly Shap
       const { contract } = params as PrimParams[Prim.DotGeneral];
       const k = contract[0].reduce((n, d) => n * ins[0]!.shape[d]!, 1); // the contracted size
       return 2 * sizeOf(outs[0]!) * k;
+    }
+    case "factorization": {
+      // about m·n·min(m, n) for a decomposition; n² per right-hand side for a triangular solve
+      const [m, n] = ins[0]!.shape.slice(-2) as [number, number];
+      return prim === Prim.TriangularSolve ? n * sizeOf(ins[1]!) : m * n * Math.min(m, n);
     }
     case "control":
       throw new Error(`firstOrderFlops: ${prim} is higher-order; tally its programs instead`);

@@ -16,6 +16,7 @@ import { type Case, makeCase } from "./cases.js";
 import { fromHost } from "./numeric.js";
 import { needOptions, show } from "./validate.js";
 import { contractionOps } from "./ops_contraction.js";
+import { linalgOps } from "./ops_linalg.js";
 import { MAX_SIZE, type OpDef, type RegionOpDef, type Shape, binaryOps, sizeOf, unaryOps } from "./ops_elementwise.js";
 import { higherOrderOps, regionOps } from "./ops_higher_order.js";
 import { indexingOps } from "./ops_indexing.js";
@@ -37,6 +38,7 @@ export const OPS: readonly (OpDef | RegionOpDef)[] = [
   ...contractionOps,
   ...indexingOps,
   ...randomOps,
+  ...linalgOps,
   ...higherOrderOps,
   ...regionOps,
 ];

@@ -9,6 +9,7 @@ import "./api/devices.js";
 import * as np from "./np/index.js";
 import * as nn from "./nn.js";
 import * as random from "./random.js";
+import * as linalg from "./linalg.js";
 import * as lax from "./lax.js";
 import {
   flatten,
@@ -29,7 +30,7 @@ import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, M
 /** Pytree utilities. */
 const tree: Tree = { flatten, unflatten, map, leaves, registerNode, structure, reduce, transpose, flattenWithPath, mapWithPath };
 
-export { np, nn, random, lax, tree, TreeDef };
+export { np, nn, random, lax, tree, TreeDef, linalg };
 export type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, PathKey, Tree };
 export * as optim from "./optim.js";
 export * as debug from "./debug.js";

@@ -43,6 +43,14 @@ function shifted<P extends Prim>(prim: P, shift: (p: PrimParams[P], size: number
   return ([x], _b, params, size) => one(bind1(prim, [x!], shift(params, size)));
 }
 
+/** A one-operand primitive over the last axes: the batch axis is one more leading axis, every output batched. */
+function leadingBatch<P extends Prim>(prim: P): BatchRule<P> {
+  return ([x], _b, params) => {
+    const outs = bind(prim, [x!], params);
+    return [outs, outs.map(() => true)];
+  };
+}
+
 function iota(n: number): ConcreteArray {
   const v = new Int32Array(n);
   for (let i = 0; i < n; i++) v[i] = i;
@@ -249,6 +257,13 @@ export const batchRules: BatchRules = {
     const xFree = x!.ndim - xc.length - xb.length;
     return one(lax.moveAxis(out, xb.length + xFree, 0));
   },
+  // The decompositions batch over leading axes already: the batch axis (0) is one more of them.
+  [Prim.Cholesky]: leadingBatch(Prim.Cholesky),
+  [Prim.TriangularSolve]: ([a, b], [ba, bb], params, size) => one(lax.triangularSolve(withBatch(a!, ba!, size), withBatch(b!, bb!, size), params)),
+  [Prim.Lu]: leadingBatch(Prim.Lu),
+  [Prim.Qr]: leadingBatch(Prim.Qr),
+  [Prim.Eigh]: leadingBatch(Prim.Eigh),
+  [Prim.Svd]: leadingBatch(Prim.Svd),
   [Prim.Cond]: ([index, ...ops], [bi, ...bops], { branches }, size) => {
     if (!bi) {
       const outs = bind(Prim.Cond, [index!, ...ops], { branches: branches.map((b) => batchProgram(b, bops, size)) });

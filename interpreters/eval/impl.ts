@@ -8,6 +8,7 @@ import { type Aval, ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams, type ScatterOp } from "../../src/core/prim.js";
 import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { elementwiseKernel } from "./kernels/elementwise.js";
+import { linalgImpls } from "./kernels/linalg_impl.js";
 import { matmul } from "./kernels/matmul.js";
 import { type ReduceOp, argReduceKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
 import { copyStrided } from "./kernels/strided.js";
@@ -292,6 +293,7 @@ export const impls: { [P in Prim]: Impl<P> } = {
     matmul(a as Float32Array, b as Float32Array, data as Float32Array, size(l!, lb), size(l!, lFree), size(l!, lc), size(r!, rFree));
     return wrap(data);
   }),
+  ...linalgImpls,
   [Prim.JitCall]: (args, { program }) => runProgram(program, args),
   [Prim.Cond]: ([index, ...ops], { branches }) => runProgram(branches[Math.min(Math.max(index!.values[0]!, 0), branches.length - 1)]!, ops),
   [Prim.While]: (args, { cond, body, condConsts, bodyConsts }) => {

@@ -12,6 +12,7 @@ import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { range, shapeEq } from "../../src/core/shape.js";
 import { type ClosedProgram, Program, Var, evalProgram, permuteProgram, where } from "../../src/ir/ir.js";
 import { traceToProgram } from "../../src/ir/trace.js";
+import { linalgJvpRules } from "./linalg_rules.js";
 import { type JvpRule, type JvpRules, JvpInterpreter, type Tangent, Zero } from "./interpreter.js";
 
 const isZero = (t: Tangent): t is Zero => t instanceof Zero;
@@ -292,6 +293,7 @@ export const jvpRules: JvpRules = {
     const out = dot(x!, y!);
     return [[out], [dx && dy ? lax.add(dx, dy) : (dx ?? dy ?? new Zero(out))]];
   },
+  ...linalgJvpRules,
   [Prim.Cond]: ([index, ...ops], [, ...tans], { branches }) => {
     const nonzero = tans.map((t) => !isZero(t));
     const outs = bind(Prim.Cond, [index!, ...ops, ...nonzeroOf(tans)], { branches: branches.map((b) => jvpProgram(b, nonzero)) });

@@ -265,6 +265,16 @@ export const transposeRules: TransposeRules = {
     undef(args[0]) ? dotTranspose(ct, args, params, 0) : null,
     undef(args[1]) ? dotTranspose(ct, args, params, 1) : null,
   ]),
+  // X = op(A)⁻¹ B is linear in B; its transpose solves with op(A)ᵀ: ct_B = op(A)⁻ᵀ ct (left), ct op(A)⁻ᵀ (right).
+  [Prim.TriangularSolve]: single((ct, [a, b], params) => {
+    if (undef(a) || !undef(b)) throw new NonlinearUse();
+    return [null, lax.triangularSolve(known(a), ct, { ...params, transposeA: !params.transposeA })];
+  }),
+  [Prim.Cholesky]: notLinear(Prim.Cholesky),
+  [Prim.Lu]: notLinear(Prim.Lu),
+  [Prim.Qr]: notLinear(Prim.Qr),
+  [Prim.Eigh]: notLinear(Prim.Eigh),
+  [Prim.Svd]: notLinear(Prim.Svd),
   // A compiled linear call transposes into a compiled call of its transposed program.
   [Prim.JitCall]: (cts, args, { program, name }) =>
     callTransposed(Prim.JitCall, [], args, cts, (tp) => ({ program: tp(program), name: `transpose(${name})` })),

@@ -41,6 +41,20 @@ const ew = <P extends Prim>(prim: P): GpuImpl<P> =>
     return o;
   });
 
+/**
+ * The matrix decompositions have no WebGPU kernel (their pivoting and sweeps are sequential):
+ * they are a DeviceError that names the function and says to move the operands to the cpu.
+ * Device reads are async, so a silent synchronous fallback to the cpu is not possible.
+ */
+export function hostOnly(fn: string): GpuImpl<Prim> {
+  return () => {
+    throw new DeviceError(
+      `${fn}: matrix decompositions do not run on webgpu; move the operands to the cpu first (await x.toAsync("cpu")), ` +
+        'or keep this part of the computation outside jit(f, { device: "webgpu" })',
+    );
+  };
+}
+
 /** x transposed by `perm` into a new array. */
 export function permute(be: GpuBackend, x: GpuArray, perm: readonly number[]): GpuArray {
   const xs = stridesOf(x.shape);
@@ -291,6 +305,12 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
     for (const t of temps) t.dispose();
     return o;
   }),
+  [Prim.Cholesky]: hostOnly("np.linalg.cholesky"),
+  [Prim.TriangularSolve]: hostOnly("linalg.solveTriangular"),
+  [Prim.Lu]: hostOnly("linalg.luFactor"),
+  [Prim.Qr]: hostOnly("np.linalg.qr"),
+  [Prim.Eigh]: hostOnly("np.linalg.eigh"),
+  [Prim.Svd]: hostOnly("np.linalg.svd"),
   [Prim.JitCall]: (be, args, { program }) => runCall(be, program, args),
   [Prim.Cond]: (be, args, { branches }, outs) => runCond(be, args, branches, outs),
   [Prim.While]: () => {

@@ -295,6 +295,42 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
     const rFree = r!.shape.filter((_, d) => !rc.includes(d) && !rb.includes(d));
     return [av([...lb.map((d) => l!.shape[d]!), ...lFree, ...rFree], l!.dtype)];
   },
+  [Prim.Cholesky]: (avals) => [squareMatrices(Prim.Cholesky, avals[0]!, avals)],
+  [Prim.TriangularSolve]: (avals, { leftSide }) => {
+    const [a, b] = avals;
+    squareMatrices(Prim.TriangularSolve, a!, avals);
+    if (b!.dtype !== a!.dtype) throw new DTypeError(`triangular_solve: a and b must have equal dtypes (operands ${avals.map(fmtAval).join(", ")})`);
+    const n = a!.shape[a!.shape.length - 1]!,
+      r = b!.shape.length;
+    if (r !== a!.shape.length) fail(Prim.TriangularSolve, "a and b must have the same rank (equal leading batch dims)", avals);
+    if (!shapeEq(a!.shape.slice(0, -2), b!.shape.slice(0, -2))) fail(Prim.TriangularSolve, "the leading batch dims of a and b differ", avals);
+    if (b!.shape[leftSide ? r - 2 : r - 1] !== n)
+      fail(Prim.TriangularSolve, `b's ${leftSide ? "second-to-last" : "last"} axis must have a's size ${n}`, avals);
+    return [b!];
+  },
+  [Prim.Lu]: (avals) => {
+    const a = squareMatrices(Prim.Lu, avals[0]!, avals);
+    const piv = av(a.shape.slice(0, -1), "int32");
+    return [a, piv, piv];
+  },
+  [Prim.Qr]: (avals, { fullMatrices }) => {
+    const a = matrices(Prim.Qr, avals[0]!, avals);
+    const [m, n] = a.shape.slice(-2) as [number, number];
+    const lead = a.shape.slice(0, -2),
+      k = fullMatrices ? m : Math.min(m, n);
+    return [av([...lead, m, k], a.dtype), av([...lead, k, n], a.dtype)];
+  },
+  [Prim.Eigh]: (avals) => {
+    const a = squareMatrices(Prim.Eigh, avals[0]!, avals);
+    return [av(a.shape.slice(0, -1), a.dtype), a];
+  },
+  [Prim.Svd]: (avals, { fullMatrices }) => {
+    const a = matrices(Prim.Svd, avals[0]!, avals);
+    const [m, n] = a.shape.slice(-2) as [number, number];
+    const lead = a.shape.slice(0, -2),
+      k = Math.min(m, n);
+    return [av([...lead, m, fullMatrices ? m : k], a.dtype), av([...lead, k], a.dtype), av([...lead, fullMatrices ? n : k, n], a.dtype)];
+  },
   [Prim.JitCall]: (avals, { program, name }) => callAvals(Prim.JitCall, name, program, avals),
   [Prim.Cond]: (avals, { branches }) => {
     const [index, ...ops] = avals;
@@ -330,6 +366,21 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
   [Prim.DebugCallback]: () => [],
   [Prim.Remat]: (avals, { body, name }) => callAvals(Prim.Remat, name, body, avals),
 };
+
+/** A float operand of rank >= 2 (a stack of matrices over the last two axes). */
+function matrices(prim: Prim, a: Aval, avals: readonly Aval[]): Aval {
+  if (!isFloat(a.dtype)) throw new DTypeError(`${prim}: needs float matrices, got ${fmtAval(a)}; convert with .astype("float32")`);
+  if (a.shape.length < 2) fail(prim, "needs an operand of rank >= 2 (matrices over the last two axes)", avals);
+  return a;
+}
+
+/** Like `matrices`, and the last two axes must be equal. */
+function squareMatrices(prim: Prim, a: Aval, avals: readonly Aval[]): Aval {
+  matrices(prim, a, avals);
+  const r = a.shape.length;
+  if (a.shape[r - 1] !== a.shape[r - 2]) fail(prim, `needs square matrices, got ${a.shape[r - 2]}×${a.shape[r - 1]}`, avals);
+  return a;
+}
 
 /** The outputs of calling `cp` on operands of `avals`, after checking they fit its inputs. */
 function callAvals(prim: Prim, name: string, cp: ClosedProgram, avals: readonly Aval[]): Aval[] {

@@ -6,7 +6,7 @@
  * operands must already agree, as each primitive's abstract rule demands.
  */
 import { type DType, allocate } from "./dtype.js";
-import { bind1 } from "./interpreter.js";
+import { bind, bind1 } from "./interpreter.js";
 import { type Aval, ConcreteArray, type NDArray } from "./ndarray.js";
 import { Prim, type ScatterOp } from "./prim.js";
 import { type Shape, range, shapeEq, sizeOf } from "./shape.js";
@@ -139,6 +139,33 @@ export const dynamicUpdateSlice = (x: NDArray, upd: NDArray, starts: NDArray[]):
 export function dotGeneral(x: NDArray, y: NDArray, contract: [number[], number[]], batch: [number[], number[]] = [[], []]): NDArray {
   return bind1(Prim.DotGeneral, [x, y], { contract, batch });
 }
+
+// ---- linear algebra (over the last two axes; leading axes are batch) ----
+
+/** Lower Cholesky factor of (a + aᵀ)/2. */
+export const cholesky = (a: NDArray): NDArray => bind1(Prim.Cholesky, [a], E);
+
+/** Options of `triangularSolve` (the params of triangular_solve). */
+export interface TriangularSolveParams {
+  leftSide: boolean;
+  lower: boolean;
+  transposeA: boolean;
+  unitDiagonal: boolean;
+}
+
+/** x with op(a)·x = b (leftSide) or x·op(a) = b, from one triangle of a. */
+export function triangularSolve(a: NDArray, b: NDArray, params: TriangularSolveParams): NDArray {
+  return bind1(Prim.TriangularSolve, [a, b], params);
+}
+
+/** [lu, pivots, permutation] with partial pivoting. */
+export const lu = (a: NDArray): NDArray[] => bind(Prim.Lu, [a], E);
+/** [q, r] by Householder reflections. */
+export const qr = (a: NDArray, fullMatrices = false): NDArray[] => bind(Prim.Qr, [a], { fullMatrices });
+/** [w, v]: ascending eigenvalues and eigenvectors of (a + aᵀ)/2. */
+export const eigh = (a: NDArray): NDArray[] => bind(Prim.Eigh, [a], E);
+/** [u, s, vh] with s descending. */
+export const svd = (a: NDArray, fullMatrices = false): NDArray[] => bind(Prim.Svd, [a], { fullMatrices });
 
 // ---- constants (concrete arrays built on the host; every interpreter treats them as constants) ----
 

@@ -73,6 +73,13 @@ export enum Prim {
   DynamicUpdateSlice = "dynamic_update_slice",
   // contraction, bilinear
   DotGeneral = "dot_general",
+  // linear algebra (over the last two axes, batched over the leading ones)
+  Cholesky = "cholesky",
+  TriangularSolve = "triangular_solve",
+  Lu = "lu",
+  Qr = "qr",
+  Eigh = "eigh",
+  Svd = "svd",
   // higher-order
   JitCall = "jit_call",
   Cond = "cond",
@@ -186,6 +193,32 @@ export interface PrimParams {
   [Prim.DynamicUpdateSlice]: NoParams;
   /** Contracts dims `contract[0]` of lhs with `contract[1]` of rhs; output = batch ++ lhs free ++ rhs free. */
   [Prim.DotGeneral]: { contract: [number[], number[]]; batch: [number[], number[]] };
+  /** Lower Cholesky factor of the symmetric part (a + aᵀ)/2 of each square matrix; NaN where not positive definite. */
+  [Prim.Cholesky]: NoParams;
+  /**
+   * triangular_solve(a, b): x with op(a)·x = b (`leftSide`) or x·op(a) = b, reading only the
+   * `lower` (else upper) triangle of a, its diagonal taken as ones when `unitDiagonal`;
+   * op(a) = aᵀ when `transposeA`. Linear in b.
+   */
+  [Prim.TriangularSolve]: { leftSide: boolean; lower: boolean; transposeA: boolean; unitDiagonal: boolean };
+  /**
+   * lu(a) -> [lu, pivots, permutation] of square matrices with partial pivoting: P·a = L·U with L
+   * unit lower (below the diagonal of lu) and U upper (on and above it); pivots[i] is the row swapped
+   * with row i at step i (int32), permutation the resulting row order (P·a = a[permutation]).
+   */
+  [Prim.Lu]: NoParams;
+  /** qr(a) -> [q, r] by Householder reflections, diag(r) >= 0; q is m×k and r k×n (k = min(m, n)), or m×m and m×n when `fullMatrices`. */
+  [Prim.Qr]: { fullMatrices: boolean };
+  /**
+   * eigh(a) -> [w, v] of the symmetric part of a: ascending eigenvalues w and orthonormal
+   * eigenvectors in the columns of v, each with its largest-magnitude entry positive.
+   */
+  [Prim.Eigh]: NoParams;
+  /**
+   * svd(a) -> [u, s, vh]: a = u·diag(s)·vh, s descending and non-negative; u m×k, vh k×n
+   * (k = min(m, n)), or m×m and n×n when `fullMatrices`. Each column of u has its largest-magnitude entry positive.
+   */
+  [Prim.Svd]: { fullMatrices: boolean };
   /** Calls a staged program (compiled by the backend) on the operands; its outputs are the results. */
   [Prim.JitCall]: { program: ClosedProgram; name: string };
   /** cond(index, ...operands): runs `branches[index]` (index clamped) on the operands. */

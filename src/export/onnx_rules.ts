@@ -310,6 +310,13 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
     const r = g.op("ScatterND", [g.transpose(x!, xPerm), ind, u], { reduction: { str: "add" } });
     return [g.transpose(r, invert(xPerm))];
   },
+  // ONNX has no matrix factorisations or triangular solves among its operators.
+  [Prim.Cholesky]: unsupported("ONNX has no Cholesky factorisation operator"),
+  [Prim.TriangularSolve]: unsupported("ONNX has no triangular-solve operator"),
+  [Prim.Lu]: unsupported("ONNX has no LU factorisation operator"),
+  [Prim.Qr]: unsupported("ONNX has no QR factorisation operator"),
+  [Prim.Eigh]: unsupported("ONNX has no symmetric eigendecomposition operator"),
+  [Prim.Svd]: unsupported("ONNX has no singular value decomposition operator"),
   [Prim.Scatter]: unsupported(
     "fluxion's scatter drops out-of-range indices and lets the last of repeated indices win; ONNX's ScatterND errors on the first and leaves the second unspecified",
   ),

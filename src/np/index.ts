@@ -10,6 +10,7 @@ export * from "./shapes.js";
 export { Slice, AtIndexer, type IndexSpec, s, ellipsis, index } from "./indexing.js";
 export { matmul, dot, inner, outer, einsum } from "./linalg.js";
 import { norm } from "./linalg.js";
+import { matrixFunctions } from "./linalg_matrix.js";
 
-/** `np.linalg`: norms. */
-export const linalg = { norm };
+/** `np.linalg`: norms, decompositions (cholesky, qr, eigh, svd), solves, inverses, determinants and matrix helpers. */
+export const linalg = { norm, ...matrixFunctions };

@@ -8,13 +8,15 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { main as customInterpreter } from "../../examples/custom_interpreter.js";
+import { main as gaussianProcess } from "../../examples/gaussian_process.js";
+import { main as leastSquares } from "../../examples/least_squares.js";
 import { main as newtonHvp } from "../../examples/newton_hvp.js";
 import { main as newtonWhile } from "../../examples/newton_while.js";
 import { main as perExampleGradients } from "../../examples/per_example_gradients.js";
 import { main as physicsScan } from "../../examples/physics_scan.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const EXAMPLES = ["per_example_gradients", "newton_hvp", "physics_scan", "newton_while", "custom_interpreter"];
+const EXAMPLES = ["per_example_gradients", "newton_hvp", "physics_scan", "newton_while", "custom_interpreter", "gaussian_process", "least_squares"];
 
 /** Runs an example's main, keeping what it prints; every example's last line says its checks passed. */
 function run<T>(main: (log: (line: string) => void) => T): { result: T; lines: string[] } {
@@ -25,6 +27,25 @@ function run<T>(main: (log: (line: string) => void) => T): { result: T; lines: s
 }
 
 describe("examples", () => {
+  it("gaussian_process: the marginal-likelihood gradient through cholesky is right; the fit predicts sin", () => {
+    const { result: r } = run(gaussianProcess);
+    expect(r.gradCheckRelErr).toBeLessThan(1e-6);
+    expect(r.nllHistory.at(-1)!).toBeLessThan(r.nllHistory[0]! - 1);
+    expect(Math.exp(r.theta[2]!)).toBeGreaterThan(0.03);
+    expect(Math.exp(r.theta[2]!)).toBeLessThan(0.3);
+    expect(r.maxPredictionError).toBeLessThan(0.15);
+  });
+
+  it("least_squares: lstsq, normal equations and QR agree; Newton with solve converges quadratically", () => {
+    const { result: r } = run(leastSquares);
+    expect(r.fitsAgree).toBeLessThan(1e-9);
+    expect(r.coeffError).toBeLessThan(0.05);
+    expect(r.residuals.at(-1)!).toBeLessThan(1e-12);
+    const [x, y] = r.solution as [number, number];
+    expect(Math.abs(x * x + y * y - 4)).toBeLessThan(1e-10);
+    expect(Math.abs(Math.exp(x) + y - 1)).toBeLessThan(1e-10);
+  });
+
   it("per_example_gradients: vmap(grad) equals a loop of grad; clipping bounds every norm", () => {
     const { result: r } = run(perExampleGradients);
     expect(r.loopDiff).toBeLessThan(1e-5);

@@ -11,6 +11,7 @@ import { type NDArray, Prim, bind1, checkpoint, customJvp, customVjp, debug, jit
 import { type ArrayOptions, type Case, arb, makeCase } from "../../laws/index.js";
 import { coverageIndexing } from "./coverage_indexing.js";
 import { randomCoverage } from "./coverage_random.js";
+import { linalgCoverage } from "./coverage_linalg.js";
 
 type Fn = (...args: any[]) => unknown;
 
@@ -445,4 +446,5 @@ export const table: Partial<Record<Prim, PrimEntry>> = {
     checkpoint((x: NDArray) => np.multiply(np.sin(np.sin(x)), x)),
     "checkpoint(x => sin(sin x) x)",
   ),
+  ...linalgCoverage,
 };

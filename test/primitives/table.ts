@@ -13,6 +13,7 @@ import { elementwiseCases } from "./elementwise_cases.js";
 import { higherOrderCases } from "./higher_order_cases.js";
 import { indexingCases } from "./indexing_cases.js";
 import { randomCases } from "./random_cases.js";
+import { linalgCases } from "./linalg_cases.js";
 import { structuralCases } from "./structural_cases.js";
 
 export type { CaseTol, ErrorSpec, FloatDType, Host, Mode, Operand, PrimCase } from "./cases_util.js";
@@ -25,4 +26,5 @@ export const primitiveCases: { [P in Prim]: PrimCase<P>[] } = {
   ...debugPrimCases,
   ...indexingCases,
   ...randomCases,
+  ...linalgCases,
 };
