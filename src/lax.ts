@@ -186,3 +186,4 @@ export function fori<T>(lower: unknown, upper: unknown, bodyFn: (i: NDArray, car
   );
   return out;
 }
+export { convGeneralDilated, reduceWindow, type ConvOptions, type ConvPadding, type ReduceWindowOptions } from "./lax_conv.js";

@@ -105,3 +105,4 @@ export function oneHot(x: ArrayLike, numClasses: number, options: { dtype?: DTyp
   const hit = lax.eq(lax.broadcastInDim(a, shape, range(a.ndim)), lax.broadcastInDim(classes, shape, [a.ndim]));
   return lax.convert(hit, options.dtype === undefined ? "float32" : checkDType("nn.oneHot", options.dtype));
 }
+export { conv, convTranspose, maxPool, avgPool, type NnConvOptions, type PoolOptions } from "./nn_conv.js";

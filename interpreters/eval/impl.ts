@@ -8,6 +8,7 @@ import { type Aval, ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { elementwiseKernel } from "./kernels/elementwise.js";
+import { convKernel } from "./kernels/conv.js";
 import { matmul } from "./kernels/matmul.js";
 import { type ReduceOp, argReduceKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
 import { copyStrided } from "./kernels/strided.js";
@@ -161,6 +162,26 @@ export const impls: { [P in Prim]: Impl<P> } = {
     const [data, wrap] = make(out);
     const [v, o, n, i] = blockView(x!, [axis]);
     cumsumKernel(v, data, o, n, i, reverse);
+    return wrap(data);
+  }),
+  [Prim.ConvGeneralDilated]: one(([l, r], p, out) => {
+    const [data, wrap] = make(out);
+    const to3 = (v: readonly number[], fill: number) => [...v, ...Array<number>(3 - v.length).fill(fill)];
+    convKernel(l!.values, r!.values, data, {
+      n: l!.shape[0]!,
+      c: l!.shape[1]!,
+      o: r!.shape[0]!,
+      i: r!.shape[1]!,
+      s: to3(l!.shape.slice(2), 1),
+      k: to3(r!.shape.slice(2), 1),
+      q: to3(out.shape.slice(2), 1),
+      strides: to3(p.strides, 1),
+      lo: to3(p.padding.map(([lo]) => lo), 0),
+      lhsDilation: to3(p.lhsDilation, 1),
+      rhsDilation: to3(p.rhsDilation, 1),
+      groups: p.featureGroupCount,
+      batchGroups: p.batchGroupCount,
+    });
     return wrap(data);
   }),
   [Prim.BroadcastInDim]: one(([x], { shape, broadcastDimensions: bd }, out) => {

@@ -8,6 +8,7 @@
 import type { Prim } from "../../src/index.js";
 import type { PrimCase } from "./cases_util.js";
 import { controlFlowCases } from "./control_flow_cases.js";
+import { convCases } from "./conv_cases.js";
 import { elementwiseCases } from "./elementwise_cases.js";
 import { higherOrderCases } from "./higher_order_cases.js";
 import { structuralCases } from "./structural_cases.js";
@@ -19,4 +20,5 @@ export const primitiveCases: { [P in Prim]: PrimCase<P>[] } = {
   ...structuralCases,
   ...higherOrderCases,
   ...controlFlowCases,
+  ...convCases,
 };

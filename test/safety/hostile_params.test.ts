@@ -114,6 +114,10 @@ const CASES: { [P in Prim]: Case<P> } = {
   [Prim.ArgMax]: { ops: (a) => [a], params: { axis: 0 } },
   [Prim.ArgMin]: { ops: (a) => [a], params: { axis: 1 } },
   [Prim.Cumsum]: { ops: (a) => [a], params: { axis: 1, reverse: false } },
+  [Prim.ConvGeneralDilated]: {
+    ops: (a) => [a.reshape([1, 2, 3]), a.reshape([1, 2, 3])],
+    params: { strides: [1], padding: [[0, 0]], lhsDilation: [1], rhsDilation: [1], featureGroupCount: 1, batchGroupCount: 1 },
+  },
   [Prim.BroadcastInDim]: { ops: (a) => [a], params: { shape: [4, 2, 3], broadcastDimensions: [1, 2] } },
   [Prim.Reshape]: { ops: (a) => [a], params: { shape: [3, 2] } },
   [Prim.Transpose]: { ops: (a) => [a], params: { perm: [1, 0] } },
