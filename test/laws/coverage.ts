@@ -9,6 +9,7 @@
 import fc from "fast-check";
 import { type NDArray, Prim, bind1, checkpoint, customJvp, customVjp, jit, lax, nn, np, tree } from "../../src/index.js";
 import { type ArrayOptions, type Case, arb, makeCase } from "../../laws/index.js";
+import { convCoverage } from "./coverage_conv.js";
 
 type Fn = (...args: any[]) => unknown;
 
@@ -192,6 +193,7 @@ const revSkips = Object.fromEntries(
 );
 
 export const table: Partial<Record<Prim, PrimEntry>> = {
+  ...convCoverage,
   [Prim.Add]: binary(np.add, "np.add"),
   [Prim.Sub]: binary(np.subtract, "np.subtract"),
   [Prim.Neg]: unary(np.negative, "np.negative"),
