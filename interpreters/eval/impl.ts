@@ -166,7 +166,8 @@ export const impls: { [P in Prim]: Impl<P> } = {
   }),
   [Prim.ConvGeneralDilated]: one(([l, r], p, out) => {
     const [data, wrap] = make(out);
-    const to3 = (v: readonly number[], fill: number) => [...v, ...Array<number>(3 - v.length).fill(fill)];
+    // Missing spatial dims go in front, so the innermost loop runs along the last (widest) one.
+    const to3 = (v: readonly number[], fill: number) => [...Array<number>(3 - v.length).fill(fill), ...v];
     convKernel(l!.values, r!.values, data, {
       n: l!.shape[0]!,
       c: l!.shape[1]!,
