@@ -2,7 +2,7 @@
  * The op menu of random programs, conv part: a 1-d channels-last convolution (nn.conv, with a
  * constant kernel scaled by the mean of a second operand so both get derivatives), a strided one
  * with window dilation, and average and max pooling (nn.avgPool, nn.maxPool). Each applies to a
- * rank-3 value read as (batch, length, features).
+ * rank-3 value read as (batch, length, features), or a rank-2 one as (batch, length) with one feature.
  */
 import type { Builder } from "./builder.js";
 import { rng } from "./numeric.js";
@@ -14,7 +14,12 @@ const weights = (shape: Shape, choice: number) => {
   return Array.from({ length: sizeOf(shape) }, () => Math.round((2 * next() - 1) * 8) / 8);
 };
 
+/** A rank-2 value [n, len] is read as [n, len, 1] (one feature). */
+const asRank3 = (s: Shape): [number, number, number] | null =>
+  s.length === 3 ? (s as [number, number, number]) : s.length === 2 ? [s[0]!, s[1]!, 1] : null;
+
 interface ConvP {
+  rank3: [number, number, number];
   kernel: number[];
   k: number;
   c: number;
@@ -30,24 +35,27 @@ const conv = (name: string, strided: boolean) =>
     name,
     arity: 2,
     plan: ([sx], choice) => {
-      if (sx!.length !== 3 || sx![1]! < 1) return null;
-      const [n, len, c] = sx as [number, number, number];
+      const r3 = asRank3(sx!);
+      if (r3 === null || r3[1] < 1) return null;
+      const [n, len, c] = r3;
       const k = 1 + (choice % 3),
         m = 1 + ((choice >> 2) % 3);
       const stride = strided ? 1 + ((choice >> 4) % 2) : 1,
         dilation = strided ? 1 + ((choice >> 5) % 2) : 1;
       const shape = [n, Math.ceil(len / stride), m];
       if (sizeOf(shape) > MAX_SIZE) return null;
-      return { params: { kernel: weights([k, c, m], choice), k, c, m, stride, dilation, scale: 1 / (k * c), choice }, shape };
+      return { params: { rank3: r3, kernel: weights([k, c, m], choice), k, c, m, stride, dilation, scale: 1 / (k * c), choice }, shape };
     },
     build: <T>(b: Builder<T>, [x, y]: T[], p: ConvP) => {
       const kernel = b.call("np.multiply", b.constant(p.kernel, [p.k, p.c, p.m]), b.call("np.mean", y!));
-      const out = b.call("nn.conv", x!, kernel, { strides: p.stride, dilation: p.dilation, padding: "SAME" });
+      const out = b.call("nn.conv", b.call("np.reshape", x!, p.rank3), kernel, { strides: p.stride, dilation: p.dilation, padding: "SAME" });
       return b.call("np.multiply", out, p.scale);
     },
   });
 
 interface PoolP {
+  rank3: [number, number, number];
+  out: number[];
   w: number;
   s: number;
 }
@@ -57,13 +65,16 @@ const pool = (name: string, fn: "nn.avgPool" | "nn.maxPool") =>
     name,
     arity: 1,
     plan: ([sx], choice) => {
-      if (sx!.length !== 3 || sx![1]! < 2) return null;
-      const [n, len, c] = sx as [number, number, number];
+      const r3 = asRank3(sx!);
+      if (r3 === null || r3[1] < 2) return null;
+      const [n, len, c] = r3;
       const w = 2,
         s = 1 + (choice % 2);
-      return { params: { w, s }, shape: [n, Math.floor((len - w) / s) + 1, c] };
+      const out = [n, Math.floor((len - w) / s) + 1, ...(sx!.length === 3 ? [c] : [])];
+      return { params: { rank3: r3, out, w, s }, shape: out };
     },
-    build: <T>(b: Builder<T>, [x]: T[], p: PoolP) => b.call(fn, x!, [p.w], { strides: [p.s] }),
+    build: <T>(b: Builder<T>, [x]: T[], p: PoolP) =>
+      b.call("np.reshape", b.call(fn, b.call("np.reshape", x!, p.rank3), [p.w], { strides: [p.s] }), p.out),
   });
 
 export const convOps: OpDef[] = [
