@@ -177,7 +177,10 @@ export const impls: { [P in Prim]: Impl<P> } = {
       k: to3(r!.shape.slice(2), 1),
       q: to3(out.shape.slice(2), 1),
       strides: to3(p.strides, 1),
-      lo: to3(p.padding.map(([lo]) => lo), 0),
+      lo: to3(
+        p.padding.map(([lo]) => lo),
+        0,
+      ),
       lhsDilation: to3(p.lhsDilation, 1),
       rhsDilation: to3(p.rhsDilation, 1),
       groups: p.featureGroupCount,

@@ -76,7 +76,8 @@ export const argmax = (x: NDArray, axis: number): NDArray => bind1(Prim.ArgMax, 
 export const argmin = (x: NDArray, axis: number): NDArray => bind1(Prim.ArgMin, [x], { axis });
 export const cumsum = (x: NDArray, axis: number, reverse = false): NDArray => bind1(Prim.Cumsum, [x], { axis, reverse });
 /** conv_general_dilated in the canonical layout (lhs [N, C, ...S], rhs [O, C/G, ...K]); see `PrimParams`. */
-export const conv = (lhs: NDArray, rhs: NDArray, params: PrimParams[Prim.ConvGeneralDilated]): NDArray => bind1(Prim.ConvGeneralDilated, [lhs, rhs], params);
+export const conv = (lhs: NDArray, rhs: NDArray, params: PrimParams[Prim.ConvGeneralDilated]): NDArray =>
+  bind1(Prim.ConvGeneralDilated, [lhs, rhs], params);
 
 export function broadcastInDim(x: NDArray, shape: number[], broadcastDimensions: number[]): NDArray {
   if (shapeEq(x.shape, shape)) return x;
