@@ -3,7 +3,7 @@
  * spec.ts. Eager calls use the `np` ops directly; "jit" cases wrap the same functions in `jit`.
  * Every run reads its results back with `dataSync()` / `item()`.
  */
-import { type NDArray, grad, jit, jvp, nn, np, tree, valueAndGrad, vmap } from "../src/index.js";
+import { type NDArray, grad, jit, jvp, lax, nn, np, tree, valueAndGrad, vmap } from "../src/index.js";
 import { type Case, type ChainMode, type ExpSinMode, type Impl, type MatmulMode, type MlpMode, type Readback, SIZES, data } from "./spec.js";
 
 const arr = (values: Float32Array, shape: number[]) => np.array(values, { shape });
@@ -114,5 +114,14 @@ export const fluxion: Impl = {
     }
     const g = jit(grad(expSinSum));
     return { run: () => g(x).dataSync() as Float32Array };
+  },
+
+  convGrad(): Case {
+    const { batch, channels, size, filters, k } = SIZES.conv;
+    const x = arr(data().conv.x, [batch, channels, size, size]),
+      w = arr(data().conv.w, [filters, channels, k, k]);
+    const loss = (a: NDArray, b: NDArray) => np.sum(np.square(lax.convGeneralDilated(a, b, [1, 1], "SAME")));
+    const g = jit(grad(loss, { argnums: [0, 1] }));
+    return { run: () => (g(x, w) as NDArray[]).map((a) => a.dataSync() as Float32Array) };
   },
 };

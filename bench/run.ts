@@ -193,6 +193,14 @@ const ROWS: Row[] = [
     judge: atMost(12),
   },
   {
+    id: "convGrad",
+    label: "W7 conv 32x8x28x28 * 16x3x3 jit grad x,w (ms)",
+    unit: "ms",
+    prepare: (i) => i.convGrad(),
+    goal: "≤ 5 ms",
+    judge: atMost(5),
+  },
+  {
     id: "ensembleLoop",
     label: `ensemble: ${ENSEMBLE.models} separate jitted MLP train steps (ms)`,
     unit: "ms",

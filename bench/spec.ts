@@ -29,6 +29,8 @@ export const SIZES = {
   rosenbrock: 1000,
   /** W6: `sum(exp(sin(x) * 2 + 1))` over this many elements. */
   expSin: 1_000_000,
+  /** W7: a 3x3 convolution, NCHW input [batch, channels, size, size], `filters` kernels, SAME padding. */
+  conv: { batch: 32, channels: 8, size: 28, filters: 16, k: 3 },
 } as const;
 
 /** Data read back from a run: typed arrays, numbers, or lists of them. */
@@ -72,6 +74,8 @@ export interface Impl {
   hvp(): Prepared;
   /** W6: jitted forward or gradient of `sum(exp(sin(x) * 2 + 1))`. */
   expSin(mode: ExpSinMode): Prepared;
+  /** W7: jitted gradient of `sum(conv(x, w)²)` with respect to x and w (NCHW / OIHW, SAME). */
+  convGrad(): Prepared;
 }
 
 /** Deterministic PRNG (mulberry32) so every run and every library sees the same inputs. */
@@ -122,6 +126,7 @@ export interface Data {
   perExample: { w: Float32Array; xs: Float32Array; ys: Float32Array };
   rosenbrock: { x: Float32Array; v: Float32Array };
   expSin: Float32Array;
+  conv: { x: Float32Array; w: Float32Array };
 }
 
 let cached: Data | undefined;
@@ -151,6 +156,10 @@ export function data(): Data {
     perExample: { w: normal(dim, 6, 0.1), xs: normal(peb * dim, 7), ys: normal(peb, 8) },
     rosenbrock: { x: normal(SIZES.rosenbrock, 9, 0.5, 1), v: normal(SIZES.rosenbrock, 10) },
     expSin: normal(SIZES.expSin, 12),
+    conv: {
+      x: normal(SIZES.conv.batch * SIZES.conv.channels * SIZES.conv.size ** 2, 14),
+      w: normal(SIZES.conv.filters * SIZES.conv.channels * SIZES.conv.k ** 2, 15, Math.sqrt(2 / (SIZES.conv.channels * SIZES.conv.k ** 2))),
+    },
   };
   return cached;
 }

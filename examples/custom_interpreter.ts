@@ -111,6 +111,7 @@ const KIND: { [P in Prim]: Kind } = {
   [Prim.ArgMax]: "reduction",
   [Prim.ArgMin]: "reduction",
   [Prim.Cumsum]: "reduction",
+  [Prim.ConvGeneralDilated]: "contraction",
   [Prim.BroadcastInDim]: "free",
   [Prim.Reshape]: "free",
   [Prim.Transpose]: "free",
@@ -151,6 +152,8 @@ function firstOrderFlops(prim: Prim, ins: readonly Shaped[], outs: readonly Shap
     case "reduction": // a reduce folds (in - out) elements into the outputs; cumsum about one add each
       return prim === Prim.Cumsum ? sizeOf(ins[0]!) : sizeOf(ins[0]!) - sizeOf(outs[0]!);
     case "contraction": {
+      // A convolution: one multiply-add per output element and kernel entry it reads (O rows of the kernel).
+      if (prim === Prim.ConvGeneralDilated) return (2 * sizeOf(outs[0]!) * sizeOf(ins[1]!)) / ins[1]!.shape[0]!;
       const { contract } = params as PrimParams[Prim.DotGeneral];
       const k = contract[0].reduce((n, d) => n * ins[0]!.shape[d]!, 1); // the contracted size
       return 2 * sizeOf(outs[0]!) * k;
@@ -386,7 +389,8 @@ class IntervalInterpreter implements Interpreter {
         const lo = np.where(al.greater(0), al, np.where(ah.less(0), np.negative(ah), np.zerosLike(al)));
         return [lo, np.maximum(np.abs(al), np.abs(ah))];
       }
-      case Prim.DotGeneral: {
+      case Prim.DotGeneral:
+      case Prim.ConvGeneralDilated: {
         // Midpoint-radius form: A B is within center(A) center(B) +- (|cA| rB + rA |cB| + rA rB).
         const mid = (l: NDArray, h: NDArray) => [l.add(h).mul(0.5), h.sub(l).mul(0.5)] as const;
         const [ca, ra] = mid(al, ah),

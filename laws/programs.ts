@@ -17,6 +17,7 @@ import { fromHost } from "./numeric.js";
 import { needOptions, show } from "./validate.js";
 import { contractionOps } from "./ops_contraction.js";
 import { linalgOps } from "./ops_linalg.js";
+import { convOps } from "./ops_conv.js";
 import { MAX_SIZE, type OpDef, type RegionOpDef, type Shape, binaryOps, sizeOf, unaryOps } from "./ops_elementwise.js";
 import { higherOrderOps, regionOps } from "./ops_higher_order.js";
 import { indexingOps } from "./ops_indexing.js";
@@ -39,6 +40,7 @@ export const OPS: readonly (OpDef | RegionOpDef)[] = [
   ...indexingOps,
   ...randomOps,
   ...linalgOps,
+  ...convOps,
   ...higherOrderOps,
   ...regionOps,
 ];

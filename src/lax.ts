@@ -330,3 +330,4 @@ export function bitcastConvertType(x: NDArray, dtype: Aval["dtype"]): NDArray {
     return lax.bitcastConvertType(a, checkDType("lax.bitcastConvertType", dtype));
   });
 }
+export { convGeneralDilated, reduceWindow, type ConvOptions, type ConvPadding, type ReduceWindowOptions } from "./lax_conv.js";

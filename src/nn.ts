@@ -473,3 +473,4 @@ function oneHotLast(x: ArrayLike, numClasses: number, options: { dtype?: DType }
   const hit = lax.eq(lax.broadcastInDim(a, shape, range(a.ndim)), lax.broadcastInDim(classes, shape, [a.ndim]));
   return lax.convert(hit, options.dtype === undefined ? "float32" : checkDType("nn.oneHot", options.dtype));
 }
+export { conv, convTranspose, maxPool, avgPool, type NnConvOptions, type PoolOptions } from "./nn_conv.js";

@@ -21,7 +21,7 @@ import {
   data,
 } from "../spec.js";
 
-const { numpy: np, nn, tree, grad, jit, jvp, valueAndGrad, vmap } = jax;
+const { numpy: np, nn, tree, grad, jit, jvp, lax, valueAndGrad, vmap } = jax;
 type Arr = jax.Array;
 
 const arr = (values: Float32Array, shape: number[]): Arr => np.array(values).reshape(shape);
@@ -172,5 +172,14 @@ export const jaxjs: Impl = {
     }
     const g = jit(grad(expSinSum));
     return owned(() => g(x.ref).dataSync() as Float32Array, x, g);
+  },
+
+  convGrad(): Case {
+    const { batch, channels, size, filters, k } = SIZES.conv;
+    const x = arr(data().conv.x, [batch, channels, size, size]),
+      w = arr(data().conv.w, [filters, channels, k, k]);
+    const loss = (a: Arr, b: Arr): Arr => np.sum(np.square(lax.convGeneralDilated(a, b, [1, 1], "SAME")));
+    const g = jit(grad(loss, { argnums: [0, 1] }) as (a: Arr, b: Arr) => Arr[]);
+    return owned(() => g(x.ref, w.ref).map((a) => a.dataSync() as Float32Array), [x, w], g);
   },
 };

@@ -178,5 +178,16 @@ export function tfjs(backend: "wasm" | "cpu"): Impl {
       const g = tf.grad(expSinSum);
       return withInputs([x], () => tidyRead(() => read(g(x))), "eager");
     },
+
+    convGrad(): Prepared {
+      // tfjs's wasm backend has no Conv2DBackpropFilter kernel.
+      if (backend === "wasm") return new NotAvailable("no conv grad kernel");
+      const { batch, channels, size, filters, k } = SIZES.conv;
+      // tfjs convolves NHWC inputs with HWIO kernels: the same data, transposed once up front.
+      const x = tf.transpose(tf.tensor4d(data().conv.x, [batch, channels, size, size]), [0, 2, 3, 1]);
+      const w = tf.transpose(tf.tensor4d(data().conv.w, [filters, channels, k, k]), [2, 3, 1, 0]);
+      const g = tf.grads((a: T, b: T) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same"))));
+      return withInputs([x, w], () => tidyRead(() => g([x, w]).map(read)), "eager");
+    },
   };
 }

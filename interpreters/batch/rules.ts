@@ -51,6 +51,53 @@ function leadingBatch<P extends Prim>(prim: P): BatchRule<P> {
   };
 }
 
+/**
+ * vmap of a convolution (canonical layout, the vmapped axis V leading). A batched lhs folds V into
+ * its batch dim (inside each batch group); a batched kernel folds V into the output features
+ * (inside each group); both batched fold V into the feature groups (or, with batch groups, into
+ * the batch groups), so each lane convolves its own input with its own kernel.
+ */
+function convBatch(x: NDArray, w: NDArray, bx: boolean, bw: boolean, p: PrimParams[Prim.ConvGeneralDilated], v: number): NDArray {
+  const nd = p.strides.length;
+  const sp = (from: number) => range(nd).map((d) => d + from);
+  const { featureGroupCount: g, batchGroupCount: b } = p;
+  if (bx && bw && b === 1) {
+    // x [V, N, C, S] -> [N, V*C, S]; w [V, O, I, K] -> [V*O, I, K]; V*G feature groups.
+    const [, n, c, ...s] = x.shape as number[];
+    const [, o, ...rest] = w.shape as number[];
+    const xs = lax.reshape(lax.transpose(x, [1, 0, 2, ...sp(3)]), [n!, v * c!, ...s]);
+    const out = lax.conv(xs, lax.reshape(w, [v * o!, ...rest]), { ...p, featureGroupCount: v * g });
+    const [on, , ...q] = out.shape as number[];
+    return lax.transpose(lax.reshape(out, [on!, v, o!, ...q]), [1, 0, 2, ...sp(3)]);
+  }
+  if (bx && bw) {
+    // With batch groups: x [V, N, C, S] -> [V*N, C, S], w -> [V*O, C, K]; V*B batch groups.
+    const [, n, ...xr] = x.shape as number[];
+    const [, o, ...wr] = w.shape as number[];
+    const out = lax.conv(lax.reshape(x, [v * n!, ...xr]), lax.reshape(w, [v * o!, ...wr]), { ...p, batchGroupCount: v * b });
+    const [on, , ...q] = out.shape as number[];
+    return lax.transpose(lax.reshape(out, [on!, v, o!, ...q]), [1, 0, 2, ...sp(3)]);
+  }
+  if (bx) {
+    // x [V, N, C, S] -> [B, V, N/B, C, S] -> [B*V*N/B, C, S]; out [V*N/B, O, Q] -> [V, N/B, O, Q].
+    const [, n, ...xr] = x.shape as number[];
+    const split = lax.reshape(x, [v, b, n! / b, ...xr]);
+    const xs = lax.reshape(lax.transpose(split, [1, 0, ...range(nd + 2).map((d) => d + 2)]), [v * n!, ...xr]);
+    const out = lax.conv(xs, w, p);
+    return lax.reshape(out, [v, out.shape[0]! / v, ...out.shape.slice(1)]);
+  }
+  // w [V, O, I, K] -> [H, V, O/H, I, K] -> [H*V*O/H, I, K] with H = G*B output-feature groups;
+  // out [N', H*V*O/H, Q] -> [N', H, V, O/H, Q] -> [V, N', H, O/H, Q] -> [V, N', O, Q].
+  const h = g * b;
+  const [, o, ...wr] = w.shape as number[];
+  const split = lax.reshape(w, [v, h, o! / h, ...wr]);
+  const ws = lax.reshape(lax.transpose(split, [1, 0, ...range(nd + 2).map((d) => d + 2)]), [v * o!, ...wr]);
+  const out = lax.conv(x, ws, p);
+  const [on, , ...q] = out.shape as number[];
+  const parts = lax.reshape(out, [on!, h, v, o! / h, ...q]);
+  return lax.reshape(lax.transpose(parts, [2, 0, 1, 3, ...sp(4)]), [v, on!, o!, ...q]);
+}
+
 function iota(n: number): ConcreteArray {
   const v = new Int32Array(n);
   for (let i = 0; i < n; i++) v[i] = i;
@@ -161,6 +208,7 @@ export const batchRules: BatchRules = {
   [Prim.ArgMax]: shifted(Prim.ArgMax, ({ axis }) => ({ axis: axis + 1 })),
   [Prim.ArgMin]: shifted(Prim.ArgMin, ({ axis }) => ({ axis: axis + 1 })),
   [Prim.Cumsum]: shifted(Prim.Cumsum, ({ axis, reverse }) => ({ axis: axis + 1, reverse })),
+  [Prim.ConvGeneralDilated]: ([x, w], [bx, by], params, size) => one(convBatch(x!, w!, bx!, by!, params, size)),
   [Prim.BroadcastInDim]: shifted(Prim.BroadcastInDim, ({ shape, broadcastDimensions }, size) => ({
     shape: [size, ...shape],
     broadcastDimensions: [0, ...inc(broadcastDimensions)],

@@ -273,6 +273,14 @@ export const jvpRules: JvpRules = {
   [Prim.ReduceMax]: reduceExtremum(Prim.ReduceMax),
   [Prim.ReduceMin]: reduceExtremum(Prim.ReduceMin),
   [Prim.Cumsum]: linear(Prim.Cumsum),
+  // Bilinear: d conv(x, w) = conv(dx, w) + conv(x, dw).
+  [Prim.ConvGeneralDilated]: ([x, w], [tx, tw], params) => {
+    const conv = (a: NDArray, b: NDArray) => lax.conv(a, b, params);
+    const dx = isZero(tx!) ? null : conv(tx!, w!);
+    const dw = isZero(tw!) ? null : conv(x!, tw!);
+    const out = conv(x!, w!);
+    return [[out], [dx && dw ? lax.add(dx, dw) : (dx ?? dw ?? new Zero(out))]];
+  },
   [Prim.BroadcastInDim]: linear(Prim.BroadcastInDim),
   [Prim.Reshape]: linear(Prim.Reshape),
   [Prim.Transpose]: linear(Prim.Transpose),

@@ -35,6 +35,76 @@ function notLinear<P extends Prim>(prim: P): TransposeRule<P> {
   };
 }
 
+type ConvParams = PrimParams[Prim.ConvGeneralDilated];
+
+/**
+ * The cotangent of a convolution's lhs (the input gradient). Per spatial dim, forward output q
+ * reads dilated input position q*s + k*rd - lo, so input position i*ld receives ct[q] * w[k] for
+ * q*s = i*ld - k*rd + lo. That is again a convolution: of ct dilated by s, with the window
+ * reversed (k -> K-1-k), padded low by (K-1)*rd - lo and high so that exactly S outputs remain,
+ * striding by ld. The kernel swaps in/out features within each group; batch groups come back as
+ * feature groups whose outputs are the batch slices.
+ */
+function convTransposeLhs(ct: NDArray, lhsShape: readonly number[], w: NDArray, p: ConvParams): NDArray {
+  const nd = lhsShape.length - 2;
+  const [o, i] = w.shape as [number, number];
+  const spatial = range(nd).map((d) => d + 2);
+  const groups = p.featureGroupCount * p.batchGroupCount;
+  if (ct.size === 0) return lax.zerosOf({ shape: lhsShape, dtype: ct.dtype });
+  // [O, I, K] -> [G, O/G, I, K] -> [G, I, O/G, K] -> [G*I, O/G, K], window reversed.
+  const k = w.shape.slice(2);
+  let wt = lax.reshape(w, [groups, o / groups, i, ...k]);
+  wt = lax.transpose(wt, [0, 2, 1, ...spatial.map((d) => d + 1)]);
+  wt = lax.rev(lax.reshape(wt, [groups * i, o / groups, ...k]), spatial);
+  const padding = range(nd).map((d): [number, number] => {
+    const lo = (k[d]! - 1) * p.rhsDilation[d]! - p.padding[d]![0];
+    const span = (lhsShape[d + 2]! - 1) * p.lhsDilation[d]! + (k[d]! - 1) * p.rhsDilation[d]! + 1;
+    return [lo, span - ((ct.shape[d + 2]! - 1) * p.strides[d]! + 1) - lo];
+  });
+  const out = lax.conv(ct, wt, {
+    strides: p.lhsDilation,
+    padding,
+    lhsDilation: p.strides,
+    rhsDilation: p.rhsDilation,
+    featureGroupCount: groups,
+    batchGroupCount: 1,
+  });
+  if (p.batchGroupCount === 1) return out;
+  // [N/B, B*C, S] -> [N/B, B, C, S] -> [B, N/B, C, S] -> [N, C, S].
+  const b = p.batchGroupCount;
+  const [nb, , ...s] = out.shape as number[];
+  const split = lax.reshape(out, [nb!, b, lhsShape[1]!, ...s]);
+  return lax.reshape(lax.transpose(split, [1, 0, 2, ...spatial.map((d) => d + 1)]), lhsShape as number[]);
+}
+
+/**
+ * The cotangent of a convolution's rhs (the kernel gradient): ct_w[o, c, k] = sum over n, q of
+ * ct[n, o, q] * x_dilated[n, c, q*s + k*rd - lo], a convolution of x with batch and feature
+ * swapped ([C, N, S]) by ct as the kernel ([O, N/B, Q]): stride rd, window dilation s, the same
+ * lhs dilation and low padding, high padding leaving K outputs. Feature groups become batch
+ * groups and batch groups feature groups.
+ */
+function convTransposeRhs(ct: NDArray, x: NDArray, rhsShape: readonly number[], p: ConvParams): NDArray {
+  const nd = x.ndim - 2;
+  const swap = [1, 0, ...range(nd).map((d) => d + 2)];
+  if (ct.size === 0 || x.size === 0) return lax.zerosOf({ shape: rhsShape, dtype: ct.dtype });
+  const padding = range(nd).map((d): [number, number] => {
+    const lo = p.padding[d]![0];
+    const dilated = (x.shape[d + 2]! - 1) * p.lhsDilation[d]! + 1;
+    const need = (rhsShape[d + 2]! - 1) * p.rhsDilation[d]! + (ct.shape[d + 2]! - 1) * p.strides[d]! + 1;
+    return [lo, need - dilated - lo];
+  });
+  const out = lax.conv(lax.transpose(x, swap), lax.transpose(ct, swap), {
+    strides: p.rhsDilation,
+    padding,
+    lhsDilation: p.lhsDilation,
+    rhsDilation: p.strides,
+    featureGroupCount: p.batchGroupCount,
+    batchGroupCount: p.featureGroupCount,
+  });
+  return lax.transpose(out, swap);
+}
+
 /** The transpose of dot_general with respect to one operand (`which` = 0 for lhs, 1 for rhs). */
 function dotTranspose(ct: NDArray, args: LinArg[], { contract: [xc, yc], batch: [xb, yb] }: PrimParams[Prim.DotGeneral], which: 0 | 1): NDArray {
   const [x, y] = args;
@@ -195,6 +265,10 @@ export const transposeRules: TransposeRules = {
     ];
   }),
   [Prim.Cumsum]: single((ct, _a, { axis, reverse }) => [lax.cumsum(ct, axis, !reverse)]),
+  [Prim.ConvGeneralDilated]: single((ct, args, params) => [
+    undef(args[0]) ? convTransposeLhs(ct, args[0].aval.shape, known(args[1]), params) : null,
+    undef(args[1]) ? convTransposeRhs(ct, known(args[0]), args[1].aval.shape, params) : null,
+  ]),
   [Prim.BroadcastInDim]: single((ct, [x], { shape, broadcastDimensions: bd }) => {
     const xs = (x as UndefPrimal).aval.shape as number[];
     const sumAxes = range(shape.length).filter((d) => {

@@ -197,6 +197,12 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
     cumsum(x!, o, sizeOf(x!.shape.slice(0, axis)), x!.shape[axis]!, sizeOf(x!.shape.slice(axis + 1)), reverse, x!.dtype);
     return o;
   }),
+  [Prim.ConvGeneralDilated]: () => {
+    throw new DeviceError(
+      "conv_general_dilated (lax.convGeneralDilated, nn.conv, nn.convTranspose): webgpu has no convolution kernel yet; " +
+        'move the arrays to the cpu with x.to("cpu") (or jit without device: "webgpu") for the convolution',
+    );
+  },
   [Prim.BroadcastInDim]: one(Prim.BroadcastInDim, (be, [x], { shape, broadcastDimensions: bd }, out) => {
     if (sizeOf(shape) === x!.size) return x!.view(shape);
     const o = empty(be, out);

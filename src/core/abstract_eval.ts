@@ -87,6 +87,43 @@ const reduce =
     ];
   };
 
+/**
+ * Output shape of conv_general_dilated (canonical layout). Per spatial dim, with the lhs dilated to
+ * (S - 1) * ld + 1 and padded by lo + hi, and a window spanning (K - 1) * rd + 1:
+ * Q = floor((padded - span) / stride) + 1, or 0 when the window does not fit.
+ */
+export function convOutShape(avals: readonly Aval[], p: PrimParams[Prim.ConvGeneralDilated]): number[] {
+  const P = Prim.ConvGeneralDilated;
+  const [l, r] = avals;
+  const nd = l!.shape.length - 2;
+  if (l!.dtype !== r!.dtype) throw new DTypeError(`${P}: lhs and rhs must have equal dtypes (operands ${avals.map(fmtAval).join(", ")})`);
+  if (l!.dtype === "bool") throw new DTypeError(`${P}: needs numeric operands, got ${fmtAval(l!)}; convert with .astype("float32")`);
+  if (nd < 1 || nd > 3 || r!.shape.length !== nd + 2) fail(P, "lhs and rhs need the same rank, 3 to 5 (1 to 3 spatial dims)", avals);
+  for (const [k, v] of [
+    ["strides", p.strides],
+    ["padding", p.padding],
+    ["lhsDilation", p.lhsDilation],
+    ["rhsDilation", p.rhsDilation],
+  ] as const) {
+    if (v.length !== nd) fail(P, `${k} needs one entry per spatial dim (${nd})`, avals);
+  }
+  const [n, c] = l!.shape as [number, number];
+  const [o, i] = r!.shape as [number, number];
+  const { featureGroupCount: g, batchGroupCount: b } = p;
+  if (g > 1 && b > 1) fail(P, "featureGroupCount and batchGroupCount cannot both exceed 1", avals);
+  if (c !== i * g) fail(P, `lhs features (${c}) must equal rhs input features (${i}) times featureGroupCount (${g})`, avals);
+  if (o % g !== 0 || o % b !== 0) fail(P, `rhs output features (${o}) must be divisible by the group counts (${g}, ${b})`, avals);
+  if (n % b !== 0) fail(P, `lhs batch (${n}) must be divisible by batchGroupCount (${b})`, avals);
+  const spatial = l!.shape.slice(2).map((s, d) => {
+    const dilated = s === 0 ? 0 : (s - 1) * p.lhsDilation[d]! + 1;
+    const padded = dilated + p.padding[d]![0] + p.padding[d]![1];
+    const span = (r!.shape[d + 2]! - 1) * p.rhsDilation[d]! + 1;
+    if (r!.shape[d + 2] === 0) fail(P, "the window must not be empty", avals);
+    return padded < span ? 0 : Math.floor((padded - span) / p.strides[d]!) + 1;
+  });
+  return [n / b, o, ...spatial];
+}
+
 const argReduce =
   <P extends Prim.ArgMax | Prim.ArgMin>(prim: P): AbstractRule<P> =>
   (avals, { axis }) => {
@@ -173,6 +210,7 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
   [Prim.ArgMax]: argReduce(Prim.ArgMax),
   [Prim.ArgMin]: argReduce(Prim.ArgMin),
   [Prim.Cumsum]: (avals, { axis }) => (checkAxes(Prim.Cumsum, [axis], avals[0]!.shape.length, avals), [avals[0]!]),
+  [Prim.ConvGeneralDilated]: (avals, params) => [av(convOutShape(avals, params), avals[0]!.dtype)],
   [Prim.BroadcastInDim]: (avals, { shape, broadcastDimensions: bd }) => {
     const a = avals[0]!;
     if (bd.length !== a.shape.length) fail(Prim.BroadcastInDim, `broadcastDimensions ${fmtShape(bd)} must have one entry per operand dim`, avals);

@@ -8,7 +8,7 @@
 import { type DType, allocate } from "./dtype.js";
 import { bind, bind1 } from "./interpreter.js";
 import { type Aval, ConcreteArray, type NDArray } from "./ndarray.js";
-import { Prim, type ScatterOp } from "./prim.js";
+import { Prim, type PrimParams, type ScatterOp } from "./prim.js";
 import { type Shape, range, shapeEq, sizeOf } from "./shape.js";
 
 const E = {} as Record<string, never>;
@@ -85,6 +85,9 @@ export function reduceMin(x: NDArray, axes: number[]): NDArray {
 export const argmax = (x: NDArray, axis: number): NDArray => bind1(Prim.ArgMax, [x], { axis });
 export const argmin = (x: NDArray, axis: number): NDArray => bind1(Prim.ArgMin, [x], { axis });
 export const cumsum = (x: NDArray, axis: number, reverse = false): NDArray => bind1(Prim.Cumsum, [x], { axis, reverse });
+/** conv_general_dilated in the canonical layout (lhs [N, C, ...S], rhs [O, C/G, ...K]); see `PrimParams`. */
+export const conv = (lhs: NDArray, rhs: NDArray, params: PrimParams[Prim.ConvGeneralDilated]): NDArray =>
+  bind1(Prim.ConvGeneralDilated, [lhs, rhs], params);
 
 export function broadcastInDim(x: NDArray, shape: number[], broadcastDimensions: number[]): NDArray {
   if (shapeEq(x.shape, shape)) return x;

@@ -72,6 +72,17 @@ const padConfig: Field = (w, v) => {
     if (!Array.isArray(t) || t.length !== 3 || !t.every(isIndex)) bad(w, v, "an array of [low, high, interior] non-negative integer triples");
   }
 };
+const positives: Field = (w, v) => {
+  if (!Array.isArray(v) || !v.every((d) => isIndex(d) && d >= 1 && d <= MAX_ELEMENTS)) bad(w, v, "an array of positive integers");
+};
+const positive: Field = (w, v) => {
+  if (!isIndex(v) || v < 1 || v > MAX_ELEMENTS) bad(w, v, "a positive integer");
+};
+/** [lo, hi] pairs of integers (negative widths crop), each within the largest array size. */
+const signedPairs: Field = (w, v) => {
+  const ok = (d: unknown) => typeof d === "number" && Number.isSafeInteger(d) && Math.abs(d) <= MAX_ELEMENTS;
+  if (!Array.isArray(v) || !v.every((p) => Array.isArray(p) && p.length === 2 && p.every(ok))) bad(w, v, "an array of [lo, hi] integer pairs");
+};
 const policy: Field = (w, v) => {
   if (v !== "nothing" && v !== "dots") bad(w, v, `"nothing" or "dots"`);
 };
@@ -150,6 +161,17 @@ const SCHEMAS: { [P in Prim]: Schema } = {
   [Prim.ArgMax]: arg,
   [Prim.ArgMin]: arg,
   [Prim.Cumsum]: { arity: [1, 1], fields: { axis: int, reverse: bool } },
+  [Prim.ConvGeneralDilated]: {
+    arity: [2, 2],
+    fields: {
+      strides: positives,
+      padding: signedPairs,
+      lhsDilation: positives,
+      rhsDilation: positives,
+      featureGroupCount: positive,
+      batchGroupCount: positive,
+    },
+  },
   [Prim.BroadcastInDim]: { arity: [1, 1], fields: { shape, broadcastDimensions: ints } },
   [Prim.Reshape]: { arity: [1, 1], fields: { shape } },
   [Prim.Transpose]: { arity: [1, 1], fields: { perm: ints } },

@@ -58,6 +58,8 @@ export enum Prim {
   ArgMax = "argmax",
   ArgMin = "argmin",
   Cumsum = "cumsum",
+  // convolution, bilinear
+  ConvGeneralDilated = "conv_general_dilated",
   // structural, linear
   BroadcastInDim = "broadcast_in_dim",
   Reshape = "reshape",
@@ -161,6 +163,21 @@ export interface PrimParams {
   [Prim.ArgMax]: { axis: number };
   [Prim.ArgMin]: { axis: number };
   [Prim.Cumsum]: { axis: number; reverse: boolean };
+  /**
+   * conv_general_dilated(lhs, rhs) in the canonical layout lhs [N, C, ...S], rhs [O, C/G, ...K],
+   * out [N/B, O, ...Q] (G feature groups, B batch groups, at most one above 1). Per spatial dim:
+   * lhs dilated by `lhsDilation`, padded by `padding` [lo, hi] (negative widths crop), the window
+   * dilated by `rhsDilation` and moved by `strides`. Layouts (dimension numbers) are handled by
+   * `lax.convGeneralDilated`, which transposes into and out of this one.
+   */
+  [Prim.ConvGeneralDilated]: {
+    strides: number[];
+    padding: [number, number][];
+    lhsDilation: number[];
+    rhsDilation: number[];
+    featureGroupCount: number;
+    batchGroupCount: number;
+  };
   /** Operand dim i becomes output dim `broadcastDimensions[i]` (size equal, or 1 to broadcast). */
   [Prim.BroadcastInDim]: { shape: number[]; broadcastDimensions: number[] };
   [Prim.Reshape]: { shape: number[] };

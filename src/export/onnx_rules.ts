@@ -310,6 +310,17 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
     const r = g.op("ScatterND", [g.transpose(x!, xPerm), ind, u], { reduction: { str: "add" } });
     return [g.transpose(r, invert(xPerm))];
   },
+  // The primitive's layout is ONNX's (N, C, spatial / O, C/G, window). ONNX's Conv has no input
+  // dilation, batch groups or negative (cropping) padding; those convolutions are export errors.
+  [Prim.ConvGeneralDilated]: (g, [x, w], e) => {
+    const { strides, padding, lhsDilation, rhsDilation, featureGroupCount, batchGroupCount } = e.params;
+    if (lhsDilation.some((d) => d !== 1) || batchGroupCount !== 1 || padding.some(([lo, hi]) => lo < 0 || hi < 0))
+      throw new ExportError(
+        "exportOnnx: conv_general_dilated with input dilation, batch groups or negative padding cannot be exported to ONNX (its Conv has none of them)",
+      );
+    const pads = [...padding.map(([lo]) => lo), ...padding.map(([, hi]) => hi)];
+    return [g.op("Conv", [x!, w!], { strides, pads, dilations: rhsDilation, group: featureGroupCount })];
+  },
   // ONNX has no matrix factorisations or triangular solves among its operators.
   [Prim.Cholesky]: unsupported("ONNX has no Cholesky factorisation operator"),
   [Prim.TriangularSolve]: unsupported("ONNX has no triangular-solve operator"),

@@ -12,6 +12,7 @@ import { type ArrayOptions, type Case, arb, makeCase } from "../../laws/index.js
 import { coverageIndexing } from "./coverage_indexing.js";
 import { randomCoverage } from "./coverage_random.js";
 import { linalgCoverage } from "./coverage_linalg.js";
+import { convCoverage } from "./coverage_conv.js";
 
 type Fn = (...args: any[]) => unknown;
 
@@ -197,6 +198,7 @@ const revSkips = Object.fromEntries(
 export const table: Partial<Record<Prim, PrimEntry>> = {
   ...coverageIndexing,
   ...randomCoverage,
+  ...convCoverage,
   [Prim.Add]: binary(np.add, "np.add"),
   [Prim.Sub]: binary(np.subtract, "np.subtract"),
   [Prim.Neg]: unary(np.negative, "np.negative"),

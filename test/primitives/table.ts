@@ -9,6 +9,7 @@ import type { Prim } from "../../src/index.js";
 import type { PrimCase } from "./cases_util.js";
 import { controlFlowCases } from "./control_flow_cases.js";
 import { debugPrimCases } from "./debug_cases.js";
+import { convCases } from "./conv_cases.js";
 import { elementwiseCases } from "./elementwise_cases.js";
 import { higherOrderCases } from "./higher_order_cases.js";
 import { indexingCases } from "./indexing_cases.js";
@@ -27,4 +28,5 @@ export const primitiveCases: { [P in Prim]: PrimCase<P>[] } = {
   ...indexingCases,
   ...randomCases,
   ...linalgCases,
+  ...convCases,
 };

@@ -118,6 +118,10 @@ const CASES: { [P in Prim]: Case<P> } = {
   [Prim.ArgMax]: { ops: (a) => [a], params: { axis: 0 } },
   [Prim.ArgMin]: { ops: (a) => [a], params: { axis: 1 } },
   [Prim.Cumsum]: { ops: (a) => [a], params: { axis: 1, reverse: false } },
+  [Prim.ConvGeneralDilated]: {
+    ops: (a) => [a.reshape([1, 2, 3]), a.reshape([1, 2, 3])],
+    params: { strides: [1], padding: [[0, 0]], lhsDilation: [1], rhsDilation: [1], featureGroupCount: 1, batchGroupCount: 1 },
+  },
   [Prim.BroadcastInDim]: { ops: (a) => [a], params: { shape: [4, 2, 3], broadcastDimensions: [1, 2] } },
   [Prim.Reshape]: { ops: (a) => [a], params: { shape: [3, 2] } },
   [Prim.Transpose]: { ops: (a) => [a], params: { perm: [1, 0] } },
@@ -191,8 +195,9 @@ describe("hostile params at bind", () => {
       const c = CASES[prim] as Case<Prim>;
       it(`${mode}: ${prim} with valid params runs, with any hostile param raises a FluxionError`, () => {
         // custom_lin is only ever transposed; webgpu runs no while loop (its predicate must reach the host).
-        // The matrix decompositions are a DeviceError on webgpu (tested in test/linalg).
-        const runs = prim !== Prim.CustomLin && !(mode === "webgpu" && (prim === Prim.While || HOST_ONLY.has(prim)));
+        // The matrix decompositions and conv_general_dilated are a DeviceError on webgpu (tested in test/linalg, test/conv).
+        const runs =
+          prim !== Prim.CustomLin && !(mode === "webgpu" && (prim === Prim.While || prim === Prim.ConvGeneralDilated || HOST_ONLY.has(prim)));
         if (runs) expect(attempt(mode, prim, c.ops, c.params)).toBeUndefined();
         const fields = Object.keys(c.params);
         const variants: unknown[] = [...HOSTILE, ...fields.flatMap((f) => HOSTILE.map((h) => ({ ...c.params, [f]: h })))];
