@@ -9,13 +9,17 @@ import * as np from "./np/index.js";
 import * as nn from "./nn.js";
 import * as random from "./random.js";
 import * as lax from "./lax.js";
+import { special, stats } from "./scipy.js";
 import { flatten, leaves, map, registerNode, unflatten, TreeDef } from "./tree.js";
 import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, Tree } from "./types.js";
 
 /** Pytree utilities. */
 const tree: Tree = { flatten, unflatten, map, leaves, registerNode };
 
-export { np, nn, random, lax, tree, TreeDef };
+/** JAX's jax.scipy: `scipy.special` and `scipy.stats`. */
+const scipy = { special, stats };
+
+export { np, nn, random, lax, tree, scipy, TreeDef };
 export type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, Tree };
 export * as optim from "./optim.js";
 export { stopGradient } from "./np/math.js";

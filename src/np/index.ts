@@ -7,7 +7,9 @@ export * from "./math.js";
 export * from "./reductions.js";
 export { variance as var } from "./reductions.js";
 export * from "./shapes.js";
-export { matmul, dot, inner, outer, einsum } from "./linalg.js";
+export { matmul, dot, inner, outer } from "./linalg.js";
+export * from "./sorting.js";
+export * from "./arrange.js";
 import { norm } from "./linalg.js";
 
 /** `np.linalg`: norms. */
