@@ -81,7 +81,7 @@ function logErfc(a: NDArray): NDArray {
   return sel(farRight, logErfcFar(z), lax.log(erfc(rest)));
 }
 
-/** The inverse of erf on (-1, 1); ±inf at ±1. Derivative √π/2 exp(erfinv(y)²). */
+/** The inverse of erf on (-1, 1); ±inf at ±1, NaN beyond. Derivative √π/2 exp(erfinv(y)²). */
 export function erfinv(y: ArrayLike): NDArray {
   const a = fl("scipy.special.erfinv", y);
   const edge = lax.ge(lax.abs(a), k(a, 1));
@@ -96,7 +96,8 @@ export function erfinv(y: ArrayLike): NDArray {
   for (let i = 0; i < 3; i++) x = newton(x, y0);
   x = lax.stopGradient(x);
   for (let i = 0; i < 2; i++) x = newton(x, ys);
-  return sel(edge, lax.mul(lax.sign(a), k(a, Infinity)), x);
+  const atOne = lax.mul(lax.sign(a), k(a, Infinity));
+  return sel(edge, sel(lax.eq(lax.abs(a), k(a, 1)), atOne, k(a, NaN)), x);
 }
 
 const STIRLING = [1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156];

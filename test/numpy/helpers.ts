@@ -41,5 +41,6 @@ export function simpson(g: (t: number) => number, a: number, b: number, n = 4000
 }
 /** erf by quadrature of its defining integral. */
 export const refErf = (x: number): number => (2 / Math.sqrt(Math.PI)) * simpson((t) => Math.exp(-t * t), 0, x);
-/** erfc by quadrature over [x, x + 12] (the rest is below 1e-60 relative). */
-export const refErfc = (x: number): number => (2 / Math.sqrt(Math.PI)) * simpson((t) => Math.exp(-t * t), x, x + 12, 20000);
+/** erfc by quadrature over [x, x + min(12, 40/x)] (the rest is below 1e-15 relative). */
+export const refErfc = (x: number): number =>
+  (2 / Math.sqrt(Math.PI)) * simpson((t) => Math.exp(-t * t), x, x + Math.min(12, 40 / Math.max(x, 1)), 20000);
