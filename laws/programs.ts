@@ -19,6 +19,7 @@ import { contractionOps } from "./ops_contraction.js";
 import { MAX_SIZE, type OpDef, type RegionOpDef, type Shape, binaryOps, sizeOf, unaryOps } from "./ops_elementwise.js";
 import { higherOrderOps, regionOps } from "./ops_higher_order.js";
 import { axisOps, reductionOps, shapeOps } from "./ops_structural.js";
+import { numpyOps } from "./ops_numpy.js";
 
 /**
  * Every op a random program may use (the first, `sin`, is what shrinking tends to).
@@ -33,6 +34,7 @@ export const OPS: readonly (OpDef | RegionOpDef)[] = [
   ...axisOps,
   ...shapeOps,
   ...contractionOps,
+  ...numpyOps,
   ...higherOrderOps,
   ...regionOps,
 ];

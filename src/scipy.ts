@@ -202,6 +202,7 @@ function axesOf(
 ): { axes: number[]; keepdims: boolean } {
   const o = typeof arg === "object" && arg !== null && !Array.isArray(arg) ? checkOptionsObject(fn, arg, known) : { axis: arg };
   const ax = o.axis === null || o.axis === undefined ? a.shape.map((_, d) => d) : typeof o.axis === "number" ? [o.axis] : o.axis;
+  if (!Array.isArray(ax)) throw new ArgumentError(`${fn}: axis must be an integer, a list of integers or null, got ${describe(o.axis)}`);
   const axes = ax.map((d) => {
     if (!Number.isSafeInteger(d) || d < -a.ndim || d >= a.ndim)
       throw new ShapeError(`${fn}: axis ${describe(d)} is out of range for shape ${fmtShape(a.shape)}`);

@@ -53,7 +53,7 @@ export function split(x: ArrayLike, sections: number | number[], arg?: number | 
     throw new ShapeError(
       `np.split: axis ${axis} of shape ${fmtShape(a.shape)} does not divide into ${sections} equal sections; use np.arraySplit for unequal ones`,
     );
-  return arraySplit(a, sections, { axis });
+  return naming("np.split", () => arraySplit(a, sections, { axis }));
 }
 
 /** Rolls elements along the axes by `shift` (over the flattened array without an axis). */
@@ -237,7 +237,7 @@ export function diff(x: ArrayLike, arg?: number | { n?: number; axis?: number })
   let a = arr("np.diff", x);
   const o = typeof arg === "object" && arg !== null ? checkOptionsObject("np.diff", arg, ["n", "axis"]) : { n: arg };
   const n = o.n ?? 1;
-  if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentError(`np.diff: n must be a non-negative integer, got ${describe(n)}`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentError(`np.diff: option n must be a non-negative integer, got ${describe(n)}`);
   if (a.ndim === 0) throw new ShapeError("np.diff: x must have at least 1 dim");
   const axis = normAxis("np.diff", o.axis ?? -1, a.ndim);
   if (a.dtype === "bool") throw new ArgumentError('np.diff: not defined for bool arrays; convert with .astype("int32")');

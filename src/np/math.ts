@@ -163,8 +163,10 @@ export function round(x: ArrayLike, decimals = 0): NDArray {
   const out = lax.add(r, sel(up, k(r, 1), k(r, 0)));
   return decimals === 0 ? out : lax.div(out, k(out, scale));
 }
-export const around = round;
-export const rint = (x: ArrayLike): NDArray => round(x);
+/** Same as np.round. */
+export const around = (x: ArrayLike, decimals = 0): NDArray => naming("np.around", () => round(x, decimals));
+/** Rounds to the nearest integer, half to even. */
+export const rint = (x: ArrayLike): NDArray => naming("np.rint", () => round(x));
 
 /** C-style remainder (sign of x): x - trunc(x / y) * y; d/dx = 1, d/dy = -trunc(x / y). */
 export function fmod(x: ArrayLike, y: ArrayLike): NDArray {
@@ -184,7 +186,8 @@ export function mod(x: ArrayLike, y: ArrayLike): NDArray {
     return sel(fix, lax.add(r, b!), r);
   });
 }
-export const remainder = mod;
+/** Same as np.mod. */
+export const remainder = (x: ArrayLike, y: ArrayLike): NDArray => naming("np.remainder", () => mod(x, y));
 
 /** floor(x / y); for integers, truncated division corrected towards -infinity. */
 export function floorDivide(x: ArrayLike, y: ArrayLike): NDArray {
@@ -197,8 +200,9 @@ export function floorDivide(x: ArrayLike, y: ArrayLike): NDArray {
   return sel(fix, lax.sub(q, k(q, 1)), q);
 }
 /** [floorDivide(x, y), mod(x, y)]. */
-export const divmod = (x: ArrayLike, y: ArrayLike): [NDArray, NDArray] => [floorDivide(x, y), mod(x, y)];
-export const trueDivide = divide;
+export const divmod = (x: ArrayLike, y: ArrayLike): [NDArray, NDArray] => naming("np.divmod", () => [floorDivide(x, y), mod(x, y)]);
+/** Same as np.divide. */
+export const trueDivide = (x: ArrayLike, y: ArrayLike): NDArray => naming("np.trueDivide", () => divide(x, y));
 /** Power computed in floating point. */
 export const floatPower = (x: ArrayLike, y: ArrayLike): NDArray => binary("floatPower", lax.pow, "float32")(x, y);
 export const positive = (x: ArrayLike): NDArray => asArray("positive", x, undefined, "x");
@@ -247,8 +251,8 @@ export const exp2 = floatUnary("exp2", (x) => lax.exp(lax.mul(x, k(x, Math.LN2))
 export const cbrt = floatUnary("cbrt", (x) => lax.mul(lax.sign(x), lax.pow(lax.abs(x), k(x, 1 / 3))));
 export const deg2rad = floatUnary("deg2rad", (x) => lax.mul(x, k(x, Math.PI / 180)));
 export const rad2deg = floatUnary("rad2deg", (x) => lax.mul(x, k(x, 180 / Math.PI)));
-export const radians = deg2rad;
-export const degrees = rad2deg;
+export const radians = floatUnary("radians", (x) => lax.mul(x, k(x, Math.PI / 180)));
+export const degrees = floatUnary("degrees", (x) => lax.mul(x, k(x, 180 / Math.PI)));
 
 /** sin(πx) / (πx), with its Taylor series 1 - (πx)²/6 + (πx)⁴/120 near 0 so every derivative is right there. */
 export const sinc = floatUnary("sinc", (x) => {

@@ -186,65 +186,75 @@ function dropNan(fn: string, x: ArrayLike, value: number): { a: NDArray; nan: ND
   return { a: lax.selectN(nan, a, lax.fill(a, value)), nan };
 }
 /** Sum ignoring NaN. */
-export const nansum = (x: ArrayLike, arg?: AxisArg): NDArray => sum(dropNan("nansum", x, 0).a, arg);
+export const nansum = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.nansum", () => sum(dropNan("nansum", x, 0).a, arg));
 /** Product ignoring NaN. */
-export const nanprod = (x: ArrayLike, arg?: AxisArg): NDArray => prod(dropNan("nanprod", x, 1).a, arg);
+export const nanprod = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.nanprod", () => prod(dropNan("nanprod", x, 1).a, arg));
 /** Mean of the non-NaN elements. */
 export function nanmean(x: ArrayLike, arg?: AxisArg): NDArray {
-  const { a, nan } = dropNan("nanmean", toFloat(asArray("nanmean", x, undefined, "x")), 0);
-  const s = sum(a, arg);
-  const n = lax.convert(sum(lax.not(nan), arg), s.dtype);
-  return lax.div(s, n);
+  return naming("np.nanmean", () => {
+    const { a, nan } = dropNan("nanmean", toFloat(asArray("nanmean", x, undefined, "x")), 0);
+    const s = sum(a, arg);
+    const n = lax.convert(sum(lax.not(nan), arg), s.dtype);
+    return lax.div(s, n);
+  });
 }
 /** Variance of the non-NaN elements (with `ddof`). */
 export function nanvar(x: ArrayLike, arg?: AxisArg): NDArray {
-  const f = toFloat(asArray("nanvar", x, undefined, "x"));
-  const { axes, keepdims, ddof } = parseAxes("np.nanvar", f.ndim, arg);
-  const { a, nan } = dropNan("nanvar", f, 0);
-  const n = lax.convert(sum(lax.not(nan), { axis: axes, keepdims: true }), a.dtype);
-  const m = lax.div(sum(a, { axis: axes, keepdims: true }), n);
-  const d = lax.selectN(nan, lax.sub(a, lax.broadcastTo(m, a.shape)), lax.fill(a, 0));
-  const out = lax.div(sum(lax.mul(d, d), { axis: axes, keepdims: true }), lax.max(lax.sub(n, lax.fill(n, ddof)), lax.fill(n, 0)));
-  return keepdims
-    ? out
-    : lax.reshape(
-        out,
-        out.shape.filter((_, i) => !axes.includes(i)),
-      );
+  return naming("np.nanvar", () => {
+    const f = toFloat(asArray("nanvar", x, undefined, "x"));
+    const { axes, keepdims, ddof } = parseAxes("np.nanvar", f.ndim, arg);
+    const { a, nan } = dropNan("nanvar", f, 0);
+    const n = lax.convert(sum(lax.not(nan), { axis: axes, keepdims: true }), a.dtype);
+    const m = lax.div(sum(a, { axis: axes, keepdims: true }), n);
+    const d = lax.selectN(nan, lax.sub(a, lax.broadcastTo(m, a.shape)), lax.fill(a, 0));
+    const out = lax.div(sum(lax.mul(d, d), { axis: axes, keepdims: true }), lax.max(lax.sub(n, lax.fill(n, ddof)), lax.fill(n, 0)));
+    return keepdims
+      ? out
+      : lax.reshape(
+          out,
+          out.shape.filter((_, i) => !axes.includes(i)),
+        );
+  });
 }
-export const nanstd = (x: ArrayLike, arg?: AxisArg): NDArray => lax.sqrt(nanvar(x, arg));
+export const nanstd = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.nanstd", () => lax.sqrt(nanvar(x, arg)));
 /** Maximum ignoring NaN (NaN where every element is NaN). */
 export function nanmax(x: ArrayLike, arg?: AxisArg): NDArray {
-  const { a, nan } = dropNan("nanmax", x, -Infinity);
-  const out = max(a, arg);
-  return a.dtype === "int32" || a.dtype === "bool" ? out : lax.selectN(all(nan, arg), out, lax.fill(out, NaN));
+  return naming("np.nanmax", () => {
+    const { a, nan } = dropNan("nanmax", x, -Infinity);
+    const out = max(a, arg);
+    return a.dtype === "int32" || a.dtype === "bool" ? out : lax.selectN(all(nan, arg), out, lax.fill(out, NaN));
+  });
 }
 /** Minimum ignoring NaN (NaN where every element is NaN). */
 export function nanmin(x: ArrayLike, arg?: AxisArg): NDArray {
-  const { a, nan } = dropNan("nanmin", x, Infinity);
-  const out = min(a, arg);
-  return a.dtype === "int32" || a.dtype === "bool" ? out : lax.selectN(all(nan, arg), out, lax.fill(out, NaN));
+  return naming("np.nanmin", () => {
+    const { a, nan } = dropNan("nanmin", x, Infinity);
+    const out = min(a, arg);
+    return a.dtype === "int32" || a.dtype === "bool" ? out : lax.selectN(all(nan, arg), out, lax.fill(out, NaN));
+  });
 }
 export const nanargmax = (x: ArrayLike, arg?: number | null | { axis?: number | null; keepdims?: boolean }): NDArray =>
-  argmax(dropNan("nanargmax", x, -Infinity).a, arg);
+  naming("np.nanargmax", () => argmax(dropNan("nanargmax", x, -Infinity).a, arg));
 export const nanargmin = (x: ArrayLike, arg?: number | null | { axis?: number | null; keepdims?: boolean }): NDArray =>
-  argmin(dropNan("nanargmin", x, Infinity).a, arg);
+  naming("np.nanargmin", () => argmin(dropNan("nanargmin", x, Infinity).a, arg));
 /** Peak to peak: max - min. */
 export const ptp = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.ptp", () => lax.sub(max(x, arg), min(x, arg)));
 
 /** Weighted mean: sum(x w) / sum(w) over the axes (w broadcast against x); the plain mean without weights. */
 export function average(x: ArrayLike, options: { axis?: number | number[] | null; weights?: ArrayLike; keepdims?: boolean } = {}): NDArray {
-  const o = checkOptionsObject("np.average", options, ["axis", "weights", "keepdims"]);
-  const a = toFloat(asArray("np.average", x, undefined, "x"));
-  const r = { axis: o.axis, keepdims: o.keepdims };
-  if (o.weights === undefined) return mean(a, r);
-  const w = lax.broadcastTo(lax.convert(asArray("np.average", o.weights, a.dtype, "weights"), a.dtype), a.shape);
-  return lax.div(sum(lax.mul(a, w), r), sum(w, r));
+  return naming("np.average", () => {
+    const o = checkOptionsObject("np.average", options, ["axis", "weights", "keepdims"]);
+    const a = toFloat(asArray("np.average", x, undefined, "x"));
+    const r = { axis: o.axis, keepdims: o.keepdims };
+    if (o.weights === undefined) return mean(a, r);
+    const w = lax.broadcastTo(lax.convert(asArray("np.average", o.weights, a.dtype, "weights"), a.dtype), a.shape);
+    return lax.div(sum(lax.mul(a, w), r), sum(w, r));
+  });
 }
 
 /** Whether every element pair is close (np.isclose's options). */
 export const allclose = (a: ArrayLike, b: ArrayLike, options: { rtol?: number; atol?: number; equalNan?: boolean } = {}): NDArray =>
-  all(isclose(a, b, options));
+  naming("np.allclose", () => all(isclose(a, b, options)));
 /** Whether two arrays have one shape and equal elements. */
 export function arrayEqual(a: ArrayLike, b: ArrayLike): NDArray {
   const x = asArray("np.arrayEqual", a, undefined, "a"),

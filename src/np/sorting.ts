@@ -6,7 +6,7 @@
  * and memory along the sorted axis; it suits the short axes of everyday use.
  */
 import { promote } from "../core/dtype.js";
-import { ArgumentError, describe } from "../core/errors.js";
+import { ArgumentError, describe, naming } from "../core/errors.js";
 import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
@@ -177,7 +177,7 @@ export function quantile(x: ArrayLike, q: number, options: QuantileOptions = {})
 /** The q-th percentile (q in [0, 100]). */
 export function percentile(x: ArrayLike, q: number, options: QuantileOptions = {}): NDArray {
   if (typeof q !== "number" || !(q >= 0 && q <= 100)) throw new ArgumentError(`np.percentile: q must be a number in [0, 100], got ${describe(q)}`);
-  return quantile(x, q / 100, options);
+  return naming("np.percentile", () => quantile(x, q / 100, options));
 }
 /** The median (the 0.5 quantile). */
-export const median = (x: ArrayLike, options: QuantileOptions = {}): NDArray => quantile(x, 0.5, options);
+export const median = (x: ArrayLike, options: QuantileOptions = {}): NDArray => naming("np.median", () => quantile(x, 0.5, options));

@@ -3,7 +3,7 @@ import { expect } from "vitest";
 import { type NDArray, jit, np, vmap } from "../../src/index.js";
 import { checkGrads } from "../../laws/index.js";
 
-export const f64 = (v: number[] | number[][] | number): NDArray => np.array(v as number[], { dtype: "float64" });
+export const f64 = (v: number | readonly unknown[]): NDArray => np.array(v as number[], { dtype: "float64" });
 
 /** Elementwise comparison against reference numbers, with a relative-plus-absolute tolerance; NaN and infinities must match exactly. */
 export function expectClose(got: NDArray, want: number[], tol = 1e-10): void {
