@@ -269,8 +269,46 @@ export function multigammaln(a: ArrayLike, d: number): NDArray {
   return out;
 }
 
+const BERNOULLI = [1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730];
+/**
+ * The Hurwitz zeta function ζ(s, q) = Σₖ (q + k)^(-s) for s > 1, q > 0: nine terms summed, then
+ * Euler-Maclaurin for the tail, z^(1-s)/(s-1) + z^(-s)/2 + Σⱼ B₂ⱼ/(2j)! s(s+1)...(s+2j-2) z^(-s-2j+1)
+ * at z = q + 9.
+ */
+export function zeta(x: ArrayLike, q: ArrayLike): NDArray {
+  const [s, qq] = fls("scipy.special.zeta", [x, q], ["x", "q"]);
+  const N = 9;
+  let sum = k(s!, 0);
+  for (let j = 0; j < N; j++) sum = lax.add(sum, lax.pow(lax.add(qq!, k(qq!, j)), lax.neg(s!)));
+  const z = lax.add(qq!, k(qq!, N));
+  const zs = lax.pow(z, lax.neg(s!));
+  sum = lax.add(sum, lax.add(lax.div(lax.mul(z, zs), lax.sub(s!, k(s!, 1))), lax.mul(zs, k(zs, 0.5))));
+  let rising = s!;
+  let zpow = lax.div(zs, z);
+  let fact = 2;
+  for (let j = 1; j <= BERNOULLI.length; j++) {
+    sum = lax.add(sum, lax.mul(lax.mul(k(s!, BERNOULLI[j - 1]! / fact), rising), zpow));
+    rising = lax.mul(rising, lax.mul(lax.add(s!, k(s!, 2 * j - 1)), lax.add(s!, k(s!, 2 * j))));
+    zpow = lax.div(zpow, lax.mul(z, z));
+    fact *= (2 * j + 1) * (2 * j + 2);
+  }
+  return sum;
+}
+/** The polygamma function ψ⁽ⁿ⁾(x) for a static integer n >= 0: digamma for n = 0, else (-1)^(n+1) n! ζ(n + 1, x). */
+export function polygamma(n: number, x: ArrayLike): NDArray {
+  if (!Number.isSafeInteger(n) || n < 0 || n > 30)
+    throw new ArgumentError(`scipy.special.polygamma: n must be an integer in [0, 30], got ${describe(n)}`);
+  const a = fl("scipy.special.polygamma", x);
+  if (n === 0) return digamma(a);
+  let f = 1;
+  for (let i = 2; i <= n; i++) f *= i;
+  return lax.mul(k(a, (n % 2 ? 1 : -1) * f), zeta(k(a, n + 1), a));
+}
+
 /** `scipy.special`. */
 export const special = {
+  zeta,
+  polygamma,
   erf,
   erfc,
   erfinv,

@@ -262,3 +262,37 @@ export function arrayEqual(a: ArrayLike, b: ArrayLike): NDArray {
   if (x.shape.length !== y.shape.length || x.shape.some((n, d) => n !== y.shape[d])) return lax.scalar(0, "bool");
   return all(lax.eq(...(promoteAndBroadcast("np.arrayEqual", [x, y]) as [NDArray, NDArray])));
 }
+
+/**
+ * Covariance matrix of the variables (rows, or columns with `rowvar: false`) of a 1-d or 2-d
+ * array: Xc Xcᵀ / (N - ddof), with ddof 1 unless `bias` (then 0) or given.
+ */
+export function cov(m: ArrayLike, options: { rowvar?: boolean; bias?: boolean; ddof?: number } = {}): NDArray {
+  const o = checkOptionsObject("np.cov", options, ["rowvar", "bias", "ddof"]);
+  let x = toFloat(asArray("np.cov", m, undefined, "m"));
+  if (x.ndim > 2) throw new ShapeError(`np.cov: m must be 1-d or 2-d, got shape ${fmtShape(x.shape)}`);
+  const vector = x.ndim < 2;
+  x = lax.reshape(x, vector ? [1, x.size] : x.shape);
+  if (o.rowvar === false && !vector) x = lax.transpose(x, [1, 0]);
+  const n = x.shape[1]!;
+  const ddof = o.ddof ?? (o.bias ? 0 : 1);
+  if (typeof ddof !== "number" || !Number.isFinite(ddof)) throw new ArgumentError(`np.cov: option ddof must be a finite number, got ${ddof}`);
+  const c = lax.sub(x, lax.broadcastTo(mean(x, { axis: 1, keepdims: true }), x.shape));
+  const out = lax.dotGeneral(c, c, [[1], [1]]);
+  const scaled = lax.div(out, lax.fill(out, Math.max(n - ddof, 0)));
+  return vector ? lax.reshape(scaled, []) : scaled;
+}
+
+/** Pearson correlation coefficients: cov / sqrt(diag ⊗ diag). */
+export function corrcoef(x: ArrayLike, options: { rowvar?: boolean } = {}): NDArray {
+  const o = checkOptionsObject("np.corrcoef", options, ["rowvar"]);
+  return naming("np.corrcoef", () => {
+    const c = cov(x, { rowvar: o.rowvar });
+    if (c.ndim === 0) return lax.div(c, c);
+    const n = c.shape[0]!;
+    const eyeMask = lax.full([n, n], 0, c.dtype);
+    for (let i = 0; i < n; i++) eyeMask.values[i * n + i] = 1;
+    const d = lax.sqrt(lax.reduceSum(lax.mul(c, eyeMask), [1]));
+    return lax.div(lax.div(c, lax.broadcastInDim(d, [n, n], [0])), lax.broadcastInDim(d, [n, n], [1]));
+  });
+}

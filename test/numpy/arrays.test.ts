@@ -3,7 +3,7 @@
  * here, derivatives by finite differences, vmap against a loop, jit against eager, typed errors.
  */
 import { describe, expect, it } from "vitest";
-import { ArgumentError, type NDArray, ShapeError, grad, np } from "../../src/index.js";
+import { ArgumentError, type NDArray, ShapeError, grad, jit, np, vmap } from "../../src/index.js";
 import { expectClose, expectGrads, expectVmapJit, f64 } from "./helpers.js";
 
 const flat = (x: NDArray): number[] => Array.from(x.dataSync());
@@ -167,6 +167,44 @@ describe("NaN-aware and logical reductions", () => {
     expectClose(np.average(b, { axis: 1, weights: f64([1, 2, 1]) }), [0.75, 4], 1e-14);
     expectClose(np.average(b), [2.5], 1e-14);
     expectGrads((t: NDArray, w: NDArray) => np.average(t, { axis: 1, weights: w }), [b, f64([1, 2, 1.5])]);
+  });
+});
+
+describe("cov and corrcoef", () => {
+  it("against the two-pass formulas written here, rowvar, ddof, derivatives", () => {
+    const m = [
+      [1, 2, 3, 4.5],
+      [2, 4.5, 6, 9],
+      [0.3, -1, 0.2, 0.1],
+    ];
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    const c = (a: number[], b: number[], ddof = 1) => a.reduce((s, _, i) => s + (a[i]! - mean(a)) * (b[i]! - mean(b)), 0) / (a.length - ddof);
+    expectClose(
+      np.cov(f64(m)),
+      m.flatMap((a) => m.map((b) => c(a, b))),
+      1e-13,
+    );
+    expectClose(
+      np.cov(f64(m), { bias: true }),
+      m.flatMap((a) => m.map((b) => c(a, b, 0))),
+      1e-13,
+    );
+    const cols = [0, 1, 2, 3].map((j) => m.map((r) => r[j]!));
+    expectClose(
+      np.cov(f64(m), { rowvar: false }),
+      cols.flatMap((a) => cols.map((b) => c(a, b))),
+      1e-13,
+    );
+    expectClose(np.cov(f64(m[0]!)), [c(m[0]!, m[0]!)], 1e-13);
+    expectClose(
+      np.corrcoef(f64(m)),
+      m.flatMap((a) => m.map((b) => c(a, b) / Math.sqrt(c(a, a) * c(b, b)))),
+      1e-13,
+    );
+    expectGrads((t: NDArray) => np.corrcoef(t), [f64(m)]);
+    const m2 = m.map((r) => r.map((v) => v * 2 - 1));
+    expectClose(vmap((t: NDArray) => np.cov(t))(f64([m, m2])), [...np.cov(f64(m)).dataSync(), ...np.cov(f64(m2)).dataSync()], 1e-13);
+    expectClose(jit((t: NDArray) => np.corrcoef(t))(f64(m)), Array.from(np.corrcoef(f64(m)).dataSync()), 1e-13);
   });
 });
 

@@ -209,6 +209,27 @@ describe("scipy.special", () => {
   });
 });
 
+describe("zeta and polygamma", () => {
+  it("against ζ(2) = π²/6, ζ(4) = π⁴/90, ζ(2, 1/2) = π²/2, ζ(3) (Apéry), ψ'(1) = π²/6, ψ''(1) = -2ζ(3)", () => {
+    const apery = 1.2020569031595942;
+    expectClose(sp.zeta(f64([2, 4, 2, 3]), f64([1, 1, 0.5, 1])), [Math.PI ** 2 / 6, Math.PI ** 4 / 90, Math.PI ** 2 / 2, apery], 1e-13);
+    expectClose(sp.polygamma(1, f64([1, 0.5])), [Math.PI ** 2 / 6, Math.PI ** 2 / 2], 1e-13);
+    expectClose(sp.polygamma(2, f64([1])), [-2 * apery], 1e-13);
+    expectClose(sp.polygamma(0, f64([1])), [-EULER], 1e-14);
+    // ψ' is digamma's derivative.
+    expectClose(grad((t: NDArray) => sp.digamma(t))(f64(2.5)), Array.from(sp.polygamma(1, f64(2.5)).dataSync()), 1e-10);
+    expectGrads((s: NDArray, q: NDArray) => sp.zeta(s, q), [f64(2.5), f64(1.5)]);
+    expectVmapJit(
+      (t: NDArray) => sp.polygamma(1, t),
+      f64([
+        [0.5, 1],
+        [2, 7],
+      ]),
+    );
+    expect(() => sp.polygamma(-1, f64([1]))).toThrow(ArgumentError);
+  });
+});
+
 describe("scipy.special in float32", () => {
   it("erf, erfc, gammaln, digamma and erfinv stay within float32 accuracy of the float64 values", () => {
     const xs = Array.from({ length: 81 }, (_, i) => -4 + i * 0.1 + 0.05);
