@@ -374,11 +374,17 @@ const laplaceLogpdf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): 
   const { z, logScale } = standardized("scipy.stats.laplace.logpdf", x, loc, scale);
   return lax.sub(lax.neg(lax.abs(z)), lax.add(k(z, Math.LN2), logScale));
 };
-/** log of e^-z / (1 + e^-z)² = -z - 2 softplus(-z), written symmetric in z: -|z| - 2 log1p(e^-|z|). */
+/** log(1 + e^u), each side of 0 on its own safe input, so every derivative is right at 0 too. */
+function softplus(u: NDArray): NDArray {
+  const pos = lax.gt(u, k(u, 0));
+  const up = sel(pos, u, k(u, 0)),
+    un = sel(pos, k(u, 0), u);
+  return sel(pos, lax.add(up, lax.log1p(lax.exp(lax.neg(up)))), lax.log1p(lax.exp(un)));
+}
+/** log of e^-z / (1 + e^-z)² = -z - 2 softplus(-z). */
 const logisticLogpdf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => {
   const { z, logScale } = standardized("scipy.stats.logistic.logpdf", x, loc, scale);
-  const m = lax.abs(z);
-  return lax.sub(lax.sub(lax.neg(m), lax.mul(k(z, 2), lax.log1p(lax.exp(lax.neg(m))))), logScale);
+  return lax.sub(lax.sub(lax.neg(z), lax.mul(k(z, 2), softplus(lax.neg(z)))), logScale);
 };
 const cauchyLogpdf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => {
   const { z, logScale } = standardized("scipy.stats.cauchy.logpdf", x, loc, scale);

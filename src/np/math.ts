@@ -264,14 +264,21 @@ export const sinc = floatUnary("sinc", (x) => {
   return sel(small, series, lax.div(lax.sin(px), px));
 });
 
-/** log(exp x + exp y) without overflow: max + log1p(exp(-|x - y|)); x + y where both are the same infinity. */
+/**
+ * log(exp x + exp y) without overflow: x + log1p(exp(y - x)) where x >= y, else the same with x
+ * and y swapped; each branch is smooth where it is taken (its exponent is <= 0, and the other
+ * branch gets 0), so derivatives of every order are right, ties included. x + y where both are
+ * the same infinity.
+ */
 export function logaddexp(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteAndBroadcast("np.logaddexp", [x, y], "float32");
-  const m = lax.max(a!, b!);
   const d = lax.sub(a!, b!);
   const bad = lax.ne(d, d);
-  const safeD = sel(bad, k(d, 0), d);
-  return sel(bad, lax.add(a!, b!), lax.add(m, lax.log1p(lax.exp(lax.neg(lax.abs(safeD))))));
+  const first = lax.ge(a!, b!);
+  const zero = k(d, 0);
+  const viaA = lax.add(a!, lax.log1p(lax.exp(sel(first, lax.neg(d), zero))));
+  const viaB = lax.add(b!, lax.log1p(lax.exp(sel(first, zero, d))));
+  return sel(bad, lax.add(a!, b!), sel(first, viaA, viaB));
 }
 /** log2(2^x + 2^y). */
 export function logaddexp2(x: ArrayLike, y: ArrayLike): NDArray {

@@ -231,6 +231,10 @@ describe("binary elementwise functions", () => {
   it("np.logaddexp of two -inf is -inf and its gradient at a tie splits evenly", () => {
     expectClose(np.logaddexp(f64([-Infinity]), f64([-Infinity])), [-Infinity]);
     expectClose(grad((x: NDArray) => np.logaddexp(x, f64(1)))(f64(1)), [0.5], 1e-14);
+    // The second derivative at a tie is 1/4 (the curvature of log(e^x + e^y)), not lost at a kink.
+    expectClose(grad(grad((x: NDArray) => np.logaddexp(x, f64(1))))(f64(1)), [0.25], 1e-12);
+    expectGrads((x: NDArray) => np.logaddexp(x, np.mean(x)), [f64([0, 0])]);
+    expectClose(np.logaddexp(f64([Infinity, -Infinity, 3]), f64([Infinity, 2, -Infinity])), [Infinity, 2, 3]);
   });
 
   it("np.heaviside, logicalXor, isclose, allclose, arrayEqual, select", () => {

@@ -320,6 +320,8 @@ describe("scipy.stats", () => {
     expectClose(st.poisson.logpmf(f64([3, 0, 1.5]), 2), [Math.log((8 * Math.exp(-2)) / 6), -2, -Infinity], 1e-13);
     expectClose(st.dirichlet.logpdf(f64([0.2, 0.3, 0.5]), f64([1, 2, 3])), [Math.log(60 * 0.3 * 0.25)], 1e-13);
     expectGrads((x: NDArray, a: NDArray) => st.gamma.logpdf(x, a), [f64(1.3), f64(2.5)]);
+    // Second derivative of the logistic log-density at its mode: -1/2.
+    expectClose(grad(grad((x: NDArray) => st.logistic.logpdf(x)))(f64(0)), [-0.5], 1e-12);
     expectGrads((x: NDArray, a: NDArray, b: NDArray) => st.beta.logpdf(x, a, b), [f64(0.3), f64(2.5), f64(1.5)]);
     expectGrads((x: NDArray, n: NDArray) => st.t.logpdf(x, n), [f64(0.3), f64(4.5)]);
     expectVmapJit(
