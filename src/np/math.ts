@@ -218,7 +218,7 @@ export function arctan2(y: ArrayLike, x: ArrayLike): NDArray {
   const zero = k(xx, 0);
   const xZero = lax.eq(xx, zero);
   const base = lax.atan(lax.div(yy, sel(xZero, k(xx, 1), xx)));
-  const yNeg = lax.lt(lax.div(k(yy, 1), yy), zero); // true for y < 0 and y = -0
+  const yNeg = lax.lt(lax.div(k(yy, 1), lax.stopGradient(yy)), zero); // true for y < 0 and y = -0
   const shift = sel(lax.lt(xx, zero), sel(yNeg, k(xx, -Math.PI), k(xx, Math.PI)), zero);
   const onAxis = lax.mul(lax.sign(lax.stopGradient(yy)), k(yy, Math.PI / 2));
   return sel(xZero, onAxis, lax.add(base, shift));
@@ -295,7 +295,7 @@ export const hypot = (x: ArrayLike, y: ArrayLike): NDArray => {
 /** |x| with the sign of y (-0 counts as negative). */
 export function copysign(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteAndBroadcast("np.copysign", [x, y], "float32");
-  const neg = lax.lt(lax.div(k(b!, 1), b!), k(b!, 0));
+  const neg = lax.lt(lax.div(k(b!, 1), lax.stopGradient(b!)), k(b!, 0));
   const m = lax.abs(a!);
   return sel(neg, lax.neg(m), m);
 }
