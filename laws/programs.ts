@@ -23,6 +23,7 @@ import { higherOrderOps, regionOps } from "./ops_higher_order.js";
 import { indexingOps } from "./ops_indexing.js";
 import { axisOps, reductionOps, shapeOps } from "./ops_structural.js";
 import { randomOps } from "./ops_random.js";
+import { numpyOps } from "./ops_numpy.js";
 
 /**
  * Every op a random program may use (the first, `sin`, is what shrinking tends to).
@@ -41,6 +42,7 @@ export const OPS: readonly (OpDef | RegionOpDef)[] = [
   ...randomOps,
   ...linalgOps,
   ...convOps,
+  ...numpyOps,
   ...higherOrderOps,
   ...regionOps,
 ];

@@ -11,6 +11,7 @@ import * as nn from "./nn.js";
 import * as random from "./random.js";
 import * as linalg from "./linalg.js";
 import * as lax from "./lax.js";
+import { special, stats } from "./scipy.js";
 import {
   flatten,
   flattenWithPath,
@@ -30,7 +31,10 @@ import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, M
 /** Pytree utilities. */
 const tree: Tree = { flatten, unflatten, map, leaves, registerNode, structure, reduce, transpose, flattenWithPath, mapWithPath };
 
-export { np, nn, random, lax, tree, TreeDef, linalg };
+/** JAX's jax.scipy: `scipy.special` and `scipy.stats`. */
+const scipy = { special, stats };
+
+export { np, nn, random, lax, tree, scipy, TreeDef, linalg };
 export type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, PathKey, Tree };
 export * as optim from "./optim.js";
 export * as debug from "./debug.js";

@@ -3,7 +3,7 @@
  * concrete arrays on the host; every interpreter treats them as constants.
  */
 import { type DType, checkDType } from "../core/dtype.js";
-import { ArgumentError, describe } from "../core/errors.js";
+import { ArgumentError, describe, naming } from "../core/errors.js";
 import * as lax from "../core/lax.js";
 import { ConcreteArray, type NDArray } from "../core/ndarray.js";
 import { checkShape } from "../core/shape.js";
@@ -74,5 +74,28 @@ export function eye(n: number, m?: number, k = 0, dtype?: DType): NDArray {
   if (!Number.isSafeInteger(k)) throw new ArgumentError(`np.eye: k must be an integer, got ${describe(k)}`);
   // Only the rows whose diagonal entry lies inside the matrix.
   for (let i = Math.max(0, -k); i < Math.min(n, cols - k); i++) out.values[i * cols + i + k] = 1;
+  return out;
+}
+
+/** An array of `x`'s shape filled with `value` (x's dtype unless given). */
+export const fullLike = (x: ArrayLike, value: number | boolean, dtype?: DType): NDArray => {
+  const a = asArray("fullLike", x, undefined, "x");
+  if (typeof value !== "number" && typeof value !== "boolean")
+    throw new ArgumentError(`np.fullLike: the fill value must be a number or a boolean, got ${describe(value)}`);
+  return lax.full(a.shape, Number(value), dt("np.fullLike", dtype, a.dtype));
+};
+
+/** The n x n identity matrix. */
+export const identity = (n: number, dtype?: DType): NDArray => naming("np.identity", () => eye(n, n, 0, dtype));
+
+/** `num` values base**t for t evenly spaced from start to stop. */
+export function logspace(start: number, stop: number, num = 50, options: { endpoint?: boolean; base?: number; dtype?: DType } = {}): NDArray {
+  if (typeof options !== "object" || options === null)
+    throw new ArgumentError(`np.logspace: options must be an object { endpoint?, base?, dtype? }, got ${describe(options)}`);
+  const base = options.base ?? 10;
+  if (typeof base !== "number" || !(base > 0)) throw new ArgumentError(`np.logspace: base must be a positive number, got ${describe(base)}`);
+  const t = naming("np.logspace", () => linspace(start, stop, num, { endpoint: options.endpoint, dtype: "float64" })) as ConcreteArray;
+  const out = lax.full([num], 0, dt("np.logspace", options.dtype, "float32"));
+  for (let i = 0; i < num; i++) out.values[i] = base ** t.values[i]!;
   return out;
 }

@@ -8,7 +8,9 @@ export * from "./reductions.js";
 export { variance as var } from "./reductions.js";
 export * from "./shapes.js";
 export { Slice, AtIndexer, type IndexSpec, s, ellipsis, index } from "./indexing.js";
-export { matmul, dot, inner, outer, einsum } from "./linalg.js";
+export { matmul, dot, inner, outer } from "./linalg.js";
+export * from "./sorting.js";
+export * from "./arrange.js";
 import { norm } from "./linalg.js";
 import { matrixFunctions } from "./linalg_matrix.js";
 

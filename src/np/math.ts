@@ -3,7 +3,8 @@
  * composed from primitives with NumPy broadcasting and JAX's promotion rules.
  */
 import { checkDType, isFloat } from "../core/dtype.js";
-import { DTypeError, naming } from "../core/errors.js";
+import { ArgumentError, DTypeError, describe, naming } from "../core/errors.js";
+import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { broadcastShapes } from "../core/shape.js";
@@ -146,4 +147,241 @@ export function rightShift(x: ArrayLike, s: ArrayLike): NDArray {
   const logical = lax.shiftRightLogical(a, b);
   if (a.dtype === "uint32") return logical;
   return lax.selectN(lax.lt(a, lax.fill(a, 0)), logical, lax.not(lax.shiftRightLogical(lax.not(a), b)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Everyday elementwise functions composed from primitives. Where a formula has a branch, each
+// branch is fed inputs that are safe for it (the "double where"), so the branch not taken cannot
+// leak NaN or infinity into derivatives.
+
+/** `cond ? a : b` on arrays that already share a shape and dtype. */
+const sel = (cond: NDArray, a: NDArray, b: NDArray): NDArray => lax.selectN(cond, b, a);
+const k = (like: NDArray, v: number): NDArray => lax.fill(like, v);
+const isIntLike = (x: NDArray): boolean => x.dtype === "int32" || x.dtype === "uint32" || x.dtype === "bool";
+
+/** Elementwise NaN test (false for integers). */
+export const isnan = (x: ArrayLike): NDArray => {
+  const a = asArray("isnan", x, undefined, "x");
+  return isIntLike(a) ? lax.fill({ shape: a.shape, dtype: "bool" }, 0) : lax.ne(a, a);
+};
+/** Elementwise ±infinity test. */
+export const isinf = (x: ArrayLike): NDArray => {
+  const a = asArray("isinf", x, undefined, "x");
+  return isIntLike(a) ? lax.fill({ shape: a.shape, dtype: "bool" }, 0) : lax.eq(lax.abs(a), k(a, Infinity));
+};
+/** Elementwise finiteness test: x - x is 0 exactly for finite x and NaN otherwise. */
+export const isfinite = (x: ArrayLike): NDArray => {
+  const a = asArray("isfinite", x, undefined, "x");
+  return isIntLike(a) ? lax.fill({ shape: a.shape, dtype: "bool" }, 1) : lax.eq(lax.sub(a, a), k(a, 0));
+};
+
+/** -floor(-x). */
+export const ceil = floatUnary("ceil", (x) => lax.neg(lax.floor(lax.neg(x))));
+/** Rounds towards zero. */
+export const trunc = floatUnary("trunc", (x) => sel(lax.lt(x, k(x, 0)), lax.neg(lax.floor(lax.neg(x))), lax.floor(x)));
+
+/**
+ * Rounds half to even (as NumPy and JAX), to `decimals` places. r = floor(x), d = x - r is exact;
+ * add 1 when d > 1/2 or d = 1/2 and r is odd. Integer inputs are returned as they are.
+ */
+export function round(x: ArrayLike, decimals = 0): NDArray {
+  const a = asArray("np.round", x, undefined, "x");
+  if (!Number.isSafeInteger(decimals)) throw new ArgumentError(`np.round: decimals must be an integer, got ${describe(decimals)}`);
+  if (isIntLike(a)) return a;
+  const scale = 10 ** decimals;
+  const v = decimals === 0 ? a : lax.mul(a, k(a, scale));
+  const r = lax.floor(v);
+  const d = lax.sub(v, r);
+  const odd = lax.eq(lax.sub(r, lax.mul(lax.floor(lax.mul(r, k(r, 0.5))), k(r, 2))), k(r, 1));
+  const up = lax.or(lax.gt(d, k(d, 0.5)), lax.and(lax.eq(d, k(d, 0.5)), odd));
+  const out = lax.add(r, sel(up, k(r, 1), k(r, 0)));
+  return decimals === 0 ? out : lax.div(out, k(out, scale));
+}
+/** Same as np.round. */
+export const around = (x: ArrayLike, decimals = 0): NDArray => naming("np.around", () => round(x, decimals));
+/** Rounds to the nearest integer, half to even. */
+export const rint = (x: ArrayLike): NDArray => naming("np.rint", () => round(x));
+
+/** C-style remainder (sign of x): x - trunc(x / y) * y; d/dx = 1, d/dy = -trunc(x / y). */
+export function fmod(x: ArrayLike, y: ArrayLike): NDArray {
+  const [a, b] = promoteAndBroadcast("np.fmod", [x, y]);
+  if (a!.dtype === "bool") throw new DTypeError('np.fmod: not defined for bool operands; convert with .astype("int32")');
+  if (a!.dtype === "int32") return lax.sub(a!, lax.mul(lax.div(a!, b!), b!));
+  return lax.sub(a!, lax.mul(lax.stopGradient(trunc(lax.div(a!, b!))), b!));
+}
+
+/** Python-style remainder (sign of y): fmod, then + y where the signs differ. */
+export function mod(x: ArrayLike, y: ArrayLike): NDArray {
+  return naming("np.mod", () => {
+    const [a, b] = promoteAndBroadcast("np.mod", [x, y]);
+    const r = fmod(a!, b!);
+    const zero = k(r, 0);
+    const fix = lax.and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(b!, k(b!, 0))));
+    return sel(fix, lax.add(r, b!), r);
+  });
+}
+/** Same as np.mod. */
+export const remainder = (x: ArrayLike, y: ArrayLike): NDArray => naming("np.remainder", () => mod(x, y));
+
+/** floor(x / y); for integers, truncated division corrected towards -infinity. */
+export function floorDivide(x: ArrayLike, y: ArrayLike): NDArray {
+  const [a, b] = promoteAndBroadcast("np.floorDivide", [x, y]);
+  if (a!.dtype === "bool") throw new DTypeError('np.floorDivide: not defined for bool operands; convert with .astype("int32")');
+  if (a!.dtype !== "int32") return lax.floor(lax.div(a!, b!));
+  const q = lax.div(a!, b!);
+  const r = lax.sub(a!, lax.mul(q, b!));
+  const fix = lax.and(lax.ne(r, k(r, 0)), lax.ne(lax.lt(r, k(r, 0)), lax.lt(b!, k(b!, 0))));
+  return sel(fix, lax.sub(q, k(q, 1)), q);
+}
+/** [floorDivide(x, y), mod(x, y)]. */
+export const divmod = (x: ArrayLike, y: ArrayLike): [NDArray, NDArray] => naming("np.divmod", () => [floorDivide(x, y), mod(x, y)]);
+/** Same as np.divide. */
+export const trueDivide = (x: ArrayLike, y: ArrayLike): NDArray => naming("np.trueDivide", () => divide(x, y));
+/** Power computed in floating point. */
+export const floatPower = (x: ArrayLike, y: ArrayLike): NDArray => binary("floatPower", lax.pow, "float32")(x, y);
+export const positive = (x: ArrayLike): NDArray => asArray("positive", x, undefined, "x");
+
+/**
+ * atan2(y, x): atan(y / x) corrected by ±π for x < 0 (the sign of y, -0 included, picks which),
+ * ±π/2 on x = 0. Derivative (x dy - y dx) / (x² + y²) away from x = 0.
+ */
+export function arctan2(y: ArrayLike, x: ArrayLike): NDArray {
+  const [b0, a0] = promoteAndBroadcast("np.arctan2", [y, x], "float32", ["y", "x"]);
+  const yy = b0!,
+    xx = a0!;
+  const zero = k(xx, 0);
+  const xZero = lax.eq(xx, zero);
+  const base = lax.atan(lax.div(yy, sel(xZero, k(xx, 1), xx)));
+  const yNeg = lax.lt(lax.div(k(yy, 1), lax.stopGradient(yy)), zero); // true for y < 0 and y = -0
+  const shift = sel(lax.lt(xx, zero), sel(yNeg, k(xx, -Math.PI), k(xx, Math.PI)), zero);
+  const onAxis = lax.mul(lax.sign(lax.stopGradient(yy)), k(yy, Math.PI / 2));
+  return sel(xZero, onAxis, lax.add(base, shift));
+}
+
+/** asin x = 2 atan(x / (1 + sqrt(1 - x²))). */
+export const arcsin = floatUnary("arcsin", (x) =>
+  lax.mul(k(x, 2), lax.atan(lax.div(x, lax.add(k(x, 1), lax.sqrt(lax.sub(k(x, 1), lax.mul(x, x))))))),
+);
+/** acos x = 2 atan2(sqrt(1 - x²), 1 + x). */
+export const arccos = floatUnary("arccos", (x) => lax.mul(k(x, 2), arctan2(lax.sqrt(lax.sub(k(x, 1), lax.mul(x, x))), lax.add(k(x, 1), x))));
+/** asinh, odd: log1p(t + t² / (1 + sqrt(1 + t²))) for t = |x| >= 0, each sign on its own safe input. */
+export const arcsinh = floatUnary("arcsinh", (x) => {
+  const f = (t: NDArray) => lax.log1p(lax.add(t, lax.div(lax.mul(t, t), lax.add(k(t, 1), lax.sqrt(lax.add(k(t, 1), lax.mul(t, t)))))));
+  const pos = lax.ge(x, k(x, 0));
+  return sel(pos, f(sel(pos, x, k(x, 0))), lax.neg(f(lax.neg(sel(pos, k(x, 0), x)))));
+});
+/** acosh x = log1p((x - 1) + sqrt((x - 1)(x + 1))). */
+export const arccosh = floatUnary("arccosh", (x) => {
+  const m = lax.sub(x, k(x, 1));
+  return lax.log1p(lax.add(m, lax.sqrt(lax.mul(m, lax.add(x, k(x, 1))))));
+});
+/** atanh x = log1p(2x / (1 - x)) / 2. */
+export const arctanh = floatUnary("arctanh", (x) => lax.mul(k(x, 0.5), lax.log1p(lax.div(lax.mul(k(x, 2), x), lax.sub(k(x, 1), x)))));
+
+export const log2 = floatUnary("log2", (x) => lax.mul(lax.log(x), k(x, 1 / Math.LN2)));
+export const log10 = floatUnary("log10", (x) => lax.mul(lax.log(x), k(x, 1 / Math.LN10)));
+export const exp2 = floatUnary("exp2", (x) => lax.exp(lax.mul(x, k(x, Math.LN2))));
+/** Real cube root: sign(x) |x|^(1/3). */
+export const cbrt = floatUnary("cbrt", (x) => lax.mul(lax.sign(x), lax.pow(lax.abs(x), k(x, 1 / 3))));
+export const deg2rad = floatUnary("deg2rad", (x) => lax.mul(x, k(x, Math.PI / 180)));
+export const rad2deg = floatUnary("rad2deg", (x) => lax.mul(x, k(x, 180 / Math.PI)));
+export const radians = floatUnary("radians", (x) => lax.mul(x, k(x, Math.PI / 180)));
+export const degrees = floatUnary("degrees", (x) => lax.mul(x, k(x, 180 / Math.PI)));
+
+/** sin(πx) / (πx), with its Taylor series 1 - (πx)²/6 + (πx)⁴/120 near 0 so every derivative is right there. */
+export const sinc = floatUnary("sinc", (x) => {
+  const small = lax.lt(lax.abs(x), k(x, 1e-3));
+  const px = lax.mul(sel(small, k(x, 1), x), k(x, Math.PI));
+  const ps = lax.mul(sel(small, x, k(x, 0)), k(x, Math.PI));
+  const p2 = lax.mul(ps, ps);
+  const series = lax.add(k(x, 1), lax.mul(p2, lax.add(k(x, -1 / 6), lax.mul(p2, k(x, 1 / 120)))));
+  return sel(small, series, lax.div(lax.sin(px), px));
+});
+
+/**
+ * log(exp x + exp y) without overflow: x + log1p(exp(y - x)) where x >= y, else the same with x
+ * and y swapped; each branch is smooth where it is taken (its exponent is <= 0, and the other
+ * branch gets 0), so derivatives of every order are right, ties included. x + y where both are
+ * the same infinity.
+ */
+export function logaddexp(x: ArrayLike, y: ArrayLike): NDArray {
+  const [a, b] = promoteAndBroadcast("np.logaddexp", [x, y], "float32");
+  const d = lax.sub(a!, b!);
+  const bad = lax.ne(d, d);
+  const first = lax.ge(a!, b!);
+  const zero = k(d, 0);
+  const viaA = lax.add(a!, lax.log1p(lax.exp(sel(first, lax.neg(d), zero))));
+  const viaB = lax.add(b!, lax.log1p(lax.exp(sel(first, zero, d))));
+  return sel(bad, lax.add(a!, b!), sel(first, viaA, viaB));
+}
+/** log2(2^x + 2^y). */
+export function logaddexp2(x: ArrayLike, y: ArrayLike): NDArray {
+  const [a, b] = promoteAndBroadcast("np.logaddexp2", [x, y], "float32");
+  const out = logaddexp(lax.mul(a!, k(a!, Math.LN2)), lax.mul(b!, k(b!, Math.LN2)));
+  return lax.mul(out, k(out, 1 / Math.LN2));
+}
+
+/** sqrt(x² + y²). */
+export const hypot = (x: ArrayLike, y: ArrayLike): NDArray => {
+  const [a, b] = promoteAndBroadcast("np.hypot", [x, y], "float32");
+  return lax.sqrt(lax.add(lax.mul(a!, a!), lax.mul(b!, b!)));
+};
+/** |x| with the sign of y (-0 counts as negative). */
+export function copysign(x: ArrayLike, y: ArrayLike): NDArray {
+  const [a, b] = promoteAndBroadcast("np.copysign", [x, y], "float32");
+  const neg = lax.lt(lax.div(k(b!, 1), lax.stopGradient(b!)), k(b!, 0));
+  const m = lax.abs(a!);
+  return sel(neg, lax.neg(m), m);
+}
+/** 0 for x < 0, 1 for x > 0, h0 at 0. */
+export function heaviside(x: ArrayLike, h0: ArrayLike): NDArray {
+  const [a, h] = promoteAndBroadcast("np.heaviside", [x, h0], "float32", ["x", "h0"]);
+  return sel(lax.lt(a!, k(a!, 0)), k(a!, 0), sel(lax.gt(a!, k(a!, 0)), k(a!, 1), h!));
+}
+/** Maximum that ignores NaN (NaN only where both are NaN). */
+export function fmax(x: ArrayLike, y: ArrayLike): NDArray {
+  const [a, b] = promoteAndBroadcast("np.fmax", [x, y]);
+  return sel(lax.ne(b!, b!), a!, sel(lax.ne(a!, a!), b!, lax.max(a!, b!)));
+}
+/** Minimum that ignores NaN. */
+export function fmin(x: ArrayLike, y: ArrayLike): NDArray {
+  const [a, b] = promoteAndBroadcast("np.fmin", [x, y]);
+  return sel(lax.ne(b!, b!), a!, sel(lax.ne(a!, a!), b!, lax.min(a!, b!)));
+}
+export const logicalXor = (x: ArrayLike, y: ArrayLike): NDArray => {
+  const [a, b] = promoteAndBroadcast("logicalXor", [x, y]);
+  return lax.ne(truthy(a!), truthy(b!));
+};
+
+/** NaN to `nan` (0), ±infinity to `posinf`/`neginf` (the dtype's largest finite values by default). */
+export function nanToNum(x: ArrayLike, options: { nan?: number; posinf?: number; neginf?: number } = {}): NDArray {
+  const a = asArray("np.nanToNum", x, undefined, "x");
+  const o = checkOptionsObject("np.nanToNum", options, ["nan", "posinf", "neginf"]);
+  if (isIntLike(a)) return a;
+  const big = a.dtype === "float32" ? 3.4028234663852886e38 : Number.MAX_VALUE;
+  const inf = k(a, Infinity);
+  let out = sel(lax.ne(a, a), k(a, o.nan ?? 0), a);
+  out = sel(lax.eq(a, inf), k(a, o.posinf ?? big), out);
+  return sel(lax.eq(a, lax.neg(inf)), k(a, o.neginf ?? -big), out);
+}
+
+/** |a - b| <= atol + rtol |b|, elementwise; equal infinities are close; NaNs only with `equalNan`. */
+export function isclose(a: ArrayLike, b: ArrayLike, options: { rtol?: number; atol?: number; equalNan?: boolean } = {}): NDArray {
+  const o = checkOptionsObject("np.isclose", options, ["rtol", "atol", "equalNan"]);
+  const [x, y] = promoteAndBroadcast("np.isclose", [a, b], "float32", ["a", "b"]);
+  const tol = lax.add(k(y!, o.atol ?? 1e-8), lax.mul(k(y!, o.rtol ?? 1e-5), lax.abs(y!)));
+  let out = lax.or(lax.le(lax.abs(lax.sub(x!, y!)), tol), lax.eq(x!, y!));
+  if (o.equalNan) out = lax.or(out, lax.and(lax.ne(x!, x!), lax.ne(y!, y!)));
+  return out;
+}
+
+/** `np.select(condlist, choicelist, default)`: the first choice whose condition holds, per element. */
+export function select(condlist: ArrayLike[], choicelist: ArrayLike[], defaultValue: ArrayLike = 0): NDArray {
+  if (!Array.isArray(condlist) || !Array.isArray(choicelist) || condlist.length !== choicelist.length)
+    throw new ArgumentError(
+      `np.select: condlist and choicelist must be lists of the same length, got ${describe(condlist)} and ${describe(choicelist)}`,
+    );
+  let out = asArray("np.select", defaultValue, undefined, "default");
+  for (let i = condlist.length - 1; i >= 0; i--) out = where(condlist[i]!, choicelist[i]!, out);
+  return out;
 }

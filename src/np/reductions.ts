@@ -3,11 +3,13 @@
  * an axis, a list of axes, or `{ axis, keepdims, ddof }`.
  */
 import type { DType } from "../core/dtype.js";
-import { ShapeError, naming } from "../core/errors.js";
+import { ArgumentError, ShapeError, naming } from "../core/errors.js";
+import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { fmtShape, normAxis, sizeOf } from "../core/shape.js";
-import { type ArrayLike, type AxisArg, asArray, keptShape, parseAxes, toFloat } from "./base.js";
+import { type ArrayLike, type AxisArg, asArray, keptShape, parseAxes, promoteAndBroadcast, toFloat } from "./base.js";
+import { isclose } from "./math.js";
 
 /** Applies a reducer over the parsed axes, restoring size-1 dims for keepdims. */
 function reduceWith(fn: string, x: NDArray, arg: AxisArg, op: (x: NDArray, axes: number[]) => NDArray): NDArray {
@@ -104,10 +106,193 @@ export function std(x: ArrayLike, arg?: AxisArg): NDArray {
   return naming("np.std", () => lax.sqrt(variance(x, arg)));
 }
 
-/** Cumulative sum along `axis` (over the flattened array when no axis is given). */
-export function cumsum(x: ArrayLike, axis?: number | null): NDArray {
-  let a = asArray("cumsum", x, undefined, "x");
+/** Options of the cumulative functions: `{ axis, reverse }` (no axis: over the flattened array). */
+export type CumArg = number | null | undefined | { axis?: number | null; reverse?: boolean };
+
+/** The operand flattened or not, the normalised axis and the direction. */
+function cumArgs(fn: string, x: ArrayLike, arg: CumArg): { a: NDArray; axis: number; reverse: boolean } {
+  let a = asArray(fn, x, undefined, "x");
   a = lax.convert(a, sumDType(a.dtype));
-  if (axis === null || axis === undefined) return lax.cumsum(lax.reshape(a, [a.size]), 0);
-  return lax.cumsum(a, normAxis("np.cumsum", axis, a.ndim));
+  if (Array.isArray(arg)) throw new ArgumentError(`np.${fn}: axis must be one integer; call np.${fn}(x, { axis: ${arg[0] ?? 0} })`);
+  const opts = typeof arg === "object" && arg !== null ? checkOptionsObject(`np.${fn}`, arg, ["axis", "reverse"]) : { axis: arg };
+  const reverse = opts.reverse ?? false;
+  if (opts.axis === null || opts.axis === undefined) return { a: lax.reshape(a, [a.size]), axis: 0, reverse };
+  return { a, axis: normAxis(`np.${fn}`, opts.axis, a.ndim), reverse };
+}
+
+/** Cumulative sum along `axis` (over the flattened array when no axis is given): `np.cumsum(x, { axis })` or `np.cumsum(x, axis)`. */
+export function cumsum(x: ArrayLike, arg?: CumArg): NDArray {
+  const { a, axis, reverse } = cumArgs("cumsum", x, arg);
+  return lax.cumsum(a, axis, reverse);
+}
+
+/**
+ * An inclusive scan by doubling (Hillis-Steele): log2(n) steps of y = op(y, y shifted by 2^j),
+ * the shift padding with `identity`. Built from primitives, so every transform applies; the
+ * derivative is op's (ties in max/min split evenly, as JAX's cummax).
+ */
+function doublingScan(a: NDArray, axis: number, reverse: boolean, op: (x: NDArray, y: NDArray) => NDArray, identity: number): NDArray {
+  let y = reverse ? lax.rev(a, [axis]) : a;
+  const n = a.shape[axis]!;
+  for (let s = 1; s < n; s *= 2) {
+    const cfg = y.shape.map((_, d): [number, number, number] => [d === axis ? s : 0, 0, 0]);
+    const shifted = lax.sliceAxis(lax.pad(y, lax.scalar(identity, y.dtype), cfg), axis, 0, n);
+    y = op(y, shifted);
+  }
+  return reverse ? lax.rev(y, [axis]) : y;
+}
+const lowest = (d: DType) => (d === "int32" ? -(2 ** 31) : -Infinity);
+const highest = (d: DType) => (d === "int32" ? 2 ** 31 - 1 : Infinity);
+
+/** Cumulative product (exact derivatives where elements are 0: a tree of products, no division). */
+export function cumprod(x: ArrayLike, arg?: CumArg): NDArray {
+  const { a, axis, reverse } = cumArgs("cumprod", x, arg);
+  return doublingScan(a, axis, reverse, lax.mul, 1);
+}
+/** Running maximum. */
+export function cummax(x: ArrayLike, arg?: CumArg): NDArray {
+  const { a, axis, reverse } = cumArgs("cummax", x, arg);
+  return doublingScan(a, axis, reverse, lax.max, lowest(a.dtype));
+}
+/** Running minimum. */
+export function cummin(x: ArrayLike, arg?: CumArg): NDArray {
+  const { a, axis, reverse } = cumArgs("cummin", x, arg);
+  return doublingScan(a, axis, reverse, lax.min, highest(a.dtype));
+}
+
+const truthyInt = (a: NDArray): NDArray => lax.convert(a.dtype === "bool" ? a : lax.ne(a, lax.fill(a, 0)), "int32");
+
+/** Whether every element (along the axes) is nonzero; true on an empty axis. */
+export function all(x: ArrayLike, arg?: AxisArg): NDArray {
+  const a = asArray("all", x, undefined, "x");
+  const bad = reduceWith("np.all", lax.sub(lax.full(a.shape, 1, "int32"), truthyInt(a)), arg, lax.reduceSum);
+  return lax.eq(bad, lax.fill(bad, 0));
+}
+/** Whether any element (along the axes) is nonzero; false on an empty axis. */
+export function any(x: ArrayLike, arg?: AxisArg): NDArray {
+  const a = asArray("any", x, undefined, "x");
+  const n = reduceWith("np.any", truthyInt(a), arg, lax.reduceSum);
+  return lax.gt(n, lax.fill(n, 0));
+}
+/** The number of nonzero elements (along the axes), int32. */
+export const countNonzero = (x: ArrayLike, arg?: AxisArg): NDArray =>
+  reduceWith("np.countNonzero", truthyInt(asArray("countNonzero", x, undefined, "x")), arg, lax.reduceSum);
+
+/** `x` with NaN replaced by `value`, and the NaN mask. */
+function dropNan(fn: string, x: ArrayLike, value: number): { a: NDArray; nan: NDArray } {
+  const a = asArray(fn, x, undefined, "x");
+  if (a.dtype === "int32" || a.dtype === "bool") return { a, nan: lax.full(a.shape, 0, "bool") };
+  const nan = lax.ne(a, a);
+  return { a: lax.selectN(nan, a, lax.fill(a, value)), nan };
+}
+/** Sum ignoring NaN. */
+export const nansum = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.nansum", () => sum(dropNan("nansum", x, 0).a, arg));
+/** Product ignoring NaN. */
+export const nanprod = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.nanprod", () => prod(dropNan("nanprod", x, 1).a, arg));
+/** Mean of the non-NaN elements. */
+export function nanmean(x: ArrayLike, arg?: AxisArg): NDArray {
+  return naming("np.nanmean", () => {
+    const { a, nan } = dropNan("nanmean", toFloat(asArray("nanmean", x, undefined, "x")), 0);
+    const s = sum(a, arg);
+    const n = lax.convert(sum(lax.not(nan), arg), s.dtype);
+    return lax.div(s, n);
+  });
+}
+/** Variance of the non-NaN elements (with `ddof`). */
+export function nanvar(x: ArrayLike, arg?: AxisArg): NDArray {
+  return naming("np.nanvar", () => {
+    const f = toFloat(asArray("nanvar", x, undefined, "x"));
+    const { axes, keepdims, ddof } = parseAxes("np.nanvar", f.ndim, arg);
+    const { a, nan } = dropNan("nanvar", f, 0);
+    const n = lax.convert(sum(lax.not(nan), { axis: axes, keepdims: true }), a.dtype);
+    const m = lax.div(sum(a, { axis: axes, keepdims: true }), n);
+    const d = lax.selectN(nan, lax.sub(a, lax.broadcastTo(m, a.shape)), lax.fill(a, 0));
+    const out = lax.div(sum(lax.mul(d, d), { axis: axes, keepdims: true }), lax.max(lax.sub(n, lax.fill(n, ddof)), lax.fill(n, 0)));
+    return keepdims
+      ? out
+      : lax.reshape(
+          out,
+          out.shape.filter((_, i) => !axes.includes(i)),
+        );
+  });
+}
+export const nanstd = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.nanstd", () => lax.sqrt(nanvar(x, arg)));
+/** Maximum ignoring NaN (NaN where every element is NaN). */
+export function nanmax(x: ArrayLike, arg?: AxisArg): NDArray {
+  return naming("np.nanmax", () => {
+    const { a, nan } = dropNan("nanmax", x, -Infinity);
+    const out = max(a, arg);
+    return a.dtype === "int32" || a.dtype === "bool" ? out : lax.selectN(all(nan, arg), out, lax.fill(out, NaN));
+  });
+}
+/** Minimum ignoring NaN (NaN where every element is NaN). */
+export function nanmin(x: ArrayLike, arg?: AxisArg): NDArray {
+  return naming("np.nanmin", () => {
+    const { a, nan } = dropNan("nanmin", x, Infinity);
+    const out = min(a, arg);
+    return a.dtype === "int32" || a.dtype === "bool" ? out : lax.selectN(all(nan, arg), out, lax.fill(out, NaN));
+  });
+}
+export const nanargmax = (x: ArrayLike, arg?: number | null | { axis?: number | null; keepdims?: boolean }): NDArray =>
+  naming("np.nanargmax", () => argmax(dropNan("nanargmax", x, -Infinity).a, arg));
+export const nanargmin = (x: ArrayLike, arg?: number | null | { axis?: number | null; keepdims?: boolean }): NDArray =>
+  naming("np.nanargmin", () => argmin(dropNan("nanargmin", x, Infinity).a, arg));
+/** Peak to peak: max - min. */
+export const ptp = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.ptp", () => lax.sub(max(x, arg), min(x, arg)));
+
+/** Weighted mean: sum(x w) / sum(w) over the axes (w broadcast against x); the plain mean without weights. */
+export function average(x: ArrayLike, options: { axis?: number | number[] | null; weights?: ArrayLike; keepdims?: boolean } = {}): NDArray {
+  return naming("np.average", () => {
+    const o = checkOptionsObject("np.average", options, ["axis", "weights", "keepdims"]);
+    const a = toFloat(asArray("np.average", x, undefined, "x"));
+    const r = { axis: o.axis, keepdims: o.keepdims };
+    if (o.weights === undefined) return mean(a, r);
+    const w = lax.broadcastTo(lax.convert(asArray("np.average", o.weights, a.dtype, "weights"), a.dtype), a.shape);
+    return lax.div(sum(lax.mul(a, w), r), sum(w, r));
+  });
+}
+
+/** Whether every element pair is close (np.isclose's options). */
+export const allclose = (a: ArrayLike, b: ArrayLike, options: { rtol?: number; atol?: number; equalNan?: boolean } = {}): NDArray =>
+  naming("np.allclose", () => all(isclose(a, b, options)));
+/** Whether two arrays have one shape and equal elements. */
+export function arrayEqual(a: ArrayLike, b: ArrayLike): NDArray {
+  const x = asArray("np.arrayEqual", a, undefined, "a"),
+    y = asArray("np.arrayEqual", b, x.dtype, "b");
+  if (x.shape.length !== y.shape.length || x.shape.some((n, d) => n !== y.shape[d])) return lax.scalar(0, "bool");
+  return all(lax.eq(...(promoteAndBroadcast("np.arrayEqual", [x, y]) as [NDArray, NDArray])));
+}
+
+/**
+ * Covariance matrix of the variables (rows, or columns with `rowvar: false`) of a 1-d or 2-d
+ * array: Xc Xcᵀ / (N - ddof), with ddof 1 unless `bias` (then 0) or given.
+ */
+export function cov(m: ArrayLike, options: { rowvar?: boolean; bias?: boolean; ddof?: number } = {}): NDArray {
+  const o = checkOptionsObject("np.cov", options, ["rowvar", "bias", "ddof"]);
+  let x = toFloat(asArray("np.cov", m, undefined, "m"));
+  if (x.ndim > 2) throw new ShapeError(`np.cov: m must be 1-d or 2-d, got shape ${fmtShape(x.shape)}`);
+  const vector = x.ndim < 2;
+  x = lax.reshape(x, vector ? [1, x.size] : x.shape);
+  if (o.rowvar === false && !vector) x = lax.transpose(x, [1, 0]);
+  const n = x.shape[1]!;
+  const ddof = o.ddof ?? (o.bias ? 0 : 1);
+  if (typeof ddof !== "number" || !Number.isFinite(ddof)) throw new ArgumentError(`np.cov: option ddof must be a finite number, got ${ddof}`);
+  const c = lax.sub(x, lax.broadcastTo(mean(x, { axis: 1, keepdims: true }), x.shape));
+  const out = lax.dotGeneral(c, c, [[1], [1]]);
+  const scaled = lax.div(out, lax.fill(out, Math.max(n - ddof, 0)));
+  return vector ? lax.reshape(scaled, []) : scaled;
+}
+
+/** Pearson correlation coefficients: cov / sqrt(diag ⊗ diag). */
+export function corrcoef(x: ArrayLike, options: { rowvar?: boolean } = {}): NDArray {
+  const o = checkOptionsObject("np.corrcoef", options, ["rowvar"]);
+  return naming("np.corrcoef", () => {
+    const c = cov(x, { rowvar: o.rowvar });
+    if (c.ndim === 0) return lax.div(c, c);
+    const n = c.shape[0]!;
+    const eyeMask = lax.full([n, n], 0, c.dtype);
+    for (let i = 0; i < n; i++) eyeMask.values[i * n + i] = 1;
+    const d = lax.sqrt(lax.reduceSum(lax.mul(c, eyeMask), [1]));
+    return lax.div(lax.div(c, lax.broadcastInDim(d, [n, n], [0])), lax.broadcastInDim(d, [n, n], [1]));
+  });
 }

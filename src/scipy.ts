@@ -1,0 +1,513 @@
+/**
+ * `scipy.special` and `scipy.stats` (JAX's jax.scipy.*): special functions and log-densities,
+ * composed from primitives so every transform applies. The special functions are written for
+ * float64 accuracy (about 1e-14 relative) and used as they are in float32:
+ * - erf: its Taylor series for |x| < 2, and erfc's continued fraction beyond;
+ * - gammaln: the recurrence up to x >= 8, then Stirling's series; reflection below 1/2;
+ * - digamma: the same shift and the asymptotic series (its derivative, the trigamma function,
+ *   follows by differentiating the composition);
+ * - erfinv: Newton's method on erf from a closed-form first guess. The converged value is held
+ *   constant and two more Newton steps are taken on it as live operations: each step adds one
+ *   correct order of derivatives, so first and second derivatives are exact.
+ * Each branch gets inputs that are safe for it, so no NaN of the branch not taken reaches a derivative.
+ */
+import { ArgumentError, ShapeError, describe, naming } from "./core/errors.js";
+import * as lax from "./core/lax.js";
+import type { NDArray } from "./core/ndarray.js";
+import { checkOptionsObject } from "./core/options.js";
+import { fmtShape } from "./core/shape.js";
+import { type ArrayLike, asArray, promoteAndBroadcast, toFloat } from "./np/base.js";
+
+const SQRT_PI = Math.sqrt(Math.PI);
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+const k = (like: NDArray, v: number): NDArray => lax.fill(like, v);
+const sel = (cond: NDArray, a: NDArray, b: NDArray): NDArray => lax.selectN(cond, b, a);
+const fl = (fn: string, x: ArrayLike, arg = "x"): NDArray => toFloat(asArray(fn, x, undefined, arg));
+/** Float operands promoted together and broadcast. */
+const fls = (fn: string, xs: ArrayLike[], names: string[]): NDArray[] => promoteAndBroadcast(fn, xs, "float32", names);
+/** Horner's rule: c[0] + t (c[1] + t (c[2] + ...)). */
+const horner = (t: NDArray, c: readonly number[]): NDArray =>
+  c.slice(0, -1).reduceRight((acc, ci) => lax.add(lax.mul(acc, t), k(t, ci)), k(t, c[c.length - 1]!));
+
+/** erf(x) 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1)), coefficients as a polynomial in x². */
+const ERF_TAYLOR: number[] = (() => {
+  const c: number[] = [];
+  let f = 1;
+  for (let n = 0; n <= 28; n++) {
+    if (n > 0) f *= n;
+    c.push((n % 2 ? -1 : 1) / (f * (2 * n + 1)) / (SQRT_PI / 2));
+  }
+  return c;
+})();
+/** The continued fraction z + (1/2)/(z + 1/(z + (3/2)/(z + ...))) of erfc(z) = exp(-z²) / (√π CF(z)), for z >= 2. */
+function erfcFraction(z: NDArray): NDArray {
+  let f = z;
+  for (let j = 40; j >= 1; j--) f = lax.add(z, lax.div(k(z, j / 2), f));
+  return f;
+}
+const SPLIT = 2;
+
+/** erfc(x) for x >= 0 and log erfc(x), each branch on safe inputs. */
+function erfcParts(x: NDArray): { small: NDArray; near: NDArray; farZ: NDArray } {
+  const small = lax.lt(lax.abs(x), k(x, SPLIT));
+  const near = sel(small, x, k(x, 0));
+  const farZ = sel(small, k(x, SPLIT), lax.abs(x));
+  return { small, near, farZ };
+}
+const erfSeries = (x: NDArray): NDArray => lax.mul(x, horner(lax.mul(x, x), ERF_TAYLOR));
+const erfcFar = (z: NDArray): NDArray => lax.div(lax.exp(lax.neg(lax.mul(z, z))), lax.mul(k(z, SQRT_PI), erfcFraction(z)));
+const logErfcFar = (z: NDArray): NDArray => lax.sub(lax.neg(lax.mul(z, z)), lax.add(k(z, Math.log(SQRT_PI)), lax.log(erfcFraction(z))));
+
+/** The error function 2/√π ∫₀ˣ exp(-t²) dt. */
+export function erf(x: ArrayLike): NDArray {
+  const a = fl("scipy.special.erf", x);
+  const { small, near, farZ } = erfcParts(a);
+  const far = lax.mul(lax.sign(lax.stopGradient(a)), lax.sub(k(a, 1), erfcFar(farZ)));
+  return sel(small, erfSeries(near), far);
+}
+/** The complementary error function 1 - erf(x), accurate in the right tail. */
+export function erfc(x: ArrayLike): NDArray {
+  const a = fl("scipy.special.erfc", x);
+  const { small, near, farZ } = erfcParts(a);
+  const tail = erfcFar(farZ);
+  const far = sel(lax.gt(a, k(a, 0)), tail, lax.sub(k(a, 2), tail));
+  return sel(small, lax.sub(k(a, 1), erfSeries(near)), far);
+}
+/** log erfc(x), accurate far in the right tail (where erfc underflows). */
+function logErfc(a: NDArray): NDArray {
+  const farRight = lax.ge(a, k(a, SPLIT));
+  const z = sel(farRight, a, k(a, SPLIT));
+  const rest = sel(farRight, k(a, 0), a);
+  return sel(farRight, logErfcFar(z), lax.log(erfc(rest)));
+}
+
+/** The inverse of erf on (-1, 1); ±inf at ±1, NaN beyond. Derivative √π/2 exp(erfinv(y)²). */
+export function erfinv(y: ArrayLike): NDArray {
+  const a = fl("scipy.special.erfinv", y);
+  const edge = lax.ge(lax.abs(a), k(a, 1));
+  const ys = sel(edge, k(a, 0), a);
+  // First guess (Winitzki): sign(y) sqrt(sqrt(b² - l/c) - b), b = 2/(πc) + l/2, l = log(1 - y²), c = 0.147.
+  const y0 = lax.stopGradient(ys);
+  const l = lax.log1p(lax.neg(lax.mul(y0, y0)));
+  const c = 0.147;
+  const b = lax.add(k(l, 2 / (Math.PI * c)), lax.mul(l, k(l, 0.5)));
+  let x = lax.mul(lax.sign(y0), lax.sqrt(lax.sub(lax.sqrt(lax.sub(lax.mul(b, b), lax.div(l, k(l, c)))), b)));
+  const newton = (t: NDArray, target: NDArray) => lax.add(t, lax.mul(lax.sub(target, erf(t)), lax.mul(k(t, SQRT_PI / 2), lax.exp(lax.mul(t, t)))));
+  for (let i = 0; i < 3; i++) x = newton(x, y0);
+  x = lax.stopGradient(x);
+  for (let i = 0; i < 2; i++) x = newton(x, ys);
+  const atOne = lax.mul(lax.sign(a), k(a, Infinity));
+  return sel(edge, sel(lax.eq(lax.abs(a), k(a, 1)), atOne, k(a, NaN)), x);
+}
+
+const STIRLING = [1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156];
+/** log Γ(z) for z >= 8: (z - 1/2) log z - z + log √(2π) + Σ B₂ₖ / (2k(2k-1) z^(2k-1)). */
+function lgammaStirling(z: NDArray): NDArray {
+  const inv = lax.div(k(z, 1), z);
+  const series = lax.mul(inv, horner(lax.mul(inv, inv), STIRLING));
+  return lax.add(lax.sub(lax.mul(lax.sub(z, k(z, 0.5)), lax.log(z)), z), lax.add(k(z, LOG_SQRT_2PI), series));
+}
+/** log Γ(x) for x >= 1/2: shift up by 8 when x < 8 (log Γ(x) = log Γ(x + 8) - Σ log(x + j)). */
+function lgammaPos(x: NDArray): NDArray {
+  const low = lax.lt(x, k(x, 8));
+  const xl = sel(low, x, k(x, 1));
+  let shift = lax.log(xl);
+  for (let j = 1; j < 8; j++) shift = lax.add(shift, lax.log(lax.add(xl, k(x, j))));
+  const z = sel(low, lax.add(xl, k(x, 8)), x);
+  return lax.sub(lgammaStirling(z), sel(low, shift, k(x, 0)));
+}
+/** log |Γ(x)|; reflection log(π / |sin πx|) - log Γ(1 - x) below 1/2; +inf at the poles 0, -1, -2, ... */
+export function gammaln(x: ArrayLike): NDArray {
+  const a = fl("scipy.special.gammaln", x);
+  const refl = lax.lt(a, k(a, 0.5));
+  const pos = lgammaPos(sel(refl, k(a, 1), a));
+  const xr = sel(refl, a, k(a, 0.25));
+  const s = lax.abs(lax.sin(lax.mul(k(a, Math.PI), lax.sub(xr, lax.floor(lax.stopGradient(xr))))));
+  const reflected = lax.sub(lax.sub(k(a, Math.log(Math.PI)), lax.log(s)), lgammaPos(lax.sub(k(a, 1), xr)));
+  const pole = lax.and(refl, lax.eq(a, lax.floor(a)));
+  return sel(pole, k(a, Infinity), sel(refl, reflected, pos));
+}
+/** Γ(x) = sign · exp(gammaln(x)); negative on (-1, 0), (-3, -2), ... */
+export function gamma(x: ArrayLike): NDArray {
+  const a = fl("scipy.special.gamma", x);
+  const fa = lax.floor(lax.stopGradient(a));
+  const odd = lax.eq(lax.sub(fa, lax.mul(lax.floor(lax.mul(fa, k(fa, 0.5))), k(fa, 2))), k(fa, 1));
+  const neg = lax.and(lax.lt(a, k(a, 0)), odd);
+  const m = lax.exp(gammaln(a));
+  return sel(neg, lax.neg(m), m);
+}
+
+const DIGAMMA = [-1 / 12, 1 / 120, -1 / 252, 1 / 240, -1 / 132, 691 / 32760, -1 / 12];
+/** ψ(x) for x >= 1/2: shift by 8, then log z - 1/(2z) - Σ B₂ₖ / (2k z^(2k)). */
+function digammaPos(x: NDArray): NDArray {
+  const low = lax.lt(x, k(x, 8));
+  const xl = sel(low, x, k(x, 1));
+  let shift = lax.div(k(x, 1), xl);
+  for (let j = 1; j < 8; j++) shift = lax.add(shift, lax.div(k(x, 1), lax.add(xl, k(x, j))));
+  const z = sel(low, lax.add(xl, k(x, 8)), x);
+  const inv2 = lax.div(k(z, 1), lax.mul(z, z));
+  const asym = lax.sub(lax.sub(lax.log(z), lax.div(k(z, 0.5), z)), lax.mul(lax.neg(inv2), horner(inv2, DIGAMMA)));
+  return lax.sub(asym, sel(low, shift, k(x, 0)));
+}
+/** The digamma function ψ = (log Γ)'; reflection ψ(1 - x) - π / tan(πx) below 1/2; NaN at the poles. */
+export function digamma(x: ArrayLike): NDArray {
+  const a = fl("scipy.special.digamma", x);
+  const refl = lax.lt(a, k(a, 0.5));
+  const pos = digammaPos(sel(refl, k(a, 1), a));
+  const xr = sel(refl, a, k(a, 0.25));
+  const px = lax.mul(k(a, Math.PI), lax.sub(xr, lax.floor(lax.stopGradient(xr))));
+  const reflected = lax.sub(digammaPos(lax.sub(k(a, 1), xr)), lax.div(lax.mul(k(a, Math.PI), lax.cos(px)), lax.sin(px)));
+  const pole = lax.and(refl, lax.eq(a, lax.floor(a)));
+  return sel(pole, k(a, NaN), sel(refl, reflected, pos));
+}
+
+/** x log y, 0 where x = 0 (even for y = 0). */
+export function xlogy(x: ArrayLike, y: ArrayLike): NDArray {
+  const [a, b] = fls("scipy.special.xlogy", [x, y], ["x", "y"]);
+  const z = lax.eq(a!, k(a!, 0));
+  return sel(z, k(a!, 0), lax.mul(a!, lax.log(sel(z, k(b!, 1), b!))));
+}
+/** x log(1 + y), 0 where x = 0. */
+export function xlog1py(x: ArrayLike, y: ArrayLike): NDArray {
+  const [a, b] = fls("scipy.special.xlog1py", [x, y], ["x", "y"]);
+  const z = lax.eq(a!, k(a!, 0));
+  return sel(z, k(a!, 0), lax.mul(a!, lax.log1p(sel(z, k(b!, 0), b!))));
+}
+/** -x log x (0 at 0, -inf below). */
+export function entr(x: ArrayLike): NDArray {
+  const a = fl("scipy.special.entr", x);
+  const z = lax.eq(a, k(a, 0));
+  const v = lax.neg(lax.mul(a, lax.log(sel(z, k(a, 1), a))));
+  return sel(lax.lt(a, k(a, 0)), k(a, -Infinity), sel(z, k(a, 0), v));
+}
+/** log(p / (1 - p)). */
+export const logit = (p: ArrayLike): NDArray => {
+  const a = fl("scipy.special.logit", p);
+  return lax.sub(lax.log(a), lax.log1p(lax.neg(a)));
+};
+/** The logistic sigmoid 1 / (1 + exp(-x)). */
+export const expit = (x: ArrayLike): NDArray => lax.logistic(fl("scipy.special.expit", x));
+
+/** Options of the axis-wise special functions (as np.sum). */
+export interface AxisOptions {
+  axis?: number | number[] | null;
+  keepdims?: boolean;
+}
+/** Normalised axes. */
+function axesOf(
+  fn: string,
+  a: NDArray,
+  arg: AxisOptions | number | number[] | null | undefined,
+  known = ["axis", "keepdims"],
+): { axes: number[]; keepdims: boolean } {
+  const o = typeof arg === "object" && arg !== null && !Array.isArray(arg) ? checkOptionsObject(fn, arg, known) : { axis: arg };
+  const ax = o.axis === null || o.axis === undefined ? a.shape.map((_, d) => d) : typeof o.axis === "number" ? [o.axis] : o.axis;
+  if (!Array.isArray(ax)) throw new ArgumentError(`${fn}: axis must be an integer, a list of integers or null, got ${describe(o.axis)}`);
+  const axes = ax.map((d) => {
+    if (!Number.isSafeInteger(d) || d < -a.ndim || d >= a.ndim)
+      throw new ShapeError(`${fn}: axis ${describe(d)} is out of range for shape ${fmtShape(a.shape)}`);
+    return d < 0 ? d + a.ndim : d;
+  });
+  return { axes: [...new Set(axes)].sort((p, q) => p - q), keepdims: (o as AxisOptions).keepdims ?? false };
+}
+const kept = (shape: readonly number[], axes: number[]) => shape.map((n, d) => (axes.includes(d) ? 1 : n));
+
+/**
+ * log Σ b exp(a) over the axes, stably: the max is subtracted (as a constant for the derivative)
+ * and added back. `scipy.special.logsumexp(a, { axis, keepdims, b })`.
+ */
+export function logsumexp(a: ArrayLike, options: (AxisOptions & { b?: ArrayLike }) | number | number[] | null = {}): NDArray {
+  const x = fl("scipy.special.logsumexp", a, "a");
+  const { axes, keepdims } = axesOf("scipy.special.logsumexp", x, options, ["axis", "keepdims", "b"]);
+  const bIn = typeof options === "object" && options !== null && !Array.isArray(options) ? options.b : undefined;
+  const m = lax.stopGradient(lax.reduceMax(x, axes));
+  const mk = lax.reshape(m, kept(x.shape, axes));
+  const finite = lax.eq(lax.sub(mk, mk), k(mk, 0));
+  const shift = lax.broadcastTo(sel(finite, mk, k(mk, 0)), x.shape);
+  let e = lax.exp(lax.sub(x, shift));
+  if (bIn !== undefined) e = lax.mul(e, lax.broadcastTo(lax.convert(asArray("scipy.special.logsumexp", bIn, x.dtype, "b"), x.dtype), x.shape));
+  const out = lax.add(lax.log(lax.reduceSum(e, axes)), lax.reshape(sel(finite, mk, k(mk, 0)), m.shape));
+  return keepdims ? lax.reshape(out, kept(x.shape, axes)) : out;
+}
+/** exp(x) / Σ exp(x) over the axes (the last by default). */
+export function softmax(x: ArrayLike, options: AxisOptions | number | number[] = { axis: -1 }): NDArray {
+  return naming("scipy.special.softmax", () => lax.exp(logSoftmax(x, options)));
+}
+/** x - logsumexp(x) over the axes (the last by default). */
+export function logSoftmax(x: ArrayLike, options: AxisOptions | number | number[] = { axis: -1 }): NDArray {
+  const a = fl("scipy.special.logSoftmax", x);
+  const { axes } = axesOf("scipy.special.logSoftmax", a, options);
+  return lax.sub(a, lax.broadcastTo(logsumexp(a, { axis: axes, keepdims: true }), a.shape));
+}
+
+/** The standard normal CDF Φ(x) = erfc(-x/√2) / 2. */
+export const ndtr = (x: ArrayLike): NDArray => {
+  const a = fl("scipy.special.ndtr", x);
+  return lax.mul(k(a, 0.5), erfc(lax.mul(a, k(a, -Math.SQRT1_2))));
+};
+/** log Φ(x), accurate far in the left tail. */
+export const logNdtr = (x: ArrayLike): NDArray => {
+  const a = fl("scipy.special.logNdtr", x);
+  return lax.add(k(a, Math.log(0.5)), logErfc(lax.mul(a, k(a, -Math.SQRT1_2))));
+};
+/** The standard normal quantile Φ⁻¹(p) = √2 erfinv(2p - 1). */
+export const ndtri = (p: ArrayLike): NDArray => {
+  const a = fl("scipy.special.ndtri", p);
+  return lax.mul(k(a, Math.SQRT2), erfinv(lax.sub(lax.mul(a, k(a, 2)), k(a, 1))));
+};
+/** log B(a, b) = gammaln(a) + gammaln(b) - gammaln(a + b). */
+export function betaln(a: ArrayLike, b: ArrayLike): NDArray {
+  const [x, y] = fls("scipy.special.betaln", [a, b], ["a", "b"]);
+  return lax.sub(lax.add(gammaln(x!), gammaln(y!)), gammaln(lax.add(x!, y!)));
+}
+/** The multivariate log-gamma function of dimension d: d(d-1)/4 log π + Σⱼ gammaln(a + (1 - j)/2). */
+export function multigammaln(a: ArrayLike, d: number): NDArray {
+  if (!Number.isSafeInteger(d) || d < 1) throw new ArgumentError(`scipy.special.multigammaln: d must be a positive integer, got ${describe(d)}`);
+  const x = fl("scipy.special.multigammaln", a, "a");
+  let out = k(x, (d * (d - 1) * Math.log(Math.PI)) / 4);
+  for (let j = 1; j <= d; j++) out = lax.add(out, gammaln(lax.add(x, k(x, (1 - j) / 2))));
+  return out;
+}
+
+const BERNOULLI = [1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730];
+/**
+ * The Hurwitz zeta function ζ(s, q) = Σₖ (q + k)^(-s) for s > 1, q > 0: nine terms summed, then
+ * Euler-Maclaurin for the tail, z^(1-s)/(s-1) + z^(-s)/2 + Σⱼ B₂ⱼ/(2j)! s(s+1)...(s+2j-2) z^(-s-2j+1)
+ * at z = q + 9.
+ */
+export function zeta(x: ArrayLike, q: ArrayLike): NDArray {
+  const [s, qq] = fls("scipy.special.zeta", [x, q], ["x", "q"]);
+  const N = 9;
+  let sum = k(s!, 0);
+  for (let j = 0; j < N; j++) sum = lax.add(sum, lax.pow(lax.add(qq!, k(qq!, j)), lax.neg(s!)));
+  const z = lax.add(qq!, k(qq!, N));
+  const zs = lax.pow(z, lax.neg(s!));
+  sum = lax.add(sum, lax.add(lax.div(lax.mul(z, zs), lax.sub(s!, k(s!, 1))), lax.mul(zs, k(zs, 0.5))));
+  let rising = s!;
+  let zpow = lax.div(zs, z);
+  let fact = 2;
+  for (let j = 1; j <= BERNOULLI.length; j++) {
+    sum = lax.add(sum, lax.mul(lax.mul(k(s!, BERNOULLI[j - 1]! / fact), rising), zpow));
+    rising = lax.mul(rising, lax.mul(lax.add(s!, k(s!, 2 * j - 1)), lax.add(s!, k(s!, 2 * j))));
+    zpow = lax.div(zpow, lax.mul(z, z));
+    fact *= (2 * j + 1) * (2 * j + 2);
+  }
+  return sum;
+}
+/** The polygamma function ψ⁽ⁿ⁾(x) for a static integer n >= 0: digamma for n = 0, else (-1)^(n+1) n! ζ(n + 1, x). */
+export function polygamma(n: number, x: ArrayLike): NDArray {
+  if (!Number.isSafeInteger(n) || n < 0 || n > 30)
+    throw new ArgumentError(`scipy.special.polygamma: n must be an integer in [0, 30], got ${describe(n)}`);
+  const a = fl("scipy.special.polygamma", x);
+  if (n === 0) return digamma(a);
+  let f = 1;
+  for (let i = 2; i <= n; i++) f *= i;
+  return lax.mul(k(a, (n % 2 ? 1 : -1) * f), zeta(k(a, n + 1), a));
+}
+
+/** `scipy.special`. */
+export const special = {
+  zeta,
+  polygamma,
+  erf,
+  erfc,
+  erfinv,
+  gammaln,
+  gamma,
+  digamma,
+  xlogy,
+  xlog1py,
+  entr,
+  logit,
+  expit,
+  logsumexp,
+  softmax,
+  logSoftmax,
+  ndtr,
+  logNdtr,
+  ndtri,
+  betaln,
+  multigammaln,
+};
+
+// ---- scipy.stats: log-densities of the everyday distributions (loc/scale positional, as JAX) ----
+
+/** (x - loc) / scale and log scale, promoted and broadcast together. */
+function standardized(fn: string, x: ArrayLike, loc: ArrayLike, scale: ArrayLike): { z: NDArray; logScale: NDArray; s: NDArray } {
+  const [a, l, s] = fls(fn, [x, loc, scale], ["x", "loc", "scale"]);
+  return { z: lax.div(lax.sub(a!, l!), s!), logScale: lax.log(s!), s: s! };
+}
+/** Density from a log-density. */
+const pdfOf =
+  <A extends unknown[]>(logpdf: (...a: A) => NDArray) =>
+  (...a: A): NDArray =>
+    lax.exp(logpdf(...a));
+/** -inf outside the support. */
+const support = (inside: NDArray, v: NDArray): NDArray => sel(inside, v, k(v, -Infinity));
+
+const normLogpdf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => {
+  const { z, logScale } = standardized("scipy.stats.norm.logpdf", x, loc, scale);
+  return lax.sub(lax.mul(k(z, -0.5), lax.mul(z, z)), lax.add(k(z, LOG_SQRT_2PI), logScale));
+};
+/** The normal distribution: logpdf, pdf, cdf, logcdf, sf, ppf. */
+export const norm = {
+  logpdf: normLogpdf,
+  pdf: pdfOf(normLogpdf),
+  cdf: (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => ndtr(standardized("scipy.stats.norm.cdf", x, loc, scale).z),
+  logcdf: (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => logNdtr(standardized("scipy.stats.norm.logcdf", x, loc, scale).z),
+  sf: (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => ndtr(lax.neg(standardized("scipy.stats.norm.sf", x, loc, scale).z)),
+  ppf: (q: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => {
+    const [p, l, s] = fls("scipy.stats.norm.ppf", [q, loc, scale], ["q", "loc", "scale"]);
+    return lax.add(l!, lax.mul(s!, ndtri(p!)));
+  },
+};
+
+const uniformLogpdf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => {
+  const { z, logScale } = standardized("scipy.stats.uniform.logpdf", x, loc, scale);
+  return support(lax.and(lax.ge(z, k(z, 0)), lax.le(z, k(z, 1))), lax.neg(logScale));
+};
+const exponLogpdf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => {
+  const { z, logScale } = standardized("scipy.stats.expon.logpdf", x, loc, scale);
+  return support(lax.ge(z, k(z, 0)), lax.sub(lax.neg(z), logScale));
+};
+const laplaceLogpdf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => {
+  const { z, logScale } = standardized("scipy.stats.laplace.logpdf", x, loc, scale);
+  return lax.sub(lax.neg(lax.abs(z)), lax.add(k(z, Math.LN2), logScale));
+};
+/** log(1 + e^u), each side of 0 on its own safe input, so every derivative is right at 0 too. */
+function softplus(u: NDArray): NDArray {
+  const pos = lax.gt(u, k(u, 0));
+  const up = sel(pos, u, k(u, 0)),
+    un = sel(pos, k(u, 0), u);
+  return sel(pos, lax.add(up, lax.log1p(lax.exp(lax.neg(up)))), lax.log1p(lax.exp(un)));
+}
+/** log of e^-z / (1 + e^-z)² = -z - 2 softplus(-z). */
+const logisticLogpdf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => {
+  const { z, logScale } = standardized("scipy.stats.logistic.logpdf", x, loc, scale);
+  return lax.sub(lax.sub(lax.neg(z), lax.mul(k(z, 2), softplus(lax.neg(z)))), logScale);
+};
+const cauchyLogpdf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => {
+  const { z, logScale } = standardized("scipy.stats.cauchy.logpdf", x, loc, scale);
+  return lax.neg(lax.add(lax.add(k(z, Math.log(Math.PI)), logScale), lax.log1p(lax.mul(z, z))));
+};
+/** Student's t: gammaln((ν+1)/2) - gammaln(ν/2) - log(νπ)/2 - (ν+1)/2 log1p(z²/ν). */
+const tLogpdf = (x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => {
+  const [xx, nu, l, s] = fls("scipy.stats.t.logpdf", [x, df, loc, scale], ["x", "df", "loc", "scale"]);
+  const z = lax.div(lax.sub(xx!, l!), s!);
+  const h = lax.mul(lax.add(nu!, k(nu!, 1)), k(nu!, 0.5));
+  const c = lax.sub(lax.sub(gammaln(h), gammaln(lax.mul(nu!, k(nu!, 0.5)))), lax.mul(k(nu!, 0.5), lax.log(lax.mul(nu!, k(nu!, Math.PI)))));
+  return lax.sub(lax.sub(c, lax.log(s!)), lax.mul(h, lax.log1p(lax.div(lax.mul(z, z), nu!))));
+};
+/** Gamma(a) with loc/scale: (a - 1) log z - z - gammaln(a) - log scale on z >= 0. */
+const gammaLogpdf = (x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): NDArray => {
+  const [xx, aa, l, s] = fls("scipy.stats.gamma.logpdf", [x, a, loc, scale], ["x", "a", "loc", "scale"]);
+  const z = lax.div(lax.sub(xx!, l!), s!);
+  const inside = lax.ge(z, k(z, 0));
+  const zs = sel(inside, z, k(z, 1));
+  return support(inside, lax.sub(lax.sub(lax.sub(xlogy(lax.sub(aa!, k(aa!, 1)), zs), zs), gammaln(aa!)), lax.log(s!)));
+};
+/** Beta(a, b) on [0, 1]: xlogy(a - 1, x) + xlog1py(b - 1, -x) - betaln(a, b). */
+const betaLogpdf = (x: ArrayLike, a: ArrayLike, b: ArrayLike): NDArray => {
+  const [xx, aa, bb] = fls("scipy.stats.beta.logpdf", [x, a, b], ["x", "a", "b"]);
+  const inside = lax.and(lax.ge(xx!, k(xx!, 0)), lax.le(xx!, k(xx!, 1)));
+  const xs = sel(inside, xx!, k(xx!, 0.5));
+  const v = lax.sub(lax.add(xlogy(lax.sub(aa!, k(aa!, 1)), xs), xlog1py(lax.sub(bb!, k(bb!, 1)), lax.neg(xs))), betaln(aa!, bb!));
+  return support(inside, v);
+};
+/** Bernoulli(p): xlogy(k, p) + xlog1py(1 - k, -p) for k in {0, 1}. */
+const bernoulliLogpmf = (kk: ArrayLike, p: ArrayLike): NDArray => {
+  const [x, pp] = fls("scipy.stats.bernoulli.logpmf", [kk, p], ["k", "p"]);
+  const inside = lax.or(lax.eq(x!, k(x!, 0)), lax.eq(x!, k(x!, 1)));
+  return support(inside, lax.add(xlogy(x!, pp!), xlog1py(lax.sub(k(x!, 1), x!), lax.neg(pp!))));
+};
+/** Poisson(μ): xlogy(k, μ) - μ - gammaln(k + 1) for integers k >= 0. */
+const poissonLogpmf = (kk: ArrayLike, mu: ArrayLike): NDArray => {
+  const [x, m] = fls("scipy.stats.poisson.logpmf", [kk, mu], ["k", "mu"]);
+  const inside = lax.and(lax.ge(x!, k(x!, 0)), lax.eq(x!, lax.floor(x!)));
+  const xs = sel(inside, x!, k(x!, 0));
+  return support(inside, lax.sub(lax.sub(xlogy(xs, m!), m!), gammaln(lax.add(xs, k(xs, 1)))));
+};
+/** Dirichlet(α) at x on the simplex (last axis): Σ (α - 1) log x + gammaln(Σ α) - Σ gammaln(α). */
+const dirichletLogpdf = (x: ArrayLike, alpha: ArrayLike): NDArray => {
+  const [xx, al] = fls("scipy.stats.dirichlet.logpdf", [x, alpha], ["x", "alpha"]);
+  const last = xx!.ndim - 1;
+  if (last < 0) throw new ShapeError("scipy.stats.dirichlet.logpdf: x and alpha need a last axis (the simplex)");
+  const terms = lax.reduceSum(lax.sub(xlogy(lax.sub(al!, k(al!, 1)), xx!), gammaln(al!)), [last]);
+  return lax.add(terms, gammaln(lax.reduceSum(al!, [last])));
+};
+
+/**
+ * The lower Cholesky factor of symmetric positive-definite matrices (last two axes), by the
+ * column-by-column recurrence written with primitives: O(n) steps, differentiable throughout.
+ */
+function cholesky(a: NDArray): NDArray {
+  const n = a.shape[a.ndim - 1]!;
+  const lead = a.shape.slice(0, -2);
+  const r = lead.length;
+  const col = (m: NDArray, j: number) => lax.sliceAxis(m, r + 1, j, j + 1); // [..., n, 1]
+  const cols: NDArray[] = [];
+  for (let j = 0; j < n; j++) {
+    let c = col(a, j);
+    for (let p = 0; p < j; p++) {
+      const lp = cols[p]!;
+      const ljp = lax.sliceAxis(lp, r, j, j + 1); // L[j, p]
+      c = lax.sub(c, lax.mul(lp, lax.broadcastTo(ljp, c.shape)));
+    }
+    const d = lax.sqrt(lax.sliceAxis(c, r, j, j + 1));
+    const mask = lax.full([n, 1], 0, a.dtype);
+    for (let i = j; i < n; i++) mask.values[i] = 1;
+    cols.push(lax.mul(lax.div(c, lax.broadcastTo(d, c.shape)), lax.broadcastTo(mask, c.shape)));
+  }
+  return lax.concatenate(cols, r + 1);
+}
+/** Solves L y = b for lower-triangular L (forward substitution), b of shape [..., n]. */
+function forwardSolve(l: NDArray, b: NDArray): NDArray {
+  const n = l.shape[l.ndim - 1]!;
+  const r = l.ndim - 2;
+  const ys: NDArray[] = [];
+  for (let i = 0; i < n; i++) {
+    let s = lax.sliceAxis(b, r, i, i + 1);
+    for (let j = 0; j < i; j++) s = lax.sub(s, lax.mul(lax.reshape(lax.sliceAxis(lax.sliceAxis(l, r, i, i + 1), r + 1, j, j + 1), s.shape), ys[j]!));
+    ys.push(lax.div(s, lax.reshape(lax.sliceAxis(lax.sliceAxis(l, r, i, i + 1), r + 1, i, i + 1), s.shape)));
+  }
+  return lax.concatenate(ys, r);
+}
+/** Multivariate normal log-density at x ([..., n]) for mean ([n] or broadcast) and covariance ([n, n] or batched). */
+function mvnLogpdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike): NDArray {
+  const fn = "scipy.stats.multivariateNormal.logpdf";
+  const [xx] = fls(fn, [x], ["x"]);
+  const m = lax.convert(fl(fn, mean, "mean"), xx!.dtype);
+  const c = lax.convert(fl(fn, cov, "cov"), xx!.dtype);
+  const n = xx!.shape[xx!.ndim - 1];
+  if (n === undefined || c.ndim < 2 || c.shape[c.ndim - 1] !== n || c.shape[c.ndim - 2] !== n)
+    throw new ShapeError(`${fn}: x ${fmtShape(xx!.shape)} needs a last axis of size n and cov a trailing [n, n], got cov ${fmtShape(c.shape)}`);
+  const d = lax.sub(xx!, lax.broadcastTo(m, xx!.shape));
+  const lead = d.shape.slice(0, -1);
+  const l = cholesky(c);
+  const lb = lax.broadcastTo(l, [...lead, n, n]);
+  const y = forwardSolve(lb, d);
+  const maha = lax.reduceSum(lax.mul(y, y), [y.ndim - 1]);
+  const diag = lax.concatenate(
+    Array.from({ length: n }, (_, i) => lax.sliceAxis(lax.sliceAxis(l, l.ndim - 2, i, i + 1), l.ndim - 1, i, i + 1)),
+    l.ndim - 1,
+  );
+  const logdet = lax.broadcastTo(lax.reduceSum(lax.log(lax.reshape(diag, [...l.shape.slice(0, -2), n])), [l.ndim - 2]), maha.shape);
+  return lax.sub(lax.mul(k(maha, -0.5), maha), lax.add(logdet, k(maha, n * LOG_SQRT_2PI)));
+}
+
+/** `scipy.stats`: log-densities (and densities) of the everyday distributions. */
+export const stats = {
+  norm,
+  multivariateNormal: { logpdf: mvnLogpdf, pdf: pdfOf(mvnLogpdf) },
+  uniform: { logpdf: uniformLogpdf, pdf: pdfOf(uniformLogpdf) },
+  expon: { logpdf: exponLogpdf, pdf: pdfOf(exponLogpdf) },
+  laplace: { logpdf: laplaceLogpdf, pdf: pdfOf(laplaceLogpdf) },
+  logistic: { logpdf: logisticLogpdf, pdf: pdfOf(logisticLogpdf) },
+  cauchy: { logpdf: cauchyLogpdf, pdf: pdfOf(cauchyLogpdf) },
+  t: { logpdf: tLogpdf, pdf: pdfOf(tLogpdf) },
+  gamma: { logpdf: gammaLogpdf, pdf: pdfOf(gammaLogpdf) },
+  beta: { logpdf: betaLogpdf, pdf: pdfOf(betaLogpdf) },
+  bernoulli: { logpmf: bernoulliLogpmf, pmf: pdfOf(bernoulliLogpmf) },
+  poisson: { logpmf: poissonLogpmf, pmf: pdfOf(poissonLogpmf) },
+  dirichlet: { logpdf: dirichletLogpdf, pdf: pdfOf(dirichletLogpdf) },
+};
