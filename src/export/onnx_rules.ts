@@ -318,6 +318,8 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
       throw new ExportError(
         "exportOnnx: conv_general_dilated with input dilation, batch groups or negative padding cannot be exported to ONNX (its Conv has none of them)",
       );
+    if (inAval(e, 0).dtype !== "float32" && inAval(e, 0).dtype !== "float64")
+      throw new ExportError(`exportOnnx: conv_general_dilated of ${inAval(e, 0).dtype} cannot be exported to ONNX (its Conv takes floats only)`);
     const pads = [...padding.map(([lo]) => lo), ...padding.map(([, hi]) => hi)];
     return [g.op("Conv", [x!, w!], { strides, pads, dilations: rhsDilation, group: featureGroupCount })];
   },
@@ -437,7 +439,7 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
   [Prim.CustomJvpCall]: (g, ins, e, lower) => lower(g, e.params.fun, ins),
   [Prim.CustomVjpCall]: (g, ins, e, lower) => lower(g, e.params.fun, ins),
   [Prim.CustomLin]: unsupported("it is a linear map that is only transposed, never run; export the gradient function itself"),
-  // A model has no host to print to: debug prints are left out of the export (it has no outputs).
-  [Prim.DebugCallback]: () => [],
+  // A model has no host to print to.
+  [Prim.DebugCallback]: unsupported("a model has no host to print to; remove debug.print / debug.callback before exporting"),
   [Prim.Remat]: inline,
 };

@@ -6,7 +6,7 @@ import * as ort from "onnxruntime-node";
 import { expect } from "vitest";
 import { type NDArray, np, tree } from "../../src/index.js";
 
-const ORT_TYPE = { float32: "float32", float64: "float64", int32: "int32", bool: "bool" } as const;
+const ORT_TYPE = { float32: "float32", float64: "float64", int32: "int32", uint32: "uint32", bool: "bool" } as const;
 
 /** An ONNX Runtime tensor holding a copy of `x`. */
 export function toOrt(x: NDArray): ort.Tensor {
