@@ -5,7 +5,7 @@
  * where no `np` function reaches them, and make constants; float constants take the program's dtype
  * (`dt`, the first input's dtype), so a program runs unchanged in float32 and float64.
  */
-import { NDArray, Prim, bind1, checkpoint, customJvp, jit, jvp, lax, linalg, nn, np } from "../src/index.js";
+import { NDArray, Prim, bind1, checkpoint, customJvp, debug, jit, jvp, lax, linalg, nn, np } from "../src/index.js";
 import { fromHost } from "./numeric.js";
 
 /** Public functions an op may call. */
@@ -13,6 +13,7 @@ export type Path =
   | `np.${Exclude<keyof typeof np, "linalg">}`
   | `np.linalg.${keyof typeof np.linalg}`
   | `linalg.${keyof typeof linalg}`
+  | `debug.${keyof typeof debug}`
   | `nn.${keyof typeof nn}`
   | "lax.cond"
   | "lax.scan"
@@ -45,7 +46,7 @@ export interface Builder<T> {
   name(id: number, x: T, note?: string): T;
 }
 
-const roots: Record<string, unknown> = { np, nn, lax, linalg, jit, jvp, checkpoint, customJvp };
+const roots: Record<string, unknown> = { np, nn, lax, linalg, debug, jit, jvp, checkpoint, customJvp };
 
 function resolve(path: string): (...args: unknown[]) => any {
   let at: unknown = roots;

@@ -115,6 +115,21 @@ const customs: [string, <T>(b: Builder<T>, a: T) => T, <T>(b: Builder<T>, a: T) 
 ];
 
 export const higherOrderOps: OpDef[] = [
+  // An effect in the middle of the program: debug.callback sees x's value (primal, batched or
+  // per step, depending on the transform around it) and must change nothing.
+  defineOp<null>({
+    name: "debugCallback",
+    arity: 1,
+    plan: ([s]) => ({ params: null, shape: s! }),
+    build: (b, [x]) => {
+      b.call(
+        "debug.callback",
+        b.fn(1, (a) => a),
+        x!,
+      );
+      return x!;
+    },
+  }),
   defineOp<{ choice: number }>({
     name: "customJvpHand",
     arity: 1,

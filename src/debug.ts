@@ -35,7 +35,7 @@ export function setSink(fn: (line: string) => void): (line: string) => void {
  * Calls `fn` with the values of `args` (a pytree of arrays, with arrays as concrete CPU arrays)
  * when the program runs; returns nothing. `fn` is never inspected or placed in generated code.
  */
-export function callback(fn: (...args: any[]) => void, ...args: unknown[]): void {
+export function callback<const A extends readonly unknown[]>(fn: (...args: A) => void, ...args: A): void {
   if (typeof fn !== "function") throw new ArgumentError(`debug.callback: fn must be a function, got ${typeof fn}`);
   const [leaves, def] = flatten(args);
   const arrays = leaves.filter((l): l is NDArray => l instanceof NDArray);
@@ -45,7 +45,7 @@ export function callback(fn: (...args: any[]) => void, ...args: unknown[]): void
     let a = 0,
       r = 0;
     const full = where.map((isArray) => (isArray ? values[a++]! : rest[r++]));
-    fn(...(unflatten(def, full) as unknown[]));
+    fn(...(unflatten(def, full) as unknown as A));
   };
   bind(Prim.DebugCallback, arrays, { callback: run, name: `debug.callback(${fn.name || "fn"})` });
 }

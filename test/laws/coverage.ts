@@ -441,7 +441,7 @@ export const table: Partial<Record<Prim, PrimEntry>> = {
     hidden: "custom_lin lives only in reverse mode's linear program, which is transposed (never bound on an outer interpreter)",
   },
   [Prim.DebugCallback]: unary((x: NDArray) => {
-    debug.callback(() => {}, x);
+    debug.callback((_x: NDArray) => {}, x);
     return np.sin(x);
   }, "debug.callback(noop, x); sin x"),
   [Prim.Remat]: unary(

@@ -31,7 +31,7 @@ afterEach(() => {
 
 /** The program's printed code, compiled against the public API. */
 function compile(p: Program): (...xs: NDArray[]) => NDArray | NDArray[] {
-  const names = ["np", "nn", "lax", "linalg", "bind1", "Prim", "jit", "jvp", "checkpoint", "customJvp"] as const;
+  const names = ["np", "nn", "lax", "linalg", "debug", "bind1", "Prim", "jit", "jvp", "checkpoint", "customJvp"] as const;
   // The printed program is code by design: compiling it is what this test checks.
   // eslint-disable-next-line no-new-func, @typescript-eslint/no-implied-eval
   return new Function(...names, `return ${printProgram(p)};`)(...names.map((n) => (fluxion as Record<string, unknown>)[n]));
