@@ -5,7 +5,7 @@
  * with the same comparison as every other law (`equivalentUnder`).
  */
 import fc from "fast-check";
-import { DTypeError, NDArray, devices, jit, tree } from "../src/index.js";
+import { DTypeError, NDArray, NotOnDeviceError, devices, jit, tree } from "../src/index.js";
 import type { Case } from "./cases.js";
 import type { LawOptions } from "./law.js";
 import { equivalentUnder } from "./laws_autodiff.js";
@@ -40,8 +40,9 @@ export async function checkDeviceEqualsCpu(c: Case, options: DeviceLawOptions = 
 /**
  * Runs `checkDeviceEqualsCpu` over `numRuns` cases drawn from `cases` (e.g. `arb.programCases({
  * dtypes: ["float32"] })`), reporting the seed and the failing case's source on a violation.
- * Cases the device rejects with a DTypeError (float64 inside the program: WGSL has no f64) do not
- * apply; returns how many cases were checked.
+ * Cases the device rejects with a DTypeError (float64 inside the program: WGSL has no f64) or a
+ * NotOnDeviceError (an operation it has no kernel for, such as a convolution) do not apply;
+ * returns how many cases were checked.
  *
  * @example
  * await assertDeviceEqualsCpu(arb.programCases({ dtypes: ["float32"] }), { numRuns: 100 });
@@ -59,7 +60,7 @@ export async function assertDeviceEqualsCpu(
       await checkDeviceEqualsCpu(c, options, seed + i);
       checked++;
     } catch (e) {
-      if (e instanceof DTypeError) continue;
+      if (e instanceof DTypeError || e instanceof NotOnDeviceError) continue;
       const err = e as Error;
       err.message = `${err.message}\n  (deviceEqualsCpu: seed ${seed}, case ${i}${c.source ? `:\n${c.source}` : ""})`;
       throw err;

@@ -6,7 +6,7 @@
  */
 import type { Builder } from "./builder.js";
 import { rng } from "./numeric.js";
-import { type OpDef, MAX_SIZE, type Shape, defineOp, sizeOf } from "./ops_elementwise.js";
+import { type OpDef, MAX_SIZE, type Shape, defineOp, sizeOf, spread } from "./ops_elementwise.js";
 
 /** A constant in [-1, 1] of the given shape. */
 const weights = (shape: Shape, choice: number) => {
@@ -54,6 +54,8 @@ const conv = (name: string, strided: boolean) =>
   });
 
 interface PoolP {
+  inShape: number[];
+  choice: number;
   rank3: [number, number, number];
   out: number[];
   w: number;
@@ -71,10 +73,13 @@ const pool = (name: string, fn: "nn.avgPool" | "nn.maxPool") =>
       const w = 2,
         s = 1 + (choice % 2);
       const out = [n, Math.floor((len - w) / s) + 1, ...(sx!.length === 3 ? [c] : [])];
-      return { params: { rank3: r3, out, w, s }, shape: out };
+      return { params: { inShape: [...sx!], choice, rank3: r3, out, w, s }, shape: out };
     },
-    build: <T>(b: Builder<T>, [x]: T[], p: PoolP) =>
-      b.call("np.reshape", b.call(fn, b.call("np.reshape", x!, p.rank3), [p.w], { strides: [p.s] }), p.out),
+    // max pooling sees spread values (distinct offsets): no ties, where its derivative has a kink.
+    build: <T>(b: Builder<T>, [x]: T[], p: PoolP) => {
+      const v = fn === "nn.maxPool" ? spread(b, x!, p.inShape, p.choice) : x!;
+      return b.call("np.reshape", b.call(fn, b.call("np.reshape", v, p.rank3), [p.w], { strides: [p.s] }), p.out);
+    },
   });
 
 export const convOps: OpDef[] = [

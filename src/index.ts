@@ -61,7 +61,7 @@ export { jacfwd, jacrev, hessian, type JacOptions } from "./api/jacobians.js";
 export { jit, makeJaxpr, StagedProgram, type JitOptions } from "./api/jit.js";
 export { devices } from "./api/devices.js";
 export { evalShape, linearTranspose, ShapeDtypeStruct } from "./api/shapes_and_transpose.js";
-export { DeviceArray, DeviceError, type Backend, registerBackend } from "./core/device.js";
+export { DeviceArray, DeviceError, NotOnDeviceError, type Backend, registerBackend } from "./core/device.js";
 export { customJvp, customVjp, checkpoint, checkpointChain, type CheckpointOptions } from "./api/custom.js";
 export { Program, type ClosedProgram } from "./ir/ir.js";
 export { exportOnnx, exportOnnxWith, ONNX_OPSET, type ExportOnnxOptions } from "./export/onnx.js";

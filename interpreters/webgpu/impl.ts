@@ -4,7 +4,7 @@
  * the upload cached while the CPU array lives); results are always new device arrays (zero-copy
  * ones share a buffer). Semantics follow interpreters/eval/impl.ts.
  */
-import { DeviceError } from "../../src/core/device.js";
+import { DeviceError, NotOnDeviceError } from "../../src/core/device.js";
 import { customVjpForwardError } from "../../src/core/errors.js";
 import { type Aval, ConcreteArray, type NDArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
@@ -48,7 +48,7 @@ const ew = <P extends Prim>(prim: P): GpuImpl<P> =>
  */
 export function hostOnly(fn: string): GpuImpl<Prim> {
   return () => {
-    throw new DeviceError(
+    throw new NotOnDeviceError(
       `${fn}: matrix decompositions do not run on webgpu; move the operands to the cpu first (await x.toAsync("cpu")), ` +
         'or keep this part of the computation outside jit(f, { device: "webgpu" })',
     );
@@ -198,7 +198,7 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
     return o;
   }),
   [Prim.ConvGeneralDilated]: () => {
-    throw new DeviceError(
+    throw new NotOnDeviceError(
       "conv_general_dilated (lax.convGeneralDilated, nn.conv, nn.convTranspose): webgpu has no convolution kernel yet; " +
         'move the arrays to the cpu with x.to("cpu") (or jit without device: "webgpu") for the convolution',
     );

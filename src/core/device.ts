@@ -15,6 +15,15 @@ export class DeviceError extends FluxionError {
   override name = "DeviceError";
 }
 
+/**
+ * An operation the device has no kernel for, by design (matrix decompositions and convolutions on
+ * WebGPU today): the message says how to run it on the cpu. Laws comparing a device with the cpu
+ * skip programs that raise it, as they skip float64 on WebGPU.
+ */
+export class NotOnDeviceError extends DeviceError {
+  override name = "NotOnDeviceError";
+}
+
 export interface Backend {
   readonly name: string;
   /** Runs `prim` on operands of which at least one lives on this backend; CPU operands are uploaded. */
