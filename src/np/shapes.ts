@@ -71,9 +71,21 @@ export function broadcastTo(x: ArrayLike, shape: number[]): NDArray {
   return lax.broadcastTo(a, shape);
 }
 
+/** An axis argument given positionally or as `{ axis }` (the np.sum convention); both mean the same. */
+export type AxisArg<A> = A | { axis?: A };
+
+/** The axis of an `AxisArg`: the number (or list) itself, or the `axis` field of an options object. */
+function axisOf<A>(fn: string, v: AxisArg<A> | undefined): A | undefined {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return v as A | undefined;
+  const extra = Object.keys(v).filter((k) => k !== "axis");
+  if (extra.length > 0) throw new ArgumentError(`${fn}: unknown option ${extra.map((k) => `"${k}"`).join(", ")}; the options are { axis }`);
+  return (v as { axis?: A }).axis;
+}
+
 /** Inserts size-1 axes at the given positions of the result. */
-export function expandDims(x: ArrayLike, axis: number | number[]): NDArray {
+export function expandDims(x: ArrayLike, axisArg: AxisArg<number | number[]>): NDArray {
   const a = asArray("expandDims", x, undefined, "x");
+  const axis = axisOf("np.expandDims", axisArg)!;
   const list = typeof axis === "number" ? [axis] : axis;
   if (!Array.isArray(list)) throw new ArgumentError(`np.expandDims: axis must be an integer or a list of integers, got ${describe(axis)}`);
   const nd = a.ndim + list.length;
@@ -85,8 +97,9 @@ export function expandDims(x: ArrayLike, axis: number | number[]): NDArray {
 }
 
 /** Removes size-1 axes (all of them, or those named). */
-export function squeeze(x: ArrayLike, axis?: number | number[]): NDArray {
+export function squeeze(x: ArrayLike, axisArg?: AxisArg<number | number[]>): NDArray {
   const a = asArray("squeeze", x, undefined, "x");
+  const axis = axisOf("np.squeeze", axisArg);
   const axes =
     axis === undefined ? range(a.ndim).filter((d) => a.shape[d] === 1) : normAxes("np.squeeze", typeof axis === "number" ? [axis] : axis, a.ndim);
   for (const d of axes) if (a.shape[d] !== 1) throw new ShapeError(`np.squeeze: axis ${d} of ${fmtShape(a.shape)} has size ${a.shape[d]}, not 1`);
@@ -96,7 +109,8 @@ export function squeeze(x: ArrayLike, axis?: number | number[]): NDArray {
   );
 }
 
-export function concatenate(arrays: ArrayLike[], axis = 0): NDArray {
+export function concatenate(arrays: ArrayLike[], axisArg: AxisArg<number> = 0): NDArray {
+  const axis = axisOf("np.concatenate", axisArg) ?? 0;
   if (!Array.isArray(arrays) || arrays.length === 0) throw new ArgumentError("np.concatenate: needs a non-empty list of arrays");
   const as = arrays.map((x) => asArray("concatenate", x, undefined, "arrays"));
   const nd = as[0]!.ndim;
@@ -114,7 +128,8 @@ export function concatenate(arrays: ArrayLike[], axis = 0): NDArray {
   );
 }
 
-export function stack(arrays: ArrayLike[], axis = 0): NDArray {
+export function stack(arrays: ArrayLike[], axisArg: AxisArg<number> = 0): NDArray {
+  const axis = axisOf("np.stack", axisArg) ?? 0;
   if (!Array.isArray(arrays) || arrays.length === 0) throw new ArgumentError("np.stack: needs a non-empty list of arrays");
   const as = arrays.map((x) => asArray("stack", x, undefined, "arrays"));
   for (const b of as)
@@ -129,7 +144,8 @@ export function stack(arrays: ArrayLike[], axis = 0): NDArray {
 }
 
 /** Reverses the order of elements along the given axes (all when omitted). */
-export function flip(x: ArrayLike, axis?: number | number[]): NDArray {
+export function flip(x: ArrayLike, axisArg?: AxisArg<number | number[]>): NDArray {
+  const axis = axisOf("np.flip", axisArg);
   const a = asArray("flip", x, undefined, "x");
   const axes = axis === undefined ? range(a.ndim) : normAxes("np.flip", typeof axis === "number" ? [axis] : axis, a.ndim);
   return lax.rev(a, axes);
@@ -217,7 +233,19 @@ function indexArray(fn: string, indices: ArrayLike): NDArray {
  * Elements of `x` at `indices` along `axis` (of the flattened array when no axis is given);
  * out-of-bounds indices follow `options.mode` (default "fill", as JAX).
  */
-export function take(x: ArrayLike, indices: ArrayLike, axis?: number | null, options: TakeOptions = {}): NDArray {
+export function take(
+  x: ArrayLike,
+  indices: ArrayLike,
+  axisArg?: number | null | (TakeOptions & { axis?: number | null }),
+  options: TakeOptions = {},
+): NDArray {
+  // np.take(x, i, axis, { mode }) or np.take(x, i, { axis, mode }).
+  let axis: number | null | undefined;
+  if (typeof axisArg === "object" && axisArg !== null) {
+    const { axis: ax, ...rest } = axisArg;
+    axis = ax;
+    options = { ...rest, ...options };
+  } else axis = axisArg;
   let a = asArray("np.take", x, undefined, "x");
   const idx = indexArray("np.take", indices);
   if (typeof options !== "object" || options === null)
