@@ -158,3 +158,34 @@ export function checkLawEither(
     throw e;
   }
 }
+
+/**
+ * Checks `check` on `numRuns` cases drawn from `cases` at `seed`, one after another (the checks
+ * are async, so fast-check's runner does not drive them). A case whose error `notApplicable`
+ * accepts is skipped; any other error gets the law's name, the seed and the case's source
+ * appended. Returns how many cases were checked.
+ */
+export async function checkSampled(
+  law: string,
+  cases: fc.Arbitrary<Case>,
+  options: { numRuns?: number; seed?: number },
+  check: (c: Case, seed: number) => Promise<unknown>,
+  notApplicable: (e: unknown) => boolean,
+): Promise<number> {
+  const seed = options.seed ?? Date.now() % 2 ** 31;
+  const drawn = fc.sample(cases, { numRuns: options.numRuns ?? 100, seed });
+  let checked = 0;
+  for (let i = 0; i < drawn.length; i++) {
+    const c = drawn[i]!;
+    try {
+      await check(c, seed + i);
+      checked++;
+    } catch (e) {
+      if (notApplicable(e)) continue;
+      const err = e as Error;
+      err.message = `${err.message}\n  (${law}: seed ${seed}, case ${i}${c.source ? `:\n${c.source}` : ""})`;
+      throw err;
+    }
+  }
+  return checked;
+}

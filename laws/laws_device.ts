@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { DTypeError, NDArray, NotOnDeviceError, devices, jit, tree } from "../src/index.js";
 import type { Case } from "./cases.js";
-import type { LawOptions } from "./law.js";
+import { type LawOptions, checkSampled } from "./law.js";
 import { equivalentUnder } from "./laws_autodiff.js";
 import type { LawReport } from "./violation.js";
 
@@ -51,20 +51,11 @@ export async function assertDeviceEqualsCpu(
   cases: fc.Arbitrary<Case>,
   options: DeviceLawOptions & { numRuns?: number; seed?: number } = {},
 ): Promise<number> {
-  const seed = options.seed ?? Date.now() % 2 ** 31;
-  const drawn = fc.sample(cases, { numRuns: options.numRuns ?? 100, seed });
-  let checked = 0;
-  for (let i = 0; i < drawn.length; i++) {
-    const c = drawn[i]!;
-    try {
-      await checkDeviceEqualsCpu(c, options, seed + i);
-      checked++;
-    } catch (e) {
-      if (e instanceof DTypeError || e instanceof NotOnDeviceError) continue;
-      const err = e as Error;
-      err.message = `${err.message}\n  (deviceEqualsCpu: seed ${seed}, case ${i}${c.source ? `:\n${c.source}` : ""})`;
-      throw err;
-    }
-  }
-  return checked;
+  return checkSampled(
+    "deviceEqualsCpu",
+    cases,
+    options,
+    (c, s) => checkDeviceEqualsCpu(c, options, s),
+    (e) => e instanceof DTypeError || e instanceof NotOnDeviceError,
+  );
 }

@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { ArgumentError, ExportError, NDArray, exportOnnx, np, tree } from "../src/index.js";
 import type { Case } from "./cases.js";
-import type { LawOptions } from "./law.js";
+import { type LawOptions, checkSampled } from "./law.js";
 import { equivalentUnder } from "./laws_autodiff.js";
 import type { LawReport } from "./violation.js";
 
@@ -50,20 +50,11 @@ export async function assertOnnxEqualsEager(
   run: OnnxRunner,
   options: LawOptions & { numRuns?: number; seed?: number } = {},
 ): Promise<number> {
-  const seed = options.seed ?? Date.now() % 2 ** 31;
-  const drawn = fc.sample(cases, { numRuns: options.numRuns ?? 100, seed });
-  let checked = 0;
-  for (let i = 0; i < drawn.length; i++) {
-    const c = drawn[i]!;
-    try {
-      await checkOnnxEqualsEager(c, run, options, seed + i);
-      checked++;
-    } catch (e) {
-      if (e instanceof ExportError) continue;
-      const err = e as Error;
-      err.message = `${err.message}\n  (onnxEqualsEager: seed ${seed}, case ${i}${c.source ? `:\n${c.source}` : ""})`;
-      throw err;
-    }
-  }
-  return checked;
+  return checkSampled(
+    "onnxEqualsEager",
+    cases,
+    options,
+    (c, s) => checkOnnxEqualsEager(c, run, options, s),
+    (e) => e instanceof ExportError,
+  );
 }

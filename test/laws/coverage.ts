@@ -7,12 +7,13 @@
  * is refused with a typed error rather than silently wrong.
  */
 import fc from "fast-check";
-import { type NDArray, Prim, bind1, checkpoint, customJvp, customVjp, debug, jit, lax, nn, np, tree } from "../../src/index.js";
+import { type NDArray, Prim, bind1, checkpoint, customJvp, customVjp, debug, jit, lax, nn, np } from "../../src/index.js";
 import { type ArrayOptions, type Case, arb, makeCase } from "../../laws/index.js";
 import { coverageIndexing } from "./coverage_indexing.js";
 import { randomCoverage } from "./coverage_random.js";
 import { linalgCoverage } from "./coverage_linalg.js";
 import { convCoverage } from "./coverage_conv.js";
+import { squash } from "./squash.js";
 
 type Fn = (...args: any[]) => unknown;
 
@@ -23,18 +24,6 @@ export interface PrimEntry {
   /** Why the primitive is bound only inside a transform's own staged program, out of sight of an outer interpreter. */
   readonly hidden?: string;
 }
-
-/** Float output leaves through tanh, so second-order laws are not trivial for linear primitives. */
-const squash =
-  (f: Fn): Fn =>
-  (...a) =>
-    tree.map(
-      (l: unknown) => {
-        const x = l as NDArray;
-        return x.dtype === "float32" || x.dtype === "float64" ? np.tanh(x) : x;
-      },
-      f(...a),
-    );
 
 /** An entry: params drawn once, then three examples of arguments for them. */
 function entry<P>(

@@ -5,23 +5,12 @@
  * eigenvalues / singular values are well separated and away from 0 for eigh, svd and qr.
  */
 import fc from "fast-check";
-import { type NDArray, Prim, linalg, np, tree } from "../../src/index.js";
+import { type NDArray, Prim, linalg, np } from "../../src/index.js";
 import { arb, makeCase } from "../../laws/index.js";
 import type { PrimEntry } from "./coverage.js";
+import { squash } from "./squash.js";
 
 type Fn = (...args: any[]) => unknown;
-
-/** Float outputs through tanh, so second-order laws see curvature. */
-const squash =
-  (f: Fn): Fn =>
-  (...a) =>
-    tree.map(
-      (l: unknown) => {
-        const x = l as NDArray;
-        return x.dtype === "float32" || x.dtype === "float64" ? np.tanh(x) : x;
-      },
-      f(...a),
-    );
 
 /** An entry over one or two operands of fixed shapes (a batch axis in front when `batch` is drawn). */
 function matrixEntry(shapes: (b: number[]) => number[][], f: Fn, source: string): PrimEntry {
