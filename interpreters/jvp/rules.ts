@@ -124,14 +124,21 @@ const scatterJvp: JvpRule<Prim.Scatter> = ([x, idx, u], [tx, , tu], params) => {
     const tiny = u!.dtype === "float32" ? 1e-18 : 1e-150;
     const zero = lax.lt(lax.abs(u!), lax.fill(u!, tiny));
     const safeU = lax.selectN(zero, u!, lax.fill(u!, 1));
-    const othersZero = lax.sub(g.at(g.sum(f(zero))), f(zero));
-    const divided = lax.selectN(lax.eq(othersZero, lax.fill(othersZero, 0)), lax.fill(u!, 0), lax.div(g.at(scat(lax.fill(x!, 1), safeU)), safeU));
-    // A position written once (the common case) has no other factors: 1 exactly, with no division
-    // whose rounding second-order derivatives would amplify for small updates.
+    // Π_{k≠i} u_k = (the other nonzero factors) · (the other zero factors). The first is the
+    // position's nonzero product over u_i; a position written once (the common case) has none,
+    // exactly 1, with no division whose rounding second-order derivatives would amplify.
     const alone = lax.eq(g.at(g.sum(lax.fill(u!, 1))), lax.fill(u!, 1));
-    const others = lax.selectN(alone, divided, lax.fill(u!, 1));
+    const nonzeroOthers = lax.selectN(alone, lax.div(g.at(scat(lax.fill(x!, 1), safeU)), safeU), lax.fill(u!, 1));
+    // The zero factors: none gives 1; one gives its own value (so its derivative, the rest, is
+    // kept); two or more give 0 with zero first derivatives. Exact to second order, as far as a
+    // product of several exact zeros can be told apart from 0 at all.
+    const zeroU = lax.selectN(zero, lax.fill(u!, 0), u!);
+    const zeroCount = lax.sub(g.at(g.sum(f(zero))), f(zero));
+    const zeroSum = lax.sub(g.at(g.sum(zeroU)), zeroU);
+    const countIs = (v: number) => lax.eq(zeroCount, lax.fill(zeroCount, v));
+    const zeroOthers = lax.selectN(countIs(0), lax.selectN(countIs(1), lax.fill(u!, 0), zeroSum), lax.fill(u!, 1));
     const dx = scale(tx!, scat(lax.fill(x!, 1), u!));
-    return [[out], [plus(dx, spread(tu!, lax.mul(others, g.at(x!))))]];
+    return [[out], [plus(dx, spread(tu!, lax.mul(lax.mul(nonzeroOthers, zeroOthers), g.at(x!))))]];
   }
   const won = lax.mul(f(lax.eq(u!, g.at(out))), g.valid);
   const kept = f(lax.eq(x!, out));

@@ -245,6 +245,13 @@ describe("derivatives (finite differences, float64, both modes, second order)", 
       checkGrads((x: NDArray, v: NDArray) => np.sin((x.at(idx) as unknown as Record<Op, (v: NDArray) => NDArray>)[op](v)), [X0, u], opts);
     checkGrads((x: NDArray, v: NDArray) => x.at(2, "1:3").mul(v).square(), [X0, f64([0, 1.5])], opts);
   });
+  it("mul with exact zeros among repeated updates keeps its second derivatives", () => {
+    // Position 0 takes three factors: one zero, then two zeros; the product of the others is 0
+    // in value but not in derivative.
+    const idx = i32([0, 0, 0, 2]);
+    for (const u of [f64([0.8, 0, 0.6, 1.1]), f64([0, 0, 0.6, 1.1]), f64([0, 0, 0, 0])])
+      checkGrads((x: NDArray, v: NDArray) => np.sin(x.at(idx).mul(v)), [f64([1.5, 2, 0.7]), u], opts);
+  });
   it("takeAlongAxis, putAlongAxis, dynamicSlice, dynamicUpdateSlice", () => {
     const idx = i32([
       [1, 0, 3],
