@@ -20,8 +20,13 @@ import { fmt, table, time } from "./util.js";
 const QUICK = process.env.BENCH_QUICK === "1";
 const RUNS = QUICK ? 3 : 10;
 const WARMUP = QUICK ? 1 : 2;
-/** A cell whose first warm-up call takes over 2 s (only slow peers do) gets 3 runs, flagged. */
+/**
+ * A cell whose first warm-up call takes over 2 s (only slow peers do) gets 3 runs, flagged. Rows
+ * with the default warm-up keep warming up for 300 ms (at most 200 calls), so that millisecond
+ * calls are timed in steady state, as in a training loop.
+ */
 const SLOW = { slowMs: 2000, slowRuns: 3 };
+const STEADY = { ...SLOW, warmupMs: QUICK ? 0 : 300, maxWarmup: 200 };
 
 const ALL: Record<string, Impl> = { fluxion, jaxjs, "tfjs-wasm": tfjs("wasm"), "tfjs-cpu": tfjs("cpu") };
 const selected = process.env.BENCH_IMPLS?.split(",").map((s) => s.trim()) ?? Object.keys(ALL);
@@ -264,7 +269,7 @@ async function measure(row: Row, key: string, impl: Impl): Promise<Cell> {
     await impl.activate();
     prepared = row.prepare(impl);
     if (prepared instanceof NotAvailable) return { text: `n/a (${prepared.reason})` };
-    const t = await time(prepared.run, row.runs ?? RUNS, row.warmup ?? WARMUP, SLOW);
+    const t = await time(prepared.run, row.runs ?? RUNS, row.warmup ?? WARMUP, row.warmup === undefined ? STEADY : SLOW);
     // A row that measures something other than time (memory) reports it itself.
     const measured = (prepared as { measured?: () => number }).measured;
     const value = measured ? measured() : convert(row, t.median);
@@ -331,7 +336,8 @@ async function main(): Promise<void> {
   console.log(`
 ratio: > 1 means fluxion is slower than the best peer in the row (time rows: fluxion / best peer time;
   GFLOP/s rows: best peer / fluxion rate).
-cells: median of ${RUNS} timed runs after warm-up (fewer where flagged: calls over ${SLOW.slowMs / 1000} s), each run reading all
+cells: median of ${RUNS} timed runs after warm-up (${STEADY.warmupMs} ms, at most ${STEADY.maxWarmup} calls, where a row does not set its
+  own; fewer runs where flagged: calls over ${SLOW.slowMs / 1000} s), each run reading all
   results back (dataSync/item), float32.
   "(eager)": tfjs has no jit, so its eager equivalent; "(loop)": per-example tf.grad calls;
   "(rev-rev)": tfjs Hessian-vector product as tf.grad of tf.grad. The ${SMALL_CHAIN_OPS}-op chain rows are there

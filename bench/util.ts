@@ -12,16 +12,27 @@ export interface SlowOptions {
   /** A first warm-up call slower than this (ms) marks `fn` as slow: no more warm-ups, `slowRuns` runs. */
   slowMs: number;
   slowRuns: number;
+  /**
+   * Keep warming up until this many ms have passed (at most `maxWarmup` calls): a call of a
+   * millisecond or less is otherwise timed before the engine has optimised its code, and work split
+   * into many small calls (which tier up sooner) looks better than the same work in one call.
+   */
+  warmupMs?: number;
+  maxWarmup?: number;
 }
 
 /**
- * Times `fn` (ms): `warmup` untimed calls, then `runs` timed ones; returns the median and min.
- * A promise returned by `fn` is awaited inside the timed region; a plain value is not awaited, so
- * sub-microsecond calls are not padded by a microtask turn. With `slow`, a call that takes seconds
- * gets fewer runs (the returned `runs` says how many) so that the whole bench stays short.
+ * Times `fn` (ms): `warmup` untimed calls (more while `slow.warmupMs` has not passed), then `runs`
+ * timed ones; returns the median and min. A promise returned by `fn` is awaited inside the timed
+ * region; a plain value is not awaited, so sub-microsecond calls are not padded by a microtask turn.
+ * With `slow`, a call that takes seconds gets fewer runs (the returned `runs` says how many) so that
+ * the whole bench stays short.
  */
 export async function time<R>(fn: () => R | Promise<R>, runs = 10, warmup = 2, slow?: SlowOptions): Promise<Timing<R>> {
-  for (let i = 0; i < warmup; i++) {
+  const started = performance.now();
+  const budget = slow?.warmupMs ?? 0,
+    most = Math.max(warmup, slow?.maxWarmup ?? warmup);
+  for (let i = 0; i < most && (i < warmup || performance.now() - started < budget); i++) {
     const t0 = performance.now();
     const r = fn();
     if (r instanceof Promise) await r;
