@@ -111,6 +111,7 @@ const KIND: { [P in Prim]: Kind } = {
   [Prim.ArgMax]: "reduction",
   [Prim.ArgMin]: "reduction",
   [Prim.Cumsum]: "reduction",
+  [Prim.Argsort]: "reduction",
   [Prim.ConvGeneralDilated]: "contraction",
   [Prim.BroadcastInDim]: "free",
   [Prim.Reshape]: "free",
@@ -149,8 +150,14 @@ function firstOrderFlops(prim: Prim, ins: readonly Shaped[], outs: readonly Shap
       return 0;
     case "elementwise":
       return prim === Prim.ScatterAdd || prim === Prim.Scatter ? sizeOf(ins[2]!) : sizeOf(outs[0]!);
-    case "reduction": // a reduce folds (in - out) elements into the outputs; cumsum about one add each
-      return prim === Prim.Cumsum ? sizeOf(ins[0]!) : sizeOf(ins[0]!) - sizeOf(outs[0]!);
+    case "reduction": {
+      // A reduce folds (in - out) elements into the outputs; cumsum about one add each; argsort
+      // about log2(n) comparisons each.
+      if (prim === Prim.Cumsum) return sizeOf(ins[0]!);
+      if (prim === Prim.Argsort)
+        return sizeOf(ins[0]!) * Math.ceil(Math.log2(Math.max(2, ins[0]!.shape[(params as PrimParams[Prim.Argsort]).axis]!)));
+      return sizeOf(ins[0]!) - sizeOf(outs[0]!);
+    }
     case "contraction": {
       // A convolution: one multiply-add per output element and kernel entry it reads (O rows of the kernel).
       if (prim === Prim.ConvGeneralDilated) return (2 * sizeOf(outs[0]!) * sizeOf(ins[1]!)) / ins[1]!.shape[0]!;

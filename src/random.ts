@@ -337,38 +337,8 @@ export function randint(k: NDArray, shape: number[], minval: number, maxval: num
 }
 
 /**
- * The stable ascending ranks of `keys` (int32 [n]): rank_i = #{j : k_j < k_i or (k_j = k_i and j < i)},
- * an O(n²) comparison matrix from primitives (no sort primitive), so it traces, batches and jits.
- */
-function ranks(keys: NDArray): NDArray {
-  const n = keys.shape[0]!;
-  const ki = lax.broadcastInDim(keys, [n, n], [0]),
-    kj = lax.broadcastInDim(keys, [n, n], [1]);
-  const idx = new Int32Array(n * n).map((_, t) => (t % n < Math.floor(t / n) ? 1 : 0));
-  const before = lax.or(lax.lt(kj, ki), lax.and(lax.eq(kj, ki), lax.ne(new ConcreteArray(idx, [n, n], "int32"), lax.full([n, n], 0, "int32"))));
-  return lax.reduceSum(lax.convert(before, "int32"), [1]);
-}
-
-/** The inverse of a permutation given as ranks: inv[r] = i where rank_i = r (int32 [n]). */
-function inverse(rank: NDArray): NDArray {
-  const n = rank.shape[0]!;
-  const rows = new ConcreteArray(
-    Int32Array.from({ length: n * n }, (_, t) => Math.floor(t / n)),
-    [n, n],
-    "int32",
-  );
-  const hit = lax.eq(lax.broadcastInDim(rank, [n, n], [1]), rows); // hit[r, i] = rank_i == r
-  const ii = new ConcreteArray(
-    Int32Array.from({ length: n * n }, (_, t) => t % n),
-    [n, n],
-    "int32",
-  );
-  return lax.reduceSum(lax.selectN(hit, lax.full([n, n], 0, "int32"), ii), [1]);
-}
-
-/**
  * A random permutation: of 0..n-1 for a number, or of an array's rows (axis 0). As JAX's shuffle,
- * the rows are sorted by random 32-bit words (one round: exact for the sizes this O(n²) ranking suits).
+ * the rows are sorted by random 32-bit words (one round of a stable sort, so ties keep their order).
  */
 export function permutation(k: NDArray, x: number | NDArray): NDArray {
   checkKey("permutation", k);
@@ -385,7 +355,7 @@ export function permutation(k: NDArray, x: number | NDArray): NDArray {
   const n = arr.shape[0]!;
   if (n <= 1) return arr;
   const [, sub] = split(k);
-  const order = inverse(ranks(bits(sub!, [n])));
+  const order = lax.argsort(bits(sub!, [n]), 0);
   return lax.gather(arr, order, 0);
 }
 
@@ -610,7 +580,7 @@ export function choice(k: NDArray, a: number | NDArray, options: ChoiceOptions =
   else {
     if (m > n) throw new ArgumentError(`random.choice: cannot take ${m} entries without replacement from ${n}`);
     const keys = lax.neg(lax.add(gumbel(k, [n], logp.dtype), logp));
-    idx = lax.slice(inverse(ranks(keys)), [0], [m]);
+    idx = lax.slice(lax.argsort(keys, 0), [0], [m]);
   }
   const picked = lax.gather(pool, idx, 0);
   return lax.reshape(picked, [...s, ...pool.shape.slice(1)]);

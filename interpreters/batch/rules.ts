@@ -208,6 +208,7 @@ export const batchRules: BatchRules = {
   [Prim.ArgMax]: shifted(Prim.ArgMax, ({ axis }) => ({ axis: axis + 1 })),
   [Prim.ArgMin]: shifted(Prim.ArgMin, ({ axis }) => ({ axis: axis + 1 })),
   [Prim.Cumsum]: shifted(Prim.Cumsum, ({ axis, reverse }) => ({ axis: axis + 1, reverse })),
+  [Prim.Argsort]: shifted(Prim.Argsort, ({ axis }) => ({ axis: axis + 1 })),
   [Prim.ConvGeneralDilated]: ([x, w], [bx, by], params, size) => one(convBatch(x!, w!, bx!, by!, params, size)),
   [Prim.BroadcastInDim]: shifted(Prim.BroadcastInDim, ({ shape, broadcastDimensions }, size) => ({
     shape: [size, ...shape],

@@ -11,7 +11,7 @@ import { elementwiseKernel } from "./kernels/elementwise.js";
 import { linalgImpls } from "./kernels/linalg_impl.js";
 import { convKernel } from "./kernels/conv.js";
 import { matmul } from "./kernels/matmul.js";
-import { type ReduceOp, argReduceKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
+import { type ReduceOp, argReduceKernel, argsortKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
 import { copyStrided } from "./kernels/strided.js";
 import { runProgram } from "../../src/ir/executable.js";
 
@@ -171,6 +171,11 @@ export const impls: { [P in Prim]: Impl<P> } = {
   [Prim.ReduceMin]: one(reduce("min")),
   [Prim.ArgMax]: one(argReduce(true)),
   [Prim.ArgMin]: one(argReduce(false)),
+  [Prim.Argsort]: one(([x], { axis }, out) => {
+    const [data, wrap] = make(out);
+    argsortKernel(x!.values, data, sizeOf(x!.shape.slice(0, axis)), x!.shape[axis]!, sizeOf(x!.shape.slice(axis + 1)));
+    return wrap(data);
+  }),
   [Prim.Cumsum]: one(([x], { axis, reverse }, out) => {
     const [data, wrap] = make(out);
     const [v, o, n, i] = blockView(x!, [axis]);

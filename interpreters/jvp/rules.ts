@@ -280,6 +280,7 @@ export const jvpRules: JvpRules = {
   [Prim.ReduceMax]: reduceExtremum(Prim.ReduceMax),
   [Prim.ReduceMin]: reduceExtremum(Prim.ReduceMin),
   [Prim.Cumsum]: linear(Prim.Cumsum),
+  [Prim.Argsort]: zeroDerivative(Prim.Argsort),
   // Bilinear: d conv(x, w) = conv(dx, w) + conv(x, dw).
   [Prim.ConvGeneralDilated]: ([x, w], [tx, tw], params) => {
     const conv = (a: NDArray, b: NDArray) => lax.conv(a, b, params);

@@ -431,4 +431,5 @@ export const transposeRules: TransposeRules = {
   [Prim.ReduceMin]: notLinear(Prim.ReduceMin),
   [Prim.ArgMax]: notLinear(Prim.ArgMax),
   [Prim.ArgMin]: notLinear(Prim.ArgMin),
+  [Prim.Argsort]: notLinear(Prim.Argsort),
 };

@@ -16,6 +16,7 @@ import { elementwise } from "./kernels/elementwise.js";
 import { type GatherDims, gather, scatterAdd, scatterCombine } from "./kernels/gather.js";
 import { type View3, matmul } from "./kernels/matmul.js";
 import { type ReduceOp, argReduce, cumsum, reduce } from "./kernels/reduce.js";
+import { argsort } from "./kernels/sort.js";
 import { executable } from "./programs.js";
 
 /** Runs a primitive on the device: operands on the device or the CPU, the output avals given. */
@@ -191,6 +192,11 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
   [Prim.ReduceMin]: reduction(Prim.ReduceMin, "min"),
   [Prim.ArgMax]: argReduction(Prim.ArgMax, true),
   [Prim.ArgMin]: argReduction(Prim.ArgMin, false),
+  [Prim.Argsort]: one(Prim.Argsort, (be, [x], { axis }, out) => {
+    const o = empty(be, out);
+    argsort(x!, o, sizeOf(x!.shape.slice(0, axis)), x!.shape[axis]!, sizeOf(x!.shape.slice(axis + 1)), x!.dtype);
+    return o;
+  }),
   [Prim.Cumsum]: one(Prim.Cumsum, (be, [x], { axis, reverse }, out) => {
     noUint32Sum(Prim.Cumsum, x!);
     const o = empty(be, out);

@@ -210,6 +210,7 @@ export const abstractRules: { [P in Prim]: AbstractRule<P> } = {
   [Prim.ArgMax]: argReduce(Prim.ArgMax),
   [Prim.ArgMin]: argReduce(Prim.ArgMin),
   [Prim.Cumsum]: (avals, { axis }) => (checkAxes(Prim.Cumsum, [axis], avals[0]!.shape.length, avals), [avals[0]!]),
+  [Prim.Argsort]: (avals, { axis }) => (checkAxes(Prim.Argsort, [axis], avals[0]!.shape.length, avals), [av(avals[0]!.shape, "int32")]),
   [Prim.ConvGeneralDilated]: (avals, params) => [av(convOutShape(avals, params), avals[0]!.dtype)],
   [Prim.BroadcastInDim]: (avals, { shape, broadcastDimensions: bd }) => {
     const a = avals[0]!;

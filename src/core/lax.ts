@@ -85,6 +85,8 @@ export function reduceMin(x: NDArray, axes: number[]): NDArray {
 export const argmax = (x: NDArray, axis: number): NDArray => bind1(Prim.ArgMax, [x], { axis });
 export const argmin = (x: NDArray, axis: number): NDArray => bind1(Prim.ArgMin, [x], { axis });
 export const cumsum = (x: NDArray, axis: number, reverse = false): NDArray => bind1(Prim.Cumsum, [x], { axis, reverse });
+/** The stable ascending order along `axis` (int32 indices, NaN last). */
+export const argsort = (x: NDArray, axis: number): NDArray => bind1(Prim.Argsort, [x], { axis });
 /** conv_general_dilated in the canonical layout (lhs [N, C, ...S], rhs [O, C/G, ...K]); see `PrimParams`. */
 export const conv = (lhs: NDArray, rhs: NDArray, params: PrimParams[Prim.ConvGeneralDilated]): NDArray =>
   bind1(Prim.ConvGeneralDilated, [lhs, rhs], params);

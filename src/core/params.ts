@@ -161,6 +161,7 @@ const SCHEMAS: { [P in Prim]: Schema } = {
   [Prim.ArgMax]: arg,
   [Prim.ArgMin]: arg,
   [Prim.Cumsum]: { arity: [1, 1], fields: { axis: int, reverse: bool } },
+  [Prim.Argsort]: arg,
   [Prim.ConvGeneralDilated]: {
     arity: [2, 2],
     fields: {

@@ -58,6 +58,7 @@ export enum Prim {
   ArgMax = "argmax",
   ArgMin = "argmin",
   Cumsum = "cumsum",
+  Argsort = "argsort",
   // convolution, bilinear
   ConvGeneralDilated = "conv_general_dilated",
   // structural, linear
@@ -163,6 +164,11 @@ export interface PrimParams {
   [Prim.ArgMax]: { axis: number };
   [Prim.ArgMin]: { axis: number };
   [Prim.Cumsum]: { axis: number; reverse: boolean };
+  /**
+   * The stable ascending order along `axis` as int32 indices (same shape): NaN after everything,
+   * ties (equal values, -0 and +0, any two NaNs) in index order.
+   */
+  [Prim.Argsort]: { axis: number };
   /**
    * conv_general_dilated(lhs, rhs) in the canonical layout lhs [N, C, ...S], rhs [O, C/G, ...K],
    * out [N/B, O, ...Q] (G feature groups, B batch groups, at most one above 1). Per spatial dim:

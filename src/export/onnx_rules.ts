@@ -241,6 +241,21 @@ export const onnxRules: { [P in Prim]: Lowering<P> } = {
   [Prim.ArgMin]: (g, [x], e) => [
     g.cast(g.op("ArgMin", [inAval(e, 0).dtype === "bool" ? g.cast(x!, "int32") : x!], { axis: e.params.axis, keepdims: 0 }), "int32"),
   ],
+  // TopK breaks ties by index, so ascending TopK over the whole axis is a stable argsort. NaN (whose
+  // order TopK leaves open) is sorted as +inf first, then moved last by a second stable pass on the
+  // NaN flags.
+  [Prim.Argsort]: (g, [x], e) => {
+    const { shape, dtype } = inAval(e, 0);
+    const axis = e.params.axis,
+      n = shape[axis]!;
+    if (n === 0) return [g.cast(x!, "int32")];
+    const order = (keys: string) => g.node("TopK", [keys, g.ints([n])], { axis, largest: 0, sorted: 1 }, 2)[1]!;
+    if (dtype !== "float32" && dtype !== "float64") return [g.cast(order(dtype === "bool" ? g.cast(x!, "int32") : x!), "int32")];
+    const nan = g.op("IsNaN", [x!]);
+    const first = order(g.op("Where", [nan, g.scalar(Infinity, dtype), x!]));
+    const flags = g.op("GatherElements", [g.cast(nan, dtype), first], { axis });
+    return [g.cast(g.op("GatherElements", [first, order(flags)], { axis }), "int32")];
+  },
   [Prim.Cumsum]: (g, [x], e) => {
     const dt = inAval(e, 0).dtype;
     const xin = dt === "bool" ? g.cast(x!, "int32") : x!;

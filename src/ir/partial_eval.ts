@@ -463,6 +463,7 @@ export const partialRules: PartialRules = {
   [Prim.ArgMax]: record(Prim.ArgMax),
   [Prim.ArgMin]: record(Prim.ArgMin),
   [Prim.Cumsum]: record(Prim.Cumsum),
+  [Prim.Argsort]: record(Prim.Argsort),
   [Prim.ConvGeneralDilated]: record(Prim.ConvGeneralDilated),
   [Prim.BroadcastInDim]: record(Prim.BroadcastInDim),
   [Prim.Reshape]: record(Prim.Reshape),

@@ -1,9 +1,7 @@
 /**
  * Sorting and searching: sort, argsort, searchsorted, interp, median, quantile, percentile.
- * Composed from primitives: an element's rank is the number of elements that sort before it
- * (NaN last, ties by position, so the sort is stable), and the sorted array gathers by the inverse
- * permutation, so derivatives flow back through the permutation as in JAX. This costs O(n²) work
- * and memory along the sorted axis; it suits the short axes of everyday use.
+ * The order comes from the argsort primitive (stable, NaN last); the sorted array gathers by it,
+ * so derivatives flow back through the permutation as in JAX.
  */
 import { promote } from "../core/dtype.js";
 import { ArgumentError, describe, naming } from "../core/errors.js";
@@ -30,38 +28,13 @@ function sortArgs(fn: string, x: ArrayLike, options: SortOptions | number | null
   return { a, axis: axisIn === null ? 0 : normAxis(fn, axisIn, a.ndim), descending: o.descending ?? false };
 }
 
-/** The stable ascending argsort of `a` along its last axis (int32), NaN last. */
-function argsortLast(a: NDArray): NDArray {
-  const n = a.shape[a.ndim - 1]!;
-  const lead = a.shape.slice(0, -1);
-  const nd = a.ndim;
-  const xi = lax.broadcastInDim(a, [...lead, n, n], [...lead.map((_, d) => d), nd - 1]); // [.., i, j] = a_i
-  const xj = lax.broadcastInDim(a, [...lead, n, n], [...lead.map((_, d) => d), nd]); // [.., i, j] = a_j
-  const nanI = lax.ne(xi, xi),
-    nanJ = lax.ne(xj, xj);
-  const iota = lax.full([n], 0, "int32");
-  for (let t = 0; t < n; t++) iota.values[t] = t;
-  const ii = lax.broadcastInDim(iota, [...lead, n, n], [nd - 1]);
-  const jj = lax.broadcastInDim(iota, [...lead, n, n], [nd]);
-  // j sorts before i: a_j < a_i, or a_i is NaN and a_j is not, or they tie (equal or both NaN) and j < i.
-  const tie = lax.or(lax.eq(xj, xi), lax.and(nanI, nanJ));
-  const before = lax.or(lax.or(lax.lt(xj, xi), lax.and(nanI, lax.not(nanJ))), lax.and(tie, lax.lt(jj, ii)));
-  const rank = lax.reduceSum(lax.convert(before, "int32"), [nd]); // [.., i]
-  // argsort[r] = the i whose rank is r: sum_i i [rank_i == r].
-  const ranks = lax.broadcastInDim(rank, [...lead, n, n], [...lead.map((_, d) => d), nd - 1]); // [.., i, r]
-  const hit = lax.convert(lax.eq(ranks, jj), "int32");
-  return lax.reduceSum(lax.mul(hit, ii), [nd - 1]);
-}
-
 /** Indices that sort `x` along the axis (stable; NaN last; `descending` reverses the order). */
 export function argsort(x: ArrayLike, options?: SortOptions | number | null): NDArray {
   const { a, axis, descending } = sortArgs("np.argsort", x, options);
-  const last = a.ndim - 1;
-  const moved = lax.moveAxis(a, axis, last);
-  const key = descending ? lax.rev(moved, [last]) : moved;
-  let idx = argsortLast(key);
-  if (descending) idx = lax.sub(lax.fill(idx, a.shape[axis]! - 1), lax.rev(idx, [last]));
-  return lax.moveAxis(idx, last, axis);
+  if (!descending) return lax.argsort(a, axis);
+  // Ascending on the reversed axis, mapped back: ties keep their index order, NaN comes first.
+  const idx = lax.argsort(lax.rev(a, [axis]), axis);
+  return lax.sub(lax.fill(idx, a.shape[axis]! - 1), lax.rev(idx, [axis]));
 }
 
 /** `x` sorted along the axis (NaN last); the derivative follows the permutation. */
@@ -69,7 +42,7 @@ export function sort(x: ArrayLike, options?: SortOptions | number | null): NDArr
   const { a, axis, descending } = sortArgs("np.sort", x, options);
   const last = a.ndim - 1;
   const moved = lax.moveAxis(a, axis, last);
-  let idx = argsortLast(moved);
+  let idx = lax.argsort(moved, last);
   if (descending) idx = lax.rev(idx, [last]);
   return lax.moveAxis(lax.gather(moved, idx, last, last), last, axis);
 }

@@ -260,6 +260,15 @@ export const table: Partial<Record<Prim, PrimEntry>> = {
       source: "x => bind1(Prim.Cumsum, [x], { axis, reverse })",
     }),
   ),
+  // Distinct values: the sorted order (and so the derivative's permutation) is the same at nearby points.
+  [Prim.Argsort]: entry(
+    nonEmpty.chain((p) => fc.record({ p: fc.constant(p), axis: axisOf(p.s), descending: fc.boolean() })),
+    ({ p: { s, dtype }, axis, descending }) => ({
+      f: (x: NDArray) => np.sort(x, { axis, descending }),
+      args: fc.tuple(A(s, dtype, { distinct: 0.1 })),
+      source: "x => np.sort(x, { axis, descending })",
+    }),
+  ),
   [Prim.BroadcastInDim]: entry(fc.record({ ss: arb.broadcastableShapes({ maxRank: 3, maxDim: 3 }), dtype: dt }), ({ ss: [a, b], dtype }) => {
     const wide =
       a.length >= b.length

@@ -77,6 +77,27 @@ describe("sort, argsort, searchsorted, interp, quantiles", () => {
     expectVmapJit((v: NDArray) => np.sort(v), f64(rows));
     expectVmapJit((v: NDArray) => np.argsort(v).astype("float64"), f64(rows));
   });
+  it("sorts long axes in O(n log n): 200,000 values with repeats and NaN, and quantiles of them", () => {
+    const n = 200_000;
+    const host = Array.from({ length: n }, (_, i) => (i % 1000 === 7 ? NaN : ((i * 7919) % 10007) - 5000));
+    const want = host
+      .map((v, i) => [v, i] as const)
+      .sort(([a, i], [b, j]) => (Number.isNaN(a) ? (Number.isNaN(b) ? i - j : 1) : Number.isNaN(b) ? -1 : a - b || i - j))
+      .map(([, i]) => i);
+    const x = np.array(host, { dtype: "float64" });
+    expect(Array.from(np.argsort(x).dataSync())).toEqual(want);
+    const ordered = host.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+    expect(
+      np
+        .median(
+          np.array(
+            host.filter((v) => !Number.isNaN(v)),
+            { dtype: "float64" },
+          ),
+        )
+        .item(),
+    ).toBe((ordered[ordered.length / 2 - 1]! + ordered[ordered.length / 2]!) / 2);
+  });
   it("np.searchsorted counts as NumPy's left and right sides", () => {
     const a = f64([1, 2, 2, 3]);
     expect(np.searchsorted(a, f64([0, 2, 2.5, 4])).tolist()).toEqual([0, 1, 3, 4]);

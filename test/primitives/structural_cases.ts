@@ -31,6 +31,7 @@ export type StructuralPrim =
   | Prim.ArgMax
   | Prim.ArgMin
   | Prim.Cumsum
+  | Prim.Argsort
   | Prim.BroadcastInDim
   | Prim.Reshape
   | Prim.Transpose
@@ -90,6 +91,22 @@ function cumsumRef(x: Host, axis: number, reverse: boolean): Host {
       s += at(x, j);
     }
     return s;
+  });
+}
+
+/** Each row along `axis` ordered by an insertion sort of (value, position) pairs: stable, NaN after everything. */
+function argsortRef(x: Host, axis: number): Host {
+  const n = x.shape[axis]!;
+  const before = (a: number, b: number) => (a === a && b !== b) || a < b;
+  return build(x.shape, (idx) => {
+    const values = Array.from({ length: n }, (_, k) => at(x, [...idx.slice(0, axis), k, ...idx.slice(axis + 1)]));
+    const row: number[] = [];
+    for (let k = 0; k < n; k++) {
+      let p = row.length;
+      while (p > 0 && before(values[k]!, values[row[p - 1]!]!)) p--;
+      row.splice(p, 0, k);
+    }
+    return row[idx[axis]!]!;
   });
 }
 
@@ -275,6 +292,25 @@ function argCases<P extends Prim.ArgMax | Prim.ArgMin>(ref: RC<P>): PrimCase<P>[
   ];
 }
 
+/** Values that test the order's edges: NaN, infinities, signed zeros and repeats. */
+const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1.5, -1.5, 1.5, NaN, 0];
+
+function argsortCases(): PrimCase<Prim.Argsort>[] {
+  const ref: RC<Prim.Argsort> = ([x], { axis }) => argsortRef(x!, axis);
+  const o = { zero: true, out: INT32 };
+  const special: Make = (rng, fdt) => [operand([2, 10], fdt, () => SPECIAL[rng.int(0, SPECIAL.length - 1)]!)];
+  return [
+    one("float [3,4] axis 0", fd([3, 4]), { axis: 0 }, ref, o),
+    one("float [3,4] axis 1", fd([3, 4]), { axis: 1 }, ref, o),
+    one("float [2,3,5] axis 1", fd([2, 3, 5]), { axis: 1 }, ref, o),
+    one("float [40] axis 0", fd([40]), { axis: 0 }, ref, o),
+    one("float [2,6] axis 1 with ties (stable)", (rng, fdt) => [operand([2, 6], fdt, () => rng.int(0, 2))], { axis: 1 }, ref, o),
+    { ...one("float [2,10] NaN, ±inf, ±0 and repeats", special, { axis: 1 }, ref, o), modes: { jvp: false, vjp: false } },
+    one("int32 [3,7] axis 1 with ties", i32([3, 7], -3, 3), { axis: 1 }, ref, { ...o, int: true }),
+    one("int32 [0,3] axis 0 (empty)", i32([0, 3]), { axis: 0 }, ref, { ...o, int: true }),
+  ];
+}
+
 type BC = PrimCase<Prim.BroadcastInDim>;
 const bcast = (name: string, make: Make, shape: number[], bd: number[], int = false): BC =>
   one(
@@ -405,6 +441,7 @@ export const structuralCases: { [P in StructuralPrim]: PrimCase<P>[] } = {
     one("float [2,1,3] axis 2 reverse", f([2, 1, 3]), { axis: 2, reverse: true }, ([x], p) => cumsumRef(x!, p.axis, p.reverse), { linear: true }),
     one("int32 [4] axis 0", i32([4]), { axis: 0, reverse: false }, ([x], p) => cumsumRef(x!, p.axis, p.reverse), { int: true }),
   ],
+  [Prim.Argsort]: argsortCases(),
   [Prim.BroadcastInDim]: [
     bcast("float [3] -> [2,3]", f([3]), [2, 3], [1]),
     bcast("float [3,1] -> [3,4] (stretch a size-1 dim)", f([3, 1]), [3, 4], [0, 1]),

@@ -118,6 +118,7 @@ const CASES: { [P in Prim]: Case<P> } = {
   [Prim.ArgMax]: { ops: (a) => [a], params: { axis: 0 } },
   [Prim.ArgMin]: { ops: (a) => [a], params: { axis: 1 } },
   [Prim.Cumsum]: { ops: (a) => [a], params: { axis: 1, reverse: false } },
+  [Prim.Argsort]: { ops: (a) => [a], params: { axis: 1 } },
   [Prim.ConvGeneralDilated]: {
     ops: (a) => [a.reshape([1, 2, 3]), a.reshape([1, 2, 3])],
     params: { strides: [1], padding: [[0, 0]], lhsDilation: [1], rhsDilation: [1], featureGroupCount: 1, batchGroupCount: 1 },
