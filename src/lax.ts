@@ -14,7 +14,7 @@ import { normAxis, shapeEq } from "./core/shape.js";
 import { checkOptionsObject } from "./core/options.js";
 import { type Closure, traceClosure, unifyLifted } from "./ir/closure.js";
 import { type TreeDef, flatten, unflatten } from "./tree.js";
-import { asArray } from "./np/base.js";
+import { type ArrayLike, asArray, toFloat } from "./np/base.js";
 import type { ArrayTree } from "./types.js";
 
 export { dynamicSlice, dynamicUpdateSlice } from "./lax_indexing.js";
@@ -330,4 +330,126 @@ export function bitcastConvertType(x: NDArray, dtype: Aval["dtype"]): NDArray {
     return lax.bitcastConvertType(a, checkDType("lax.bitcastConvertType", dtype));
   });
 }
+/** An integer-list argument (each at least `min`), checked here so that a bad one is named. */
+function intList(fn: string, arg: string, v: unknown, min = 0, length?: number): number[] {
+  if (!Array.isArray(v) || !v.every((n) => Number.isSafeInteger(n) && n >= min))
+    throw new ArgumentError(`${fn}: ${arg} must be an array of integers ≥ ${min}, got ${describe(v)}`);
+  if (length !== undefined && v.length !== length)
+    throw new ArgumentError(`${fn}: ${arg} needs one entry per dim of x (${length}), got ${describe(v)}`);
+  return v as number[];
+}
+
+/** Elementwise 1/√x, as jax.lax.rsqrt. @example lax.rsqrt(np.array([4, 16])) // [0.5, 0.25] */
+export function rsqrt(x: ArrayLike): NDArray {
+  return naming("lax.rsqrt", () => lax.rsqrt(toFloat(asArray("lax.rsqrt", x, undefined, "x"))));
+}
+
+/**
+ * jax.lax.dot_general: contracts `lhs` and `rhs` over `dimensionNumbers = [[lhsContract, rhsContract],
+ * [lhsBatch, rhsBatch]]`; the result's dims are the batch dims, then lhs's free dims, then rhs's.
+ * @example lax.dotGeneral(a, b, [[[2], [1]], [[0], [0]]]) // a batched matmul of [B, M, K] by [B, K, N]
+ */
+export function dotGeneral(lhs: ArrayLike, rhs: ArrayLike, dimensionNumbers: [[number[], number[]], [number[], number[]]]): NDArray {
+  return naming("lax.dotGeneral", () => {
+    const a = asArray("lax.dotGeneral", lhs, undefined, "lhs"),
+      b = asArray("lax.dotGeneral", rhs, undefined, "rhs");
+    const dn: unknown = dimensionNumbers;
+    const pairs = Array.isArray(dn) && dn.length === 2 && dn.every((q) => Array.isArray(q) && q.length === 2) ? (dn as unknown[][]) : null;
+    const lists = pairs?.flat().map((l) => (Array.isArray(l) && l.every((n) => Number.isSafeInteger(n) && n >= 0) ? (l as number[]) : null));
+    if (!lists || lists.some((l) => l === null))
+      throw new ArgumentError(
+        `lax.dotGeneral: dimensionNumbers must be [[lhsContract, rhsContract], [lhsBatch, rhsBatch]] (arrays of dims), got ${describe(dn)}`,
+      );
+    const [lc, rc, lb, rb] = lists as number[][];
+    if (lc!.length !== rc!.length || lb!.length !== rb!.length)
+      throw new ArgumentError(`lax.dotGeneral: dimensionNumbers must pair as many lhs dims as rhs dims, got ${describe(dn)}`);
+    const bad = [...lc!, ...lb!].find((d) => d >= a.ndim) ?? [...rc!, ...rb!].find((d) => d >= b.ndim);
+    if (bad !== undefined) throw new ArgumentError(`lax.dotGeneral: dimensionNumbers name dim ${bad}, past lhs [${a.shape}] or rhs [${b.shape}]`);
+    return lax.dotGeneral(a, b, [lc!, rc!], [lb!, rb!]);
+  });
+}
+
+/**
+ * jax.lax.broadcast_in_dim: `x`'s dim i becomes dim `broadcastDimensions[i]` of `shape` (equal
+ * size, or 1 to stretch); the other dims of `shape` are new.
+ * @example lax.broadcastInDim(np.array([1, 2]), [3, 2], [1]) // three rows [1, 2]
+ */
+export function broadcastInDim(x: ArrayLike, shape: number[], broadcastDimensions: number[]): NDArray {
+  return naming("lax.broadcastInDim", () => {
+    const a = asArray("lax.broadcastInDim", x, undefined, "x");
+    const s = intList("lax.broadcastInDim", "shape", shape);
+    const bd = intList("lax.broadcastInDim", "broadcastDimensions", broadcastDimensions, 0, a.ndim);
+    if (bd.some((d, i) => d >= s.length || (s[d] !== a.shape[i] && a.shape[i] !== 1)))
+      throw new ShapeError(`lax.broadcastInDim: x [${a.shape}] cannot go to dims [${bd}] of shape [${s}] (each dim must match or be 1)`);
+    return lax.broadcastInDim(a, s, bd);
+  });
+}
+
+/**
+ * jax.lax.slice: the block from `startIndices` (inclusive) to `limitIndices` (exclusive) taking every
+ * `strides[d]`-th element (1 by default).
+ * @example lax.slice(np.arange(10), [1], [8], [3]) // [1, 4, 7]
+ */
+export function slice(x: ArrayLike, startIndices: number[], limitIndices: number[], strides?: number[]): NDArray {
+  return naming("lax.slice", () => {
+    const a = asArray("lax.slice", x, undefined, "x");
+    const start = intList("lax.slice", "startIndices", startIndices, 0, a.ndim),
+      limit = intList("lax.slice", "limitIndices", limitIndices, 0, a.ndim),
+      step = strides === undefined ? start.map(() => 1) : intList("lax.slice", "strides", strides, 1, a.ndim);
+    if (start.some((s, d) => s > limit[d]! || limit[d]! > a.shape[d]!))
+      throw new ArgumentError(`lax.slice: need startIndices ≤ limitIndices ≤ shape per dim, got [${start}], [${limit}] for x [${a.shape}]`);
+    return bind(Prim.Slice, [a], { start, limit, step })[0]!;
+  });
+}
+
+/**
+ * jax.lax.pad: `x` with `paddingValue` (a scalar) added per dim as `[low, high, interior]`; negative
+ * low/high remove elements from that end, as in JAX.
+ * @example lax.pad(np.array([1, 2]), 0, [[1, 2, 1]]) // [0, 1, 0, 2, 0, 0]
+ */
+export function pad(x: ArrayLike, paddingValue: ArrayLike, paddingConfig: [number, number, number][]): NDArray {
+  return naming("lax.pad", () => {
+    const a = asArray("lax.pad", x, undefined, "x");
+    const v = asArray("lax.pad", paddingValue, a.dtype, "paddingValue");
+    if (v.ndim !== 0) throw new ShapeError(`lax.pad: paddingValue must be a scalar, got shape [${v.shape}]`);
+    const cfg: unknown = paddingConfig;
+    if (!Array.isArray(cfg) || cfg.length !== a.ndim || !cfg.every((t) => Array.isArray(t) && t.length === 3 && t.every(Number.isSafeInteger)))
+      throw new ArgumentError(
+        `lax.pad: paddingConfig must hold one [low, high, interior] integer triple per dim of x (${a.ndim}), got ${describe(cfg)}`,
+      );
+    const triples = cfg as [number, number, number][];
+    const grown = bind(Prim.Pad, [a, v.dtype === a.dtype ? v : lax.convert(v, a.dtype)], {
+      config: triples.map(([lo, hi, k]) => [Math.max(lo, 0), Math.max(hi, 0), k]),
+    })[0]!;
+    if (triples.every(([lo, hi]) => lo >= 0 && hi >= 0)) return grown;
+    return lax.slice(
+      grown,
+      triples.map(([lo]) => Math.max(-lo, 0)),
+      triples.map(([, hi], d) => grown.shape[d]! - Math.max(-hi, 0)),
+    );
+  });
+}
+
+/**
+ * jax.lax.top_k: the `k` largest entries along the last axis, in descending order, and their
+ * indices (int32); ties keep index order, NaN counts as the largest. The values' derivative flows
+ * to the picked entries.
+ * @example lax.topK(np.array([3, 1, 4, 1, 5]), 2) // [[5, 4], [4, 2]]
+ */
+export function topK(x: ArrayLike, k: number): [NDArray, NDArray] {
+  return naming("lax.topK", () => {
+    const a = asArray("lax.topK", x, undefined, "x");
+    if (a.ndim === 0) throw new ShapeError("lax.topK: x must have at least one axis, got a scalar");
+    const last = a.ndim - 1,
+      n = a.shape[last]!;
+    if (!Number.isSafeInteger(k) || k < 0 || k > n)
+      throw new ArgumentError(`lax.topK: k must be an integer in [0, ${n}] (the last axis of [${a.shape}]), got ${describe(k)}`);
+    // Descending and stable: ascending on the reversed axis, mapped back to positions.
+    const asc = lax.argsort(lax.rev(a, [last]), last);
+    const order = lax.sub(lax.fill(asc, n - 1), lax.rev(asc, [last]));
+    const idx = lax.sliceAxis(order, last, 0, k);
+    return [lax.gather(a, idx, last, last), idx];
+  });
+}
+
 export { convGeneralDilated, reduceWindow, type ConvOptions, type ConvPadding, type ReduceWindowOptions } from "./lax_conv.js";

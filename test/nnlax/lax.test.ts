@@ -189,3 +189,109 @@ describe("lax.associativeScan", () => {
     expect(() => lax.associativeScan(np.add, d([1, 2]), { reverse: 1 } as never)).toThrow(ArgumentError);
   });
 });
+
+describe("lax.rsqrt, dotGeneral, broadcastInDim, slice, pad, topK", () => {
+  const m = [
+    [0.5, -1.25, 2.0, 0.75],
+    [1.5, 0.25, -0.5, 3.0],
+    [-2.0, 1.0, 0.125, -0.25],
+  ];
+  const x = d(m);
+
+  it("values against loops written here", () => {
+    expectClose(lax.rsqrt(d([4, 0.25, 2])), [0.5, 2, 1 / Math.SQRT2], 1e-15);
+    // dotGeneral: a batched matmul [2,3,4]·[2,4,5] and a contraction over two dims.
+    const a = np.arange(24).reshape([2, 3, 4]).astype("float64"),
+      b = np.arange(40).reshape([2, 4, 5]).astype("float64").mul(0.5);
+    const av = toNums(a),
+      bv = toNums(b);
+    const want: number[] = [];
+    for (let p = 0; p < 2; p++)
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 5; j++) {
+          let s = 0;
+          for (let k = 0; k < 4; k++) s += av[p * 12 + i * 4 + k]! * bv[p * 20 + k * 5 + j]!;
+          want.push(s);
+        }
+    expectClose(
+      lax.dotGeneral(a, b, [
+        [[2], [1]],
+        [[0], [0]],
+      ]),
+      want,
+      1e-14,
+    );
+    let full = 0;
+    for (let i = 0; i < 12; i++) full += av[i]! * av[i]!;
+    expectClose(
+      lax.dotGeneral(np.take(a, 0, 0), np.take(a, 0, 0), [
+        [
+          [0, 1],
+          [0, 1],
+        ],
+        [[], []],
+      ]),
+      [full],
+    );
+    expectClose(lax.broadcastInDim(d([1, 2, 3]), [2, 3, 2], [1]), [1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3]);
+    expectClose(lax.slice(x, [0, 1], [3, 4], [2, 2]), [-1.25, 0.75, 1.0, -0.25]);
+    expectClose(lax.slice(x, [1, 0], [2, 4]), m[1]!);
+    expectClose(lax.pad(d([1, 2]), 0, [[1, 2, 1]]), [0, 1, 0, 2, 0, 0]);
+    expectClose(lax.pad(d([1, 2, 3, 4]), 0, [[-1, -2, 0]]), [2]);
+    expectClose(lax.pad(d([1, 2, 3]), 9, [[-1, 1, 1]]), [9, 2, 9, 3, 9]);
+    const [vals, idx] = lax.topK(d([3, 1, 4, 1, 5, 9, 2, 6, 5]), 4);
+    expectClose(vals, [9, 6, 5, 5]);
+    expect(idx.tolist()).toEqual([5, 7, 4, 8]);
+    const [rv, ri] = lax.topK(x, 2);
+    const rowsTop = m.map((r) =>
+      r
+        .map((v, i) => [v, i] as const)
+        .sort((p, q) => q[0] - p[0] || p[1] - q[1])
+        .slice(0, 2),
+    );
+    expectClose(
+      rv,
+      rowsTop.flatMap((r) => r.map(([v]) => v)),
+    );
+    expect(toNums(ri)).toEqual(rowsTop.flatMap((r) => r.map(([, i]) => i)));
+    expect(lax.topK(d([1, NaN, 2]), 1)[1].tolist()).toEqual([1]);
+  });
+
+  it("derivatives (both modes, order 2), vmap = loop, jit = eager", () => {
+    const fns: ((v: NDArray) => NDArray)[] = [
+      (v) => lax.rsqrt(v.mul(v).add(1)),
+      (v) =>
+        lax.dotGeneral(v, v, [
+          [[1], [1]],
+          [[], []],
+        ]),
+      (v) => lax.broadcastInDim(v, [2, ...v.shape], [1, 2]).mul(np.sin(v)),
+      (v) => lax.slice(v, [0, 1], [v.shape[0]!, 4], [1, 2]),
+      (v) =>
+        lax.pad(v, 0.5, [
+          [1, -1, 0],
+          [-1, 2, 1],
+        ]),
+      (v) => lax.topK(v, 2)[0],
+    ];
+    for (const f of fns) {
+      const report = checkGrads(f, [x], { order: 2 });
+      expect(report.comparisons.length).toBeGreaterThan(0);
+      expect(report.comparisons.every((c) => c.ok)).toBe(true);
+      const stacked = np.stack([x, x.mul(0.5).add(0.1)]);
+      const rows = [0, 1].map((i) => toNums(f(np.take(stacked, i, 0))));
+      expectClose(vmap(f)(stacked), rows.flat(), 1e-14);
+      expectClose(jit(f)(x), toNums(f(x)), 1e-14);
+    }
+  });
+
+  it("typed errors name the function and the argument", () => {
+    expect(() => lax.pad(d([1, 2]), 0, [[1, 2]] as never)).toThrow(/lax.pad: paddingConfig/);
+    expect(() => lax.pad(d([1, 2]), d([0, 1]), [[1, 2, 0]])).toThrow(ShapeError);
+    expect(() => lax.dotGeneral(x, x, [[[1], [1]]] as never)).toThrow(ArgumentError);
+    expect(() => lax.slice(x, [0], [1])).toThrow(/lax.slice/);
+    expect(() => lax.topK(x, 5)).toThrow(/lax.topK: k must be an integer in \[0, 4\]/);
+    expect(() => lax.topK(d(1), 1)).toThrow(ShapeError);
+    expect(() => lax.broadcastInDim(x, [3], [0])).toThrow(/lax.broadcastInDim/);
+  });
+});
