@@ -18,6 +18,7 @@ import {
   leaves,
   map,
   mapWithPath,
+  all,
   reduce,
   registerNode,
   structure,
@@ -29,7 +30,7 @@ import {
 import type { ArgsAt, Argnums, ArrayTree, AuxOf, Fn, Inputs, Jacobian, LeafOf, MapLeaves, Tree } from "./types.js";
 
 /** Pytree utilities. */
-const tree: Tree = { flatten, unflatten, map, leaves, registerNode, structure, reduce, transpose, flattenWithPath, mapWithPath };
+const tree: Tree = { flatten, unflatten, map, leaves, registerNode, structure, all, reduce, transpose, flattenWithPath, mapWithPath };
 
 /** JAX's jax.scipy: `scipy.special` and `scipy.stats`. */
 const scipy = { special, stats };

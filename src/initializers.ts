@@ -223,3 +223,34 @@ export const kaimingUniform = (options?: VarianceScalingOptions): Initializer =>
 /** The same as heNormal. */
 export const kaimingNormal = (options?: VarianceScalingOptions): Initializer =>
   varianceScalingAs("nn.initializers.kaimingNormal", 2, "fanIn", "truncatedNormal", options);
+
+/**
+ * JAX's `orthogonal`: the [rows, cols] matrix (cols = shape[columnAxis], rows = the other dims'
+ * product) has orthonormal columns (rows ≥ cols) or rows, drawn uniformly (Haar): the Q of a
+ * normal matrix's QR with R's diagonal made positive, times `scale`, then laid out as `shape`.
+ */
+export function orthogonal(scale = 1, columnAxis = -1): Initializer {
+  const fn = "nn.initializers.orthogonal";
+  finite(fn, "scale", scale);
+  if (!Number.isInteger(columnAxis)) throw new ArgumentError(`${fn}: columnAxis must be an integer axis, got ${describe(columnAxis)}`);
+  return (key, shape, dtype) => {
+    const d = floatDType(fn, dtype);
+    const s = checkShape(fn, shape);
+    if (s.length < 2) throw new ShapeError(`${fn}: shape must have at least two dims, got [${s}]`);
+    const axis = normAxis(fn, columnAxis, s.length);
+    const cols = s[axis]!,
+      rows = sizeOf(s) / Math.max(cols, 1);
+    const tall = rows >= cols;
+    const [q, r] = lax.qr(random.normal(key, tall ? [rows, cols] : [cols, rows], d));
+    const m = Math.min(rows, cols);
+    // sign(diag(R)) (with 0 as +1), scaled, multiplies Q's columns.
+    const eye = lax.full([m, m], 0, d);
+    for (let i = 0; i < m; i++) eye.values[i * m + i] = 1;
+    const diag = lax.reduceSum(lax.mul(r!, eye), [1]);
+    const signs = lax.selectN(lax.lt(diag, lax.fill(diag, 0)), lax.fill(diag, scale), lax.fill(diag, -scale));
+    const fixed = lax.mul(q!, lax.broadcastInDim(signs, q!.shape, [1]));
+    const mat = tall ? fixed : lax.transpose(fixed, [1, 0]);
+    const others = s.filter((_, i) => i !== axis);
+    return lax.moveAxis(lax.reshape(mat, [...others, cols]), s.length - 1, axis);
+  };
+}

@@ -284,6 +284,24 @@ export function logistic(k: NDArray, shape: number[] = [], dtype?: DType): NDArr
   return lax.sub(lax.log(u), lax.log1p(lax.neg(u)));
 }
 
+/** Standard Cauchy samples: tan(π (u - 1/2)), u uniform in [tiny, 1). */
+export function cauchy(k: NDArray, shape: number[] = [], dtype?: DType): NDArray {
+  checkKey("cauchy", k);
+  const d = floatDType("cauchy", dtype);
+  const u = uniform(k, shapeArg("cauchy", shape), d, tiny(d), 1);
+  const t = lax.mul(lax.fill(u, Math.PI), lax.sub(u, lax.fill(u, 0.5)));
+  return lax.div(lax.sin(t), lax.cos(t));
+}
+
+/** Rademacher samples: -1 or +1 with probability 1/2 each (int32 by default, as JAX). */
+export function rademacher(k: NDArray, shape: number[] = [], dtype: DType = "int32"): NDArray {
+  checkKey("rademacher", k);
+  const d = checkDType("random.rademacher", dtype);
+  if (d === "bool" || d === "uint32") throw new DTypeError(`random.rademacher: dtype must be int32, float32 or float64 (the draws are ±1), got ${d}`);
+  const b = lax.convert(bernoulli(k, 0.5, shapeArg("rademacher", shape)), d);
+  return lax.sub(lax.mul(b, lax.fill(b, 2)), lax.fill(b, 1));
+}
+
 /** Options of `categorical`: the axis of the categories (default -1) and the batch shape of the draws. */
 export interface CategoricalOptions {
   axis?: number;

@@ -236,6 +236,21 @@ export function reduce<A>(fn: (acc: A, leaf: any) => A, tree: unknown, ...initia
   return ls.reduce((a: A, l) => fn(a, l), initial[0]);
 }
 
+/**
+ * Whether every leaf is truthy, as JAX's `tree_all`: a one-element array counts by its value
+ * (nonzero); a larger array is ambiguous, as in NumPy (reduce it with np.all first).
+ */
+export function all(tree: unknown): boolean {
+  return naming("tree.all", () =>
+    leaves(tree).every((l) => {
+      if (!(l instanceof NDArray)) return Boolean(l);
+      if (l.size !== 1)
+        throw new ArgumentError(`tree.all: the truth of a leaf of shape [${l.shape}] is ambiguous; reduce it first (tree.map(np.all, tree))`);
+      return Number(l.item()) !== 0;
+    }),
+  );
+}
+
 /** A key on the path to a leaf: an array index, an object key, or a custom node's child index. */
 export type PathKey = number | string;
 

@@ -110,6 +110,8 @@ export interface Tree {
   registerNode: typeof registerNode;
   /** The structure of a tree (its `TreeDef`). */
   structure: typeof structure;
+  /** Whether every leaf is truthy (a one-element array by its value). */
+  all(tree: unknown): boolean;
   /** Folds `fn` over the leaves in order, from `initial` (or the first leaf). */
   reduce<A>(fn: (acc: A, leaf: unknown) => A, tree: unknown, ...initial: [A] | []): A;
   /** Swaps the levels of a tree of structure `outer` holding trees of structure `inner`. */

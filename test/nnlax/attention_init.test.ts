@@ -209,6 +209,31 @@ describe("nn.initializers", () => {
     expect(u.every((x) => x >= 0 && x < 0.2)).toBe(true);
   });
 
+  it("orthogonal: orthonormal columns or rows along columnAxis, times scale; Haar moments of an entry", () => {
+    for (const [shape, axis] of [
+      [[6, 4], -1],
+      [[3, 7], -1],
+      [[2, 3, 5], -1],
+      [[4, 9], 0],
+    ] as const) {
+      const q = I.orthogonal(2, axis)(key, [...shape], "float64");
+      expect(q.shape).toEqual(shape);
+      const cols = shape[axis < 0 ? shape.length + axis : axis]!;
+      const m = np.moveaxis(q, axis, -1).reshape([-1, cols]);
+      const [r, c] = m.shape as [number, number];
+      const gram = toNums(r >= c ? np.matmul(m.T, m) : np.matmul(m, m.T));
+      const k = Math.min(r, c);
+      gram.forEach((g, t) => expect(Math.abs(g - (t % (k + 1) === 0 ? 4 : 0))).toBeLessThan(1e-12));
+    }
+    // Over many keys, Q[0, 0] of a Haar 4×4 matrix has mean 0 and variance 1/4.
+    const q00 = toNums(vmap((k: NDArray) => np.take(I.orthogonal()(k, [4, 4], "float64").reshape([16]), 0))(random.split(random.key(7), 4000)));
+    const [mean, variance] = moments(q00);
+    expect(Math.abs(mean)).toBeLessThan(4 * Math.sqrt(0.25 / 4000));
+    expect(Math.abs(variance - 0.25)).toBeLessThan(0.02);
+    expect(() => I.orthogonal()(key, [5])).toThrow(ShapeError);
+    expect(() => I.orthogonal(1, 1.5)).toThrow(ArgumentError);
+  });
+
   it("typed errors: rank-1 shapes for fan-based ones, int dtypes, bad modes", () => {
     expect(() => I.glorotUniform()(key, [5])).toThrow(ShapeError);
     expect(() => I.heNormal()(key, [2, 2], "int32")).toThrow(DTypeError);

@@ -42,6 +42,15 @@ describe("tree utilities", () => {
     expect(total.item()).toBe(6);
   });
 
+  it("all: every leaf truthy; one-element arrays by value, larger ones refused", () => {
+    expect(tree.all({ a: [1, true], b: "x" })).toBe(true);
+    expect(tree.all({ a: [1, 0] })).toBe(false);
+    expect(tree.all([])).toBe(true);
+    expect(tree.all({ w: np.array(2), b: [np.array([true])] })).toBe(true);
+    expect(tree.all({ w: np.array(2), b: [np.array([0])] })).toBe(false);
+    expect(() => tree.all({ w: d([1, 2]) })).toThrow(/tree.all: the truth of a leaf of shape \[2\] is ambiguous/);
+  });
+
   it("flattenWithPath and mapWithPath give each leaf its path of keys", () => {
     const [pairs, def] = tree.flattenWithPath(t);
     expect(pairs).toEqual([

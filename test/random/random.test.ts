@@ -168,6 +168,8 @@ const continuous: [string, (k: NDArray, shape: number[]) => NDArray, (x: number)
   ["laplace", (k, s) => random.laplace(k, s), (x) => (x < 0 ? 0.5 * Math.exp(x) : 1 - 0.5 * Math.exp(-x))],
   ["logistic", (k, s) => random.logistic(k, s), (x) => 1 / (1 + Math.exp(-x))],
   ["gumbel", (k, s) => random.gumbel(k, s), (x) => Math.exp(-Math.exp(-x))],
+  ["cauchy", (k, s) => random.cauchy(k, s), (x) => 0.5 + Math.atan(x) / Math.PI],
+  ["cauchy float64", (k, s) => random.cauchy(k, s, "float64"), (x) => 0.5 + Math.atan(x) / Math.PI],
   [
     "truncatedNormal [-1, 2]",
     (k, s) => random.truncatedNormal(k, -1, 2, s),
@@ -200,6 +202,21 @@ describe("discrete samplers: chi-square at fixed seeds", () => {
   it("bernoulli(p = 0.3)", () => {
     const x = vals(random.bernoulli(random.key(1), 0.3, [N]));
     expect(chiSquare(x, [0.7, 0.3])).toBeLessThan(CHI_CRIT[1]!);
+  });
+
+  it("rademacher gives ±1 with probability 1/2 each, int32 unless a float dtype is asked for", () => {
+    const r = random.rademacher(random.key(4), [N]);
+    expect(r.dtype).toBe("int32");
+    const x = vals(r);
+    expect(x.every((v) => v === 1 || v === -1)).toBe(true);
+    expect(
+      chiSquare(
+        x.map((v) => (v + 1) / 2),
+        [0.5, 0.5],
+      ),
+    ).toBeLessThan(CHI_CRIT[1]!);
+    expect(random.rademacher(random.key(4), [3], "float64").dtype).toBe("float64");
+    expect(() => random.rademacher(random.key(4), [3], "bool")).toThrow(/random.rademacher: dtype/);
   });
 
   it("bernoulli with an array p broadcasts and takes p's shape by default", () => {
@@ -265,6 +282,8 @@ const samplers: [string, (k: NDArray) => NDArray][] = [
   ["exponential", (k) => random.exponential(k, [3])],
   ["laplace", (k) => random.laplace(k, [3])],
   ["logistic", (k) => random.logistic(k, [3])],
+  ["cauchy", (k) => random.cauchy(k, [3])],
+  ["rademacher", (k) => random.rademacher(k, [5])],
   ["categorical", (k) => random.categorical(k, np.array([0.5, 1, -1]), { shape: [4] })],
   ["randint", (k) => random.randint(k, [5], 0, 100)],
   ["permutation", (k) => random.permutation(k, 6)],
