@@ -77,6 +77,12 @@ export const fluxion: Impl = {
     return { run: () => f(x).item() };
   },
 
+  jitCall(leaves: number): Case {
+    const p = Object.fromEntries(Array.from({ length: leaves }, (_, i) => [`w${i}`, arr(data().expSin.subarray(4 * i, 4 * i + 4), [4])]));
+    const f = jit((q: Record<string, NDArray>) => q.w0!.mul(2));
+    return { run: () => f(p).dataSync() as Float32Array };
+  },
+
   chainCompile(iters: number): Case {
     const x = np.array(SIZES.chainStart);
     let k = 0;

@@ -147,6 +147,15 @@ const ROWS: Row[] = [
     goal: "≤ jax-js",
     judge: (fx, r) => ratioGoal(fx, valueOf(r, "chainJitSmall", jaxjs.name), 1, "jax-js"),
   },
+  ...[3, 50].map((leaves): Row => ({
+    id: `jitCall${leaves}`,
+    label: `jit cached call, ${leaves}-leaf pytree (µs)`,
+    unit: "µs/op",
+    work: 1,
+    prepare: (i) => i.jitCall(leaves),
+    goal: `≤ ${3 + 0.2 * leaves} µs (3 + 0.2 per leaf)`,
+    judge: atMost(3 + 0.2 * leaves),
+  })),
   {
     id: "chainFwd",
     label: `scalar chain forward eager (µs/op)`,

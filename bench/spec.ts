@@ -66,6 +66,8 @@ export interface Impl {
   mlp(mode: MlpMode): Prepared;
   /** W3 and the legacy eager rows: forward, grad, or a cached call of the jitted chain. */
   chain(mode: ChainMode, iters: number): Prepared;
+  /** A cached call of `jit((p) => p.w0 * 2)` on a pytree of `leaves` [4] float32 arrays: the call overhead. */
+  jitCall(leaves: number): Prepared;
   /** W3 compile: every run must trace and compile a fresh program (first call of a new jit). */
   chainCompile(iters: number): Prepared;
   /** W4: `jit(vmap(grad(loss)))` over the batch. */

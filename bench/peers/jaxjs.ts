@@ -124,6 +124,12 @@ export const jaxjs: Impl = {
     return owned(() => f(x.ref).item(), x);
   },
 
+  jitCall(leaves: number): Prepared {
+    const p = Object.fromEntries(Array.from({ length: leaves }, (_, i) => [`w${i}`, arr(data().expSin.subarray(4 * i, 4 * i + 4), [4])]));
+    const f = jit((q: Record<string, Arr>) => q.w0!.mul(2));
+    return owned(() => f(tree.ref(p)).dataSync() as Float32Array, p, f);
+  },
+
   chainCompile(iters: number): Prepared {
     const x = np.array(SIZES.chainStart);
     const compileAndRun = (c: number) => {

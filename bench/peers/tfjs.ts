@@ -136,6 +136,7 @@ export function tfjs(backend: "wasm" | "cpu"): Impl {
     },
 
     chainCompile: () => new NotAvailable("no jit"),
+    jitCall: () => new NotAvailable("no jit"),
 
     perExampleGrads(): Case {
       const d = data().perExample,

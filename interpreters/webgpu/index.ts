@@ -89,7 +89,8 @@ async function requestDevice(gpu: GPU, compat: boolean): Promise<WebGpuBackend |
 export async function initWebGPU(): Promise<Backend | null> {
   try {
     const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-    if (nav?.gpu !== undefined) return await requestDevice(nav.gpu, false);
+    // A core adapter first; a compatibility one (OpenGL ES, older GPUs) when that is all there is.
+    if (nav?.gpu !== undefined) return (await requestDevice(nav.gpu, false)) ?? (await requestDevice(nav.gpu, true));
     if (typeof process === "undefined" || process.versions?.node === undefined) return null;
     const mod = (await import("webgpu")) as unknown as WebGpuModule;
     Object.assign(globalThis, mod.globals);

@@ -13,6 +13,7 @@ import { StageInterpreter } from "../ir/trace.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
 import { checkFn, checkOptions, flattenArrays, leafArray } from "./args.js";
 import type { Fn, Inputs } from "../types.js";
+import { type Plan, fits, makePlan } from "./signature.js";
 
 export interface JitOptions {
   /** Positions of arguments that are static: part of the cache key, passed to f as plain values. */
@@ -28,6 +29,8 @@ export interface JitOptions {
 
 /** Default number of signatures a jitted function keeps compiled. */
 export const DEFAULT_JIT_CACHE_SIZE = 64;
+/** Signature plans a jitted function tries before building a key: its most recent distinct calls. */
+const PLANS = 4;
 
 /** A staged program with its constants; `String(x)` prints the program. */
 export class StagedProgram implements ClosedProgram {
@@ -156,24 +159,50 @@ export function jit<F extends LooseFn>(f: F, options: JitOptions = {}): F {
   const name = f.name || "jit";
   // A Map iterates in insertion order: a hit is moved to the back, the front is the least recently used.
   const cache = new Map<string, Traced>();
+  const plans: { plan: Plan; key: string }[] = [];
+  /** The cached entry of a call that fits a recent plan (no statics), with its leaves; else null. */
+  const planned = (args: unknown[]): [Traced, NDArray[]] | null => {
+    for (const p of plans) {
+      const raw: unknown[] = [];
+      if (!fits(p.plan, args, raw)) continue;
+      const entry = cache.get(p.key);
+      if (entry === undefined) return null;
+      cache.delete(p.key);
+      cache.set(p.key, entry);
+      return [entry, raw.map((l) => leafArray("jit", "the arguments", l))];
+    }
+    return null;
+  };
   const jitted = (...args: unknown[]) => {
     for (const i of statics)
       if (i >= args.length) throw new ArgumentError(`jit: staticArgnums ${i} is out of range for a call with ${args.length} argument(s)`);
-    const { leaves, def, key } = signature("jit", args, statics);
-    let entry = cache.get(key);
+    let hit = statics.length === 0 && plans.length > 0 ? planned(args) : null;
     let lifted: Tracer[] = [];
-    if (entry !== undefined) {
-      cache.delete(key);
-      cache.set(key, entry);
-    } else {
-      entry = trace(name, f, args, statics, leaves, def);
-      lifted = entry.lifted;
-      // A program that closes over another transform's tracers is specific to this call.
-      if (lifted.length === 0 && limit > 0) {
-        if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+    if (hit === null) {
+      const { leaves, def, key } = signature("jit", args, statics);
+      let entry = cache.get(key);
+      if (entry !== undefined) {
+        cache.delete(key);
         cache.set(key, entry);
+      } else {
+        entry = trace(name, f, args, statics, leaves, def);
+        lifted = entry.lifted;
+        // A program that closes over another transform's tracers is specific to this call.
+        if (lifted.length === 0 && limit > 0) {
+          if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+          cache.set(key, entry);
+        }
       }
+      if (statics.length === 0 && cache.get(key) === entry) {
+        const plan = makePlan(args);
+        if (plan !== null) {
+          plans.unshift({ plan, key });
+          if (plans.length > PLANS) plans.pop();
+        }
+      }
+      hit = [entry, leaves];
     }
+    const [entry, leaves] = hit;
     const device = options.device;
     const placed = device === undefined ? leaves : leaves.map((l) => (l instanceof ConcreteArray && device !== "cpu" ? l.to(device) : l));
     const outs = bind(Prim.JitCall, [...placed, ...lifted], { program: entry.program, name });

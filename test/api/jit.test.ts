@@ -66,6 +66,51 @@ describe("jit cache", () => {
     expectClose(out, [5, 5, 5, 5]);
   });
 
+  it("a cached call matches its arguments to a recent signature: containers, keys, dtypes, shapes and JS numbers", () => {
+    let traces = 0;
+    const f = jit((p: { a: NDArray; b: NDArray; n: number | NDArray }, xs: (NDArray | null | undefined)[]) => {
+      traces++;
+      return p.a.mul(2).add(p.b).add(p.n).add(xs[0]!.sum());
+    });
+    const a = np.array([1, 2]),
+      b = np.array([10, 20]);
+    expectClose(f({ a, b, n: 1 }, [np.ones([3]), null]), [16, 28]);
+    expectClose(f({ a: b, b: a, n: 2 }, [np.zeros([3]), null]), [23, 44]);
+    expect(traces).toBe(1);
+    // The same keys inserted in another order: the same program, each leaf to its key.
+    expectClose(f({ n: 0, b: a, a: b }, [np.zeros([3]), null]), [21, 42]);
+    expect(traces).toBe(1);
+    // Each change of signature retraces once, and alternating between recent ones does not.
+    f({ a, b, n: np.array(1) }, [np.ones([3]), null]);
+    f({ a, b, n: 1 }, [np.ones([4]), null]);
+    f({ a, b, n: 1 }, [np.ones([3], "float64"), null]);
+    f({ a, b, n: 1 }, [np.ones([3]), undefined]);
+    f({ a, b, n: 1, c: 0 } as never, [np.ones([3]), null]);
+    expect(traces).toBe(6);
+    for (let i = 0; i < 3; i++) {
+      expectClose(f({ a, b, n: np.array(1) }, [np.ones([3]), null]), [16, 28]);
+      expectClose(f({ a, b, n: 1 }, [np.ones([4]), null]), [17, 29]);
+      expectClose(f({ a, b, n: 1 }, [np.ones([3]), null]), [16, 28]);
+    }
+    expect(traces).toBe(6);
+  });
+
+  it("a signature evicted from a small cache is traced again, not run from a stale plan", () => {
+    let traces = 0;
+    const f = jit(
+      (a: NDArray) => {
+        traces++;
+        return a.sum();
+      },
+      { cacheSize: 1 },
+    );
+    for (let i = 0; i < 3; i++) {
+      expect(f(np.ones([2])).item()).toBe(2);
+      expect(f(np.ones([5])).item()).toBe(5);
+    }
+    expect(traces).toBe(6);
+  });
+
   it("stays traced once under grad, vmap and nesting", () => {
     let traces = 0;
     const f = jit((a: NDArray) => {
