@@ -34,8 +34,13 @@ const ARRAY: Record<DType, string> = {
 const REDUCE = new Set<Prim>([Prim.ReduceMax, Prim.ReduceMin]);
 /** Longest run fused into one loop: keeps generated functions small enough for V8 to compile. */
 const MAX_GROUP = 512;
-/** Fast-math calls per loop: V8 inlines only about five, and a call left out doubles the loop's cost. */
+/**
+ * Fast-math calls per loop: V8 inlines only about five, and a call left out doubles the loop's cost.
+ * Loops of at most `SHORT` elements take any number: call costs are nothing beside compiling a
+ * function per few ops (a 100,000-op scalar program would otherwise become 12,500 functions).
+ */
 const MAX_HEAVY = 4;
+const SHORT = 64;
 
 /** Compiles a closed program into a function from concrete inputs to concrete outputs. */
 export function compileProgram(cp: ClosedProgram): Executable {
@@ -81,6 +86,7 @@ function plan(p: Program, slot: (v: Var) => number): Step[] {
       continue;
     }
     const shape = e.outvars[0]!.aval.shape;
+    const maxHeavy = sizeOf(shape) <= SHORT ? Infinity : MAX_HEAVY;
     const group: Eqn[] = [];
     const inGroup = new Set<Var>();
     let heavy = 0;
@@ -93,7 +99,7 @@ function plan(p: Program, slot: (v: Var) => number): Step[] {
         continue;
       }
       if (!isElementwise(f.prim) || !sameShape(v.aval.shape, shape) || group.length === MAX_GROUP) break;
-      if (HEAVY.has(f.prim) && heavy === MAX_HEAVY) break;
+      if (HEAVY.has(f.prim) && heavy === maxHeavy) break;
       if (HEAVY.has(f.prim)) heavy++;
       group.push(f);
       inGroup.add(v);
