@@ -50,3 +50,21 @@ describe("software adapters and the warning", () => {
     expect(w).toMatch(/not used.*cpu only.*Install a current Vulkan driver/);
   });
 });
+
+// Set by scripts/webgpu_drivers.sh on a driver whose shader loops stop early (Mesa 22's llvmpipe on OpenGL ES).
+describe.runIf(process.env.FLUXION_EXPECT_NO_WEBGPU === "1")("a driver that stops shader loops early", () => {
+  it("is left out of devices(), with a warning that names it and the count it reached", async () => {
+    const { devices } = await import("../../src/index.js");
+    const { initWebGPU } = await import("../../interpreters/webgpu/index.js");
+    expect(await devices()).toEqual(["cpu"]);
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => void warnings.push(a.join(" "));
+    try {
+      expect(await initWebGPU()).toBe(null);
+    } finally {
+      console.warn = warn;
+    }
+    expect(warnings.join("\n")).toMatch(/WebGPU adapter ".*Mesa 22.*" ran a 70,000-iteration shader loop only 65,535 times/);
+  });
+});
