@@ -1,0 +1,138 @@
+/**
+ * The one O(n³) operation of the blocked factorizations (`linalg_blocked.ts`): C -= A·B on float64
+ * blocks of row-major matrices. Large products run in the WebAssembly SIMD GEMM that
+ * `gemm_wasm_module.ts` generates (its own instance and memory here, one thread: the blocked
+ * algorithms call it many times on modest shapes, where copying operands to workers would not pay);
+ * small ones, and every product when WebAssembly is unavailable or switched off
+ * (`configureMatmul({ wasm: false })`, FLUXION_MATMUL_WASM=0), run in a JavaScript loop.
+ *
+ * Per call: A (m×k) and B (k×n) are copied into linear memory, B is packed, and C is updated in
+ * bands of BAND rows: the GEMM writes the band's product into a buffer, which is subtracted from C.
+ * With `lower`, only entries on or below the block's diagonal are needed (the trailing update of
+ * a Cholesky factorization), so each band's product stops at the band's last column: half the work.
+ *
+ *   memory: [scratch (packed A block, edge tile)] [A] [B staging] [packed B] [band product]
+ */
+import { buildGemmModule, packedBBytes, scratchBytes, type GemmParams } from "./gemm_wasm_module.js";
+import { configureMatmul } from "./matmul_wasm.js";
+import { type WasmMemory, wasmApi } from "./wasm_asm.js";
+
+/** A block of a row-major float64 matrix: element (i, j) is data[off + i·ld + j]. */
+export interface Block {
+  readonly data: Float64Array;
+  readonly off: number;
+  readonly ld: number;
+}
+
+export const block = (data: Float64Array, off: number, ld: number): Block => ({ data, off, ld });
+
+type GemmFn = (a: number, bPacked: number, c: number, ldc: number, k: number, n: number, i0: number, i1: number, scratch: number) => void;
+type PackBFn = (b: number, k: number, n: number, dst: number) => void;
+
+/** The float64 blocking of `matmul_wasm.ts` (2 × 8 register tile), on a private, unshared memory. */
+const PARAMS: GemmParams = { dtype: "float64", mr: 2, nv: 4, kc: 256, mc: 128, nc: 1024, fma: false, shared: false, maxPages: 32768 };
+const E = 8;
+const PAGE = 65536;
+/** Rows of C per GEMM call: bounds the product buffer at BAND·n elements. */
+const BAND = 128;
+/** Smallest m·k·n sent to WebAssembly (the matmul's crossover). */
+const MIN_WORK = 1 << 13;
+
+interface Engine {
+  memory: WasmMemory;
+  gemm: GemmFn;
+  packB: PackBFn;
+  scratch: number;
+}
+let engine: Engine | null = null;
+let broken = false;
+
+function getEngine(): Engine | null {
+  if (engine !== null || broken) return engine;
+  try {
+    const wasm = wasmApi;
+    if (wasm === undefined) throw new Error("no WebAssembly");
+    const memory = new wasm.Memory({ initial: 1, maximum: PARAMS.maxPages });
+    const exports = new wasm.Instance(new wasm.Module(buildGemmModule(PARAMS)), { env: { memory } }).exports;
+    engine = { memory, gemm: exports.gemm as GemmFn, packB: exports.packB as PackBFn, scratch: 0 };
+  } catch {
+    broken = true;
+  }
+  return engine;
+}
+
+const align = (x: number): number => Math.ceil(x / 64) * 64;
+
+/** Grows the memory to at least `bytes`; false if it cannot. */
+function ensure(e: Engine, bytes: number): boolean {
+  const have = e.memory.buffer.byteLength;
+  if (bytes <= have) return true;
+  if (bytes > PARAMS.maxPages * PAGE) return false;
+  try {
+    e.memory.grow(Math.ceil((bytes - have) / PAGE));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const paths = { wasm: 0, js: 0 };
+/** How many products each path has run since start-up (for tests). */
+export const gemmSubPaths = (): { wasm: number; js: number } => ({ ...paths });
+
+/** C[m×n] -= A[m×k]·B[k×n]; with `lower`, only the entries (i, j) with j <= i are updated. */
+export function gemmSub(c: Block, a: Block, b: Block, m: number, k: number, n: number, lower = false): void {
+  if (m === 0 || n === 0 || k === 0) return;
+  if (m >= 2 && n >= 2 && m * k * n >= MIN_WORK && configureMatmul().wasm && gemmSubWasm(c, a, b, m, k, n, lower)) {
+    paths.wasm++;
+    return;
+  }
+  paths.js++;
+  gemmSubJs(c, a, b, m, k, n, lower);
+}
+
+function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: number, lower: boolean): boolean {
+  const e = getEngine();
+  if (e === null) return false;
+  const aAddr = align(scratchBytes(PARAMS)),
+    stage = aAddr + align(m * k * E),
+    packed = stage + align(k * n * E),
+    prod = packed + align(packedBBytes(PARAMS, k, n));
+  const band = Math.min(BAND, m);
+  if (!ensure(e, prod + band * n * E)) return false;
+  const mem = new Float64Array(e.memory.buffer);
+  for (let i = 0; i < m; i++) mem.set(a.data.subarray(a.off + i * a.ld, a.off + i * a.ld + k), aAddr / E + i * k);
+  for (let p = 0; p < k; p++) mem.set(b.data.subarray(b.off + p * b.ld, b.off + p * b.ld + n), stage / E + p * n);
+  e.packB(stage, k, n, packed);
+  const cd = c.data,
+    pBase = prod / E;
+  for (let i0 = 0; i0 < m; i0 += band) {
+    const rows = Math.min(band, m - i0),
+      cols = lower ? Math.min(n, i0 + rows) : n;
+    e.gemm(aAddr + i0 * k * E, packed, prod, n * E, k, cols, 0, rows, e.scratch);
+    for (let r = 0; r < rows; r++) {
+      const i = i0 + r,
+        end = lower ? Math.min(cols, i + 1) : cols;
+      const ci = c.off + i * c.ld,
+        pi = pBase + r * n;
+      for (let j = 0; j < end; j++) cd[ci + j] -= mem[pi + j]!;
+    }
+  }
+  return true;
+}
+
+function gemmSubJs(c: Block, a: Block, b: Block, m: number, k: number, n: number, lower: boolean): void {
+  const cd = c.data,
+    ad = a.data,
+    bd = b.data;
+  for (let i = 0; i < m; i++) {
+    const ci = c.off + i * c.ld,
+      ai = a.off + i * a.ld,
+      end = lower ? Math.min(n, i + 1) : n;
+    for (let p = 0; p < k; p++) {
+      const f = ad[ai + p]!,
+        bp = b.off + p * b.ld;
+      for (let j = 0; j < end; j++) cd[ci + j] -= f * bd[bp + j]!;
+    }
+  }
+}
