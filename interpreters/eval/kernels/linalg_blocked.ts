@@ -1,54 +1,63 @@
 /**
- * Blocked Cholesky, triangular solve and LU for matrices larger than one block: same contracts as
- * their unblocked counterparts in `linalg.ts` (which still handle matrices of at most BLOCK rows),
- * but the O(n³) part of each is a matrix product, C -= A·B, run by `gemmSub` (the WebAssembly SIMD
- * GEMM); the scalar code left touches only O(n²·BLOCK) entries. All are right-looking (LAPACK's
- * dpotrf, dtrsm, dgetrf): factor or solve one block (column) in scalar code, then subtract its
- * contribution from everything after it in one product.
+ * Blocked Cholesky, triangular solve and LU for matrices larger than BLOCK rows: same contracts as
+ * their unblocked counterparts in `linalg.ts` (which still handle the smaller ones), but nearly all
+ * of their O(n³) work is matrix products, C -= A·B, run by `gemmSub` (the WebAssembly SIMD GEMM).
+ *
+ * Each algorithm is recursive (Gustavson; Toledo for LU): split the columns in two halves, solve the
+ * first half, subtract its contribution from the second half in one product, solve the second half.
+ * The recursion stops at LEAF columns, where scalar code does the O(n²·LEAF) rest. Compared with a
+ * loop over fixed blocks, the products are as large as the matrix allows (depth n/2 at the top),
+ * and the scalar leaves are narrow.
  */
-import { block, gemmSub } from "./linalg_gemm.js";
+import { type Block, block, gemmSub } from "./linalg_gemm.js";
 import * as k from "./linalg.js";
 
-/**
- * Block size: the depth of every product. Larger blocks make the products more efficient but leave
- * more scalar work in the panels; 64 measured best at n = 512 (48 and 96 within 10 %).
- */
+/** Matrices of at most this order (and solves with fewer than MIN_RHS columns) use `linalg.ts`. */
 export const BLOCK = 64;
+const MIN_RHS = 8;
+/** Columns at which the recursion stops (16 measured best at n = 512: 8 and 32 within 15 %). */
+const LEAF = 16;
 
-/** Lower Cholesky factor of the symmetric n×n `s` into `l` (zeros above); all NaN when s is not positive definite. */
-export function cholesky(s: Float64Array, n: number, l: Float64Array): void {
-  if (n <= BLOCK) return k.cholesky(s, n, l);
-  l.set(s);
-  for (let j0 = 0; j0 < n; j0 += BLOCK) {
-    const j1 = Math.min(j0 + BLOCK, n);
-    // Columns j0..j1 of L, all rows below the diagonal: the earlier blocks' contributions have
-    // already been subtracted, so only the products within this block column remain.
-    for (let j = j0; j < j1; j++) {
-      const rj = j * n;
-      let d = l[rj + j]!;
-      for (let p = j0; p < j; p++) d -= l[rj + p]! * l[rj + p]!;
-      if (!(d > 0)) {
-        l.fill(NaN);
-        return;
-      }
-      const ljj = Math.sqrt(d);
-      l[rj + j] = ljj;
-      for (let i = j + 1; i < n; i++) {
-        const ri = i * n;
-        let v = l[ri + j]!;
-        for (let p = j0; p < j; p++) v -= l[ri + p]! * l[rj + p]!;
-        l[ri + j] = v / ljj;
-      }
-    }
-    // Trailing update of the lower triangle: S22 -= L21·L21ᵀ.
-    const m = n - j1,
-      w = j1 - j0;
-    if (m === 0) break;
-    const l21t = new Float64Array(w * m);
-    for (let i = 0; i < m; i++) for (let p = 0; p < w; p++) l21t[p * m + i] = l[(j1 + i) * n + j0 + p]!;
-    gemmSub(block(l, j1 * n + j1, n), block(l, j1 * n + j0, n), block(l21t, 0, m), m, w, m, true);
+/** The first half of w columns, a multiple of LEAF so the leaves stay LEAF wide. */
+const half = (w: number): number => Math.ceil(w / 2 / LEAF) * LEAF;
+/** The sub-block starting at row i, column j of x. */
+const at = (x: Block, i: number, j: number): Block => block(x.data, x.off + i * x.ld + j, x.ld);
+
+/** Solves M·X = B in place in the n×c block `b`, for the n×n triangle of `m` that `lower` names. */
+function trsm(m: Block, b: Block, n: number, c: number, lower: boolean, unit: boolean): void {
+  if (n <= LEAF) return trsmLeaf(m, b, n, c, lower, unit);
+  const n1 = half(n),
+    n2 = n - n1;
+  // [M11 0; M21 M22]·[X1; X2] = [B1; B2]: X1 first, then B2 -= M21·X1 (upper: the mirror image).
+  if (lower) {
+    trsm(m, b, n1, c, lower, unit);
+    gemmSub(at(b, n1, 0), at(m, n1, 0), b, n2, n1, c);
+    trsm(at(m, n1, n1), at(b, n1, 0), n2, c, lower, unit);
+  } else {
+    trsm(at(m, n1, n1), at(b, n1, 0), n2, c, lower, unit);
+    gemmSub(b, at(m, 0, n1), at(b, n1, 0), n1, n2, c);
+    trsm(m, b, n1, c, lower, unit);
   }
-  for (let i = 0; i < n; i++) l.fill(0, i * n + i + 1, (i + 1) * n);
+}
+
+/** Substitution, one row of B at a time (each a contiguous axpy). */
+function trsmLeaf(m: Block, b: Block, n: number, c: number, lower: boolean, unit: boolean): void {
+  const md = m.data,
+    bd = b.data;
+  for (let step = 0; step < n; step++) {
+    const i = lower ? step : n - 1 - step;
+    const ri = b.off + i * b.ld,
+      mi = m.off + i * m.ld;
+    for (let j = lower ? 0 : i + 1; j < (lower ? i : n); j++) {
+      const mij = md[mi + j]!,
+        rj = b.off + j * b.ld;
+      for (let q = 0; q < c; q++) bd[ri + q] -= mij * bd[rj + q]!;
+    }
+    if (!unit) {
+      const d = md[mi + i]!;
+      for (let q = 0; q < c; q++) bd[ri + q] /= d;
+    }
+  }
 }
 
 /**
@@ -56,32 +65,55 @@ export function cholesky(s: Float64Array, n: number, l: Float64Array): void {
  * `trans`), reading only M's lower (`lower`) or upper triangle; ones on the diagonal when `unit`.
  */
 export function triangularSolveLeft(a: Float64Array, b: Float64Array, n: number, c: number, lower: boolean, trans: boolean, unit: boolean): void {
-  if (n <= BLOCK) return k.triangularSolveLeft(a, b, n, c, lower, trans, unit);
-  const m = trans ? k.transposed(a, n, n) : a;
-  // Lower: blocks top to bottom, each then removed from the rows below; upper: bottom to top.
-  const starts = Array.from({ length: Math.ceil(n / BLOCK) }, (_, t) => t * BLOCK);
-  if (!lower) starts.reverse();
-  for (const i0 of starts) {
-    const i1 = Math.min(i0 + BLOCK, n);
-    for (let step = i0; step < i1; step++) {
-      const i = lower ? step : i0 + i1 - 1 - step;
-      const ri = i * c;
-      const lo = lower ? i0 : i + 1,
-        hi = lower ? i : i1;
-      for (let j = lo; j < hi; j++) {
-        const mij = m[i * n + j]!,
-          rj = j * c;
-        for (let q = 0; q < c; q++) b[ri + q] -= mij * b[rj + q]!;
-      }
-      if (!unit) {
-        const d = m[i * n + i]!;
-        for (let q = 0; q < c; q++) b[ri + q] /= d;
+  if (n <= BLOCK || c < MIN_RHS) return k.triangularSolveLeft(a, b, n, c, lower, trans, unit);
+  trsm(block(trans ? k.transposed(a, n, n) : a, 0, n), block(b, 0, c), n, c, lower, unit);
+}
+
+/** Lower Cholesky factor of the symmetric n×n `s` into `l` (zeros above); all NaN when s is not positive definite. */
+export function cholesky(s: Float64Array, n: number, l: Float64Array): void {
+  if (n <= BLOCK) return k.cholesky(s, n, l);
+  l.set(s);
+  if (!choleskyRec(l, n, 0, n)) {
+    l.fill(NaN);
+    return;
+  }
+  for (let i = 0; i < n; i++) l.fill(0, i * n + i + 1, (i + 1) * n);
+}
+
+/**
+ * Factors the diagonal block [j0, j0 + w)² of the n×n `l` in place (lower triangle), given that the
+ * contributions of all columns before j0 have been subtracted from it; false if not positive definite.
+ */
+function choleskyRec(l: Float64Array, n: number, j0: number, w: number): boolean {
+  if (w <= LEAF) {
+    for (let j = j0; j < j0 + w; j++) {
+      const rj = j * n;
+      let d = l[rj + j]!;
+      for (let p = j0; p < j; p++) d -= l[rj + p]! * l[rj + p]!;
+      if (!(d > 0)) return false;
+      const ljj = Math.sqrt(d);
+      l[rj + j] = ljj;
+      for (let i = j + 1; i < j0 + w; i++) {
+        const ri = i * n;
+        let v = l[ri + j]!;
+        for (let p = j0; p < j; p++) v -= l[ri + p]! * l[rj + p]!;
+        l[ri + j] = v / ljj;
       }
     }
-    const w = i1 - i0;
-    if (lower) gemmSub(block(b, i1 * c, c), block(m, i1 * n + i0, n), block(b, i0 * c, c), n - i1, w, c);
-    else gemmSub(block(b, 0, c), block(m, i0, n), block(b, i0 * c, c), i0, w, c);
+    return true;
   }
+  const w1 = half(w),
+    w2 = w - w1,
+    j1 = j0 + w1;
+  if (!choleskyRec(l, n, j0, w1)) return false;
+  // L21 = A21·L11⁻ᵀ, solved as L11·L21ᵀ = A21ᵀ on a transposed copy (wide rows for the solve), which
+  // is also the right operand of the trailing update A22 -= L21·L21ᵀ (lower triangle only).
+  const t = new Float64Array(w1 * w2);
+  for (let i = 0; i < w2; i++) for (let p = 0; p < w1; p++) t[p * w2 + i] = l[(j1 + i) * n + j0 + p]!;
+  trsm(block(l, j0 * n + j0, n), block(t, 0, w2), w1, w2, true, false);
+  for (let i = 0; i < w2; i++) for (let p = 0; p < w1; p++) l[(j1 + i) * n + j0 + p] = t[p * w2 + i]!;
+  gemmSub(block(l, j1 * n + j1, n), block(l, j1 * n + j0, n), block(t, 0, w2), w2, w1, w2, true);
+  return choleskyRec(l, n, j1, w2);
 }
 
 /**
@@ -91,10 +123,16 @@ export function triangularSolveLeft(a: Float64Array, b: Float64Array, n: number,
 export function lu(a: Float64Array, n: number, piv: Int32Array, perm: Int32Array): void {
   if (n <= BLOCK) return k.lu(a, n, piv, perm);
   for (let i = 0; i < n; i++) perm[i] = i;
-  for (let j0 = 0; j0 < n; j0 += BLOCK) {
-    const j1 = Math.min(j0 + BLOCK, n);
-    // Panel: unblocked LU of columns j0..j1 (rows j0..n), swapping whole rows as it pivots.
-    for (let s = j0; s < j1; s++) {
+  luRec(a, n, 0, n, piv, perm);
+}
+
+/**
+ * Factors columns [c0, c0 + w) of rows [c0, n) of the n×n `a` in place, given that the contributions
+ * of all columns before c0 have been subtracted from them; pivoting swaps whole rows.
+ */
+function luRec(a: Float64Array, n: number, c0: number, w: number, piv: Int32Array, perm: Int32Array): void {
+  if (w <= LEAF) {
+    for (let s = c0; s < c0 + w; s++) {
       let p = s,
         best = Math.abs(a[s * n + s]!);
       for (let i = s + 1; i < n; i++) {
@@ -120,18 +158,17 @@ export function lu(a: Float64Array, n: number, piv: Int32Array, perm: Int32Array
       if (d === 0) continue;
       for (let i = s + 1; i < n; i++) {
         const f = (a[i * n + s]! /= d);
-        for (let j = s + 1; j < j1; j++) a[i * n + j] -= f * a[s * n + j]!;
+        for (let j = s + 1; j < c0 + w; j++) a[i * n + j] -= f * a[s * n + j]!;
       }
     }
-    if (j1 === n) break;
-    // U12 = L11⁻¹ A12 (unit lower triangular, forward substitution on the rows of the block).
-    for (let s = j0; s < j1; s++) {
-      for (let i = s + 1; i < j1; i++) {
-        const f = a[i * n + s]!;
-        for (let j = j1; j < n; j++) a[i * n + j] -= f * a[s * n + j]!;
-      }
-    }
-    // A22 -= L21·U12.
-    gemmSub(block(a, j1 * n + j1, n), block(a, j1 * n + j0, n), block(a, j0 * n + j1, n), n - j1, j1 - j0, n - j1);
+    return;
   }
+  const w1 = half(w),
+    w2 = w - w1,
+    c1 = c0 + w1;
+  luRec(a, n, c0, w1, piv, perm);
+  // U12 = L11⁻¹·A12 (unit lower), then A22 -= L21·U12, then the right half's own factorization.
+  trsm(block(a, c0 * n + c0, n), block(a, c0 * n + c1, n), w1, w2, true, true);
+  gemmSub(block(a, c1 * n + c1, n), block(a, c1 * n + c0, n), block(a, c0 * n + c1, n), n - c1, w1, w2);
+  luRec(a, n, c1, w2, piv, perm);
 }
