@@ -132,9 +132,13 @@ describe("gemmSub: C -= A·B on strided blocks", () => {
         [300, 17, 45],
         [3, 64, 200],
         [129, 1, 129],
+        // Past the chunk sizes (1024 rows, depth 256, 1024 columns).
+        [1030, 260, 1030],
+        [1030, 260, 40],
+        [40, 10, 1030],
       ] as const) {
         for (const lower of [false, true]) {
-          if (lower && m !== n) continue;
+          if (lower ? m !== n : m * n > 1e6) continue;
           // Blocks inside larger matrices, at an offset, with row strides past their widths.
           const [lda, ldb, ldc] = [k + 3, n + 5, n + 2];
           const a = rand((m + 1) * lda, 1),

@@ -9,19 +9,17 @@
  * loop over fixed blocks, the products are as large as the matrix allows (depth n/2 at the top),
  * and the scalar leaves are narrow.
  */
-import { type Block, block, gemmSub } from "./linalg_gemm.js";
+import { type Block, at, block, gemmSub } from "./linalg_gemm.js";
 import * as k from "./linalg.js";
 
 /** Matrices of at most this order (and solves with fewer than MIN_RHS columns) use `linalg.ts`. */
 export const BLOCK = 64;
 const MIN_RHS = 8;
-/** Columns at which the recursion stops (16 measured best at n = 512: 8 and 32 within 15 %). */
+/** Columns at which the recursion stops (at n = 512, 8 and 32 were not faster than 16). */
 const LEAF = 16;
 
 /** The first half of w columns, a multiple of LEAF so the leaves stay LEAF wide. */
 const half = (w: number): number => Math.ceil(w / 2 / LEAF) * LEAF;
-/** The sub-block starting at row i, column j of x. */
-const at = (x: Block, i: number, j: number): Block => block(x.data, x.off + i * x.ld + j, x.ld);
 
 /** Solves M·X = B in place in the n×c block `b`, for the n×n triangle of `m` that `lower` names. */
 function trsm(m: Block, b: Block, n: number, c: number, lower: boolean, unit: boolean): void {

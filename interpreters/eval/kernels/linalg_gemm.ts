@@ -1,15 +1,15 @@
 /**
  * The one O(n³) operation of the blocked factorizations (`linalg_blocked.ts`): C -= A·B on float64
  * blocks of row-major matrices. Large products run in the WebAssembly SIMD GEMM that
- * `gemm_wasm_module.ts` generates (its own instance and memory here, one thread: the blocked
- * algorithms call it many times on modest shapes, where copying operands to workers would not pay);
- * small ones, and every product when WebAssembly is unavailable or switched off
+ * `gemm_wasm_module.ts` generates (its own instance and memory here, on the calling thread); small
+ * ones, and every product when WebAssembly is unavailable or switched off
  * (`configureMatmul({ wasm: false })`, FLUXION_MATMUL_WASM=0), run in a JavaScript loop.
  *
- * Per call: A (m×k) and B (k×n) are copied into linear memory, B is packed, and C is updated in
- * bands of BAND rows: the GEMM writes the band's product into a buffer, which is subtracted from C.
- * With `lower`, only entries on or below the block's diagonal are needed (the trailing update of
- * a Cholesky factorization), so each band's product stops at the band's last column: half the work.
+ * Per chunk of the product (at most CHUNK_M × CHUNK_K × CHUNK_N): A and B are copied into linear
+ * memory, B is packed, and C is updated in bands of BAND rows: the GEMM writes the band's product
+ * into a buffer, which is subtracted from C. With `lower`, only entries on or below the block's
+ * diagonal are needed (the trailing update of a Cholesky factorization), so each band's product
+ * stops at the band's last column: half the work.
  *
  *   memory: [scratch (packed A block, edge tile)] [A] [B staging] [packed B] [band product]
  */
@@ -25,6 +25,8 @@ export interface Block {
 }
 
 export const block = (data: Float64Array, off: number, ld: number): Block => ({ data, off, ld });
+/** The sub-block of x starting at its row i, column j. */
+export const at = (x: Block, i: number, j: number): Block => block(x.data, x.off + i * x.ld + j, x.ld);
 
 type GemmFn = (a: number, bPacked: number, c: number, ldc: number, k: number, n: number, i0: number, i1: number, scratch: number) => void;
 type PackBFn = (b: number, k: number, n: number, dst: number) => void;
@@ -37,6 +39,13 @@ const PAGE = 65536;
 const BAND = 128;
 /** Smallest m·k·n sent to WebAssembly (the matmul's crossover). */
 const MIN_WORK = 1 << 13;
+/**
+ * Largest rows of A, depth and columns of B copied into linear memory at once: bigger products run
+ * in chunks, so the memory stays under 8 MiB for any matrix size (it never shrinks).
+ */
+const CHUNK_M = 1024,
+  CHUNK_K = 256,
+  CHUNK_N = 1024;
 
 interface Engine {
   memory: WasmMemory;
@@ -83,17 +92,31 @@ export const gemmSubPaths = (): { wasm: number; js: number } => ({ ...paths });
 /** C[m×n] -= A[m×k]·B[k×n]; with `lower`, only the entries (i, j) with j <= i are updated. */
 export function gemmSub(c: Block, a: Block, b: Block, m: number, k: number, n: number, lower = false): void {
   if (m === 0 || n === 0 || k === 0) return;
-  if (m >= 2 && n >= 2 && m * k * n >= MIN_WORK && configureMatmul().wasm && gemmSubWasm(c, a, b, m, k, n, lower)) {
-    paths.wasm++;
-    return;
+  // Entries (i, j) with j <= i + diag are updated: all of them when diag = n.
+  const diag = lower ? 0 : n;
+  if (m < 2 || n < 2 || m * k * n < MIN_WORK || !configureMatmul().wasm || getEngine() === null) {
+    paths.js++;
+    return gemmSubJs(c, a, b, m, k, n, diag);
   }
-  paths.js++;
-  gemmSubJs(c, a, b, m, k, n, lower);
+  paths.wasm++;
+  for (let i0 = 0; i0 < m; i0 += CHUNK_M) {
+    const mi = Math.min(CHUNK_M, m - i0);
+    for (let j0 = 0; j0 < n; j0 += CHUNK_N) {
+      const nj = Math.min(CHUNK_N, n - j0),
+        d = diag + i0 - j0;
+      if (mi - 1 + d < 0) continue;
+      for (let p0 = 0; p0 < k; p0 += CHUNK_K) {
+        const [ci, ai, bi] = [at(c, i0, j0), at(a, i0, p0), at(b, p0, j0)],
+          kp = Math.min(CHUNK_K, k - p0);
+        if (!gemmSubWasm(ci, ai, bi, mi, kp, nj, d)) gemmSubJs(ci, ai, bi, mi, kp, nj, d);
+      }
+    }
+  }
 }
 
-function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: number, lower: boolean): boolean {
-  const e = getEngine();
-  if (e === null) return false;
+/** One chunk in WebAssembly; false (nothing done) if the memory cannot grow. */
+function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: number, diag: number): boolean {
+  const e = engine!;
   const aAddr = align(scratchBytes(PARAMS)),
     stage = aAddr + align(m * k * E),
     packed = stage + align(k * n * E),
@@ -108,11 +131,12 @@ function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: numb
     pBase = prod / E;
   for (let i0 = 0; i0 < m; i0 += band) {
     const rows = Math.min(band, m - i0),
-      cols = lower ? Math.min(n, i0 + rows) : n;
+      cols = Math.min(n, i0 + rows + diag);
+    if (cols <= 0) continue;
     e.gemm(aAddr + i0 * k * E, packed, prod, n * E, k, cols, 0, rows, e.scratch);
     for (let r = 0; r < rows; r++) {
       const i = i0 + r,
-        end = lower ? Math.min(cols, i + 1) : cols;
+        end = Math.min(cols, i + diag + 1);
       const ci = c.off + i * c.ld,
         pi = pBase + r * n;
       for (let j = 0; j < end; j++) cd[ci + j] -= mem[pi + j]!;
@@ -121,14 +145,14 @@ function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: numb
   return true;
 }
 
-function gemmSubJs(c: Block, a: Block, b: Block, m: number, k: number, n: number, lower: boolean): void {
+function gemmSubJs(c: Block, a: Block, b: Block, m: number, k: number, n: number, diag: number): void {
   const cd = c.data,
     ad = a.data,
     bd = b.data;
   for (let i = 0; i < m; i++) {
     const ci = c.off + i * c.ld,
       ai = a.off + i * a.ld,
-      end = lower ? Math.min(n, i + 1) : n;
+      end = Math.min(n, i + diag + 1);
     for (let p = 0; p < k; p++) {
       const f = ad[ai + p]!,
         bp = b.off + p * b.ld;
