@@ -46,7 +46,17 @@ function trsmLeaf(m: Block, b: Block, n: number, c: number, lower: boolean, unit
     const i = lower ? step : n - 1 - step;
     const ri = b.off + i * b.ld,
       mi = m.off + i * m.ld;
-    for (let j = lower ? 0 : i + 1; j < (lower ? i : n); j++) {
+    const hi = lower ? i : n;
+    let j = lower ? 0 : i + 1;
+    // Two rows of X per pass over row i of B: half the loads and stores of b[ri + q].
+    for (; j + 1 < hi; j += 2) {
+      const m0 = md[mi + j]!,
+        m1 = md[mi + j + 1]!,
+        r0 = b.off + j * b.ld,
+        r1 = r0 + b.ld;
+      for (let q = 0; q < c; q++) bd[ri + q] -= m0 * bd[r0 + q]! + m1 * bd[r1 + q]!;
+    }
+    if (j < hi) {
       const mij = md[mi + j]!,
         rj = b.off + j * b.ld;
       for (let q = 0; q < c; q++) bd[ri + q] -= mij * bd[rj + q]!;
