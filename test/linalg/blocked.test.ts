@@ -5,7 +5,7 @@
  * the WebAssembly GEMM and with the JavaScript fallback.
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type NDArray, Prim, bind, np } from "../../src/index.js";
+import { type NDArray, Prim, bind, jvp, np } from "../../src/index.js";
 import { BLOCK } from "../../interpreters/eval/kernels/linalg_blocked.js";
 import { block, gemmSub, gemmSubPaths } from "../../interpreters/eval/kernels/linalg_gemm.js";
 import { configureMatmul, type MatmulConfig } from "../../interpreters/eval/kernels/matmul.js";
@@ -248,6 +248,57 @@ describe("badly conditioned inputs, and the JavaScript fallback", () => {
     const r = new Float64Array(n * 3);
     for (let i = 0; i < n; i++) for (let q = 0; q < 3; q++) for (let j = 0; j < n; j++) r[i * 3 + q] += a[i * n + j]! * x[j * 3 + q]!;
     expectClose(r, b, 1e-12, "A x");
+  });
+
+  it("lu of a singular matrix (a zero column past the first block) keeps the zero pivot and reconstructs P·A = L·U", () => {
+    const n = 2 * BLOCK + 3,
+      zero = BLOCK + 7,
+      a = rand(n * n, 21);
+    for (let i = 0; i < n; i++) a[i * n + zero] = 0;
+    const [lu, , perm] = bind(Prim.Lu, [arr(a, [n, n], "float64")], {}).map(values);
+    // The column stays exactly zero through every update, so its pivot is exactly zero.
+    expect(Math.abs(lu![zero * n + zero]!)).toBe(0);
+    const l = new Float64Array(n * n),
+      u = new Float64Array(n * n),
+      pa = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        if (j < i) l[i * n + j] = lu![i * n + j]!;
+        else u[i * n + j] = lu![i * n + j]!;
+        pa[i * n + j] = a[perm![i]! * n + j]!;
+      }
+      l[i * n + i] = 1;
+    }
+    expectClose(mulT(l, transpose(u, n, n), n, n, n), pa, 1e-13, "L U");
+    expect(Math.abs(np.linalg.det(arr(a, [n, n], "float64")).item())).toBe(0);
+  });
+
+  it("the Cholesky derivative (triangular solves with n right-hand sides) matches central differences", () => {
+    const n = 2 * BLOCK + 3,
+      a = spd(n, 8),
+      s = rand(n * n, 13);
+    const dir = s.map((_, idx) => s[idx]! + s[(idx % n) * n + Math.floor(idx / n)]!);
+    const chol = (x: NDArray) => np.linalg.cholesky(x);
+    const [, dl] = jvp(chol, [arr(a, [n, n], "float64")], [arr(dir, [n, n], "float64")]);
+    const h = 1e-5;
+    const at = (sign: number) =>
+      values(
+        chol(
+          arr(
+            a.map((v, idx) => v + sign * h * dir[idx]!),
+            [n, n],
+            "float64",
+          ),
+        ),
+      );
+    const plus = at(1),
+      minus = at(-1);
+    expectClose(
+      values(dl as NDArray),
+      plus.map((v, idx) => (v - minus[idx]!) / (2 * h)),
+      1e-8,
+      "dL",
+    );
   });
 
   it("a large matrix that is not positive definite (negative eigenvalue past the first block) is all NaN", () => {
