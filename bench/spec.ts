@@ -169,12 +169,13 @@ export function data(): Data {
       x: normal(SIZES.conv.batch * SIZES.conv.channels * SIZES.conv.size ** 2, 14),
       w: normal(SIZES.conv.filters * SIZES.conv.channels * SIZES.conv.k ** 2, 15, Math.sqrt(2 / (SIZES.conv.channels * SIZES.conv.k ** 2))),
     },
-    // Built on first use (an n³ product in plain JavaScript), symmetric to the last bit.
+    // Built on first use (an n³/2 product in plain JavaScript), symmetric to the last bit.
     linalg: () => (spd ??= spdMatrix(SIZES.linalg)),
   };
   return cached;
 }
 
+/** g·gᵀ/n + I for a standard normal n×n g (accumulated in float64), and a right-hand side. */
 function spdMatrix(n: number): { a: Float32Array; b: Float32Array } {
   const g = normal(n * n, 16),
     a = new Float32Array(n * n);
