@@ -110,7 +110,8 @@ function expectClose(got: Float64Array, want: Float64Array, tol: number, what: s
     at = 0;
   got.forEach((v, i) => {
     const e = Math.abs(v - want[i]!);
-    if (!(e <= worst)) [worst, at] = [e, i];
+    // A NaN error is the worst and stays so.
+    if (!Number.isNaN(worst) && !(e <= worst)) [worst, at] = [e, i];
   });
   expect(worst / scale, `${what}: element ${at}: ${got[at]} vs ${want[at]}`).toBeLessThanOrEqual(tol);
 }
@@ -125,7 +126,7 @@ afterEach(() => {
 
 describe("gemmSub: C -= A·B on strided blocks", () => {
   for (const wasm of [true, false]) {
-    it(`matches a plain loop, full and lower, ${wasm ? "WebAssembly" : "JavaScript"}`, () => {
+    it(`matches a plain loop, full, lower and with A transposed, ${wasm ? "WebAssembly" : "JavaScript"}`, () => {
       configureMatmul({ wasm });
       for (const [m, k, n] of [
         [130, 64, 130],
@@ -137,24 +138,30 @@ describe("gemmSub: C -= A·B on strided blocks", () => {
         [1030, 260, 40],
         [40, 10, 1030],
       ] as const) {
-        for (const lower of [false, true]) {
+        for (const [lower, transA] of [
+          [false, false],
+          [true, false],
+          [false, true],
+        ] as const) {
           if (lower ? m !== n : m * n > 1e6) continue;
-          // Blocks inside larger matrices, at an offset, with row strides past their widths.
-          const [lda, ldb, ldc] = [k + 3, n + 5, n + 2];
-          const a = rand((m + 1) * lda, 1),
+          // Blocks inside larger matrices, at an offset, with row strides past their widths; with
+          // transA, A(i, p) is stored at row p, column i.
+          const [lda, ldb, ldc] = [(transA ? m : k) + 3, n + 5, n + 2];
+          const a = rand(((transA ? k : m) + 1) * lda, 1),
             b = rand((k + 2) * ldb, 2),
             c = rand((m + 1) * ldc, 3);
+          const aAt = (i: number, p: number) => a[lda + 2 + (transA ? p * lda + i : i * lda + p)]!;
           const want = Float64Array.from(c);
           for (let i = 0; i < m; i++)
             for (let j = 0; j < (lower ? i + 1 : n); j++) {
               let s = 0;
-              for (let p = 0; p < k; p++) s += a[lda + 2 + i * lda + p]! * b[2 * ldb + 4 + p * ldb + j]!;
+              for (let p = 0; p < k; p++) s += aAt(i, p) * b[2 * ldb + 4 + p * ldb + j]!;
               want[ldc + 1 + i * ldc + j] -= s;
             }
           const before = gemmSubPaths().wasm;
-          gemmSub(block(c, ldc + 1, ldc), block(a, lda + 2, lda), block(b, 2 * ldb + 4, ldb), m, k, n, lower);
+          gemmSub(block(c, ldc + 1, ldc), block(a, lda + 2, lda), block(b, 2 * ldb + 4, ldb), m, k, n, lower, transA);
           expect(gemmSubPaths().wasm - before).toBe(wasm && m * k * n >= 1 << 13 ? 1 : 0);
-          expectClose(c, want, 1e-14, `[${m}, ${k}, ${n}] lower=${lower}`);
+          expectClose(c, want, 1e-14, `[${m}, ${k}, ${n}] lower=${lower} transA=${transA}`);
         }
       }
     });
@@ -193,8 +200,11 @@ describe("blocked factorizations match plain references", () => {
   );
   for (const dtype of ["float32", "float64"] as const) {
     it(`triangular_solve, ${dtype}: every side, triangle, transpose and diagonal; batched`, () => {
-      for (const n of [BLOCK + 1, 2 * BLOCK + 3]) {
-        const c = 37;
+      for (const [n, c] of [
+        [BLOCK + 1, 37],
+        [2 * BLOCK + 3, 37],
+        [2 * BLOCK + 3, 1],
+      ] as const) {
         // Well-conditioned triangles: a dominant diagonal.
         const a = rand(2 * n * n, n).map((v, idx) => ((idx % (n * n)) % (n + 1) === 0 ? 4 + v : v / Math.sqrt(n)));
         for (const p of CASES) {

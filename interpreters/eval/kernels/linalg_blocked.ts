@@ -12,61 +12,64 @@
 import { type Block, at, block, gemmSub } from "./linalg_gemm.js";
 import * as k from "./linalg.js";
 
-/**
- * Matrices of at most this order use `linalg.ts`, and so do solves with fewer than MIN_RHS
- * right-hand sides: their O(n²) work gains less from products than copying operands costs
- * (n = 512: 4 columns took twice as long blocked, 16 columns 0.7 times as long).
- */
+/** Matrices of at most this order use `linalg.ts`. */
 export const BLOCK = 64;
-const MIN_RHS = 8;
 /** Columns at which the recursion stops (at n = 512, 8 and 32 were not faster than 16). */
 const LEAF = 16;
 
 /** The first half of w columns, a multiple of LEAF so the leaves stay LEAF wide. */
 const half = (w: number): number => Math.ceil(w / 2 / LEAF) * LEAF;
 
-/** Solves M·X = B in place in the n×c block `b`, for the n×n triangle of `m` that `lower` names. */
-function trsm(m: Block, b: Block, n: number, c: number, lower: boolean, unit: boolean): void {
-  if (n <= LEAF) return trsmLeaf(m, b, n, c, lower, unit);
+/**
+ * Solves M·X = B in place in the n×c block `b`, for the n×n triangle that `lower` names of
+ * M = `m` (or mᵀ when `trans`: read in place, as a transposed copy would cost as much as a
+ * solve with several right-hand sides).
+ */
+function trsm(m: Block, b: Block, n: number, c: number, lower: boolean, unit: boolean, trans: boolean): void {
+  if (n <= LEAF) return trsmLeaf(m, b, n, c, lower, unit, trans);
   const n1 = half(n),
     n2 = n - n1;
+  // Block (i, j) of M, i.e. of m or of mᵀ.
+  const mAt = (i: number, j: number): Block => (trans ? at(m, j, i) : at(m, i, j));
   // [M11 0; M21 M22]·[X1; X2] = [B1; B2]: X1 first, then B2 -= M21·X1 (upper: the mirror image).
   if (lower) {
-    trsm(m, b, n1, c, lower, unit);
-    gemmSub(at(b, n1, 0), at(m, n1, 0), b, n2, n1, c);
-    trsm(at(m, n1, n1), at(b, n1, 0), n2, c, lower, unit);
+    trsm(m, b, n1, c, lower, unit, trans);
+    gemmSub(at(b, n1, 0), mAt(n1, 0), b, n2, n1, c, false, trans);
+    trsm(mAt(n1, n1), at(b, n1, 0), n2, c, lower, unit, trans);
   } else {
-    trsm(at(m, n1, n1), at(b, n1, 0), n2, c, lower, unit);
-    gemmSub(b, at(m, 0, n1), at(b, n1, 0), n1, n2, c);
-    trsm(m, b, n1, c, lower, unit);
+    trsm(mAt(n1, n1), at(b, n1, 0), n2, c, lower, unit, trans);
+    gemmSub(b, mAt(0, n1), at(b, n1, 0), n1, n2, c, false, trans);
+    trsm(m, b, n1, c, lower, unit, trans);
   }
 }
 
 /** Substitution, one row of B at a time (each a contiguous axpy). */
-function trsmLeaf(m: Block, b: Block, n: number, c: number, lower: boolean, unit: boolean): void {
+function trsmLeaf(m: Block, b: Block, n: number, c: number, lower: boolean, unit: boolean, trans: boolean): void {
   const md = m.data,
     bd = b.data;
+  // M(i, j) is md[m.off + i·si + j·sj].
+  const [si, sj] = trans ? [1, m.ld] : [m.ld, 1];
   for (let step = 0; step < n; step++) {
     const i = lower ? step : n - 1 - step;
     const ri = b.off + i * b.ld,
-      mi = m.off + i * m.ld;
+      mi = m.off + i * si;
     const hi = lower ? i : n;
     let j = lower ? 0 : i + 1;
     // Two rows of X per pass over row i of B: half the loads and stores of b[ri + q].
     for (; j + 1 < hi; j += 2) {
-      const m0 = md[mi + j]!,
-        m1 = md[mi + j + 1]!,
+      const m0 = md[mi + j * sj]!,
+        m1 = md[mi + (j + 1) * sj]!,
         r0 = b.off + j * b.ld,
         r1 = r0 + b.ld;
       for (let q = 0; q < c; q++) bd[ri + q] -= m0 * bd[r0 + q]! + m1 * bd[r1 + q]!;
     }
     if (j < hi) {
-      const mij = md[mi + j]!,
+      const mij = md[mi + j * sj]!,
         rj = b.off + j * b.ld;
       for (let q = 0; q < c; q++) bd[ri + q] -= mij * bd[rj + q]!;
     }
     if (!unit) {
-      const d = md[mi + i]!;
+      const d = md[mi + i * sj]!;
       for (let q = 0; q < c; q++) bd[ri + q] /= d;
     }
   }
@@ -77,8 +80,8 @@ function trsmLeaf(m: Block, b: Block, n: number, c: number, lower: boolean, unit
  * `trans`), reading only M's lower (`lower`) or upper triangle; ones on the diagonal when `unit`.
  */
 export function triangularSolveLeft(a: Float64Array, b: Float64Array, n: number, c: number, lower: boolean, trans: boolean, unit: boolean): void {
-  if (n <= BLOCK || c < MIN_RHS) return k.triangularSolveLeft(a, b, n, c, lower, trans, unit);
-  trsm(block(trans ? k.transposed(a, n, n) : a, 0, n), block(b, 0, c), n, c, lower, unit);
+  if (n <= BLOCK) return k.triangularSolveLeft(a, b, n, c, lower, trans, unit);
+  trsm(block(a, 0, n), block(b, 0, c), n, c, lower, unit, trans);
 }
 
 /** Lower Cholesky factor of the symmetric n×n `s` into `l` (zeros above); all NaN when s is not positive definite. */
@@ -122,7 +125,7 @@ function choleskyRec(l: Float64Array, n: number, j0: number, w: number): boolean
   // is also the right operand of the trailing update A22 -= L21·L21ᵀ (lower triangle only).
   const t = new Float64Array(w1 * w2);
   for (let i = 0; i < w2; i++) for (let p = 0; p < w1; p++) t[p * w2 + i] = l[(j1 + i) * n + j0 + p]!;
-  trsm(block(l, j0 * n + j0, n), block(t, 0, w2), w1, w2, true, false);
+  trsm(block(l, j0 * n + j0, n), block(t, 0, w2), w1, w2, true, false, false);
   for (let i = 0; i < w2; i++) for (let p = 0; p < w1; p++) l[(j1 + i) * n + j0 + p] = t[p * w2 + i]!;
   gemmSub(block(l, j1 * n + j1, n), block(l, j1 * n + j0, n), block(t, 0, w2), w2, w1, w2, true);
   return choleskyRec(l, n, j1, w2);
@@ -180,7 +183,7 @@ function luRec(a: Float64Array, n: number, c0: number, w: number, piv: Int32Arra
     c1 = c0 + w1;
   luRec(a, n, c0, w1, piv, perm);
   // U12 = L11⁻¹·A12 (unit lower), then A22 -= L21·U12, then the right half's own factorization.
-  trsm(block(a, c0 * n + c0, n), block(a, c0 * n + c1, n), w1, w2, true, true);
+  trsm(block(a, c0 * n + c0, n), block(a, c0 * n + c1, n), w1, w2, true, true, false);
   gemmSub(block(a, c1 * n + c1, n), block(a, c1 * n + c0, n), block(a, c0 * n + c1, n), n - c1, w1, w2);
   luRec(a, n, c1, w2, piv, perm);
 }

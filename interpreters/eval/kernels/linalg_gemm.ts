@@ -89,14 +89,17 @@ const paths = { wasm: 0, js: 0 };
 /** How many products each path has run since start-up (for tests). */
 export const gemmSubPaths = (): { wasm: number; js: number } => ({ ...paths });
 
-/** C[m×n] -= A[m×k]·B[k×n]; with `lower`, only the entries (i, j) with j <= i are updated. */
-export function gemmSub(c: Block, a: Block, b: Block, m: number, k: number, n: number, lower = false): void {
+/**
+ * C[m×n] -= A[m×k]·B[k×n]; with `lower`, only the entries (i, j) with j <= i are updated; with
+ * `transA`, A(i, p) is read from `a` at (p, i) (a is k×m).
+ */
+export function gemmSub(c: Block, a: Block, b: Block, m: number, k: number, n: number, lower = false, transA = false): void {
   if (m === 0 || n === 0 || k === 0) return;
   // Entries (i, j) with j <= i + diag are updated: all of them when diag = n.
   const diag = lower ? 0 : n;
   if (m < 2 || n < 2 || m * k * n < MIN_WORK || !configureMatmul().wasm || getEngine() === null) {
     paths.js++;
-    return gemmSubJs(c, a, b, m, k, n, diag);
+    return gemmSubJs(c, a, b, m, k, n, diag, transA);
   }
   paths.wasm++;
   for (let i0 = 0; i0 < m; i0 += CHUNK_M) {
@@ -106,16 +109,16 @@ export function gemmSub(c: Block, a: Block, b: Block, m: number, k: number, n: n
         d = diag + i0 - j0;
       if (mi - 1 + d < 0) continue;
       for (let p0 = 0; p0 < k; p0 += CHUNK_K) {
-        const [ci, ai, bi] = [at(c, i0, j0), at(a, i0, p0), at(b, p0, j0)],
+        const [ci, ai, bi] = [at(c, i0, j0), transA ? at(a, p0, i0) : at(a, i0, p0), at(b, p0, j0)],
           kp = Math.min(CHUNK_K, k - p0);
-        if (!gemmSubWasm(ci, ai, bi, mi, kp, nj, d)) gemmSubJs(ci, ai, bi, mi, kp, nj, d);
+        if (!gemmSubWasm(ci, ai, bi, mi, kp, nj, d, transA)) gemmSubJs(ci, ai, bi, mi, kp, nj, d, transA);
       }
     }
   }
 }
 
 /** One chunk in WebAssembly; false (nothing done) if the memory cannot grow. */
-function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: number, diag: number): boolean {
+function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: number, diag: number, transA: boolean): boolean {
   const e = engine!;
   const aAddr = align(scratchBytes(PARAMS)),
     stage = aAddr + align(m * k * E),
@@ -124,7 +127,13 @@ function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: numb
   const band = Math.min(BAND, m);
   if (!ensure(e, prod + band * n * E)) return false;
   const mem = new Float64Array(e.memory.buffer);
-  for (let i = 0; i < m; i++) mem.set(a.data.subarray(a.off + i * a.ld, a.off + i * a.ld + k), aAddr / E + i * k);
+  if (transA) {
+    const ad = a.data,
+      base = aAddr / E;
+    for (let p = 0; p < k; p++) for (let i = 0, ap = a.off + p * a.ld; i < m; i++) mem[base + i * k + p] = ad[ap + i]!;
+  } else {
+    for (let i = 0; i < m; i++) mem.set(a.data.subarray(a.off + i * a.ld, a.off + i * a.ld + k), aAddr / E + i * k);
+  }
   for (let p = 0; p < k; p++) mem.set(b.data.subarray(b.off + p * b.ld, b.off + p * b.ld + n), stage / E + p * n);
   e.packB(stage, k, n, packed);
   const cd = c.data,
@@ -145,16 +154,18 @@ function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: numb
   return true;
 }
 
-function gemmSubJs(c: Block, a: Block, b: Block, m: number, k: number, n: number, diag: number): void {
+function gemmSubJs(c: Block, a: Block, b: Block, m: number, k: number, n: number, diag: number, transA: boolean): void {
   const cd = c.data,
     ad = a.data,
     bd = b.data;
+  // A(i, p) is ad[a.off + i·si + p·sp].
+  const [si, sp] = transA ? [1, a.ld] : [a.ld, 1];
   for (let i = 0; i < m; i++) {
     const ci = c.off + i * c.ld,
-      ai = a.off + i * a.ld,
+      ai = a.off + i * si,
       end = Math.min(n, i + diag + 1);
     for (let p = 0; p < k; p++) {
-      const f = ad[ai + p]!,
+      const f = ad[ai + p * sp]!,
         bp = b.off + p * b.ld;
       for (let j = 0; j < end; j++) cd[ci + j] -= f * bd[bp + j]!;
     }
