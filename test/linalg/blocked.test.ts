@@ -7,7 +7,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type NDArray, Prim, bind, jvp, np } from "../../src/index.js";
 import { BLOCK } from "../../interpreters/eval/kernels/linalg_blocked.js";
-import { block, gemmSub, gemmSubPaths } from "../../interpreters/eval/kernels/linalg_gemm.js";
+import { block, gemmSub, gemmSubPaths, tr } from "../../interpreters/eval/kernels/linalg_gemm.js";
 import { configureMatmul, type MatmulConfig } from "../../interpreters/eval/kernels/matmul.js";
 
 type DType = "float32" | "float64";
@@ -145,7 +145,7 @@ describe("gemmSub: C -= A·B on strided blocks", () => {
         ] as const) {
           if (lower ? m !== n : m * n > 1e6) continue;
           // Blocks inside larger matrices, at an offset, with row strides past their widths; with
-          // transA, A(i, p) is stored at row p, column i.
+          // transA, A is a transposed view: A(i, p) is stored at row p, column i.
           const [lda, ldb, ldc] = [(transA ? m : k) + 3, n + 5, n + 2];
           const a = rand(((transA ? k : m) + 1) * lda, 1),
             b = rand((k + 2) * ldb, 2),
@@ -159,7 +159,7 @@ describe("gemmSub: C -= A·B on strided blocks", () => {
               want[ldc + 1 + i * ldc + j] -= s;
             }
           const before = gemmSubPaths().wasm;
-          gemmSub(block(c, ldc + 1, ldc), block(a, lda + 2, lda), block(b, 2 * ldb + 4, ldb), m, k, n, lower, transA);
+          gemmSub(block(c, ldc + 1, ldc), transA ? tr(block(a, lda + 2, lda)) : block(a, lda + 2, lda), block(b, 2 * ldb + 4, ldb), m, k, n, lower);
           expect(gemmSubPaths().wasm - before).toBe(wasm && m * k * n >= 1 << 13 ? 1 : 0);
           expectClose(c, want, 1e-14, `[${m}, ${k}, ${n}] lower=${lower} transA=${transA}`);
         }

@@ -9,7 +9,7 @@
  * loop over fixed blocks, the products are as large as the matrix allows (depth n/2 at the top),
  * and the scalar leaves are narrow.
  */
-import { type Block, at, block, gemmSub } from "./linalg_gemm.js";
+import { type Block, at, block, gemmSub, tr } from "./linalg_gemm.js";
 import * as k from "./linalg.js";
 
 /** Matrices of at most this order use `linalg.ts`. */
@@ -21,51 +21,48 @@ const LEAF = 16;
 const half = (w: number): number => Math.ceil(w / 2 / LEAF) * LEAF;
 
 /**
- * Solves M·X = B in place in the n×c block `b`, for the n×n triangle that `lower` names of
- * M = `m` (or mᵀ when `trans`: read in place, as a transposed copy would cost as much as a
- * solve with several right-hand sides).
+ * Solves M·X = B in place in the row-major n×c block `b`, for the n×n triangle of M that `lower`
+ * names (M may be a transposed view: read in place, as a transposed copy costs as much as a solve
+ * with several right-hand sides).
  */
-function trsm(m: Block, b: Block, n: number, c: number, lower: boolean, unit: boolean, trans: boolean): void {
-  if (n <= LEAF) return trsmLeaf(m, b, n, c, lower, unit, trans);
+function trsm(m: Block, b: Block, n: number, c: number, lower: boolean, unit: boolean): void {
+  if (n <= LEAF) return trsmLeaf(m, b, n, c, lower, unit);
   const n1 = half(n),
     n2 = n - n1;
-  // Block (i, j) of M, i.e. of m or of mᵀ.
-  const mAt = (i: number, j: number): Block => (trans ? at(m, j, i) : at(m, i, j));
   // [M11 0; M21 M22]·[X1; X2] = [B1; B2]: X1 first, then B2 -= M21·X1 (upper: the mirror image).
   if (lower) {
-    trsm(m, b, n1, c, lower, unit, trans);
-    gemmSub(at(b, n1, 0), mAt(n1, 0), b, n2, n1, c, false, trans);
-    trsm(mAt(n1, n1), at(b, n1, 0), n2, c, lower, unit, trans);
+    trsm(m, b, n1, c, lower, unit);
+    gemmSub(at(b, n1, 0), at(m, n1, 0), b, n2, n1, c);
+    trsm(at(m, n1, n1), at(b, n1, 0), n2, c, lower, unit);
   } else {
-    trsm(mAt(n1, n1), at(b, n1, 0), n2, c, lower, unit, trans);
-    gemmSub(b, mAt(0, n1), at(b, n1, 0), n1, n2, c, false, trans);
-    trsm(m, b, n1, c, lower, unit, trans);
+    trsm(at(m, n1, n1), at(b, n1, 0), n2, c, lower, unit);
+    gemmSub(b, at(m, 0, n1), at(b, n1, 0), n1, n2, c);
+    trsm(m, b, n1, c, lower, unit);
   }
 }
 
 /** Substitution, one row of B at a time (each a contiguous axpy). */
-function trsmLeaf(m: Block, b: Block, n: number, c: number, lower: boolean, unit: boolean, trans: boolean): void {
+function trsmLeaf(m: Block, b: Block, n: number, c: number, lower: boolean, unit: boolean): void {
   const md = m.data,
-    bd = b.data;
-  // M(i, j) is md[m.off + i·si + j·sj].
-  const [si, sj] = trans ? [1, m.ld] : [m.ld, 1];
+    bd = b.data,
+    sj = m.cs;
   for (let step = 0; step < n; step++) {
     const i = lower ? step : n - 1 - step;
-    const ri = b.off + i * b.ld,
-      mi = m.off + i * si;
+    const ri = b.off + i * b.rs,
+      mi = m.off + i * m.rs;
     const hi = lower ? i : n;
     let j = lower ? 0 : i + 1;
     // Two rows of X per pass over row i of B: half the loads and stores of b[ri + q].
     for (; j + 1 < hi; j += 2) {
       const m0 = md[mi + j * sj]!,
         m1 = md[mi + (j + 1) * sj]!,
-        r0 = b.off + j * b.ld,
-        r1 = r0 + b.ld;
+        r0 = b.off + j * b.rs,
+        r1 = r0 + b.rs;
       for (let q = 0; q < c; q++) bd[ri + q] -= m0 * bd[r0 + q]! + m1 * bd[r1 + q]!;
     }
     if (j < hi) {
       const mij = md[mi + j * sj]!,
-        rj = b.off + j * b.ld;
+        rj = b.off + j * b.rs;
       for (let q = 0; q < c; q++) bd[ri + q] -= mij * bd[rj + q]!;
     }
     if (!unit) {
@@ -76,12 +73,32 @@ function trsmLeaf(m: Block, b: Block, n: number, c: number, lower: boolean, unit
 }
 
 /**
- * Solves M·X = B in place in `b` (n×c, row-major) where M(i, j) = a[i][j] (or a[j][i] when
- * `trans`), reading only M's lower (`lower`) or upper triangle; ones on the diagonal when `unit`.
+ * Solves op(A)·X = B (`leftSide`) or X·op(A) = B in place in `b` (r×c, row-major), where A is the
+ * n×n `a`, op(A) = Aᵀ when `trans`, and only A's lower (`lower`) or upper triangle is read; ones
+ * on the diagonal when `unit`.
  */
-export function triangularSolveLeft(a: Float64Array, b: Float64Array, n: number, c: number, lower: boolean, trans: boolean, unit: boolean): void {
-  if (n <= BLOCK) return k.triangularSolveLeft(a, b, n, c, lower, trans, unit);
-  trsm(block(a, 0, n), block(b, 0, c), n, c, lower, unit, trans);
+export function triangularSolve(
+  a: Float64Array,
+  b: Float64Array,
+  n: number,
+  r: number,
+  c: number,
+  leftSide: boolean,
+  lower: boolean,
+  trans: boolean,
+  unit: boolean,
+): void {
+  if (!leftSide) {
+    // x·op(A) = b  <=>  op(A)ᵀ·xᵀ = bᵀ: a left-side solve on the transposes.
+    const t = k.transposed(b, r, c);
+    triangularSolve(a, t, n, c, r, true, lower, !trans, unit);
+    b.set(k.transposed(t, c, r));
+    return;
+  }
+  // The triangle of op(A) is the other one when transposed.
+  const opLower = lower !== trans;
+  if (n <= BLOCK) return k.triangularSolveLeft(a, b, n, c, opLower, trans, unit);
+  trsm(trans ? tr(block(a, 0, n)) : block(a, 0, n), block(b, 0, c), n, c, opLower, unit);
 }
 
 /** Lower Cholesky factor of the symmetric n×n `s` into `l` (zeros above); all NaN when s is not positive definite. */
@@ -125,7 +142,7 @@ function choleskyRec(l: Float64Array, n: number, j0: number, w: number): boolean
   // is also the right operand of the trailing update A22 -= L21·L21ᵀ (lower triangle only).
   const t = new Float64Array(w1 * w2);
   for (let i = 0; i < w2; i++) for (let p = 0; p < w1; p++) t[p * w2 + i] = l[(j1 + i) * n + j0 + p]!;
-  trsm(block(l, j0 * n + j0, n), block(t, 0, w2), w1, w2, true, false, false);
+  trsm(block(l, j0 * n + j0, n), block(t, 0, w2), w1, w2, true, false);
   for (let i = 0; i < w2; i++) for (let p = 0; p < w1; p++) l[(j1 + i) * n + j0 + p] = t[p * w2 + i]!;
   gemmSub(block(l, j1 * n + j1, n), block(l, j1 * n + j0, n), block(t, 0, w2), w2, w1, w2, true);
   return choleskyRec(l, n, j1, w2);
@@ -183,7 +200,7 @@ function luRec(a: Float64Array, n: number, c0: number, w: number, piv: Int32Arra
     c1 = c0 + w1;
   luRec(a, n, c0, w1, piv, perm);
   // U12 = L11⁻¹·A12 (unit lower), then A22 -= L21·U12, then the right half's own factorization.
-  trsm(block(a, c0 * n + c0, n), block(a, c0 * n + c1, n), w1, w2, true, true, false);
+  trsm(block(a, c0 * n + c0, n), block(a, c0 * n + c1, n), w1, w2, true, true);
   gemmSub(block(a, c1 * n + c1, n), block(a, c1 * n + c0, n), block(a, c0 * n + c1, n), n - c1, w1, w2);
   luRec(a, n, c1, w2, piv, perm);
 }

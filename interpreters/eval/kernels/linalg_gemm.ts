@@ -17,16 +17,33 @@ import { buildGemmModule, packedBBytes, scratchBytes, type GemmParams } from "./
 import { configureMatmul } from "./matmul_wasm.js";
 import { type WasmMemory, wasmApi } from "./wasm_asm.js";
 
-/** A block of a row-major float64 matrix: element (i, j) is data[off + i·ld + j]. */
+/**
+ * A strided view of a float64 matrix: element (i, j) is data[off + i·rs + j·cs]. Row-major blocks
+ * have cs = 1; `tr` views one transposed without moving data.
+ */
 export interface Block {
   readonly data: Float64Array;
   readonly off: number;
-  readonly ld: number;
+  readonly rs: number;
+  readonly cs: number;
 }
 
-export const block = (data: Float64Array, off: number, ld: number): Block => ({ data, off, ld });
+/** The row-major block at `off` with row stride `ld`. */
+export const block = (data: Float64Array, off: number, ld: number): Block => ({ data, off, rs: ld, cs: 1 });
 /** The sub-block of x starting at its row i, column j. */
-export const at = (x: Block, i: number, j: number): Block => block(x.data, x.off + i * x.ld + j, x.ld);
+export const at = (x: Block, i: number, j: number): Block => ({ ...x, off: x.off + i * x.rs + j * x.cs });
+/** xᵀ, as a view. */
+export const tr = (x: Block): Block => ({ data: x.data, off: x.off, rs: x.cs, cs: x.rs });
+
+/** Copies the rows×cols block x into dst (row-major from dstOff), reading x along its unit stride. */
+function gather(x: Block, rows: number, cols: number, dst: Float64Array, dstOff: number): void {
+  const d = x.data;
+  if (x.cs === 1) {
+    for (let i = 0; i < rows; i++) dst.set(d.subarray(x.off + i * x.rs, x.off + i * x.rs + cols), dstOff + i * cols);
+  } else {
+    for (let j = 0; j < cols; j++) for (let i = 0, src = x.off + j * x.cs; i < rows; i++) dst[dstOff + i * cols + j] = d[src + i * x.rs]!;
+  }
+}
 
 type GemmFn = (a: number, bPacked: number, c: number, ldc: number, k: number, n: number, i0: number, i1: number, scratch: number) => void;
 type PackBFn = (b: number, k: number, n: number, dst: number) => void;
@@ -89,17 +106,14 @@ const paths = { wasm: 0, js: 0 };
 /** How many products each path has run since start-up (for tests). */
 export const gemmSubPaths = (): { wasm: number; js: number } => ({ ...paths });
 
-/**
- * C[m×n] -= A[m×k]·B[k×n]; with `lower`, only the entries (i, j) with j <= i are updated; with
- * `transA`, A(i, p) is read from `a` at (p, i) (a is k×m).
- */
-export function gemmSub(c: Block, a: Block, b: Block, m: number, k: number, n: number, lower = false, transA = false): void {
+/** C[m×n] -= A[m×k]·B[k×n] (C row-major); with `lower`, only the entries (i, j) with j <= i are updated. */
+export function gemmSub(c: Block, a: Block, b: Block, m: number, k: number, n: number, lower = false): void {
   if (m === 0 || n === 0 || k === 0) return;
   // Entries (i, j) with j <= i + diag are updated: all of them when diag = n.
   const diag = lower ? 0 : n;
   if (m < 2 || n < 2 || m * k * n < MIN_WORK || !configureMatmul().wasm || getEngine() === null) {
     paths.js++;
-    return gemmSubJs(c, a, b, m, k, n, diag, transA);
+    return gemmSubJs(c, a, b, m, k, n, diag);
   }
   paths.wasm++;
   for (let i0 = 0; i0 < m; i0 += CHUNK_M) {
@@ -109,16 +123,16 @@ export function gemmSub(c: Block, a: Block, b: Block, m: number, k: number, n: n
         d = diag + i0 - j0;
       if (mi - 1 + d < 0) continue;
       for (let p0 = 0; p0 < k; p0 += CHUNK_K) {
-        const [ci, ai, bi] = [at(c, i0, j0), transA ? at(a, p0, i0) : at(a, i0, p0), at(b, p0, j0)],
+        const [ci, ai, bi] = [at(c, i0, j0), at(a, i0, p0), at(b, p0, j0)],
           kp = Math.min(CHUNK_K, k - p0);
-        if (!gemmSubWasm(ci, ai, bi, mi, kp, nj, d, transA)) gemmSubJs(ci, ai, bi, mi, kp, nj, d, transA);
+        if (!gemmSubWasm(ci, ai, bi, mi, kp, nj, d)) gemmSubJs(ci, ai, bi, mi, kp, nj, d);
       }
     }
   }
 }
 
 /** One chunk in WebAssembly; false (nothing done) if the memory cannot grow. */
-function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: number, diag: number, transA: boolean): boolean {
+function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: number, diag: number): boolean {
   const e = engine!;
   const aAddr = align(scratchBytes(PARAMS)),
     stage = aAddr + align(m * k * E),
@@ -127,14 +141,8 @@ function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: numb
   const band = Math.min(BAND, m);
   if (!ensure(e, prod + band * n * E)) return false;
   const mem = new Float64Array(e.memory.buffer);
-  if (transA) {
-    const ad = a.data,
-      base = aAddr / E;
-    for (let p = 0; p < k; p++) for (let i = 0, ap = a.off + p * a.ld; i < m; i++) mem[base + i * k + p] = ad[ap + i]!;
-  } else {
-    for (let i = 0; i < m; i++) mem.set(a.data.subarray(a.off + i * a.ld, a.off + i * a.ld + k), aAddr / E + i * k);
-  }
-  for (let p = 0; p < k; p++) mem.set(b.data.subarray(b.off + p * b.ld, b.off + p * b.ld + n), stage / E + p * n);
+  gather(a, m, k, mem, aAddr / E);
+  gather(b, k, n, mem, stage / E);
   e.packB(stage, k, n, packed);
   const cd = c.data,
     pBase = prod / E;
@@ -146,7 +154,7 @@ function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: numb
     for (let r = 0; r < rows; r++) {
       const i = i0 + r,
         end = Math.min(cols, i + diag + 1);
-      const ci = c.off + i * c.ld,
+      const ci = c.off + i * c.rs,
         pi = pBase + r * n;
       for (let j = 0; j < end; j++) cd[ci + j] -= mem[pi + j]!;
     }
@@ -154,20 +162,18 @@ function gemmSubWasm(c: Block, a: Block, b: Block, m: number, k: number, n: numb
   return true;
 }
 
-function gemmSubJs(c: Block, a: Block, b: Block, m: number, k: number, n: number, diag: number, transA: boolean): void {
+function gemmSubJs(c: Block, a: Block, b: Block, m: number, k: number, n: number, diag: number): void {
   const cd = c.data,
     ad = a.data,
     bd = b.data;
-  // A(i, p) is ad[a.off + i·si + p·sp].
-  const [si, sp] = transA ? [1, a.ld] : [a.ld, 1];
   for (let i = 0; i < m; i++) {
-    const ci = c.off + i * c.ld,
-      ai = a.off + i * si,
+    const ci = c.off + i * c.rs,
+      ai = a.off + i * a.rs,
       end = Math.min(n, i + diag + 1);
     for (let p = 0; p < k; p++) {
-      const f = ad[ai + p * sp]!,
-        bp = b.off + p * b.ld;
-      for (let j = 0; j < end; j++) cd[ci + j] -= f * bd[bp + j]!;
+      const f = ad[ai + p * a.cs]!,
+        bp = b.off + p * b.rs;
+      for (let j = 0; j < end; j++) cd[ci + j] -= f * bd[bp + j * b.cs]!;
     }
   }
 }

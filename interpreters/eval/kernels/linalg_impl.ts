@@ -50,14 +50,11 @@ export const linalgImpls: { [P in LinalgPrim]: Impl<P> } = {
     const [batch, n] = dims(a!);
     const [, r, c] = dims(b!);
     const data = allocate(outs[0]!.dtype, b!.size);
-    // x·op(a) = b  <=>  op(a)ᵀ·xᵀ = bᵀ: a right-side solve is a left-side one with the transpose flipped.
-    const trans = transposeA !== !leftSide;
     for (let t = 0; t < batch; t++) {
       const am = Float64Array.from(a!.values.subarray(t * n * n, (t + 1) * n * n));
       const bm = Float64Array.from(b!.values.subarray(t * r * c, (t + 1) * r * c));
-      const rhs = leftSide ? bm : k.transposed(bm, r, c);
-      blocked.triangularSolveLeft(am, rhs, n, leftSide ? c : r, trans ? !lower : lower, trans, unitDiagonal);
-      data.set(leftSide ? rhs : k.transposed(rhs, c, r), t * r * c);
+      blocked.triangularSolve(am, bm, n, r, c, leftSide, lower, transposeA, unitDiagonal);
+      data.set(bm, t * r * c);
     }
     return [new ConcreteArray(data, outs[0]!.shape as number[], outs[0]!.dtype)];
   },
