@@ -1,6 +1,6 @@
 /**
- * The one O(n³) operation of the blocked factorizations (`linalg_blocked.ts`): C -= A·B on float64
- * blocks of row-major matrices. Large products run in the WebAssembly SIMD GEMM that
+ * The one O(n³) operation of the blocked factorizations (`linalg_blocked.ts`): C -= A·B on strided
+ * views of float64 matrices (A and B may be transposed views; C is row-major). Large products run in the WebAssembly SIMD GEMM that
  * `gemm_wasm_module.ts` generates (its own instance and memory here, on the calling thread); small
  * ones, and every product when WebAssembly is unavailable or switched off
  * (`configureMatmul({ wasm: false })`, FLUXION_MATMUL_WASM=0), run in a JavaScript loop.
