@@ -130,4 +130,18 @@ export const fluxion: Impl = {
     const g = jit(grad(loss, { argnums: [0, 1] }));
     return { run: () => (g(x, w) as NDArray[]).map((a) => a.dataSync() as Float32Array) };
   },
+
+  cholesky(): Case {
+    const n = SIZES.linalg,
+      a = arr(data().linalg().a, [n, n]);
+    return { run: () => np.linalg.cholesky(a).dataSync() as Float32Array };
+  },
+
+  solve(): Case {
+    const n = SIZES.linalg,
+      d = data().linalg();
+    const a = arr(d.a, [n, n]),
+      b = arr(d.b, [n]);
+    return { run: () => np.linalg.solve(a, b).dataSync() as Float32Array };
+  },
 };

@@ -215,6 +215,22 @@ const ROWS: Row[] = [
     judge: atMost(5),
   },
   {
+    id: "cholesky",
+    label: `W8 ${SIZES.linalg}×${SIZES.linalg} Cholesky eager (ms)`,
+    unit: "ms",
+    prepare: (i) => i.cholesky(),
+    goal: "≤ 20 ms",
+    judge: atMost(20),
+  },
+  {
+    id: "solve",
+    label: `W8 ${SIZES.linalg}×${SIZES.linalg} solve, one right-hand side, eager (ms)`,
+    unit: "ms",
+    prepare: (i) => i.solve(),
+    goal: "≤ 20 ms",
+    judge: atMost(20),
+  },
+  {
     id: "ensembleLoop",
     label: `ensemble: ${ENSEMBLE.models} separate jitted MLP train steps (ms)`,
     unit: "ms",

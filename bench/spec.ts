@@ -31,6 +31,8 @@ export const SIZES = {
   expSin: 1_000_000,
   /** W7: a 3x3 convolution, NCHW input [batch, channels, size, size], `filters` kernels, SAME padding. */
   conv: { batch: 32, channels: 8, size: 28, filters: 16, k: 3 },
+  /** W8: an n×n symmetric positive-definite matrix: its Cholesky factor, and a solve with one right-hand side. */
+  linalg: 512,
 } as const;
 
 /** Data read back from a run: typed arrays, numbers, or lists of them. */
@@ -78,6 +80,10 @@ export interface Impl {
   expSin(mode: ExpSinMode): Prepared;
   /** W7: jitted gradient of `sum(conv(x, w)²)` with respect to x and w (NCHW / OIHW, SAME). */
   convGrad(): Prepared;
+  /** W8: the lower Cholesky factor of the SPD matrix (eager). */
+  cholesky(): Prepared;
+  /** W8: x with a·x = b for the SPD matrix a and the vector b, by the library's general solve (eager). */
+  solve(): Prepared;
 }
 
 /** Deterministic PRNG (mulberry32) so every run and every library sees the same inputs. */
@@ -129,6 +135,8 @@ export interface Data {
   rosenbrock: { x: Float32Array; v: Float32Array };
   expSin: Float32Array;
   conv: { x: Float32Array; w: Float32Array };
+  /** W8: a = g·gᵀ/n + I (n×n, g standard normal; eigenvalues in [1, ~5]) and b. */
+  linalg: () => { a: Float32Array; b: Float32Array };
 }
 
 let cached: Data | undefined;
@@ -141,6 +149,7 @@ export function data(): Data {
   for (let i = 0; i < batch; i++) y[i * classes + ((i * 7 + 3) % classes)] = 1;
   const { dim, batch: peb } = SIZES.perExample;
   const matmuls = new Map<number, { a: Float32Array; b: Float32Array }>();
+  let spd: { a: Float32Array; b: Float32Array } | undefined;
   cached = {
     matmul: (n) => {
       let m = matmuls.get(n);
@@ -162,8 +171,24 @@ export function data(): Data {
       x: normal(SIZES.conv.batch * SIZES.conv.channels * SIZES.conv.size ** 2, 14),
       w: normal(SIZES.conv.filters * SIZES.conv.channels * SIZES.conv.k ** 2, 15, Math.sqrt(2 / (SIZES.conv.channels * SIZES.conv.k ** 2))),
     },
+    // Built on first use (an n³/2 product in plain JavaScript), symmetric to the last bit.
+    linalg: () => (spd ??= spdMatrix(SIZES.linalg)),
   };
   return cached;
+}
+
+/** g·gᵀ/n + I for a standard normal n×n g (accumulated in float64), and a right-hand side. */
+function spdMatrix(n: number): { a: Float32Array; b: Float32Array } {
+  const g = normal(n * n, 16),
+    a = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += g[i * n + k]! * g[j * n + k]!;
+      a[i * n + j] = a[j * n + i] = s / n + (i === j ? 1 : 0);
+    }
+  }
+  return { a, b: normal(n, 17) };
 }
 
 /** Sum of absolute values of everything read back (a cheap cross-implementation checksum). */

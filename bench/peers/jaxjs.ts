@@ -188,4 +188,18 @@ export const jaxjs: Impl = {
     const g = jit(grad(loss, { argnums: [0, 1] }) as (a: Arr, b: Arr) => Arr[]);
     return owned(() => g(x.ref, w.ref).map((a) => a.dataSync() as Float32Array), [x, w], g);
   },
+
+  cholesky(): Case {
+    const n = SIZES.linalg,
+      a = arr(data().linalg().a, [n, n]);
+    return owned(() => np.linalg.cholesky(a.ref).dataSync() as Float32Array, a);
+  },
+
+  solve(): Case {
+    const n = SIZES.linalg,
+      d = data().linalg();
+    const a = arr(d.a, [n, n]),
+      b = arr(d.b, [n]);
+    return owned(() => np.linalg.solve(a.ref, b.ref).dataSync() as Float32Array, [a, b]);
+  },
 };

@@ -190,5 +190,9 @@ export function tfjs(backend: "wasm" | "cpu"): Impl {
       const g = tf.grads((a: T, b: T) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same"))));
       return withInputs([x, w], () => tidyRead(() => g([x, w]).map(read)), "eager");
     },
+
+    // tf.linalg has only bandPart, gramSchmidt and qr.
+    cholesky: () => new NotAvailable("no cholesky in tfjs"),
+    solve: () => new NotAvailable("no linear solve in tfjs"),
   };
 }

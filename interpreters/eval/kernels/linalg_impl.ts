@@ -1,7 +1,8 @@
 /**
  * The eval interpreter's implementations of the linear-algebra primitives: each loops over the
- * leading (batch) axes, copies one matrix into float64, runs the kernel of `linalg.ts` and writes
- * the results in the output dtype. Operands are validated by the abstract rules (float, rank >= 2,
+ * leading (batch) axes, copies one matrix into float64, runs the kernel of `linalg.ts` (Cholesky,
+ * triangular solve and LU: `linalg_blocked.ts`, whose products run in WebAssembly) and writes the
+ * results in the output dtype. Operands are validated by the abstract rules (float, rank >= 2,
  * square where needed).
  */
 import { type TypedArray, allocate } from "../../../src/core/dtype.js";
@@ -9,6 +10,7 @@ import { type Aval, ConcreteArray } from "../../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../../src/core/prim.js";
 import { sizeOf } from "../../../src/core/shape.js";
 import * as k from "./linalg.js";
+import * as blocked from "./linalg_blocked.js";
 
 type C = ConcreteArray;
 type Impl<P extends Prim> = (args: readonly C[], params: PrimParams[P], outs: Aval[]) => C[];
@@ -42,27 +44,24 @@ const f64 = (o: Float64Array | Int32Array): Float64Array => o as Float64Array;
 export const linalgImpls: { [P in LinalgPrim]: Impl<P> } = {
   [Prim.Cholesky]: ([x], _p, outs) => {
     const n = dims(x!)[2];
-    return perMatrix(x!, outs, (a, [l]) => k.cholesky(k.symmetricPart(a, n), n, f64(l!)));
+    return perMatrix(x!, outs, (a, [l]) => blocked.cholesky(k.symmetricPart(a, n), n, f64(l!)));
   },
   [Prim.TriangularSolve]: ([a, b], { leftSide, lower, transposeA, unitDiagonal }, outs) => {
     const [batch, n] = dims(a!);
     const [, r, c] = dims(b!);
     const data = allocate(outs[0]!.dtype, b!.size);
-    // x·op(a) = b  <=>  op(a)ᵀ·xᵀ = bᵀ: a right-side solve is a left-side one with the transpose flipped.
-    const trans = transposeA !== !leftSide;
     for (let t = 0; t < batch; t++) {
       const am = Float64Array.from(a!.values.subarray(t * n * n, (t + 1) * n * n));
       const bm = Float64Array.from(b!.values.subarray(t * r * c, (t + 1) * r * c));
-      const rhs = leftSide ? bm : k.transposed(bm, r, c);
-      k.triangularSolveLeft(am, rhs, n, leftSide ? c : r, trans ? !lower : lower, trans, unitDiagonal);
-      data.set(leftSide ? rhs : k.transposed(rhs, c, r), t * r * c);
+      blocked.triangularSolve(am, bm, n, r, c, leftSide, lower, transposeA, unitDiagonal);
+      data.set(bm, t * r * c);
     }
     return [new ConcreteArray(data, outs[0]!.shape as number[], outs[0]!.dtype)];
   },
   [Prim.Lu]: ([x], _p, outs) => {
     const n = dims(x!)[2];
     return perMatrix(x!, outs, (a, [luOut, piv, perm]) => {
-      k.lu(a, n, piv as Int32Array, perm as Int32Array);
+      blocked.lu(a, n, piv as Int32Array, perm as Int32Array);
       f64(luOut!).set(a);
     });
   },
