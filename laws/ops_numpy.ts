@@ -1,7 +1,7 @@
 /**
  * The op menu of random programs, numpy part: the composed jax.numpy functions (inverse
  * hyperbolic and two-argument trigonometry, logaddexp, sinc, cumulative product and maximum,
- * sort, roll, median), so they are drawn inside jit, scan, cond, checkpoint and customJvp bodies
+ * sort, roll, unique with a static size, median), so they are drawn inside jit, scan, cond, checkpoint and customJvp bodies
  * under every transform. Inputs stay in smooth domains: arctan2's x operand is positive (no branch
  * cut), and sort/cummax/median see `spread` values, which never tie.
  */
@@ -45,4 +45,8 @@ export const numpyOps: OpDef[] = [
   alongAxis("cummax", (b, x, p) => b.call("np.cummax", spread(b, x, p.shape, p.choice), { axis: p.axis })),
   alongAxis("sort", (b, x, p) => b.call("np.sort", spread(b, x, p.shape, p.choice), { axis: p.axis })),
   alongAxis("roll", (b, x, p) => b.call("np.roll", x, 1 + (p.choice % 3), { axis: p.axis })),
+  // unique with a static size (traceable); spread values are distinct, so it is the flattened sort.
+  alongAxis("unique", (b, x, p) =>
+    b.call("np.reshape", b.call("np.unique", spread(b, x, p.shape, p.choice), { size: p.shape.reduce((n, d) => n * d, 1) }), [...p.shape]),
+  ),
 ];

@@ -10,6 +10,7 @@ export * from "./shapes.js";
 export { Slice, AtIndexer, type IndexSpec, s, ellipsis, index } from "./indexing.js";
 export { matmul, dot, inner, outer } from "./linalg.js";
 export * from "./sorting.js";
+export * from "./nonzero.js";
 export * from "./arrange.js";
 import { norm } from "./linalg.js";
 import { matrixFunctions } from "./linalg_matrix.js";
