@@ -1,0 +1,179 @@
+/**
+ * conv_general_dilated on the device, in the canonical layout: lhs [N, C, ...S], rhs [O, C/G, ...K],
+ * out [N/B, O, ...Q], 1 to 3 spatial dims (padded to 3 with leading 1s). A direct kernel: each
+ * invocation computes one output position for a block of up to 4 output channels of one group,
+ * so every lhs element it reads (located by index arithmetic that resolves lhs dilation, signed
+ * padding and window dilation, as on the CPU) is used 4 times from registers.
+ *
+ * The reduction runs over r = (input channel, window offset), R = C/G * prod(K) terms. Longer than
+ * `CONV_CHUNK`, it is cut into chunks computed side by side into a scratch buffer (so a long
+ * reduction, such as the kernel gradient's sum over batch and image, still fills the device), then
+ * the chunks are summed in order: no invocation loops more than CONV_CHUNK times (some drivers stop
+ * shaders after 65,535 loop iterations; see self_check.ts).
+ */
+import type { GpuArray } from "../array.js";
+import { empty } from "../array.js";
+import { WG } from "../context.js";
+import { ENTRY, LINEAR_INDEX, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
+
+/** Geometry of one convolution; every spatial list has 3 entries. */
+export interface ConvGeometry {
+  n: number;
+  c: number;
+  o: number;
+  /** rhs input features per group (C / G). */
+  i: number;
+  s: number[];
+  k: number[];
+  q: number[];
+  strides: number[];
+  /** Low padding per dim (may be negative). */
+  lo: number[];
+  lhsDilation: number[];
+  rhsDilation: number[];
+  groups: number;
+  batchGroups: number;
+}
+
+/** The longest stretch of the reduction one invocation walks. */
+export const CONV_CHUNK = 4096;
+/** Output channels one invocation computes. */
+const OB = 4;
+/** Elements of the chunk scratch buffer (16 MiB), so long reductions take bounded memory. */
+const SCRATCH = 1 << 22;
+
+const memo = new Map<string, string>();
+const cached = (key: string, make: () => string): string => {
+  let s = memo.get(key);
+  if (s === undefined) memo.set(key, (s = make()));
+  return s;
+};
+
+/**
+ * One invocation per (chunk c, batch n, group, channel block, position q): the partial sum over
+ * chunk c's reduction terms, stored at dst[c * outSize + out index] (dst is the output itself when
+ * there is one chunk).
+ */
+const convSource = (t: string) =>
+  cached(
+    `conv:${t}`,
+    () => `${storageDecl(0, "lhs", t, false)}
+${storageDecl(1, "rhs", t, false)}
+${storageDecl(2, "dst", t, true)}
+${paramsDecl(3)}
+${ENTRY} {
+  let gid = ${LINEAR_INDEX};
+  if (gid >= prm(0u)) { return; }
+  let work = prm(1u); let outSize = prm(2u); let L = prm(3u); let R = prm(4u);
+  let c = gid / work; let w = gid % work;
+  let r0 = (prm(5u) + c) * L; let r1 = min(r0 + L, R);
+  let O = prm(6u); let I = prm(7u); let C = prm(8u); let oPer = prm(9u); let outN = prm(10u);
+  let nblk = prm(11u); let ngrp = prm(12u);
+  let Q0 = prm(13u); let Q1 = prm(14u); let Q2 = prm(15u);
+  let S0 = prm(16u); let S1 = prm(17u); let S2 = prm(18u);
+  let K0 = prm(19u); let K1 = prm(20u); let K2 = prm(21u);
+  let ld0 = prm(28u); let ld1 = prm(29u); let ld2 = prm(30u);
+  let rd0 = i32(prm(31u)); let rd1 = i32(prm(32u)); let rd2 = i32(prm(33u));
+  let qp = Q0 * Q1 * Q2;
+  let q = w % qp;
+  let blk = (w / qp) % nblk;
+  let grp = (w / (qp * nblk)) % ngrp;
+  let n = w / (qp * nblk * ngrp);
+  let q2 = q % Q2; let q1 = (q / Q2) % Q1; let q0 = q / (Q2 * Q1);
+  // Window origin along each dim in the dilated, padded lhs.
+  let o0 = i32(q0 * prm(22u)) - prmi(25u);
+  let o1 = i32(q1 * prm(23u)) - prmi(26u);
+  let o2 = i32(q2 * prm(24u)) - prmi(27u);
+  // Batch groups read all channels of batch grp * outN + n; feature groups read channels grp * I...
+  var batch = n;
+  var chan0 = 0u;
+  if (prm(34u) > 1u) { batch = grp * outN + n; } else { chan0 = grp * I; }
+  let oc0 = grp * oPer + blk * ${OB}u;
+  let last = grp * oPer + oPer - 1u;
+  let kp = K0 * K1 * K2;
+  var wb: array<u32, ${OB}>;
+  for (var j = 0u; j < ${OB}u; j = j + 1u) { wb[j] = min(oc0 + j, last) * I * kp; }
+  let sp = S0 * S1 * S2;
+  var ch = r0 / kp;
+  let a = r0 % kp;
+  var a0 = a / (K1 * K2); var a1 = (a / K2) % K1; var a2 = a % K2;
+  var acc = vec4<${t}>(${t}(0));
+  for (var r = r0; r < r1; r = r + 1u) {
+    let p0 = o0 + i32(a0) * rd0; let p1 = o1 + i32(a1) * rd1; let p2 = o2 + i32(a2) * rd2;
+    if (p0 >= 0i && p1 >= 0i && p2 >= 0i) {
+      let u0 = u32(p0); let u1 = u32(p1); let u2 = u32(p2);
+      let s0 = u0 / ld0; let s1 = u1 / ld1; let s2 = u2 / ld2;
+      if (u0 % ld0 == 0u && u1 % ld1 == 0u && u2 % ld2 == 0u && s0 < S0 && s1 < S1 && s2 < S2) {
+        let v = lhs[((batch * C + chan0 + ch) * S0 + s0) * S1 * S2 + s1 * S2 + s2];
+        acc = acc + v * vec4<${t}>(rhs[wb[0] + r], rhs[wb[1] + r], rhs[wb[2] + r], rhs[wb[3] + r]);
+      }
+    }
+    a2 = a2 + 1u;
+    if (a2 == K2) {
+      a2 = 0u; a1 = a1 + 1u;
+      if (a1 == K1) { a1 = 0u; a0 = a0 + 1u; if (a0 == K0) { a0 = 0u; ch = ch + 1u; } }
+    }
+  }
+  let ob = c * outSize + (n * O + oc0) * qp + q;
+  for (var j = 0u; j < ${OB}u; j = j + 1u) {
+    if (oc0 + j <= last) { dst[ob + j * qp] = acc[j]; }
+  }
+}`,
+  );
+
+/** out[i] (plus out[i] when accumulating) += part[c * size + i] for the m chunks, in chunk order. */
+const sumSource = (t: string) =>
+  cached(
+    `convsum:${t}`,
+    () => `${storageDecl(0, "part", t, false)}
+${storageDecl(1, "out", t, true)}
+${paramsDecl(2)}
+${ENTRY} {
+  let i = ${LINEAR_INDEX};
+  let size = prm(0u);
+  if (i >= size) { return; }
+  var acc = ${t}(0);
+  if (prm(2u) > 0u) { acc = out[i]; }
+  for (var c = 0u; c < prm(1u); c = c + 1u) { acc = acc + part[c * size + i]; }
+  out[i] = acc;
+}`,
+  );
+
+/** out = conv(lhs, rhs) for geometry g (all contiguous device arrays of one dtype). */
+export function conv(lhs: GpuArray, rhs: GpuArray, out: GpuArray, g: ConvGeometry): void {
+  const outSize = out.size;
+  if (outSize === 0) return;
+  const t = wgslType(out.dtype, "conv_general_dilated");
+  const ctx = out.backend.ctx;
+  const ngrp = g.groups * g.batchGroups;
+  const oPer = g.o / ngrp;
+  const nblk = Math.ceil(oPer / OB);
+  const qp = g.q[0]! * g.q[1]! * g.q[2]!;
+  const work = (g.n / g.batchGroups) * ngrp * nblk * qp;
+  const R = g.i * g.k[0]! * g.k[1]! * g.k[2]!;
+  // Balanced chunks of at most CONV_CHUNK terms; R = 0 still takes one pass, which writes zeros.
+  const chunks = Math.max(1, Math.ceil(R / CONV_CHUNK));
+  const L = Math.max(1, Math.ceil(R / chunks));
+  const geometry = [
+    ...[g.o, g.i, g.c, oPer, g.n / g.batchGroups, nblk, ngrp],
+    ...[...g.q, ...g.s, ...g.k, ...g.strides, ...g.lo, ...g.lhsDilation, ...g.rhsDilation],
+    g.batchGroups,
+  ];
+  // Chunks first .. first + m - 1, side by side.
+  const params = (m: number, first: number) => [work * m, work, outSize, L, R, first, ...geometry];
+  const src = convSource(t);
+  const binds = [lhs.bind("conv_general_dilated"), rhs.bind("conv_general_dilated")];
+  if (chunks === 1) {
+    ctx.dispatch(src, [...binds, out.bind("conv_general_dilated")], params(1, 0), Math.ceil(work / WG));
+    return;
+  }
+  // Chunks go through a scratch buffer of at most SCRATCH elements, at most CONV_CHUNK at a time.
+  const per = Math.max(1, Math.min(chunks, CONV_CHUNK, Math.floor(SCRATCH / outSize)));
+  const part = empty(out.backend, { shape: [per, outSize], dtype: out.dtype });
+  for (let first = 0; first < chunks; first += per) {
+    const m = Math.min(per, chunks - first);
+    ctx.dispatch(src, [...binds, part.bind("conv_general_dilated")], params(m, first), Math.ceil((work * m) / WG));
+    ctx.dispatch(sumSource(t), [part.bind("conv_general_dilated"), out.bind("conv_general_dilated")], [outSize, m, first], Math.ceil(outSize / WG));
+  }
+  part.dispose();
+}
