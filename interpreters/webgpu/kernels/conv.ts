@@ -139,8 +139,11 @@ ${ENTRY} {
 }`,
   );
 
-/** out = conv(lhs, rhs) for geometry g (all contiguous device arrays of one dtype). */
-export function conv(lhs: GpuArray, rhs: GpuArray, out: GpuArray, g: ConvGeometry): void {
+/**
+ * out = conv(lhs, rhs) for geometry g (all contiguous device arrays of one dtype); `scratch` bounds
+ * the chunk buffer's elements (tests shrink it to take several rounds).
+ */
+export function conv(lhs: GpuArray, rhs: GpuArray, out: GpuArray, g: ConvGeometry, scratch = SCRATCH): void {
   const outSize = out.size;
   if (outSize === 0) return;
   const t = wgslType(out.dtype, "conv_general_dilated");
@@ -167,8 +170,8 @@ export function conv(lhs: GpuArray, rhs: GpuArray, out: GpuArray, g: ConvGeometr
     ctx.dispatch(src, [...binds, out.bind("conv_general_dilated")], params(1, 0), Math.ceil(work / WG));
     return;
   }
-  // Chunks go through a scratch buffer of at most SCRATCH elements, at most CONV_CHUNK at a time.
-  const per = Math.max(1, Math.min(chunks, CONV_CHUNK, Math.floor(SCRATCH / outSize)));
+  // Chunks go through a scratch buffer of at most `scratch` elements, at most CONV_CHUNK at a time.
+  const per = Math.max(1, Math.min(chunks, CONV_CHUNK, Math.floor(scratch / outSize)));
   const part = empty(out.backend, { shape: [per, outSize], dtype: out.dtype });
   for (let first = 0; first < chunks; first += per) {
     const m = Math.min(per, chunks - first);
