@@ -2,7 +2,8 @@
  * gather and scatter_add on the [B, P, n, Q] view of x and the [B, I] view of the int32 indices
  * (indices clamped to [0, n), as on the CPU), and the branch select of `cond`. scatter_add has no
  * float atomics to lean on: each output element sums, in index order, the updates whose index hits
- * it, so the result is deterministic and rounds exactly like the CPU loop.
+ * it, so the result is deterministic and rounds exactly like the CPU loop. The updates are walked in
+ * passes of at most SCATTER_CHUNK, each folding onto the previous pass's output.
  */
 import type { ScatterOp } from "../../../src/core/prim.js";
 import type { GpuArray } from "../array.js";
@@ -39,6 +40,18 @@ export function gather(x: GpuArray, idx: GpuArray, out: GpuArray, d: GatherDims)
   out.backend.ctx.dispatch(GATHER, [x.bind("gather"), idx.bind("gather"), out.bind("gather")], [total, d.P, d.n, d.Q, d.I], Math.ceil(total / WG));
 }
 
+/**
+ * Updates one scatter pass folds: each output walks at most this many, and the passes run in
+ * index order, so the result is the CPU's sequential fold (some drivers stop shaders after 65,535
+ * loop iterations; see self_check.ts).
+ */
+export const SCATTER_CHUNK = 4096;
+
+/** Calls `run(i0, i1)` for each pass over updates [i0, i1), in order; no updates still take one pass (it copies x). */
+function passes(I: number, run: (i0: number, i1: number) => void): void {
+  for (let i0 = 0; i0 === 0 || i0 < I; i0 += SCATTER_CHUNK) run(i0, Math.min(I, i0 + SCATTER_CHUNK));
+}
+
 const scatterMemo = new Map<string, string>();
 
 function scatterSource(t: string): string {
@@ -57,9 +70,12 @@ ${ENTRY} {
   let j = i32((s / Q) % n);
   let p = (s / (Q * n)) % P;
   let b = s / (Q * n * P);
+  // Pass [i0, i1) of the updates folds onto x (first pass) or onto the earlier passes' result.
+  let i0 = prm(5u);
   var acc = x[s];
+  if (i0 > 0u) { acc = out[s]; }
   let ub = (b * P + p) * I;
-  for (var i = 0u; i < I; i = i + 1u) {
+  for (var i = i0; i < prm(6u); i = i + 1u) {
     if (clamp(idx[b * I + i], 0i, i32(n) - 1i) == j) { acc = acc + upd[(ub + i) * Q + q]; }
   }
   out[s] = ${t === "u32" ? "acc & 255u" : "acc"};
@@ -73,12 +89,8 @@ export function scatterAdd(x: GpuArray, idx: GpuArray, upd: GpuArray, out: GpuAr
   const total = d.B * d.P * d.n * d.Q;
   if (total === 0) return;
   const src = scatterSource(wgslType(x.dtype, "scatter_add"));
-  out.backend.ctx.dispatch(
-    src,
-    [x.bind("scatter_add"), idx.bind("scatter_add"), upd.bind("scatter_add"), out.bind("scatter_add")],
-    [total, d.P, d.n, d.Q, d.I],
-    Math.ceil(total / WG),
-  );
+  const binds = [x.bind("scatter_add"), idx.bind("scatter_add"), upd.bind("scatter_add"), out.bind("scatter_add")];
+  passes(d.I, (i0, i1) => out.backend.ctx.dispatch(src, binds, [total, d.P, d.n, d.Q, d.I, i0, i1], Math.ceil(total / WG)));
 }
 
 const combineMemo = new Map<string, string>();
@@ -108,9 +120,12 @@ ${ENTRY} {
   let j = i32((s / Q) % n);
   let p = (s / (Q * n)) % P;
   let b = s / (Q * n * P);
+  // Pass [i0, i1) of the updates folds onto x (first pass) or onto the earlier passes' result.
+  let i0 = prm(5u);
   var acc = x[s];
+  if (i0 > 0u) { acc = out[s]; }
   let ub = (b * P + p) * I;
-  for (var i = 0u; i < I; i = i + 1u) {
+  for (var i = i0; i < prm(6u); i = i + 1u) {
     if (idx[b * I + i] == j) { let v = upd[(ub + i) * Q + q]; ${COMBINE[op]} }
   }
   out[s] = acc;
@@ -127,13 +142,9 @@ ${ENTRY} {
 export function scatterCombine(x: GpuArray, idx: GpuArray, upd: GpuArray, out: GpuArray, d: GatherDims, op: ScatterOp): void {
   const total = d.B * d.P * d.n * d.Q;
   if (total === 0) return;
-  const t = wgslType(x.dtype, "scatter");
-  out.backend.ctx.dispatch(
-    combineSource(t, op),
-    [x.bind("scatter"), idx.bind("scatter"), upd.bind("scatter"), out.bind("scatter")],
-    [total, d.P, d.n, d.Q, d.I],
-    Math.ceil(total / WG),
-  );
+  const src = combineSource(wgslType(x.dtype, "scatter"), op);
+  const binds = [x.bind("scatter"), idx.bind("scatter"), upd.bind("scatter"), out.bind("scatter")];
+  passes(d.I, (i0, i1) => out.backend.ctx.dispatch(src, binds, [total, d.P, d.n, d.Q, d.I, i0, i1], Math.ceil(total / WG)));
 }
 
 const PICK = `${storageDecl(0, "index", "i32", false)}

@@ -1,0 +1,78 @@
+/**
+ * scatter_add and scatter with more updates than one pass folds (SCATTER_CHUNK), so several passes
+ * run in index order: over 65,536 updates piled onto a few positions and spread over many, checked
+ * against plain loops on the host (int32 exactly, with its wrap-around; float32 against float64 sums
+ * within rounding; "set" keeping the last write, min and max).
+ */
+import { describe, expect, it } from "vitest";
+import { Prim, bind1, np } from "../../src/index.js";
+import { SCATTER_CHUNK } from "../../interpreters/webgpu/kernels/gather.js";
+import { requireAdapterInCI, runGpu } from "./setup.js";
+
+const UPDATES = 70_000;
+/** Indices into [0, n) from a fixed pattern, with a few out of range (clamped by scatter_add). */
+const indices = (n: number) => Int32Array.from({ length: UPDATES }, (_, i) => (i % 997 === 0 ? (i % 2 ? -3 : n + 5) : (i * 7919 + (i >> 5)) % n));
+const clamp = (j: number, n: number) => Math.min(n - 1, Math.max(0, j));
+
+describe.runIf(runGpu)("webgpu scatter over more updates than one pass", () => {
+  requireAdapterInCI();
+  expect(UPDATES).toBeGreaterThan(65_536);
+  expect(UPDATES).toBeGreaterThan(4 * SCATTER_CHUNK);
+
+  for (const n of [5, 3000]) {
+    it(`scatter_add of ${UPDATES} updates onto ${n} positions: int32 exact (wrapping), float32 within rounding`, async () => {
+      const idx = indices(n);
+      const ints = Int32Array.from({ length: UPDATES }, (_, i) => ((i * 48271) % 2_000_001) * 997 - 1_000_000_000);
+      const want = new Int32Array(n).fill(7);
+      idx.forEach((j, i) => (want[clamp(j, n)] = (want[clamp(j, n)]! + ints[i]!) | 0));
+      const x = np.full([n], 7, "int32").to("webgpu");
+      const got = bind1(Prim.ScatterAdd, [x, np.array(idx, { dtype: "int32" }), np.array(ints, { dtype: "int32" })], { axis: 0, batchDims: 0 });
+      expect(Array.from(await got.data())).toEqual(Array.from(want));
+
+      const floats = Float32Array.from({ length: UPDATES }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.25);
+      const sums = new Float64Array(n);
+      const mass = new Float64Array(n);
+      idx.forEach((j, i) => {
+        sums[clamp(j, n)]! += floats[i]!;
+        mass[clamp(j, n)]! += Math.abs(floats[i]!);
+      });
+      const gf = bind1(Prim.ScatterAdd, [np.zeros([n]).to("webgpu"), np.array(idx, { dtype: "int32" }), np.array(floats)], { axis: 0, batchDims: 0 });
+      const vals = Array.from(await gf.data());
+      vals.forEach((v, j) => {
+        if (!(Math.abs(v - sums[j]!) <= 1e-6 * mass[j]! * Math.log2(UPDATES))) expect.fail(`position ${j}: ${v} on webgpu, ${sums[j]} on the host`);
+      });
+    });
+  }
+
+  it(`scatter_add along a middle axis with trailing elements ([2, 40, 3] onto axis 1): exact in int32`, async () => {
+    const n = 40,
+      idx = indices(n);
+    const upd = Int32Array.from({ length: 2 * UPDATES * 3 }, (_, k) => (k % 13) - 6);
+    const want = new Int32Array(2 * n * 3);
+    for (let p = 0; p < 2; p++)
+      for (let i = 0; i < UPDATES; i++) for (let q = 0; q < 3; q++) want[(p * n + clamp(idx[i]!, n)) * 3 + q] += upd[(p * UPDATES + i) * 3 + q]!;
+    const got = bind1(
+      Prim.ScatterAdd,
+      [np.zeros([2, n, 3], "int32").to("webgpu"), np.array(idx, { dtype: "int32" }), np.array(upd, { dtype: "int32" }).reshape([2, UPDATES, 3])],
+      { axis: 1, batchDims: 0 },
+    );
+    expect(Array.from(await got.data())).toEqual(Array.from(want));
+  });
+
+  for (const op of ["set", "min", "max"] as const) {
+    it(`scatter ${op} of ${UPDATES} updates onto 50 positions folds them in index order`, async () => {
+      const n = 50,
+        idx = indices(n);
+      const upd = Int32Array.from({ length: UPDATES }, (_, i) => ((i * 104729) % 100_003) - 50_000);
+      const want = Int32Array.from({ length: n }, (_, j) => j);
+      idx.forEach((j, i) => {
+        if (j < 0 || j >= n) return;
+        const v = upd[i]!;
+        want[j] = op === "set" ? v : op === "min" ? Math.min(want[j]!, v) : Math.max(want[j]!, v);
+      });
+      const x = np.arange(n).astype("int32").to("webgpu");
+      const got = bind1(Prim.Scatter, [x, np.array(idx, { dtype: "int32" }), np.array(upd, { dtype: "int32" })], { axis: 0, batchDims: 0, op });
+      expect(Array.from(await got.data())).toEqual(Array.from(want));
+    });
+  }
+});
