@@ -39,6 +39,8 @@ export interface ConvGeometry {
 export const CONV_CHUNK = 4096;
 /** Output channels one invocation computes. */
 const OB = 4;
+/** Output positions along the last spatial dim one invocation computes. */
+const B = 4;
 /** Elements of the chunk scratch buffer (16 MiB), so long reductions take bounded memory. */
 const SCRATCH = 1 << 22;
 
@@ -50,9 +52,11 @@ const cached = (key: string, make: () => string): string => {
 };
 
 /**
- * One invocation per (chunk c, batch n, group, channel block, position q): the partial sum over
- * chunk c's reduction terms, stored at dst[c * outSize + out index] (dst is the output itself when
- * there is one chunk).
+ * One invocation per (chunk c, batch n, group, channel block, q0, q1, block of 4 along q2): the
+ * partial sums over chunk c's reduction terms, stored at dst[c * outSize + out index] (dst is the
+ * output itself when there is one chunk). The terms are walked row by row (a row: one input
+ * channel and window offset along dims 0 and 1), so the row's bounds are checked once; each term
+ * loads 4 lhs values and 4 weights for 16 products.
  */
 const convSource = (t: string) =>
   cached(
@@ -74,16 +78,18 @@ ${ENTRY} {
   let K0 = prm(19u); let K1 = prm(20u); let K2 = prm(21u);
   let ld0 = prm(28u); let ld1 = prm(29u); let ld2 = prm(30u);
   let rd0 = i32(prm(31u)); let rd1 = i32(prm(32u)); let rd2 = i32(prm(33u));
-  let qp = Q0 * Q1 * Q2;
-  let q = w % qp;
-  let blk = (w / qp) % nblk;
-  let grp = (w / (qp * nblk)) % ngrp;
-  let n = w / (qp * nblk * ngrp);
-  let q2 = q % Q2; let q1 = (q / Q2) % Q1; let q0 = q / (Q2 * Q1);
-  // Window origin along each dim in the dilated, padded lhs.
+  let qb = (Q2 + ${B}u - 1u) / ${B}u;
+  let q2b = (w % qb) * ${B}u;
+  let q1 = (w / qb) % Q1;
+  let q0 = (w / (qb * Q1)) % Q0;
+  let blk = (w / (qb * Q1 * Q0)) % nblk;
+  let grp = (w / (qb * Q1 * Q0 * nblk)) % ngrp;
+  let n = w / (qb * Q1 * Q0 * nblk * ngrp);
+  // Window origins in the dilated, padded lhs (4 along dim 2).
   let o0 = i32(q0 * prm(22u)) - prmi(25u);
   let o1 = i32(q1 * prm(23u)) - prmi(26u);
-  let o2 = i32(q2 * prm(24u)) - prmi(27u);
+  let st2 = i32(prm(24u));
+  let o2 = vec4<i32>(i32(q2b)) * st2 + vec4<i32>(0i, st2, 2i * st2, 3i * st2) - vec4<i32>(prmi(27u));
   // Batch groups read all channels of batch grp * outN + n; feature groups read channels grp * I...
   var batch = n;
   var chan0 = 0u;
@@ -92,31 +98,51 @@ ${ENTRY} {
   let last = grp * oPer + oPer - 1u;
   let kp = K0 * K1 * K2;
   var wb: array<u32, ${OB}>;
-  for (var j = 0u; j < ${OB}u; j = j + 1u) { wb[j] = min(oc0 + j, last) * I * kp; }
-  let sp = S0 * S1 * S2;
+  for (var k = 0u; k < ${OB}u; k = k + 1u) { wb[k] = min(oc0 + k, last) * I * kp; }
   var ch = r0 / kp;
   let a = r0 % kp;
   var a0 = a / (K1 * K2); var a1 = (a / K2) % K1; var a2 = a % K2;
-  var acc = vec4<${t}>(${t}(0));
-  for (var r = r0; r < r1; r = r + 1u) {
-    let p0 = o0 + i32(a0) * rd0; let p1 = o1 + i32(a1) * rd1; let p2 = o2 + i32(a2) * rd2;
-    if (p0 >= 0i && p1 >= 0i && p2 >= 0i) {
-      let u0 = u32(p0); let u1 = u32(p1); let u2 = u32(p2);
-      let s0 = u0 / ld0; let s1 = u1 / ld1; let s2 = u2 / ld2;
-      if (u0 % ld0 == 0u && u1 % ld1 == 0u && u2 % ld2 == 0u && s0 < S0 && s1 < S1 && s2 < S2) {
-        let v = lhs[((batch * C + chan0 + ch) * S0 + s0) * S1 * S2 + s1 * S2 + s2];
-        acc = acc + v * vec4<${t}>(rhs[wb[0] + r], rhs[wb[1] + r], rhs[wb[2] + r], rhs[wb[3] + r]);
+  var acc: array<vec4<${t}>, ${OB}>;
+  var r = r0;
+  loop {
+    if (r >= r1) { break; }
+    let span = min(K2 - a2, r1 - r);
+    let p0 = o0 + i32(a0) * rd0; let p1 = o1 + i32(a1) * rd1;
+    if (p0 >= 0i && p1 >= 0i) {
+      let u0 = u32(p0); let u1 = u32(p1);
+      let s0 = u0 / ld0; let s1 = u1 / ld1;
+      if (u0 % ld0 == 0u && u1 % ld1 == 0u && s0 < S0 && s1 < S1) {
+        let row = ((batch * C + chan0 + ch) * S0 + s0) * S1 * S2 + s1 * S2;
+        for (var e = 0u; e < span; e = e + 1u) {
+          // Branch-free taps: out-of-bounds ones read element row and are zeroed.
+          let p2 = o2 + vec4<i32>((i32(a2 + e)) * rd2);
+          let u = vec4<u32>(max(p2, vec4<i32>(0i)));
+          let s2 = u / vec4<u32>(ld2);
+          let ok = (p2 >= vec4<i32>(0i)) & (u % vec4<u32>(ld2) == vec4<u32>(0u)) & (s2 < vec4<u32>(S2));
+          let at = select(vec4<u32>(row), vec4<u32>(row) + s2, ok);
+          let v = select(vec4<${t}>(${t}(0)), vec4<${t}>(lhs[at.x], lhs[at.y], lhs[at.z], lhs[at.w]), ok);
+          let re = r + e;
+          acc[0] = acc[0] + rhs[wb[0] + re] * v;
+          acc[1] = acc[1] + rhs[wb[1] + re] * v;
+          acc[2] = acc[2] + rhs[wb[2] + re] * v;
+          acc[3] = acc[3] + rhs[wb[3] + re] * v;
+        }
       }
     }
-    a2 = a2 + 1u;
+    r = r + span;
+    a2 = a2 + span;
     if (a2 == K2) {
       a2 = 0u; a1 = a1 + 1u;
       if (a1 == K1) { a1 = 0u; a0 = a0 + 1u; if (a0 == K0) { a0 = 0u; ch = ch + 1u; } }
     }
   }
-  let ob = c * outSize + (n * O + oc0) * qp + q;
-  for (var j = 0u; j < ${OB}u; j = j + 1u) {
-    if (oc0 + j <= last) { dst[ob + j * qp] = acc[j]; }
+  let ob = c * outSize + ((n * O + oc0) * Q0 + q0) * Q1 * Q2 + q1 * Q2 + q2b;
+  let qp = Q0 * Q1 * Q2;
+  for (var k = 0u; k < ${OB}u; k = k + 1u) {
+    if (oc0 + k > last) { break; }
+    for (var j = 0u; j < ${B}u; j = j + 1u) {
+      if (q2b + j < Q2) { dst[ob + k * qp + j] = acc[k][j]; }
+    }
   }
 }`,
   );
@@ -151,8 +177,7 @@ export function conv(lhs: GpuArray, rhs: GpuArray, out: GpuArray, g: ConvGeometr
   const ngrp = g.groups * g.batchGroups;
   const oPer = g.o / ngrp;
   const nblk = Math.ceil(oPer / OB);
-  const qp = g.q[0]! * g.q[1]! * g.q[2]!;
-  const work = (g.n / g.batchGroups) * ngrp * nblk * qp;
+  const work = (g.n / g.batchGroups) * ngrp * nblk * g.q[0]! * g.q[1]! * Math.ceil(g.q[2]! / B);
   const R = g.i * g.k[0]! * g.k[1]! * g.k[2]!;
   // Balanced chunks of at most CONV_CHUNK terms; R = 0 still takes one pass, which writes zeros.
   const chunks = Math.max(1, Math.ceil(R / CONV_CHUNK));
