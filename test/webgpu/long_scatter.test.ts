@@ -1,18 +1,21 @@
 /**
  * scatter_add and scatter with more updates than one pass folds (SCATTER_CHUNK), so several passes
- * run in index order: over 65,536 updates piled onto a few positions and spread over many, checked
- * against plain loops on the host (int32 exactly, with its wrap-around; float32 against float64 sums
- * within rounding; "set" keeping the last write, min and max).
+ * run in index order: over 65,536 updates piled onto a few positions (each output scans the
+ * indices) and spread over many (the hits are sorted by position first), checked against plain
+ * loops on the host (int32 exactly, with its wrap-around; float32 against float64 sums within
+ * rounding; "set" keeping the last write, min and max).
  */
 import { describe, expect, it } from "vitest";
 import { Prim, bind1, np } from "../../src/index.js";
-import { SCATTER_CHUNK } from "../../interpreters/webgpu/kernels/gather.js";
+import { type GatherDims, SCATTER_CHUNK, sortsHits } from "../../interpreters/webgpu/kernels/gather.js";
 import { requireAdapterInCI, runGpu } from "./setup.js";
 
 const UPDATES = 70_000;
 /** Indices into [0, n) from a fixed pattern, with a few out of range (clamped by scatter_add). */
 const indices = (n: number) => Int32Array.from({ length: UPDATES }, (_, i) => (i % 997 === 0 ? (i % 2 ? -3 : n + 5) : (i * 7919 + (i >> 5)) % n));
 const clamp = (j: number, n: number) => Math.min(n - 1, Math.max(0, j));
+/** The way the kernel takes for these sizes, named in the test titles. */
+const way = (d: Partial<GatherDims> & { n: number; I: number }) => (sortsHits({ B: 1, P: 1, Q: 1, ...d }) ? "sorted hits" : "scan");
 
 describe.runIf(runGpu)("webgpu scatter over more updates than one pass", () => {
   requireAdapterInCI();
@@ -20,7 +23,7 @@ describe.runIf(runGpu)("webgpu scatter over more updates than one pass", () => {
   expect(UPDATES).toBeGreaterThan(4 * SCATTER_CHUNK);
 
   for (const n of [5, 3000]) {
-    it(`scatter_add of ${UPDATES} updates onto ${n} positions: int32 exact (wrapping), float32 within rounding`, async () => {
+    it(`scatter_add of ${UPDATES} updates onto ${n} positions (${way({ n, I: UPDATES })}): int32 exact (wrapping), float32 within rounding`, async () => {
       const idx = indices(n);
       const ints = Int32Array.from({ length: UPDATES }, (_, i) => ((i * 48271) % 2_000_001) * 997 - 1_000_000_000);
       const want = new Int32Array(n).fill(7);
@@ -44,7 +47,7 @@ describe.runIf(runGpu)("webgpu scatter over more updates than one pass", () => {
     });
   }
 
-  it(`scatter_add along a middle axis with trailing elements ([2, 40, 3] onto axis 1): exact in int32`, async () => {
+  it(`scatter_add along a middle axis with trailing elements ([2, 40, 3] onto axis 1, ${way({ P: 2, n: 40, Q: 3, I: UPDATES })}): exact in int32`, async () => {
     const n = 40,
       idx = indices(n);
     const upd = Int32Array.from({ length: 2 * UPDATES * 3 }, (_, k) => (k % 13) - 6);
@@ -59,10 +62,30 @@ describe.runIf(runGpu)("webgpu scatter over more updates than one pass", () => {
     expect(Array.from(await got.data())).toEqual(Array.from(want));
   });
 
-  for (const op of ["set", "min", "max"] as const) {
-    it(`scatter ${op} of ${UPDATES} updates onto 50 positions folds them in index order`, async () => {
-      const n = 50,
-        idx = indices(n);
+  it(`scatter_add with a batch dim ([3, 2000] by [3, 30000] indices, ${way({ B: 3, n: 2000, I: 30_000 })}): exact in int32`, async () => {
+    const [B, n, I] = [3, 2000, 30_000];
+    const idx = Int32Array.from({ length: B * I }, (_, k) => (((k * 2654435761) >>> 7) % (n + 40)) - 20);
+    const upd = Int32Array.from({ length: B * I }, (_, k) => (k % 101) - 50);
+    const want = new Int32Array(B * n);
+    for (let b = 0; b < B; b++) for (let i = 0; i < I; i++) want[b * n + clamp(idx[b * I + i]!, n)] += upd[b * I + i]!;
+    const got = bind1(
+      Prim.ScatterAdd,
+      [np.zeros([B, n], "int32").to("webgpu"), np.array(idx, { dtype: "int32" }).reshape([B, I]), np.array(upd, { dtype: "int32" }).reshape([B, I])],
+      { axis: 1, batchDims: 1 },
+    );
+    expect(Array.from(await got.data())).toEqual(Array.from(want));
+  });
+
+  for (const [op, n] of [
+    ["set", 50],
+    ["min", 50],
+    ["max", 50],
+    ["set", 3000],
+    ["min", 3000],
+    ["max", 3000],
+  ] as const) {
+    it(`scatter ${op} of ${UPDATES} updates onto ${n} positions (${way({ n, I: UPDATES })}) folds them in index order`, async () => {
+      const idx = indices(n);
       const upd = Int32Array.from({ length: UPDATES }, (_, i) => ((i * 104729) % 100_003) - 50_000);
       const want = Int32Array.from({ length: n }, (_, j) => j);
       idx.forEach((j, i) => {

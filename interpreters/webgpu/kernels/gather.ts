@@ -8,6 +8,7 @@
 import type { ScatterOp } from "../../../src/core/prim.js";
 import type { GpuArray } from "../array.js";
 import { WG } from "../context.js";
+import { sortHits } from "./hits.js";
 import { ENTRY, LINEAR_INDEX, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
 
 export interface GatherDims {
@@ -88,7 +89,9 @@ ${ENTRY} {
 export function scatterAdd(x: GpuArray, idx: GpuArray, upd: GpuArray, out: GpuArray, d: GatherDims): void {
   const total = d.B * d.P * d.n * d.Q;
   if (total === 0) return;
-  const src = scatterSource(wgslType(x.dtype, "scatter_add"));
+  const t = wgslType(x.dtype, "scatter_add");
+  if (sortsHits(d)) return foldSorted(sortedSource(t, "acc = acc + v;", t === "u32"), x, idx, upd, out, d, true, "scatter_add");
+  const src = scatterSource(t);
   const binds = [x.bind("scatter_add"), idx.bind("scatter_add"), upd.bind("scatter_add"), out.bind("scatter_add")];
   passes(d.I, (i0, i1) => out.backend.ctx.dispatch(src, binds, [total, d.P, d.n, d.Q, d.I, i0, i1], Math.ceil(total / WG)));
 }
@@ -142,9 +145,71 @@ ${ENTRY} {
 export function scatterCombine(x: GpuArray, idx: GpuArray, upd: GpuArray, out: GpuArray, d: GatherDims, op: ScatterOp): void {
   const total = d.B * d.P * d.n * d.Q;
   if (total === 0) return;
-  const src = combineSource(wgslType(x.dtype, "scatter"), op);
+  const t = wgslType(x.dtype, "scatter");
+  if (sortsHits(d)) return foldSorted(sortedSource(t, COMBINE[op], false), x, idx, upd, out, d, false, "scatter");
+  const src = combineSource(t, op);
   const binds = [x.bind("scatter"), idx.bind("scatter"), upd.bind("scatter"), out.bind("scatter")];
   passes(d.I, (i0, i1) => out.backend.ctx.dispatch(src, binds, [total, d.P, d.n, d.Q, d.I, i0, i1], Math.ceil(total / WG)));
+}
+
+/**
+ * Whether a scatter sorts its hits by position first (kernels/hits.ts), so each output walks only
+ * the updates that hit it, rather than each output scanning all the indices: when the scan's
+ * iterations (outputs x updates) outnumber the sort's compare-exchanges four times over (one
+ * exchange cost about four scan iterations on lavapipe). Few positions or few updates scan.
+ */
+export function sortsHits(d: GatherDims): boolean {
+  const bits = Math.ceil(Math.log2(Math.max(2, d.I)));
+  return d.B * d.P * d.n * d.Q * d.I > 4 * d.B * 2 ** bits * ((bits * (bits + 1)) / 2);
+}
+
+const sortedMemo = new Map<string, string>();
+
+/**
+ * Folds, with `stmt`, the updates that hit each output element, in index order, read through the
+ * sorted hits: pass `off` walks places [start + off, start + off + chunk) of the element's range.
+ */
+function sortedSource(t: string, stmt: string, mask: boolean): string {
+  const key = `${t}/${stmt}`;
+  let s = sortedMemo.get(key);
+  if (s === undefined) {
+    s = `${storageDecl(0, "x", t, false)}
+${storageDecl(1, "upd", t, false)}
+${storageDecl(2, "order", "u32", false)}
+${storageDecl(3, "start", "u32", false)}
+${storageDecl(4, "end", "u32", false)}
+${storageDecl(5, "out", t, true)}
+${paramsDecl(6)}
+${ENTRY} {
+  let s = ${LINEAR_INDEX};
+  if (s >= prm(0u)) { return; }
+  let P = prm(1u); let n = prm(2u); let Q = prm(3u); let I = prm(4u); let W = prm(5u); let off = prm(6u);
+  let q = s % Q;
+  let j = (s / Q) % n;
+  let p = (s / (Q * n)) % P;
+  let b = s / (Q * n * P);
+  var acc = x[s];
+  if (off > 0u) { acc = out[s]; }
+  let k0 = start[b * n + j] + off;
+  let k1 = min(end[b * n + j], k0 + prm(7u));
+  let ub = (b * P + p) * I;
+  for (var k = k0; k < k1; k = k + 1u) {
+    let v = upd[(ub + order[b * W + k]) * Q + q];
+    ${stmt}
+  }
+  out[s] = ${mask ? "acc & 255u" : "acc"};
+}`;
+    sortedMemo.set(key, s);
+  }
+  return s;
+}
+
+function foldSorted(src: string, x: GpuArray, idx: GpuArray, upd: GpuArray, out: GpuArray, d: GatherDims, clampIdx: boolean, fn: string): void {
+  const total = d.B * d.P * d.n * d.Q;
+  const h = sortHits(idx, d.B, d.I, d.n, clampIdx, fn);
+  const binds = [x, upd, h.order, h.start, h.end, out].map((a) => a.bind(fn));
+  passes(d.I, (i0) => out.backend.ctx.dispatch(src, binds, [total, d.P, d.n, d.Q, d.I, h.width, i0, SCATTER_CHUNK], Math.ceil(total / WG)));
+  for (const a of [h.order, h.start, h.end]) a.dispose();
 }
 
 const PICK = `${storageDecl(0, "index", "i32", false)}
