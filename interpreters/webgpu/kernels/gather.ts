@@ -3,7 +3,8 @@
  * (indices clamped to [0, n), as on the CPU), and the branch select of `cond`. scatter_add has no
  * float atomics to lean on: each output element sums, in index order, the updates whose index hits
  * it, so the result is deterministic and rounds exactly like the CPU loop. The updates are walked in
- * passes of at most SCATTER_CHUNK, each folding onto the previous pass's output.
+ * passes of at most SCATTER_CHUNK, each folding onto the previous pass's output; with many outputs
+ * and updates, each output walks only its own hits, sorted by position first (hits.ts).
  */
 import type { ScatterOp } from "../../../src/core/prim.js";
 import type { GpuArray } from "../array.js";
