@@ -225,7 +225,7 @@ describe.runIf(runGpu)("conv_general_dilated on webgpu", () => {
   }
 
   it(`a reduction of more chunks than the scratch buffer holds is summed over several rounds`, async () => {
-    // lhs [2, 5, 66, 66], rhs [3, 5, 64, 64]: 20,480 terms (5 chunks), 54 outputs, 2 chunks a round.
+    // lhs [2, 5, 66, 66], rhs [3, 5, 64, 64]: 20,480 terms (5 chunks or more), 54 outputs, 2 chunks a round.
     const c: Config = {
       name: "",
       x: [2, 5, 66, 66],

@@ -1,15 +1,15 @@
 /**
  * conv_general_dilated on the device, in the canonical layout: lhs [N, C, ...S], rhs [O, C/G, ...K],
- * out [N/B, O, ...Q], 1 to 3 spatial dims (padded to 3 with leading 1s). A direct kernel: each
- * invocation computes one output position for a block of up to 4 output channels of one group,
- * so every lhs element it reads (located by index arithmetic that resolves lhs dilation, signed
- * padding and window dilation, as on the CPU) is used 4 times from registers.
+ * out [N/B, O, ...Q], 1 to 3 spatial dims (padded to 3 with leading 1s). A direct kernel without
+ * workgroup memory (software adapters run barriers slowly): each invocation computes 4 output
+ * channels of one group at 4 positions along the last dim, locating lhs elements by the CPU's index
+ * arithmetic (lhs dilation, signed padding, window dilation), so 8 loads feed 16 products.
  *
  * The reduction runs over r = (input channel, window offset), R = C/G * prod(K) terms. Longer than
- * `CONV_CHUNK`, it is cut into chunks computed side by side into a scratch buffer (so a long
- * reduction, such as the kernel gradient's sum over batch and image, still fills the device), then
- * the chunks are summed in order: no invocation loops more than CONV_CHUNK times (some drivers stop
- * shaders after 65,535 loop iterations; see self_check.ts).
+ * `CONV_CHUNK`, or long over few outputs, it is cut into chunks computed side by side into a
+ * scratch buffer (so a long reduction, such as the kernel gradient's sum over batch and image,
+ * still fills the device), then the chunks are summed in order: no invocation loops more than
+ * CONV_CHUNK times (some drivers stop shaders after 65,535 loop iterations; see self_check.ts).
  */
 import type { GpuArray } from "../array.js";
 import { empty } from "../array.js";
@@ -37,6 +37,10 @@ export interface ConvGeometry {
 
 /** The longest stretch of the reduction one invocation walks. */
 export const CONV_CHUNK = 4096;
+/** Invocations that keep a GPU busy: a reduction over few outputs is split until it has about this many. */
+const FILL = 1 << 15;
+/** The shortest chunk such a split makes. */
+const MIN_CHUNK = 256;
 /** Output channels one invocation computes. */
 const OB = 4;
 /** Output positions along the last spatial dim one invocation computes. */
@@ -179,8 +183,9 @@ export function conv(lhs: GpuArray, rhs: GpuArray, out: GpuArray, g: ConvGeometr
   const nblk = Math.ceil(oPer / OB);
   const work = (g.n / g.batchGroups) * ngrp * nblk * g.q[0]! * g.q[1]! * Math.ceil(g.q[2]! / B);
   const R = g.i * g.k[0]! * g.k[1]! * g.k[2]!;
-  // Balanced chunks of at most CONV_CHUNK terms; R = 0 still takes one pass, which writes zeros.
-  const chunks = Math.max(1, Math.ceil(R / CONV_CHUNK));
+  // Balanced chunks of at most CONV_CHUNK terms, more (down to MIN_CHUNK terms) when there are too
+  // few outputs to fill the device; R = 0 still takes one pass, which writes zeros.
+  const chunks = Math.max(1, Math.ceil(R / CONV_CHUNK), Math.min(Math.ceil(R / MIN_CHUNK), Math.ceil(FILL / work)));
   const L = Math.max(1, Math.ceil(R / chunks));
   const geometry = [
     ...[g.o, g.i, g.c, oPer, g.n / g.batchGroups, nblk, ngrp],
