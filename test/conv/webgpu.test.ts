@@ -3,12 +3,13 @@
  * convolution of reference.ts over a table of configurations (ranks 1 to 3, strides, signed
  * padding, lhs and rhs dilation, feature and batch groups, output channel counts that do not fill
  * the kernel's 4-channel blocks, reductions longer than one chunk, an empty output), int32
- * exactly; gradients of a small CNN, vmap and jit on the device equal the CPU; pooling and
+ * exactly, through the kernel the adapter picks and through each kernel (direct; tiled, for GPUs)
+ * forced; gradients of a small CNN, vmap and jit on the device equal the CPU; pooling and
  * reduceWindow (and their gradients) run on the device.
  */
 import { describe, expect, it } from "vitest";
 import { type NDArray, grad, jit, lax, nn, np, vmap } from "../../src/index.js";
-import { CONV_CHUNK, conv } from "../../interpreters/webgpu/kernels/conv.js";
+import { CONV_CHUNK, type ConvOptions, conv } from "../../interpreters/webgpu/kernels/conv.js";
 import { type GpuArray, empty } from "../../interpreters/webgpu/array.js";
 import { type Host, Rng, build } from "../primitives/cases_util.js";
 import { expectSame, requireAdapterInCI, runGpu } from "../webgpu/setup.js";
@@ -154,6 +155,29 @@ const CONFIGS: Config[] = [
     ],
   },
   {
+    name: "2d, 70 output channels over 90 positions (several 64x64 tiles)",
+    x: [2, 6, 9, 10],
+    w: [70, 6, 3, 3],
+    strides: [1, 1],
+    padding: [
+      [1, 1],
+      [1, 1],
+    ],
+  },
+  {
+    name: "2d feature groups of 32 channels, strided, dilated",
+    x: [1, 8, 12, 12],
+    w: [64, 4, 3, 3],
+    strides: [1, 2],
+    padding: [
+      [2, 1],
+      [0, 2],
+    ],
+    rhsDilation: [2, 1],
+    lhsDilation: [1, 2],
+    featureGroupCount: 2,
+  },
+  {
     name: "reduction of 4500 terms (two chunks)",
     x: [1, 500, 4, 4],
     w: [3, 500, 3, 3],
@@ -208,45 +232,82 @@ async function closeTo(got: NDArray, want: Host, tol: number): Promise<void> {
   });
 }
 
+/** Runs the device kernel itself on c's operands with its test hooks (the geometry laid out here from c). */
+function runKernel(c: Config, x: Host, w: Host, want: Host, dtype: "float32" | "int32", options: ConvOptions): GpuArray {
+  const to3 = (v: number[], fill: number) => [...Array<number>(3 - v.length).fill(fill), ...v];
+  const p = refParams(c);
+  const lhs = dev(x, dtype) as GpuArray,
+    rhs = dev(w, dtype) as GpuArray;
+  const out = empty(lhs.backend, { shape: want.shape, dtype });
+  conv(
+    lhs,
+    rhs,
+    out,
+    {
+      n: c.x[0]!,
+      c: c.x[1]!,
+      o: c.w[0]!,
+      i: c.w[1]!,
+      s: to3(c.x.slice(2), 1),
+      k: to3(c.w.slice(2), 1),
+      q: to3(want.shape.slice(2), 1),
+      strides: to3(p.strides, 1),
+      lo: to3(
+        p.padding.map(([lo]) => lo),
+        0,
+      ),
+      lhsDilation: to3(p.lhsDilation, 1),
+      rhsDilation: to3(p.rhsDilation, 1),
+      groups: p.featureGroupCount,
+      batchGroups: p.batchGroupCount,
+    },
+    options,
+  );
+  return out;
+}
+
 describe.runIf(runGpu)("conv_general_dilated on webgpu", () => {
   for (const c of CONFIGS) {
-    it(`${c.name}: float32 matches the naive float64 convolution, int32 exactly`, async () => {
+    it(`${c.name}: float32 matches the naive float64 convolution, int32 exactly (both kernels)`, async () => {
       const rng = new Rng(c.name.length * 7919);
       const x = rand(rng, c.x),
         w = rand(rng, c.w);
-      const got = lax.convGeneralDilated(dev(x), dev(w), c.strides, c.padding, opts(c));
-      await closeTo(got, convRef(x, w, refParams(c)), 4e-7 * terms(c) ** 0.5 * 8);
+      const want = convRef(x, w, refParams(c)),
+        tol = 4e-7 * terms(c) ** 0.5 * 8;
+      await closeTo(lax.convGeneralDilated(dev(x), dev(w), c.strides, c.padding, opts(c)), want, tol);
       const xi = ints(rng, c.x),
         wi = ints(rng, c.w);
+      const wantI = convRef(xi, wi, refParams(c));
       const gi = lax.convGeneralDilated(dev(xi, "int32"), dev(wi, "int32"), c.strides, c.padding, opts(c));
       expect(gi.dtype).toBe("int32");
-      await closeTo(gi, convRef(xi, wi, refParams(c)), 0);
+      await closeTo(gi, wantI, 0);
+      for (const tiled of [false, true]) {
+        await closeTo(runKernel(c, x, w, want, "float32", { tiled }), want, tol);
+        await closeTo(runKernel(c, xi, wi, wantI, "int32", { tiled }), wantI, 0);
+      }
     });
   }
 
-  it(`a reduction of more chunks than the scratch buffer holds is summed over several rounds`, async () => {
-    // lhs [2, 5, 66, 66], rhs [3, 5, 64, 64]: 20,480 terms (5 chunks or more), 54 outputs, 2 chunks a round.
-    const c: Config = {
-      name: "",
-      x: [2, 5, 66, 66],
-      w: [3, 5, 64, 64],
-      strides: [1, 1],
-      padding: [
-        [0, 0],
-        [0, 0],
-      ],
-    };
-    expect(Math.ceil(terms(c) / CONV_CHUNK)).toBe(5);
-    const rng = new Rng(3);
-    const x = rand(rng, c.x),
-      w = rand(rng, c.w);
-    const lhs = dev(x) as GpuArray,
-      rhs = dev(w) as GpuArray;
-    const out = empty(lhs.backend, { shape: [2, 3, 3, 3], dtype: "float32" });
-    const g = { n: 2, c: 5, o: 3, i: 5, s: [1, 66, 66], k: [1, 64, 64], q: [1, 3, 3], strides: [1, 1, 1], lo: [0, 0, 0] };
-    conv(lhs, rhs, out, { ...g, lhsDilation: [1, 1, 1], rhsDilation: [1, 1, 1], groups: 1, batchGroups: 1 }, 2 * 54);
-    await closeTo(out, convRef(x, w, refParams(c)), 4e-7 * terms(c) ** 0.5 * 8);
-  });
+  for (const tiled of [false, true])
+    it(`a reduction of more chunks than the scratch buffer holds is summed over several rounds (${tiled ? "tiled" : "direct"} kernel)`, async () => {
+      // lhs [2, 5, 66, 66], rhs [3, 5, 64, 64]: 20,480 terms (5 chunks or more), 54 outputs, 2 chunks a round.
+      const c: Config = {
+        name: "",
+        x: [2, 5, 66, 66],
+        w: [3, 5, 64, 64],
+        strides: [1, 1],
+        padding: [
+          [0, 0],
+          [0, 0],
+        ],
+      };
+      expect(Math.ceil(terms(c) / CONV_CHUNK)).toBe(5);
+      const rng = new Rng(3);
+      const x = rand(rng, c.x),
+        w = rand(rng, c.w);
+      const want = convRef(x, w, refParams(c));
+      await closeTo(runKernel(c, x, w, want, "float32", { tiled, scratch: 2 * 54 }), want, 4e-7 * terms(c) ** 0.5 * 8);
+    });
 
   // Two conv layers (the second with feature groups and stride 2), max pooling, a dense layer.
   const cnn = (p: { w1: NDArray; w2: NDArray; d: NDArray }, x: NDArray) => {

@@ -3,7 +3,9 @@
  * out [N/B, O, ...Q], 1 to 3 spatial dims (padded to 3 with leading 1s). A direct kernel without
  * workgroup memory (software adapters run barriers slowly): each invocation computes 4 output
  * channels of one group at 4 positions along the last dim, locating lhs elements by the CPU's index
- * arithmetic (lhs dilation, signed padding, window dilation), so 8 loads feed 16 products.
+ * arithmetic (lhs dilation, signed padding, window dilation), so 8 loads feed 16 products. On a
+ * GPU, with at least 32 channels per group and 32 positions, a tiled kernel (an implicit matrix
+ * product staged in workgroup memory, like the tiled matmul) computes the same partial sums.
  *
  * The reduction runs over r = (input channel, window offset), R = C/G * prod(K) terms. Longer than
  * `CONV_CHUNK`, or long over few outputs, it is cut into chunks computed side by side into a
@@ -151,6 +153,95 @@ ${ENTRY} {
 }`,
   );
 
+/**
+ * The same partial sums as an implicit matrix product, for GPUs: per (chunk, batch, group) the
+ * [oPer, R] weights times the [R, positions] lhs taps (gathered on the fly, never stored). A 16x16
+ * workgroup computes a 64x64 tile (channels x positions), each thread a 4x4 block, stepping the
+ * terms in 16-wide tiles staged in workgroup memory, like the tiled matmul.
+ */
+const tiledSource = (t: string) =>
+  cached(
+    `convtiled:${t}`,
+    () => `${storageDecl(0, "lhs", t, false)}
+${storageDecl(1, "rhs", t, false)}
+${storageDecl(2, "dst", t, true)}
+${paramsDecl(3)}
+var<workgroup> As: array<${t}, 1024>;
+var<workgroup> Bs: array<${t}, 1024>;
+@compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let outSize = prm(2u); let L = prm(3u); let R = prm(4u);
+  let O = prm(6u); let I = prm(7u); let C = prm(8u); let oPer = prm(9u); let outN = prm(10u); let ngrp = prm(12u);
+  let Q0 = prm(13u); let Q1 = prm(14u); let Q2 = prm(15u);
+  let S0 = prm(16u); let S1 = prm(17u); let S2 = prm(18u);
+  let K0 = prm(19u); let K1 = prm(20u); let K2 = prm(21u);
+  let ld0 = prm(28u); let ld1 = prm(29u); let ld2 = prm(30u);
+  let rd0 = i32(prm(31u)); let rd1 = i32(prm(32u)); let rd2 = i32(prm(33u));
+  let z = wid.z + prm(35u);
+  let c = z / (outN * ngrp); let n = (z / ngrp) % outN; let grp = z % ngrp;
+  let r0 = (prm(5u) + c) * L; let r1 = min(r0 + L, R);
+  var batch = n;
+  var chan0 = 0u;
+  if (prm(34u) > 1u) { batch = grp * outN + n; } else { chan0 = grp * I; }
+  let qp = Q0 * Q1 * Q2;
+  let row0 = wid.y * 64u; let col0 = wid.x * 64u;
+  let tx = lid.x; let ty = lid.y;
+  let tid = ty * 16u + tx;
+  // The one position this thread loads lhs taps for (column tid % 64 of the tile).
+  let nb = tid % 64u;
+  let col = col0 + nb;
+  let cq = min(col, qp - 1u);
+  let o0 = i32((cq / (Q2 * Q1)) * prm(22u)) - prmi(25u);
+  let o1 = i32(((cq / Q2) % Q1) * prm(23u)) - prmi(26u);
+  let o2 = i32((cq % Q2) * prm(24u)) - prmi(27u);
+  let kp = K0 * K1 * K2;
+  let wBase = grp * oPer * R;
+  let lBase = (batch * C + chan0) * S0 * S1 * S2;
+  var acc: array<${t}, 16>;
+  for (var k0 = r0; k0 < r1; k0 = k0 + 16u) {
+    for (var l = 0u; l < 4u; l = l + 1u) {
+      let e = tid + l * 256u;
+      let m = e / 16u; let kk = e % 16u;
+      var va = ${t}(0);
+      if (row0 + m < oPer && k0 + kk < r1) { va = rhs[wBase + (row0 + m) * R + k0 + kk]; }
+      As[kk * 64u + m] = va;
+      let kb = e / 64u; let r = k0 + kb;
+      var vb = ${t}(0);
+      if (col < qp && r < r1) {
+        let ch = r / kp; let a = r % kp;
+        let p0 = o0 + i32(a / (K1 * K2)) * rd0; let p1 = o1 + i32((a / K2) % K1) * rd1; let p2 = o2 + i32(a % K2) * rd2;
+        if (p0 >= 0i && p1 >= 0i && p2 >= 0i) {
+          let u0 = u32(p0); let u1 = u32(p1); let u2 = u32(p2);
+          let s0 = u0 / ld0; let s1 = u1 / ld1; let s2 = u2 / ld2;
+          if (u0 % ld0 == 0u && u1 % ld1 == 0u && u2 % ld2 == 0u && s0 < S0 && s1 < S1 && s2 < S2) {
+            vb = lhs[lBase + ((ch * S0 + s0) * S1 + s1) * S2 + s2];
+          }
+        }
+      }
+      Bs[kb * 64u + nb] = vb;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < 16u; kk = kk + 1u) {
+      var av: array<${t}, 4>;
+      var bv: array<${t}, 4>;
+      for (var i = 0u; i < 4u; i = i + 1u) { av[i] = As[kk * 64u + ty + 16u * i]; bv[i] = Bs[kk * 64u + tx + 16u * i]; }
+      for (var i = 0u; i < 4u; i = i + 1u) {
+        for (var j = 0u; j < 4u; j = j + 1u) { acc[i * 4u + j] = acc[i * 4u + j] + av[i] * bv[j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  let ob = c * outSize + (n * O + grp * oPer) * qp;
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let gm = row0 + ty + 16u * i;
+    if (gm >= oPer) { continue; }
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      let gc = col0 + tx + 16u * j;
+      if (gc < qp) { dst[ob + gm * qp + gc] = acc[i * 4u + j]; }
+    }
+  }
+}`,
+  );
+
 /** out[i] (plus out[i] when accumulating) += part[c * size + i] for the m chunks, in chunk order. */
 const sumSource = (t: string) =>
   cached(
@@ -169,11 +260,14 @@ ${ENTRY} {
 }`,
   );
 
-/**
- * out = conv(lhs, rhs) for geometry g (all contiguous device arrays of one dtype); `scratch` bounds
- * the chunk buffer's elements (tests shrink it to take several rounds).
- */
-export function conv(lhs: GpuArray, rhs: GpuArray, out: GpuArray, g: ConvGeometry, scratch = SCRATCH): void {
+/** Test hooks: the chunk buffer's size in elements, and the kernel (by default the adapter's). */
+export interface ConvOptions {
+  scratch?: number;
+  tiled?: boolean;
+}
+
+/** out = conv(lhs, rhs) for geometry g (all contiguous device arrays of one dtype). */
+export function conv(lhs: GpuArray, rhs: GpuArray, out: GpuArray, g: ConvGeometry, options: ConvOptions = {}): void {
   const outSize = out.size;
   if (outSize === 0) return;
   const t = wgslType(out.dtype, "conv_general_dilated");
@@ -192,21 +286,32 @@ export function conv(lhs: GpuArray, rhs: GpuArray, out: GpuArray, g: ConvGeometr
     ...[...g.q, ...g.s, ...g.k, ...g.strides, ...g.lo, ...g.lhsDilation, ...g.rhsDilation],
     g.batchGroups,
   ];
-  // Chunks first .. first + m - 1, side by side.
-  const params = (m: number, first: number) => [work * m, work, outSize, L, R, first, ...geometry];
-  const src = convSource(t);
-  const binds = [lhs.bind("conv_general_dilated"), rhs.bind("conv_general_dilated")];
-  if (chunks === 1) {
-    ctx.dispatch(src, [...binds, out.bind("conv_general_dilated")], params(1, 0), Math.ceil(work / WG));
-    return;
-  }
-  // Chunks go through a scratch buffer of at most `scratch` elements, at most CONV_CHUNK at a time.
-  const per = Math.max(1, Math.min(chunks, CONV_CHUNK, Math.floor(scratch / outSize)));
+  const fn = "conv_general_dilated";
+  const qp = g.q[0]! * g.q[1]! * g.q[2]!;
+  // GPUs take the tiled kernel when the 64x64 tiles are at least half used.
+  const tiled = options.tiled ?? (!ctx.software && oPer >= 32 && qp >= 32);
+  const binds = [lhs.bind(fn), rhs.bind(fn)];
+  /** Chunks first .. first + m - 1, side by side, into dst. */
+  const launch = (dst: GpuArray, m: number, first: number) => {
+    const params = [work * m, work, outSize, L, R, first, ...geometry, 0];
+    if (!tiled) {
+      ctx.dispatch(convSource(t), [...binds, dst.bind(fn)], params, Math.ceil((work * m) / WG));
+      return;
+    }
+    const zs = m * (g.n / g.batchGroups) * ngrp;
+    for (let z0 = 0; z0 < zs; z0 += 65535) {
+      params[35] = z0;
+      ctx.dispatch(tiledSource(t), [...binds, dst.bind(fn)], params, [Math.ceil(qp / 64), Math.ceil(oPer / 64), Math.min(65535, zs - z0)]);
+    }
+  };
+  if (chunks === 1) return launch(out, 1, 0);
+  // Chunks go through a scratch buffer of at most SCRATCH elements, at most CONV_CHUNK at a time.
+  const per = Math.max(1, Math.min(chunks, CONV_CHUNK, Math.floor((options.scratch ?? SCRATCH) / outSize)));
   const part = empty(out.backend, { shape: [per, outSize], dtype: out.dtype });
   for (let first = 0; first < chunks; first += per) {
     const m = Math.min(per, chunks - first);
-    ctx.dispatch(src, [...binds, part.bind("conv_general_dilated")], params(m, first), Math.ceil((work * m) / WG));
-    ctx.dispatch(sumSource(t), [part.bind("conv_general_dilated"), out.bind("conv_general_dilated")], [outSize, m, first], Math.ceil(outSize / WG));
+    launch(part, m, first);
+    ctx.dispatch(sumSource(t), [part.bind(fn), out.bind(fn)], [outSize, m, first], Math.ceil(outSize / WG));
   }
   part.dispose();
 }
