@@ -288,8 +288,9 @@ export function conv(lhs: GpuArray, rhs: GpuArray, out: GpuArray, g: ConvGeometr
   ];
   const fn = "conv_general_dilated";
   const qp = g.q[0]! * g.q[1]! * g.q[2]!;
-  // GPUs take the tiled kernel when the 64x64 tiles are at least half used.
-  const tiled = options.tiled ?? (!ctx.software && oPer >= 32 && qp >= 32);
+  // GPUs take the tiled kernel when the 64x64 tiles are at least half used (and their grid fits).
+  const fits = Math.ceil(qp / 64) <= 65535 && Math.ceil(oPer / 64) <= 65535;
+  const tiled = fits && (options.tiled ?? (!ctx.software && oPer >= 32 && qp >= 32));
   const binds = [lhs.bind(fn), rhs.bind(fn)];
   /** Chunks first .. first + m - 1, side by side, into dst. */
   const launch = (dst: GpuArray, m: number, first: number) => {
