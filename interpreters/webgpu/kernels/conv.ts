@@ -242,7 +242,7 @@ var<workgroup> Bs: array<${t}, 1024>;
 }`,
   );
 
-/** out[i] (plus out[i] when accumulating) += part[c * size + i] for the m chunks, in chunk order. */
+/** out[i] = the m chunks' partial sums part[c * size + i] in chunk order, added to out[i] after the first round. */
 const sumSource = (t: string) =>
   cached(
     `convsum:${t}`,
