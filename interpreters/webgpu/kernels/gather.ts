@@ -184,7 +184,7 @@ ${paramsDecl(6)}
 ${ENTRY} {
   let s = ${LINEAR_INDEX};
   if (s >= prm(0u)) { return; }
-  let P = prm(1u); let n = prm(2u); let Q = prm(3u); let I = prm(4u); let W = prm(5u); let off = prm(6u);
+  let P = prm(1u); let n = prm(2u); let Q = prm(3u); let I = prm(4u); let off = prm(5u);
   let q = s % Q;
   let j = (s / Q) % n;
   let p = (s / (Q * n)) % P;
@@ -192,10 +192,10 @@ ${ENTRY} {
   var acc = x[s];
   if (off > 0u) { acc = out[s]; }
   let k0 = start[b * n + j] + off;
-  let k1 = min(end[b * n + j], k0 + prm(7u));
+  let k1 = min(end[b * n + j], k0 + prm(6u));
   let ub = (b * P + p) * I;
   for (var k = k0; k < k1; k = k + 1u) {
-    let v = upd[(ub + order[b * W + k]) * Q + q];
+    let v = upd[(ub + order[b * I + k]) * Q + q];
     ${stmt}
   }
   out[s] = ${mask ? "acc & 255u" : "acc"};
@@ -209,7 +209,7 @@ function foldSorted(src: string, x: GpuArray, idx: GpuArray, upd: GpuArray, out:
   const total = d.B * d.P * d.n * d.Q;
   const h = sortHits(idx, d.B, d.I, d.n, clampIdx, fn);
   const binds = [x, upd, h.order, h.start, h.end, out].map((a) => a.bind(fn));
-  passes(d.I, (i0) => out.backend.ctx.dispatch(src, binds, [total, d.P, d.n, d.Q, d.I, h.width, i0, SCATTER_CHUNK], Math.ceil(total / WG)));
+  passes(d.I, (i0) => out.backend.ctx.dispatch(src, binds, [total, d.P, d.n, d.Q, d.I, i0, SCATTER_CHUNK], Math.ceil(total / WG)));
   for (const a of [h.order, h.start, h.end]) a.dispose();
 }
 
