@@ -3,10 +3,10 @@
  * run in index order: over 65,536 updates piled onto a few positions (each output scans the
  * indices) and spread over many (the hits are sorted by position first), checked against plain
  * loops on the host (int32 exactly, with its wrap-around; float32 against float64 sums within
- * rounding; "set" keeping the last write, min and max).
+ * rounding; "set" keeping the last write, min and max), and an embedding lookup's gradient.
  */
 import { describe, expect, it } from "vitest";
-import { Prim, bind1, np } from "../../src/index.js";
+import { type NDArray, Prim, bind1, grad, np } from "../../src/index.js";
 import { type GatherDims, SCATTER_CHUNK, sortsHits } from "../../interpreters/webgpu/kernels/gather.js";
 import { requireAdapterInCI, runGpu } from "./setup.js";
 
@@ -98,4 +98,19 @@ describe.runIf(runGpu)("webgpu scatter over more updates than one pass", () => {
       expect(Array.from(await got.data())).toEqual(Array.from(want));
     });
   }
+
+  it(`the gradient of an embedding lookup (np.take of 5000 ids from a [3000, 8] table, ${way({ n: 3000, Q: 8, I: 5000 })}) sums each row's cotangents`, async () => {
+    const [rows, dim, ids] = [3000, 8, 5000];
+    const id = Int32Array.from({ length: ids }, (_, i) => (i * 7919) % (rows / 2));
+    const w = Float32Array.from({ length: ids * dim }, (_, k) => ((k * 31) % 17) / 16 - 0.5);
+    const loss = (table: NDArray) => np.sum(np.take(table, np.array(id, { dtype: "int32" }), 0).mul(np.array(w).reshape([ids, dim])));
+    const got = Array.from(await grad(loss)(np.zeros([rows, dim]).to("webgpu")).data());
+    const want = new Float64Array(rows * dim);
+    id.forEach((r, i) => {
+      for (let q = 0; q < dim; q++) want[r * dim + q] += w[i * dim + q]!;
+    });
+    got.forEach((v, k) => {
+      if (!(Math.abs(v - want[k]!) <= 1e-5)) expect.fail(`element ${k}: ${v} on webgpu, ${want[k]} on the host`);
+    });
+  });
 });
