@@ -143,6 +143,18 @@ describe("lax.convGeneralDilated values", () => {
     expect(got.dtype).toBe("int32");
     close(got, convRef(x, w, refParams({ name: "", x: x.shape, w: w.shape, strides: [1, 1], padding: "VALID" })), 0);
   });
+  it("uint32 operands convolve exactly, and uint32 with int32 promotes to int32", () => {
+    const x = build([1, 2, 3, 3], ([, c, i, j]) => c! * 9 + i! * 3 + j!),
+      w = build([2, 2, 2, 2], ([o, c, i, j]) => o! + c! + i! * j!);
+    const want = convRef(x, w, refParams({ name: "", x: x.shape, w: w.shape, strides: [1, 1], padding: "VALID" }));
+    const u = (h: Host) => np.array(h.data, { dtype: "uint32" }).reshape(h.shape);
+    const got = lax.convGeneralDilated(u(x), u(w), [1, 1], "VALID");
+    expect(got.dtype).toBe("uint32");
+    close(got, want, 0);
+    const mixed = lax.convGeneralDilated(u(x), np.array(w.data, { dtype: "int32" }).reshape(w.shape), [1, 1], "VALID");
+    expect(mixed.dtype).toBe("int32");
+    close(mixed, want, 0);
+  });
 });
 
 describe("lax.convGeneralDilated derivatives, vmap and jit", () => {

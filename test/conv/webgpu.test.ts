@@ -2,8 +2,8 @@
  * Convolution and pooling on the WebGPU backend. The device kernel against the naive float64
  * convolution of reference.ts over a table of configurations (ranks 1 to 3, strides, signed
  * padding, lhs and rhs dilation, feature and batch groups, output channel counts that do not fill
- * the kernel's 4-channel blocks, reductions longer than one chunk, an empty output), int32
- * exactly, through the kernel the adapter picks and through each kernel (direct; tiled, for GPUs)
+ * the kernel's 4-channel blocks, reductions longer than one chunk, an empty output), int32 and
+ * uint32 exactly, through the kernel the adapter picks and through each kernel (direct; tiled, for GPUs)
  * forced; gradients of a small CNN, vmap and jit on the device equal the CPU; pooling and
  * reduceWindow (and their gradients) run on the device.
  */
@@ -219,7 +219,8 @@ const opts = (c: Config) => ({
 /** Uniform values already rounded to float32, so the float64 reference sees what the device sees. */
 const rand = (rng: Rng, shape: number[]): Host => build(shape, () => Math.fround(rng.uniform(-1, 1)));
 const ints = (rng: Rng, shape: number[]): Host => build(shape, () => Math.floor(rng.uniform(-4, 5)));
-const dev = (h: Host, dtype: "float32" | "int32" = "float32") => np.array(h.data, { dtype }).reshape(h.shape).to("webgpu");
+const uints = (rng: Rng, shape: number[]): Host => build(shape, () => Math.floor(rng.uniform(0, 9)));
+const dev = (h: Host, dtype: "float32" | "int32" | "uint32" = "float32") => np.array(h.data, { dtype }).reshape(h.shape).to("webgpu");
 const terms = (c: Config) => c.w.slice(1).reduce((a, b) => a * b, 1);
 
 /** got within float32 rounding of a sum of `n` terms of magnitude at most 1 (exact when tol is 0). */
@@ -233,7 +234,7 @@ async function closeTo(got: NDArray, want: Host, tol: number): Promise<void> {
 }
 
 /** Runs the device kernel itself on c's operands with its test hooks (the geometry laid out here from c). */
-function runKernel(c: Config, x: Host, w: Host, want: Host, dtype: "float32" | "int32", options: ConvOptions): GpuArray {
+function runKernel(c: Config, x: Host, w: Host, want: Host, dtype: "float32" | "int32" | "uint32", options: ConvOptions): GpuArray {
   const to3 = (v: number[], fill: number) => [...Array<number>(3 - v.length).fill(fill), ...v];
   const p = refParams(c);
   const lhs = dev(x, dtype) as GpuArray,
@@ -268,7 +269,7 @@ function runKernel(c: Config, x: Host, w: Host, want: Host, dtype: "float32" | "
 
 describe.runIf(runGpu)("conv_general_dilated on webgpu", () => {
   for (const c of CONFIGS) {
-    it(`${c.name}: float32 matches the naive float64 convolution, int32 exactly (both kernels)`, async () => {
+    it(`${c.name}: float32 matches the naive float64 convolution, int32 and uint32 exactly (both kernels)`, async () => {
       const rng = new Rng(c.name.length * 7919);
       const x = rand(rng, c.x),
         w = rand(rng, c.w);
@@ -281,9 +282,16 @@ describe.runIf(runGpu)("conv_general_dilated on webgpu", () => {
       const gi = lax.convGeneralDilated(dev(xi, "int32"), dev(wi, "int32"), c.strides, c.padding, opts(c));
       expect(gi.dtype).toBe("int32");
       await closeTo(gi, wantI, 0);
+      const xu = uints(rng, c.x),
+        wu = uints(rng, c.w);
+      const wantU = convRef(xu, wu, refParams(c));
+      const gu = lax.convGeneralDilated(dev(xu, "uint32"), dev(wu, "uint32"), c.strides, c.padding, opts(c));
+      expect(gu.dtype).toBe("uint32");
+      await closeTo(gu, wantU, 0);
       for (const tiled of [false, true]) {
         await closeTo(runKernel(c, x, w, want, "float32", { tiled }), want, tol);
         await closeTo(runKernel(c, xi, wi, wantI, "int32", { tiled }), wantI, 0);
+        await closeTo(runKernel(c, xu, wu, wantU, "uint32", { tiled }), wantU, 0);
       }
     });
   }
