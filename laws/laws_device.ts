@@ -41,7 +41,7 @@ export async function checkDeviceEqualsCpu(c: Case, options: DeviceLawOptions = 
  * Runs `checkDeviceEqualsCpu` over `numRuns` cases drawn from `cases` (e.g. `arb.programCases({
  * dtypes: ["float32"] })`), reporting the seed and the failing case's source on a violation.
  * Cases the device rejects with a DTypeError (float64 inside the program: WGSL has no f64) or a
- * NotOnDeviceError (an operation it has no kernel for, such as a convolution) do not apply;
+ * NotOnDeviceError (an operation it has no kernel for, such as a matrix decomposition) do not apply;
  * returns how many cases were checked.
  *
  * @example

@@ -1,9 +1,9 @@
 /**
  * The WebGPU check for a machine with a real GPU: which adapter we get, float32 matmul 4096
- * GFLOP/s and the MLP training step (784-256-10, batch 128, jit(valueAndGrad) on the device), each
- * checked against the CPU result. Prints one table. Run: `npx tsx scripts/gpu_check.ts`.
+ * GFLOP/s, the MLP training step (784-256-10, batch 128, jit(valueAndGrad) on the device) and a
+ * 3x3 convolution with its gradients, each checked against the CPU result. Prints one table. Run: `npx tsx scripts/gpu_check.ts`.
  */
-import { devices, jit, nn, np, random, valueAndGrad, type NDArray } from "../src/index.js";
+import { devices, grad, jit, lax, nn, np, random, valueAndGrad, type NDArray } from "../src/index.js";
 
 async function median(fn: () => Promise<unknown>, runs: number): Promise<number> {
   await fn();
@@ -71,5 +71,38 @@ rows.push([
   "",
   `loss gpu ${(await vGpu.data())[0]!.toFixed(5)} cpu ${vCpu.item().toFixed(5)}`,
 ]);
+// A ResNet-style 3x3 convolution (64 -> 64 channels, 56x56, batch 32, NCHW) and its gradients,
+// checked against the CPU on a batch of 2.
+{
+  const [k5, k6] = random.split(random.key(1), 2);
+  const conv = (a: NDArray, w: NDArray) => lax.convGeneralDilated(a, w, [1, 1], "SAME");
+  const w = random.normal(k5!, [64, 64, 3, 3]).mul(0.05);
+  const a = random.normal(k6!, [32, 64, 56, 56]);
+  const fwd = jit(conv, { device: "webgpu" });
+  const bwd = jit(
+    grad((a: NDArray, w: NDArray) => np.sum(np.square(conv(a, w))), { argnums: [0, 1] }),
+    { device: "webgpu" },
+  );
+  const ga = a.to("webgpu"),
+    gw = w.to("webgpu");
+  const flops = 2 * 32 * 64 * 56 * 56 * 64 * 9;
+  const fms = await median(async () => fwd(ga, gw).data(), 10);
+  const bms = await median(async () => {
+    const [dx, dw] = bwd(ga, gw) as NDArray[];
+    await dx!.data();
+    return dw!.data();
+  }, 10);
+  const small = a.index(":2");
+  const want = conv(small, w).dataSync(),
+    got = await fwd(small.to("webgpu"), gw).data();
+  const err = Math.max(...Array.from(want, (v, j) => Math.abs(v - got[j]!) / (1 + Math.abs(v))));
+  rows.push([
+    "conv 3x3 64->64 56x56 b32 float32",
+    `${fms.toFixed(2)} ms`,
+    `${(flops / (fms * 1e6)).toFixed(1)} GFLOP/s`,
+    `max rel err ${err.toExponential(1)}`,
+  ]);
+  rows.push(["conv grad (input and kernel), jit", `${bms.toFixed(2)} ms`, `${((2 * flops) / (bms * 1e6)).toFixed(1)} GFLOP/s`, ""]);
+}
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(i === 0 ? 44 : 22)).join(""));
 process.exit(0);

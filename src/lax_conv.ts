@@ -5,7 +5,7 @@
  * params and transposes in and out. `reduceWindow` is composed of primitives (pad with the initial
  * value, gather every window, reduce), so its derivatives and batching come from theirs.
  */
-import { type DType } from "./core/dtype.js";
+import { type DType, promote } from "./core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describe } from "./core/errors.js";
 import * as lax from "./core/lax.js";
 import { ConcreteArray, type NDArray } from "./core/ndarray.js";
@@ -85,8 +85,7 @@ const permute = (x: NDArray, perm: number[]) => (isIdentity(perm) ? x : lax.tran
 function promoted(fn: string, a: NDArray, b: NDArray): DType {
   for (const x of [a, b])
     if (x.dtype === "bool") throw new DTypeError(`${fn}: needs numeric operands, got ${x.dtype}; convert with .astype("float32")`);
-  const rank: DType[] = ["int32", "float32", "float64"];
-  return rank[Math.max(rank.indexOf(a.dtype), rank.indexOf(b.dtype))]!;
+  return promote(a.dtype, b.dtype);
 }
 
 /**

@@ -11,6 +11,7 @@ import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { type GpuArray, type GpuBackend, empty, onDevice } from "./array.js";
 import { runCond, runScan } from "./control.js";
+import { conv } from "./kernels/conv.js";
 import { type Start, copyStrided, dynamicSlice, dynamicUpdateSlice, fill, gatherStrided } from "./kernels/copy.js";
 import { elementwise } from "./kernels/elementwise.js";
 import { type GatherDims, gather, scatterAdd, scatterCombine } from "./kernels/gather.js";
@@ -203,12 +204,30 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
     cumsum(x!, o, sizeOf(x!.shape.slice(0, axis)), x!.shape[axis]!, sizeOf(x!.shape.slice(axis + 1)), reverse, x!.dtype);
     return o;
   }),
-  [Prim.ConvGeneralDilated]: () => {
-    throw new NotOnDeviceError(
-      "conv_general_dilated (lax.convGeneralDilated, nn.conv, nn.convTranspose): webgpu has no convolution kernel yet; " +
-        'move the arrays to the cpu with x.to("cpu") (or jit without device: "webgpu") for the convolution',
-    );
-  },
+  [Prim.ConvGeneralDilated]: one(Prim.ConvGeneralDilated, (be, [l, r], p, out) => {
+    const o = empty(be, out);
+    // Missing spatial dims go in front (size 1), as on the CPU.
+    const to3 = (v: readonly number[], fill: number) => [...Array<number>(3 - v.length).fill(fill), ...v];
+    conv(l!, r!, o, {
+      n: l!.shape[0]!,
+      c: l!.shape[1]!,
+      o: r!.shape[0]!,
+      i: r!.shape[1]!,
+      s: to3(l!.shape.slice(2), 1),
+      k: to3(r!.shape.slice(2), 1),
+      q: to3(out.shape.slice(2), 1),
+      strides: to3(p.strides, 1),
+      lo: to3(
+        p.padding.map(([lo]) => lo),
+        0,
+      ),
+      lhsDilation: to3(p.lhsDilation, 1),
+      rhsDilation: to3(p.rhsDilation, 1),
+      groups: p.featureGroupCount,
+      batchGroups: p.batchGroupCount,
+    });
+    return o;
+  }),
   [Prim.BroadcastInDim]: one(Prim.BroadcastInDim, (be, [x], { shape, broadcastDimensions: bd }, out) => {
     if (sizeOf(shape) === x!.size) return x!.view(shape);
     const o = empty(be, out);

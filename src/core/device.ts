@@ -16,8 +16,8 @@ export class DeviceError extends FluxionError {
 }
 
 /**
- * An operation the device has no kernel for, by design (matrix decompositions and convolutions on
- * WebGPU today): the message says how to run it on the cpu. Laws comparing a device with the cpu
+ * An operation the device has no kernel for, by design (matrix decompositions on WebGPU today):
+ * the message says how to run it on the cpu. Laws comparing a device with the cpu
  * skip programs that raise it, as they skip float64 on WebGPU.
  */
 export class NotOnDeviceError extends DeviceError {

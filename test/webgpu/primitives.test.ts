@@ -4,7 +4,7 @@
  * with only operand 0 on the device, the rest uploaded by the backend) and are compared with the
  * CPU result of the same bind within float32 tolerance. Cases that need float64 are skipped; a
  * case whose value mode fails by design must fail the same way on the device; while loops are a
- * DeviceError on the device; the matrix decompositions and convolutions are a NotOnDeviceError.
+ * DeviceError on the device; the matrix decompositions are a NotOnDeviceError.
  */
 import { describe, expect, it } from "vitest";
 import { DeviceError, NotOnDeviceError, type NDArray, Prim, type PrimParams, bind, np } from "../../src/index.js";
@@ -14,8 +14,8 @@ import { expectSame, requireAdapterInCI, runGpu } from "./setup.js";
 
 type AnyCase = PrimCase<any>;
 
-/** The matrix decompositions and the convolution have no WebGPU kernel: a NotOnDeviceError that says to move to the cpu. */
-const HOST_ONLY = new Set<Prim>([Prim.Cholesky, Prim.TriangularSolve, Prim.Lu, Prim.Qr, Prim.Eigh, Prim.Svd, Prim.ConvGeneralDilated]);
+/** The matrix decompositions have no WebGPU kernel: a NotOnDeviceError that says to move to the cpu. */
+const HOST_ONLY = new Set<Prim>([Prim.Cholesky, Prim.TriangularSolve, Prim.Lu, Prim.Qr, Prim.Eigh, Prim.Svd]);
 
 const toND = (o: Operand): NDArray => np.array(Float64Array.from(o.data), { shape: o.shape, dtype: o.dtype });
 const paramsOf = (c: AnyCase): PrimParams[Prim] => (typeof c.params === "function" ? c.params("float32") : c.params);
