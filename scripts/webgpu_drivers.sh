@@ -8,7 +8,7 @@
 # and points the loaders at them; it is skipped with a note where apt-get cannot fetch them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-run() { echo "== $1"; shift; env "$@" npx vitest run test/webgpu; }
+run() { echo "== $1"; shift; env "$@" npx vitest run test/webgpu test/conv/webgpu.test.ts test/indexing/webgpu.test.ts; }
 
 run "default backend" FLUXION_WEBGPU_BACKEND=
 run "OpenGL ES, system Mesa" FLUXION_WEBGPU_BACKEND=opengles
