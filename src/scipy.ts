@@ -367,8 +367,43 @@ export const gammainc = (a: ArrayLike, x: ArrayLike): NDArray =>
 export const gammaincc = (a: ArrayLike, x: ArrayLike): NDArray =>
   naming("scipy.special.gammaincc", () => incompleteGamma("scipy.special.gammaincc", a, x).q);
 
+/** Where i0e switches from the power series to the asymptotic series. */
+const I0E_SPLIT = 20;
+/** Power-series coefficients of I0(x) in (x²/4): 1 / (k!)². */
+const I0_SERIES = Array.from({ length: 60 }, (_, j) => {
+  let f = 1;
+  for (let i = 2; i <= j; i++) f *= i;
+  return 1 / (f * f);
+});
+/** Asymptotic coefficients of √(2πx) e^-x I0(x) in 1/x: ((2k-1)!!)² / (k! 8^k). */
+const I0_ASYMPTOTIC = Array.from({ length: 30 }, (_, j) => {
+  let c = 1;
+  for (let i = 1; i <= j; i++) c *= (2 * i - 1) ** 2 / (8 * i);
+  return c;
+});
+
+/**
+ * The exponentially scaled modified Bessel function of order 0, e^-|x| I0(x), as
+ * jax.scipy.special.i0e: the power series Σ (x²/4)^k / (k!)² up to |x| = 20, the asymptotic
+ * series beyond; each branch on safe inputs, so the derivative (i1e(x) - sign(x) i0e(x)) follows.
+ * @example scipy.special.i0e(0) // 1
+ */
+export function i0e(x: ArrayLike): NDArray {
+  return naming("scipy.special.i0e", () => {
+    const a = fl("scipy.special.i0e", x);
+    const ax = lax.abs(a);
+    const near = lax.le(ax, k(a, I0E_SPLIT));
+    const xn = sel(near, a, k(a, 1));
+    const series = lax.mul(lax.exp(lax.neg(lax.abs(xn))), horner(lax.mul(k(xn, 0.25), lax.mul(xn, xn)), I0_SERIES));
+    const xf = sel(near, k(a, 2 * I0E_SPLIT), ax);
+    const far = lax.div(horner(lax.div(k(xf, 1), xf), I0_ASYMPTOTIC), lax.sqrt(lax.mul(k(xf, 2 * Math.PI), xf)));
+    return sel(near, series, far);
+  });
+}
+
 /** `scipy.special`. */
 export const special = {
+  i0e,
   gammainc,
   gammaincc,
   zeta,
