@@ -91,6 +91,66 @@ function scatterGeometry(x: NDArray, idx: NDArray, u: NDArray, { axis, batchDims
   };
 }
 
+/**
+ * Inclusive products of the 1-d `v` within segments (a segment starts where `start` is true), by
+ * log-step doubling: step d multiplies in the value d places back unless a segment starts between.
+ */
+function segmentedCumprod(v: NDArray, start: NDArray): NDArray {
+  const n = v.shape[0]!;
+  let val = v,
+    flag = start;
+  for (let d = 1; d < n; d *= 2) {
+    const back = lax.pad(lax.slice(val, [0], [n - d]), lax.scalar(1, val.dtype), [[d, 0, 0]]);
+    const backFlag = lax.pad(lax.slice(flag, [0], [n - d]), lax.scalar(1, "bool"), [[d, 0, 0]]);
+    val = lax.selectN(flag, lax.mul(back, val), val);
+    flag = lax.or(flag, backFlag);
+  }
+  return val;
+}
+
+/** v shifted one place towards the end (towards the start when `back`), `fill` entering. */
+const shifted = (v: NDArray, fill: NDArray, back = false): NDArray => {
+  const n = v.shape[0]!;
+  return back ? lax.pad(lax.slice(v, [1], [n]), fill, [[0, 1, 0]]) : lax.pad(lax.slice(v, [0], [n - 1]), fill, [[1, 0, 0]]);
+};
+
+/**
+ * For each update u_i of a multiplying scatter, the product of the other updates written to its
+ * position, Π_{k≠i, pos_k = pos_i} u_k, without dividing (an update may be 0, or so small that a
+ * quotient's second derivative overflows): updates are sorted by position, and each gets the
+ * product of those before it times the product of those after it in its segment (segmented scans
+ * from both ends). Out-of-range updates (dropped by the scatter) each form their own segment.
+ */
+function productOfOthers(x: NDArray, idx: NDArray, u: NDArray, g: ReturnType<typeof scatterGeometry>): NDArray {
+  const n = u.size;
+  if (n <= 1) return lax.fill(u, 1);
+  const iotaX = new ConcreteArray(
+    Int32Array.from({ length: x.size }, (_, i) => i),
+    x.shape.slice(),
+    "int32",
+  );
+  const ids = updateIds(u.shape.slice());
+  const inRange = lax.gt(g.valid, lax.fill(g.valid, 0));
+  const pos = lax.reshape(lax.selectN(inRange, lax.neg(ids), g.at(iotaX)), [n]);
+  const order = lax.argsort(pos, 0);
+  const sp = lax.gather(pos, order, 0),
+    su = lax.gather(lax.reshape(u, [n]), order, 0);
+  const one = lax.scalar(1, u.dtype),
+    zero = lax.scalar(0, "int32");
+  const at = (i: number) =>
+    new ConcreteArray(
+      Uint8Array.from({ length: n }, (_, k) => (k === i ? 1 : 0)),
+      [n],
+      "bool",
+    );
+  const starts = lax.or(lax.ne(sp, shifted(sp, zero)), at(0));
+  const ends = lax.or(lax.ne(sp, shifted(sp, zero, true)), at(n - 1));
+  const before = lax.selectN(starts, shifted(segmentedCumprod(su, starts), one), lax.fill(su, 1));
+  const fromEnd = lax.rev(segmentedCumprod(lax.rev(su, [0]), lax.rev(ends, [0])), [0]);
+  const after = lax.selectN(ends, shifted(fromEnd, one, true), lax.fill(su, 1));
+  return lax.reshape(lax.gather(lax.mul(before, after), lax.argsort(order, 0), 0), u.shape.slice());
+}
+
 /** 1, 2, ... size as int32 in `shape`: distinct ids for scatter's updates. */
 function updateIds(shape: number[]): NDArray {
   const v = new Int32Array(shape.reduce((a, b) => a * b, 1));
@@ -102,7 +162,7 @@ function updateIds(shape: number[]): NDArray {
  * scatter. set: d out = dx · [position not written] + scatter_add(du · [update won]); the winner
  * is found by scattering update ids (the same last-write-wins order), as JAX does for repeated
  * indices. mul: out_j = x_j · Π u_i, so d out = dx · Π u + x · Σ du_i · Π_{k≠i} u_k, with the
- * product of the others computed also when updates are 0 (by counting zeros, not dividing). min/max:
+ * product of the others computed by segmented products, never by dividing. min/max:
  * the tangent of whichever values attain the result, averaged over ties (JAX's rule).
  */
 const scatterJvp: JvpRule<Prim.Scatter> = ([x, idx, u], [tx, , tu], params) => {
@@ -119,26 +179,9 @@ const scatterJvp: JvpRule<Prim.Scatter> = ([x, idx, u], [tx, , tu], params) => {
     return [[out], [plus(scale(tx!, f(lax.eq(sid, lax.fill(sid, 0)))), spread(tu!, won))]];
   }
   if (params.op === "mul") {
-    // Updates this small count as zeros: dividing by them (or by their squares, at second order)
-    // would overflow; the product of the others then drops a term of size < tiny · the rest.
-    const tiny = u!.dtype === "float32" ? 1e-18 : 1e-150;
-    const zero = lax.lt(lax.abs(u!), lax.fill(u!, tiny));
-    const safeU = lax.selectN(zero, u!, lax.fill(u!, 1));
-    // Π_{k≠i} u_k = (the other nonzero factors) · (the other zero factors). The first is the
-    // position's nonzero product over u_i; a position written once (the common case) has none,
-    // exactly 1, with no division whose rounding second-order derivatives would amplify.
-    const alone = lax.eq(g.at(g.sum(lax.fill(u!, 1))), lax.fill(u!, 1));
-    const nonzeroOthers = lax.selectN(alone, lax.div(g.at(scat(lax.fill(x!, 1), safeU)), safeU), lax.fill(u!, 1));
-    // The zero factors: none gives 1; one gives its own value (so its derivative, the rest, is
-    // kept); two or more give 0 with zero first derivatives. Exact to second order, as far as a
-    // product of several exact zeros can be told apart from 0 at all.
-    const zeroU = lax.selectN(zero, lax.fill(u!, 0), u!);
-    const zeroCount = lax.sub(g.at(g.sum(f(zero))), f(zero));
-    const zeroSum = lax.sub(g.at(g.sum(zeroU)), zeroU);
-    const countIs = (v: number) => lax.eq(zeroCount, lax.fill(zeroCount, v));
-    const zeroOthers = lax.selectN(countIs(0), lax.selectN(countIs(1), lax.fill(u!, 0), zeroSum), lax.fill(u!, 1));
+    const others = productOfOthers(x!, idx!, u!, g);
     const dx = scale(tx!, scat(lax.fill(x!, 1), u!));
-    return [[out], [plus(dx, spread(tu!, lax.mul(lax.mul(nonzeroOthers, zeroOthers), g.at(x!))))]];
+    return [[out], [plus(dx, spread(tu!, lax.mul(others, g.at(x!))))]];
   }
   const won = lax.mul(f(lax.eq(u!, g.at(out))), g.valid);
   const kept = f(lax.eq(x!, out));

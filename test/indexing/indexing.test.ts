@@ -252,6 +252,30 @@ describe("derivatives (finite differences, float64, both modes, second order)", 
     for (const u of [f64([0.8, 0, 0.6, 1.1]), f64([0, 0, 0.6, 1.1]), f64([0, 0, 0, 0])])
       checkGrads((x: NDArray, v: NDArray) => np.sin(x.at(idx).mul(v)), [f64([1.5, 2, 0.7]), u], opts);
   });
+  it("mul with updates near the underflow (1e-149, 1e-40) keeps its second derivatives: no division by an update", () => {
+    // Both found by the long law run: a quotient by a tiny update overflowed at second order.
+    checkGrads(
+      (x: NDArray) => x.at(i32([1, 1, 0])).mul(np.tanh(np.take(x, i32([0, 1, 0]), 0))),
+      [f64([-1.0092136399009794e-149, 1.452602788977201e-40])],
+      opts,
+    );
+    checkGrads(
+      (x: NDArray) => np.sin(x.at(i32([0, 1, 1])).mul(np.tanh(np.take(x, i32([0, 1, 0]), 0)))),
+      [
+        f64([
+          [-1e-150, 0, 0],
+          [1.0274221986451495e-58, 0, 0],
+        ]),
+      ],
+      opts,
+    );
+    // Repeated, zero and out-of-range updates together.
+    checkGrads(
+      (x: NDArray, v: NDArray) => x.at(i32([2, 0, 2, 5, 2, 1, 0])).mul(v),
+      [f64([0.5, -1.5, 2, 0.7]), f64([1.1, 0.9, -0.8, 3, 0, 1.3, 0.6])],
+      opts,
+    );
+  });
   it("takeAlongAxis, putAlongAxis, dynamicSlice, dynamicUpdateSlice", () => {
     const idx = i32([
       [1, 0, 3],
