@@ -3,7 +3,8 @@
  * The convolution is one primitive in a canonical layout (batch, feature, spatial...); this module
  * turns JAX's dimension-number strings, "SAME"/"VALID" padding and defaults into that layout's
  * params and transposes in and out. `reduceWindow` is composed of primitives (pad with the initial
- * value, gather every window, reduce), so its derivatives and batching come from theirs.
+ * value, gather every window, reduce; or, for windows that tile the operand, reshape and reduce),
+ * so its derivatives and batching come from theirs.
  */
 import { type DType, promote } from "./core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describe } from "./core/errors.js";
@@ -237,11 +238,34 @@ export function reduceWindow(
         pads.map(([lo, hi], d) => [lo, hi, base[d]! - 1] as [number, number, number]),
       )
     : x;
-  const { idx, out } = windowIndices(xp.shape as number[], window, strides, dil);
-  const windows = lax.gather(lax.reshape(xp, [xp.size]), idx, 0);
-  const reduced = kind === "sum" ? lax.reduceSum(windows, [1]) : kind === "max" ? lax.reduceMax(windows, [1]) : lax.reduceMin(windows, [1]);
+  const reduce = kind === "sum" ? lax.reduceSum : kind === "max" ? lax.reduceMax : lax.reduceMin;
+  let reduced: NDArray;
+  if (!needPad && dil.every((v) => v === 1) && window.every((w, d) => w === strides[d] && w <= x.shape[d]!)) {
+    // Windows that tile the operand are a reshape away: each windowed dim [s] becomes [s / w, w]
+    // (cut to a multiple of w first), and the w axes are reduced one at a time from the last, so
+    // each reduction is over one contiguous block (no transposing copy). No gather, and no scatter
+    // in the gradient.
+    const out = x.shape.map((s, d) => Math.floor(s / window[d]!));
+    const whole = out.map((o, d) => o * window[d]!);
+    const cut = whole.every((w, d) => w === x.shape[d])
+      ? x
+      : lax.slice(
+          x,
+          whole.map(() => 0),
+          whole,
+        );
+    const split = out.flatMap((o, d) => (window[d] === 1 ? [o] : [o, window[d]!]));
+    reduced = lax.reshape(cut, split);
+    for (let d = nd - 1, axis = split.length - 1; d >= 0; d--, axis--) {
+      if (window[d] === 1) continue;
+      reduced = reduce(reduced, [axis]);
+      axis--;
+    }
+  } else {
+    const { idx, out } = windowIndices(xp.shape as number[], window, strides, dil);
+    reduced = lax.reshape(reduce(lax.gather(lax.reshape(xp, [xp.size]), idx, 0), [1]), out);
+  }
   const combine = kind === "sum" ? lax.add : kind === "max" ? lax.max : lax.min;
   const skipInit = (kind === "sum" && initValue === 0) || (kind === "max" && initValue === -Infinity) || (kind === "min" && initValue === Infinity);
-  const r = skipInit ? reduced : combine(reduced, lax.fill(reduced, initValue));
-  return lax.reshape(r, out);
+  return skipInit ? reduced : combine(reduced, lax.fill(reduced, initValue));
 }
