@@ -1,8 +1,9 @@
 /**
  * The GEMM lowerings of ungrouped convolutions (interpreters/eval/kernels/conv_gemm.ts), each forced
  * in turn, against a plain loop over the definition written here: odd sizes, strides, window
- * dilation, padding on either side (negative too), 1 to 3 spatial dims, kernels as large as the
- * image (the kernel-gradient shape), and chunk sizes small enough to cut the batch.
+ * dilation, lhs dilation (shift-add), padding on either side (negative too), 1 to 3 spatial dims,
+ * kernels as large as the image (the kernel-gradient shape), and chunk sizes small enough to cut
+ * the batch.
  */
 import { describe, expect, it } from "vitest";
 import { type ConvGeometry, convKernel } from "../../interpreters/eval/kernels/conv.js";
@@ -11,7 +12,10 @@ import { rng } from "../../laws/numeric.js";
 
 const prod = (v: readonly number[]) => v.reduce((a, b) => a * b, 1);
 
-/** out[n, o, q] = Σ_{c, a} rhs[o, c, a] · lhs[n, c, q·stride + a·dilation - lo], zero outside lhs. */
+/**
+ * out[n, o, q] = Σ_{c, a} rhs[o, c, a] · lhs_d[n, c, q·stride + a·dilation - lo], where lhs_d is lhs
+ * with lhsDilation - 1 zeros between elements, and zero outside.
+ */
 function reference(lhs: ArrayLike<number>, rhs: ArrayLike<number>, g: ConvGeometry): Float64Array {
   const out = new Float64Array(g.n * g.o * prod(g.q));
   const [q0, q1, q2] = g.q as [number, number, number];
@@ -28,9 +32,11 @@ function reference(lhs: ArrayLike<number>, rhs: ArrayLike<number>, g: ConvGeomet
               for (let a0 = 0; a0 < k0; a0++)
                 for (let a1 = 0; a1 < k1; a1++)
                   for (let a2 = 0; a2 < k2; a2++) {
-                    const p0 = b0 * g.strides[0]! + a0 * g.rhsDilation[0]! - g.lo[0]!;
-                    const p1 = b1 * g.strides[1]! + a1 * g.rhsDilation[1]! - g.lo[1]!;
-                    const p2 = b2 * g.strides[2]! + a2 * g.rhsDilation[2]! - g.lo[2]!;
+                    // Position in the lhs dilated by lhsDilation; a real element only at its multiples.
+                    const [p0, p1, p2] = [b0, b1, b2].map((b, d) => {
+                      const pos = b * g.strides[d]! + [a0, a1, a2][d]! * g.rhsDilation[d]! - g.lo[d]!;
+                      return pos % g.lhsDilation[d]! === 0 ? pos / g.lhsDilation[d]! : -1;
+                    }) as [number, number, number];
                     if (p0 < 0 || p1 < 0 || p2 < 0 || p0 >= s0 || p1 >= s1 || p2 >= s2) continue;
                     acc += lhs[(((n * g.c + c) * s0 + p0) * s1 + p1) * s2 + p2]! * rhs[(((o * g.c + c) * k0 + a0) * k1 + a1) * k2 + a2]!;
                   }
@@ -50,13 +56,14 @@ function geometry(
   lo: number[],
   hi: number[],
   rhsDilation = [1, 1, 1],
+  lhsDilation = [1, 1, 1],
 ): ConvGeometry {
   const q = s.map((size, d) => {
-    const padded = size + lo[d]! + hi[d]!,
+    const padded = (size - 1) * lhsDilation[d]! + 1 + lo[d]! + hi[d]!,
       span = (k[d]! - 1) * rhsDilation[d]! + 1;
     return padded < span ? 0 : Math.floor((padded - span) / strides[d]!) + 1;
   });
-  return { n, c, o, i: c, s, k, q, strides, lo, lhsDilation: [1, 1, 1], rhsDilation, groups: 1, batchGroups: 1 };
+  return { n, c, o, i: c, s, k, q, strides, lo, lhsDilation, rhsDilation, groups: 1, batchGroups: 1 };
 }
 
 const CASES: [string, ConvGeometry][] = [
@@ -78,6 +85,17 @@ const CASES: [string, ConvGeometry][] = [
 ];
 
 const LOWERINGS: ConvLowering[] = ["columns", "rows", "shiftAdd"];
+
+/** lhs dilation (the input gradient of a strided conv), which only shift-add takes. */
+const DILATED: [string, ConvGeometry][] = [
+  ["2d input gradient of a stride-2 3x3 SAME conv", geometry(3, 4, 3, [1, 7, 7], [1, 3, 3], [1, 1, 1], [0, 1, 1], [0, 2, 2], [1, 1, 1], [1, 2, 2])],
+  ["2d lhs dilation 3 and 2, odd padding", geometry(2, 3, 2, [1, 5, 6], [1, 4, 3], [1, 1, 1], [0, 2, 0], [0, 3, 1], [1, 1, 1], [1, 3, 2])],
+  [
+    "1d lhs dilation with window dilation and negative padding",
+    geometry(2, 2, 3, [1, 1, 13], [1, 1, 3], [1, 1, 1], [0, 0, -1], [0, 0, 4], [1, 1, 2], [1, 1, 3]),
+  ],
+  ["3d, stride in an undilated dim", geometry(1, 2, 2, [3, 4, 5], [2, 2, 3], [2, 1, 1], [1, 1, 2], [0, 1, 2], [1, 1, 1], [1, 2, 2])],
+];
 
 function operands(g: ConvGeometry, seed: number): [Float64Array, Float64Array] {
   const r = rng(seed);
@@ -107,6 +125,21 @@ describe("conv GEMM lowerings", () => {
     }
   }
 
+  for (const [name, g] of DILATED) {
+    it(`shiftAdd: ${name} matches the definition (chosen automatically too)`, () => {
+      const [lhs, rhs] = operands(g, 4);
+      const want = reference(lhs, rhs, g);
+      for (const [lowering, chunk] of [
+        ["shiftAdd", 1],
+        [undefined, 1 << 22],
+      ] as const) {
+        const out = new Float64Array(want.length).fill(Number.NaN);
+        expect(convGemm(lhs, rhs, out, g, lowering, chunk)).toBe(true);
+        expect(maxError(out, want)).toBeLessThan(1e-12);
+      }
+    });
+  }
+
   it("random geometries: every lowering and the automatic choice match the definition", () => {
     const r = rng(11);
     const int = (n: number) => Math.floor(r() * n);
@@ -118,7 +151,8 @@ describe("conv GEMM lowerings", () => {
         st = [1, 1, 1],
         rd = [1, 1, 1],
         lo = [0, 0, 0],
-        hi = [0, 0, 0];
+        hi = [0, 0, 0],
+        ld = [1, 1, 1];
       for (let d = 3 - nd; d < 3; d++) {
         s[d] = 1 + int(nd === 1 ? 90 : nd === 2 ? 16 : 6);
         k[d] = int(4) === 0 ? s[d]! : 1 + int(Math.min(5, s[d]! + 1));
@@ -126,12 +160,15 @@ describe("conv GEMM lowerings", () => {
         rd[d] = int(3) === 0 ? 2 : 1;
         lo[d] = int(4) - 1;
         hi[d] = int(4) - 1;
+        // Every third geometry dilates the lhs (shift-add only), in dims without a stride.
+        if (checked % 3 === 2 && st[d] === 1) ld[d] = 1 + int(3);
       }
-      const g = geometry(1 + int(3), 1 + int(4), 1 + int(6), s, k, st, lo, hi, rd);
+      const g = geometry(1 + int(3), 1 + int(4), 1 + int(6), s, k, st, lo, hi, rd, ld);
       if (g.q.some((v) => v <= 0)) continue;
       const [lhs, rhs] = operands(g, checked);
       const want = reference(lhs, rhs, g);
-      for (const lowering of [...LOWERINGS, undefined]) {
+      const dilated = ld.some((v) => v > 1);
+      for (const lowering of dilated ? (["shiftAdd", undefined] as const) : [...LOWERINGS, undefined]) {
         const out = new Float64Array(want.length).fill(Number.NaN);
         expect(convGemm(lhs, rhs, out, g, lowering, 1 + int(2000))).toBe(true);
         expect(maxError(out, want), `${lowering ?? "auto"} ${JSON.stringify(g)}`).toBeLessThan(1e-12);
@@ -168,13 +205,15 @@ describe("conv GEMM lowerings", () => {
     }
   });
 
-  it("grouped, batch-grouped and lhs-dilated convolutions are left to the general path", () => {
+  it("grouped, batch-grouped and lhs-dilated-and-strided convolutions are left to the general path", () => {
     const base = geometry(2, 4, 4, [1, 5, 5], [1, 3, 3], [1, 1, 1], [0, 1, 1], [0, 1, 1]);
     const lhs = new Float64Array(2 * 4 * 25),
       out = new Float64Array(2 * 4 * 25).fill(7);
     expect(convGemm(lhs, new Float64Array(4 * 2 * 9), out, { ...base, i: 2, groups: 2 })).toBe(false);
     expect(convGemm(lhs, new Float64Array(4 * 4 * 9), out, { ...base, n: 2, batchGroups: 2 })).toBe(false);
-    expect(convGemm(lhs, new Float64Array(4 * 4 * 9), out, { ...base, lhsDilation: [1, 2, 1] })).toBe(false);
+    expect(convGemm(lhs, new Float64Array(4 * 4 * 9), out, { ...base, lhsDilation: [1, 2, 1], strides: [1, 2, 1] })).toBe(false);
+    expect(convGemm(lhs, new Float64Array(4 * 4 * 9), out, { ...base, lhsDilation: [1, 2, 1] }, "columns")).toBe(false);
+    expect(convGemm(lhs, new Float64Array(4 * 4 * 9), out, { ...base, lhsDilation: [1, 2, 1] }, "rows")).toBe(false);
     expect(out.every((v) => v === 7)).toBe(true);
   });
 

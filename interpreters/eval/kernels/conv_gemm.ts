@@ -1,6 +1,7 @@
 /**
- * Fast CPU convolutions for the common case: one feature group, one batch group, no lhs dilation
- * (strides, window dilation and any padding allowed). Each is a single batched call of the shared
+ * Fast CPU convolutions for the common case: one feature group, one batch group (strides, window
+ * dilation and any padding allowed; lhs dilation only in shift-add, in dims without a stride, which
+ * is the input gradient of a strided conv). Each is a single batched call of the shared
  * matmul, so it runs on the WebAssembly kernel and its threads, plus one pass of JavaScript data
  * movement. Three lowerings, chosen per geometry by an estimate of their cost (`convGemm`):
  *
@@ -11,7 +12,9 @@
  *   image (C·K = N·H·W) and whose output is the small kernel.
  * - shift-add: Z_n [O·K, S] = W' [O·K, C] · x_n [C, S] multiplies every input position by every
  *   kernel tap with no im2col at all, then out[n, o, q] = Σ_a Z_n[(o, a), pos(q, a)]. Cheaper when
- *   there are fewer output than input features: the input gradient of a conv that widens.
+ *   there are fewer output than input features (the input gradient of a conv that widens), and
+ *   with lhs dilation, where Z covers only the real input positions (no multiplications by the
+ *   dilation's zeros).
  *
  * Knows nothing of NDArrays or transforms; `conv.ts` owns the geometry and the general path.
  */
@@ -43,6 +46,8 @@ function scratch(like: FloatArray, slot: string, n: number): FloatArray {
 }
 
 type Span = [number, number];
+/** An arithmetic run of output positions and the input positions they read: [q0, dq, t0, dt, count]. */
+type Taps = [number, number, number, number, number];
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /**
@@ -62,7 +67,8 @@ export type ConvLowering = "columns" | "rows" | "shiftAdd";
 
 /**
  * out = conv(lhs, rhs) by the cheapest GEMM lowering (or `lowering`, for tests); false, with
- * nothing written, for a geometry they do not cover (groups, lhs dilation, empty operands).
+ * nothing written, for a geometry they do not cover (groups, lhs dilation with a stride in the
+ * same dim or outside shift-add, empty operands).
  * `chunk` caps the elements of each chunk's scratch matrix (at least one image or row per chunk).
  */
 export function convGemm(
@@ -73,8 +79,10 @@ export function convGemm(
   lowering?: ConvLowering,
   chunk = CHUNK_ELEMENTS,
 ): boolean {
-  if (g.groups !== 1 || g.batchGroups !== 1 || g.lhsDilation.some((d) => d !== 1)) return false;
-  if (!isFloatArray(lhs) || !isFloatArray(rhs) || !isFloatArray(out)) return false;
+  if (g.groups !== 1 || g.batchGroups !== 1 || !isFloatArray(lhs) || !isFloatArray(rhs) || !isFloatArray(out)) return false;
+  const dilated = g.lhsDilation.some((d) => d !== 1);
+  if (dilated && (lowering ?? "shiftAdd") !== "shiftAdd") return false;
+  if (dilated && g.lhsDilation.some((d, i) => d !== 1 && g.strides[i] !== 1)) return false;
   const kp = g.k[0]! * g.k[1]! * g.k[2]!,
     qp = g.q[0]! * g.q[1]! * g.q[2]!,
     sp = g.s[0]! * g.s[1]! * g.s[2]!;
@@ -85,8 +93,9 @@ export function convGemm(
     ? g.rhsDilation[2] === 1 && g.rhsDilation[1]! * g.s[2]! === g.k[2]
     : g.strides[2] === 1 && g.strides[1]! * g.s[2]! === g.q[2];
   const im2col = g.n * depth * qp * (contiguous ? RUN_COST : 1) + g.n * g.o * depth * qp * MAC_COST;
-  const shiftAdd = g.n * g.o * kp * qp + g.n * g.o * kp * g.c * sp * MAC_COST;
-  lowering ??= shiftAdd < im2col ? "shiftAdd" : rows ? "rows" : "columns";
+  const hits = kp / (g.lhsDilation[0]! * g.lhsDilation[1]! * g.lhsDilation[2]!);
+  const shiftAdd = g.n * g.o * hits * qp + g.n * g.o * kp * g.c * sp * MAC_COST;
+  lowering ??= dilated || shiftAdd < im2col ? "shiftAdd" : rows ? "rows" : "columns";
   if (lowering === "shiftAdd") convShiftAdd(lhs, rhs, out, g, chunk);
   else if (lowering === "rows") convRows(lhs, rhs, out, g, chunk);
   else convColumns(lhs, rhs, out, g, chunk);
@@ -97,6 +106,25 @@ export function convGemm(
 const tapSpan = (g: ConvGeometry, d: number, u: number): Span => span(u * g.strides[d]! - g.lo[d]!, g.rhsDilation[d]!, g.k[d]!, g.s[d]!);
 /** Output positions u of dim d that read inside the input through window tap a. */
 const outSpan = (g: ConvGeometry, d: number, a: number): Span => span(a * g.rhsDilation[d]! - g.lo[d]!, g.strides[d]!, g.q[d]!, g.s[d]!);
+
+/**
+ * Output positions of dim d that read a real input element through window tap a, with lhs
+ * dilation ld (stride 1 there, or ld = 1): q = q0 + j * dq reads input t = t0 + j * dt, j < count.
+ */
+function taps(g: ConvGeometry, d: number, a: number): Taps {
+  const base = a * g.rhsDilation[d]! - g.lo[d]!,
+    ld = g.lhsDilation[d]!;
+  if (ld === 1) {
+    const [u, v] = outSpan(g, d, a);
+    return [u, 1, u * g.strides[d]! + base, g.strides[d]!, v - u];
+  }
+  // q + base must be a non-negative multiple of ld below ld * S.
+  const first = Math.max(0, -base);
+  const q0 = first + (((-(first + base) % ld) + ld) % ld);
+  const t0 = (q0 + base) / ld;
+  const count = q0 < g.q[d]! && t0 < g.s[d]! ? Math.min(Math.floor((g.q[d]! - 1 - q0) / ld) + 1, g.s[d]! - t0) : 0;
+  return [q0, ld, t0, 1, count];
+}
 
 /** Writes `w` [rows, cols] transposed into the start of `dst` ([cols, rows]). */
 function transposeInto(w: FloatArray, dst: FloatArray, rows: number, cols: number): void {
@@ -237,42 +265,39 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
 /** The shift-add lowering: Z_n [O·K, S] = W' [O·K, C] · x_n [C, S], then out[n, o, q] = Σ_a Z_n[(o, a), pos(q, a)]. */
 function convShiftAdd(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry, chunk: number): void {
   const [k0, k1, k2] = g.k as [number, number, number];
-  const [q0, q1, q2] = g.q as [number, number, number];
+  const [q1, q2] = [g.q[1]!, g.q[2]!];
   const [s1, s2] = [g.s[1]!, g.s[2]!];
-  const [st0, st1, st2] = g.strides as [number, number, number];
-  const [rd0, rd1, rd2] = g.rhsDilation as [number, number, number];
   const kp = k0 * k1 * k2,
-    qp = q0 * q1 * q2,
+    qp = g.q[0]! * q1 * q2,
     sp = g.s[0]! * s1 * s2;
-  const taps = g.o * kp;
-  const per = Math.max(1, Math.min(g.n, Math.floor(chunk / (taps * sp))));
+  const zRows = g.o * kp;
+  const per = Math.max(1, Math.min(g.n, Math.floor(chunk / (zRows * sp))));
   // W'[(o, a), c] = rhs[o, c, a], repeated once per batch entry of the matmul.
-  const w = scratch(rhs, "w", per * taps * g.c);
+  const w = scratch(rhs, "w", per * zRows * g.c);
   for (let o = 0; o < g.o; o++) transposeInto(rhs.subarray(o * g.c * kp) as FloatArray, w.subarray(o * kp * g.c) as FloatArray, g.c, kp);
-  for (let e = 1; e < per; e++) w.copyWithin(e * taps * g.c, 0, taps * g.c);
+  for (let e = 1; e < per; e++) w.copyWithin(e * zRows * g.c, 0, zRows * g.c);
+  const [T0, T1, T2] = [0, 1, 2].map((d) => range(g.k[d]!).map((a) => taps(g, d, a))) as [Taps[], Taps[], Taps[]];
   out.fill(0, 0, g.n * g.o * qp);
   for (let n0 = 0; n0 < g.n; n0 += per) {
     const entries = Math.min(per, g.n - n0);
-    const z = scratch(out, "z", entries * taps * sp);
-    matmul(w, lhs.subarray(n0 * g.c * sp, (n0 + entries) * g.c * sp) as FloatArray, z, entries, taps, g.c, sp);
+    const z = scratch(out, "z", entries * zRows * sp);
+    matmul(w, lhs.subarray(n0 * g.c * sp, (n0 + entries) * g.c * sp) as FloatArray, z, entries, zRows, g.c, sp);
     for (let e = 0; e < entries; e++) {
       for (let o = 0; o < g.o; o++) {
         const block = ((n0 + e) * g.o + o) * qp;
         let tap = (e * g.o + o) * kp;
         for (let a0 = 0; a0 < k0; a0++) {
-          const [u0, v0] = outSpan(g, 0, a0);
+          const [x0, dx0, y0, dy0, c0] = T0[a0]!;
           for (let a1 = 0; a1 < k1; a1++) {
-            const [u1, v1] = outSpan(g, 1, a1);
+            const [x1, dx1, y1, dy1, c1] = T1[a1]!;
             for (let a2 = 0; a2 < k2; a2++, tap++) {
-              const [u2, v2] = outSpan(g, 2, a2);
-              const off = tap * sp + a2 * rd2 - g.lo[2]!;
-              for (let b0 = u0; b0 < v0; b0++) {
-                const p0 = b0 * st0 + a0 * rd0 - g.lo[0]!;
-                for (let b1 = u1; b1 < v1; b1++) {
-                  const src = off + (p0 * s1 + b1 * st1 + a1 * rd1 - g.lo[1]!) * s2;
-                  const dst = block + (b0 * q1 + b1) * q2;
-                  if (st2 === 1) for (let b2 = u2; b2 < v2; b2++) out[dst + b2] += z[src + b2]!;
-                  else for (let b2 = u2; b2 < v2; b2++) out[dst + b2] += z[src + b2 * st2]!;
+              const [x2, dx2, y2, dy2, c2] = T2[a2]!;
+              for (let j0 = 0; j0 < c0; j0++) {
+                for (let j1 = 0; j1 < c1; j1++) {
+                  const dst = block + ((x0 + j0 * dx0) * q1 + x1 + j1 * dx1) * q2 + x2;
+                  const src = tap * sp + ((y0 + j0 * dy0) * s1 + y1 + j1 * dy1) * s2 + y2;
+                  if (dx2 === 1 && dy2 === 1) for (let j2 = 0; j2 < c2; j2++) out[dst + j2] += z[src + j2]!;
+                  else for (let j2 = 0; j2 < c2; j2++) out[dst + j2 * dx2] += z[src + j2 * dy2]!;
                 }
               }
             }
