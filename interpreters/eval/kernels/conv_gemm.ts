@@ -132,23 +132,16 @@ function transposeInto(w: FloatArray, dst: FloatArray, rows: number, cols: numbe
   for (let c = 0, d = 0; c < cols; c++) for (let r = 0; r < rows; r++, d++) dst[d] = w[r * cols + c]!;
 }
 
-/** dst[from, to) = 0; a loop for the short stretches of padding, `fill` for long ones. */
-function zero(dst: FloatArray, from: number, to: number): void {
-  if (to - from > 32) dst.fill(0, from, to);
-  else for (let j = from; j < to; j++) dst[j] = 0;
-}
-
 /**
- * Writes one plane of a window gather, `rows` x w: dst[i1 * w + i2] = src[sOff + (i1 * t1 + c1) * sw
- * + i2 * t2 + c2] for i1 in [l1, h1) and i2 in [l2, h2), and zero (padding) elsewhere. When rows
- * line up (t2 = 1, t1 * sw = w, as in any stride-1 conv whose output is as wide as its input) the
- * valid part is one contiguous run, copied at memcpy speed, after which the neighbours it also
- * carried between valid stretches are zeroed again.
+ * dst[i1 * w + i2] = src[sOff + (i1 * t1 + c1) * sw + i2 * t2 + c2] for i1 in [l1, h1) and i2 in
+ * [l2, h2): one plane of a window gather (the caller has zeroed dst, so padding stays zero). When
+ * rows line up (t2 = 1, t1 * sw = w, as in any stride-1 conv whose output is as wide as its input)
+ * the whole plane is one contiguous run, copied at memcpy speed, after which the neighbours it
+ * also carried between valid stretches are zeroed again.
  */
 function copyPlane(
   dst: FloatArray,
   dOff: number,
-  rows: number,
   w: number,
   [l1, h1]: Span,
   [l2, h2]: Span,
@@ -160,27 +153,21 @@ function copyPlane(
   t2: number,
   c2: number,
 ): void {
-  if (h1 <= l1 || h2 <= l2) return zero(dst, dOff, dOff + rows * w);
+  if (h1 <= l1 || h2 <= l2) return;
   if (t2 === 1 && t1 * sw === w && (h1 - l1) * w >= CONTIGUOUS_MIN) {
     const first = l1 * w + l2,
       last = (h1 - 1) * w + h2,
       shift = sOff + c1 * sw + c2;
-    zero(dst, dOff, dOff + first);
     dst.set(src.subarray(shift + first, shift + last), dOff + first);
-    for (let i1 = l1; i1 < h1 - 1; i1++) zero(dst, dOff + i1 * w + h2, dOff + (i1 + 1) * w + l2);
-    zero(dst, dOff + last, dOff + rows * w);
+    for (let i1 = l1; i1 < h1 - 1; i1++) for (let j = dOff + i1 * w + h2, end = dOff + (i1 + 1) * w + l2; j < end; j++) dst[j] = 0;
     return;
   }
-  zero(dst, dOff, dOff + l1 * w);
   for (let i1 = l1; i1 < h1; i1++) {
     const s = sOff + (i1 * t1 + c1) * sw + c2,
       d = dOff + i1 * w;
-    zero(dst, d, d + l2);
     if (t2 === 1) for (let i2 = l2; i2 < h2; i2++) dst[d + i2] = src[s + i2]!;
     else for (let i2 = l2; i2 < h2; i2++) dst[d + i2] = src[s + i2 * t2]!;
-    zero(dst, d + h2, d + w);
   }
-  zero(dst, dOff + h1 * w, dOff + rows * w);
 }
 
 /** The columns lowering: out_n [O, Q] = W [O, C·K] · cols_n [C·K, Q], images in chunks. */
@@ -203,6 +190,7 @@ function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvG
   for (let n0 = 0; n0 < g.n; n0 += per) {
     const entries = Math.min(per, g.n - n0);
     const cols = scratch(lhs, "cols", entries * depth * qp);
+    cols.fill(0);
     let row = 0;
     for (let e = 0; e < entries; e++) {
       for (let ch = 0; ch < g.c; ch++) {
@@ -211,26 +199,10 @@ function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvG
           const [u0, v0] = spans[0][a0]!;
           for (let a1 = 0; a1 < k1; a1++) {
             for (let a2 = 0; a2 < k2; a2++, row++) {
-              zero(cols, row * qp, row * qp + u0 * q1 * q2);
               for (let b0 = u0; b0 < v0; b0++) {
                 const src = image + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2;
-                copyPlane(
-                  cols,
-                  row * qp + b0 * q1 * q2,
-                  q1,
-                  q2,
-                  spans[1][a1]!,
-                  spans[2][a2]!,
-                  lhs,
-                  src,
-                  s2,
-                  st1,
-                  a1 * rd1 - lo1,
-                  st2,
-                  a2 * rd2 - lo2,
-                );
+                copyPlane(cols, row * qp + b0 * q1 * q2, q2, spans[1][a1]!, spans[2][a2]!, lhs, src, s2, st1, a1 * rd1 - lo1, st2, a2 * rd2 - lo2);
               }
-              zero(cols, row * qp + v0 * q1 * q2, (row + 1) * qp);
             }
           }
         }
@@ -260,6 +232,7 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
   for (let r0 = 0; r0 < total; r0 += per) {
     const count = Math.min(per, total - r0);
     const colsT = scratch(lhs, "cols", count * depth);
+    colsT.fill(0);
     for (let r = 0; r < count; r++) {
       const flat = r0 + r,
         n = Math.floor(flat / qp),
@@ -272,13 +245,10 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
         taps2 = tapSpan(g, 2, b2);
       for (let ch = 0; ch < g.c; ch++) {
         const image = (n * g.c + ch) * sp;
-        const seg = r * depth + ch * kp;
-        zero(colsT, seg, seg + u0 * k1 * k2);
         for (let a0 = u0; a0 < v0; a0++) {
           const src = image + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2;
-          copyPlane(colsT, seg + a0 * k1 * k2, k1, k2, taps1, taps2, lhs, src, s2, rd1, b1 * st1 - lo1, rd2, b2 * st2 - lo2);
+          copyPlane(colsT, r * depth + (ch * k0 + a0) * k1 * k2, k2, taps1, taps2, lhs, src, s2, rd1, b1 * st1 - lo1, rd2, b2 * st2 - lo2);
         }
-        zero(colsT, seg + v0 * k1 * k2, seg + kp);
       }
     }
     const outT = scratch(out, "outT", count * g.o);
