@@ -5,8 +5,8 @@
  * dilation, padding and window dilation resolved by index arithmetic, so negative padding and
  * transposed convolutions need no special case), and each group's kernel multiplies it on the
  * shared matmul (WebAssembly SIMD for large products). This is the general path; ungrouped
- * convolutions without lhs dilation take the faster lowerings of `conv_gemm.ts` first. Knows
- * nothing of NDArrays or transforms.
+ * convolutions take the faster lowerings of `conv_gemm.ts` first (lhs-dilated ones where no stride
+ * shares the dim). Knows nothing of NDArrays or transforms.
  */
 import type { TypedArray } from "../../../src/core/dtype.js";
 import { convGemm } from "./conv_gemm.js";

@@ -1,9 +1,10 @@
 /**
  * Fast CPU convolutions for the common case: one feature group, one batch group (strides, window
  * dilation and any padding allowed; lhs dilation only in shift-add, in dims without a stride, which
- * is the input gradient of a strided conv). Each is a single batched call of the shared
- * matmul, so it runs on the WebAssembly kernel and its threads, plus one pass of JavaScript data
- * movement. Three lowerings, chosen per geometry by an estimate of their cost (`convGemm`):
+ * is the input gradient of a strided conv). Each is one batched call of the shared matmul per
+ * cache-sized chunk of images or rows, so it runs on the WebAssembly kernel and its threads, plus
+ * one pass of JavaScript data movement. Three lowerings, chosen per geometry by an estimate of
+ * their cost (`convGemm`):
  *
  * - columns: cols_n [C·K, Q] (im2col of one image) and out_n = W [O, C·K] · cols_n, batched over
  *   n, written straight into the output. The usual forward pass (Q large).
