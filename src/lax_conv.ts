@@ -242,8 +242,9 @@ export function reduceWindow(
   let reduced: NDArray;
   if (!needPad && dil.every((v) => v === 1) && window.every((w, d) => w === strides[d] && w <= x.shape[d]!)) {
     // Windows that tile the operand are a reshape away: each windowed dim [s] becomes [s / w, w]
-    // (cut to a multiple of w first), and the w axes are reduced one at a time from the last, so
-    // each reduction is over one contiguous block (no transposing copy). No gather, and no scatter
+    // (cut to a multiple of w first). With one windowed dim its w axis is reduced in place; with
+    // more, the w axes are moved last and reduced together (one reduction, so a tie anywhere in
+    // the window shares the derivative equally, as on the gather path). No gather, and no scatter
     // in the gradient.
     const out = x.shape.map((s, d) => Math.floor(s / window[d]!));
     const whole = out.map((o, d) => o * window[d]!);
@@ -254,13 +255,22 @@ export function reduceWindow(
           whole.map(() => 0),
           whole,
         );
-    const split = out.flatMap((o, d) => (window[d] === 1 ? [o] : [o, window[d]!]));
-    reduced = lax.reshape(cut, split);
-    for (let d = nd - 1, axis = split.length - 1; d >= 0; d--, axis--) {
-      if (window[d] === 1) continue;
-      reduced = reduce(reduced, [axis]);
-      axis--;
-    }
+    const kept: number[] = [],
+      windowAxes: number[] = [];
+    const split = out.flatMap((o, d) => {
+      kept.push(kept.length + windowAxes.length);
+      if (window[d] === 1) return [o];
+      windowAxes.push(kept.length + windowAxes.length);
+      return [o, window[d]!];
+    });
+    const tiles = lax.reshape(cut, split);
+    if (windowAxes.length === 0) reduced = tiles;
+    else if (windowAxes.length === 1) reduced = reduce(tiles, windowAxes);
+    else
+      reduced = reduce(
+        lax.transpose(tiles, [...kept, ...windowAxes]),
+        range(windowAxes.length).map((i) => kept.length + i),
+      );
   } else {
     const { idx, out } = windowIndices(xp.shape as number[], window, strides, dil);
     reduced = lax.reshape(reduce(lax.gather(lax.reshape(xp, [xp.size]), idx, 0), [1]), out);
