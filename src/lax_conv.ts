@@ -3,7 +3,8 @@
  * The convolution is one primitive in a canonical layout (batch, feature, spatial...); this module
  * turns JAX's dimension-number strings, "SAME"/"VALID" padding and defaults into that layout's
  * params and transposes in and out. `reduceWindow` is composed of primitives (pad with the initial
- * value, gather every window, reduce), so its derivatives and batching come from theirs.
+ * value, gather every window, reduce; or, for windows that tile the operand, reshape and reduce),
+ * so its derivatives and batching come from theirs.
  */
 import { type DType, promote } from "./core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describe } from "./core/errors.js";
@@ -237,11 +238,44 @@ export function reduceWindow(
         pads.map(([lo, hi], d) => [lo, hi, base[d]! - 1] as [number, number, number]),
       )
     : x;
-  const { idx, out } = windowIndices(xp.shape as number[], window, strides, dil);
-  const windows = lax.gather(lax.reshape(xp, [xp.size]), idx, 0);
-  const reduced = kind === "sum" ? lax.reduceSum(windows, [1]) : kind === "max" ? lax.reduceMax(windows, [1]) : lax.reduceMin(windows, [1]);
+  const reduce = kind === "sum" ? lax.reduceSum : kind === "max" ? lax.reduceMax : lax.reduceMin;
+  let reduced: NDArray;
+  if (!needPad && dil.every((v) => v === 1) && window.every((w, d) => w === strides[d] && w <= x.shape[d]!)) {
+    // Windows that tile the operand are a reshape away: each windowed dim [s] becomes [s / w, w]
+    // (cut to a multiple of w first). With one windowed dim its w axis is reduced in place; with
+    // more, the w axes are moved last and reduced together (one reduction, so a tie anywhere in
+    // the window shares the derivative equally, as on the gather path). No gather, and no scatter
+    // in the gradient.
+    const out = x.shape.map((s, d) => Math.floor(s / window[d]!));
+    const whole = out.map((o, d) => o * window[d]!);
+    const cut = whole.every((w, d) => w === x.shape[d])
+      ? x
+      : lax.slice(
+          x,
+          whole.map(() => 0),
+          whole,
+        );
+    const kept: number[] = [],
+      windowAxes: number[] = [];
+    const split = out.flatMap((o, d) => {
+      kept.push(kept.length + windowAxes.length);
+      if (window[d] === 1) return [o];
+      windowAxes.push(kept.length + windowAxes.length);
+      return [o, window[d]!];
+    });
+    const tiles = lax.reshape(cut, split);
+    if (windowAxes.length === 0) reduced = tiles;
+    else if (windowAxes.length === 1) reduced = reduce(tiles, windowAxes);
+    else
+      reduced = reduce(
+        lax.transpose(tiles, [...kept, ...windowAxes]),
+        range(windowAxes.length).map((i) => kept.length + i),
+      );
+  } else {
+    const { idx, out } = windowIndices(xp.shape as number[], window, strides, dil);
+    reduced = lax.reshape(reduce(lax.gather(lax.reshape(xp, [xp.size]), idx, 0), [1]), out);
+  }
   const combine = kind === "sum" ? lax.add : kind === "max" ? lax.max : lax.min;
   const skipInit = (kind === "sum" && initValue === 0) || (kind === "max" && initValue === -Infinity) || (kind === "min" && initValue === Infinity);
-  const r = skipInit ? reduced : combine(reduced, lax.fill(reduced, initValue));
-  return lax.reshape(r, out);
+  return skipInit ? reduced : combine(reduced, lax.fill(reduced, initValue));
 }

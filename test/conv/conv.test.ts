@@ -316,6 +316,49 @@ describe("lax.reduceWindow and pooling", () => {
         .failed,
     ).toBeUndefined();
   });
+  it("windows that tile the operand (window = stride, no padding; reshaped, not gathered) match the reference", () => {
+    const zero = (nd: number) => Array.from({ length: nd }, (): [number, number] => [0, 0]);
+    const y3h = rand(rng, [2, 7, 4, 9, 2]);
+    const y3 = arr(y3h);
+    for (const [win, init] of [
+      [[1, 2, 2, 1], 0],
+      [[1, 5, 3, 1], 0.5],
+      [[2, 1, 6, 3], -1],
+    ] as [number[], number][]) {
+      close(
+        lax.reduceWindow(x, init, np.add, win, win, "VALID"),
+        windowRef(xh, init, (a, b) => a + b, win, win, zero(4)),
+      );
+      close(lax.reduceWindow(x, init, np.maximum, win, win, "VALID"), windowRef(xh, init, Math.max, win, win, zero(4)));
+      close(lax.reduceWindow(x, init, np.minimum, win, win, "VALID"), windowRef(xh, init, Math.min, win, win, zero(4)));
+    }
+    // 3 windowed dims of 5, sizes not multiples of the window (the remainder is dropped).
+    close(
+      lax.reduceWindow(y3, -Infinity, np.maximum, [1, 3, 2, 4, 1], [1, 3, 2, 4, 1], "VALID"),
+      windowRef(y3h, -Infinity, Math.max, [1, 3, 2, 4, 1], [1, 3, 2, 4, 1], zero(5)),
+    );
+    expect(
+      checkGrads((a: NDArray) => np.tanh(lax.reduceWindow(a, 0, np.add, [1, 2, 3, 1], [1, 2, 3, 1], "VALID")), [x], { order: 2 }).failed,
+    ).toBeUndefined();
+    const pooled = jit((a: NDArray) => vmap((b: NDArray) => nn.maxPool(b, [2, 3], { strides: [2, 3] }))(a));
+    close(pooled(x.reshape([2, 1, 5, 6, 3])).reshape([2, 2, 2, 3]), windowRef(xh, -Infinity, Math.max, [1, 2, 3, 1], [1, 2, 3, 1], zero(4)));
+  });
+  it("a tie within a tiling 2d window shares maxPool's gradient equally, as a gathered window does", () => {
+    const a = np.array([1, 1, 4, 0, 9, 1, 0, 4, 4, 9], { dtype: "float64" }).reshape([1, 2, 5, 1]);
+    const t = 1 / 3;
+    // 2x2 windows tile the first 4 columns (the 5th is dropped): three-way ties in both.
+    const tiled = grad((v: NDArray) => np.sum(nn.maxPool(v, [2, 2], { strides: [2, 2] })))(a);
+    expect(Array.from(tiled.dataSync())).toEqual([t, t, t, 0, 0, t, 0, t, t, 0]);
+    // Padding the 5th column into a third window takes the gather path.
+    const pad: [number, number][] = [
+      [0, 0],
+      [0, 0],
+      [0, 1],
+      [0, 0],
+    ];
+    const gathered = grad((v: NDArray) => np.sum(lax.reduceWindow(v, -Infinity, np.maximum, [1, 2, 2, 1], [1, 2, 2, 1], pad)))(a);
+    expect(Array.from(gathered.dataSync())).toEqual([t, t, t, 0, 0.5, t, 0, t, t, 0.5]);
+  });
   it("maxPool's gradient goes to each window's maximum", () => {
     const a = np.array([1, 5, 2, 0, 3, 4, 9, 8], { dtype: "float64" }).reshape([1, 8, 1]);
     const g = grad((v: NDArray) => np.sum(nn.maxPool(v, [2], { strides: [2] })))(a);

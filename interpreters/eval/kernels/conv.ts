@@ -4,9 +4,12 @@
  * The lhs window of each output position is unrolled into a column matrix (im2col, with lhs
  * dilation, padding and window dilation resolved by index arithmetic, so negative padding and
  * transposed convolutions need no special case), and each group's kernel multiplies it on the
- * shared matmul (WebAssembly SIMD for large products). Knows nothing of NDArrays or transforms.
+ * shared matmul (WebAssembly SIMD for large products). This is the general path; ungrouped
+ * convolutions take the faster lowerings of `conv_gemm.ts` first (lhs-dilated ones where no stride
+ * shares the dim). Knows nothing of NDArrays or transforms.
  */
 import type { TypedArray } from "../../../src/core/dtype.js";
+import { convGemm } from "./conv_gemm.js";
 import { type FloatArray, matmul } from "./matmul.js";
 
 /** Geometry of one convolution, every spatial list of length 3. */
@@ -52,6 +55,7 @@ function buffer(like: TypedArray, n: number): TypedArray {
 
 /** out = conv(lhs, rhs) for the given geometry; `out` must hold N/B * O * prod(Q) elements. */
 export function convKernel(lhs: TypedArray, rhs: TypedArray, out: TypedArray, g: ConvGeometry): void {
+  if (convGemm(lhs, rhs, out, g)) return;
   const [s0, s1, s2] = g.s as [number, number, number];
   const [k0, k1, k2] = g.k as [number, number, number];
   const [q0, q1, q2] = g.q as [number, number, number];

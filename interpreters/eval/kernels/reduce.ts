@@ -17,7 +17,16 @@ const BLOCK = 64;
 export function reduceKernel(op: ReduceOp, x: TypedArray, out: TypedArray, outer: number, n: number, inner: number): void {
   if (op === "sum") {
     if (inner === 1) {
-      for (let o = 0; o < outer; o++) out[o] = pairwiseSum(x, o * n, n);
+      // Short rows (pooling windows) are summed inline, as pairwiseSum's base case sums them.
+      for (let o = 0; o < outer; o++) {
+        if (n > BLOCK) {
+          out[o] = pairwiseSum(x, o * n, n);
+          continue;
+        }
+        let s = 0;
+        for (let k = o * n, end = k + n; k < end; k++) s += x[k]!;
+        out[o] = s;
+      }
       return;
     }
     const acc = new Float64Array(inner),
@@ -29,6 +38,18 @@ export function reduceKernel(op: ReduceOp, x: TypedArray, out: TypedArray, outer
     return;
   }
   const init = op === "max" ? -Infinity : Infinity;
+  if (inner === 1) {
+    // One contiguous row per output (a pooling window along the last axis): no accumulator row.
+    for (let o = 0; o < outer; o++) {
+      let m = init;
+      for (let k = o * n, end = k + n; k < end; k++) {
+        const v = x[k]!;
+        if ((op === "max" ? v > m : v < m) || v !== v) m = v;
+      }
+      out[o] = m;
+    }
+    return;
+  }
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     acc.fill(init);

@@ -1,0 +1,43 @@
+/**
+ * The reduce kernel's rows (inner = 1: each output reduces one contiguous run, as pooling along
+ * the last axis does) against plain loops written here, NaN and infinities included, and against
+ * the same reduction laid out with inner > 1.
+ */
+import { describe, expect, it } from "vitest";
+import { reduceKernel, type ReduceOp } from "../../interpreters/eval/kernels/reduce.js";
+import { rng } from "../../laws/numeric.js";
+
+function reference(op: ReduceOp, row: number[]): number {
+  if (op === "sum") return row.reduce((a, b) => a + b, 0);
+  if (row.some((v) => Number.isNaN(v))) return Number.NaN;
+  return op === "max" ? Math.max(-Infinity, ...row) : Math.min(Infinity, ...row);
+}
+
+describe("reduceKernel over contiguous rows", () => {
+  for (const op of ["sum", "max", "min"] as const) {
+    it(`${op}: rows of 1 to 200 elements match a plain loop; the transposed layout agrees`, () => {
+      const r = rng(op.length);
+      for (const n of [1, 2, 3, 4, 63, 64, 65, 200]) {
+        const outer = 7;
+        const x = Float64Array.from({ length: outer * n }, () =>
+          r() < 0.05 ? [Number.NaN, Infinity, -Infinity][Math.floor(r() * 3)]! : r() * 2 - 1,
+        );
+        const out = new Float64Array(outer);
+        reduceKernel(op, x, out, outer, n, 1);
+        for (let o = 0; o < outer; o++) {
+          const row = Array.from(x.subarray(o * n, (o + 1) * n));
+          const want = reference(op, row);
+          // Past 64 elements sums split pairwise, so only the order of additions differs.
+          if (op === "sum" && n > 64 && Number.isFinite(want)) expect(out[o]).toBeCloseTo(want, 12);
+          else expect(out[o]).toBe(want);
+        }
+        // The same reduction with the outputs as the inner dim: [1, n, outer].
+        const xt = new Float64Array(outer * n);
+        for (let o = 0; o < outer; o++) for (let k = 0; k < n; k++) xt[k * outer + o] = x[o * n + k]!;
+        const outT = new Float64Array(outer);
+        reduceKernel(op, xt, outT, 1, n, outer);
+        expect(Array.from(outT)).toEqual(Array.from(out));
+      }
+    });
+  }
+});
