@@ -9,6 +9,7 @@ import { Prim, type PrimParams, type ScatterOp } from "../../src/core/prim.js";
 import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { elementwiseKernel } from "./kernels/elementwise.js";
 import { linalgImpls } from "./kernels/linalg_impl.js";
+import { convGeometry } from "../../src/core/conv_geometry.js";
 import { convKernel } from "./kernels/conv.js";
 import { matmul } from "./kernels/matmul.js";
 import { type ReduceOp, argReduceKernel, argsortKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
@@ -184,26 +185,7 @@ export const impls: { [P in Prim]: Impl<P> } = {
   }),
   [Prim.ConvGeneralDilated]: one(([l, r], p, out) => {
     const [data, wrap] = make(out);
-    // Missing spatial dims go in front, so the innermost loop runs along the last (widest) one.
-    const to3 = (v: readonly number[], fill: number) => [...Array<number>(3 - v.length).fill(fill), ...v];
-    convKernel(l!.values, r!.values, data, {
-      n: l!.shape[0]!,
-      c: l!.shape[1]!,
-      o: r!.shape[0]!,
-      i: r!.shape[1]!,
-      s: to3(l!.shape.slice(2), 1),
-      k: to3(r!.shape.slice(2), 1),
-      q: to3(out.shape.slice(2), 1),
-      strides: to3(p.strides, 1),
-      lo: to3(
-        p.padding.map(([lo]) => lo),
-        0,
-      ),
-      lhsDilation: to3(p.lhsDilation, 1),
-      rhsDilation: to3(p.rhsDilation, 1),
-      groups: p.featureGroupCount,
-      batchGroups: p.batchGroupCount,
-    });
+    convKernel(l!.values, r!.values, data, convGeometry(l!, r!, out, p));
     return wrap(data);
   }),
   [Prim.BroadcastInDim]: one(([x], { shape, broadcastDimensions: bd }, out) => {

@@ -4,6 +4,7 @@
  * the upload cached while the CPU array lives); results are always new device arrays (zero-copy
  * ones share a buffer). Semantics follow interpreters/eval/impl.ts.
  */
+import { convGeometry } from "../../src/core/conv_geometry.js";
 import { DeviceError, NotOnDeviceError } from "../../src/core/device.js";
 import { customVjpForwardError } from "../../src/core/errors.js";
 import { type Aval, ConcreteArray, type NDArray } from "../../src/core/ndarray.js";
@@ -206,26 +207,7 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
   }),
   [Prim.ConvGeneralDilated]: one(Prim.ConvGeneralDilated, (be, [l, r], p, out) => {
     const o = empty(be, out);
-    // Missing spatial dims go in front (size 1), as on the CPU.
-    const to3 = (v: readonly number[], fill: number) => [...Array<number>(3 - v.length).fill(fill), ...v];
-    conv(l!, r!, o, {
-      n: l!.shape[0]!,
-      c: l!.shape[1]!,
-      o: r!.shape[0]!,
-      i: r!.shape[1]!,
-      s: to3(l!.shape.slice(2), 1),
-      k: to3(r!.shape.slice(2), 1),
-      q: to3(out.shape.slice(2), 1),
-      strides: to3(p.strides, 1),
-      lo: to3(
-        p.padding.map(([lo]) => lo),
-        0,
-      ),
-      lhsDilation: to3(p.lhsDilation, 1),
-      rhsDilation: to3(p.rhsDilation, 1),
-      groups: p.featureGroupCount,
-      batchGroups: p.batchGroupCount,
-    });
+    conv(l!, r!, o, convGeometry(l!, r!, out, p));
     return o;
   }),
   [Prim.BroadcastInDim]: one(Prim.BroadcastInDim, (be, [x], { shape, broadcastDimensions: bd }, out) => {

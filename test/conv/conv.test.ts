@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ArgumentError, DTypeError, type NDArray, ShapeError, grad, jit, lax, nn, np, vmap } from "../../src/index.js";
 import { checkGrads } from "../../laws/index.js";
 import { type Host, Rng, build, at } from "../primitives/cases_util.js";
-import { convRef } from "./reference.js";
+import { type Config, convRef, opts, refParams } from "./reference.js";
 
 const rand = (rng: Rng, shape: number[]): Host => build(shape, () => rng.uniform(-1, 1));
 const arr = (h: Host, dtype: "float32" | "float64" = "float64") => np.array(h.data, { dtype }).reshape(h.shape);
@@ -26,25 +26,6 @@ function close(got: NDArray, want: Host, tol = 1e-9): void {
   expect(got.shape).toEqual(want.shape);
   const g = Array.from(got.tolist() as unknown as number[]).flat(Infinity as 1) as number[];
   g.forEach((v, i) => expect(Math.abs(v - want.data[i]!)).toBeLessThanOrEqual(tol * (1 + Math.abs(want.data[i]!))));
-}
-
-/** JAX's "SAME" padding for one dim, computed here independently. */
-const same = (n: number, k: number, s: number): [number, number] => {
-  const out = Math.ceil(n / s);
-  const total = Math.max(0, (out - 1) * s + k - n);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
-};
-
-interface Config {
-  name: string;
-  x: number[];
-  w: number[];
-  strides: number[];
-  padding: "SAME" | "VALID" | [number, number][];
-  lhsDilation?: number[];
-  rhsDilation?: number[];
-  featureGroupCount?: number;
-  batchGroupCount?: number;
 }
 
 const CONFIGS: Config[] = [
@@ -78,35 +59,6 @@ const CONFIGS: Config[] = [
   { name: "2d batch groups", x: [4, 3, 5, 4], w: [4, 3, 2, 2], strides: [1, 1], padding: "VALID", batchGroupCount: 2 },
   { name: "3d", x: [1, 2, 4, 5, 3], w: [2, 2, 2, 3, 2], strides: [1, 2, 1], padding: "SAME", rhsDilation: [1, 1, 2] },
 ];
-
-function explicit(c: Config): [number, number][] {
-  if (Array.isArray(c.padding)) return c.padding;
-  const nd = c.x.length - 2;
-  return Array.from({ length: nd }, (_, d) => {
-    if (c.padding === "VALID") return [0, 0];
-    const n = (c.x[d + 2]! - 1) * (c.lhsDilation?.[d] ?? 1) + 1;
-    const k = (c.w[d + 2]! - 1) * (c.rhsDilation?.[d] ?? 1) + 1;
-    return same(n, k, c.strides[d]!);
-  });
-}
-
-const refParams = (c: Config) => {
-  const nd = c.x.length - 2;
-  return {
-    strides: c.strides,
-    padding: explicit(c),
-    lhsDilation: c.lhsDilation ?? Array<number>(nd).fill(1),
-    rhsDilation: c.rhsDilation ?? Array<number>(nd).fill(1),
-    featureGroupCount: c.featureGroupCount ?? 1,
-    batchGroupCount: c.batchGroupCount ?? 1,
-  };
-};
-const opts = (c: Config) => ({
-  lhsDilation: c.lhsDilation,
-  rhsDilation: c.rhsDilation,
-  featureGroupCount: c.featureGroupCount,
-  batchGroupCount: c.batchGroupCount,
-});
 
 describe("lax.convGeneralDilated values", () => {
   for (const c of CONFIGS) {

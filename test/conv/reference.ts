@@ -62,3 +62,55 @@ export function convRef(lhs: Host, rhs: Host, p: RefConvParams): Host {
   }
   return { shape: outShape, data };
 }
+
+/** JAX's "SAME" padding for one dim, computed here independently. */
+const same = (n: number, k: number, s: number): [number, number] => {
+  const out = Math.ceil(n / s);
+  const total = Math.max(0, (out - 1) * s + k - n);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+};
+
+/** A convolution case of the tests: shapes, strides, padding and the optional params. */
+export interface Config {
+  name: string;
+  x: number[];
+  w: number[];
+  strides: number[];
+  padding: "SAME" | "VALID" | [number, number][];
+  lhsDilation?: number[];
+  rhsDilation?: number[];
+  featureGroupCount?: number;
+  batchGroupCount?: number;
+}
+
+/** Padding as [low, high] per spatial dim ("SAME" and "VALID" resolved as JAX does). */
+function explicit(c: Config): [number, number][] {
+  if (Array.isArray(c.padding)) return c.padding;
+  const nd = c.x.length - 2;
+  return Array.from({ length: nd }, (_, d) => {
+    if (c.padding === "VALID") return [0, 0];
+    const n = (c.x[d + 2]! - 1) * (c.lhsDilation?.[d] ?? 1) + 1;
+    const k = (c.w[d + 2]! - 1) * (c.rhsDilation?.[d] ?? 1) + 1;
+    return same(n, k, c.strides[d]!);
+  });
+}
+
+/** The reference convolution's params of a case. */
+export const refParams = (c: Config) => {
+  const nd = c.x.length - 2;
+  return {
+    strides: c.strides,
+    padding: explicit(c),
+    lhsDilation: c.lhsDilation ?? Array<number>(nd).fill(1),
+    rhsDilation: c.rhsDilation ?? Array<number>(nd).fill(1),
+    featureGroupCount: c.featureGroupCount ?? 1,
+    batchGroupCount: c.batchGroupCount ?? 1,
+  };
+};
+/** The optional params of a case, as lax.convGeneralDilated takes them. */
+export const opts = (c: Config) => ({
+  lhsDilation: c.lhsDilation,
+  rhsDilation: c.rhsDilation,
+  featureGroupCount: c.featureGroupCount,
+  batchGroupCount: c.batchGroupCount,
+});

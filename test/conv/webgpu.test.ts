@@ -13,21 +13,9 @@ import { CONV_CHUNK, type ConvOptions, conv } from "../../interpreters/webgpu/ke
 import { type GpuArray, empty } from "../../interpreters/webgpu/array.js";
 import { type Host, Rng, build } from "../primitives/cases_util.js";
 import { expectSame, requireAdapterInCI, runGpu } from "../webgpu/setup.js";
-import { convRef } from "./reference.js";
+import { type Config, convRef, opts, refParams } from "./reference.js";
 
 requireAdapterInCI();
-
-interface Config {
-  name: string;
-  x: number[];
-  w: number[];
-  strides: number[];
-  padding: [number, number][];
-  lhsDilation?: number[];
-  rhsDilation?: number[];
-  featureGroupCount?: number;
-  batchGroupCount?: number;
-}
 
 const CONFIGS: Config[] = [
   { name: "1d valid", x: [2, 3, 8], w: [4, 3, 3], strides: [1], padding: [[0, 0]] },
@@ -199,23 +187,6 @@ const CONFIGS: Config[] = [
   },
 ];
 
-const refParams = (c: Config) => {
-  const nd = c.x.length - 2;
-  return {
-    strides: c.strides,
-    padding: c.padding,
-    lhsDilation: c.lhsDilation ?? Array<number>(nd).fill(1),
-    rhsDilation: c.rhsDilation ?? Array<number>(nd).fill(1),
-    featureGroupCount: c.featureGroupCount ?? 1,
-    batchGroupCount: c.batchGroupCount ?? 1,
-  };
-};
-const opts = (c: Config) => ({
-  lhsDilation: c.lhsDilation,
-  rhsDilation: c.rhsDilation,
-  featureGroupCount: c.featureGroupCount,
-  batchGroupCount: c.batchGroupCount,
-});
 /** Uniform values already rounded to float32, so the float64 reference sees what the device sees. */
 const rand = (rng: Rng, shape: number[]): Host => build(shape, () => Math.fround(rng.uniform(-1, 1)));
 const ints = (rng: Rng, shape: number[]): Host => build(shape, () => Math.floor(rng.uniform(-4, 5)));

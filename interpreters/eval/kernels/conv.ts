@@ -8,27 +8,12 @@
  * convolutions take the faster lowerings of `conv_gemm.ts` first (lhs-dilated ones where no stride
  * shares the dim). Knows nothing of NDArrays or transforms.
  */
+import type { ConvGeometry } from "../../../src/core/conv_geometry.js";
 import type { TypedArray } from "../../../src/core/dtype.js";
 import { convGemm } from "./conv_gemm.js";
 import { type FloatArray, matmul } from "./matmul.js";
 
-/** Geometry of one convolution, every spatial list of length 3. */
-export interface ConvGeometry {
-  n: number;
-  c: number;
-  o: number;
-  /** rhs input features per group (C / G). */
-  i: number;
-  s: number[];
-  k: number[];
-  q: number[];
-  strides: number[];
-  lo: number[];
-  lhsDilation: number[];
-  rhsDilation: number[];
-  groups: number;
-  batchGroups: number;
-}
+export type { ConvGeometry };
 
 /** Positions in lhs along one dim for every (window offset, output position), -1 where padding. */
 function sourceIndex(s: number, k: number, q: number, stride: number, lo: number, ld: number, rd: number): Int32Array {

@@ -13,29 +13,13 @@
  * still fills the device), then the chunks are summed in order: no invocation loops more than
  * CONV_CHUNK times (some drivers stop shaders after 65,535 loop iterations; see self_check.ts).
  */
+import type { ConvGeometry } from "../../../src/core/conv_geometry.js";
 import type { GpuArray } from "../array.js";
 import { empty } from "../array.js";
 import { WG } from "../context.js";
 import { ENTRY, LINEAR_INDEX, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
 
-/** Geometry of one convolution; every spatial list has 3 entries. */
-export interface ConvGeometry {
-  n: number;
-  c: number;
-  o: number;
-  /** rhs input features per group (C / G). */
-  i: number;
-  s: number[];
-  k: number[];
-  q: number[];
-  strides: number[];
-  /** Low padding per dim (may be negative). */
-  lo: number[];
-  lhsDilation: number[];
-  rhsDilation: number[];
-  groups: number;
-  batchGroups: number;
-}
+export type { ConvGeometry };
 
 /** The longest stretch of the reduction one invocation walks. */
 export const CONV_CHUNK = 4096;
