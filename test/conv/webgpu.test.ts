@@ -10,6 +10,7 @@
 import { describe, expect, it } from "vitest";
 import { type NDArray, grad, jit, lax, nn, np, vmap } from "../../src/index.js";
 import { CONV_CHUNK, type ConvOptions, conv } from "../../interpreters/webgpu/kernels/conv.js";
+import { convGeometry } from "../../src/core/conv_geometry.js";
 import { type GpuArray, empty } from "../../interpreters/webgpu/array.js";
 import { type Host, Rng, build } from "../primitives/cases_util.js";
 import { expectSame, requireAdapterInCI, runGpu } from "../webgpu/setup.js";
@@ -204,37 +205,12 @@ async function closeTo(got: NDArray, want: Host, tol: number): Promise<void> {
   });
 }
 
-/** Runs the device kernel itself on c's operands with its test hooks (the geometry laid out here from c). */
+/** Runs the device kernel itself on c's operands with its test hooks. */
 function runKernel(c: Config, x: Host, w: Host, want: Host, dtype: "float32" | "int32" | "uint32", options: ConvOptions): GpuArray {
-  const to3 = (v: number[], fill: number) => [...Array<number>(3 - v.length).fill(fill), ...v];
-  const p = refParams(c);
   const lhs = dev(x, dtype) as GpuArray,
     rhs = dev(w, dtype) as GpuArray;
   const out = empty(lhs.backend, { shape: want.shape, dtype });
-  conv(
-    lhs,
-    rhs,
-    out,
-    {
-      n: c.x[0]!,
-      c: c.x[1]!,
-      o: c.w[0]!,
-      i: c.w[1]!,
-      s: to3(c.x.slice(2), 1),
-      k: to3(c.w.slice(2), 1),
-      q: to3(want.shape.slice(2), 1),
-      strides: to3(p.strides, 1),
-      lo: to3(
-        p.padding.map(([lo]) => lo),
-        0,
-      ),
-      lhsDilation: to3(p.lhsDilation, 1),
-      rhsDilation: to3(p.rhsDilation, 1),
-      groups: p.featureGroupCount,
-      batchGroups: p.batchGroupCount,
-    },
-    options,
-  );
+  conv(lhs, rhs, out, convGeometry(lhs, rhs, out, refParams(c)), options);
   return out;
 }
 

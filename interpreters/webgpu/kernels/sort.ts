@@ -26,6 +26,16 @@ const ENCODE: Record<T, string> = {
   u32: "fn enc(v: u32) -> u32 { return v; }",
 };
 
+/** The entry and the first lines every kernel here shares: the invocation's index g, bounded by param 0, and p (param 1). */
+const HEAD = `${ENTRY} {
+  let g = ${LINEAR_INDEX};
+  if (g >= prm(0u)) { return; }
+  let p = prm(1u);`;
+/** HEAD, and the [outer, n, inner] view's n and inner (params 2 and 3). */
+const ROW_HEAD = `${HEAD}
+  let n = prm(2u);
+  let inner = prm(3u);`;
+
 const memo = new Map<string, string>();
 const cached = (key: string, make: () => string): string => {
   let s = memo.get(key);
@@ -42,12 +52,7 @@ ${storageDecl(1, "keys", "u32", true)}
 ${storageDecl(2, "pos", "u32", true)}
 ${paramsDecl(3)}
 ${ENCODE[t]}
-${ENTRY} {
-  let g = ${LINEAR_INDEX};
-  if (g >= prm(0u)) { return; }
-  let p = prm(1u);
-  let n = prm(2u);
-  let inner = prm(3u);
+${ROW_HEAD}
   let r = g / p;
   let q = g % p;
   if (q < n) {
@@ -63,22 +68,20 @@ ${ENTRY} {
 const STAGE = `${storageDecl(0, "keys", "u32", true)}
 ${storageDecl(1, "pos", "u32", true)}
 ${paramsDecl(2)}
-${ENTRY} {
-  let g = ${LINEAR_INDEX};
-  if (g >= prm(0u)) { return; }
-  let p = prm(1u);
+${HEAD}
   let k = prm(2u);
   let j = prm(3u);
   let half = p / 2u;
   let u = g % half;
-  let a = (g / half) * p + (u / j) * 2u * j + u % j;
+  let i = (u / j) * 2u * j + u % j;
+  let a = (g / half) * p + i;
   let b = a + j;
   let ka = keys[a];
   let kb = keys[b];
   let pa = pos[a];
   let pb = pos[b];
   let after = ka > kb || (ka == kb && pa > pb);
-  if (after == ((((u / j) * 2u * j + u % j) & k) == 0u)) {
+  if (after == ((i & k) == 0u)) {
     keys[a] = kb;
     keys[b] = ka;
     pos[a] = pb;
@@ -90,12 +93,7 @@ ${ENTRY} {
 const OUTPUT = `${storageDecl(0, "pos", "u32", false)}
 ${storageDecl(1, "out", "i32", true)}
 ${paramsDecl(2)}
-${ENTRY} {
-  let g = ${LINEAR_INDEX};
-  if (g >= prm(0u)) { return; }
-  let p = prm(1u);
-  let n = prm(2u);
-  let inner = prm(3u);
+${ROW_HEAD}
   let r = g / n;
   let q = g % n;
   out[(r / inner) * n * inner + r % inner + q * inner] = i32(pos[r * p + q]);
