@@ -88,6 +88,23 @@ describe.runIf(runGpu)("webgpu kernels", () => {
         );
         await expectSame("int32", np.matmul(gpu(l), gpu(r)), np.matmul(l, r));
       });
+      it("K past 70,000 (past the 65,535 loop iterations some drivers allow): int32 exact, float32 to rounding", async () => {
+        use();
+        const k = 70_001;
+        const l = np.array(
+          Int32Array.from({ length: 2 * k }, (_, i) => (i % 7) - 3),
+          { shape: [2, k], dtype: "int32" },
+        );
+        const r = np.array(
+          Int32Array.from({ length: k * 3 }, (_, i) => (i % 5) - 2),
+          { shape: [k, 3], dtype: "int32" },
+        );
+        await expectSame("int32, K = 70,001", np.matmul(gpu(l), gpu(r)), np.matmul(l, r));
+        const rng = new Rng(70);
+        const a = rand(rng, [2, k]),
+          b = rand(rng, [k, 3]);
+        await expectSame("float32, K = 70,001", np.matmul(gpu(a), gpu(b)), np.matmul(a, b), 1e-4);
+      });
     });
   }
 
