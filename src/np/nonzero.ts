@@ -132,10 +132,14 @@ export function argwhere(x: ArrayLike, options?: NonzeroOptions): NDArray {
 /**
  * The sorted unique values of the flattened input (NaN last, all NaNs one value unless
  * `equalNan: false`). With any `return*` flag, a list: [values, indices?, inverse?, counts?] in
- * that order, as JAX's tuple. The values' derivative flows to each value's first occurrence.
+ * that order, as JAX's tuple (the overloads give the matching type when the flags are literals).
+ * The values' derivative flows to each value's first occurrence.
  * @example np.unique(np.array([3, 1, 3, 2])) // [1, 2, 3]
  * @example np.unique(x, { size: 4, fillValue: -1 }) // under jit: exactly 4 values
  */
+export function unique(x: ArrayLike, options?: UniqueOptions & { returnIndex?: false; returnInverse?: false; returnCounts?: false }): NDArray;
+export function unique(x: ArrayLike, options: UniqueOptions & ({ returnIndex: true } | { returnInverse: true } | { returnCounts: true })): NDArray[];
+export function unique(x: ArrayLike, options?: UniqueOptions): NDArray | NDArray[];
 export function unique(x: ArrayLike, options?: UniqueOptions): NDArray | NDArray[] {
   return naming("np.unique", () => {
     const fn = "np.unique";

@@ -71,18 +71,18 @@ describe("np.unique", () => {
   const x = np.array(data, { dtype: "float64" });
 
   it("sorted unique values with first indices, inverse and counts", () => {
-    expect((np.unique(x) as NDArray).tolist()).toEqual(ref.vals);
-    const [values, index, inverse, counts] = np.unique(x, { returnIndex: true, returnInverse: true, returnCounts: true }) as NDArray[];
+    expect(np.unique(x).tolist()).toEqual(ref.vals);
+    const [values, index, inverse, counts] = np.unique(x, { returnIndex: true, returnInverse: true, returnCounts: true });
     expect(values!.tolist()).toEqual(ref.vals);
     expect(index!.tolist()).toEqual(ref.index);
     expect(inverse!.tolist()).toEqual(ref.inverse);
     expect(counts!.tolist()).toEqual(ref.counts);
-    expect((np.unique(x, { equalNan: false }) as NDArray).tolist()).toEqual([-2, 1, 3, 7, NaN, NaN]);
+    expect(np.unique(x, { equalNan: false }).tolist()).toEqual([-2, 1, 3, 7, NaN, NaN]);
     const m = np.array([
       [2, 2],
       [1, 2],
     ]);
-    const [, inv] = np.unique(m, { returnInverse: true }) as NDArray[];
+    const [, inv] = np.unique(m, { returnInverse: true });
     expect(inv!.shape).toEqual([2, 2]);
     expect(inv!.tolist()).toEqual([
       [1, 1],
@@ -91,15 +91,15 @@ describe("np.unique", () => {
   });
 
   it("with size: cut to the smallest values or padded (default fill: the smallest value; counts 0) under jit and vmap", () => {
-    const [v, c] = np.unique(x, { size: 7, returnCounts: true }) as NDArray[];
+    const [v, c] = np.unique(x, { size: 7, returnCounts: true });
     expect(v!.tolist()).toEqual([...ref.vals, -2, -2]);
     expect(c!.tolist()).toEqual([...ref.counts, 0, 0]);
-    expect((jit((a: NDArray) => np.unique(a, { size: 3, fillValue: 0 }) as NDArray)(x) as NDArray).tolist()).toEqual(ref.vals.slice(0, 3));
+    expect(jit((a: NDArray) => np.unique(a, { size: 3, fillValue: 0 }))(x).tolist()).toEqual(ref.vals.slice(0, 3));
     const batch = np.array([
       [1, 1, 2],
       [5, 4, 5],
     ]);
-    expect(vmap((r: NDArray) => np.unique(r, { size: 3, fillValue: -1 }) as NDArray)(batch).tolist()).toEqual([
+    expect(vmap((r: NDArray) => np.unique(r, { size: 3, fillValue: -1 }))(batch).tolist()).toEqual([
       [1, 2, -1],
       [4, 5, -1],
     ]);
@@ -107,16 +107,16 @@ describe("np.unique", () => {
 
   it("the values' derivative flows to each value's first occurrence (both modes, order 2)", () => {
     const w = np.array([1, 10, 100], { dtype: "float64" });
-    const f = (a: NDArray) => np.sum(np.multiply(np.exp(np.unique(a, { size: 3 }) as NDArray), w));
+    const f = (a: NDArray) => np.sum(np.multiply(np.exp(np.unique(a, { size: 3 })), w));
     const a = np.array([0.2, -0.5, 0.2, 0.9], { dtype: "float64" });
     expect(grad(f)(a).tolist()).toEqual([10 * Math.exp(0.2), Math.exp(-0.5), 0, 100 * Math.exp(0.9)].map((v) => expect.closeTo(v, 12)));
-    const report = checkGrads((b: NDArray) => np.unique(b, { size: 3 }) as NDArray, [np.array([0.3, -1.2, 2.5], { dtype: "float64" })], { order: 2 });
+    const report = checkGrads((b: NDArray) => np.unique(b, { size: 3 }), [np.array([0.3, -1.2, 2.5], { dtype: "float64" })], { order: 2 });
     expect(report.comparisons.length).toBeGreaterThan(0);
     expect(report.comparisons.every((c) => c.ok)).toBe(true);
   });
 
   it("typed errors", () => {
-    expect(() => jit((a: NDArray) => np.unique(a) as NDArray)(x)).toThrow(ConcretizationError);
+    expect(() => jit((a: NDArray) => np.unique(a))(x)).toThrow(ConcretizationError);
     expect(() => np.unique(x, { returnCounts: 1 as never })).toThrow(/returnCounts must be a boolean/);
   });
 });
