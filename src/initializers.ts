@@ -8,6 +8,7 @@
 import { type DType, checkDType, isFloat } from "./core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describe } from "./core/errors.js";
 import * as lax from "./core/lax.js";
+import { diagonal } from "./core/lax_linalg.js";
 import type { NDArray } from "./core/ndarray.js";
 import { checkShape, normAxis, sizeOf } from "./core/shape.js";
 import { checkOptionsObject } from "./core/options.js";
@@ -242,11 +243,8 @@ export function orthogonal(scale = 1, columnAxis = -1): Initializer {
       rows = sizeOf(s) / Math.max(cols, 1);
     const tall = rows >= cols;
     const [q, r] = lax.qr(random.normal(key, tall ? [rows, cols] : [cols, rows], d));
-    const m = Math.min(rows, cols);
     // sign(diag(R)) (with 0 as +1), scaled, multiplies Q's columns.
-    const eye = lax.full([m, m], 0, d);
-    for (let i = 0; i < m; i++) eye.values[i * m + i] = 1;
-    const diag = lax.reduceSum(lax.mul(r!, eye), [1]);
+    const diag = diagonal(r!);
     const signs = lax.selectN(lax.lt(diag, lax.fill(diag, 0)), lax.fill(diag, scale), lax.fill(diag, -scale));
     const fixed = lax.mul(q!, lax.broadcastInDim(signs, q!.shape, [1]));
     const mat = tall ? fixed : lax.transpose(fixed, [1, 0]);

@@ -15,6 +15,7 @@ import { checkOptionsObject } from "./core/options.js";
 import { type Closure, traceClosure, unifyLifted } from "./ir/closure.js";
 import { type TreeDef, flatten, unflatten } from "./tree.js";
 import { type ArrayLike, asArray, toFloat } from "./np/base.js";
+import { argsort } from "./np/sorting.js";
 import type { ArrayTree } from "./types.js";
 
 export { dynamicSlice, dynamicUpdateSlice } from "./lax_indexing.js";
@@ -398,7 +399,7 @@ export function slice(x: ArrayLike, startIndices: number[], limitIndices: number
       step = strides === undefined ? start.map(() => 1) : intList("lax.slice", "strides", strides, 1, a.ndim);
     if (start.some((s, d) => s > limit[d]! || limit[d]! > a.shape[d]!))
       throw new ArgumentError(`lax.slice: need startIndices ≤ limitIndices ≤ shape per dim, got [${start}], [${limit}] for x [${a.shape}]`);
-    return bind(Prim.Slice, [a], { start, limit, step })[0]!;
+    return lax.slice(a, start, limit, step);
   });
 }
 
@@ -418,9 +419,11 @@ export function pad(x: ArrayLike, paddingValue: ArrayLike, paddingConfig: [numbe
         `lax.pad: paddingConfig must hold one [low, high, interior] integer triple per dim of x (${a.ndim}), got ${describe(cfg)}`,
       );
     const triples = cfg as [number, number, number][];
-    const grown = bind(Prim.Pad, [a, v.dtype === a.dtype ? v : lax.convert(v, a.dtype)], {
-      config: triples.map(([lo, hi, k]) => [Math.max(lo, 0), Math.max(hi, 0), k]),
-    })[0]!;
+    const grown = lax.pad(
+      a,
+      v.dtype === a.dtype ? v : lax.convert(v, a.dtype),
+      triples.map(([lo, hi, k]) => [Math.max(lo, 0), Math.max(hi, 0), k]),
+    );
     if (triples.every(([lo, hi]) => lo >= 0 && hi >= 0)) return grown;
     return lax.slice(
       grown,
@@ -444,10 +447,7 @@ export function topK(x: ArrayLike, k: number): [NDArray, NDArray] {
       n = a.shape[last]!;
     if (!Number.isSafeInteger(k) || k < 0 || k > n)
       throw new ArgumentError(`lax.topK: k must be an integer in [0, ${n}] (the last axis of [${a.shape}]), got ${describe(k)}`);
-    // Descending and stable: ascending on the reversed axis, mapped back to positions.
-    const asc = lax.argsort(lax.rev(a, [last]), last);
-    const order = lax.sub(lax.fill(asc, n - 1), lax.rev(asc, [last]));
-    const idx = lax.sliceAxis(order, last, 0, k);
+    const idx = lax.sliceAxis(argsort(a, { axis: last, descending: true }), last, 0, k);
     return [lax.gather(a, idx, last, last), idx];
   });
 }

@@ -341,7 +341,7 @@ function incompleteGamma(fn: string, a0: ArrayLike, x0: ArrayLike): { p: NDArray
     const aj = lax.mul(k(af, -j), lax.sub(k(af, j), af));
     f = lax.add(lax.add(lax.sub(xf, af), k(xf, 2 * j - 1)), lax.div(aj, f));
   }
-  const logPre = lax.sub(lax.sub(lax.mul(af, lax.log(xf)), xf), lgammaLarge(af));
+  const logPre = lax.sub(lax.sub(lax.mul(af, lax.log(xf)), xf), gammaln(af));
   const qFraction = lax.div(lax.exp(logPre), f);
   let p = sel(series, pSeries, lax.sub(k(qFraction, 1), qFraction));
   let q = sel(series, lax.sub(k(pSeries, 1), pSeries), qFraction);
@@ -349,12 +349,6 @@ function incompleteGamma(fn: string, a0: ArrayLike, x0: ArrayLike): { p: NDArray
   q = sel(zero, k(q, 1), sel(inf, k(q, 0), q));
   return { p: sel(bad, k(p, NaN), p), q: sel(bad, k(q, NaN), q) };
 }
-/** log Γ(a) for a > 0 (lgammaPos covers a >= 1/2; below, log Γ(a) = log Γ(a + 1) - log a). */
-const lgammaLarge = (a: NDArray): NDArray => {
-  const small = lax.lt(a, k(a, 0.5));
-  const as = sel(small, lax.add(a, k(a, 1)), a);
-  return sel(small, lax.sub(lgammaPos(as), lax.log(a)), lgammaPos(as));
-};
 
 /**
  * The regularized lower incomplete gamma function P(a, x) = γ(a, x) / Γ(a), as jax.scipy.special.gammainc;

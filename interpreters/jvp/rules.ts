@@ -136,15 +136,11 @@ function productOfOthers(x: NDArray, idx: NDArray, u: NDArray, g: ReturnType<typ
   const sp = lax.gather(pos, order, 0),
     su = lax.gather(lax.reshape(u, [n]), order, 0);
   const one = lax.scalar(1, u.dtype),
-    zero = lax.scalar(0, "int32");
-  const at = (i: number) =>
-    new ConcreteArray(
-      Uint8Array.from({ length: n }, (_, k) => (k === i ? 1 : 0)),
-      [n],
-      "bool",
-    );
-  const starts = lax.or(lax.ne(sp, shifted(sp, zero)), at(0));
-  const ends = lax.or(lax.ne(sp, shifted(sp, zero, true)), at(n - 1));
+    yes = lax.scalar(1, "bool");
+  // Neighbours in different positions: a segment ends at k and the next starts at k + 1.
+  const differ = lax.ne(lax.slice(sp, [1], [n]), lax.slice(sp, [0], [n - 1]));
+  const starts = lax.pad(differ, yes, [[1, 0, 0]]),
+    ends = lax.pad(differ, yes, [[0, 1, 0]]);
   const before = lax.selectN(starts, shifted(segmentedCumprod(su, starts), one), lax.fill(su, 1));
   const fromEnd = lax.rev(segmentedCumprod(lax.rev(su, [0]), lax.rev(ends, [0])), [0]);
   const after = lax.selectN(ends, shifted(fromEnd, one, true), lax.fill(su, 1));

@@ -162,11 +162,16 @@ export function jit<F extends LooseFn>(f: F, options: JitOptions = {}): F {
   const plans: { plan: Plan; key: string }[] = [];
   /** The cached entry of a call that fits a recent plan (no statics), with its leaves; else null. */
   const planned = (args: unknown[]): [Traced, NDArray[]] | null => {
-    for (const p of plans) {
+    for (let i = 0; i < plans.length; i++) {
+      const p = plans[i]!;
       const raw: unknown[] = [];
       if (!fits(p.plan, args, raw)) continue;
       const entry = cache.get(p.key);
-      if (entry === undefined) return null;
+      if (entry === undefined) {
+        // Its signature was evicted from the cache: the key path traces it again (and adds a plan).
+        plans.splice(i, 1);
+        return null;
+      }
       cache.delete(p.key);
       cache.set(p.key, entry);
       return [entry, raw.map((l) => leafArray("jit", "the arguments", l))];

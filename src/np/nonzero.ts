@@ -45,7 +45,7 @@ const iota = (n: number) =>
   );
 
 /** The size a result takes: the static one (checked), or the true count read from a concrete input. */
-function resolveSize(fn: string, size: number | undefined, x: NDArray, count: () => NDArray): number {
+function resolveSize(fn: string, size: number | undefined, x: NDArray, count: NDArray): number {
   if (size !== undefined) {
     if (!Number.isSafeInteger(size) || size < 0) throw new ArgumentError(`${fn}: size must be a non-negative integer, got ${describe(size)}`);
     return size;
@@ -54,7 +54,7 @@ function resolveSize(fn: string, size: number | undefined, x: NDArray, count: ()
     throw new ConcretizationError(
       `${fn}: the length of the result depends on the values of x (${x.dtype}${fmtShape(x.shape)}), which are traced here; pass { size } (a static length, padded with fillValue), as under jax.jit`,
     );
-  return Number(count().item());
+  return Number(count.item());
 }
 
 function fillOf(fn: string, v: unknown, fallback: number): number {
@@ -73,14 +73,16 @@ function head(v: NDArray, size: number): NDArray {
 function flatHits(fn: string, x: NDArray, o: NonzeroOptions): { idx: NDArray; valid: NDArray; fill: number } {
   const flat = lax.reshape(x, [x.size]);
   const zero = x.dtype === "bool" ? lax.not(flat) : lax.eq(flat, lax.fill(flat, 0));
-  const count = () => lax.reduceSum(lax.convert(lax.not(zero), "int32"), [0]);
+  const count = lax.reduceSum(lax.convert(lax.not(zero), "int32"), [0]);
   const size = resolveSize(fn, o.size, x, count);
   const fill = fillOf(fn, o.fillValue, 0);
   // Nonzero entries (key 0) first, each group in index order.
   const order = head(lax.argsort(lax.convert(zero, "int32"), 0), size);
-  const valid = lax.lt(iota(size), lax.broadcastInDim(count(), [size], []));
-  return { idx: order, valid, fill };
+  return { idx: order, valid: below(size, count), fill };
 }
+
+/** Whether each of 0..size-1 is below `count` (a scalar): the entries holding real results. */
+const below = (size: number, count: NDArray): NDArray => lax.lt(iota(size), lax.broadcastInDim(count, [size], []));
 
 const masked = (valid: NDArray, v: NDArray, fill: number) => lax.selectN(valid, lax.fill(v, fill), v);
 
@@ -162,12 +164,12 @@ export function unique(x: ArrayLike, options?: UniqueOptions): NDArray | NDArray
       first = lax.concatenate([lax.full([1], 1, "bool"), differ], 0);
     }
     const firstInt = lax.convert(first, "int32");
-    const count = () => lax.reduceSum(firstInt, [0]);
+    const count = lax.reduceSum(firstInt, [0]);
     const size = resolveSize(fn, o.size, a, count);
-    // Positions in s of each value's first entry, in order; then the mask past the true count.
-    const starts = head(lax.argsort(lax.sub(lax.fill(firstInt, 1), firstInt), 0), size);
-    const valid = lax.lt(iota(size), lax.broadcastInDim(count(), [size], []));
-    const picked = lax.gather(s, lax.selectN(valid, lax.fill(starts, 0), starts), 0);
+    // Positions in s of each value's first entry, in order (0 past the true count, a safe index).
+    const valid = below(size, count);
+    const starts = masked(valid, head(lax.argsort(lax.sub(lax.fill(firstInt, 1), firstInt), 0), size), 0);
+    const picked = lax.gather(s, starts, 0);
     const fillValue =
       o.fillValue === undefined
         ? n === 0
@@ -177,7 +179,7 @@ export function unique(x: ArrayLike, options?: UniqueOptions): NDArray | NDArray
     const values = lax.selectN(valid, fillValue, picked);
     if (!o.returnIndex && !o.returnInverse && !o.returnCounts) return values;
     const out = [values];
-    if (o.returnIndex) out.push(masked(valid, lax.gather(order, lax.selectN(valid, lax.fill(starts, 0), starts), 0), 0));
+    if (o.returnIndex) out.push(masked(valid, lax.gather(order, starts, 0), 0));
     if (o.returnInverse) {
       // The id of sorted entry k is (number of value starts up to k) - 1; the inverse permutation of `order` maps it back.
       const ids = lax.sub(lax.cumsum(firstInt, 0), lax.fill(firstInt, 1));
@@ -185,8 +187,8 @@ export function unique(x: ArrayLike, options?: UniqueOptions): NDArray | NDArray
     }
     if (o.returnCounts) {
       const next = lax.slice(lax.pad(starts, int32(n), [[0, 1, 0]]), [1], [size + 1]);
-      const isLast = lax.lt(lax.add(iota(size), lax.fill(starts, 1)), lax.broadcastInDim(count(), [size], []));
-      const ends = lax.selectN(isLast, lax.fill(next, n), next);
+      // A value's entries end where the next value starts, or at n for the last one.
+      const ends = lax.selectN(below(size, lax.sub(count, int32(1))), lax.fill(next, n), next);
       out.push(masked(valid, lax.sub(ends, starts), 0));
     }
     return out;

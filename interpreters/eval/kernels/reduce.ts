@@ -17,16 +17,7 @@ const BLOCK = 64;
 export function reduceKernel(op: ReduceOp, x: TypedArray, out: TypedArray, outer: number, n: number, inner: number): void {
   if (op === "sum") {
     if (inner === 1) {
-      // Short rows (pooling windows) are summed inline, as pairwiseSum's base case sums them.
-      for (let o = 0; o < outer; o++) {
-        if (n > BLOCK) {
-          out[o] = pairwiseSum(x, o * n, n);
-          continue;
-        }
-        let s = 0;
-        for (let k = o * n, end = k + n; k < end; k++) s += x[k]!;
-        out[o] = s;
-      }
+      for (let o = 0; o < outer; o++) out[o] = pairwiseSum(x, o * n, n);
       return;
     }
     const acc = new Float64Array(inner),
