@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { availableParallelism } from "node:os";
 import { configureMatmul, lastMatmulPath, matmul, type MatmulConfig } from "../../interpreters/eval/kernels/matmul.js";
 import { buildGemmModule, relaxedSimdSupported } from "../../interpreters/eval/kernels/gemm_wasm_module.js";
-import { sleb, uleb, wasmApi } from "../../interpreters/eval/kernels/wasm_asm.js";
+import { sleb, uleb, wasmApi } from "../../src/codegen/wasm_asm.js";
 import { rng } from "../../laws/numeric.js";
 
 /**

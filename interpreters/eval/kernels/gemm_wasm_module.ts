@@ -68,7 +68,7 @@ import {
   set,
   v128,
   wasmApi,
-} from "./wasm_asm.js";
+} from "../../../src/codegen/wasm_asm.js";
 
 /** Shape and blocking parameters of a generated module. */
 export interface GemmParams {

@@ -15,7 +15,7 @@
  */
 import { buildGemmModule, packedBBytes, scratchBytes, type GemmParams } from "./gemm_wasm_module.js";
 import { configureMatmul } from "./matmul_wasm.js";
-import { type WasmMemory, wasmApi } from "./wasm_asm.js";
+import { type WasmMemory, wasmApi } from "../../../src/codegen/wasm_asm.js";
 
 /**
  * A strided view of a float64 matrix: element (i, j) is data[off + i·rs + j·cs]. Row-major blocks

@@ -33,7 +33,7 @@
  */
 import type { Worker as NodeWorker } from "node:worker_threads";
 import { buildGemmModule, packedBBytes, scratchBytes, type GemmParams } from "./gemm_wasm_module.js";
-import { type WasmMemory, wasmApi } from "./wasm_asm.js";
+import { type WasmMemory, wasmApi } from "../../../src/codegen/wasm_asm.js";
 
 type Dtype = "float32" | "float64";
 type FloatArray = Float32Array | Float64Array;
