@@ -5,7 +5,12 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-const codegen = ["interpreters/jit/compile.ts", "interpreters/eval/kernels/elementwise.ts", "interpreters/eval/kernels/matmul_wasm.ts"];
+const codegen = [
+  "interpreters/jit/compile.ts",
+  "interpreters/jit/wasm_pool.ts",
+  "interpreters/eval/kernels/elementwise.ts",
+  "interpreters/eval/kernels/matmul_wasm.ts",
+];
 
 export default tseslint.config(
   { ignores: ["dist/", "docs/api/", "web/dist/", ".gpu-bench/", "coverage/", "**/*.js", "**/*.mjs"] },

@@ -15,7 +15,9 @@ import { HEAVY, JS_HELPER_NAMES, JS_HELPER_VALUES, isElementwise, jsExpr } from 
 import { type Executable, cpuImpl } from "../../src/ir/executable.js";
 import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
 import { fusionFacts } from "../../src/ir/fusion.js";
+import { RECYCLE_MIN_BYTES, recycle, takeRecycled } from "../../src/core/buffers.js";
 import { cse, dce } from "./passes.js";
+import { wasmLoopStep, wasmLoopsEnabled } from "./wasm_loop.js";
 
 type Env = ConcreteArray[];
 type Step = (env: Env) => void;
@@ -42,6 +44,12 @@ const MAX_GROUP = 512;
 const MAX_HEAVY = 4;
 const SHORT = 64;
 
+/** A step and the equations it computes (for liveness). */
+interface Planned {
+  readonly run: Step;
+  readonly eqns: readonly Eqn[];
+}
+
 /** Compiles a closed program into a function from concrete inputs to concrete outputs. */
 export function compileProgram(cp: ClosedProgram): Executable {
   const p = dce(cse(cp.program));
@@ -53,26 +61,93 @@ export function compileProgram(cp: ClosedProgram): Executable {
   };
   p.constvars.forEach(slot);
   p.invars.forEach(slot);
-  const steps = plan(p, slot);
+  const { planned, virtual } = plan(p, slot);
+  const steps = planned.map((s) => s.run);
   const constSlots = p.constvars.map(slot),
     inSlots = p.invars.map(slot),
     outSlots = p.outvars.map(slot);
   // The constants in the order of the optimised program's constvars, resolved once (not per call).
   const constIndex = new Map(cp.program.constvars.map((v, i) => [v, i]));
   const consts = p.constvars.map((v) => cp.consts[constIndex.get(v)!]!.toConcrete("jit"));
+  const life = lifetimes(p, planned, virtual, slot);
+  if (life === null)
+    return (args) => {
+      const env: Env = new Array(slots.size);
+      for (let i = 0; i < constSlots.length; i++) env[constSlots[i]!] = consts[i]!;
+      for (let i = 0; i < inSlots.length; i++) env[inSlots[i]!] = args[i]!;
+      for (let i = 0; i < steps.length; i++) steps[i]!(env);
+      return outSlots.map((s) => env[s]!);
+    };
+  const { writes, dies } = life;
   return (args) => {
     const env: Env = new Array(slots.size);
-    for (let i = 0; i < constSlots.length; i++) env[constSlots[i]!] = consts[i]!;
-    for (let i = 0; i < inSlots.length; i++) env[inSlots[i]!] = args[i]!;
-    for (let i = 0; i < steps.length; i++) steps[i]!(env);
+    // References to each large buffer from live slots; inputs and constants are never released.
+    const refs = new Map<ArrayBufferLike, number>();
+    const hold = (a: ConcreteArray, n: number) => {
+      const b = a.values.buffer;
+      if (b.byteLength >= RECYCLE_MIN_BYTES) refs.set(b, (refs.get(b) ?? 0) + n);
+    };
+    for (let i = 0; i < constSlots.length; i++) hold((env[constSlots[i]!] = consts[i]!), Infinity);
+    for (let i = 0; i < inSlots.length; i++) hold((env[inSlots[i]!] = args[i]!), Infinity);
+    for (let k = 0; k < steps.length; k++) {
+      steps[k]!(env);
+      for (const s of writes[k]!) if (env[s] !== undefined) hold(env[s], 1);
+      for (const s of dies[k]!) {
+        const a = env[s];
+        if (a === undefined) continue;
+        env[s] = undefined!;
+        const b = a.values.buffer,
+          c = refs.get(b);
+        if (c === undefined) continue;
+        if (c > 1) refs.set(b, c - 1);
+        else {
+          refs.delete(b);
+          recycle(a.dtype, a.values);
+        }
+      }
+    }
     return outSlots.map((s) => env[s]!);
   };
 }
 
+/**
+ * For each step, the slots it writes and the slots whose last reader it is, when the program has
+ * arrays large enough to recycle (else null: small programs pay nothing for this). Outputs, inputs,
+ * constants and whatever a debug callback sees are never released.
+ */
+function lifetimes(
+  p: Program,
+  planned: readonly Planned[],
+  virtual: ReadonlyMap<Var, Eqn>,
+  slot: (v: Var) => number,
+): { writes: number[][]; dies: number[][] } | null {
+  const large = p.eqns.some((e) => e.outvars.some((v) => sizeOf(v.aval.shape) * BYTES_PER[v.aval.dtype] >= RECYCLE_MIN_BYTES));
+  if (!large) return null;
+  const kept = new Set<Var>([...p.outvars, ...p.invars, ...p.constvars]);
+  const last = new Map<Var, number>();
+  const writes: number[][] = [];
+  planned.forEach(({ eqns }, k) => {
+    writes.push(eqns.flatMap((e) => e.outvars.map(slot)));
+    for (const e of eqns)
+      for (const v of e.inputs) {
+        const src = virtual.get(v)?.inputs[0] ?? v;
+        last.set(src, k);
+        if (e.prim === Prim.DebugCallback) kept.add(src);
+      }
+  });
+  const dies: number[][] = planned.map(() => []);
+  planned.forEach(({ eqns }, k) => {
+    for (const e of eqns) for (const v of e.outvars) if (!kept.has(v)) dies[last.get(v) ?? k]!.push(slot(v));
+  });
+  return { writes, dies };
+}
+
+const BYTES_PER: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uint32: 4, bool: 1 };
+
 /** Orders the program into steps: fused kernels, zero-copy reshapes, and single primitives. */
-function plan(p: Program, slot: (v: Var) => number): Step[] {
+function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtual: ReadonlyMap<Var, Eqn> } {
   const { consumers, outputs, virtual } = fusionFacts(p, isElementwise);
-  const steps: Step[] = [];
+  const planned: Planned[] = [];
   const eqns = p.eqns;
   for (let i = 0; i < eqns.length;) {
     const e = eqns[i]!;
@@ -81,39 +156,62 @@ function plan(p: Program, slot: (v: Var) => number): Step[] {
       continue;
     }
     if (!isElementwise(e.prim)) {
-      steps.push(e.prim === Prim.Reshape ? reshapeStep(e, slot) : primitiveStep(e, slot));
+      planned.push({ run: e.prim === Prim.Reshape ? reshapeStep(e, slot) : primitiveStep(e, slot), eqns: [e] });
       i++;
       continue;
     }
     const shape = e.outvars[0]!.aval.shape;
-    const maxHeavy = sizeOf(shape) <= SHORT ? Infinity : MAX_HEAVY;
-    const group: Eqn[] = [];
-    const inGroup = new Set<Var>();
-    let heavy = 0;
-    let j = i;
-    for (; j < eqns.length; j++) {
-      const f = eqns[j]!;
-      const v = f.outvars[0]!;
-      if (f.prim === Prim.BroadcastInDim && virtual.has(v)) {
-        if (inGroup.has(f.inputs[0]!)) break;
+    /** The run of elementwise equations of this shape from i, with at most `maxHeavy` fast-math calls. */
+    const collect = (maxHeavy: number) => {
+      const group: Eqn[] = [];
+      const inGroup = new Set<Var>();
+      let heavy = 0;
+      let j = i;
+      for (; j < eqns.length; j++) {
+        const f = eqns[j]!;
+        const v = f.outvars[0]!;
+        if (f.prim === Prim.BroadcastInDim && virtual.has(v)) {
+          if (inGroup.has(f.inputs[0]!)) break;
+          continue;
+        }
+        if (!isElementwise(f.prim) || !sameShape(v.aval.shape, shape) || group.length === MAX_GROUP) break;
+        if (HEAVY.has(f.prim) && heavy === maxHeavy) break;
+        if (HEAVY.has(f.prim)) heavy++;
+        group.push(f);
+        inGroup.add(v);
+      }
+      return { group, inGroup, j };
+    };
+    if (wasmLoopsEnabled()) {
+      // WebAssembly has no inlining budget: the whole run is one loop. Its values read by
+      // reductions are stored, and the reductions run on the eager kernels.
+      const run = collect(Infinity);
+      const members = new Set(run.group);
+      const step = wasmLoopStep({
+        group: run.group,
+        shape,
+        virtual,
+        escapes: (v) => outputs.has(v) || (consumers.get(v) ?? []).some((c) => !members.has(c)),
+        slot,
+      });
+      if (step !== null) {
+        planned.push({ run: step, eqns: run.group });
+        i = run.j;
         continue;
       }
-      if (!isElementwise(f.prim) || !sameShape(v.aval.shape, shape) || group.length === MAX_GROUP) break;
-      if (HEAVY.has(f.prim) && heavy === maxHeavy) break;
-      if (HEAVY.has(f.prim)) heavy++;
-      group.push(f);
-      inGroup.add(v);
     }
+    const { group, inGroup, j: end } = collect(sizeOf(shape) <= SHORT ? Infinity : MAX_HEAVY);
+    let j = end;
     const reductions: Eqn[] = [];
     for (; j < eqns.length; j++) {
       const f = eqns[j]!;
       if (!REDUCE.has(f.prim) || !inGroup.has(f.inputs[0]!)) break;
       reductions.push(f);
     }
-    steps.push(kernelStep(group, reductions, shape, { consumers, outputs, virtual }, slot));
+    planned.push({ run: kernelStep(group, reductions, shape, { consumers, outputs, virtual }, slot), eqns: [...group, ...reductions] });
     i = j;
   }
-  return steps;
+  return { planned, virtual };
 }
 
 const sameShape = (a: Shape, b: Shape) => a.length === b.length && a.every((n, d) => n === b[d]);
@@ -211,7 +309,9 @@ function kernelStep(group: Eqn[], reductions: Eqn[], shape: Shape, ctx: Context,
     body.push(`const v${slot(v)} = ${jsExpr(e.prim, e.inputs.map(read), inDtype, v.aval.dtype)};`);
     const escapes = ctx.outputs.has(v) || (ctx.consumers.get(v) ?? []).some((c) => !members.has(c));
     if (escapes) {
-      pre.push(`const o${slot(v)} = new ${byDType(ARRAY, v.aval.dtype)}(${int(n)});`);
+      const fresh = `new ${byDType(ARRAY, v.aval.dtype)}(${int(n)})`;
+      const large = n * BYTES_PER[v.aval.dtype] >= RECYCLE_MIN_BYTES;
+      pre.push(`const o${slot(v)} = ${large ? `__take("${dtypeToken(v.aval.dtype)}", ${int(n)}) ?? ${fresh}` : fresh};`);
       body.push(`o${slot(v)}[i] = v${slot(v)};`);
       post.push(`env[${slot(v)}] = ${mk(shape, v.aval.dtype, `o${slot(v)}`)};`);
     }
@@ -241,6 +341,11 @@ function kernelStep(group: Eqn[], reductions: Eqn[], shape: Shape, ctx: Context,
     post.push(`env[${slot(out)}] = ${mk(out.aval.shape, out.aval.dtype, values)};`);
   }
   const src = `${pre.join("\n")}\nfor (let i = 0; i < ${int(n)}; i++) {\n${body.join("\n")}\n}\n${post.join("\n")}`;
-  const factory = new Function("__mk", "__shapes", ...JS_HELPER_NAMES, `return function fused(env) {\n${src}\n};`);
-  return factory((values: ConcreteArray["values"], s: number[], dtype: DType) => new ConcreteArray(values, s, dtype), shapes, ...JS_HELPER_VALUES);
+  const factory = new Function("__mk", "__shapes", "__take", ...JS_HELPER_NAMES, `return function fused(env) {\n${src}\n};`);
+  return factory(
+    (values: ConcreteArray["values"], s: number[], dtype: DType) => new ConcreteArray(values, s, dtype),
+    shapes,
+    takeRecycled,
+    ...JS_HELPER_VALUES,
+  );
 }

@@ -168,6 +168,102 @@ export const f64x2: VectorOps = {
   relaxedMadd: (a, b, c) => [a, b, c, simd(0x107)],
 };
 
+/** Lane-wise f64x2 ops beyond `VectorOps` (opcode numbers: the fixed-width SIMD proposal). */
+export const f64v = {
+  splat: (a: Code): Code => [a, simd(0x14)],
+  extractLane: (a: Code, lane: number): Code => [a, simd(0x21), lane],
+  replaceLane: (a: Code, lane: number, x: Code): Code => [a, x, simd(0x22), lane],
+  eq: (a: Code, b: Code): Code => [a, b, simd(0x47)],
+  ne: (a: Code, b: Code): Code => [a, b, simd(0x48)],
+  lt: (a: Code, b: Code): Code => [a, b, simd(0x49)],
+  gt: (a: Code, b: Code): Code => [a, b, simd(0x4a)],
+  le: (a: Code, b: Code): Code => [a, b, simd(0x4b)],
+  ge: (a: Code, b: Code): Code => [a, b, simd(0x4c)],
+  floor: (a: Code): Code => [a, simd(0x75)],
+  abs: (a: Code): Code => [a, simd(0xec)],
+  neg: (a: Code): Code => [a, simd(0xed)],
+  sqrt: (a: Code): Code => [a, simd(0xef)],
+  add: (a: Code, b: Code): Code => [a, b, simd(0xf0)],
+  sub: (a: Code, b: Code): Code => [a, b, simd(0xf1)],
+  mul: (a: Code, b: Code): Code => [a, b, simd(0xf2)],
+  div: (a: Code, b: Code): Code => [a, b, simd(0xf3)],
+  /** IEEE minimum/maximum: NaN if either is NaN, and -0 < +0 (as Math.min/Math.max). */
+  min: (a: Code, b: Code): Code => [a, b, simd(0xf4)],
+  max: (a: Code, b: Code): Code => [a, b, simd(0xf5)],
+  /** Pseudo-minimum b < a ? b : a and pseudo-maximum a < b ? b : a (one instruction each). */
+  pmin: (a: Code, b: Code): Code => [a, b, simd(0xf6)],
+  pmax: (a: Code, b: Code): Code => [a, b, simd(0xf7)],
+  /** Lanes 0 and 1 of an i32x4, exactly. */
+  convertLowI32: (a: Code): Code => [a, simd(0xfe)],
+  convertLowU32: (a: Code): Code => [a, simd(0xff)],
+  /** Lanes 0 and 1 of an f32x4, exactly. */
+  promoteLowF32: (a: Code): Code => [a, simd(0x5f)],
+  /** Rounds both lanes to f32 (lanes 0 and 1 of the f32x4 result; 2 and 3 are zero). */
+  demoteToF32: (a: Code): Code => [a, simd(0x5e)],
+  /** Truncates both lanes to i32 (saturating, NaN to 0) into lanes 0 and 1 of an i32x4. */
+  truncSatToI32: (a: Code): Code => [a, simd(0xfc)],
+};
+
+/** Integer lane ops used by the vectorised math. */
+export const i32v = {
+  splat: (a: Code): Code => [a, simd(0x11)],
+  extractLane: (a: Code, lane: number): Code => [a, simd(0x1b), lane],
+  shl: (a: Code, n: Code): Code => [a, n, simd(0xab)],
+  shrS: (a: Code, n: Code): Code => [a, n, simd(0xac)],
+  shrU: (a: Code, n: Code): Code => [a, n, simd(0xad)],
+  add: (a: Code, b: Code): Code => [a, b, simd(0xae)],
+  sub: (a: Code, b: Code): Code => [a, b, simd(0xb1)],
+  /** Lanes 0 and 1 sign-extended to an i64x2. */
+  extendLowToI64: (a: Code): Code => [a, simd(0xc7)],
+  /** Unsigned 8-bit lanes 0..7 widened to i16x8, and i16 lanes 0..3 widened to i32x4. */
+  extendLowU8: (a: Code): Code => [a, simd(0x89)],
+  extendLowU16: (a: Code): Code => [a, simd(0xa9)],
+  /** Saturating narrowings i32x4 → u16 lanes, i16x8 → u8 lanes (both operands' lanes in order). */
+  narrowU32: (a: Code, b: Code): Code => [a, b, simd(0x86)],
+  narrowU16: (a: Code, b: Code): Code => [a, b, simd(0x66)],
+};
+export const i64v = {
+  splat: (a: Code): Code => [a, simd(0x12)],
+  shl: (a: Code, n: Code): Code => [a, n, simd(0xcb)],
+  add: (a: Code, b: Code): Code => [a, b, simd(0xce)],
+};
+export const bits = {
+  not: (a: Code): Code => [a, simd(0x4d)],
+  and: (a: Code, b: Code): Code => [a, b, simd(0x4e)],
+  or: (a: Code, b: Code): Code => [a, b, simd(0x50)],
+  xor: (a: Code, b: Code): Code => [a, b, simd(0x51)],
+  /** Bits of `a` where `mask` is 1, else of `b`. */
+  select: (a: Code, b: Code, mask: Code): Code => [a, b, mask, simd(0x52)],
+  anyTrue: (a: Code): Code => [a, simd(0x53)],
+  /** Bytes picked by 16 lane indices from the 32 bytes of a and b. */
+  shuffle: (a: Code, b: Code, lanes: readonly number[]): Code => {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) throw new RangeError("shuffle lanes");
+    return [a, b, simd(0x0d), lanes];
+  },
+  /** The 128-bit constant of two f64 lanes. */
+  constF64: (x: number, y: number): Code => [simd(0x0c), Array.from(new Uint8Array(new Float64Array([x, y]).buffer))],
+  /** Loads 8 bytes into the low half, zeroing the rest. */
+  load64Zero: (addr: Code, offset = 0): Code => [addr, simd(0x5d), memarg(3, offset)],
+  /** Loads 2 bytes and repeats them in every 16-bit lane. */
+  load16Splat: (addr: Code, offset = 0): Code => [addr, simd(0x08), memarg(1, offset)],
+  /** Stores the low 8 / 2 bytes (lane 0 of a 64- / 16-bit view). */
+  store64Lane0: (addr: Code, value: Code, offset = 0): Code => [addr, value, simd(0x5b), memarg(3, offset), 0],
+  store16Lane0: (addr: Code, value: Code, offset = 0): Code => [addr, value, simd(0x59), memarg(1, offset), 0],
+};
+
+/** Scalar conversions and loads beyond `ScalarOps`. */
+export const scalar = {
+  f64Const: (x: number): Code => [0x44, Array.from(new Uint8Array(new Float64Array([x]).buffer))],
+  f64PromoteF32: (a: Code): Code => [a, 0xbb],
+  f64ConvertI32S: (a: Code): Code => [a, 0xb7],
+  f64ConvertI32U: (a: Code): Code => [a, 0xb8],
+  i32Load8U: (addr: Code, offset = 0): Code => [addr, 0x2d, memarg(0, offset)],
+  i32ShrS: (a: Code, b: Code): Code => [a, b, 0x75],
+  i32DivU: (a: Code, b: Code): Code => [a, b, 0x6e],
+  i32RemU: (a: Code, b: Code): Code => [a, b, 0x70],
+  i64ShlConst: (a: Code, n: number): Code => [a, 0x42, sleb(n), 0x86],
+};
+
 export const memory = {
   /** memory.fill(dst, byte, len) from bulk memory. */
   fill: (dst: Code, byte: Code, len: Code): Code => [dst, byte, len, 0xfc, uleb(11), 0x00],
@@ -190,6 +286,20 @@ export interface WasmApi {
   validate(bytes: Uint8Array): boolean;
 }
 export const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+let cpus = 0;
+/** Logical CPUs available to this process, or 1 where that cannot be known (browsers, old runtimes). */
+export function hardwareThreads(): number {
+  if (cpus === 0) {
+    try {
+      const os = globalThis.process?.getBuiltinModule?.("node:os");
+      cpus = Math.max(1, os?.availableParallelism?.() ?? os?.cpus().length ?? 1);
+    } catch {
+      cpus = 1;
+    }
+  }
+  return cpus;
+}
 
 // ---- Module ------------------------------------------------------------------------------------
 
@@ -234,14 +344,29 @@ export interface MemoryLimits {
   shared: boolean;
 }
 
-/** A module with one imported memory (`env.memory`) and a list of functions. */
+/** An imported function (`env.<name>`); imports take the first function indices. */
+interface ImportedFunc {
+  readonly name: string;
+  readonly params: readonly ValType[];
+  readonly results: readonly ValType[];
+}
+
+/** A module with one imported memory (`env.memory`), optional imported functions and a list of functions. */
 export class ModuleBuilder {
   private readonly funcs: Func[] = [];
+  private readonly imported: ImportedFunc[] = [];
   constructor(private readonly mem: MemoryLimits) {}
+
+  /** Declares an imported function (before any `func`) and returns its index. */
+  importFunc(name: string, params: readonly ValType[], results: readonly ValType[]): number {
+    if (this.funcs.length > 0) throw new Error("wasm_asm: declare imports before functions");
+    this.imported.push({ name, params, results });
+    return this.imported.length - 1;
+  }
 
   /** Declares a function; fill in `body` afterwards (so functions can call each other). */
   func(exportName: string | null, params: readonly ValType[], results: readonly ValType[] = []): Func {
-    const f = new Func(this.funcs.length, exportName, params, results);
+    const f = new Func(this.imported.length + this.funcs.length, exportName, params, results);
     this.funcs.push(f);
     return f;
   }
@@ -249,9 +374,13 @@ export class ModuleBuilder {
   encode(): Uint8Array {
     const section = (id: number, contents: number[]): number[] => [id, ...uleb(contents.length), ...contents];
     // One type per function keeps things simple; the module is small.
-    const types = vec(this.funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]));
+    const signatures = [...this.imported, ...this.funcs];
+    const types = vec(signatures.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]));
     const limits = [this.mem.shared ? 0x03 : 0x01, ...uleb(this.mem.initial), ...uleb(this.mem.maximum)];
-    const imports = vec([[...name("env"), ...name("memory"), 0x02, ...limits]]);
+    const imports = vec([
+      [...name("env"), ...name("memory"), 0x02, ...limits],
+      ...this.imported.map((f, i) => [...name("env"), ...name(f.name), 0x00, ...uleb(i)]),
+    ]);
     const funcs = vec(this.funcs.map((f) => uleb(f.index)));
     const exported = this.funcs.filter((f) => f.exportName !== null);
     const exports = vec(exported.map((f) => [...name(f.exportName!), 0x00, ...uleb(f.index)]));

@@ -4,6 +4,7 @@
  * uint32 with int32 gives int32 (JAX's int64, narrowed), anything with a float gives the float.
  * JS numbers are weakly typed (see `weakDType`).
  */
+import { takeRecycled } from "./buffers.js";
 import { DTypeError, ShapeError } from "./errors.js";
 
 export type DType = "float32" | "float64" | "int32" | "uint32" | "bool";
@@ -47,6 +48,8 @@ export function checkDType(fn: string, dtype: unknown): DType {
 
 /** Fresh zeroed storage; a typed error (not a RangeError) when the memory cannot be had. */
 export function allocate(dtype: DType, size: number): TypedArray {
+  const recycled = takeRecycled(dtype, size);
+  if (recycled !== undefined) return recycled.fill(0);
   try {
     switch (dtype) {
       case "float32":

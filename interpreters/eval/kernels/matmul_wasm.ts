@@ -33,7 +33,7 @@
  */
 import type { Worker as NodeWorker } from "node:worker_threads";
 import { buildGemmModule, packedBBytes, scratchBytes, type GemmParams } from "./gemm_wasm_module.js";
-import { type WasmMemory, wasmApi } from "../../../src/codegen/wasm_asm.js";
+import { type WasmMemory, hardwareThreads, wasmApi } from "../../../src/codegen/wasm_asm.js";
 
 type Dtype = "float32" | "float64";
 type FloatArray = Float32Array | Float64Array;
@@ -56,20 +56,6 @@ const envFlag = (name: string): string | undefined => {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   return env?.[name];
 };
-
-let cpus = 0;
-/** Logical CPUs available to this process, or 1 where that cannot be known (browsers, old runtimes). */
-function hardwareThreads(): number {
-  if (cpus === 0) {
-    try {
-      const os = globalThis.process?.getBuiltinModule?.("node:os");
-      cpus = Math.max(1, os?.availableParallelism?.() ?? os?.cpus().length ?? 1);
-    } catch {
-      cpus = 1;
-    }
-  }
-  return cpus;
-}
 
 /** Most threads ever used (scratch slots are reserved for this many). */
 const MAX_THREADS = 8;

@@ -1,0 +1,508 @@
+/**
+ * The WebAssembly back end for fused elementwise runs: one generated SIMD module per run, two
+ * float64 lanes at a time (float32 values are held widened and rounded after each operation, as
+ * the JavaScript code rounds with Math.fround), so results are bit for bit those of the JavaScript
+ * loop and of the eager kernels. Runs with a dtype or primitive this back end does not cover
+ * (integers, float64 transcendentals, which use Math.*) keep the JavaScript loop.
+ *
+ * All kernels share one linear memory: the fast-math tables at the bottom, then one scratch area
+ * that each call fills with its inputs, runs over, and reads its outputs back from. The module
+ * holds only opcodes and numbers formatted here; layout, shapes and constants come from the
+ * staged program, never text.
+ */
+import { takeRecycled } from "../../src/core/buffers.js";
+import { type DType, allocate } from "../../src/core/dtype.js";
+import { ConcreteArray } from "../../src/core/ndarray.js";
+import { Prim, type PrimParams } from "../../src/core/prim.js";
+import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
+import type { Eqn, Var } from "../../src/ir/ir.js";
+import {
+  type Code,
+  F64,
+  I32,
+  type Local,
+  ModuleBuilder,
+  type ValType,
+  V128,
+  type WasmMemory,
+  bits,
+  f32,
+  f64,
+  f64v,
+  forRange,
+  get,
+  i32,
+  i32v,
+  if_,
+  hardwareThreads,
+  scalar,
+  set,
+  v128,
+  wasmApi,
+} from "../../src/codegen/wasm_asm.js";
+import { type Fast32, TABLES_END, fast32, writeTables } from "../../src/codegen/wasm_math.js";
+import { CTL_BYTES, LoopPool } from "./wasm_pool.js";
+
+type Env = ConcreteArray[];
+type Step = (env: Env) => void;
+
+/** One fused run as the planner found it. */
+export interface FusedRun {
+  readonly group: readonly Eqn[];
+  readonly shape: Shape;
+  /** Broadcasts read through index arithmetic, by the variable they define. */
+  readonly virtual: ReadonlyMap<Var, Eqn>;
+  /** Whether a value of the run is needed outside it. */
+  escapes(v: Var): boolean;
+  slot(v: Var): number;
+}
+
+/** Elements per loop iteration: two f64x2 vectors, for two independent dependency chains. */
+const STEP = 4;
+/** Smaller runs stay in JavaScript: copying into linear memory and the call cost more there. */
+const MIN_ELEMENTS = 256;
+let minElements = MIN_ELEMENTS;
+const PAGE = 65536;
+const MAX_THREADS = 8;
+/** Linear memory is capped at 2 GiB; a run needing more stays in JavaScript. */
+const MAX_PAGES = 32768;
+/** The thread pool's control words sit after the fast-math tables, and scratch data after them. */
+const CTL = Math.ceil(TABLES_END / 64) * 64;
+const DATA = CTL + CTL_BYTES;
+/** Runs of at least this many elements are split across threads, in chunks of at least MIN_CHUNK. */
+const THREAD_MIN = 1 << 15;
+const MIN_CHUNK = 1 << 13;
+/** Chunks per thread: more balance the load when another process holds a core. */
+const CHUNKS_PER_THREAD = 4;
+
+const FAST: Partial<Record<Prim, Fast32>> = {
+  [Prim.Exp]: "exp",
+  [Prim.Expm1]: "expm1",
+  [Prim.Tanh]: "tanh",
+  [Prim.Logistic]: "logistic",
+  [Prim.Log]: "log",
+  [Prim.Log1p]: "log1p",
+  [Prim.Sin]: "sin",
+  [Prim.Cos]: "cos",
+};
+const BYTES: Partial<Record<DType, number>> = { float32: 4, float64: 8, bool: 1 };
+const SHIFT: Partial<Record<DType, number>> = { float32: 2, float64: 3, bool: 0 };
+
+type Views = Record<"float32" | "float64" | "bool", Float32Array | Float64Array | Uint8Array>;
+interface Heap {
+  readonly memory: WasmMemory;
+  readonly shared: boolean;
+  /** Threads for large runs (null: this thread only). */
+  readonly pool: LoopPool | null;
+  buffer: ArrayBuffer | SharedArrayBuffer;
+  views: Views;
+}
+let heap: Heap | null | undefined;
+
+let forcedOff = false;
+/**
+ * Settings for programs compiled from now on: `enabled: false` keeps every fused run in JavaScript
+ * (FLUXION_BACKEND=js does so at start-up); `minElements` is the smallest run compiled to wasm
+ * (the tests lower it so random programs of a few elements take this path too).
+ */
+export function configureWasmLoops(o: { enabled?: boolean; minElements?: number }): void {
+  if (o.enabled !== undefined) forcedOff = !o.enabled;
+  if (o.minElements !== undefined) minElements = o.minElements;
+}
+const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+if (env?.FLUXION_BACKEND === "js") forcedOff = true;
+
+let compiled = 0;
+/** How many fused runs have compiled to WebAssembly so far (tests check the path was taken). */
+export function wasmLoopsCompiled(): number {
+  return compiled;
+}
+
+/** Whether fused runs compile to WebAssembly now. */
+export function wasmLoopsEnabled(): boolean {
+  return !forcedOff && sharedHeap() !== null;
+}
+
+function viewsOf(buffer: ArrayBuffer | SharedArrayBuffer): Views {
+  return { float32: new Float32Array(buffer), float64: new Float64Array(buffer), bool: new Uint8Array(buffer) };
+}
+
+/** The linear memory of every fused kernel, made on first use; null where WebAssembly SIMD is missing. */
+function sharedHeap(): Heap | null {
+  if (heap !== undefined) return heap;
+  heap = null;
+  if (wasmApi === undefined) return null;
+  const threads = Math.min(hardwareThreads(), MAX_THREADS);
+  // Shared memory where threads can help (it needs SharedArrayBuffer), else a private one.
+  for (const shared of threads > 1 && typeof SharedArrayBuffer !== "undefined" ? [true, false] : [false]) {
+    try {
+      const memory = new wasmApi.Memory({ initial: Math.ceil(DATA / PAGE) + 16, maximum: MAX_PAGES, shared });
+      writeTables(new Float64Array(memory.buffer));
+      // A module using SIMD: if this engine lacks it, the JavaScript loops stay.
+      const probe = buildModule(
+        { pre: [], body: set({ index: 3, type: V128 }, f64v.splat(scalar.f64Const(0))), checked: null, locals: [I32, V128] },
+        shared,
+      );
+      new wasmApi.Instance(new wasmApi.Module(probe), imports(memory));
+      heap = { memory, shared, pool: shared ? new LoopPool(memory, CTL, threads) : null, buffer: memory.buffer, views: viewsOf(memory.buffer) };
+      return heap;
+    } catch {
+      heap = null;
+    }
+  }
+  return heap;
+}
+
+function imports(memory: WasmMemory): Record<string, Record<string, unknown>> {
+  return { env: { memory, sin: Math.sin, cos: Math.cos } };
+}
+
+/** The heap with at least `bytes` of scratch data, its views renewed if the memory grew. */
+function heapFor(h: Heap, bytes: number): Heap {
+  const need = DATA + bytes;
+  if (h.memory.buffer.byteLength < need) h.memory.grow(Math.ceil((need - h.memory.buffer.byteLength) / PAGE));
+  if (h.buffer !== h.memory.buffer) {
+    h.buffer = h.memory.buffer;
+    h.views = viewsOf(h.buffer);
+  }
+  return h;
+}
+
+/** A region of scratch memory holding one input or output array. */
+interface Region {
+  readonly slot: number;
+  readonly dtype: "float32" | "float64" | "bool";
+  readonly count: number;
+  readonly offset: number;
+}
+
+interface Kernel {
+  /** Code run once before the loop (scalar operands). */
+  pre: Code;
+  /** The loop body for elements e .. e + STEP - 1. */
+  body: Code;
+  /** Where the body only flags sin/cos arguments beyond the fast range: the flag and the checked body. */
+  checked: { flag: Local; body: Code } | null;
+  /** Types of the locals after the parameters; the first is the loop's element index. */
+  locals: readonly ValType[];
+}
+
+/** Compiles a fused run to a WebAssembly step, or returns null where the JavaScript loop must stay. */
+export function wasmLoopStep(run: FusedRun): Step | null {
+  const n = sizeOf(run.shape);
+  if (n < minElements || !wasmLoopsEnabled()) return null;
+  const gen = new Generator(run);
+  if (!gen.ok) return null;
+  const bytes = gen.layoutEnd;
+  if (DATA + bytes > MAX_PAGES * PAGE) return null;
+  const h = sharedHeap()!;
+  const module = new wasmApi!.Module(buildModule(gen.kernel(), h.shared));
+  const kernel = new wasmApi!.Instance(module, imports(h.memory)).exports.run as (e0: number, e1: number) => void;
+  const id = ++compiled;
+  const end = Math.ceil(n / STEP) * STEP;
+  const pool = n >= THREAD_MIN ? h.pool : null;
+  const chunk = pool === null ? end : Math.max(MIN_CHUNK, Math.ceil(end / (pool.threads * CHUNKS_PER_THREAD * STEP)) * STEP);
+  const reads = gen.reads,
+    writes = gen.writes;
+  const shape = run.shape as number[];
+  return (envArrays) => {
+    const { views } = heapFor(h, bytes);
+    for (const r of reads) views[r.dtype].set(envArrays[r.slot]!.values as never, (DATA + r.offset) / BYTES[r.dtype]!);
+    if (pool === null) kernel(0, end);
+    else pool.run(id, module, kernel, end, chunk);
+    for (const w of writes) {
+      const at = (DATA + w.offset) / BYTES[w.dtype]!;
+      const values = takeRecycled(w.dtype, n) ?? allocate(w.dtype, n);
+      values.set(views[w.dtype].subarray(at, at + n) as never);
+      envArrays[w.slot] = new ConcreteArray(values, shape, w.dtype);
+    }
+  };
+}
+
+const align = (x: number) => Math.ceil(x / 64) * 64;
+
+/** Generates the module's code for one run, or sets `ok = false` at the first thing it cannot cover. */
+class Generator {
+  ok = true;
+  layoutEnd = 0;
+  readonly reads: Region[] = [];
+  readonly writes: Region[] = [];
+  private readonly pre: Code[] = [];
+  /** The loop body being generated; `outOfRange` is set while generating the fast one. */
+  private body: Code[] = [];
+  outOfRange: Local | null = null;
+  private readonly regionOf = new Map<Var, Region>();
+  private readonly outRegions = new Map<Var, Region>();
+  private readonly scalars = new Map<Var, Local>();
+  private localCount = 2; // parameters e0, e1
+  readonly e: Local;
+  private readonly n: number;
+
+  constructor(private readonly run: FusedRun) {
+    this.n = sizeOf(run.shape);
+    this.e = this.newLocal(I32);
+    for (const eqn of run.group) if (!this.supported(eqn)) this.ok = false;
+    if (!this.ok) return;
+    const trig = run.group.some((eq) => eq.prim === Prim.Sin || eq.prim === Prim.Cos);
+    if (trig) this.outOfRange = this.v128();
+    for (let u = 0; u < STEP / 2; u++) this.emitCopy(u);
+    this.fast = this.body;
+    if (trig) {
+      // Arguments beyond the fast range are rare: the fast loop only flags them, and then the
+      // whole range is redone with checked code (every output is rewritten, inputs are untouched).
+      this.body = [];
+      this.flag = this.outOfRange;
+      this.outOfRange = null;
+      for (let u = 0; u < STEP / 2; u++) this.emitCopy(u);
+      this.checked = this.body;
+    }
+  }
+  private fast: Code[] = [];
+  private checked: Code[] | null = null;
+  private flag: Local | null = null;
+
+  /** Local declarations in index order (after the two parameters). */
+  readonly localTypes: ValType[] = [];
+  private newLocal(type: ValType): Local {
+    this.localTypes.push(type);
+    return { index: this.localCount++, type };
+  }
+  v128(): Local {
+    return this.newLocal(V128);
+  }
+  sinImport = 0;
+  cosImport = 1;
+
+  kernel(): Kernel {
+    return {
+      pre: this.pre,
+      body: this.fast,
+      checked: this.checked === null ? null : { flag: this.flag!, body: this.checked },
+      locals: this.localTypes,
+    };
+  }
+  constant(x: number, lanes: "f64" | "i32" = "f64"): Code {
+    return lanes === "f64" ? bits.constF64(x, x) : i32v.splat(i32.const(x));
+  }
+
+  private supported(e: Eqn): boolean {
+    const dts = [...e.inputs.map((v) => v.aval.dtype), e.outvars[0]!.aval.dtype];
+    if (dts.some((d) => BYTES[d] === undefined)) return false;
+    return (
+      this.op(
+        e,
+        e.inputs.map(() => []),
+        true,
+      ) !== null
+    );
+  }
+
+  private region(src: Var): Region {
+    let r = this.regionOf.get(src);
+    if (r === undefined) {
+      const dtype = src.aval.dtype as Region["dtype"];
+      const count = sizeOf(src.aval.shape);
+      r = { slot: this.run.slot(src), dtype, count, offset: this.layoutEnd };
+      this.layoutEnd += align(count * BYTES[dtype]! + 64);
+      this.regionOf.set(src, r);
+      this.reads.push(r);
+    }
+    return r;
+  }
+
+  private outRegion(v: Var): Region {
+    const have = this.outRegions.get(v);
+    if (have !== undefined) return have;
+    const dtype = v.aval.dtype as Region["dtype"];
+    const r: Region = { slot: this.run.slot(v), dtype, count: this.n, offset: this.layoutEnd };
+    this.layoutEnd += align(this.n * BYTES[dtype]! + 64);
+    this.writes.push(r);
+    this.outRegions.set(v, r);
+    return r;
+  }
+
+  /** Element `idx` (i32 code) of a region, widened to a float64, as scalar code. */
+  private scalarLoad(r: Region, idx: Code): Code {
+    const addr = i32.shl(idx, i32.const(SHIFT[r.dtype]!));
+    const off = DATA + r.offset;
+    if (r.dtype === "float32") return scalar.f64PromoteF32(f32.load(addr, off));
+    if (r.dtype === "float64") return f64.load(addr, off);
+    return scalar.f64ConvertI32U(scalar.i32Load8U(addr, off));
+  }
+
+  /** Elements idx and idx + 1 of a region as an f64x2. */
+  private vectorLoad(r: Region, idx: Code): Code {
+    const addr = i32.shl(idx, i32.const(SHIFT[r.dtype]!));
+    const off = DATA + r.offset;
+    if (r.dtype === "float32") return f64v.promoteLowF32(bits.load64Zero(addr, off));
+    if (r.dtype === "float64") return v128.load(addr, off);
+    return f64v.convertLowU32(i32v.extendLowU16(i32v.extendLowU8(bits.load16Splat(addr, off))));
+  }
+
+  /** Stores the f64x2 `value` as elements idx, idx + 1 of a region. */
+  private vectorStore(r: Region, idx: Code, value: Code): Code {
+    const addr = i32.shl(idx, i32.const(SHIFT[r.dtype]!));
+    const off = DATA + r.offset;
+    if (r.dtype === "float32") return bits.store64Lane0(addr, f64v.demoteToF32(value), off);
+    if (r.dtype === "float64") return v128.store(addr, value, off);
+    const w = f64v.truncSatToI32(value);
+    const h = i32v.narrowU32(w, w);
+    return bits.store16Lane0(addr, i32v.narrowU16(h, h), off);
+  }
+
+  /** The loop body for elements e + 2u, e + 2u + 1: reads, operations, escaping stores. */
+  private emitCopy(u: number): void {
+    const base: Code = u === 0 ? get(this.e) : i32.add(get(this.e), i32.const(2 * u));
+    const values = new Map<Var, Local>();
+    const local = new Set(this.run.group.map((eq) => eq.outvars[0]!));
+    const read = (v: Var): Code => {
+      const have = values.get(v) ?? this.scalars.get(v);
+      if (have !== undefined) return get(have);
+      if (local.has(v)) throw new Error("wasm loop: a value used before its definition");
+      const b = this.run.virtual.get(v);
+      const src = b ? b.inputs[0]! : v;
+      const r = this.region(src);
+      if (sizeOf(src.aval.shape) === 1) {
+        const s = this.v128();
+        this.pre.push(set(s, f64v.splat(this.scalarLoad(r, i32.const(0)))));
+        this.scalars.set(v, s);
+        return get(s);
+      }
+      const l = this.v128();
+      const code = b
+        ? this.broadcastLoad(r, src.aval.shape, (b.params as PrimParams[Prim.BroadcastInDim]).broadcastDimensions, base)
+        : this.vectorLoad(r, base);
+      this.body.push(set(l, code));
+      values.set(v, l);
+      return get(l);
+    };
+    for (const eq of this.run.group) {
+      const v = eq.outvars[0]!;
+      const l = this.v128();
+      this.body.push(set(l, this.op(eq, eq.inputs.map(read), false)!));
+      values.set(v, l);
+      if (this.run.escapes(v)) {
+        this.body.push(this.vectorStore(this.outRegion(v), base, get(l)));
+      }
+    }
+  }
+
+  /**
+   * Elements i, i + 1 of the run read from `src` laid along `dims` of the run's shape (size-1
+   * source dims broadcast): a vector load where both fall in one contiguous row, a splat where
+   * they read one element, else one load per lane.
+   */
+  private broadcastLoad(r: Region, src: Shape, dims: readonly number[], i: Code): Code {
+    const target = this.run.shape;
+    const ts = stridesOf(target),
+      ss = stridesOf(src);
+    const real = dims.map((d, k) => ({ d, k })).filter(({ k }) => src[k] !== 1);
+    const contiguous = real.every(({ d }, m) => m === 0 || d === real[m - 1]!.d + 1);
+    if (contiguous) {
+      const first = real[0]!.d,
+        last = real[real.length - 1]!.d;
+      const below = ts[last]!,
+        span = sizeOf(target.slice(first, last + 1));
+      const at = (x: Code) => {
+        const q = below === 1 ? x : scalar.i32DivU(x, i32.const(below));
+        return first === 0 ? q : scalar.i32RemU(q, i32.const(span));
+      };
+      if (below === 1 && span % 2 === 0) return this.vectorLoad(r, at(i));
+      if (below % 2 === 0) return f64v.splat(this.scalarLoad(r, at(i)));
+      return f64v.replaceLane(f64v.splat(this.scalarLoad(r, at(i))), 1, this.scalarLoad(r, at(i32.add(i, i32.const(1)))));
+    }
+    const at = (x: Code): Code =>
+      real
+        .map(({ d, k }): Code => i32.mul(scalar.i32RemU(scalar.i32DivU(x, i32.const(ts[d]!)), i32.const(target[d]!)), i32.const(ss[k]!)))
+        .reduce((a, b) => i32.add(a, b));
+    return f64v.replaceLane(f64v.splat(this.scalarLoad(r, at(i))), 1, this.scalarLoad(r, at(i32.add(i, i32.const(1)))));
+  }
+
+  /** The f64x2 code of one equation on operand codes, or null if not covered (`probe`: only ask). */
+  private op(e: Eqn, a: Code[], probe: boolean): Code | null {
+    const out = e.outvars[0]!.aval.dtype;
+    const inDtype = e.inputs[e.inputs.length - 1]!.aval.dtype;
+    const float = out === "float32" || out === "float64";
+    const round = (x: Code): Code => (out === "float32" ? f64v.promoteLowF32(f64v.demoteToF32(x)) : x);
+    const one = bits.constF64(1, 1);
+    const truth = (mask: Code): Code => bits.and(mask, one);
+    switch (e.prim) {
+      case Prim.Add:
+        return float ? round(f64v.add(a[0]!, a[1]!)) : null;
+      case Prim.Sub:
+        return float ? round(f64v.sub(a[0]!, a[1]!)) : null;
+      case Prim.Mul:
+        return float ? round(f64v.mul(a[0]!, a[1]!)) : null;
+      case Prim.Div:
+        return float ? round(f64v.div(a[0]!, a[1]!)) : null;
+      case Prim.Neg:
+        return float ? f64v.neg(a[0]!) : null;
+      case Prim.Abs:
+        return float ? f64v.abs(a[0]!) : null;
+      case Prim.Floor:
+        return float ? f64v.floor(a[0]!) : null;
+      case Prim.Sqrt:
+        return float ? round(f64v.sqrt(a[0]!)) : null;
+      case Prim.Rsqrt:
+        return float ? round(f64v.div(one, f64v.sqrt(a[0]!))) : null;
+      case Prim.Max:
+        return f64v.max(a[0]!, a[1]!);
+      case Prim.Min:
+        return f64v.min(a[0]!, a[1]!);
+      case Prim.Sign:
+        return float ? bits.select(one, bits.select(bits.constF64(-1, -1), a[0]!, f64v.lt(a[0]!, zero)), f64v.gt(a[0]!, zero)) : null;
+      case Prim.StopGradient:
+        return a[0]!;
+      // bool values are 0.0 or 1.0, whose bit patterns these combine exactly.
+      case Prim.And:
+        return out === "bool" ? bits.and(a[0]!, a[1]!) : null;
+      case Prim.Or:
+        return out === "bool" ? bits.or(a[0]!, a[1]!) : null;
+      case Prim.Xor:
+        return out === "bool" ? bits.xor(a[0]!, a[1]!) : null;
+      case Prim.Not:
+        return out === "bool" ? bits.xor(a[0]!, one) : null;
+      case Prim.Eq:
+        return truth(f64v.eq(a[0]!, a[1]!));
+      case Prim.Ne:
+        return truth(f64v.ne(a[0]!, a[1]!));
+      case Prim.Lt:
+        return truth(f64v.lt(a[0]!, a[1]!));
+      case Prim.Le:
+        return truth(f64v.le(a[0]!, a[1]!));
+      case Prim.Gt:
+        return truth(f64v.gt(a[0]!, a[1]!));
+      case Prim.Ge:
+        return truth(f64v.ge(a[0]!, a[1]!));
+      case Prim.ConvertElementType:
+        // NaN and ±0 are false; float32 rounds; float64 and bool values are already exact.
+        return out === "bool" ? truth(f64v.gt(f64v.abs(a[0]!), zero)) : round(a[0]!);
+      case Prim.SelectN: {
+        const [w, ...cases] = a;
+        let r = cases[cases.length - 1]!;
+        for (let c = cases.length - 2; c >= 0; c--) r = bits.select(cases[c]!, r, f64v.le(w!, bits.constF64(c, c)));
+        return r;
+      }
+      default: {
+        const name = FAST[e.prim];
+        if (name === undefined || inDtype !== "float32" || out !== "float32") return null;
+        return probe ? [] : round(fast32(this, name, a[0]!));
+      }
+    }
+  }
+}
+
+const zero = bits.constF64(0, 0);
+
+/** The module: `run(e0, e1)` over elements [e0, e1), e0 and e1 multiples of STEP. */
+function buildModule(k: Kernel, shared: boolean): Uint8Array {
+  const m = new ModuleBuilder({ initial: 1, maximum: MAX_PAGES, shared });
+  m.importFunc("sin", [F64], [F64]);
+  m.importFunc("cos", [F64], [F64]);
+  const run = m.func("run", [I32, I32]);
+  for (const t of k.locals) run.local(t);
+  const e: Local = { index: 2, type: I32 };
+  const loop = (body: Code) => forRange(e, get(run.param(0)), get(run.param(1)), i32.const(STEP), body);
+  run.body = [k.pre, loop(k.body), k.checked === null ? [] : if_(bits.anyTrue(get(k.checked.flag)), loop(k.checked.body))];
+  return m.encode();
+}

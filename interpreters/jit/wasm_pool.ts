@@ -1,0 +1,166 @@
+/**
+ * Worker threads for large fused loops. The loops' linear memory is shared; a call cuts its
+ * element range into chunks, writes the chunk plan into shared control words, wakes the workers
+ * sleeping on them, and claims chunks itself from
+ * the same counter (compare-and-swap), so a worker that is slow to wake (or not yet started: they
+ * take tens of milliseconds to boot) simply takes fewer, and if none helps the calling thread runs
+ * them all. The caller then waits with `Atomics.wait` until every chunk is done, so the jitted call
+ * stays synchronous. Each worker instantiates a kernel's module the first time it is sent one.
+ *
+ *   ctl[CLAIM] = (generation << 16) | next chunk    a stale generation claims nothing
+ *   ctl[DONE]  = chunks finished in this generation the caller waits on it
+ *   ctl[FAIL]  = 1 if a chunk threw                 the caller then throws
+ *   ctl[GO]    bumped to wake the workers; ctl[GEN], ID, TOTAL, CHUNK, END: the plan
+ */
+import type { Worker as NodeWorker } from "node:worker_threads";
+import type { WasmMemory } from "../../src/codegen/wasm_asm.js";
+
+export const CTL_BYTES = 64;
+const CLAIM = 0,
+  DONE = 1,
+  FAIL = 2,
+  GO = 3,
+  GEN = 4,
+  ID = 5,
+  TOTAL = 6,
+  CHUNK = 7,
+  END = 8;
+/** Kernels a worker keeps instantiated (oldest dropped first, on both sides alike). */
+const KEPT = 256;
+
+type Run = (e0: number, e1: number) => void;
+interface Plan {
+  generation: number;
+  total: number;
+  chunk: number;
+  end: number;
+}
+type RunChunks = (run: Run, ctl: Int32Array, plan: Plan) => number;
+
+/** Plain JavaScript (workers evaluate it too): claims chunks of the plan's generation until none are left. */
+const RUN_CHUNKS_SOURCE = `function runChunks(run, ctl, plan) {
+  let ran = 0;
+  for (;;) {
+    const w = Atomics.load(ctl, ${CLAIM});
+    if ((w >>> 16) !== plan.generation || (w & 0xffff) >= plan.total) return ran;
+    if (Atomics.compareExchange(ctl, ${CLAIM}, w, w + 1) !== w) continue;
+    const e0 = (w & 0xffff) * plan.chunk;
+    try {
+      run(e0, Math.min(plan.end, e0 + plan.chunk));
+    } catch (err) {
+      Atomics.store(ctl, ${FAIL}, 1);
+    }
+    ran++;
+    Atomics.add(ctl, ${DONE}, 1);
+    Atomics.notify(ctl, ${DONE});
+  }
+}`;
+
+/**
+ * A worker sleeps on ctl[GO]; woken, it takes any kernels sent on its port (synchronously: its
+ * event loop is never free), reads the plan (generation first: the caller writes it after the
+ * rest, and a plan read across two generations claims nothing) and helps.
+ */
+const WORKER_SOURCE = `"use strict";
+const { workerData, receiveMessageOnPort } = require("node:worker_threads");
+${RUN_CHUNKS_SOURCE}
+const { memory, ctlOffset, port } = workerData;
+const ctl = new Int32Array(memory.buffer, ctlOffset, ${CTL_BYTES / 4});
+const kernels = new Map();
+for (let seen = Atomics.load(ctl, ${GO}); ; ) {
+  Atomics.wait(ctl, ${GO}, seen);
+  seen = Atomics.load(ctl, ${GO});
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+    kernels.set(m.message.id, new WebAssembly.Instance(m.message.module, { env: { memory, sin: Math.sin, cos: Math.cos } }).exports.run);
+    if (kernels.size > ${KEPT}) kernels.delete(kernels.keys().next().value);
+  }
+  const generation = Atomics.load(ctl, ${GEN});
+  const run = kernels.get(Atomics.load(ctl, ${ID}));
+  const plan = { generation, total: Atomics.load(ctl, ${TOTAL}), chunk: Atomics.load(ctl, ${CHUNK}), end: Atomics.load(ctl, ${END}) };
+  if (run !== undefined) runChunks(run, ctl, plan);
+}
+`;
+
+interface Helper {
+  readonly worker: NodeWorker;
+  /** Where kernels' modules are sent. */
+  readonly port: { postMessage(m: unknown): void };
+  /** Kernel ids this worker holds, in the order it received them. */
+  readonly sent: Set<number>;
+}
+
+/** The threads of one shared memory. */
+export class LoopPool {
+  private helpers: Helper[] | null = [];
+  private generation = 0;
+  private runChunks: RunChunks | null = null;
+  private readonly ctl: Int32Array;
+
+  constructor(
+    private readonly memory: WasmMemory,
+    private readonly ctlOffset: number,
+    readonly threads: number,
+  ) {
+    this.ctl = new Int32Array(memory.buffer, ctlOffset, CTL_BYTES / 4);
+  }
+
+  /** Runs `run` over [0, end) in chunks of `chunk` elements on this thread and the workers. */
+  run(id: number, module: object, run: Run, end: number, chunk: number): void {
+    const helpers = this.start();
+    if (helpers.length === 0 || this.runChunks === null) {
+      run(0, end);
+      return;
+    }
+    const ctl = this.ctl;
+    this.generation = (this.generation % 0x7fff) + 1;
+    const plan: Plan = { generation: this.generation, total: Math.ceil(end / chunk), chunk, end };
+    for (const h of helpers)
+      if (!h.sent.has(id)) {
+        h.port.postMessage({ id, module });
+        h.sent.add(id);
+        if (h.sent.size > KEPT) h.sent.delete(h.sent.values().next().value!);
+      }
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, FAIL, 0);
+    Atomics.store(ctl, ID, id);
+    Atomics.store(ctl, TOTAL, plan.total);
+    Atomics.store(ctl, CHUNK, chunk);
+    Atomics.store(ctl, END, end);
+    Atomics.store(ctl, GEN, plan.generation);
+    Atomics.store(ctl, CLAIM, plan.generation << 16);
+    Atomics.add(ctl, GO, 1);
+    Atomics.notify(ctl, GO);
+    this.runChunks(run, ctl, plan);
+    for (let done = Atomics.load(ctl, DONE); done < plan.total; done = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, done);
+    if (Atomics.load(ctl, FAIL) !== 0) throw new Error("fused loop: the WebAssembly kernel failed in a worker thread");
+  }
+
+  /** The workers, created on first use; none if they cannot be (no worker_threads, no code generation). */
+  private start(): Helper[] {
+    if (this.helpers === null) return [];
+    try {
+      this.runChunks ??= new Function(`${RUN_CHUNKS_SOURCE}\nreturn runChunks;`)() as RunChunks;
+      const wt = globalThis.process?.getBuiltinModule?.("node:worker_threads");
+      if (wt === undefined) throw new Error("worker_threads unavailable");
+      while (this.helpers.length < this.threads - 1) {
+        const { port1, port2 } = new wt.MessageChannel();
+        const worker = new wt.Worker(WORKER_SOURCE, {
+          eval: true,
+          workerData: { memory: this.memory, ctlOffset: this.ctlOffset, port: port2 },
+          transferList: [port2],
+        });
+        worker.unref();
+        port1.unref();
+        const helper: Helper = { worker, port: port1, sent: new Set() };
+        // A worker that fails later only stops helping: chunks it never claimed run here.
+        worker.on("error", () => {
+          if (this.helpers !== null) this.helpers = this.helpers.filter((h) => h !== helper);
+        });
+        this.helpers.push(helper);
+      }
+    } catch {
+      if (this.helpers.length === 0) this.helpers = null;
+    }
+    return this.helpers ?? [];
+  }
+}

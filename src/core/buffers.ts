@@ -1,0 +1,51 @@
+/**
+ * Storage recycled between large arrays. A fresh large typed array costs a page fault per 4 KiB
+ * page the first time it is written (the allocator returns freed blocks to the system), which for
+ * a 4 MB array is often more than the arithmetic that fills it. The jit's executor knows when an
+ * intermediate array of a program dies (its last reader ran and nothing else holds its storage)
+ * and hands its storage here; `allocate` and the generated loops take it back for the next array
+ * of the same dtype and length. Arrays users can see are never recycled: only storage the
+ * executor proved unreferenced comes in.
+ */
+import type { DType, TypedArray } from "./dtype.js";
+
+/** Smaller arrays come from the allocator's own free lists cheaply enough. */
+export const RECYCLE_MIN_BYTES = 64 * 1024;
+/** Most bytes held for reuse, and most arrays held per dtype and length. */
+const MAX_HELD_BYTES = 128 * 1024 * 1024;
+const MAX_PER_SIZE = 4;
+
+const held = new Map<string, TypedArray[]>();
+let heldBytes = 0;
+
+const key = (dtype: DType, length: number) => `${dtype}:${length}`;
+
+/** Recycled storage for `length` elements of `dtype` (contents arbitrary), if some is held. */
+export function takeRecycled(dtype: DType, length: number): TypedArray | undefined {
+  if (heldBytes === 0) return undefined;
+  const list = held.get(key(dtype, length));
+  const a = list?.pop();
+  if (a !== undefined) heldBytes -= a.byteLength;
+  return a;
+}
+
+/**
+ * Takes back the storage of an array nothing references any more. Only whole buffers are kept
+ * (a view into a larger buffer may share it with live arrays).
+ */
+export function recycle(dtype: DType, a: TypedArray): void {
+  if (a.byteLength < RECYCLE_MIN_BYTES || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) return;
+  if (heldBytes + a.byteLength > MAX_HELD_BYTES) return;
+  const k = key(dtype, a.length);
+  let list = held.get(k);
+  if (list === undefined) held.set(k, (list = []));
+  if (list.length >= MAX_PER_SIZE) return;
+  list.push(a);
+  heldBytes += a.byteLength;
+}
+
+/** Drops every held buffer (for tests and for callers that want the memory back). */
+export function releaseRecycled(): void {
+  held.clear();
+  heldBytes = 0;
+}

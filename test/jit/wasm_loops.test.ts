@@ -1,0 +1,205 @@
+/**
+ * The WebAssembly back end of the jit's fused loops computes, bit for bit, what the JavaScript
+ * loops and the eager kernels compute: the vectorised fast-math functions on every kind of float32
+ * input, the arithmetic, comparisons and selects, every way a broadcast operand is read, odd sizes
+ * (the loop runs in steps of four), and random programs with the size threshold lowered so that
+ * every fused run of them takes this path. FLUXION_BACKEND=js keeps the JavaScript loops.
+ */
+import { execFileSync } from "node:child_process";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { arb } from "../../laws/index.js";
+import { configureWasmLoops, wasmLoopsCompiled, wasmLoopsEnabled } from "../../interpreters/jit/wasm_loop.js";
+import { type NDArray, jit, np, tree } from "../../src/index.js";
+
+afterAll(() => configureWasmLoops({ enabled: true, minElements: 256 }));
+
+/** jit(f) compiled with the JavaScript loops and with the wasm ones. */
+function both(
+  f: (...a: NDArray[]) => unknown,
+  expectWasm = true,
+): [(...a: NDArray[]) => unknown, (...a: NDArray[]) => unknown, (...a: NDArray[]) => unknown] {
+  const js = jit(f),
+    wasm = jit(f);
+  return [
+    (...a) => {
+      configureWasmLoops({ enabled: false });
+      try {
+        return js(...a);
+      } finally {
+        configureWasmLoops({ enabled: true });
+      }
+    },
+    (...a) => {
+      const before = wasmLoopsCompiled();
+      const out = wasm(...a);
+      if (expectWasm) expect(wasmLoopsCompiled()).toBeGreaterThan(before);
+      return out;
+    },
+    f,
+  ];
+}
+
+/** Elements that differ in bits (NaNs count as equal whatever their payload). */
+function differences(a: unknown, b: unknown): string[] {
+  const la = tree.leaves(a) as NDArray[],
+    lb = tree.leaves(b) as NDArray[];
+  expect(la.length).toBe(lb.length);
+  const out: string[] = [];
+  la.forEach((x, k) => {
+    const y = lb[k]!;
+    expect(x.shape).toEqual(y.shape);
+    expect(x.dtype).toBe(y.dtype);
+    const xv = x.dataSync() as ArrayLike<number>,
+      yv = y.dataSync() as ArrayLike<number>;
+    for (let i = 0; i < xv.length && out.length < 5; i++) {
+      const p = xv[i]!,
+        q = yv[i]!;
+      if (!Object.is(p, q) && !(Number.isNaN(p) && Number.isNaN(q))) out.push(`leaf ${k} [${i}]: ${p} vs ${q}`);
+    }
+  });
+  return out;
+}
+
+/** Every float32 kind: zeros, subnormals, extremes, the edges of each function's clamps, and a sweep. */
+function float32Inputs(n: number): Float32Array {
+  const special = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, -3.4028235e38, 88.72, 89, 89.5, -103.9, -104.5, -110];
+  special.push(9.49, 9.5, 9.6, -9.6, 17.9, -18.1, 104.9, 105.1, 1.8e-9, -1.9e-9, 1e-30, 0.70898, 1, 1 - 2 ** -24, 1 + 2 ** -23);
+  special.push(314159.2, 314159.3, -314160, 1e6, 3e38, Math.PI / 2, -Math.PI, 1e5 * Math.PI);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = i / n;
+    out[i] = i < special.length ? special[i]! : i % 3 === 0 ? (t - 0.5) * 240 : i % 3 === 1 ? Math.exp((t - 0.5) * 180) : -Math.exp((t - 0.3) * 150);
+  }
+  return out;
+}
+
+describe("the wasm fused loops", () => {
+  it("are on by default where WebAssembly SIMD exists (Node has it)", () => {
+    expect(wasmLoopsEnabled()).toBe(true);
+  });
+
+  const x = np.array(float32Inputs(40_003));
+  const unary: [string, (a: NDArray) => NDArray][] = [
+    ["exp", np.exp],
+    ["expm1", np.expm1],
+    ["log", np.log],
+    ["log1p", np.log1p],
+    ["sin", np.sin],
+    ["cos", np.cos],
+    ["tanh", np.tanh],
+    ["sqrt", np.sqrt],
+    ["abs", np.abs],
+    ["floor", np.floor],
+    ["sign", np.sign],
+    ["negative", np.negative],
+  ];
+  for (const [name, f] of unary)
+    it(`${name} of every kind of float32 value matches the JavaScript loop and eager, bit for bit`, () => {
+      const [js, wasm, eager] = both(f);
+      const w = wasm(x);
+      expect(differences(w, js(x))).toEqual([]);
+      expect(differences(w, eager(x))).toEqual([]);
+    });
+
+  it("logistic, rsqrt, division and chains through several fast-math calls match", () => {
+    const y = np.array(float32Inputs(40_003).reverse());
+    const fs: ((a: NDArray, b: NDArray) => NDArray)[] = [
+      (a) => np.divide(1, np.add(1, np.exp(np.negative(a)))),
+      (a, b) => np.divide(a, b),
+      (a) => np.exp(np.add(np.multiply(np.sin(a), 2), 1)),
+      (a, b) => np.tanh(np.add(np.log(np.abs(a)), np.cos(b))),
+      (a, b) => np.where(np.greater(a, b), np.sqrt(np.abs(a)), np.maximum(np.divide(a, b), np.minimum(b, 0.5))),
+      (a, b) => np.astype(np.logicalAnd(np.less(a, 1), np.greaterEqual(b, -1)), "float32"),
+    ];
+    for (const f of fs) {
+      const [js, wasm, eager] = both(f);
+      const w = wasm(x, y);
+      expect(differences(w, js(x, y))).toEqual([]);
+      expect(differences(w, eager(x, y))).toEqual([]);
+    }
+  });
+
+  it("reads broadcast operands by rows, columns, single elements and strided index arithmetic", () => {
+    const fill = (shape: number[], dtype: "float32" | "float64", s: number) =>
+      np.reshape(
+        np.array(
+          Array.from({ length: shape.reduce((p, q) => p * q, 1) }, (_, i) => Math.sin(i * s + 1) * 3),
+          { dtype },
+        ),
+        shape,
+      );
+    // [odd, odd, odd] and [even, even] targets: per-lane loads, vector loads and splats all occur.
+    for (const dtype of ["float32", "float64"] as const)
+      for (const [target, operands] of [
+        [
+          [7, 9, 5],
+          [[1, 9, 1], [7, 1, 5], [5], [7, 1, 1], [1]],
+        ],
+        [
+          [6, 40, 4],
+          [[1, 40, 1], [6, 1, 4], [4], [6, 1, 1], [40, 4]],
+        ],
+        [
+          [130, 3],
+          [[3], [130, 1]],
+        ],
+      ] as [number[], number[][]][]) {
+        const base = fill(target, dtype, 0.37);
+        const others = operands.map((s, k) => fill(s, dtype, 0.11 * (k + 1)));
+        const f = (a: NDArray, ...bs: NDArray[]) =>
+          bs.reduce((acc, b, k) => (k % 2 === 0 ? np.multiply(np.add(acc, b), np.exp(b)) : np.subtract(acc, np.sin(b))), a);
+        const [js, wasm, eager] = both(f);
+        configureWasmLoops({ minElements: 0 });
+        try {
+          const w = wasm(base, ...others);
+          expect(differences(w, js(base, ...others))).toEqual([]);
+          expect(differences(w, eager(base, ...others))).toEqual([]);
+        } finally {
+          configureWasmLoops({ minElements: 256 });
+        }
+      }
+  });
+
+  it("random programs give the same bits with every fused run in wasm as with JavaScript loops", () => {
+    configureWasmLoops({ minElements: 0 });
+    try {
+      for (const cases of [arb.programCases(), arb.nestedProgramCases()])
+        fc.assert(
+          fc.property(cases, (c) => {
+            const [js, wasm] = both(c.f as (...a: NDArray[]) => unknown, false);
+            const args = c.args as NDArray[];
+            expect(differences(wasm(...args), js(...args))).toEqual([]);
+          }),
+          { numRuns: 150, seed: 7 },
+        );
+    } finally {
+      configureWasmLoops({ minElements: 256 });
+    }
+  }, 120_000);
+
+  it("FLUXION_BACKEND=js keeps the JavaScript loops and gives the same values", () => {
+    const script = [
+      'import { np, jit } from "./src/index.ts";',
+      'import { wasmLoopsEnabled } from "./interpreters/jit/wasm_loop.ts";',
+      "const x = np.linspace(-3, 3, 1000);",
+      "const y = jit((a) => np.exp(np.sin(a)))(x);",
+      "console.log(JSON.stringify({ on: wasmLoopsEnabled(), sum: Array.from(y.dataSync()).reduce((p, q) => p + q, 0) }));",
+    ].join("\n");
+    const run = (backend: string) =>
+      JSON.parse(
+        execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+          cwd: new URL("../..", import.meta.url),
+          env: { ...process.env, FLUXION_BACKEND: backend },
+          encoding: "utf8",
+        }).trim(),
+      ) as { on: boolean; sum: number };
+    const js = run("js"),
+      wasm = run("wasm");
+    expect(js.on).toBe(false);
+    expect(wasm.on).toBe(true);
+    expect(js.sum).toBe(wasm.sum);
+    const eager = Array.from(np.exp(np.sin(np.linspace(-3, 3, 1000))).dataSync() as Float32Array).reduce((p, q) => p + q, 0);
+    expect(js.sum).toBe(eager);
+  }, 60_000);
+});
