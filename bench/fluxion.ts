@@ -32,13 +32,12 @@ function chainWith(iters: number, c: number = SIZES.chainConst): (x: NDArray) =>
 /** Per-example squared error of a linear model. */
 const linearLoss = (w: NDArray, x: NDArray, y: NDArray) => np.square(np.subtract(np.dot(x, w), y));
 
-/** Rosenbrock: sum(100 (x[1:] - x[:-1]^2)^2 + (1 - x[:-1])^2). fluxion has no slicing op; `take`. */
-function rosenbrockWith(head: NDArray, tail: NDArray): (x: NDArray) => NDArray {
-  return (x) => {
-    const x0 = np.take(x, head),
-      x1 = np.take(x, tail);
-    return np.sum(np.add(np.multiply(np.square(np.subtract(x1, np.square(x0))), 100), np.square(np.subtract(1, x0))));
-  };
+/** Rosenbrock: sum(100 (x[1:] - x[:-1]^2)^2 + (1 - x[:-1])^2), with slices as the peers write it. */
+function rosenbrock(x: NDArray): NDArray {
+  const n = x.shape[0]!;
+  const x0 = lax.slice(x, [0], [n - 1]),
+    x1 = lax.slice(x, [1], [n]);
+  return np.sum(np.add(np.multiply(np.square(np.subtract(x1, np.square(x0))), 100), np.square(np.subtract(1, x0))));
 }
 
 const expSinSum = (x: NDArray) => np.sum(np.exp(np.add(np.multiply(np.sin(x), 2), 1)));
@@ -103,12 +102,9 @@ export const fluxion: Impl = {
   hvp(): Case {
     const d = data().rosenbrock,
       n = SIZES.rosenbrock;
-    const head = np.arange(n - 1).astype("int32"),
-      tail = np.arange(1, n).astype("int32");
-    const f = rosenbrockWith(head, tail);
     const x = arr(d.x, [n]),
       v = arr(d.v, [n]);
-    const hvp = jit((x: NDArray, v: NDArray) => jvp(grad(f), [x], [v])[1] as NDArray);
+    const hvp = jit((x: NDArray, v: NDArray) => jvp(grad(rosenbrock), [x], [v])[1] as NDArray);
     return { run: () => hvp(x, v).dataSync() as Float32Array };
   },
 

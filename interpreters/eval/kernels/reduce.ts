@@ -62,12 +62,29 @@ export function reduceKernel(op: ReduceOp, x: TypedArray, out: TypedArray, outer
   }
 }
 
-/** The sum of x[start .. start + n) in blocked pairwise order. */
+/**
+ * The sum of x[start .. start + n) in blocked pairwise order. A block is summed by four running
+ * sums (element k into sum k mod 4, then (s0 + s1) + (s2 + s3)): four independent chains of adds
+ * run about four times faster than one, and the error bound is unchanged.
+ */
 export function pairwiseSum(x: ArrayLike<number>, start: number, n: number): number {
   if (n <= BLOCK) {
-    let s = 0;
-    for (let k = start; k < start + n; k++) s += x[k]!;
-    return s;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
+    const end = start + n;
+    let k = start;
+    for (; k + 4 <= end; k += 4) {
+      s0 += x[k]!;
+      s1 += x[k + 1]!;
+      s2 += x[k + 2]!;
+      s3 += x[k + 3]!;
+    }
+    if (k < end) s0 += x[k]!;
+    if (k + 1 < end) s1 += x[k + 1]!;
+    if (k + 2 < end) s2 += x[k + 2]!;
+    return s0 + s1 + (s2 + s3);
   }
   const half = n >> 1;
   return pairwiseSum(x, start, half) + pairwiseSum(x, start + half, n - half);

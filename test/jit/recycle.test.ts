@@ -1,0 +1,75 @@
+/**
+ * A jitted program hands the storage of its dead large intermediates back for reuse. Nothing a
+ * caller can still see may be reused: earlier results, values given to debug callbacks, inputs,
+ * and arrays that share storage with a live one (reshapes); reused storage handed to eager kernels
+ * starts zeroed.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { releaseRecycled, takeRecycled } from "../../src/core/buffers.js";
+import { type NDArray, debug, jit, np } from "../../src/index.js";
+
+const N = 1 << 15; // 128 KiB of float32: large enough to be recycled
+const ramp = (scale: number) => np.array(Float32Array.from({ length: N }, (_, i) => Math.sin(i * scale)));
+
+afterEach(() => releaseRecycled());
+
+describe("recycled storage of jit intermediates", () => {
+  it("is taken back once an intermediate is dead, and reused by the next call", () => {
+    const f = jit((x: NDArray) => np.sum(np.exp(np.sin(x))));
+    const x = ramp(0.01);
+    releaseRecycled();
+    f(x);
+    const held = takeRecycled("float32", N);
+    expect(held).toBeDefined();
+    expect(held!.length).toBe(N);
+  });
+
+  it("never reuses what earlier calls returned, even when an output shares storage with a dead value", () => {
+    const f = jit((x: NDArray) => {
+      const a = np.exp(np.sin(x));
+      const b = np.reshape(a, [N / 2, 2]); // shares a's storage
+      const c = np.cos(np.multiply(a, 2)); // a dies here, but b is an output
+      return [b, np.sum(c), np.add(c, 1)];
+    });
+    const x1 = ramp(0.01),
+      x2 = ramp(0.02);
+    const first = f(x1) as NDArray[];
+    const snapshot = first.map((r) => Array.from(r.dataSync()));
+    for (let k = 0; k < 3; k++) f(x2);
+    first.forEach((r, i) => expect(Array.from(r.dataSync())).toEqual(snapshot[i]));
+    // And the values are right: b is exp(sin(x1)), laid out in pairs.
+    const expB = np.reshape(np.exp(np.sin(x1)), [N / 2, 2]).dataSync();
+    expect(Array.from(first[0]!.dataSync())).toEqual(Array.from(expB));
+  });
+
+  it("never reuses values a debug callback received", () => {
+    const seen: NDArray[] = [];
+    const f = jit((x: NDArray) => {
+      const a = np.exp(np.sin(x));
+      debug.callback((v: NDArray) => seen.push(v), a);
+      return np.sum(np.cos(a));
+    });
+    f(ramp(0.01));
+    const kept = Array.from(seen[0]!.dataSync());
+    for (let k = 0; k < 3; k++) f(ramp(0.03 + k));
+    expect(Array.from(seen[0]!.dataSync())).toEqual(kept);
+  });
+
+  it("never reuses the inputs, and eager kernels given reused storage start from zeros", () => {
+    const x = ramp(0.01);
+    const before = Array.from(x.dataSync());
+    const f = jit((a: NDArray) => np.sum(np.tanh(np.multiply(a, 3))));
+    for (let k = 0; k < 3; k++) f(x);
+    expect(Array.from(x.dataSync())).toEqual(before);
+    // Storage is held now; a scatter-add accumulates into freshly allocated (here: reused) storage.
+    const idx = np.array(Int32Array.from({ length: 8 }, (_, i) => i * 3));
+    const out = np
+      .zeros([N])
+      .at(idx)
+      .add(np.ones([8]));
+    const values = out.dataSync();
+    let total = 0;
+    for (let i = 0; i < N; i++) total += values[i]!;
+    expect(total).toBe(8);
+  });
+});
