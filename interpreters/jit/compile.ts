@@ -193,6 +193,7 @@ function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtu
         virtual,
         escapes: (v) => outputs.has(v) || (consumers.get(v) ?? []).some((c) => !members.has(c)),
         slot,
+        fallback: () => kernelStep(run.group, [], shape, { consumers, outputs, virtual }, slot),
       });
       if (step !== null) {
         planned.push({ run: step, eqns: run.group });

@@ -55,6 +55,8 @@ export interface FusedRun {
   /** Whether a value of the run is needed outside it. */
   escapes(v: Var): boolean;
   slot(v: Var): number;
+  /** The JavaScript loop for the same run, used if linear memory cannot grow at call time. */
+  fallback(): Step;
 }
 
 /** Elements per loop iteration: two f64x2 vectors, for two independent dependency chains. */
@@ -64,8 +66,13 @@ const MIN_ELEMENTS = 256;
 let minElements = MIN_ELEMENTS;
 const PAGE = 65536;
 const MAX_THREADS = 8;
-/** Linear memory is capped at 2 GiB; a run needing more stays in JavaScript. */
+/** Linear memory is declared up to 2 GiB (every address a non-negative i32). */
 const MAX_PAGES = 32768;
+/**
+ * A run whose operands and results need more scratch than this stays in JavaScript: the memory
+ * never shrinks, so one huge run would otherwise hold its size for the life of the process.
+ */
+const MAX_SCRATCH = 256 * 1024 * 1024;
 /** The thread pool's control words sit after the fast-math tables, and scratch data after them. */
 const CTL = Math.ceil(TABLES_END / 64) * 64;
 const DATA = CTL + CTL_BYTES;
@@ -157,15 +164,20 @@ function imports(memory: WasmMemory): Record<string, Record<string, unknown>> {
   return { env: { memory, sin: Math.sin, cos: Math.cos } };
 }
 
-/** The heap with at least `bytes` of scratch data, its views renewed if the memory grew. */
-function heapFor(h: Heap, bytes: number): Heap {
+/** Makes room for `bytes` of scratch data (renewing the views if the memory grew); false if it cannot grow. */
+function heapFor(h: Heap, bytes: number): boolean {
   const need = DATA + bytes;
-  if (h.memory.buffer.byteLength < need) h.memory.grow(Math.ceil((need - h.memory.buffer.byteLength) / PAGE));
+  if (h.memory.buffer.byteLength < need)
+    try {
+      h.memory.grow(Math.ceil((need - h.memory.buffer.byteLength) / PAGE));
+    } catch {
+      return false;
+    }
   if (h.buffer !== h.memory.buffer) {
     h.buffer = h.memory.buffer;
     h.views = viewsOf(h.buffer);
   }
-  return h;
+  return true;
 }
 
 /** A region of scratch memory holding one input or output array. */
@@ -194,7 +206,7 @@ export function wasmLoopStep(run: FusedRun): Step | null {
   const gen = new Generator(run);
   if (!gen.ok) return null;
   const bytes = gen.layoutEnd;
-  if (DATA + bytes > MAX_PAGES * PAGE) return null;
+  if (bytes > MAX_SCRATCH) return null;
   const h = sharedHeap()!;
   const module = new wasmApi!.Module(buildModule(gen.kernel(), h.shared));
   const kernel = new wasmApi!.Instance(module, imports(h.memory)).exports.run as (e0: number, e1: number) => void;
@@ -205,8 +217,13 @@ export function wasmLoopStep(run: FusedRun): Step | null {
   const reads = gen.reads,
     writes = gen.writes;
   const shape = run.shape as number[];
+  let js: Step | null = null;
   return (envArrays) => {
-    const { views } = heapFor(h, bytes);
+    if (!heapFor(h, bytes)) {
+      (js ??= run.fallback())(envArrays);
+      return;
+    }
+    const { views } = h;
     for (const r of reads) views[r.dtype].set(envArrays[r.slot]!.values as never, (DATA + r.offset) / BYTES[r.dtype]!);
     if (pool === null) kernel(0, end);
     else pool.run(id, module, kernel, end, chunk);
