@@ -9,12 +9,16 @@ import { JS_HELPER_NAMES, JS_HELPER_VALUES, jsExpr } from "../../../src/codegen/
 
 type Kernel = (out: TypedArray, n: number, ...ins: TypedArray[]) => void;
 
-const cache = new Map<string, Kernel>();
+/** Kernels by primitive, then by a number packing (in dtype, out dtype, arity): no string per call. */
+const cache = new Map<Prim, Map<number, Kernel>>();
+const DTYPE_CODE: Record<DType, number> = { bool: 0, uint32: 1, int32: 2, float32: 3, float64: 4 };
 
 /** The kernel computing `prim` over `arity` inputs of `inDtype` into an `outDtype` array. */
 export function elementwiseKernel(prim: Prim, inDtype: DType, outDtype: DType, arity: number): Kernel {
-  const key = `${prim}:${inDtype}:${outDtype}:${arity}`;
-  let k = cache.get(key);
+  let byPrim = cache.get(prim);
+  if (byPrim === undefined) cache.set(prim, (byPrim = new Map()));
+  const key = (DTYPE_CODE[inDtype] * 8 + DTYPE_CODE[outDtype]) * 1024 + arity;
+  let k = byPrim.get(key);
   if (k === undefined) {
     const ins = Array.from({ length: arity }, (_, j) => `in${j}`);
     const expr = jsExpr(
@@ -26,7 +30,7 @@ export function elementwiseKernel(prim: Prim, inDtype: DType, outDtype: DType, a
     if (expr === null) throw new Error(`no elementwise kernel for ${prim}`);
     const body = `return function ${prim}(out, n, ${ins.join(", ")}) { for (let i = 0; i < n; i++) out[i] = ${expr}; };`;
     k = new Function(...JS_HELPER_NAMES, body)(...JS_HELPER_VALUES) as Kernel;
-    cache.set(key, k);
+    byPrim.set(key, k);
   }
   return k;
 }
