@@ -152,7 +152,7 @@ function transposeInto(w: FloatArray, dst: FloatArray, at: number, rows: number,
   }
 }
 
-/** Zeroes dst[from, to): short stretches element by element (a typed array over shared memory is slow to `fill`). */
+/** Zeroes dst[from, to): short stretches (a row's padding columns) by a loop rather than a `fill` call each. */
 function zero(dst: FloatArray, from: number, to: number): void {
   if (to - from >= 256) dst.fill(0, from, to);
   else for (let j = from; j < to; j++) dst[j] = 0;
