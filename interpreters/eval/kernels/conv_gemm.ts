@@ -316,8 +316,11 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
     sharedB: true,
     input: lhs,
     a: (colsT, at, e, x, from) => {
-      // The last entry's rows past the end are left as they are: their products are never read.
-      for (let r = 0, flat = e * per; r < per && flat < total; r++, flat++) {
+      // The last entry's rows past the end are never read back, but are zeroed: stale memory may
+      // hold subnormal floats, which would slow the GEMM down.
+      const real = Math.min(per, total - e * per);
+      zero(colsT, at + real * depth, at + per * depth);
+      for (let r = 0, flat = e * per; r < real; r++, flat++) {
         const row = at + r * depth;
         const n = Math.floor(flat / qp),
           q = flat % qp;
