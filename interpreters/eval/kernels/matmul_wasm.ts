@@ -7,6 +7,8 @@
  * Per call: copy each batch entry's A into linear memory, copy its B into a staging area and pack
  * it into column panels there (`packB`), run `gemm` over the rows of C, copy C out. Batches are
  * processed in chunks of at most CHUNK_BYTES so huge batches do not need huge memories.
+ * `matmulWasmInPlace` serves producers that write the operands themselves (the convolution
+ * lowerings' im2col): straight into linear memory, one entry at a time, on one thread.
  *
  * Memory layout (one linear memory; a shared one when threads are wanted and available):
  *
@@ -514,24 +516,19 @@ export function matmulWasmInPlace(dtype: Dtype, p: InPlaceProduct): boolean {
 
   const E = ELEMENT_BYTES[dtype];
   const gp = { ...PARAMS[dtype], shared: e.shared, maxPages: MAX_PAGES };
-  const sizeA = align(m * k * E, 64),
-    sizeB = align(packedBBytes(gp, k, n), 64),
-    strideC = align(m * n * E, 64);
-  const staging = align(k * n * E, 64);
-  const strideA = p.sharedA ? 0 : sizeA,
-    strideB = p.sharedB ? 0 : sizeB;
   // An engine made shared by an earlier threaded product is written through a private buffer.
   const direct = !e.shared;
-  const inputBytes = direct ? align(p.input.length * E, 64) : 0;
-  const fixed = e.dataBase + staging + inputBytes + (p.sharedA ? sizeA : 0) + (p.sharedB ? sizeB : 0);
-  const perEntry = strideA + strideB + strideC;
-  if (fixed + perEntry > MAX_PAGES * PAGE) return false;
-  const chunk = Math.max(1, Math.min(batch, Math.floor(CHUNK_BYTES / perEntry), 4096));
-  if (!ensureMemory(e, fixed + chunk * perEntry)) return false;
+  // One slot per operand, reused by every entry: [B staging][input][A][packed B][C].
+  const stage = e.dataBase,
+    input = stage + align(k * n * E, 64),
+    aAddr = input + (direct ? align(p.input.length * E, 64) : 0),
+    bAddr = aAddr + align(m * k * E, 64),
+    cAddr = bAddr + align(packedBBytes(gp, k, n), 64),
+    end = cAddr + m * n * E;
+  if (end > MAX_PAGES * PAGE || !ensureMemory(e, end)) return false;
 
   const view = dtype === "float32" ? new Float32Array(e.memory.buffer) : new Float64Array(e.memory.buffer);
-  const stage = e.dataBase;
-  const from = (stage + staging) / E;
+  const from = input / E;
   if (direct) view.set(p.input, from);
   const privateBuffer = direct ? view : scratchOf(dtype, Math.max(m * k, k * n));
   /** Runs a writer callback for `size` elements at byte address `at`. */
@@ -540,29 +537,14 @@ export function matmulWasmInPlace(dtype: Dtype, p: InPlaceProduct): boolean {
     writer(privateBuffer, 0, entry, p.input, 0);
     view.set(privateBuffer.subarray(0, size), at / E);
   };
-  const sharedA = stage + staging + inputBytes,
-    sharedB = sharedA + (p.sharedA ? sizeA : 0);
-  const aBase = fixed,
-    bBase = aBase + chunk * strideA,
-    cBase = bBase + chunk * strideB;
-  if (p.sharedA) write(p.a, sharedA, 0, m * k);
-  if (p.sharedB) {
-    write(p.b, stage, 0, k * n);
-    e.packB[dtype](stage, k, n, sharedB);
-  }
-  for (let b0 = 0; b0 < batch; b0 += chunk) {
-    const entries = Math.min(chunk, batch - b0);
-    for (let i = 0; i < entries; i++) {
-      const a = p.sharedA ? sharedA : aBase + i * strideA,
-        b = p.sharedB ? sharedB : bBase + i * strideB;
-      if (!p.sharedA) write(p.a, a, b0 + i, m * k);
-      if (!p.sharedB) {
-        write(p.b, stage, b0 + i, k * n);
-        e.packB[dtype](stage, k, n, b);
-      }
-      e.gemm[dtype](a, b, cBase + i * strideC, n * E, k, n, 0, m, e.scratchBase);
+  for (let i = 0; i < batch; i++) {
+    if (i === 0 || !p.sharedA) write(p.a, aAddr, i, m * k);
+    if (i === 0 || !p.sharedB) {
+      write(p.b, stage, i, k * n);
+      e.packB[dtype](stage, k, n, bAddr);
     }
-    for (let i = 0; i < entries; i++) p.c(view, (cBase + i * strideC) / E, b0 + i);
+    e.gemm[dtype](aAddr, bAddr, cAddr, n * E, k, n, 0, m, e.scratchBase);
+    p.c(view, cAddr / E, i);
   }
   lastPath = { path: "wasm", threads: 1, tasks: batch, workerTasks: 0 };
   if (e.memory.buffer.byteLength > RETAIN_BYTES) scheduleRelease();
