@@ -158,7 +158,7 @@ function zero(dst: FloatArray, from: number, to: number): void {
   else for (let j = from; j < to; j++) dst[j] = 0;
 }
 
-/** dst[at, at + n) = src[from, from + n), within one array by `copyWithin`. */
+/** dst[at, at + n) = src[from, from + n): by `copyWithin` when both are one array (the GEMM's memory), else `set`. */
 function move(dst: FloatArray, at: number, src: FloatArray, from: number, n: number): void {
   if (src === dst) dst.copyWithin(at, from, from + n);
   else dst.set(src.subarray(from, from + n), at);
