@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { type ConvGeometry, convKernel } from "../../interpreters/eval/kernels/conv.js";
 import { type ConvLowering, convGemm } from "../../interpreters/eval/kernels/conv_gemm.js";
+import { configureMatmul, lastMatmulPath, matmul } from "../../interpreters/eval/kernels/matmul.js";
 import { rng } from "../../laws/numeric.js";
 
 const prod = (v: readonly number[]) => v.reduce((a, b) => a * b, 1);
@@ -215,6 +216,48 @@ describe("conv GEMM lowerings", () => {
     expect(convGemm(lhs, new Float64Array(4 * 4 * 9), out, { ...base, lhsDilation: [1, 2, 1] }, "columns")).toBe(false);
     expect(convGemm(lhs, new Float64Array(4 * 4 * 9), out, { ...base, lhsDilation: [1, 2, 1] }, "rows")).toBe(false);
     expect(out.every((v) => v === 7)).toBe(true);
+  });
+
+  it("every lowering, its operands written in place in the WebAssembly GEMM's memory (unshared, then shared), matches the definition", () => {
+    const saved = configureMatmul({ wasm: true, wasmMinWork: 0 });
+    try {
+      for (const memory of ["unshared", "shared"]) {
+        if (memory === "shared") {
+          // A threaded product makes the memory shared; operands then pass through a private buffer.
+          configureMatmul({ threads: 2, threadMinWork: 0 });
+          const x = new Float32Array(64 * 64).fill(1);
+          matmul(x, x, new Float32Array(64 * 64), 1, 64, 64, 64);
+          if (lastMatmulPath().threads < 2) break;
+        }
+        const all: [ConvGeometry, readonly (ConvLowering | undefined)[]][] = [
+          ...CASES.map(([, g]) => [g, [...LOWERINGS, undefined]] as [ConvGeometry, ConvLowering[]]),
+          ...DILATED.map(([, g]) => [g, ["shiftAdd", undefined]] as [ConvGeometry, ConvLowering[]]),
+        ];
+        let runs = 0,
+          inPlace = 0;
+        for (const [g, lowerings] of all) {
+          const [lhs, rhs] = operands(g, 21);
+          const want = reference(lhs, rhs, g);
+          for (const lowering of lowerings) {
+            for (const [Ctor, tol] of [
+              [Float64Array, 1e-12],
+              [Float32Array, 1e-4],
+            ] as const) {
+              const out = new Ctor(want.length).fill(Number.NaN);
+              // A chunk of 60 elements cuts the rows lowering into entries, the last one padded.
+              expect(convGemm(Ctor.from(lhs), Ctor.from(rhs), out, g, lowering, 60)).toBe(true);
+              expect(maxError(out, want), `${memory} ${lowering ?? "auto"} ${JSON.stringify(g)}`).toBeLessThan(tol);
+              runs++;
+              if (lastMatmulPath().path === "wasm") inPlace++;
+            }
+          }
+        }
+        // Only products with a single row or column of C (1x1 kernels, one output) stay in JavaScript.
+        expect(inPlace).toBeGreaterThan(0.8 * runs);
+      }
+    } finally {
+      configureMatmul(saved);
+    }
   });
 
   it("convKernel gives the same result through the fast path as the definition for the W7 shapes", () => {

@@ -1,10 +1,12 @@
 /**
  * Fast CPU convolutions for the common case: one feature group, one batch group (strides, window
  * dilation and any padding allowed; lhs dilation only in shift-add, in dims without a stride, which
- * is the input gradient of a strided conv). Each is one batched call of the shared matmul per
- * cache-sized chunk of images or rows, so it runs on the WebAssembly kernel and its threads, plus
- * one pass of JavaScript data movement. Three lowerings, chosen per geometry by an estimate of
- * their cost (`convGemm`):
+ * is the input gradient of a strided conv). Each is one batched product on the WebAssembly GEMM
+ * whose operands the lowering writes straight into the GEMM's memory (`matmulWasmInPlace`: the
+ * input is copied in once and the im2col matrices assembled there with `copyWithin`, with no
+ * scratch matrix, no second copy and no zero-fill of the whole matrix); where wasm is off or the
+ * product small, the same writers fill JavaScript scratch matrices for `matmul`, one entry at a
+ * time. Three lowerings, chosen per geometry by an estimate of their cost (`convGemm`):
  *
  * - columns: cols_n [C·K, Q] (im2col of one image) and out_n = W [O, C·K] · cols_n, batched over
  *   n, written straight into the output. The usual forward pass (Q large).
@@ -22,21 +24,21 @@
 import type { TypedArray } from "../../../src/core/dtype.js";
 import type { ConvGeometry } from "./conv.js";
 import { type FloatArray, matmul } from "./matmul.js";
+import { type InPlaceProduct, matmulWasmInPlace } from "./matmul_wasm.js";
 
 /**
- * Most elements in one chunk's scratch matrix (cols, colsT or Z) by default; batches are cut to
- * fit. Small enough that the matrix is still in cache when the matmul copies and packs it: on the
- * W7 bench 2^19 measured 11-15 ms, 2^22 (everything in one chunk) 18-23 ms, 2^17 16-20 ms.
+ * Most elements of colsT in one batch entry of the rows lowering by default (at least one row).
+ * On the W7 kernel gradient (72 rows of 25,088) 2^19 to 2^23 measured alike, 2^17 about 15% slower.
  */
 const CHUNK_ELEMENTS = 1 << 19;
 /** Below this many output positions per image the rows lowering is used (a narrow GEMM otherwise). */
 const ROWS_BELOW_Q = 64;
-/** Shortest plane worth one contiguous copy (`subarray` + `set`) instead of an element loop. */
+/** Shortest plane worth one contiguous move (`copyWithin` or `set`) instead of an element loop. */
 const CONTIGUOUS_MIN = 64;
 /**
  * Costs relative to one JavaScript element loop step (an add or a strided move), measured: a
- * multiply-add inside the GEMM, and a move within a contiguous plane copy (memcpy, then copied and
- * packed once more by the matmul).
+ * multiply-add inside the GEMM, and a move within a contiguous plane copy (memcpy, then packed
+ * once more by the GEMM).
  */
 const MAC_COST = 0.05;
 const RUN_COST = 0.25;
@@ -74,7 +76,7 @@ export type ConvLowering = "columns" | "rows" | "shiftAdd";
  * out = conv(lhs, rhs) by the cheapest GEMM lowering (or `lowering`, for tests); false, with
  * nothing written, for a geometry they do not cover (groups, lhs dilation with a stride in the
  * same dim or outside shift-add, empty operands).
- * `chunk` caps the elements of each chunk's scratch matrix (at least one image or row per chunk).
+ * `chunk` caps the elements of colsT per batch entry in the rows lowering.
  */
 export function convGemm(
   lhs: TypedArray,
@@ -101,9 +103,9 @@ export function convGemm(
   const hits = kp / (g.lhsDilation[0]! * g.lhsDilation[1]! * g.lhsDilation[2]!);
   const shiftAdd = g.n * g.o * hits * qp + g.n * g.o * kp * g.c * sp * MAC_COST;
   lowering ??= dilated || shiftAdd < im2col ? "shiftAdd" : rows ? "rows" : "columns";
-  if (lowering === "shiftAdd") convShiftAdd(lhs, rhs, out, g, chunk);
+  if (lowering === "shiftAdd") convShiftAdd(lhs, rhs, out, g);
   else if (lowering === "rows") convRows(lhs, rhs, out, g, chunk);
-  else convColumns(lhs, rhs, out, g, chunk);
+  else convColumns(lhs, rhs, out, g);
   return true;
 }
 
@@ -131,22 +133,48 @@ function taps(g: ConvGeometry, d: number, a: number): Taps {
   return [q0, ld, t0, 1, count];
 }
 
-/** Writes `w` [rows, cols] transposed into the start of `dst` ([cols, rows]). */
-function transposeInto(w: FloatArray, dst: FloatArray, rows: number, cols: number): void {
-  // Writes in order; the reads run along `rows` sequential streams.
-  for (let c = 0, d = 0; c < cols; c++) for (let r = 0; r < rows; r++, d++) dst[d] = w[r * cols + c]!;
+/** Writes `w` [rows, cols] transposed into `dst` ([cols, rows]) at `at`. */
+function transposeInto(w: FloatArray, dst: FloatArray, at: number, rows: number, cols: number): void {
+  // Four rows at a time (the leftover rows one at a time), in column blocks whose reads and writes
+  // stay in L1: about 2.5x the plain double loop on the kernel gradient's [16, N·H·W].
+  for (let c0 = 0; c0 < cols; c0 += 256) {
+    const c1 = Math.min(cols, c0 + 256);
+    let r = 0;
+    for (; r + 4 <= rows; r += 4) {
+      for (let c = c0, s = r * cols + c0, d = at + c0 * rows + r; c < c1; c++, s++, d += rows) {
+        dst[d] = w[s]!;
+        dst[d + 1] = w[s + cols]!;
+        dst[d + 2] = w[s + 2 * cols]!;
+        dst[d + 3] = w[s + 3 * cols]!;
+      }
+    }
+    for (; r < rows; r++) for (let c = c0, s = r * cols + c0, d = at + c0 * rows + r; c < c1; c++, s++, d += rows) dst[d] = w[s]!;
+  }
+}
+
+/** Zeroes dst[from, to): short stretches (a row's padding columns) by a loop rather than a `fill` call each. */
+function zero(dst: FloatArray, from: number, to: number): void {
+  if (to - from >= 256) dst.fill(0, from, to);
+  else for (let j = from; j < to; j++) dst[j] = 0;
+}
+
+/** dst[at, at + n) = src[from, from + n): by `copyWithin` when both are one array (the GEMM's memory), else `set`. */
+function move(dst: FloatArray, at: number, src: FloatArray, from: number, n: number): void {
+  if (src === dst) dst.copyWithin(at, from, from + n);
+  else dst.set(src.subarray(from, from + n), at);
 }
 
 /**
+ * Writes one plane [h, w] of a window gather at dst[dOff...], zeros included:
  * dst[i1 * w + i2] = src[sOff + (i1 * t1 + c1) * sw + i2 * t2 + c2] for i1 in [l1, h1) and i2 in
- * [l2, h2): one plane of a window gather (the caller has zeroed dst, so padding stays zero). When
- * rows line up (t2 = 1, t1 * sw = w, as in any stride-1 conv whose output is as wide as its input)
- * the whole plane is one contiguous run, copied at memcpy speed, after which the neighbours it
- * also carried between valid stretches are zeroed again.
+ * [l2, h2), 0 elsewhere (padding). When rows line up (t2 = 1, t1 * sw = w, as in any stride-1 conv
+ * whose output is as wide as its input) the whole valid part is one contiguous run, moved at memcpy
+ * speed, after which the neighbours it also carried between valid stretches are zeroed again.
  */
 function copyPlane(
   dst: FloatArray,
   dOff: number,
+  h: number,
   w: number,
   [l1, h1]: Span,
   [l2, h2]: Span,
@@ -158,25 +186,53 @@ function copyPlane(
   t2: number,
   c2: number,
 ): void {
-  if (h1 <= l1 || h2 <= l2) return;
-  if (t2 === 1 && t1 * sw === w && (h1 - l1) * w >= CONTIGUOUS_MIN) {
-    const first = l1 * w + l2,
-      last = (h1 - 1) * w + h2,
-      shift = sOff + c1 * sw + c2;
-    dst.set(src.subarray(shift + first, shift + last), dOff + first);
-    for (let i1 = l1; i1 < h1 - 1; i1++) for (let j = dOff + i1 * w + h2, end = dOff + (i1 + 1) * w + l2; j < end; j++) dst[j] = 0;
+  if (h1 <= l1 || h2 <= l2) {
+    zero(dst, dOff, dOff + h * w);
     return;
   }
+  if (t2 === 1 && t1 * sw === w && (h1 - l1) * w >= CONTIGUOUS_MIN) {
+    const first = l1 * w + l2,
+      last = (h1 - 1) * w + h2;
+    zero(dst, dOff, dOff + first);
+    move(dst, dOff + first, src, sOff + c1 * sw + c2 + first, last - first);
+    for (let i1 = l1; i1 < h1 - 1; i1++) zero(dst, dOff + i1 * w + h2, dOff + (i1 + 1) * w + l2);
+    zero(dst, dOff + last, dOff + h * w);
+    return;
+  }
+  zero(dst, dOff, dOff + l1 * w);
   for (let i1 = l1; i1 < h1; i1++) {
     const s = sOff + (i1 * t1 + c1) * sw + c2,
       d = dOff + i1 * w;
+    zero(dst, d, d + l2);
     if (t2 === 1) for (let i2 = l2; i2 < h2; i2++) dst[d + i2] = src[s + i2]!;
     else for (let i2 = l2; i2 < h2; i2++) dst[d + i2] = src[s + i2 * t2]!;
+    zero(dst, d + h2, d + w);
+  }
+  zero(dst, dOff + h1 * w, dOff + h * w);
+}
+
+/**
+ * Runs a product whose operands the lowering writes itself: in place in the WebAssembly GEMM's
+ * memory where it takes the product, else into JavaScript scratch matrices, one entry at a time.
+ */
+function product(like: FloatArray, p: InPlaceProduct<FloatArray>): void {
+  if (!(like instanceof Int32Array) && matmulWasmInPlace(like instanceof Float32Array ? "float32" : "float64", p as InPlaceProduct)) return;
+  const { m, k, n } = p;
+  const a = scratch(like, "a", m * k),
+    b = scratch(like, "b", k * n),
+    c = scratch(like, "c", m * n);
+  if (p.sharedA) p.a(a, 0, 0, p.input, 0);
+  if (p.sharedB) p.b(b, 0, 0, p.input, 0);
+  for (let e = 0; e < p.batch; e++) {
+    if (!p.sharedA) p.a(a, 0, e, p.input, 0);
+    if (!p.sharedB) p.b(b, 0, e, p.input, 0);
+    matmul(a, b, c, 1, m, k, n);
+    p.c(c, 0, e);
   }
 }
 
-/** The columns lowering: out_n [O, Q] = W [O, C·K] · cols_n [C·K, Q], images in chunks. */
-function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry, chunk: number): void {
+/** The columns lowering: out_n [O, Q] = W [O, C·K] · cols_n [C·K, Q], one batch entry per image. */
+function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry): void {
   const [k0, k1, k2] = g.k as [number, number, number];
   const [q0, q1, q2] = g.q as [number, number, number];
   const [s0, s1, s2] = g.s as [number, number, number];
@@ -187,38 +243,57 @@ function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvG
     qp = q0 * q1 * q2,
     sp = s0 * s1 * s2,
     depth = g.c * kp;
-  const per = Math.max(1, Math.min(g.n, Math.floor(chunk / (depth * qp))));
-  // The matmul takes one A per batch entry: repeat the kernel.
-  const w = scratch(rhs, "w", per * g.o * depth);
-  for (let e = 0; e < per; e++) w.set(rhs.subarray(0, g.o * depth), e * g.o * depth);
   const spans = [0, 1, 2].map((d) => range(g.k[d]!).map((a) => outSpan(g, d, a))) as [Span[], Span[], Span[]];
-  for (let n0 = 0; n0 < g.n; n0 += per) {
-    const entries = Math.min(per, g.n - n0);
-    const cols = scratch(lhs, "cols", entries * depth * qp);
-    cols.fill(0);
-    let row = 0;
-    for (let e = 0; e < entries; e++) {
+  product(lhs, {
+    batch: g.n,
+    m: g.o,
+    k: depth,
+    n: qp,
+    sharedA: true,
+    input: lhs,
+    a: (view, at) => view.set(rhs.subarray(0, g.o * depth), at),
+    // cols_e, written where the GEMM reads it.
+    b: (cols, at, e, x, from) => {
+      let row = 0;
       for (let ch = 0; ch < g.c; ch++) {
-        const image = ((n0 + e) * g.c + ch) * sp;
+        const image = from + (e * g.c + ch) * sp;
         for (let a0 = 0; a0 < k0; a0++) {
           const [u0, v0] = spans[0][a0]!;
           for (let a1 = 0; a1 < k1; a1++) {
             for (let a2 = 0; a2 < k2; a2++, row++) {
-              for (let b0 = u0; b0 < v0; b0++) {
-                const src = image + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2;
-                copyPlane(cols, row * qp + b0 * q1 * q2, q2, spans[1][a1]!, spans[2][a2]!, lhs, src, s2, st1, a1 * rd1 - lo1, st2, a2 * rd2 - lo2);
+              for (let b0 = 0; b0 < q0; b0++) {
+                const dst = at + row * qp + b0 * q1 * q2;
+                if (b0 < u0 || b0 >= v0) zero(cols, dst, dst + q1 * q2);
+                else
+                  copyPlane(
+                    cols,
+                    dst,
+                    q1,
+                    q2,
+                    spans[1][a1]!,
+                    spans[2][a2]!,
+                    x,
+                    image + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2,
+                    s2,
+                    st1,
+                    a1 * rd1 - lo1,
+                    st2,
+                    a2 * rd2 - lo2,
+                  );
               }
             }
           }
         }
       }
-    }
-    const dst = out.subarray(n0 * g.o * qp, (n0 + entries) * g.o * qp);
-    matmul(w, cols, dst as FloatArray, entries, g.o, depth, qp);
-  }
+    },
+    c: (view, at, e) => out.set(view.subarray(at, at + g.o * qp), e * g.o * qp),
+  });
 }
 
-/** The rows lowering: outT [N·Q, O] = colsT [N·Q, C·K] · Wᵀ [C·K, O], output positions in chunks. */
+/**
+ * The rows lowering: outT [N·Q, O] = colsT [N·Q, C·K] · Wᵀ [C·K, O], the rows cut into batch
+ * entries of at most `chunk` elements of colsT each (the last one padded with rows never read).
+ */
 function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry, chunk: number): void {
   const [k0, k1, k2] = g.k as [number, number, number];
   const [q0, q1, q2] = g.q as [number, number, number];
@@ -230,45 +305,69 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
     qp = q0 * q1 * q2,
     sp = s0 * s1 * s2,
     depth = g.c * kp;
-  const wt = scratch(rhs, "wt", depth * g.o);
-  transposeInto(rhs, wt, g.o, depth);
   const total = g.n * qp;
-  const per = Math.max(1, Math.min(total, Math.floor(chunk / depth)));
-  for (let r0 = 0; r0 < total; r0 += per) {
-    const count = Math.min(per, total - r0);
-    const colsT = scratch(lhs, "cols", count * depth);
-    colsT.fill(0);
-    for (let r = 0; r < count; r++) {
-      const flat = r0 + r,
-        n = Math.floor(flat / qp),
-        q = flat % qp;
-      const b0 = Math.floor(q / (q1 * q2)),
-        b1 = Math.floor(q / q2) % q1,
-        b2 = q % q2;
-      const [u0, v0] = tapSpan(g, 0, b0),
-        taps1 = tapSpan(g, 1, b1),
-        taps2 = tapSpan(g, 2, b2);
-      for (let ch = 0; ch < g.c; ch++) {
-        const image = (n * g.c + ch) * sp;
-        for (let a0 = u0; a0 < v0; a0++) {
-          const src = image + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2;
-          copyPlane(colsT, r * depth + (ch * k0 + a0) * k1 * k2, k2, taps1, taps2, lhs, src, s2, rd1, b1 * st1 - lo1, rd2, b2 * st2 - lo2);
+  const entries = Math.ceil(total / Math.max(1, Math.min(total, Math.floor(chunk / depth))));
+  const per = Math.ceil(total / entries);
+  product(lhs, {
+    batch: entries,
+    m: per,
+    k: depth,
+    n: g.o,
+    sharedB: true,
+    input: lhs,
+    a: (colsT, at, e, x, from) => {
+      // The last entry's rows past the end are never read back, but are zeroed: stale memory may
+      // hold subnormal floats, which would slow the GEMM down.
+      const real = Math.min(per, total - e * per);
+      zero(colsT, at + real * depth, at + per * depth);
+      for (let r = 0, flat = e * per; r < real; r++, flat++) {
+        const row = at + r * depth;
+        const n = Math.floor(flat / qp),
+          q = flat % qp;
+        const b0 = Math.floor(q / (q1 * q2)),
+          b1 = Math.floor(q / q2) % q1,
+          b2 = q % q2;
+        const [u0, v0] = tapSpan(g, 0, b0),
+          taps1 = tapSpan(g, 1, b1),
+          taps2 = tapSpan(g, 2, b2);
+        for (let ch = 0; ch < g.c; ch++) {
+          const image = from + (n * g.c + ch) * sp;
+          for (let a0 = 0; a0 < k0; a0++) {
+            const dst = row + (ch * k0 + a0) * k1 * k2;
+            if (a0 < u0 || a0 >= v0) zero(colsT, dst, dst + k1 * k2);
+            else
+              copyPlane(
+                colsT,
+                dst,
+                k1,
+                k2,
+                taps1,
+                taps2,
+                x,
+                image + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2,
+                s2,
+                rd1,
+                b1 * st1 - lo1,
+                rd2,
+                b2 * st2 - lo2,
+              );
+          }
         }
       }
-    }
-    const outT = scratch(out, "outT", count * g.o);
-    matmul(colsT, wt, outT, 1, count, depth, g.o);
+    },
+    b: (wt, at) => transposeInto(rhs, wt, at, g.o, depth),
     // outT[(n, q), o] -> out[n, o, q]
-    for (let r = 0; r < count; r++) {
-      const flat = r0 + r,
-        dst = (flat - (flat % qp)) * g.o + (flat % qp);
-      for (let o = 0; o < g.o; o++) out[dst + o * qp] = outT[r * g.o + o]!;
-    }
-  }
+    c: (outT, at, e) => {
+      for (let r = 0, flat = e * per; r < per && flat < total; r++, flat++) {
+        const dst = (flat - (flat % qp)) * g.o + (flat % qp);
+        for (let o = 0; o < g.o; o++) out[dst + o * qp] = outT[at + r * g.o + o]!;
+      }
+    },
+  });
 }
 
 /** The shift-add lowering: Z_n [O·K, S] = W' [O·K, C] · x_n [C, S], then out[n, o, q] = Σ_a Z_n[(o, a), pos(q, a)]. */
-function convShiftAdd(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry, chunk: number): void {
+function convShiftAdd(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry): void {
   const [k0, k1, k2] = g.k as [number, number, number];
   const [q1, q2] = [g.q[1]!, g.q[2]!];
   const [s1, s2] = [g.s[1]!, g.s[2]!];
@@ -276,21 +375,24 @@ function convShiftAdd(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: Conv
     qp = g.q[0]! * q1 * q2,
     sp = g.s[0]! * s1 * s2;
   const zRows = g.o * kp;
-  const per = Math.max(1, Math.min(g.n, Math.floor(chunk / (zRows * sp))));
-  // W'[(o, a), c] = rhs[o, c, a], repeated once per batch entry of the matmul.
-  const w = scratch(rhs, "w", per * zRows * g.c);
-  for (let o = 0; o < g.o; o++) transposeInto(rhs.subarray(o * g.c * kp) as FloatArray, w.subarray(o * kp * g.c) as FloatArray, g.c, kp);
-  for (let e = 1; e < per; e++) w.copyWithin(e * zRows * g.c, 0, zRows * g.c);
   const [T0, T1, T2] = [0, 1, 2].map((d) => range(g.k[d]!).map((a) => taps(g, d, a))) as [Taps[], Taps[], Taps[]];
   out.fill(0, 0, g.n * g.o * qp);
-  for (let n0 = 0; n0 < g.n; n0 += per) {
-    const entries = Math.min(per, g.n - n0);
-    const z = scratch(out, "z", entries * zRows * sp);
-    matmul(w, lhs.subarray(n0 * g.c * sp, (n0 + entries) * g.c * sp) as FloatArray, z, entries, zRows, g.c, sp);
-    for (let e = 0; e < entries; e++) {
+  product(lhs, {
+    batch: g.n,
+    m: zRows,
+    k: g.c,
+    n: sp,
+    sharedA: true,
+    input: lhs,
+    // W'[(o, a), c] = rhs[o, c, a]
+    a: (w, at) => {
+      for (let o = 0; o < g.o; o++) transposeInto(rhs.subarray(o * g.c * kp) as FloatArray, w, at + o * kp * g.c, g.c, kp);
+    },
+    b: (view, at, e, x, from) => move(view, at, x, from + e * g.c * sp, g.c * sp),
+    c: (z, at, e) => {
       for (let o = 0; o < g.o; o++) {
-        const block = ((n0 + e) * g.o + o) * qp;
-        let tap = (e * g.o + o) * kp;
+        const block = (e * g.o + o) * qp;
+        let tap = o * kp;
         for (let a0 = 0; a0 < k0; a0++) {
           const [x0, dx0, y0, dy0, c0] = T0[a0]!;
           for (let a1 = 0; a1 < k1; a1++) {
@@ -300,7 +402,7 @@ function convShiftAdd(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: Conv
               for (let j0 = 0; j0 < c0; j0++) {
                 for (let j1 = 0; j1 < c1; j1++) {
                   const dst = block + ((x0 + j0 * dx0) * q1 + x1 + j1 * dx1) * q2 + x2;
-                  const src = tap * sp + ((y0 + j0 * dy0) * s1 + y1 + j1 * dy1) * s2 + y2;
+                  const src = at + tap * sp + ((y0 + j0 * dy0) * s1 + y1 + j1 * dy1) * s2 + y2;
                   if (dx2 === 1 && dy2 === 1) for (let j2 = 0; j2 < c2; j2++) out[dst + j2] += z[src + j2]!;
                   else for (let j2 = 0; j2 < c2; j2++) out[dst + j2 * dx2] += z[src + j2 * dy2]!;
                 }
@@ -309,6 +411,6 @@ function convShiftAdd(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: Conv
           }
         }
       }
-    }
-  }
+    },
+  });
 }

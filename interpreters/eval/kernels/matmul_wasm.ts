@@ -7,6 +7,8 @@
  * Per call: copy each batch entry's A into linear memory, copy its B into a staging area and pack
  * it into column panels there (`packB`), run `gemm` over the rows of C, copy C out. Batches are
  * processed in chunks of at most CHUNK_BYTES so huge batches do not need huge memories.
+ * `matmulWasmInPlace` serves producers that write the operands themselves (the convolution
+ * lowerings' im2col): straight into linear memory, one entry at a time, on one thread.
  *
  * Memory layout (one linear memory; a shared one when threads are wanted and available):
  *
@@ -444,4 +446,93 @@ function runThreaded(e: Engine, workers: NodeWorker[], t: TaskSet): number {
   }
   if (Atomics.load(ctl, FAIL) !== 0) throw new Error("matmul: the WebAssembly kernel failed in a thread");
   return t.total - mine;
+}
+
+// ---- Entry point for operands written in place -------------------------------------------------
+
+/**
+ * A batched product C_e = A_e · B_e (e < batch, row-major, sizes in elements) whose operands the
+ * caller writes straight into wasm memory, so a producer such as im2col skips the copy-in that
+ * `matmulWasm` makes. Each callback gets a view, the element offset to write (or read) at, and
+ * `input` with its offset `from`: in an unshared memory, the view is the whole memory and `input`
+ * the caller's source copied once into it, so operands are assembled with `copyWithin`; a shared
+ * memory (threads) is written through a private buffer instead, copied in with one `set` per
+ * operand, because V8 moves data into shared memory in many short pieces slowly (about 1 µs per
+ * `set`, `copyWithin` or `fill`, and byte by byte when misaligned). Callbacks must not call the
+ * matmul themselves (the memory could grow under them).
+ */
+export interface InPlaceProduct<V = Float32Array | Float64Array> {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  /** One A (or B) serves every entry: its callback runs once, with e = 0. */
+  sharedA?: boolean;
+  sharedB?: boolean;
+  /** The source the callbacks read, of the product's element type. */
+  input: V;
+  /** Writes A_e (m x k) at view[at...]. */
+  a(view: V, at: number, e: number, input: V, from: number): void;
+  /** Writes B_e (k x n) at view[at...], a staging area packed into panels right after. */
+  b(view: V, at: number, e: number, input: V, from: number): void;
+  /** Reads C_e (m x n) from view[at...]. */
+  c(view: V, at: number, e: number): void;
+}
+
+const privateBuffers: Partial<Record<Dtype, Float32Array | Float64Array>> = {};
+/** A private (unshared) buffer of at least n elements, kept for reuse. */
+function scratchOf(dtype: Dtype, n: number): Float32Array | Float64Array {
+  let b = privateBuffers[dtype];
+  if (b === undefined || b.length < n) privateBuffers[dtype] = b = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+  return b;
+}
+
+/**
+ * Runs `p` on the wasm kernel; false, having called no callback, where the wasm path is unavailable
+ * or not worthwhile (then the caller computes the product otherwise). One thread: threads need a
+ * shared memory, and writing the operands into one (through a private buffer) plus handing work to
+ * a worker measured slower than the second thread saves on these products with two cores.
+ */
+export function matmulWasmInPlace(dtype: Dtype, p: InPlaceProduct): boolean {
+  const { batch, m, k, n } = p;
+  const cfg = getConfig();
+  if (!cfg.wasm || batch * m * k * n < cfg.wasmMinWork || m < 2 || n < 2) return false;
+  const e = getEngine(false);
+  if (e === null) return false;
+
+  const E = ELEMENT_BYTES[dtype];
+  const gp = { ...PARAMS[dtype], shared: e.shared, maxPages: MAX_PAGES };
+  // An engine made shared by an earlier threaded product is written through a private buffer.
+  const direct = !e.shared;
+  // One slot per operand, reused by every entry: [B staging][input][A][packed B][C].
+  const stage = e.dataBase,
+    input = stage + align(k * n * E, 64),
+    aAddr = input + (direct ? align(p.input.length * E, 64) : 0),
+    bAddr = aAddr + align(m * k * E, 64),
+    cAddr = bAddr + align(packedBBytes(gp, k, n), 64),
+    end = cAddr + m * n * E;
+  if (end > MAX_PAGES * PAGE || !ensureMemory(e, end)) return false;
+
+  const view = dtype === "float32" ? new Float32Array(e.memory.buffer) : new Float64Array(e.memory.buffer);
+  const from = input / E;
+  if (direct) view.set(p.input, from);
+  const privateBuffer = direct ? view : scratchOf(dtype, Math.max(m * k, k * n));
+  /** Runs a writer callback for `size` elements at byte address `at`. */
+  const write = (writer: InPlaceProduct["a"], at: number, entry: number, size: number) => {
+    if (direct) return writer(view, at / E, entry, view, from);
+    writer(privateBuffer, 0, entry, p.input, 0);
+    view.set(privateBuffer.subarray(0, size), at / E);
+  };
+  for (let i = 0; i < batch; i++) {
+    if (i === 0 || !p.sharedA) write(p.a, aAddr, i, m * k);
+    if (i === 0 || !p.sharedB) {
+      write(p.b, stage, i, k * n);
+      e.packB[dtype](stage, k, n, bAddr);
+    }
+    e.gemm[dtype](aAddr, bAddr, cAddr, n * E, k, n, 0, m, e.scratchBase);
+    p.c(view, cAddr / E, i);
+  }
+  lastPath = { path: "wasm", threads: 1, tasks: batch, workerTasks: 0 };
+  if (e.memory.buffer.byteLength > RETAIN_BYTES) scheduleRelease();
+  return true;
 }

@@ -6,6 +6,37 @@
  */
 import type { TypedArray } from "../../../src/core/dtype.js";
 
+/** Shortest contiguous run copied by `set` (memcpy) instead of an element loop. */
+const SET_MIN = 32;
+
+/**
+ * The same index space with adjacent dims fused where both sides step through them as one (e.g. a
+ * [1, 0, 2, 3] transpose becomes a copy of whole contiguous planes), and size-1 dims dropped.
+ */
+function merged(
+  srcStrides: readonly number[],
+  dstStrides: readonly number[],
+  shape: readonly number[],
+): { srcStrides: number[]; dstStrides: number[]; shape: number[] } {
+  const ss: number[] = [],
+    ds: number[] = [],
+    sh: number[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = sh.length - 1;
+    if (last >= 0 && ss[last] === srcStrides[d]! * shape[d]! && ds[last] === dstStrides[d]! * shape[d]!) {
+      sh[last]! *= shape[d]!;
+      ss[last] = srcStrides[d]!;
+      ds[last] = dstStrides[d]!;
+    } else {
+      ss.push(srcStrides[d]!);
+      ds.push(dstStrides[d]!);
+      sh.push(shape[d]!);
+    }
+  }
+  return { srcStrides: ss, dstStrides: ds, shape: sh };
+}
+
 export function copyStrided(
   src: TypedArray,
   srcBase: number,
@@ -15,8 +46,9 @@ export function copyStrided(
   dstStrides: readonly number[],
   shape: readonly number[],
 ): void {
+  for (let d = 0; d < shape.length; d++) if (shape[d] === 0) return;
+  ({ srcStrides, dstStrides, shape } = merged(srcStrides, dstStrides, shape));
   const nd = shape.length;
-  for (let d = 0; d < nd; d++) if (shape[d] === 0) return;
   if (nd === 0) {
     dst[dstBase] = src[srcBase]!;
     return;
@@ -28,7 +60,9 @@ export function copyStrided(
   let s = srcBase,
     t = dstBase;
   for (;;) {
-    if (sIn === 1 && dIn === 1) {
+    if (sIn === 1 && dIn === 1 && inner >= SET_MIN) {
+      dst.set(src.subarray(s, s + inner), t);
+    } else if (sIn === 1 && dIn === 1) {
       for (let i = 0; i < inner; i++) dst[t + i] = src[s + i]!;
     } else {
       for (let i = 0, si = s, ti = t; i < inner; i++, si += sIn, ti += dIn) dst[ti] = src[si]!;

@@ -1,0 +1,80 @@
+/**
+ * The strided copy kernel (interpreters/eval/kernels/strided.ts) against a plain odometer written
+ * here: transposes whose trailing dims merge into long contiguous runs (copied with `set`), runs
+ * just below and above that length, broadcasts (stride 0), reversals (negative strides), size-1
+ * and empty dims, and offsets on both sides.
+ */
+import { describe, expect, it } from "vitest";
+import { copyStrided } from "../../interpreters/eval/kernels/strided.js";
+import { rng } from "../../laws/numeric.js";
+
+/** dst[dBase + Σ i·dStrides] = src[sBase + Σ i·sStrides] over every index i of shape. */
+function reference(src: Float32Array, sBase: number, ss: number[], dst: Float32Array, dBase: number, ds: number[], shape: number[]): void {
+  const total = shape.reduce((a, b) => a * b, 1);
+  for (let flat = 0; flat < total; flat++) {
+    let s = sBase,
+      d = dBase,
+      rest = flat;
+    for (let k = shape.length - 1; k >= 0; k--) {
+      const i = rest % shape[k]!;
+      rest = Math.floor(rest / shape[k]!);
+      s += i * ss[k]!;
+      d += i * ds[k]!;
+    }
+    dst[d] = src[s]!;
+  }
+}
+
+const stridesOf = (shape: number[]) => shape.map((_, k) => shape.slice(k + 1).reduce((a, b) => a * b, 1));
+
+describe("copyStrided", () => {
+  it("random shapes read and written through permuted, sliced layouts match the plain odometer", () => {
+    const r = rng(3);
+    const int = (n: number) => Math.floor(r() * n);
+    /** Strides of `shape` laid inside a container that is larger in some dims, its dims in a random order. */
+    const layout = (shape: number[]): { strides: number[]; size: number } => {
+      const room = shape.map((n) => (int(3) === 0 ? n + 1 + int(3) : n));
+      const order = room.map((_, k) => k).sort(() => r() - 0.5);
+      const strides = new Array<number>(shape.length);
+      let size = 1;
+      for (let k = order.length - 1; k >= 0; k--) {
+        strides[order[k]!] = size;
+        size *= room[order[k]!]!;
+      }
+      // Keep some layouts plain row-major, whose dims all merge.
+      if (int(3) === 0) return { strides: stridesOf(room), size };
+      return { strides, size };
+    };
+    for (let t = 0; t < 300; t++) {
+      const shape = Array.from({ length: int(5) }, () => (int(6) === 0 ? 1 : 1 + int(t % 3 === 0 ? 24 : 7)));
+      const from = layout(shape),
+        to = layout(shape);
+      const src = Float32Array.from({ length: from.size + 2 }, (_, i) => i + 1);
+      const got = new Float32Array(to.size + 3),
+        want = new Float32Array(to.size + 3);
+      copyStrided(src, 2, from.strides, got, 3, to.strides, shape);
+      reference(src, 2, from.strides, want, 3, to.strides, shape);
+      expect(Array.from(got), JSON.stringify({ shape, from, to })).toEqual(Array.from(want));
+    }
+  });
+
+  it("a [1, 0, 2, 3] transpose (whole planes), broadcasts, reversals and empty shapes", () => {
+    const src = Float32Array.from({ length: 4 * 3 * 5 * 7 }, (_, i) => i * 0.5 - 3);
+    const cases: [number, number[], number, number[], number[]][] = [
+      [0, [35, 105, 7, 1], 0, stridesOf([3, 4, 5, 7]), [3, 4, 5, 7]],
+      [0, [0, 1], 0, [40, 1], [3, 40]],
+      [0, [0, 1], 0, [31, 1], [3, 31]],
+      [139, [-1], 0, [1], [140]],
+      [104, [-35, 7, 1], 0, [35, 7, 1], [3, 5, 7]],
+      [0, [7, 1], 0, [7, 1], [0, 7]],
+      [5, [], 2, [], []],
+    ];
+    for (const [sBase, ss, dBase, ds, shape] of cases) {
+      const got = new Float32Array(500).fill(-9),
+        want = new Float32Array(500).fill(-9);
+      copyStrided(src, sBase, ss, got, dBase, ds, shape);
+      reference(src, sBase, ss, want, dBase, ds, shape);
+      expect(Array.from(got), JSON.stringify(shape)).toEqual(Array.from(want));
+    }
+  });
+});
