@@ -34,6 +34,7 @@ const ARRAY: Record<DType, string> = {
  * blocked pairwise order (error ~ log n), which a single running accumulator cannot reproduce.
  */
 const REDUCE = new Set<Prim>([Prim.ReduceMax, Prim.ReduceMin]);
+const REDUCE_ANY = new Set<Prim>([Prim.ReduceSum, Prim.ReduceMax, Prim.ReduceMin]);
 /** Longest run fused into one loop: keeps generated functions small enough for V8 to compile. */
 const MAX_GROUP = 512;
 /**
@@ -187,11 +188,17 @@ function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtu
       // reductions are stored, and the reductions run on the eager kernels.
       const run = collect(Infinity);
       const members = new Set(run.group);
+      // Values read only by the reductions right after the run need no copy of their own: the
+      // reductions (which always write fresh arrays) read them in linear memory before any other
+      // kernel can overwrite it.
+      const next = new Set<Eqn>();
+      for (let k = run.j; k < eqns.length && REDUCE_ANY.has(eqns[k]!.prim) && run.inGroup.has(eqns[k]!.inputs[0]!); k++) next.add(eqns[k]!);
       const step = wasmLoopStep({
         group: run.group,
         shape,
         virtual,
         escapes: (v) => outputs.has(v) || (consumers.get(v) ?? []).some((c) => !members.has(c)),
+        readInPlace: (v) => !outputs.has(v) && (consumers.get(v) ?? []).every((c) => members.has(c) || next.has(c)),
         slot,
         fallback: () => kernelStep(run.group, [], shape, { consumers, outputs, virtual }, slot),
       });

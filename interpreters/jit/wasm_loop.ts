@@ -54,6 +54,11 @@ export interface FusedRun {
   readonly virtual: ReadonlyMap<Var, Eqn>;
   /** Whether a value of the run is needed outside it. */
   escapes(v: Var): boolean;
+  /**
+   * Whether an escaping value is only read by steps that run before any other fused loop (and
+   * keep nothing of it): it is then handed over as a view of linear memory, not copied out.
+   */
+  readInPlace(v: Var): boolean;
   slot(v: Var): number;
   /** The JavaScript loop for the same run, used if linear memory cannot grow at call time. */
   fallback(): Step;
@@ -183,6 +188,8 @@ function heapFor(h: Heap, bytes: number): boolean {
 /** A region of scratch memory holding one input or output array. */
 interface Region {
   readonly slot: number;
+  /** An output handed on as a view of linear memory (see `FusedRun.readInPlace`). */
+  readonly inPlace?: boolean;
   readonly dtype: "float32" | "float64" | "bool";
   readonly count: number;
   readonly offset: number;
@@ -208,8 +215,14 @@ export function wasmLoopStep(run: FusedRun): Step | null {
   const bytes = gen.layoutEnd;
   if (bytes > MAX_SCRATCH) return null;
   const h = sharedHeap()!;
-  const module = new wasmApi!.Module(buildModule(gen.kernel(), h.shared));
-  const kernel = new wasmApi!.Instance(module, imports(h.memory)).exports.run as (e0: number, e1: number) => void;
+  let module: object, kernel: (e0: number, e1: number) => void;
+  try {
+    module = new wasmApi!.Module(buildModule(gen.kernel(), h.shared));
+    kernel = new wasmApi!.Instance(module, imports(h.memory)).exports.run as typeof kernel;
+  } catch {
+    // Browsers refuse to compile modules over 4 KiB synchronously on their main thread.
+    return null;
+  }
   const id = ++compiled;
   const end = Math.ceil(n / STEP) * STEP;
   const pool = n >= THREAD_MIN ? h.pool : null;
@@ -229,8 +242,9 @@ export function wasmLoopStep(run: FusedRun): Step | null {
     else pool.run(id, module, kernel, end, chunk);
     for (const w of writes) {
       const at = (DATA + w.offset) / BYTES[w.dtype]!;
-      const values = takeRecycled(w.dtype, n) ?? allocate(w.dtype, n);
-      values.set(views[w.dtype].subarray(at, at + n) as never);
+      const inMemory = views[w.dtype].subarray(at, at + n);
+      let values: ConcreteArray["values"] = inMemory;
+      if (!w.inPlace) (values = takeRecycled(w.dtype, n) ?? allocate(w.dtype, n)).set(inMemory as never);
       envArrays[w.slot] = new ConcreteArray(values, shape, w.dtype);
     }
   };
@@ -331,7 +345,7 @@ class Generator {
     const have = this.outRegions.get(v);
     if (have !== undefined) return have;
     const dtype = v.aval.dtype as Region["dtype"];
-    const r: Region = { slot: this.run.slot(v), dtype, count: this.n, offset: this.layoutEnd };
+    const r: Region = { slot: this.run.slot(v), dtype, count: this.n, offset: this.layoutEnd, inPlace: this.run.readInPlace(v) };
     this.layoutEnd += align(this.n * BYTES[dtype]! + 64);
     this.writes.push(r);
     this.outRegions.set(v, r);
