@@ -11,6 +11,7 @@ import { Prim, type PrimParams } from "../../../src/core/prim.js";
 import { sizeOf } from "../../../src/core/shape.js";
 import * as k from "./linalg.js";
 import * as blocked from "./linalg_blocked.js";
+import * as golubKahan from "./linalg_svd.js";
 
 type C = ConcreteArray;
 type Impl<P extends Prim> = (args: readonly C[], params: PrimParams[P], outs: Aval[]) => C[];
@@ -75,6 +76,6 @@ export const linalgImpls: { [P in LinalgPrim]: Impl<P> } = {
   },
   [Prim.Svd]: ([x], { fullMatrices }, outs) => {
     const [, m, n] = dims(x!);
-    return perMatrix(x!, outs, (a, [u, s, vh]) => k.svd(a, m, n, fullMatrices, f64(u!), f64(s!), f64(vh!)));
+    return perMatrix(x!, outs, (a, [u, s, vh]) => golubKahan.svd(a, m, n, fullMatrices, f64(u!), f64(s!), f64(vh!)));
   },
 };

@@ -1,0 +1,355 @@
+/**
+ * The SVD of matrices above JACOBI_MAX columns (and rows), by Golub–Kahan: Householder
+ * bidiagonalisation A = Q·B·Pᵀ, then implicit-shift QR on the bidiagonal B (Demmel–Kahan: relative
+ * convergence tests, zero shifts when the shift would spoil the small singular values, chasing
+ * from whichever end is larger), whose rotations are applied to Q and P. Same contract as `svd` in
+ * `linalg.ts`, which handles the small matrices (one-sided Jacobi, accurate and fast there).
+ */
+import { givens, house, reflectLeft, reflectRight, rotateChain } from "./linalg_householder.js";
+import { formQ } from "./linalg_qr.js";
+import * as k from "./linalg.js";
+
+/** Matrices with min(m, n) at most this use the one-sided Jacobi of `linalg.ts`. */
+export const JACOBI_MAX = 16;
+
+const EPS = 2.220446049250313e-16;
+const UNFL = 2.2250738585072014e-308;
+/** Sweeps allowed per singular value, on average, before giving up (LAPACK's MAXITR). */
+const MAXITR = 6;
+
+/**
+ * SVD of the m×n `a`: u (m×uc), s (k, descending), vh (vr×n), with uc = vr = k, or m and n when
+ * `full`; each column of u has its largest-magnitude entry positive (vh's rows follow; rows of a
+ * full vh beyond k get the same convention themselves).
+ */
+export function svd(a: Float64Array, m: number, n: number, full: boolean, u: Float64Array, s: Float64Array, vh: Float64Array): void {
+  if (Math.min(m, n) <= JACOBI_MAX) return k.svd(a, m, n, full, u, s, vh);
+  const tall = m >= n;
+  // Work on the tall one of A and Aᵀ: A' = U'·S·V'ᵀ with A' M×N, M >= N.
+  const M = tall ? m : n,
+    N = tall ? n : m,
+    Uc = full ? M : N;
+  const w = tall ? Float64Array.from(a) : k.transposed(a, m, n);
+  const { d, e, tauq, taup } = bidiagonalize(w, M, N);
+  // U' = H_0···H_{N-1}·I[:, :Uc]; V' = G_0···G_{N-3}·I, G_j acting on rows j+1.. with row j's vector.
+  const uq = new Float64Array(M * Uc);
+  formQ(w, N, M, N, tauq, uq, Uc);
+  const vq = new Float64Array(N * N);
+  // Row j of W holds G_j's vector from column j+2 on: transposed, these are the reflections of a
+  // QR of an (N-1)×(N-1) matrix, whose column j holds G_j's vector from row j+1.
+  const sub = new Float64Array((N - 1) * (N - 1));
+  for (let i = 1; i < N; i++) for (let j = 0; j < N - 1; j++) sub[(i - 1) * (N - 1) + j] = w[j * N + i]!;
+  const subQ = new Float64Array((N - 1) * (N - 1));
+  formQ(sub, N - 1, N - 1, N - 1, taup.subarray(0, N - 1), subQ, N - 1);
+  vq[0] = 1;
+  for (let i = 1; i < N; i++) for (let j = 1; j < N; j++) vq[i * N + j] = subQ[(i - 1) * (N - 1) + j - 1]!;
+  bidiagonalQr(N, d, e, uq, M, Uc, vq, N, N);
+  // Non-negative, descending singular values: flip V' columns, then sort both factors' columns.
+  for (let j = 0; j < N; j++) {
+    if (d[j]! >= 0) continue;
+    d[j] = -d[j]!;
+    for (let i = 0; i < N; i++) vq[i * N + j] = -vq[i * N + j]!;
+  }
+  const order = Array.from({ length: N }, (_, j) => j).sort((i, j) => d[j]! - d[i]! || i - j);
+  order.forEach((o, j) => (s[j] = d[o]!));
+  permuteColumns(uq, M, Uc, order);
+  permuteColumns(vq, N, N, order);
+  // A = U'·S·V'ᵀ (tall) or A = V'·S·U'ᵀ (wide).
+  const [uf, ur, uc, vf, vr] = tall ? [uq, M, Uc, vq, N] : [vq, N, N, uq, Uc];
+  u.set(uf.subarray(0, ur * uc));
+  // vh = V''ᵀ, where V'' (n×vr) is the other factor.
+  for (let i = 0; i < n; i++) for (let j = 0; j < vr; j++) vh[j * n + i] = vf[i * vr + j]!;
+  const flips = k.positiveColumns(u, m, uc);
+  const kk = Math.min(m, n);
+  for (let j = 0; j < kk; j++) if (flips[j] === -1) for (let i = 0; i < n; i++) vh[j * n + i] = -vh[j * n + i]!;
+  // Rows of vh beyond k (full, wide) have no partner in u: give them the same convention.
+  for (let j = kk; j < vr; j++) {
+    let best = -1,
+      at = 0;
+    for (let i = 0; i < n; i++)
+      if (Math.abs(vh[j * n + i]!) > best) {
+        best = Math.abs(vh[j * n + i]!);
+        at = i;
+      }
+    if (vh[j * n + at]! < 0) for (let i = 0; i < n; i++) vh[j * n + i] = -vh[j * n + i]!;
+  }
+}
+
+/** Reorders the first order.length columns of the r×c row-major x: new column j = old column order[j]. */
+function permuteColumns(x: Float64Array, r: number, c: number, order: number[]): void {
+  const row = new Float64Array(order.length);
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j < order.length; j++) row[j] = x[i * c + order[j]!]!;
+    x.set(row, i * c);
+  }
+}
+
+/**
+ * Reduces the M×N `w` (M >= N, row-major) in place to upper bidiagonal form: returns its diagonal d
+ * and superdiagonal e; H_j's vector stays in column j below the diagonal, G_j's in row j right of
+ * the superdiagonal, with their taus.
+ */
+function bidiagonalize(w: Float64Array, M: number, N: number): { d: Float64Array; e: Float64Array; tauq: Float64Array; taup: Float64Array } {
+  const d = new Float64Array(N),
+    e = new Float64Array(Math.max(N - 1, 0)),
+    tauq = new Float64Array(N),
+    taup = new Float64Array(N);
+  const dots = new Float64Array(N);
+  for (let j = 0; j < N; j++) {
+    const tq = (tauq[j] = house(w, j * N + j, N, M - j));
+    d[j] = w[j * N + j]!;
+    // H_j·W[j.., j+1..] with v = (1, W[j+1.., j]).
+    const beta = w[j * N + j]!;
+    w[j * N + j] = 1;
+    reflectLeft(w, N, j, j + 1, N, tq, w, j * N + j, N, M - j, dots);
+    w[j * N + j] = beta;
+    if (j >= N - 1) continue;
+    const tp = (taup[j] = house(w, j * N + j + 1, 1, N - j - 1));
+    e[j] = w[j * N + j + 1]!;
+    const b2 = w[j * N + j + 1]!;
+    w[j * N + j + 1] = 1;
+    reflectRight(w, N, j + 1, M, j + 1, tp, w, j * N + j + 1, N - j - 1);
+    w[j * N + j + 1] = b2;
+  }
+  return { d, e, tauq, taup };
+}
+
+/** The smaller singular value of [[f, g], [0, h]] (LAPACK's dlas2, without cancellation). */
+function smallerSingular(f: number, g: number, h: number): number {
+  const fa = Math.abs(f),
+    ga = Math.abs(g),
+    ha = Math.abs(h);
+  const fhmn = Math.min(fa, ha),
+    fhmx = Math.max(fa, ha);
+  if (fhmn === 0) return 0;
+  if (ga < fhmx) {
+    const as = 1 + fhmn / fhmx,
+      at = (fhmx - fhmn) / fhmx,
+      au = (ga / fhmx) ** 2;
+    return (fhmn * 2) / (Math.sqrt(as * as + au) + Math.sqrt(at * at + au));
+  }
+  const au = fhmx / ga;
+  if (au === 0) return (fhmn * fhmx) / ga;
+  const as = 1 + fhmn / fhmx,
+    at = (fhmx - fhmn) / fhmx;
+  const c = 1 / (Math.sqrt(1 + (as * au) ** 2) + Math.sqrt(1 + (at * au) ** 2));
+  return 2 * fhmn * c * au;
+}
+
+/**
+ * Diagonalises the n×n upper bidiagonal (d, e) by implicit QR sweeps (LAPACK's dbdsqr with relative
+ * accuracy): d ends up holding the singular values (with signs), and every rotation that acts on
+ * the columns of B from the right (left) is applied to columns 0..n-1 of v (u), so U·B·Vᵀ is kept.
+ */
+export function bidiagonalQr(
+  n: number,
+  d: Float64Array,
+  e: Float64Array,
+  u: Float64Array,
+  uRows: number,
+  uLd: number,
+  v: Float64Array,
+  vRows: number,
+  vLd: number,
+): void {
+  if (n <= 1) return;
+  const tol = Math.max(10, Math.min(100, EPS ** -0.125)) * EPS;
+  const cr = new Float64Array(n),
+    sr = new Float64Array(n),
+    cl = new Float64Array(n),
+    sl = new Float64Array(n),
+    g3 = new Float64Array(3);
+  // Estimate of the smallest singular value, for the absolute threshold below which e is zero.
+  let sminoa = Math.abs(d[0]!);
+  for (let i = 1, mu = sminoa; i < n && sminoa !== 0; i++) {
+    mu = Math.abs(d[i]!) * (mu / (mu + Math.abs(e[i - 1]!)));
+    sminoa = Math.min(sminoa, mu);
+  }
+  const thresh = Math.max((tol * sminoa) / Math.sqrt(n), MAXITR * n * n * UNFL);
+  const maxit = MAXITR * n * n;
+  let iter = 0,
+    oldll = -1,
+    oldm = -1,
+    idir = 0,
+    m = n - 1;
+  outer: while (m > 0 && iter <= maxit) {
+    // The unreduced block ll..m at the bottom: e[ll-1] negligible (or ll = 0).
+    let smax = Math.abs(d[m]!),
+      ll = 0;
+    for (let i = m - 1; i >= 0; i--) {
+      const abse = Math.abs(e[i]!);
+      if (abse <= thresh) {
+        e[i] = 0;
+        ll = i + 1;
+        break;
+      }
+      smax = Math.max(smax, Math.abs(d[i]!), abse);
+    }
+    if (ll === m) {
+      m--;
+      continue;
+    }
+    // A block apart from the last one: chase the bulge from its larger end.
+    if (ll > oldm || m < oldll) idir = Math.abs(d[ll]!) >= Math.abs(d[m]!) ? 1 : 2;
+    // Relative convergence tests (Demmel–Kahan), each pass also estimating the smallest singular value.
+    let sminl: number;
+    if (idir === 1) {
+      if (Math.abs(e[m - 1]!) <= tol * Math.abs(d[m]!)) {
+        e[m - 1] = 0;
+        continue;
+      }
+      let mu = Math.abs(d[ll]!);
+      sminl = mu;
+      for (let i = ll; i < m; i++) {
+        if (Math.abs(e[i]!) <= tol * mu) {
+          e[i] = 0;
+          continue outer;
+        }
+        mu = Math.abs(d[i + 1]!) * (mu / (mu + Math.abs(e[i]!)));
+        sminl = Math.min(sminl, mu);
+      }
+    } else {
+      if (Math.abs(e[ll]!) <= tol * Math.abs(d[ll]!)) {
+        e[ll] = 0;
+        continue;
+      }
+      let mu = Math.abs(d[m]!);
+      sminl = mu;
+      for (let i = m - 1; i >= ll; i--) {
+        if (Math.abs(e[i]!) <= tol * mu) {
+          e[i] = 0;
+          continue outer;
+        }
+        mu = Math.abs(d[i]!) * (mu / (mu + Math.abs(e[i]!)));
+        sminl = Math.min(sminl, mu);
+      }
+    }
+    oldll = ll;
+    oldm = m;
+    // The shift: the smaller singular value of the trailing 2×2 (leading, when chasing upwards),
+    // or zero when it is negligible against the block's largest entry.
+    let shift = 0;
+    if (!(n * tol * (sminl / smax) <= Math.max(EPS, 0.01 * tol))) {
+      const sll = idir === 1 ? Math.abs(d[ll]!) : Math.abs(d[m]!);
+      shift = idir === 1 ? smallerSingular(d[m - 1]!, e[m - 1]!, d[m]!) : smallerSingular(d[ll]!, e[ll]!, d[ll + 1]!);
+      if (sll > 0 && (shift / sll) ** 2 < EPS) shift = 0;
+    }
+    iter += m - ll;
+    const cnt = m - ll;
+    if (idir === 1) {
+      if (shift === 0) {
+        let cs = 1,
+          oldcs = 1,
+          oldsn = 0;
+        for (let i = ll; i < m; i++) {
+          givens(d[i]! * cs, e[i]!, g3);
+          cs = g3[0]!;
+          const sn = g3[1]!,
+            r = g3[2]!;
+          if (i > ll) e[i - 1] = oldsn * r;
+          givens(oldcs * r, d[i + 1]! * sn, g3);
+          oldcs = g3[0]!;
+          oldsn = g3[1]!;
+          d[i] = g3[2]!;
+          cr[i - ll] = cs;
+          sr[i - ll] = sn;
+          cl[i - ll] = oldcs;
+          sl[i - ll] = oldsn;
+        }
+        const h = d[m]! * cs;
+        d[m] = h * oldcs;
+        e[m - 1] = h * oldsn;
+      } else {
+        const dl = d[ll]!;
+        let f = (Math.abs(dl) - shift) * ((dl >= 0 ? 1 : -1) + shift / dl),
+          g = e[ll]!;
+        for (let i = ll; i < m; i++) {
+          givens(f, g, g3);
+          const c1 = g3[0]!,
+            s1 = g3[1]!;
+          if (i > ll) e[i - 1] = g3[2]!;
+          f = c1 * d[i]! + s1 * e[i]!;
+          e[i] = c1 * e[i]! - s1 * d[i]!;
+          g = s1 * d[i + 1]!;
+          d[i + 1] = c1 * d[i + 1]!;
+          givens(f, g, g3);
+          const c2 = g3[0]!,
+            s2 = g3[1]!;
+          d[i] = g3[2]!;
+          f = c2 * e[i]! + s2 * d[i + 1]!;
+          d[i + 1] = c2 * d[i + 1]! - s2 * e[i]!;
+          if (i < m - 1) {
+            g = s2 * e[i + 1]!;
+            e[i + 1] = c2 * e[i + 1]!;
+          }
+          cr[i - ll] = c1;
+          sr[i - ll] = s1;
+          cl[i - ll] = c2;
+          sl[i - ll] = s2;
+        }
+        e[m - 1] = f;
+      }
+      rotateChain(v, vLd, vRows, ll, cnt, cr, sr, true);
+      rotateChain(u, uLd, uRows, ll, cnt, cl, sl, true);
+      if (Math.abs(e[m - 1]!) <= thresh) e[m - 1] = 0;
+    } else {
+      if (shift === 0) {
+        let cs = 1,
+          oldcs = 1,
+          oldsn = 0;
+        for (let i = m; i > ll; i--) {
+          givens(d[i]! * cs, e[i - 1]!, g3);
+          cs = g3[0]!;
+          const sn = g3[1]!,
+            r = g3[2]!;
+          if (i < m) e[i] = oldsn * r;
+          givens(oldcs * r, d[i - 1]! * sn, g3);
+          oldcs = g3[0]!;
+          oldsn = g3[1]!;
+          d[i] = g3[2]!;
+          cr[i - 1 - ll] = cs;
+          sr[i - 1 - ll] = -sn;
+          cl[i - 1 - ll] = oldcs;
+          sl[i - 1 - ll] = -oldsn;
+        }
+        const h = d[ll]! * cs;
+        d[ll] = h * oldcs;
+        e[ll] = h * oldsn;
+      } else {
+        const dm = d[m]!;
+        let f = (Math.abs(dm) - shift) * ((dm >= 0 ? 1 : -1) + shift / dm),
+          g = e[m - 1]!;
+        for (let i = m; i > ll; i--) {
+          givens(f, g, g3);
+          const c1 = g3[0]!,
+            s1 = g3[1]!;
+          if (i < m) e[i] = g3[2]!;
+          f = c1 * d[i]! + s1 * e[i - 1]!;
+          e[i - 1] = c1 * e[i - 1]! - s1 * d[i]!;
+          g = s1 * d[i - 1]!;
+          d[i - 1] = c1 * d[i - 1]!;
+          givens(f, g, g3);
+          const c2 = g3[0]!,
+            s2 = g3[1]!;
+          d[i] = g3[2]!;
+          f = c2 * e[i - 1]! + s2 * d[i - 1]!;
+          d[i - 1] = c2 * d[i - 1]! - s2 * e[i - 1]!;
+          if (i > ll + 1) {
+            g = s2 * e[i - 2]!;
+            e[i - 2] = c2 * e[i - 2]!;
+          }
+          // Each rotation met plane (i-1, i) from its lower end: as a rotation of (i-1, i), -s.
+          cr[i - 1 - ll] = c1;
+          sr[i - 1 - ll] = -s1;
+          cl[i - 1 - ll] = c2;
+          sl[i - 1 - ll] = -s2;
+        }
+        e[ll] = f;
+      }
+      // Chasing upwards works on Bᵀ: the first rotation of each step acts on u, the second on v.
+      rotateChain(u, uLd, uRows, ll, cnt, cr, sr, false);
+      rotateChain(v, vLd, vRows, ll, cnt, cl, sl, false);
+      if (Math.abs(e[ll]!) <= thresh) e[ll] = 0;
+    }
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * The SVD (Golub–Kahan, interpreters/eval/kernels/linalg_svd.ts), the symmetric eigen-decomposition
+ * and QR on matrices past the sizes where the small-matrix kernels take over: factors reconstruct
+ * the input to c·n·eps, are orthonormal, follow the sign conventions, and the spectra agree with
+ * references computed here (closed forms Q·D·Qᵀ with Q a product of Householder reflections, and a
+ * plain one-sided Jacobi SVD), for square, tall and wide, rank-deficient, repeated and graded
+ * inputs, in float32 and float64.
+ */
+import { describe, expect, it } from "vitest";
+import { type NDArray, np } from "../../src/index.js";
+import { JACOBI_MAX, bidiagonalQr } from "../../interpreters/eval/kernels/linalg_svd.js";
+
+type DType = "float32" | "float64";
+const EPS: Record<DType, number> = { float32: 2 ** -23, float64: 2 ** -52 };
+
+/** Deterministic entries in [-1, 1). */
+function rand(count: number, seed: number): Float64Array {
+  let s = seed >>> 0;
+  return Float64Array.from({ length: count }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
+}
+
+/** An orthogonal n×n matrix: a product of five Householder reflections. */
+function orthogonal(n: number, seed: number): Float64Array {
+  const q = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) q[i * n + i] = 1;
+  for (let r = 0; r < 5; r++) {
+    const v = rand(n, seed + 31 * r),
+      vv = v.reduce((s, x) => s + x * x, 0);
+    for (let i = 0; i < n; i++) {
+      let d = 0;
+      for (let j = 0; j < n; j++) d += q[i * n + j]! * v[j]!;
+      for (let j = 0; j < n; j++) q[i * n + j] -= (2 * d * v[j]!) / vv;
+    }
+  }
+  return q;
+}
+
+/** P·diag(sigma)·Qᵀ (m×n) for orthogonal P (m×m) and Q (n×n): singular values sigma, by construction. */
+function withSingularValues(m: number, n: number, sigma: number[], seed: number): Float64Array {
+  const p = orthogonal(m, seed),
+    q = orthogonal(n, seed + 7),
+    a = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < sigma.length; t++) s += p[i * m + t]! * sigma[t]! * q[j * n + t]!;
+      a[i * n + j] = s;
+    }
+  return a;
+}
+
+/** Singular values (descending) by one-sided Jacobi on the columns of the m×n `a` (m >= n), to convergence. */
+function jacobiSingularValues(a0: Float64Array, m: number, n: number): number[] {
+  const a = Float64Array.from(a0);
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++)
+      for (let q = p + 1; q < n; q++) {
+        let al = 0,
+          be = 0,
+          ga = 0;
+        for (let i = 0; i < m; i++) {
+          al += a[i * n + p]! ** 2;
+          be += a[i * n + q]! ** 2;
+          ga += a[i * n + p]! * a[i * n + q]!;
+        }
+        if (Math.abs(ga) <= 1e-17 * Math.sqrt(al * be)) continue;
+        off = Math.max(off, Math.abs(ga) / Math.sqrt(al * be));
+        const zeta = (be - al) / (2 * ga),
+          t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta)),
+          c = 1 / Math.sqrt(1 + t * t),
+          s = c * t;
+        for (let i = 0; i < m; i++) {
+          const x = a[i * n + p]!,
+            y = a[i * n + q]!;
+          a[i * n + p] = c * x - s * y;
+          a[i * n + q] = s * x + c * y;
+        }
+      }
+    if (off === 0) break;
+  }
+  return Array.from({ length: n }, (_, j) => {
+    let s = 0;
+    for (let i = 0; i < m; i++) s += a[i * n + j]! ** 2;
+    return Math.sqrt(s);
+  }).sort((x, y) => y - x);
+}
+
+const transpose = (x: Float64Array, r: number, c: number): Float64Array => {
+  const t = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = x[i * c + j]!;
+  return t;
+};
+const arr = (x: Float64Array, shape: number[], dtype: DType): NDArray => np.array(dtype === "float32" ? Float32Array.from(x) : x, { shape, dtype });
+const values = (x: NDArray): Float64Array => Float64Array.from(x.dataSync() as ArrayLike<number>);
+const maxAbs = (x: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!));
+  return m;
+};
+
+/** max |x·yᵀ - z| for row-major x (r×k), y (c×k), z (r×c). */
+function productError(x: Float64Array, y: Float64Array, z: Float64Array, r: number, c: number, k: number): number {
+  let worst = 0;
+  for (let i = 0; i < r; i++)
+    for (let j = 0; j < c; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += x[i * k + p]! * y[j * k + p]!;
+      worst = Math.max(worst, Math.abs(s - z[i * c + j]!));
+    }
+  return worst;
+}
+const identity = (n: number): Float64Array => Float64Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0));
+
+/** Columns of the r×c `x` (row-major): each one's largest-magnitude entry must be positive. */
+function expectPositiveColumns(x: Float64Array, r: number, c: number, what: string): void {
+  for (let j = 0; j < c; j++) {
+    let best = 0;
+    for (let i = 0; i < r; i++) if (Math.abs(x[i * c + j]!) > Math.abs(best) * (1 + 1e-6)) best = x[i * c + j]!;
+    expect(best, `${what}: column ${j}`).toBeGreaterThan(0);
+  }
+}
+
+/**
+ * Checks np.linalg.svd of the m×n `a` in both modes: reconstruction, orthonormal factors, the sign
+ * convention, and the singular values against `want` (descending) to c·n·eps·σmax.
+ */
+function checkSvd(a: Float64Array, m: number, n: number, dtype: DType, want: number[], what: string): void {
+  const x = arr(a, [m, n], dtype),
+    k = Math.min(m, n),
+    tol = 4 * Math.max(m, n) * EPS[dtype];
+  const scale = Math.max(maxAbs(want), 1e-300);
+  for (const full of [false, true]) {
+    const [u, s, vh] = np.linalg.svd(x, { fullMatrices: full }).map((t) => values(t!)) as [Float64Array, Float64Array, Float64Array];
+    const uc = full ? m : k,
+      vr = full ? n : k;
+    expect([u.length, s.length, vh.length], what).toEqual([m * uc, k, vr * n]);
+    // U·diag(s)·Vh = A: the first k columns of u, scaled, against the first k rows of vh.
+    const us = new Float64Array(m * k);
+    for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) us[i * k + p] = u[i * uc + p]! * s[p]!;
+    const aRef = dtype === "float32" ? Float64Array.from(Float32Array.from(a)) : a;
+    expect(
+      productError(us, transpose(vh.subarray(0, k * n), k, n), aRef, m, n, k) / scale,
+      `${what} full=${full}: reconstruction`,
+    ).toBeLessThanOrEqual(tol);
+    expect(productError(transpose(u, m, uc), transpose(u, m, uc), identity(uc), uc, uc, m), `${what} full=${full}: UᵀU`).toBeLessThanOrEqual(tol);
+    expect(productError(vh, vh, identity(vr), vr, vr, n), `${what} full=${full}: Vh·Vhᵀ`).toBeLessThanOrEqual(tol);
+    expectPositiveColumns(u, m, uc, `${what} full=${full}: u`);
+    for (let i = 0; i < k; i++) {
+      expect(Math.abs(s[i]! - want[i]!) / scale, `${what}: s[${i}] = ${s[i]} vs ${want[i]}`).toBeLessThanOrEqual(tol);
+      if (i > 0) expect(s[i]!).toBeLessThanOrEqual(s[i - 1]!);
+      expect(s[i]!).toBeGreaterThanOrEqual(0);
+    }
+  }
+}
+
+describe("svd past the Jacobi sizes (Golub–Kahan)", () => {
+  const J = JACOBI_MAX;
+  for (const dtype of ["float64", "float32"] as const) {
+    it(`random square, tall and wide, sizes around ${J} and larger, against a Jacobi reference, ${dtype}`, () => {
+      for (const [m, n] of [
+        [J, J],
+        [J + 1, J + 1],
+        [J + 2, J + 1],
+        [J + 1, 3 * J],
+        [70, 45],
+        [45, 70],
+        [97, 97],
+      ] as const) {
+        const a = rand(m * n, 100 * m + n);
+        const ref = m >= n ? jacobiSingularValues(a, m, n) : jacobiSingularValues(transpose(a, m, n), n, m);
+        checkSvd(a, m, n, dtype, ref, `${m}×${n}`);
+      }
+    });
+
+    it(`known spectra: repeated, rank-deficient, graded, zero; ${dtype}`, () => {
+      const cases: [number, number, (i: number) => number][] = [
+        [40, 40, (i) => (i < 10 ? 3 : i < 30 ? 1 : 0.5)],
+        [50, 30, (i) => (i < 12 ? 1 + i : 0)],
+        [30, 50, (i) => (i % 3 === 0 ? 2 : 0)],
+        [45, 45, (i) => 10 ** (-i / 4)],
+        [35, 20, () => 0],
+      ];
+      for (const [m, n, f] of cases) {
+        const sigma = Array.from({ length: Math.min(m, n) }, (_, i) => f(i)).sort((x, y) => y - x);
+        const a = withSingularValues(m, n, sigma, m + n);
+        checkSvd(a, m, n, dtype, sigma, `${m}×${n} [${sigma.slice(0, 3).join(", ")}, …]`);
+      }
+    });
+  }
+
+  it("a diagonal matrix: its absolute entries, sorted; a rank-one matrix: one nonzero value", () => {
+    const n = 30,
+      a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) a[i * n + i] = (i % 2 ? -1 : 1) * (i + 1) * 0.5;
+    checkSvd(
+      a,
+      n,
+      n,
+      "float64",
+      Array.from({ length: n }, (_, i) => (n - i) * 0.5),
+      "diagonal",
+    );
+    const r1 = Float64Array.from({ length: 40 * 25 }, (_, t) => (Math.floor(t / 25) + 1) * ((t % 25) - 12));
+    let nu = 0,
+      nv = 0;
+    for (let i = 1; i <= 40; i++) nu += i * i;
+    for (let j = 0; j < 25; j++) nv += (j - 12) ** 2;
+    checkSvd(r1, 40, 25, "float64", [Math.sqrt(nu * nv), ...new Array(24).fill(0)], "rank one");
+  });
+
+  it("batched leading axes agree with one matrix at a time", () => {
+    const [m, n] = [24, 20];
+    const mats = [rand(m * n, 5), rand(m * n, 6)];
+    const [u, s, vh] = np.linalg.svd(arr(Float64Array.from([...mats[0]!, ...mats[1]!]), [2, m, n], "float64"), { fullMatrices: false });
+    mats.forEach((a, t) => {
+      const [u1, s1, vh1] = np.linalg.svd(arr(a, [m, n], "float64"), { fullMatrices: false });
+      expect(values(u!).subarray(t * m * n, (t + 1) * m * n)).toEqual(values(u1!));
+      expect(values(s!).subarray(t * n, (t + 1) * n)).toEqual(values(s1!));
+      expect(values(vh!).subarray(t * n * n, (t + 1) * n * n)).toEqual(values(vh1!));
+    });
+  });
+});
+
+describe("bidiagonal QR iteration", () => {
+  /** Runs bidiagonalQr on (d, e) with u = v = I and returns max |U·diag(d')·Vᵀ - B| and the largest e left. */
+  function diagonalise(d0: number[], e0: number[]): [number, number, Float64Array] {
+    const n = d0.length,
+      d = Float64Array.from(d0),
+      e = Float64Array.from(e0),
+      u = identity(n),
+      v = identity(n);
+    bidiagonalQr(n, d, e, u, n, n, v, n, n);
+    const b = new Float64Array(n * n);
+    d0.forEach((x, i) => (b[i * n + i] = x));
+    e0.forEach((x, i) => (b[i * n + i + 1] = x));
+    const ud = u.map((x, t) => x * d[t % n]!);
+    return [productError(ud, v, b, n, n, n), maxAbs(e), d];
+  }
+  const n = 40,
+    r = rand(2 * n, 9);
+  const cases: [string, number[], number[]][] = [
+    ["random", [...r.subarray(0, n)], [...r.subarray(n, 2 * n - 1)]],
+    // Larger at the bottom: the bulge is chased upwards, with nonzero shifts.
+    ["increasing", Array.from({ length: n }, (_, i) => 1 + i / 4), [...r.subarray(n, 2 * n - 1)]],
+    ["decreasing", Array.from({ length: n }, (_, i) => 1 + (n - i) / 4), [...r.subarray(n, 2 * n - 1)]],
+    ["graded upwards", Array.from({ length: n }, (_, i) => 2 ** (i - n)), Array.from({ length: n - 1 }, (_, i) => 2 ** (i - n) * r[i]!)],
+    ["a zero on the diagonal", Array.from({ length: n }, (_, i) => (i === 11 ? 0 : 1)), new Array(n - 1).fill(1)],
+  ];
+  for (const [name, d, e] of cases) {
+    it(`${name}: B = U·diag(s)·Vᵀ with e driven to zero`, () => {
+      const [err, left, s] = diagonalise(d, e);
+      const scale = Math.max(maxAbs(d), maxAbs(e));
+      expect(err / scale).toBeLessThanOrEqual(4 * n * EPS.float64);
+      expect(left).toBe(0);
+      // The sum of squares of B's entries is the sum of squared singular values.
+      const fro = [...d, ...e].reduce((t, x) => t + x * x, 0);
+      expect(Math.abs(s.reduce((t, x) => t + x * x, 0) - fro) / fro).toBeLessThanOrEqual(n * EPS.float64);
+    });
+  }
+});
