@@ -9,6 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { type NDArray, np } from "../../src/index.js";
 import { JACOBI_MAX, bidiagonalQr } from "../../interpreters/eval/kernels/linalg_svd.js";
+import { tridiagonalQl } from "../../interpreters/eval/kernels/linalg_eigh.js";
 
 type DType = "float32" | "float64";
 const EPS: Record<DType, number> = { float32: 2 ** -23, float64: 2 ** -52 };
@@ -258,4 +259,146 @@ describe("bidiagonal QR iteration", () => {
       expect(Math.abs(s.reduce((t, x) => t + x * x, 0) - fro) / fro).toBeLessThanOrEqual(n * EPS.float64);
     });
   }
+});
+
+/** Eigenvalues (ascending) of the symmetric n×n `a` by cyclic Jacobi rotations, to convergence. */
+function jacobiEigenvalues(a0: Float64Array, n: number): number[] {
+  const a = Float64Array.from(a0);
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off = Math.max(off, Math.abs(a[p * n + q]!));
+    if (off === 0) break;
+    for (let p = 0; p < n; p++)
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q]!;
+        if (apq === 0) continue;
+        const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq),
+          t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1)),
+          c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
+        // A ← Jᵀ·A·J for the rotation J of plane (p, q) that zeroes a[p][q].
+        for (let i = 0; i < n; i++) {
+          const x = a[i * n + p]!,
+            y = a[i * n + q]!;
+          a[i * n + p] = c * x - s * y;
+          a[i * n + q] = s * x + c * y;
+        }
+        for (let i = 0; i < n; i++) {
+          const x = a[p * n + i]!,
+            y = a[q * n + i]!;
+          a[p * n + i] = c * x - s * y;
+          a[q * n + i] = s * x + c * y;
+        }
+      }
+  }
+  return Array.from({ length: n }, (_, i) => a[i * n + i]!).sort((x, y) => x - y);
+}
+
+/** Checks np.linalg.eigh of the symmetric n×n `a`: V·diag(w)·Vᵀ = A, VᵀV = I, the sign convention, and w against `want` (ascending). */
+function checkEigh(a: Float64Array, n: number, dtype: DType, want: number[], what: string): void {
+  const [w, v] = np.linalg.eigh(arr(a, [n, n], dtype)).map(values) as [Float64Array, Float64Array];
+  const tol = 4 * n * EPS[dtype],
+    scale = Math.max(maxAbs(want), 1e-300);
+  const vw = v.map((x, t) => x * w[t % n]!);
+  const aRef = dtype === "float32" ? Float64Array.from(Float32Array.from(a)) : a;
+  expect(productError(vw, v, aRef, n, n, n) / scale, `${what}: reconstruction`).toBeLessThanOrEqual(tol);
+  const vt = transpose(v, n, n);
+  expect(productError(vt, vt, identity(n), n, n, n), `${what}: VᵀV`).toBeLessThanOrEqual(tol);
+  expectPositiveColumns(v, n, n, what);
+  for (let i = 0; i < n; i++) {
+    expect(Math.abs(w[i]! - want[i]!) / scale, `${what}: w[${i}] = ${w[i]} vs ${want[i]}`).toBeLessThanOrEqual(tol);
+    if (i > 0) expect(w[i]!).toBeGreaterThanOrEqual(w[i - 1]!);
+  }
+}
+
+/** Q·diag(lambda)·Qᵀ for an orthogonal Q: symmetric with eigenvalues lambda. */
+function withEigenvalues(lambda: number[], seed: number): Float64Array {
+  const n = lambda.length,
+    q = orthogonal(n, seed),
+    a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let t = 0; t < n; t++) s += q[i * n + t]! * lambda[t]! * q[j * n + t]!;
+      a[i * n + j] = a[j * n + i] = s;
+    }
+  return a;
+}
+
+describe("eigh past the Jacobi sizes (tridiagonal QL)", () => {
+  const J = JACOBI_MAX;
+  for (const dtype of ["float64", "float32"] as const) {
+    it(`random symmetric, sizes around ${J} and larger, against a Jacobi reference, ${dtype}`, () => {
+      for (const n of [J, J + 1, J + 2, 2 * J + 1, 70]) {
+        const r = rand(n * n, 3 * n),
+          a = new Float64Array(n * n);
+        for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = r[i * n + j]!;
+        checkEigh(a, n, dtype, jacobiEigenvalues(a, n), `n=${n}`);
+      }
+    });
+
+    it(`known spectra: repeated, clustered, graded, zero, negative; ${dtype}`, () => {
+      const cases: [number, (i: number) => number][] = [
+        [40, (i) => (i < 15 ? -2 : i < 25 ? 1 : 3)],
+        [33, (i) => 1 + i * 1e-9],
+        [45, (i) => (i % 2 ? 1 : -1) * 10 ** (-i / 4)],
+        [30, () => 0],
+        [35, (i) => (i < 34 ? 0 : 5)],
+      ];
+      for (const [n, f] of cases) {
+        const lambda = Array.from({ length: n }, (_, i) => f(i)).sort((x, y) => x - y);
+        checkEigh(withEigenvalues(lambda, n), n, dtype, lambda, `n=${n} [${lambda.slice(0, 3).join(", ")}, …]`);
+      }
+    });
+  }
+
+  it("the second-difference matrix: eigenvalues 2 - 2·cos(kπ/(n+1)); a diagonal matrix: its sorted entries", () => {
+    const n = 50,
+      a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      a[i * n + i] = 2;
+      if (i > 0) a[i * n + i - 1] = a[(i - 1) * n + i] = -1;
+    }
+    checkEigh(
+      a,
+      n,
+      "float64",
+      Array.from({ length: n }, (_, k) => 2 - 2 * Math.cos(((k + 1) * Math.PI) / (n + 1))),
+      "second difference",
+    );
+    const diag = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) diag[i * n + i] = ((i * 37) % n) - 20;
+    checkEigh(
+      diag,
+      n,
+      "float64",
+      Array.from({ length: n }, (_, i) => i - 20),
+      "diagonal",
+    );
+  });
+
+  it("tridiagonalQl keeps Z·T·Zᵀ and drives the off-diagonal to zero", () => {
+    const n = 30,
+      r = rand(2 * n, 4),
+      d = Float64Array.from(r.subarray(0, n)),
+      e = Float64Array.from({ length: n }, (_, i) => (i < n - 1 ? r[n + i]! : 0)),
+      z = identity(n),
+      t = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      t[i * n + i] = d[i]!;
+      if (i < n - 1) t[i * n + i + 1] = t[(i + 1) * n + i] = e[i]!;
+    }
+    tridiagonalQl(n, d, e, z);
+    expect(
+      productError(
+        z.map((x, k) => x * d[k % n]!),
+        z,
+        t,
+        n,
+        n,
+        n,
+      ),
+    ).toBeLessThanOrEqual(4 * n * EPS.float64);
+    expect(maxAbs(e)).toBe(0);
+  });
 });

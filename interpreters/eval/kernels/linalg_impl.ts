@@ -12,6 +12,7 @@ import { sizeOf } from "../../../src/core/shape.js";
 import * as k from "./linalg.js";
 import * as blocked from "./linalg_blocked.js";
 import * as golubKahan from "./linalg_svd.js";
+import * as tridiagonal from "./linalg_eigh.js";
 
 type C = ConcreteArray;
 type Impl<P extends Prim> = (args: readonly C[], params: PrimParams[P], outs: Aval[]) => C[];
@@ -72,7 +73,7 @@ export const linalgImpls: { [P in LinalgPrim]: Impl<P> } = {
   },
   [Prim.Eigh]: ([x], _p, outs) => {
     const n = dims(x!)[2];
-    return perMatrix(x!, outs, (a, [w, v]) => k.eigh(k.symmetricPart(a, n), n, f64(w!), f64(v!)));
+    return perMatrix(x!, outs, (a, [w, v]) => tridiagonal.eigh(k.symmetricPart(a, n), n, f64(w!), f64(v!)));
   },
   [Prim.Svd]: ([x], { fullMatrices }, outs) => {
     const [, m, n] = dims(x!);

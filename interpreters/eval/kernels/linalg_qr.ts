@@ -19,6 +19,23 @@ export function formQ(w: Float64Array, ld: number, rows: number, kRef: number, t
 }
 
 /**
+ * q (n×n) = G_0···G_{count-1}, where G_j = I - tau[j]·v·vᵀ acts on indices j+1.. with the vector
+ * in row j of the n×n `w` from column j+1 on (the right-hand reflections of a bidiagonal or
+ * tridiagonal reduction). Transposed, they are the reflections of a QR of an (n-1)×(n-1) matrix.
+ */
+export function formQRows(w: Float64Array, n: number, count: number, tau: Float64Array, q: Float64Array): void {
+  q.fill(0);
+  q[0] = 1;
+  if (n < 2) return;
+  const s = n - 1,
+    sub = new Float64Array(s * s),
+    subQ = new Float64Array(s * s);
+  for (let j = 0; j < count; j++) for (let i = j + 1; i < n; i++) sub[(i - 1) * s + j] = w[j * n + i]!;
+  formQ(sub, s, s, count, tau, subQ, s);
+  for (let i = 1; i < n; i++) q.set(subQ.subarray((i - 1) * s, i * s), i * n + 1);
+}
+
+/**
  * Householder QR of the m×n `a` (overwritten): q (m×qc, qc = k or m when `full`) and r (qc×n), with
  * diag(r) >= 0.
  */

@@ -6,7 +6,7 @@
  * `linalg.ts`, which handles the small matrices (one-sided Jacobi, accurate and fast there).
  */
 import { givens, house, reflectLeft, reflectRight, rotateChain } from "./linalg_householder.js";
-import { formQ } from "./linalg_qr.js";
+import { formQ, formQRows } from "./linalg_qr.js";
 import * as k from "./linalg.js";
 
 /** Matrices with min(m, n) at most this use the one-sided Jacobi of `linalg.ts`. */
@@ -31,18 +31,11 @@ export function svd(a: Float64Array, m: number, n: number, full: boolean, u: Flo
     Uc = full ? M : N;
   const w = tall ? Float64Array.from(a) : k.transposed(a, m, n);
   const { d, e, tauq, taup } = bidiagonalize(w, M, N);
-  // U' = H_0···H_{N-1}·I[:, :Uc]; V' = G_0···G_{N-3}·I, G_j acting on rows j+1.. with row j's vector.
+  // U' = H_0···H_{N-1}·I[:, :Uc]; V' = G_0···G_{N-2}, G_j acting on indices j+1.. with row j's vector.
   const uq = new Float64Array(M * Uc);
   formQ(w, N, M, N, tauq, uq, Uc);
   const vq = new Float64Array(N * N);
-  // Row j of W holds G_j's vector from column j+2 on: transposed, these are the reflections of a
-  // QR of an (N-1)×(N-1) matrix, whose column j holds G_j's vector from row j+1.
-  const sub = new Float64Array((N - 1) * (N - 1));
-  for (let i = 1; i < N; i++) for (let j = 0; j < N - 1; j++) sub[(i - 1) * (N - 1) + j] = w[j * N + i]!;
-  const subQ = new Float64Array((N - 1) * (N - 1));
-  formQ(sub, N - 1, N - 1, N - 1, taup.subarray(0, N - 1), subQ, N - 1);
-  vq[0] = 1;
-  for (let i = 1; i < N; i++) for (let j = 1; j < N; j++) vq[i * N + j] = subQ[(i - 1) * (N - 1) + j - 1]!;
+  formQRows(w, N, N - 1, taup, vq);
   bidiagonalQr(N, d, e, uq, M, Uc, vq, N, N);
   // Non-negative, descending singular values: flip V' columns, then sort both factors' columns.
   for (let j = 0; j < N; j++) {

@@ -1,0 +1,139 @@
+/**
+ * The symmetric eigenproblem above JACOBI_MAX rows: Householder tridiagonalisation A = Q·T·Qᵀ, then
+ * implicit QL sweeps with Wilkinson's shift on T, whose rotations are applied to Q's columns.
+ * Same contract as `eigh` in `linalg.ts`, which handles the small matrices (cyclic Jacobi).
+ */
+import { house, rotateChain } from "./linalg_householder.js";
+import { formQRows } from "./linalg_qr.js";
+import * as k from "./linalg.js";
+import { JACOBI_MAX } from "./linalg_svd.js";
+
+const EPS = 2.220446049250313e-16;
+/** Sweeps allowed per eigenvalue, on average, before giving up. */
+const MAXITR = 30;
+
+/**
+ * Eigen-decomposition of the symmetric n×n `s` (overwritten): ascending eigenvalues into `w`,
+ * orthonormal eigenvectors into the columns of `v`, each column's largest-magnitude entry positive.
+ */
+export function eigh(s: Float64Array, n: number, w: Float64Array, v: Float64Array): void {
+  if (n <= JACOBI_MAX) return k.eigh(s, n, w, v);
+  const d = new Float64Array(n),
+    e = new Float64Array(n),
+    tau = tridiagonalize(s, n, d, e);
+  formQRows(s, n, n - 2, tau, v);
+  tridiagonalQl(n, d, e, v);
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[i]! - d[j]! || i - j);
+  order.forEach((o, j) => (w[j] = d[o]!));
+  const row = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) row[j] = v[i * n + order[j]!]!;
+    v.set(row, i * n);
+  }
+  k.positiveColumns(v, n, n);
+}
+
+/**
+ * Reduces the symmetric n×n `a` (both triangles stored) to tridiagonal T = Qᵀ·A·Q with
+ * Q = G_0···G_{n-3}: diagonal into d, subdiagonal into e[0..n-2]; G_j's vector stays in row j
+ * from column j+1 (see `formQRows`); returns the taus.
+ */
+function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array): Float64Array {
+  const tau = new Float64Array(Math.max(n - 2, 0)),
+    v = new Float64Array(n),
+    p = new Float64Array(n);
+  for (let j = 0; j < n - 2; j++) {
+    const len = n - j - 1,
+      off = j * n + j + 1,
+      t = (tau[j] = house(a, off, 1, len));
+    d[j] = a[j * n + j]!;
+    e[j] = a[off]!;
+    if (t === 0) continue;
+    v[0] = 1;
+    for (let c = 1; c < len; c++) v[c] = a[off + c]!;
+    // A22 ← H·A22·H = A22 - v·wᵀ - w·vᵀ, with p = tau·A22·v and w = p - (tau/2)(pᵀv)·v.
+    let pv = 0;
+    for (let r = 0; r < len; r++) {
+      const row = (j + 1 + r) * n + j + 1;
+      let x = 0;
+      for (let c = 0; c < len; c++) x += a[row + c]! * v[c]!;
+      p[r] = t * x;
+      pv += p[r]! * v[r]!;
+    }
+    const kk = 0.5 * t * pv;
+    for (let r = 0; r < len; r++) p[r] -= kk * v[r]!;
+    for (let r = 0; r < len; r++) {
+      const row = (j + 1 + r) * n + j + 1,
+        vr = v[r]!,
+        wr = p[r]!;
+      for (let c = 0; c < len; c++) a[row + c] -= vr * p[c]! + wr * v[c]!;
+    }
+  }
+  if (n >= 2) {
+    d[n - 2] = a[(n - 2) * n + n - 2]!;
+    e[n - 2] = a[(n - 2) * n + n - 1]!;
+  }
+  d[n - 1] = a[n * n - 1]!;
+  return tau;
+}
+
+/**
+ * Diagonalises the symmetric tridiagonal (d, e[0..n-2]) by implicit QL sweeps with Wilkinson's
+ * shift: d ends up holding the eigenvalues, and every rotation of planes (i, i+1) is applied to
+ * columns i, i+1 of the n×n `z`, so Z·T·Zᵀ is kept.
+ */
+export function tridiagonalQl(n: number, d: Float64Array, e: Float64Array, z: Float64Array): void {
+  const cs = new Float64Array(n),
+    sn = new Float64Array(n);
+  e[n - 1] = 0;
+  let iter = 0;
+  for (let l = 0; l < n; l++) {
+    for (;;) {
+      // The first negligible e[m] from l down: T's block l..m is unreduced.
+      let m = l;
+      for (; m < n - 1; m++) if (Math.abs(e[m]!) <= EPS * (Math.abs(d[m]!) + Math.abs(d[m + 1]!))) break;
+      e[m] = 0;
+      if (m === l || ++iter > MAXITR * n) break;
+      // Wilkinson's shift from the leading 2×2, folded into the first rotation's g.
+      let g = (d[l + 1]! - d[l]!) / (2 * e[l]!),
+        r = Math.hypot(g, 1);
+      g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? r : -r));
+      let s = 1,
+        c = 1,
+        p = 0,
+        i = m - 1;
+      for (; i >= l; i--) {
+        const f = s * e[i]!,
+          b = c * e[i]!;
+        r = Math.hypot(f, g);
+        e[i + 1] = r;
+        if (r === 0) {
+          // Underflow: the block splits at i + 1; undo the shift there and try again.
+          d[i + 1] -= p;
+          e[m] = 0;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1]! - p;
+        r = (d[i]! - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+        // Columns (i, i+1) of z: col_i ← c·col_i - s·col_{i+1}, col_{i+1} ← s·col_i + c·col_{i+1}.
+        cs[i - l] = c;
+        sn[i - l] = -s;
+      }
+      // Rotations not made (after an early split) act as the identity.
+      for (let t = l; t <= i; t++) {
+        cs[t - l] = 1;
+        sn[t - l] = 0;
+      }
+      rotateChain(z, n, n, l, m - l, cs, sn, false);
+      if (i >= l) continue;
+      d[l] -= p;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+}
