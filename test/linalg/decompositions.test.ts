@@ -402,3 +402,82 @@ describe("eigh past the Jacobi sizes (tridiagonal QL)", () => {
     expect(maxAbs(e)).toBe(0);
   });
 });
+
+/** Modified Gram–Schmidt on the columns of the m×n `a` (m >= n, full column rank): q (m×n) and r (n×n). */
+function gramSchmidt(a: Float64Array, m: number, n: number): [Float64Array, Float64Array] {
+  const q = Float64Array.from(a),
+    r = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let nrm = 0;
+    for (let i = 0; i < m; i++) nrm += q[i * n + j]! ** 2;
+    nrm = Math.sqrt(nrm);
+    r[j * n + j] = nrm;
+    for (let i = 0; i < m; i++) q[i * n + j] /= nrm;
+    for (let c = j + 1; c < n; c++) {
+      let d = 0;
+      for (let i = 0; i < m; i++) d += q[i * n + j]! * q[i * n + c]!;
+      r[j * n + c] = d;
+      for (let i = 0; i < m; i++) q[i * n + c] -= d * q[i * n + j]!;
+    }
+  }
+  return [q, r];
+}
+
+describe("qr past the block size (compact WY products)", () => {
+  for (const dtype of ["float64", "float32"] as const) {
+    it(`square, tall and wide around 64 and 96 columns, reduced and complete, against Gram–Schmidt; ${dtype}`, () => {
+      for (const [m, n] of [
+        [64, 64],
+        [65, 65],
+        [97, 96],
+        [96, 97],
+        [150, 70],
+        [70, 150],
+        [130, 129],
+      ] as const) {
+        const a = rand(m * n, m * 1000 + n),
+          k = Math.min(m, n),
+          tol = 4 * Math.max(m, n) * EPS[dtype];
+        const aRef = dtype === "float32" ? Float64Array.from(Float32Array.from(a)) : a;
+        for (const mode of ["reduced", "complete"] as const) {
+          const [q, r] = np.linalg.qr(arr(a, [m, n], dtype), { mode }).map((x) => values(x!)) as [Float64Array, Float64Array];
+          const qc = mode === "complete" ? m : k,
+            what = `${m}×${n} ${mode}`;
+          expect([q.length, r.length]).toEqual([m * qc, qc * n]);
+          expect(productError(q, transpose(r, qc, n), aRef, m, n, qc) / maxAbs(aRef), `${what}: QR = A`).toBeLessThanOrEqual(tol);
+          const qt = transpose(q, m, qc);
+          expect(productError(qt, qt, identity(qc), qc, qc, m), `${what}: QᵀQ`).toBeLessThanOrEqual(tol);
+          for (let i = 0; i < qc; i++) {
+            for (let j = 0; j < Math.min(i, n); j++) expect(r[i * n + j], `${what}: r[${i}][${j}]`).toBe(0);
+            if (i < k) expect(r[i * n + i]!).toBeGreaterThanOrEqual(0);
+          }
+          // Full column rank with diag(r) > 0: R is unique, so Gram–Schmidt on the leading k columns gives it.
+          const lead = new Float64Array(m * k);
+          for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) lead[i * k + j] = aRef[i * n + j]!;
+          const [, rRef] = gramSchmidt(lead, m, k);
+          let worst = 0;
+          for (let i = 0; i < k; i++) for (let j = i; j < k; j++) worst = Math.max(worst, Math.abs(r[i * n + j]! - rRef[i * k + j]!));
+          expect(worst / maxAbs(rRef), `${what}: R against Gram–Schmidt`).toBeLessThanOrEqual(dtype === "float32" ? 1e-4 : 1e-11);
+        }
+      }
+    });
+  }
+
+  it("rank-deficient and zero columns: still QR = A with orthonormal Q and diag(r) >= 0", () => {
+    const [m, n] = [90, 80];
+    const base = rand(m * 20, 3),
+      mix = rand(20 * n, 4),
+      a = new Float64Array(m * n);
+    // Rank 20, and every fifth column zero.
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        if (j % 5 === 0) continue;
+        for (let p = 0; p < 20; p++) a[i * n + j] += base[i * 20 + p]! * mix[p * n + j]!;
+      }
+    const [q, r] = np.linalg.qr(arr(a, [m, n], "float64"), { mode: "complete" }).map((x) => values(x!)) as [Float64Array, Float64Array];
+    expect(productError(q, transpose(r, m, n), a, m, n, m) / maxAbs(a)).toBeLessThanOrEqual(4 * m * EPS.float64);
+    const qt = transpose(q, m, m);
+    expect(productError(qt, qt, identity(m), m, m, m)).toBeLessThanOrEqual(4 * m * EPS.float64);
+    for (let i = 0; i < n; i++) expect(r[i * n + i]!).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -13,6 +13,7 @@ import * as k from "./linalg.js";
 import * as blocked from "./linalg_blocked.js";
 import * as golubKahan from "./linalg_svd.js";
 import * as tridiagonal from "./linalg_eigh.js";
+import * as householder from "./linalg_qr.js";
 
 type C = ConcreteArray;
 type Impl<P extends Prim> = (args: readonly C[], params: PrimParams[P], outs: Aval[]) => C[];
@@ -69,7 +70,7 @@ export const linalgImpls: { [P in LinalgPrim]: Impl<P> } = {
   },
   [Prim.Qr]: ([x], { fullMatrices }, outs) => {
     const [, m, n] = dims(x!);
-    return perMatrix(x!, outs, (a, [q, r]) => k.qr(a, m, n, fullMatrices, f64(q!), f64(r!)));
+    return perMatrix(x!, outs, (a, [q, r]) => householder.qr(a, m, n, fullMatrices, f64(q!), f64(r!)));
   },
   [Prim.Eigh]: ([x], _p, outs) => {
     const n = dims(x!)[2];
