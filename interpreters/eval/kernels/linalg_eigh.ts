@@ -34,9 +34,9 @@ export function eigh(s: Float64Array, n: number, w: Float64Array, v: Float64Arra
 }
 
 /**
- * Reduces the symmetric n×n `a` (both triangles stored) to tridiagonal T = Qᵀ·A·Q with
- * Q = G_0···G_{n-3}: diagonal into d, subdiagonal into e[0..n-2]; G_j's vector stays in row j
- * from column j+1 (see `formQRows`); returns the taus.
+ * Reduces the symmetric n×n `a` to tridiagonal T = Qᵀ·A·Q with Q = G_0···G_{n-3}, reading and
+ * updating only its lower triangle: diagonal into d, subdiagonal into e[0..n-2]; G_j's vector is
+ * left in row j from column j+1 (the upper triangle, see `formQRows`); returns the taus.
  */
 function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array): Float64Array {
   const tau = new Float64Array(Math.max(n - 2, 0)),
@@ -44,34 +44,53 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
     p = new Float64Array(n);
   for (let j = 0; j < n - 2; j++) {
     const len = n - j - 1,
-      off = j * n + j + 1,
-      t = (tau[j] = house(a, off, 1, len));
+      off = j * n + j + 1;
+    // Column j below the diagonal, copied into row j, becomes G_j's vector there.
+    for (let i = 1; i <= len; i++) a[off + i - 1] = a[(j + i) * n + j]!;
+    const t = (tau[j] = house(a, off, 1, len));
     d[j] = a[j * n + j]!;
     e[j] = a[off]!;
     if (t === 0) continue;
     v[0] = 1;
     for (let c = 1; c < len; c++) v[c] = a[off + c]!;
-    // A22 ← H·A22·H = A22 - v·wᵀ - w·vᵀ, with p = tau·A22·v and w = p - (tau/2)(pᵀv)·v.
-    let pv = 0;
+    // p = tau·A22·v from A22's lower triangle: row r's entries left of the diagonal serve both
+    // p[r] (as A[r][c]) and p[c] (as A[c][r]).
+    p.fill(0, 0, len);
     for (let r = 0; r < len; r++) {
-      const row = (j + 1 + r) * n + j + 1;
-      let x = 0;
-      for (let c = 0; c < len; c++) x += a[row + c]! * v[c]!;
-      p[r] = t * x;
-      pv += p[r]! * v[r]!;
+      const row = (j + 1 + r) * n + j + 1,
+        vr = v[r]!;
+      let x0 = 0,
+        x1 = 0,
+        c = 0;
+      for (; c + 1 < r; c += 2) {
+        const a0 = a[row + c]!,
+          a1 = a[row + c + 1]!;
+        x0 += a0 * v[c]!;
+        x1 += a1 * v[c + 1]!;
+        p[c] += a0 * vr;
+        p[c + 1] += a1 * vr;
+      }
+      if (c < r) {
+        x0 += a[row + c]! * v[c]!;
+        p[c] += a[row + c]! * vr;
+      }
+      p[r] += x0 + x1 + a[row + r]! * vr;
     }
-    const kk = 0.5 * t * pv;
-    for (let r = 0; r < len; r++) p[r] -= kk * v[r]!;
+    // A22 ← H·A22·H = A22 - v·wᵀ - w·vᵀ, with w = p - (tau/2)(pᵀv)·v (p scaled by tau).
+    let pv = 0;
+    for (let r = 0; r < len; r++) pv += p[r]! * v[r]!;
+    const kk = 0.5 * t * t * pv;
+    for (let r = 0; r < len; r++) p[r] = t * p[r]! - kk * v[r]!;
     for (let r = 0; r < len; r++) {
       const row = (j + 1 + r) * n + j + 1,
         vr = v[r]!,
         wr = p[r]!;
-      for (let c = 0; c < len; c++) a[row + c] -= vr * p[c]! + wr * v[c]!;
+      for (let c = 0; c <= r; c++) a[row + c] -= vr * p[c]! + wr * v[c]!;
     }
   }
   if (n >= 2) {
     d[n - 2] = a[(n - 2) * n + n - 2]!;
-    e[n - 2] = a[(n - 2) * n + n - 1]!;
+    e[n - 2] = a[(n - 1) * n + n - 2]!;
   }
   d[n - 1] = a[n * n - 1]!;
   return tau;

@@ -124,43 +124,66 @@ export function rotateChain(
 ): void {
   if (cnt <= 0) return;
   let r = 0;
-  // Two rows per pass: their chains are independent, so the processor overlaps them.
-  for (; r + 1 < rows; r += 2) {
+  // Four rows per pass: each row's chain waits on its last multiply-add, and four independent
+  // chains keep the processor busy meanwhile.
+  for (; r + 3 < rows; r += 4) {
     const b0 = r * ld + c0,
-      b1 = b0 + ld;
+      b1 = b0 + ld,
+      b2 = b1 + ld,
+      b3 = b2 + ld;
     if (forward) {
       let t0 = x[b0]!,
-        t1 = x[b1]!;
+        t1 = x[b1]!,
+        t2 = x[b2]!,
+        t3 = x[b3]!;
       for (let k = 0; k < cnt; k++) {
         const c = cs[k]!,
           s = sn[k]!,
           y0 = x[b0 + k + 1]!,
-          y1 = x[b1 + k + 1]!;
+          y1 = x[b1 + k + 1]!,
+          y2 = x[b2 + k + 1]!,
+          y3 = x[b3 + k + 1]!;
         x[b0 + k] = c * t0 + s * y0;
         x[b1 + k] = c * t1 + s * y1;
+        x[b2 + k] = c * t2 + s * y2;
+        x[b3 + k] = c * t3 + s * y3;
         t0 = c * y0 - s * t0;
         t1 = c * y1 - s * t1;
+        t2 = c * y2 - s * t2;
+        t3 = c * y3 - s * t3;
       }
       x[b0 + cnt] = t0;
       x[b1 + cnt] = t1;
+      x[b2 + cnt] = t2;
+      x[b3 + cnt] = t3;
     } else {
       let t0 = x[b0 + cnt]!,
-        t1 = x[b1 + cnt]!;
+        t1 = x[b1 + cnt]!,
+        t2 = x[b2 + cnt]!,
+        t3 = x[b3 + cnt]!;
       for (let k = cnt - 1; k >= 0; k--) {
         const c = cs[k]!,
           s = sn[k]!,
           y0 = x[b0 + k]!,
-          y1 = x[b1 + k]!;
+          y1 = x[b1 + k]!,
+          y2 = x[b2 + k]!,
+          y3 = x[b3 + k]!;
         x[b0 + k + 1] = c * t0 - s * y0;
         x[b1 + k + 1] = c * t1 - s * y1;
+        x[b2 + k + 1] = c * t2 - s * y2;
+        x[b3 + k + 1] = c * t3 - s * y3;
         t0 = c * y0 + s * t0;
         t1 = c * y1 + s * t1;
+        t2 = c * y2 + s * t2;
+        t3 = c * y3 + s * t3;
       }
       x[b0] = t0;
       x[b1] = t1;
+      x[b2] = t2;
+      x[b3] = t3;
     }
   }
-  if (r < rows) {
+  for (; r < rows; r++) {
     const b = r * ld + c0;
     if (forward) {
       let t = x[b]!;

@@ -1,8 +1,9 @@
 /**
  * The eval interpreter's implementations of the linear-algebra primitives: each loops over the
- * leading (batch) axes, copies one matrix into float64, runs the kernel of `linalg.ts` (Cholesky,
- * triangular solve and LU: `linalg_blocked.ts`, whose products run in WebAssembly) and writes the
- * results in the output dtype. Operands are validated by the abstract rules (float, rank >= 2,
+ * leading (batch) axes, copies one matrix into float64, runs its kernel (Cholesky, triangular solve
+ * and LU: `linalg_blocked.ts`; QR: `linalg_qr.ts`; eigh: `linalg_eigh.ts`; SVD: `linalg_svd.ts`;
+ * each hands small matrices to `linalg.ts`, and their O(n³) products run in WebAssembly) and writes
+ * the results in the output dtype. Operands are validated by the abstract rules (float, rank >= 2,
  * square where needed).
  */
 import { type TypedArray, allocate } from "../../../src/core/dtype.js";
