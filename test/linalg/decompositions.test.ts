@@ -481,3 +481,15 @@ describe("qr past the block size (compact WY products)", () => {
     for (let i = 0; i < n; i++) expect(r[i * n + i]!).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe("non-finite inputs", () => {
+  it("a NaN or an infinity makes every output of svd and eigh NaN", () => {
+    const n = 40;
+    for (const bad of [NaN, Infinity]) {
+      const a = rand(n * n, 8);
+      a[3 * n + 5] = a[5 * n + 3] = bad;
+      const outs = [...np.linalg.svd(arr(a, [n, n], "float64")), ...np.linalg.eigh(arr(a, [n, n], "float64"))];
+      for (const o of outs) expect(values(o!).every(Number.isNaN), String(bad)).toBe(true);
+    }
+  });
+});

@@ -18,6 +18,12 @@ const MAXITR = 30;
  */
 export function eigh(s: Float64Array, n: number, w: Float64Array, v: Float64Array): void {
   if (n <= JACOBI_MAX) return k.eigh(s, n, w, v);
+  // NaN or ±∞ anywhere makes every output NaN (as LAPACK's), without iterating to the cap.
+  if (!s.every(Number.isFinite)) {
+    w.fill(NaN);
+    v.fill(NaN);
+    return;
+  }
   const d = new Float64Array(n),
     e = new Float64Array(n),
     tau = tridiagonalize(s, n, d, e);

@@ -24,6 +24,11 @@ const MAXITR = 6;
  */
 export function svd(a: Float64Array, m: number, n: number, full: boolean, u: Float64Array, s: Float64Array, vh: Float64Array): void {
   if (Math.min(m, n) <= JACOBI_MAX) return k.svd(a, m, n, full, u, s, vh);
+  // NaN or ±∞ anywhere makes every output NaN (as LAPACK's), without iterating to the cap.
+  if (!a.every(Number.isFinite)) {
+    for (const o of [u, s, vh]) o.fill(NaN);
+    return;
+  }
   const tall = m >= n;
   // Work on the tall one of A and Aᵀ: A' = U'·S·V'ᵀ with A' M×N, M >= N.
   const M = tall ? m : n,
