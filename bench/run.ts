@@ -231,6 +231,22 @@ const ROWS: Row[] = [
     judge: atMost(20),
   },
   {
+    id: "eigh",
+    label: `W9 ${SIZES.decomposition}×${SIZES.decomposition} eigh eager (ms)`,
+    unit: "ms",
+    prepare: (i) => i.eigh(),
+    goal: "≤ 80 ms",
+    judge: atMost(80),
+  },
+  {
+    id: "svd",
+    label: `W9 ${SIZES.decomposition}×${SIZES.decomposition} svd eager (ms)`,
+    unit: "ms",
+    prepare: (i) => i.svd(),
+    goal: "≤ 120 ms",
+    judge: atMost(120),
+  },
+  {
     id: "ensembleLoop",
     label: `ensemble: ${ENSEMBLE.models} separate jitted MLP train steps (ms)`,
     unit: "ms",
