@@ -167,6 +167,9 @@ describe("svd past the Jacobi sizes (Golub–Kahan)", () => {
         [70, 45],
         [45, 70],
         [97, 97],
+        // Past the blocked bidiagonalisation's crossover (96 columns) and panel width (32).
+        [161, 129],
+        [129, 161],
       ] as const) {
         const a = rand(m * n, 100 * m + n);
         const ref = m >= n ? jacobiSingularValues(a, m, n) : jacobiSingularValues(transpose(a, m, n), n, m);
@@ -181,6 +184,8 @@ describe("svd past the Jacobi sizes (Golub–Kahan)", () => {
         [30, 50, (i) => (i % 3 === 0 ? 2 : 0)],
         [45, 45, (i) => 10 ** (-i / 4)],
         [35, 20, () => 0],
+        // Blocked bidiagonalisation: repeated, graded and zero values together.
+        [130, 110, (i) => (i < 40 ? 2 : i < 80 ? 10 ** (-i / 10) : 0)],
       ];
       for (const [m, n, f] of cases) {
         const sigma = Array.from({ length: Math.min(m, n) }, (_, i) => f(i)).sort((x, y) => y - x);

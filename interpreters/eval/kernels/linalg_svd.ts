@@ -6,6 +6,7 @@
  * `linalg.ts`, which handles the small matrices (one-sided Jacobi, accurate and fast there).
  */
 import { givens, house, reflectLeft, reflectRight, rotateChain } from "./linalg_householder.js";
+import { block, gemmSub, tr } from "./linalg_gemm.js";
 import { formQ, formQRows } from "./linalg_qr.js";
 import * as k from "./linalg.js";
 
@@ -82,34 +83,155 @@ function permuteColumns(x: Float64Array, r: number, c: number, order: number[]):
   }
 }
 
+/** Columns per panel of the blocked bidiagonalisation, and the narrowest matrix it is used for. */
+const PANEL = 32,
+  BLOCKED_MIN = 96;
+
 /**
  * Reduces the M×N `w` (M >= N, row-major) in place to upper bidiagonal form: returns its diagonal d
  * and superdiagonal e; H_j's vector stays in column j below the diagonal, G_j's in row j right of
- * the superdiagonal, with their taus.
+ * the superdiagonal, with their taus. While more than BLOCKED_MIN columns remain, PANEL of them
+ * are reduced by `panel`, which defers their effect on the rest to two GEMM products.
  */
 function bidiagonalize(w: Float64Array, M: number, N: number): { d: Float64Array; e: Float64Array; tauq: Float64Array; taup: Float64Array } {
   const d = new Float64Array(N),
     e = new Float64Array(Math.max(N - 1, 0)),
     tauq = new Float64Array(N),
     taup = new Float64Array(N);
+  let j = 0;
+  for (; N - j > BLOCKED_MIN; j += PANEL) panel(w, M, N, j, PANEL, d, e, tauq, taup);
   const dots = new Float64Array(N);
-  for (let j = 0; j < N; j++) {
+  for (; j < N; j++) {
     const tq = (tauq[j] = house(w, j * N + j, N, M - j));
     d[j] = w[j * N + j]!;
     // H_j·W[j.., j+1..] with v = (1, W[j+1.., j]).
-    const beta = w[j * N + j]!;
-    w[j * N + j] = 1;
     reflectLeft(w, N, j, j + 1, N, tq, w, j * N + j, N, M - j, dots);
-    w[j * N + j] = beta;
     if (j >= N - 1) continue;
     const tp = (taup[j] = house(w, j * N + j + 1, 1, N - j - 1));
     e[j] = w[j * N + j + 1]!;
-    const b2 = w[j * N + j + 1]!;
-    w[j * N + j + 1] = 1;
     reflectRight(w, N, j + 1, M, j + 1, tp, w, j * N + j + 1, N - j - 1);
-    w[j * N + j + 1] = b2;
   }
   return { d, e, tauq, taup };
+}
+
+/**
+ * Reduces columns and rows j0..j0+nb-1 of w (LAPACK's dlabrd). Within the panel, A stands for the
+ * block w[j0.., j0..] (m×n) as it was when the panel began, except for the columns and rows
+ * already reduced; X (m×nb) and Y (n×nb) gather the panel's effect on the rest, which is
+ * A ← A - V·Yᵀ - X·Uᵀ (V: the left vectors, below the diagonal; U: the right vectors, right of the
+ * superdiagonal; their unit entries are stored in place during the panel). Each step applies that
+ * to its own column and row before reducing them, and extends X and Y by one column.
+ */
+function panel(
+  w: Float64Array,
+  M: number,
+  N: number,
+  j0: number,
+  nb: number,
+  d: Float64Array,
+  e: Float64Array,
+  tauq: Float64Array,
+  taup: Float64Array,
+): void {
+  const m = M - j0,
+    n = N - j0,
+    o = j0 * N + j0;
+  const x = new Float64Array(m * nb),
+    y = new Float64Array(n * nb),
+    t = new Float64Array(nb + 1),
+    yc = new Float64Array(n),
+    vt = new Float64Array(nb),
+    xt = new Float64Array(nb),
+    yu = new Float64Array(nb + 1),
+    uu = new Float64Array(nb);
+  /** Index of A(r, c) in w. */
+  const at = (r: number, c: number): number => o + r * N + c;
+  for (let i = 0; i < nb; i++) {
+    // Column i: A(i:, i) -= A(i:, 0:i)·Y(i, 0:i)ᵀ + X(i:, 0:i)·A(0:i, i).
+    for (let p = 0; p < i; p++) t[p] = w[at(p, i)]!;
+    for (let r = i; r < m; r++) {
+      let s = 0;
+      const ar = at(r, 0);
+      for (let p = 0; p < i; p++) s += w[ar + p]! * y[i * nb + p]! + x[r * nb + p]! * t[p]!;
+      w[ar + i] -= s;
+    }
+    tauq[j0 + i] = house(w, at(i, i), N, m - i);
+    d[j0 + i] = w[at(i, i)]!;
+    w[at(i, i)] = 1;
+    const tq = tauq[j0 + i]!;
+    // Y(i+1:, i) = tauq·(A(i:, i+1:)ᵀ·v - Y(i+1:, 0:i)·(V(i:, 0:i)ᵀ·v) - U(0:i, i+1:)ᵀ·(X(i:, 0:i)ᵀ·v)).
+    yc.fill(0);
+    vt.fill(0);
+    xt.fill(0);
+    for (let r = i; r < m; r++) {
+      const vr = w[at(r, i)]!;
+      if (vr === 0) continue;
+      const ar = at(r, 0);
+      for (let c = i + 1; c < n; c++) yc[c] += vr * w[ar + c]!;
+      for (let p = 0; p < i; p++) {
+        vt[p] += vr * w[ar + p]!;
+        xt[p] += vr * x[r * nb + p]!;
+      }
+    }
+    for (let c = i + 1; c < n; c++) {
+      let s = 0;
+      for (let p = 0; p < i; p++) s += y[c * nb + p]! * vt[p]!;
+      yc[c] -= s;
+    }
+    for (let p = 0; p < i; p++) {
+      const f = xt[p]!,
+        ap = at(p, 0);
+      for (let c = i + 1; c < n; c++) yc[c] -= w[ap + c]! * f;
+    }
+    for (let c = i + 1; c < n; c++) y[c * nb + i] = tq * yc[c]!;
+    // Row i: A(i, i+1:) -= Y(i+1:, 0:i+1)·A(i, 0:i+1)ᵀ + U(0:i, i+1:)ᵀ·X(i, 0:i)ᵀ.
+    const ai = at(i, 0);
+    for (let c = i + 1; c < n; c++) {
+      let s = 0;
+      for (let p = 0; p <= i; p++) s += y[c * nb + p]! * w[ai + p]!;
+      w[ai + c] -= s;
+    }
+    for (let p = 0; p < i; p++) {
+      const f = x[i * nb + p]!,
+        ap = at(p, 0);
+      for (let c = i + 1; c < n; c++) w[ai + c] -= w[ap + c]! * f;
+    }
+    taup[j0 + i] = house(w, at(i, i + 1), 1, n - i - 1);
+    e[j0 + i] = w[at(i, i + 1)]!;
+    w[at(i, i + 1)] = 1;
+    const tp = taup[j0 + i]!;
+    // X(i+1:, i) = taup·(A(i+1:, i+1:)·u - V(i+1:, 0:i+1)·(Y(i+1:, 0:i+1)ᵀ·u) - X(i+1:, 0:i)·(U(0:i, i+1:)·u)).
+    yu.fill(0);
+    for (let c = i + 1; c < n; c++) {
+      const uc = w[ai + c]!;
+      for (let p = 0; p <= i; p++) yu[p] += y[c * nb + p]! * uc;
+    }
+    for (let p = 0; p < i; p++) {
+      const ap = at(p, 0);
+      let s = 0;
+      for (let c = i + 1; c < n; c++) s += w[ap + c]! * w[ai + c]!;
+      uu[p] = s;
+    }
+    for (let r = i + 1; r < m; r++) {
+      const ar = at(r, 0);
+      let s0 = 0,
+        s1 = 0,
+        c = i + 1;
+      for (; c + 1 < n; c += 2) {
+        s0 += w[ar + c]! * w[ai + c]!;
+        s1 += w[ar + c + 1]! * w[ai + c + 1]!;
+      }
+      if (c < n) s0 += w[ar + c]! * w[ai + c]!;
+      let s = s0 + s1;
+      for (let p = 0; p <= i; p++) s -= w[ar + p]! * yu[p]!;
+      for (let p = 0; p < i; p++) s -= x[r * nb + p]! * uu[p]!;
+      x[r * nb + i] = tp * s;
+    }
+  }
+  // The rest: A(nb:, nb:) -= V(nb:, 0:nb)·Y(nb:, 0:nb)ᵀ + X(nb:, 0:nb)·U(0:nb, nb:).
+  const rest = block(w, at(nb, nb), N);
+  gemmSub(rest, block(w, at(nb, 0), N), tr(block(y, nb * nb, nb)), m - nb, nb, n - nb);
+  gemmSub(rest, block(x, nb * nb, nb), block(w, at(0, nb), N), m - nb, nb, n - nb);
 }
 
 /** The smaller singular value of [[f, g], [0, h]] (LAPACK's dlas2, without cancellation). */
