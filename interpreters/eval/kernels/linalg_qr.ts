@@ -35,13 +35,10 @@ function blockReflector(
     const src = (r0 + r) * ld + c0;
     for (let j = 0; j < Math.min(r, nb); j++) v[r * nb + j] = w[src + j]!;
     if (r < nb) v[r * nb + r] = 1;
-    // G = VᵀV, upper triangle, one row of V at a time.
-    for (let a = 0; a < nb; a++) {
-      const x = v[r * nb + a]!;
-      if (x === 0) continue;
-      for (let b = a; b < nb; b++) g[a * nb + b] += x * v[r * nb + b]!;
-    }
   }
+  const neg = v.map((x) => -x);
+  // G = VᵀV, as G -= (-V)ᵀ·V.
+  gemmSub(block(g, 0, nb), tr(block(neg, 0, nb)), block(v, 0, nb), nb, rows, nb);
   // dlarft, forward: T[0:i, i] = -tau_i·T[0:i, 0:i]·(V[:, 0:i]ᵀ·v_i), T[i][i] = tau_i.
   for (let i = 0; i < nb; i++) {
     const ti = tau[c0 + i]!;
@@ -52,7 +49,7 @@ function blockReflector(
       t[a * nb + i] = -ti * s;
     }
   }
-  return { v, neg: v.map((x) => -x), t };
+  return { v, neg, t };
 }
 
 /**
@@ -97,12 +94,17 @@ export function formQ(w: Float64Array, ld: number, rows: number, kRef: number, t
   q.fill(0);
   for (let i = 0; i < Math.min(rows, qc); i++) q[i * qc + i] = 1;
   const dots = new Float64Array(qc);
-  // Last reflection first: H_j then only meets columns j.. of the partial product. Whole blocks
-  // from the end while they fill NB columns, single reflections for the first kRef mod NB.
-  const first = kRef > 2 * NB ? kRef % NB : kRef;
-  for (let j0 = kRef - NB; j0 >= first; j0 -= NB)
-    applyBlock(blockReflector(w, ld, j0, j0, rows - j0, NB, tau), rows - j0, NB, q, j0 * qc + j0, qc, qc - j0, false);
-  for (let j = first - 1; j >= 0; j--) reflectLeft(q, qc, j, j, qc, tau[j]!, w, j * ld + j, ld, rows - j, dots);
+  // Last reflection first: H_j then only meets columns j.. of the partial product.
+  if (kRef <= 2 * NB) {
+    for (let j = kRef - 1; j >= 0; j--) reflectLeft(q, qc, j, j, qc, tau[j]!, w, j * ld + j, ld, rows - j, dots);
+    return;
+  }
+  // Blocks of NB from the end, then the first kRef mod NB reflections as one narrower block.
+  const first = kRef % NB;
+  const apply = (j0: number, nb: number) =>
+    applyBlock(blockReflector(w, ld, j0, j0, rows - j0, nb, tau), rows - j0, nb, q, j0 * qc + j0, qc, qc - j0, false);
+  for (let j0 = kRef - NB; j0 >= first; j0 -= NB) apply(j0, NB);
+  if (first > 0) apply(0, first);
 }
 
 /**
