@@ -6,10 +6,13 @@
  * plain one-sided Jacobi SVD), for square, tall and wide, rank-deficient, repeated and graded
  * inputs, in float32 and float64.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { type NDArray, np } from "../../src/index.js";
 import { JACOBI_MAX, bidiagonalQr } from "../../interpreters/eval/kernels/linalg_svd.js";
 import { tridiagonalQl } from "../../interpreters/eval/kernels/linalg_eigh.js";
+import { rotateChain } from "../../interpreters/eval/kernels/linalg_householder.js";
+import { rotators } from "../../interpreters/eval/kernels/linalg_rotate.js";
+import { configureMatmul } from "../../interpreters/eval/kernels/matmul.js";
 
 type DType = "float32" | "float64";
 const EPS: Record<DType, number> = { float32: 2 ** -23, float64: 2 ** -52 };
@@ -496,5 +499,72 @@ describe("non-finite inputs", () => {
       const outs = [...np.linalg.svd(arr(a, [n, n], "float64")), ...np.linalg.eigh(arr(a, [n, n], "float64"))];
       for (const o of outs) expect(values(o!).every(Number.isNaN), String(bad)).toBe(true);
     }
+  });
+});
+
+describe("rotation sweeps", () => {
+  const saved = configureMatmul();
+  afterEach(() => void configureMatmul(saved));
+  /** Plain rotations of columns (c0 + k, c0 + k + 1), one rotation at a time over every row. */
+  function plain(x: Float64Array, ld: number, rows: number, c0: number, cnt: number, cs: Float64Array, sn: Float64Array, forward: boolean): void {
+    for (let step = 0; step < cnt; step++) {
+      const k = forward ? step : cnt - 1 - step;
+      for (let r = 0; r < rows; r++) {
+        const a = x[r * ld + c0 + k]!,
+          b = x[r * ld + c0 + k + 1]!;
+        x[r * ld + c0 + k] = cs[k]! * a + sn[k]! * b;
+        x[r * ld + c0 + k + 1] = cs[k]! * b - sn[k]! * a;
+      }
+    }
+  }
+  for (const wasm of [true, false]) {
+    it(`rotators (${wasm ? "WebAssembly" : "JavaScript"}) and rotateChain equal plain rotations, bit for bit; odd and even row counts, both directions`, () => {
+      configureMatmul({ wasm });
+      for (const [rows, ld, cols] of [
+        [7, 12, 10],
+        [8, 9, 9],
+        [33, 40, 31],
+        [1, 5, 5],
+      ] as const) {
+        const x0 = rand(rows * ld, rows + cols),
+          ang = rand(cols, 2),
+          cs = ang.map((a) => Math.cos(3 * a)),
+          sn = ang.map((a) => Math.sin(3 * a));
+        const want = Float64Array.from(x0),
+          chain = Float64Array.from(x0),
+          got = Float64Array.from(x0);
+        const [r] = rotators([{ x: got, rows, ld, cols }], cols);
+        for (let sweep = 0; sweep < 6; sweep++) {
+          const c0 = sweep % 3,
+            cnt = cols - 1 - c0 - (sweep % 2),
+            forward = sweep % 2 === 0;
+          plain(want, ld, rows, c0, cnt, cs, sn, forward);
+          rotateChain(chain, ld, rows, c0, cnt, cs, sn, forward);
+          r!.apply(c0, cnt, cs, sn, forward);
+        }
+        r!.finish();
+        expect(chain).toEqual(want);
+        expect(got).toEqual(want);
+      }
+    });
+  }
+
+  it("svd and eigh give the same factors, to rounding, with the WebAssembly kernels switched off", () => {
+    const [m, n] = [120, 100];
+    const a = rand(m * n, 12),
+      sym = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) sym[i * n + j] = a[i * n + j]! + a[j * n + i]!;
+    const run = () =>
+      [...np.linalg.svd(arr(a, [m, n], "float64")), ...np.linalg.eigh(arr(sym, [n, n], "float64")), ...np.linalg.qr(arr(a, [m, n], "float64"))].map(
+        (x) => values(x!),
+      );
+    const on = run();
+    configureMatmul({ wasm: false });
+    const off = run();
+    on.forEach((x, i) => {
+      let worst = 0;
+      x.forEach((v, t) => (worst = Math.max(worst, Math.abs(v - off[i]![t]!))));
+      expect(worst / Math.max(maxAbs(x), 1), `output ${i}`).toBeLessThanOrEqual(1e-11);
+    });
   });
 });

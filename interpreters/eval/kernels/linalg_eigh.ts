@@ -3,7 +3,8 @@
  * implicit QL sweeps with Wilkinson's shift on T, whose rotations are applied to Q's columns.
  * Same contract as `eigh` in `linalg.ts`, which handles the small matrices (cyclic Jacobi).
  */
-import { house, rotateChain } from "./linalg_householder.js";
+import { house } from "./linalg_householder.js";
+import { rotators } from "./linalg_rotate.js";
 import { formQRows } from "./linalg_qr.js";
 import * as k from "./linalg.js";
 import { JACOBI_MAX } from "./linalg_svd.js";
@@ -111,6 +112,7 @@ export function tridiagonalQl(n: number, d: Float64Array, e: Float64Array, z: Fl
   const cs = new Float64Array(n),
     sn = new Float64Array(n);
   e[n - 1] = 0;
+  const [rz] = rotators([{ x: z, rows: n, ld: n, cols: n }], n);
   let iter = 0;
   for (let l = 0; l < n; l++) {
     for (;;) {
@@ -154,11 +156,12 @@ export function tridiagonalQl(n: number, d: Float64Array, e: Float64Array, z: Fl
         cs[t - l] = 1;
         sn[t - l] = 0;
       }
-      rotateChain(z, n, n, l, m - l, cs, sn, false);
+      rz!.apply(l, m - l, cs, sn, false);
       if (i >= l) continue;
       d[l] -= p;
       e[l] = g;
       e[m] = 0;
     }
   }
+  rz!.finish();
 }

@@ -5,7 +5,8 @@
  * from whichever end is larger), whose rotations are applied to Q and P. Same contract as `svd` in
  * `linalg.ts`, which handles the small matrices (one-sided Jacobi, accurate and fast there).
  */
-import { givens, house, reflectLeft, reflectRight, rotateChain } from "./linalg_householder.js";
+import { givens, house, reflectLeft, reflectRight } from "./linalg_householder.js";
+import { type Rotator, rotators } from "./linalg_rotate.js";
 import { block, gemmSub, tr } from "./linalg_gemm.js";
 import { formQ, formQRows } from "./linalg_qr.js";
 import * as k from "./linalg.js";
@@ -279,6 +280,13 @@ export function bidiagonalQr(
     cl = new Float64Array(n),
     sl = new Float64Array(n),
     g3 = new Float64Array(3);
+  const [ru, rv] = rotators(
+    [
+      { x: u, rows: uRows, ld: uLd, cols: n },
+      { x: v, rows: vRows, ld: vLd, cols: n },
+    ],
+    n,
+  ) as [Rotator, Rotator];
   // Estimate of the smallest singular value, for the absolute threshold below which e is zero.
   let sminoa = Math.abs(d[0]!);
   for (let i = 1, mu = sminoa; i < n && sminoa !== 0; i++) {
@@ -409,8 +417,8 @@ export function bidiagonalQr(
         }
         e[m - 1] = f;
       }
-      rotateChain(v, vLd, vRows, ll, cnt, cr, sr, true);
-      rotateChain(u, uLd, uRows, ll, cnt, cl, sl, true);
+      rv.apply(ll, cnt, cr, sr, true);
+      ru.apply(ll, cnt, cl, sl, true);
       if (Math.abs(e[m - 1]!) <= thresh) e[m - 1] = 0;
     } else {
       if (shift === 0) {
@@ -467,9 +475,11 @@ export function bidiagonalQr(
         e[ll] = f;
       }
       // Chasing upwards works on Bᵀ: the first rotation of each step acts on u, the second on v.
-      rotateChain(u, uLd, uRows, ll, cnt, cr, sr, false);
-      rotateChain(v, vLd, vRows, ll, cnt, cl, sl, false);
+      ru.apply(ll, cnt, cr, sr, false);
+      rv.apply(ll, cnt, cl, sl, false);
       if (Math.abs(e[ll]!) <= thresh) e[ll] = 0;
     }
   }
+  ru.finish();
+  rv.finish();
 }
