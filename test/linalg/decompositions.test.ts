@@ -337,7 +337,8 @@ describe("eigh past the Jacobi sizes (tridiagonal QL)", () => {
   const J = JACOBI_MAX;
   for (const dtype of ["float64", "float32"] as const) {
     it(`random symmetric, sizes around ${J} and larger, against a Jacobi reference, ${dtype}`, () => {
-      for (const n of [J, J + 1, J + 2, 2 * J + 1, 70]) {
+      // 97 and 130: past the blocked tridiagonalisation's crossover (96) and panel width (32).
+      for (const n of [J, J + 1, J + 2, 2 * J + 1, 70, 97, 130]) {
         const r = rand(n * n, 3 * n),
           a = new Float64Array(n * n);
         for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = r[i * n + j]!;
@@ -352,6 +353,7 @@ describe("eigh past the Jacobi sizes (tridiagonal QL)", () => {
         [45, (i) => (i % 2 ? 1 : -1) * 10 ** (-i / 4)],
         [30, () => 0],
         [35, (i) => (i < 34 ? 0 : 5)],
+        [129, (i) => (i < 50 ? -1 : i < 100 ? 10 ** (-i / 10) : 2)],
       ];
       for (const [n, f] of cases) {
         const lambda = Array.from({ length: n }, (_, i) => f(i)).sort((x, y) => x - y);

@@ -3,6 +3,7 @@
  * implicit QL sweeps with Wilkinson's shift on T, whose rotations are applied to Q's columns.
  * Same contract as `eigh` in `linalg.ts`, which handles the small matrices (cyclic Jacobi).
  */
+import { block, gemmSub, tr } from "./linalg_gemm.js";
 import { house } from "./linalg_householder.js";
 import { rotators } from "./linalg_rotate.js";
 import { formQRows } from "./linalg_qr.js";
@@ -43,13 +44,16 @@ export function eigh(s: Float64Array, n: number, w: Float64Array, v: Float64Arra
 /**
  * Reduces the symmetric n×n `a` to tridiagonal T = Qᵀ·A·Q with Q = G_0···G_{n-3}, reading and
  * updating only its lower triangle: diagonal into d, subdiagonal into e[0..n-2]; G_j's vector is
- * left in row j from column j+1 (the upper triangle, see `formQRows`); returns the taus.
+ * left in row j from column j+1 (the upper triangle, see `formQRows`); returns the taus. While more
+ * than BLOCKED_MIN rows remain, PANEL columns at a time go through `panel`.
  */
 function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array): Float64Array {
   const tau = new Float64Array(Math.max(n - 2, 0)),
     v = new Float64Array(n),
     p = new Float64Array(n);
-  for (let j = 0; j < n - 2; j++) {
+  let j = 0;
+  for (; n - j > BLOCKED_MIN; j += PANEL) panel(a, n, j, PANEL, d, e, tau);
+  for (; j < n - 2; j++) {
     const len = n - j - 1,
       off = j * n + j + 1;
     // Column j below the diagonal, copied into row j, becomes G_j's vector there.
@@ -101,6 +105,88 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
   }
   d[n - 1] = a[n * n - 1]!;
   return tau;
+}
+
+/** Columns per panel of the blocked tridiagonalisation, and the smallest order it is used for. */
+const PANEL = 32,
+  BLOCKED_MIN = 96;
+
+/**
+ * Reduces columns j0..j0+nb-1 of the symmetric a (lower triangle; LAPACK's dlatrd). Within the
+ * panel, A stands for the block a[j0.., j0..] (m×m) as it was when the panel began, except for the
+ * columns already reduced; W (m×nb) gathers the panel's effect on the rest, A ← A - V·Wᵀ - W·Vᵀ
+ * (V: the vectors, below the subdiagonal, their unit entries stored in place during the panel),
+ * applied by two GEMM products on the lower triangle once the panel is done.
+ */
+function panel(a: Float64Array, n: number, j0: number, nb: number, d: Float64Array, e: Float64Array, tau: Float64Array): void {
+  const m = n - j0,
+    o = j0 * n + j0,
+    w = new Float64Array(m * nb),
+    v = new Float64Array(m),
+    y = new Float64Array(m),
+    t1 = new Float64Array(nb),
+    t2 = new Float64Array(nb);
+  /** Index of A(r, c) in a. */
+  const at = (r: number, c: number): number => o + r * n + c;
+  for (let i = 0; i < nb; i++) {
+    // Column i: A(i:, i) -= A(i:, 0:i)·W(i, 0:i)ᵀ + W(i:, 0:i)·A(i, 0:i)ᵀ.
+    const ai = at(i, 0);
+    for (let r = i; r < m; r++) {
+      const ar = at(r, 0);
+      let x = 0;
+      for (let q = 0; q < i; q++) x += a[ar + q]! * w[i * nb + q]! + w[r * nb + q]! * a[ai + q]!;
+      a[ar + i] -= x;
+    }
+    d[j0 + i] = a[at(i, i)]!;
+    // The reflection of A(i+1:, i), made on a contiguous copy and written back as V's column i.
+    const len = m - i - 1;
+    for (let r = 0; r < len; r++) v[r] = a[at(i + 1 + r, i)]!;
+    const t = (tau[j0 + i] = house(v, 0, 1, len));
+    e[j0 + i] = v[0]!;
+    v[0] = 1;
+    for (let r = 0; r < len; r++) a[at(i + 1 + r, i)] = v[r]!;
+    // W(i+1:, i) = tau·(A(i+1:, i+1:)·v - A(i+1:, 0:i)·(W(i+1:, 0:i)ᵀ·v) - W(i+1:, 0:i)·(A(i+1:, 0:i)ᵀ·v)),
+    // then += alpha·v with alpha = -tau/2·(wᵀv): the symmetric product from the lower triangle.
+    y.fill(0, 0, len);
+    t1.fill(0, 0, i);
+    t2.fill(0, 0, i);
+    for (let r = 0; r < len; r++) {
+      const ar = at(i + 1 + r, 0),
+        row = ar + i + 1,
+        vr = v[r]!;
+      let x = 0;
+      for (let c = 0; c < r; c++) {
+        const arc = a[row + c]!;
+        x += arc * v[c]!;
+        y[c] += arc * vr;
+      }
+      y[r] += x + a[row + r]! * vr;
+      for (let q = 0; q < i; q++) {
+        t1[q] += w[(i + 1 + r) * nb + q]! * vr;
+        t2[q] += a[ar + q]! * vr;
+      }
+    }
+    let wv = 0;
+    for (let r = 0; r < len; r++) {
+      const ar = at(i + 1 + r, 0),
+        wr = (i + 1 + r) * nb;
+      let x = y[r]!;
+      for (let q = 0; q < i; q++) x -= a[ar + q]! * t1[q]! + w[wr + q]! * t2[q]!;
+      x *= t;
+      w[wr + i] = x;
+      wv += x * v[r]!;
+    }
+    const alpha = -0.5 * t * wv;
+    for (let r = 0; r < len; r++) w[(i + 1 + r) * nb + i] += alpha * v[r]!;
+  }
+  // The rest, lower triangle: A(nb:, nb:) -= V(nb:, :)·W(nb:, :)ᵀ + W(nb:, :)·V(nb:, :)ᵀ.
+  const rest = block(a, at(nb, nb), n),
+    vb = block(a, at(nb, 0), n),
+    wb = block(w, nb * nb, nb);
+  gemmSub(rest, vb, tr(wb), m - nb, nb, m - nb, true);
+  gemmSub(rest, wb, tr(vb), m - nb, nb, m - nb, true);
+  // formQRows reads G_j's vector from row j.
+  for (let q = 0; q < nb; q++) for (let r = q + 1; r < m; r++) a[at(q, r)] = a[at(r, q)]!;
 }
 
 /**
