@@ -570,3 +570,31 @@ describe("rotation sweeps", () => {
     });
   });
 });
+
+describe("extreme scales", () => {
+  it("entries near overflow, near underflow and subnormal: spectra and R scale with the input", () => {
+    for (const n of [10, 40, 70]) {
+      const a = rand(n * n, n),
+        sym = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) sym[i * n + j] = a[i * n + j]! + a[j * n + i]!;
+      const f64 = (x: Float64Array) => arr(x, [n, n], "float64");
+      const s = values(np.linalg.svd(f64(a), { computeUv: false })[0]!),
+        w = values(np.linalg.eigh(f64(sym))[0]),
+        r = values(np.linalg.qr(f64(a))[1]!);
+      for (const scale of [2 ** 1000, 2 ** -1000, 2 ** -1040]) {
+        // Subnormal inputs keep only 1074 - 1040 + about 10 bits.
+        const tol = scale < 2 ** -1022 ? 1e-9 : 4 * n * EPS.float64;
+        const sa = a.map((x) => x * scale),
+          ss = sym.map((x) => x * scale);
+        const check = (got: Float64Array, want: Float64Array, what: string) => {
+          let worst = 0;
+          got.forEach((g, i) => (worst = Math.max(worst, Math.abs(g / scale - want[i]!))));
+          expect(worst / maxAbs(want), `n=${n} scale=2^${Math.log2(scale)}: ${what}`).toBeLessThanOrEqual(tol);
+        };
+        check(values(np.linalg.svd(f64(sa), { computeUv: false })[0]!), s, "singular values");
+        check(values(np.linalg.eigh(f64(ss))[0]), w, "eigenvalues");
+        check(values(np.linalg.qr(f64(sa))[1]!), r, "r");
+      }
+    }
+  });
+});

@@ -4,7 +4,7 @@
  * Same contract as `eigh` in `linalg.ts`, which handles the small matrices (cyclic Jacobi).
  */
 import { block, gemmSub, tr } from "./linalg_gemm.js";
-import { house } from "./linalg_householder.js";
+import { equilibrate, house, scaleBy } from "./linalg_householder.js";
 import { rotators } from "./linalg_rotate.js";
 import { formQRows } from "./linalg_qr.js";
 import * as k from "./linalg.js";
@@ -19,6 +19,12 @@ const MAXITR = 30;
  * orthonormal eigenvectors into the columns of `v`, each column's largest-magnitude entry positive.
  */
 export function eigh(s: Float64Array, n: number, w: Float64Array, v: Float64Array): void {
+  const scale = equilibrate(s);
+  decompose(s, n, w, v);
+  scaleBy(w, -scale);
+}
+
+function decompose(s: Float64Array, n: number, w: Float64Array, v: Float64Array): void {
   if (n <= JACOBI_MAX) return k.eigh(s, n, w, v);
   // NaN or ±∞ anywhere makes every output NaN (as LAPACK's), without iterating to the cap.
   if (!s.every(Number.isFinite)) {

@@ -208,3 +208,26 @@ export function rotateChain(
     }
   }
 }
+
+/**
+ * Scales x in place by 2^k, exactly, where k brings its largest magnitude near 1 if that lies
+ * outside [2^-400, 2^400] (else k = 0): the factorizations then meet no overflow, underflow or
+ * subnormal numbers, and their results are scaled back by 2^-k with `scaleBy`. Returns k.
+ */
+export function equilibrate(x: Float64Array): number {
+  let big = 0;
+  for (let i = 0; i < x.length; i++) big = Math.max(big, Math.abs(x[i]!));
+  if (big === 0 || !Number.isFinite(big) || (big >= 2 ** -400 && big <= 2 ** 400)) return 0;
+  const k = -Math.round(Math.log2(big));
+  scaleBy(x, k);
+  return k;
+}
+
+/** x *= 2^k, in two steps so that neither factor overflows (|k| up to about 2100). */
+export function scaleBy(x: Float64Array, k: number): void {
+  if (k === 0) return;
+  const h = Math.trunc(k / 2),
+    f1 = 2 ** h,
+    f2 = 2 ** (k - h);
+  for (let i = 0; i < x.length; i++) x[i] = x[i]! * f1 * f2;
+}

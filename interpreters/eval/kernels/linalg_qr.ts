@@ -8,7 +8,7 @@
  * I - V·T·Vᵀ (compact WY, T upper triangular), applied to the rest of the matrix as two products
  * in the WebAssembly GEMM (`gemmSub`); only the NB-column panels are reduced one reflection at a time.
  */
-import { house, reflectLeft } from "./linalg_householder.js";
+import { equilibrate, house, reflectLeft, scaleBy } from "./linalg_householder.js";
 import { block, gemmSub, tr } from "./linalg_gemm.js";
 
 /** Reflections per block. */
@@ -130,7 +130,8 @@ export function formQRows(w: Float64Array, n: number, count: number, tau: Float6
  */
 export function qr(a: Float64Array, m: number, n: number, full: boolean, q: Float64Array, r: Float64Array): void {
   const kk = Math.min(m, n),
-    qc = full ? m : kk;
+    qc = full ? m : kk,
+    scale = equilibrate(a);
   const tau = new Float64Array(kk),
     dots = new Float64Array(n);
   for (let j0 = 0; j0 < kk; j0 += NB) {
@@ -152,4 +153,5 @@ export function qr(a: Float64Array, m: number, n: number, full: boolean, q: Floa
     for (let c = i; c < n; c++) r[i * n + c] = flip * a[i * n + c]!;
     if (flip < 0) for (let row = 0; row < m; row++) q[row * qc + i] = -q[row * qc + i]!;
   }
+  scaleBy(r, -scale);
 }

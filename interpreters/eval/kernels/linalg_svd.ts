@@ -5,7 +5,7 @@
  * from whichever end is larger), whose rotations are applied to Q and P. Same contract as `svd` in
  * `linalg.ts`, which handles the small matrices (one-sided Jacobi, accurate and fast there).
  */
-import { givens, house, reflectLeft, reflectRight } from "./linalg_householder.js";
+import { equilibrate, givens, house, reflectLeft, reflectRight, scaleBy } from "./linalg_householder.js";
 import { type Rotator, rotators } from "./linalg_rotate.js";
 import { block, gemmSub, tr } from "./linalg_gemm.js";
 import { formQ, formQRows } from "./linalg_qr.js";
@@ -25,6 +25,12 @@ const MAXITR = 6;
  * full vh beyond k get the same convention themselves).
  */
 export function svd(a: Float64Array, m: number, n: number, full: boolean, u: Float64Array, s: Float64Array, vh: Float64Array): void {
+  const scale = equilibrate(a);
+  factor(a, m, n, full, u, s, vh);
+  scaleBy(s, -scale);
+}
+
+function factor(a: Float64Array, m: number, n: number, full: boolean, u: Float64Array, s: Float64Array, vh: Float64Array): void {
   if (Math.min(m, n) <= JACOBI_MAX) return k.svd(a, m, n, full, u, s, vh);
   // NaN or ±∞ anywhere makes every output NaN (as LAPACK's), without iterating to the cap.
   if (!a.every(Number.isFinite)) {
