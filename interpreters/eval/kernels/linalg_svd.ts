@@ -171,9 +171,20 @@ function panel(
     vt.fill(0);
     xt.fill(0);
     for (let r = i; r < m; r++) {
-      const vr = w[at(r, i)]!;
-      if (vr === 0) continue;
-      const ar = at(r, 0);
+      const vr = w[at(r, i)]!,
+        ar = at(r, 0);
+      // Two rows per pass over yc when there are two: half its loads and stores.
+      if (r + 1 < m) {
+        const vr1 = w[at(r + 1, i)]!,
+          ar1 = ar + N;
+        for (let c = i + 1; c < n; c++) yc[c] += vr * w[ar + c]! + vr1 * w[ar1 + c]!;
+        for (let p = 0; p < i; p++) {
+          vt[p] += vr * w[ar + p]! + vr1 * w[ar1 + p]!;
+          xt[p] += vr * x[r * nb + p]! + vr1 * x[(r + 1) * nb + p]!;
+        }
+        r++;
+        continue;
+      }
       for (let c = i + 1; c < n; c++) yc[c] += vr * w[ar + c]!;
       for (let p = 0; p < i; p++) {
         vt[p] += vr * w[ar + p]!;
