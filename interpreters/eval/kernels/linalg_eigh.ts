@@ -70,29 +70,8 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
     if (t === 0) continue;
     v[0] = 1;
     for (let c = 1; c < len; c++) v[c] = a[off + c]!;
-    // p = tau·A22·v from A22's lower triangle: row r's entries left of the diagonal serve both
-    // p[r] (as A[r][c]) and p[c] (as A[c][r]).
-    p.fill(0, 0, len);
-    for (let r = 0; r < len; r++) {
-      const row = (j + 1 + r) * n + j + 1,
-        vr = v[r]!;
-      let x0 = 0,
-        x1 = 0,
-        c = 0;
-      for (; c + 1 < r; c += 2) {
-        const a0 = a[row + c]!,
-          a1 = a[row + c + 1]!;
-        x0 += a0 * v[c]!;
-        x1 += a1 * v[c + 1]!;
-        p[c] += a0 * vr;
-        p[c + 1] += a1 * vr;
-      }
-      if (c < r) {
-        x0 += a[row + c]! * v[c]!;
-        p[c] += a[row + c]! * vr;
-      }
-      p[r] += x0 + x1 + a[row + r]! * vr;
-    }
+    // p = A22·v (scaled by tau below).
+    symmetricProduct(a, n, (j + 1) * n + j + 1, len, v, p);
     // A22 ← H·A22·H = A22 - v·wᵀ - w·vᵀ, with w = p - (tau/2)(pᵀv)·v (p scaled by tau).
     let pv = 0;
     for (let r = 0; r < len; r++) pv += p[r]! * v[r]!;
@@ -111,6 +90,46 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
   }
   d[n - 1] = a[n * n - 1]!;
   return tau;
+}
+
+/**
+ * y = S·v for the symmetric len×len block S of `a` at `off` (row stride ld), from its lower
+ * triangle: row r's entries left of the diagonal serve both y[r] (as S[r][c]) and y[c] (as
+ * S[c][r]). Rows go in pairs, so each pass over y serves two of them.
+ */
+function symmetricProduct(a: Float64Array, ld: number, off: number, len: number, v: Float64Array, y: Float64Array): void {
+  y.fill(0, 0, len);
+  let r = 0;
+  for (; r + 1 < len; r += 2) {
+    const r0 = off + r * ld,
+      r1 = r0 + ld,
+      v0 = v[r]!,
+      v1 = v[r + 1]!;
+    let x0 = 0,
+      x1 = 0;
+    for (let c = 0; c < r; c++) {
+      const a0 = a[r0 + c]!,
+        a1 = a[r1 + c]!,
+        vc = v[c]!;
+      x0 += a0 * vc;
+      x1 += a1 * vc;
+      y[c] += a0 * v0 + a1 * v1;
+    }
+    // The 2×2 diagonal block [[S(r, r), ·], [S(r+1, r), S(r+1, r+1)]].
+    const s10 = a[r1 + r]!;
+    y[r] += x0 + a[r0 + r]! * v0 + s10 * v1;
+    y[r + 1] += x1 + s10 * v0 + a[r1 + r + 1]! * v1;
+  }
+  if (r < len) {
+    const r0 = off + r * ld,
+      v0 = v[r]!;
+    let x0 = 0;
+    for (let c = 0; c < r; c++) {
+      x0 += a[r0 + c]! * v[c]!;
+      y[c] += a[r0 + c]! * v0;
+    }
+    y[r] += x0 + a[r0 + r]! * v0;
+  }
 }
 
 /** Columns per panel of the blocked tridiagonalisation, and the smallest order it is used for. */
@@ -153,22 +172,15 @@ function panel(a: Float64Array, n: number, j0: number, nb: number, d: Float64Arr
     for (let r = 0; r < len; r++) a[at(i + 1 + r, i)] = v[r]!;
     // W(i+1:, i) = tau·(A(i+1:, i+1:)·v - A(i+1:, 0:i)·(W(i+1:, 0:i)ᵀ·v) - W(i+1:, 0:i)·(A(i+1:, 0:i)ᵀ·v)),
     // then += alpha·v with alpha = -tau/2·(wᵀv): the symmetric product from the lower triangle.
-    y.fill(0, 0, len);
+    symmetricProduct(a, n, at(i + 1, i + 1), len, v, y);
     t1.fill(0, 0, i);
     t2.fill(0, 0, i);
     for (let r = 0; r < len; r++) {
       const ar = at(i + 1 + r, 0),
-        row = ar + i + 1,
+        wr = (i + 1 + r) * nb,
         vr = v[r]!;
-      let x = 0;
-      for (let c = 0; c < r; c++) {
-        const arc = a[row + c]!;
-        x += arc * v[c]!;
-        y[c] += arc * vr;
-      }
-      y[r] += x + a[row + r]! * vr;
       for (let q = 0; q < i; q++) {
-        t1[q] += w[(i + 1 + r) * nb + q]! * vr;
+        t1[q] += w[wr + q]! * vr;
         t2[q] += a[ar + q]! * vr;
       }
     }
