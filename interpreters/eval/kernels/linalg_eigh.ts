@@ -1,6 +1,7 @@
 /**
- * The symmetric eigenproblem above JACOBI_MAX rows: Householder tridiagonalisation A = Q·T·Qᵀ, then
- * implicit QL sweeps with Wilkinson's shift on T, whose rotations are applied to Q's columns.
+ * The symmetric eigenproblem above JACOBI_MAX rows: Householder tridiagonalisation A = Q·T·Qᵀ
+ * (blocked past BLOCKED_MIN rows), then implicit QL sweeps with Wilkinson's shift on T, whose
+ * rotations are applied to Q's columns.
  * Same contract as `eigh` in `linalg.ts`, which handles the small matrices (cyclic Jacobi).
  */
 import { block, gemmSub, tr } from "./linalg_gemm.js";
@@ -24,6 +25,7 @@ export function eigh(s: Float64Array, n: number, w: Float64Array, v: Float64Arra
   scaleBy(w, -scale);
 }
 
+/** `eigh` of a matrix whose entries need no scaling. */
 function decompose(s: Float64Array, n: number, w: Float64Array, v: Float64Array): void {
   if (n <= JACOBI_MAX) return k.eigh(s, n, w, v);
   // NaN or ±∞ anywhere makes every output NaN (as LAPACK's), without iterating to the cap.

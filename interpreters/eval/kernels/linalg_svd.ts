@@ -1,6 +1,6 @@
 /**
  * The SVD of matrices above JACOBI_MAX columns (and rows), by Golub–Kahan: Householder
- * bidiagonalisation A = Q·B·Pᵀ, then implicit-shift QR on the bidiagonal B (Demmel–Kahan: relative
+ * bidiagonalisation A = Q·B·Pᵀ (blocked past BLOCKED_MIN columns), then implicit-shift QR on the bidiagonal B (Demmel–Kahan: relative
  * convergence tests, zero shifts when the shift would spoil the small singular values, chasing
  * from whichever end is larger), whose rotations are applied to Q and P. Same contract as `svd` in
  * `linalg.ts`, which handles the small matrices (one-sided Jacobi, accurate and fast there).
@@ -30,6 +30,7 @@ export function svd(a: Float64Array, m: number, n: number, full: boolean, u: Flo
   scaleBy(s, -scale);
 }
 
+/** `svd` of a matrix whose entries need no scaling. */
 function factor(a: Float64Array, m: number, n: number, full: boolean, u: Float64Array, s: Float64Array, vh: Float64Array): void {
   if (Math.min(m, n) <= JACOBI_MAX) return k.svd(a, m, n, full, u, s, vh);
   // NaN or ±∞ anywhere makes every output NaN (as LAPACK's), without iterating to the cap.
