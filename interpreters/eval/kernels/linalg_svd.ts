@@ -1,9 +1,10 @@
 /**
  * The SVD of matrices above JACOBI_MAX columns (and rows), by Golub–Kahan: Householder
- * bidiagonalisation A = Q·B·Pᵀ (blocked past BLOCKED_MIN columns), then implicit-shift QR on the bidiagonal B (Demmel–Kahan: relative
- * convergence tests, zero shifts when the shift would spoil the small singular values, chasing
- * from whichever end is larger), whose rotations are applied to Q and P. Same contract as `svd` in
- * `linalg.ts`, which handles the small matrices (one-sided Jacobi, accurate and fast there).
+ * bidiagonalisation A = Q·B·Pᵀ (blocked past BLOCKED_MIN columns), then implicit-shift QR on the
+ * bidiagonal B (Demmel–Kahan: relative convergence tests, zero shifts when the shift would spoil
+ * the small singular values, chasing from whichever end is larger), whose rotations are applied
+ * to Q and P. Same contract as `svd` in `linalg.ts`, which handles the small matrices (one-sided
+ * Jacobi, accurate and fast there).
  */
 import { equilibrate, givens, house, reflectLeft, reflectRight, scaleBy } from "./linalg_householder.js";
 import { type Rotator, rotators } from "./linalg_rotate.js";
