@@ -520,12 +520,13 @@ describe("rotation sweeps", () => {
     }
   }
   for (const wasm of [true, false]) {
-    it(`rotators (${wasm ? "WebAssembly" : "JavaScript"}) and rotateChain equal plain rotations, bit for bit; odd and even row counts, both directions`, () => {
+    it(`rotators (${wasm ? "WebAssembly" : "JavaScript"}) and rotateChain equal plain rotations, bit for bit; odd and even row counts, whole and partial groups of row pairs, both directions`, () => {
       configureMatmul({ wasm });
       for (const [rows, ld, cols] of [
         [7, 12, 10],
         [8, 9, 9],
         [33, 40, 31],
+        [12, 14, 13],
         [1, 5, 5],
       ] as const) {
         const x0 = rand(rows * ld, rows + cols),

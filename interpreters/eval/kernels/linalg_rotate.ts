@@ -3,7 +3,7 @@
  * singular vectors of the SVD), in WebAssembly SIMD: `rotators` copies each matrix's rotated columns
  * into linear memory with rows paired up (row 2p in lane 0 and row 2p+1 in lane 1 of each f64x2),
  * every sweep then runs as `rotateChain` does (one pass per row, carrying the running entry) on
- * two rows per vector and two vectors at a time, and `finish` copies them back. Without
+ * two rows per vector and four vectors at a time, and `finish` copies them back. Without
  * WebAssembly, or with it switched off (`configureMatmul({ wasm: false })`), the sweeps run in
  * `rotateChain` directly on the matrices.
  *
@@ -51,6 +51,11 @@ export interface RotationTarget {
 
 const PAGE = 65536,
   MAX_PAGES = 32768;
+/**
+ * Row pairs per pass: each pair's chain waits on a multiply and an add per rotation, and four
+ * independent chains keep the vector units busy meanwhile.
+ */
+const GROUP = 4;
 const simd = (op: number): Code => [0xfd, (op & 0x7f) | 0x80, op >> 7];
 const sub = (a: Code, b: Code): Code => [a, b, simd(0xf1)];
 
@@ -67,12 +72,15 @@ function buildModule(): Uint8Array {
     q = fn.local(I32),
     pc = fn.local(I32),
     ps = fn.local(I32);
-  const t = [fn.local(V128), fn.local(V128)],
-    y = [fn.local(V128), fn.local(V128)],
+  const lanes = (): Local[] => Array.from({ length: GROUP }, () => fn.local(V128));
+  const t = lanes(),
+    y = lanes(),
     c = fn.local(V128),
     s = fn.local(V128);
+  // off[i] = i·stride: pair i of the group at q is at q + off[i].
+  const off = Array.from({ length: GROUP }, () => fn.local(I32));
   /** The address of pair i of the group at q. */
-  const at = (i: number): Code => (i === 0 ? get(q!) : i32.add(get(q!), get(stride!)));
+  const at = (i: number): Code => (i === 0 ? get(q!) : i32.add(get(q!), get(off[i]!)));
   const each = (g: number, f: (i: number) => Code): Code => Array.from({ length: g }, (_, i) => f(i));
   const splats = (): Code => [set(c, f64x2.loadSplat(get(pc))), set(s, f64x2.loadSplat(get(ps)))];
   const start = i32.add(get(addr!), i32.mul(get(p), get(stride!)));
@@ -118,12 +126,13 @@ function buildModule(): Uint8Array {
     ),
     each(g, (i) => v128.store(at(i), get(t[i]!))),
   ];
+  // GROUP pairs at a time while there are that many, then one at a time.
   const sweep = (dir: (g: number) => Code): Code => [
     set(p, i32.const(0)),
-    block(loop(brIf(1, i32.geS(i32.add(get(p), i32.const(1)), get(pairs!))), dir(2), inc(p, i32.const(2)), br(0))),
-    if_(i32.ltS(get(p), get(pairs!)), dir(1)),
+    block(loop(brIf(1, i32.geS(i32.add(get(p), i32.const(GROUP - 1)), get(pairs!))), dir(GROUP), inc(p, i32.const(GROUP)), br(0))),
+    block(loop(brIf(1, i32.geS(get(p), get(pairs!))), dir(1), inc(p, i32.const(1)), br(0))),
   ];
-  fn.body = if_(get(fwd!), sweep(forward), sweep(backward));
+  fn.body = [each(GROUP, (i) => set(off[i]!, i32.mul(get(stride!), i32.const(i)))), if_(get(fwd!), sweep(forward), sweep(backward))];
   return mb.encode();
 }
 
