@@ -5,7 +5,7 @@
  * every sweep then runs as `rotateChain` does (one pass per row, carrying the running entry) on
  * two rows per vector and four vectors at a time, and `finish` copies them back. Without
  * WebAssembly, or with it switched off (`configureMatmul({ wasm: false })`), the sweeps run in
- * `rotateChain` directly on the matrices.
+ * `rotateChain` directly on the matrices, as are matrices too large for the memory's cap.
  *
  *   memory: [cosines (n)] [sines (n)] [matrix 0, row pairs] [matrix 1, row pairs] ...
  */
@@ -49,8 +49,12 @@ export interface RotationTarget {
   cols: number;
 }
 
+/**
+ * The memory holds whole matrices and never shrinks, so it stops at 64 MiB (two 2000×2000
+ * factors); larger ones are rotated in JavaScript.
+ */
 const PAGE = 65536,
-  MAX_PAGES = 32768;
+  MAX_PAGES = 1024;
 /**
  * Row pairs per pass: each pair's chain waits on a multiply and an add per rotation, and four
  * independent chains keep the vector units busy meanwhile.
