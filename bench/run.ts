@@ -243,8 +243,8 @@ const ROWS: Row[] = [
     label: `W9 ${SIZES.decomposition}×${SIZES.decomposition} svd eager (ms)`,
     unit: "ms",
     prepare: (i) => i.svd(),
-    goal: "≤ 80 ms",
-    judge: atMost(80),
+    goal: "≤ 50 ms",
+    judge: atMost(50),
   },
   {
     id: "ensembleLoop",
