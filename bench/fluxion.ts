@@ -140,4 +140,16 @@ export const fluxion: Impl = {
       b = arr(d.b, [n]);
     return { run: () => np.linalg.solve(a, b).dataSync() as Float32Array };
   },
+
+  eigh(): Case {
+    const n = SIZES.decomposition,
+      a = arr(data().decomposition.sym, [n, n]);
+    return { run: () => np.linalg.eigh(a).map((x) => x.dataSync() as Float32Array) };
+  },
+
+  svd(): Case {
+    const n = SIZES.decomposition,
+      a = arr(data().decomposition.a, [n, n]);
+    return { run: () => np.linalg.svd(a, { fullMatrices: false }).map((x) => x!.dataSync() as Float32Array) };
+  },
 };

@@ -232,6 +232,22 @@ const ROWS: Row[] = [
     judge: atMost(20),
   },
   {
+    id: "eigh",
+    label: `W9 ${SIZES.decomposition}×${SIZES.decomposition} eigh eager (ms)`,
+    unit: "ms",
+    prepare: (i) => i.eigh(),
+    goal: "≤ 50 ms",
+    judge: atMost(50),
+  },
+  {
+    id: "svd",
+    label: `W9 ${SIZES.decomposition}×${SIZES.decomposition} svd eager (ms)`,
+    unit: "ms",
+    prepare: (i) => i.svd(),
+    goal: "≤ 50 ms",
+    judge: atMost(50),
+  },
+  {
     id: "ensembleLoop",
     label: `ensemble: ${ENSEMBLE.models} separate jitted MLP train steps (ms)`,
     unit: "ms",

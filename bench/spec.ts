@@ -33,6 +33,8 @@ export const SIZES = {
   conv: { batch: 32, channels: 8, size: 28, filters: 16, k: 3 },
   /** W8: an n×n symmetric positive-definite matrix: its Cholesky factor, and a solve with one right-hand side. */
   linalg: 512,
+  /** W9: the n×n symmetric matrix for eigh and the general matrix for the SVD. */
+  decomposition: 256,
 } as const;
 
 /** Data read back from a run: typed arrays, numbers, or lists of them. */
@@ -84,6 +86,10 @@ export interface Impl {
   cholesky(): Prepared;
   /** W8: x with a·x = b for the SPD matrix a and the vector b, by the library's general solve (eager). */
   solve(): Prepared;
+  /** W9: eigenvalues and eigenvectors of the symmetric matrix (eager). */
+  eigh(): Prepared;
+  /** W9: the reduced SVD (u, s, vh) of the general matrix (eager). */
+  svd(): Prepared;
 }
 
 /** Deterministic PRNG (mulberry32) so every run and every library sees the same inputs. */
@@ -137,6 +143,8 @@ export interface Data {
   conv: { x: Float32Array; w: Float32Array };
   /** W8: a = g·gᵀ/n + I (n×n, g standard normal; eigenvalues in [1, ~5]) and b. */
   linalg: () => { a: Float32Array; b: Float32Array };
+  /** W9: sym = (g + gᵀ)/2 and a = h (n×n, g and h standard normal). */
+  decomposition: { sym: Float32Array; a: Float32Array };
 }
 
 let cached: Data | undefined;
@@ -173,6 +181,7 @@ export function data(): Data {
     },
     // Built on first use (an n³/2 product in plain JavaScript), symmetric to the last bit.
     linalg: () => (spd ??= spdMatrix(SIZES.linalg)),
+    decomposition: { sym: symmetric(SIZES.decomposition, 18), a: normal(SIZES.decomposition ** 2, 19) },
   };
   return cached;
 }
@@ -189,6 +198,14 @@ function spdMatrix(n: number): { a: Float32Array; b: Float32Array } {
     }
   }
   return { a, b: normal(n, 17) };
+}
+
+/** (g + gᵀ)/2 for a standard normal n×n g. */
+function symmetric(n: number, seed: number): Float32Array {
+  const g = normal(n * n, seed),
+    s = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[i * n + j] = (g[i * n + j]! + g[j * n + i]!) / 2;
+  return s;
 }
 
 /** Sum of absolute values of everything read back (a cheap cross-implementation checksum). */

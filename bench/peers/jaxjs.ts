@@ -202,4 +202,16 @@ export const jaxjs: Impl = {
       b = arr(d.b, [n]);
     return owned(() => np.linalg.solve(a.ref, b.ref).dataSync() as Float32Array, [a, b]);
   },
+
+  eigh(): Case {
+    const n = SIZES.decomposition,
+      a = arr(data().decomposition.sym, [n, n]);
+    return owned(() => np.linalg.eigh(a.ref).map((x) => x.dataSync() as Float32Array), a);
+  },
+
+  svd(): Case {
+    const n = SIZES.decomposition,
+      a = arr(data().decomposition.a, [n, n]);
+    return owned(() => np.linalg.svd(a.ref, { fullMatrices: false }).map((x) => x.dataSync() as Float32Array), a);
+  },
 };

@@ -194,5 +194,7 @@ export function tfjs(backend: "wasm" | "cpu"): Impl {
     // tf.linalg has only bandPart, gramSchmidt and qr.
     cholesky: () => new NotAvailable("no cholesky in tfjs"),
     solve: () => new NotAvailable("no linear solve in tfjs"),
+    eigh: () => new NotAvailable("no eigh in tfjs"),
+    svd: () => new NotAvailable("no svd in tfjs"),
   };
 }

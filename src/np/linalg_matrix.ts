@@ -166,8 +166,9 @@ export function qr(a: ArrayLike, options: QrOptions = {}): NDArray[] {
 
 /**
  * [w, v]: eigenvalues (ascending) and orthonormal eigenvectors (columns of v) of the symmetric part
- * of a, by cyclic Jacobi rotations. Each eigenvector's largest-magnitude entry is positive. Where
- * eigenvalues repeat, the eigenvector derivative leaves the repeated subspace's basis unrotated.
+ * of a, by Householder tridiagonalisation and implicit QL (cyclic Jacobi rotations up to 16 rows).
+ * Each eigenvector's largest-magnitude entry is positive. Where eigenvalues repeat, the eigenvector
+ * derivative leaves the repeated subspace's basis unrotated.
  */
 export function eigh(a: ArrayLike): [NDArray, NDArray] {
   const [w, v] = lax.eigh(matrixArg("np.linalg.eigh", a, true));
@@ -187,8 +188,9 @@ export interface SvdOptions {
 }
 
 /**
- * Singular value decomposition a = u·diag(s)·vh by one-sided Jacobi, s descending. With repeated
- * singular values the singular-vector derivative leaves that subspace's basis unrotated; a
+ * Singular value decomposition a = u·diag(s)·vh by Golub–Kahan (bidiagonalisation and implicit-shift
+ * QR; one-sided Jacobi when a dimension is at most 16), s descending. With repeated singular values
+ * the singular-vector derivative leaves that subspace's basis unrotated; a
  * non-square matrix with a zero singular value has infinite singular-vector derivatives (as JAX).
  */
 export function svd(a: ArrayLike, options: SvdOptions = {}): NDArray[] {

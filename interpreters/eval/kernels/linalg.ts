@@ -1,9 +1,10 @@
 /**
  * Dense linear-algebra kernels for the eval interpreter: Cholesky, triangular solves, LU with
- * partial pivoting, Householder QR, the symmetric eigenproblem (cyclic Jacobi) and the SVD
- * (one-sided Jacobi). Each works on ONE row-major matrix held in a Float64Array (callers loop over
- * the batch and convert float32 in and out, so float32 inputs are factored in float64 and rounded
- * once). This module knows nothing of NDArrays, dtypes or shapes beyond (m, n).
+ * partial pivoting, the symmetric eigenproblem (cyclic Jacobi) and the SVD (one-sided Jacobi), for
+ * small matrices (the blocked and Householder-based kernels beside this file take the larger ones).
+ * Each works on ONE row-major matrix held in a Float64Array (callers loop over the batch and
+ * convert float32 in and out, so float32 inputs are factored in float64 and rounded once). This
+ * module knows nothing of NDArrays, dtypes or shapes beyond (m, n).
  * Loops run along rows, so the inner loops read contiguous memory.
  */
 
@@ -103,65 +104,6 @@ export function lu(a: Float64Array, n: number, piv: Int32Array, perm: Int32Array
       if (f === 0) continue;
       for (let j = k + 1; j < n; j++) a[i * n + j] -= f * a[k * n + j]!;
     }
-  }
-}
-
-/**
- * Householder QR of the m×n `a`: q (m×qc, qc = k or m) and r (rr×n, rr = qc) with diag(r) >= 0.
- * Reflection j maps column j below the diagonal to a multiple of e_j; q applies them to I.
- */
-export function qr(a: Float64Array, m: number, n: number, full: boolean, q: Float64Array, r: Float64Array): void {
-  const k = Math.min(m, n),
-    qc = full ? m : k;
-  const w = Float64Array.from(a);
-  const vs: (Float64Array | null)[] = [];
-  for (let j = 0; j < k; j++) {
-    let norm = 0;
-    for (let i = j; i < m; i++) norm += w[i * n + j]! ** 2;
-    norm = Math.sqrt(norm);
-    if (norm === 0) {
-      vs.push(null);
-      continue;
-    }
-    const v = new Float64Array(m - j);
-    for (let i = j; i < m; i++) v[i - j] = w[i * n + j]!;
-    v[0] += v[0]! >= 0 ? norm : -norm;
-    let vv = 0;
-    for (let i = 0; i < v.length; i++) vv += v[i]! ** 2;
-    reflect(w, n, j, m, j, n, v, 2 / vv);
-    vs.push(vv === 0 ? null : v);
-  }
-  // q = H_0 ... H_{k-1} I[:, :qc]: apply the reflections to the identity, last one first.
-  q.fill(0);
-  for (let i = 0; i < qc; i++) q[i * qc + i] = 1;
-  for (let j = k - 1; j >= 0; j--) {
-    const v = vs[j];
-    if (!v) continue;
-    let vv = 0;
-    for (let i = 0; i < v.length; i++) vv += v[i]! ** 2;
-    reflect(q, qc, j, m, 0, qc, v, 2 / vv);
-  }
-  r.fill(0);
-  for (let i = 0; i < qc && i < m; i++) for (let c = i; c < n; c++) r[i * n + c] = w[i * n + c]!;
-  for (let i = 0; i < k; i++) {
-    if (r[i * n + i]! >= 0) continue;
-    for (let c = 0; c < n; c++) r[i * n + c] = -r[i * n + c]!;
-    for (let row = 0; row < m; row++) q[row * qc + i] = -q[row * qc + i]!;
-  }
-}
-
-/** x[r0:r1, c0:c1] -= beta · v (vᵀ x[r0:r1, c0:c1]) for a row-major x with row length `ld`. */
-function reflect(x: Float64Array, ld: number, r0: number, r1: number, c0: number, c1: number, v: Float64Array, beta: number): void {
-  const dots = new Float64Array(c1 - c0);
-  for (let i = r0; i < r1; i++) {
-    const vi = v[i - r0]!;
-    if (vi === 0) continue;
-    for (let c = c0; c < c1; c++) dots[c - c0] += vi * x[i * ld + c]!;
-  }
-  for (let i = r0; i < r1; i++) {
-    const f = beta * v[i - r0]!;
-    if (f === 0) continue;
-    for (let c = c0; c < c1; c++) x[i * ld + c] -= f * dots[c - c0]!;
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * The eval interpreter's implementations of the linear-algebra primitives: each loops over the
- * leading (batch) axes, copies one matrix into float64, runs the kernel of `linalg.ts` (Cholesky,
- * triangular solve and LU: `linalg_blocked.ts`, whose products run in WebAssembly) and writes the
- * results in the output dtype. Operands are validated by the abstract rules (float, rank >= 2,
+ * leading (batch) axes, copies one matrix into float64, runs its kernel (Cholesky, triangular solve
+ * and LU: `linalg_blocked.ts`; QR: `linalg_qr.ts`; eigh: `linalg_eigh.ts`; SVD: `linalg_svd.ts`;
+ * each hands small matrices to `linalg.ts`, and their O(n³) products run in WebAssembly) and writes
+ * the results in the output dtype. Operands are validated by the abstract rules (float, rank >= 2,
  * square where needed).
  */
 import { type TypedArray, allocate } from "../../../src/core/dtype.js";
@@ -11,6 +12,9 @@ import { Prim, type PrimParams } from "../../../src/core/prim.js";
 import { sizeOf } from "../../../src/core/shape.js";
 import * as k from "./linalg.js";
 import * as blocked from "./linalg_blocked.js";
+import * as golubKahan from "./linalg_svd.js";
+import * as tridiagonal from "./linalg_eigh.js";
+import * as householder from "./linalg_qr.js";
 
 type C = ConcreteArray;
 type Impl<P extends Prim> = (args: readonly C[], params: PrimParams[P], outs: Aval[]) => C[];
@@ -67,14 +71,14 @@ export const linalgImpls: { [P in LinalgPrim]: Impl<P> } = {
   },
   [Prim.Qr]: ([x], { fullMatrices }, outs) => {
     const [, m, n] = dims(x!);
-    return perMatrix(x!, outs, (a, [q, r]) => k.qr(a, m, n, fullMatrices, f64(q!), f64(r!)));
+    return perMatrix(x!, outs, (a, [q, r]) => householder.qr(a, m, n, fullMatrices, f64(q!), f64(r!)));
   },
   [Prim.Eigh]: ([x], _p, outs) => {
     const n = dims(x!)[2];
-    return perMatrix(x!, outs, (a, [w, v]) => k.eigh(k.symmetricPart(a, n), n, f64(w!), f64(v!)));
+    return perMatrix(x!, outs, (a, [w, v]) => tridiagonal.eigh(k.symmetricPart(a, n), n, f64(w!), f64(v!)));
   },
   [Prim.Svd]: ([x], { fullMatrices }, outs) => {
     const [, m, n] = dims(x!);
-    return perMatrix(x!, outs, (a, [u, s, vh]) => k.svd(a, m, n, fullMatrices, f64(u!), f64(s!), f64(vh!)));
+    return perMatrix(x!, outs, (a, [u, s, vh]) => golubKahan.svd(a, m, n, fullMatrices, f64(u!), f64(s!), f64(vh!)));
   },
 };
