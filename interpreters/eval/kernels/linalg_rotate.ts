@@ -31,7 +31,7 @@ import {
   set,
   v128,
   wasmApi,
-} from "./wasm_asm.js";
+} from "../../../src/codegen/wasm_asm.js";
 
 /** A matrix whose columns c0..c0+cnt are rotated sweep after sweep. */
 export interface Rotator {
