@@ -1,5 +1,5 @@
 /**
- * Storage recycled between large arrays. A fresh large typed array costs a page fault per 4 KiB
+ * Storage recycled between arrays of a program. A fresh large typed array costs a page fault per 4 KiB
  * page the first time it is written (the allocator returns freed blocks to the system), which for
  * a 4 MB array is often more than the arithmetic that fills it. The jit's executor knows when an
  * intermediate array of a program dies (its last reader ran and nothing else holds its storage)
@@ -9,22 +9,25 @@
  */
 import type { DType, TypedArray } from "./dtype.js";
 
-/** Smaller arrays come from the allocator's own free lists cheaply enough. */
-export const RECYCLE_MIN_BYTES = 64 * 1024;
+/**
+ * Smaller arrays are not worth tracking. Above about 1 KiB a fresh typed array costs
+ * microseconds (backing store, external-memory accounting, the GC it brings forward), where
+ * refilling a held one costs tens of nanoseconds.
+ */
+export const RECYCLE_MIN_BYTES = 1024;
 /** Most bytes held for reuse, and most arrays held per dtype and length. */
 const MAX_HELD_BYTES = 128 * 1024 * 1024;
 const MAX_PER_SIZE = 4;
 
-const held = new Map<string, TypedArray[]>();
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uint32: 4, bool: 1 };
+/** Held arrays by dtype, then by length. */
+const held = new Map<DType, Map<number, TypedArray[]>>();
 let heldBytes = 0;
-
-const key = (dtype: DType, length: number) => `${dtype}:${length}`;
 
 /** Recycled storage for `length` elements of `dtype` (contents arbitrary), if some is held. */
 export function takeRecycled(dtype: DType, length: number): TypedArray | undefined {
-  if (heldBytes === 0) return undefined;
-  const list = held.get(key(dtype, length));
-  const a = list?.pop();
+  if (heldBytes === 0 || length * BYTES[dtype] < RECYCLE_MIN_BYTES) return undefined;
+  const a = held.get(dtype)?.get(length)?.pop();
   if (a !== undefined) heldBytes -= a.byteLength;
   return a;
 }
@@ -36,9 +39,10 @@ export function takeRecycled(dtype: DType, length: number): TypedArray | undefin
 export function recycle(dtype: DType, a: TypedArray): void {
   if (a.byteLength < RECYCLE_MIN_BYTES || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) return;
   if (heldBytes + a.byteLength > MAX_HELD_BYTES) return;
-  const k = key(dtype, a.length);
-  let list = held.get(k);
-  if (list === undefined) held.set(k, (list = []));
+  let byLength = held.get(dtype);
+  if (byLength === undefined) held.set(dtype, (byLength = new Map()));
+  let list = byLength.get(a.length);
+  if (list === undefined) byLength.set(a.length, (list = []));
   if (list.length >= MAX_PER_SIZE) return;
   list.push(a);
   heldBytes += a.byteLength;
