@@ -9,15 +9,10 @@ import { type NDArray, Prim, bind, jvp, np } from "../../src/index.js";
 import { BLOCK } from "../../interpreters/eval/kernels/linalg_blocked.js";
 import { block, gemmSub, gemmSubPaths, tr } from "../../interpreters/eval/kernels/linalg_gemm.js";
 import { configureMatmul, type MatmulConfig } from "../../interpreters/eval/kernels/matmul.js";
+import { orthogonal as orthogonalOf, rand } from "./matrices.js";
 
 type DType = "float32" | "float64";
 const SIZES = [BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK + 3, 3 * BLOCK - 5];
-
-/** Deterministic entries in [-1, 1). */
-function rand(count: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  return Float64Array.from({ length: count }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
-}
 
 /** x·yᵀ for row-major n×k x and m×k y. */
 function mulT(x: Float64Array, y: Float64Array, n: number, m: number, k: number): Float64Array {
@@ -27,20 +22,7 @@ function mulT(x: Float64Array, y: Float64Array, n: number, m: number, k: number)
 }
 
 /** An orthogonal n×n matrix: a product of four Householder reflections. */
-function orthogonal(n: number, seed: number): Float64Array {
-  const q = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) q[i * n + i] = 1;
-  for (let r = 0; r < 4; r++) {
-    const v = rand(n, seed + r),
-      vv = v.reduce((s, x) => s + x * x, 0);
-    for (let i = 0; i < n; i++) {
-      let d = 0;
-      for (let j = 0; j < n; j++) d += q[i * n + j]! * v[j]!;
-      for (let j = 0; j < n; j++) q[i * n + j] -= (2 * d * v[j]!) / vv;
-    }
-  }
-  return q;
-}
+const orthogonal = (n: number, seed: number) => orthogonalOf(n, seed, 4, 1);
 
 /** Q·diag(eig)·Qᵀ: symmetric positive definite with condition number max(eig) / min(eig). */
 function spdWith(eig: (i: number) => number, n: number, seed: number): Float64Array {

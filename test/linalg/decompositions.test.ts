@@ -13,31 +13,13 @@ import { tridiagonalQl } from "../../interpreters/eval/kernels/linalg_eigh.js";
 import { rotateChain } from "../../interpreters/eval/kernels/linalg_householder.js";
 import { rotators } from "../../interpreters/eval/kernels/linalg_rotate.js";
 import { configureMatmul } from "../../interpreters/eval/kernels/matmul.js";
+import { orthogonal as orthogonalOf, rand } from "./matrices.js";
 
 type DType = "float32" | "float64";
 const EPS: Record<DType, number> = { float32: 2 ** -23, float64: 2 ** -52 };
 
-/** Deterministic entries in [-1, 1). */
-function rand(count: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  return Float64Array.from({ length: count }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
-}
-
 /** An orthogonal n×n matrix: a product of five Householder reflections. */
-function orthogonal(n: number, seed: number): Float64Array {
-  const q = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) q[i * n + i] = 1;
-  for (let r = 0; r < 5; r++) {
-    const v = rand(n, seed + 31 * r),
-      vv = v.reduce((s, x) => s + x * x, 0);
-    for (let i = 0; i < n; i++) {
-      let d = 0;
-      for (let j = 0; j < n; j++) d += q[i * n + j]! * v[j]!;
-      for (let j = 0; j < n; j++) q[i * n + j] -= (2 * d * v[j]!) / vv;
-    }
-  }
-  return q;
-}
+const orthogonal = (n: number, seed: number) => orthogonalOf(n, seed, 5, 31);
 
 /** P·diag(sigma)·Qᵀ (m×n) for orthogonal P (m×m) and Q (n×n): singular values sigma, by construction. */
 function withSingularValues(m: number, n: number, sigma: number[], seed: number): Float64Array {

@@ -253,10 +253,18 @@ export function svd(a: Float64Array, m: number, n: number, full: boolean, u: Flo
     vr = vCount;
   for (let j = 0; j < uc; j++) for (let i = 0; i < uLen; i++) u[i * uc + j] = uRows[j * uLen + i]!;
   for (let j = 0; j < vr; j++) for (let i = 0; i < vLen; i++) vh[j * vLen + i] = vRows[j * vLen + i]!;
+  svdSigns(u, vh, m, n, uc, vr);
+}
+
+/**
+ * The SVD's sign convention: each column of u (m×uc) has its largest entry positive and the
+ * matching row of vh (vr×n) flips with it; rows of vh beyond min(m, n) (full, wide) have no partner
+ * in u and get the same convention themselves.
+ */
+export function svdSigns(u: Float64Array, vh: Float64Array, m: number, n: number, uc: number, vr: number): void {
   const flips = positiveColumns(u, m, uc);
   const k = Math.min(m, n);
   for (let j = 0; j < k; j++) if (flips[j] === -1) for (let i = 0; i < n; i++) vh[j * n + i] = -vh[j * n + i]!;
-  // Rows of vh beyond k (full, wide) have no partner in u: give them the same convention.
   for (let j = k; j < vr; j++) {
     let best = -1,
       at = 0;

@@ -67,20 +67,7 @@ function factor(a: Float64Array, m: number, n: number, full: boolean, u: Float64
   u.set(uf.subarray(0, ur * uc));
   // vh = V''ᵀ, where V'' (n×vr) is the other factor.
   for (let i = 0; i < n; i++) for (let j = 0; j < vr; j++) vh[j * n + i] = vf[i * vr + j]!;
-  const flips = k.positiveColumns(u, m, uc);
-  const kk = Math.min(m, n);
-  for (let j = 0; j < kk; j++) if (flips[j] === -1) for (let i = 0; i < n; i++) vh[j * n + i] = -vh[j * n + i]!;
-  // Rows of vh beyond k (full, wide) have no partner in u: give them the same convention.
-  for (let j = kk; j < vr; j++) {
-    let best = -1,
-      at = 0;
-    for (let i = 0; i < n; i++)
-      if (Math.abs(vh[j * n + i]!) > best) {
-        best = Math.abs(vh[j * n + i]!);
-        at = i;
-      }
-    if (vh[j * n + at]! < 0) for (let i = 0; i < n; i++) vh[j * n + i] = -vh[j * n + i]!;
-  }
+  k.svdSigns(u, vh, m, n, uc, vr);
 }
 
 /** Reorders the first order.length columns of the r×c row-major x: new column j = old column order[j]. */
