@@ -294,6 +294,14 @@ export const impls: { [P in Prim]: Impl<P> } = {
     return wrap(data);
   }),
   [Prim.DotGeneral]: one(([l, r], { contract: [lc, rc], batch: [lb, rb] }, out) => {
+    // The plain product (last axis of l with first of r, no batch) needs no layout work: a cheap
+    // check first, as small products inside compiled loops run it every iteration.
+    if (lb.length === 0 && lc.length === 1 && rc.length === 1 && lc[0] === l!.ndim - 1 && rc[0] === 0) {
+      const k = r!.shape[0]!;
+      const [data, wrap] = make(out);
+      if (k > 0) matmul(l!.values as Float32Array, r!.values as Float32Array, data as Float32Array, 1, l!.size / k, k, r!.size / k);
+      return wrap(data);
+    }
     const lFree = range(l!.ndim).filter((d) => !lc.includes(d) && !lb.includes(d));
     const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
     const lPerm = [...lb, ...lFree, ...lc],
