@@ -4,7 +4,7 @@
  * most also check a plain JavaScript loop written here.
  */
 import { describe, expect, it } from "vitest";
-import { type NDArray, grad, jit, lax, np, vmap } from "../../src/index.js";
+import { type NDArray, debug, grad, jit, lax, np, vmap } from "../../src/index.js";
 import { expectClose } from "../helpers.js";
 
 type Fn = (...args: NDArray[]) => unknown;
@@ -166,6 +166,44 @@ describe("scan under jit", () => {
     const xs = f32([1, 2, 3, 4, 0.5, 0.5, -1, 3], [2, 4]);
     const [out] = sameBits((x: NDArray) => vmap(cumprod)(x) as NDArray, xs);
     expect(Array.from(out!.dataSync())).toEqual([1, 2, 6, 24, 0.5, 0.25, -0.25, -0.75]);
+  });
+});
+
+describe("effects in compiled loop bodies", () => {
+  it("a callback runs once per step, may keep what it is given, and may call the same jitted function again", () => {
+    const seen: number[][] = [],
+      kept: NDArray[] = [],
+      inner: number[] = [];
+    const f: (xs: NDArray) => NDArray = jit(
+      (xs: NDArray) =>
+        lax.scan(
+          (c: NDArray, x: NDArray) => {
+            const next = c.add(x);
+            debug.callback((v: NDArray) => {
+              seen.push(Array.from(v.dataSync()));
+              kept.push(v);
+              // Re-entered while the outer loop is running (only from the outer, 3-step call).
+              if (v.shape[0] === 2 && seen.length === 1) inner.push(...f(f32([10, 20, 30, 40, 50, 60], [3, 2])).dataSync());
+            }, next);
+            return [next, null];
+          },
+          np.zeros([2]),
+          xs,
+        )[0],
+    );
+    const out = f(f32([1, 2, 3, 4, 5, 6], [3, 2]));
+    expect(Array.from(out.dataSync())).toEqual([9, 12]);
+    expect(inner).toEqual([90, 120]);
+    // The outer call's three steps, with the nested call's three steps after its first.
+    expect(seen).toEqual([
+      [1, 2],
+      [10, 20],
+      [40, 60],
+      [90, 120],
+      [4, 6],
+      [9, 12],
+    ]);
+    expect(kept.map((k) => Array.from(k.dataSync()))).toEqual(seen);
   });
 });
 
