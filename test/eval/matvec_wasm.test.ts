@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { configureMatmul, lastMatmulPath, matmul } from "../../interpreters/eval/kernels/matmul.js";
+import { matvecTransposedWasm } from "../../interpreters/eval/kernels/matvec_wasm.js";
+import { type NDArray, grad, lax, np } from "../../src/index.js";
 import { rng } from "../../laws/numeric.js";
 
 /**
@@ -58,6 +60,43 @@ describe("matrix-vector wasm kernel", () => {
       });
     }
   }
+
+  for (const Ctor of [Float32Array, Float64Array]) {
+    for (const [k, m] of [
+      [64, 64],
+      [67, 63], // odd column count: the last pair's second lane is dropped
+      [5, 65],
+      [300, 1],
+      [3, 129],
+    ] as const) {
+      it(`${Ctor.name.replace("Array", "")} transposed ${k} × ${m}: the bits of the product with the transposed copy`, () => {
+        const next = rng(k * 7 + m);
+        const a = new Ctor(k * m).map(() => next() * 2 - 1),
+          x = new Ctor(k).map(() => next() * 4 - 2);
+        if (m > 3) [a[2], x[k - 1]] = [Infinity, -0];
+        const at = new Ctor(m * k);
+        for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) at[i * k + p] = a[p * m + i]!;
+        const want = new Ctor(m),
+          got = new Ctor(m);
+        reference(at, x, want, 1, m, k);
+        expect(matvecTransposedWasm(a, x, got, m, k)).toBe(true);
+        for (let i = 0; i < m; i++) if (!Object.is(got[i], want[i])) expect.fail(`element ${i}: wasm ${got[i]}, reference ${want[i]}`);
+      });
+    }
+  }
+
+  it("an RNN gradient (Wᵀ·v every backward step) has the same bits with the wasm kernels off", () => {
+    const next = rng(5);
+    const vals = (n: number, s: number) => Array.from({ length: n }, () => (next() * 2 - 1) * s);
+    const w = np.array(vals(48 * 48, 0.2), { shape: [48, 48] }),
+      xs = np.array(vals(6 * 48, 1), { shape: [6, 48] });
+    const loss = (w: NDArray) =>
+      np.sum(np.square(lax.scan((h: NDArray, x: NDArray) => [np.tanh(np.matmul(w, h).add(x)), null], np.zeros([48]), xs)[0]));
+    const on = grad(loss)(w).dataSync();
+    configureMatmul({ wasm: false });
+    const off = grad(loss)(w).dataSync();
+    expect(Array.from(on)).toEqual(Array.from(off));
+  });
 
   it("leaves tiny products to JavaScript", () => {
     const c = new Float32Array(3);

@@ -115,12 +115,68 @@ function buildModule(dtype: Dtype): Uint8Array {
     block(loop(brIf(1, i32.gtS(i32.add(get(i), i32.const(ROWS)), get(m))), rows(ROWS), inc(i, i32.const(ROWS)), br(0))),
     block(loop(brIf(1, i32.geS(get(i), get(m))), rows(1), inc(i, i32.const(1)), br(0))),
   ];
+  transposed(mb, E);
   return mb.encode();
+}
+
+/**
+ * `matvecT(a, x, y, m, k)`: y = aᵀ·x for a of k rows by m columns, with the same sums as `matvec` of
+ * the transposed copy (so a product that contracts a matrix's first axis needs no transpose). Two
+ * columns at a time: f64x2 accumulators S0..S3 hold partial sum r of both columns. With m odd, the
+ * last pair reads one element past a row (at most past the end of a, into the gap before x) and
+ * drops that lane.
+ */
+function transposed(mb: ModuleBuilder, E: number): void {
+  const fn = mb.func("matvecT", [I32, I32, I32, I32, I32]);
+  const [a, x, y, m, k] = [0, 1, 2, 3, 4].map((i) => fn.param(i)) as [Local, Local, Local, Local, Local];
+  const i = fn.local(I32),
+    p = fn.local(I32);
+  const acc = [fn.local(V128), fn.local(V128), fn.local(V128), fn.local(V128)] as const;
+  const sum = fn.local(V128);
+  const pair = (addr: Code): Code => (E === 4 ? widen.promoteLowF32x4(v128.load64Splat(addr)) : v128.load(addr));
+  const splat = (addr: Code): Code => (E === 4 ? widen.promoteLowF32x4(v128.load32Splat(addr)) : v128.load64Splat(addr));
+  const bytes = (n: Code): Code => i32.mul(n, i32.const(E));
+  /** acc += a[p + r, i:i+2] · x[p + r] */
+  const update = (to: Local, r: number): Code => {
+    const row = i32.add(get(p), i32.const(r));
+    return set(
+      to,
+      f64x2.add(get(to), f64x2.mul(pair(i32.add(get(a), bytes(i32.add(i32.mul(row, get(m)), get(i))))), splat(i32.add(get(x), bytes(row))))),
+    );
+  };
+  const lane = (l: number): Code => (E === 4 ? widen.demoteF64(widen.extractLaneF64x2(get(sum), l)) : widen.extractLaneF64x2(get(sum), l));
+  const store = (at: Code, v: Code): Code => (E === 4 ? f32.store(at, v) : f64.store(at, v));
+  fn.body = [
+    set(i, i32.const(0)),
+    block(
+      loop(
+        brIf(1, i32.geS(get(i), get(m))),
+        acc.map((s) => set(s, v128.zero())),
+        set(p, i32.const(0)),
+        block(
+          loop(
+            brIf(1, i32.gtS(i32.add(get(p), i32.const(4)), get(k))),
+            acc.map((s, r) => update(s, r)),
+            inc(p, i32.const(4)),
+            br(0),
+          ),
+        ),
+        block(loop(brIf(1, i32.geS(get(p), get(k))), update(acc[0], 0), inc(p, i32.const(1)), br(0))),
+        set(sum, f64x2.add(f64x2.add(get(acc[0]), get(acc[1])), f64x2.add(get(acc[2]), get(acc[3])))),
+        store(i32.add(get(y), bytes(get(i))), lane(0)),
+        brIf(1, i32.geS(i32.add(get(i), i32.const(1)), get(m))),
+        store(i32.add(get(y), bytes(i32.add(get(i), i32.const(1)))), lane(1)),
+        inc(i, i32.const(2)),
+        br(0),
+      ),
+    ),
+  ];
 }
 
 interface Engine {
   memory: WasmMemory;
   matvec: Record<Dtype, MatvecFn>;
+  matvecT: Record<Dtype, MatvecFn>;
   f32: Float32Array;
   f64: Float64Array;
 }
@@ -135,13 +191,16 @@ function getEngine(bytes: number): Engine | null {
       const wasm = wasmApi;
       if (wasm === undefined) throw new Error("no WebAssembly");
       const memory = new wasm.Memory({ initial: 1, maximum: 32768 });
-      const matvec = {} as Record<Dtype, MatvecFn>;
+      const matvec = {} as Record<Dtype, MatvecFn>,
+        matvecT = {} as Record<Dtype, MatvecFn>;
       for (const d of ["float32", "float64"] as const) {
         const code = buildModule(d);
         if (!wasm.validate(code)) throw new Error("no SIMD");
-        matvec[d] = new wasm.Instance(new wasm.Module(code), { env: { memory } }).exports.matvec as MatvecFn;
+        const exports = new wasm.Instance(new wasm.Module(code), { env: { memory } }).exports;
+        matvec[d] = exports.matvec as MatvecFn;
+        matvecT[d] = exports.matvecT as MatvecFn;
       }
-      engine = { memory, matvec, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer) };
+      engine = { memory, matvec, matvecT, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer) };
     }
     const have = engine.memory.buffer.byteLength;
     if (have < bytes) {
@@ -192,5 +251,34 @@ export function matvecWasm(
       for (let r = 0; r < n; r++) c[cOff + r] = mem[yAt + r]!;
     }
   }
+  return true;
+}
+
+/**
+ * c (m) = aᵀ · x for a (k × m) and x (k), float32 or float64 (all three of one type): the bits of
+ * `matmul(transpose(a), x)` without the transpose. Returns false, having done nothing, where the
+ * caller should transpose and multiply instead (wasm off or missing, tiny or huge products).
+ */
+export function matvecTransposedWasm(
+  a: Float32Array | Float64Array,
+  x: Float32Array | Float64Array,
+  c: Float32Array | Float64Array,
+  m: number,
+  k: number,
+): boolean {
+  if (m * k < MIN_WORK || !matmulWasmEnabled()) return false;
+  const dtype: Dtype = c instanceof Float32Array ? "float32" : "float64";
+  const E = dtype === "float32" ? 4 : 8;
+  if (m * k * E > CHUNK_BYTES) return false;
+  // A gap of two elements after a: the last column pair of an odd m reads one element past it.
+  const xAt = Math.ceil((m * k) / 2) * 2 + 2,
+    yAt = xAt + Math.ceil(k / 2) * 2;
+  const e = getEngine((yAt + m + 1) * E);
+  if (e === null) return false;
+  const mem = dtype === "float32" ? e.f32 : e.f64;
+  mem.set(x.length === k ? x : x.subarray(0, k), xAt);
+  mem.set(a.length === m * k ? a : a.subarray(0, m * k), 0);
+  e.matvecT[dtype](0, xAt * E, yAt * E, m, k);
+  for (let r = 0; r < m; r++) c[r] = mem[yAt + r]!;
   return true;
 }
