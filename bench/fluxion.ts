@@ -4,7 +4,18 @@
  * Every run reads its results back with `dataSync()` / `item()`.
  */
 import { type NDArray, grad, jit, jvp, lax, nn, np, tree, valueAndGrad, vmap } from "../src/index.js";
-import { type Case, type ChainMode, type ExpSinMode, type Impl, type MatmulMode, type MlpMode, type Readback, SIZES, data } from "./spec.js";
+import {
+  type Case,
+  type ChainMode,
+  type ExpSinMode,
+  type Impl,
+  type MatmulMode,
+  type MlpMode,
+  type Readback,
+  type RnnMode,
+  SIZES,
+  data,
+} from "./spec.js";
 
 const arr = (values: Float32Array, shape: number[]) => np.array(values, { shape });
 
@@ -41,6 +52,11 @@ function rosenbrock(x: NDArray): NDArray {
 }
 
 const expSinSum = (x: NDArray) => np.sum(np.exp(np.add(np.multiply(np.sin(x), 2), 1)));
+
+/** The RNN's last hidden state: one scan over the rows of xs. */
+const rnnLast = (w: NDArray, u: NDArray, b: NDArray, xs: NDArray) =>
+  lax.scan((h: NDArray, x: NDArray) => [np.tanh(np.add(np.add(np.matmul(w, h), np.matmul(u, x)), b)), null], np.zeros([SIZES.rnn.hidden]), xs)[0];
+const rnnLoss = (w: NDArray, u: NDArray, b: NDArray, xs: NDArray) => np.sum(np.square(rnnLast(w, u, b, xs)));
 
 export const fluxion: Impl = {
   name: "fluxion",
@@ -151,5 +167,22 @@ export const fluxion: Impl = {
     const n = SIZES.decomposition,
       a = arr(data().decomposition.a, [n, n]);
     return { run: () => np.linalg.svd(a, { fullMatrices: false }).map((x) => x!.dataSync() as Float32Array) };
+  },
+
+  rnn(mode: RnnMode): Case {
+    const { hidden, input, steps } = SIZES.rnn,
+      d = data().rnn;
+    const w = arr(d.w, [hidden, hidden]),
+      u = arr(d.u, [hidden, input]),
+      b = arr(d.b, [hidden]),
+      xs = arr(d.xs, [steps, input]);
+    const f = mode === "forward" ? jit(rnnLast) : jit(grad(rnnLoss, { argnums: [0, 1, 2] }));
+    return { run: () => readAll(f(w, u, b, xs)) };
+  },
+
+  fori(): Case {
+    const f = jit((c: NDArray) => lax.fori(0, SIZES.foriSteps, (_i, y: NDArray) => y.mul(0.999).add(0.001), c));
+    const c = np.array(0.5);
+    return { run: () => f(c).item() };
   },
 };

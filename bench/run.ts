@@ -286,6 +286,29 @@ const ROWS: Row[] = [
     goal: "≤ 8 MiB (flat)",
     judge: atMost(8),
   },
+  {
+    id: "rnnScan",
+    label: `RNN scan step, hidden ${SIZES.rnn.hidden}, jit (µs/step)`,
+    unit: "µs/op",
+    work: SIZES.rnn.steps,
+    prepare: (i) => i.rnn("forward"),
+    goal: "≤ 5 µs",
+    judge: atMost(5),
+  },
+  {
+    id: "rnnGrad",
+    label: `RNN scan jit(grad) of sum(h²), hidden ${SIZES.rnn.hidden} (µs/step)`,
+    unit: "µs/op",
+    work: SIZES.rnn.steps,
+    prepare: (i) => i.rnn("grad"),
+  },
+  {
+    id: "fori",
+    label: `fori loop of ${SIZES.foriSteps} scalar steps, jit (µs/step)`,
+    unit: "µs/op",
+    work: SIZES.foriSteps,
+    prepare: (i) => i.fori(),
+  },
 ];
 
 /** NumPy's matmul on this machine, measured once, for the W1 rows' goal and reference column. */
@@ -400,7 +423,8 @@ cells: median of ${RUNS} timed runs after warm-up (${STEADY.warmupMs} ms, at mos
   own; fewer runs where flagged: calls over ${SLOW.slowMs / 1000} s), each run reading all
   results back (dataSync/item), float32.
   "(eager)": tfjs has no jit, so its eager equivalent; "(loop)": per-example tf.grad calls;
-  "(rev-rev)": tfjs Hessian-vector product as tf.grad of tf.grad. numpy (reference): NumPy's float32
+  "(rev-rev)": tfjs Hessian-vector product as tf.grad of tf.grad; "(JS loop …)": the loop rows where
+  a peer has no scan or fori, run as a JavaScript loop of its (jitted or eager) steps. numpy (reference): NumPy's float32
   matmul in a python3 subprocess on all cores, the machine's BLAS, not a peer (the ratio ignores it). The ${SMALL_CHAIN_OPS}-op chain rows are there
   because jax-js's jit cannot compile the ${CHAIN_OPS}-op chain.
 machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)};

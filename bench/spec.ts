@@ -35,6 +35,10 @@ export const SIZES = {
   linalg: 512,
   /** W9: the n×n symmetric matrix for eigh and the general matrix for the SVD. */
   decomposition: 256,
+  /** W10: an RNN h ← tanh(W·h + U·x_t + b) from h = 0 over `steps` inputs x_t (a scan). */
+  rnn: { hidden: 64, input: 32, steps: 1000 },
+  /** W10: a loop of this many scalar steps c ← c·0.999 + 0.001 from c = 0.5 (a fori loop). */
+  foriSteps: 1000,
 } as const;
 
 /** Data read back from a run: typed arrays, numbers, or lists of them. */
@@ -59,6 +63,7 @@ export type MatmulMode = "eager" | "jit";
 export type MlpMode = "forward" | "valueAndGrad" | "jitForward" | "jitValueAndGrad";
 export type ChainMode = "forward" | "grad" | "jit";
 export type ExpSinMode = "forward" | "grad";
+export type RnnMode = "forward" | "grad";
 
 /** The workloads, as every implementation (fluxion and each peer) provides them. */
 export interface Impl {
@@ -90,6 +95,10 @@ export interface Impl {
   eigh(): Prepared;
   /** W9: the reduced SVD (u, s, vh) of the general matrix (eager). */
   svd(): Prepared;
+  /** W10: the RNN's last hidden state (jitted scan), or the gradient of sum(h²) of it with respect to W, U and b. */
+  rnn(mode: RnnMode): Prepared;
+  /** W10: the jitted fori loop of `SIZES.foriSteps` scalar steps. */
+  fori(): Prepared;
 }
 
 /** Deterministic PRNG (mulberry32) so every run and every library sees the same inputs. */
@@ -145,6 +154,8 @@ export interface Data {
   linalg: () => { a: Float32Array; b: Float32Array };
   /** W9: sym = (g + gᵀ)/2 and a = h (n×n, g and h standard normal). */
   decomposition: { sym: Float32Array; a: Float32Array };
+  /** W10: W (hidden×hidden), U (hidden×input), b (hidden) and xs (steps×input), row-major. */
+  rnn: { w: Float32Array; u: Float32Array; b: Float32Array; xs: Float32Array };
 }
 
 let cached: Data | undefined;
@@ -182,6 +193,12 @@ export function data(): Data {
     // Built on first use (an n³/2 product in plain JavaScript), symmetric to the last bit.
     linalg: () => (spd ??= spdMatrix(SIZES.linalg)),
     decomposition: { sym: symmetric(SIZES.decomposition, 18), a: normal(SIZES.decomposition ** 2, 19) },
+    rnn: {
+      w: normal(SIZES.rnn.hidden ** 2, 22, 0.9 / Math.sqrt(SIZES.rnn.hidden)),
+      u: normal(SIZES.rnn.hidden * SIZES.rnn.input, 23, 1 / Math.sqrt(SIZES.rnn.input)),
+      b: normal(SIZES.rnn.hidden, 24, 0.1),
+      xs: normal(SIZES.rnn.steps * SIZES.rnn.input, 25),
+    },
   };
   return cached;
 }

@@ -17,6 +17,7 @@ import {
   NotAvailable,
   type Prepared,
   type Readback,
+  type RnnMode,
   SIZES,
   data,
 } from "../spec.js";
@@ -72,6 +73,9 @@ function rosenbrock(x: Arr): Arr {
 }
 
 const expSinSum = (x: Arr): Arr => np.sum(np.exp(np.sin(x).mul(2).add(1)));
+
+/** One RNN step, h ← tanh(W·h + U·x + b). jax-js has no scan, so the loop is a JavaScript loop. */
+const rnnStep = (w: Arr, u: Arr, b: Arr, h: Arr, x: Arr): Arr => np.tanh(np.matmul(w, h).add(np.matmul(u, x)).add(b));
 
 /** A case whose persistent inputs are disposed afterwards (along with any jitted function). */
 function owned(run: () => Readback, inputs: unknown, jitted?: { dispose(): void }): Case {
@@ -213,5 +217,47 @@ export const jaxjs: Impl = {
     const n = SIZES.decomposition,
       a = arr(data().decomposition.a, [n, n]);
     return owned(() => np.linalg.svd(a.ref, { fullMatrices: false }).map((x) => x.dataSync() as Float32Array), a);
+  },
+
+  rnn(mode: RnnMode): Prepared {
+    const { hidden, input, steps } = SIZES.rnn,
+      d = data().rnn;
+    const w = arr(d.w, [hidden, hidden]),
+      u = arr(d.u, [hidden, input]),
+      b = arr(d.b, [hidden]);
+    const rows = Array.from({ length: steps }, (_, t) => np.array(d.xs.subarray(t * input, (t + 1) * input)));
+    if (mode === "forward") {
+      const step = jit(rnnStep);
+      const run = () => {
+        let h = np.zeros([hidden]);
+        for (const x of rows) h = step(w.ref, u.ref, b.ref, h, x.ref);
+        return h.dataSync() as Float32Array;
+      };
+      return { ...owned(run, [w, u, b, rows], step), tag: "JS loop of jit steps" };
+    }
+    // The loop unrolled inside grad (eager), as jax-js has no scan to differentiate.
+    const loss = (w: Arr, u: Arr, b: Arr): Arr => {
+      let h = np.zeros([hidden]);
+      for (const x of rows) h = rnnStep(w.ref, u.ref, b.ref, h, x.ref);
+      w.dispose();
+      u.dispose();
+      b.dispose();
+      return np.sum(np.square(h));
+    };
+    const g = grad(loss, { argnums: [0, 1, 2] }) as unknown as (w: Arr, u: Arr, b: Arr) => Arr[];
+    const run = () => g(w.ref, u.ref, b.ref).map((a) => a.dataSync() as Float32Array);
+    if (unlessStackOverflow(run)) return new NotAvailable("no scan; grad of the JS loop overflows the stack");
+    return { ...owned(run, [w, u, b, rows]), tag: "JS loop, eager grad" };
+  },
+
+  fori(): Prepared {
+    const step = jit((c: Arr) => c.mul(0.999).add(0.001));
+    const c = np.array(0.5);
+    const run = () => {
+      let y = c.ref;
+      for (let i = 0; i < SIZES.foriSteps; i++) y = step(y);
+      return y.item();
+    };
+    return { ...owned(run, c, step), tag: "JS loop of jit steps" };
   },
 };

@@ -23,6 +23,7 @@ import {
   NotAvailable,
   type Prepared,
   type Readback,
+  type RnnMode,
   SIZES,
   data,
 } from "../spec.js";
@@ -196,5 +197,34 @@ export function tfjs(backend: "wasm" | "cpu"): Impl {
     solve: () => new NotAvailable("no linear solve in tfjs"),
     eigh: () => new NotAvailable("no eigh in tfjs"),
     svd: () => new NotAvailable("no svd in tfjs"),
+
+    rnn(mode: RnnMode): Case {
+      const { hidden, input, steps } = SIZES.rnn,
+        d = data().rnn;
+      // Column vectors, so that tf.matMul computes W·h and U·x.
+      const w = tf.tensor2d(d.w, [hidden, hidden]),
+        u = tf.tensor2d(d.u, [hidden, input]),
+        b = tf.tensor2d(d.b, [hidden, 1]),
+        xs = tf.tensor2d(d.xs, [steps, input]);
+      const last = (wv: T, uv: T, bv: T): T => {
+        let h: T = tf.zeros([hidden, 1]);
+        for (const x of tf.unstack(xs)) h = tf.tanh(tf.add(tf.add(tf.matMul(wv, h), tf.matMul(uv, tf.reshape(x, [input, 1]))), bv));
+        return h;
+      };
+      if (mode === "forward") return withInputs([w, u, b, xs], () => tidyRead(() => read(last(w, u, b))), "JS loop, eager");
+      const g = tf.grads((wv: T, uv: T, bv: T) => tf.sum(tf.square(last(wv, uv, bv))));
+      return withInputs([w, u, b, xs], () => tidyRead(() => g([w, u, b]).map(read)), "JS loop, eager");
+    },
+
+    fori(): Case {
+      const c = tf.scalar(0.5);
+      const run = () =>
+        tidyRead(() => {
+          let y: T = c;
+          for (let i = 0; i < SIZES.foriSteps; i++) y = tf.add(tf.mul(y, 0.999), 0.001);
+          return read(y)[0]!;
+        });
+      return withInputs([c], run, "JS loop, eager");
+    },
   };
 }

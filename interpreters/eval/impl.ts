@@ -12,6 +12,7 @@ import { linalgImpls } from "./kernels/linalg_impl.js";
 import { convGeometry } from "../../src/core/conv_geometry.js";
 import { convKernel } from "./kernels/conv.js";
 import { matmul } from "./kernels/matmul.js";
+import { matvecTransposedWasm } from "./kernels/matvec_wasm.js";
 import { type ReduceOp, argReduceKernel, argsortKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
 import { copyStrided } from "./kernels/strided.js";
 import { runProgram } from "../../src/ir/executable.js";
@@ -294,6 +295,23 @@ export const impls: { [P in Prim]: Impl<P> } = {
     return wrap(data);
   }),
   [Prim.DotGeneral]: one(([l, r], { contract: [lc, rc], batch: [lb, rb] }, out) => {
+    // The plain product (last axis of l with first of r, no batch) needs no layout work: a cheap
+    // check first, as small products inside compiled loops run it every iteration.
+    if (lb.length === 0 && lc.length === 1 && rc.length === 1 && lc[0] === l!.ndim - 1 && rc[0] === 0) {
+      const k = r!.shape[0]!;
+      const [data, wrap] = make(out);
+      if (k > 0) matmul(l!.values as Float32Array, r!.values as Float32Array, data as Float32Array, 1, l!.size / k, k, r!.size / k);
+      return wrap(data);
+    }
+    // A matrix's first axis contracted with a vector (reverse mode's Wᵀ·v): the transposed product's
+    // bits without the transpose, where the wasm kernel takes it.
+    const lv = l!.values,
+      rv = r!.values;
+    const floats = (lv instanceof Float32Array || lv instanceof Float64Array) && rv.constructor === lv.constructor;
+    if (floats && lb.length === 0 && lc.length === 1 && rc.length === 1 && lc[0] === 0 && rc[0] === 0 && l!.ndim === 2 && r!.size === r!.shape[0]) {
+      const [data, wrap] = make(out);
+      if (matvecTransposedWasm(lv, rv as typeof lv, data as typeof lv, l!.shape[1]!, l!.shape[0]!)) return wrap(data);
+    }
     const lFree = range(l!.ndim).filter((d) => !lc.includes(d) && !lb.includes(d));
     const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
     const lPerm = [...lb, ...lFree, ...lc],

@@ -16,11 +16,12 @@ import { type Executable, cpuImpl } from "../../src/ir/executable.js";
 import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
 import { fusionFacts } from "../../src/ir/fusion.js";
 import { RECYCLE_MIN_BYTES, recycle, takeRecycled } from "../../src/core/buffers.js";
+import { loopStep } from "./loops.js";
 import { cse, dce } from "./passes.js";
 import { wasmLoopStep, wasmLoopsEnabled } from "./wasm_loop.js";
 
-type Env = ConcreteArray[];
-type Step = (env: Env) => void;
+export type Env = ConcreteArray[];
+export type Step = (env: Env) => void;
 
 const ARRAY: Record<DType, string> = {
   float32: "Float32Array",
@@ -51,8 +52,34 @@ interface Planned {
   readonly eqns: readonly Eqn[];
 }
 
+/**
+ * A compiled program before it is wrapped as an executable: `run` computes every slot of an env of
+ * `size` slots from its constants and inputs (recycling the storage of large intermediates that
+ * die). Loops run their bodies in this form, reusing one env for every iteration.
+ */
+export interface Body {
+  size: number;
+  run: Step;
+  constSlots: number[];
+  consts: ConcreteArray[];
+  inSlots: number[];
+  outSlots: number[];
+}
+
 /** Compiles a closed program into a function from concrete inputs to concrete outputs. */
 export function compileProgram(cp: ClosedProgram): Executable {
+  const { size, run, constSlots, consts, inSlots, outSlots } = compileBody(cp);
+  return (args) => {
+    const env: Env = new Array(size);
+    for (let i = 0; i < constSlots.length; i++) env[constSlots[i]!] = consts[i]!;
+    for (let i = 0; i < inSlots.length; i++) env[inSlots[i]!] = args[i]!;
+    run(env);
+    return outSlots.map((s) => env[s]!);
+  };
+}
+
+/** Optimises a closed program and orders it into steps over numbered slots. */
+export function compileBody(cp: ClosedProgram): Body {
   const p = dce(cse(cp.program));
   const slots = new Map<Var, number>();
   const slot = (v: Var) => {
@@ -70,26 +97,25 @@ export function compileProgram(cp: ClosedProgram): Executable {
   // The constants in the order of the optimised program's constvars, resolved once (not per call).
   const constIndex = new Map(cp.program.constvars.map((v, i) => [v, i]));
   const consts = p.constvars.map((v) => cp.consts[constIndex.get(v)!]!.toConcrete("jit"));
+  const body = { size: slots.size, constSlots, consts, inSlots, outSlots };
   const life = lifetimes(p, planned, virtual, slot);
   if (life === null)
-    return (args) => {
-      const env: Env = new Array(slots.size);
-      for (let i = 0; i < constSlots.length; i++) env[constSlots[i]!] = consts[i]!;
-      for (let i = 0; i < inSlots.length; i++) env[inSlots[i]!] = args[i]!;
-      for (let i = 0; i < steps.length; i++) steps[i]!(env);
-      return outSlots.map((s) => env[s]!);
+    return {
+      ...body,
+      run: (env) => {
+        for (let i = 0; i < steps.length; i++) steps[i]!(env);
+      },
     };
   const { writes, dies } = life;
-  return (args) => {
-    const env: Env = new Array(slots.size);
+  const run: Step = (env) => {
     // References to each large buffer from live slots; inputs and constants are never released.
     const refs = new Map<ArrayBufferLike, number>();
     const hold = (a: ConcreteArray, n: number) => {
       const b = a.values.buffer;
       if (b.byteLength >= RECYCLE_MIN_BYTES) refs.set(b, (refs.get(b) ?? 0) + n);
     };
-    for (let i = 0; i < constSlots.length; i++) hold((env[constSlots[i]!] = consts[i]!), Infinity);
-    for (let i = 0; i < inSlots.length; i++) hold((env[inSlots[i]!] = args[i]!), Infinity);
+    for (let i = 0; i < constSlots.length; i++) hold(env[constSlots[i]!]!, Infinity);
+    for (let i = 0; i < inSlots.length; i++) hold(env[inSlots[i]!]!, Infinity);
     for (let k = 0; k < steps.length; k++) {
       steps[k]!(env);
       for (const s of writes[k]!) if (env[s] !== undefined) hold(env[s], 1);
@@ -107,8 +133,8 @@ export function compileProgram(cp: ClosedProgram): Executable {
         }
       }
     }
-    return outSlots.map((s) => env[s]!);
   };
+  return { ...body, run };
 }
 
 /**
@@ -225,6 +251,8 @@ function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtu
 const sameShape = (a: Shape, b: Shape) => a.length === b.length && a.every((n, d) => n === b[d]);
 
 function primitiveStep(e: Eqn, slot: (v: Var) => number): Step {
+  const loop = loopStep(e, slot, compileBody);
+  if (loop !== undefined) return loop;
   const ins = e.inputs.map(slot),
     outs = e.outvars.map(slot);
   const avals = e.outvars.map((v) => v.aval);

@@ -269,6 +269,16 @@ export const memory = {
   fill: (dst: Code, byte: Code, len: Code): Code => [dst, byte, len, 0xfc, uleb(11), 0x00],
 };
 
+/** Moves between float32 and float64 (exact widening, one rounding back), and float64 lanes. */
+export const widen = {
+  /** f64x2.promote_low_f32x4: the two low float32 lanes as float64. */
+  promoteLowF32x4: (a: Code): Code => [a, simd(0x5f)],
+  extractLaneF64x2: (a: Code, lane: number): Code => [a, simd(0x21), lane],
+  promoteF32: (a: Code): Code => [a, 0xbb],
+  demoteF64: (a: Code): Code => [a, 0xb6],
+  mulF64: (a: Code, b: Code): Code => [a, b, 0xa2],
+};
+
 // ---- JavaScript API ----------------------------------------------------------------------------
 
 /**

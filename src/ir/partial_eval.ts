@@ -317,7 +317,9 @@ const condRule: PartialRule<Prim.Cond> = (st, [index, ...ops], [indexUnknown, ..
 
 /**
  * scan: carries are unknown if any step makes them so (a fixpoint). The known loop runs now and
- * stacks one set of residuals per step; the unknown loop is recorded with them as extra xs.
+ * stacks one set of residuals per step; the unknown loop is recorded with them as extra xs. A
+ * residual that is one of the known loop's constants (a weight matrix read by every step) is the
+ * same at every step: it is passed once, as a constant of the unknown loop, instead of stacked.
  */
 const scanRule: PartialRule<Prim.Scan> = (st, args, unknown, params) => {
   const { body, length, reverse, numConsts: nc, numCarry: k } = params;
@@ -335,29 +337,51 @@ const scanRule: PartialRule<Prim.Scan> = (st, args, unknown, params) => {
   const nKc = count(carryKnown),
     nKy = count(pe.outKnown.slice(k));
   const kc = count(known.slice(0, nc));
-  const knownOuts = st.known(Prim.Scan, pick(args, knownIn), { body: pe.known, length, reverse, numConsts: kc, numCarry: nKc });
-  const residuals = knownOuts.slice(nKc + nKy);
+  const knownArgs = pick(args, knownIn);
+  // Residuals the known loop reads from its constants (inputs or closed-over values) are invariant.
+  const kp = pe.known.program,
+    resVars = kp.outvars.slice(nKc + nKy);
+  const invariant = resVars.map((v): NDArray | undefined => {
+    const i = kp.invars.indexOf(v);
+    if (i >= 0 && i < kc) return knownArgs[i];
+    const c = kp.constvars.indexOf(v);
+    return c >= 0 ? pe.known.consts[c] : undefined;
+  });
+  const inv = range(resVars.length).filter((r) => invariant[r] !== undefined),
+    perStep = range(resVars.length).filter((r) => invariant[r] === undefined);
+  const knownBody = {
+    program: new Program(kp.constvars, kp.invars, kp.eqns, [...kp.outvars.slice(0, nKc + nKy), ...perStep.map((r) => resVars[r]!)]),
+    consts: pe.known.consts,
+  };
+  const knownOuts = st.known(Prim.Scan, knownArgs, { body: knownBody, length, reverse, numConsts: kc, numCarry: nKc });
+  const stacked = knownOuts.slice(nKc + nKy);
   // The unknown program's inputs are (residuals, unknown consts, unknown carry, unknown xs); a
-  // scan wants (consts, carry, xs), with the per-step residuals among the xs.
-  const nRes = residuals.length,
+  // scan wants (consts, carry, xs), with the invariant residuals among the consts and the
+  // per-step ones among the xs.
+  const nRes = resVars.length,
     uc = nc - kc,
     uk = k - nKc,
     ux = args.length - nc - k - count(knownIn.slice(nc + k));
   const order = [
     ...range(uc).map((i) => nRes + i),
+    ...inv,
     ...range(uk).map((i) => nRes + uc + i),
-    ...range(nRes),
+    ...perStep,
     ...range(ux).map((i) => nRes + uc + uk + i),
   ];
   const unknownBody = permuteProgram(pe.unknown, order, range(pe.unknown.program.outvars.length));
   const unknownArgs = pick(args, knownIn, false);
-  const unknownOuts = st.unknown(Prim.Scan, [...unknownArgs.slice(0, uc + uk), ...residuals, ...unknownArgs.slice(uc + uk)], {
-    body: unknownBody,
-    length,
-    reverse,
-    numConsts: uc,
-    numCarry: uk,
-  });
+  const unknownOuts = st.unknown(
+    Prim.Scan,
+    [...unknownArgs.slice(0, uc), ...inv.map((r) => invariant[r]!), ...unknownArgs.slice(uc, uc + uk), ...stacked, ...unknownArgs.slice(uc + uk)],
+    {
+      body: unknownBody,
+      length,
+      reverse,
+      numConsts: uc + inv.length,
+      numCarry: uk,
+    },
+  );
   const carryOut = merge(carryKnown, knownOuts.slice(0, nKc), unknownOuts.slice(0, uk));
   const ysOut = merge(pe.outKnown.slice(k), knownOuts.slice(nKc, nKc + nKy), unknownOuts.slice(uk));
   return [...carryOut, ...ysOut];

@@ -160,6 +160,33 @@ describe("lax.fori and lax.scan", () => {
     expect(() => lax.scan((c: NDArray) => [c, null], f64(0), null)).toThrow(ArgumentError);
     expect(() => lax.scan((c: NDArray) => [c.sum(), null], arr([1, 2]), null, { length: 2 })).toThrow(ShapeError);
   });
+
+  it("reverse mode passes a weight every step reads once, not stacked per step", () => {
+    // h <- tanh(W h + x): the backward loop needs W at each step; W is the same at each step.
+    const w = arr([
+      [0.5, -0.2, 0.1],
+      [0.3, 0.4, -0.6],
+      [-0.1, 0.2, 0.7],
+    ]);
+    const xs = arr([
+      [0.1, -0.3, 0.2],
+      [0.4, 0.5, -0.6],
+      [0.2, 0.1, -0.2],
+      [0.3, 0.3, 0.8],
+      [-0.5, 0.6, 0.4],
+    ]);
+    const loss = (w: NDArray) =>
+      np.sum(np.square(lax.scan((h: NDArray, x: NDArray) => [np.tanh(np.matmul(w, h).add(x)), null], np.zeros([3], "float64"), xs)[0]));
+    const text = makeJaxpr(grad(loss))(w).toString();
+    expect(text).toContain("scan");
+    expect(text).not.toContain("f64[5,3,3]");
+    const v = arr([
+      [1, 0, -1],
+      [0.5, 2, 0],
+      [0, -1, 1],
+    ]);
+    expectClose(np.sum(grad(loss)(w).mul(v)), centralDiff(loss, w, v), 1e-8, 1e-6);
+  });
 });
 
 describe("custom rules", () => {

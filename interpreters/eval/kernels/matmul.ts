@@ -6,7 +6,8 @@
  *
  * Paths: float32/float64 products of at least `wasmMinWork` multiply-adds with M, N >= 2 -> the
  * WebAssembly SIMD kernel, threaded when large (`matmul_wasm.ts`, `gemm_wasm_module.ts`; about 6x
- * this file's kernel on one thread). Otherwise, and whenever WebAssembly is unavailable or switched
+ * this file's kernel on one thread); matrix-vector products (N = 1) -> `matvec_wasm.ts`, which
+ * computes exactly what `matmulNarrow` does, about 3x faster. Otherwise, and whenever WebAssembly is unavailable or switched
  * off (`configureMatmul({ wasm: false })`, FLUXION_MATMUL_WASM=0), the JavaScript kernels below:
  * Int32Array -> exact wrapping loop; N <= 2 -> dot products; M < 4 or K < 4 -> row-wise
  * accumulation without packing; everything else -> the cache-blocked kernel described below.
@@ -14,7 +15,8 @@
  * accumulates them in float64.
  */
 
-import { matmulWasm, noteJsPath } from "./matmul_wasm.js";
+import { matmulWasm, noteJsPath, noteMatvecPath } from "./matmul_wasm.js";
+import { matvecWasm } from "./matvec_wasm.js";
 
 export { configureMatmul, lastMatmulPath, type MatmulConfig, type MatmulPathInfo } from "./matmul_wasm.js";
 
@@ -86,6 +88,10 @@ export function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: numbe
   }
   if (!(c instanceof Int32Array)) {
     if (matmulWasm(a as Float32Array | Float64Array, b as Float32Array | Float64Array, c, batch, m, k, n)) return;
+    if (n === 1 && matvecWasm(a as Float32Array | Float64Array, b as Float32Array | Float64Array, c, batch, m, k)) {
+      noteMatvecPath();
+      return;
+    }
     noteJsPath();
   }
   for (let bi = 0; bi < batch; bi++) {

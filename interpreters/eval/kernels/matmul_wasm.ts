@@ -85,6 +85,9 @@ export function configureMatmul(changes: Partial<MatmulConfig> = {}): MatmulConf
   return previous;
 }
 
+/** Whether the wasm kernels are on (a read of the settings that copies nothing, for small products). */
+export const matmulWasmEnabled = (): boolean => getConfig().wasm;
+
 /** Which path the last float matmul call took (for tests and benchmarks). */
 export interface MatmulPathInfo {
   path: "js" | "wasm";
@@ -98,6 +101,11 @@ export const lastMatmulPath = (): MatmulPathInfo => ({ ...lastPath });
 /** Records that the last float matmul ran in JavaScript. */
 export const noteJsPath = (): void => {
   lastPath = JS_PATH;
+};
+const MATVEC_PATH: MatmulPathInfo = Object.freeze({ path: "wasm", threads: 1, tasks: 1, workerTasks: 0 });
+/** Records that the last float matmul ran in the matrix-vector wasm kernel (`matvec_wasm.ts`). */
+export const noteMatvecPath = (): void => {
+  lastPath = MATVEC_PATH;
 };
 
 // ---- Engine: compiled modules, the memory and the main thread's instances ----------------------
