@@ -18,6 +18,7 @@ import { fusionFacts } from "../../src/ir/fusion.js";
 import { RECYCLE_MIN_BYTES, recycle, takeRecycled } from "../../src/core/buffers.js";
 import { loopStep } from "./loops.js";
 import { cse, dce } from "./passes.js";
+import { wasmSumStep } from "./wasm_sum.js";
 import { wasmLoopStep, wasmLoopsEnabled } from "./wasm_loop.js";
 
 export type Env = ConcreteArray[];
@@ -258,7 +259,7 @@ function primitiveStep(e: Eqn, slot: (v: Var) => number): Step {
   const avals = e.outvars.map((v) => v.aval);
   const impl = cpuImpl();
   // Shapes were checked when the program was staged: call the kernel directly.
-  return (env) => {
+  const step: Step = (env) => {
     const res = impl(
       e.prim,
       ins.map((s) => env[s]!),
@@ -267,6 +268,30 @@ function primitiveStep(e: Eqn, slot: (v: Var) => number): Step {
     );
     for (let k = 0; k < outs.length; k++) env[outs[k]!] = res[k]!;
   };
+  return e.prim === Prim.ReduceSum ? trailingSumStep(e, slot, step) : step;
+}
+
+/** A float sum over trailing axes: in WebAssembly where its operand lies in the loops' memory. */
+function trailingSumStep(e: Eqn, slot: (v: Var) => number, step: Step): Step {
+  const { shape, dtype } = e.inputs[0]!.aval;
+  const axes = [...(e.params as PrimParams[Prim.ReduceSum]).axes].sort((a, b) => a - b);
+  const lead = shape.length - axes.length;
+  if (
+    (dtype !== "float32" && dtype !== "float64") ||
+    e.outvars[0]!.aval.dtype !== dtype ||
+    !axes.every((a, k) => a === lead + k) ||
+    !wasmLoopsEnabled()
+  )
+    return step;
+  return wasmSumStep(
+    slot(e.inputs[0]!),
+    slot(e.outvars[0]!),
+    sizeOf(shape.slice(0, lead)),
+    sizeOf(shape.slice(lead)),
+    dtype,
+    e.outvars[0]!.aval.shape as number[],
+    step,
+  );
 }
 
 function reshapeStep(e: Eqn, slot: (v: Var) => number): Step {

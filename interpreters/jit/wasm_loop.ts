@@ -1,8 +1,10 @@
 /**
- * The WebAssembly back end for fused elementwise runs: one generated SIMD module per run, two
- * float64 lanes at a time (float32 values are held widened and rounded after each operation, as
- * the JavaScript code rounds with Math.fround), so results are bit for bit those of the JavaScript
- * loop and of the eager kernels. Runs with a dtype or primitive this back end does not cover
+ * The WebAssembly back end for fused elementwise runs: one generated SIMD module per run. A run
+ * whose values are all float32 computes four float32 lanes at a time (each +, -, *, / and sqrt is
+ * the float32 operation the JavaScript loop gets from Math.fround of the float64 one; the
+ * fast-math functions go through two float64 halves); other runs use two float64 lanes (float32
+ * values held widened and rounded after each operation). Results are bit for bit those of the
+ * JavaScript loop and of the eager kernels. Runs with a dtype or primitive this back end does not cover
  * (integers, float64 transcendentals, which use Math.*) keep the JavaScript loop.
  *
  * All kernels share one linear memory: the fast-math tables at the bottom, then one scratch area
@@ -27,6 +29,7 @@ import {
   type WasmMemory,
   bits,
   f32,
+  f32v,
   f64,
   f64v,
   forRange,
@@ -40,7 +43,7 @@ import {
   v128,
   wasmApi,
 } from "../../src/codegen/wasm_asm.js";
-import { type Fast32, TABLES_END, fast32, writeTables } from "../../src/codegen/wasm_math.js";
+import { type Fast32, TABLES_END, fast32, fast32In4, writeTables } from "../../src/codegen/wasm_math.js";
 import { CTL_BYTES, LoopPool } from "./wasm_pool.js";
 
 type Env = ConcreteArray[];
@@ -64,8 +67,11 @@ export interface FusedRun {
   fallback(): Step;
 }
 
-/** Elements per loop iteration: two f64x2 vectors, for two independent dependency chains. */
-const STEP = 4;
+/**
+ * Each value of a loop iteration is two vectors, two independent dependency chains: f64x2 (four
+ * elements per iteration) in general, f32x4 (eight) where every value of the run is float32.
+ */
+const PARTS = 2;
 /** Smaller runs stay in JavaScript: copying into linear memory and the call cost more there. */
 const MIN_ELEMENTS = 256;
 let minElements = MIN_ELEMENTS;
@@ -78,9 +84,15 @@ const MAX_PAGES = 32768;
  * never shrinks, so one huge run would otherwise hold its size for the life of the process.
  */
 const MAX_SCRATCH = 256 * 1024 * 1024;
-/** The thread pool's control words sit after the fast-math tables, and scratch data after them. */
+/**
+ * The thread pool's control words sit after the fast-math tables, then the table of a split sum
+ * (`wasm_sum.ts`: SUM_PARTS entries of a byte address, a length and a float64 result), then
+ * scratch data.
+ */
 const CTL = Math.ceil(TABLES_END / 64) * 64;
-const DATA = CTL + CTL_BYTES;
+export const SUM_TABLE = CTL + CTL_BYTES;
+export const SUM_PARTS = 16;
+const DATA = SUM_TABLE + SUM_PARTS * 16;
 /** Runs of at least this many elements are split across threads, in chunks of at least MIN_CHUNK. */
 const THREAD_MIN = 1 << 15;
 const MIN_CHUNK = 1 << 13;
@@ -101,7 +113,7 @@ const BYTES: Partial<Record<DType, number>> = { float32: 4, float64: 8, bool: 1 
 const SHIFT: Partial<Record<DType, number>> = { float32: 2, float64: 3, bool: 0 };
 
 type Views = Record<"float32" | "float64" | "bool", Float32Array | Float64Array | Uint8Array>;
-interface Heap {
+export interface Heap {
   readonly memory: WasmMemory;
   readonly shared: boolean;
   /** Threads for large runs (null: this thread only). */
@@ -125,6 +137,9 @@ const env = (globalThis as { process?: { env?: Record<string, string | undefined
 if (env?.FLUXION_BACKEND === "js") forcedOff = true;
 
 let compiled = 0;
+let kernelIds = 0;
+/** A fresh kernel id for the thread pool. */
+export const nextKernelId = (): number => ++kernelIds;
 /** How many fused runs have compiled to WebAssembly so far (tests check the path was taken). */
 export function wasmLoopsCompiled(): number {
   return compiled;
@@ -140,7 +155,7 @@ function viewsOf(buffer: ArrayBuffer | SharedArrayBuffer): Views {
 }
 
 /** The linear memory of every fused kernel, made on first use; null where WebAssembly SIMD is missing. */
-function sharedHeap(): Heap | null {
+export function sharedHeap(): Heap | null {
   if (heap !== undefined) return heap;
   heap = null;
   if (wasmApi === undefined) return null;
@@ -153,6 +168,7 @@ function sharedHeap(): Heap | null {
       // A module using SIMD: if this engine lacks it, the JavaScript loops stay.
       const probe = buildModule(
         { pre: [], body: set({ index: 3, type: V128 }, f64v.splat(scalar.f64Const(0))), checked: null, locals: [I32, V128] },
+        4,
         shared,
       );
       new wasmApi.Instance(new wasmApi.Module(probe), imports(memory));
@@ -165,7 +181,7 @@ function sharedHeap(): Heap | null {
   return heap;
 }
 
-function imports(memory: WasmMemory): Record<string, Record<string, unknown>> {
+export function imports(memory: WasmMemory): Record<string, Record<string, unknown>> {
   return { env: { memory, sin: Math.sin, cos: Math.cos } };
 }
 
@@ -198,7 +214,7 @@ interface Region {
 interface Kernel {
   /** Code run once before the loop (scalar operands). */
   pre: Code;
-  /** The loop body for elements e .. e + STEP - 1. */
+  /** The loop body for elements e .. e + step - 1. */
   body: Code;
   /** Where the body only flags sin/cos arguments beyond the fast range: the flag and the checked body. */
   checked: { flag: Local; body: Code } | null;
@@ -217,16 +233,18 @@ export function wasmLoopStep(run: FusedRun): Step | null {
   const h = sharedHeap()!;
   let module: object, kernel: (e0: number, e1: number) => void;
   try {
-    module = new wasmApi!.Module(buildModule(gen.kernel(), h.shared));
+    module = new wasmApi!.Module(buildModule(gen.kernel(), gen.step, h.shared));
     kernel = new wasmApi!.Instance(module, imports(h.memory)).exports.run as typeof kernel;
   } catch {
     // Browsers refuse to compile modules over 4 KiB synchronously on their main thread.
     return null;
   }
-  const id = ++compiled;
-  const end = Math.ceil(n / STEP) * STEP;
+  compiled++;
+  const id = nextKernelId();
+  const step = gen.step;
+  const end = Math.ceil(n / step) * step;
   const pool = n >= THREAD_MIN ? h.pool : null;
-  const chunk = pool === null ? end : Math.max(MIN_CHUNK, Math.ceil(end / (pool.threads * CHUNKS_PER_THREAD * STEP)) * STEP);
+  const chunk = pool === null ? end : Math.max(MIN_CHUNK, Math.ceil(end / (pool.threads * CHUNKS_PER_THREAD * step)) * step);
   const reads = gen.reads,
     writes = gen.writes;
   const shape = run.shape as number[];
@@ -269,14 +287,23 @@ class Generator {
   readonly e: Local;
   private readonly n: number;
 
+  /** Whether values are f32x4 (every value of the run float32 and every step covered in float32). */
+  readonly f32: boolean;
+  /** Elements per vector, and per loop iteration. */
+  readonly lanes: 2 | 4;
+  readonly step: number;
+
   constructor(private readonly run: FusedRun) {
     this.n = sizeOf(run.shape);
     this.e = this.newLocal(I32);
+    this.f32 = run.group.every((eq) => [...eq.inputs, eq.outvars[0]!].every((v) => v.aval.dtype === "float32") && this.op32(eq, []) !== null);
+    this.lanes = this.f32 ? 4 : 2;
+    this.step = PARTS * this.lanes;
     for (const eqn of run.group) if (!this.supported(eqn)) this.ok = false;
     if (!this.ok) return;
     const trig = run.group.some((eq) => eq.prim === Prim.Sin || eq.prim === Prim.Cos);
     if (trig) this.outOfRange = this.v128();
-    for (let u = 0; u < STEP / 2; u++) this.emitCopy(u);
+    this.emitBody();
     this.fast = this.body;
     if (trig) {
       // Arguments beyond the fast range are rare: the fast loop only flags them, and then the
@@ -284,7 +311,7 @@ class Generator {
       this.body = [];
       this.flag = this.outOfRange;
       this.outOfRange = null;
-      for (let u = 0; u < STEP / 2; u++) this.emitCopy(u);
+      this.emitBody();
       this.checked = this.body;
     }
   }
@@ -312,8 +339,8 @@ class Generator {
       locals: this.localTypes,
     };
   }
-  constant(x: number, lanes: "f64" | "i32" = "f64"): Code {
-    return lanes === "f64" ? bits.constF64(x, x) : i32v.splat(i32.const(x));
+  constant(x: number, lanes: "f64" | "f32" | "i32" = "f64"): Code {
+    return lanes === "f64" ? bits.constF64(x, x) : lanes === "f32" ? bits.constF32(x) : i32v.splat(i32.const(x));
   }
 
   private supported(e: Eqn): boolean {
@@ -361,19 +388,21 @@ class Generator {
     return scalar.f64ConvertI32U(scalar.i32Load8U(addr, off));
   }
 
-  /** Elements idx and idx + 1 of a region as an f64x2. */
+  /** Elements idx .. idx + lanes - 1 of a region as a vector (f32x4 in float32 mode, else f64x2). */
   private vectorLoad(r: Region, idx: Code): Code {
     const addr = i32.shl(idx, i32.const(SHIFT[r.dtype]!));
     const off = DATA + r.offset;
+    if (this.f32) return v128.load(addr, off);
     if (r.dtype === "float32") return f64v.promoteLowF32(bits.load64Zero(addr, off));
     if (r.dtype === "float64") return v128.load(addr, off);
     return f64v.convertLowU32(i32v.extendLowU16(i32v.extendLowU8(bits.load16Splat(addr, off))));
   }
 
-  /** Stores the f64x2 `value` as elements idx, idx + 1 of a region. */
+  /** Stores the vector `value` as elements idx .. idx + lanes - 1 of a region. */
   private vectorStore(r: Region, idx: Code, value: Code): Code {
     const addr = i32.shl(idx, i32.const(SHIFT[r.dtype]!));
     const off = DATA + r.offset;
+    if (this.f32) return v128.store(addr, value, off);
     if (r.dtype === "float32") return bits.store64Lane0(addr, f64v.demoteToF32(value), off);
     if (r.dtype === "float64") return v128.store(addr, value, off);
     const w = f64v.truncSatToI32(value);
@@ -381,40 +410,69 @@ class Generator {
     return bits.store16Lane0(addr, i32v.narrowU16(h, h), off);
   }
 
-  /** The loop body for elements e + 2u, e + 2u + 1: reads, operations, escaping stores. */
-  private emitCopy(u: number): void {
-    const base: Code = u === 0 ? get(this.e) : i32.add(get(this.e), i32.const(2 * u));
-    const values = new Map<Var, Local>();
+  /**
+   * The loop body for elements e .. e + step - 1: reads, operations, escaping stores. Each value is
+   * PARTS vector locals of consecutive elements (two dependency chains).
+   */
+  private emitBody(): void {
+    const bases: Code[] = [get(this.e), i32.add(get(this.e), i32.const(this.lanes))];
+    const values = new Map<Var, readonly [Local, Local]>();
     const local = new Set(this.run.group.map((eq) => eq.outvars[0]!));
-    const read = (v: Var): Code => {
-      const have = values.get(v) ?? this.scalars.get(v);
-      if (have !== undefined) return get(have);
+    const read = (v: Var): readonly [Local, Local] => {
+      const have = values.get(v);
+      if (have !== undefined) return have;
+      const scalarLocal = this.scalars.get(v);
+      if (scalarLocal !== undefined) return [scalarLocal, scalarLocal];
       if (local.has(v)) throw new Error("wasm loop: a value used before its definition");
       const b = this.run.virtual.get(v);
       const src = b ? b.inputs[0]! : v;
       const r = this.region(src);
       if (sizeOf(src.aval.shape) === 1) {
         const s = this.v128();
-        this.pre.push(set(s, f64v.splat(this.scalarLoad(r, i32.const(0)))));
+        this.pre.push(set(s, this.splat(this.laneLoad(r, i32.const(0)))));
         this.scalars.set(v, s);
-        return get(s);
+        return [s, s];
       }
-      const l = this.v128();
-      const code = b
-        ? this.broadcastLoad(r, src.aval.shape, (b.params as PrimParams[Prim.BroadcastInDim]).broadcastDimensions, base)
-        : this.vectorLoad(r, base);
-      this.body.push(set(l, code));
-      values.set(v, l);
-      return get(l);
+      const pair = bases.map((base) => {
+        const l = this.v128();
+        const code = b
+          ? this.broadcastLoad(r, src.aval.shape, (b.params as PrimParams[Prim.BroadcastInDim]).broadcastDimensions, base)
+          : this.vectorLoad(r, base);
+        this.body.push(set(l, code));
+        return l;
+      }) as [Local, Local];
+      values.set(v, pair);
+      return pair;
     };
     for (const eq of this.run.group) {
       const v = eq.outvars[0]!;
-      const l = this.v128();
-      this.body.push(set(l, this.op(eq, eq.inputs.map(read), false)!));
-      values.set(v, l);
-      if (this.run.escapes(v)) {
-        this.body.push(this.vectorStore(this.outRegion(v), base, get(l)));
-      }
+      const ins = eq.inputs.map(read);
+      const pair: [Local, Local] = [this.v128(), this.v128()];
+      if (this.f32)
+        for (const u of [0, 1])
+          this.body.push(
+            set(
+              pair[u]!,
+              this.op32(
+                eq,
+                ins.map((p) => get(p[u]!)),
+              )!,
+            ),
+          );
+      else
+        for (const u of [0, 1])
+          this.body.push(
+            set(
+              pair[u]!,
+              this.op(
+                eq,
+                ins.map((p) => get(p[u]!)),
+                false,
+              )!,
+            ),
+          );
+      values.set(v, pair);
+      if (this.run.escapes(v)) for (const u of [0, 1]) this.body.push(this.vectorStore(this.outRegion(v), bases[u]!, get(pair[u]!)));
     }
   }
 
@@ -438,15 +496,78 @@ class Generator {
         const q = below === 1 ? x : scalar.i32DivU(x, i32.const(below));
         return first === 0 ? q : scalar.i32RemU(q, i32.const(span));
       };
-      if (below === 1 && span % 2 === 0) return this.vectorLoad(r, at(i));
-      if (below % 2 === 0) return f64v.splat(this.scalarLoad(r, at(i)));
-      return f64v.replaceLane(f64v.splat(this.scalarLoad(r, at(i))), 1, this.scalarLoad(r, at(i32.add(i, i32.const(1)))));
+      if (below === 1 && span % this.lanes === 0) return this.vectorLoad(r, at(i));
+      if (below % this.lanes === 0) return this.splat(this.laneLoad(r, at(i)));
+      return this.perLane(r, i, at);
     }
     const at = (x: Code): Code =>
       real
         .map(({ d, k }): Code => i32.mul(scalar.i32RemU(scalar.i32DivU(x, i32.const(ts[d]!)), i32.const(target[d]!)), i32.const(ss[k]!)))
         .reduce((a, b) => i32.add(a, b));
-    return f64v.replaceLane(f64v.splat(this.scalarLoad(r, at(i))), 1, this.scalarLoad(r, at(i32.add(i, i32.const(1)))));
+    return this.perLane(r, i, at);
+  }
+
+  /** One element per lane, element i + lane read from `at(i + lane)`. */
+  private perLane(r: Region, i: Code, at: (x: Code) => Code): Code {
+    let v = this.splat(this.laneLoad(r, at(i)));
+    for (let lane = 1; lane < this.lanes; lane++) {
+      const x = this.laneLoad(r, at(i32.add(i, i32.const(lane))));
+      v = this.f32 ? f32v.replaceLane(v, lane, x) : f64v.replaceLane(v, lane, x);
+    }
+    return v;
+  }
+  /** One element as a lane value: float32 in float32 mode, else widened to float64. */
+  private laneLoad(r: Region, idx: Code): Code {
+    return this.f32 ? f32.load(i32.shl(idx, i32.const(2)), DATA + r.offset) : this.scalarLoad(r, idx);
+  }
+  private splat(x: Code): Code {
+    return this.f32 ? f32v.splat(x) : f64v.splat(x);
+  }
+
+  /**
+   * The f32x4 code of one equation whose operands and result are float32, or null if float32 lanes
+   * do not cover it (then the run uses float64 lanes). Each step is the float32 operation the
+   * JavaScript loop computes as fround of the float64 one (the same for +, -, *, / and sqrt).
+   */
+  private op32(e: Eqn, a: Code[]): Code | null {
+    const probe = a.length === 0;
+    const x = a[0]!,
+      y = a[1]!;
+    switch (e.prim) {
+      case Prim.Add:
+        return probe ? [] : f32v.add(x, y);
+      case Prim.Sub:
+        return probe ? [] : f32v.sub(x, y);
+      case Prim.Mul:
+        return probe ? [] : f32v.mul(x, y);
+      case Prim.Div:
+        return probe ? [] : f32v.div(x, y);
+      case Prim.Neg:
+        return probe ? [] : f32v.neg(x);
+      case Prim.Abs:
+        return probe ? [] : f32v.abs(x);
+      case Prim.Floor:
+        return probe ? [] : f32v.floor(x);
+      case Prim.Sqrt:
+        return probe ? [] : f32v.sqrt(x);
+      case Prim.Max:
+        return probe ? [] : f32v.max(x, y);
+      case Prim.Min:
+        return probe ? [] : f32v.min(x, y);
+      case Prim.Sign: {
+        if (probe) return [];
+        const zero32 = bits.constF32(0);
+        return bits.select(bits.constF32(1), bits.select(bits.constF32(-1), x, f32v.lt(x, zero32)), f32v.gt(x, zero32));
+      }
+      case Prim.StopGradient:
+      case Prim.ConvertElementType:
+        return probe ? [] : x;
+      default: {
+        const name = FAST[e.prim];
+        if (name !== undefined) return probe ? [] : fast32In4(this, name, x);
+        return null;
+      }
+    }
   }
 
   /** The f64x2 code of one equation on operand codes, or null if not covered (`probe`: only ask). */
@@ -525,15 +646,15 @@ class Generator {
 
 const zero = bits.constF64(0, 0);
 
-/** The module: `run(e0, e1)` over elements [e0, e1), e0 and e1 multiples of STEP. */
-function buildModule(k: Kernel, shared: boolean): Uint8Array {
+/** The module: `run(e0, e1)` over elements [e0, e1), e0 and e1 multiples of `step`. */
+function buildModule(k: Kernel, step: number, shared: boolean): Uint8Array {
   const m = new ModuleBuilder({ initial: 1, maximum: MAX_PAGES, shared });
   m.importFunc("sin", [F64], [F64]);
   m.importFunc("cos", [F64], [F64]);
   const run = m.func("run", [I32, I32]);
   for (const t of k.locals) run.local(t);
   const e: Local = { index: 2, type: I32 };
-  const loop = (body: Code) => forRange(e, get(run.param(0)), get(run.param(1)), i32.const(STEP), body);
+  const loop = (body: Code) => forRange(e, get(run.param(0)), get(run.param(1)), i32.const(step), body);
   run.body = [k.pre, loop(k.body), k.checked === null ? [] : if_(bits.anyTrue(get(k.checked.flag)), loop(k.checked.body))];
   return m.encode();
 }

@@ -204,6 +204,32 @@ export const f64v = {
   truncSatToI32: (a: Code): Code => [a, simd(0xfc)],
 };
 
+/** Lane-wise f32x4 ops (opcode numbers: the fixed-width SIMD proposal). */
+export const f32v = {
+  splat: (a: Code): Code => [a, simd(0x13)],
+  replaceLane: (a: Code, lane: number, x: Code): Code => [a, x, simd(0x20), lane],
+  eq: (a: Code, b: Code): Code => [a, b, simd(0x41)],
+  lt: (a: Code, b: Code): Code => [a, b, simd(0x43)],
+  gt: (a: Code, b: Code): Code => [a, b, simd(0x44)],
+  le: (a: Code, b: Code): Code => [a, b, simd(0x45)],
+  floor: (a: Code): Code => [a, simd(0x68)],
+  abs: (a: Code): Code => [a, simd(0xe0)],
+  neg: (a: Code): Code => [a, simd(0xe1)],
+  sqrt: (a: Code): Code => [a, simd(0xe3)],
+  add: (a: Code, b: Code): Code => [a, b, simd(0xe4)],
+  sub: (a: Code, b: Code): Code => [a, b, simd(0xe5)],
+  mul: (a: Code, b: Code): Code => [a, b, simd(0xe6)],
+  div: (a: Code, b: Code): Code => [a, b, simd(0xe7)],
+  /** IEEE minimum/maximum: NaN if either is NaN, and -0 < +0 (as Math.min/Math.max). */
+  min: (a: Code, b: Code): Code => [a, b, simd(0xe8)],
+  max: (a: Code, b: Code): Code => [a, b, simd(0xe9)],
+  /** Pseudo-minimum b < a ? b : a and pseudo-maximum a < b ? b : a (one instruction each). */
+  pmin: (a: Code, b: Code): Code => [a, b, simd(0xea)],
+  pmax: (a: Code, b: Code): Code => [a, b, simd(0xeb)],
+  /** Truncates every lane to i32 (saturating, NaN to 0). */
+  truncSatToI32: (a: Code): Code => [a, simd(0xf8)],
+};
+
 /** Integer lane ops used by the vectorised math. */
 export const i32v = {
   splat: (a: Code): Code => [a, simd(0x11)],
@@ -242,6 +268,8 @@ export const bits = {
   },
   /** The 128-bit constant of two f64 lanes. */
   constF64: (x: number, y: number): Code => [simd(0x0c), Array.from(new Uint8Array(new Float64Array([x, y]).buffer))],
+  /** The 128-bit constant of four f32 lanes, each Math.fround(x). */
+  constF32: (x: number): Code => [simd(0x0c), Array.from(new Uint8Array(new Float32Array([x, x, x, x]).buffer))],
   /** Loads 8 bytes into the low half, zeroing the rest. */
   load64Zero: (addr: Code, offset = 0): Code => [addr, simd(0x5d), memarg(3, offset)],
   /** Loads 2 bytes and repeats them in every 16-bit lane. */

@@ -38,7 +38,7 @@ export function writeTables(heap: Float64Array): void {
 export interface MathContext {
   v128(): Local;
   /** A splatted constant (a generator may hoist it out of its loop). */
-  constant(x: number, lanes?: "f64" | "i32"): Code;
+  constant(x: number, lanes?: "f64" | "f32" | "i32"): Code;
   readonly sinImport: number;
   readonly cosImport: number;
   /**
@@ -194,3 +194,15 @@ const BUILD: Record<Fast32, (s: Seq, x: Code) => Code> = {
     return trigFallback(s, x, sinPoly(s, r, sub(mul(s.k(2), odd), s.k(1))), s.c.cosImport);
   },
 };
+
+/** Lanes 2 and 3 of an f32x4, widened to an f64x2. */
+const promoteHigh = (v: Code): Code => f64v.promoteLowF32(bits.shuffle(v, v, [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]));
+
+/** `fast32` on an f32x4 of float32 values (two float64 halves), rounded back into float32 lanes. */
+export function fast32In4(c: MathContext, name: Fast32, x: Code): Code {
+  const s = new Seq(c);
+  const xv = s.let(x);
+  const lo = s.let(f64v.demoteToF32(fast32(c, name, f64v.promoteLowF32(xv)))),
+    hi = s.let(f64v.demoteToF32(fast32(c, name, promoteHigh(xv))));
+  return [s.stmts, bits.shuffle(lo, hi, [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23])];
+}

@@ -69,7 +69,7 @@ function differences(a: unknown, b: unknown): string[] {
 function float32Inputs(n: number): Float32Array {
   const special = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, -3.4028235e38, 88.72, 89, 89.5, -103.9, -104.5, -110];
   special.push(9.49, 9.5, 9.6, -9.6, 17.9, -18.1, 104.9, 105.1, 1.8e-9, -1.9e-9, 1e-30, 0.70898, 1, 1 - 2 ** -24, 1 + 2 ** -23);
-  special.push(314159.2, 314159.3, -314160, 1e6, 3e38, Math.PI / 2, -Math.PI, 1e5 * Math.PI);
+  special.push(314159.2, 314159.3, -314160, 1e6, 3e38, Math.PI / 2, -Math.PI, 1e5 * Math.PI, 8191.999, 8192, 8192.001, -8192, -8192.001);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const t = i / n;
@@ -82,6 +82,31 @@ describe("the wasm fused loops", () => {
   it("are on by default where WebAssembly SIMD exists (Node has it)", () => {
     expect(wasmLoopsEnabled()).toBe(true);
   });
+
+  it("sums over trailing axes of values left in linear memory equal eager sums bit for bit (threads, odd lengths, rows)", () => {
+    // Eager reference: a plain-JS blocked pairwise sum written here (blocks of 64, four running sums).
+    const pairwise = (v: ArrayLike<number>, start: number, n: number): number => {
+      if (n > 64) return pairwise(v, start, n >> 1) + pairwise(v, start + (n >> 1), n - (n >> 1));
+      const s = [0, 0, 0, 0];
+      for (let k = 0; k < n; k++) s[k % 4]! += v[start + k]!;
+      return s[0]! + s[1]! + (s[2]! + s[3]!);
+    };
+    for (const [rows, n, dtype] of [
+      [1, 100_003, "float32"],
+      [1, 70_001, "float64"],
+      [3, 5_001, "float32"],
+      [1, 1_027, "float64"],
+    ] as const) {
+      const data = Array.from({ length: rows * n }, (_, i) => Math.sin(i * 0.37) * 10 ** ((i % 7) - 3));
+      const a = np.reshape(np.array(dtype === "float32" ? new Float32Array(data) : new Float64Array(data)), [rows, n]);
+      const [, wasm, eager] = both((v: NDArray) => np.sum(np.add(np.multiply(v, 2), 1), 1));
+      const got = (wasm(np.multiply(a, 1e-3)) as NDArray).dataSync() as ArrayLike<number>;
+      const e = np.add(np.multiply(np.multiply(a, 1e-3), 2), 1).dataSync() as ArrayLike<number>;
+      const round = dtype === "float32" ? Math.fround : (t: number) => t;
+      for (let r = 0; r < rows; r++) expect(got[r]).toBe(round(pairwise(e, r * n, n)));
+      expect(differences(wasm(np.multiply(a, 1e-3)), eager(np.multiply(a, 1e-3)))).toEqual([]);
+    }
+  }, 60_000);
 
   const x = np.array(float32Inputs(40_003));
   const unary: [string, (a: NDArray) => NDArray][] = [

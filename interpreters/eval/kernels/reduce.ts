@@ -7,7 +7,8 @@ import type { TypedArray } from "../../../src/core/dtype.js";
 export type ReduceOp = "sum" | "max" | "min";
 
 /** Rows summed left to right in one block; longer runs are split in halves and the halves added. */
-const BLOCK = 64;
+export const SUM_BLOCK = 64;
+const BLOCK = SUM_BLOCK;
 
 /**
  * Reduces the middle dim of the [outer, n, inner] view. Sums are blocked pairwise (in float64):

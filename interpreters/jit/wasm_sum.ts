@@ -1,0 +1,175 @@
+/**
+ * Sums over trailing axes of float32/float64 values that a fused WebAssembly run left in linear
+ * memory (a reduction reading them in place), in exactly the blocked pairwise order of the eager
+ * kernel (`pairwiseSum`: four running sums per block of SUM_BLOCK, halves added), so the bits are
+ * the eager kernel's, without a JavaScript pass over the data. A long single row splits the top
+ * levels of its pairwise tree across the loop threads; the partial sums are then added in the
+ * tree's order.
+ */
+import { SUM_BLOCK } from "../eval/kernels/reduce.js";
+import { ConcreteArray } from "../../src/core/ndarray.js";
+import {
+  type Code,
+  F64,
+  I32,
+  type Local,
+  ModuleBuilder,
+  V128,
+  bits,
+  call,
+  f32,
+  f64,
+  f64v,
+  forRange,
+  get,
+  i32,
+  if_,
+  scalar,
+  set,
+  v128,
+  wasmApi,
+} from "../../src/codegen/wasm_asm.js";
+import { type Heap, SUM_PARTS, SUM_TABLE, imports, nextKernelId, sharedHeap } from "./wasm_loop.js";
+
+type Env = ConcreteArray[];
+type Step = (env: Env) => void;
+
+/** Rows shorter than this are left to the eager kernel (the call costs more than it saves). */
+const MIN_ROW = 1024;
+/** A single row this long is split into the 2^SPLIT_DEPTH (<= SUM_PARTS) subtrees at that depth, summed on the loop threads. */
+const THREAD_ROW = 1 << 16;
+const SPLIT_DEPTH = 3;
+const MAX_PAGES = 32768;
+
+interface SumKernel {
+  readonly id: number;
+  readonly module: object;
+  /** The pairwise sum of n elements from byte address p. */
+  readonly psum: (p: number, n: number) => number;
+  /** Sums the entries [j0, j1) of the split table. */
+  readonly parts: (j0: number, j1: number) => void;
+}
+const kernels = new Map<"float32" | "float64", SumKernel | null>();
+
+function kernelFor(h: Heap, dtype: "float32" | "float64"): SumKernel | null {
+  let k = kernels.get(dtype);
+  if (k !== undefined) return k;
+  try {
+    const module = new wasmApi!.Module(sumModule(dtype, h.shared));
+    const ex = new wasmApi!.Instance(module, imports(h.memory)).exports;
+    k = { id: nextKernelId(), module, psum: ex.psum as SumKernel["psum"], parts: ex.run as SumKernel["parts"] };
+  } catch {
+    k = null;
+  }
+  kernels.set(dtype, k);
+  return k;
+}
+
+/** `psum(p, n)`, recursive like `pairwiseSum`, and `run(j0, j1)` over the split table's entries. */
+function sumModule(dtype: "float32" | "float64", shared: boolean): Uint8Array {
+  const B = dtype === "float32" ? 4 : 8;
+  const m = new ModuleBuilder({ initial: 1, maximum: MAX_PAGES, shared });
+  const psum = m.func("psum", [I32, I32], [F64]);
+  const p = psum.param(0),
+    n = psum.param(1);
+  const half = psum.local(I32),
+    k = psum.local(I32);
+  const a = psum.local(V128),
+    b = psum.local(V128),
+    v = psum.local(V128);
+  const s: Local[] = [psum.local(F64), psum.local(F64), psum.local(F64), psum.local(F64)];
+  const at = (off: Code) => i32.add(get(p), i32.shl(off, i32.const(B === 4 ? 2 : 3)));
+  const element = (off: Code) => (B === 4 ? scalar.f64PromoteF32(f32.load(at(off))) : f64.load(at(off)));
+  const high = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+  const block =
+    B === 4
+      ? [
+          set(v, v128.load(at(get(k)))),
+          set(a, f64v.add(get(a), f64v.promoteLowF32(get(v)))),
+          set(b, f64v.add(get(b), f64v.promoteLowF32(bits.shuffle(get(v), get(v), high)))),
+        ]
+      : [set(a, f64v.add(get(a), v128.load(at(get(k))))), set(b, f64v.add(get(b), v128.load(at(get(k)), 16)))];
+  const tail = (lane: number): Code =>
+    if_(i32.ltS(i32.add(get(k), i32.const(lane)), get(n)), set(s[lane]!, f64.add(get(s[lane]!), element(i32.add(get(k), i32.const(lane))))));
+  psum.body = [
+    if_(i32.gtS(get(n), i32.const(SUM_BLOCK)), [
+      set(half, scalar.i32ShrS(get(n), i32.const(1))),
+      f64.add(call(psum.index, get(p), get(half)), call(psum.index, i32.add(get(p), i32.mul(get(half), i32.const(B))), i32.sub(get(n), get(half)))),
+      RETURN,
+    ]),
+    set(a, bits.constF64(0, 0)),
+    set(b, bits.constF64(0, 0)),
+    forRange(k, i32.const(0), i32.sub(get(n), i32.const(3)), i32.const(4), block),
+    set(s[0]!, f64v.extractLane(get(a), 0)),
+    set(s[1]!, f64v.extractLane(get(a), 1)),
+    set(s[2]!, f64v.extractLane(get(b), 0)),
+    set(s[3]!, f64v.extractLane(get(b), 1)),
+    [0, 1, 2].map(tail),
+    f64.add(f64.add(get(s[0]!), get(s[1]!)), f64.add(get(s[2]!), get(s[3]!))),
+  ];
+  const run = m.func("run", [I32, I32]);
+  const j = run.local(I32);
+  const entry = (field: number) => i32.add(i32.const(SUM_TABLE + field), i32.shl(get(j), i32.const(4)));
+  run.body = forRange(
+    j,
+    get(run.param(0)),
+    get(run.param(1)),
+    i32.const(1),
+    f64.store(entry(8), call(psum.index, i32.load(entry(0)), i32.load(entry(4)))),
+  );
+  return m.encode();
+}
+const RETURN: Code = [0x0f];
+
+/** The subtrees at depth SPLIT_DEPTH of `pairwiseSum`'s tree over [start, start + n), in order. */
+function split(start: number, n: number): [number, number][] {
+  let parts: [number, number][] = [[start, n]];
+  for (let d = 0; d < SPLIT_DEPTH; d++)
+    parts = parts.flatMap(([s0, m]): [number, number][] => [
+      [s0, m >> 1],
+      [s0 + (m >> 1), m - (m >> 1)],
+    ]);
+  return parts;
+}
+
+/**
+ * A step for a reduce_sum over the trailing axes of a float32/float64 value (`outer` rows of `n`),
+ * taken in WebAssembly when the value lies in the loops' linear memory; `fallback` otherwise.
+ */
+export function wasmSumStep(
+  inSlot: number,
+  outSlot: number,
+  outer: number,
+  n: number,
+  dtype: "float32" | "float64",
+  outShape: number[],
+  fallback: Step,
+): Step {
+  if (n < MIN_ROW) return fallback;
+  const h = sharedHeap();
+  if (h === null) return fallback;
+  const B = dtype === "float32" ? 4 : 8;
+  const tree = split(0, n);
+  return (env) => {
+    const x = env[inSlot]!.values;
+    const kernel = x.buffer === h.memory.buffer ? kernelFor(h, dtype) : null;
+    if (kernel === null) {
+      fallback(env);
+      return;
+    }
+    const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
+    if (outer === 1 && n >= THREAD_ROW && h.pool !== null) {
+      const table = new Int32Array(h.memory.buffer, SUM_TABLE, SUM_PARTS * 4);
+      const results = new Float64Array(h.memory.buffer, SUM_TABLE, SUM_PARTS * 2);
+      tree.forEach(([s0, m], q) => {
+        table[4 * q] = x.byteOffset + s0 * B;
+        table[4 * q + 1] = m;
+      });
+      h.pool.run(kernel.id, kernel.module, kernel.parts, tree.length, 1);
+      let sums = tree.map((_, q) => results[2 * q + 1]!);
+      while (sums.length > 1) sums = sums.filter((_, q) => q % 2 === 0).map((t, q) => t + sums[2 * q + 1]!);
+      out[0] = sums[0]!;
+    } else for (let o = 0; o < outer; o++) out[o] = kernel.psum(x.byteOffset + o * n * B, n);
+    env[outSlot] = new ConcreteArray(out, outShape, dtype);
+  };
+}
