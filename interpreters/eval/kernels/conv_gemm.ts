@@ -1,12 +1,15 @@
 /**
  * Fast CPU convolutions for the common case: one feature group, one batch group (strides, window
  * dilation and any padding allowed; lhs dilation only in shift-add, in dims without a stride, which
- * is the input gradient of a strided conv). Each is one batched product on the WebAssembly GEMM
- * whose operands the lowering writes straight into the GEMM's memory (`matmulWasmInPlace`: the
- * input is copied in once and the im2col matrices assembled there with `copyWithin`, with no
- * scratch matrix, no second copy and no zero-fill of the whole matrix); where wasm is off or the
- * product small, the same writers fill JavaScript scratch matrices for `matmul`, one entry at a
- * time. Three lowerings, chosen per geometry by an estimate of their cost (`convGemm`):
+ * is the input gradient of a strided conv). Each is one batched product on the WebAssembly GEMM.
+ * The columns and rows lowerings record their im2col once per geometry as a plan of runs, which
+ * `matmulWasmGathered` executes in wasm entry by entry (on worker threads too, for large products);
+ * shift-add, and the others where that declines, write their operands straight into the GEMM's
+ * memory (`matmulWasmInPlace`: the input is copied in once and the im2col matrices assembled there
+ * with `copyWithin`, with no scratch matrix, no second copy and no zero-fill of the whole matrix);
+ * where wasm is off or the product small, the same writers fill JavaScript scratch matrices for
+ * `matmul`, one entry at a time. Three lowerings, chosen per geometry by an estimate of their cost
+ * (`convGemm`):
  *
  * - columns: cols_n [C·K, Q] (im2col of one image) and out_n = W [O, C·K] · cols_n, batched over
  *   n, written straight into the output. The usual forward pass (Q large).
@@ -24,7 +27,8 @@
 import type { TypedArray } from "../../../src/core/dtype.js";
 import type { ConvGeometry } from "./conv.js";
 import { type FloatArray, matmul } from "./matmul.js";
-import { type InPlaceProduct, matmulWasmInPlace } from "./matmul_wasm.js";
+import { RUN_INTS } from "./gather_wasm_module.js";
+import { type GatheredProduct, type InPlaceProduct, matmulWasmGathered, matmulWasmInPlace } from "./matmul_wasm.js";
 
 /**
  * Most elements of colsT in one batch entry of the rows lowering by default (at least one row).
@@ -231,6 +235,76 @@ function product(like: FloatArray, p: InPlaceProduct<FloatArray>): void {
   }
 }
 
+/**
+ * Runs of a gather plan (`gather_wasm_module.ts`), collected in elements and stored in bytes:
+ * `copy` and `zero` mirror `move` and `zero`, each repeated `reps` times at the given strides.
+ */
+class Plan {
+  private ints: number[] = [];
+  constructor(private readonly bytes: number) {}
+  get runs(): number {
+    return this.ints.length / RUN_INTS;
+  }
+  copy(to: number, from: number, count: number, step = 1, reps = 1, toStride = 0, fromStride = 0): void {
+    const E = this.bytes;
+    if (count > 0 && reps > 0) this.ints.push(to * E, from * E, count, step * E, reps, toStride * E, fromStride * E, 0);
+  }
+  zero(to: number, count: number, reps = 1, toStride = 0): void {
+    this.copy(to, -1, count, 1, reps, toStride, 0);
+  }
+  done(): Int32Array {
+    return Int32Array.from(this.ints);
+  }
+}
+
+/** `copyPlane` as plan runs (the whole valid part as one run wherever rows line up, whatever its length). */
+function planPlane(
+  plan: Plan,
+  dOff: number,
+  h: number,
+  w: number,
+  [l1, h1]: Span,
+  [l2, h2]: Span,
+  sOff: number,
+  sw: number,
+  t1: number,
+  c1: number,
+  t2: number,
+  c2: number,
+): void {
+  if (h1 <= l1 || h2 <= l2) return plan.zero(dOff, h * w);
+  if (t2 === 1 && t1 * sw === w) {
+    const first = l1 * w + l2,
+      last = (h1 - 1) * w + h2;
+    plan.zero(dOff, first);
+    plan.copy(dOff + first, sOff + c1 * sw + c2 + first, last - first);
+    plan.zero(dOff + l1 * w + h2, w - h2 + l2, h1 - 1 - l1, w);
+    return plan.zero(dOff + last, h * w - last);
+  }
+  plan.zero(dOff, l1 * w);
+  plan.zero(dOff + l1 * w, l2, h1 - l1, w);
+  plan.copy(dOff + l1 * w + l2, sOff + (l1 * t1 + c1) * sw + c2 + l2 * t2, h2 - l2, t2, h1 - l1, w, t1 * sw);
+  plan.zero(dOff + l1 * w + h2, w - h2, h1 - l1, w);
+  plan.zero(dOff + h1 * w, (h - h1) * w);
+}
+
+/** Plans by geometry (a training step convolves the same few shapes again and again). */
+const plans = new Map<string, { plan: Int32Array; segments: number[] }>();
+const PLANS_KEPT = 32;
+function cachedPlan(key: string, make: () => { plan: Int32Array; segments: number[] }): { plan: Int32Array; segments: number[] } {
+  let p = plans.get(key);
+  if (p === undefined) {
+    if (plans.size >= PLANS_KEPT) plans.delete(plans.keys().next().value!);
+    plans.set(key, (p = make()));
+  }
+  return p;
+}
+
+/** Runs `p` on the wasm gather path where it takes the product (float32/float64 only). */
+function gathered(like: FloatArray, p: GatheredProduct<FloatArray>): boolean {
+  return !(like instanceof Int32Array) && matmulWasmGathered(like instanceof Float32Array ? "float32" : "float64", p as GatheredProduct);
+}
+
 /** The columns lowering: out_n [O, Q] = W [O, C·K] · cols_n [C·K, Q], one batch entry per image. */
 function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry): void {
   const [k0, k1, k2] = g.k as [number, number, number];
@@ -244,6 +318,53 @@ function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvG
     sp = s0 * s1 * s2,
     depth = g.c * kp;
   const spans = [0, 1, 2].map((d) => range(g.k[d]!).map((a) => outSpan(g, d, a))) as [Span[], Span[], Span[]];
+  // One image's cols as plan runs: the writer below, recorded.
+  const columnsPlan = () => {
+    const plan = new Plan(lhs.BYTES_PER_ELEMENT);
+    let row = 0;
+    for (let ch = 0; ch < g.c; ch++) {
+      for (let a0 = 0; a0 < k0; a0++) {
+        const [u0, v0] = spans[0][a0]!;
+        for (let a1 = 0; a1 < k1; a1++) {
+          for (let a2 = 0; a2 < k2; a2++, row++) {
+            for (let b0 = 0; b0 < q0; b0++) {
+              const dst = row * qp + b0 * q1 * q2;
+              if (b0 < u0 || b0 >= v0) plan.zero(dst, q1 * q2);
+              else
+                planPlane(
+                  plan,
+                  dst,
+                  q1,
+                  q2,
+                  spans[1][a1]!,
+                  spans[2][a2]!,
+                  ch * sp + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2,
+                  s2,
+                  st1,
+                  a1 * rd1 - lo1,
+                  st2,
+                  a2 * rd2 - lo2,
+                );
+            }
+          }
+        }
+      }
+    }
+    return { plan: plan.done(), segments: [0, plan.runs] };
+  };
+  const done = gathered(lhs, {
+    batch: g.n,
+    m: g.o,
+    k: depth,
+    n: qp,
+    gathered: "b",
+    shared: rhs,
+    input: lhs,
+    ...cachedPlan(`columns:${lhs.BYTES_PER_ELEMENT}:${JSON.stringify(g)}`, columnsPlan),
+    srcStep: g.c * sp,
+    c: (view, at) => out.set(view.subarray(at, at + g.n * g.o * qp)),
+  });
+  if (done) return;
   product(lhs, {
     batch: g.n,
     m: g.o,
@@ -308,6 +429,62 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
   const total = g.n * qp;
   const entries = Math.ceil(total / Math.max(1, Math.min(total, Math.floor(chunk / depth))));
   const per = Math.ceil(total / entries);
+  // Every entry's rows of colsT as plan runs (one segment each): the writer below, recorded.
+  const rowsPlan = () => {
+    const plan = new Plan(lhs.BYTES_PER_ELEMENT);
+    const segments = [0];
+    for (let e = 0; e < entries; e++) {
+      const real = Math.min(per, total - e * per);
+      plan.zero(real * depth, (per - real) * depth);
+      for (let r = 0, flat = e * per; r < real; r++, flat++) {
+        const row = r * depth;
+        const n = Math.floor(flat / qp),
+          q = flat % qp;
+        const b0 = Math.floor(q / (q1 * q2)),
+          b1 = Math.floor(q / q2) % q1,
+          b2 = q % q2;
+        const [u0, v0] = tapSpan(g, 0, b0),
+          taps1 = tapSpan(g, 1, b1),
+          taps2 = tapSpan(g, 2, b2);
+        for (let ch = 0; ch < g.c; ch++) {
+          const image = (n * g.c + ch) * sp;
+          for (let a0 = 0; a0 < k0; a0++) {
+            const dst = row + (ch * k0 + a0) * k1 * k2;
+            if (a0 < u0 || a0 >= v0) plan.zero(dst, k1 * k2);
+            else
+              planPlane(plan, dst, k1, k2, taps1, taps2, image + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2, s2, rd1, b1 * st1 - lo1, rd2, b2 * st2 - lo2);
+          }
+        }
+      }
+      segments.push(plan.runs);
+    }
+    return { plan: plan.done(), segments };
+  };
+  // outT[(n, q), o] -> out[n, o, q]
+  const copyOut = (outT: FloatArray, at: number, e: number, count: number) => {
+    for (let r = 0, flat = e * per; r < count && flat < total; r++, flat++) {
+      const dst = (flat - (flat % qp)) * g.o + (flat % qp);
+      for (let o = 0; o < g.o; o++) out[dst + o * qp] = outT[at + r * g.o + o]!;
+    }
+  };
+  const wt = scratch(lhs, "wt", depth * g.o);
+  const done = gathered(lhs, {
+    batch: entries,
+    m: per,
+    k: depth,
+    n: g.o,
+    gathered: "a",
+    // Read once, and only by a product that goes ahead: the transposed kernel is written then.
+    get shared() {
+      transposeInto(rhs, wt, 0, g.o, depth);
+      return wt;
+    },
+    input: lhs,
+    ...cachedPlan(`rows:${lhs.BYTES_PER_ELEMENT}:${chunk}:${JSON.stringify(g)}`, rowsPlan),
+    srcStep: 0,
+    c: (outT, at) => copyOut(outT, at, 0, total),
+  });
+  if (done) return;
   product(lhs, {
     batch: entries,
     m: per,
@@ -356,13 +533,7 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
       }
     },
     b: (wt, at) => transposeInto(rhs, wt, at, g.o, depth),
-    // outT[(n, q), o] -> out[n, o, q]
-    c: (outT, at, e) => {
-      for (let r = 0, flat = e * per; r < per && flat < total; r++, flat++) {
-        const dst = (flat - (flat % qp)) * g.o + (flat % qp);
-        for (let o = 0; o < g.o; o++) out[dst + o * qp] = outT[at + r * g.o + o]!;
-      }
-    },
+    c: (outT, at, e) => copyOut(outT, at, e, per),
   });
 }
 
