@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConvGeometry } from "../../interpreters/eval/kernels/conv.js";
-import { type ConvLowering, convGemm } from "../../interpreters/eval/kernels/conv_gemm.js";
+import { type ConvLowering, convGemm, convGemmLayout } from "../../interpreters/eval/kernels/conv_gemm.js";
 import { RUN_INTS } from "../../interpreters/eval/kernels/gather_wasm_module.js";
 import { configureMatmul, lastMatmulPath, type MatmulConfig } from "../../interpreters/eval/kernels/matmul.js";
 import { type GatheredProduct, matmulWasmGathered } from "../../interpreters/eval/kernels/matmul_wasm.js";
@@ -244,4 +244,60 @@ describe("conv lowerings on the gathered product", () => {
       });
     }
   }
+});
+
+/** a [d0, d1, rest] with its first two axes swapped. */
+function swap<T extends Float32Array | Float64Array>(a: T, d0: number, d1: number, rest: number): T {
+  const out = new (a.constructor as new (n: number) => T)(a.length);
+  for (let i = 0; i < d0; i++) for (let j = 0; j < d1; j++) out.set(a.subarray((i * d1 + j) * rest, (i * d1 + j + 1) * rest), (j * d0 + i) * rest);
+  return out;
+}
+
+describe("conv lowerings reading and writing swapped layouts", () => {
+  for (const [name, g] of CONVS) {
+    for (const lowering of ["columns", "rows"] as const) {
+      it(`${lowering}: ${name}, every combination of swapped lhs, rhs and out, matches the definition and the plain layout's bits`, () => {
+        configureMatmul({ threads: 2, threadMinWork: 0 });
+        const r = rng(3 + name.length);
+        const [sp, kp, qp] = [prod(g.s), prod(g.k), prod(g.q)];
+        const lhs = Float64Array.from({ length: g.n * g.c * sp }, () => 2 * r() - 1);
+        const rhs = Float64Array.from({ length: g.o * g.c * kp }, () => 2 * r() - 1);
+        const want = reference(lhs, rhs, g);
+        for (const [Ctor, tol] of [
+          [Float64Array, 1e-12],
+          [Float32Array, 1e-4],
+        ] as const) {
+          const [x, w] = [Ctor.from(lhs), Ctor.from(rhs)];
+          const plain = new Ctor(want.length);
+          expect(convGemm(x, w, plain, g, lowering, 3 * g.c * kp)).toBe(true);
+          for (let mask = 1; mask < 8; mask++) {
+            const layout = { lhs: (mask & 1) !== 0, rhs: (mask & 2) !== 0, out: (mask & 4) !== 0 };
+            const out = new Ctor(want.length).fill(Number.NaN);
+            const stored = [layout.lhs ? swap(x, g.n, g.c, sp) : x, layout.rhs ? swap(w, g.o, g.c, kp) : w] as const;
+            expect(convGemmLayout(stored[0], stored[1], out, g, layout, lowering, 3 * g.c * kp)).toBe(true);
+            const got = layout.out ? swap(out, g.o, g.n, qp) : out;
+            expect(maxError(got, want), `${Ctor.name} ${JSON.stringify(layout)}`).toBeLessThan(tol);
+            expect(Array.from(got)).toEqual(Array.from(plain));
+          }
+        }
+      });
+    }
+  }
+
+  it("declines, writing nothing, what the gathered product does not take (groups, lhs dilation, int32, wasm off)", () => {
+    const g = geometry(2, 4, 4, [1, 9, 9], [1, 3, 3], [1, 1, 1], [0, 1, 1], [0, 1, 1]);
+    const layout = { lhs: true, rhs: true, out: true };
+    const [x, w] = [new Float64Array(2 * 4 * 81), new Float64Array(4 * 4 * 9)];
+    const out = new Float64Array(2 * 4 * 81).fill(7);
+    expect(convGemmLayout(x, new Float64Array(4 * 2 * 9), out, { ...g, i: 2, groups: 2 }, layout)).toBe(false);
+    expect(convGemmLayout(x, w, out, { ...g, lhsDilation: [1, 2, 1] }, layout)).toBe(false);
+    expect(convGemmLayout(new Int32Array(x.length), new Int32Array(w.length), new Int32Array(out.length), g, layout)).toBe(false);
+    configureMatmul({ wasm: false });
+    try {
+      expect(convGemmLayout(x, w, out, g, layout)).toBe(false);
+    } finally {
+      configureMatmul({ wasm: true });
+    }
+    expect(out.every((v) => v === 7)).toBe(true);
+  });
 });

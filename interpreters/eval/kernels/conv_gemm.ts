@@ -25,6 +25,7 @@
  * Knows nothing of NDArrays or transforms; `conv.ts` owns the geometry and the general path.
  */
 import type { TypedArray } from "../../../src/core/dtype.js";
+import type { ConvLayout } from "../../../src/core/conv_geometry.js";
 import type { ConvGeometry } from "./conv.js";
 import { type FloatArray, matmul } from "./matmul.js";
 import { RUN_INTS } from "./gather_wasm_module.js";
@@ -112,6 +113,32 @@ export function convGemm(
   else convColumns(lhs, rhs, out, g);
   return true;
 }
+
+const PLAIN: ConvLayout = { lhs: false, rhs: false, out: false };
+
+/**
+ * out = conv(lhs, rhs) with operands in `layout`, for the geometry of the convolution in the plain
+ * one, by the columns or rows lowering on the gathered wasm product, whose plans read and write
+ * those layouts directly; false, with nothing written, where that product does not take it
+ * (groups, lhs dilation, wasm off, small products). `lowering` and `chunk` as in `convGemm`.
+ */
+export function convGemmLayout(
+  lhs: TypedArray,
+  rhs: TypedArray,
+  out: TypedArray,
+  g: ConvGeometry,
+  layout: ConvLayout,
+  lowering?: "columns" | "rows",
+  chunk = CHUNK_ELEMENTS,
+): boolean {
+  if (g.groups !== 1 || g.batchGroups !== 1 || g.lhsDilation.some((d) => d !== 1)) return false;
+  if (!isFloatArray(lhs) || !isFloatArray(rhs) || !isFloatArray(out) || lhs instanceof Int32Array) return false;
+  if (g.n * g.c * g.o * prod3(g.q) * prod3(g.k) === 0) return false;
+  lowering ??= prod3(g.q) < ROWS_BELOW_Q ? "rows" : "columns";
+  return lowering === "rows" ? convRows(lhs, rhs, out, g, chunk, layout) : convColumns(lhs, rhs, out, g, layout);
+}
+
+const prod3 = (v: readonly number[]): number => v[0]! * v[1]! * v[2]!;
 
 /** Window taps a of dim d that read inside the input for output position u: the [first, end) of `span`. */
 const tapSpan = (g: ConvGeometry, d: number, u: number): Span => span(u * g.strides[d]! - g.lo[d]!, g.rhsDilation[d]!, g.k[d]!, g.s[d]!);
@@ -306,7 +333,7 @@ function gathered(like: FloatArray, p: GatheredProduct<FloatArray>): boolean {
 }
 
 /** The columns lowering: out_n [O, Q] = W [O, C·K] · cols_n [C·K, Q], one batch entry per image. */
-function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry): void {
+function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry, layout = PLAIN): boolean {
   const [k0, k1, k2] = g.k as [number, number, number];
   const [q0, q1, q2] = g.q as [number, number, number];
   const [s0, s1, s2] = g.s as [number, number, number];
@@ -338,7 +365,7 @@ function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvG
                   q2,
                   spans[1][a1]!,
                   spans[2][a2]!,
-                  ch * sp + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2,
+                  (layout.lhs ? ch * g.n : ch) * sp + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2,
                   s2,
                   st1,
                   a1 * rd1 - lo1,
@@ -358,13 +385,24 @@ function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvG
     k: depth,
     n: qp,
     gathered: "b",
-    shared: rhs,
+    // W[o, (c, a)] = rhs[c, o, a] when swapped.
+    get shared() {
+      if (!layout.rhs) return rhs;
+      const w = scratch(rhs, "w", g.o * depth);
+      for (let c = 0; c < g.c; c++) for (let o = 0; o < g.o; o++) w.set(rhs.subarray((c * g.o + o) * kp, (c * g.o + o + 1) * kp), (o * g.c + c) * kp);
+      return w;
+    },
     input: lhs,
-    ...cachedPlan(`columns:${lhs.BYTES_PER_ELEMENT}:${JSON.stringify(g)}`, columnsPlan),
-    srcStep: g.c * sp,
-    c: (view, at) => out.set(view.subarray(at, at + g.n * g.o * qp)),
+    ...cachedPlan(`columns:${lhs.BYTES_PER_ELEMENT}:${+layout.lhs}:${JSON.stringify(g)}`, columnsPlan),
+    srcStep: (layout.lhs ? 1 : g.c) * sp,
+    c: (view, at) => {
+      if (!layout.out) return out.set(view.subarray(at, at + g.n * g.o * qp));
+      // C_n [O, Q] -> out[o, n, q]
+      for (let n = 0; n < g.n; n++)
+        for (let o = 0; o < g.o; o++) out.set(view.subarray(at + (n * g.o + o) * qp, at + (n * g.o + o + 1) * qp), (o * g.n + n) * qp);
+    },
   });
-  if (done) return;
+  if (done || layout !== PLAIN) return done;
   product(lhs, {
     batch: g.n,
     m: g.o,
@@ -409,13 +447,14 @@ function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvG
     },
     c: (view, at, e) => out.set(view.subarray(at, at + g.o * qp), e * g.o * qp),
   });
+  return true;
 }
 
 /**
  * The rows lowering: outT [N·Q, O] = colsT [N·Q, C·K] · Wᵀ [C·K, O], the rows cut into batch
  * entries of at most `chunk` elements of colsT each (the last one padded with rows never read).
  */
-function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry, chunk: number): void {
+function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry, chunk: number, layout = PLAIN): boolean {
   const [k0, k1, k2] = g.k as [number, number, number];
   const [q0, q1, q2] = g.q as [number, number, number];
   const [s0, s1, s2] = g.s as [number, number, number];
@@ -447,7 +486,7 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
           taps1 = tapSpan(g, 1, b1),
           taps2 = tapSpan(g, 2, b2);
         for (let ch = 0; ch < g.c; ch++) {
-          const image = (n * g.c + ch) * sp;
+          const image = (layout.lhs ? ch * g.n + n : n * g.c + ch) * sp;
           for (let a0 = 0; a0 < k0; a0++) {
             const dst = row + (ch * k0 + a0) * k1 * k2;
             if (a0 < u0 || a0 >= v0) plan.zero(dst, k1 * k2);
@@ -460,11 +499,12 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
     }
     return { plan: plan.done(), segments };
   };
-  // outT[(n, q), o] -> out[n, o, q]
+  // outT[(n, q), o] -> out[n, o, q], or out[o, n, q] when swapped.
+  const oStride = layout.out ? total : qp;
   const copyOut = (outT: FloatArray, at: number, e: number, count: number) => {
     for (let r = 0, flat = e * per; r < count && flat < total; r++, flat++) {
-      const dst = (flat - (flat % qp)) * g.o + (flat % qp);
-      for (let o = 0; o < g.o; o++) out[dst + o * qp] = outT[at + r * g.o + o]!;
+      const dst = layout.out ? flat : (flat - (flat % qp)) * g.o + (flat % qp);
+      for (let o = 0; o < g.o; o++) out[dst + o * oStride] = outT[at + r * g.o + o]!;
     }
   };
   const wt = scratch(lhs, "wt", depth * g.o);
@@ -474,17 +514,19 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
     k: depth,
     n: g.o,
     gathered: "a",
-    // Read once, and only by a product that goes ahead: the transposed kernel is written then.
+    // Read once, and only by a product that goes ahead: the transposed kernel is written then
+    // (Wᵀ[(c, a), o] = rhs[o, c, a], or rhs[c, o, a] when swapped: one [O, K] block per c).
     get shared() {
-      transposeInto(rhs, wt, 0, g.o, depth);
+      if (!layout.rhs) transposeInto(rhs, wt, 0, g.o, depth);
+      else for (let c = 0; c < g.c; c++) transposeInto(rhs.subarray(c * g.o * kp) as FloatArray, wt, c * kp * g.o, g.o, kp);
       return wt;
     },
     input: lhs,
-    ...cachedPlan(`rows:${lhs.BYTES_PER_ELEMENT}:${chunk}:${JSON.stringify(g)}`, rowsPlan),
+    ...cachedPlan(`rows:${lhs.BYTES_PER_ELEMENT}:${+layout.lhs}:${chunk}:${JSON.stringify(g)}`, rowsPlan),
     srcStep: 0,
     c: (outT, at) => copyOut(outT, at, 0, total),
   });
-  if (done) return;
+  if (done || layout !== PLAIN) return done;
   product(lhs, {
     batch: entries,
     m: per,
@@ -535,6 +577,7 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
     b: (wt, at) => transposeInto(rhs, wt, at, g.o, depth),
     c: (outT, at, e) => copyOut(outT, at, e, per),
   });
+  return true;
 }
 
 /** The shift-add lowering: Z_n [O·K, S] = W' [O·K, C] · x_n [C, S], then out[n, o, q] = Σ_a Z_n[(o, a), pos(q, a)]. */
