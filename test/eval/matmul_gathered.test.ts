@@ -78,18 +78,24 @@ const CASES: Case[] = [
 ];
 
 /** Runs one gathered product with random plans; returns C and the reference. */
-function run(Ctor: Ctor, c: Case, seed: number): { got: Float64Array; want: Float64Array } {
+function run(Ctor: Ctor, c: Case, seed: number, gatherShared = false): { got: Float64Array; want: Float64Array } {
   const r = rng(seed);
   const opSize = c.gathered === "a" ? c.m * c.k : c.k * c.n;
   const inputSize = 200 + c.srcStep * Math.ceil(c.batch / c.segs);
   const input = Ctor.from(Array.from({ length: inputSize }, () => 2 * r() - 1));
-  const shared = Ctor.from(Array.from({ length: c.gathered === "a" ? c.k * c.n : c.m * c.k }, () => 2 * r() - 1));
+  const sharedSize = c.gathered === "a" ? c.k * c.n : c.m * c.k;
+  // With `gatherShared`, the shared operand is gathered by runs from a source of 150 elements.
+  const shared = Ctor.from(Array.from({ length: gatherShared ? 150 : sharedSize }, () => 2 * r() - 1));
+  const sharedRuns = gatherShared ? randomRuns(r, sharedSize, 150) : undefined;
+  const operand = new Float64Array(sharedSize);
+  if (sharedRuns) interpret(sharedRuns, shared, 0, operand);
+  else operand.set(shared);
   const segments = Array.from({ length: c.segs }, () => randomRuns(r, opSize, 200));
   const want = new Float64Array(c.batch * c.m * c.n);
   for (let e = 0; e < c.batch; e++) {
     const op = new Float64Array(opSize).fill(Number.NaN);
     interpret(segments[e % c.segs]!, input, Math.floor(e / c.segs) * c.srcStep, op);
-    const [a, b] = c.gathered === "a" ? [op, shared] : [shared, op];
+    const [a, b] = c.gathered === "a" ? [op, operand] : [operand, op];
     for (let i = 0; i < c.m; i++)
       for (let j = 0; j < c.n; j++) {
         let acc = 0;
@@ -101,6 +107,7 @@ function run(Ctor: Ctor, c: Case, seed: number): { got: Float64Array; want: Floa
   const p: GatheredProduct = {
     ...c,
     shared,
+    ...(sharedRuns ? { sharedRuns: encode([sharedRuns], Ctor.BYTES_PER_ELEMENT).plan } : {}),
     input,
     ...encode(segments, Ctor.BYTES_PER_ELEMENT),
     c: (view, at) => got.set(view.subarray(at, at + got.length)),
@@ -177,7 +184,7 @@ afterAll(() => {
 });
 
 describe("matmulWasmGathered", () => {
-  it("random plans (zeros, contiguous and strided runs, repeats, overlaps) match a plan interpreter and a triple loop, on one thread and on two", () => {
+  it("random plans (zeros, contiguous and strided runs, repeats, overlaps), the shared operand copied or gathered too, match a plan interpreter and a triple loop, on one thread and on two", () => {
     for (const threads of [1, 2]) {
       configureMatmul({ threads, threadMinWork: 0 });
       for (const [i, c] of CASES.entries()) {
@@ -185,8 +192,10 @@ describe("matmulWasmGathered", () => {
           [Float64Array, 1e-12],
           [Float32Array, 1e-4],
         ] as const) {
-          const { got, want } = run(Ctor, c, 100 + i);
-          expect(maxError(got, want), `${threads} threads ${Ctor.name} ${JSON.stringify(c)}`).toBeLessThan(tol);
+          for (const gatherShared of [false, true]) {
+            const { got, want } = run(Ctor, c, 100 + i, gatherShared);
+            expect(maxError(got, want), `${threads} threads ${Ctor.name} ${gatherShared} ${JSON.stringify(c)}`).toBeLessThan(tol);
+          }
         }
       }
     }

@@ -385,13 +385,15 @@ function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvG
     k: depth,
     n: qp,
     gathered: "b",
-    // W[o, (c, a)] = rhs[c, o, a] when swapped.
-    get shared() {
-      if (!layout.rhs) return rhs;
-      const w = scratch(rhs, "w", g.o * depth);
-      for (let c = 0; c < g.c; c++) for (let o = 0; o < g.o; o++) w.set(rhs.subarray((c * g.o + o) * kp, (c * g.o + o + 1) * kp), (o * g.c + c) * kp);
-      return w;
-    },
+    shared: rhs,
+    // W[o, (c, a)] = rhs[c, o, a] when swapped: one run of K elements per (c, o).
+    sharedRuns: !layout.rhs
+      ? undefined
+      : cachedPlan(`columnsKernel:${lhs.BYTES_PER_ELEMENT}:${JSON.stringify(g)}`, () => {
+          const plan = new Plan(lhs.BYTES_PER_ELEMENT);
+          for (let c = 0; c < g.c; c++) plan.copy(c * kp, c * g.o * kp, kp, 1, g.o, depth, kp);
+          return { plan: plan.done(), segments: [] };
+        }).plan,
     input: lhs,
     ...cachedPlan(`columns:${lhs.BYTES_PER_ELEMENT}:${+layout.lhs}:${JSON.stringify(g)}`, columnsPlan),
     srcStep: (layout.lhs ? 1 : g.c) * sp,
@@ -507,20 +509,20 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
       for (let o = 0; o < g.o; o++) out[dst + o * oStride] = outT[at + r * g.o + o]!;
     }
   };
-  const wt = scratch(lhs, "wt", depth * g.o);
   const done = gathered(lhs, {
     batch: entries,
     m: per,
     k: depth,
     n: g.o,
     gathered: "a",
-    // Read once, and only by a product that goes ahead: the transposed kernel is written then
-    // (Wᵀ[(c, a), o] = rhs[o, c, a], or rhs[c, o, a] when swapped: one [O, K] block per c).
-    get shared() {
-      if (!layout.rhs) transposeInto(rhs, wt, 0, g.o, depth);
-      else for (let c = 0; c < g.c; c++) transposeInto(rhs.subarray(c * g.o * kp) as FloatArray, wt, c * kp * g.o, g.o, kp);
-      return wt;
-    },
+    // Wᵀ[(c, a), o] = rhs[o, c, a], or rhs[c, o, a] when swapped: rows of O elements read across.
+    shared: rhs,
+    sharedRuns: cachedPlan(`rowsKernel:${lhs.BYTES_PER_ELEMENT}:${+layout.rhs}:${JSON.stringify(g)}`, () => {
+      const plan = new Plan(lhs.BYTES_PER_ELEMENT);
+      if (!layout.rhs) plan.copy(0, 0, g.o, depth, depth, g.o, 1);
+      else for (let c = 0; c < g.c; c++) plan.copy(c * kp * g.o, c * g.o * kp, g.o, kp, kp, g.o, 1);
+      return { plan: plan.done(), segments: [] };
+    }).plan,
     input: lhs,
     ...cachedPlan(`rows:${lhs.BYTES_PER_ELEMENT}:${+layout.lhs}:${chunk}:${JSON.stringify(g)}`, rowsPlan),
     srcStep: 0,

@@ -654,8 +654,10 @@ export interface GatheredProduct<V = Float32Array | Float64Array> {
   n: number;
   /** Which operand the plan gathers per entry; the other is `shared`. */
   gathered: "a" | "b";
-  /** A [m, k] (gathered B) or B [k, n] (gathered A), row-major. */
+  /** A [m, k] (gathered B) or B [k, n] (gathered A), row-major; or, with `sharedRuns`, their source. */
   shared: V;
+  /** Runs that gather the shared operand from `shared` in wasm (a transposition, say), once. */
+  sharedRuns?: Int32Array;
   input: V;
   /** Runs of `gather_wasm_module.ts` (offsets in bytes relative to the entry's input and operand). */
   plan: Int32Array;
@@ -686,7 +688,7 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
   const gp = { ...PARAMS[dtype], shared: e.shared, maxPages: MAX_PAGES };
   const packed = align(packedBBytes(gp, k, n), 64);
   const gatherA = p.gathered === "a";
-  // [plan][input][shared operand][B staging (gathered A)][C][one slot per thread]
+  // [plan][input][shared operand][B staging (gathered A)][C][one slot per thread][shared source, its runs]
   const planAt = e.dataBase,
     inputAt = align(planAt + p.plan.byteLength, 64),
     sharedAt = align(inputAt + p.input.length * E, 64),
@@ -694,17 +696,23 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
     cAt = stageAt + (gatherA ? align(k * n * E, 64) : 0),
     slots = align(cAt + batch * m * n * E, 64),
     slotBytes = gatherA ? align(m * k * E, 64) : align(k * n * E, 64) + packed,
-    end = slots + used * slotBytes;
+    sourceAt = slots + used * slotBytes,
+    runsAt = align(sourceAt + (p.sharedRuns ? p.shared.length * E : 0), 64),
+    end = runsAt + (p.sharedRuns?.byteLength ?? 0);
   if (end > MAX_PAGES * PAGE || !ensureMemory(e, end)) return false;
 
   const buffer = e.memory.buffer;
   const view = dtype === "float32" ? new Float32Array(buffer) : new Float64Array(buffer);
   new Int32Array(buffer).set(p.plan, planAt / 4);
   view.set(p.input, inputAt / E);
-  if (gatherA) {
-    view.set(p.shared.subarray(0, k * n), stageAt / E);
-    e.packB[dtype](stageAt, k, n, sharedAt);
-  } else view.set(p.shared.subarray(0, m * k), sharedAt / E);
+  const sharedTo = gatherA ? stageAt : sharedAt;
+  if (p.sharedRuns === undefined) view.set(p.shared.subarray(0, gatherA ? k * n : m * k), sharedTo / E);
+  else {
+    view.set(p.shared, sourceAt / E);
+    new Int32Array(buffer).set(p.sharedRuns, runsAt / 4);
+    e.gather[dtype](runsAt, runsAt + p.sharedRuns.byteLength, sourceAt, sharedTo);
+  }
+  if (gatherA) e.packB[dtype](stageAt, k, n, sharedAt);
   const runBytes = RUN_INTS * 4;
   const t: GatherTaskSet = {
     gathered: p.gathered,
