@@ -228,7 +228,7 @@ describe("matmulWasmGathered", () => {
 
 describe("conv lowerings on the gathered product", () => {
   for (const [name, g] of CONVS) {
-    for (const lowering of ["columns", "rows"] as ConvLowering[]) {
+    for (const lowering of ["columns", "rows", "shiftAdd"] as ConvLowering[]) {
       it(`${lowering}: ${name} matches the definition (float64 and float32), the same bits on one thread and on two`, () => {
         const r = rng(name.length);
         const lhs = Float64Array.from({ length: g.n * g.c * prod(g.s) }, () => 2 * r() - 1);

@@ -45,6 +45,10 @@ type FloatArray = Float32Array | Float64Array;
 type GemmFn = (a: number, bPacked: number, c: number, ldc: number, k: number, n: number, i0: number, i1: number, scratch: number) => void;
 type PackBFn = (b: number, k: number, n: number, dst: number) => void;
 type GatherFn = (plan: number, end: number, src: number, dst: number) => void;
+interface GatherExports {
+  gather: GatherFn;
+  accumulate: GatherFn;
+}
 
 /** Tunables of the wasm/threads backend; see `configureMatmul`. */
 export interface MatmulConfig {
@@ -149,7 +153,7 @@ interface Engine {
   readonly packB: Record<Dtype, PackBFn>;
   /** The operand gatherer of `gather_wasm_module.ts` (im2col from a plan), per element type. */
   readonly gatherModules: Record<Dtype, object>;
-  readonly gather: Record<Dtype, GatherFn>;
+  readonly gather: Record<Dtype, GatherExports>;
   readonly ctl: Int32Array;
   /** Byte address of thread t's scratch is scratchBase + t * scratchSize. */
   readonly scratchBase: number;
@@ -182,14 +186,14 @@ function createEngine(shared: boolean): Engine {
   const gemm = {} as Record<Dtype, GemmFn>;
   const packB = {} as Record<Dtype, PackBFn>;
   const gatherModules = {} as Record<Dtype, object>;
-  const gather = {} as Record<Dtype, GatherFn>;
+  const gather = {} as Record<Dtype, GatherExports>;
   for (const d of ["float32", "float64"] as const) {
     modules[d] = new wasm.Module(buildGemmModule({ ...PARAMS[d], shared, maxPages: MAX_PAGES }));
     const exports = new wasm.Instance(modules[d], { env: { memory } }).exports;
     gemm[d] = exports.gemm as GemmFn;
     packB[d] = exports.packB as PackBFn;
     gatherModules[d] = new wasm.Module(buildGatherModule(d, shared, MAX_PAGES));
-    gather[d] = new wasm.Instance(gatherModules[d], { env: { memory } }).exports.gather as GatherFn;
+    gather[d] = new wasm.Instance(gatherModules[d], { env: { memory } }).exports as unknown as GatherExports;
   }
   return {
     shared,
@@ -346,6 +350,12 @@ interface GatherTaskSet {
   slots: number;
   slotBytes: number;
   packAt: number;
+  /** With a post plan [post, postEnd): C_e goes to the slot at cAt and is added into out + e * outStep. */
+  post: number;
+  postEnd: number;
+  cAt: number;
+  out: number;
+  outStep: number;
   scratchBase: number;
   scratchSize: number;
 }
@@ -353,6 +363,7 @@ interface GatherApi {
   gemm: GemmFn;
   packB: PackBFn;
   gather: GatherFn;
+  accumulate: GatherFn;
 }
 type RunGatherTasks = (x: GatherApi, ctl: Int32Array, t: GatherTaskSet, scratch: number) => number;
 
@@ -364,7 +375,7 @@ const RUN_GATHER_TASKS_SOURCE = `function runGatherTasks(x, ctl, t, scratch) {
     const w = Atomics.load(ctl, ${CLAIM});
     if ((w >>> 16) !== t.generation || (w & 0xffff) >= t.total) return ran;
     if (Atomics.compareExchange(ctl, ${CLAIM}, w, w + 1) !== w) continue;
-    const e = w & 0xffff, seg = e % t.segs, c = t.c + e * t.strideC;
+    const e = w & 0xffff, seg = e % t.segs, c = t.post !== t.postEnd ? slot + t.cAt : t.c + e * t.strideC;
     try {
       x.gather(t.segStarts[seg], t.segStarts[seg + 1], t.input + Math.floor(e / t.segs) * t.srcStep, slot);
       if (t.gathered === "a") x.gemm(slot, t.shared, c, t.ldc, t.k, t.n, 0, t.m, scratch);
@@ -372,6 +383,7 @@ const RUN_GATHER_TASKS_SOURCE = `function runGatherTasks(x, ctl, t, scratch) {
         x.packB(slot, t.k, t.n, slot + t.packAt);
         x.gemm(t.shared, slot + t.packAt, c, t.ldc, t.k, t.n, 0, t.m, scratch);
       }
+      if (t.post !== t.postEnd) x.accumulate(t.post, t.postEnd, c, t.out + e * t.outStep);
     } catch (err) {
       Atomics.store(ctl, ${FAIL}, 1);
     }
@@ -392,7 +404,8 @@ const gemm = {}, api = {};
 for (const d of Object.keys(modules)) {
   const exports = new WebAssembly.Instance(modules[d], { env: { memory } }).exports;
   gemm[d] = exports.gemm;
-  api[d] = { gemm: exports.gemm, packB: exports.packB, gather: new WebAssembly.Instance(gatherModules[d], { env: { memory } }).exports.gather };
+  const runs = new WebAssembly.Instance(gatherModules[d], { env: { memory } }).exports;
+  api[d] = { gemm: exports.gemm, packB: exports.packB, gather: runs.gather, accumulate: runs.accumulate };
 }
 parentPort.on("message", (t) => {
   if (t.gathered !== undefined) runGatherTasks(api[t.dtype], ctl, t, scratch);
@@ -665,7 +678,12 @@ export interface GatheredProduct<V = Float32Array | Float64Array> {
   segments: readonly number[];
   /** Entry e runs segment e % segs at input + floor(e / segs) * srcStep elements (segs = segments.length - 1). */
   srcStep: number;
-  /** Reads every C_e, stored one after another ([batch * m, n]), at view[at...]. */
+  /**
+   * Runs (`accumulate`) that add each C_e into an output region at out + e * outStep elements,
+   * zeroing it first by zero runs, of `length` elements in all; `c` then reads that region.
+   */
+  post?: { plan: Int32Array; outStep: number; length: number };
+  /** Reads every C_e, stored one after another ([batch * m, n]), or the post plans' output, at view[at...]. */
   c(view: V, at: number): void;
 }
 
@@ -688,14 +706,19 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
   const gp = { ...PARAMS[dtype], shared: e.shared, maxPages: MAX_PAGES };
   const packed = align(packedBBytes(gp, k, n), 64);
   const gatherA = p.gathered === "a";
-  // [plan][input][shared operand][B staging (gathered A)][C][one slot per thread][shared source, its runs]
+  // [plan][post plan][input][shared operand][B staging (gathered A)][C or output][one slot per thread]
+  // [shared source, its runs]; a slot holds the gathered operand, a packed B (gathered B) and C_e
+  // (with a post plan).
+  const post = p.post;
   const planAt = e.dataBase,
-    inputAt = align(planAt + p.plan.byteLength, 64),
+    postAt = align(planAt + p.plan.byteLength, 64),
+    inputAt = align(postAt + (post?.plan.byteLength ?? 0), 64),
     sharedAt = align(inputAt + p.input.length * E, 64),
     stageAt = sharedAt + (gatherA ? packed : align(m * k * E, 64)),
     cAt = stageAt + (gatherA ? align(k * n * E, 64) : 0),
-    slots = align(cAt + batch * m * n * E, 64),
-    slotBytes = gatherA ? align(m * k * E, 64) : align(k * n * E, 64) + packed,
+    slots = align(cAt + (post ? post.length : batch * m * n) * E, 64),
+    operandBytes = gatherA ? align(m * k * E, 64) : align(k * n * E, 64) + packed,
+    slotBytes = operandBytes + (post ? align(m * n * E, 64) : 0),
     sourceAt = slots + used * slotBytes,
     runsAt = align(sourceAt + (p.sharedRuns ? p.shared.length * E : 0), 64),
     end = runsAt + (p.sharedRuns?.byteLength ?? 0);
@@ -704,13 +727,14 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
   const buffer = e.memory.buffer;
   const view = dtype === "float32" ? new Float32Array(buffer) : new Float64Array(buffer);
   new Int32Array(buffer).set(p.plan, planAt / 4);
+  if (post) new Int32Array(buffer).set(post.plan, postAt / 4);
   view.set(p.input, inputAt / E);
   const sharedTo = gatherA ? stageAt : sharedAt;
   if (p.sharedRuns === undefined) view.set(p.shared.subarray(0, gatherA ? k * n : m * k), sharedTo / E);
   else {
     view.set(p.shared, sourceAt / E);
     new Int32Array(buffer).set(p.sharedRuns, runsAt / 4);
-    e.gather[dtype](runsAt, runsAt + p.sharedRuns.byteLength, sourceAt, sharedTo);
+    e.gather[dtype].gather(runsAt, runsAt + p.sharedRuns.byteLength, sourceAt, sharedTo);
   }
   if (gatherA) e.packB[dtype](stageAt, k, n, sharedAt);
   const runBytes = RUN_INTS * 4;
@@ -733,10 +757,15 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
     slots,
     slotBytes,
     packAt: align(k * n * E, 64),
+    post: postAt,
+    postEnd: postAt + (post?.plan.byteLength ?? 0),
+    cAt: operandBytes,
+    out: cAt,
+    outStep: (post?.outStep ?? 0) * E,
     scratchBase: e.scratchBase,
     scratchSize: e.scratchSize,
   };
-  const api: GatherApi = { gemm: e.gemm[dtype], packB: e.packB[dtype], gather: e.gather[dtype] };
+  const api: GatherApi = { gemm: e.gemm[dtype], packB: e.packB[dtype], ...e.gather[dtype] };
   let workerTasks = 0;
   if (workers.length === 0) {
     for (let i = 0; i < batch; i++) runGatherTask(api, t, i, slots, e.scratchBase);
@@ -754,11 +783,12 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
 /** Task `i` of `t` on the calling thread, whose slot is at `slot` (what RUN_GATHER_TASKS_SOURCE does per task). */
 function runGatherTask(x: GatherApi, t: GatherTaskSet, i: number, slot: number, scratch: number): void {
   const seg = i % t.segs,
-    c = t.c + i * t.strideC;
+    c = t.post !== t.postEnd ? slot + t.cAt : t.c + i * t.strideC;
   x.gather(t.segStarts[seg]!, t.segStarts[seg + 1]!, t.input + Math.floor(i / t.segs) * t.srcStep, slot);
   if (t.gathered === "a") x.gemm(slot, t.shared, c, t.ldc, t.k, t.n, 0, t.m, scratch);
   else {
     x.packB(slot, t.k, t.n, slot + t.packAt);
     x.gemm(t.shared, slot + t.packAt, c, t.ldc, t.k, t.n, 0, t.m, scratch);
   }
+  if (t.post !== t.postEnd) x.accumulate(t.post, t.postEnd, c, t.out + i * t.outStep);
 }
