@@ -29,7 +29,7 @@ import type { ConvLayout } from "../../../src/core/conv_geometry.js";
 import type { ConvGeometry } from "./conv.js";
 import { type FloatArray, matmul } from "./matmul.js";
 import { RUN_INTS } from "./gather_wasm_module.js";
-import { type GatheredProduct, type InPlaceProduct, matmulWasmGathered, matmulWasmInPlace } from "./matmul_wasm.js";
+import { type GatheredProduct, type InPlaceProduct, matmulWasmGathered, matmulWasmInPlace, matmulWasmTakes } from "./matmul_wasm.js";
 
 /**
  * Most elements of colsT in one batch entry of the rows lowering by default (at least one row).
@@ -47,6 +47,13 @@ const CONTIGUOUS_MIN = 64;
  */
 const MAC_COST = 0.05;
 const RUN_COST = 0.25;
+/**
+ * The same on the gathered wasm product, measured there: an element moved by a plan (then packed
+ * once more), and one added into shift-add's sums (short unaligned runs). Shift-add wins about where
+ * it has fewer output than input features.
+ */
+const WASM_MOVE_COST = 0.1;
+const WASM_ADD_COST = 0.3;
 
 const slots: Record<string, TypedArray> = {};
 /** Scratch buffer `slot` of the element type of `like`, grown on demand and kept for reuse. */
@@ -104,9 +111,14 @@ export function convGemm(
   const contiguous = rows
     ? g.rhsDilation[2] === 1 && g.rhsDilation[1]! * g.s[2]! === g.k[2]
     : g.strides[2] === 1 && g.strides[1]! * g.s[2]! === g.q[2];
-  const im2col = g.n * depth * qp * (contiguous ? RUN_COST : 1) + g.n * g.o * depth * qp * MAC_COST;
   const hits = kp / (g.lhsDilation[0]! * g.lhsDilation[1]! * g.lhsDilation[2]!);
-  const shiftAdd = g.n * g.o * hits * qp + g.n * g.o * kp * g.c * sp * MAC_COST;
+  const macs = g.n * g.o * depth * qp;
+  // Both in wasm where the gathered product takes them (float, large enough, shift-add's last dim undilated).
+  const wasm = !(lhs instanceof Int32Array) && g.lhsDilation[2] === 1 && matmulWasmTakes(macs);
+  const im2col = wasm ? 2 * g.n * depth * qp * WASM_MOVE_COST + macs * MAC_COST : g.n * depth * qp * (contiguous ? RUN_COST : 1) + macs * MAC_COST;
+  const shiftAdd = wasm
+    ? 2 * g.n * g.c * sp * WASM_MOVE_COST + g.n * g.o * hits * qp * WASM_ADD_COST + g.n * g.o * kp * g.c * sp * MAC_COST
+    : g.n * g.o * hits * qp + g.n * g.o * kp * g.c * sp * MAC_COST;
   lowering ??= dilated || shiftAdd < im2col ? "shiftAdd" : rows ? "rows" : "columns";
   if (lowering === "shiftAdd") convShiftAdd(lhs, rhs, out, g);
   else if (lowering === "rows") convRows(lhs, rhs, out, g, chunk);

@@ -95,6 +95,8 @@ export function configureMatmul(changes: Partial<MatmulConfig> = {}): MatmulConf
 
 /** Whether the wasm kernels are on (a read of the settings that copies nothing, for small products). */
 export const matmulWasmEnabled = (): boolean => getConfig().wasm;
+/** Whether a product of `work` multiply-adds goes to the wasm kernels (they are on and it is large enough). */
+export const matmulWasmTakes = (work: number): boolean => getConfig().wasm && work >= getConfig().wasmMinWork;
 
 /** Which path the last float matmul call took (for tests and benchmarks). */
 export interface MatmulPathInfo {
