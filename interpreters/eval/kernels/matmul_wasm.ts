@@ -415,6 +415,9 @@ parentPort.on("message", (t) => {
 });
 `;
 
+/** Each worker's scratch slot (1, 2, ...; the main thread's is 0), which sizes per-thread areas. */
+const workerSlots = new WeakMap<NodeWorker, number>();
+
 /** The first `count` workers, creating missing ones; fewer (possibly none) if creation fails. */
 function getWorkers(e: Engine, count: number): NodeWorker[] {
   if (e.workers === null) return [];
@@ -424,12 +427,16 @@ function getWorkers(e: Engine, count: number): NodeWorker[] {
       runGatherTasks ??= new Function(`${RUN_GATHER_TASKS_SOURCE}\nreturn runGatherTasks;`)() as RunGatherTasks;
       const wt = globalThis.process?.getBuiltinModule?.("node:worker_threads");
       if (wt === undefined) throw new Error("worker_threads unavailable");
-      const slot = e.workers.length + 1;
+      // The lowest slot no live worker holds (a dropped worker's slot is taken again, never shared).
+      const taken = new Set(e.workers.map((w) => workerSlots.get(w)));
+      let slot = 1;
+      while (taken.has(slot)) slot++;
       const worker = new wt.Worker(WORKER_SOURCE, {
         eval: true,
         workerData: { modules: e.modules, gatherModules: e.gatherModules, memory: e.memory, scratch: e.scratchBase + slot * e.scratchSize },
       });
       worker.unref();
+      workerSlots.set(worker, slot);
       // An error after start-up only loses that worker's future help; tasks it never claimed are
       // run by the main thread. Drop it from the pool.
       worker.on("error", () => {
@@ -703,6 +710,8 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
   if (e === null) return false;
   const workers = threads > 1 && e.shared ? getWorkers(e, threads - 1) : [];
   const used = workers.length + 1;
+  // Per-thread areas up to the highest slot a thread here has (slots stay put when a worker is dropped).
+  const areas = 1 + Math.max(0, ...workers.map((w) => workerSlots.get(w) ?? MAX_THREADS));
 
   const E = ELEMENT_BYTES[dtype];
   const gp = { ...PARAMS[dtype], shared: e.shared, maxPages: MAX_PAGES };
@@ -721,7 +730,7 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
     slots = align(cAt + (post ? post.length : batch * m * n) * E, 64),
     operandBytes = gatherA ? align(m * k * E, 64) : align(k * n * E, 64) + packed,
     slotBytes = operandBytes + (post ? align(m * n * E, 64) : 0),
-    sourceAt = slots + used * slotBytes,
+    sourceAt = slots + areas * slotBytes,
     runsAt = align(sourceAt + (p.sharedRuns ? p.shared.length * E : 0), 64),
     end = runsAt + (p.sharedRuns?.byteLength ?? 0);
   if (end > MAX_PAGES * PAGE || !ensureMemory(e, end)) return false;
