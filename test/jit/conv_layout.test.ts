@@ -116,4 +116,20 @@ describe("jit: layout convolutions around a kernel gradient", () => {
     gotH.forEach((g, i) => expect(bits(g)).toEqual(bits(wantH[i]!)));
     expect(calls).toEqual([{ layout: { lhs: false, rhs: false, out: true }, taken: true }]);
   });
+
+  it("int32 operands, which the layout kernels do not take, run through the transposes: the eager result", () => {
+    const r = rng(8);
+    const ints = (shape: number[]) =>
+      np.array(
+        Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.floor(r() * 9) - 4),
+        { shape, dtype: "int32" },
+      );
+    const x = ints([5, 3, 8, 7]),
+      w = ints([4, 5, 3, 3]);
+    const swap = (a: NDArray) => np.transpose(a, [1, 0, 2, 3]);
+    const f = (a: NDArray, b: NDArray) => swap(lax.convGeneralDilated(swap(a), b, [1, 1], "SAME"));
+    const { calls } = spy();
+    expect(bits(jit(f)(x, w) as NDArray)).toEqual(bits(f(x, w)));
+    expect(calls).toEqual([{ layout: { lhs: true, rhs: false, out: true }, taken: false }]);
+  });
 });
