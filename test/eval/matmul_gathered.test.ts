@@ -75,6 +75,8 @@ const CASES: Case[] = [
   { gathered: "b", batch: 4, m: 16, k: 30, n: 33, segs: 2, srcStep: 0 },
   { gathered: "a", batch: 3, m: 9, k: 50, n: 16, segs: 3, srcStep: 0 },
   { gathered: "a", batch: 6, m: 4, k: 21, n: 5, segs: 2, srcStep: 17 },
+  // B one register tile wide for float64 (8 columns; 16 for float32, above): used without packing.
+  { gathered: "a", batch: 2, m: 6, k: 40, n: 8, segs: 1, srcStep: 11 },
 ];
 
 /** Runs one gathered product with random plans; returns C and the reference. */

@@ -37,7 +37,7 @@
  */
 import type { Worker as NodeWorker } from "node:worker_threads";
 import { RUN_INTS, buildGatherModule } from "./gather_wasm_module.js";
-import { buildGemmModule, packedBBytes, scratchBytes, type GemmParams } from "./gemm_wasm_module.js";
+import { buildGemmModule, packedBBytes, scratchBytes, tileCols, type GemmParams } from "./gemm_wasm_module.js";
 import { type WasmMemory, hardwareThreads, wasmApi } from "../../../src/codegen/wasm_asm.js";
 
 type Dtype = "float32" | "float64";
@@ -740,14 +740,16 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
   new Int32Array(buffer).set(p.plan, planAt / 4);
   if (post) new Int32Array(buffer).set(post.plan, postAt / 4);
   view.set(p.input, inputAt / E);
-  const sharedTo = gatherA ? stageAt : sharedAt;
+  // A B of exactly one panel's width is its own packed form: written in place, not packed.
+  const pack = gatherA && n !== tileCols(gp);
+  const sharedTo = pack ? stageAt : sharedAt;
   if (p.sharedRuns === undefined) view.set(p.shared.subarray(0, gatherA ? k * n : m * k), sharedTo / E);
   else {
     view.set(p.shared, sourceAt / E);
     new Int32Array(buffer).set(p.sharedRuns, runsAt / 4);
     e.gather[dtype].gather(runsAt, runsAt + p.sharedRuns.byteLength, sourceAt, sharedTo);
   }
-  if (gatherA) e.packB[dtype](stageAt, k, n, sharedAt);
+  if (pack) e.packB[dtype](stageAt, k, n, sharedAt);
   const runBytes = RUN_INTS * 4;
   const t: GatherTaskSet = {
     gathered: p.gathered,
