@@ -9,8 +9,10 @@ import { Prim, type PrimParams, type ScatterOp } from "../../src/core/prim.js";
 import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { elementwiseKernel } from "./kernels/elementwise.js";
 import { linalgImpls } from "./kernels/linalg_impl.js";
-import { convGeometry } from "../../src/core/conv_geometry.js";
+import { type ConvLayout, convGeometry } from "../../src/core/conv_geometry.js";
+import { recycle } from "../../src/core/buffers.js";
 import { convKernel } from "./kernels/conv.js";
+import { convGemmLayout } from "./kernels/conv_gemm.js";
 import { matmul } from "./kernels/matmul.js";
 import { matvecTransposedWasm } from "./kernels/matvec_wasm.js";
 import { type ReduceOp, argReduceKernel, argsortKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
@@ -359,3 +361,23 @@ export const impls: { [P in Prim]: Impl<P> } = {
   },
   [Prim.Remat]: (args, { body }) => runProgram(body, args),
 };
+
+/**
+ * conv_general_dilated on operands stored in `layout` (the jit's kernel gradients, so their
+ * transposes need not be materialised): the gathered lowerings read and write those layouts
+ * directly; null where they do not take the convolution.
+ */
+export function convWithLayout(lhs: C, rhs: C, p: PrimParams[Prim.ConvGeneralDilated], out: Aval, layout: ConvLayout): C | null {
+  const plain = (shape: readonly number[], swapped: boolean) => (swapped ? [shape[1]!, shape[0]!, ...shape.slice(2)] : (shape as number[]));
+  const g = convGeometry(
+    { shape: plain(lhs.shape, layout.lhs), dtype: lhs.dtype },
+    { shape: plain(rhs.shape, layout.rhs), dtype: rhs.dtype },
+    out,
+    p,
+  );
+  const shape = plain(out.shape, layout.out);
+  const data = allocate(out.dtype, sizeOf(shape));
+  if (convGemmLayout(lhs.values, rhs.values, data, g, layout)) return new ConcreteArray(data, shape, out.dtype);
+  recycle(out.dtype, data);
+  return null;
+}

@@ -12,7 +12,7 @@ import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { byDType, dtypeToken, int } from "../../src/codegen/tokens.js";
 import { HEAVY, JS_HELPER_NAMES, JS_HELPER_VALUES, isElementwise, jsExpr } from "../../src/codegen/js_expr.js";
-import { type Executable, cpuImpl } from "../../src/ir/executable.js";
+import { type Executable, cpuConvLayoutImpl, cpuImpl } from "../../src/ir/executable.js";
 import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
 import { fusionFacts } from "../../src/ir/fusion.js";
 import { RECYCLE_MIN_BYTES, recycle, takeRecycled } from "../../src/core/buffers.js";
@@ -175,11 +175,18 @@ const BYTES_PER: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uin
 /** Orders the program into steps: fused kernels, zero-copy reshapes, and single primitives. */
 function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtual: ReadonlyMap<Var, Eqn> } {
   const { consumers, outputs, virtual } = fusionFacts(p, isElementwise);
+  const { convs, absorbed } = layoutConvs(p, consumers, outputs);
   const planned: Planned[] = [];
   const eqns = p.eqns;
   for (let i = 0; i < eqns.length;) {
     const e = eqns[i]!;
-    if (e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) {
+    if ((e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) || absorbed.has(e)) {
+      i++;
+      continue;
+    }
+    const conv = convs.get(e);
+    if (conv !== undefined) {
+      planned.push({ run: layoutConvStep(conv, slot), eqns: [conv.lhs, conv.rhs, e, conv.out].filter((f) => f !== undefined) });
       i++;
       continue;
     }
@@ -247,6 +254,71 @@ function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtu
     i = j;
   }
   return { planned, virtual };
+}
+
+/** A convolution with the transposes swapping the first two axes of its operands or result absorbed. */
+interface LayoutConv {
+  conv: Eqn;
+  lhs?: Eqn;
+  rhs?: Eqn;
+  out?: Eqn;
+}
+
+const swapsLeadingAxes = (e: Eqn | undefined): e is Eqn => {
+  if (e?.prim !== Prim.Transpose) return false;
+  const perm = (e.params as PrimParams[Prim.Transpose]).perm;
+  return perm[0] === 1 && perm[1] === 0 && perm.every((a, i) => i < 2 || a === i);
+};
+
+/**
+ * Convolutions whose operands come from transposes swapping their first two axes, or whose result
+ * only goes to one, read by nothing else: the layout changes around a kernel gradient, which the
+ * CPU convolution reads and writes itself (`ConvLayoutImpl`), so they are never materialised.
+ */
+function layoutConvs(p: Program, consumers: Map<Var, Eqn[]>, outputs: Set<Var>): { convs: Map<Eqn, LayoutConv>; absorbed: Set<Eqn> } {
+  const convs = new Map<Eqn, LayoutConv>(),
+    absorbed = new Set<Eqn>();
+  if (cpuConvLayoutImpl() === null || !p.eqns.some((e) => e.prim === Prim.ConvGeneralDilated)) return { convs, absorbed };
+  const producer = new Map<Var, Eqn>();
+  for (const e of p.eqns) for (const v of e.outvars) producer.set(v, e);
+  const onlyReader = (v: Var, reader: Eqn) => !outputs.has(v) && consumers.get(v)?.length === 1 && consumers.get(v)![0] === reader;
+  for (const e of p.eqns) {
+    if (e.prim !== Prim.ConvGeneralDilated) continue;
+    const [l, r] = e.inputs as [Var, Var];
+    const o = e.outvars[0]!;
+    const [lt, rt, ot] = [producer.get(l), producer.get(r), consumers.get(o)?.[0]];
+    const c: LayoutConv = { conv: e };
+    if (swapsLeadingAxes(lt) && onlyReader(l, e)) c.lhs = lt;
+    if (swapsLeadingAxes(rt) && onlyReader(r, e)) c.rhs = rt;
+    if (swapsLeadingAxes(ot) && onlyReader(o, ot)) c.out = ot;
+    if (c.lhs === undefined && c.rhs === undefined && c.out === undefined) continue;
+    convs.set(e, c);
+    for (const t of [c.lhs, c.rhs, c.out]) if (t !== undefined) absorbed.add(t);
+  }
+  return { convs, absorbed };
+}
+
+/** Runs a layout convolution; where the kernels do not take it, the transposes and the plain convolution instead. */
+function layoutConvStep({ conv, lhs, rhs, out }: LayoutConv, slot: (v: Var) => number): Step {
+  const impl = cpuImpl(),
+    convImpl = cpuConvLayoutImpl()!;
+  const layout = { lhs: lhs !== undefined, rhs: rhs !== undefined, out: out !== undefined };
+  const [l, r] = [lhs ?? conv, rhs ?? conv].map((e, k) => slot(e === conv ? conv.inputs[k]! : e.inputs[0]!));
+  const result = slot((out ?? conv).outvars[0]!);
+  const params = conv.params as PrimParams[Prim.ConvGeneralDilated];
+  const aval = conv.outvars[0]!.aval;
+  const run = (e: Eqn, xs: ConcreteArray[]) => impl(e.prim, xs, e.params as PrimParams[Prim], [e.outvars[0]!.aval])[0]!;
+  return (env) => {
+    const done = convImpl(env[l]!, env[r]!, params, aval, layout);
+    if (done !== null) {
+      env[result] = done;
+      return;
+    }
+    const a = lhs === undefined ? env[l]! : run(lhs, [env[l]!]),
+      b = rhs === undefined ? env[r]! : run(rhs, [env[r]!]);
+    const y = run(conv, [a, b]);
+    env[result] = out === undefined ? y : run(out, [y]);
+  };
 }
 
 const sameShape = (a: Shape, b: Shape) => a.length === b.length && a.every((n, d) => n === b[d]);

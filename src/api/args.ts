@@ -2,7 +2,7 @@
  * Shared plumbing of the public transforms: installing the base evaluator, turning argument
  * pytrees into arrays, validating argnums and tangent/cotangent trees against their primals.
  */
-import { EvalInterpreter, type Impl, impls } from "../../interpreters/eval/index.js";
+import { EvalInterpreter, type Impl, convWithLayout, impls } from "../../interpreters/eval/index.js";
 import { compileProgram } from "../../interpreters/jit/compile.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describe, naming } from "../core/errors.js";
@@ -11,13 +11,14 @@ import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
 import { NDArray, fmtAval } from "../core/ndarray.js";
 import { fmtShape, shapeEq } from "../core/shape.js";
-import { setPrimitiveImpl, setProgramCompiler } from "../ir/executable.js";
+import { setConvLayoutImpl, setPrimitiveImpl, setProgramCompiler } from "../ir/executable.js";
 import type { Prim } from "../core/prim.js";
 import { type TreeDef, flatten } from "../tree.js";
 
 setBaseInterpreter(new EvalInterpreter());
 setPrimitiveImpl((prim, args, params, outs) => (impls[prim] as Impl<Prim>)(args, params, outs.slice()));
 setProgramCompiler(compileProgram);
+setConvLayoutImpl(convWithLayout);
 
 /** Refuses, when a transform is created, anything but a function to transform. */
 export function checkFn(fn: string, f: unknown, what = "f"): void {

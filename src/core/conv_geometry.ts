@@ -48,3 +48,14 @@ export function convGeometry(lhs: Aval, rhs: Aval, out: Aval, p: PrimParams[Prim
     batchGroups: p.batchGroupCount,
   };
 }
+
+/**
+ * Which operands of a convolution are stored with their first two axes swapped: lhs as
+ * [C, N, ...S], rhs as [C, O, ...K], out as [O, N, ...Q] (a kernel gradient's operands and result,
+ * which the jit then need not transpose before and after the convolution).
+ */
+export interface ConvLayout {
+  lhs: boolean;
+  rhs: boolean;
+  out: boolean;
+}

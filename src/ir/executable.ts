@@ -5,6 +5,7 @@
  */
 import { baseInterpreter, withInterpreter } from "../core/interpreter.js";
 import type { Aval, ConcreteArray } from "../core/ndarray.js";
+import type { ConvLayout } from "../core/conv_geometry.js";
 import type { Prim, PrimParams } from "../core/prim.js";
 import { type ClosedProgram, type Program, evalProgram } from "./ir.js";
 
@@ -30,6 +31,26 @@ export function cpuImpl(): PrimitiveImpl {
   if (primitiveImpl === null) throw new Error("fluxion: no CPU kernels installed; import from the package root");
   return primitiveImpl;
 }
+
+/**
+ * conv_general_dilated on operands, and into a result, stored in `layout` (shapes as stored; `out`
+ * is the plain result's aval); null where the kernels do not take that layout.
+ */
+export type ConvLayoutImpl = (
+  lhs: ConcreteArray,
+  rhs: ConcreteArray,
+  params: PrimParams[Prim.ConvGeneralDilated],
+  out: Aval,
+  layout: ConvLayout,
+) => ConcreteArray | null;
+let convLayoutImpl: ConvLayoutImpl | null = null;
+
+/** Installs the CPU convolution that reads and writes swapped layouts (the jit's transposes around a kernel gradient). */
+export function setConvLayoutImpl(impl: ConvLayoutImpl): void {
+  convLayoutImpl = impl;
+}
+
+export const cpuConvLayoutImpl = (): ConvLayoutImpl | null => convLayoutImpl;
 
 export function setProgramCompiler(c: ProgramCompiler): void {
   compiler = c;

@@ -1,12 +1,15 @@
 /**
  * Fast CPU convolutions for the common case: one feature group, one batch group (strides, window
  * dilation and any padding allowed; lhs dilation only in shift-add, in dims without a stride, which
- * is the input gradient of a strided conv). Each is one batched product on the WebAssembly GEMM
- * whose operands the lowering writes straight into the GEMM's memory (`matmulWasmInPlace`: the
- * input is copied in once and the im2col matrices assembled there with `copyWithin`, with no
- * scratch matrix, no second copy and no zero-fill of the whole matrix); where wasm is off or the
- * product small, the same writers fill JavaScript scratch matrices for `matmul`, one entry at a
- * time. Three lowerings, chosen per geometry by an estimate of their cost (`convGemm`):
+ * is the input gradient of a strided conv). Each is one batched product on the WebAssembly GEMM.
+ * Each lowering records its operand writes once per geometry as plans of runs (im2col, the
+ * kernel's transposition, shift-add's sums), which `matmulWasmGathered` executes in wasm entry by
+ * entry (on worker threads too, for large products; shift-add's sums in wasm only where its last
+ * dim has no lhs dilation); where that declines, they write their operands straight into the
+ * GEMM's memory (`matmulWasmInPlace`: the input is copied in once and the im2col matrices assembled
+ * there with `copyWithin`); where wasm is off or the product small, the same writers fill
+ * JavaScript scratch matrices for `matmul`, one entry at a time. Three lowerings, chosen per geometry by an estimate of their cost
+ * (`convGemm`):
  *
  * - columns: cols_n [C·K, Q] (im2col of one image) and out_n = W [O, C·K] · cols_n, batched over
  *   n, written straight into the output. The usual forward pass (Q large).
@@ -22,9 +25,11 @@
  * Knows nothing of NDArrays or transforms; `conv.ts` owns the geometry and the general path.
  */
 import type { TypedArray } from "../../../src/core/dtype.js";
+import type { ConvLayout } from "../../../src/core/conv_geometry.js";
 import type { ConvGeometry } from "./conv.js";
 import { type FloatArray, matmul } from "./matmul.js";
-import { type InPlaceProduct, matmulWasmInPlace } from "./matmul_wasm.js";
+import { RUN_INTS } from "./gather_wasm_module.js";
+import { type GatheredProduct, type InPlaceProduct, matmulWasmGathered, matmulWasmInPlace, matmulWasmTakes } from "./matmul_wasm.js";
 
 /**
  * Most elements of colsT in one batch entry of the rows lowering by default (at least one row).
@@ -42,6 +47,13 @@ const CONTIGUOUS_MIN = 64;
  */
 const MAC_COST = 0.05;
 const RUN_COST = 0.25;
+/**
+ * The same on the gathered wasm product, measured there: an element moved by a plan (then packed
+ * once more), and one added into shift-add's sums (short unaligned runs). Shift-add wins about where
+ * it has fewer output than input features.
+ */
+const WASM_MOVE_COST = 0.1;
+const WASM_ADD_COST = 0.3;
 
 const slots: Record<string, TypedArray> = {};
 /** Scratch buffer `slot` of the element type of `like`, grown on demand and kept for reuse. */
@@ -99,15 +111,46 @@ export function convGemm(
   const contiguous = rows
     ? g.rhsDilation[2] === 1 && g.rhsDilation[1]! * g.s[2]! === g.k[2]
     : g.strides[2] === 1 && g.strides[1]! * g.s[2]! === g.q[2];
-  const im2col = g.n * depth * qp * (contiguous ? RUN_COST : 1) + g.n * g.o * depth * qp * MAC_COST;
   const hits = kp / (g.lhsDilation[0]! * g.lhsDilation[1]! * g.lhsDilation[2]!);
-  const shiftAdd = g.n * g.o * hits * qp + g.n * g.o * kp * g.c * sp * MAC_COST;
+  const macs = g.n * g.o * depth * qp;
+  // Both in wasm where the gathered product takes them (float, large enough, shift-add's last dim undilated).
+  const wasm = !(lhs instanceof Int32Array) && g.lhsDilation[2] === 1 && matmulWasmTakes(macs);
+  const im2col = wasm ? 2 * g.n * depth * qp * WASM_MOVE_COST + macs * MAC_COST : g.n * depth * qp * (contiguous ? RUN_COST : 1) + macs * MAC_COST;
+  const shiftAdd = wasm
+    ? 2 * g.n * g.c * sp * WASM_MOVE_COST + g.n * g.o * hits * qp * WASM_ADD_COST + g.n * g.o * kp * g.c * sp * MAC_COST
+    : g.n * g.o * hits * qp + g.n * g.o * kp * g.c * sp * MAC_COST;
   lowering ??= dilated || shiftAdd < im2col ? "shiftAdd" : rows ? "rows" : "columns";
   if (lowering === "shiftAdd") convShiftAdd(lhs, rhs, out, g);
   else if (lowering === "rows") convRows(lhs, rhs, out, g, chunk);
   else convColumns(lhs, rhs, out, g);
   return true;
 }
+
+const PLAIN: ConvLayout = { lhs: false, rhs: false, out: false };
+
+/**
+ * out = conv(lhs, rhs) with operands in `layout`, for the geometry of the convolution in the plain
+ * one, by the columns or rows lowering on the gathered wasm product, whose plans read and write
+ * those layouts directly; false, with nothing written, where that product does not take it
+ * (groups, lhs dilation, wasm off, small products). `lowering` and `chunk` as in `convGemm`.
+ */
+export function convGemmLayout(
+  lhs: TypedArray,
+  rhs: TypedArray,
+  out: TypedArray,
+  g: ConvGeometry,
+  layout: ConvLayout,
+  lowering?: "columns" | "rows",
+  chunk = CHUNK_ELEMENTS,
+): boolean {
+  if (g.groups !== 1 || g.batchGroups !== 1 || g.lhsDilation.some((d) => d !== 1)) return false;
+  if (!isFloatArray(lhs) || !isFloatArray(rhs) || !isFloatArray(out) || lhs instanceof Int32Array) return false;
+  if (g.n * g.c * g.o * prod3(g.q) * prod3(g.k) === 0) return false;
+  lowering ??= prod3(g.q) < ROWS_BELOW_Q ? "rows" : "columns";
+  return lowering === "rows" ? convRows(lhs, rhs, out, g, chunk, layout) : convColumns(lhs, rhs, out, g, layout);
+}
+
+const prod3 = (v: readonly number[]): number => v[0]! * v[1]! * v[2]!;
 
 /** Window taps a of dim d that read inside the input for output position u: the [first, end) of `span`. */
 const tapSpan = (g: ConvGeometry, d: number, u: number): Span => span(u * g.strides[d]! - g.lo[d]!, g.rhsDilation[d]!, g.k[d]!, g.s[d]!);
@@ -231,8 +274,78 @@ function product(like: FloatArray, p: InPlaceProduct<FloatArray>): void {
   }
 }
 
+/**
+ * Runs of a gather plan (`gather_wasm_module.ts`), collected in elements and stored in bytes:
+ * `copy` and `zero` mirror `move` and `zero`, each repeated `reps` times at the given strides.
+ */
+class Plan {
+  private ints: number[] = [];
+  constructor(private readonly bytes: number) {}
+  get runs(): number {
+    return this.ints.length / RUN_INTS;
+  }
+  copy(to: number, from: number, count: number, step = 1, reps = 1, toStride = 0, fromStride = 0): void {
+    const E = this.bytes;
+    if (count > 0 && reps > 0) this.ints.push(to * E, from * E, count, step * E, reps, toStride * E, fromStride * E, 0);
+  }
+  zero(to: number, count: number, reps = 1, toStride = 0): void {
+    this.copy(to, -1, count, 1, reps, toStride, 0);
+  }
+  done(): Int32Array {
+    return Int32Array.from(this.ints);
+  }
+}
+
+/** `copyPlane` as plan runs (the whole valid part as one run wherever rows line up, whatever its length). */
+function planPlane(
+  plan: Plan,
+  dOff: number,
+  h: number,
+  w: number,
+  [l1, h1]: Span,
+  [l2, h2]: Span,
+  sOff: number,
+  sw: number,
+  t1: number,
+  c1: number,
+  t2: number,
+  c2: number,
+): void {
+  if (h1 <= l1 || h2 <= l2) return plan.zero(dOff, h * w);
+  if (t2 === 1 && t1 * sw === w) {
+    const first = l1 * w + l2,
+      last = (h1 - 1) * w + h2;
+    plan.zero(dOff, first);
+    plan.copy(dOff + first, sOff + c1 * sw + c2 + first, last - first);
+    plan.zero(dOff + l1 * w + h2, w - h2 + l2, h1 - 1 - l1, w);
+    return plan.zero(dOff + last, h * w - last);
+  }
+  plan.zero(dOff, l1 * w);
+  plan.zero(dOff + l1 * w, l2, h1 - l1, w);
+  plan.copy(dOff + l1 * w + l2, sOff + (l1 * t1 + c1) * sw + c2 + l2 * t2, h2 - l2, t2, h1 - l1, w, t1 * sw);
+  plan.zero(dOff + l1 * w + h2, w - h2, h1 - l1, w);
+  plan.zero(dOff + h1 * w, (h - h1) * w);
+}
+
+/** Plans by geometry (a training step convolves the same few shapes again and again). */
+const plans = new Map<string, { plan: Int32Array; segments: number[] }>();
+const PLANS_KEPT = 32;
+function cachedPlan(key: string, make: () => { plan: Int32Array; segments: number[] }): { plan: Int32Array; segments: number[] } {
+  let p = plans.get(key);
+  if (p === undefined) {
+    if (plans.size >= PLANS_KEPT) plans.delete(plans.keys().next().value!);
+    plans.set(key, (p = make()));
+  }
+  return p;
+}
+
+/** Runs `p` on the wasm gather path where it takes the product (float32/float64 only). */
+function gathered(like: FloatArray, p: GatheredProduct<FloatArray>): boolean {
+  return !(like instanceof Int32Array) && matmulWasmGathered(like instanceof Float32Array ? "float32" : "float64", p as GatheredProduct);
+}
+
 /** The columns lowering: out_n [O, Q] = W [O, C·K] · cols_n [C·K, Q], one batch entry per image. */
-function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry): void {
+function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry, layout = PLAIN): boolean {
   const [k0, k1, k2] = g.k as [number, number, number];
   const [q0, q1, q2] = g.q as [number, number, number];
   const [s0, s1, s2] = g.s as [number, number, number];
@@ -244,6 +357,66 @@ function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvG
     sp = s0 * s1 * s2,
     depth = g.c * kp;
   const spans = [0, 1, 2].map((d) => range(g.k[d]!).map((a) => outSpan(g, d, a))) as [Span[], Span[], Span[]];
+  // One image's cols as plan runs: the writer below, recorded.
+  const columnsPlan = () => {
+    const plan = new Plan(lhs.BYTES_PER_ELEMENT);
+    let row = 0;
+    for (let ch = 0; ch < g.c; ch++) {
+      for (let a0 = 0; a0 < k0; a0++) {
+        const [u0, v0] = spans[0][a0]!;
+        for (let a1 = 0; a1 < k1; a1++) {
+          for (let a2 = 0; a2 < k2; a2++, row++) {
+            for (let b0 = 0; b0 < q0; b0++) {
+              const dst = row * qp + b0 * q1 * q2;
+              if (b0 < u0 || b0 >= v0) plan.zero(dst, q1 * q2);
+              else
+                planPlane(
+                  plan,
+                  dst,
+                  q1,
+                  q2,
+                  spans[1][a1]!,
+                  spans[2][a2]!,
+                  (layout.lhs ? ch * g.n : ch) * sp + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2,
+                  s2,
+                  st1,
+                  a1 * rd1 - lo1,
+                  st2,
+                  a2 * rd2 - lo2,
+                );
+            }
+          }
+        }
+      }
+    }
+    return { plan: plan.done(), segments: [0, plan.runs] };
+  };
+  const done = gathered(lhs, {
+    batch: g.n,
+    m: g.o,
+    k: depth,
+    n: qp,
+    gathered: "b",
+    shared: rhs,
+    // W[o, (c, a)] = rhs[c, o, a] when swapped: one run of K elements per (c, o).
+    sharedRuns: !layout.rhs
+      ? undefined
+      : cachedPlan(`columnsKernel:${lhs.BYTES_PER_ELEMENT}:${JSON.stringify(g)}`, () => {
+          const plan = new Plan(lhs.BYTES_PER_ELEMENT);
+          for (let c = 0; c < g.c; c++) plan.copy(c * kp, c * g.o * kp, kp, 1, g.o, depth, kp);
+          return { plan: plan.done(), segments: [] };
+        }).plan,
+    input: lhs,
+    ...cachedPlan(`columns:${lhs.BYTES_PER_ELEMENT}:${+layout.lhs}:${JSON.stringify(g)}`, columnsPlan),
+    srcStep: (layout.lhs ? 1 : g.c) * sp,
+    c: (view, at) => {
+      if (!layout.out) return out.set(view.subarray(at, at + g.n * g.o * qp));
+      // C_n [O, Q] -> out[o, n, q]
+      for (let n = 0; n < g.n; n++)
+        for (let o = 0; o < g.o; o++) out.set(view.subarray(at + (n * g.o + o) * qp, at + (n * g.o + o + 1) * qp), (o * g.n + n) * qp);
+    },
+  });
+  if (done || layout !== PLAIN) return done;
   product(lhs, {
     batch: g.n,
     m: g.o,
@@ -288,13 +461,14 @@ function convColumns(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvG
     },
     c: (view, at, e) => out.set(view.subarray(at, at + g.o * qp), e * g.o * qp),
   });
+  return true;
 }
 
 /**
  * The rows lowering: outT [N·Q, O] = colsT [N·Q, C·K] · Wᵀ [C·K, O], the rows cut into batch
  * entries of at most `chunk` elements of colsT each (the last one padded with rows never read).
  */
-function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry, chunk: number): void {
+function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeometry, chunk: number, layout = PLAIN): boolean {
   const [k0, k1, k2] = g.k as [number, number, number];
   const [q0, q1, q2] = g.q as [number, number, number];
   const [s0, s1, s2] = g.s as [number, number, number];
@@ -308,6 +482,65 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
   const total = g.n * qp;
   const entries = Math.ceil(total / Math.max(1, Math.min(total, Math.floor(chunk / depth))));
   const per = Math.ceil(total / entries);
+  // Every entry's rows of colsT as plan runs (one segment each): the writer below, recorded.
+  const rowsPlan = () => {
+    const plan = new Plan(lhs.BYTES_PER_ELEMENT);
+    const segments = [0];
+    for (let e = 0; e < entries; e++) {
+      const real = Math.min(per, total - e * per);
+      plan.zero(real * depth, (per - real) * depth);
+      for (let r = 0, flat = e * per; r < real; r++, flat++) {
+        const row = r * depth;
+        const n = Math.floor(flat / qp),
+          q = flat % qp;
+        const b0 = Math.floor(q / (q1 * q2)),
+          b1 = Math.floor(q / q2) % q1,
+          b2 = q % q2;
+        const [u0, v0] = tapSpan(g, 0, b0),
+          taps1 = tapSpan(g, 1, b1),
+          taps2 = tapSpan(g, 2, b2);
+        for (let ch = 0; ch < g.c; ch++) {
+          const image = (layout.lhs ? ch * g.n + n : n * g.c + ch) * sp;
+          for (let a0 = 0; a0 < k0; a0++) {
+            const dst = row + (ch * k0 + a0) * k1 * k2;
+            if (a0 < u0 || a0 >= v0) plan.zero(dst, k1 * k2);
+            else
+              planPlane(plan, dst, k1, k2, taps1, taps2, image + (b0 * st0 + a0 * rd0 - lo0) * s1 * s2, s2, rd1, b1 * st1 - lo1, rd2, b2 * st2 - lo2);
+          }
+        }
+      }
+      segments.push(plan.runs);
+    }
+    return { plan: plan.done(), segments };
+  };
+  // outT[(n, q), o] -> out[n, o, q], or out[o, n, q] when swapped.
+  const oStride = layout.out ? total : qp;
+  const copyOut = (outT: FloatArray, at: number, e: number, count: number) => {
+    for (let r = 0, flat = e * per; r < count && flat < total; r++, flat++) {
+      const dst = layout.out ? flat : (flat - (flat % qp)) * g.o + (flat % qp);
+      for (let o = 0; o < g.o; o++) out[dst + o * oStride] = outT[at + r * g.o + o]!;
+    }
+  };
+  const done = gathered(lhs, {
+    batch: entries,
+    m: per,
+    k: depth,
+    n: g.o,
+    gathered: "a",
+    // Wᵀ[(c, a), o] = rhs[o, c, a], or rhs[c, o, a] when swapped: rows of O elements read across.
+    shared: rhs,
+    sharedRuns: cachedPlan(`rowsKernel:${lhs.BYTES_PER_ELEMENT}:${+layout.rhs}:${JSON.stringify(g)}`, () => {
+      const plan = new Plan(lhs.BYTES_PER_ELEMENT);
+      if (!layout.rhs) plan.copy(0, 0, g.o, depth, depth, g.o, 1);
+      else for (let c = 0; c < g.c; c++) plan.copy(c * kp * g.o, c * g.o * kp, g.o, kp, kp, g.o, 1);
+      return { plan: plan.done(), segments: [] };
+    }).plan,
+    input: lhs,
+    ...cachedPlan(`rows:${lhs.BYTES_PER_ELEMENT}:${+layout.lhs}:${chunk}:${JSON.stringify(g)}`, rowsPlan),
+    srcStep: 0,
+    c: (outT, at) => copyOut(outT, at, 0, total),
+  });
+  if (done || layout !== PLAIN) return done;
   product(lhs, {
     batch: entries,
     m: per,
@@ -356,14 +589,9 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
       }
     },
     b: (wt, at) => transposeInto(rhs, wt, at, g.o, depth),
-    // outT[(n, q), o] -> out[n, o, q]
-    c: (outT, at, e) => {
-      for (let r = 0, flat = e * per; r < per && flat < total; r++, flat++) {
-        const dst = (flat - (flat % qp)) * g.o + (flat % qp);
-        for (let o = 0; o < g.o; o++) out[dst + o * qp] = outT[at + r * g.o + o]!;
-      }
-    },
+    c: (outT, at, e) => copyOut(outT, at, e, per),
   });
+  return true;
 }
 
 /** The shift-add lowering: Z_n [O·K, S] = W' [O·K, C] · x_n [C, S], then out[n, o, q] = Σ_a Z_n[(o, a), pos(q, a)]. */
@@ -376,6 +604,52 @@ function convShiftAdd(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: Conv
     sp = g.s[0]! * s1 * s2;
   const zRows = g.o * kp;
   const [T0, T1, T2] = [0, 1, 2].map((d) => range(g.k[d]!).map((a) => taps(g, d, a))) as [Taps[], Taps[], Taps[]];
+  const E = lhs.BYTES_PER_ELEMENT,
+    key = `${E}:${JSON.stringify(g)}`;
+  // The sums below as runs added into out_n (zeroed first), in the same order: the same bits. The
+  // last dim's output positions must be contiguous (no lhs dilation there).
+  const sumsPlan = () => {
+    const plan = new Plan(E);
+    plan.zero(0, g.o * qp);
+    for (let o = 0, tap = 0; o < g.o; o++)
+      for (const [x0, dx0, y0, dy0, c0] of T0)
+        for (const [x1, dx1, y1, dy1, c1] of T1)
+          for (const [x2, , y2, dy2, c2] of T2) {
+            for (let j0 = 0; j0 < c0; j0++) {
+              const dst = o * qp + ((x0 + j0 * dx0) * q1 + x1) * q2 + x2;
+              const src = tap * sp + ((y0 + j0 * dy0) * s1 + y1) * s2 + y2;
+              plan.copy(dst, src, c2, dy2, c1, dx1 * q2, dy1 * s2);
+            }
+            tap++;
+          }
+    return { plan: plan.done(), segments: [] };
+  };
+  const done =
+    g.lhsDilation[2] === 1 &&
+    gathered(lhs, {
+      batch: g.n,
+      m: zRows,
+      k: g.c,
+      n: sp,
+      gathered: "b",
+      shared: rhs,
+      // W'[(o, a), c] = rhs[o, c, a]: per o, rows of C elements read across.
+      sharedRuns: cachedPlan(`shiftAddKernel:${key}`, () => {
+        const plan = new Plan(E);
+        for (let o = 0; o < g.o; o++) plan.copy(o * kp * g.c, o * g.c * kp, g.c, kp, kp, g.c, 1);
+        return { plan: plan.done(), segments: [] };
+      }).plan,
+      input: lhs,
+      ...cachedPlan(`shiftAddInput:${key}`, () => {
+        const plan = new Plan(E);
+        plan.copy(0, 0, g.c * sp);
+        return { plan: plan.done(), segments: [0, plan.runs] };
+      }),
+      srcStep: g.c * sp,
+      post: { plan: cachedPlan(`shiftAddSums:${key}`, sumsPlan).plan, outStep: g.o * qp, length: g.n * g.o * qp },
+      c: (view, at) => out.set(view.subarray(at, at + g.n * g.o * qp)),
+    });
+  if (done) return;
   out.fill(0, 0, g.n * g.o * qp);
   product(lhs, {
     batch: g.n,

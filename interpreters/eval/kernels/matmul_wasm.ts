@@ -9,6 +9,8 @@
  * processed in chunks of at most CHUNK_BYTES so huge batches do not need huge memories.
  * `matmulWasmInPlace` serves producers that write the operands themselves (the convolution
  * lowerings' im2col): straight into linear memory, one entry at a time, on one thread.
+ * `matmulWasmGathered` takes such an operand as a plan of runs instead, executed in wasm per entry
+ * (`gather_wasm_module.ts`), so workers can assemble, pack and multiply whole entries themselves.
  *
  * Memory layout (one linear memory; a shared one when threads are wanted and available):
  *
@@ -34,13 +36,19 @@
  * the environment (FLUXION_MATMUL_WASM=0, FLUXION_MATMUL_THREADS=n).
  */
 import type { Worker as NodeWorker } from "node:worker_threads";
-import { buildGemmModule, packedBBytes, scratchBytes, type GemmParams } from "./gemm_wasm_module.js";
+import { RUN_INTS, buildGatherModule } from "./gather_wasm_module.js";
+import { buildGemmModule, packedBBytes, scratchBytes, tileCols, type GemmParams } from "./gemm_wasm_module.js";
 import { type WasmMemory, hardwareThreads, wasmApi } from "../../../src/codegen/wasm_asm.js";
 
 type Dtype = "float32" | "float64";
 type FloatArray = Float32Array | Float64Array;
 type GemmFn = (a: number, bPacked: number, c: number, ldc: number, k: number, n: number, i0: number, i1: number, scratch: number) => void;
 type PackBFn = (b: number, k: number, n: number, dst: number) => void;
+type GatherFn = (plan: number, end: number, src: number, dst: number) => void;
+interface GatherExports {
+  gather: GatherFn;
+  accumulate: GatherFn;
+}
 
 /** Tunables of the wasm/threads backend; see `configureMatmul`. */
 export interface MatmulConfig {
@@ -87,6 +95,8 @@ export function configureMatmul(changes: Partial<MatmulConfig> = {}): MatmulConf
 
 /** Whether the wasm kernels are on (a read of the settings that copies nothing, for small products). */
 export const matmulWasmEnabled = (): boolean => getConfig().wasm;
+/** Whether a product of `work` multiply-adds goes to the wasm kernels (they are on and it is large enough). */
+export const matmulWasmTakes = (work: number): boolean => getConfig().wasm && work >= getConfig().wasmMinWork;
 
 /** Which path the last float matmul call took (for tests and benchmarks). */
 export interface MatmulPathInfo {
@@ -143,6 +153,9 @@ interface Engine {
   readonly modules: Record<Dtype, object>;
   readonly gemm: Record<Dtype, GemmFn>;
   readonly packB: Record<Dtype, PackBFn>;
+  /** The operand gatherer of `gather_wasm_module.ts` (im2col from a plan), per element type. */
+  readonly gatherModules: Record<Dtype, object>;
+  readonly gather: Record<Dtype, GatherExports>;
   readonly ctl: Int32Array;
   /** Byte address of thread t's scratch is scratchBase + t * scratchSize. */
   readonly scratchBase: number;
@@ -174,11 +187,15 @@ function createEngine(shared: boolean): Engine {
   const modules = {} as Record<Dtype, object>;
   const gemm = {} as Record<Dtype, GemmFn>;
   const packB = {} as Record<Dtype, PackBFn>;
+  const gatherModules = {} as Record<Dtype, object>;
+  const gather = {} as Record<Dtype, GatherExports>;
   for (const d of ["float32", "float64"] as const) {
     modules[d] = new wasm.Module(buildGemmModule({ ...PARAMS[d], shared, maxPages: MAX_PAGES }));
     const exports = new wasm.Instance(modules[d], { env: { memory } }).exports;
     gemm[d] = exports.gemm as GemmFn;
     packB[d] = exports.packB as PackBFn;
+    gatherModules[d] = new wasm.Module(buildGatherModule(d, shared, MAX_PAGES));
+    gather[d] = new wasm.Instance(gatherModules[d], { env: { memory } }).exports as unknown as GatherExports;
   }
   return {
     shared,
@@ -186,6 +203,8 @@ function createEngine(shared: boolean): Engine {
     modules,
     gemm,
     packB,
+    gatherModules,
+    gather,
     ctl: new Int32Array(memory.buffer, 0, CTL_BYTES / 4),
     scratchBase,
     scratchSize,
@@ -305,15 +324,99 @@ const RUN_TASKS_SOURCE = `function runTasks(gemm, ctl, t, scratch) {
 /** The main thread's copy, compiled on first use (code generation may be disallowed; then no threads). */
 let runTasks: RunTasks | null = null;
 
+/**
+ * A chunk of gathered products (`matmulWasmGathered`): task e assembles its operand into the
+ * private slot of the thread that runs it, from plan segment e % segs read at
+ * input + floor(e / segs) * srcStep, then (gathered B) packs it and multiplies the shared A by it,
+ * or (gathered A) multiplies it by the shared packed B, into C_e at c + e * strideC.
+ */
+interface GatherTaskSet {
+  gathered: "a" | "b";
+  dtype: Dtype;
+  generation: number;
+  total: number;
+  /** Byte addresses where each plan segment starts, and where the last ends (segs + 1 entries). */
+  segStarts: number[];
+  segs: number;
+  input: number;
+  srcStep: number;
+  /** A (gathered B) or packed B (gathered A). */
+  shared: number;
+  c: number;
+  strideC: number;
+  ldc: number;
+  m: number;
+  k: number;
+  n: number;
+  /** Thread t's slot is slots + t * slotBytes, t from its scratch address; a packed B at packAt in it. */
+  slots: number;
+  slotBytes: number;
+  packAt: number;
+  /** With a post plan [post, postEnd): C_e goes to the slot at cAt and is added into out + e * outStep. */
+  post: number;
+  postEnd: number;
+  cAt: number;
+  out: number;
+  outStep: number;
+  scratchBase: number;
+  scratchSize: number;
+}
+interface GatherApi {
+  gemm: GemmFn;
+  packB: PackBFn;
+  gather: GatherFn;
+  accumulate: GatherFn;
+}
+type RunGatherTasks = (x: GatherApi, ctl: Int32Array, t: GatherTaskSet, scratch: number) => number;
+
+/** Plain JavaScript like RUN_TASKS_SOURCE: claims and runs gathered tasks, returns how many it ran. */
+const RUN_GATHER_TASKS_SOURCE = `function runGatherTasks(x, ctl, t, scratch) {
+  const slot = t.slots + Math.round((scratch - t.scratchBase) / t.scratchSize) * t.slotBytes;
+  let ran = 0;
+  for (;;) {
+    const w = Atomics.load(ctl, ${CLAIM});
+    if ((w >>> 16) !== t.generation || (w & 0xffff) >= t.total) return ran;
+    if (Atomics.compareExchange(ctl, ${CLAIM}, w, w + 1) !== w) continue;
+    const e = w & 0xffff, seg = e % t.segs, c = t.post !== t.postEnd ? slot + t.cAt : t.c + e * t.strideC;
+    try {
+      x.gather(t.segStarts[seg], t.segStarts[seg + 1], t.input + Math.floor(e / t.segs) * t.srcStep, slot);
+      if (t.gathered === "a") x.gemm(slot, t.shared, c, t.ldc, t.k, t.n, 0, t.m, scratch);
+      else {
+        x.packB(slot, t.k, t.n, slot + t.packAt);
+        x.gemm(t.shared, slot + t.packAt, c, t.ldc, t.k, t.n, 0, t.m, scratch);
+      }
+      if (t.post !== t.postEnd) x.accumulate(t.post, t.postEnd, c, t.out + e * t.outStep);
+    } catch (err) {
+      Atomics.store(ctl, ${FAIL}, 1);
+    }
+    ran++;
+    Atomics.add(ctl, ${DONE}, 1);
+    Atomics.notify(ctl, ${DONE});
+  }
+}`;
+let runGatherTasks: RunGatherTasks | null = null;
+
 const WORKER_SOURCE = `"use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 ${RUN_TASKS_SOURCE}
-const { modules, memory, scratch } = workerData;
+${RUN_GATHER_TASKS_SOURCE}
+const { modules, gatherModules, memory, scratch } = workerData;
 const ctl = new Int32Array(memory.buffer, 0, ${CTL_BYTES / 4});
-const gemm = {};
-for (const d of Object.keys(modules)) gemm[d] = new WebAssembly.Instance(modules[d], { env: { memory } }).exports.gemm;
-parentPort.on("message", (t) => { runTasks(gemm[t.dtype], ctl, t, scratch); });
+const gemm = {}, api = {};
+for (const d of Object.keys(modules)) {
+  const exports = new WebAssembly.Instance(modules[d], { env: { memory } }).exports;
+  gemm[d] = exports.gemm;
+  const runs = new WebAssembly.Instance(gatherModules[d], { env: { memory } }).exports;
+  api[d] = { gemm: exports.gemm, packB: exports.packB, gather: runs.gather, accumulate: runs.accumulate };
+}
+parentPort.on("message", (t) => {
+  if (t.gathered !== undefined) runGatherTasks(api[t.dtype], ctl, t, scratch);
+  else runTasks(gemm[t.dtype], ctl, t, scratch);
+});
 `;
+
+/** Each worker's scratch slot (1, 2, ...; the main thread's is 0), which sizes per-thread areas. */
+const workerSlots = new WeakMap<NodeWorker, number>();
 
 /** The first `count` workers, creating missing ones; fewer (possibly none) if creation fails. */
 function getWorkers(e: Engine, count: number): NodeWorker[] {
@@ -321,14 +424,19 @@ function getWorkers(e: Engine, count: number): NodeWorker[] {
   while (e.workers.length < count) {
     try {
       runTasks ??= new Function(`${RUN_TASKS_SOURCE}\nreturn runTasks;`)() as RunTasks;
+      runGatherTasks ??= new Function(`${RUN_GATHER_TASKS_SOURCE}\nreturn runGatherTasks;`)() as RunGatherTasks;
       const wt = globalThis.process?.getBuiltinModule?.("node:worker_threads");
       if (wt === undefined) throw new Error("worker_threads unavailable");
-      const slot = e.workers.length + 1;
+      // The lowest slot no live worker holds (a dropped worker's slot is taken again, never shared).
+      const taken = new Set(e.workers.map((w) => workerSlots.get(w)));
+      let slot = 1;
+      while (taken.has(slot)) slot++;
       const worker = new wt.Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { modules: e.modules, memory: e.memory, scratch: e.scratchBase + slot * e.scratchSize },
+        workerData: { modules: e.modules, gatherModules: e.gatherModules, memory: e.memory, scratch: e.scratchBase + slot * e.scratchSize },
       });
       worker.unref();
+      workerSlots.set(worker, slot);
       // An error after start-up only loses that worker's future help; tasks it never claimed are
       // run by the main thread. Drop it from the pool.
       worker.on("error", () => {
@@ -441,6 +549,11 @@ export function matmulWasm(a: FloatArray, b: FloatArray, c: FloatArray, batch: n
 function runThreaded(e: Engine, workers: NodeWorker[], t: TaskSet): number {
   const run = runTasks;
   if (run === null) throw new Error("matmul: workers exist without a task loop"); // unreachable
+  return publish(e, workers, t, () => run(e.gemm[t.dtype], e.ctl, t, e.scratchBase));
+}
+
+/** Posts task set `t` to `workers`, runs `mine` (the main thread's share), waits for every task; returns the workers' count. */
+function publish(e: Engine, workers: NodeWorker[], t: TaskSet | GatherTaskSet, mine: () => number): number {
   const ctl = e.ctl;
   e.generation = (e.generation % 0x7fff) + 1;
   t.generation = e.generation;
@@ -448,12 +561,12 @@ function runThreaded(e: Engine, workers: NodeWorker[], t: TaskSet): number {
   Atomics.store(ctl, FAIL, 0);
   Atomics.store(ctl, CLAIM, t.generation << 16);
   for (const w of workers) w.postMessage(t);
-  const mine = run(e.gemm[t.dtype], ctl, t, e.scratchBase);
+  const ran = mine();
   for (let done = Atomics.load(ctl, DONE); done < t.total; done = Atomics.load(ctl, DONE)) {
     Atomics.wait(ctl, DONE, done);
   }
   if (Atomics.load(ctl, FAIL) !== 0) throw new Error("matmul: the WebAssembly kernel failed in a thread");
-  return t.total - mine;
+  return t.total - ran;
 }
 
 // ---- Entry point for operands written in place -------------------------------------------------
@@ -543,4 +656,152 @@ export function matmulWasmInPlace(dtype: Dtype, p: InPlaceProduct): boolean {
   lastPath = { path: "wasm", threads: 1, tasks: batch, workerTasks: 0 };
   if (e.memory.buffer.byteLength > RETAIN_BYTES) scheduleRelease();
   return true;
+}
+
+// ---- Entry point for operands gathered in wasm -------------------------------------------------
+
+/**
+ * A batched product C_e = A_e · B_e (e < batch, row-major, sizes in elements) one of whose operands
+ * is gathered per entry from `input` by a plan of runs (`gather_wasm_module.ts`: the convolution
+ * lowerings' im2col), the other shared by every entry. The input and the plan are copied into wasm
+ * memory once; each entry's gather, packing and product then run in wasm, on worker threads too
+ * for large products (an entry is one task), so nothing is written into the shared memory from
+ * JavaScript piece by piece. The same kernels see the same operands whichever thread runs an
+ * entry, so the result does not depend on the threads.
+ */
+export interface GatheredProduct<V = Float32Array | Float64Array> {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  /** Which operand the plan gathers per entry; the other is `shared`. */
+  gathered: "a" | "b";
+  /** A [m, k] (gathered B) or B [k, n] (gathered A), row-major; or, with `sharedRuns`, their source. */
+  shared: V;
+  /** Runs that gather the shared operand from `shared` in wasm (a transposition, say), once. */
+  sharedRuns?: Int32Array;
+  input: V;
+  /** Runs of `gather_wasm_module.ts` (offsets in bytes relative to the entry's input and operand). */
+  plan: Int32Array;
+  /** Indices into `plan` (in runs) where each segment starts, then its length in runs. */
+  segments: readonly number[];
+  /** Entry e runs segment e % segs at input + floor(e / segs) * srcStep elements (segs = segments.length - 1). */
+  srcStep: number;
+  /**
+   * Runs (`accumulate`) that add each C_e into an output region at out + e * outStep elements,
+   * zeroing it first by zero runs, of `length` elements in all; `c` then reads that region.
+   */
+  post?: { plan: Int32Array; outStep: number; length: number };
+  /** Reads every C_e, stored one after another ([batch * m, n]), or the post plans' output, at view[at...]. */
+  c(view: V, at: number): void;
+}
+
+/**
+ * Runs `p` on the wasm kernels; false, with no callback run, where they are off or unavailable or
+ * the product too small for them (then the caller computes it otherwise).
+ */
+export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
+  const { batch, m, k, n } = p;
+  const cfg = getConfig();
+  const work = batch * m * k * n;
+  if (!cfg.wasm || work < cfg.wasmMinWork || m < 2 || n < 2 || batch > 0xffff) return false;
+  const threads = work >= cfg.threadMinWork ? Math.min(cfg.threads, MAX_THREADS, hardwareThreads()) : 1;
+  const e = getEngine(threads > 1);
+  if (e === null) return false;
+  const workers = threads > 1 && e.shared ? getWorkers(e, threads - 1) : [];
+  const used = workers.length + 1;
+  // Per-thread areas up to the highest slot a thread here has (slots stay put when a worker is dropped).
+  const areas = 1 + Math.max(0, ...workers.map((w) => workerSlots.get(w) ?? MAX_THREADS));
+
+  const E = ELEMENT_BYTES[dtype];
+  const gp = { ...PARAMS[dtype], shared: e.shared, maxPages: MAX_PAGES };
+  const packed = align(packedBBytes(gp, k, n), 64);
+  const gatherA = p.gathered === "a";
+  // [plan][post plan][input][shared operand][B staging (gathered A)][C or output][one slot per thread]
+  // [shared source, its runs]; a slot holds the gathered operand, a packed B (gathered B) and C_e
+  // (with a post plan).
+  const post = p.post;
+  const planAt = e.dataBase,
+    postAt = align(planAt + p.plan.byteLength, 64),
+    inputAt = align(postAt + (post?.plan.byteLength ?? 0), 64),
+    sharedAt = align(inputAt + p.input.length * E, 64),
+    stageAt = sharedAt + (gatherA ? packed : align(m * k * E, 64)),
+    cAt = stageAt + (gatherA ? align(k * n * E, 64) : 0),
+    slots = align(cAt + (post ? post.length : batch * m * n) * E, 64),
+    operandBytes = gatherA ? align(m * k * E, 64) : align(k * n * E, 64) + packed,
+    slotBytes = operandBytes + (post ? align(m * n * E, 64) : 0),
+    sourceAt = slots + areas * slotBytes,
+    runsAt = align(sourceAt + (p.sharedRuns ? p.shared.length * E : 0), 64),
+    end = runsAt + (p.sharedRuns?.byteLength ?? 0);
+  if (end > MAX_PAGES * PAGE || !ensureMemory(e, end)) return false;
+
+  const buffer = e.memory.buffer;
+  const view = dtype === "float32" ? new Float32Array(buffer) : new Float64Array(buffer);
+  new Int32Array(buffer).set(p.plan, planAt / 4);
+  if (post) new Int32Array(buffer).set(post.plan, postAt / 4);
+  view.set(p.input, inputAt / E);
+  // A B of exactly one panel's width is its own packed form: written in place, not packed.
+  const pack = gatherA && n !== tileCols(gp);
+  const sharedTo = pack ? stageAt : sharedAt;
+  if (p.sharedRuns === undefined) view.set(p.shared.subarray(0, gatherA ? k * n : m * k), sharedTo / E);
+  else {
+    view.set(p.shared, sourceAt / E);
+    new Int32Array(buffer).set(p.sharedRuns, runsAt / 4);
+    e.gather[dtype].gather(runsAt, runsAt + p.sharedRuns.byteLength, sourceAt, sharedTo);
+  }
+  if (pack) e.packB[dtype](stageAt, k, n, sharedAt);
+  const runBytes = RUN_INTS * 4;
+  const t: GatherTaskSet = {
+    gathered: p.gathered,
+    dtype,
+    generation: 0,
+    total: batch,
+    segStarts: p.segments.map((s) => planAt + s * runBytes),
+    segs: p.segments.length - 1,
+    input: inputAt,
+    srcStep: p.srcStep * E,
+    shared: sharedAt,
+    c: cAt,
+    strideC: m * n * E,
+    ldc: n * E,
+    m,
+    k,
+    n,
+    slots,
+    slotBytes,
+    packAt: align(k * n * E, 64),
+    post: postAt,
+    postEnd: postAt + (post?.plan.byteLength ?? 0),
+    cAt: operandBytes,
+    out: cAt,
+    outStep: (post?.outStep ?? 0) * E,
+    scratchBase: e.scratchBase,
+    scratchSize: e.scratchSize,
+  };
+  const api: GatherApi = { gemm: e.gemm[dtype], packB: e.packB[dtype], ...e.gather[dtype] };
+  let workerTasks = 0;
+  if (workers.length === 0) {
+    for (let i = 0; i < batch; i++) runGatherTask(api, t, i, slots, e.scratchBase);
+  } else {
+    const run = runGatherTasks;
+    if (run === null) throw new Error("matmul: workers exist without a task loop"); // unreachable
+    workerTasks = publish(e, workers, t, () => run(api, e.ctl, t, e.scratchBase));
+  }
+  p.c(view, cAt / E);
+  lastPath = { path: "wasm", threads: used, tasks: batch, workerTasks };
+  if (e.memory.buffer.byteLength > RETAIN_BYTES) scheduleRelease();
+  return true;
+}
+
+/** Task `i` of `t` on the calling thread, whose slot is at `slot` (what RUN_GATHER_TASKS_SOURCE does per task). */
+function runGatherTask(x: GatherApi, t: GatherTaskSet, i: number, slot: number, scratch: number): void {
+  const seg = i % t.segs,
+    c = t.post !== t.postEnd ? slot + t.cAt : t.c + i * t.strideC;
+  x.gather(t.segStarts[seg]!, t.segStarts[seg + 1]!, t.input + Math.floor(i / t.segs) * t.srcStep, slot);
+  if (t.gathered === "a") x.gemm(slot, t.shared, c, t.ldc, t.k, t.n, 0, t.m, scratch);
+  else {
+    x.packB(slot, t.k, t.n, slot + t.packAt);
+    x.gemm(t.shared, slot + t.packAt, c, t.ldc, t.k, t.n, 0, t.m, scratch);
+  }
+  if (t.post !== t.postEnd) x.accumulate(t.post, t.postEnd, c, t.out + i * t.outStep);
 }
