@@ -11,6 +11,7 @@ import { elementwiseKernel } from "./kernels/elementwise.js";
 import { linalgImpls } from "./kernels/linalg_impl.js";
 import { convGeometry } from "../../src/core/conv_geometry.js";
 import { convKernel } from "./kernels/conv.js";
+import { dotStrided } from "./kernels/dot_strided.js";
 import { matmul } from "./kernels/matmul.js";
 import { matvecTransposedWasm } from "./kernels/matvec_wasm.js";
 import { type ReduceOp, argReduceKernel, argsortKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
@@ -312,6 +313,9 @@ export const impls: { [P in Prim]: Impl<P> } = {
       const [data, wrap] = make(out);
       if (matvecTransposedWasm(lv, rv as typeof lv, data as typeof lv, l!.shape[1]!, l!.shape[0]!)) return wrap(data);
     }
+    // Small float products with batch dims or transposed operands: one strided batched kernel call.
+    const [data, wrap] = make(out);
+    if (floats && dotStrided(lv, l!.shape, rv as typeof lv, r!.shape, [lc, rc], [lb, rb], data as typeof lv)) return wrap(data);
     const lFree = range(l!.ndim).filter((d) => !lc.includes(d) && !lb.includes(d));
     const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
     const lPerm = [...lb, ...lFree, ...lc],
@@ -319,7 +323,6 @@ export const impls: { [P in Prim]: Impl<P> } = {
     const a = lPerm.every((p, i) => p === i) ? l!.values : permute(l!, lPerm);
     const b = rPerm.every((p, i) => p === i) ? r!.values : permute(r!, rPerm);
     const size = (x: C, dims: number[]) => sizeOf(dims.map((d) => x.shape[d]!));
-    const [data, wrap] = make(out);
     matmul(a as Float32Array, b as Float32Array, data as Float32Array, size(l!, lb), size(l!, lFree), size(l!, lc), size(r!, rFree));
     return wrap(data);
   }),
