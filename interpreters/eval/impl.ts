@@ -17,6 +17,7 @@ import { matvecTransposedWasm } from "./kernels/matvec_wasm.js";
 import { type ReduceOp, argReduceKernel, argsortKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
 import { copyStrided } from "./kernels/strided.js";
 import { runProgram } from "../../src/ir/executable.js";
+import { takeRecycled } from "../../src/core/buffers.js";
 
 type C = ConcreteArray;
 /** Computes a primitive's outputs from validated operands and the output avals. */
@@ -295,7 +296,11 @@ export const impls: { [P in Prim]: Impl<P> } = {
     place(upd!, data, x!.shape, clampStarts(x!, starts, upd!.shape));
     return wrap(data);
   }),
-  [Prim.DotGeneral]: one(([l, r], { contract: [lc, rc], batch: [lb, rb] }, out) => {
+  [Prim.DotGeneral]: one(([l, r], params, out) => {
+    const {
+      contract: [lc, rc],
+      batch: [lb, rb],
+    } = params;
     // The plain product (last axis of l with first of r, no batch) needs no layout work: a cheap
     // check first, as small products inside compiled loops run it every iteration.
     if (lb.length === 0 && lc.length === 1 && rc.length === 1 && lc[0] === l!.ndim - 1 && rc[0] === 0) {
@@ -314,8 +319,10 @@ export const impls: { [P in Prim]: Impl<P> } = {
       if (matvecTransposedWasm(lv, rv as typeof lv, data as typeof lv, l!.shape[1]!, l!.shape[0]!)) return wrap(data);
     }
     // Small float products with batch dims or transposed operands: one strided batched kernel call.
-    const [data, wrap] = make(out);
-    if (floats && dotStrided(lv, l!.shape, rv as typeof lv, r!.shape, [lc, rc], [lb, rb], data as typeof lv)) return wrap(data);
+    // Both paths below write every element of the result, so recycled storage needs no zeroing.
+    const data = takeRecycled(out.dtype, sizeOf(out.shape)) ?? allocate(out.dtype, sizeOf(out.shape));
+    const wrap = (d: TypedArray) => new ConcreteArray(d, out.shape as number[], out.dtype);
+    if (floats && dotStrided(lv, l!.shape, rv as typeof lv, r!.shape, params.contract, params.batch, data as typeof lv)) return wrap(data);
     const lFree = range(l!.ndim).filter((d) => !lc.includes(d) && !lb.includes(d));
     const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
     const lPerm = [...lb, ...lFree, ...lc],

@@ -154,6 +154,25 @@ describe("dotStrided", () => {
     }
   });
 
+  it("plans once per params object, and again when the shapes or the element type change", () => {
+    const contract: Dims = [[1], [1]],
+      batch: Dims = [[0], [0]];
+    for (const [ls, rs, Ctor] of [
+      [[3, 20, 6], [3, 20, 3], Float32Array],
+      [[3, 20, 6], [3, 20, 3], Float32Array],
+      [[2, 9, 5], [2, 9, 7], Float32Array],
+      [[2, 9, 5], [2, 9, 7], Float64Array],
+    ] as const) {
+      const r0 = rng(size(ls) + size(rs));
+      const l = new Ctor(size(ls)).map(() => 2 * r0() - 1),
+        r = new Ctor(size(rs)).map(() => 2 * r0() - 1);
+      const want = reference(l, [...ls], r, [...rs], contract, batch);
+      const got = new Ctor(want.length);
+      expect(dotStrided(l, ls, r, rs, contract, batch, got)).toBe(true);
+      got.forEach((g, t) => expect(Math.abs(g - want[t]!)).toBeLessThan(1e-4));
+    }
+  });
+
   it("declines, writing nothing, for mixed types, wasm off, and single-row products", () => {
     const out = new Float32Array(12).fill(7);
     const l = new Float32Array(6).fill(1),

@@ -66,7 +66,7 @@ function strided(v: View): boolean {
  * outer dims, the innermost dim copied by `set` when it is a long unit-stride run, else element by
  * element.
  */
-function gatherer(v: View): (src: Floats, from: number, dst: Floats, at: number) => void {
+function gatherer(v: View): Gather {
   const { shape, strides } = merge(v.shape, v.strides);
   const nd = shape.length;
   if (nd === 0) return (src, from, dst, at) => void (dst[at] = src[from]!);
@@ -121,30 +121,48 @@ function entryOffsets(shape: readonly number[], strides: readonly number[], axes
 
 const sizeOf = (shape: readonly number[], axes: readonly number[]) => axes.reduce((a, d) => a * shape[d]!, 1);
 
+/** How one dot_general of given shapes runs: sizes, orientation, each entry's offsets, the gatherers. */
+interface Plan {
+  lShape: readonly number[];
+  rShape: readonly number[];
+  dtype: "float32" | "float64";
+  /** False where the kernel does not take the product. */
+  ok: boolean;
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  swap: boolean;
+  lOff: number[];
+  rOff: number[];
+  gatherL: Gather;
+  gatherR: Gather;
+  /** Cᵀ (n x m, in the kernel's memory) into C, when swapped. */
+  storeT: Gather | null;
+}
+type Gather = (src: Floats, from: number, dst: Floats, at: number) => void;
+
 /**
- * out (row-major [batch..., lFree..., rFree...]) = dot_general(l, r) with contracting dims lc/rc and
- * batch dims lb/rb, on the wasm kernel; false, with out untouched, where the kernel does not take it
- * (mixed element types, wasm off, products too small or with a single row or column, large ones).
+ * Plans by the params' dimension-number tuple: a compiled program passes the same params object on
+ * every call, so its products are planned once (and re-planned if the shapes differ).
  */
-export function dotStrided(
-  l: Floats,
+const plans = new WeakMap<object, Plan>();
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+function plan(
+  dtype: "float32" | "float64",
   lShape: readonly number[],
-  r: Floats,
   rShape: readonly number[],
   [lc, rc]: readonly [readonly number[], readonly number[]],
   [lb, rb]: readonly [readonly number[], readonly number[]],
-  out: Floats,
-): boolean {
-  if (l.constructor !== r.constructor || out.constructor !== l.constructor) return false;
-  const dtype = l instanceof Float32Array ? "float32" : "float64";
+): Plan {
   const lFree = lShape.map((_, d) => d).filter((d) => !lc.includes(d) && !lb.includes(d));
   const rFree = rShape.map((_, d) => d).filter((d) => !rc.includes(d) && !rb.includes(d));
   const batch = sizeOf(lShape, lb),
     m = sizeOf(lShape, lFree),
     k = sizeOf(lShape, lc),
     n = sizeOf(rShape, rFree);
-  const work = batch * m * k * n;
-  if (work > MAX_WORK) return false;
   const ls = stridesOf(lShape),
     rs = stridesOf(rShape);
   const a = view(lShape, ls, lFree, lc),
@@ -156,21 +174,60 @@ export function dotStrided(
   const straight = padded(m, n) + gathered(a, m * k) + gathered(b, k * n);
   const swapped = padded(n, m) + gathered(bT, n * k) + gathered(aT, k * m) + GATHER * m * n;
   const swap = swapped < straight;
-  const lOff = entryOffsets(lShape, ls, lb),
-    rOff = entryOffsets(rShape, rs, rb);
-  const gatherL = gatherer(swap ? aT : a),
-    gatherR = gatherer(swap ? bT : b);
-  const mn = m * n;
-  const storeT = swap ? gatherer({ shape: [m, n], strides: [1, m] }) : null;
-  const empty = dtype === "float32" ? new Float32Array(0) : new Float64Array(0);
-  return matmulWasmInPlace(dtype, {
+  return {
+    lShape: lShape.slice(),
+    rShape: rShape.slice(),
+    dtype,
+    ok: batch * m * k * n <= MAX_WORK,
     batch,
-    m: swap ? n : m,
+    m,
     k,
+    n,
+    swap,
+    lOff: entryOffsets(lShape, ls, lb),
+    rOff: entryOffsets(rShape, rs, rb),
+    gatherL: gatherer(swap ? aT : a),
+    gatherR: gatherer(swap ? bT : b),
+    storeT: swap ? gatherer({ shape: [m, n], strides: [1, m] }) : null,
+  };
+}
+
+/**
+ * out (row-major [batch..., lFree..., rFree...]) = dot_general(l, r) with contracting dims lc/rc and
+ * batch dims lb/rb (`contract` and `batch` are the primitive's params, whose identity keys the
+ * plan), on the wasm kernel; false, with out untouched, where the kernel does not take it (mixed
+ * element types, wasm off, products too small or with a single row or column, large ones).
+ */
+export function dotStrided(
+  l: Floats,
+  lShape: readonly number[],
+  r: Floats,
+  rShape: readonly number[],
+  contract: readonly [readonly number[], readonly number[]],
+  batch: readonly [readonly number[], readonly number[]],
+  out: Floats,
+): boolean {
+  if (l.constructor !== r.constructor || out.constructor !== l.constructor) return false;
+  const dtype = l instanceof Float32Array ? "float32" : "float64";
+  let p = plans.get(contract);
+  if (p === undefined || p.dtype !== dtype || !sameShape(p.lShape, lShape) || !sameShape(p.rShape, rShape)) {
+    plans.set(contract, (p = plan(dtype, lShape, rShape, contract, batch)));
+  }
+  if (!p.ok) return false;
+  const { m, n, swap, lOff, rOff, gatherL, gatherR, storeT } = p;
+  const mn = m * n;
+  return matmulWasmInPlace(dtype, {
+    batch: p.batch,
+    m: swap ? n : m,
+    k: p.k,
     n: swap ? m : n,
-    input: empty,
+    input: dtype === "float32" ? EMPTY32 : EMPTY64,
     a: swap ? (v, to, e) => gatherR(r, rOff[e]!, v, to) : (v, to, e) => gatherL(l, lOff[e]!, v, to),
     b: swap ? (v, to, e) => gatherL(l, lOff[e]!, v, to) : (v, to, e) => gatherR(r, rOff[e]!, v, to),
     c: storeT === null ? (v, from, e) => out.set(v.subarray(from, from + mn), e * mn) : (v, from, e) => storeT(v, from, out, e * mn),
   });
 }
+
+/** The in-place product's `input`: the gatherers read the operands where they are. */
+const EMPTY32 = new Float32Array(0);
+const EMPTY64 = new Float64Array(0);
