@@ -33,6 +33,12 @@ const make = (out: Aval): [TypedArray, (d: TypedArray) => C] => {
   return [data, (d) => new ConcreteArray(d, out.shape as number[], out.dtype)];
 };
 
+/** As `make`, for a result its kernel writes in full: recycled storage is handed over without zeroing. */
+const makeFull = (out: Aval): [TypedArray, (d: TypedArray) => C] => {
+  const n = sizeOf(out.shape);
+  return [takeRecycled(out.dtype, n) ?? allocate(out.dtype, n), (d) => new ConcreteArray(d, out.shape as number[], out.dtype)];
+};
+
 const elementwise =
   (prim: Prim): Impl1<Prim> =>
   (args, _p, out) => {
@@ -45,7 +51,7 @@ const elementwise =
 /** Transposes `x` by `perm` into a fresh array. */
 function permute(x: C, perm: readonly number[]): TypedArray {
   const strides = stridesOf(x.shape);
-  const out = allocate(x.dtype, x.size);
+  const out = takeRecycled(x.dtype, x.size) ?? allocate(x.dtype, x.size);
   const shape = perm.map((p) => x.shape[p]!);
   copyStrided(
     x.values,
@@ -192,7 +198,7 @@ export const impls: { [P in Prim]: Impl<P> } = {
     return wrap(data);
   }),
   [Prim.BroadcastInDim]: one(([x], { shape, broadcastDimensions: bd }, out) => {
-    const [data, wrap] = make(out);
+    const [data, wrap] = makeFull(out);
     const xs = stridesOf(x!.shape);
     const srcStrides = shape.map(() => 0);
     bd.forEach((d, i) => (srcStrides[d] = x!.shape[i] === 1 ? 0 : xs[i]!));
@@ -319,9 +325,7 @@ export const impls: { [P in Prim]: Impl<P> } = {
       if (matvecTransposedWasm(lv, rv as typeof lv, data as typeof lv, l!.shape[1]!, l!.shape[0]!)) return wrap(data);
     }
     // Small float products with batch dims or transposed operands: one strided batched kernel call.
-    // Both paths below write every element of the result, so recycled storage needs no zeroing.
-    const data = takeRecycled(out.dtype, sizeOf(out.shape)) ?? allocate(out.dtype, sizeOf(out.shape));
-    const wrap = (d: TypedArray) => new ConcreteArray(d, out.shape as number[], out.dtype);
+    const [data, wrap] = makeFull(out);
     if (floats && dotStrided(lv, l!.shape, rv as typeof lv, r!.shape, params.contract, params.batch, data as typeof lv)) return wrap(data);
     const lFree = range(l!.ndim).filter((d) => !lc.includes(d) && !lb.includes(d));
     const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
