@@ -1,6 +1,6 @@
 /**
  * Program-to-program optimisations run before code generation: common-subexpression elimination
- * here, and dead-code elimination (shared with partial evaluation, in src/ir). Both are single iterative sweeps (no recursion), so a 100,000-equation
+ * and broadcast composition here, and dead-code elimination (shared with partial evaluation, in src/ir). Both are single iterative sweeps (no recursion), so a 100,000-equation
  * program is fine. Constant folding happens earlier, while staging (all-constant work runs then).
  */
 import { HIGHER_ORDER, Prim } from "../../src/core/prim.js";
