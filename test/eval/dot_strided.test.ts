@@ -154,14 +154,16 @@ describe("dotStrided", () => {
     }
   });
 
-  it("plans once per params object, and again when the shapes or the element type change", () => {
-    const contract: Dims = [[1], [1]],
-      batch: Dims = [[0], [0]];
-    for (const [ls, rs, Ctor] of [
-      [[3, 20, 6], [3, 20, 3], Float32Array],
-      [[3, 20, 6], [3, 20, 3], Float32Array],
-      [[2, 9, 5], [2, 9, 7], Float32Array],
-      [[2, 9, 5], [2, 9, 7], Float64Array],
+  it("plans once per params object, and again when the shapes, batch dims or element type change", () => {
+    const contract: Dims = [[1], [1]];
+    const batched: Dims = [[0], [0]],
+      unbatched: Dims = [[], []];
+    for (const [ls, rs, Ctor, batch] of [
+      [[3, 20, 6], [3, 20, 3], Float32Array, batched],
+      [[3, 20, 6], [3, 20, 3], Float32Array, batched],
+      [[3, 20, 6], [3, 20, 3], Float32Array, unbatched],
+      [[2, 9, 5], [2, 9, 7], Float32Array, batched],
+      [[2, 9, 5], [2, 9, 7], Float64Array, batched],
     ] as const) {
       const r0 = rng(size(ls) + size(rs));
       const l = new Ctor(size(ls)).map(() => 2 * r0() - 1),

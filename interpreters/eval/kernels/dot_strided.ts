@@ -123,8 +123,10 @@ const sizeOf = (shape: readonly number[], axes: readonly number[]) => axes.reduc
 
 /** How one dot_general of given shapes runs: sizes, orientation, each entry's offsets, the gatherers. */
 interface Plan {
+  /** What the plan is for: shapes, dimension numbers (flattened: lc, rc, lb, rb) and element type. */
   lShape: readonly number[];
   rShape: readonly number[];
+  dims: readonly (readonly number[])[];
   dtype: "float32" | "float64";
   /** False where the kernel does not take the product. */
   ok: boolean;
@@ -144,7 +146,8 @@ type Gather = (src: Floats, from: number, dst: Floats, at: number) => void;
 
 /**
  * Plans by the params' dimension-number tuple: a compiled program passes the same params object on
- * every call, so its products are planned once (and re-planned if the shapes differ).
+ * every call, so its products are planned once. A plan is used only for the shapes, dimension
+ * numbers and element type it was made for (a tuple may be shared by products that differ).
  */
 const plans = new WeakMap<object, Plan>();
 
@@ -177,6 +180,7 @@ function plan(
   return {
     lShape: lShape.slice(),
     rShape: rShape.slice(),
+    dims: [lc, rc, lb, rb].map((d) => d.slice()),
     dtype,
     ok: batch * m * k * n <= MAX_WORK,
     batch,
@@ -210,7 +214,12 @@ export function dotStrided(
   if (l.constructor !== r.constructor || out.constructor !== l.constructor) return false;
   const dtype = l instanceof Float32Array ? "float32" : "float64";
   let p = plans.get(contract);
-  if (p === undefined || p.dtype !== dtype || !sameShape(p.lShape, lShape) || !sameShape(p.rShape, rShape)) {
+  const fits = (q: Plan) =>
+    q.dtype === dtype &&
+    sameShape(q.lShape, lShape) &&
+    sameShape(q.rShape, rShape) &&
+    [...contract, ...batch].every((d, i) => sameShape(q.dims[i]!, d));
+  if (p === undefined || !fits(p)) {
     plans.set(contract, (p = plan(dtype, lShape, rShape, contract, batch)));
   }
   if (!p.ok) return false;
