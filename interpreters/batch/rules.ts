@@ -8,7 +8,7 @@ import { bind, bind1, currentInterpreter, withInterpreter } from "../../src/core
 import * as lax from "../../src/core/lax.js";
 import { ConcreteArray, type NDArray } from "../../src/core/ndarray.js";
 import { type FlatBwd, type FlatFwd, type FlatJvpRule, Prim, type PrimParams } from "../../src/core/prim.js";
-import { range } from "../../src/core/shape.js";
+import { range, sizeOf } from "../../src/core/shape.js";
 import { type ClosedProgram, type Program, evalProgram } from "../../src/ir/ir.js";
 import { traceToProgram } from "../../src/ir/trace.js";
 import { BatchInterpreter, type BatchRule, type BatchRules } from "./interpreter.js";
@@ -25,6 +25,54 @@ export const withBatch = (x: NDArray, isBatched: boolean, size: number): NDArray
 
 const inc = (axes: readonly number[]) => axes.map((a) => a + 1);
 const one = (x: NDArray): [NDArray[], boolean[]] => [[x], [true]];
+
+/** dot_general of two batched operands: the batch axis is one more (leading) batch dim. */
+const dotBatched = (x: NDArray, y: NDArray, { contract: [xc, yc], batch: [xb, yb] }: PrimParams[Prim.DotGeneral]) =>
+  one(
+    lax.dotGeneral(
+      x,
+      y,
+      [inc(xc), inc(yc)],
+      [
+        [0, ...inc(xb)],
+        [0, ...inc(yb)],
+      ],
+    ),
+  );
+
+/**
+ * An unbatched dot_general operand (`side` 0: lhs, 1: rhs) transposed, before it is broadcast, into
+ * the order the matrix kernel reads without gathering: lhs [batch, free, contracting], rhs [batch,
+ * contracting, free]; with the params renumbered. A no-op when it is in that order already.
+ */
+function kernelOrder(u: NDArray, params: PrimParams[Prim.DotGeneral], side: 0 | 1): [NDArray, PrimParams[Prim.DotGeneral]] {
+  const c = params.contract[side],
+    b = params.batch[side];
+  const free = range(u.ndim).filter((d) => !c.includes(d) && !b.includes(d));
+  const perm = side === 0 ? [...b, ...free, ...c] : [...b, ...c, ...free];
+  if (perm.every((d, i) => d === i)) return [u, params];
+  const at = (d: number) => perm.indexOf(d);
+  const contract = [...params.contract] as [number[], number[]],
+    batch = [...params.batch] as [number[], number[]];
+  contract[side] = c.map(at);
+  batch[side] = b.map(at);
+  return [lax.transpose(u, perm), { contract, batch }];
+}
+
+/** Whether a one-side-batched dot_general leaves the batch axis off the front of its result. */
+function batchAxisMoves(x: NDArray, y: NDArray, bx: boolean, { contract: [xc], batch: [xb] }: PrimParams[Prim.DotGeneral]): boolean {
+  const xFree = x.ndim - (bx ? 1 : 0) - xc.length - xb.length;
+  return bx ? xb.length > 0 : xb.length + xFree > 0;
+}
+
+/** Elements of one lane's dot_general result: batch dims x free dims of both operands. */
+function dotLaneSize(x: NDArray, y: NDArray, bx: boolean, by: boolean, { contract: [xc], batch: [xb] }: PrimParams[Prim.DotGeneral]): number {
+  const xs = bx ? x.shape.slice(1) : x.shape,
+    ys = by ? y.shape.slice(1) : y.shape;
+  const k = xc.reduce((n, d) => n * xs[d]!, 1),
+    b = xb.reduce((n, d) => n * xs[d]!, 1);
+  return (sizeOf(xs) * sizeOf(ys)) / (k * k * b);
+}
 
 /** Elementwise: broadcast unbatched operands, then apply as is. */
 function elementwise<P extends Prim>(prim: P): BatchRule<P> {
@@ -283,20 +331,24 @@ export const batchRules: BatchRules = {
     });
     return one(lax.selectN(mask!, xb, placed));
   },
-  [Prim.DotGeneral]: ([x, y], [bx, by], { contract: [xc, yc], batch: [xb, yb] }) => {
-    if (bx && by) {
-      return one(
-        lax.dotGeneral(
-          x!,
-          y!,
-          [inc(xc), inc(yc)],
-          [
-            [0, ...inc(xb)],
-            [0, ...inc(yb)],
-          ],
-        ),
-      );
+  [Prim.DotGeneral]: ([x, y], [bx, by], params, size) => {
+    // One operand batched: its batch axis becomes a free dim of the product, and moving it to the
+    // front afterwards copies the result. Broadcasting the other operand instead (one copy of it)
+    // makes the product batched with the axis already in front: done when that copy is no larger
+    // than a lane's result plus the batched operand's lane (which the unbatched product reads
+    // transposed).
+    if (bx !== by && batchAxisMoves(x!, y!, bx!, params)) {
+      const lane = (a: NDArray, batched: boolean) => (batched ? a.size / size : a.size);
+      if (lane(bx ? y! : x!, false) <= lane(bx ? x! : y!, true) + dotLaneSize(x!, y!, bx!, by!, params)) {
+        const [u, p] = bx ? kernelOrder(y!, params, 1) : kernelOrder(x!, params, 0);
+        return dotBatched(withBatch(bx ? x! : u, bx!, size), withBatch(bx ? u : y!, by!, size), p);
+      }
     }
+    const {
+      contract: [xc, yc],
+      batch: [xb, yb],
+    } = params;
+    if (bx && by) return dotBatched(x!, y!, params);
     if (bx) {
       // x's batch axis becomes its first free dim, which lands right after the batch dims.
       const out = lax.dotGeneral(x!, y!, [inc(xc), yc], [inc(xb), yb]);

@@ -13,11 +13,13 @@ import { type ConvLayout, convGeometry } from "../../src/core/conv_geometry.js";
 import { recycle } from "../../src/core/buffers.js";
 import { convKernel } from "./kernels/conv.js";
 import { convGemmLayout } from "./kernels/conv_gemm.js";
+import { dotStrided } from "./kernels/dot_strided.js";
 import { matmul } from "./kernels/matmul.js";
 import { matvecTransposedWasm } from "./kernels/matvec_wasm.js";
 import { type ReduceOp, argReduceKernel, argsortKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
 import { copyStrided } from "./kernels/strided.js";
 import { runProgram } from "../../src/ir/executable.js";
+import { takeRecycled } from "../../src/core/buffers.js";
 
 type C = ConcreteArray;
 /** Computes a primitive's outputs from validated operands and the output avals. */
@@ -33,6 +35,12 @@ const make = (out: Aval): [TypedArray, (d: TypedArray) => C] => {
   return [data, (d) => new ConcreteArray(d, out.shape as number[], out.dtype)];
 };
 
+/** As `make`, for a result its kernel writes in full: recycled storage is handed over without zeroing. */
+const makeFull = (out: Aval): [TypedArray, (d: TypedArray) => C] => {
+  const n = sizeOf(out.shape);
+  return [takeRecycled(out.dtype, n) ?? allocate(out.dtype, n), (d) => new ConcreteArray(d, out.shape as number[], out.dtype)];
+};
+
 const elementwise =
   (prim: Prim): Impl1<Prim> =>
   (args, _p, out) => {
@@ -45,7 +53,7 @@ const elementwise =
 /** Transposes `x` by `perm` into a fresh array. */
 function permute(x: C, perm: readonly number[]): TypedArray {
   const strides = stridesOf(x.shape);
-  const out = allocate(x.dtype, x.size);
+  const out = takeRecycled(x.dtype, x.size) ?? allocate(x.dtype, x.size);
   const shape = perm.map((p) => x.shape[p]!);
   copyStrided(
     x.values,
@@ -192,7 +200,7 @@ export const impls: { [P in Prim]: Impl<P> } = {
     return wrap(data);
   }),
   [Prim.BroadcastInDim]: one(([x], { shape, broadcastDimensions: bd }, out) => {
-    const [data, wrap] = make(out);
+    const [data, wrap] = makeFull(out);
     const xs = stridesOf(x!.shape);
     const srcStrides = shape.map(() => 0);
     bd.forEach((d, i) => (srcStrides[d] = x!.shape[i] === 1 ? 0 : xs[i]!));
@@ -296,7 +304,11 @@ export const impls: { [P in Prim]: Impl<P> } = {
     place(upd!, data, x!.shape, clampStarts(x!, starts, upd!.shape));
     return wrap(data);
   }),
-  [Prim.DotGeneral]: one(([l, r], { contract: [lc, rc], batch: [lb, rb] }, out) => {
+  [Prim.DotGeneral]: one(([l, r], params, out) => {
+    const {
+      contract: [lc, rc],
+      batch: [lb, rb],
+    } = params;
     // The plain product (last axis of l with first of r, no batch) needs no layout work: a cheap
     // check first, as small products inside compiled loops run it every iteration.
     if (lb.length === 0 && lc.length === 1 && rc.length === 1 && lc[0] === l!.ndim - 1 && rc[0] === 0) {
@@ -314,6 +326,9 @@ export const impls: { [P in Prim]: Impl<P> } = {
       const [data, wrap] = make(out);
       if (matvecTransposedWasm(lv, rv as typeof lv, data as typeof lv, l!.shape[1]!, l!.shape[0]!)) return wrap(data);
     }
+    // Small float products with batch dims or transposed operands: one strided batched kernel call.
+    const [data, wrap] = makeFull(out);
+    if (floats && dotStrided(lv, l!.shape, rv as typeof lv, r!.shape, params.contract, params.batch, data as typeof lv)) return wrap(data);
     const lFree = range(l!.ndim).filter((d) => !lc.includes(d) && !lb.includes(d));
     const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
     const lPerm = [...lb, ...lFree, ...lc],
@@ -321,7 +336,6 @@ export const impls: { [P in Prim]: Impl<P> } = {
     const a = lPerm.every((p, i) => p === i) ? l!.values : permute(l!, lPerm);
     const b = rPerm.every((p, i) => p === i) ? r!.values : permute(r!, rPerm);
     const size = (x: C, dims: number[]) => sizeOf(dims.map((d) => x.shape[d]!));
-    const [data, wrap] = make(out);
     matmul(a as Float32Array, b as Float32Array, data as Float32Array, size(l!, lb), size(l!, lFree), size(l!, lc), size(r!, rFree));
     return wrap(data);
   }),

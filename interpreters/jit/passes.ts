@@ -1,9 +1,9 @@
 /**
  * Program-to-program optimisations run before code generation: common-subexpression elimination
- * here, and dead-code elimination (shared with partial evaluation, in src/ir). Both are single iterative sweeps (no recursion), so a 100,000-equation
+ * and broadcast composition here, and dead-code elimination (shared with partial evaluation, in src/ir). Both are single iterative sweeps (no recursion), so a 100,000-equation
  * program is fine. Constant folding happens earlier, while staging (all-constant work runs then).
  */
-import { HIGHER_ORDER } from "../../src/core/prim.js";
+import { HIGHER_ORDER, Prim } from "../../src/core/prim.js";
 import { type Eqn, Program, type Var } from "../../src/ir/ir.js";
 
 export { dce } from "../../src/ir/ir.js";
@@ -49,4 +49,29 @@ export function cse(p: Program): Program {
     eqns,
     p.outvars.map((v) => subst.get(v) ?? v),
   );
+}
+
+/**
+ * Composes a broadcast of a broadcast into one broadcast of the first one's operand. vmap
+ * broadcasts unbatched operands that are often broadcasts themselves (of a literal, say); composed,
+ * the inner one dies and the outer one, when read only elementwise, stays virtual, where the pair
+ * would materialise the inner one on every call.
+ */
+export function composeBroadcasts(p: Program): Program {
+  const producers = new Map<Var, Eqn<Prim.BroadcastInDim>>();
+  let changed = false;
+  const eqns = p.eqns.map((e) => {
+    if (e.prim !== Prim.BroadcastInDim) return e;
+    let b = e as Eqn<Prim.BroadcastInDim>;
+    const inner = producers.get(b.inputs[0]!);
+    if (inner !== undefined) {
+      // y's dim i lands on dim inner[i] of x, which lands on dim outer[inner[i]] of the result.
+      const broadcastDimensions = inner.params.broadcastDimensions.map((d) => b.params.broadcastDimensions[d]!);
+      b = { ...b, inputs: inner.inputs, params: { shape: b.params.shape, broadcastDimensions } };
+      changed = true;
+    }
+    producers.set(b.outvars[0]!, b);
+    return b;
+  });
+  return changed ? new Program(p.constvars, p.invars, eqns, p.outvars) : p;
 }

@@ -3,8 +3,8 @@
  * and the jitted vmapped train step gives the same parameters as 8 separate jitted steps.
  */
 import { describe, expect, it } from "vitest";
-import { type NDArray, random, tree } from "../../src/index.js";
-import { ENSEMBLE, ensembleData, ensembleStep, init, initEnsemble, member, singleStep } from "../../bench/ensemble.js";
+import { type NDArray, random, tree, vmap } from "../../src/index.js";
+import { ENSEMBLE, ensembleData, ensembleStep, init, initEnsemble, member, singleStep, step } from "../../bench/ensemble.js";
 
 const flat = (p: unknown) => tree.leaves(p).flatMap((l) => Array.from((l as NDArray).dataSync(), Number));
 
@@ -16,6 +16,12 @@ describe("ensemble of 8 models", () => {
     [...keys].forEach((k, i) => expect(flat(member(stacked, i))).toEqual(flat(init(k))));
     // the members differ
     expect(flat(member(stacked, 0))).not.toEqual(flat(member(stacked, 1)));
+  });
+
+  it("the jitted vmapped train step equals the eager vmapped step bit for bit", () => {
+    const { x, y } = ensembleData();
+    const stacked = initEnsemble(random.split(random.key(0), ENSEMBLE.models));
+    expect(flat(ensembleStep(stacked, x, y))).toEqual(flat(vmap(step, { inAxes: [0, null, null] })(stacked, x, y)));
   });
 
   it("three jitted vmapped train steps equal three separate jitted steps per model", () => {

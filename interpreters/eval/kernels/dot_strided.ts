@@ -1,0 +1,242 @@
+/**
+ * Small float dot_generals (a vmapped model's batched, transposed products) as one batched product
+ * of strided views: each batch entry's operands are gathered, with their own strides, straight into
+ * the wasm GEMM's memory (`matmulWasmInPlace`), which copies operands in anyway, so a transposed
+ * or interleaved operand costs no array of its own and the result is written in its final layout.
+ *
+ * Either orientation runs: C = A·B, or Cᵀ = Bᵀ·Aᵀ when that wastes less of the kernel's register
+ * tile (16 float32 or 8 float64 columns: a product with 4 columns does 4x its work) or gathers fewer
+ * elements with strides. The kernel sums each element's products in k order (in blocks of its
+ * depth KC, added in order) whatever the layout, and a·b = b·a exactly, so both orientations give
+ * the bits of the transpose-then-multiply path. Knows nothing of NDArrays: flat values, shapes
+ * and dimension numbers in; false (nothing written) where this path does not apply.
+ */
+import { matmulWasmInPlace } from "./matmul_wasm.js";
+
+type Floats = Float32Array | Float64Array;
+
+/** Products up to this many multiply-adds: larger ones keep the threaded contiguous path. */
+const MAX_WORK = 1 << 22;
+/** Rows and columns of the wasm kernel's register tile (gemm_wasm_module.ts: MR x NV·lanes). */
+const TILE_ROWS = 2;
+const TILE_COLS = { float32: 16, float64: 8 } as const;
+/** Cost of gathering one element with a stride, in padded multiply-adds of the kernel (measured, roughly). */
+const GATHER = 24;
+/** Shortest unit-stride run copied by `set` rather than element by element. */
+const SET_MIN = 32;
+
+/** One operand of the kernel, a batch entry's rows x cols: its dims (row dims, then column dims) and strides. */
+interface View {
+  shape: number[];
+  strides: number[];
+}
+
+/** Drops size-1 dims and fuses dims that step through memory as one. */
+function merge(shape: readonly number[], strides: readonly number[]): { shape: number[]; strides: number[] } {
+  const sh: number[] = [],
+    st: number[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = sh.length - 1;
+    if (last >= 0 && st[last] === strides[d]! * shape[d]!) {
+      sh[last]! *= shape[d]!;
+      st[last] = strides[d]!;
+    } else {
+      sh.push(shape[d]!);
+      st.push(strides[d]!);
+    }
+  }
+  return { shape: sh, strides: st };
+}
+
+/** The view of `axes` (rows) then `cols` of an operand of `shape` with `strides`. */
+function view(shape: readonly number[], strides: readonly number[], rows: readonly number[], cols: readonly number[]): View {
+  const dims = [...rows, ...cols];
+  return { shape: dims.map((d) => shape[d]!), strides: dims.map((d) => strides[d]!) };
+}
+
+/** Whether gathering `v` row-major reads element by element with a stride (not in unit-stride runs). */
+function strided(v: View): boolean {
+  const { strides } = merge(v.shape, v.strides);
+  return strides.length > 0 && strides[strides.length - 1] !== 1;
+}
+
+/**
+ * A gatherer writing one batch entry of `v` row-major at dst[at...]: an odometer over the merged
+ * outer dims, the innermost dim copied by `set` when it is a long unit-stride run, else element by
+ * element.
+ */
+function gatherer(v: View): Gather {
+  const { shape, strides } = merge(v.shape, v.strides);
+  const nd = shape.length;
+  if (nd === 0) return (src, from, dst, at) => void (dst[at] = src[from]!);
+  const inner = shape[nd - 1]!,
+    step = strides[nd - 1]!;
+  const run =
+    step === 1 && inner >= SET_MIN
+      ? (src: Floats, s: number, dst: Floats, t: number) => dst.set(src.subarray(s, s + inner), t)
+      : (src: Floats, s: number, dst: Floats, t: number) => {
+          for (let j = 0; j < inner; j++, s += step) dst[t + j] = src[s]!;
+        };
+  if (nd === 1) return run;
+  const outerShape = shape.slice(0, nd - 1),
+    outerStrides = strides.slice(0, nd - 1);
+  const idx = new Array<number>(nd - 1);
+  return (src, from, dst, at) => {
+    idx.fill(0);
+    for (let s = from, t = at; ; t += inner) {
+      run(src, s, dst, t);
+      let d = nd - 2;
+      for (; d >= 0; d--) {
+        s += outerStrides[d]!;
+        if (++idx[d]! < outerShape[d]!) break;
+        s -= outerStrides[d]! * outerShape[d]!;
+        idx[d] = 0;
+      }
+      if (d < 0) return;
+    }
+  };
+}
+
+/** Row-major strides of `shape`. */
+function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  for (let d = shape.length - 1, acc = 1; d >= 0; d--) {
+    s[d] = acc;
+    acc *= shape[d]!;
+  }
+  return s;
+}
+
+/** The flat offset of every batch entry (batch dims `axes`, row-major over their sizes). */
+function entryOffsets(shape: readonly number[], strides: readonly number[], axes: readonly number[]): number[] {
+  let offs = [0];
+  for (const d of axes) {
+    const next: number[] = [];
+    for (const o of offs) for (let i = 0; i < shape[d]!; i++) next.push(o + i * strides[d]!);
+    offs = next;
+  }
+  return offs;
+}
+
+const sizeOf = (shape: readonly number[], axes: readonly number[]) => axes.reduce((a, d) => a * shape[d]!, 1);
+
+/** How one dot_general of given shapes runs: sizes, orientation, each entry's offsets, the gatherers. */
+interface Plan {
+  /** What the plan is for: shapes, dimension numbers (flattened: lc, rc, lb, rb) and element type. */
+  lShape: readonly number[];
+  rShape: readonly number[];
+  dims: readonly (readonly number[])[];
+  dtype: "float32" | "float64";
+  /** False where the kernel does not take the product. */
+  ok: boolean;
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  swap: boolean;
+  lOff: number[];
+  rOff: number[];
+  gatherL: Gather;
+  gatherR: Gather;
+  /** Cᵀ (n x m, in the kernel's memory) into C, when swapped. */
+  storeT: Gather | null;
+}
+type Gather = (src: Floats, from: number, dst: Floats, at: number) => void;
+
+/**
+ * Plans by the params' dimension-number tuple: a compiled program passes the same params object on
+ * every call, so its products are planned once. A plan is used only for the shapes, dimension
+ * numbers and element type it was made for (a tuple may be shared by products that differ).
+ */
+const plans = new WeakMap<object, Plan>();
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+function plan(
+  dtype: "float32" | "float64",
+  lShape: readonly number[],
+  rShape: readonly number[],
+  [lc, rc]: readonly [readonly number[], readonly number[]],
+  [lb, rb]: readonly [readonly number[], readonly number[]],
+): Plan {
+  const lFree = lShape.map((_, d) => d).filter((d) => !lc.includes(d) && !lb.includes(d));
+  const rFree = rShape.map((_, d) => d).filter((d) => !rc.includes(d) && !rb.includes(d));
+  const batch = sizeOf(lShape, lb),
+    m = sizeOf(lShape, lFree),
+    k = sizeOf(lShape, lc),
+    n = sizeOf(rShape, rFree);
+  const ls = stridesOf(lShape),
+    rs = stridesOf(rShape);
+  const a = view(lShape, ls, lFree, lc),
+    b = view(rShape, rs, rc, rFree);
+  const aT = view(lShape, ls, lc, lFree),
+    bT = view(rShape, rs, rFree, rc);
+  const padded = (rows: number, cols: number) => Math.ceil(rows / TILE_ROWS) * TILE_ROWS * Math.ceil(cols / TILE_COLS[dtype]) * TILE_COLS[dtype] * k;
+  const gathered = (v: View, elements: number) => (strided(v) ? GATHER * elements : 0);
+  const straight = padded(m, n) + gathered(a, m * k) + gathered(b, k * n);
+  const swapped = padded(n, m) + gathered(bT, n * k) + gathered(aT, k * m) + GATHER * m * n;
+  const swap = swapped < straight;
+  return {
+    lShape: lShape.slice(),
+    rShape: rShape.slice(),
+    dims: [lc, rc, lb, rb].map((d) => d.slice()),
+    dtype,
+    ok: batch * m * k * n <= MAX_WORK,
+    batch,
+    m,
+    k,
+    n,
+    swap,
+    lOff: entryOffsets(lShape, ls, lb),
+    rOff: entryOffsets(rShape, rs, rb),
+    gatherL: gatherer(swap ? aT : a),
+    gatherR: gatherer(swap ? bT : b),
+    storeT: swap ? gatherer({ shape: [m, n], strides: [1, m] }) : null,
+  };
+}
+
+/**
+ * out (row-major [batch..., lFree..., rFree...]) = dot_general(l, r) with contracting dims lc/rc and
+ * batch dims lb/rb (`contract` and `batch` are the primitive's params, whose identity keys the
+ * plan), on the wasm kernel; false, with out untouched, where the kernel does not take it (mixed
+ * element types, wasm off, products too small or with a single row or column, large ones).
+ */
+export function dotStrided(
+  l: Floats,
+  lShape: readonly number[],
+  r: Floats,
+  rShape: readonly number[],
+  contract: readonly [readonly number[], readonly number[]],
+  batch: readonly [readonly number[], readonly number[]],
+  out: Floats,
+): boolean {
+  if (l.constructor !== r.constructor || out.constructor !== l.constructor) return false;
+  const dtype = l instanceof Float32Array ? "float32" : "float64";
+  let p = plans.get(contract);
+  const fits = (q: Plan) =>
+    q.dtype === dtype &&
+    sameShape(q.lShape, lShape) &&
+    sameShape(q.rShape, rShape) &&
+    [...contract, ...batch].every((d, i) => sameShape(q.dims[i]!, d));
+  if (p === undefined || !fits(p)) {
+    plans.set(contract, (p = plan(dtype, lShape, rShape, contract, batch)));
+  }
+  if (!p.ok) return false;
+  const { m, n, swap, lOff, rOff, gatherL, gatherR, storeT } = p;
+  const mn = m * n;
+  return matmulWasmInPlace(dtype, {
+    batch: p.batch,
+    m: swap ? n : m,
+    k: p.k,
+    n: swap ? m : n,
+    input: dtype === "float32" ? EMPTY32 : EMPTY64,
+    a: swap ? (v, to, e) => gatherR(r, rOff[e]!, v, to) : (v, to, e) => gatherL(l, lOff[e]!, v, to),
+    b: swap ? (v, to, e) => gatherL(l, lOff[e]!, v, to) : (v, to, e) => gatherR(r, rOff[e]!, v, to),
+    c: storeT === null ? (v, from, e) => out.set(v.subarray(from, from + mn), e * mn) : (v, from, e) => storeT(v, from, out, e * mn),
+  });
+}
+
+/** The in-place product's `input`: the gatherers read the operands where they are. */
+const EMPTY32 = new Float32Array(0);
+const EMPTY64 = new Float64Array(0);
