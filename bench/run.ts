@@ -1,13 +1,17 @@
 /**
  * `npm run bench`: one table comparing fluxion with its peers (jax-js on Wasm, TensorFlow.js on
- * Wasm and on CPU), all in this process. Each workload (spec.ts) is prepared per implementation,
- * warmed up, then timed (median of the runs, each run reading its results back), and the
- * implementations' read-back checksums are compared. Goals live here, never in unit tests.
+ * Wasm and on CPU). Each implementation runs every workload (spec.ts) in a child process of its
+ * own, one after the other, so that no library's heap, worker threads or engine state weighs on
+ * another's timings: in one shared process fluxion's millisecond rows came out up to 5–7× slower
+ * than alone. A workload is prepared, warmed up, then timed (median of the runs, each run reading
+ * its results back); this process gathers the cells, compares the implementations' read-back
+ * checksums and prints the table. Goals live here, never in unit tests.
  *
  * Environment: BENCH_QUICK=1 for a fast smoke run (3 timed runs, 1 warm-up);
  * BENCH_IMPLS=fluxion,jaxjs,tfjs-wasm,tfjs-cpu to run only some implementations.
  * Progress goes to stderr, the table to stdout.
  */
+import { spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { fluxion } from "./fluxion.js";
 import { ENSEMBLE, ensembleCase } from "./ensemble.js";
@@ -42,6 +46,8 @@ interface Cell {
   value?: number;
   text: string;
   sum?: number;
+  /** Why the cell has no value, when preparing or running it threw (becomes a numbered note). */
+  error?: string;
 }
 
 /** Measured cells of every row so far, by row id then implementation name. */
@@ -359,7 +365,7 @@ async function measure(row: Row, key: string, impl: Impl): Promise<Cell> {
     return { value, sum: checksum(t.last), text: fmt(value) + (tags.length ? ` (${tags.join(", ")})` : "") };
   } catch (e) {
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return { text: `error [${note(`${impl.name}, ${row.label}: ${msg.split("\n")[0]!.slice(0, 300)}`)}]` };
+    return { text: "error", error: `${impl.name}, ${row.label}: ${msg.split("\n")[0]!.slice(0, 300)}` };
   } finally {
     if (prepared && !(prepared instanceof NotAvailable)) prepared.dispose?.();
   }
@@ -386,19 +392,57 @@ function ratio(row: Row, cells: Map<string, Cell>): string {
   return `${fmt(r)}×`;
 }
 
+/** Child mode (BENCH_CHILD=key): measures every row for one implementation, one JSON line per row. */
+async function child(key: string): Promise<void> {
+  const impl = ALL[key]!;
+  for (const row of ROWS) {
+    process.stderr.write(`${row.label} — ${impl.name} … `);
+    const cell = await measure(row, key, impl);
+    process.stderr.write(`${cell.text}\n`);
+    process.stdout.write(`${JSON.stringify({ row: row.id, cell })}\n`);
+  }
+  process.stdout.write(`${JSON.stringify({ tfjsThreads: tfjsWasmThreads() })}\n`);
+}
+
+/** tfjs-wasm's thread count, as its child process reports it. */
+let tfjsThreads = "not started";
+
+/** Runs one implementation's child process and returns its cells by row id. */
+function runChild(key: string): Map<string, Cell> {
+  const out = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!], {
+    env: { ...process.env, BENCH_CHILD: key },
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const cells = new Map<string, Cell>();
+  for (const line of out.stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const msg = JSON.parse(line) as { row: string; cell: Cell } | { tfjsThreads: string };
+    if ("row" in msg) cells.set(msg.row, msg.cell);
+    else if (msg.tfjsThreads !== "not started") tfjsThreads = msg.tfjsThreads;
+  }
+  if (out.status !== 0) {
+    const why = out.error?.message ?? `exit status ${out.status ?? out.signal}`;
+    for (const row of ROWS)
+      if (!cells.has(row.id)) cells.set(row.id, { text: "error", error: `${ALL[key]!.name}, ${row.label}: its process failed (${why})` });
+  }
+  return cells;
+}
+
 async function main(): Promise<void> {
   const results: Results = new Map();
   const rows: string[][] = [];
   const started = performance.now(),
     loadBefore = loadavg()[0]!;
+  const byImpl = new Map(COLUMNS.map(([key]) => [key, selected.includes(key) ? runChild(key) : new Map<string, Cell>()]));
   for (const row of ROWS) {
     const cells = new Map<string, Cell>();
     results.set(row.id, cells);
     for (const [key, impl] of COLUMNS) {
-      process.stderr.write(`${row.label} — ${impl.name} … `);
-      const cell = await measure(row, key, impl);
+      const cell = byImpl.get(key)!.get(row.id) ?? { text: "skipped" };
+      if (cell.error !== undefined) cell.text = `error [${note(cell.error)}]`;
       cells.set(impl.name, cell);
-      process.stderr.write(`${cell.text}\n`);
     }
     compareChecksums(row, cells);
     const fx = cells.get(fluxion.name)?.value;
@@ -419,7 +463,7 @@ async function main(): Promise<void> {
   console.log(`
 ratio: > 1 means fluxion is slower than the best peer in the row (time rows: fluxion / best peer time;
   GFLOP/s rows: best peer / fluxion rate).
-cells: median of ${RUNS} timed runs after warm-up (${STEADY.warmupMs} ms, at most ${STEADY.maxWarmup} calls, where a row does not set its
+cells: each implementation in a child process of its own, one after the other; median of ${RUNS} timed runs after warm-up (${STEADY.warmupMs} ms, at most ${STEADY.maxWarmup} calls, where a row does not set its
   own; fewer runs where flagged: calls over ${SLOW.slowMs / 1000} s), each run reading all
   results back (dataSync/item), float32.
   "(eager)": tfjs has no jit, so its eager equivalent; "(loop)": per-example tf.grad calls;
@@ -428,9 +472,11 @@ cells: median of ${RUNS} timed runs after warm-up (${STEADY.warmupMs} ms, at mos
   matmul in a python3 subprocess on all cores, the machine's BLAS, not a peer (the ratio ignores it). The ${SMALL_CHAIN_OPS}-op chain rows are there
   because jax-js's jit cannot compile the ${CHAIN_OPS}-op chain.
 machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)};
-  jax-js wasm and tfjs wasm are single-threaded here (no Web Workers in Node; tfjs wasm threads: ${tfjsWasmThreads()}).
+  jax-js wasm and tfjs wasm are single-threaded here (no Web Workers in Node; tfjs wasm threads: ${tfjsThreads}).
   ${QUICK ? "BENCH_QUICK run. " : ""}Took ${elapsed.toFixed(0)} s.`);
   if (notes.length) console.log("\n" + notes.map((n, i) => `[${i + 1}] ${n}`).join("\n"));
 }
 
-await main();
+const childKey = process.env.BENCH_CHILD;
+if (childKey !== undefined) await child(childKey);
+else await main();
