@@ -416,7 +416,7 @@ function runChild(key: string): Map<string, Cell> {
     maxBuffer: 64 * 1024 * 1024,
   });
   const cells = new Map<string, Cell>();
-  for (const line of out.stdout.split("\n")) {
+  for (const line of (out.stdout ?? "").split("\n")) {
     if (!line.startsWith("{")) continue;
     const msg = JSON.parse(line) as { row: string; cell: Cell } | { tfjsThreads: string };
     if ("row" in msg) cells.set(msg.row, msg.cell);
@@ -463,7 +463,8 @@ async function main(): Promise<void> {
   console.log(`
 ratio: > 1 means fluxion is slower than the best peer in the row (time rows: fluxion / best peer time;
   GFLOP/s rows: best peer / fluxion rate).
-cells: each implementation in a child process of its own, one after the other; median of ${RUNS} timed runs after warm-up (${STEADY.warmupMs} ms, at most ${STEADY.maxWarmup} calls, where a row does not set its
+cells: each implementation in a child process of its own, one after the other;
+  median of ${RUNS} timed runs after warm-up (${STEADY.warmupMs} ms, at most ${STEADY.maxWarmup} calls, where a row does not set its
   own; fewer runs where flagged: calls over ${SLOW.slowMs / 1000} s), each run reading all
   results back (dataSync/item), float32.
   "(eager)": tfjs has no jit, so its eager equivalent; "(loop)": per-example tf.grad calls;
