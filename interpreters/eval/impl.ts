@@ -6,7 +6,7 @@ import { type TypedArray, allocate } from "../../src/core/dtype.js";
 import { customVjpForwardError } from "../../src/core/errors.js";
 import { type Aval, ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams, type ScatterOp } from "../../src/core/prim.js";
-import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
+import { dotResultAxes, range, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { elementwiseKernel } from "./kernels/elementwise.js";
 import { linalgImpls } from "./kernels/linalg_impl.js";
 import { type ConvLayout, convGeometry } from "../../src/core/conv_geometry.js";
@@ -114,6 +114,29 @@ function take(x: C, out: Aval, starts: readonly number[], steps?: readonly numbe
   let base = 0;
   for (let d = 0; d < xs.length; d++) base += starts[d]! * xs[d]!;
   copyStrided(x.values, base, steps ? xs.map((s, d) => s * steps[d]!) : xs, data, 0, stridesOf(out.shape), out.shape);
+  return wrap(data);
+}
+
+/**
+ * A dot_general that contracts nothing (an outer product, per batch entry): each result element is
+ * one product, so it is `mul` of the operands laid out along the result's axes, with mul's bits
+ * (-0, integer wrap-around). jit rewrites the equation the same way, so both agree.
+ */
+function outerProduct(l: C, r: C, { contract, batch }: PrimParams[Prim.DotGeneral], out: Aval): C {
+  const axes = dotResultAxes(l.ndim, r.ndim, contract, batch);
+  const n = sizeOf(out.shape),
+    outStrides = stridesOf(out.shape);
+  const [lv, rv] = [l, r].map((x, k) => {
+    const strides = stridesOf(x.shape),
+      from = new Array<number>(out.shape.length).fill(0);
+    axes[k]!.forEach((a, d) => (from[a] = strides[d]!));
+    if (x.size === n && from.every((s, a) => s === outStrides[a])) return x.values;
+    const spread = allocate(x.dtype, n);
+    copyStrided(x.values, 0, from, spread, 0, outStrides, out.shape);
+    return spread;
+  });
+  const [data, wrap] = makeFull(out);
+  elementwiseKernel(Prim.Mul, out.dtype, out.dtype, 2)(data, n, lv!, rv!);
   return wrap(data);
 }
 
@@ -326,6 +349,7 @@ export const impls: { [P in Prim]: Impl<P> } = {
       const [data, wrap] = make(out);
       if (matvecTransposedWasm(lv, rv as typeof lv, data as typeof lv, l!.shape[1]!, l!.shape[0]!)) return wrap(data);
     }
+    if (lc.length === 0) return outerProduct(l!, r!, params, out);
     // Small float products with batch dims or transposed operands: one strided batched kernel call.
     const [data, wrap] = makeFull(out);
     if (floats && dotStrided(lv, l!.shape, rv as typeof lv, r!.shape, params.contract, params.batch, data as typeof lv)) return wrap(data);

@@ -17,7 +17,7 @@ import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
 import { fusionFacts } from "../../src/ir/fusion.js";
 import { RECYCLE_MIN_BYTES, recycle, takeRecycled } from "../../src/core/buffers.js";
 import { loopStep } from "./loops.js";
-import { composeBroadcasts, cse, dce } from "./passes.js";
+import { composeBroadcasts, cse, dce, outerProducts } from "./passes.js";
 import { wasmSumStep } from "./wasm_sum.js";
 import { wasmLoopStep, wasmLoopsEnabled } from "./wasm_loop.js";
 
@@ -81,7 +81,7 @@ export function compileProgram(cp: ClosedProgram): Executable {
 
 /** Optimises a closed program and orders it into steps over numbered slots. */
 export function compileBody(cp: ClosedProgram): Body {
-  const p = dce(cse(composeBroadcasts(cp.program)));
+  const p = dce(cse(composeBroadcasts(outerProducts(cp.program))));
   const slots = new Map<Var, number>();
   const slot = (v: Var) => {
     let s = slots.get(v);

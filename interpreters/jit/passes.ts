@@ -1,10 +1,11 @@
 /**
- * Program-to-program optimisations run before code generation: common-subexpression elimination
- * and broadcast composition here, and dead-code elimination (shared with partial evaluation, in src/ir). Both are single iterative sweeps (no recursion), so a 100,000-equation
+ * Program-to-program optimisations run before code generation: common-subexpression elimination,
+ * broadcast composition and outer products as multiplies here, and dead-code elimination (shared with partial evaluation, in src/ir). Both are single iterative sweeps (no recursion), so a 100,000-equation
  * program is fine. Constant folding happens earlier, while staging (all-constant work runs then).
  */
 import { HIGHER_ORDER, Prim } from "../../src/core/prim.js";
-import { type Eqn, Program, type Var } from "../../src/ir/ir.js";
+import { type Eqn, Program, Var } from "../../src/ir/ir.js";
+import { dotResultAxes, shapeEq } from "../../src/core/shape.js";
 
 export { dce } from "../../src/ir/ir.js";
 
@@ -75,3 +76,48 @@ export function composeBroadcasts(p: Program): Program {
   });
   return changed ? new Program(p.constvars, p.invars, eqns, p.outvars) : p;
 }
+
+/**
+ * Rewrites a dot_general that contracts nothing (an outer product per batch entry, as reverse mode
+ * makes for per-example gradients) into `mul` of its operands broadcast along the result's axes
+ * (transposed first where their dims land out of order). The multiply then fuses with its
+ * neighbours and the broadcasts stay virtual, where the product kernel would run one tiny GEMM per
+ * element row. The eager kernel computes the same `mul` (interpreters/eval/impl.ts).
+ */
+export function outerProducts(p: Program): Program {
+  if (!p.eqns.some(isOuterProduct)) return p;
+  const eqns: Eqn[] = [];
+  for (const e of p.eqns) {
+    if (!isOuterProduct(e)) {
+      eqns.push(e);
+      continue;
+    }
+    const { contract, batch } = e.params;
+    const out = e.outvars[0]!;
+    const shape = out.aval.shape;
+    const axes = dotResultAxes(e.inputs[0]!.aval.shape.length, e.inputs[1]!.aval.shape.length, contract, batch);
+    const spread = e.inputs.map((x, k) => {
+      const at = axes[k]!;
+      const perm = at.map((_, d) => d).sort((a, b) => at[a]! - at[b]!);
+      let v = x;
+      if (perm.some((d, i) => d !== i)) {
+        v = new Var({ shape: perm.map((d) => x.aval.shape[d]!), dtype: x.aval.dtype });
+        eqns.push({ prim: Prim.Transpose, inputs: [x], params: { perm }, outvars: [v] });
+      }
+      if (shapeEq(v.aval.shape, shape)) return v;
+      const b = new Var({ shape, dtype: x.aval.dtype });
+      eqns.push({
+        prim: Prim.BroadcastInDim,
+        inputs: [v],
+        params: { shape: shape.slice(), broadcastDimensions: perm.map((d) => at[d]!) },
+        outvars: [b],
+      });
+      return b;
+    });
+    eqns.push({ prim: Prim.Mul, inputs: spread, params: {}, outvars: [out] });
+  }
+  return new Program(p.constvars, p.invars, eqns, p.outvars);
+}
+
+const isOuterProduct = (e: Eqn): e is Eqn<Prim.DotGeneral> =>
+  e.prim === Prim.DotGeneral && (e as Eqn<Prim.DotGeneral>).params.contract[0].length === 0;

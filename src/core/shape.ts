@@ -102,3 +102,23 @@ export function invertPerm(perm: readonly number[]): number[] {
   for (let i = 0; i < perm.length; i++) inv[perm[i]!] = i;
   return inv;
 }
+
+/**
+ * Where each dim of a dot_general operand lands in the result, whose axes are the batch dims, then
+ * the lhs's free dims, then the rhs's (each in operand order); -1 marks a contracted dim.
+ */
+export function dotResultAxes(
+  lNdim: number,
+  rNdim: number,
+  [lc, rc]: readonly [readonly number[], readonly number[]],
+  [lb, rb]: readonly [readonly number[], readonly number[]],
+): [number[], number[]] {
+  const l = new Array<number>(lNdim).fill(-1),
+    r = new Array<number>(rNdim).fill(-1);
+  lb.forEach((d, i) => (l[d] = i));
+  rb.forEach((d, i) => (r[d] = i));
+  let next = lb.length;
+  for (let d = 0; d < lNdim; d++) if (!lb.includes(d) && !lc.includes(d)) l[d] = next++;
+  for (let d = 0; d < rNdim; d++) if (!rb.includes(d) && !rc.includes(d)) r[d] = next++;
+  return [l, r];
+}
