@@ -41,3 +41,31 @@ describe("reduceKernel over contiguous rows", () => {
     });
   }
 });
+
+describe("reduceKernel sums over a middle dim (inner > 1)", () => {
+  /** One column's sum in the documented order: top to bottom from 0 within 64 rows, halves added above. */
+  function columnSum(x: Float64Array, base: number, r0: number, r1: number, inner: number): number {
+    if (r1 - r0 > 64) {
+      const mid = r0 + ((r1 - r0) >> 1);
+      return columnSum(x, base, r0, mid, inner) + columnSum(x, base, mid, r1, inner);
+    }
+    let s = 0;
+    for (let r = r0; r < r1; r++) s += x[base + r * inner]!;
+    return s;
+  }
+
+  // float64 values of mixed magnitudes and full mantissas (the /3), so another order of additions changes the bits.
+  it("every column of rows 1 to 200 long and 1 to 130 wide matches the ordered loop bit for bit", () => {
+    const r = rng(11);
+    for (const n of [1, 5, 63, 64, 65, 200])
+      for (const inner of [2, 3, 4, 7, 63, 64, 65, 130]) {
+        const outer = 3;
+        const x = Float64Array.from({ length: outer * n * inner }, () => ((r() * 2 - 1) / 3) * 10 ** Math.floor(r() * 6));
+        const out = new Float64Array(outer * inner);
+        reduceKernel("sum", x, out, outer, n, inner);
+        const want = new Float64Array(outer * inner);
+        for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) want[o * inner + i] = columnSum(x, o * n * inner + i, 0, n, inner);
+        expect(Array.from(out), `n = ${n}, inner = ${inner}`).toEqual(Array.from(want));
+      }
+  });
+});

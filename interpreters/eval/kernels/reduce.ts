@@ -104,11 +104,7 @@ function pairwiseRows(
 ): void {
   const n = r1 - r0;
   if (n <= BLOCK) {
-    acc.fill(0);
-    for (let r = r0; r < r1; r++) {
-      const row = base + r * inner;
-      for (let i = 0; i < inner; i++) acc[i] += x[row + i]!;
-    }
+    blockColumnSums(x, base + r0 * inner, n, inner, acc);
     return;
   }
   const mid = r0 + (n >> 1);
@@ -178,6 +174,43 @@ export function argsortKernel(x: TypedArray, out: TypedArray, outer: number, n: 
           at += inner;
         }
       }
+    }
+  }
+}
+
+/** Columns summed at once by `blockColumnSums`: a tile of COLUMN_TILE x SUM_BLOCK float32 stays in L1. */
+const COLUMN_TILE = 64;
+
+/**
+ * acc[i] = x[at + i] + x[at + inner + i] + ... over `rows` rows, each column added top to bottom
+ * from 0. Four columns at a time keep their sums in registers (four independent add chains), where
+ * a row-by-row pass would load and store every accumulator once per element; columns go in tiles
+ * so the rows of a tile stay in cache however wide the rows are.
+ */
+function blockColumnSums(x: TypedArray, at: number, rows: number, inner: number, acc: Float64Array): void {
+  for (let t = 0; t < inner; t += COLUMN_TILE) {
+    const end = Math.min(t + COLUMN_TILE, inner);
+    let i = t;
+    for (; i + 4 <= end; i += 4) {
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
+      for (let r = 0, k = at + i; r < rows; r++, k += inner) {
+        s0 += x[k]!;
+        s1 += x[k + 1]!;
+        s2 += x[k + 2]!;
+        s3 += x[k + 3]!;
+      }
+      acc[i] = s0;
+      acc[i + 1] = s1;
+      acc[i + 2] = s2;
+      acc[i + 3] = s3;
+    }
+    for (; i < end; i++) {
+      let s = 0;
+      for (let r = 0, k = at + i; r < rows; r++, k += inner) s += x[k]!;
+      acc[i] = s;
     }
   }
 }
