@@ -6,6 +6,7 @@
  * straight into the stacked outputs. No executable lookup, argument list or result list is made
  * per iteration. The eager kernels (interpreters/eval) compute the same values the same way.
  */
+import { holdDuring } from "../../src/core/buffers.js";
 import { allocate } from "../../src/core/dtype.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim } from "../../src/core/prim.js";
@@ -38,6 +39,14 @@ function frame(b: Body): Env {
   return env;
 }
 
+/**
+ * The storage a loop run keeps unchanged: the body's own constants and the loop's constant
+ * operands (`slots` of `env`). Kernels may keep copies of them while the loop runs (`holdDuring`).
+ */
+function constants(b: Body, env: Env, slots: readonly number[]): ConcreteArray["values"][] {
+  return [...b.consts.map((c) => c.values), ...slots.map((s) => env[s]!.values)];
+}
+
 function scanStep(e: Eqn<Prim.Scan>, slot: (v: Var) => number, compile: Compile): Step {
   const { body, length, reverse, numConsts, numCarry } = e.params;
   const b = bodyOf(body, compile);
@@ -63,22 +72,24 @@ function scanStep(e: Eqn<Prim.Scan>, slot: (v: Var) => number, compile: Compile)
     const xs = new Array<ConcreteArray["values"]>(nX);
     for (let j = 0; j < nX; j++) xs[j] = env[ins[numConsts + numCarry + j]!]!.values;
     const ys = yAvals.map((a) => allocate(a.dtype, sizeOf(a.shape)));
-    for (let s = 0; s < length; s++) {
-      const t = reverse ? length - 1 - s : s;
-      for (let k = 0; k < numCarry; k++) local[carryIn[k]!] = carry[k]!;
-      for (let j = 0; j < nX; j++) {
-        const n = xSize[j]!;
-        local[xIn[j]!] = new ConcreteArray(xs[j]!.subarray(t * n, (t + 1) * n), xShape[j]!, xAvals[j]!.dtype);
+    holdDuring(constants(b, local, constIn), () => {
+      for (let s = 0; s < length; s++) {
+        const t = reverse ? length - 1 - s : s;
+        for (let k = 0; k < numCarry; k++) local[carryIn[k]!] = carry[k]!;
+        for (let j = 0; j < nX; j++) {
+          const n = xSize[j]!;
+          local[xIn[j]!] = new ConcreteArray(xs[j]!.subarray(t * n, (t + 1) * n), xShape[j]!, xAvals[j]!.dtype);
+        }
+        b.run(local);
+        for (let k = 0; k < numCarry; k++) carry[k] = local[carryOut[k]!]!;
+        for (let j = 0; j < nY; j++) {
+          const n = ySize[j]!,
+            y = local[yOut[j]!]!.values;
+          if (n === 1) ys[j]![t] = y[0]!;
+          else ys[j]!.set(y, t * n);
+        }
       }
-      b.run(local);
-      for (let k = 0; k < numCarry; k++) carry[k] = local[carryOut[k]!]!;
-      for (let j = 0; j < nY; j++) {
-        const n = ySize[j]!,
-          y = local[yOut[j]!]!.values;
-        if (n === 1) ys[j]![t] = y[0]!;
-        else ys[j]!.set(y, t * n);
-      }
-    }
+    });
     for (let k = 0; k < numCarry; k++) env[outs[k]!] = carry[k]!;
     for (let j = 0; j < nY; j++) env[outs[numCarry + j]!] = new ConcreteArray(ys[j]!, yAvals[j]!.shape as number[], yAvals[j]!.dtype);
   };
@@ -101,14 +112,16 @@ function whileStep(e: Eqn<Prim.While>, slot: (v: Var) => number, compile: Compil
     for (let k = 0; k < bodyConsts; k++) be[b.inSlots[k]!] = env[ins[condConsts + k]!]!;
     const carry: ConcreteArray[] = new Array(n);
     for (let k = 0; k < n; k++) carry[k] = env[ins[condConsts + bodyConsts + k]!]!;
-    for (;;) {
-      for (let k = 0; k < n; k++) ce[condCarry[k]!] = carry[k]!;
-      c.run(ce);
-      if (!ce[pred]!.values[0]) break;
-      for (let k = 0; k < n; k++) be[bodyCarry[k]!] = carry[k]!;
-      b.run(be);
-      for (let k = 0; k < n; k++) carry[k] = be[b.outSlots[k]!]!;
-    }
+    holdDuring([...constants(c, ce, c.inSlots.slice(0, condConsts)), ...constants(b, be, b.inSlots.slice(0, bodyConsts))], () => {
+      for (;;) {
+        for (let k = 0; k < n; k++) ce[condCarry[k]!] = carry[k]!;
+        c.run(ce);
+        if (!ce[pred]!.values[0]) break;
+        for (let k = 0; k < n; k++) be[bodyCarry[k]!] = carry[k]!;
+        b.run(be);
+        for (let k = 0; k < n; k++) carry[k] = be[b.outSlots[k]!]!;
+      }
+    });
     for (let k = 0; k < n; k++) env[outs[k]!] = carry[k]!;
   };
 }

@@ -53,3 +53,27 @@ export function releaseRecycled(): void {
   held.clear();
   heldBytes = 0;
 }
+
+/**
+ * Arrays a running loop reads on every iteration and keeps unchanged until it ends (its body's
+ * constants). A kernel may keep its own copy of such an array for as long as the hold lasts: the
+ * matrix-vector kernel keeps the matrices of an RNN step in its wasm memory instead of copying them
+ * in on every step. A hold is identified by a fresh token; nested loops hold in turn.
+ */
+let holding: { token: object; arrays: ReadonlySet<TypedArray> } | null = null;
+
+/** Runs `run` with `arrays` held (see above); the previous hold is back afterwards. */
+export function holdDuring<T>(arrays: readonly TypedArray[], run: () => T): T {
+  const outer = holding;
+  holding = { token: {}, arrays: new Set(arrays) };
+  try {
+    return run();
+  } finally {
+    holding = outer;
+  }
+}
+
+/** The token of the hold that keeps `a` unchanged, or null when no running loop holds it. */
+export function holdOf(a: TypedArray): object | null {
+  return holding !== null && holding.arrays.has(a) ? holding.token : null;
+}

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { configureMatmul, lastMatmulPath, matmul } from "../../interpreters/eval/kernels/matmul.js";
-import { matvecTransposedWasm } from "../../interpreters/eval/kernels/matvec_wasm.js";
-import { type NDArray, grad, lax, np } from "../../src/index.js";
+import { matvecTransposedWasm, matvecWasm } from "../../interpreters/eval/kernels/matvec_wasm.js";
+import { holdDuring } from "../../src/core/buffers.js";
+import { type NDArray, grad, jit, lax, np } from "../../src/index.js";
 import { rng } from "../../laws/numeric.js";
 
 /**
@@ -96,6 +97,49 @@ describe("matrix-vector wasm kernel", () => {
     configureMatmul({ wasm: false });
     const off = grad(loss)(w).dataSync();
     expect(Array.from(on)).toEqual(Array.from(off));
+  });
+
+  it("keeps a matrix a loop holds in its memory for that hold only (both kernels), and copies others every call", () => {
+    const m = 24,
+      k = 40;
+    const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i)),
+      x = Float32Array.from({ length: k }, (_, i) => Math.cos(i));
+    const product = () => {
+      const y = new Float32Array(m),
+        yt = new Float32Array(k);
+      expect(matvecWasm(a, x, y, 1, m, k)).toBe(true);
+      expect(matvecTransposedWasm(a, x.subarray(0, m), yt, k, m)).toBe(true);
+      return [...y, ...yt];
+    };
+    const before = product();
+    holdDuring([a], () => {
+      expect(product()).toEqual(before); // the first call copies a in
+      // A held array must not change; if it did, the kept copy would still be used:
+      a[0] = 1000;
+      expect(product()).toEqual(before);
+    });
+    // Outside the hold (and in a later hold) the kernels read a afresh.
+    const after = product();
+    expect(after).not.toEqual(before);
+    expect(holdDuring([a], product)).toEqual(after);
+    a[0] = Math.sin(0);
+    expect(product()).toEqual(before);
+  });
+
+  it("an RNN step under jit (weights kept for the scan) gives the eager bits", () => {
+    const next = rng(9);
+    const vals = (n: number, s: number) => Array.from({ length: n }, () => (next() * 2 - 1) * s);
+    const w = np.array(vals(64 * 64, 0.2), { shape: [64, 64] }),
+      u = np.array(vals(64 * 32, 0.2), { shape: [64, 32] }),
+      xs = np.array(vals(20 * 32, 1), { shape: [20, 32] });
+    const last = (w: NDArray, u: NDArray, xs: NDArray) =>
+      lax.scan((h: NDArray, x: NDArray) => [np.tanh(np.matmul(w, h).add(np.matmul(u, x))), null], np.zeros([64]), xs)[0];
+    const eager = last(w, u, xs).dataSync();
+    const f = jit(last);
+    expect(Array.from(f(w, u, xs).dataSync())).toEqual(Array.from(eager));
+    // New weights in the same storage shape: nothing kept from the previous run is reused.
+    const w2 = np.array(vals(64 * 64, 0.2), { shape: [64, 64] });
+    expect(Array.from(f(w2, u, xs).dataSync())).toEqual(Array.from(last(w2, u, xs).dataSync()));
   });
 
   it("leaves tiny products to JavaScript", () => {

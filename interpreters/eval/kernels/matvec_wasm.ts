@@ -36,6 +36,7 @@ import {
   widen,
 } from "../../../src/codegen/wasm_asm.js";
 import { matmulWasmEnabled } from "./matmul_wasm.js";
+import { holdOf } from "../../../src/core/buffers.js";
 
 type Dtype = "float32" | "float64";
 type MatvecFn = (a: number, x: number, y: number, m: number, k: number) => void;
@@ -215,6 +216,39 @@ function getEngine(bytes: number): Engine | null {
   }
 }
 
+/** Most bytes of matrices kept in memory for a running loop. */
+const KEPT_BYTES = 8 * 1024 * 1024;
+/**
+ * Matrices a running loop holds unchanged (`holdDuring`: an RNN step's weights), kept at the
+ * bottom of memory for that loop so each step copies in only its vector: byte addresses by
+ * array, for the hold `token`; `end` is where the working area starts.
+ */
+const residents = { token: null as object | null, at: new Map<Float32Array | Float64Array, number>(), end: 0 };
+
+/**
+ * The byte address of the kept copy of `a` (its first n elements, all of it), copied in on first
+ * use; -1 where `a` is not held by a running loop (or the kept area is full).
+ */
+function keptAddress(a: Float32Array | Float64Array, n: number, E: number): number {
+  const token = holdOf(a);
+  if (token !== residents.token) {
+    residents.token = token;
+    residents.at.clear();
+    residents.end = 0;
+  }
+  if (token === null || a.length !== n) return -1;
+  const at = residents.at.get(a);
+  if (at !== undefined) return at;
+  const start = residents.end,
+    end = start + Math.ceil((n * E) / 16) * 16;
+  const e = end <= KEPT_BYTES ? getEngine(end) : null;
+  if (e === null) return -1;
+  (E === 4 ? e.f32 : e.f64).set(a, start / E);
+  residents.at.set(a, start);
+  residents.end = end;
+  return start;
+}
+
 /**
  * c[b] (m) = a[b] (m × k) · x[b] (k) for every batch entry, float32 or float64 (all three of one
  * type). Returns false, having done nothing, where the JavaScript kernel should run instead.
@@ -233,7 +267,9 @@ export function matvecWasm(
   if (k * E > CHUNK_BYTES) return false;
   const chunk = Math.max(ROWS, Math.floor(CHUNK_BYTES / (k * E)));
   const rows = Math.min(m, chunk);
-  const xAt = Math.ceil((rows * k) / 2) * 2,
+  const kept = batch === 1 && rows === m ? keptAddress(a, m * k, E) : -1;
+  const base = residents.end / E;
+  const xAt = base + Math.ceil((rows * k) / 2) * 2,
     yAt = xAt + Math.ceil(k / 2) * 2;
   const e = getEngine((yAt + rows) * E);
   if (e === null) return false;
@@ -245,8 +281,8 @@ export function matvecWasm(
     for (let i0 = 0; i0 < m; i0 += rows) {
       const n = Math.min(rows, m - i0),
         aOff = (bi * m + i0) * k;
-      mem.set(aOff === 0 && a.length === n * k ? a : a.subarray(aOff, aOff + n * k), 0);
-      fn(0, xAt * E, yAt * E, n, k);
+      if (kept < 0) mem.set(aOff === 0 && a.length === n * k ? a : a.subarray(aOff, aOff + n * k), base);
+      fn(kept < 0 ? base * E : kept, xAt * E, yAt * E, n, k);
       const cOff = bi * m + i0;
       for (let r = 0; r < n; r++) c[cOff + r] = mem[yAt + r]!;
     }
@@ -270,15 +306,17 @@ export function matvecTransposedWasm(
   const dtype: Dtype = c instanceof Float32Array ? "float32" : "float64";
   const E = dtype === "float32" ? 4 : 8;
   if (m * k * E > CHUNK_BYTES) return false;
+  const kept = keptAddress(a, m * k, E);
+  const base = residents.end / E;
   // A gap of two elements after a: the last column pair of an odd m reads one element past it.
-  const xAt = Math.ceil((m * k) / 2) * 2 + 2,
+  const xAt = base + Math.ceil((m * k) / 2) * 2 + 2,
     yAt = xAt + Math.ceil(k / 2) * 2;
   const e = getEngine((yAt + m + 1) * E);
   if (e === null) return false;
   const mem = dtype === "float32" ? e.f32 : e.f64;
   mem.set(x.length === k ? x : x.subarray(0, k), xAt);
-  mem.set(a.length === m * k ? a : a.subarray(0, m * k), 0);
-  e.matvecT[dtype](0, xAt * E, yAt * E, m, k);
+  if (kept < 0) mem.set(a.length === m * k ? a : a.subarray(0, m * k), base);
+  e.matvecT[dtype](kept < 0 ? base * E : kept, xAt * E, yAt * E, m, k);
   for (let r = 0; r < m; r++) c[r] = mem[yAt + r]!;
   return true;
 }
