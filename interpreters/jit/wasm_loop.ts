@@ -1,9 +1,9 @@
 /**
  * The WebAssembly back end for fused elementwise runs: one generated SIMD module per run. A run
- * whose values are all float32 computes four float32 lanes at a time (each +, -, *, / and sqrt is
+ * whose values are all float32 or bool computes four lanes at a time (each +, -, *, / and sqrt is
  * the float32 operation the JavaScript loop gets from Math.fround of the float64 one; the
- * fast-math functions go through two float64 halves); other runs use two float64 lanes (float32
- * values held widened and rounded after each operation). Results are bit for bit those of the
+ * fast-math functions go through two float64 halves; a bool is 0.0f or 1.0f); other runs use two
+ * float64 lanes (float32 values held widened and rounded after each operation). Results are bit for bit those of the
  * JavaScript loop and of the eager kernels. Runs with a dtype or primitive this back end does not cover
  * (integers, float64 transcendentals, which use Math.*) keep the JavaScript loop.
  *
@@ -110,6 +110,8 @@ const FAST: Partial<Record<Prim, Fast32>> = {
   [Prim.Cos]: "cos",
 };
 const BYTES: Partial<Record<DType, number>> = { float32: 4, float64: 8, bool: 1 };
+/** The dtypes f32x4 lanes hold (bool as 0.0f / 1.0f). */
+const LANE32: ReadonlySet<DType> = new Set(["float32", "bool"]);
 const SHIFT: Partial<Record<DType, number>> = { float32: 2, float64: 3, bool: 0 };
 
 type Views = Record<"float32" | "float64" | "bool", Float32Array | Float64Array | Uint8Array>;
@@ -137,12 +139,17 @@ const env = (globalThis as { process?: { env?: Record<string, string | undefined
 if (env?.FLUXION_BACKEND === "js") forcedOff = true;
 
 let compiled = 0;
+let compiled32 = 0;
 let kernelIds = 0;
 /** A fresh kernel id for the thread pool. */
 export const nextKernelId = (): number => ++kernelIds;
 /** How many fused runs have compiled to WebAssembly so far (tests check the path was taken). */
 export function wasmLoopsCompiled(): number {
   return compiled;
+}
+/** How many of those compute in float32 lanes. */
+export function wasmLoopsCompiled32(): number {
+  return compiled32;
 }
 
 /** Whether fused runs compile to WebAssembly now. */
@@ -240,6 +247,7 @@ export function wasmLoopStep(run: FusedRun): Step | null {
     return null;
   }
   compiled++;
+  if (gen.f32) compiled32++;
   const id = nextKernelId();
   const step = gen.step;
   const end = Math.ceil(n / step) * step;
@@ -287,7 +295,10 @@ class Generator {
   readonly e: Local;
   private readonly n: number;
 
-  /** Whether values are f32x4 (every value of the run float32 and every step covered in float32). */
+  /**
+   * Whether values are f32x4: every value of the run float32 or bool (bools as 0.0f / 1.0f, as the
+   * float64 lanes hold them as 0.0 / 1.0) and every step covered in float32.
+   */
   readonly f32: boolean;
   /** Elements per vector, and per loop iteration. */
   readonly lanes: 2 | 4;
@@ -296,7 +307,7 @@ class Generator {
   constructor(private readonly run: FusedRun) {
     this.n = sizeOf(run.shape);
     this.e = this.newLocal(I32);
-    this.f32 = run.group.every((eq) => [...eq.inputs, eq.outvars[0]!].every((v) => v.aval.dtype === "float32") && this.op32(eq, []) !== null);
+    this.f32 = run.group.every((eq) => [...eq.inputs, eq.outvars[0]!].every((v) => LANE32.has(v.aval.dtype)) && this.op32(eq, []) !== null);
     this.lanes = this.f32 ? 4 : 2;
     this.step = PARTS * this.lanes;
     for (const eqn of run.group) if (!this.supported(eqn)) this.ok = false;
@@ -392,6 +403,7 @@ class Generator {
   private vectorLoad(r: Region, idx: Code): Code {
     const addr = i32.shl(idx, i32.const(SHIFT[r.dtype]!));
     const off = DATA + r.offset;
+    if (this.f32 && r.dtype === "bool") return f32v.convertU32(i32v.extendLowU16(i32v.extendLowU8(bits.load32Zero(addr, off))));
     if (this.f32) return v128.load(addr, off);
     if (r.dtype === "float32") return f64v.promoteLowF32(bits.load64Zero(addr, off));
     if (r.dtype === "float64") return v128.load(addr, off);
@@ -402,6 +414,11 @@ class Generator {
   private vectorStore(r: Region, idx: Code, value: Code): Code {
     const addr = i32.shl(idx, i32.const(SHIFT[r.dtype]!));
     const off = DATA + r.offset;
+    if (this.f32 && r.dtype === "bool") {
+      const w = f32v.truncSatToU32(value);
+      const h = i32v.narrowU32(w, w);
+      return bits.store32Lane0(addr, i32v.narrowU16(h, h), off);
+    }
     if (this.f32) return v128.store(addr, value, off);
     if (r.dtype === "float32") return bits.store64Lane0(addr, f64v.demoteToF32(value), off);
     if (r.dtype === "float64") return v128.store(addr, value, off);
@@ -504,6 +521,10 @@ class Generator {
       real
         .map(({ d, k }): Code => i32.mul(scalar.i32RemU(scalar.i32DivU(x, i32.const(ts[d]!)), i32.const(target[d]!)), i32.const(ss[k]!)))
         .reduce((a, b) => i32.add(a, b));
+    // The lanes share one row of the run's last dim (i is a multiple of the lanes): one address for
+    // all of them, then one contiguous vector (the source's last dim lands there) or one element.
+    const last = target.length - 1;
+    if (target[last]! % this.lanes === 0) return real[real.length - 1]!.d === last ? this.vectorLoad(r, at(i)) : this.splat(this.laneLoad(r, at(i)));
     return this.perLane(r, i, at);
   }
 
@@ -516,23 +537,69 @@ class Generator {
     }
     return v;
   }
-  /** One element as a lane value: float32 in float32 mode, else widened to float64. */
+  /** One element as a lane value: float32 in float32 mode (a bool as 0.0f / 1.0f), else widened to float64. */
   private laneLoad(r: Region, idx: Code): Code {
-    return this.f32 ? f32.load(i32.shl(idx, i32.const(2)), DATA + r.offset) : this.scalarLoad(r, idx);
+    if (!this.f32) return this.scalarLoad(r, idx);
+    return r.dtype === "bool" ? scalar.f32ConvertI32U(scalar.i32Load8U(idx, DATA + r.offset)) : f32.load(i32.shl(idx, i32.const(2)), DATA + r.offset);
   }
   private splat(x: Code): Code {
     return this.f32 ? f32v.splat(x) : f64v.splat(x);
   }
 
   /**
-   * The f32x4 code of one equation whose operands and result are float32, or null if float32 lanes
-   * do not cover it (then the run uses float64 lanes). Each step is the float32 operation the
-   * JavaScript loop computes as fround of the float64 one (the same for +, -, *, / and sqrt).
+   * The f32x4 code of one equation whose operands and result are float32 or bool, or null if
+   * float32 lanes do not cover it (then the run uses float64 lanes). Each arithmetic step is the
+   * float32 operation the JavaScript loop computes as fround of the float64 one (the same for +,
+   * -, *, / and sqrt); comparisons, selections and bool logic are exact either way.
    */
   private op32(e: Eqn, a: Code[]): Code | null {
     const probe = a.length === 0;
     const x = a[0]!,
       y = a[1]!;
+    const out = e.outvars[0]!.aval.dtype;
+    const one = bits.constF32(1);
+    const truth = (mask: Code): Code => (probe ? [] : bits.and(mask, one));
+    switch (e.prim) {
+      case Prim.Eq:
+        return truth(f32v.eq(x, y));
+      case Prim.Ne:
+        return truth(f32v.ne(x, y));
+      case Prim.Lt:
+        return truth(f32v.lt(x, y));
+      case Prim.Le:
+        return truth(f32v.le(x, y));
+      case Prim.Gt:
+        return truth(f32v.gt(x, y));
+      case Prim.Ge:
+        return truth(f32v.ge(x, y));
+      // bool values are 0.0f or 1.0f, whose bit patterns these combine exactly.
+      case Prim.And:
+        return probe ? [] : bits.and(x, y);
+      case Prim.Or:
+        return probe ? [] : bits.or(x, y);
+      case Prim.Xor:
+        return probe ? [] : bits.xor(x, y);
+      case Prim.Not:
+        return probe ? [] : bits.xor(x, one);
+      case Prim.Max:
+        return probe ? [] : f32v.max(x, y);
+      case Prim.Min:
+        return probe ? [] : f32v.min(x, y);
+      case Prim.StopGradient:
+        return probe ? [] : x;
+      case Prim.SelectN: {
+        if (probe) return [];
+        const [w, ...cases] = a;
+        let r = cases[cases.length - 1]!;
+        for (let c = cases.length - 2; c >= 0; c--) r = bits.select(cases[c]!, r, f32v.le(w!, bits.constF32(c)));
+        return r;
+      }
+      case Prim.ConvertElementType:
+        // NaN and ±0 are false; a bool's 0.0f / 1.0f is already its float32 value.
+        if (out === "bool") return truth(f32v.gt(f32v.abs(x), bits.constF32(0)));
+        return probe ? [] : x;
+    }
+    if (out !== "float32" || e.inputs.some((v) => v.aval.dtype !== "float32")) return null;
     switch (e.prim) {
       case Prim.Add:
         return probe ? [] : f32v.add(x, y);
@@ -550,18 +617,11 @@ class Generator {
         return probe ? [] : f32v.floor(x);
       case Prim.Sqrt:
         return probe ? [] : f32v.sqrt(x);
-      case Prim.Max:
-        return probe ? [] : f32v.max(x, y);
-      case Prim.Min:
-        return probe ? [] : f32v.min(x, y);
       case Prim.Sign: {
         if (probe) return [];
         const zero32 = bits.constF32(0);
         return bits.select(bits.constF32(1), bits.select(bits.constF32(-1), x, f32v.lt(x, zero32)), f32v.gt(x, zero32));
       }
-      case Prim.StopGradient:
-      case Prim.ConvertElementType:
-        return probe ? [] : x;
       default: {
         const name = FAST[e.prim];
         if (name !== undefined) return probe ? [] : fast32In4(this, name, x);

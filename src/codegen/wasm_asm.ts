@@ -209,9 +209,11 @@ export const f32v = {
   splat: (a: Code): Code => [a, simd(0x13)],
   replaceLane: (a: Code, lane: number, x: Code): Code => [a, x, simd(0x20), lane],
   eq: (a: Code, b: Code): Code => [a, b, simd(0x41)],
+  ne: (a: Code, b: Code): Code => [a, b, simd(0x42)],
   lt: (a: Code, b: Code): Code => [a, b, simd(0x43)],
   gt: (a: Code, b: Code): Code => [a, b, simd(0x44)],
   le: (a: Code, b: Code): Code => [a, b, simd(0x45)],
+  ge: (a: Code, b: Code): Code => [a, b, simd(0x46)],
   floor: (a: Code): Code => [a, simd(0x68)],
   abs: (a: Code): Code => [a, simd(0xe0)],
   neg: (a: Code): Code => [a, simd(0xe1)],
@@ -228,6 +230,10 @@ export const f32v = {
   pmax: (a: Code, b: Code): Code => [a, b, simd(0xeb)],
   /** Truncates every lane to i32 (saturating, NaN to 0). */
   truncSatToI32: (a: Code): Code => [a, simd(0xf8)],
+  /** Truncates every lane to u32 (saturating, NaN and negatives to 0). */
+  truncSatToU32: (a: Code): Code => [a, simd(0xf9)],
+  /** Every lane of an i32x4 read as unsigned, rounded to f32. */
+  convertU32: (a: Code): Code => [a, simd(0xfb)],
 };
 
 /** Integer lane ops used by the vectorised math. */
@@ -270,12 +276,14 @@ export const bits = {
   constF64: (x: number, y: number): Code => [simd(0x0c), Array.from(new Uint8Array(new Float64Array([x, y]).buffer))],
   /** The 128-bit constant of four f32 lanes, each Math.fround(x). */
   constF32: (x: number): Code => [simd(0x0c), Array.from(new Uint8Array(new Float32Array([x, x, x, x]).buffer))],
-  /** Loads 8 bytes into the low half, zeroing the rest. */
+  /** Loads 4 / 8 bytes into the low lanes, zeroing the rest. */
+  load32Zero: (addr: Code, offset = 0): Code => [addr, simd(0x5c), memarg(2, offset)],
   load64Zero: (addr: Code, offset = 0): Code => [addr, simd(0x5d), memarg(3, offset)],
   /** Loads 2 bytes and repeats them in every 16-bit lane. */
   load16Splat: (addr: Code, offset = 0): Code => [addr, simd(0x08), memarg(1, offset)],
-  /** Stores the low 8 / 2 bytes (lane 0 of a 64- / 16-bit view). */
+  /** Stores the low 8 / 4 / 2 bytes (lane 0 of a 64- / 32- / 16-bit view). */
   store64Lane0: (addr: Code, value: Code, offset = 0): Code => [addr, value, simd(0x5b), memarg(3, offset), 0],
+  store32Lane0: (addr: Code, value: Code, offset = 0): Code => [addr, value, simd(0x5a), memarg(2, offset), 0],
   store16Lane0: (addr: Code, value: Code, offset = 0): Code => [addr, value, simd(0x59), memarg(1, offset), 0],
 };
 
@@ -285,6 +293,7 @@ export const scalar = {
   f64PromoteF32: (a: Code): Code => [a, 0xbb],
   f64ConvertI32S: (a: Code): Code => [a, 0xb7],
   f64ConvertI32U: (a: Code): Code => [a, 0xb8],
+  f32ConvertI32U: (a: Code): Code => [a, 0xb3],
   i32Load8U: (addr: Code, offset = 0): Code => [addr, 0x2d, memarg(0, offset)],
   i32ShrS: (a: Code, b: Code): Code => [a, b, 0x75],
   i32DivU: (a: Code, b: Code): Code => [a, b, 0x6e],

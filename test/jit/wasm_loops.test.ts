@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { arb } from "../../laws/index.js";
-import { configureWasmLoops, wasmLoopsCompiled, wasmLoopsEnabled } from "../../interpreters/jit/wasm_loop.js";
+import { configureWasmLoops, wasmLoopsCompiled, wasmLoopsCompiled32, wasmLoopsEnabled } from "../../interpreters/jit/wasm_loop.js";
 import { type NDArray, jit, np, tree } from "../../src/index.js";
 
 afterAll(() => configureWasmLoops({ enabled: true, minElements: 256 }));
@@ -191,6 +191,15 @@ describe("the wasm fused loops", () => {
           [130, 3],
           [[3], [130, 1]],
         ],
+        // Dims 0 and 2 of four: a vector per row where the last dim is the operand's, else a splat.
+        [
+          [6, 5, 8, 4],
+          [
+            [6, 1, 8, 1],
+            [6, 1, 1, 4],
+            [1, 5, 1, 4],
+          ],
+        ],
       ] as [number[], number[][]][]) {
         const base = fill(target, dtype, 0.37);
         const others = operands.map((s, k) => fill(s, dtype, 0.11 * (k + 1)));
@@ -206,6 +215,37 @@ describe("the wasm fused loops", () => {
           configureWasmLoops({ minElements: 256 });
         }
       }
+  });
+
+  it("bool values ride in float32 lanes: comparisons, selects, logic and conversions match bit for bit", () => {
+    const n = 1000;
+    const a = np.array(float32Inputs(n)),
+      b = np.array(float32Inputs(n).reverse()),
+      m = np.array(
+        Array.from({ length: n }, (_, i) => i % 3 === 0),
+        { dtype: "bool" },
+      );
+    const f = (a: NDArray, b: NDArray, m: NDArray) => {
+      const s = np.add(a, b);
+      const g = np.greater(s, 0);
+      const h = np.logicalOr(np.logicalNot(m), np.lessEqual(a, b));
+      return [
+        np.where(g, s, 0),
+        g,
+        np.logicalAnd(h, m),
+        np.logicalXor(np.equal(a, b), np.notEqual(a, 0)),
+        np.multiply(g.astype("float32"), a),
+        a.astype("bool"),
+        np.where(np.greaterEqual(a, b), m, np.less(a, 1)),
+        np.maximum(m, g),
+      ];
+    };
+    const [js, wasm, eager] = both(f);
+    const before = wasmLoopsCompiled32();
+    const w = wasm(a, b, m);
+    expect(wasmLoopsCompiled32()).toBeGreaterThan(before);
+    expect(differences(w, js(a, b, m))).toEqual([]);
+    expect(differences(w, eager(a, b, m))).toEqual([]);
   });
 
   it("random programs give the same bits with every fused run in wasm as with JavaScript loops", () => {
