@@ -110,6 +110,22 @@ const FAST: Partial<Record<Prim, Fast32>> = {
   [Prim.Cos]: "cos",
 };
 const BYTES: Partial<Record<DType, number>> = { float32: 4, float64: 8, bool: 1 };
+/** Comparisons, by the name of their lane op in both `f32v` and `f64v`. */
+const COMPARE: Partial<Record<Prim, "eq" | "ne" | "lt" | "le" | "gt" | "ge">> = {
+  [Prim.Eq]: "eq",
+  [Prim.Ne]: "ne",
+  [Prim.Lt]: "lt",
+  [Prim.Le]: "le",
+  [Prim.Gt]: "gt",
+  [Prim.Ge]: "ge",
+};
+/** Bool logic as bit ops on the lanes' 1.0 / 0.0 patterns (not is xor with 1.0). */
+const LOGIC: Partial<Record<Prim, (a: Code, b: Code) => Code>> = {
+  [Prim.And]: bits.and,
+  [Prim.Or]: bits.or,
+  [Prim.Xor]: bits.xor,
+  [Prim.Not]: bits.xor,
+};
 /** The dtypes f32x4 lanes hold (bool as 0.0f / 1.0f). */
 const LANE32: ReadonlySet<DType> = new Set(["float32", "bool"]);
 const SHIFT: Partial<Record<DType, number>> = { float32: 2, float64: 3, bool: 0 };
@@ -559,28 +575,12 @@ class Generator {
     const out = e.outvars[0]!.aval.dtype;
     const one = bits.constF32(1);
     const truth = (mask: Code): Code => (probe ? [] : bits.and(mask, one));
+    const compare = COMPARE[e.prim];
+    if (compare !== undefined) return truth(f32v[compare](x, y));
+    // bool values are 0.0f or 1.0f, whose bit patterns these combine exactly.
+    const logic = LOGIC[e.prim];
+    if (logic !== undefined) return probe ? [] : logic(x, e.prim === Prim.Not ? one : y);
     switch (e.prim) {
-      case Prim.Eq:
-        return truth(f32v.eq(x, y));
-      case Prim.Ne:
-        return truth(f32v.ne(x, y));
-      case Prim.Lt:
-        return truth(f32v.lt(x, y));
-      case Prim.Le:
-        return truth(f32v.le(x, y));
-      case Prim.Gt:
-        return truth(f32v.gt(x, y));
-      case Prim.Ge:
-        return truth(f32v.ge(x, y));
-      // bool values are 0.0f or 1.0f, whose bit patterns these combine exactly.
-      case Prim.And:
-        return probe ? [] : bits.and(x, y);
-      case Prim.Or:
-        return probe ? [] : bits.or(x, y);
-      case Prim.Xor:
-        return probe ? [] : bits.xor(x, y);
-      case Prim.Not:
-        return probe ? [] : bits.xor(x, one);
       case Prim.Max:
         return probe ? [] : f32v.max(x, y);
       case Prim.Min:
@@ -638,6 +638,11 @@ class Generator {
     const round = (x: Code): Code => (out === "float32" ? f64v.promoteLowF32(f64v.demoteToF32(x)) : x);
     const one = bits.constF64(1, 1);
     const truth = (mask: Code): Code => bits.and(mask, one);
+    const compare = COMPARE[e.prim];
+    if (compare !== undefined) return truth(f64v[compare](a[0]!, a[1]!));
+    // bool values are 0.0 or 1.0, whose bit patterns these combine exactly.
+    const logic = LOGIC[e.prim];
+    if (logic !== undefined) return out === "bool" ? logic(a[0]!, e.prim === Prim.Not ? one : a[1]!) : null;
     switch (e.prim) {
       case Prim.Add:
         return float ? round(f64v.add(a[0]!, a[1]!)) : null;
@@ -665,27 +670,6 @@ class Generator {
         return float ? bits.select(one, bits.select(bits.constF64(-1, -1), a[0]!, f64v.lt(a[0]!, zero)), f64v.gt(a[0]!, zero)) : null;
       case Prim.StopGradient:
         return a[0]!;
-      // bool values are 0.0 or 1.0, whose bit patterns these combine exactly.
-      case Prim.And:
-        return out === "bool" ? bits.and(a[0]!, a[1]!) : null;
-      case Prim.Or:
-        return out === "bool" ? bits.or(a[0]!, a[1]!) : null;
-      case Prim.Xor:
-        return out === "bool" ? bits.xor(a[0]!, a[1]!) : null;
-      case Prim.Not:
-        return out === "bool" ? bits.xor(a[0]!, one) : null;
-      case Prim.Eq:
-        return truth(f64v.eq(a[0]!, a[1]!));
-      case Prim.Ne:
-        return truth(f64v.ne(a[0]!, a[1]!));
-      case Prim.Lt:
-        return truth(f64v.lt(a[0]!, a[1]!));
-      case Prim.Le:
-        return truth(f64v.le(a[0]!, a[1]!));
-      case Prim.Gt:
-        return truth(f64v.gt(a[0]!, a[1]!));
-      case Prim.Ge:
-        return truth(f64v.ge(a[0]!, a[1]!));
       case Prim.ConvertElementType:
         // NaN and ±0 are false; float32 rounds; float64 and bool values are already exact.
         return out === "bool" ? truth(f64v.gt(f64v.abs(a[0]!), zero)) : round(a[0]!);
