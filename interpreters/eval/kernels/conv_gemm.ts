@@ -29,7 +29,8 @@ import type { ConvLayout } from "../../../src/core/conv_geometry.js";
 import type { ConvGeometry } from "./conv.js";
 import { type FloatArray, matmul } from "./matmul.js";
 import { RUN_INTS } from "./gather_wasm_module.js";
-import { type GatheredProduct, type InPlaceProduct, matmulWasmGathered, matmulWasmInPlace, matmulWasmTakes } from "./matmul_wasm.js";
+import { matmulWasmTakes } from "./matmul_engine.js";
+import { type GatheredProduct, type InPlaceProduct, matmulWasmGathered, matmulWasmInPlace } from "./matmul_wasm.js";
 
 /**
  * Most elements of colsT in one batch entry of the rows lowering by default (at least one row).

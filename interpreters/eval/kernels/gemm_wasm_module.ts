@@ -1,8 +1,9 @@
 /**
  * The WebAssembly SIMD matrix multiply, written with the assembler in `wasm_asm.ts`. This file only
- * builds module bytes; `matmul_wasm.ts` instantiates them, copies operands in and out and splits
- * work across threads. The module imports its memory as `env.memory` and exports two functions
- * (all addresses are byte offsets into that memory, matrices row-major, sizes in elements):
+ * builds module bytes; `matmul_engine.ts` instantiates them and splits work across threads, and
+ * `matmul_wasm.ts` copies operands in and out. The module imports its memory as `env.memory` and
+ * exports two functions (all addresses are byte offsets into that memory, matrices row-major, sizes
+ * in elements):
  *
  *   packB(b, k, n, dst)                    packs all of B (K x N) into ceil(N / NR) column panels,
  *                                          panel j = columns [j NR, j NR + NR) as K x NR contiguous

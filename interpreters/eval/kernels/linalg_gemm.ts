@@ -14,7 +14,7 @@
  *   memory: [scratch (packed A block, edge tile)] [A] [B staging] [packed B] [band product]
  */
 import { buildGemmModule, packedBBytes, scratchBytes, type GemmParams } from "./gemm_wasm_module.js";
-import { configureMatmul } from "./matmul_wasm.js";
+import { configureMatmul } from "./matmul_engine.js";
 import { type WasmMemory, wasmApi } from "../../../src/codegen/wasm_asm.js";
 
 /**
@@ -48,7 +48,7 @@ function gather(x: Block, rows: number, cols: number, dst: Float64Array, dstOff:
 type GemmFn = (a: number, bPacked: number, c: number, ldc: number, k: number, n: number, i0: number, i1: number, scratch: number) => void;
 type PackBFn = (b: number, k: number, n: number, dst: number) => void;
 
-/** The float64 blocking of `matmul_wasm.ts` (2 × 8 register tile), on a private, unshared memory. */
+/** The float64 blocking of `matmul_engine.ts` (2 × 8 register tile), on a private, unshared memory. */
 const PARAMS: GemmParams = { dtype: "float64", mr: 2, nv: 4, kc: 256, mc: 128, nc: 1024, fma: false, shared: false, maxPages: 32768 };
 const E = 8;
 const PAGE = 65536;

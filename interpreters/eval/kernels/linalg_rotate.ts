@@ -10,7 +10,7 @@
  *   memory: [cosines (n)] [sines (n)] [matrix 0, row pairs] [matrix 1, row pairs] ...
  */
 import { rotateChain } from "./linalg_householder.js";
-import { configureMatmul } from "./matmul_wasm.js";
+import { configureMatmul } from "./matmul_engine.js";
 import {
   type Code,
   I32,

@@ -18,7 +18,8 @@
 import { matmulWasm, noteJsPath, noteMatvecPath } from "./matmul_wasm.js";
 import { matvecWasm } from "./matvec_wasm.js";
 
-export { configureMatmul, lastMatmulPath, type MatmulConfig, type MatmulPathInfo } from "./matmul_wasm.js";
+export { configureMatmul, type MatmulConfig } from "./matmul_engine.js";
+export { lastMatmulPath, type MatmulPathInfo } from "./matmul_wasm.js";
 
 export type FloatArray = Float32Array | Float64Array | Int32Array;
 

@@ -35,7 +35,7 @@ import {
   wasmApi,
   widen,
 } from "../../../src/codegen/wasm_asm.js";
-import { matmulWasmEnabled } from "./matmul_wasm.js";
+import { matmulWasmEnabled } from "./matmul_engine.js";
 import { holdOf } from "../../../src/core/buffers.js";
 
 type Dtype = "float32" | "float64";
