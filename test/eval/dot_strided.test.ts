@@ -47,6 +47,10 @@ const CASES: Case[] = [
   },
   { name: "a free dim split around the batch", l: [64, 16], r: [8, 16, 32], contract: [[1], [1]], batch: [[], []] },
   { name: "K above the kernel's depth block", l: [2, 5, 300], r: [2, 300, 4], contract: [[2], [1]], batch: [[0], [0]] },
+  // Few columns: the narrow register tile (6 rows by one vector), with row and column remainders.
+  { name: "batched A·B with 4 columns (narrow tile)", l: [8, 64, 32], r: [8, 32, 4], contract: [[2], [1]], batch: [[0], [0]] },
+  { name: "3 columns, 13 rows (narrow tile, edges)", l: [3, 13, 9], r: [3, 9, 3], contract: [[2], [1]], batch: [[0], [0]] },
+  { name: "5 columns from a transposed B (narrow tile)", l: [2, 40, 17], r: [2, 5, 17], contract: [[2], [2]], batch: [[0], [0]] },
 ];
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -132,6 +136,7 @@ describe("dotStrided", () => {
         configureMatmul({ threads: saved.threads, threadMinWork: saved.threadMinWork });
         if (lastMatmulPath().threads < 2) return;
       }
+      let narrow = 0;
       CASES.forEach((c, i) => {
         for (const [Ctor, tol] of [
           [Float32Array, 1e-4],
@@ -143,6 +148,7 @@ describe("dotStrided", () => {
           const want = reference(l, c.l, r, c.r, c.contract, c.batch);
           const got = new Ctor(want.length).fill(Number.NaN);
           expect(dotStrided(l, c.l, r, c.r, c.contract, c.batch, got), c.name).toBe(true);
+          if (lastMatmulPath().narrow) narrow++;
           let err = 0;
           for (let t = 0; t < want.length; t++) err = Math.max(err, Math.abs(got[t]! - want[t]!));
           expect(err, `${memory} ${c.name} ${Ctor.name}`).toBeLessThan(tol);
@@ -151,6 +157,8 @@ describe("dotStrided", () => {
           expect(Array.from(got), `${memory} ${c.name} ${Ctor.name}: bits`).toEqual(Array.from(plain));
         }
       });
+      // The three few-column cases, float32 and float64, ran on the narrow tile.
+      expect(narrow, memory).toBeGreaterThanOrEqual(6);
     }
   });
 

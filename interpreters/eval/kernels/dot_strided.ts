@@ -4,22 +4,31 @@
  * the wasm GEMM's memory (`matmulWasmInPlace`), which copies operands in anyway, so a transposed
  * or interleaved operand costs no array of its own and the result is written in its final layout.
  *
- * Either orientation runs: C = A·B, or Cᵀ = Bᵀ·Aᵀ when that wastes less of the kernel's register
- * tile (16 float32 or 8 float64 columns: a product with 4 columns does 4x its work) or gathers fewer
+ * Either orientation runs, on either register tile: C = A·B, or Cᵀ = Bᵀ·Aᵀ, on the wide tile (2 rows
+ * by 16 float32 or 8 float64 columns) or the narrow one (6 rows by 4 or 2 columns), whichever wastes
+ * least of the tile (a product with 4 columns does 4x its work on the wide one) and gathers fewest
  * elements with strides. The kernel sums each element's products in k order (in blocks of its
  * depth KC, added in order) whatever the layout, and a·b = b·a exactly, so both orientations give
  * the bits of the transpose-then-multiply path. Knows nothing of NDArrays: flat values, shapes
  * and dimension numbers in; false (nothing written) where this path does not apply.
  */
+import { NARROW, PARAMS } from "./matmul_engine.js";
 import { matmulWasmInPlace } from "./matmul_wasm.js";
 
 type Floats = Float32Array | Float64Array;
 
 /** Products up to this many multiply-adds: larger ones keep the threaded contiguous path. */
 const MAX_WORK = 1 << 22;
-/** Rows and columns of the wasm kernel's register tile (gemm_wasm_module.ts: MR x NV·lanes). */
-const TILE_ROWS = 2;
-const TILE_COLS = { float32: 16, float64: 8 } as const;
+/** Rows and columns of the wasm kernel's register tiles (gemm_wasm_module.ts: MR x NV·lanes), wide and narrow. */
+const LANES = { float32: 4, float64: 2 } as const;
+const tile = (p: (typeof PARAMS)["float32"]) => ({ rows: p.mr, cols: p.nv * LANES[p.dtype] });
+/**
+ * Cost of a padded multiply-add on the narrow tile against the wide one (it loads a B vector and six
+ * broadcasts per six vector multiply-adds, where the wide one loads six values per eight). Measured
+ * in CPU time on plain products: the narrow tile wins at 3, 4 and 8 float32 columns (up to 1.5x)
+ * and loses at 10 and 12.
+ */
+const NARROW_COST = 1.7;
 /** Cost of gathering one element with a stride, in padded multiply-adds of the kernel (measured, roughly). */
 const GATHER = 24;
 /** Shortest unit-stride run copied by `set` rather than element by element. */
@@ -135,6 +144,8 @@ interface Plan {
   k: number;
   n: number;
   swap: boolean;
+  /** On the narrow register tile. */
+  narrow: boolean;
   lOff: number[];
   rOff: number[];
   gatherL: Gather;
@@ -172,11 +183,19 @@ function plan(
     b = view(rShape, rs, rc, rFree);
   const aT = view(lShape, ls, lc, lFree),
     bT = view(rShape, rs, rFree, rc);
-  const padded = (rows: number, cols: number) => Math.ceil(rows / TILE_ROWS) * TILE_ROWS * Math.ceil(cols / TILE_COLS[dtype]) * TILE_COLS[dtype] * k;
+  const padded = (t: { rows: number; cols: number }, rows: number, cols: number) =>
+    Math.ceil(rows / t.rows) * t.rows * Math.ceil(cols / t.cols) * t.cols * k;
   const gathered = (v: View, elements: number) => (strided(v) ? GATHER * elements : 0);
-  const straight = padded(m, n) + gathered(a, m * k) + gathered(b, k * n);
-  const swapped = padded(n, m) + gathered(bT, n * k) + gathered(aT, k * m) + GATHER * m * n;
-  const swap = swapped < straight;
+  const gatherStraight = gathered(a, m * k) + gathered(b, k * n),
+    gatherSwapped = gathered(bT, n * k) + gathered(aT, k * m) + GATHER * m * n;
+  // [cost, swap, narrow] of each way, the cheapest first (ties keep the earlier, wide and straight).
+  const [, swap, narrow] = [false, true]
+    .flatMap((nw) => {
+      const t = tile((nw ? NARROW : PARAMS)[dtype]),
+        w = nw ? NARROW_COST : 1;
+      return [[w * padded(t, m, n) + gatherStraight, false, nw] as const, [w * padded(t, n, m) + gatherSwapped, true, nw] as const];
+    })
+    .reduce((best, way) => (way[0] < best[0] ? way : best));
   return {
     lShape: lShape.slice(),
     rShape: rShape.slice(),
@@ -188,6 +207,7 @@ function plan(
     k,
     n,
     swap,
+    narrow,
     lOff: entryOffsets(lShape, ls, lb),
     rOff: entryOffsets(rShape, rs, rb),
     gatherL: gatherer(swap ? aT : a),
@@ -223,13 +243,14 @@ export function dotStrided(
     plans.set(contract, (p = plan(dtype, lShape, rShape, contract, batch)));
   }
   if (!p.ok) return false;
-  const { m, n, swap, lOff, rOff, gatherL, gatherR, storeT } = p;
+  const { m, n, swap, narrow, lOff, rOff, gatherL, gatherR, storeT } = p;
   const mn = m * n;
   return matmulWasmInPlace(dtype, {
     batch: p.batch,
     m: swap ? n : m,
     k: p.k,
     n: swap ? m : n,
+    narrow,
     input: dtype === "float32" ? EMPTY32 : EMPTY64,
     a: swap ? (v, to, e) => gatherR(r, rOff[e]!, v, to) : (v, to, e) => gatherL(l, lOff[e]!, v, to),
     b: swap ? (v, to, e) => gatherL(l, lOff[e]!, v, to) : (v, to, e) => gatherR(r, rOff[e]!, v, to),

@@ -15,6 +15,8 @@
  * accumulates them in float64.
  */
 
+import { dotStrided } from "./dot_strided.js";
+import { PARAMS } from "./matmul_engine.js";
 import { matmulWasm, noteJsPath, noteMatvecPath } from "./matmul_wasm.js";
 import { matvecWasm } from "./matvec_wasm.js";
 
@@ -22,6 +24,7 @@ export { configureMatmul, type MatmulConfig } from "./matmul_engine.js";
 export { lastMatmulPath, type MatmulPathInfo } from "./matmul_wasm.js";
 
 export type FloatArray = Float32Array | Float64Array | Int32Array;
+type Floats = Float32Array | Float64Array;
 
 /*
  * Blocking scheme (floating point). All arithmetic is done in float64 scratch buffers so that the
@@ -60,6 +63,30 @@ let panelB = new Float64Array(0);
 const packA = new Float64Array(8 * (KC + 3));
 const tile = new Float64Array(8 * LD);
 
+/** Columns of the wasm kernel's wide register tile. */
+const WIDE_COLS = { float32: PARAMS.float32.nv * 4, float64: PARAMS.float64.nv * 2 } as const;
+type DimensionNumbers = [[number[], number[]], [number[], number[]]];
+/**
+ * The dimension numbers of C[b] = A[b] · B[b] on [batch, m, k] and [batch, k, n], one object per
+ * product shape: `dotStrided` keeps its plan on that object, so each shape is planned once.
+ */
+const batchedDims = new Map<string, DimensionNumbers>();
+function batched(dtype: string, batch: number, m: number, k: number, n: number): DimensionNumbers {
+  const key = `${dtype} ${batch} ${m} ${k} ${n}`;
+  let d = batchedDims.get(key);
+  if (d === undefined) {
+    if (batchedDims.size >= 256) batchedDims.clear();
+    batchedDims.set(
+      key,
+      (d = [
+        [[2], [1]],
+        [[0], [0]],
+      ]),
+    );
+  }
+  return d;
+}
+
 /**
  * Batched row-major matrix multiply: for each b in [0, batch):
  *   C[b] (M x N) = A[b] (M x K) · B[b] (K x N)
@@ -88,6 +115,14 @@ export function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: numbe
     return;
   }
   if (!(c instanceof Int32Array)) {
+    // At most half the wide register tile's columns: the strided path picks the tile (and orientation).
+    const dtype = c instanceof Float32Array ? "float32" : "float64";
+    if (
+      n > 1 &&
+      2 * n <= WIDE_COLS[dtype] &&
+      dotStrided(a as Floats, [batch, m, k], b as Floats, [batch, k, n], ...batched(dtype, batch, m, k, n), c as Floats)
+    )
+      return;
     if (matmulWasm(a as Float32Array | Float64Array, b as Float32Array | Float64Array, c, batch, m, k, n)) return;
     if (n === 1 && matvecWasm(a as Float32Array | Float64Array, b as Float32Array | Float64Array, c, batch, m, k)) {
       noteMatvecPath();

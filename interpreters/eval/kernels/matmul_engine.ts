@@ -100,6 +100,18 @@ export const PARAMS: Record<Dtype, Omit<GemmParams, "shared" | "maxPages">> = {
   float32: { dtype: "float32", mr: 2, nv: 4, kc: 256, mc: 128, nc: 1024, fma: false },
   float64: { dtype: "float64", mr: 2, nv: 4, kc: 256, mc: 128, nc: 1024, fma: false },
 };
+/**
+ * A second register tile, 6 rows by one vector (4 float32 / 2 float64 columns), for products with
+ * few columns (a classifier's logits, a vmapped model's narrow layers): the wide tile pads N up to
+ * 16 / 8 columns, and a product with 4 does four times its work. Same depth blocks, so each
+ * element's sum is the same (products added in k order within blocks of KC). On the calling
+ * thread only (`matmulWasmInPlace`); 6 accumulators + 6 broadcasts + 1 B vector + 1 product fit
+ * V8's 15 registers.
+ */
+export const NARROW: Record<Dtype, Omit<GemmParams, "shared" | "maxPages">> = {
+  float32: { dtype: "float32", mr: 6, nv: 1, kc: 256, mc: 126, nc: 1024, fma: false },
+  float64: { dtype: "float64", mr: 6, nv: 1, kc: 256, mc: 126, nc: 1024, fma: false },
+};
 export const ELEMENT_BYTES: Record<Dtype, number> = { float32: 4, float64: 8 };
 /** 2 GiB: keeps every byte address a non-negative i32. */
 export const MAX_PAGES = 32768;
@@ -121,6 +133,8 @@ export interface Engine {
   readonly modules: Record<Dtype, object>;
   readonly gemm: Record<Dtype, GemmFn>;
   readonly packB: Record<Dtype, PackBFn>;
+  /** The NARROW tile's kernels (this thread's instances only). */
+  readonly narrow: { readonly gemm: Record<Dtype, GemmFn>; readonly packB: Record<Dtype, PackBFn> };
   /** The operand gatherer of `gather_wasm_module.ts` (im2col from a plan), per element type. */
   readonly gatherModules: Record<Dtype, object>;
   readonly gather: Record<Dtype, GatherExports>;
@@ -146,7 +160,9 @@ function createEngine(shared: boolean): Engine {
   if (wasm === undefined) throw new Error("no WebAssembly");
   const slots = shared ? MAX_THREADS : 1;
   const scratchSize = align(
-    Math.max(...(["float32", "float64"] as const).map((d) => scratchBytes({ ...PARAMS[d], shared, maxPages: MAX_PAGES }))),
+    Math.max(
+      ...(["float32", "float64"] as const).flatMap((d) => [PARAMS, NARROW].map((P) => scratchBytes({ ...P[d], shared, maxPages: MAX_PAGES }))),
+    ),
     64,
   );
   const scratchBase = CTL_BYTES;
@@ -155,6 +171,7 @@ function createEngine(shared: boolean): Engine {
   const modules = {} as Record<Dtype, object>;
   const gemm = {} as Record<Dtype, GemmFn>;
   const packB = {} as Record<Dtype, PackBFn>;
+  const narrow = { gemm: {} as Record<Dtype, GemmFn>, packB: {} as Record<Dtype, PackBFn> };
   const gatherModules = {} as Record<Dtype, object>;
   const gather = {} as Record<Dtype, GatherExports>;
   for (const d of ["float32", "float64"] as const) {
@@ -162,6 +179,10 @@ function createEngine(shared: boolean): Engine {
     const exports = new wasm.Instance(modules[d], { env: { memory } }).exports;
     gemm[d] = exports.gemm as GemmFn;
     packB[d] = exports.packB as PackBFn;
+    const narrowExports = new wasm.Instance(new wasm.Module(buildGemmModule({ ...NARROW[d], shared, maxPages: MAX_PAGES })), { env: { memory } })
+      .exports;
+    narrow.gemm[d] = narrowExports.gemm as GemmFn;
+    narrow.packB[d] = narrowExports.packB as PackBFn;
     gatherModules[d] = new wasm.Module(buildGatherModule(d, shared, MAX_PAGES));
     gather[d] = new wasm.Instance(gatherModules[d], { env: { memory } }).exports as unknown as GatherExports;
   }
@@ -171,6 +192,7 @@ function createEngine(shared: boolean): Engine {
     modules,
     gemm,
     packB,
+    narrow,
     gatherModules,
     gather,
     ctl: new Int32Array(memory.buffer, 0, CTL_BYTES / 4),

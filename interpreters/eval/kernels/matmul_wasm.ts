@@ -28,6 +28,7 @@ import {
   MAX_PAGES,
   MAX_THREADS,
   PAGE,
+  NARROW,
   PARAMS,
   RETAIN_BYTES,
   align,
@@ -51,6 +52,8 @@ export interface MatmulPathInfo {
   threads: number;
   tasks: number;
   workerTasks: number;
+  /** Set when the product ran on the narrow register tile. */
+  narrow?: true;
 }
 const JS_PATH: MatmulPathInfo = Object.freeze({ path: "js", threads: 1, tasks: 0, workerTasks: 0 });
 let lastPath: MatmulPathInfo = JS_PATH;
@@ -181,6 +184,8 @@ export interface InPlaceProduct<V = Float32Array | Float64Array> {
   m: number;
   k: number;
   n: number;
+  /** Run on the NARROW register tile (few columns). */
+  narrow?: boolean;
   /** One A (or B) serves every entry: its callback runs once, with e = 0. */
   sharedA?: boolean;
   sharedB?: boolean;
@@ -216,7 +221,8 @@ export function matmulWasmInPlace(dtype: Dtype, p: InPlaceProduct): boolean {
   if (e === null) return false;
 
   const E = ELEMENT_BYTES[dtype];
-  const gp = { ...PARAMS[dtype], shared: e.shared, maxPages: MAX_PAGES };
+  const gp = { ...(p.narrow ? NARROW : PARAMS)[dtype], shared: e.shared, maxPages: MAX_PAGES };
+  const { gemm, packB } = p.narrow ? e.narrow : e;
   // An engine made shared by an earlier threaded product is written through a private buffer.
   const direct = !e.shared;
   // One slot per operand, reused by every entry: [B staging][input][A][packed B][C].
@@ -242,12 +248,14 @@ export function matmulWasmInPlace(dtype: Dtype, p: InPlaceProduct): boolean {
     if (i === 0 || !p.sharedA) write(p.a, aAddr, i, m * k);
     if (i === 0 || !p.sharedB) {
       write(p.b, stage, i, k * n);
-      e.packB[dtype](stage, k, n, bAddr);
+      packB[dtype](stage, k, n, bAddr);
     }
-    e.gemm[dtype](aAddr, bAddr, cAddr, n * E, k, n, 0, m, e.scratchBase);
+    gemm[dtype](aAddr, bAddr, cAddr, n * E, k, n, 0, m, e.scratchBase);
     p.c(view, cAddr / E, i);
   }
-  lastPath = { path: "wasm", threads: 1, tasks: batch, workerTasks: 0 };
+  lastPath = p.narrow
+    ? { path: "wasm", threads: 1, tasks: batch, workerTasks: 0, narrow: true }
+    : { path: "wasm", threads: 1, tasks: batch, workerTasks: 0 };
   if (e.memory.buffer.byteLength > RETAIN_BYTES) scheduleRelease();
   return true;
 }
