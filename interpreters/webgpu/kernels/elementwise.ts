@@ -26,7 +26,7 @@ function source(prim: Prim, inDtypes: readonly DType[], outDtype: DType): string
     src = `${WGSL_HELPERS}
 ${decls.join("\n")}
 ${storageDecl(inDtypes.length, "out", wgslType(outDtype, prim), true)}
-${paramsDecl(inDtypes.length + 1)}
+${paramsDecl()}
 ${ENTRY} {
   let i = ${LINEAR_INDEX};
   if (i >= prm(0u)) { return; }
