@@ -3,7 +3,8 @@
  * kernel of their binding class), and no group is kept for a buffer's first use; a buffer released
  * to the pool and reused within one batch keeps every result right; the bind group cache is
  * bounded and drops the groups of destroyed buffers; parameters copied from device scalars land
- * in each dispatch's own slot.
+ * in each dispatch's own slot; a CPU operand holding one value (an eager `x.mul(0.5)` broadcast)
+ * is bound as one element, not uploaded.
  */
 import { describe, expect, it } from "vitest";
 import { type NDArray, lax, np } from "../../src/index.js";
@@ -117,5 +118,34 @@ describe.runIf(runGpu)("webgpu dispatch reuse", () => {
     for (const s of starts) outs.push(lax.dynamicSlice(x, [s], [4]));
     const want = [0, 5, 12, 3, 12, 0].map((s) => [s, s + 1, s + 2, s + 3]);
     for (let k = 0; k < outs.length; k++) expect(await values(outs[k]!), `start ${k}`).toEqual(want[k]);
+  });
+
+  it("a CPU operand holding one value is bound as one element, not uploaded", async () => {
+    const n = 4096;
+    const x = np.array(seq(n, (i) => i - 2000)).to("webgpu");
+    const ctx = backend(x).ctx;
+    x.mul(0.5).dispose();
+    await Promise.resolve();
+    const b0 = ctx.stats.buffers;
+    const y = x.mul(0.5); // 0.5 is broadcast to [4096] on the cpu first
+    expect(ctx.stats.buffers - b0, "buffers created: none (the output comes from the pool)").toBe(0);
+    expect(await values(y)).toEqual(Array.from({ length: n }, (_, i) => (i - 2000) * 0.5));
+    // Bits decide: -0 and 0 differ, so this operand is uploaded whole and each sign is kept.
+    const signs = np.array(seq(n, (i) => (i % 2 === 0 ? 0 : -0)));
+    const z = await values(np.ones([n]).to("webgpu").mul(signs));
+    expect(z.slice(0, 4).map((v) => Object.is(v, -0))).toEqual([false, true, false, true]);
+    // NaN payloads all compare equal as bits when they are the same; a uniform NaN array is a splat.
+    const nan = await values(x.add(np.full([n], NaN)));
+    expect(nan.every(Number.isNaN)).toBe(true);
+    // Int32 and bool operands.
+    const i = np
+      .array(
+        Int32Array.from({ length: n }, (_, k) => k),
+        { dtype: "int32" },
+      )
+      .to("webgpu");
+    expect((await values(i.mul(np.full([n], 3, "int32")))).slice(0, 3)).toEqual([0, 3, 6]);
+    const mask = np.full([n], true);
+    expect((await values(np.where(mask, x, x.neg()))).slice(0, 2)).toEqual([-2000, -1999]);
   });
 });
