@@ -135,7 +135,10 @@ export function onDevice(backend: GpuBackend, x: NDArray, fn: string): GpuArray 
     return x;
   }
   if (!(x instanceof ConcreteArray)) throw new DeviceError(`${fn}: operand ${String(x)} is neither a cpu nor a webgpu array`);
-  if (x.values.length === 1) return scalarUpload(backend, x, fn);
+  if (x.values.length === 1) {
+    const v = x.values[0]!;
+    return scalarUpload(backend, `${x.dtype}:${x.shape.join(",")}:${Object.is(v, -0) ? "-0" : String(v)}`, () => x, fn);
+  }
   let uploads = uploadsOf.get(backend);
   if (uploads === undefined) uploadsOf.set(backend, (uploads = new WeakMap()));
   let up = uploads.get(x);
@@ -146,23 +149,52 @@ export function onDevice(backend: GpuBackend, x: NDArray, fn: string): GpuArray 
   return up;
 }
 
+/** For each CPU array seen (of more than one element): the bits of its one value, or null when its elements differ. */
+const uniformOf = new WeakMap<ConcreteArray, number | null>();
+
+function uniformBits(x: ConcreteArray): number | null {
+  let u = uniformOf.get(x);
+  if (u === undefined) {
+    const v = x.values;
+    // Compare bits (NaN == NaN, -0 != 0): a float32 array through an integer view of its memory.
+    const w = v instanceof Float32Array ? new Uint32Array(v.buffer, v.byteOffset, v.length) : v;
+    const first = w[0]!;
+    let i = 1;
+    while (i < w.length && w[i] === first) i++;
+    uniformOf.set(x, (u = i === w.length ? first : null));
+  }
+  return u;
+}
+
+/**
+ * For an operand of an elementwise kernel: when `x` is a CPU array whose elements all hold one
+ * value (what `y.mul(0.999)` broadcasts), the one-element device copy of that value, which the
+ * kernel reads at index 0 for every element; else null. It spares an upload of the whole array
+ * (a new buffer per op, as each eager op broadcasts a new CPU array).
+ */
+export function splatOperand(backend: GpuBackend, x: NDArray, fn: string): GpuArray | null {
+  if (!(x instanceof ConcreteArray) || x.values.length < 2) return null;
+  const bits = uniformBits(x);
+  if (bits === null) return null;
+  wgslType(x.dtype, fn);
+  return scalarUpload(backend, `${x.dtype}:splat:${bits}`, () => new ConcreteArray(x.values.slice(0, 1), [1], x.dtype), fn);
+}
+
 /** Uploads of one-element CPU arrays by value (eager code makes a new one per `x.mul(0.5)`). */
 const scalarsOf = new WeakMap<GpuBackend, Map<string, GpuArray>>();
 const SCALARS_KEPT = 256;
 
 /**
- * The device copy of a one-element CPU array, shared by every array of the same dtype, shape and
- * value: an upload creates a buffer, the dearest part of an eager op. The oldest of more than
- * SCALARS_KEPT values is dropped (a dispatch already recorded still reads it in queue order).
+ * The device copy of a one-element CPU array, shared by every array of the same `key` (dtype,
+ * shape and value): an upload creates a buffer, the dearest part of an eager op. The oldest of
+ * more than SCALARS_KEPT values is dropped (a dispatch already recorded still reads it in queue order).
  */
-function scalarUpload(backend: GpuBackend, x: ConcreteArray, fn: string): GpuArray {
+function scalarUpload(backend: GpuBackend, key: string, x: () => ConcreteArray, fn: string): GpuArray {
   let kept = scalarsOf.get(backend);
   if (kept === undefined) scalarsOf.set(backend, (kept = new Map()));
-  const v = x.values[0]!;
-  const key = `${x.dtype}:${x.shape.join(",")}:${Object.is(v, -0) ? "-0" : String(v)}`;
   let up = kept.get(key);
   if (up === undefined || up.disposed) {
-    up = uploadFresh(backend, x, fn);
+    up = uploadFresh(backend, x(), fn);
     kept.set(key, up);
     if (kept.size > SCALARS_KEPT) {
       const [oldest, arr] = kept.entries().next().value!;

@@ -1,16 +1,20 @@
 /**
  * The WebGPU device context: buffers (a size-bucketed pool, counted for `liveBuffers`), the
- * pipeline cache (one pipeline per generated WGSL source), and the batch that records dispatches.
+ * pipeline cache (one pipeline per generated WGSL source, on its binding class's shared layout),
+ * the bind group cache (bindings.ts), and the batch that records dispatches.
  *
  * Dispatches are recorded into one open command encoder and submitted together (`flush`): once the
  * JavaScript that recorded them yields (a microtask queued when the batch opens), before a read, or
  * when the batch grows large. So a run of eager ops is one submit, not one per op. Each dispatch's
  * small parameter block (sizes, shapes, strides) goes into a slot of a uniform ring buffer that is
  * written with one `writeBuffer` just before the submit, so shapes are uniforms, not baked into
- * the pipelines. WebGPU orders dispatches within a queue, so a buffer released to the pool can be
- * reused by a later dispatch of the same batch; only `destroy` waits for the submit.
+ * the pipelines; the slot is bound as a group of its own, so storage bind groups are reused across
+ * dispatches. WebGPU
+ * orders dispatches within a queue, so a buffer released to the pool can be reused by a later
+ * dispatch of the same batch; only `destroy` waits for the submit.
  */
 import { DeviceError } from "../../src/core/device.js";
+import { BindGroups, type LayoutClass } from "./bindings.js";
 
 /** Bytes of one dispatch's parameter slot: 64 u32s. */
 export const SLOT = 256;
@@ -51,7 +55,9 @@ const bucket = (bytes: number): number => {
 
 export class GpuContext {
   readonly maxStorage: number;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: LayoutClass }>();
+  /** Bind groups by (layout class, buffers, bound sizes). */
+  readonly groups: BindGroups;
   private readonly pool = new Map<number, GPUBuffer[]>();
   private poolBytes = 0;
   private readonly ring: GPUBuffer;
@@ -59,9 +65,14 @@ export class GpuContext {
   private slots = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** The pipeline last set on the open pass (setting it again is skipped). */
+  private passPipeline: GPUComputePipeline | null = null;
   private dispatches = 0;
-  /** Dispatches and submits recorded so far (for tests and benchmarks). */
-  readonly stats = { dispatches: 0, submits: 0 };
+  /**
+   * Counts so far (for tests and benchmarks): dispatches, submits, bind groups created, and
+   * buffers created (a pool miss or an upload).
+   */
+  readonly stats = { dispatches: 0, submits: 0, bindGroups: 0, buffers: 0 };
   /** Buffers to destroy once the open batch is submitted. */
   private doomed: GPUBuffer[] = [];
   private depth = 0;
@@ -79,6 +90,7 @@ export class GpuContext {
   ) {
     this.maxStorage = device.limits.maxStorageBuffersPerShaderStage;
     this.ring = this.rawBuffer(RING_SLOTS * SLOT, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.groups = new BindGroups(device, this.ring, SLOT);
     void device.lost.then((info) => {
       this.lostMessage = `${info.reason}: ${info.message}`;
     });
@@ -101,6 +113,7 @@ export class GpuContext {
 
   private rawBuffer(bytes: number, usage: number, mapped = false): GPUBuffer {
     created++;
+    this.stats.buffers++;
     return this.device.createBuffer({ size: bytes, usage, mappedAtCreation: mapped });
   }
 
@@ -139,6 +152,7 @@ export class GpuContext {
 
   private destroy(buf: GPUBuffer): void {
     created--;
+    this.groups.forget(buf);
     buf.destroy();
   }
 
@@ -151,12 +165,14 @@ export class GpuContext {
     this.poolBytes = 0;
   }
 
-  pipeline(wgsl: string): GPUComputePipeline {
+  /** The pipeline of `wgsl` and its layout class (the class's shared layout, not "auto"). */
+  pipeline(wgsl: string): { pipeline: GPUComputePipeline; layout: LayoutClass } {
     let p = this.pipelines.get(wgsl);
     if (p === undefined) {
+      const layout = this.groups.layoutFor(wgsl);
       const module = this.device.createShaderModule({ code: wgsl });
-      p = this.device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" } });
-      this.pipelines.set(wgsl, p);
+      const pipeline = this.device.createComputePipeline({ layout: layout.pipelineLayout, compute: { module, entryPoint: "main" } });
+      this.pipelines.set(wgsl, (p = { pipeline, layout }));
     }
     return p;
   }
@@ -182,7 +198,10 @@ export class GpuContext {
 
   private ensurePass(): GPUComputePassEncoder {
     this.encoder ??= this.device.createCommandEncoder();
-    this.pass ??= this.encoder.beginComputePass();
+    if (this.pass === null) {
+      this.pass = this.encoder.beginComputePass();
+      this.passPipeline = null;
+    }
     return this.pass;
   }
 
@@ -211,16 +230,27 @@ export class GpuContext {
    */
   dispatch(wgsl: string, bindings: readonly Binding[], params: ArrayLike<number> | null, groups: number | readonly [number, number, number]): void {
     if (typeof groups === "number" ? groups === 0 : groups.some((g) => g === 0)) return;
-    const pipeline = this.pipeline(wgsl);
-    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
-      binding: i,
-      resource: { buffer: b.buffer, offset: 0, size: Math.max(4, b.bytes) },
-    }));
-    if (params !== null) entries.push({ binding: bindings.length, resource: { buffer: this.ring, offset: this.slot(params), size: SLOT } });
-    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const { pipeline, layout } = this.pipeline(wgsl);
+    if (bindings.length !== layout.writes.length || (params !== null) !== layout.params) {
+      throw new Error(
+        `webgpu: a dispatch gives ${bindings.length} buffers${params !== null ? " and parameters" : ""} to a kernel that declares ${layout.writes.length}${layout.params ? " and parameters" : ""}`,
+      );
+    }
+    const made = this.groups.created;
+    const group = this.groups.get(
+      layout,
+      bindings.map((b) => b.buffer),
+      bindings.map((b) => b.bytes),
+    );
+    this.stats.bindGroups += this.groups.created - made;
+    const offset = params !== null ? this.slot(params) : -1;
     const pass = this.ensurePass();
-    pass.setPipeline(pipeline);
+    if (this.passPipeline !== pipeline) {
+      pass.setPipeline(pipeline);
+      this.passPipeline = pipeline;
+    }
     pass.setBindGroup(0, group);
+    if (offset >= 0) pass.setBindGroup(1, this.groups.slotGroup(offset));
     if (typeof groups === "number") {
       const x = Math.min(groups, 65535);
       pass.dispatchWorkgroups(x, Math.ceil(groups / x));

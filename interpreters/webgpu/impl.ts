@@ -10,7 +10,7 @@ import { customVjpForwardError } from "../../src/core/errors.js";
 import { type Aval, ConcreteArray, type NDArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
-import { type GpuArray, type GpuBackend, empty, onDevice } from "./array.js";
+import { type GpuArray, type GpuBackend, empty, onDevice, splatOperand } from "./array.js";
 import { runCond, runScan } from "./control.js";
 import { conv } from "./kernels/conv.js";
 import { type Start, copyStrided, dynamicSlice, dynamicUpdateSlice, fill, gatherStrided } from "./kernels/copy.js";
@@ -37,12 +37,21 @@ const one =
     ),
   ];
 
-const ew = <P extends Prim>(prim: P): GpuImpl<P> =>
-  one(prim, (be, ins, _p, out) => {
-    const o = empty(be, out);
-    elementwise(prim, ins, o);
-    return o;
-  });
+/** An elementwise primitive; CPU operands that hold one value are read as that value (splat). */
+const ew =
+  <P extends Prim>(prim: P): GpuImpl<P> =>
+  (be, args, _p, outs) => {
+    const splats = args.map((a) => splatOperand(be, a, prim));
+    const ins = args.map((a, j) => splats[j] ?? onDevice(be, a, prim));
+    const o = empty(be, outs[0]!);
+    elementwise(
+      prim,
+      ins,
+      o,
+      splats.map((s) => s !== null),
+    );
+    return [o];
+  };
 
 /**
  * The matrix decompositions have no WebGPU kernel (their pivoting and sweeps are sequential):

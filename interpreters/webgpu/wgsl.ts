@@ -348,10 +348,13 @@ export const LINEAR_INDEX = "(wid.y * nwg.x + wid.x) * 256u + lid.x";
 export const ENTRY =
   "@compute @workgroup_size(256) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u)";
 
-/** The declaration of the parameter block at `binding` and its accessors prm(k) / prmi(k). */
-export function paramsDecl(binding: number): string {
+/**
+ * The declaration of the parameter block and its accessors prm(k) / prmi(k). It is group 1 (one
+ * slot of the context's uniform ring), so group 0 holds only storage buffers and is reused.
+ */
+export function paramsDecl(): string {
   return `struct Params { v: array<vec4<u32>, 16> }
-@group(0) @binding(${binding}) var<uniform> P: Params;
+@group(1) @binding(0) var<uniform> P: Params;
 fn prm(k: u32) -> u32 { return P.v[k >> 2u][k & 3u]; }
 fn prmi(k: u32) -> i32 { return bitcast<i32>(P.v[k >> 2u][k & 3u]); }`;
 }

@@ -54,7 +54,7 @@ const convSource = (t: string) =>
     () => `${storageDecl(0, "lhs", t, false)}
 ${storageDecl(1, "rhs", t, false)}
 ${storageDecl(2, "dst", t, true)}
-${paramsDecl(3)}
+${paramsDecl()}
 ${ENTRY} {
   let gid = ${LINEAR_INDEX};
   if (gid >= prm(0u)) { return; }
@@ -149,7 +149,7 @@ const tiledSource = (t: string) =>
     () => `${storageDecl(0, "lhs", t, false)}
 ${storageDecl(1, "rhs", t, false)}
 ${storageDecl(2, "dst", t, true)}
-${paramsDecl(3)}
+${paramsDecl()}
 var<workgroup> As: array<${t}, 1024>;
 var<workgroup> Bs: array<${t}, 1024>;
 @compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -232,7 +232,7 @@ const sumSource = (t: string) =>
     `convsum:${t}`,
     () => `${storageDecl(0, "part", t, false)}
 ${storageDecl(1, "out", t, true)}
-${paramsDecl(2)}
+${paramsDecl()}
 ${ENTRY} {
   let i = ${LINEAR_INDEX};
   let size = prm(0u);

@@ -15,7 +15,7 @@ export const MAX_RANK = 8;
 
 const COPY = `${storageDecl(0, "src", "u32", false)}
 ${storageDecl(1, "dst", "u32", true)}
-${paramsDecl(2)}
+${paramsDecl()}
 ${ENTRY} {
   let i = ${LINEAR_INDEX};
   if (i >= prm(0u)) { return; }
@@ -93,7 +93,7 @@ export function gatherStrided(src: GpuArray, srcOff: number, srcStrides: readonl
 
 const FILL = `${storageDecl(0, "val", "u32", false)}
 ${storageDecl(1, "dst", "u32", true)}
-${paramsDecl(2)}
+${paramsDecl()}
 ${ENTRY} {
   let i = ${LINEAR_INDEX};
   if (i >= prm(0u)) { return; }
@@ -110,7 +110,7 @@ export function fill(value: GpuArray, dst: GpuArray): void {
 // 12.. x strides / block sizes, 20.. start limits, 28.. raw starts (written on the device).
 const DYN_SLICE = `${storageDecl(0, "src", "u32", false)}
 ${storageDecl(1, "dst", "u32", true)}
-${paramsDecl(2)}
+${paramsDecl()}
 ${ENTRY} {
   let i = ${LINEAR_INDEX};
   if (i >= prm(0u)) { return; }
@@ -129,7 +129,7 @@ ${ENTRY} {
 const DYN_UPDATE = `${storageDecl(0, "x", "u32", false)}
 ${storageDecl(1, "upd", "u32", false)}
 ${storageDecl(2, "dst", "u32", true)}
-${paramsDecl(3)}
+${paramsDecl()}
 ${ENTRY} {
   let i = ${LINEAR_INDEX};
   if (i >= prm(0u)) { return; }

@@ -1,6 +1,7 @@
 /**
- * The eager elementwise kernel: one pipeline per (primitive, dtypes, arity); the element count is
- * a parameter, so every shape reuses it.
+ * The eager elementwise kernel: one pipeline per (primitive, dtypes, arity, splat operands); the
+ * element count is a parameter, so every shape reuses it. A splat operand is a one-element buffer
+ * read at index 0 for every element (a CPU operand whose elements are all one value).
  */
 import type { DType } from "../../../src/core/dtype.js";
 import type { Prim } from "../../../src/core/prim.js";
@@ -11,14 +12,14 @@ import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, paramsDecl, storageDecl, wgslExpr, w
 
 const sources = new Map<string, string>();
 
-function source(prim: Prim, inDtypes: readonly DType[], outDtype: DType): string {
-  const key = `${prim}:${inDtypes.join(",")}:${outDtype}`;
+function source(prim: Prim, inDtypes: readonly DType[], outDtype: DType, splat: readonly boolean[]): string {
+  const key = `${prim}:${inDtypes.join(",")}:${outDtype}:${splat.map((s) => (s ? 1 : 0)).join("")}`;
   let src = sources.get(key);
   if (src === undefined) {
     const decls = inDtypes.map((d, j) => storageDecl(j, `in${j}`, wgslType(d, prim), false));
     const expr = wgslExpr(
       prim,
-      inDtypes.map((_, j) => `in${j}[i]`),
+      inDtypes.map((_, j) => (splat[j] === true ? `in${j}[0]` : `in${j}[i]`)),
       inDtypes[inDtypes.length - 1]!,
       outDtype,
     );
@@ -26,7 +27,7 @@ function source(prim: Prim, inDtypes: readonly DType[], outDtype: DType): string
     src = `${WGSL_HELPERS}
 ${decls.join("\n")}
 ${storageDecl(inDtypes.length, "out", wgslType(outDtype, prim), true)}
-${paramsDecl(inDtypes.length + 1)}
+${paramsDecl()}
 ${ENTRY} {
   let i = ${LINEAR_INDEX};
   if (i >= prm(0u)) { return; }
@@ -37,13 +38,17 @@ ${ENTRY} {
   return src;
 }
 
-/** out = prim(...ins) elementwise (all of out's shape). */
-export function elementwise(prim: Prim, ins: readonly GpuArray[], out: GpuArray): void {
+/**
+ * out = prim(...ins) elementwise (all of out's shape); `splat[j]` marks an operand given as its
+ * one element.
+ */
+export function elementwise(prim: Prim, ins: readonly GpuArray[], out: GpuArray, splat: readonly boolean[] = []): void {
   const n = sizeOf(out.shape);
   const src = source(
     prim,
     ins.map((x) => x.dtype),
     out.dtype,
+    splat,
   );
   out.backend.ctx.dispatch(src, [...ins.map((x) => x.bind(prim)), out.bind(prim)], [n], Math.ceil(n / WG));
 }

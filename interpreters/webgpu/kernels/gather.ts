@@ -23,7 +23,7 @@ export interface GatherDims {
 const GATHER = `${storageDecl(0, "x", "u32", false)}
 ${storageDecl(1, "idx", "i32", false)}
 ${storageDecl(2, "out", "u32", true)}
-${paramsDecl(3)}
+${paramsDecl()}
 ${ENTRY} {
   let t = ${LINEAR_INDEX};
   if (t >= prm(0u)) { return; }
@@ -63,7 +63,7 @@ function scatterSource(t: string): string {
 ${storageDecl(1, "idx", "i32", false)}
 ${storageDecl(2, "upd", t, false)}
 ${storageDecl(3, "out", t, true)}
-${paramsDecl(4)}
+${paramsDecl()}
 ${ENTRY} {
   let s = ${LINEAR_INDEX};
   if (s >= prm(0u)) { return; }
@@ -115,7 +115,7 @@ function combineSource(t: string, op: ScatterOp): string {
 ${storageDecl(1, "idx", "i32", false)}
 ${storageDecl(2, "upd", t, false)}
 ${storageDecl(3, "out", t, true)}
-${paramsDecl(4)}
+${paramsDecl()}
 ${ENTRY} {
   let s = ${LINEAR_INDEX};
   if (s >= prm(0u)) { return; }
@@ -180,7 +180,7 @@ ${storageDecl(2, "order", "u32", false)}
 ${storageDecl(3, "start", "u32", false)}
 ${storageDecl(4, "end", "u32", false)}
 ${storageDecl(5, "out", t, true)}
-${paramsDecl(6)}
+${paramsDecl()}
 ${ENTRY} {
   let s = ${LINEAR_INDEX};
   if (s >= prm(0u)) { return; }
@@ -217,7 +217,7 @@ const PICK = `${storageDecl(0, "index", "i32", false)}
 ${storageDecl(1, "prev", "u32", false)}
 ${storageDecl(2, "cand", "u32", false)}
 ${storageDecl(3, "out", "u32", true)}
-${paramsDecl(4)}
+${paramsDecl()}
 ${ENTRY} {
   let i = ${LINEAR_INDEX};
   if (i >= prm(0u)) { return; }

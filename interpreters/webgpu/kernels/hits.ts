@@ -21,7 +21,7 @@ export interface Hits {
 /** key = the position an update hits: clamped into [0, n) (scatter_add), or n when out of range (scatter). */
 const KEYS = `${storageDecl(0, "idx", "i32", false)}
 ${storageDecl(1, "key", "i32", true)}
-${paramsDecl(2)}
+${paramsDecl()}
 ${ENTRY} {
   let t = ${LINEAR_INDEX};
   if (t >= prm(0u)) { return; }
@@ -35,7 +35,7 @@ const BOUNDS = `${storageDecl(0, "key", "u32", false)}
 ${storageDecl(1, "order", "u32", false)}
 ${storageDecl(2, "start", "u32", true)}
 ${storageDecl(3, "end", "u32", true)}
-${paramsDecl(4)}
+${paramsDecl()}
 ${ENTRY} {
   let t = ${LINEAR_INDEX};
   if (t >= prm(0u)) { return; }
@@ -49,7 +49,7 @@ ${ENTRY} {
 
 const ZERO = `${storageDecl(0, "a", "u32", true)}
 ${storageDecl(1, "z", "u32", true)}
-${paramsDecl(2)}
+${paramsDecl()}
 ${ENTRY} {
   let t = ${LINEAR_INDEX};
   if (t >= prm(0u)) { return; }

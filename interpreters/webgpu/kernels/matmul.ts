@@ -21,7 +21,7 @@ function source(dtype: DType): string {
   s = `${storageDecl(0, "A", t, false)}
 ${storageDecl(1, "B", t, false)}
 ${storageDecl(2, "out", t, true)}
-${paramsDecl(3)}
+${paramsDecl()}
 var<workgroup> As: array<${t}, 1024>;
 var<workgroup> Bs: array<${t}, 1024>;
 @compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -87,7 +87,7 @@ function directSource(dtype: DType): string {
   s = `${storageDecl(0, "A", t, false)}
 ${storageDecl(1, "B", t, false)}
 ${storageDecl(2, "out", t, true)}
-${paramsDecl(3)}
+${paramsDecl()}
 @compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let M = prm(0u); let N = prm(1u); let K = prm(2u); let kStart = prm(10u);
   let b = wid.z + prm(9u);

@@ -43,7 +43,7 @@ const store = (t: T, op: ReduceOp, v: string) => (t === "u32" && op === "sum" ? 
 const HEADER = (t: T, outT: T) => `${WGSL_HELPERS}
 ${storageDecl(0, "x", t, false)}
 ${storageDecl(1, "out", outT, true)}
-${paramsDecl(2)}`;
+${paramsDecl()}`;
 
 function sequentialSource(op: ReduceOp, t: T): string {
   const { id, empty } = identity(op, t);
@@ -168,7 +168,7 @@ function argSource(isMax: boolean, t: T, withIndex: boolean, last: boolean): str
     `arg:${isMax}:${t}:${withIndex}:${last}`,
     () => `${WGSL_HELPERS}
 ${decls.map(([name, type, write], b) => storageDecl(b, name, type, write)).join("\n")}
-${paramsDecl(decls.length)}
+${paramsDecl()}
 ${better(cmp, t)}
 var<workgroup> pv: array<${t}, 256>;
 var<workgroup> pi: array<i32, 256>;
@@ -272,7 +272,7 @@ ${
 ${storageDecl(2, "sums", t, false)}
 ${storageDecl(3, "out", t, true)}`
 }
-${paramsDecl(phase === "sums" ? 2 : 4)}
+${paramsDecl()}
 var<workgroup> tot: array<${t}, 256>;
 ${ENTRY} {
   let g = wid.y * nwg.x + wid.x;

@@ -50,7 +50,7 @@ const initSource = (t: T) =>
     () => `${storageDecl(0, "x", t, false)}
 ${storageDecl(1, "keys", "u32", true)}
 ${storageDecl(2, "pos", "u32", true)}
-${paramsDecl(3)}
+${paramsDecl()}
 ${ENCODE[t]}
 ${ROW_HEAD}
   let r = g / p;
@@ -67,7 +67,7 @@ ${ROW_HEAD}
 /** Params: [rows·p/2, p, k, j]: one compare-exchange of stage (k, j) per invocation. */
 const STAGE = `${storageDecl(0, "keys", "u32", true)}
 ${storageDecl(1, "pos", "u32", true)}
-${paramsDecl(2)}
+${paramsDecl()}
 ${HEAD}
   let k = prm(2u);
   let j = prm(3u);
@@ -92,7 +92,7 @@ ${HEAD}
 /** Params: [rows·n, p, n, inner]: the first n positions of each padded row, as int32 indices. */
 const OUTPUT = `${storageDecl(0, "pos", "u32", false)}
 ${storageDecl(1, "out", "i32", true)}
-${paramsDecl(2)}
+${paramsDecl()}
 ${ROW_HEAD}
   let r = g / n;
   let q = g % n;
