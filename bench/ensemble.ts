@@ -50,6 +50,31 @@ export const singleStep = jit(step);
 /** Row i of every leaf of stacked params. */
 export const member = (p: Params, i: number): Params => ({ w1: [...p.w1][i]!, b1: [...p.b1][i]!, w2: [...p.w2][i]!, b2: [...p.b2][i]! });
 
+/**
+ * One ensemble step against one model's step, the two timed in alternation in every run, so a
+ * machine whose speed drifts between rows (a shared host) moves both alike: `measured()` is the
+ * median vmapped step over the median of the 8-step loop divided by 8.
+ */
+export function ensembleRatioCase(): Case & { measured: () => number } {
+  const vmapped = ensembleCase("vmap"),
+    loop = ensembleCase("loop");
+  const tv: number[] = [],
+    tl: number[] = [];
+  const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
+  return {
+    run: () => {
+      let t = performance.now();
+      const out = vmapped.run();
+      tv.push(performance.now() - t);
+      t = performance.now();
+      void loop.run();
+      tl.push(performance.now() - t);
+      return out;
+    },
+    measured: () => median(tv) / (median(tl) / ENSEMBLE.models),
+  };
+}
+
 /** The bench case: one ensemble step ("vmap") or 8 separate jitted steps ("loop"). */
 export function ensembleCase(mode: "vmap" | "loop"): Case {
   const { x, y } = ensembleData();
