@@ -224,6 +224,8 @@ export const impls: { [P in Prim]: Impl<P> } = {
   }),
   [Prim.BroadcastInDim]: one(([x], { shape, broadcastDimensions: bd }, out) => {
     const [data, wrap] = makeFull(out);
+    // One value everywhere (a scalar operand of an elementwise op): a fill, not an element loop.
+    if (x!.size === 1) return wrap(data.fill(x!.values[0]! as never));
     const xs = stridesOf(x!.shape);
     const srcStrides = shape.map(() => 0);
     bd.forEach((d, i) => (srcStrides[d] = x!.shape[i] === 1 ? 0 : xs[i]!));
