@@ -1,7 +1,9 @@
 /**
  * Program-to-program optimisations run before code generation: common-subexpression elimination,
- * broadcast composition and outer products as multiplies here, and dead-code elimination (shared with partial evaluation, in src/ir). Both are single iterative sweeps (no recursion), so a 100,000-equation
- * program is fine. Constant folding happens earlier, while staging (all-constant work runs then).
+ * broadcast composition and outer products as multiplies here, and dead-code elimination (shared
+ * with partial evaluation, in src/ir). Each is a single iterative sweep (no recursion), so a
+ * 100,000-equation program is fine. Constant folding happens earlier, while staging (all-constant
+ * work runs then).
  */
 import { HIGHER_ORDER, Prim } from "../../src/core/prim.js";
 import { type Eqn, Program, Var } from "../../src/ir/ir.js";

@@ -12,6 +12,7 @@
  * the bits of the transpose-then-multiply path. Knows nothing of NDArrays: flat values, shapes
  * and dimension numbers in; false (nothing written) where this path does not apply.
  */
+import { tileCols } from "./gemm_wasm_module.js";
 import { NARROW, PARAMS } from "./matmul_engine.js";
 import { matmulWasmInPlace } from "./matmul_wasm.js";
 
@@ -19,9 +20,8 @@ type Floats = Float32Array | Float64Array;
 
 /** Products up to this many multiply-adds: larger ones keep the threaded contiguous path. */
 const MAX_WORK = 1 << 22;
-/** Rows and columns of the wasm kernel's register tiles (gemm_wasm_module.ts: MR x NV·lanes), wide and narrow. */
-const LANES = { float32: 4, float64: 2 } as const;
-const tile = (p: (typeof PARAMS)["float32"]) => ({ rows: p.mr, cols: p.nv * LANES[p.dtype] });
+/** Rows and columns of one of the wasm kernel's register tiles (gemm_wasm_module.ts: MR x NV·lanes). */
+const tile = (p: (typeof PARAMS)["float32"]) => ({ rows: p.mr, cols: tileCols(p) });
 /**
  * Cost of a padded multiply-add on the narrow tile against the wide one (it loads a B vector and six
  * broadcasts per six vector multiply-adds, where the wide one loads six values per eight). Measured

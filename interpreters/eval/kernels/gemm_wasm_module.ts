@@ -94,7 +94,7 @@ export interface GemmParams {
 const types = (dtype: GemmParams["dtype"]): { s: ScalarOps; v: VectorOps } => (dtype === "float32" ? { s: f32, v: f32x4 } : { s: f64, v: f64x2 });
 
 /** Columns of the register tile. */
-export const tileCols = (p: GemmParams): number => p.nv * types(p.dtype).v.lanes;
+export const tileCols = (p: Pick<GemmParams, "nv" | "dtype">): number => p.nv * types(p.dtype).v.lanes;
 
 /** Bytes of private scratch one `gemm` call needs: packed A block and edge tile. */
 export function scratchBytes(p: GemmParams): number {

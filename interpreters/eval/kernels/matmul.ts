@@ -16,6 +16,7 @@
  */
 
 import { dotStrided } from "./dot_strided.js";
+import { tileCols } from "./gemm_wasm_module.js";
 import { PARAMS } from "./matmul_engine.js";
 import { matmulWasm, noteJsPath, noteMatvecPath } from "./matmul_wasm.js";
 import { matvecWasm } from "./matvec_wasm.js";
@@ -64,7 +65,7 @@ const packA = new Float64Array(8 * (KC + 3));
 const tile = new Float64Array(8 * LD);
 
 /** Columns of the wasm kernel's wide register tile. */
-const WIDE_COLS = { float32: PARAMS.float32.nv * 4, float64: PARAMS.float64.nv * 2 } as const;
+const WIDE_COLS = { float32: tileCols(PARAMS.float32), float64: tileCols(PARAMS.float64) } as const;
 type DimensionNumbers = [[number[], number[]], [number[], number[]]];
 /**
  * The dimension numbers of C[b] = A[b] · B[b] on [batch, m, k] and [batch, k, n], one object per
