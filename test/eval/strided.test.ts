@@ -2,14 +2,16 @@
  * The strided copy kernel (interpreters/eval/kernels/strided.ts) against a plain odometer written
  * here: transposes whose trailing dims merge into long contiguous runs (copied with `set`), runs
  * just below and above that length, broadcasts (stride 0), reversals (negative strides), size-1
- * and empty dims, and offsets on both sides.
+ * and empty dims, and offsets on both sides; then every element type (each has its own compiled
+ * loop) and a copy between two types.
  */
 import { describe, expect, it } from "vitest";
 import { copyStrided } from "../../interpreters/eval/kernels/strided.js";
 import { rng } from "../../laws/numeric.js";
+import type { TypedArray } from "../../src/core/dtype.js";
 
 /** dst[dBase + Σ i·dStrides] = src[sBase + Σ i·sStrides] over every index i of shape. */
-function reference(src: Float32Array, sBase: number, ss: number[], dst: Float32Array, dBase: number, ds: number[], shape: number[]): void {
+function reference(src: TypedArray, sBase: number, ss: number[], dst: TypedArray, dBase: number, ds: number[], shape: number[]): void {
   const total = shape.reduce((a, b) => a * b, 1);
   for (let flat = 0; flat < total; flat++) {
     let s = sBase,
@@ -76,5 +78,36 @@ describe("copyStrided", () => {
       reference(src, sBase, ss, want, dBase, ds, shape);
       expect(Array.from(got), JSON.stringify(shape)).toEqual(Array.from(want));
     }
+  });
+
+  it("copies every element type bit for bit, and between two types, with each type's loop seen after the others", () => {
+    const f64 = Float64Array.from({ length: 24 }, (_, i) => (i === 5 ? -0 : i === 9 ? Number.NaN : i * 1.25 - 7));
+    const sources: TypedArray[] = [
+      Float32Array.from({ length: 24 }, (_, i) => i * 0.75 - 5),
+      f64,
+      Int32Array.from({ length: 24 }, (_, i) => (i * 0x10001 - 2 ** 30) | 0),
+      Uint32Array.from({ length: 24 }, (_, i) => 2 ** 32 - 1 - i),
+      Uint8Array.from({ length: 24 }, (_, i) => i % 2),
+    ];
+    const cases: [number[], number[], number[]][] = [
+      [[1, 6], [4, 1], [6, 4]],
+      [[0, 6, 1], [24, 6, 1], [2, 4, 6]],
+    ];
+    for (let round = 0; round < 2; round++)
+      for (const src of sources)
+        for (const [ss, ds, shape] of cases) {
+          const size = shape.reduce((a, b) => a * b, 1);
+          const Ctor = src.constructor as new (n: number) => TypedArray;
+          const got = new Ctor(size),
+            want = new Ctor(size);
+          copyStrided(src, 0, ss, got, 0, ds, shape);
+          reference(src, 0, ss, want, 0, ds, shape);
+          expect(new Uint8Array(got.buffer), `${Ctor.name} ${JSON.stringify(shape)}`).toEqual(new Uint8Array(want.buffer));
+        }
+    const mixed = new Float64Array(24);
+    copyStrided(sources[0]!, 0, [1, 6], mixed, 0, [4, 1], [6, 4]);
+    const want = new Float64Array(24);
+    reference(sources[0]!, 0, [1, 6], want, 0, [4, 1], [6, 4]);
+    expect(Array.from(mixed)).toEqual(Array.from(want));
   });
 });

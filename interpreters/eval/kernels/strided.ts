@@ -37,6 +37,56 @@ function merged(
   return { srcStrides: ss, dstStrides: ds, shape: sh };
 }
 
+/** The copy after merging: `shape` has no size-1 dims and at least one dim. */
+type Copy = (
+  src: TypedArray,
+  s: number,
+  srcStrides: readonly number[],
+  dst: TypedArray,
+  t: number,
+  dstStrides: readonly number[],
+  shape: readonly number[],
+) => void;
+
+/**
+ * The copy loop as source, compiled once per typed-array kind (`copyFor`): one loop shared by every
+ * dtype sees five kinds at its element accesses, which V8 then handles generically, about 10x slower
+ * per element (a 64x16 float32 transpose took 11 µs, 3 µs monomorphic).
+ */
+const COPY_SOURCE = `return function copy(src, s, srcStrides, dst, t, dstStrides, shape) {
+  const nd = shape.length, inner = shape[nd - 1], sIn = srcStrides[nd - 1], dIn = dstStrides[nd - 1];
+  const idx = new Array(nd - 1).fill(0);
+  for (;;) {
+    if (sIn === 1 && dIn === 1 && inner >= ${SET_MIN}) dst.set(src.subarray(s, s + inner), t);
+    else if (sIn === 1 && dIn === 1) for (let i = 0; i < inner; i++) dst[t + i] = src[s + i];
+    else for (let i = 0, si = s, ti = t; i < inner; i++, si += sIn, ti += dIn) dst[ti] = src[si];
+    let d = nd - 2;
+    for (; d >= 0; d--) {
+      s += srcStrides[d];
+      t += dstStrides[d];
+      if (++idx[d] < shape[d]) break;
+      s -= srcStrides[d] * shape[d];
+      t -= dstStrides[d] * shape[d];
+      idx[d] = 0;
+    }
+    if (d < 0) return;
+  }
+};`;
+
+const copies = new Map<unknown, Copy>();
+/** The copy loop for arrays of one constructor (both sides share it; a mixed pair gets its own). */
+function copyFor(src: TypedArray, dst: TypedArray): Copy {
+  const key = src.constructor === dst.constructor ? src.constructor : `${src.constructor.name} ${dst.constructor.name}`;
+  let c = copies.get(key);
+  if (c === undefined) copies.set(key, (c = new Function(COPY_SOURCE)() as Copy));
+  return c;
+}
+
+/**
+ * Copies the index space `shape` from `src` (from `srcBase`, stepping `srcStrides` per dim) to
+ * `dst` (from `dstBase`, stepping `dstStrides`): an odometer over the outer dims, a tight inner
+ * loop, contiguous runs copied by `set`.
+ */
 export function copyStrided(
   src: TypedArray,
   srcBase: number,
@@ -48,35 +98,6 @@ export function copyStrided(
 ): void {
   for (let d = 0; d < shape.length; d++) if (shape[d] === 0) return;
   ({ srcStrides, dstStrides, shape } = merged(srcStrides, dstStrides, shape));
-  const nd = shape.length;
-  if (nd === 0) {
-    dst[dstBase] = src[srcBase]!;
-    return;
-  }
-  const inner = shape[nd - 1]!,
-    sIn = srcStrides[nd - 1]!,
-    dIn = dstStrides[nd - 1]!;
-  const idx = new Array<number>(nd - 1).fill(0);
-  let s = srcBase,
-    t = dstBase;
-  for (;;) {
-    if (sIn === 1 && dIn === 1 && inner >= SET_MIN) {
-      dst.set(src.subarray(s, s + inner), t);
-    } else if (sIn === 1 && dIn === 1) {
-      for (let i = 0; i < inner; i++) dst[t + i] = src[s + i]!;
-    } else {
-      for (let i = 0, si = s, ti = t; i < inner; i++, si += sIn, ti += dIn) dst[ti] = src[si]!;
-    }
-    // advance the odometer over dims nd-2 .. 0
-    let d = nd - 2;
-    for (; d >= 0; d--) {
-      s += srcStrides[d]!;
-      t += dstStrides[d]!;
-      if (++idx[d]! < shape[d]!) break;
-      s -= srcStrides[d]! * shape[d]!;
-      t -= dstStrides[d]! * shape[d]!;
-      idx[d] = 0;
-    }
-    if (d < 0) return;
-  }
+  if (shape.length === 0) dst[dstBase] = src[srcBase]!;
+  else copyFor(src, dst)(src, srcBase, srcStrides, dst, dstBase, dstStrides, shape);
 }
