@@ -148,7 +148,14 @@ export interface Engine {
   generation: number;
 }
 
-let engine: Engine | null = null;
+/**
+ * Two engines: one on an unshared memory for products on this thread alone, one on a shared memory
+ * for threaded products. Writing into a shared memory is slower (V8 copies into it in short
+ * pieces), so the many small products of a model's step keep the unshared engine even after a
+ * large product has made the shared one.
+ */
+let local: Engine | null = null;
+let threaded: Engine | null = null;
 /** Set when building an engine failed (no SIMD, ...): never try again. */
 let wasmBroken = false;
 let sharedBroken = false;
@@ -204,37 +211,43 @@ function createEngine(shared: boolean): Engine {
   };
 }
 
-/** The engine, built (or rebuilt with shared memory, when threads are wanted) on demand. */
+/**
+ * The engine for threaded products (shared memory; the unshared one where shared memory is
+ * unavailable) or for this thread's alone (unshared), built on demand.
+ */
 export function getEngine(wantShared: boolean): Engine | null {
   if (wasmBroken) return null;
   wantShared &&= !sharedBroken && typeof SharedArrayBuffer !== "undefined";
-  if (engine !== null && (engine.shared || !wantShared)) return engine;
   if (wantShared) {
+    if (threaded !== null) return threaded;
     try {
-      return (engine = createEngine(true));
+      return (threaded = createEngine(true));
     } catch {
       sharedBroken = true;
-      if (engine !== null) return engine;
     }
   }
+  if (local !== null) return local;
   try {
-    return (engine = createEngine(false));
+    return (local = createEngine(false));
   } catch {
     wasmBroken = true;
     return null;
   }
 }
 
-/** Drops the engine and its memory (the next product builds a new one). */
-function releaseEngine(): void {
-  const e = engine;
-  engine = null;
-  for (const w of e?.workers ?? []) w.terminate().catch(() => undefined);
+/** Drops the engines whose memory grew beyond RETAIN_BYTES (the next product builds a new one). */
+function releaseLargeEngines(): void {
+  const large = (e: Engine | null) => e !== null && e.memory.buffer.byteLength > RETAIN_BYTES;
+  if (large(local)) local = null;
+  if (large(threaded)) {
+    for (const w of threaded!.workers ?? []) w.terminate().catch(() => undefined);
+    threaded = null;
+  }
 }
 
 let releaseTimer: { unref?: () => void } | undefined;
 let lastLargeUse = 0;
-/** Releases the engine RELEASE_AFTER_MS after its last large product, without keeping the process alive. */
+/** Releases large engines RELEASE_AFTER_MS after the last large product, without keeping the process alive. */
 export function scheduleRelease(): void {
   lastLargeUse = Date.now();
   if (releaseTimer !== undefined) return;
@@ -246,7 +259,7 @@ export function scheduleRelease(): void {
       return;
     }
     releaseTimer = undefined;
-    if (engine !== null && engine.memory.buffer.byteLength > RETAIN_BYTES) releaseEngine();
+    releaseLargeEngines();
   };
   releaseTimer = setTimeout(check, RELEASE_AFTER_MS) as { unref?: () => void };
   releaseTimer.unref?.();

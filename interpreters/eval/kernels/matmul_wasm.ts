@@ -172,12 +172,11 @@ export function matmulWasm(a: FloatArray, b: FloatArray, c: FloatArray, batch: n
  * A batched product C_e = A_e · B_e (e < batch, row-major, sizes in elements) whose operands the
  * caller writes straight into wasm memory, so a producer such as im2col skips the copy-in that
  * `matmulWasm` makes. Each callback gets a view, the element offset to write (or read) at, and
- * `input` with its offset `from`: in an unshared memory, the view is the whole memory and `input`
- * the caller's source copied once into it, so operands are assembled with `copyWithin`; a shared
- * memory (threads) is written through a private buffer instead, copied in with one `set` per
- * operand, because V8 moves data into shared memory in many short pieces slowly (about 1 µs per
- * `set`, `copyWithin` or `fill`, and byte by byte when misaligned). Callbacks must not call the
- * matmul themselves (the memory could grow under them).
+ * `input` with its offset `from`: the view is the whole (unshared) memory of this thread's engine
+ * and `input` the caller's source copied once into it, so operands are assembled with
+ * `copyWithin`. (A shared memory would be slow here: V8 moves data into one in many short pieces,
+ * about 1 µs per `set`, `copyWithin` or `fill`.) Callbacks must not call the matmul themselves (the
+ * memory could grow under them).
  */
 export interface InPlaceProduct<V = Float32Array | Float64Array> {
   batch: number;
@@ -199,14 +198,6 @@ export interface InPlaceProduct<V = Float32Array | Float64Array> {
   c(view: V, at: number, e: number): void;
 }
 
-const privateBuffers: Partial<Record<Dtype, Float32Array | Float64Array>> = {};
-/** A private (unshared) buffer of at least n elements, kept for reuse. */
-function scratchOf(dtype: Dtype, n: number): Float32Array | Float64Array {
-  let b = privateBuffers[dtype];
-  if (b === undefined || b.length < n) privateBuffers[dtype] = b = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
-  return b;
-}
-
 /**
  * Runs `p` on the wasm kernel; false, having called no callback, where the wasm path is unavailable
  * or not worthwhile (then the caller computes the product otherwise). One thread: threads need a
@@ -217,18 +208,17 @@ export function matmulWasmInPlace(dtype: Dtype, p: InPlaceProduct): boolean {
   const { batch, m, k, n } = p;
   const cfg = getConfig();
   if (!cfg.wasm || batch * m * k * n < cfg.wasmMinWork || m < 2 || n < 2) return false;
+  // This thread's engine, on an unshared memory: the view is the whole memory.
   const e = getEngine(false);
   if (e === null) return false;
 
   const E = ELEMENT_BYTES[dtype];
   const gp = { ...(p.narrow ? NARROW : PARAMS)[dtype], shared: e.shared, maxPages: MAX_PAGES };
   const { gemm, packB } = p.narrow ? e.narrow : e;
-  // An engine made shared by an earlier threaded product is written through a private buffer.
-  const direct = !e.shared;
   // One slot per operand, reused by every entry: [B staging][input][A][packed B][C].
   const stage = e.dataBase,
     input = stage + align(k * n * E, 64),
-    aAddr = input + (direct ? align(p.input.length * E, 64) : 0),
+    aAddr = input + align(p.input.length * E, 64),
     bAddr = aAddr + align(m * k * E, 64),
     cAddr = bAddr + align(packedBBytes(gp, k, n), 64),
     end = cAddr + m * n * E;
@@ -236,18 +226,11 @@ export function matmulWasmInPlace(dtype: Dtype, p: InPlaceProduct): boolean {
 
   const view = dtype === "float32" ? new Float32Array(e.memory.buffer) : new Float64Array(e.memory.buffer);
   const from = input / E;
-  if (direct) view.set(p.input, from);
-  const privateBuffer = direct ? view : scratchOf(dtype, Math.max(m * k, k * n));
-  /** Runs a writer callback for `size` elements at byte address `at`. */
-  const write = (writer: InPlaceProduct["a"], at: number, entry: number, size: number) => {
-    if (direct) return writer(view, at / E, entry, view, from);
-    writer(privateBuffer, 0, entry, p.input, 0);
-    view.set(privateBuffer.subarray(0, size), at / E);
-  };
+  view.set(p.input, from);
   for (let i = 0; i < batch; i++) {
-    if (i === 0 || !p.sharedA) write(p.a, aAddr, i, m * k);
+    if (i === 0 || !p.sharedA) p.a(view, aAddr / E, i, view, from);
     if (i === 0 || !p.sharedB) {
-      write(p.b, stage, i, k * n);
+      p.b(view, stage / E, i, view, from);
       packB[dtype](stage, k, n, bAddr);
     }
     gemm[dtype](aAddr, bAddr, cAddr, n * E, k, n, 0, m, e.scratchBase);
