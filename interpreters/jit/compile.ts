@@ -16,6 +16,7 @@ import { type Executable, cpuConvLayoutImpl, cpuImpl } from "../../src/ir/execut
 import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
 import { fusionFacts } from "../../src/ir/fusion.js";
 import { RECYCLE_MIN_BYTES, recycle, takeRecycled } from "../../src/core/buffers.js";
+import { viewDotStep, viewDots } from "./dot_views.js";
 import { loopStep } from "./loops.js";
 import { composeBroadcasts, cse, dce, outerProducts } from "./passes.js";
 import { wasmSumStep } from "./wasm_sum.js";
@@ -176,17 +177,24 @@ const BYTES_PER: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uin
 function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtual: ReadonlyMap<Var, Eqn> } {
   const { consumers, outputs, virtual } = fusionFacts(p, isElementwise);
   const { convs, absorbed } = layoutConvs(p, consumers, outputs);
+  const products = viewDots(p, consumers, outputs);
   const planned: Planned[] = [];
   const eqns = p.eqns;
   for (let i = 0; i < eqns.length;) {
     const e = eqns[i]!;
-    if ((e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) || absorbed.has(e)) {
+    if ((e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) || absorbed.has(e) || products.absorbed.has(e)) {
       i++;
       continue;
     }
     const conv = convs.get(e);
     if (conv !== undefined) {
       planned.push({ run: layoutConvStep(conv, slot), eqns: [conv.lhs, conv.rhs, e, conv.out].filter((f) => f !== undefined) });
+      i++;
+      continue;
+    }
+    const product = products.dots.get(e);
+    if (product !== undefined) {
+      planned.push({ run: viewDotStep(product, slot), eqns: [...product.through, e] });
       i++;
       continue;
     }

@@ -132,9 +132,11 @@ const sizeOf = (shape: readonly number[], axes: readonly number[]) => axes.reduc
 
 /** How one dot_general of given shapes runs: sizes, orientation, each entry's offsets, the gatherers. */
 interface Plan {
-  /** What the plan is for: shapes, dimension numbers (flattened: lc, rc, lb, rb) and element type. */
+  /** What the plan is for: shapes, strides, dimension numbers (flattened: lc, rc, lb, rb) and element type. */
   lShape: readonly number[];
   rShape: readonly number[];
+  lStrides: readonly number[];
+  rStrides: readonly number[];
   dims: readonly (readonly number[])[];
   dtype: "float32" | "float64";
   /** False where the kernel does not take the product. */
@@ -146,6 +148,9 @@ interface Plan {
   swap: boolean;
   /** On the narrow register tile. */
   narrow: boolean;
+  /** Every entry of the operand reads the same elements (its batch dims have stride 0): gathered once. */
+  lShared: boolean;
+  rShared: boolean;
   lOff: number[];
   rOff: number[];
   gatherL: Gather;
@@ -167,7 +172,9 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
 function plan(
   dtype: "float32" | "float64",
   lShape: readonly number[],
+  ls: readonly number[],
   rShape: readonly number[],
+  rs: readonly number[],
   [lc, rc]: readonly [readonly number[], readonly number[]],
   [lb, rb]: readonly [readonly number[], readonly number[]],
 ): Plan {
@@ -177,17 +184,18 @@ function plan(
     m = sizeOf(lShape, lFree),
     k = sizeOf(lShape, lc),
     n = sizeOf(rShape, rFree);
-  const ls = stridesOf(lShape),
-    rs = stridesOf(rShape);
+  const lShared = lb.every((d) => ls[d] === 0),
+    rShared = rb.every((d) => rs[d] === 0);
   const a = view(lShape, ls, lFree, lc),
     b = view(rShape, rs, rc, rFree);
   const aT = view(lShape, ls, lc, lFree),
     bT = view(rShape, rs, rFree, rc);
   const padded = (t: { rows: number; cols: number }, rows: number, cols: number) =>
     Math.ceil(rows / t.rows) * t.rows * Math.ceil(cols / t.cols) * t.cols * k;
-  const gathered = (v: View, elements: number) => (strided(v) ? GATHER * elements : 0);
-  const gatherStraight = gathered(a, m * k) + gathered(b, k * n),
-    gatherSwapped = gathered(bT, n * k) + gathered(aT, k * m) + GATHER * m * n;
+  // Per entry: a shared operand is gathered once for all of them.
+  const gathered = (v: View, elements: number, shared: boolean) => (strided(v) ? (GATHER * elements) / (shared ? batch : 1) : 0);
+  const gatherStraight = gathered(a, m * k, lShared) + gathered(b, k * n, rShared),
+    gatherSwapped = gathered(bT, n * k, rShared) + gathered(aT, k * m, lShared) + GATHER * m * n;
   // [cost, swap, narrow] of each way, the cheapest first (ties keep the earlier, wide and straight).
   const [, swap, narrow] = [false, true]
     .flatMap((nw) => {
@@ -199,6 +207,8 @@ function plan(
   return {
     lShape: lShape.slice(),
     rShape: rShape.slice(),
+    lStrides: ls.slice(),
+    rStrides: rs.slice(),
     dims: [lc, rc, lb, rb].map((d) => d.slice()),
     dtype,
     ok: batch * m * k * n <= MAX_WORK,
@@ -208,6 +218,8 @@ function plan(
     n,
     swap,
     narrow,
+    lShared,
+    rShared,
     lOff: entryOffsets(lShape, ls, lb),
     rOff: entryOffsets(rShape, rs, rb),
     gatherL: gatherer(swap ? aT : a),
@@ -221,6 +233,8 @@ function plan(
  * batch dims lb/rb (`contract` and `batch` are the primitive's params, whose identity keys the
  * plan), on the wasm kernel; false, with out untouched, where the kernel does not take it (mixed
  * element types, wasm off, products too small or with a single row or column, large ones).
+ * An operand is read row-major, or with the element strides given: the jit reads broadcasts
+ * (stride 0) and transposes of an operand this way instead of materialising them.
  */
 export function dotStrided(
   l: Floats,
@@ -230,6 +244,8 @@ export function dotStrided(
   contract: readonly [readonly number[], readonly number[]],
   batch: readonly [readonly number[], readonly number[]],
   out: Floats,
+  lStrides: readonly number[] = stridesOf(lShape),
+  rStrides: readonly number[] = stridesOf(rShape),
 ): boolean {
   if (l.constructor !== r.constructor || out.constructor !== l.constructor) return false;
   const dtype = l instanceof Float32Array ? "float32" : "float64";
@@ -238,9 +254,11 @@ export function dotStrided(
     q.dtype === dtype &&
     sameShape(q.lShape, lShape) &&
     sameShape(q.rShape, rShape) &&
+    sameShape(q.lStrides, lStrides) &&
+    sameShape(q.rStrides, rStrides) &&
     [...contract, ...batch].every((d, i) => sameShape(q.dims[i]!, d));
   if (p === undefined || !fits(p)) {
-    plans.set(contract, (p = plan(dtype, lShape, rShape, contract, batch)));
+    plans.set(contract, (p = plan(dtype, lShape, lStrides, rShape, rStrides, contract, batch)));
   }
   if (!p.ok) return false;
   const { m, n, swap, narrow, lOff, rOff, gatherL, gatherR, storeT } = p;
@@ -251,6 +269,8 @@ export function dotStrided(
     k: p.k,
     n: swap ? m : n,
     narrow,
+    sharedA: swap ? p.rShared : p.lShared,
+    sharedB: swap ? p.lShared : p.rShared,
     input: dtype === "float32" ? EMPTY32 : EMPTY64,
     a: swap ? (v, to, e) => gatherR(r, rOff[e]!, v, to) : (v, to, e) => gatherL(l, lOff[e]!, v, to),
     b: swap ? (v, to, e) => gatherL(l, lOff[e]!, v, to) : (v, to, e) => gatherR(r, rOff[e]!, v, to),
