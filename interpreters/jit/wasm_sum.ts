@@ -29,7 +29,7 @@ import {
   v128,
   wasmApi,
 } from "../../src/codegen/wasm_asm.js";
-import { type Heap, SUM_PARTS, SUM_TABLE, imports, nextKernelId, sharedHeap } from "./wasm_loop.js";
+import { type Heap, SUM_PARTS, SUM_TABLE, heapHolding, imports, nextKernelId, sharedHeap } from "./wasm_loop.js";
 
 type Env = ConcreteArray[];
 type Step = (env: Env) => void;
@@ -49,10 +49,17 @@ interface SumKernel {
   /** Sums the entries [j0, j1) of the split table. */
   readonly parts: (j0: number, j1: number) => void;
 }
-const kernels = new Map<"float32" | "float64", SumKernel | null>();
+let summed = 0;
+/** How many sums have run in wasm so far (tests check the path was taken). */
+export const wasmSumsRun = (): number => summed;
+
+/** Per heap (each memory has its own instances), per dtype. */
+const kernels = new Map<Heap, Map<"float32" | "float64", SumKernel | null>>();
 
 function kernelFor(h: Heap, dtype: "float32" | "float64"): SumKernel | null {
-  let k = kernels.get(dtype);
+  let byDtype = kernels.get(h);
+  if (byDtype === undefined) kernels.set(h, (byDtype = new Map()));
+  let k = byDtype.get(dtype);
   if (k !== undefined) return k;
   try {
     const module = new wasmApi!.Module(sumModule(dtype, h.shared));
@@ -61,7 +68,7 @@ function kernelFor(h: Heap, dtype: "float32" | "float64"): SumKernel | null {
   } catch {
     k = null;
   }
-  kernels.set(dtype, k);
+  byDtype.set(dtype, k);
   return k;
 }
 
@@ -145,18 +152,18 @@ export function wasmSumStep(
   outShape: number[],
   fallback: Step,
 ): Step {
-  if (n < MIN_ROW) return fallback;
-  const h = sharedHeap();
-  if (h === null) return fallback;
+  if (n < MIN_ROW || sharedHeap() === null) return fallback;
   const B = dtype === "float32" ? 4 : 8;
   const tree = split(0, n);
   return (env) => {
     const x = env[inSlot]!.values;
-    const kernel = x.buffer === h.memory.buffer ? kernelFor(h, dtype) : null;
-    if (kernel === null) {
+    const h = heapHolding(x.buffer);
+    const kernel = h === null ? null : kernelFor(h, dtype);
+    if (h === null || kernel === null) {
       fallback(env);
       return;
     }
+    summed++;
     const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
     if (outer === 1 && n >= THREAD_ROW && h.pool !== null) {
       const table = new Int32Array(h.memory.buffer, SUM_TABLE, SUM_PARTS * 4);

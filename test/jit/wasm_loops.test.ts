@@ -9,7 +9,8 @@ import { execFileSync } from "node:child_process";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { arb } from "../../laws/index.js";
-import { configureWasmLoops, wasmLoopsCompiled, wasmLoopsCompiled32, wasmLoopsEnabled } from "../../interpreters/jit/wasm_loop.js";
+import { configureWasmLoops, localHeap, sharedHeap, wasmLoopsCompiled, wasmLoopsCompiled32, wasmLoopsEnabled } from "../../interpreters/jit/wasm_loop.js";
+import { wasmSumsRun } from "../../interpreters/jit/wasm_sum.js";
 import { type NDArray, jit, np, tree } from "../../src/index.js";
 
 afterAll(() => configureWasmLoops({ enabled: true, minElements: 256 }));
@@ -83,6 +84,12 @@ describe("the wasm fused loops", () => {
     expect(wasmLoopsEnabled()).toBe(true);
   });
 
+  it("runs on this thread alone use an unshared memory beside the threads' shared one", () => {
+    if (!sharedHeap()!.shared) return; // one core, or no SharedArrayBuffer: one unshared memory
+    expect(localHeap()!.shared).toBe(false);
+    expect(localHeap()!.memory).not.toBe(sharedHeap()!.memory);
+  });
+
   it("sums over trailing axes of values left in linear memory equal eager sums bit for bit (threads, odd lengths, rows)", () => {
     // Eager reference: a plain-JS blocked pairwise sum written here (blocks of 64, four running sums).
     const pairwise = (v: ArrayLike<number>, start: number, n: number): number => {
@@ -100,7 +107,10 @@ describe("the wasm fused loops", () => {
       const data = Array.from({ length: rows * n }, (_, i) => Math.sin(i * 0.37) * 10 ** ((i % 7) - 3));
       const a = np.reshape(np.array(dtype === "float32" ? new Float32Array(data) : new Float64Array(data)), [rows, n]);
       const [, wasm, eager] = both((v: NDArray) => np.sum(np.add(np.multiply(v, 2), 1), 1));
+      const before = wasmSumsRun();
       const got = (wasm(np.multiply(a, 1e-3)) as NDArray).dataSync() as ArrayLike<number>;
+      // The sum ran in wasm, on whichever memory the run used (large runs the shared one).
+      expect(wasmSumsRun()).toBe(before + 1);
       const e = np.add(np.multiply(np.multiply(a, 1e-3), 2), 1).dataSync() as ArrayLike<number>;
       const round = dtype === "float32" ? Math.fround : (t: number) => t;
       for (let r = 0; r < rows; r++) expect(got[r]).toBe(round(pairwise(e, r * n, n)));
