@@ -88,6 +88,15 @@ function gatherer(v: View): Gather {
           for (let j = 0; j < inner; j++, s += step) dst[t + j] = src[s]!;
         };
   if (nd === 1) return run;
+  if (nd === 2 && !(step === 1 && inner >= SET_MIN)) {
+    // Two dims with a strided or short inner one (a transposed matrix): a plain double loop.
+    const rows = shape[0]!,
+      rowStep = strides[0]!;
+    return (src, from, dst, at) => {
+      for (let r = 0, s0 = from, t = at; r < rows; r++, s0 += rowStep)
+        for (let j = 0, s = s0; j < inner; j++, s += step) dst[t++] = src[s]!;
+    };
+  }
   const outerShape = shape.slice(0, nd - 1),
     outerStrides = strides.slice(0, nd - 1);
   const idx = new Array<number>(nd - 1);
