@@ -93,7 +93,7 @@ const MAX_SCRATCH = 256 * 1024 * 1024;
 const CTL = Math.ceil(TABLES_END / 64) * 64;
 export const SUM_TABLE = CTL + CTL_BYTES;
 export const SUM_PARTS = 16;
-const DATA = SUM_TABLE + SUM_PARTS * 16;
+export const DATA = SUM_TABLE + SUM_PARTS * 16;
 /** Runs of at least this many elements are split across threads, in chunks of at least MIN_CHUNK. */
 const THREAD_MIN = 1 << 15;
 const MIN_CHUNK = 1 << 13;
@@ -111,6 +111,12 @@ export interface Heap {
   readonly pool: LoopPool | null;
   buffer: ArrayBuffer | SharedArrayBuffer;
   views: Views;
+  /**
+   * End (byte address) of the last run's values handed on in place, which the reductions after it
+   * may still read; DATA when it handed none on. Kernels running between a run and its reductions
+   * (`wasm_sum.ts`) write only above it, and never grow the memory while values are pending.
+   */
+  pending: number;
 }
 let heap: Heap | null | undefined;
 let local: Heap | null | undefined;
@@ -163,7 +169,14 @@ function makeHeap(shared: boolean, threads: number): Heap | null {
       shared,
     );
     new wasmApi!.Instance(new wasmApi!.Module(probe), imports(memory));
-    return { memory, shared, pool: shared ? new LoopPool(memory, CTL, threads) : null, buffer: memory.buffer, views: viewsOf(memory.buffer) };
+    return {
+      memory,
+      shared,
+      pool: shared ? new LoopPool(memory, CTL, threads) : null,
+      buffer: memory.buffer,
+      views: viewsOf(memory.buffer),
+      pending: DATA,
+    };
   } catch {
     return null;
   }
@@ -205,7 +218,7 @@ export function imports(memory: WasmMemory): Record<string, Record<string, unkno
 }
 
 /** Makes room for `bytes` of scratch data (renewing the views if the memory grew); false if it cannot grow. */
-function heapFor(h: Heap, bytes: number): boolean {
+export function heapFor(h: Heap, bytes: number): boolean {
   const need = DATA + bytes;
   if (h.memory.buffer.byteLength < need)
     try {
@@ -268,12 +281,15 @@ export function wasmLoopStep(run: FusedRun): Step | null {
   const reads = gen.reads,
     writes = gen.writes;
   const shape = run.shape as number[];
+  const handsOn = writes.some((w) => w.inPlace);
   let js: Step | null = null;
   return (envArrays) => {
     if (!heapFor(h, bytes)) {
+      h.pending = DATA;
       (js ??= run.fallback())(envArrays);
       return;
     }
+    h.pending = handsOn ? DATA + bytes : DATA;
     const { views } = h;
     for (const r of reads) views[r.dtype].set(envArrays[r.slot]!.values as never, (DATA + r.offset) / BYTES[r.dtype]!);
     if (pool === null) kernel(0, end);

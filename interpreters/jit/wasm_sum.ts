@@ -29,7 +29,7 @@ import {
   v128,
   wasmApi,
 } from "../../src/codegen/wasm_asm.js";
-import { type Heap, SUM_PARTS, SUM_TABLE, heapHolding, imports, nextKernelId, sharedHeap } from "./wasm_loop.js";
+import { DATA, type Heap, SUM_PARTS, SUM_TABLE, heapFor, heapHolding, imports, localHeap, nextKernelId, sharedHeap } from "./wasm_loop.js";
 
 type Env = ConcreteArray[];
 type Step = (env: Env) => void;
@@ -48,6 +48,8 @@ interface SumKernel {
   readonly psum: (p: number, n: number) => number;
   /** Sums the entries [j0, j1) of the split table. */
   readonly parts: (j0: number, j1: number) => void;
+  /** The pairwise sums of `count` rows of n elements from byte address p, as float64 at byte address out. */
+  readonly rows: (p: number, n: number, count: number, out: number) => void;
 }
 let summed = 0;
 /** How many sums have run in wasm so far (tests check the path was taken). */
@@ -64,7 +66,7 @@ function kernelFor(h: Heap, dtype: "float32" | "float64"): SumKernel | null {
   try {
     const module = new wasmApi!.Module(sumModule(dtype, h.shared));
     const ex = new wasmApi!.Instance(module, imports(h.memory)).exports;
-    k = { id: nextKernelId(), module, psum: ex.psum as SumKernel["psum"], parts: ex.run as SumKernel["parts"] };
+    k = { id: nextKernelId(), module, psum: ex.psum as SumKernel["psum"], parts: ex.run as SumKernel["parts"], rows: ex.rows as SumKernel["rows"] };
   } catch {
     k = null;
   }
@@ -72,7 +74,10 @@ function kernelFor(h: Heap, dtype: "float32" | "float64"): SumKernel | null {
   return k;
 }
 
-/** `psum(p, n)`, recursive like `pairwiseSum`, and `run(j0, j1)` over the split table's entries. */
+/**
+ * `psum(p, n)`, recursive like `pairwiseSum`; `run(j0, j1)` over the split table's entries;
+ * `rows(p, n, count, out)`, psum of each of `count` consecutive rows stored as float64 from out.
+ */
 function sumModule(dtype: "float32" | "float64", shared: boolean): Uint8Array {
   const B = dtype === "float32" ? 4 : 8;
   const m = new ModuleBuilder({ initial: 1, maximum: MAX_PAGES, shared });
@@ -124,6 +129,19 @@ function sumModule(dtype: "float32" | "float64", shared: boolean): Uint8Array {
     i32.const(1),
     f64.store(entry(8), call(psum.index, i32.load(entry(0)), i32.load(entry(4)))),
   );
+  const rows = m.func("rows", [I32, I32, I32, I32]);
+  const r = rows.local(I32);
+  const [rp, rn, rcount, rout] = [0, 1, 2, 3].map((q) => rows.param(q));
+  rows.body = forRange(
+    r,
+    i32.const(0),
+    get(rcount!),
+    i32.const(1),
+    f64.store(
+      i32.add(get(rout!), i32.shl(get(r), i32.const(3))),
+      call(psum.index, i32.add(get(rp!), i32.mul(get(r), i32.mul(get(rn!), i32.const(B)))), get(rn!)),
+    ),
+  );
   return m.encode();
 }
 const RETURN: Code = [0x0f];
@@ -152,8 +170,9 @@ export function wasmSumStep(
   outShape: number[],
   fallback: Step,
 ): Step {
-  if (n < MIN_ROW || sharedHeap() === null) return fallback;
+  if (sharedHeap() === null || (n < MIN_ROW && (outer < ROWS_MIN_COUNT || outer * n < ROWS_MIN_ELEMENTS))) return fallback;
   const B = dtype === "float32" ? 4 : 8;
+  if (n < MIN_ROW) return shortRowsStep(inSlot, outSlot, outer, n, B, dtype, outShape, fallback);
   const tree = split(0, n);
   return (env) => {
     const x = env[inSlot]!.values;
@@ -177,6 +196,47 @@ export function wasmSumStep(
       while (sums.length > 1) sums = sums.filter((_, q) => q % 2 === 0).map((t, q) => t + sums[2 * q + 1]!);
       out[0] = sums[0]!;
     } else for (let o = 0; o < outer; o++) out[o] = kernel.psum(x.byteOffset + o * n * B, n);
+    env[outSlot] = new ConcreteArray(out, outShape, dtype);
+  };
+}
+
+/** Many short rows (a classifier's log-sum-exp over 4 classes, per example) are summed in one call. */
+const ROWS_MIN_COUNT = 16;
+const ROWS_MIN_ELEMENTS = 1024;
+
+/**
+ * Sums of `outer` rows of n < MIN_ROW elements, one wasm call for them all (a call per row costs
+ * more than the sum): the rows are read where a fused run left them, or copied into the memory of
+ * this thread's runs; the float64 results go above any values still pending there (`Heap.pending`).
+ */
+function shortRowsStep(
+  inSlot: number,
+  outSlot: number,
+  outer: number,
+  n: number,
+  B: number,
+  dtype: "float32" | "float64",
+  outShape: number[],
+  fallback: Step,
+): Step {
+  const bytes = outer * n * B;
+  return (env) => {
+    const x = env[inSlot]!.values;
+    const held = heapHolding(x.buffer);
+    const h = held ?? localHeap();
+    const kernel = h === null ? null : kernelFor(h, dtype);
+    if (h === null || kernel === null) return fallback(env);
+    const free = Math.ceil(h.pending / 64) * 64;
+    const outAt = held !== null ? free : free + Math.ceil(bytes / 64) * 64;
+    const need = outAt + outer * 8;
+    // Growing would detach the views of values still pending: only when none are.
+    if (need > h.memory.buffer.byteLength && (h.pending !== DATA || !heapFor(h, need - DATA))) return fallback(env);
+    if (held === null) h.views[dtype].set(x as never, free / B);
+    summed++;
+    kernel.rows(held !== null ? x.byteOffset : free, n, outer, outAt);
+    const sums = new Float64Array(h.memory.buffer, outAt, outer);
+    const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
+    out.set(sums);
     env[outSlot] = new ConcreteArray(out, outShape, dtype);
   };
 }

@@ -9,7 +9,14 @@ import { execFileSync } from "node:child_process";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { arb } from "../../laws/index.js";
-import { configureWasmLoops, localHeap, sharedHeap, wasmLoopsCompiled, wasmLoopsCompiled32, wasmLoopsEnabled } from "../../interpreters/jit/wasm_loop.js";
+import {
+  configureWasmLoops,
+  localHeap,
+  sharedHeap,
+  wasmLoopsCompiled,
+  wasmLoopsCompiled32,
+  wasmLoopsEnabled,
+} from "../../interpreters/jit/wasm_loop.js";
 import { wasmSumsRun } from "../../interpreters/jit/wasm_sum.js";
 import { type NDArray, jit, np, tree } from "../../src/index.js";
 
@@ -117,6 +124,50 @@ describe("the wasm fused loops", () => {
       expect(differences(wasm(np.multiply(a, 1e-3)), eager(np.multiply(a, 1e-3)))).toEqual([]);
     }
   }, 60_000);
+
+  it("sums of many short rows run in one wasm call, in place or copied in, and equal eager sums bit for bit", () => {
+    for (const dtype of ["float32", "float64"] as const)
+      for (const [rows, n] of [
+        [512, 4],
+        [1500, 1],
+        [40, 63],
+        [33, 64],
+        [20, 65],
+        [16, 1000],
+      ] as const) {
+        // Full-mantissa values of mixed magnitude, and -0 (whose sum of zeros must stay -0 where eager's does).
+        const data = Array.from({ length: rows * n }, (_, i) => (i % 97 === 5 ? -0 : Math.sin(i * 0.37) * 10 ** ((i % 7) - 3)));
+        const a = np.reshape(np.array(dtype === "float32" ? new Float32Array(data) : new Float64Array(data)), [rows, n]);
+        const programs: [string, (v: NDArray) => unknown][] = [
+          // Both values of one fused run, read only by the reductions after it: both in place, the
+          // second's sums written above the first's values.
+          [
+            "in place",
+            (v) => {
+              const p = np.multiply(v, 2),
+                q = np.add(v, 1);
+              return [np.sum(p, 1), np.sum(q, 1)];
+            },
+          ],
+          // The first value escapes (copied out, then copied in above the second, which is in place).
+          [
+            "copied in",
+            (v) => {
+              const e = np.multiply(v, 3),
+                w = np.subtract(v, 1);
+              return [e, np.sum(e, 1), np.sum(w, 1)];
+            },
+          ],
+        ];
+        for (const [name, f] of programs) {
+          const [, wasm, eager] = both(f);
+          const before = wasmSumsRun();
+          const got = wasm(a);
+          expect(wasmSumsRun() - before, `${name} ${dtype} ${rows}x${n}`).toBe(2);
+          expect(differences(got, eager(a)), `${name} ${dtype} ${rows}x${n}`).toEqual([]);
+        }
+      }
+  });
 
   const x = np.array(float32Inputs(40_003));
   const unary: [string, (a: NDArray) => NDArray][] = [
