@@ -19,7 +19,7 @@ import { RECYCLE_MIN_BYTES, recycle, takeRecycled } from "../../src/core/buffers
 import { viewDotStep, viewDots } from "./dot_views.js";
 import { loopStep } from "./loops.js";
 import { composeBroadcasts, cse, dce, outerProducts } from "./passes.js";
-import { wasmSumStep } from "./wasm_sum.js";
+import { wasmColumnSumStep, wasmSumStep } from "./wasm_sum.js";
 import { wasmLoopStep, wasmLoopsEnabled } from "./wasm_loop.js";
 
 export type Env = ConcreteArray[];
@@ -351,18 +351,22 @@ function primitiveStep(e: Eqn, slot: (v: Var) => number): Step {
   return e.prim === Prim.ReduceSum ? trailingSumStep(e, slot, step) : step;
 }
 
-/** A float sum over trailing axes: in WebAssembly where its operand lies in the loops' memory. */
+/**
+ * A float sum over trailing axes, or over one block of adjacent axes before others (column sums), in
+ * WebAssembly (`wasm_sum.ts`; where the kernels decline, the eager kernel).
+ */
 function trailingSumStep(e: Eqn, slot: (v: Var) => number, step: Step): Step {
   const { shape, dtype } = e.inputs[0]!.aval;
   const axes = [...(e.params as PrimParams[Prim.ReduceSum]).axes].sort((a, b) => a - b);
-  const lead = shape.length - axes.length;
-  if (
-    (dtype !== "float32" && dtype !== "float64") ||
-    e.outvars[0]!.aval.dtype !== dtype ||
-    !axes.every((a, k) => a === lead + k) ||
-    !wasmLoopsEnabled()
-  )
-    return step;
+  if ((dtype !== "float32" && dtype !== "float64") || e.outvars[0]!.aval.dtype !== dtype || axes.length === 0 || !wasmLoopsEnabled()) return step;
+  const first = axes[0]!,
+    last = axes[axes.length - 1]!;
+  if (!axes.every((a, k) => a === first + k)) return step;
+  if (last < shape.length - 1) {
+    const block: [number, number, number] = [sizeOf(shape.slice(0, first)), sizeOf(shape.slice(first, last + 1)), sizeOf(shape.slice(last + 1))];
+    return wasmColumnSumStep(slot(e.inputs[0]!), slot(e.outvars[0]!), block, dtype, e.outvars[0]!.aval.shape as number[], step);
+  }
+  const lead = first;
   return wasmSumStep(
     slot(e.inputs[0]!),
     slot(e.outvars[0]!),

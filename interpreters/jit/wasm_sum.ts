@@ -50,6 +50,8 @@ interface SumKernel {
   readonly parts: (j0: number, j1: number) => void;
   /** The pairwise sums of `count` rows of n elements from byte address p, as float64 at byte address out. */
   readonly rows: (p: number, n: number, count: number, out: number) => void;
+  /** Column sums of `rows` rows of `inner` elements from p, each summed in row order from 0, as float64 at out. */
+  readonly cols: (p: number, rows: number, inner: number, out: number) => void;
 }
 let summed = 0;
 /** How many sums have run in wasm so far (tests check the path was taken). */
@@ -66,7 +68,7 @@ function kernelFor(h: Heap, dtype: "float32" | "float64"): SumKernel | null {
   try {
     const module = new wasmApi!.Module(sumModule(dtype, h.shared));
     const ex = new wasmApi!.Instance(module, imports(h.memory)).exports;
-    k = { id: nextKernelId(), module, psum: ex.psum as SumKernel["psum"], parts: ex.run as SumKernel["parts"], rows: ex.rows as SumKernel["rows"] };
+    k = { id: nextKernelId(), module, psum: ex.psum as SumKernel["psum"], parts: ex.run as SumKernel["parts"], rows: ex.rows as SumKernel["rows"], cols: ex.cols as SumKernel["cols"] };
   } catch {
     k = null;
   }
@@ -76,7 +78,8 @@ function kernelFor(h: Heap, dtype: "float32" | "float64"): SumKernel | null {
 
 /**
  * `psum(p, n)`, recursive like `pairwiseSum`; `run(j0, j1)` over the split table's entries;
- * `rows(p, n, count, out)`, psum of each of `count` consecutive rows stored as float64 from out.
+ * `rows(p, n, count, out)`, psum of each of `count` consecutive rows stored as float64 from out;
+ * `cols(p, rows, inner, out)`, the column sums of a block of rows as `blockColumnSums` adds them.
  */
 function sumModule(dtype: "float32" | "float64", shared: boolean): Uint8Array {
   const B = dtype === "float32" ? 4 : 8;
@@ -142,6 +145,48 @@ function sumModule(dtype: "float32" | "float64", shared: boolean): Uint8Array {
       call(psum.index, i32.add(get(rp!), i32.mul(get(r), i32.mul(get(rn!), i32.const(B)))), get(rn!)),
     ),
   );
+  // Four float32 (two float64) columns per vector load, their sums in two (one) f64x2; the last
+  // inner % 4 (% 2) columns one by one. Each column is summed from 0 in row order, as in JavaScript.
+  const cols = m.func("cols", [I32, I32, I32, I32]);
+  const cp = cols.param(0),
+    crows = cols.param(1),
+    cinner = cols.param(2),
+    cout = cols.param(3);
+  const ci = cols.local(I32),
+    cr = cols.local(I32),
+    rowBytes = cols.local(I32);
+  const ca = cols.local(V128),
+    cb = cols.local(V128),
+    cv = cols.local(V128),
+    cs = cols.local(F64);
+  const lanes = B === 4 ? 4 : 2;
+  const cell = () => i32.add(i32.add(get(cp), i32.mul(get(cr), get(rowBytes))), i32.shl(get(ci), i32.const(B === 4 ? 2 : 3)));
+  const outAt = () => i32.add(get(cout), i32.shl(get(ci), i32.const(3)));
+  const addRow =
+    B === 4
+      ? [
+          set(cv, v128.load(cell())),
+          set(ca, f64v.add(get(ca), f64v.promoteLowF32(get(cv)))),
+          set(cb, f64v.add(get(cb), f64v.promoteLowF32(bits.shuffle(get(cv), get(cv), high)))),
+        ]
+      : [set(ca, f64v.add(get(ca), v128.load(cell())))];
+  const storeSums = B === 4 ? [v128.store(outAt(), get(ca)), v128.store(outAt(), get(cb), 16)] : [v128.store(outAt(), get(ca))];
+  const cellValue = B === 4 ? scalar.f64PromoteF32(f32.load(cell())) : f64.load(cell());
+  cols.body = [
+    set(rowBytes, i32.mul(get(cinner), i32.const(B))),
+    forRange(ci, i32.const(0), i32.sub(get(cinner), i32.const(lanes - 1)), i32.const(lanes), [
+      set(ca, bits.constF64(0, 0)),
+      set(cb, bits.constF64(0, 0)),
+      forRange(cr, i32.const(0), get(crows), i32.const(1), addRow),
+      storeSums,
+    ]),
+    // The columns the vectors left, from where that loop stopped.
+    forRange(ci, get(ci), get(cinner), i32.const(1), [
+      set(cs, scalar.f64Const(0)),
+      forRange(cr, i32.const(0), get(crows), i32.const(1), set(cs, f64.add(get(cs), cellValue))),
+      f64.store(outAt(), get(cs)),
+    ]),
+  ];
   return m.encode();
 }
 const RETURN: Code = [0x0f];
@@ -237,6 +282,65 @@ function shortRowsStep(
     const sums = new Float64Array(h.memory.buffer, outAt, outer);
     const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
     out.set(sums);
+    env[outSlot] = new ConcreteArray(out, outShape, dtype);
+  };
+}
+
+/** Rows per block of `pairwiseRows` in reduce.ts: longer runs of rows are split in halves. */
+const COLUMN_BLOCK = SUM_BLOCK;
+
+/**
+ * Sums over a middle block of axes ([outer, n, inner] with inner > 1: a bias gradient over the
+ * batch axis) in wasm: each block of at most SUM_BLOCK rows by the `cols` kernel, longer runs split
+ * in halves and added here in float64, exactly as `pairwiseRows` does, so the bits are eager's. The
+ * operand is read where a fused run left it or copied in; the partial sums lie above it.
+ */
+export function wasmColumnSumStep(
+  inSlot: number,
+  outSlot: number,
+  [outer, n, inner]: readonly [number, number, number],
+  dtype: "float32" | "float64",
+  outShape: number[],
+  fallback: Step,
+): Step {
+  if (sharedHeap() === null || outer * n * inner < ROWS_MIN_ELEMENTS || inner < 2) return fallback;
+  const B = dtype === "float32" ? 4 : 8;
+  const bytes = outer * n * inner * B;
+  // Regions of `inner` float64 sums: the result, then one per depth of the halving (as `scratch`).
+  let depths = 0;
+  for (let m = n; m > COLUMN_BLOCK; m -= m >> 1) depths++;
+  const regionBytes = Math.ceil((inner * 8) / 64) * 64;
+  return (env) => {
+    const x = env[inSlot]!.values;
+    const held = heapHolding(x.buffer);
+    const h = held ?? localHeap();
+    const kernel = h === null ? null : kernelFor(h, dtype);
+    if (h === null || kernel === null) return fallback(env);
+    const free = Math.ceil(h.pending / 64) * 64;
+    const regions = held !== null ? free : free + Math.ceil(bytes / 64) * 64;
+    const need = regions + (depths + 1) * regionBytes;
+    if (need > h.memory.buffer.byteLength && (h.pending !== DATA || !heapFor(h, need - DATA))) return fallback(env);
+    if (held === null) h.views[dtype].set(x as never, free / B);
+    const base = held !== null ? x.byteOffset : free;
+    const sums = new Float64Array(h.memory.buffer, regions, (depths + 1) * (regionBytes / 8));
+    const at = (region: number) => regions + region * regionBytes;
+    /** Column sums of rows [r0, r1) of block o into region `into`, split as `pairwiseRows` splits. */
+    const block = (o: number, r0: number, r1: number, into: number, depth: number): void => {
+      const rows = r1 - r0;
+      if (rows <= COLUMN_BLOCK) return kernel.cols(base + (o * n + r0) * inner * B, rows, inner, at(into));
+      const mid = r0 + (rows >> 1);
+      block(o, r0, mid, into, depth + 1);
+      block(o, mid, r1, depth + 1, depth + 1);
+      const acc = (into * regionBytes) / 8,
+        right = ((depth + 1) * regionBytes) / 8;
+      for (let i = 0; i < inner; i++) sums[acc + i] += sums[right + i]!;
+    };
+    summed++;
+    const out = dtype === "float32" ? new Float32Array(outer * inner) : new Float64Array(outer * inner);
+    for (let o = 0; o < outer; o++) {
+      block(o, 0, n, 0, 0);
+      out.set(sums.subarray(0, inner), o * inner);
+    }
     env[outSlot] = new ConcreteArray(out, outShape, dtype);
   };
 }

@@ -169,6 +169,41 @@ describe("the wasm fused loops", () => {
       }
   });
 
+  it("sums over a middle block of axes (column sums) run in wasm, split in halves as eager splits them, bit for bit", () => {
+    for (const dtype of ["float32", "float64"] as const)
+      for (const [shape, axes] of [
+        [[8, 64, 32], [1]],
+        [[3, 200, 5], [1]],
+        [[200, 7], [0]],
+        [
+          [2, 3, 70, 6],
+          [1, 2],
+        ],
+        [[1, 1000, 3], [1]],
+      ] as [number[], number[]][]) {
+        const size = shape.reduce((p, q) => p * q, 1);
+        const data = Array.from({ length: size }, (_, i) => (i % 89 === 7 ? -0 : Math.sin(i * 0.61) * 10 ** ((i % 5) - 2)));
+        const a = np.reshape(np.array(dtype === "float32" ? new Float32Array(data) : new Float64Array(data)), shape);
+        const programs: [string, (v: NDArray) => unknown][] = [
+          ["in place", (v) => np.sum(np.multiply(v, 2), axes)],
+          [
+            "copied in",
+            (v) => {
+              const e = np.multiply(v, 3);
+              return [e, np.sum(e, axes)];
+            },
+          ],
+        ];
+        for (const [name, f] of programs) {
+          const [, wasm, eager] = both(f);
+          const before = wasmSumsRun();
+          const got = wasm(a);
+          expect(wasmSumsRun() - before, `${name} ${dtype} ${JSON.stringify(shape)}`).toBe(1);
+          expect(differences(got, eager(a)), `${name} ${dtype} ${JSON.stringify(shape)}`).toEqual([]);
+        }
+      }
+  });
+
   const x = np.array(float32Inputs(40_003));
   const unary: [string, (a: NDArray) => NDArray][] = [
     ["exp", np.exp],
