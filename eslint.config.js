@@ -9,6 +9,7 @@ const codegen = [
   "interpreters/jit/compile.ts",
   "interpreters/jit/wasm_pool.ts",
   "interpreters/eval/kernels/elementwise.ts",
+  "interpreters/eval/kernels/strided.ts",
   "interpreters/eval/kernels/matmul_engine.ts",
 ];
 

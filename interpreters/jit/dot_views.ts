@@ -46,11 +46,12 @@ export function viewDots(p: Program, consumers: Map<Var, Eqn[]>, outputs: Set<Va
   /** v's chain back to its source, newest first, through variables only products (or the chain) read. */
   const chain = (v: Var): Eqn[] => {
     const links: Eqn[] = [];
-    for (let cur = v; ; ) {
+    for (let cur = v; ;) {
       const e = producer.get(cur);
       if (e === undefined || (e.prim !== Prim.BroadcastInDim && e.prim !== Prim.Transpose) || outputs.has(cur)) return links;
       const readers = consumers.get(cur) ?? [];
-      const onlyProducts = links.length === 0 ? readers.every((c) => c.prim === Prim.DotGeneral && FLOAT.has(c.outvars[0]!.aval.dtype)) : readers.length === 1;
+      const onlyProducts =
+        links.length === 0 ? readers.every((c) => c.prim === Prim.DotGeneral && FLOAT.has(c.outvars[0]!.aval.dtype)) : readers.length === 1;
       if (!onlyProducts) return links;
       links.push(e);
       cur = e.inputs[0]!;
@@ -101,7 +102,10 @@ export function viewDotStep({ dot, views }: ViewDot, slot: (v: Var) => number): 
   const impl = cpuImpl();
   const materialise = (x: ConcreteArray, k: number, shape: number[], strides: number[]) => {
     if (direct[k]) return x;
-    const data = allocate(x.dtype, shape.reduce((a, d) => a * d, 1));
+    const data = allocate(
+      x.dtype,
+      shape.reduce((a, d) => a * d, 1),
+    );
     copyStrided(x.values, 0, strides, data, 0, stridesOf(shape), shape);
     return new ConcreteArray(data, shape, x.dtype);
   };

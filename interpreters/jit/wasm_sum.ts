@@ -68,7 +68,14 @@ function kernelFor(h: Heap, dtype: "float32" | "float64"): SumKernel | null {
   try {
     const module = new wasmApi!.Module(sumModule(dtype, h.shared));
     const ex = new wasmApi!.Instance(module, imports(h.memory)).exports;
-    k = { id: nextKernelId(), module, psum: ex.psum as SumKernel["psum"], parts: ex.run as SumKernel["parts"], rows: ex.rows as SumKernel["rows"], cols: ex.cols as SumKernel["cols"] };
+    k = {
+      id: nextKernelId(),
+      module,
+      psum: ex.psum as SumKernel["psum"],
+      parts: ex.run as SumKernel["parts"],
+      rows: ex.rows as SumKernel["rows"],
+      cols: ex.cols as SumKernel["cols"],
+    };
   } catch {
     k = null;
   }

@@ -90,8 +90,16 @@ describe("copyStrided", () => {
       Uint8Array.from({ length: 24 }, (_, i) => i % 2),
     ];
     const cases: [number[], number[], number[]][] = [
-      [[1, 6], [4, 1], [6, 4]],
-      [[0, 6, 1], [24, 6, 1], [2, 4, 6]],
+      [
+        [1, 6],
+        [4, 1],
+        [6, 4],
+      ],
+      [
+        [0, 6, 1],
+        [24, 6, 1],
+        [2, 4, 6],
+      ],
     ];
     for (let round = 0; round < 2; round++)
       for (const src of sources)

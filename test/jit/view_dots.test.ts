@@ -113,10 +113,13 @@ describe("products through broadcasts and transposes under jit", () => {
     // A program output is never absorbed.
     const q = makeJaxpr((a: NDArray) => {
       const b = lax.broadcastInDim(a, [2, 64, 16], [1, 2]);
-      return [b, lax.dotGeneral(b, b, [
-        [[2], [2]],
-        [[0], [0]],
-      ])];
+      return [
+        b,
+        lax.dotGeneral(b, b, [
+          [[2], [2]],
+          [[0], [0]],
+        ]),
+      ];
     })(x).program;
     const facts = fusionFacts(q, isElementwise);
     expect(viewDots(q, facts.consumers, facts.outputs).absorbed.size).toBe(0);

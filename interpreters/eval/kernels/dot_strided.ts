@@ -93,8 +93,7 @@ function gatherer(v: View): Gather {
     const rows = shape[0]!,
       rowStep = strides[0]!;
     return (src, from, dst, at) => {
-      for (let r = 0, s0 = from, t = at; r < rows; r++, s0 += rowStep)
-        for (let j = 0, s = s0; j < inner; j++, s += step) dst[t++] = src[s]!;
+      for (let r = 0, s0 = from, t = at; r < rows; r++, s0 += rowStep) for (let j = 0, s = s0; j < inner; j++, s += step) dst[t++] = src[s]!;
     };
   }
   const outerShape = shape.slice(0, nd - 1),

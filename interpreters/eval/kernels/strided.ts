@@ -5,6 +5,7 @@
  * different offsets and strides. Iterative: an odometer over the outer dims, a tight inner loop.
  */
 import type { TypedArray } from "../../../src/core/dtype.js";
+import { int } from "../../../src/codegen/tokens.js";
 
 /** Shortest contiguous run copied by `set` (memcpy) instead of an element loop. */
 const SET_MIN = 32;
@@ -57,7 +58,7 @@ const COPY_SOURCE = `return function copy(src, s, srcStrides, dst, t, dstStrides
   const nd = shape.length, inner = shape[nd - 1], sIn = srcStrides[nd - 1], dIn = dstStrides[nd - 1];
   const idx = new Array(nd - 1).fill(0);
   for (;;) {
-    if (sIn === 1 && dIn === 1 && inner >= ${SET_MIN}) dst.set(src.subarray(s, s + inner), t);
+    if (sIn === 1 && dIn === 1 && inner >= ${int(SET_MIN)}) dst.set(src.subarray(s, s + inner), t);
     else if (sIn === 1 && dIn === 1) for (let i = 0; i < inner; i++) dst[t + i] = src[s + i];
     else for (let i = 0, si = s, ti = t; i < inner; i++, si += sIn, ti += dIn) dst[ti] = src[si];
     let d = nd - 2;
