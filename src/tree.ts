@@ -170,31 +170,40 @@ export function unflatten(def: TreeDef, leaves: readonly unknown[]): any {
   if (leaves.length !== def.numLeaves) {
     throw new ArgumentError(`tree.unflatten: the structure ${def} has ${def.numLeaves} leaves but ${leaves.length} were given`);
   }
-  let pos = 0;
-  const build = (d: TreeDef): unknown => {
-    switch (d.kind) {
-      case "leaf":
-        return leaves[pos++];
-      case "null":
-        return null;
-      case "undefined":
-        return undefined;
-      case "array":
-        return d.children.map(build);
-      case "object": {
-        const keys = d.meta as string[];
-        const out: Record<string, unknown> = {};
-        keys.forEach((k, i) => (out[k] = build(d.children[i]!)));
-        return out;
-      }
-      case "custom": {
-        const [name, aux] = d.meta as [string, unknown];
-        const entry = [...registry.values()].find((e) => e.name === name)!;
-        return entry.type.unflatten(aux, d.children.map(build));
-      }
+  return build(def, leaves, { pos: 0 });
+}
+
+/**
+ * The tree of structure `d` over `leaves` from `at.pos` on (advanced past the leaves used). A
+ * module-level function, not a closure per call: a jitted call unflattens its outputs every time.
+ */
+function build(d: TreeDef, leaves: readonly unknown[], at: { pos: number }): unknown {
+  switch (d.kind) {
+    case "leaf":
+      return leaves[at.pos++];
+    case "null":
+      return null;
+    case "undefined":
+      return undefined;
+    case "array": {
+      const out = new Array<unknown>(d.children.length);
+      for (let i = 0; i < out.length; i++) out[i] = build(d.children[i]!, leaves, at);
+      return out;
     }
-  };
-  return build(def);
+    case "object": {
+      const keys = d.meta as string[];
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) out[keys[i]!] = build(d.children[i]!, leaves, at);
+      return out;
+    }
+    case "custom": {
+      const [name, aux] = d.meta as [string, unknown];
+      const entry = [...registry.values()].find((e) => e.name === name)!;
+      const children = new Array<unknown>(d.children.length);
+      for (let i = 0; i < children.length; i++) children[i] = build(d.children[i]!, leaves, at);
+      return entry.type.unflatten(aux, children);
+    }
+  }
 }
 
 /** Applies `fn` to corresponding leaves of trees with the structure of the first. */

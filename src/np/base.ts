@@ -107,19 +107,22 @@ export function asArray(fn: string, x: ArrayLike, like?: DType, arg?: string): N
 
 /** Converts operands to one dtype (JS numbers weakly typed) and broadcasts them to one shape. */
 export function promoteAndBroadcast(fn: string, xs: readonly ArrayLike[], minDType?: DType, names: readonly string[] = ["x", "y"]): NDArray[] {
-  const name = (i: number) => names[i] ?? `${i}`;
+  // Plain loops, no closures: every binary op of eager scalar code comes through here.
   let dtype: DType | null = null;
   for (const x of xs) if (x instanceof NDArray) dtype = dtype === null ? x.dtype : promote(dtype, x.dtype);
-  xs.forEach((x, i) => {
-    if (x instanceof NDArray) return;
-    const d = typeof x === "number" ? weakDType(x, dtype ?? "float32") : asArray(fn, x, undefined, name(i)).dtype;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    if (x instanceof NDArray) continue;
+    const d = typeof x === "number" ? weakDType(x, dtype ?? "float32") : asArray(fn, x, undefined, names[i] ?? `${i}`).dtype;
     dtype = dtype === null ? d : promote(dtype, d);
-  });
+  }
   if (minDType !== undefined) dtype = promote(dtype ?? minDType, minDType);
-  const arrays = xs.map((x, i) => lax.convert(asArray(fn, x, dtype!, name(i)), dtype!));
+  const arrays = new Array<NDArray>(xs.length);
+  for (let i = 0; i < xs.length; i++) arrays[i] = lax.convert(asArray(fn, xs[i]!, dtype!, names[i] ?? `${i}`), dtype!);
   let shape: number[] = arrays[0]!.shape;
   for (let i = 1; i < arrays.length; i++) shape = broadcastShapes(fn, shape, arrays[i]!.shape);
-  return arrays.map((a) => lax.broadcastTo(a, shape));
+  for (let i = 0; i < arrays.length; i++) arrays[i] = lax.broadcastTo(arrays[i]!, shape);
+  return arrays;
 }
 
 /** A binary elementwise `np` op: weak typing, promotion, broadcasting, then `op`. */
