@@ -209,7 +209,7 @@ export function localHeap(): Heap | null {
 
 /** The heap whose memory holds `buffer` (a value a fused run handed on in place), if any. */
 export function heapHolding(buffer: ArrayBufferLike): Heap | null {
-  for (const h of [local, heap]) if (h && h.memory.buffer === buffer) return h;
+  for (const h of [local, heap]) if (h && (h.buffer === buffer || h.memory.buffer === buffer)) return h;
   return null;
 }
 

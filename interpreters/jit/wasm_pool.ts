@@ -24,7 +24,8 @@ const CLAIM = 0,
   ID = 5,
   TOTAL = 6,
   CHUNK = 7,
-  END = 8;
+  END = 8,
+  PAGES = 9;
 /** Kernels a worker keeps instantiated (oldest dropped first, on both sides alike). */
 const KEPT = 256;
 
@@ -70,6 +71,9 @@ const kernels = new Map();
 for (let seen = Atomics.load(ctl, ${GO}); ; ) {
   Atomics.wait(ctl, ${GO}, seen);
   seen = Atomics.load(ctl, ${GO});
+  // The caller may have grown the memory for this run: see its new size (V8 may refresh another
+  // thread's view of a shared memory lazily).
+  if (memory.buffer.byteLength < Atomics.load(ctl, ${PAGES}) * 65536) memory.grow(0);
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
     kernels.set(m.message.id, new WebAssembly.Instance(m.message.module, { env: { memory, sin: Math.sin, cos: Math.cos } }).exports.run);
     if (kernels.size > ${KEPT}) kernels.delete(kernels.keys().next().value);
@@ -126,6 +130,7 @@ export class LoopPool {
     Atomics.store(ctl, TOTAL, plan.total);
     Atomics.store(ctl, CHUNK, chunk);
     Atomics.store(ctl, END, end);
+    Atomics.store(ctl, PAGES, this.memory.buffer.byteLength / 65536);
     Atomics.store(ctl, GEN, plan.generation);
     Atomics.store(ctl, CLAIM, plan.generation << 16);
     Atomics.add(ctl, GO, 1);

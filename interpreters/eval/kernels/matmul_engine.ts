@@ -414,6 +414,9 @@ for (const d of Object.keys(modules)) {
   api[d] = { gemm: exports.gemm, packB: exports.packB, gather: runs.gather, accumulate: runs.accumulate };
 }
 parentPort.on("message", (t) => {
+  // The main thread may have grown the memory just before posting: grow(0) makes this thread see
+  // the new size (V8 may refresh another thread's view of a shared memory lazily).
+  if (memory.buffer.byteLength < t.bytes) memory.grow(0);
   if (t.gathered !== undefined) runGatherTasks(api[t.dtype], ctl, t, scratch);
   else runTasks(gemm[t.dtype], ctl, t, scratch);
 });
@@ -474,7 +477,8 @@ export function publish(e: Engine, workers: NodeWorker[], t: TaskSet | GatherTas
   Atomics.store(ctl, DONE, 0);
   Atomics.store(ctl, FAIL, 0);
   Atomics.store(ctl, CLAIM, t.generation << 16);
-  for (const w of workers) w.postMessage(t);
+  // The memory's size now, which each worker makes sure it sees before it runs a task.
+  for (const w of workers) w.postMessage({ ...t, bytes: e.memory.buffer.byteLength });
   const ran = mine();
   for (let done = Atomics.load(ctl, DONE); done < t.total; done = Atomics.load(ctl, DONE)) {
     Atomics.wait(ctl, DONE, done);
