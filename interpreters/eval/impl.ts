@@ -372,10 +372,13 @@ export const impls: { [P in Prim]: Impl<P> } = {
     const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
     const lPerm = [...lb, ...lFree, ...lc],
       rPerm = [...rb, ...rc, ...rFree];
-    const a = lPerm.every((p, i) => p === i) ? l!.values : permute(l!, lPerm);
+    // An lhs laid out [batch, contracting, free] (a layer's input in its weight gradient Xᵀ·G) is
+    // read transposed by the kernels, not copied.
+    const transposedA = !lPerm.every((p, i) => p === i) && [...lb, ...lc, ...lFree].every((p, i) => p === i);
+    const a = transposedA || lPerm.every((p, i) => p === i) ? l!.values : permute(l!, lPerm);
     const b = rPerm.every((p, i) => p === i) ? r!.values : permute(r!, rPerm);
     const size = (x: C, dims: number[]) => sizeOf(dims.map((d) => x.shape[d]!));
-    matmul(a as Float32Array, b as Float32Array, data as Float32Array, size(l!, lb), size(l!, lFree), size(l!, lc), size(r!, rFree));
+    matmul(a as Float32Array, b as Float32Array, data as Float32Array, size(l!, lb), size(l!, lFree), size(l!, lc), size(r!, rFree), transposedA);
     return wrap(data);
   }),
   ...linalgImpls,

@@ -2,7 +2,7 @@
  * The WebAssembly SIMD matrix multiply, written with the assembler in `wasm_asm.ts`. This file only
  * builds module bytes; `matmul_engine.ts` instantiates them and splits work across threads, and
  * `matmul_wasm.ts` copies operands in and out. The module imports its memory as `env.memory` and
- * exports two functions (all addresses are byte offsets into that memory, matrices row-major, sizes
+ * exports three functions (all addresses are byte offsets into that memory, matrices row-major, sizes
  * in elements):
  *
  *   packB(b, k, n, dst)                    packs all of B (K x N) into ceil(N / NR) column panels,
@@ -15,6 +15,9 @@
  *                                          `scratch` is a private area of `scratchBytes` bytes, so
  *                                          threads sharing one memory and one packed B each pass
  *                                          their own and may run disjoint row ranges concurrently
+ *   gemmT(a, bp, c, ldc, k, n, i0, i1, scratch, lda)
+ *                                          the same with A stored transposed (K x M, rows lda bytes
+ *                                          apart): A is packed from that layout into the same panels
  *
  * Blocking scheme (GotoBLAS/BLIS loop nest; E = element bytes, NR = NV x lanes):
  *
@@ -233,10 +236,12 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
     ];
   }
 
-  // ---- packA(src, lda, mc, kc, dst): A block -> panels of MR rows, depth-major ----------------
-  const packA = mod.func(null, [I32, I32, I32, I32, I32]);
+  // ---- packA(src, lda, acs, mc, kc, dst): A block -> panels of MR rows, depth-major -----------
+  // Element (i, q) of the block is at src + i·lda + q·acs bytes: acs = E for a row-major A, and
+  // lda = E for one stored transposed (its rows are A's columns), which is packed as cheaply.
+  const packA = mod.func(null, [I32, I32, I32, I32, I32, I32]);
   {
-    const [src, lda, mc, kc, dst] = [0, 1, 2, 3, 4].map((i) => packA.param(i));
+    const [src, lda, acs, mc, kc, dst] = [0, 1, 2, 3, 4, 5].map((i) => packA.param(i));
     const ir = packA.local(I32),
       h = packA.local(I32),
       d = packA.local(I32),
@@ -246,7 +251,7 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
       rowp = packA.local(I32);
     const rows = Array.from({ length: MR }, () => packA.local(I32));
     const full: Code[] = [];
-    for (let t = 0; t < MR; t++) full.push(s.store(get(d), s.load(get(rows[t]!)), t * E), inc(rows[t]!, c32(E)));
+    for (let t = 0; t < MR; t++) full.push(s.store(get(d), s.load(get(rows[t]!)), t * E), inc(rows[t]!, get(acs)));
     packA.body = forRange(
       ir,
       c32(0),
@@ -274,7 +279,7 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
               c32(1),
               s.store(
                 i32.add(get(d), i32.mul(i32.add(i32.mul(get(q), c32(MR)), get(r)), c32(E))),
-                s.load(i32.add(get(rowp), i32.mul(get(q), c32(E)))),
+                s.load(i32.add(get(rowp), i32.mul(get(q), get(acs)))),
               ),
             ),
           ),
@@ -284,9 +289,17 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
   }
 
   // ---- gemm(a, bp, c, ldc, k, n, i0, i1, scratch): rows [i0, i1) of C = A · B, B packed -------
-  const gemm = mod.func("gemm", [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
-  {
+  // ---- gemmT(..., lda): the same with A stored transposed (K x M, rows lda bytes apart) --------
+  for (const transposed of [false, true]) {
+    const gemm = transposed
+      ? mod.func("gemmT", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32])
+      : mod.func("gemm", [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
     const [a, bpk, c, ldc, k, n, i0, i1, scratch] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => gemm.param(i));
+    /** Where A[ic, pc] is, its row stride and its column stride, in bytes. */
+    const aBlock = (ic: Code, pc: Code): Code[] =>
+      transposed
+        ? [i32.add(get(a), i32.add(i32.mul(pc, get(gemm.param(9))), i32.mul(ic, c32(E)))), c32(E), get(gemm.param(9))]
+        : [i32.add(get(a), i32.mul(i32.add(i32.mul(ic, get(k)), pc), c32(E))), i32.mul(get(k), c32(E)), c32(E)];
     const L = (): Local => gemm.local(I32);
     const jc = L(),
       nc = L(),
@@ -324,14 +337,7 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
             get(i1),
             c32(p.mc),
             set(mc, i32.minS(c32(p.mc), i32.sub(get(i1), get(ic)))),
-            call(
-              packA.index,
-              i32.add(get(a), i32.mul(i32.add(i32.mul(get(ic), get(k)), get(pc)), c32(E))),
-              i32.mul(get(k), c32(E)),
-              get(mc),
-              get(kc),
-              get(bufA),
-            ),
+            call(packA.index, ...aBlock(get(ic), get(pc)), get(mc), get(kc), get(bufA)),
             forRange(
               jr,
               c32(0),

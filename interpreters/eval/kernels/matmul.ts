@@ -16,6 +16,7 @@
  */
 
 import { dotStrided } from "./dot_strided.js";
+import { copyStrided } from "./strided.js";
 import { tileCols } from "./gemm_wasm_module.js";
 import { PARAMS } from "./matmul_engine.js";
 import { matmulWasm, noteJsPath, noteMatvecPath } from "./matmul_wasm.js";
@@ -72,15 +73,15 @@ type DimensionNumbers = [[number[], number[]], [number[], number[]]];
  * product shape: `dotStrided` keeps its plan on that object, so each shape is planned once.
  */
 const batchedDims = new Map<string, DimensionNumbers>();
-function batched(dtype: string, batch: number, m: number, k: number, n: number): DimensionNumbers {
-  const key = `${dtype} ${batch} ${m} ${k} ${n}`;
+function batched(dtype: string, batch: number, m: number, k: number, n: number, transposedA: boolean): DimensionNumbers {
+  const key = `${dtype} ${batch} ${m} ${k} ${n} ${transposedA}`;
   let d = batchedDims.get(key);
   if (d === undefined) {
     if (batchedDims.size >= 256) batchedDims.clear();
     batchedDims.set(
       key,
       (d = [
-        [[2], [1]],
+        [[transposedA ? 1 : 2], [1]],
         [[0], [0]],
       ]),
     );
@@ -93,9 +94,10 @@ function batched(dtype: string, batch: number, m: number, k: number, n: number):
  *   C[b] (M x N) = A[b] (M x K) · B[b] (K x N)
  * A has batch*M*K elements, B batch*K*N, C batch*M*N (C is fully overwritten, not accumulated).
  * All three arrays have the same element type. For Int32Array inputs, the result is the exact
- * integer product wrapped to int32.
+ * integer product wrapped to int32. With `transposedA`, each A[b] is stored transposed (K x M):
+ * the kernels read it in that layout where they can, with the bits of transposing it first.
  */
-export function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number): void {
+export function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number, transposedA = false): void {
   for (const [name, v] of [
     ["batch", batch],
     ["m", m],
@@ -121,10 +123,26 @@ export function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: numbe
     if (
       n > 1 &&
       2 * n <= WIDE_COLS[dtype] &&
-      dotStrided(a as Floats, [batch, m, k], b as Floats, [batch, k, n], ...batched(dtype, batch, m, k, n), c as Floats)
+      dotStrided(
+        a as Floats,
+        transposedA ? [batch, k, m] : [batch, m, k],
+        b as Floats,
+        [batch, k, n],
+        ...batched(dtype, batch, m, k, n, transposedA),
+        c as Floats,
+      )
     )
       return;
-    if (matmulWasm(a as Float32Array | Float64Array, b as Float32Array | Float64Array, c, batch, m, k, n)) return;
+    if (matmulWasm(a as Float32Array | Float64Array, b as Float32Array | Float64Array, c, batch, m, k, n, transposedA)) return;
+  }
+  if (transposedA) {
+    // The other kernels read A row-major.
+    const t = new (a.constructor as new (n: number) => FloatArray)(batch * m * k);
+    copyStrided(a, 0, [m * k, 1, m], t, 0, [m * k, k, 1], [batch, m, k]);
+    matmul(t, b, c, batch, m, k, n);
+    return;
+  }
+  if (!(c instanceof Int32Array)) {
     if (n === 1 && matvecWasm(a as Float32Array | Float64Array, b as Float32Array | Float64Array, c, batch, m, k)) {
       noteMatvecPath();
       return;

@@ -37,6 +37,7 @@ import { type WasmMemory, hardwareThreads, wasmApi } from "../../../src/codegen/
 
 export type Dtype = "float32" | "float64";
 export type GemmFn = (a: number, bPacked: number, c: number, ldc: number, k: number, n: number, i0: number, i1: number, scratch: number) => void;
+export type GemmTFn = (...args: [...Parameters<GemmFn>, lda: number]) => void;
 export type PackBFn = (b: number, k: number, n: number, dst: number) => void;
 export type GatherFn = (plan: number, end: number, src: number, dst: number) => void;
 export interface GatherExports {
@@ -132,6 +133,8 @@ export interface Engine {
   readonly memory: WasmMemory;
   readonly modules: Record<Dtype, object>;
   readonly gemm: Record<Dtype, GemmFn>;
+  /** `gemm` with A stored transposed (K x M, rows lda bytes apart): its last argument is lda. */
+  readonly gemmT: Record<Dtype, GemmTFn>;
   readonly packB: Record<Dtype, PackBFn>;
   /** The NARROW tile's kernels (this thread's instances only). */
   readonly narrow: { readonly gemm: Record<Dtype, GemmFn>; readonly packB: Record<Dtype, PackBFn> };
@@ -177,6 +180,7 @@ function createEngine(shared: boolean): Engine {
   const memory = new wasm.Memory({ initial: Math.ceil(dataBase / PAGE), maximum: MAX_PAGES, shared });
   const modules = {} as Record<Dtype, object>;
   const gemm = {} as Record<Dtype, GemmFn>;
+  const gemmT = {} as Record<Dtype, GemmTFn>;
   const packB = {} as Record<Dtype, PackBFn>;
   const narrow = { gemm: {} as Record<Dtype, GemmFn>, packB: {} as Record<Dtype, PackBFn> };
   const gatherModules = {} as Record<Dtype, object>;
@@ -185,6 +189,7 @@ function createEngine(shared: boolean): Engine {
     modules[d] = new wasm.Module(buildGemmModule({ ...PARAMS[d], shared, maxPages: MAX_PAGES }));
     const exports = new wasm.Instance(modules[d], { env: { memory } }).exports;
     gemm[d] = exports.gemm as GemmFn;
+    gemmT[d] = exports.gemmT as GemmTFn;
     packB[d] = exports.packB as PackBFn;
     const narrowExports = new wasm.Instance(new wasm.Module(buildGemmModule({ ...NARROW[d], shared, maxPages: MAX_PAGES })), { env: { memory } })
       .exports;
@@ -198,6 +203,7 @@ function createEngine(shared: boolean): Engine {
     memory,
     modules,
     gemm,
+    gemmT,
     packB,
     narrow,
     gatherModules,
@@ -299,8 +305,11 @@ export interface TaskSet {
   n: number;
   /** Row bands start at multiples of this (the register tile height). */
   rowAlign: number;
+  /** A stored transposed (K x M per entry, rows `lda` bytes apart): the tasks run `gemmT`. */
+  transposedA: boolean;
+  lda: number;
 }
-type RunTasks = (gemm: GemmFn, ctl: Int32Array, t: TaskSet, scratch: number) => number;
+type RunTasks = (gemm: GemmFn | GemmTFn, ctl: Int32Array, t: TaskSet, scratch: number) => number;
 
 /**
  * Plain JavaScript source (it is also evaluated inside workers, which cannot import TS modules):
@@ -315,7 +324,7 @@ const RUN_TASKS_SOURCE = `function runTasks(gemm, ctl, t, scratch) {
     const task = w & 0xffff, entry = Math.floor(task / t.bands), band = task % t.bands;
     const row = (i) => i === t.bands ? t.m : Math.round((i * t.m) / (t.bands * t.rowAlign)) * t.rowAlign;
     try {
-      gemm(t.a + entry * t.strideA, t.b + entry * t.strideB, t.c + entry * t.strideC, t.ldc, t.k, t.n, row(band), row(band + 1), scratch);
+      gemm(t.a + entry * t.strideA, t.b + entry * t.strideB, t.c + entry * t.strideC, t.ldc, t.k, t.n, row(band), row(band + 1), scratch, t.lda);
     } catch (err) {
       Atomics.store(ctl, ${FAIL}, 1);
     }
@@ -406,10 +415,11 @@ ${RUN_TASKS_SOURCE}
 ${RUN_GATHER_TASKS_SOURCE}
 const { modules, gatherModules, memory, scratch } = workerData;
 const ctl = new Int32Array(memory.buffer, 0, ${CTL_BYTES / 4});
-const gemm = {}, api = {};
+const gemm = {}, gemmT = {}, api = {};
 for (const d of Object.keys(modules)) {
   const exports = new WebAssembly.Instance(modules[d], { env: { memory } }).exports;
   gemm[d] = exports.gemm;
+  gemmT[d] = exports.gemmT;
   const runs = new WebAssembly.Instance(gatherModules[d], { env: { memory } }).exports;
   api[d] = { gemm: exports.gemm, packB: exports.packB, gather: runs.gather, accumulate: runs.accumulate };
 }
@@ -418,7 +428,7 @@ parentPort.on("message", (t) => {
   // the new size (V8 may refresh another thread's view of a shared memory lazily).
   if (memory.buffer.byteLength < t.bytes) memory.grow(0);
   if (t.gathered !== undefined) runGatherTasks(api[t.dtype], ctl, t, scratch);
-  else runTasks(gemm[t.dtype], ctl, t, scratch);
+  else runTasks((t.transposedA ? gemmT : gemm)[t.dtype], ctl, t, scratch);
 });
 `;
 
@@ -466,7 +476,7 @@ export function getWorkers(e: Engine, count: number): NodeWorker[] {
 export function runThreaded(e: Engine, workers: NodeWorker[], t: TaskSet): number {
   const run = runTasks;
   if (run === null) throw new Error("matmul: workers exist without a task loop"); // unreachable
-  return publish(e, workers, t, () => run(e.gemm[t.dtype], e.ctl, t, e.scratchBase));
+  return publish(e, workers, t, () => run((t.transposedA ? e.gemmT : e.gemm)[t.dtype], e.ctl, t, e.scratchBase));
 }
 
 /** Posts task set `t` to `workers`, runs `mine` (the main thread's share), waits for every task; returns the workers' count. */

@@ -81,9 +81,20 @@ const BANDS_PER_THREAD = 4;
 /**
  * Computes the batched product (same contract as `matmul`) with the wasm kernel, splitting it across
  * threads when it is large. Returns false without touching C if the wasm path is unavailable or not
- * worthwhile for this shape, so the caller falls back to JavaScript.
+ * worthwhile for this shape, so the caller falls back to JavaScript. With `transposedA`, each A_e is
+ * stored transposed (K x M, a layer's input in its weight gradient Xᵀ·G): the kernel packs it from
+ * that layout, with the same bits as transposing it first.
  */
-export function matmulWasm(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number): boolean {
+export function matmulWasm(
+  a: FloatArray,
+  b: FloatArray,
+  c: FloatArray,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  transposedA = false,
+): boolean {
   const cfg = getConfig();
   const work = batch * m * k * n;
   if (!cfg.wasm || work < cfg.wasmMinWork) return false;
@@ -146,10 +157,13 @@ export function matmulWasm(a: FloatArray, b: FloatArray, c: FloatArray, batch: n
       k,
       n,
       rowAlign: p.mr,
+      transposedA,
+      lda: m * E,
     };
     if (used === 1) {
       for (let i = 0; i < entries; i++) {
-        e.gemm[dtype](aAddr + i * strideA, bAddr + i * strideB, cAddr + i * strideC, ldc, k, n, 0, m, e.scratchBase);
+        if (transposedA) e.gemmT[dtype](aAddr + i * strideA, bAddr + i * strideB, cAddr + i * strideC, ldc, k, n, 0, m, e.scratchBase, m * E);
+        else e.gemm[dtype](aAddr + i * strideA, bAddr + i * strideB, cAddr + i * strideC, ldc, k, n, 0, m, e.scratchBase);
       }
     } else {
       workerTasks += runThreaded(e, workers, tasks);
