@@ -372,13 +372,25 @@ export const impls: { [P in Prim]: Impl<P> } = {
     const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
     const lPerm = [...lb, ...lFree, ...lc],
       rPerm = [...rb, ...rc, ...rFree];
-    // An lhs laid out [batch, contracting, free] (a layer's input in its weight gradient Xᵀ·G) is
-    // read transposed by the kernels, not copied.
-    const transposedA = !lPerm.every((p, i) => p === i) && [...lb, ...lc, ...lFree].every((p, i) => p === i);
-    const a = transposedA || lPerm.every((p, i) => p === i) ? l!.values : permute(l!, lPerm);
-    const b = rPerm.every((p, i) => p === i) ? r!.values : permute(r!, rPerm);
+    // An lhs laid out [batch, contracting, free] (a layer's input in its weight gradient Xᵀ·G), or
+    // an rhs [batch, free, contracting] (weights in X·Wᵀ), is read transposed by the kernels, not copied.
+    const inOrder = (perm: number[]) => perm.every((p, i) => p === i);
+    const transposedA = !inOrder(lPerm) && inOrder([...lb, ...lc, ...lFree]),
+      transposedB = !inOrder(rPerm) && inOrder([...rb, ...rFree, ...rc]);
+    const a = transposedA || inOrder(lPerm) ? l!.values : permute(l!, lPerm);
+    const b = transposedB || inOrder(rPerm) ? r!.values : permute(r!, rPerm);
     const size = (x: C, dims: number[]) => sizeOf(dims.map((d) => x.shape[d]!));
-    matmul(a as Float32Array, b as Float32Array, data as Float32Array, size(l!, lb), size(l!, lFree), size(l!, lc), size(r!, rFree), transposedA);
+    matmul(
+      a as Float32Array,
+      b as Float32Array,
+      data as Float32Array,
+      size(l!, lb),
+      size(l!, lFree),
+      size(l!, lc),
+      size(r!, rFree),
+      transposedA,
+      transposedB,
+    );
     return wrap(data);
   }),
   ...linalgImpls,

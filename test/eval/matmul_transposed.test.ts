@@ -1,8 +1,9 @@
 /**
  * `matmul` with A stored transposed (K x M per batch entry, as a layer's input is in its weight
- * gradient Xᵀ·G): the wasm kernel packs A from that layout (`gemmT`), on one thread and on two; the
- * strided kernel and the JavaScript kernels read a transposed copy. Every path gives the bits of
- * transposing A first and multiplying, and `dot_general` takes the transposed route.
+ * gradient Xᵀ·G) or B (N x K, weights in X·Wᵀ), or both: the wasm kernel packs them from those
+ * layouts (`gemmT`, `packBT`), on one thread and on two; the strided kernel gathers them with
+ * their strides; the JavaScript kernels read row-major copies. Every path gives the bits of
+ * transposing first and multiplying, and `dot_general` takes the transposed routes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configureMatmul, lastMatmulPath, matmul, type MatmulConfig } from "../../interpreters/eval/kernels/matmul.js";
@@ -11,7 +12,7 @@ import { lax, np } from "../../src/index.js";
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor;
 
-/** A [batch, k, m] stored transposed, as [batch, m, k] row-major. */
+/** A [batch, k, m] (stored transposed) as [batch, m, k] row-major. */
 function transpose(a: ArrayLike<number>, Ctor: Ctor, batch: number, m: number, k: number) {
   const t = new Ctor(batch * m * k);
   for (let b = 0; b < batch; b++) for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) t[(b * m + i) * k + q] = a[(b * k + q) * m + i]!;
@@ -56,13 +57,21 @@ describe("matmul with A stored transposed", () => {
         const r = rng(7);
         for (const [batch, m, k, n] of SHAPES) {
           const value = () => (Ctor === Int32Array ? Math.floor(r() * 2000) - 1000 : 2 * r() - 1);
-          const at = Ctor.from({ length: batch * k * m }, value),
-            b = Ctor.from({ length: batch * k * n }, value);
-          const want = new Ctor(batch * m * n),
-            got = new Ctor(batch * m * n).fill(7);
-          matmul(transpose(at, Ctor, batch, m, k), b, want, batch, m, k, n);
-          matmul(at, b, got, batch, m, k, n, true);
-          expect(firstDifference(got, want), `${batch}x${m}x${k}x${n}`).toBe(-1);
+          const at = Ctor.from(Array.from({ length: batch * k * m }, value)),
+            bt = Ctor.from(Array.from({ length: batch * n * k }, value));
+          const a = transpose(at, Ctor, batch, m, k),
+            b = transpose(bt, Ctor, batch, k, n);
+          const want = new Ctor(batch * m * n);
+          matmul(a, b, want, batch, m, k, n);
+          for (const [tA, tB] of [
+            [true, false],
+            [false, true],
+            [true, true],
+          ] as const) {
+            const got = new Ctor(batch * m * n).fill(7);
+            matmul(tA ? at : a, tB ? bt : b, got, batch, m, k, n, tA, tB);
+            expect(firstDifference(got, want), `${batch}x${m}x${k}x${n} A ${tA ? "transposed" : "plain"}, B ${tB ? "transposed" : "plain"}`).toBe(-1);
+          }
         }
         if (label === "two threads" && Ctor !== Int32Array) {
           // The last large product ran on the wasm kernel (threaded where the machine has two cores).
@@ -73,7 +82,7 @@ describe("matmul with A stored transposed", () => {
         }
       });
 
-  it("dot_general contracting a matrix's first axis (Xᵀ·G) gives the bits of the explicit transpose", () => {
+  it("dot_general contracting a matrix's first axis (Xᵀ·G), or its second with a second (X·Wᵀ), gives the bits of the explicit transpose", () => {
     configureMatmul(saved);
     const r = rng(11);
     const x = np.array(Float32Array.from({ length: 128 * 200 }, () => 2 * r() - 1)).reshape([128, 200]),
@@ -85,5 +94,14 @@ describe("matmul with A stored transposed", () => {
     const viaTranspose = np.matmul(np.array(Array.from(np.transpose(x).dataSync() as Float32Array)).reshape([200, 128]), g);
     expect(direct.shape).toEqual([200, 64]);
     expect(firstDifference(direct.dataSync() as Float32Array, viaTranspose.dataSync() as Float32Array)).toBe(-1);
+    const w = np.array(Float32Array.from({ length: 96 * 200 }, () => 2 * r() - 1)).reshape([96, 200]);
+    const xt = np.array(Array.from(np.transpose(x).dataSync() as Float32Array)).reshape([200, 128]);
+    const xw = lax.dotGeneral(xt, w, [
+      [[0], [1]],
+      [[], []],
+    ]);
+    const wT = np.array(Array.from(np.transpose(w).dataSync() as Float32Array)).reshape([200, 96]);
+    expect(xw.shape).toEqual([128, 96]);
+    expect(firstDifference(xw.dataSync() as Float32Array, np.matmul(x, wT).dataSync() as Float32Array)).toBe(-1);
   });
 });

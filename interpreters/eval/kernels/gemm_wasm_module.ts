@@ -2,7 +2,7 @@
  * The WebAssembly SIMD matrix multiply, written with the assembler in `wasm_asm.ts`. This file only
  * builds module bytes; `matmul_engine.ts` instantiates them and splits work across threads, and
  * `matmul_wasm.ts` copies operands in and out. The module imports its memory as `env.memory` and
- * exports three functions (all addresses are byte offsets into that memory, matrices row-major, sizes
+ * exports four functions (all addresses are byte offsets into that memory, matrices row-major, sizes
  * in elements):
  *
  *   packB(b, k, n, dst)                    packs all of B (K x N) into ceil(N / NR) column panels,
@@ -15,6 +15,7 @@
  *                                          `scratch` is a private area of `scratchBytes` bytes, so
  *                                          threads sharing one memory and one packed B each pass
  *                                          their own and may run disjoint row ranges concurrently
+ *   packBT(b, k, n, dst)                   the same panels from a B stored transposed (N x K)
  *   gemmT(a, bp, c, ldc, k, n, i0, i1, scratch, lda)
  *                                          the same with A stored transposed (K x M, rows lda bytes
  *                                          apart): A is packed from that layout into the same panels
@@ -233,6 +234,42 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
           inc(sp, get(ldb)),
         ),
       ]),
+    ];
+  }
+
+  // ---- packBT(b, k, n, dst): packB's panels from a B stored transposed (N x K) ------------------
+  // Row q of a panel gathers NR elements K apart; the last panel is zeroed first, as in packB.
+  const packBT = mod.func("packBT", [I32, I32, I32, I32]);
+  {
+    const [b, k, n, dst] = [0, 1, 2, 3].map((i) => packBT.param(i));
+    const L = (): Local => packBT.local(I32);
+    const ldt = L(),
+      jr = L(),
+      w = L(),
+      q = L(),
+      j = L(),
+      d = L(),
+      sp = L();
+    packBT.body = [
+      set(ldt, i32.mul(get(k), c32(E))),
+      forRange(
+        jr,
+        c32(0),
+        get(n),
+        c32(NR),
+        set(w, i32.minS(c32(NR), i32.sub(get(n), get(jr)))),
+        set(d, i32.add(get(dst), i32.mul(i32.mul(get(jr), get(k)), c32(E)))),
+        if_(i32.ne(get(w), c32(NR)), memory.fill(get(d), c32(0), i32.mul(get(k), c32(NR * E)))),
+        forRange(
+          q,
+          c32(0),
+          get(k),
+          c32(1),
+          set(sp, i32.add(get(b), i32.add(i32.mul(get(jr), get(ldt)), i32.mul(get(q), c32(E))))),
+          forRange(j, c32(0), get(w), c32(1), s.store(i32.add(get(d), i32.mul(get(j), c32(E))), s.load(get(sp))), inc(sp, get(ldt))),
+          inc(d, c32(NR * E)),
+        ),
+      ),
     ];
   }
 

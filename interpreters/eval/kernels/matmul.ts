@@ -73,15 +73,15 @@ type DimensionNumbers = [[number[], number[]], [number[], number[]]];
  * product shape: `dotStrided` keeps its plan on that object, so each shape is planned once.
  */
 const batchedDims = new Map<string, DimensionNumbers>();
-function batched(dtype: string, batch: number, m: number, k: number, n: number, transposedA: boolean): DimensionNumbers {
-  const key = `${dtype} ${batch} ${m} ${k} ${n} ${transposedA}`;
+function batched(dtype: string, batch: number, m: number, k: number, n: number, transposedA: boolean, transposedB: boolean): DimensionNumbers {
+  const key = `${dtype} ${batch} ${m} ${k} ${n} ${transposedA} ${transposedB}`;
   let d = batchedDims.get(key);
   if (d === undefined) {
     if (batchedDims.size >= 256) batchedDims.clear();
     batchedDims.set(
       key,
       (d = [
-        [[transposedA ? 1 : 2], [1]],
+        [[transposedA ? 1 : 2], [transposedB ? 2 : 1]],
         [[0], [0]],
       ]),
     );
@@ -94,10 +94,21 @@ function batched(dtype: string, batch: number, m: number, k: number, n: number, 
  *   C[b] (M x N) = A[b] (M x K) · B[b] (K x N)
  * A has batch*M*K elements, B batch*K*N, C batch*M*N (C is fully overwritten, not accumulated).
  * All three arrays have the same element type. For Int32Array inputs, the result is the exact
- * integer product wrapped to int32. With `transposedA`, each A[b] is stored transposed (K x M):
- * the kernels read it in that layout where they can, with the bits of transposing it first.
+ * integer product wrapped to int32. With `transposedA`, each A[b] is stored transposed (K x M), with
+ * `transposedB` each B[b] (N x K): the kernels read them in those layouts where they can, with the
+ * bits of transposing them first.
  */
-export function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number, transposedA = false): void {
+export function matmul(
+  a: FloatArray,
+  b: FloatArray,
+  c: FloatArray,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  transposedA = false,
+  transposedB = false,
+): void {
   for (const [name, v] of [
     ["batch", batch],
     ["m", m],
@@ -127,19 +138,22 @@ export function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: numbe
         a as Floats,
         transposedA ? [batch, k, m] : [batch, m, k],
         b as Floats,
-        [batch, k, n],
-        ...batched(dtype, batch, m, k, n, transposedA),
+        transposedB ? [batch, n, k] : [batch, k, n],
+        ...batched(dtype, batch, m, k, n, transposedA, transposedB),
         c as Floats,
       )
     )
       return;
-    if (matmulWasm(a as Float32Array | Float64Array, b as Float32Array | Float64Array, c, batch, m, k, n, transposedA)) return;
+    if (matmulWasm(a as Float32Array | Float64Array, b as Float32Array | Float64Array, c, batch, m, k, n, transposedA, transposedB)) return;
   }
-  if (transposedA) {
-    // The other kernels read A row-major.
-    const t = new (a.constructor as new (n: number) => FloatArray)(batch * m * k);
-    copyStrided(a, 0, [m * k, 1, m], t, 0, [m * k, k, 1], [batch, m, k]);
-    matmul(t, b, c, batch, m, k, n);
+  if (transposedA || transposedB) {
+    // The other kernels read A and B row-major.
+    const rowMajor = (x: FloatArray, rows: number, cols: number) => {
+      const t = new (x.constructor as new (n: number) => FloatArray)(batch * rows * cols);
+      copyStrided(x, 0, [rows * cols, 1, rows], t, 0, [rows * cols, cols, 1], [batch, rows, cols]);
+      return t;
+    };
+    matmul(transposedA ? rowMajor(a, m, k) : a, transposedB ? rowMajor(b, k, n) : b, c, batch, m, k, n);
     return;
   }
   if (!(c instanceof Int32Array)) {

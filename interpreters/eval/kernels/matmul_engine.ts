@@ -136,6 +136,8 @@ export interface Engine {
   /** `gemm` with A stored transposed (K x M, rows lda bytes apart): its last argument is lda. */
   readonly gemmT: Record<Dtype, GemmTFn>;
   readonly packB: Record<Dtype, PackBFn>;
+  /** `packB` from a B stored transposed (N x K). */
+  readonly packBT: Record<Dtype, PackBFn>;
   /** The NARROW tile's kernels (this thread's instances only). */
   readonly narrow: { readonly gemm: Record<Dtype, GemmFn>; readonly packB: Record<Dtype, PackBFn> };
   /** The operand gatherer of `gather_wasm_module.ts` (im2col from a plan), per element type. */
@@ -182,6 +184,7 @@ function createEngine(shared: boolean): Engine {
   const gemm = {} as Record<Dtype, GemmFn>;
   const gemmT = {} as Record<Dtype, GemmTFn>;
   const packB = {} as Record<Dtype, PackBFn>;
+  const packBT = {} as Record<Dtype, PackBFn>;
   const narrow = { gemm: {} as Record<Dtype, GemmFn>, packB: {} as Record<Dtype, PackBFn> };
   const gatherModules = {} as Record<Dtype, object>;
   const gather = {} as Record<Dtype, GatherExports>;
@@ -191,6 +194,7 @@ function createEngine(shared: boolean): Engine {
     gemm[d] = exports.gemm as GemmFn;
     gemmT[d] = exports.gemmT as GemmTFn;
     packB[d] = exports.packB as PackBFn;
+    packBT[d] = exports.packBT as PackBFn;
     const narrowExports = new wasm.Instance(new wasm.Module(buildGemmModule({ ...NARROW[d], shared, maxPages: MAX_PAGES })), { env: { memory } })
       .exports;
     narrow.gemm[d] = narrowExports.gemm as GemmFn;
@@ -205,6 +209,7 @@ function createEngine(shared: boolean): Engine {
     gemm,
     gemmT,
     packB,
+    packBT,
     narrow,
     gatherModules,
     gather,

@@ -82,8 +82,9 @@ const BANDS_PER_THREAD = 4;
  * Computes the batched product (same contract as `matmul`) with the wasm kernel, splitting it across
  * threads when it is large. Returns false without touching C if the wasm path is unavailable or not
  * worthwhile for this shape, so the caller falls back to JavaScript. With `transposedA`, each A_e is
- * stored transposed (K x M, a layer's input in its weight gradient Xᵀ·G): the kernel packs it from
- * that layout, with the same bits as transposing it first.
+ * stored transposed (K x M, a layer's input in its weight gradient Xᵀ·G), with `transposedB` each
+ * B_e (N x K, the weights in X·Wᵀ): the kernel packs them from those layouts, with the same bits
+ * as transposing them first.
  */
 export function matmulWasm(
   a: FloatArray,
@@ -94,6 +95,7 @@ export function matmulWasm(
   k: number,
   n: number,
   transposedA = false,
+  transposedB = false,
 ): boolean {
   const cfg = getConfig();
   const work = batch * m * k * n;
@@ -137,7 +139,7 @@ export function matmulWasm(
       const bi = b0 + i;
       view.set(a.subarray(bi * m * k, (bi + 1) * m * k), (aAddr + i * strideA) / E);
       view.set(b.subarray(bi * k * n, (bi + 1) * k * n), stage / E);
-      e.packB[dtype](stage, k, n, bAddr + i * strideB);
+      (transposedB ? e.packBT : e.packB)[dtype](stage, k, n, bAddr + i * strideB);
     }
     // Row bands: about BANDS_PER_THREAD tasks per thread for load balance, each at least 32 rows.
     const bands = used === 1 ? 1 : Math.max(1, Math.min(Math.ceil((BANDS_PER_THREAD * used) / entries), Math.floor(m / 32)));
