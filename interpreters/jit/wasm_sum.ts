@@ -210,8 +210,9 @@ function split(start: number, n: number): [number, number][] {
 }
 
 /**
- * A step for a reduce_sum over the trailing axes of a float32/float64 value (`outer` rows of `n`),
- * taken in WebAssembly when the value lies in the loops' linear memory; `fallback` otherwise.
+ * A step for a reduce_sum over the trailing axes of a float32/float64 value (`outer` rows of `n`):
+ * long rows in WebAssembly when the value lies in the loops' linear memory, many short rows in one
+ * wasm call (read in place or copied in); `fallback` otherwise.
  */
 export function wasmSumStep(
   inSlot: number,
@@ -224,7 +225,20 @@ export function wasmSumStep(
 ): Step {
   if (sharedHeap() === null || (n < MIN_ROW && (outer < ROWS_MIN_COUNT || outer * n < ROWS_MIN_ELEMENTS))) return fallback;
   const B = dtype === "float32" ? 4 : 8;
-  if (n < MIN_ROW) return shortRowsStep(inSlot, outSlot, outer, n, B, dtype, outShape, fallback);
+  // Many short rows (a classifier's log-sum-exp over 4 classes, per example) in one wasm call (a
+  // call per row costs more than the sum), the float64 results written above the operand.
+  if (n < MIN_ROW)
+    return (env) => {
+      const placed = place(env[inSlot]!.values, dtype, outer * 8);
+      if (placed === null) return fallback(env);
+      const { h, kernel, at, results } = placed;
+      summed++;
+      kernel.rows(at, n, outer, results);
+      const sums = new Float64Array(h.memory.buffer, results, outer);
+      const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
+      out.set(sums);
+      env[outSlot] = new ConcreteArray(out, outShape, dtype);
+    };
   const tree = split(0, n);
   return (env) => {
     const x = env[inSlot]!.values;
@@ -252,46 +266,32 @@ export function wasmSumStep(
   };
 }
 
-/** Many short rows (a classifier's log-sum-exp over 4 classes, per example) are summed in one call. */
+/**
+ * Where a sum's operand lies in a heap, at byte address `at` (where a fused run left it, or copied in
+ * above the values still pending for the reductions after that run), and room for `resultBytes`
+ * above it from `results`; null where the kernels cannot take it (then the eager kernel runs).
+ */
+function place(
+  x: ConcreteArray["values"],
+  dtype: "float32" | "float64",
+  resultBytes: number,
+): { h: Heap; kernel: SumKernel; at: number; results: number } | null {
+  const held = heapHolding(x.buffer);
+  const h = held ?? localHeap();
+  const kernel = h === null ? null : kernelFor(h, dtype);
+  if (h === null || kernel === null) return null;
+  const free = Math.ceil(h.pending / 64) * 64;
+  const results = held !== null ? free : free + Math.ceil(x.byteLength / 64) * 64;
+  const need = results + resultBytes;
+  // Growing would detach the views of values still pending: only when none are.
+  if (need > h.memory.buffer.byteLength && (h.pending !== DATA || !heapFor(h, need - DATA))) return null;
+  if (held === null) h.views[dtype].set(x as never, free / x.BYTES_PER_ELEMENT);
+  return { h, kernel, at: held !== null ? x.byteOffset : free, results };
+}
+
+/** Short rows go to wasm from this many rows and elements on. */
 const ROWS_MIN_COUNT = 16;
 const ROWS_MIN_ELEMENTS = 1024;
-
-/**
- * Sums of `outer` rows of n < MIN_ROW elements, one wasm call for them all (a call per row costs
- * more than the sum): the rows are read where a fused run left them, or copied into the memory of
- * this thread's runs; the float64 results go above any values still pending there (`Heap.pending`).
- */
-function shortRowsStep(
-  inSlot: number,
-  outSlot: number,
-  outer: number,
-  n: number,
-  B: number,
-  dtype: "float32" | "float64",
-  outShape: number[],
-  fallback: Step,
-): Step {
-  const bytes = outer * n * B;
-  return (env) => {
-    const x = env[inSlot]!.values;
-    const held = heapHolding(x.buffer);
-    const h = held ?? localHeap();
-    const kernel = h === null ? null : kernelFor(h, dtype);
-    if (h === null || kernel === null) return fallback(env);
-    const free = Math.ceil(h.pending / 64) * 64;
-    const outAt = held !== null ? free : free + Math.ceil(bytes / 64) * 64;
-    const need = outAt + outer * 8;
-    // Growing would detach the views of values still pending: only when none are.
-    if (need > h.memory.buffer.byteLength && (h.pending !== DATA || !heapFor(h, need - DATA))) return fallback(env);
-    if (held === null) h.views[dtype].set(x as never, free / B);
-    summed++;
-    kernel.rows(held !== null ? x.byteOffset : free, n, outer, outAt);
-    const sums = new Float64Array(h.memory.buffer, outAt, outer);
-    const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
-    out.set(sums);
-    env[outSlot] = new ConcreteArray(out, outShape, dtype);
-  };
-}
 
 /** Rows per block of `pairwiseRows` in reduce.ts: longer runs of rows are split in halves. */
 const COLUMN_BLOCK = SUM_BLOCK;
@@ -312,23 +312,14 @@ export function wasmColumnSumStep(
 ): Step {
   if (sharedHeap() === null || outer * n * inner < ROWS_MIN_ELEMENTS || inner < 2) return fallback;
   const B = dtype === "float32" ? 4 : 8;
-  const bytes = outer * n * inner * B;
   // Regions of `inner` float64 sums: the result, then one per depth of the halving (as `scratch`).
   let depths = 0;
   for (let m = n; m > COLUMN_BLOCK; m -= m >> 1) depths++;
   const regionBytes = Math.ceil((inner * 8) / 64) * 64;
   return (env) => {
-    const x = env[inSlot]!.values;
-    const held = heapHolding(x.buffer);
-    const h = held ?? localHeap();
-    const kernel = h === null ? null : kernelFor(h, dtype);
-    if (h === null || kernel === null) return fallback(env);
-    const free = Math.ceil(h.pending / 64) * 64;
-    const regions = held !== null ? free : free + Math.ceil(bytes / 64) * 64;
-    const need = regions + (depths + 1) * regionBytes;
-    if (need > h.memory.buffer.byteLength && (h.pending !== DATA || !heapFor(h, need - DATA))) return fallback(env);
-    if (held === null) h.views[dtype].set(x as never, free / B);
-    const base = held !== null ? x.byteOffset : free;
+    const placed = place(env[inSlot]!.values, dtype, (depths + 1) * regionBytes);
+    if (placed === null) return fallback(env);
+    const { h, kernel, at: base, results: regions } = placed;
     const sums = new Float64Array(h.memory.buffer, regions, (depths + 1) * (regionBytes / 8));
     const at = (region: number) => regions + region * regionBytes;
     /** Column sums of rows [r0, r1) of block o into region `into`, split as `pairwiseRows` splits. */
