@@ -7,19 +7,15 @@
  * them all. The caller then waits with `Atomics.wait` until every chunk is done, so the jitted call
  * stays synchronous. Each worker instantiates a kernel's module the first time it is sent one.
  *
- *   ctl[CLAIM] = (generation << 16) | next chunk    a stale generation claims nothing
- *   ctl[DONE]  = chunks finished in this generation the caller waits on it
- *   ctl[FAIL]  = 1 if a chunk threw                 the caller then throws
- *   ctl[GO]    bumped to wake the workers; ctl[GEN], ID, TOTAL, CHUNK, END: the plan
+ *   ctl[CLAIM], ctl[DONE], ctl[FAIL]   the claim protocol of `task_claim.ts` (shared with the matmul)
+ *   ctl[GO]    bumped to wake the workers; ctl[GEN], ID, TOTAL, CHUNK, END, PAGES: the plan
  */
 import type { Worker as NodeWorker } from "node:worker_threads";
 import type { WasmMemory } from "../../src/codegen/wasm_asm.js";
+import { CLAIM, DONE, FAIL, claimLoopSource } from "../eval/kernels/task_claim.js";
 
 export const CTL_BYTES = 64;
-const CLAIM = 0,
-  DONE = 1,
-  FAIL = 2,
-  GO = 3,
+const GO = 3,
   GEN = 4,
   ID = 5,
   TOTAL = 6,
@@ -39,23 +35,13 @@ interface Plan {
 type RunChunks = (run: Run, ctl: Int32Array, plan: Plan) => number;
 
 /** Plain JavaScript (workers evaluate it too): claims chunks of the plan's generation until none are left. */
-const RUN_CHUNKS_SOURCE = `function runChunks(run, ctl, plan) {
-  let ran = 0;
-  for (;;) {
-    const w = Atomics.load(ctl, ${CLAIM});
-    if ((w >>> 16) !== plan.generation || (w & 0xffff) >= plan.total) return ran;
-    if (Atomics.compareExchange(ctl, ${CLAIM}, w, w + 1) !== w) continue;
-    const e0 = (w & 0xffff) * plan.chunk;
-    try {
-      run(e0, Math.min(plan.end, e0 + plan.chunk));
-    } catch (err) {
-      Atomics.store(ctl, ${FAIL}, 1);
-    }
-    ran++;
-    Atomics.add(ctl, ${DONE}, 1);
-    Atomics.notify(ctl, ${DONE});
-  }
-}`;
+const RUN_CHUNKS_SOURCE = claimLoopSource(
+  "runChunks",
+  ["run", "ctl", "plan"],
+  "plan",
+  "",
+  "const e0 = i * plan.chunk;\n      run(e0, Math.min(plan.end, e0 + plan.chunk));",
+);
 
 /**
  * A worker sleeps on ctl[GO]; woken, it takes any kernels sent on its port (synchronously: its

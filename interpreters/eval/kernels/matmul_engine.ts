@@ -19,9 +19,8 @@
  * wakes up the main thread runs them all. The main thread finally blocks in `Atomics.wait` until
  * every task has reported done, which keeps `matmul` synchronous.
  *
- *   ctl[CLAIM] = (generation << 16) | next task     claimed by CAS; a stale generation claims nothing
- *   ctl[DONE]  = tasks finished in this generation   main waits on it
- *   ctl[FAIL]  = 1 if a task threw (then matmul throws)
+ * The claiming itself (control words CLAIM, DONE, FAIL) is `task_claim.ts`, shared with the fused
+ * loops' workers.
  *
  * Workers are created lazily on the first threaded product (they take tens of milliseconds to
  * boot, and only join once up), reused, and `unref()`'d so they never keep the process alive.
@@ -34,6 +33,7 @@ import type { Worker as NodeWorker } from "node:worker_threads";
 import { buildGatherModule } from "./gather_wasm_module.js";
 import { buildGemmModule, scratchBytes, type GemmParams } from "./gemm_wasm_module.js";
 import { type WasmMemory, hardwareThreads, wasmApi } from "../../../src/codegen/wasm_asm.js";
+import { CLAIM, DONE, FAIL, claimLoopSource } from "./task_claim.js";
 
 export type Dtype = "float32" | "float64";
 export type GemmFn = (a: number, bPacked: number, c: number, ldc: number, k: number, n: number, i0: number, i1: number, scratch: number) => void;
@@ -118,9 +118,6 @@ export const ELEMENT_BYTES: Record<Dtype, number> = { float32: 4, float64: 8 };
 export const MAX_PAGES = 32768;
 export const PAGE = 65536;
 const CTL_BYTES = 64;
-const CLAIM = 0,
-  DONE = 1,
-  FAIL = 2;
 /**
  * Memory kept indefinitely. A memory grown beyond this (it cannot shrink) is dropped with its engine
  * once no product has used it for RELEASE_AFTER_MS, so a run of large products reuses it.
@@ -320,24 +317,14 @@ type RunTasks = (gemm: GemmFn | GemmTFn, ctl: Int32Array, t: TaskSet, scratch: n
  * Plain JavaScript source (it is also evaluated inside workers, which cannot import TS modules):
  * claims tasks of generation t.generation until none are left, runs them, returns how many it ran.
  */
-const RUN_TASKS_SOURCE = `function runTasks(gemm, ctl, t, scratch) {
-  let ran = 0;
-  for (;;) {
-    const w = Atomics.load(ctl, ${CLAIM});
-    if ((w >>> 16) !== t.generation || (w & 0xffff) >= t.total) return ran;
-    if (Atomics.compareExchange(ctl, ${CLAIM}, w, w + 1) !== w) continue;
-    const task = w & 0xffff, entry = Math.floor(task / t.bands), band = task % t.bands;
-    const row = (i) => i === t.bands ? t.m : Math.round((i * t.m) / (t.bands * t.rowAlign)) * t.rowAlign;
-    try {
-      gemm(t.a + entry * t.strideA, t.b + entry * t.strideB, t.c + entry * t.strideC, t.ldc, t.k, t.n, row(band), row(band + 1), scratch, t.lda);
-    } catch (err) {
-      Atomics.store(ctl, ${FAIL}, 1);
-    }
-    ran++;
-    Atomics.add(ctl, ${DONE}, 1);
-    Atomics.notify(ctl, ${DONE});
-  }
-}`;
+const RUN_TASKS_SOURCE = claimLoopSource(
+  "runTasks",
+  ["gemm", "ctl", "t", "scratch"],
+  "t",
+  "const row = (b) => b === t.bands ? t.m : Math.round((b * t.m) / (t.bands * t.rowAlign)) * t.rowAlign;",
+  `const entry = Math.floor(i / t.bands), band = i % t.bands;
+      gemm(t.a + entry * t.strideA, t.b + entry * t.strideB, t.c + entry * t.strideC, t.ldc, t.k, t.n, row(band), row(band + 1), scratch, t.lda);`,
+);
 /** The main thread's copy, compiled on first use (code generation may be disallowed; then no threads). */
 let runTasks: RunTasks | null = null;
 
@@ -387,30 +374,20 @@ export interface GatherApi {
 type RunGatherTasks = (x: GatherApi, ctl: Int32Array, t: GatherTaskSet, scratch: number) => number;
 
 /** Plain JavaScript like RUN_TASKS_SOURCE: claims and runs gathered tasks, returns how many it ran. */
-const RUN_GATHER_TASKS_SOURCE = `function runGatherTasks(x, ctl, t, scratch) {
-  const slot = t.slots + Math.round((scratch - t.scratchBase) / t.scratchSize) * t.slotBytes;
-  let ran = 0;
-  for (;;) {
-    const w = Atomics.load(ctl, ${CLAIM});
-    if ((w >>> 16) !== t.generation || (w & 0xffff) >= t.total) return ran;
-    if (Atomics.compareExchange(ctl, ${CLAIM}, w, w + 1) !== w) continue;
-    const e = w & 0xffff, seg = e % t.segs, c = t.post !== t.postEnd ? slot + t.cAt : t.c + e * t.strideC;
-    try {
-      x.gather(t.segStarts[seg], t.segStarts[seg + 1], t.input + Math.floor(e / t.segs) * t.srcStep, slot);
+const RUN_GATHER_TASKS_SOURCE = claimLoopSource(
+  "runGatherTasks",
+  ["x", "ctl", "t", "scratch"],
+  "t",
+  "const slot = t.slots + Math.round((scratch - t.scratchBase) / t.scratchSize) * t.slotBytes;",
+  `const seg = i % t.segs, c = t.post !== t.postEnd ? slot + t.cAt : t.c + i * t.strideC;
+      x.gather(t.segStarts[seg], t.segStarts[seg + 1], t.input + Math.floor(i / t.segs) * t.srcStep, slot);
       if (t.gathered === "a") x.gemm(slot, t.shared, c, t.ldc, t.k, t.n, 0, t.m, scratch);
       else {
         x.packB(slot, t.k, t.n, slot + t.packAt);
         x.gemm(t.shared, slot + t.packAt, c, t.ldc, t.k, t.n, 0, t.m, scratch);
       }
-      if (t.post !== t.postEnd) x.accumulate(t.post, t.postEnd, c, t.out + e * t.outStep);
-    } catch (err) {
-      Atomics.store(ctl, ${FAIL}, 1);
-    }
-    ran++;
-    Atomics.add(ctl, ${DONE}, 1);
-    Atomics.notify(ctl, ${DONE});
-  }
-}`;
+      if (t.post !== t.postEnd) x.accumulate(t.post, t.postEnd, c, t.out + i * t.outStep);`,
+);
 /** The main thread's copy, compiled with `runTasks` (importers read the live binding). */
 export let runGatherTasks: RunGatherTasks | null = null;
 
