@@ -143,8 +143,9 @@ interface Plan {
   /** What the plan is for: shapes, strides, dimension numbers (flattened: lc, rc, lb, rb) and element type. */
   lShape: readonly number[];
   rShape: readonly number[];
-  lStrides: readonly number[];
-  rStrides: readonly number[];
+  /** The operands' element strides; undefined for row-major. */
+  lStrides: readonly number[] | undefined;
+  rStrides: readonly number[] | undefined;
   dims: readonly (readonly number[])[];
   dtype: "float32" | "float64";
   /** False where the kernel does not take the product. */
@@ -176,13 +177,15 @@ type Gather = (src: Floats, from: number, dst: Floats, at: number) => void;
 const plans = new WeakMap<object, Plan>();
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameStrides = (a: readonly number[] | undefined, b: readonly number[] | undefined) =>
+  a === undefined || b === undefined ? a === b : sameShape(a, b);
 
 function plan(
   dtype: "float32" | "float64",
   lShape: readonly number[],
-  ls: readonly number[],
+  lStrides: readonly number[] | undefined,
   rShape: readonly number[],
-  rs: readonly number[],
+  rStrides: readonly number[] | undefined,
   [lc, rc]: readonly [readonly number[], readonly number[]],
   [lb, rb]: readonly [readonly number[], readonly number[]],
 ): Plan {
@@ -192,6 +195,8 @@ function plan(
     m = sizeOf(lShape, lFree),
     k = sizeOf(lShape, lc),
     n = sizeOf(rShape, rFree);
+  const ls = lStrides ?? stridesOf(lShape),
+    rs = rStrides ?? stridesOf(rShape);
   const lShared = lb.every((d) => ls[d] === 0),
     rShared = rb.every((d) => rs[d] === 0);
   const a = view(lShape, ls, lFree, lc),
@@ -215,8 +220,8 @@ function plan(
   return {
     lShape: lShape.slice(),
     rShape: rShape.slice(),
-    lStrides: ls.slice(),
-    rStrides: rs.slice(),
+    lStrides: lStrides?.slice(),
+    rStrides: rStrides?.slice(),
     dims: [lc, rc, lb, rb].map((d) => d.slice()),
     dtype,
     ok: batch * m * k * n <= MAX_WORK,
@@ -252,8 +257,8 @@ export function dotStrided(
   contract: readonly [readonly number[], readonly number[]],
   batch: readonly [readonly number[], readonly number[]],
   out: Floats,
-  lStrides: readonly number[] = stridesOf(lShape),
-  rStrides: readonly number[] = stridesOf(rShape),
+  lStrides?: readonly number[],
+  rStrides?: readonly number[],
 ): boolean {
   if (l.constructor !== r.constructor || out.constructor !== l.constructor) return false;
   const dtype = l instanceof Float32Array ? "float32" : "float64";
@@ -262,8 +267,8 @@ export function dotStrided(
     q.dtype === dtype &&
     sameShape(q.lShape, lShape) &&
     sameShape(q.rShape, rShape) &&
-    sameShape(q.lStrides, lStrides) &&
-    sameShape(q.rStrides, rStrides) &&
+    sameStrides(q.lStrides, lStrides) &&
+    sameStrides(q.rStrides, rStrides) &&
     [...contract, ...batch].every((d, i) => sameShape(q.dims[i]!, d));
   if (p === undefined || !fits(p)) {
     plans.set(contract, (p = plan(dtype, lShape, lStrides, rShape, rStrides, contract, batch)));
