@@ -174,9 +174,9 @@ function uniformBits(x: ConcreteArray): number | null {
  */
 export function splatOperand(backend: GpuBackend, x: NDArray, fn: string): GpuArray | null {
   if (!(x instanceof ConcreteArray) || x.values.length < 2) return null;
+  wgslType(x.dtype, fn); // a dtype WGSL lacks (float64) is refused before its values are scanned
   const bits = uniformBits(x);
   if (bits === null) return null;
-  wgslType(x.dtype, fn);
   return scalarUpload(backend, `${x.dtype}:splat:${bits}`, () => new ConcreteArray(x.values.slice(0, 1), [1], x.dtype), fn);
 }
 
