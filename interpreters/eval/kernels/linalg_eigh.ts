@@ -4,6 +4,7 @@
  * rotations are applied to Q's columns.
  * Same contract as `eigh` in `linalg.ts`, which handles the small matrices (cyclic Jacobi).
  */
+import { symmetricProduct, workspace } from "./linalg_blas2.js";
 import { block, gemmSub, tr } from "./linalg_gemm.js";
 import { equilibrate, house, scaleBy } from "./linalg_householder.js";
 import { rotators } from "./linalg_rotate.js";
@@ -60,7 +61,17 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
     v = new Float64Array(n),
     p = new Float64Array(n);
   let j = 0;
-  for (; n - j > BLOCKED_MIN; j += PANEL) panel(a, n, j, PANEL, d, e, tau);
+  if (n > BLOCKED_MIN) {
+    // The panels work on a copy in the matrix-vector kernels' memory (when there is one), with
+    // their two vectors beside it.
+    const ws = workspace(n * n + 2 * n);
+    const s = ws === null ? a : ws.subarray(0, n * n);
+    if (ws !== null) s.set(a);
+    const pv = ws === null ? new Float64Array(n) : ws.subarray(n * n, n * n + n),
+      py = ws === null ? new Float64Array(n) : ws.subarray(n * n + n);
+    for (; n - j > BLOCKED_MIN; j += PANEL) panel(s, n, j, PANEL, d, e, tau, pv, py);
+    if (ws !== null) a.set(s);
+  }
   for (; j < n - 2; j++) {
     const len = n - j - 1,
       off = j * n + j + 1;
@@ -73,7 +84,7 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
     v[0] = 1;
     for (let c = 1; c < len; c++) v[c] = a[off + c]!;
     // p = A22·v (scaled by tau below).
-    symmetricProduct(a, n, (j + 1) * n + j + 1, len, v, p);
+    symmetricProduct(a, (j + 1) * n + j + 1, n, len, v, 0, p, 0);
     // A22 ← H·A22·H = A22 - v·wᵀ - w·vᵀ, with w = p - (tau/2)(pᵀv)·v (p scaled by tau).
     let pv = 0;
     for (let r = 0; r < len; r++) pv += p[r]! * v[r]!;
@@ -94,46 +105,6 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
   return tau;
 }
 
-/**
- * y = S·v for the symmetric len×len block S of `a` at `off` (row stride ld), from its lower
- * triangle: row r's entries left of the diagonal serve both y[r] (as S[r][c]) and y[c] (as
- * S[c][r]). Rows go in pairs, so each pass over y serves two of them.
- */
-function symmetricProduct(a: Float64Array, ld: number, off: number, len: number, v: Float64Array, y: Float64Array): void {
-  y.fill(0, 0, len);
-  let r = 0;
-  for (; r + 1 < len; r += 2) {
-    const r0 = off + r * ld,
-      r1 = r0 + ld,
-      v0 = v[r]!,
-      v1 = v[r + 1]!;
-    let x0 = 0,
-      x1 = 0;
-    for (let c = 0; c < r; c++) {
-      const a0 = a[r0 + c]!,
-        a1 = a[r1 + c]!,
-        vc = v[c]!;
-      x0 += a0 * vc;
-      x1 += a1 * vc;
-      y[c] += a0 * v0 + a1 * v1;
-    }
-    // The 2×2 diagonal block [[S(r, r), ·], [S(r+1, r), S(r+1, r+1)]].
-    const s10 = a[r1 + r]!;
-    y[r] += x0 + a[r0 + r]! * v0 + s10 * v1;
-    y[r + 1] += x1 + s10 * v0 + a[r1 + r + 1]! * v1;
-  }
-  if (r < len) {
-    const r0 = off + r * ld,
-      v0 = v[r]!;
-    let x0 = 0;
-    for (let c = 0; c < r; c++) {
-      x0 += a[r0 + c]! * v[c]!;
-      y[c] += a[r0 + c]! * v0;
-    }
-    y[r] += x0 + a[r0 + r]! * v0;
-  }
-}
-
 /** Columns per panel of the blocked tridiagonalisation, and the smallest order it is used for. */
 const PANEL = 32,
   BLOCKED_MIN = 96;
@@ -143,14 +114,24 @@ const PANEL = 32,
  * panel, A stands for the block a[j0.., j0..] (m×m) as it was when the panel began, except for the
  * columns already reduced; W (m×nb) gathers the panel's effect on the rest, A ← A - V·Wᵀ - W·Vᵀ
  * (V: the vectors, below the subdiagonal, their unit entries stored in place during the panel),
- * applied by two GEMM products on the lower triangle once the panel is done.
+ * applied by two GEMM products on the lower triangle once the panel is done. v and y (m each) hold
+ * each step's reflection vector and S·v, computed in WebAssembly when a, v and y are views of
+ * `linalg_blas2.ts`'s workspace.
  */
-function panel(a: Float64Array, n: number, j0: number, nb: number, d: Float64Array, e: Float64Array, tau: Float64Array): void {
+function panel(
+  a: Float64Array,
+  n: number,
+  j0: number,
+  nb: number,
+  d: Float64Array,
+  e: Float64Array,
+  tau: Float64Array,
+  v: Float64Array,
+  y: Float64Array,
+): void {
   const m = n - j0,
     o = j0 * n + j0,
     w = new Float64Array(m * nb),
-    v = new Float64Array(m),
-    y = new Float64Array(m),
     t1 = new Float64Array(nb),
     t2 = new Float64Array(nb);
   /** Index of A(r, c) in a. */
@@ -174,7 +155,7 @@ function panel(a: Float64Array, n: number, j0: number, nb: number, d: Float64Arr
     for (let r = 0; r < len; r++) a[at(i + 1 + r, i)] = v[r]!;
     // W(i+1:, i) = tau·(A(i+1:, i+1:)·v - A(i+1:, 0:i)·(W(i+1:, 0:i)ᵀ·v) - W(i+1:, 0:i)·(A(i+1:, 0:i)ᵀ·v)),
     // then += alpha·v with alpha = -tau/2·(wᵀv): the symmetric product from the lower triangle.
-    symmetricProduct(a, n, at(i + 1, i + 1), len, v, y);
+    symmetricProduct(a, at(i + 1, i + 1), n, len, v, 0, y, 0);
     t1.fill(0, 0, i);
     t2.fill(0, 0, i);
     for (let r = 0; r < len; r++) {

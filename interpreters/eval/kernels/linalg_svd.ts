@@ -8,6 +8,7 @@
  */
 import { equilibrate, givens, house, reflectLeft, reflectRight, scaleBy } from "./linalg_householder.js";
 import { type Rotator, rotators } from "./linalg_rotate.js";
+import { addRowPairs, rowDots, workspace } from "./linalg_blas2.js";
 import { block, gemmSub, tr } from "./linalg_gemm.js";
 import { formQ, formQRows } from "./linalg_qr.js";
 import * as k from "./linalg.js";
@@ -95,7 +96,17 @@ function bidiagonalize(w: Float64Array, M: number, N: number): { d: Float64Array
     tauq = new Float64Array(N),
     taup = new Float64Array(N);
   let j = 0;
-  for (; N - j > BLOCKED_MIN; j += PANEL) panel(w, M, N, j, PANEL, d, e, tauq, taup);
+  if (N > BLOCKED_MIN) {
+    // The panels work on a copy in the matrix-vector kernels' memory (when there is one), with
+    // their two vectors beside it.
+    const ws = workspace(M * N + N + M);
+    const a = ws === null ? w : ws.subarray(0, M * N);
+    if (ws !== null) a.set(w);
+    const yc = ws === null ? new Float64Array(N) : ws.subarray(M * N, M * N + N),
+      xc = ws === null ? new Float64Array(M) : ws.subarray(M * N + N);
+    for (; N - j > BLOCKED_MIN; j += PANEL) panel(a, M, N, j, PANEL, d, e, tauq, taup, yc, xc);
+    if (ws !== null) w.set(a);
+  }
   const dots = new Float64Array(N);
   for (; j < N; j++) {
     const tq = (tauq[j] = house(w, j * N + j, N, M - j));
@@ -116,7 +127,9 @@ function bidiagonalize(w: Float64Array, M: number, N: number): { d: Float64Array
  * already reduced; X (m×nb) and Y (n×nb) gather the panel's effect on the rest, which is
  * A ← A - V·Yᵀ - X·Uᵀ (V: the left vectors, below the diagonal; U: the right vectors, right of the
  * superdiagonal; their unit entries are stored in place during the panel). Each step applies that
- * to its own column and row before reducing them, and extends X and Y by one column.
+ * to its own column and row before reducing them, and extends X and Y by one column. Its two
+ * passes over the trailing matrix per step (Aᵀ·v into yc, A·u into xc) are `linalg_blas2.ts`'s
+ * kernels, in WebAssembly when w, yc and xc are views of that module's workspace.
  */
 function panel(
   w: Float64Array,
@@ -128,6 +141,8 @@ function panel(
   e: Float64Array,
   tauq: Float64Array,
   taup: Float64Array,
+  yc: Float64Array,
+  xc: Float64Array,
 ): void {
   const m = M - j0,
     n = N - j0,
@@ -135,7 +150,6 @@ function panel(
   const x = new Float64Array(m * nb),
     y = new Float64Array(n * nb),
     t = new Float64Array(nb + 1),
-    yc = new Float64Array(n),
     vt = new Float64Array(nb),
     xt = new Float64Array(nb),
     yu = new Float64Array(nb + 1),
@@ -156,30 +170,12 @@ function panel(
     w[at(i, i)] = 1;
     const tq = tauq[j0 + i]!;
     // Y(i+1:, i) = tauq·(A(i:, i+1:)ᵀ·v - Y(i+1:, 0:i)·(V(i:, 0:i)ᵀ·v) - U(0:i, i+1:)ᵀ·(X(i:, 0:i)ᵀ·v)).
-    yc.fill(0);
+    yc.fill(0, 0, n);
     vt.fill(0);
     xt.fill(0);
-    for (let r = i; r < m; r++) {
-      const vr = w[at(r, i)]!,
-        ar = at(r, 0);
-      // Two rows per pass over yc when there are two: half its loads and stores.
-      if (r + 1 < m) {
-        const vr1 = w[at(r + 1, i)]!,
-          ar1 = ar + N;
-        for (let c = i + 1; c < n; c++) yc[c] += vr * w[ar + c]! + vr1 * w[ar1 + c]!;
-        for (let p = 0; p < i; p++) {
-          vt[p] += vr * w[ar + p]! + vr1 * w[ar1 + p]!;
-          xt[p] += vr * x[r * nb + p]! + vr1 * x[(r + 1) * nb + p]!;
-        }
-        r++;
-        continue;
-      }
-      for (let c = i + 1; c < n; c++) yc[c] += vr * w[ar + c]!;
-      for (let p = 0; p < i; p++) {
-        vt[p] += vr * w[ar + p]!;
-        xt[p] += vr * x[r * nb + p]!;
-      }
-    }
+    addRowPairs(w, at(i, i + 1), N, w, at(i, i), N, m - i, yc, i + 1, n - i - 1);
+    addRowPairs(w, at(i, 0), N, w, at(i, i), N, m - i, vt, 0, i);
+    addRowPairs(x, i * nb, nb, w, at(i, i), N, m - i, xt, 0, i);
     for (let c = i + 1; c < n; c++) {
       let s = 0;
       for (let p = 0; p < i; p++) s += y[c * nb + p]! * vt[p]!;
@@ -219,17 +215,10 @@ function panel(
       for (let c = i + 1; c < n; c++) s += w[ap + c]! * w[ai + c]!;
       uu[p] = s;
     }
+    rowDots(w, at(i + 1, i + 1), N, w, at(i, i + 1), m - i - 1, n - i - 1, xc, 0);
     for (let r = i + 1; r < m; r++) {
       const ar = at(r, 0);
-      let s0 = 0,
-        s1 = 0,
-        c = i + 1;
-      for (; c + 1 < n; c += 2) {
-        s0 += w[ar + c]! * w[ai + c]!;
-        s1 += w[ar + c + 1]! * w[ai + c + 1]!;
-      }
-      if (c < n) s0 += w[ar + c]! * w[ai + c]!;
-      let s = s0 + s1;
+      let s = xc[r - i - 1]!;
       for (let p = 0; p <= i; p++) s -= w[ar + p]! * yu[p]!;
       for (let p = 0; p < i; p++) s -= x[r * nb + p]! * uu[p]!;
       x[r * nb + i] = tp * s;
