@@ -6,7 +6,7 @@
  * other equation runs on the eval interpreter's kernels. Generated source holds only names and
  * numbers made here.
  */
-import type { DType } from "../../src/core/dtype.js";
+import { type DType, isSlab } from "../../src/core/dtype.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
@@ -114,7 +114,7 @@ export function compileBody(cp: ClosedProgram): Body {
     const refs = new Map<ArrayBufferLike, number>();
     const hold = (a: ConcreteArray, n: number) => {
       const b = a.values.buffer;
-      if (b.byteLength >= RECYCLE_MIN_BYTES) refs.set(b, (refs.get(b) ?? 0) + n);
+      if (b.byteLength >= RECYCLE_MIN_BYTES && !isSlab(b)) refs.set(b, (refs.get(b) ?? 0) + n);
     };
     for (let i = 0; i < constSlots.length; i++) hold(env[constSlots[i]!]!, Infinity);
     for (let i = 0; i < inSlots.length; i++) hold(env[inSlots[i]!]!, Infinity);

@@ -2,10 +2,11 @@
  * A jitted program hands the storage of its dead large intermediates back for reuse. Nothing a
  * caller can still see may be reused: earlier results, values given to debug callbacks, inputs,
  * and arrays that share storage with a live one (reshapes); reused storage handed to eager kernels
- * starts zeroed.
+ * starts zeroed. Small arrays share slabs, which are never reused.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { releaseRecycled, takeRecycled } from "../../src/core/buffers.js";
+import { type DType, type TypedArray, allocate, isSlab } from "../../src/core/dtype.js";
 import { type NDArray, debug, jit, np } from "../../src/index.js";
 
 const N = 1 << 15; // 128 KiB of float32: large enough to be recycled
@@ -72,5 +73,62 @@ describe("recycled storage of jit intermediates", () => {
     let total = 0;
     for (let i = 0; i < N; i++) total += values[i]!;
     expect(total).toBe(8);
+  });
+});
+
+describe("small arrays carved from shared slabs", () => {
+  it("start zeroed, aligned and independent, whatever dtypes and lengths come in turn", () => {
+    const made: TypedArray[] = [];
+    // Odd byte lengths between float64 arrays: each view must still start on its element size.
+    const kinds: [DType, number][] = [
+      ["bool", 67],
+      ["float64", 9],
+      ["float32", 17],
+      ["int32", 101],
+      ["uint32", 33],
+      ["float64", 120],
+    ];
+    for (let round = 0; round < 40; round++)
+      for (const [dtype, n] of kinds) {
+        const a = allocate(dtype, n);
+        expect(a.length).toBe(n);
+        expect(a.byteOffset % a.BYTES_PER_ELEMENT).toBe(0);
+        expect(a.every((v) => v === 0)).toBe(true);
+        a.fill(round + 1);
+        made.push(a);
+      }
+    // Some of them share a slab, and no write reached a neighbour.
+    expect(made.some((a) => isSlab(a.buffer) && a.byteOffset > 0)).toBe(true);
+    made.forEach((a, i) => expect(a.every((v) => v === Math.floor(i / kinds.length) + 1)).toBe(true));
+  });
+
+  it("leave arrays of 64 bytes or less, and of a kilobyte or more, with buffers of their own", () => {
+    for (const [dtype, n] of [
+      ["float32", 16],
+      ["float64", 8],
+      ["float32", 256],
+      ["bool", 4096],
+    ] as [DType, number][]) {
+      const a = allocate(dtype, n);
+      expect(isSlab(a.buffer)).toBe(false);
+      expect(a.byteLength).toBe(a.buffer.byteLength);
+    }
+  });
+
+  it("are never recycled by a jitted program, so earlier small results stay as they were", () => {
+    // A program with one large intermediate (so the executor tracks storage) and small outputs.
+    const f = jit((x: NDArray, s: NDArray) => {
+      const big = np.exp(np.sin(x));
+      const small = np.add(np.multiply(s, np.sum(big)), 1);
+      return [small, np.tanh(small)];
+    });
+    const x = ramp(0.01);
+    const results = [0.5, 1.5, 2.5, 3.5].map((k) => f(x, np.full([40], k)) as NDArray[]);
+    const sum = np.sum(np.exp(np.sin(x))).item();
+    results.forEach((pair, r) => {
+      expect(isSlab(pair[0]!.dataSync().buffer)).toBe(false); // dataSync hands out a copy
+      const want = Math.fround(Math.fround((0.5 + r) * sum) + 1);
+      pair[0]!.dataSync().forEach((v) => expect(v).toBeCloseTo(want, 2));
+    });
   });
 });
