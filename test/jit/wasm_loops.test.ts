@@ -245,6 +245,18 @@ describe("the wasm fused loops", () => {
     }
   });
 
+  it("float32 fast math in a run that also holds float64 values (two lanes at a time) matches", () => {
+    const fs: ((a: NDArray) => NDArray)[] = (["exp", "expm1", "log", "sin", "cos", "tanh"] as const).map(
+      (name) => (a) => np.add(np.astype(np[name](a), "float64"), np.astype(a, "float64")),
+    );
+    for (const f of fs) {
+      const [js, wasm, eager] = both(f);
+      const w = wasm(x);
+      expect(differences(w, js(x))).toEqual([]);
+      expect(differences(w, eager(x))).toEqual([]);
+    }
+  });
+
   it("reductions right after a run read its values in linear memory, and match bit for bit", () => {
     const y = np.reshape(np.array(float32Inputs(40_000).map((v) => (Number.isFinite(v) ? Math.tanh(v) : 0.5))), [200, 200]);
     const f = (a: NDArray) => {
