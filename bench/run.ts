@@ -158,7 +158,7 @@ const ROWS: Row[] = [
     id: `jitCall${leaves}`,
     label: `jit cached call, ${leaves}-leaf pytree (µs)`,
     unit: "µs/op",
-    work: 1,
+    work: SIZES.jitCalls,
     prepare: (i) => i.jitCall(leaves),
     goal: `≤ ${3 + 0.2 * leaves} µs (3 + 0.2 per leaf)`,
     judge: atMost(3 + 0.2 * leaves),

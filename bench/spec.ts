@@ -23,6 +23,12 @@ export const SIZES = {
   chainItersSmall: 100,
   chainStart: 0.3,
   chainConst: 0.25,
+  /**
+   * Cached jitted calls per timed run of the call-overhead rows: a single microsecond call timed
+   * alone measures the engine's warm-up (V8 optimises the call path after thousands of calls, not
+   * the 200 a row warms up with) and the timer, not the steady cost a training loop pays.
+   */
+  jitCalls: 1000,
   /** W4: per-example gradients of a squared-error linear model. */
   perExample: { dim: 100, batch: 64 },
   /** W5: Hessian-vector product of the n-dimensional Rosenbrock function. */
@@ -75,7 +81,7 @@ export interface Impl {
   mlp(mode: MlpMode): Prepared;
   /** W3 and the legacy eager rows: forward, grad, or a cached call of the jitted chain. */
   chain(mode: ChainMode, iters: number): Prepared;
-  /** A cached call of `jit((p) => p.w0 * 2)` on a pytree of `leaves` [4] float32 arrays: the call overhead. */
+  /** `SIZES.jitCalls` cached calls of `jit((p) => p.w0 * 2)` on a pytree of `leaves` [4] float32 arrays: the call overhead. */
   jitCall(leaves: number): Prepared;
   /** W3 compile: every run must trace and compile a fresh program (first call of a new jit). */
   chainCompile(iters: number): Prepared;
