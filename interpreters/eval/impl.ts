@@ -2,7 +2,7 @@
  * CPU implementations of every primitive over concrete arrays: the eval interpreter's rule table.
  * Each impl gets validated operands (the abstract rule has run) and the output aval.
  */
-import { type TypedArray, allocate } from "../../src/core/dtype.js";
+import { type TypedArray, allocate, allocateFull } from "../../src/core/dtype.js";
 import { customVjpForwardError } from "../../src/core/errors.js";
 import { type Aval, ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams, type ScatterOp } from "../../src/core/prim.js";
@@ -19,7 +19,6 @@ import { matvecTransposedWasm } from "./kernels/matvec_wasm.js";
 import { type ReduceOp, argReduceKernel, argsortKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
 import { copyStrided } from "./kernels/strided.js";
 import { runProgram } from "../../src/ir/executable.js";
-import { takeRecycled } from "../../src/core/buffers.js";
 
 type C = ConcreteArray;
 /** Computes a primitive's outputs from validated operands and the output avals. */
@@ -38,7 +37,7 @@ const make = (out: Aval): [TypedArray, (d: TypedArray) => C] => {
 /** As `make`, for a result its kernel writes in full: recycled storage is handed over without zeroing. */
 const makeFull = (out: Aval): [TypedArray, (d: TypedArray) => C] => {
   const n = sizeOf(out.shape);
-  return [takeRecycled(out.dtype, n) ?? allocate(out.dtype, n), (d) => new ConcreteArray(d, out.shape as number[], out.dtype)];
+  return [allocateFull(out.dtype, n), (d) => new ConcreteArray(d, out.shape as number[], out.dtype)];
 };
 
 /**
@@ -66,7 +65,7 @@ const elementwise =
 /** Transposes `x` by `perm` into a fresh array. */
 function permute(x: C, perm: readonly number[]): TypedArray {
   const strides = stridesOf(x.shape);
-  const out = takeRecycled(x.dtype, x.size) ?? allocate(x.dtype, x.size);
+  const out = allocateFull(x.dtype, x.size);
   const shape = perm.map((p) => x.shape[p]!);
   copyStrided(
     x.values,

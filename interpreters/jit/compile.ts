@@ -6,7 +6,7 @@
  * other equation runs on the eval interpreter's kernels. Generated source holds only names and
  * numbers made here.
  */
-import { type DType, isSlab } from "../../src/core/dtype.js";
+import { type DType, allocateFull, isSlab } from "../../src/core/dtype.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
@@ -15,7 +15,7 @@ import { HEAVY, JS_HELPER_NAMES, JS_HELPER_VALUES, isElementwise, jsExpr } from 
 import { type Executable, cpuConvLayoutImpl, cpuImpl } from "../../src/ir/executable.js";
 import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
 import { fusionFacts } from "../../src/ir/fusion.js";
-import { RECYCLE_MIN_BYTES, recycle, takeRecycled } from "../../src/core/buffers.js";
+import { RECYCLE_MIN_BYTES, recycle } from "../../src/core/buffers.js";
 import { viewDotStep, viewDots } from "./dot_views.js";
 import { loopStep } from "./loops.js";
 import { composeBroadcasts, cse, dce, outerProducts } from "./passes.js";
@@ -454,9 +454,8 @@ function kernelStep(group: Eqn[], reductions: Eqn[], shape: Shape, ctx: Context,
     body.push(`const v${slot(v)} = ${jsExpr(e.prim, e.inputs.map(read), inDtype, v.aval.dtype)};`);
     const escapes = ctx.outputs.has(v) || (ctx.consumers.get(v) ?? []).some((c) => !members.has(c));
     if (escapes) {
-      const fresh = `new ${byDType(ARRAY, v.aval.dtype)}(${int(n)})`;
-      const large = n * BYTES_PER[v.aval.dtype] >= RECYCLE_MIN_BYTES;
-      pre.push(`const o${slot(v)} = ${large ? `__take("${dtypeToken(v.aval.dtype)}", ${int(n)}) ?? ${fresh}` : fresh};`);
+      // Written in full below: recycled or unfilled storage will do.
+      pre.push(`const o${slot(v)} = __full("${dtypeToken(v.aval.dtype)}", ${int(n)});`);
       body.push(`o${slot(v)}[i] = v${slot(v)};`);
       post.push(`env[${slot(v)}] = ${mk(shape, v.aval.dtype, `o${slot(v)}`)};`);
     }
@@ -486,11 +485,11 @@ function kernelStep(group: Eqn[], reductions: Eqn[], shape: Shape, ctx: Context,
     post.push(`env[${slot(out)}] = ${mk(out.aval.shape, out.aval.dtype, values)};`);
   }
   const src = `${pre.join("\n")}\nfor (let i = 0; i < ${int(n)}; i++) {\n${body.join("\n")}\n}\n${post.join("\n")}`;
-  const factory = new Function("__mk", "__shapes", "__take", ...JS_HELPER_NAMES, `return function fused(env) {\n${src}\n};`);
+  const factory = new Function("__mk", "__shapes", "__full", ...JS_HELPER_NAMES, `return function fused(env) {\n${src}\n};`);
   return factory(
     (values: ConcreteArray["values"], s: number[], dtype: DType) => new ConcreteArray(values, s, dtype),
     shapes,
-    takeRecycled,
+    allocateFull,
     ...JS_HELPER_VALUES,
   );
 }

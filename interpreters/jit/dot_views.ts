@@ -7,11 +7,11 @@
  * strides anyway and gathers a stride-0 operand once for all entries). Where that kernel does not
  * take the product, the step materialises the operands and runs the plain one.
  */
-import { allocate } from "../../src/core/dtype.js";
+import { allocate, allocateFull } from "../../src/core/dtype.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { stridesOf } from "../../src/core/shape.js";
-import { recycle, takeRecycled } from "../../src/core/buffers.js";
+import { recycle } from "../../src/core/buffers.js";
 import { cpuImpl } from "../../src/ir/executable.js";
 import type { Eqn, Program, Var } from "../../src/ir/ir.js";
 import { dotStrided } from "../eval/kernels/dot_strided.js";
@@ -112,7 +112,7 @@ export function viewDotStep({ dot, views }: ViewDot, slot: (v: Var) => number): 
   return (env) => {
     const a = env[l]!,
       b = env[r]!;
-    const data = takeRecycled(out.dtype, n) ?? allocate(out.dtype, n);
+    const data = allocateFull(out.dtype, n);
     if (
       a.values.constructor === b.values.constructor &&
       dotStrided(a.values as Float32Array, lShape, b.values as Float32Array, rShape, contract, batch, data as Float32Array, lStrides, rStrides)

@@ -12,8 +12,7 @@
  * holds only opcodes and numbers formatted here; layout, shapes and constants come from the
  * staged program, never text.
  */
-import { takeRecycled } from "../../src/core/buffers.js";
-import { type DType, allocate } from "../../src/core/dtype.js";
+import { type DType, allocateFull } from "../../src/core/dtype.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
@@ -298,7 +297,7 @@ export function wasmLoopStep(run: FusedRun): Step | null {
       const at = (DATA + w.offset) / BYTES[w.dtype]!;
       const inMemory = views[w.dtype].subarray(at, at + n);
       let values: ConcreteArray["values"] = inMemory;
-      if (!w.inPlace) (values = takeRecycled(w.dtype, n) ?? allocate(w.dtype, n)).set(inMemory as never);
+      if (!w.inPlace) (values = allocateFull(w.dtype, n)).set(inMemory as never);
       envArrays[w.slot] = new ConcreteArray(values, shape, w.dtype);
     }
   };

@@ -5,8 +5,8 @@
  * starts zeroed. Small arrays share slabs, which are never reused.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { releaseRecycled, takeRecycled } from "../../src/core/buffers.js";
-import { type DType, type TypedArray, allocate, isSlab } from "../../src/core/dtype.js";
+import { recycle, releaseRecycled, takeRecycled } from "../../src/core/buffers.js";
+import { type DType, type TypedArray, allocate, allocateFull, isSlab } from "../../src/core/dtype.js";
 import { type NDArray, debug, jit, np } from "../../src/index.js";
 
 const N = 1 << 15; // 128 KiB of float32: large enough to be recycled
@@ -130,5 +130,54 @@ describe("small arrays carved from shared slabs", () => {
       const want = Math.fround(Math.fround((0.5 + r) * sum) + 1);
       pair[0]!.dataSync().forEach((v) => expect(v).toBeCloseTo(want, 2));
     });
+  });
+});
+
+describe("storage for results written in full", () => {
+  it("takes recycled storage first, else a buffer of its own of the right type and length", () => {
+    const held = new Float64Array(3000).fill(7);
+    recycle("float64", held);
+    expect(allocateFull("float64", 3000)).toBe(held);
+    for (const [dtype, n, kind] of [
+      ["float32", 5000, Float32Array],
+      ["float64", 1234, Float64Array],
+      ["int32", 777, Int32Array],
+      ["uint32", 4096, Uint32Array],
+      ["bool", 2048, Uint8Array],
+    ] as const) {
+      const a = allocateFull(dtype, n);
+      expect(a).toBeInstanceOf(kind);
+      expect(a.length).toBe(n);
+      expect(a.byteLength).toBe(a.buffer.byteLength); // whole buffer: recyclable later
+      expect(isSlab(a.buffer)).toBe(false);
+    }
+  });
+
+  it("hands small arrays out of slabs, zeroed as allocate's", () => {
+    const a = allocateFull("float32", 100);
+    expect(isSlab(a.buffer)).toBe(true);
+    expect(a.every((v) => v === 0)).toBe(true);
+  });
+
+  it("gives fused loops, transposes and products every element of their results", () => {
+    // Fresh outputs of each writer that takes this storage; a skipped element would show whatever
+    // the memory held (previously written values are planted by filling and dropping arrays).
+    for (let k = 0; k < 20; k++) allocateFull("float32", 1 << 12).fill(12345);
+    const x = np.reshape(np.arange(4096, undefined, undefined, "float32"), [64, 64]);
+    const f = jit((a: NDArray) => [np.add(np.multiply(a, 2), 1), np.transpose(a), np.matmul(a, np.transpose(a))]);
+    const [y, t, p] = f(x) as NDArray[];
+    const xs = x.dataSync();
+    y!.dataSync().forEach((v, i) => expect(v).toBe(2 * xs[i]! + 1));
+    t!.dataSync().forEach((v, i) => expect(v).toBe(xs[(i % 64) * 64 + Math.floor(i / 64)]!));
+    const pv = p!.dataSync();
+    for (const [i, j] of [
+      [0, 0],
+      [5, 63],
+      [63, 7],
+    ] as const) {
+      let want = 0;
+      for (let q = 0; q < 64; q++) want += xs[i * 64 + q]! * xs[j * 64 + q]!;
+      expect(Math.abs(pv[i * 64 + j]! - want)).toBeLessThanOrEqual(1e-6 * want);
+    }
   });
 });
