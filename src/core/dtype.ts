@@ -101,6 +101,11 @@ export function allocate(dtype: DType, size: number): TypedArray {
   if (bytes > ON_HEAP_BYTES && bytes < RECYCLE_MIN_BYTES) return slabView(dtype, size, bytes);
   const recycled = takeRecycled(dtype, size);
   if (recycled !== undefined) return recycled.fill(0);
+  return fresh(dtype, size);
+}
+
+/** A new zeroed typed array with a buffer of its own. */
+function fresh(dtype: DType, size: number): TypedArray {
   try {
     switch (dtype) {
       case "float32":
@@ -130,24 +135,30 @@ export function allocate(dtype: DType, size: number): TypedArray {
 const unfilled = (globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => Uint8Array } }).Buffer?.allocUnsafeSlow;
 
 /**
- * Storage for a result its writer overwrites in full before anything reads it: recycled storage
- * or, under Node, fresh storage that is not zeroed (its contents are arbitrary until written).
- * Small arrays come from `allocate` (slabs are as cheap). Only for writers that provably write
- * every element; anything that accumulates into its output, or may decline half-way, takes
- * `allocate`.
+ * A new typed array with a buffer of its own (never a slab, never recycled storage) whose contents
+ * are arbitrary under Node (unfilled past 1 KiB) and zero elsewhere: for copies handed to users.
  */
-export function allocateFull(dtype: DType, size: number): TypedArray {
-  const recycled = takeRecycled(dtype, size);
-  if (recycled !== undefined) return recycled;
+export function allocateUnfilled(dtype: DType, size: number): TypedArray {
   const bytes = size * (ELEMENT_BYTES[dtype] ?? 0);
-  if (unfilled === undefined || bytes < RECYCLE_MIN_BYTES) return allocate(dtype, size);
+  if (unfilled === undefined || bytes < RECYCLE_MIN_BYTES) return fresh(dtype, size);
   let b: Uint8Array;
   try {
     b = unfilled(bytes);
   } catch {
-    return allocate(dtype, size); // the typed error for memory that cannot be had
+    return fresh(dtype, size); // the typed error for memory that cannot be had
   }
   return viewOf(dtype, b.buffer as ArrayBuffer, b.byteOffset, size);
+}
+
+/**
+ * Storage for a result its writer overwrites in full before anything reads it: recycled storage,
+ * a slab for a small array, else `allocateUnfilled`'s. Only for writers that provably write every
+ * element; anything that accumulates into its output, or may decline half-way, takes `allocate`.
+ */
+export function allocateFull(dtype: DType, size: number): TypedArray {
+  const bytes = size * (ELEMENT_BYTES[dtype] ?? 0);
+  if (bytes < RECYCLE_MIN_BYTES) return allocate(dtype, size);
+  return takeRecycled(dtype, size) ?? allocateUnfilled(dtype, size);
 }
 
 /** The dtype whose CPU storage is this typed array, if any. */

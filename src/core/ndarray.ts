@@ -4,7 +4,8 @@
  * belongs to. The `np`-style methods (`x.add(y)`, `x.sum()`) are attached in `src/np/methods.ts`;
  * this module knows no operation and no interpreter.
  */
-import { type DType, type TypedArray, SHORT } from "./dtype.js";
+import { type DType, type TypedArray, SHORT, allocateUnfilled, dtypeOfTyped } from "./dtype.js";
+import { RECYCLE_MIN_BYTES } from "./buffers.js";
 import { ArgumentError, ConcretizationError } from "./errors.js";
 import { type Shape, sizeOf } from "./shape.js";
 
@@ -41,9 +42,14 @@ export abstract class NDArray implements Aval {
   /** The concrete array behind this value; a tracer without one throws a ConcretizationError naming `fn`. */
   abstract toConcrete(fn: string): ConcreteArray;
 
-  /** A copy of the values as a typed array (bool as Uint8Array). */
+  /** A copy of the values as a typed array (bool as Uint8Array), on a buffer of its own. */
   dataSync(): TypedArray {
-    return this.toConcrete("dataSync").values.slice();
+    const values = this.toConcrete("dataSync").values;
+    // Past a kilobyte an unfilled buffer and a copy beat slice(), which V8 zero-fills first.
+    if (values.byteLength < RECYCLE_MIN_BYTES) return values.slice();
+    const copy = allocateUnfilled(dtypeOfTyped(values)!, values.length);
+    copy.set(values as never);
+    return copy;
   }
 
   /** The values as a typed array; works on every backend. */
@@ -89,7 +95,11 @@ export abstract class NDArray implements Aval {
 /** An array whose values live in a typed array on the CPU. Never mutated after construction. */
 export class ConcreteArray extends NDArray {
   constructor(
-    /** Row-major values; owned by this array, never written after construction. */
+    /**
+     * Row-major values; never written after construction. Internal storage: its buffer may be shared
+     * with other arrays (reshapes, scan slices, and the slabs small arrays are carved from), so
+     * never transfer or detach it; `dataSync()` gives a copy of one's own.
+     */
     readonly values: TypedArray,
     readonly shape: number[],
     readonly dtype: DType,

@@ -153,6 +153,27 @@ describe("storage for results written in full", () => {
     }
   });
 
+  it("dataSync hands out a copy on a buffer of its own, small or large, whatever the dtype", () => {
+    for (const [dtype, n] of [
+      ["float32", 10],
+      ["float32", 100],
+      ["float64", 5000],
+      ["int32", 3000],
+      ["bool", 2000],
+    ] as const) {
+      const x = np.astype(np.arange(n), dtype);
+      const values = (x as unknown as { values: TypedArray }).values;
+      const copy = x.dataSync();
+      expect(copy).not.toBe(values);
+      expect(copy.constructor).toBe(values.constructor);
+      expect(copy.byteOffset).toBe(0);
+      expect(copy.byteLength).toBe(copy.buffer.byteLength);
+      expect(Array.from(copy)).toEqual(Array.from(values));
+      copy[0] = 1; // the array itself is unchanged
+      expect(values[0]).toBe(0);
+    }
+  });
+
   it("hands small arrays out of slabs, zeroed as allocate's", () => {
     const a = allocateFull("float32", 100);
     expect(isSlab(a.buffer)).toBe(true);
