@@ -277,8 +277,11 @@ export function wasmLoopStep(run: FusedRun): Step | null {
   const end = Math.ceil(n / step) * step;
   const pool = n >= THREAD_MIN ? h.pool : null;
   const chunk = pool === null ? end : Math.max(MIN_CHUNK, Math.ceil(end / (pool.threads * CHUNKS_PER_THREAD * step)) * step);
-  const reads = gen.reads,
-    writes = gen.writes;
+  const writes = gen.writes;
+  // Operands read element for element (as long as the run) are copied in chunk by chunk while the
+  // threads start (`LoopPool.run`'s feed); broadcast sources, shorter, are copied in whole first.
+  const streamed = pool === null ? [] : gen.reads.filter((r) => r.count === n),
+    whole = pool === null ? gen.reads : gen.reads.filter((r) => r.count !== n);
   const shape = run.shape as number[];
   const handsOn = writes.some((w) => w.inPlace);
   let js: Step | null = null;
@@ -290,9 +293,23 @@ export function wasmLoopStep(run: FusedRun): Step | null {
     }
     h.pending = handsOn ? DATA + bytes : DATA;
     const { views } = h;
-    for (const r of reads) views[r.dtype].set(envArrays[r.slot]!.values as never, (DATA + r.offset) / BYTES[r.dtype]!);
+    for (const r of whole) views[r.dtype].set(envArrays[r.slot]!.values as never, (DATA + r.offset) / BYTES[r.dtype]!);
     if (pool === null) kernel(0, end);
-    else pool.run(id, module, kernel, end, chunk);
+    else
+      pool.run(
+        id,
+        module,
+        kernel,
+        end,
+        chunk,
+        streamed.length === 0
+          ? null
+          : (e0, e1) => {
+              const hi = Math.min(e1, n);
+              for (const r of streamed)
+                views[r.dtype].set(envArrays[r.slot]!.values.subarray(e0, hi) as never, (DATA + r.offset) / BYTES[r.dtype]! + e0);
+            },
+      );
     for (const w of writes) {
       const at = (DATA + w.offset) / BYTES[w.dtype]!;
       const inMemory = views[w.dtype].subarray(at, at + n);

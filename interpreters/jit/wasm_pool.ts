@@ -9,6 +9,8 @@
  *
  *   ctl[CLAIM], ctl[DONE], ctl[FAIL]   the claim protocol of `task_claim.ts` (shared with the matmul)
  *   ctl[GO]    bumped to wake the workers; ctl[GEN], ID, TOTAL, CHUNK, END, PAGES: the plan
+ *   ctl[READY] elements whose operands are in memory: a caller that copies operands in chunk by
+ *              chunk (`feed`) raises it as it goes, and a worker runs a chunk only once it covers it
  */
 import type { Worker as NodeWorker } from "node:worker_threads";
 import type { WasmMemory } from "../../src/codegen/wasm_asm.js";
@@ -21,7 +23,8 @@ const GO = 3,
   TOTAL = 6,
   CHUNK = 7,
   END = 8,
-  PAGES = 9;
+  PAGES = 9,
+  READY = 10;
 /** Kernels a worker keeps instantiated (oldest dropped first, on both sides alike). */
 const KEPT = 256;
 
@@ -65,9 +68,16 @@ for (let seen = Atomics.load(ctl, ${GO}); ; ) {
     if (kernels.size > ${KEPT}) kernels.delete(kernels.keys().next().value);
   }
   const generation = Atomics.load(ctl, ${GEN});
-  const run = kernels.get(Atomics.load(ctl, ${ID}));
+  const kernel = kernels.get(Atomics.load(ctl, ${ID}));
   const plan = { generation, total: Atomics.load(ctl, ${TOTAL}), chunk: Atomics.load(ctl, ${CHUNK}), end: Atomics.load(ctl, ${END}) };
-  if (run !== undefined) runChunks(run, ctl, plan);
+  if (kernel !== undefined) runChunks(whenReady(kernel), ctl, plan);
+}
+/** The kernel, run on a chunk once the caller has copied its operands in (ctl[READY]). */
+function whenReady(kernel) {
+  return (e0, e1) => {
+    for (let r = Atomics.load(ctl, ${READY}); r < e1; r = Atomics.load(ctl, ${READY})) Atomics.wait(ctl, ${READY}, r);
+    kernel(e0, e1);
+  };
 }
 `;
 
@@ -83,6 +93,8 @@ interface Helper {
 export class LoopPool {
   private helpers: Helper[] | null = [];
   private generation = 0;
+  /** Runs whose operands were copied in chunk by chunk beside the workers (tests check the path). */
+  fedRuns = 0;
   private runChunks: RunChunks | null = null;
   private readonly ctl: Int32Array;
 
@@ -94,10 +106,16 @@ export class LoopPool {
     this.ctl = new Int32Array(memory.buffer, ctlOffset, CTL_BYTES / 4);
   }
 
-  /** Runs `run` over [0, end) in chunks of `chunk` elements on this thread and the workers. */
-  run(id: number, module: object, run: Run, end: number, chunk: number): void {
+  /**
+   * Runs `run` over [0, end) in chunks of `chunk` elements on this thread and the workers. With
+   * `feed`, this thread first copies the operands of each chunk in turn (`feed(e0, e1)`) while the
+   * workers start on the chunks already there, then claims chunks itself: the copy, which only this
+   * thread can make, overlaps the workers' arithmetic.
+   */
+  run(id: number, module: object, run: Run, end: number, chunk: number, feed: Run | null = null): void {
     const helpers = this.start();
     if (helpers.length === 0 || this.runChunks === null) {
+      feed?.(0, end);
       run(0, end);
       return;
     }
@@ -117,12 +135,32 @@ export class LoopPool {
     Atomics.store(ctl, CHUNK, chunk);
     Atomics.store(ctl, END, end);
     Atomics.store(ctl, PAGES, this.memory.buffer.byteLength / 65536);
+    Atomics.store(ctl, READY, feed === null ? end : 0);
     Atomics.store(ctl, GEN, plan.generation);
     Atomics.store(ctl, CLAIM, plan.generation << 16);
     Atomics.add(ctl, GO, 1);
     Atomics.notify(ctl, GO);
+    let failure: { error: unknown } | null = null;
+    if (feed !== null)
+      try {
+        this.fedRuns++;
+        for (let e0 = 0; e0 < end; e0 += chunk) {
+          const e1 = Math.min(end, e0 + chunk);
+          feed(e0, e1);
+          Atomics.store(ctl, READY, e1);
+          Atomics.notify(ctl, READY);
+        }
+      } catch (error) {
+        failure = { error };
+      } finally {
+        // Never leave a worker waiting: after a failed copy the chunks run on whatever is there,
+        // and the error is raised once every chunk is done (the next run may reuse the memory).
+        Atomics.store(ctl, READY, end);
+        Atomics.notify(ctl, READY);
+      }
     this.runChunks(run, ctl, plan);
     for (let done = Atomics.load(ctl, DONE); done < plan.total; done = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, done);
+    if (failure !== null) throw failure.error;
     if (Atomics.load(ctl, FAIL) !== 0) throw new Error("fused loop: the WebAssembly kernel failed in a worker thread");
   }
 

@@ -97,6 +97,35 @@ describe("the wasm fused loops", () => {
     expect(localHeap()!.memory).not.toBe(sharedHeap()!.memory);
   });
 
+  it("threaded runs copy their operands in while the workers start, and match bit for bit", () => {
+    const pool = sharedHeap()!.pool;
+    if (pool === null) return; // one core, or no SharedArrayBuffer: no threads
+    const n = 300_001; // odd, past the threading threshold: a ragged last chunk
+    const x = np.array(float32Inputs(n)),
+      y = np.array(Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.37) * 3)),
+      bias = np.array(new Float32Array([0.25]));
+    const fs: ((a: NDArray, b: NDArray, c: NDArray) => unknown)[] = [
+      // f32x4 lanes, two streamed operands and a broadcast one
+      (a, b, c) => np.tanh(np.add(np.multiply(np.sin(a), b), c)),
+      // f64x2 lanes (a float64 value in the run), and two results
+      (a, b) => {
+        const w = np.add(np.astype(np.exp(np.multiply(a, 0.01)), "float64"), np.astype(b, "float64"));
+        return [w, np.cos(b)];
+      },
+    ];
+    for (const f of fs) {
+      const [js, wasm, eager] = both(f);
+      const before = pool.fedRuns;
+      const w1 = wasm(x, y, bias);
+      expect(pool.fedRuns).toBeGreaterThan(before);
+      expect(differences(w1, js(x, y, bias))).toEqual([]);
+      expect(differences(w1, eager(x, y, bias))).toEqual([]);
+      // Again on other data: nothing of the first call's operands may linger in the chunks.
+      const w2 = wasm(y, x, bias);
+      expect(differences(w2, js(y, x, bias))).toEqual([]);
+    }
+  });
+
   it("sums over trailing axes of values left in linear memory equal eager sums bit for bit (threads, odd lengths, rows)", () => {
     // Eager reference: a plain-JS blocked pairwise sum written here (blocks of 64, four running sums).
     const pairwise = (v: ArrayLike<number>, start: number, n: number): number => {
