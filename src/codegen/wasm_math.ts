@@ -12,7 +12,7 @@
  * in-range m is built from its bits (the table holds exactly those powers).
  */
 import * as fm from "./fastmath.js";
-import { type Code, type Local, bits, call, f64, f64v, get, i32, i32v, i64v, if_, set } from "./wasm_asm.js";
+import { type Code, type Local, bits, call, f64v, get, i32, i32v, i64v, if_, set, v128 } from "./wasm_asm.js";
 
 /** Byte offsets of the fast-math tables in linear memory (float64 each). */
 export const TABLES = {
@@ -85,12 +85,21 @@ class Seq {
 
 const { add, sub, mul, div } = f64v;
 
-/** table[idx] per lane: idx an i32x4 whose lanes 0 and 1 index the float64 table at byte `base`. */
+/**
+ * table[idx] per lane: idx an i32x4 whose lanes 0 and 1 index the float64 table at byte `base`
+ * (one load splatted into both lanes, the second into lane 1).
+ */
 function gather(s: Seq, base: number, idx: Code): Code {
-  const iv = s.let(idx);
-  const at = (lane: number) => f64.load(i32.shl(i32v.extractLane(iv, lane), i32.const(3)), base);
-  return f64v.replaceLane(f64v.splat(at(0)), 1, at(1));
+  const bytes = s.let(i32v.shl(idx, i32.const(3)));
+  return bits.load64Lane(i32v.extractLane(bytes, 1), v128.load64Splat(i32v.extractLane(bytes, 0), base), 1, base);
 }
+
+/**
+ * The sign bit (of each f64 lane) set where the integer n = `shifted` - ROUND is odd: `shifted` =
+ * n + 1.5·2^52 holds n's parity in its lowest bit. x·(-1) and a sign flip are the same bits, so
+ * xor-ing this in is the scalar code's multiplication by (1 - 2·(n & 1)).
+ */
+const oddSign = (shifted: Code): Code => i64v.shl(shifted, i32.const(63));
 
 /**
  * k | 0 for k = shifted - ROUND, read from the low word of `shifted` = k + 1.5·2^52 (exact for
@@ -117,11 +126,14 @@ function expm1Tail(s: Seq, r: Code, t1: Code, t2: Code): Code {
   return add(f64v.neg(sub(s.k(1), t)), mul(t, mul(r, add(add(s.k(1), mul(r, s.k(fm.E2))), mul(mul(r, r), s.k(fm.E3))))));
 }
 
-/** The odd sine polynomial r (1 + z S3 + z² (S5 + z S7 + z² S9)) times a ±1 sign. */
-function sinPoly(s: Seq, r: Code, sign: Code): Code {
+/**
+ * The odd sine polynomial r (1 + z S3 + z² (S5 + z S7 + z² S9)) with its sign flipped where `flip`
+ * has the sign bit set: the scalar code's (r · ±1) · poly, as (-r)·p = -(r·p) exactly.
+ */
+function sinPoly(s: Seq, r: Code, flip: Code): Code {
   const z = s.let(mul(r, r));
   const z2 = s.let(mul(z, z));
-  return mul(mul(r, sign), add(add(s.k(1), mul(z, s.k(fm.S3))), mul(z2, add(add(s.k(fm.S5), mul(z, s.k(fm.S7))), mul(z2, s.k(fm.S9))))));
+  return bits.xor(mul(r, add(add(s.k(1), mul(z, s.k(fm.S3))), mul(z2, add(add(s.k(fm.S5), mul(z, s.k(fm.S7))), mul(z2, s.k(fm.S9)))))), flip);
 }
 
 /**
@@ -184,14 +196,14 @@ const BUILD: Record<Fast32, (s: Seq, x: Code) => Code> = {
     const shifted = s.let(add(mul(x, s.k(fm.INV_PI)), s.k(fm.ROUND)));
     const k = s.let(sub(shifted, s.k(fm.ROUND)));
     const r = s.let(sub(sub(x, mul(k, s.k(fm.PI_HI))), mul(k, s.k(fm.PI_LO))));
-    const odd = f64v.convertLowI32(bits.and(roundedInt(shifted), s.i(1)));
-    return trigFallback(s, x, sinPoly(s, r, sub(s.k(1), mul(s.k(2), odd))), s.c.sinImport);
+    // sin(x) = (-1)^k sin(r)
+    return trigFallback(s, x, sinPoly(s, r, oddSign(shifted)), s.c.sinImport);
   },
   cos: (s, x) => {
     const j = s.let(f64v.floor(mul(x, s.k(fm.INV_PI))));
     const r = s.let(sub(sub(sub(x, mul(j, s.k(fm.PI_HI))), s.k(fm.PIO2_HI)), add(mul(j, s.k(fm.PI_LO)), s.k(fm.PIO2_LO))));
-    const odd = f64v.convertLowI32(bits.and(f64v.truncSatToI32(j), s.i(1)));
-    return trigFallback(s, x, sinPoly(s, r, sub(mul(s.k(2), odd), s.k(1))), s.c.cosImport);
+    // cos(x) = (-1)^(j+1) sin(r): flipped where j is even (j is an integer below 2^18 in magnitude).
+    return trigFallback(s, x, sinPoly(s, r, bits.xor(oddSign(add(j, s.k(fm.ROUND))), s.k(-0))), s.c.cosImport);
   },
 };
 
