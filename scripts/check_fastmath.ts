@@ -14,6 +14,7 @@ import { fork } from "node:child_process";
 import { availableParallelism } from "node:os";
 import * as fm from "../src/codegen/fastmath.js";
 import { type NDArray, jit, nn, np } from "../src/index.js";
+import { wasmLoopsCompiled } from "../interpreters/jit/wasm_loop.js";
 
 type Fn = (x: number) => number;
 const FUNCTIONS: Record<string, { fast: Fn; ref: Fn; jitted: (a: NDArray) => NDArray }> = {
@@ -59,7 +60,10 @@ function checkRange(name: string, from: number, to: number): Report {
     xs = new Float32Array(bits.buffer);
   for (let c = from; c < to; c++) {
     for (let i = 0; i < CHUNK; i++) bits[i] = c * CHUNK + i;
+    const compiled = wasmLoopsCompiled();
     const viaWasm = wasm(np.array(xs)).dataSync();
+    // The first call compiles the loop: it must have become wasm, or this compares JavaScript with itself.
+    if (c === from && wasmLoopsCompiled() === compiled) throw new Error(`${name}: the jitted loop did not run in WebAssembly`);
     for (let i = 0; i < CHUNK; i++) {
       const x = xs[i]!;
       const got = Math.fround(fast(x)),
