@@ -10,7 +10,7 @@
  *   npm run check:fastmath             (every function)
  *   npm run check:fastmath -- exp sin  (some)
  */
-import { fork } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { availableParallelism } from "node:os";
 import * as fm from "../src/codegen/fastmath.js";
 import { type NDArray, jit, nn, np } from "../src/index.js";
@@ -93,6 +93,7 @@ if (process.argv[2] === "--child") {
   let failed = false;
   for (const name of names) {
     const t0 = performance.now();
+    const children: ChildProcess[] = [];
     const parts = await Promise.all(
       Array.from({ length: workers }, (_, w) => {
         const from = Math.floor((w * CHUNKS) / workers),
@@ -101,11 +102,15 @@ if (process.argv[2] === "--child") {
           const child = fork(new URL(import.meta.url).pathname, ["--child", name, String(from), String(to)], {
             execArgv: ["--import", "tsx"],
           });
+          children.push(child);
           child.once("message", (m) => resolve(m as Report));
           child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`${name}: checker exited with ${code}`))));
         });
       }),
-    );
+    ).catch((e: unknown) => {
+      for (const c of children) c.kill(); // the others would run on for minutes
+      throw e;
+    });
     const maxUlp = Math.max(...parts.map((p) => p.maxUlp));
     const worst = parts.find((p) => p.maxUlp === maxUlp)!.worst;
     const mismatches = parts.reduce((s, p) => s + p.wasmMismatches, 0);
