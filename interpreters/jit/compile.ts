@@ -15,7 +15,7 @@ import { HEAVY, JS_HELPER_NAMES, JS_HELPER_VALUES, isElementwise, jsExpr } from 
 import { type Executable, cpuConvLayoutImpl, cpuImpl } from "../../src/ir/executable.js";
 import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
 import { fusionFacts } from "../../src/ir/fusion.js";
-import { RECYCLE_MIN_BYTES, recycle } from "../../src/core/buffers.js";
+import { ELEMENT_BYTES, RECYCLE_MIN_BYTES, recycle } from "../../src/core/buffers.js";
 import { viewDotStep, viewDots } from "./dot_views.js";
 import { loopStep } from "./loops.js";
 import { composeBroadcasts, cse, dce, outerProducts } from "./passes.js";
@@ -150,7 +150,7 @@ function lifetimes(
   virtual: ReadonlyMap<Var, Eqn>,
   slot: (v: Var) => number,
 ): { writes: number[][]; dies: number[][] } | null {
-  const large = p.eqns.some((e) => e.outvars.some((v) => sizeOf(v.aval.shape) * BYTES_PER[v.aval.dtype] >= RECYCLE_MIN_BYTES));
+  const large = p.eqns.some((e) => e.outvars.some((v) => sizeOf(v.aval.shape) * ELEMENT_BYTES[v.aval.dtype] >= RECYCLE_MIN_BYTES));
   if (!large) return null;
   const kept = new Set<Var>([...p.outvars, ...p.invars, ...p.constvars]);
   const last = new Map<Var, number>();
@@ -170,8 +170,6 @@ function lifetimes(
   });
   return { writes, dies };
 }
-
-const BYTES_PER: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uint32: 4, bool: 1 };
 
 /** Orders the program into steps: fused kernels, zero-copy reshapes, and single primitives. */
 function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtual: ReadonlyMap<Var, Eqn> } {

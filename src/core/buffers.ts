@@ -19,14 +19,15 @@ export const RECYCLE_MIN_BYTES = 1024;
 const MAX_HELD_BYTES = 128 * 1024 * 1024;
 const MAX_PER_SIZE = 4;
 
-const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uint32: 4, bool: 1 };
+/** Bytes per element of each dtype's CPU storage. */
+export const ELEMENT_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uint32: 4, bool: 1 };
 /** Held arrays by dtype, then by length. */
 const held = new Map<DType, Map<number, TypedArray[]>>();
 let heldBytes = 0;
 
 /** Recycled storage for `length` elements of `dtype` (contents arbitrary), if some is held. */
 export function takeRecycled(dtype: DType, length: number): TypedArray | undefined {
-  if (heldBytes === 0 || length * BYTES[dtype] < RECYCLE_MIN_BYTES) return undefined;
+  if (heldBytes === 0 || length * ELEMENT_BYTES[dtype] < RECYCLE_MIN_BYTES) return undefined;
   const a = held.get(dtype)?.get(length)?.pop();
   if (a !== undefined) heldBytes -= a.byteLength;
   return a;

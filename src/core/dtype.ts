@@ -4,7 +4,7 @@
  * uint32 with int32 gives int32 (JAX's int64, narrowed), anything with a float gives the float.
  * JS numbers are weakly typed (see `weakDType`).
  */
-import { RECYCLE_MIN_BYTES, takeRecycled } from "./buffers.js";
+import { ELEMENT_BYTES, RECYCLE_MIN_BYTES, takeRecycled } from "./buffers.js";
 import { DTypeError, ShapeError } from "./errors.js";
 
 export type DType = "float32" | "float64" | "int32" | "uint32" | "bool";
@@ -57,7 +57,6 @@ export function checkDType(fn: string, dtype: unknown): DType {
 const SLAB_BYTES = 8192;
 /** Arrays of more bytes than this and fewer than `RECYCLE_MIN_BYTES` come from slabs. */
 const ON_HEAP_BYTES = 64;
-const ELEMENT_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uint32: 4, bool: 1 };
 const slabs = new WeakSet<ArrayBufferLike>();
 let slab = new ArrayBuffer(0);
 let slabUsed = 0;
@@ -122,7 +121,7 @@ function fresh(dtype: DType, size: number): TypedArray {
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     throw new ShapeError(
-      `cannot allocate an array of ${size} ${dtype} elements (${size * (dtype === "float64" ? 8 : dtype === "bool" ? 1 : 4)} bytes): ${e.message}; use a smaller shape`,
+      `cannot allocate an array of ${size} ${dtype} elements (${size * ELEMENT_BYTES[dtype]} bytes): ${e.message}; use a smaller shape`,
     );
   }
   throw new DTypeError(`allocate: unknown dtype ${typeof dtype === "string" ? JSON.stringify((dtype as string).slice(0, 40)) : typeof dtype}`);

@@ -5,7 +5,6 @@
  * this module knows no operation and no interpreter.
  */
 import { type DType, type TypedArray, SHORT, allocateUnfilled, dtypeOfTyped } from "./dtype.js";
-import { RECYCLE_MIN_BYTES } from "./buffers.js";
 import { ArgumentError, ConcretizationError } from "./errors.js";
 import { type Shape, sizeOf } from "./shape.js";
 
@@ -45,8 +44,7 @@ export abstract class NDArray implements Aval {
   /** A copy of the values as a typed array (bool as Uint8Array), on a buffer of its own. */
   dataSync(): TypedArray {
     const values = this.toConcrete("dataSync").values;
-    // Past a kilobyte an unfilled buffer and a copy beat slice(), which V8 zero-fills first.
-    if (values.byteLength < RECYCLE_MIN_BYTES) return values.slice();
+    // An unfilled buffer and a copy beat slice(), which V8 zero-fills first.
     const copy = allocateUnfilled(dtypeOfTyped(values)!, values.length);
     copy.set(values as never);
     return copy;
