@@ -37,6 +37,16 @@ const LOGIC: Partial<Record<Prim, (a: Code, b: Code) => Code>> = {
   [Prim.Xor]: bits.xor,
   [Prim.Not]: bits.xor,
 };
+/**
+ * Rough cost of one equation per element, in simple lane ops: a fast-math function is some two
+ * dozen vector instructions per two lanes, a division or square root a few, the rest one. The loop
+ * weighs a run's work by it to decide whether threads pay for their start-up.
+ */
+export function laneWork(e: Eqn): number {
+  if (FAST[e.prim] !== undefined) return 8;
+  return e.prim === Prim.Div || e.prim === Prim.Sqrt || e.prim === Prim.Rsqrt ? 2 : 1;
+}
+
 /** The dtypes f32x4 lanes hold (bool as 0.0f / 1.0f). */
 export const LANE32: ReadonlySet<DType> = new Set(["float32", "bool"]);
 

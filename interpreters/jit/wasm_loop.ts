@@ -43,7 +43,7 @@ import {
   wasmApi,
 } from "../../src/codegen/wasm_asm.js";
 import { TABLES_END, writeTables } from "../../src/codegen/wasm_math.js";
-import { LANE32, op32, op64 } from "./wasm_lane_ops.js";
+import { LANE32, laneWork, op32, op64 } from "./wasm_lane_ops.js";
 import { CTL_BYTES, LoopPool } from "./wasm_pool.js";
 
 type Env = ConcreteArray[];
@@ -93,8 +93,15 @@ const CTL = Math.ceil(TABLES_END / 64) * 64;
 export const SUM_TABLE = CTL + CTL_BYTES;
 export const SUM_PARTS = 16;
 export const DATA = SUM_TABLE + SUM_PARTS * 16;
-/** Runs of at least this many elements are split across threads, in chunks of at least MIN_CHUNK. */
+/**
+ * Runs of at least THREAD_MIN elements and THREAD_WORK units of work (elements times the lane ops
+ * of each, `laneWork`, plus a copy in or out per operand and result) are split across threads, in
+ * chunks of at least MIN_CHUNK. A threaded run copies into a shared memory (slower) and wakes the
+ * workers, some tens of microseconds in all: measured on two cores, a run of three cheap ops
+ * gained from threads only from about 150,000 elements, one with an exp from about 90,000.
+ */
 const THREAD_MIN = 1 << 15;
+const THREAD_WORK = 1 << 20;
 const MIN_CHUNK = 1 << 13;
 /** Chunks per thread: more balance the load when another process holds a core. */
 const CHUNKS_PER_THREAD = 4;
@@ -196,7 +203,7 @@ export function sharedHeap(): Heap | null {
 }
 
 /**
- * The memory of fused kernels that run on this thread alone (runs below THREAD_MIN elements): an
+ * The memory of fused kernels that run on this thread alone (runs too small for threads): an
  * unshared one beside a shared `sharedHeap`, as V8 copies into and out of shared memory in short
  * pieces, about twice as slowly (a 64 KiB operand: 2.3 against 1.3 µs in, 3.9 against 1.3 out).
  */
@@ -261,7 +268,9 @@ export function wasmLoopStep(run: FusedRun): Step | null {
   if (!gen.ok) return null;
   const bytes = gen.layoutEnd;
   if (bytes > MAX_SCRATCH) return null;
-  const h = n >= THREAD_MIN ? sharedHeap()! : localHeap()!;
+  const work = n * (run.group.reduce((w, e) => w + laneWork(e), 0) + gen.reads.length + gen.writes.length);
+  const threaded = n >= THREAD_MIN && work >= THREAD_WORK;
+  const h = threaded ? sharedHeap()! : localHeap()!;
   let module: object, kernel: (e0: number, e1: number) => void;
   try {
     module = new wasmApi!.Module(buildModule(gen.kernel(), gen.step, h.shared));
@@ -275,7 +284,7 @@ export function wasmLoopStep(run: FusedRun): Step | null {
   const id = nextKernelId();
   const step = gen.step;
   const end = Math.ceil(n / step) * step;
-  const pool = n >= THREAD_MIN ? h.pool : null;
+  const pool = threaded ? h.pool : null;
   const chunk = pool === null ? end : Math.max(MIN_CHUNK, Math.ceil(end / (pool.threads * CHUNKS_PER_THREAD * step)) * step);
   const writes = gen.writes;
   // Operands read element for element (as long as the run) are copied in chunk by chunk while the

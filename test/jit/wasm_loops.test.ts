@@ -126,6 +126,27 @@ describe("the wasm fused loops", () => {
     }
   });
 
+  it("threads take a run by its work, not its length alone: cheap mid-size runs stay on this thread", () => {
+    const pool = sharedHeap()!.pool;
+    if (pool === null) return; // one core, or no SharedArrayBuffer: no threads
+    const n = 40_000;
+    const x = np.array(float32Inputs(n)),
+      y = np.array(Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.37) * 3));
+    const cheap = (a: NDArray, b: NDArray) => np.add(np.multiply(a, 2), b);
+    const heavy = (a: NDArray, b: NDArray) => np.tanh(np.exp(np.sin(a)).mul(np.cos(b)));
+    for (const [f, threaded] of [
+      [cheap, false],
+      [heavy, true],
+    ] as const) {
+      const [js, wasm, eager] = both(f);
+      const before = pool.fedRuns;
+      const out = wasm(x, y);
+      expect(pool.fedRuns > before).toBe(threaded);
+      expect(differences(out, js(x, y))).toEqual([]);
+      expect(differences(out, eager(x, y))).toEqual([]);
+    }
+  });
+
   it("sums over trailing axes of values left in linear memory equal eager sums bit for bit (threads, odd lengths, rows)", () => {
     // Eager reference: a plain-JS blocked pairwise sum written here (blocks of 64, four running sums).
     const pairwise = (v: ArrayLike<number>, start: number, n: number): number => {
