@@ -6,7 +6,7 @@ import { type TypedArray, allocate, allocateFull } from "../../src/core/dtype.js
 import { customVjpForwardError } from "../../src/core/errors.js";
 import { type Aval, ConcreteArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams, type ScatterOp } from "../../src/core/prim.js";
-import { dotResultAxes, range, sizeOf, stridesOf } from "../../src/core/shape.js";
+import { dotResultAxes, isOuterProduct, range, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { elementwiseKernel } from "./kernels/elementwise.js";
 import { linalgImpls } from "./kernels/linalg_impl.js";
 import { type ConvLayout, convGeometry } from "../../src/core/conv_geometry.js";
@@ -130,9 +130,10 @@ function take(x: C, out: Aval, starts: readonly number[], steps?: readonly numbe
 }
 
 /**
- * A dot_general that contracts nothing (an outer product, per batch entry): each result element is
- * one product, so it is `mul` of the operands laid out along the result's axes, with mul's bits
- * (-0, integer wrap-around). jit rewrites the equation the same way, so both agree.
+ * A dot_general that contracts nothing, or only dims of size 1 (an outer product, per batch entry:
+ * reverse mode's weight gradient of a matrix-vector product contracts a dim of size 1): each result
+ * element is one product, so it is `mul` of the operands laid out along the result's axes, with
+ * mul's bits (-0, integer wrap-around). jit rewrites the equation the same way, so both agree.
  */
 function outerProduct(l: C, r: C, { contract, batch }: PrimParams[Prim.DotGeneral], out: Aval): C {
   const axes = dotResultAxes(l.ndim, r.ndim, contract, batch);
@@ -141,7 +142,8 @@ function outerProduct(l: C, r: C, { contract, batch }: PrimParams[Prim.DotGenera
   const [lv, rv] = [l, r].map((x, k) => {
     const strides = stridesOf(x.shape),
       from = new Array<number>(out.shape.length).fill(0);
-    axes[k]!.forEach((a, d) => (from[a] = strides[d]!));
+    // A contracted dim (of size 1) lands nowhere (-1): its only index is 0.
+    axes[k]!.forEach((a, d) => a >= 0 && (from[a] = strides[d]!));
     if (x.size === n && from.every((s, a) => s === outStrides[a])) return x.values;
     const spread = allocate(x.dtype, n);
     copyStrided(x.values, 0, from, spread, 0, outStrides, out.shape);
@@ -346,6 +348,7 @@ export const impls: { [P in Prim]: Impl<P> } = {
       contract: [lc, rc],
       batch: [lb, rb],
     } = params;
+    if (isOuterProduct(l!.shape, lc)) return outerProduct(l!, r!, params, out);
     // The plain product (last axis of l with first of r, no batch) needs no layout work: a cheap
     // check first, as small products inside compiled loops run it every iteration.
     if (lb.length === 0 && lc.length === 1 && rc.length === 1 && lc[0] === l!.ndim - 1 && rc[0] === 0) {
@@ -363,7 +366,6 @@ export const impls: { [P in Prim]: Impl<P> } = {
       const [data, wrap] = make(out);
       if (matvecTransposedWasm(lv, rv as typeof lv, data as typeof lv, l!.shape[1]!, l!.shape[0]!)) return wrap(data);
     }
-    if (lc.length === 0) return outerProduct(l!, r!, params, out);
     // Small float products with batch dims or transposed operands: one strided batched kernel call.
     const [data, wrap] = makeFull(out);
     if (floats && dotStrided(lv, l!.shape, rv as typeof lv, r!.shape, params.contract, params.batch, data as typeof lv)) return wrap(data);

@@ -7,7 +7,7 @@
  */
 import { HIGHER_ORDER, Prim } from "../../src/core/prim.js";
 import { type Eqn, Program, Var } from "../../src/ir/ir.js";
-import { dotResultAxes, shapeEq } from "../../src/core/shape.js";
+import { dotResultAxes, isOuterProduct, shapeEq } from "../../src/core/shape.js";
 
 export { dce } from "../../src/ir/ir.js";
 
@@ -80,17 +80,19 @@ export function composeBroadcasts(p: Program): Program {
 }
 
 /**
- * Rewrites a dot_general that contracts nothing (an outer product per batch entry, as reverse mode
- * makes for per-example gradients) into `mul` of its operands broadcast along the result's axes
- * (transposed first where their dims land out of order). The multiply then fuses with its
- * neighbours and the broadcasts stay virtual, where the product kernel would run one tiny GEMM per
- * element row. The eager kernel computes the same `mul` (interpreters/eval/impl.ts).
+ * Rewrites a dot_general that contracts nothing, or only dims of size 1 (an outer product per batch
+ * entry, as reverse mode makes for per-example gradients, and for the weights of a matrix-vector
+ * product in a scan's step), into `mul` of its operands broadcast along the result's axes (reshaped
+ * without the contracted dims, transposed first where their dims land out of order). The multiply
+ * then fuses with its neighbours and the broadcasts stay virtual, where the product kernel would
+ * run one tiny GEMM per element row. The eager kernel computes the same `mul`
+ * (interpreters/eval/impl.ts).
  */
 export function outerProducts(p: Program): Program {
-  if (!p.eqns.some(isOuterProduct)) return p;
+  if (!p.eqns.some(isOuterProductEqn)) return p;
   const eqns: Eqn[] = [];
   for (const e of p.eqns) {
-    if (!isOuterProduct(e)) {
+    if (!isOuterProductEqn(e)) {
       eqns.push(e);
       continue;
     }
@@ -99,12 +101,18 @@ export function outerProducts(p: Program): Program {
     const shape = out.aval.shape;
     const axes = dotResultAxes(e.inputs[0]!.aval.shape.length, e.inputs[1]!.aval.shape.length, contract, batch);
     const spread = e.inputs.map((x, k) => {
-      const at = axes[k]!;
-      const perm = at.map((_, d) => d).sort((a, b) => at[a]! - at[b]!);
       let v = x;
+      // Contracted dims (of size 1) land nowhere in the result (-1): dropped by a reshape.
+      const at = axes[k]!.filter((a) => a >= 0);
+      if (at.length < axes[k]!.length) {
+        v = new Var({ shape: x.aval.shape.filter((_, d) => axes[k]![d]! >= 0), dtype: x.aval.dtype });
+        eqns.push({ prim: Prim.Reshape, inputs: [x], params: { shape: v.aval.shape.slice() }, outvars: [v] });
+      }
+      const source = v;
+      const perm = at.map((_, d) => d).sort((a, b) => at[a]! - at[b]!);
       if (perm.some((d, i) => d !== i)) {
-        v = new Var({ shape: perm.map((d) => x.aval.shape[d]!), dtype: x.aval.dtype });
-        eqns.push({ prim: Prim.Transpose, inputs: [x], params: { perm }, outvars: [v] });
+        v = new Var({ shape: perm.map((d) => source.aval.shape[d]!), dtype: x.aval.dtype });
+        eqns.push({ prim: Prim.Transpose, inputs: [source], params: { perm }, outvars: [v] });
       }
       if (shapeEq(v.aval.shape, shape)) return v;
       const b = new Var({ shape, dtype: x.aval.dtype });
@@ -121,5 +129,5 @@ export function outerProducts(p: Program): Program {
   return new Program(p.constvars, p.invars, eqns, p.outvars);
 }
 
-const isOuterProduct = (e: Eqn): e is Eqn<Prim.DotGeneral> =>
-  e.prim === Prim.DotGeneral && (e as Eqn<Prim.DotGeneral>).params.contract[0].length === 0;
+const isOuterProductEqn = (e: Eqn): e is Eqn<Prim.DotGeneral> =>
+  e.prim === Prim.DotGeneral && isOuterProduct(e.inputs[0]!.aval.shape, (e as Eqn<Prim.DotGeneral>).params.contract[0]);

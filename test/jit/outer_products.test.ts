@@ -145,3 +145,126 @@ describe("dot_general without contracted dims", () => {
     expect(g(w, xs, ys).tolist()).toEqual(want);
   });
 });
+
+/** A product contracting only dims of size 1, and the same product written without them. */
+interface DepthOneCase {
+  name: string;
+  l: number[];
+  r: number[];
+  dims: [Dims, Dims];
+  /** The operands' shapes with the contracted unit dims dropped, and the batch dims there. */
+  lSqueezed: number[];
+  rSqueezed: number[];
+  batch: Dims;
+}
+
+const DEPTH_ONE: DepthOneCase[] = [
+  {
+    name: "column times row (K = 1)",
+    l: [5, 1],
+    r: [1, 7],
+    dims: [
+      [[1], [0]],
+      [[], []],
+    ],
+    lSqueezed: [5],
+    rSqueezed: [7],
+    batch: [[], []],
+  },
+  {
+    name: "a scan step's weight gradient (rhs stored [n, 1])",
+    l: [6, 1],
+    r: [4, 1],
+    dims: [
+      [[1], [1]],
+      [[], []],
+    ],
+    lSqueezed: [6],
+    rSqueezed: [4],
+    batch: [[], []],
+  },
+  {
+    name: "contracted unit dim first",
+    l: [1, 5],
+    r: [1, 3],
+    dims: [
+      [[0], [0]],
+      [[], []],
+    ],
+    lSqueezed: [5],
+    rSqueezed: [3],
+    batch: [[], []],
+  },
+  {
+    name: "batched, two unit dims contracted",
+    l: [3, 1, 4, 1],
+    r: [1, 3, 1, 2],
+    dims: [
+      [
+        [1, 3],
+        [0, 2],
+      ],
+      [[0], [1]],
+    ],
+    lSqueezed: [3, 4],
+    rSqueezed: [3, 2],
+    batch: [[0], [0]],
+  },
+];
+
+describe("dot_general contracting only dims of size 1", () => {
+  for (const c of DEPTH_ONE)
+    for (const dtype of ["float32", "float64", "int32"] as const)
+      it(`${c.name}, ${dtype}: eager and jit give mul's bits`, () => {
+        const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
+        const lv = values(n(c.l), 2, dtype),
+          rv = values(n(c.r), 5, dtype);
+        const l = np.array(lv, { dtype }).reshape(c.l),
+          r = np.array(rv, { dtype }).reshape(c.r);
+        const f = (a: NDArray, b: NDArray) => lax.dotGeneral(a, b, c.dims as [[number[], number[]], [number[], number[]]]);
+        // Dropping unit dims keeps the element order, so the squeezed operands hold the same values.
+        const want = reference(lv, c.lSqueezed, rv, c.rSqueezed, c.batch, COMBINE[dtype]!);
+        for (const got of [f(l, r), jit(f)(l, r)]) expect(Array.from(got.dataSync() as ArrayLike<number>)).toEqual(want);
+      });
+
+  it("becomes a multiply of reshaped broadcasts under jit", () => {
+    const staged = makeJaxpr((a: NDArray, b: NDArray) =>
+      lax.dotGeneral(a, b, [
+        [[1], [1]],
+        [[], []],
+      ]),
+    )(np.zeros([6, 1]), np.zeros([4, 1])).program;
+    const rewritten = outerProducts(staged);
+    expect(rewritten.eqns.map((e) => e.prim)).toEqual(["reshape", "broadcast_in_dim", "reshape", "broadcast_in_dim", "mul"]);
+    expect(rewritten.eqns[1]!.params).toEqual({ shape: [6, 4], broadcastDimensions: [0] });
+    expect(rewritten.eqns[3]!.params).toEqual({ shape: [6, 4], broadcastDimensions: [1] });
+    // A contracted dim longer than 1 is a real product.
+    const deep = makeJaxpr((a: NDArray, b: NDArray) => np.matmul(a, b))(np.zeros([6, 2]), np.zeros([2, 4])).program;
+    expect(outerProducts(deep)).toBe(deep);
+  });
+
+  it("the gradient of an RNN through scan: jit's bits are eager's, and its backward step has no product of depth 1", () => {
+    const H = 16,
+      I = 8,
+      S = 12;
+    const rnnLoss = (w: NDArray, u: NDArray, xs: NDArray) => {
+      const step = (h: NDArray, x: NDArray): [NDArray, null] => [np.tanh(np.add(np.matmul(w, h), np.matmul(u, x))), null];
+      return np.sum(np.square(lax.scan(step, np.zeros([H]), xs)[0]));
+    };
+    const rand = (shape: number[], seed: number) =>
+      np.array(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 1.7 + seed) * 0.4)).reshape(shape);
+    const w = rand([H, H], 1),
+      u = rand([H, I], 2),
+      xs = rand([S, I], 3);
+    const g = grad(rnnLoss, { argnums: [0, 1] });
+    const eager = g(w, u, xs) as NDArray[],
+      compiled = jit(g)(w, u, xs) as NDArray[];
+    compiled.forEach((c, i) => expect(c.tolist()).toEqual(eager[i]!.tolist()));
+    const scans = makeJaxpr(g)(w, u, xs).program.eqns.filter((e) => e.prim === "scan");
+    const backward = (scans[scans.length - 1]!.params as { body: { program: Parameters<typeof outerProducts>[0] } }).body.program;
+    const depthOne = (p: Parameters<typeof outerProducts>[0]) =>
+      p.eqns.filter((e) => e.prim === "dot_general" && (e.params as { contract: Dims }).contract[0].every((d) => e.inputs[0]!.aval.shape[d] === 1));
+    expect(depthOne(backward).length).toBeGreaterThan(0);
+    expect(depthOne(outerProducts(backward))).toEqual([]);
+  });
+});
