@@ -6,12 +6,12 @@
  * straight into the stacked outputs. No executable lookup, argument list or result list is made
  * per iteration. The eager kernels (interpreters/eval) compute the same values the same way.
  */
-import { holdDuring } from "../../src/core/buffers.js";
+import { RECYCLE_MIN_BYTES, holdDuring, recycle } from "../../src/core/buffers.js";
 import { allocate } from "../../src/core/dtype.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
-import { Prim } from "../../src/core/prim.js";
+import { EFFECTFUL, Prim } from "../../src/core/prim.js";
 import { sizeOf } from "../../src/core/shape.js";
-import type { ClosedProgram, Eqn, Program, Var } from "../../src/ir/ir.js";
+import { type ClosedProgram, type Eqn, Program, type Var } from "../../src/ir/ir.js";
 import type { Body, Env, Step } from "./compile.js";
 
 type Compile = (cp: ClosedProgram) => Body;
@@ -64,6 +64,8 @@ function scanStep(e: Eqn<Prim.Scan>, slot: (v: Var) => number, compile: Compile)
   const ySize = yAvals.map((a) => sizeOf(a.shape.slice(1)));
   const nX = xIn.length,
     nY = yOut.length;
+  // A debug callback in the body may keep the arrays it is shown: then no carry is given back.
+  const release = !showsValues(body.program);
   return (env) => {
     const local = frame(b);
     for (let k = 0; k < numConsts; k++) local[constIn[k]!] = env[ins[k]!]!;
@@ -72,7 +74,10 @@ function scanStep(e: Eqn<Prim.Scan>, slot: (v: Var) => number, compile: Compile)
     const xs = new Array<ConcreteArray["values"]>(nX);
     for (let j = 0; j < nX; j++) xs[j] = env[ins[numConsts + numCarry + j]!]!.values;
     const ys = yAvals.map((a) => allocate(a.dtype, sizeOf(a.shape)));
-    holdDuring(constants(b, local, constIn), () => {
+    const held = constants(b, local, constIn);
+    // Storage the loop must never give back: its constants, xs, and the carries it started from.
+    const kept = release ? new Set<ArrayBufferLike>([...held, ...xs, ...carry.map((c) => c.values)].map((v) => v.buffer)) : null;
+    holdDuring(held, () => {
       for (let s = 0; s < length; s++) {
         const t = reverse ? length - 1 - s : s;
         for (let k = 0; k < numCarry; k++) local[carryIn[k]!] = carry[k]!;
@@ -81,18 +86,62 @@ function scanStep(e: Eqn<Prim.Scan>, slot: (v: Var) => number, compile: Compile)
           local[xIn[j]!] = new ConcreteArray(xs[j]!.subarray(t * n, (t + 1) * n), xShape[j]!, xAvals[j]!.dtype);
         }
         b.run(local);
-        for (let k = 0; k < numCarry; k++) carry[k] = local[carryOut[k]!]!;
         for (let j = 0; j < nY; j++) {
           const n = ySize[j]!,
             y = local[yOut[j]!]!.values;
           if (n === 1) ys[j]![t] = y[0]!;
           else ys[j]!.set(y, t * n);
         }
+        if (kept !== null && s > 0) releaseCarries(carry, local, b.outSlots, kept);
+        for (let k = 0; k < numCarry; k++) carry[k] = local[carryOut[k]!]!;
       }
     });
     for (let k = 0; k < numCarry; k++) env[outs[k]!] = carry[k]!;
     for (let j = 0; j < nY; j++) env[outs[numCarry + j]!] = new ConcreteArray(ys[j]!, yAvals[j]!.shape as number[], yAvals[j]!.dtype);
   };
+}
+
+/**
+ * The carries of the step before last, once the body has run on them: storage the body made, which
+ * nothing reads any more unless the body passed it on (as a new carry or output, or a view of one),
+ * goes back to the recycler for the body's next results of its size. (A loop step's old carries
+ * are garbage otherwise: a fresh buffer, and the collection it brings on, per carry and step.)
+ */
+function releaseCarries(old: readonly ConcreteArray[], env: Env, outSlots: readonly number[], kept: ReadonlySet<ArrayBufferLike>): void {
+  let live: Set<ArrayBufferLike> | null = null;
+  for (const c of old) {
+    const buffer = c.values.buffer;
+    if (kept.has(buffer) || buffer.byteLength < RECYCLE_MIN_BYTES) continue;
+    live ??= new Set(outSlots.map((o) => env[o]!.values.buffer));
+    if (live.has(buffer)) continue;
+    live.add(buffer); // a carry that appears twice goes back once
+    recycle(c.dtype, c.values);
+  }
+}
+
+const shows = new WeakMap<Program, boolean>();
+/** Whether a program, or one nested in its equations' params, has an effect that sees values. */
+function showsValues(p: Program): boolean {
+  let r = shows.get(p);
+  if (r === undefined) {
+    shows.set(p, false); // a program never contains itself, but stop any cycle
+    r = p.eqns.some((e) => EFFECTFUL.has(e.prim) || nestedPrograms(e.params).some(showsValues));
+    shows.set(p, r);
+  }
+  return r;
+}
+
+/** The programs an equation's params carry (bodies, branches, closed programs, lists of them). */
+function nestedPrograms(params: object): Program[] {
+  const found: Program[] = [];
+  const visit = (x: unknown): void => {
+    if (x instanceof Program) found.push(x);
+    else if (Array.isArray(x)) x.forEach(visit);
+    else if (typeof x === "object" && x !== null && "program" in x && (x as { program: unknown }).program instanceof Program)
+      found.push((x as { program: Program }).program);
+  };
+  for (const v of Object.values(params)) visit(v);
+  return found;
 }
 
 function whileStep(e: Eqn<Prim.While>, slot: (v: Var) => number, compile: Compile): Step {
@@ -105,6 +154,7 @@ function whileStep(e: Eqn<Prim.While>, slot: (v: Var) => number, compile: Compil
   const condCarry = c.inSlots.slice(condConsts),
     bodyCarry = b.inSlots.slice(bodyConsts);
   const pred = c.outSlots[0]!;
+  const release = !showsValues(cond.program) && !showsValues(body.program);
   return (env) => {
     const ce = frame(c),
       be = frame(b);
@@ -112,13 +162,16 @@ function whileStep(e: Eqn<Prim.While>, slot: (v: Var) => number, compile: Compil
     for (let k = 0; k < bodyConsts; k++) be[b.inSlots[k]!] = env[ins[condConsts + k]!]!;
     const carry: ConcreteArray[] = new Array(n);
     for (let k = 0; k < n; k++) carry[k] = env[ins[condConsts + bodyConsts + k]!]!;
-    holdDuring([...constants(c, ce, c.inSlots.slice(0, condConsts)), ...constants(b, be, b.inSlots.slice(0, bodyConsts))], () => {
-      for (;;) {
+    const held = [...constants(c, ce, c.inSlots.slice(0, condConsts)), ...constants(b, be, b.inSlots.slice(0, bodyConsts))];
+    const kept = release ? new Set<ArrayBufferLike>([...held, ...carry.map((x) => x.values)].map((v) => v.buffer)) : null;
+    holdDuring(held, () => {
+      for (let first = true; ; first = false) {
         for (let k = 0; k < n; k++) ce[condCarry[k]!] = carry[k]!;
         c.run(ce);
         if (!ce[pred]!.values[0]) break;
         for (let k = 0; k < n; k++) be[bodyCarry[k]!] = carry[k]!;
         b.run(be);
+        if (kept !== null && !first) releaseCarries(carry, be, b.outSlots, kept);
         for (let k = 0; k < n; k++) carry[k] = be[b.outSlots[k]!]!;
       }
     });

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { recycle, releaseRecycled, takeRecycled } from "../../src/core/buffers.js";
 import { type DType, type TypedArray, allocate, allocateFull, isSlab } from "../../src/core/dtype.js";
-import { type NDArray, debug, jit, np } from "../../src/index.js";
+import { type NDArray, debug, jit, lax, np } from "../../src/index.js";
 
 const N = 1 << 15; // 128 KiB of float32: large enough to be recycled
 const ramp = (scale: number) => np.array(Float32Array.from({ length: N }, (_, i) => Math.sin(i * scale)));
@@ -200,5 +200,93 @@ describe("storage for results written in full", () => {
       for (let q = 0; q < 64; q++) want += xs[i * 64 + q]! * xs[j * 64 + q]!;
       expect(Math.abs(pv[i * 64 + j]! - want)).toBeLessThanOrEqual(1e-6 * want);
     }
+  });
+});
+
+describe("a jitted scan's carries", () => {
+  const M = 512; // 2 KiB of float32: recycled
+  const vec = (scale: number) => np.array(Float32Array.from({ length: M }, (_, i) => Math.cos(i * scale) * 0.5));
+  type Body = (c: NDArray[], x: NDArray) => NDArray[];
+  /** Runs `body` over 9 steps with two carries, under jit and eagerly; returns both results' values. */
+  const both = (body: Body) => {
+    const f = (a: NDArray, b: NDArray, xs: NDArray) => {
+      const [carry, ys] = lax.scan(
+        (c: NDArray[], x: NDArray) => {
+          const next = body(c, x);
+          return [next, np.sum(next[0]!)];
+        },
+        [a, b],
+        xs,
+      );
+      return [...(carry as NDArray[]), ys as NDArray];
+    };
+    const args = [vec(0.01), vec(0.02), np.array(Float32Array.from({ length: 9 * M }, (_, i) => Math.sin(i) * 0.1)).reshape([9, M])] as const;
+    const read = (rs: NDArray[]) => rs.map((r) => Array.from(r.dataSync()));
+    return { jitted: read(jit(f)(...args)), eager: read(f(...args)) };
+  };
+  const konst = vec(0.05);
+  const bodies: Record<string, Body> = {
+    "new values each step": ([a, b], x) => [np.tanh(a!.add(x)), np.sin(b!).mul(a!)],
+    "one carry passed through unchanged": ([a, b], x) => [np.exp(np.sin(a!)).add(x), b!],
+    "a carry returned as a reshaped view": ([a, b], x) => [np.cos(a!).add(x), np.reshape(np.reshape(b!, [M / 2, 2]), [M])],
+    "carries swapped": ([a, b], x) => [b!.add(x), a!],
+    "a constant as a carry": ([a], x) => [np.tanh(a!).add(x), konst],
+    "one array for both carries": ([a], x) => {
+      const n = np.sin(a!).add(x);
+      return [n, n];
+    },
+  };
+  for (const [name, body] of Object.entries(bodies))
+    it(`give their storage back without changing any result: ${name}`, () => {
+      const { jitted, eager } = both(body);
+      expect(jitted).toEqual(eager);
+      // Twice more, now that recycled storage is about.
+      expect(both(body).jitted).toEqual(eager);
+      expect(Array.from(konst.dataSync())).toEqual(Array.from(vec(0.05).dataSync()));
+    });
+
+  it("are reused by the next step's results", () => {
+    const f = jit((a: NDArray, xs: NDArray) => lax.scan((c: NDArray, x: NDArray) => [np.tanh(c.add(x)), null], a, xs)[0]);
+    const xs = np.zeros([4, M]);
+    f(vec(0.01), xs);
+    releaseRecycled();
+    f(vec(0.01), xs);
+    // Four steps: the carries of steps 1 and 2 went back, and step 3's results took one of them.
+    expect(takeRecycled("float32", M)).toBeDefined();
+  });
+
+  it("of a while loop go back too, with the results eager gives", () => {
+    type C = [NDArray, NDArray, NDArray];
+    const bodies: ((c: C) => C)[] = [
+      ([i, a, b]) => [i.add(1), np.tanh(a.add(b)), np.sin(b)],
+      ([i, a, b]) => [i.add(1), b, np.cos(a)], // swapped
+      ([i, a, b]) => [i.add(1), np.exp(np.sin(a)), b], // one passed through
+    ];
+    for (const body of bodies) {
+      const f = (a: NDArray, b: NDArray) => lax.whileLoop((c: C) => c[0].less(7), body, [np.array(0), a, b] as C);
+      const read = (r: C) => r.map((x) => Array.from(x.dataSync()));
+      const want = read(f(vec(0.01), vec(0.02)));
+      for (let k = 0; k < 3; k++) expect(read(jit(f)(vec(0.01), vec(0.02)))).toEqual(want);
+    }
+  });
+
+  it("are never reused while a debug callback in the body may hold them", () => {
+    const seen: NDArray[] = [];
+    const f = jit(
+      (a: NDArray, xs: NDArray) =>
+        lax.scan(
+          (c: NDArray, x: NDArray) => {
+            debug.callback((v: NDArray) => seen.push(v), c);
+            return [np.tanh(c.add(x)), null];
+          },
+          a,
+          xs,
+        )[0],
+    );
+    const xs = np.array(Float32Array.from({ length: 6 * M }, (_, i) => Math.sin(i) * 0.1)).reshape([6, M]);
+    f(vec(0.01), xs);
+    const snapshot = seen.map((v) => Array.from(v.dataSync()));
+    f(vec(0.3), xs);
+    expect(seen.slice(0, snapshot.length).map((v) => Array.from(v.dataSync()))).toEqual(snapshot);
   });
 });
