@@ -108,13 +108,13 @@ function scanStep(e: Eqn<Prim.Scan>, slot: (v: Var) => number, compile: Compile)
  * are garbage otherwise: a fresh buffer, and the collection it brings on, per carry and step.)
  */
 function releaseCarries(old: readonly ConcreteArray[], env: Env, outSlots: readonly number[], kept: ReadonlySet<ArrayBufferLike>): void {
-  let live: Set<ArrayBufferLike> | null = null;
-  for (const c of old) {
-    const buffer = c.values.buffer;
-    if (kept.has(buffer) || buffer.byteLength < RECYCLE_MIN_BYTES) continue;
-    live ??= new Set(outSlots.map((o) => env[o]!.values.buffer));
-    if (live.has(buffer)) continue;
-    live.add(buffer); // a carry that appears twice goes back once
+  next: for (let k = 0; k < old.length; k++) {
+    const c = old[k]!,
+      buffer = c.values.buffer;
+    if (buffer.byteLength < RECYCLE_MIN_BYTES || kept.has(buffer)) continue;
+    for (let o = 0; o < outSlots.length; o++) if (env[outSlots[o]!]!.values.buffer === buffer) continue next;
+    // A carry that appears twice goes back once.
+    for (let j = 0; j < k; j++) if (old[j]!.values.buffer === buffer) continue next;
     recycle(c.dtype, c.values);
   }
 }
