@@ -6,7 +6,7 @@
  * straight into the stacked outputs. No executable lookup, argument list or result list is made
  * per iteration. The eager kernels (interpreters/eval) compute the same values the same way.
  */
-import { RECYCLE_MIN_BYTES, holdDuring, recycle } from "../../src/core/buffers.js";
+import { ELEMENT_BYTES, RECYCLE_MIN_BYTES, holdDuring, recycle } from "../../src/core/buffers.js";
 import { allocate } from "../../src/core/dtype.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import { EFFECTFUL, Prim } from "../../src/core/prim.js";
@@ -65,7 +65,7 @@ function scanStep(e: Eqn<Prim.Scan>, slot: (v: Var) => number, compile: Compile)
   const nX = xIn.length,
     nY = yOut.length;
   // A debug callback in the body may keep the arrays it is shown: then no carry is given back.
-  const release = !showsValues(body.program);
+  const release = recyclable(e.outvars.slice(0, numCarry)) && !showsValues(body.program);
   return (env) => {
     const local = frame(b);
     for (let k = 0; k < numConsts; k++) local[constIn[k]!] = env[ins[k]!]!;
@@ -119,6 +119,9 @@ function releaseCarries(old: readonly ConcreteArray[], env: Env, outSlots: reado
   }
 }
 
+/** Whether any of these carries is large enough for the recycler (small ones share slabs). */
+const recyclable = (carries: readonly Var[]): boolean => carries.some((v) => sizeOf(v.aval.shape) * ELEMENT_BYTES[v.aval.dtype] >= RECYCLE_MIN_BYTES);
+
 const shows = new WeakMap<Program, boolean>();
 /** Whether a program, or one nested in its equations' params, has an effect that sees values. */
 function showsValues(p: Program): boolean {
@@ -154,7 +157,7 @@ function whileStep(e: Eqn<Prim.While>, slot: (v: Var) => number, compile: Compil
   const condCarry = c.inSlots.slice(condConsts),
     bodyCarry = b.inSlots.slice(bodyConsts);
   const pred = c.outSlots[0]!;
-  const release = !showsValues(cond.program) && !showsValues(body.program);
+  const release = recyclable(e.outvars) && !showsValues(cond.program) && !showsValues(body.program);
   return (env) => {
     const ce = frame(c),
       be = frame(b);
