@@ -10,6 +10,7 @@ import { type ConvGeometry, convKernel } from "../../interpreters/eval/kernels/c
 import { type ConvLowering, convGemm } from "../../interpreters/eval/kernels/conv_gemm.js";
 import { configureMatmul, lastMatmulPath, matmul } from "../../interpreters/eval/kernels/matmul.js";
 import { rng } from "../../laws/numeric.js";
+import { hardwareThreads } from "../../src/codegen/wasm_asm.js";
 
 const prod = (v: readonly number[]) => v.reduce((a, b) => a * b, 1);
 
@@ -254,6 +255,28 @@ describe("conv GEMM lowerings", () => {
         }
         // Only products with a single row or column of C (1x1 kernels, one output) stay in JavaScript.
         expect(inPlace).toBeGreaterThan(0.8 * runs);
+      }
+    } finally {
+      configureMatmul(saved);
+    }
+  });
+
+  it("shift-add with lhs dilation in the last dim (a strided conv's input gradient) runs its sums in wasm, on threads, the same bits on one and two", () => {
+    const saved = configureMatmul({ wasm: true, wasmMinWork: 0, threadMinWork: 0 });
+    try {
+      for (const [name, g] of DILATED.filter(([, g]) => g.lhsDilation[2]! > 1)) {
+        const [lhs, rhs] = operands(g, 9);
+        const want = reference(lhs, rhs, g);
+        const results = [1, 2].map((threads) => {
+          configureMatmul({ threads });
+          const out = new Float32Array(want.length).fill(Number.NaN);
+          expect(convGemm(Float32Array.from(lhs), Float32Array.from(rhs), out, g, "shiftAdd")).toBe(true);
+          // The gathered product (sums as wasm runs) threads; the in-place one with JavaScript sums never does.
+          if (threads === 2 && hardwareThreads() > 1) expect(lastMatmulPath(), name).toMatchObject({ path: "wasm", threads: 2 });
+          return out;
+        });
+        expect(maxError(results[0]!, want), name).toBeLessThan(1e-4);
+        expect(Array.from(results[1]!), name).toEqual(Array.from(results[0]!));
       }
     } finally {
       configureMatmul(saved);

@@ -4,12 +4,11 @@
  * is the input gradient of a strided conv). Each is one batched product on the WebAssembly GEMM.
  * Each lowering records its operand writes once per geometry as plans of runs (im2col, the
  * kernel's transposition, shift-add's sums), which `matmulWasmGathered` executes in wasm entry by
- * entry (on worker threads too, for large products; shift-add's sums in wasm only where its last
- * dim has no lhs dilation); where that declines, they write their operands straight into the
- * GEMM's memory (`matmulWasmInPlace`: the input is copied in once and the im2col matrices assembled
- * there with `copyWithin`); where wasm is off or the product small, the same writers fill
- * JavaScript scratch matrices for `matmul`, one entry at a time. Three lowerings, chosen per geometry by an estimate of their cost
- * (`convGemm`):
+ * entry (on worker threads too, for large products); where that declines, they write their
+ * operands straight into the GEMM's memory (`matmulWasmInPlace`: the input is copied in once and the
+ * im2col matrices assembled there with `copyWithin`); where wasm is off or the product small, the
+ * same writers fill JavaScript scratch matrices for `matmul`, one entry at a time. Three lowerings,
+ * chosen per geometry by an estimate of their cost (`convGemm`):
  *
  * - columns: cols_n [C·K, Q] (im2col of one image) and out_n = W [O, C·K] · cols_n, batched over
  *   n, written straight into the output. The usual forward pass (Q large).
@@ -114,8 +113,8 @@ export function convGemm(
     : g.strides[2] === 1 && g.strides[1]! * g.s[2]! === g.q[2];
   const hits = kp / (g.lhsDilation[0]! * g.lhsDilation[1]! * g.lhsDilation[2]!);
   const macs = g.n * g.o * depth * qp;
-  // Both in wasm where the gathered product takes them (float, large enough, shift-add's last dim undilated).
-  const wasm = !(lhs instanceof Int32Array) && g.lhsDilation[2] === 1 && matmulWasmTakes(macs);
+  // Both in wasm where the gathered product takes them (float, large enough).
+  const wasm = !(lhs instanceof Int32Array) && matmulWasmTakes(macs);
   const im2col = wasm ? 2 * g.n * depth * qp * WASM_MOVE_COST + macs * MAC_COST : g.n * depth * qp * (contiguous ? RUN_COST : 1) + macs * MAC_COST;
   const shiftAdd = wasm
     ? 2 * g.n * g.c * sp * WASM_MOVE_COST + g.n * g.o * hits * qp * WASM_ADD_COST + g.n * g.o * kp * g.c * sp * MAC_COST
@@ -285,9 +284,9 @@ class Plan {
   get runs(): number {
     return this.ints.length / RUN_INTS;
   }
-  copy(to: number, from: number, count: number, step = 1, reps = 1, toStride = 0, fromStride = 0): void {
+  copy(to: number, from: number, count: number, step = 1, reps = 1, toStride = 0, fromStride = 0, toStep = 1): void {
     const E = this.bytes;
-    if (count > 0 && reps > 0) this.ints.push(to * E, from * E, count, step * E, reps, toStride * E, fromStride * E, 0);
+    if (count > 0 && reps > 0) this.ints.push(to * E, from * E, count, step * E, reps, toStride * E, fromStride * E, toStep * E);
   }
   zero(to: number, count: number, reps = 1, toStride = 0): void {
     this.copy(to, -1, count, 1, reps, toStride, 0);
@@ -607,49 +606,47 @@ function convShiftAdd(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: Conv
   const [T0, T1, T2] = [0, 1, 2].map((d) => range(g.k[d]!).map((a) => taps(g, d, a))) as [Taps[], Taps[], Taps[]];
   const E = lhs.BYTES_PER_ELEMENT,
     key = `${E}:${JSON.stringify(g)}`;
-  // The sums below as runs added into out_n (zeroed first), in the same order: the same bits. The
-  // last dim's output positions must be contiguous (no lhs dilation there).
+  // The sums below as runs added into out_n (zeroed first), in the same order: the same bits. With
+  // lhs dilation in the last dim, a run's output positions are dx2 apart.
   const sumsPlan = () => {
     const plan = new Plan(E);
     plan.zero(0, g.o * qp);
     for (let o = 0, tap = 0; o < g.o; o++)
       for (const [x0, dx0, y0, dy0, c0] of T0)
         for (const [x1, dx1, y1, dy1, c1] of T1)
-          for (const [x2, , y2, dy2, c2] of T2) {
+          for (const [x2, dx2, y2, dy2, c2] of T2) {
             for (let j0 = 0; j0 < c0; j0++) {
               const dst = o * qp + ((x0 + j0 * dx0) * q1 + x1) * q2 + x2;
               const src = tap * sp + ((y0 + j0 * dy0) * s1 + y1) * s2 + y2;
-              plan.copy(dst, src, c2, dy2, c1, dx1 * q2, dy1 * s2);
+              plan.copy(dst, src, c2, dy2, c1, dx1 * q2, dy1 * s2, dx2);
             }
             tap++;
           }
     return { plan: plan.done(), segments: [] };
   };
-  const done =
-    g.lhsDilation[2] === 1 &&
-    gathered(lhs, {
-      batch: g.n,
-      m: zRows,
-      k: g.c,
-      n: sp,
-      gathered: "b",
-      shared: rhs,
-      // W'[(o, a), c] = rhs[o, c, a]: per o, rows of C elements read across.
-      sharedRuns: cachedPlan(`shiftAddKernel:${key}`, () => {
-        const plan = new Plan(E);
-        for (let o = 0; o < g.o; o++) plan.copy(o * kp * g.c, o * g.c * kp, g.c, kp, kp, g.c, 1);
-        return { plan: plan.done(), segments: [] };
-      }).plan,
-      input: lhs,
-      ...cachedPlan(`shiftAddInput:${key}`, () => {
-        const plan = new Plan(E);
-        plan.copy(0, 0, g.c * sp);
-        return { plan: plan.done(), segments: [0, plan.runs] };
-      }),
-      srcStep: g.c * sp,
-      post: { plan: cachedPlan(`shiftAddSums:${key}`, sumsPlan).plan, outStep: g.o * qp, length: g.n * g.o * qp },
-      c: (view, at) => out.set(view.subarray(at, at + g.n * g.o * qp)),
-    });
+  const done = gathered(lhs, {
+    batch: g.n,
+    m: zRows,
+    k: g.c,
+    n: sp,
+    gathered: "b",
+    shared: rhs,
+    // W'[(o, a), c] = rhs[o, c, a]: per o, rows of C elements read across.
+    sharedRuns: cachedPlan(`shiftAddKernel:${key}`, () => {
+      const plan = new Plan(E);
+      for (let o = 0; o < g.o; o++) plan.copy(o * kp * g.c, o * g.c * kp, g.c, kp, kp, g.c, 1);
+      return { plan: plan.done(), segments: [] };
+    }).plan,
+    input: lhs,
+    ...cachedPlan(`shiftAddInput:${key}`, () => {
+      const plan = new Plan(E);
+      plan.copy(0, 0, g.c * sp);
+      return { plan: plan.done(), segments: [0, plan.runs] };
+    }),
+    srcStep: g.c * sp,
+    post: { plan: cachedPlan(`shiftAddSums:${key}`, sumsPlan).plan, outStep: g.o * qp, length: g.n * g.o * qp },
+    c: (view, at) => out.set(view.subarray(at, at + g.n * g.o * qp)),
+  });
   if (done) return;
   out.fill(0, 0, g.n * g.o * qp);
   product(lhs, {

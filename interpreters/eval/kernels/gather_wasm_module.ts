@@ -6,11 +6,12 @@
  * strides, dilations); this module only moves (or adds) elements. It exports two functions:
  *
  *   gather(plan, end, src, dst)   runs the entries at byte addresses [plan, end), RUN_INTS i32 each:
- *                                 [to, from, count, step, reps, toStride, fromStride] (bytes but
- *                                 count and reps): for r < reps, count elements are written at
- *                                 dst + to + r * toStride, contiguous, read from
- *                                 src + from + r * fromStride every `step` bytes, or zeros where
- *                                 from < 0. Later entries may overwrite earlier ones.
+ *                                 [to, from, count, step, reps, toStride, fromStride, toStep]
+ *                                 (bytes but count and reps): for r < reps, count elements are
+ *                                 written at dst + to + r * toStride, `toStep` bytes apart
+ *                                 (contiguous where it is 0), read from src + from + r * fromStride
+ *                                 every `step` bytes, or zeros where from < 0. Later entries may
+ *                                 overwrite earlier ones.
  *   accumulate(plan, end, src, dst)  the same runs, each element added to what dst holds (zero runs
  *                                 still write zeros): the shift-add lowering's shifted sums, in
  *                                 plan order, so every sum is made in one fixed order.
@@ -41,7 +42,7 @@ import {
   v128,
 } from "../../../src/codegen/wasm_asm.js";
 
-/** i32 fields of one plan entry (the last one unused, so entries are 32 bytes). */
+/** i32 fields of one plan entry (32 bytes). */
 export const RUN_INTS = 8;
 
 /** Encodes the gather module for one element type, importing a memory (shared or not) of at most `maxPages`. */
@@ -70,6 +71,7 @@ function runsFunction(f: Func, dtype: "float32" | "float64", add: boolean): void
     reps = L(),
     toStride = L(),
     fromStride = L(),
+    toStep = L(),
     r = L(),
     d = L(),
     sp = L(),
@@ -88,7 +90,8 @@ function runsFunction(f: Func, dtype: "float32" | "float64", add: boolean): void
     block(loop(brIf(1, i32.gtS(get(d), get(vstop))), vectorAt(v128.load(get(sp))), inc(d, c32(16)), inc(sp, c32(16)), br(0))),
     block(loop(brIf(1, i32.geS(get(d), get(stop))), scalarAt(s.load(get(sp))), inc(d, c32(E)), inc(sp, c32(E)), br(0))),
   ];
-  const strided = block(loop(brIf(1, i32.geS(get(d), get(stop))), scalarAt(s.load(get(sp))), inc(d, c32(E)), inc(sp, get(step)), br(0)));
+  const stridedZeros = block(loop(brIf(1, i32.geS(get(d), get(stop))), s.store(get(d), zero), inc(d, get(toStep)), br(0)));
+  const strided = block(loop(brIf(1, i32.geS(get(d), get(stop))), scalarAt(s.load(get(sp))), inc(d, get(toStep)), inc(sp, get(step)), br(0)));
   f.body = forRange(
     p,
     get(plan),
@@ -96,7 +99,10 @@ function runsFunction(f: Func, dtype: "float32" | "float64", add: boolean): void
     c32(RUN_INTS * 4),
     set(to, i32.add(get(dst), field(0))),
     set(from, field(1)),
-    set(bytes, i32.mul(field(2), c32(E))),
+    set(toStep, field(7)),
+    if_(i32.eqz(get(toStep)), set(toStep, c32(E))),
+    // The span the run's destination covers (its last element at stop - toStep).
+    set(bytes, i32.mul(field(2), get(toStep))),
     set(step, field(3)),
     set(reps, field(4)),
     set(toStride, field(5)),
@@ -110,9 +116,9 @@ function runsFunction(f: Func, dtype: "float32" | "float64", add: boolean): void
       set(stop, i32.add(get(d), get(bytes))),
       // The last address a whole vector may start at.
       set(vstop, i32.sub(get(stop), c32(16))),
-      if_(i32.ltS(get(from), c32(0)), zeros, [
+      if_(i32.ltS(get(from), c32(0)), if_(i32.eq(get(toStep), c32(E)), zeros, stridedZeros), [
         set(sp, i32.add(get(src), i32.add(get(from), i32.mul(get(r), get(fromStride))))),
-        if_(i32.eq(get(step), c32(E)), contiguous, strided),
+        if_(i32.and(i32.eq(get(step), c32(E)), i32.eq(get(toStep), c32(E))), contiguous, strided),
       ]),
     ),
   );
