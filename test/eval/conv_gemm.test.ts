@@ -283,6 +283,28 @@ describe("conv GEMM lowerings", () => {
     }
   });
 
+  it("a threaded rows lowering gives every thread entries of its own, with the bits of one thread", () => {
+    const saved = configureMatmul({ wasm: true, wasmMinWork: 0, threadMinWork: 0 });
+    try {
+      for (const [name, g] of CASES.filter(([n]) => n.startsWith("kernel-gradient"))) {
+        const [lhs, rhs] = operands(g, 13).map((a) => Float32Array.from(a));
+        const results = [1, 2].map((threads) => {
+          configureMatmul({ threads });
+          const out = new Float32Array(g.n * g.o * prod(g.q)).fill(Number.NaN);
+          expect(convGemm(lhs!, rhs!, out, g, "rows")).toBe(true);
+          const path = lastMatmulPath();
+          // One entry (the default chunk holds all these rows) alone, two per thread on two.
+          if (path.threads > 1) expect(path.tasks, name).toBeGreaterThanOrEqual(2 * path.threads);
+          else expect(path.tasks, name).toBe(1);
+          return out;
+        });
+        expect(Array.from(results[1]!), name).toEqual(Array.from(results[0]!));
+      }
+    } finally {
+      configureMatmul(saved);
+    }
+  });
+
   it("convKernel gives the same result through the fast path as the definition for the W7 shapes", () => {
     // Forward, kernel gradient and input gradient of a 3x3 SAME conv on [4, 3, 10, 10] with 5 filters.
     for (const g of [

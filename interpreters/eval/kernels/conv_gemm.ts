@@ -28,7 +28,7 @@ import type { ConvLayout } from "../../../src/core/conv_geometry.js";
 import type { ConvGeometry } from "./conv.js";
 import { type FloatArray, matmul } from "./matmul.js";
 import { RUN_INTS } from "./gather_wasm_module.js";
-import { matmulWasmTakes } from "./matmul_engine.js";
+import { matmulThreadsFor, matmulWasmTakes } from "./matmul_engine.js";
 import { type GatheredProduct, type InPlaceProduct, matmulWasmGathered, matmulWasmInPlace } from "./matmul_wasm.js";
 
 /**
@@ -36,6 +36,8 @@ import { type GatheredProduct, type InPlaceProduct, matmulWasmGathered, matmulWa
  * On the W7 kernel gradient (72 rows of 25,088) 2^19 to 2^23 measured alike, 2^17 about 15% slower.
  */
 const CHUNK_ELEMENTS = 1 << 19;
+/** Entries per thread of a threaded rows lowering (fewer leave a thread idle at the end). */
+const TASKS_PER_THREAD = 2;
 /** Below this many output positions per image the rows lowering is used (a narrow GEMM otherwise). */
 const ROWS_BELOW_Q = 64;
 /** Shortest plane worth one contiguous move (`copyWithin` or `set`) instead of an element loop. */
@@ -480,8 +482,15 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
     sp = s0 * s1 * s2,
     depth = g.c * kp;
   const total = g.n * qp;
-  const entries = Math.ceil(total / Math.max(1, Math.min(total, Math.floor(chunk / depth))));
-  const per = Math.ceil(total / entries);
+  // Entries of at most `chunk` elements, and, where the product is threaded, enough of them for
+  // every thread (an entry is one thread's task: one entry would leave the others idle).
+  const threads = matmulWasmTakes(total * depth * g.o) ? matmulThreadsFor(total * depth * g.o) : 1;
+  const wanted = Math.min(
+    total,
+    Math.max(threads > 1 ? TASKS_PER_THREAD * threads : 1, Math.ceil(total / Math.max(1, Math.min(total, Math.floor(chunk / depth))))),
+  );
+  const per = Math.ceil(total / wanted),
+    entries = Math.ceil(total / per);
   // Every entry's rows of colsT as plan runs (one segment each): the writer below, recorded.
   const rowsPlan = () => {
     const plan = new Plan(lhs.BYTES_PER_ELEMENT);
@@ -536,7 +545,7 @@ function convRows(lhs: FloatArray, rhs: FloatArray, out: FloatArray, g: ConvGeom
       return { plan: plan.done(), segments: [] };
     }).plan,
     input: lhs,
-    ...cachedPlan(`rows:${lhs.BYTES_PER_ELEMENT}:${+layout.lhs}:${chunk}:${JSON.stringify(g)}`, rowsPlan),
+    ...cachedPlan(`rows:${lhs.BYTES_PER_ELEMENT}:${+layout.lhs}:${entries}:${JSON.stringify(g)}`, rowsPlan),
     srcStep: 0,
     c: (outT, at) => copyOut(outT, at, 0, total),
   });

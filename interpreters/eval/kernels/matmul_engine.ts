@@ -97,6 +97,11 @@ export function configureMatmul(changes: Partial<MatmulConfig> = {}): MatmulConf
 export const matmulWasmEnabled = (): boolean => getConfig().wasm;
 /** Whether a product of `work` multiply-adds goes to the wasm kernels (they are on and it is large enough). */
 export const matmulWasmTakes = (work: number): boolean => getConfig().wasm && work >= getConfig().wasmMinWork;
+/** Threads a product of `work` multiply-adds is split across (1: the calling thread alone). */
+export function matmulThreadsFor(work: number): number {
+  const cfg = getConfig();
+  return work >= cfg.threadMinWork ? Math.min(cfg.threads, MAX_THREADS, hardwareThreads()) : 1;
+}
 
 // ---- Engine: compiled modules, the memory and the main thread's instances ----------------------
 

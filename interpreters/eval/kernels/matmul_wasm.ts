@@ -18,7 +18,6 @@
  */
 import { RUN_INTS } from "./gather_wasm_module.js";
 import { packedBBytes, tileCols } from "./gemm_wasm_module.js";
-import { hardwareThreads } from "../../../src/codegen/wasm_asm.js";
 import {
   type Dtype,
   type GatherApi,
@@ -36,6 +35,7 @@ import {
   getConfig,
   getEngine,
   getWorkers,
+  matmulThreadsFor,
   publish,
   runGatherTask,
   runGatherTasks,
@@ -106,7 +106,7 @@ export function matmulWasm(
   // operand: copying and packing it costs about as much as the JavaScript kernels' single pass.
   if (m < 2 || n < 2) return false;
 
-  const threads = work >= cfg.threadMinWork ? Math.min(cfg.threads, MAX_THREADS, hardwareThreads()) : 1;
+  const threads = matmulThreadsFor(work);
   const e = getEngine(threads > 1);
   if (e === null) return false;
 
@@ -306,7 +306,7 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
   const cfg = getConfig();
   const work = batch * m * k * n;
   if (!cfg.wasm || work < cfg.wasmMinWork || m < 2 || n < 2 || batch > 0xffff) return false;
-  const threads = work >= cfg.threadMinWork ? Math.min(cfg.threads, MAX_THREADS, hardwareThreads()) : 1;
+  const threads = matmulThreadsFor(work);
   const e = getEngine(threads > 1);
   if (e === null) return false;
   const workers = threads > 1 && e.shared ? getWorkers(e, threads - 1) : [];
