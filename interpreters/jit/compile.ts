@@ -19,7 +19,7 @@ import { ELEMENT_BYTES, RECYCLE_MIN_BYTES, recycle } from "../../src/core/buffer
 import { viewDotStep, viewDots } from "./dot_views.js";
 import { loopStep } from "./loops.js";
 import { composeBroadcasts, cse, dce, outerProducts } from "./passes.js";
-import { wasmColumnSumStep, wasmSumStep } from "./wasm_sum.js";
+import { wasmColumnSumStep, wasmExtremumStep, wasmSumStep } from "./wasm_sum.js";
 import { wasmLoopStep, wasmLoopsEnabled } from "./wasm_loop.js";
 
 export type Env = ConcreteArray[];
@@ -346,7 +346,29 @@ function primitiveStep(e: Eqn, slot: (v: Var) => number): Step {
     );
     for (let k = 0; k < outs.length; k++) env[outs[k]!] = res[k]!;
   };
-  return e.prim === Prim.ReduceSum ? trailingSumStep(e, slot, step) : step;
+  if (e.prim === Prim.ReduceSum) return trailingSumStep(e, slot, step);
+  if (e.prim === Prim.ReduceMax || e.prim === Prim.ReduceMin) return trailingExtremumStep(e, slot, step);
+  return step;
+}
+
+/** A float max or min over trailing axes in WebAssembly (`wasm_sum.ts`; where it declines, the eager kernel). */
+function trailingExtremumStep(e: Eqn, slot: (v: Var) => number, step: Step): Step {
+  const { shape, dtype } = e.inputs[0]!.aval;
+  const axes = [...(e.params as PrimParams[Prim.ReduceMax]).axes].sort((a, b) => a - b);
+  if ((dtype !== "float32" && dtype !== "float64") || e.outvars[0]!.aval.dtype !== dtype || axes.length === 0 || !wasmLoopsEnabled()) return step;
+  const first = axes[0]!;
+  if (!axes.every((a, k) => a === first + k) || axes[axes.length - 1] !== shape.length - 1) return step;
+  const op = e.prim === Prim.ReduceMax ? "max" : "min";
+  return wasmExtremumStep(
+    slot(e.inputs[0]!),
+    slot(e.outvars[0]!),
+    sizeOf(shape.slice(0, first)),
+    sizeOf(shape.slice(first)),
+    dtype,
+    e.outvars[0]!.aval.shape as number[],
+    op,
+    step,
+  );
 }
 
 /**

@@ -4,13 +4,15 @@
  * kernel (`pairwiseSum`: four running sums per block of SUM_BLOCK, halves added), so the bits are
  * the eager kernel's, without a JavaScript pass over the data. A long single row splits the top
  * levels of its pairwise tree across the loop threads; the partial sums are then added in the
- * tree's order.
+ * tree's order. Maxima and minima over trailing axes (a softmax's row maximum) run here too, all
+ * rows in one call, with the eager kernel's bits (`wasmExtremumStep`).
  */
 import { SUM_BLOCK } from "../eval/kernels/reduce.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import {
   type Code,
   F64,
+  type Func,
   I32,
   type Local,
   ModuleBuilder,
@@ -18,6 +20,7 @@ import {
   bits,
   call,
   f32,
+  f32v,
   f64,
   f64v,
   forRange,
@@ -52,6 +55,13 @@ interface SumKernel {
   readonly rows: (p: number, n: number, count: number, out: number) => void;
   /** Column sums of `rows` rows of `inner` elements from p, each summed in row order from 0, as float64 at out. */
   readonly cols: (p: number, rows: number, inner: number, out: number) => void;
+  /**
+   * The maximum (minimum) of each of `count` rows of n elements from p, as float64 at out: the
+   * largest (smallest) value, or NaN where the row holds a NaN. Which of +0 and -0 a zero result
+   * has is not the eager kernel's (the first zero's): callers redo rows whose result is 0 or NaN.
+   */
+  readonly maxRows: (p: number, n: number, count: number, out: number) => void;
+  readonly minRows: (p: number, n: number, count: number, out: number) => void;
 }
 let summed = 0;
 /** How many sums have run in wasm so far (tests check the path was taken). */
@@ -75,6 +85,8 @@ function kernelFor(h: Heap, dtype: "float32" | "float64"): SumKernel | null {
       parts: ex.run as SumKernel["parts"],
       rows: ex.rows as SumKernel["rows"],
       cols: ex.cols as SumKernel["cols"],
+      maxRows: ex.maxRows as SumKernel["maxRows"],
+      minRows: ex.minRows as SumKernel["minRows"],
     };
   } catch {
     k = null;
@@ -194,9 +206,67 @@ function sumModule(dtype: "float32" | "float64", shared: boolean): Uint8Array {
       f64.store(outAt(), get(cs)),
     ]),
   ];
+  extremumRows(m.func("maxRows", [I32, I32, I32, I32]), dtype, "max");
+  extremumRows(m.func("minRows", [I32, I32, I32, I32]), dtype, "min");
   return m.encode();
 }
 const RETURN: Code = [0x0f];
+
+/**
+ * `maxRows` / `minRows`: per row, vector lanes keep a running pseudo-maximum (a < b ? b : a, so a
+ * tie keeps what it had) and a NaN flag; the lanes are then folded and the last n % lanes elements
+ * added one by one. A row with a NaN gives NaN.
+ */
+function extremumRows(f: Func, dtype: "float32" | "float64", op: "max" | "min"): void {
+  const B = dtype === "float32" ? 4 : 8;
+  const lanes = 16 / B;
+  const v = dtype === "float32" ? f32v : f64v;
+  const pick = op === "max" ? v.pmax : v.pmin;
+  const [p, n, count, out] = [0, 1, 2, 3].map((q) => f.param(q));
+  const r = f.local(I32),
+    k = f.local(I32),
+    row = f.local(I32),
+    acc = f.local(V128),
+    nan = f.local(V128),
+    x = f.local(V128),
+    m = f.local(F64),
+    e = f.local(F64),
+    flag = f.local(I32);
+  const start = op === "max" ? -Infinity : Infinity;
+  const splat = dtype === "float32" ? f32v.splat(scalar.f32Const(start)) : f64v.splat(scalar.f64Const(start));
+  // Fold the lanes: the upper half onto the lower, then (float32) lane 1 onto lane 0.
+  const high = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+  const second = [4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7];
+  const fold: Code[] = [set(acc, pick(get(acc), bits.shuffle(get(acc), get(acc), high)))];
+  if (lanes === 4) fold.push(set(acc, pick(get(acc), bits.shuffle(get(acc), get(acc), second))));
+  const lane0 = dtype === "float32" ? scalar.f64PromoteF32(f32v.extractLane(get(acc), 0)) : f64v.extractLane(get(acc), 0);
+  const element = (at: Code): Code => (dtype === "float32" ? scalar.f64PromoteF32(f32.load(at)) : f64.load(at));
+  const better = op === "max" ? scalar.f64Gt(get(e), get(m)) : scalar.f64Lt(get(e), get(m));
+  f.body = [
+    set(row, get(p)),
+    forRange(r, i32.const(0), get(count), i32.const(1), [
+      set(acc, splat),
+      set(nan, v128.zero()),
+      forRange(k, i32.const(0), i32.sub(get(n), i32.const(lanes - 1)), i32.const(lanes), [
+        set(x, v128.load(i32.add(get(row), i32.mul(get(k), i32.const(B))))),
+        set(acc, pick(get(acc), get(x))),
+        set(nan, bits.or(get(nan), v.ne(get(x), get(x)))),
+      ]),
+      fold,
+      set(m, lane0),
+      set(flag, bits.anyTrue(get(nan))),
+      // The last n % lanes elements, one by one (k stopped where the vectors did).
+      forRange(k, get(k), get(n), i32.const(1), [
+        set(e, element(i32.add(get(row), i32.mul(get(k), i32.const(B))))),
+        if_(better, set(m, get(e))),
+        if_(scalar.f64Ne(get(e), get(e)), set(flag, i32.const(1))),
+      ]),
+      if_(get(flag), set(m, scalar.f64Const(NaN))),
+      f64.store(i32.add(get(out), i32.shl(get(r), i32.const(3))), get(m)),
+      set(row, i32.add(get(row), i32.mul(get(n), i32.const(B)))),
+    ]),
+  ];
+}
 
 /** The subtrees at depth SPLIT_DEPTH of `pairwiseSum`'s tree over [start, start + n), in order. */
 function split(start: number, n: number): [number, number][] {
@@ -287,6 +357,48 @@ function place(
   if (need > h.memory.buffer.byteLength && (h.pending !== DATA || !heapFor(h, need - DATA))) return null;
   if (held === null) h.views[dtype].set(x as never, free / x.BYTES_PER_ELEMENT);
   return { h, kernel, at: held !== null ? x.byteOffset : free, results };
+}
+
+/**
+ * A step for a reduce_max / reduce_min over the trailing axes of a float32/float64 value (`outer`
+ * rows of `n`) in one wasm call (`maxRows` / `minRows`), reading it where a fused run left it or
+ * copying it in; rows whose result is NaN or zero are redone here as the eager kernel does them
+ * (the last NaN, the first zero's sign), so the bits are the eager kernel's.
+ */
+export function wasmExtremumStep(
+  inSlot: number,
+  outSlot: number,
+  outer: number,
+  n: number,
+  dtype: "float32" | "float64",
+  outShape: number[],
+  op: "max" | "min",
+  fallback: Step,
+): Step {
+  if (sharedHeap() === null || outer * n < ROWS_MIN_ELEMENTS || n < 2) return fallback;
+  const init = op === "max" ? -Infinity : Infinity;
+  return (env) => {
+    const x = env[inSlot]!.values;
+    const placed = place(x, dtype, outer * 8);
+    if (placed === null) return fallback(env);
+    const { h, kernel, at, results } = placed;
+    summed++;
+    (op === "max" ? kernel.maxRows : kernel.minRows)(at, n, outer, results);
+    const got = new Float64Array(h.memory.buffer, results, outer);
+    const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
+    for (let o = 0; o < outer; o++) {
+      let m = got[o]!;
+      if (m !== m || m === 0) {
+        m = init;
+        for (let k = o * n, end = k + n; k < end; k++) {
+          const v = x[k]!;
+          if ((op === "max" ? v > m : v < m) || v !== v) m = v;
+        }
+      }
+      out[o] = m;
+    }
+    env[outSlot] = new ConcreteArray(out, outShape, dtype);
+  };
 }
 
 /** Short rows go to wasm from this many rows and elements on. */

@@ -207,6 +207,7 @@ export const f64v = {
 /** Lane-wise f32x4 ops (opcode numbers: the fixed-width SIMD proposal). */
 export const f32v = {
   splat: (a: Code): Code => [a, simd(0x13)],
+  extractLane: (a: Code, lane: number): Code => [a, simd(0x1f), lane],
   replaceLane: (a: Code, lane: number, x: Code): Code => [a, x, simd(0x20), lane],
   eq: (a: Code, b: Code): Code => [a, b, simd(0x41)],
   ne: (a: Code, b: Code): Code => [a, b, simd(0x42)],
@@ -292,6 +293,10 @@ export const bits = {
 /** Scalar conversions and loads beyond `ScalarOps`. */
 export const scalar = {
   f64Const: (x: number): Code => [0x44, Array.from(new Uint8Array(new Float64Array([x]).buffer))],
+  f32Const: (x: number): Code => [0x43, Array.from(new Uint8Array(new Float32Array([x]).buffer))],
+  f64Ne: (a: Code, b: Code): Code => [a, b, 0x62],
+  f64Lt: (a: Code, b: Code): Code => [a, b, 0x63],
+  f64Gt: (a: Code, b: Code): Code => [a, b, 0x64],
   f64PromoteF32: (a: Code): Code => [a, 0xbb],
   f64ConvertI32S: (a: Code): Code => [a, 0xb7],
   f64ConvertI32U: (a: Code): Code => [a, 0xb8],

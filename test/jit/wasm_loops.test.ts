@@ -175,6 +175,64 @@ describe("the wasm fused loops", () => {
     }
   }, 60_000);
 
+  it("max and min over trailing axes run in one wasm call and give the eager kernel's bits: ±0 ties, NaNs, odd rows", () => {
+    // Eager reference written here: the first element wins a tie (so -0 or +0 by position), a NaN
+    // wins over everything, the last NaN over earlier ones.
+    const extremum = (v: ArrayLike<number>, start: number, n: number, max: boolean): number => {
+      let m = max ? -Infinity : Infinity;
+      for (let k = start; k < start + n; k++) if ((max ? v[k]! > m : v[k]! < m) || v[k] !== v[k]) m = v[k]!;
+      return m;
+    };
+    for (const dtype of ["float32", "float64"] as const)
+      for (const [rows, n] of [
+        [256, 8],
+        [100, 13],
+        [64, 64],
+        [3, 1001],
+        [40, 3],
+      ] as const) {
+        // Rows of negatives with zeros of both signs (the maximum a zero whose sign the first one
+        // sets), rows with a NaN or two, rows of ±Infinity, and plain rows.
+        const data = Array.from({ length: rows * n }, (_, i) => {
+          const r = Math.floor(i / n),
+            k = i % n;
+          // The first zero in a later vector lane than zeros of the other sign after it.
+          if (r % 5 === 0) return k === 2 ? -0 : k % 4 === 0 && k > 0 ? 0 : -1 - k;
+          if (r % 5 === 1) return k === 2 ? 0 : k % 4 === 0 && k > 0 ? -0 : 1 + k;
+          if (r % 5 === 2 && (k === n >> 1 || k === n - 1)) return NaN;
+          if (r % 5 === 3) return k % 2 ? Infinity : -Infinity;
+          return Math.sin(i * 0.37) * 100;
+        });
+        const a = np.reshape(np.array(dtype === "float32" ? new Float32Array(data) : new Float64Array(data)), [rows, n]);
+        for (const [op, max] of [
+          [np.max, true],
+          [np.min, false],
+        ] as const) {
+          const programs: [string, (v: NDArray) => unknown][] = [
+            // After a fused run (in place) and straight on an input (copied in).
+            ["in place", (v) => op(np.multiply(v, 1), 1)],
+            ["copied in", (v) => op(v, 1)],
+          ];
+          for (const [name, f] of programs) {
+            const [, wasm, eager] = both(f, name === "in place" && rows * n >= 256);
+            const before = wasmSumsRun();
+            const got = (wasm(a) as NDArray).dataSync() as ArrayLike<number>;
+            // From 1024 elements on in wasm; fewer stay with the eager kernel.
+            expect(wasmSumsRun(), `${dtype} ${rows}x${n} ${name}`).toBe(before + (rows * n >= 1024 ? 1 : 0));
+            const round = dtype === "float32" ? Math.fround : (t: number) => t;
+            const vals = round === Math.fround ? Float32Array.from(data) : Float64Array.from(data);
+            for (let r = 0; r < rows; r++) {
+              const want = round(extremum(vals, r * n, n, max));
+              const show = (t: number) => (Object.is(t, -0) ? "-0" : String(t));
+              if (!Object.is(got[r], want) && !(Number.isNaN(got[r]) && Number.isNaN(want)))
+                expect(`${dtype} ${rows}x${n} ${name} row ${r}: ${show(got[r]!)}`).toBe(`${dtype} ${rows}x${n} ${name} row ${r}: ${show(want)}`);
+            }
+            expect(differences(wasm(a), eager(a))).toEqual([]);
+          }
+        }
+      }
+  });
+
   it("sums of many short rows run in one wasm call, in place or copied in, and equal eager sums bit for bit", () => {
     for (const dtype of ["float32", "float64"] as const)
       for (const [rows, n] of [
