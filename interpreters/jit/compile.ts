@@ -351,24 +351,28 @@ function primitiveStep(e: Eqn, slot: (v: Var) => number): Step {
   return step;
 }
 
+/**
+ * A float reduction's input shape and dtype and its axes as one run [first, last], or null where
+ * the wasm reductions do not apply (other dtypes, scattered axes, wasm off).
+ */
+function floatAxisRun(e: Eqn): { shape: Shape; dtype: "float32" | "float64"; first: number; last: number } | null {
+  const { shape, dtype } = e.inputs[0]!.aval;
+  const axes = [...(e.params as PrimParams[Prim.ReduceSum]).axes].sort((a, b) => a - b);
+  if ((dtype !== "float32" && dtype !== "float64") || e.outvars[0]!.aval.dtype !== dtype || axes.length === 0 || !wasmLoopsEnabled()) return null;
+  const first = axes[0]!,
+    last = axes[axes.length - 1]!;
+  return axes.every((a, k) => a === first + k) ? { shape, dtype, first, last } : null;
+}
+
 /** A float max or min over trailing axes in WebAssembly (`wasm_sum.ts`; where it declines, the eager kernel). */
 function trailingExtremumStep(e: Eqn, slot: (v: Var) => number, step: Step): Step {
-  const { shape, dtype } = e.inputs[0]!.aval;
-  const axes = [...(e.params as PrimParams[Prim.ReduceMax]).axes].sort((a, b) => a - b);
-  if ((dtype !== "float32" && dtype !== "float64") || e.outvars[0]!.aval.dtype !== dtype || axes.length === 0 || !wasmLoopsEnabled()) return step;
-  const first = axes[0]!;
-  if (!axes.every((a, k) => a === first + k) || axes[axes.length - 1] !== shape.length - 1) return step;
+  const run = floatAxisRun(e);
+  if (run === null || run.last !== run.shape.length - 1) return step;
+  const { shape, dtype, first } = run;
   const op = e.prim === Prim.ReduceMax ? "max" : "min";
-  return wasmExtremumStep(
-    slot(e.inputs[0]!),
-    slot(e.outvars[0]!),
-    sizeOf(shape.slice(0, first)),
-    sizeOf(shape.slice(first)),
-    dtype,
-    e.outvars[0]!.aval.shape as number[],
-    op,
-    step,
-  );
+  const [x, y] = [slot(e.inputs[0]!), slot(e.outvars[0]!)],
+    outShape = e.outvars[0]!.aval.shape as number[];
+  return wasmExtremumStep(x, y, sizeOf(shape.slice(0, first)), sizeOf(shape.slice(first)), dtype, outShape, op, step);
 }
 
 /**
@@ -376,26 +380,15 @@ function trailingExtremumStep(e: Eqn, slot: (v: Var) => number, step: Step): Ste
  * WebAssembly (`wasm_sum.ts`; where the kernels decline, the eager kernel).
  */
 function trailingSumStep(e: Eqn, slot: (v: Var) => number, step: Step): Step {
-  const { shape, dtype } = e.inputs[0]!.aval;
-  const axes = [...(e.params as PrimParams[Prim.ReduceSum]).axes].sort((a, b) => a - b);
-  if ((dtype !== "float32" && dtype !== "float64") || e.outvars[0]!.aval.dtype !== dtype || axes.length === 0 || !wasmLoopsEnabled()) return step;
-  const first = axes[0]!,
-    last = axes[axes.length - 1]!;
-  if (!axes.every((a, k) => a === first + k)) return step;
+  const run = floatAxisRun(e);
+  if (run === null) return step;
+  const { shape, dtype, first, last } = run;
+  const outShape = e.outvars[0]!.aval.shape as number[];
   if (last < shape.length - 1) {
     const block: [number, number, number] = [sizeOf(shape.slice(0, first)), sizeOf(shape.slice(first, last + 1)), sizeOf(shape.slice(last + 1))];
-    return wasmColumnSumStep(slot(e.inputs[0]!), slot(e.outvars[0]!), block, dtype, e.outvars[0]!.aval.shape as number[], step);
+    return wasmColumnSumStep(slot(e.inputs[0]!), slot(e.outvars[0]!), block, dtype, outShape, step);
   }
-  const lead = first;
-  return wasmSumStep(
-    slot(e.inputs[0]!),
-    slot(e.outvars[0]!),
-    sizeOf(shape.slice(0, lead)),
-    sizeOf(shape.slice(lead)),
-    dtype,
-    e.outvars[0]!.aval.shape as number[],
-    step,
-  );
+  return wasmSumStep(slot(e.inputs[0]!), slot(e.outvars[0]!), sizeOf(shape.slice(0, first)), sizeOf(shape.slice(first)), dtype, outShape, step);
 }
 
 function reshapeStep(e: Eqn, slot: (v: Var) => number): Step {
