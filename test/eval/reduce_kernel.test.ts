@@ -42,6 +42,35 @@ describe("reduceKernel over contiguous rows", () => {
   }
 });
 
+describe("reduceKernel max and min keep the scan's tie rule", () => {
+  it("a zero result has the first zero's sign, and a NaN row gives NaN, for every placement in rows of 1 to 9", () => {
+    const ordered = (row: ArrayLike<number>, max: boolean) => {
+      let m = max ? -Infinity : Infinity;
+      for (let k = 0; k < row.length; k++) if ((max ? row[k]! > m : row[k]! < m) || row[k] !== row[k]) m = row[k]!;
+      return m;
+    };
+    const show = (v: number) => (Object.is(v, -0) ? "-0" : String(v));
+    // Every row of length n over {-0, +0, -1, +1} (and a NaN in some), so ties of zeros meet in every lane order.
+    for (let n = 1; n <= 9; n++) {
+      const alphabet = n <= 6 ? [-0, 0, -1, 1] : [-0, 0, -1];
+      const rows: number[][] = [];
+      for (let c = 0; c < alphabet.length ** n; c++)
+        rows.push(Array.from({ length: n }, (_, k) => alphabet[Math.floor(c / alphabet.length ** k) % alphabet.length]!));
+      rows.push(Array.from({ length: n }, (_, k) => (k === n - 1 ? NaN : -0)));
+      for (const Ctor of [Float32Array, Float64Array]) {
+        const x = Ctor.from(rows.flat());
+        for (const op of ["max", "min"] as const) {
+          const out = new Ctor(rows.length);
+          reduceKernel(op, x, out, rows.length, n, 1);
+          rows.forEach((row, o) =>
+            expect(`${op} [${row.map(show)}]: ${show(out[o]!)}`).toBe(`${op} [${row.map(show)}]: ${show(ordered(row, op === "max"))}`),
+          );
+        }
+      }
+    }
+  });
+});
+
 describe("reduceKernel sums over a middle dim (inner > 1)", () => {
   /** One column's sum in the documented order: top to bottom from 0 within 64 rows, halves added above. */
   function columnSum(x: Float64Array, base: number, r0: number, r1: number, inner: number): number {

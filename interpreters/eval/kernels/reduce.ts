@@ -32,14 +32,7 @@ export function reduceKernel(op: ReduceOp, x: TypedArray, out: TypedArray, outer
   const init = op === "max" ? -Infinity : Infinity;
   if (inner === 1) {
     // One contiguous row per output (a pooling window along the last axis): no accumulator row.
-    for (let o = 0; o < outer; o++) {
-      let m = init;
-      for (let k = o * n, end = k + n; k < end; k++) {
-        const v = x[k]!;
-        if ((op === "max" ? v > m : v < m) || v !== v) m = v;
-      }
-      out[o] = m;
-    }
+    for (let o = 0; o < outer; o++) out[o] = op === "max" ? rowMax(x, o * n, n) : rowMin(x, o * n, n);
     return;
   }
   const acc = new Float64Array(inner);
@@ -61,6 +54,59 @@ export function reduceKernel(op: ReduceOp, x: TypedArray, out: TypedArray, outer
     }
     for (let i = 0; i < inner; i++) out[o * inner + i] = acc[i]!;
   }
+}
+
+/**
+ * The extremum of x[start .. start + n) by the kernel's rule: scanning in order, an element replaces
+ * the running value when it is strictly larger (smaller) or NaN, so a tie keeps the first (the sign
+ * of a zero result is the first zero's) and a NaN row gives its last NaN. `Math.max` over four
+ * running values finds the value without a branch per element; a zero or NaN result, the only
+ * ones whose bits that leaves open, is redone by the rule itself.
+ */
+function rowMax(x: TypedArray, start: number, n: number): number {
+  const end = start + n;
+  let m0 = -Infinity,
+    m1 = -Infinity,
+    m2 = -Infinity,
+    m3 = -Infinity,
+    k = start;
+  for (; k + 4 <= end; k += 4) {
+    m0 = Math.max(m0, x[k]!);
+    m1 = Math.max(m1, x[k + 1]!);
+    m2 = Math.max(m2, x[k + 2]!);
+    m3 = Math.max(m3, x[k + 3]!);
+  }
+  for (; k < end; k++) m0 = Math.max(m0, x[k]!);
+  const m = Math.max(Math.max(m0, m1), Math.max(m2, m3));
+  return m === m && m !== 0 ? m : ordered(x, start, end, true);
+}
+
+function rowMin(x: TypedArray, start: number, n: number): number {
+  const end = start + n;
+  let m0 = Infinity,
+    m1 = Infinity,
+    m2 = Infinity,
+    m3 = Infinity,
+    k = start;
+  for (; k + 4 <= end; k += 4) {
+    m0 = Math.min(m0, x[k]!);
+    m1 = Math.min(m1, x[k + 1]!);
+    m2 = Math.min(m2, x[k + 2]!);
+    m3 = Math.min(m3, x[k + 3]!);
+  }
+  for (; k < end; k++) m0 = Math.min(m0, x[k]!);
+  const m = Math.min(Math.min(m0, m1), Math.min(m2, m3));
+  return m === m && m !== 0 ? m : ordered(x, start, end, false);
+}
+
+/** The rule itself, element by element. */
+function ordered(x: TypedArray, start: number, end: number, max: boolean): number {
+  let m = max ? -Infinity : Infinity;
+  for (let k = start; k < end; k++) {
+    const v = x[k]!;
+    if ((max ? v > m : v < m) || v !== v) m = v;
+  }
+  return m;
 }
 
 /**
