@@ -134,17 +134,13 @@ function showsValues(p: Program): boolean {
   return r;
 }
 
-/** The programs an equation's params carry (bodies, branches, closed programs, lists of them). */
+/** The programs an equation's params carry (bodies, branches, called programs; alone or in lists). */
 function nestedPrograms(params: object): Program[] {
-  const found: Program[] = [];
-  const visit = (x: unknown): void => {
-    if (x instanceof Program) found.push(x);
-    else if (Array.isArray(x)) x.forEach(visit);
-    else if (typeof x === "object" && x !== null && "program" in x && (x as { program: unknown }).program instanceof Program)
-      found.push((x as { program: Program }).program);
-  };
-  for (const v of Object.values(params)) visit(v);
-  return found;
+  const closed = (x: unknown): x is ClosedProgram => typeof x === "object" && x !== null && (x as ClosedProgram).program instanceof Program;
+  return Object.values(params)
+    .flatMap((v: unknown) => (Array.isArray(v) ? v : [v]))
+    .filter(closed)
+    .map((c) => c.program);
 }
 
 function whileStep(e: Eqn<Prim.While>, slot: (v: Var) => number, compile: Compile): Step {

@@ -7,7 +7,7 @@
  * tree's order. Maxima and minima over trailing axes (a softmax's row maximum) run here too, all
  * rows in one call, with the eager kernel's bits (`wasmExtremumStep`).
  */
-import { SUM_BLOCK } from "../eval/kernels/reduce.js";
+import { SUM_BLOCK, ordered } from "../eval/kernels/reduce.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import {
   type Code,
@@ -376,7 +376,7 @@ export function wasmExtremumStep(
   fallback: Step,
 ): Step {
   if (sharedHeap() === null || outer * n < ROWS_MIN_ELEMENTS || n < 2) return fallback;
-  const init = op === "max" ? -Infinity : Infinity;
+  const max = op === "max";
   return (env) => {
     const x = env[inSlot]!.values;
     const placed = place(x, dtype, outer * 8);
@@ -387,15 +387,8 @@ export function wasmExtremumStep(
     const got = new Float64Array(h.memory.buffer, results, outer);
     const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
     for (let o = 0; o < outer; o++) {
-      let m = got[o]!;
-      if (m !== m || m === 0) {
-        m = init;
-        for (let k = o * n, end = k + n; k < end; k++) {
-          const v = x[k]!;
-          if ((op === "max" ? v > m : v < m) || v !== v) m = v;
-        }
-      }
-      out[o] = m;
+      const m = got[o]!;
+      out[o] = m === m && m !== 0 ? m : ordered(x, o * n, (o + 1) * n, max);
     }
     env[outSlot] = new ConcreteArray(out, outShape, dtype);
   };

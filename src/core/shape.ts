@@ -104,15 +104,15 @@ export function invertPerm(perm: readonly number[]): number[] {
 }
 
 /**
- * Where each dim of a dot_general operand lands in the result, whose axes are the batch dims, then
- * the lhs's free dims, then the rhs's (each in operand order); -1 marks a contracted dim.
- */
-/**
  * Whether a dot_general whose lhs has `lShape` and contracts `lContract` is an outer product per
  * batch entry: it contracts nothing, or only dims of size 1 (each result element one product).
  */
 export const isOuterProduct = (lShape: readonly number[], lContract: readonly number[]): boolean => lContract.every((d) => lShape[d] === 1);
 
+/**
+ * Where each dim of a dot_general operand lands in the result, whose axes are the batch dims, then
+ * the lhs's free dims, then the rhs's (each in operand order); -1 marks a contracted dim.
+ */
 export function dotResultAxes(
   lNdim: number,
   rNdim: number,

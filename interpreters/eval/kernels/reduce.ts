@@ -99,8 +99,8 @@ function rowMin(x: TypedArray, start: number, n: number): number {
   return m === m && m !== 0 ? m : ordered(x, start, end, false);
 }
 
-/** The rule itself, element by element. */
-function ordered(x: TypedArray, start: number, end: number, max: boolean): number {
+/** The rule itself, element by element, over x[start .. end) (also the jit's wasm rows redo rows by it). */
+export function ordered(x: TypedArray, start: number, end: number, max: boolean): number {
   let m = max ? -Infinity : Infinity;
   for (let k = start; k < end; k++) {
     const v = x[k]!;
