@@ -32,4 +32,4 @@ export class EvalInterpreter implements Interpreter {
   }
 }
 
-export { impls, type Impl, convWithLayout, setElementwiseAccelerator } from "./impl.js";
+export { impls, type Impl, convWithLayout, setElementwiseAccelerator, setReduceAccelerator } from "./impl.js";

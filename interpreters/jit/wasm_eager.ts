@@ -12,6 +12,8 @@ import type { Prim, PrimParams } from "../../src/core/prim.js";
 import { sizeOf } from "../../src/core/shape.js";
 import { type Eqn, Var } from "../../src/ir/ir.js";
 import { wasmLoopStep, wasmLoopsEnabled } from "./wasm_loop.js";
+import { wasmColumnSumStep, wasmExtremumStep, wasmSumStep } from "./wasm_sum.js";
+import type { ReduceOp } from "../eval/kernels/reduce.js";
 
 type Step = (env: ConcreteArray[]) => void;
 
@@ -55,6 +57,50 @@ export function eagerWasmElementwise(prim: Prim, args: readonly ConcreteArray[],
   step(env);
   const result = env[args.length];
   return result === undefined ? null : new ConcreteArray(result.values, out.shape as number[], out.dtype);
+}
+
+const reductions = new Map<string, Step | null>();
+
+/**
+ * A float sum, max or min over adjacent axes of `x` through the jit's wasm reductions
+ * (`wasm_sum.ts`, which give the eager kernel's bits), or null where the JavaScript kernel should
+ * run: a short or huge array, scattered axes, a max/min over axes that are not trailing, another
+ * dtype, or linear memory that could not grow. The steps cost no compile (their kernels are made
+ * once per memory), so unlike elementwise ops a key is served the first time it is seen.
+ */
+export function eagerWasmReduce(op: ReduceOp, x: ConcreteArray, axes: readonly number[], out: Aval): ConcreteArray | null {
+  const size = x.size;
+  if (size < MIN_ELEMENTS || size > MAX_ELEMENTS || (x.dtype !== "float32" && x.dtype !== "float64") || out.dtype !== x.dtype || !wasmLoopsEnabled())
+    return null;
+  const key = `${op}|${x.dtype}|${x.shape.join(",")}|${axes.join(",")}`;
+  let step = reductions.get(key);
+  if (step === undefined) {
+    step = reduceStep(op, x.shape, x.dtype, axes, out.shape as number[]);
+    if (reductions.size >= KEPT) reductions.delete(reductions.keys().next().value!);
+    reductions.set(key, step);
+  }
+  if (step === null) return null;
+  const env = [x];
+  step(env);
+  return env[1] ?? null;
+}
+
+/** The wasm reduction of an [x] env into slot 1 (left unset where it declines at run time), or null. */
+function reduceStep(op: ReduceOp, shape: readonly number[], dtype: "float32" | "float64", axes: readonly number[], outShape: number[]): Step | null {
+  const sorted = [...axes].sort((a, b) => a - b);
+  const first = sorted[0]!,
+    last = sorted[sorted.length - 1]!;
+  if (sorted.some((a, k) => a !== first + k)) return null;
+  const outer = sizeOf(shape.slice(0, first)),
+    n = sizeOf(shape.slice(first, last + 1)),
+    inner = sizeOf(shape.slice(last + 1));
+  const decline: Step = () => {};
+  let step: Step;
+  if (op === "sum")
+    step = inner > 1 ? wasmColumnSumStep(0, 1, [outer, n, inner], dtype, outShape, decline) : wasmSumStep(0, 1, outer, n, dtype, outShape, decline);
+  else if (inner === 1) step = wasmExtremumStep(0, 1, outer, n, dtype, outShape, op, decline);
+  else return null;
+  return step === decline ? null : step;
 }
 
 /** The fused-run step of one equation over flat operands in env slots 0..k-1, the result in slot k. */

@@ -281,8 +281,9 @@ function split(start: number, n: number): [number, number][] {
 
 /**
  * A step for a reduce_sum over the trailing axes of a float32/float64 value (`outer` rows of `n`):
- * long rows in WebAssembly when the value lies in the loops' linear memory, many short rows in one
- * wasm call (read in place or copied in); `fallback` otherwise.
+ * long rows in WebAssembly where a fused run left the value (a single long row on the loop
+ * threads), else copied in and summed in one call; many short rows in one wasm call (read in place
+ * or copied in); `fallback` where linear memory cannot take it.
  */
 export function wasmSumStep(
   inSlot: number,
@@ -315,7 +316,14 @@ export function wasmSumStep(
     const h = heapHolding(x.buffer);
     const kernel = h === null ? null : kernelFor(h, dtype);
     if (h === null || kernel === null) {
-      fallback(env);
+      // Not in linear memory (a program's input, an eager operand): copied in, then one call.
+      const placed = place(x, dtype, outer * 8);
+      if (placed === null) return fallback(env);
+      summed++;
+      placed.kernel.rows(placed.at, n, outer, placed.results);
+      const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
+      out.set(new Float64Array(placed.h.memory.buffer, placed.results, outer));
+      env[outSlot] = new ConcreteArray(out, outShape, dtype);
       return;
     }
     summed++;

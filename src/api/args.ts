@@ -2,9 +2,9 @@
  * Shared plumbing of the public transforms: installing the base evaluator, turning argument
  * pytrees into arrays, validating argnums and tangent/cotangent trees against their primals.
  */
-import { EvalInterpreter, type Impl, convWithLayout, impls, setElementwiseAccelerator } from "../../interpreters/eval/index.js";
+import { EvalInterpreter, type Impl, convWithLayout, impls, setElementwiseAccelerator, setReduceAccelerator } from "../../interpreters/eval/index.js";
 import { compileProgram } from "../../interpreters/jit/compile.js";
-import { eagerWasmElementwise } from "../../interpreters/jit/wasm_eager.js";
+import { eagerWasmElementwise, eagerWasmReduce } from "../../interpreters/jit/wasm_eager.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describe, naming } from "../core/errors.js";
 import { setBaseInterpreter } from "../core/interpreter.js";
@@ -21,6 +21,7 @@ setPrimitiveImpl((prim, args, params, outs) => (impls[prim] as Impl<Prim>)(args,
 setProgramCompiler(compileProgram);
 setConvLayoutImpl(convWithLayout);
 setElementwiseAccelerator(eagerWasmElementwise);
+setReduceAccelerator(eagerWasmReduce);
 
 /** Refuses, when a transform is created, anything but a function to transform. */
 export function checkFn(fn: string, f: unknown, what = "f"): void {

@@ -18,6 +18,8 @@ import {
   wasmLoopsEnabled,
 } from "../../interpreters/jit/wasm_loop.js";
 import { wasmSumsRun } from "../../interpreters/jit/wasm_sum.js";
+import { eagerWasmReduce } from "../../interpreters/jit/wasm_eager.js";
+import { setReduceAccelerator } from "../../interpreters/eval/index.js";
 import { type NDArray, jit, np, tree } from "../../src/index.js";
 
 afterAll(() => configureWasmLoops({ enabled: true, minElements: 256 }));
@@ -310,6 +312,58 @@ describe("the wasm fused loops", () => {
           expect(differences(got, eager(a)), `${name} ${dtype} ${JSON.stringify(shape)}`).toEqual([]);
         }
       }
+  });
+
+  it("eager sums, maxima and minima of long arrays run in wasm and give the JavaScript kernel's bits", () => {
+    const cases: [number[], number[], "sum" | "max" | "min"][] = [
+      [[100_003], [0], "sum"],
+      [[70, 1000], [1], "sum"],
+      [[500, 9], [1], "sum"], // many short rows
+      [[5, 900, 3], [1], "sum"], // a middle block: column sums
+      [[4, 5, 300, 2], [1, 2], "sum"],
+      [[2, 5000], [0, 1], "max"],
+      [[64, 65], [1], "min"],
+      [[9, 8, 100], [1, 2], "max"],
+    ];
+    for (const dtype of ["float32", "float64"] as const)
+      for (const [shape, axes, op] of cases) {
+        const size = shape.reduce((p, q) => p * q, 1);
+        // Mixed magnitudes, signed zeros, a NaN in one row, whole rows of -0.
+        const data = Array.from({ length: size }, (_, i) =>
+          i % 89 === 7 ? -0 : i === 4001 ? NaN : i < 130 ? -0 : Math.sin(i * 0.61) * 10 ** ((i % 5) - 2),
+        );
+        const a = np.reshape(np.array(dtype === "float32" ? new Float32Array(data) : new Float64Array(data)), shape);
+        const f = { sum: np.sum, max: np.max, min: np.min }[op];
+        const label = `${op} ${dtype} ${JSON.stringify(shape)} over ${JSON.stringify(axes)}`;
+        setReduceAccelerator(null);
+        let want: NDArray;
+        try {
+          want = f(a, axes);
+        } finally {
+          setReduceAccelerator(eagerWasmReduce);
+        }
+        const before = wasmSumsRun();
+        const got = f(a, axes);
+        expect(wasmSumsRun() - before, label).toBe(1);
+        expect(differences(got, want), label).toEqual([]);
+      }
+    // Axes that are not adjacent keep the JavaScript kernel.
+    const b = np.ones([16, 16, 16]);
+    const before = wasmSumsRun();
+    expect(np.sum(b, [0, 2]).dataSync()).toEqual(new Float32Array(16).fill(256));
+    expect(wasmSumsRun()).toBe(before);
+  });
+
+  it("a jitted sum straight over a long input copies it in and gives the eager bits", () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      const data = Array.from({ length: 3 * 30_011 }, (_, i) => Math.cos(i * 0.29) * 10 ** ((i % 7) - 3));
+      const a = np.reshape(np.array(dtype === "float32" ? new Float32Array(data) : new Float64Array(data)), [3, 30_011]);
+      const [js, wasm] = both((v: NDArray) => [np.sum(v, 1), np.sum(np.reshape(v, [-1]))], false);
+      const before = wasmSumsRun();
+      const got = wasm(a);
+      expect(wasmSumsRun() - before, dtype).toBe(2);
+      expect(differences(got, js(a)), dtype).toEqual([]);
+    }
   });
 
   const x = np.array(float32Inputs(40_003));
