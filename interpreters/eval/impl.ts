@@ -51,10 +51,11 @@ export function setElementwiseAccelerator(a: ElementwiseAccelerator | null): voi
 }
 
 /**
- * Runs a float reduction some faster way with the same bits, or returns null (the façade installs
- * the jit's WebAssembly sums and extrema here for long arrays).
+ * Runs a float reduction over the middle axis of an [outer, n, inner] block some faster way with the
+ * same bits, or returns null (the façade installs the jit's WebAssembly sums and extrema here for
+ * long arrays).
  */
-export type ReduceAccelerator = (op: ReduceOp, x: C, axes: readonly number[], out: Aval) => C | null;
+export type ReduceAccelerator = (op: ReduceOp, x: TypedArray, block: readonly [number, number, number], out: Aval) => C | null;
 let reduceAccelerator: ReduceAccelerator | null = null;
 export function setReduceAccelerator(a: ReduceAccelerator | null): void {
   reduceAccelerator = a;
@@ -106,10 +107,10 @@ function blockView(x: C, axes: readonly number[]): [TypedArray, number, number, 
 const reduce =
   <P extends Prim.ReduceSum | Prim.ReduceMax | Prim.ReduceMin>(op: ReduceOp): Impl1<P> =>
   ([x], { axes }, out) => {
-    const fast = reduceAccelerator !== null && out.shape.length < x!.ndim ? reduceAccelerator(op, x!, axes, out) : null;
+    const [v, o, n, i] = blockView(x!, axes);
+    const fast = reduceAccelerator !== null && axes.length > 0 ? reduceAccelerator(op, v, [o, n, i], out) : null;
     if (fast) return fast;
     const [data, wrap] = make(out);
-    const [v, o, n, i] = blockView(x!, axes);
     reduceKernel(op, v, data, o, n, i);
     return wrap(data);
   };

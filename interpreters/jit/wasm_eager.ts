@@ -8,6 +8,7 @@
  * the façade (src/api/args.ts).
  */
 import { ConcreteArray, type Aval } from "../../src/core/ndarray.js";
+import type { TypedArray } from "../../src/core/dtype.js";
 import type { Prim, PrimParams } from "../../src/core/prim.js";
 import { sizeOf } from "../../src/core/shape.js";
 import { type Eqn, Var } from "../../src/ir/ir.js";
@@ -62,46 +63,42 @@ export function eagerWasmElementwise(prim: Prim, args: readonly ConcreteArray[],
 const reductions = new Map<string, Step | null>();
 
 /**
- * A float sum, max or min over adjacent axes of `x` through the jit's wasm reductions
- * (`wasm_sum.ts`, which give the eager kernel's bits), or null where the JavaScript kernel should
- * run: a short or huge array, scattered axes, a max/min over axes that are not trailing, another
- * dtype, or linear memory that could not grow. The steps cost no compile (their kernels are made
- * once per memory), so unlike elementwise ops a key is served the first time it is seen.
+ * A float sum, max or min over the middle axis of an [outer, n, inner] block (the eager kernel's
+ * view, scattered axes already moved together) through the jit's wasm reductions (`wasm_sum.ts`,
+ * which give the eager kernel's bits), or null where the JavaScript kernel should run: a short or
+ * huge array, a max/min with inner > 1, another dtype, or linear memory that could not grow. The
+ * steps cost no compile (their kernels are made once per memory), so unlike elementwise ops a key
+ * is served the first time it is seen.
  */
-export function eagerWasmReduce(op: ReduceOp, x: ConcreteArray, axes: readonly number[], out: Aval): ConcreteArray | null {
-  const size = x.size;
-  if (size < MIN_ELEMENTS || size > MAX_ELEMENTS || (x.dtype !== "float32" && x.dtype !== "float64") || out.dtype !== x.dtype || !wasmLoopsEnabled())
+export function eagerWasmReduce(op: ReduceOp, x: TypedArray, [outer, n, inner]: readonly [number, number, number], out: Aval): ConcreteArray | null {
+  const dtype = out.dtype;
+  if (
+    x.length < MIN_ELEMENTS ||
+    x.length > MAX_ELEMENTS ||
+    (dtype !== "float32" && dtype !== "float64") ||
+    !(x instanceof ARRAY[dtype]) ||
+    !wasmLoopsEnabled()
+  )
     return null;
-  const key = `${op}|${x.dtype}|${x.shape.join(",")}|${axes.join(",")}`;
+  const key = `${op}|${dtype}|${outer},${n},${inner}|${out.shape.join(",")}`;
   let step = reductions.get(key);
   if (step === undefined) {
-    step = reduceStep(op, x.shape, x.dtype, axes, out.shape as number[]);
+    const decline: Step = () => {};
+    const outShape = out.shape as number[];
+    let made: Step | null;
+    if (op === "sum")
+      made = inner > 1 ? wasmColumnSumStep(0, 1, [outer, n, inner], dtype, outShape, decline) : wasmSumStep(0, 1, outer, n, dtype, outShape, decline);
+    else made = inner === 1 ? wasmExtremumStep(0, 1, outer, n, dtype, outShape, op, decline) : null;
+    step = made === decline ? null : made;
     if (reductions.size >= KEPT) reductions.delete(reductions.keys().next().value!);
     reductions.set(key, step);
   }
   if (step === null) return null;
-  const env = [x];
+  const env = [new ConcreteArray(x, [x.length], dtype)];
   step(env);
   return env[1] ?? null;
 }
-
-/** The wasm reduction of an [x] env into slot 1 (left unset where it declines at run time), or null. */
-function reduceStep(op: ReduceOp, shape: readonly number[], dtype: "float32" | "float64", axes: readonly number[], outShape: number[]): Step | null {
-  const sorted = [...axes].sort((a, b) => a - b);
-  const first = sorted[0]!,
-    last = sorted[sorted.length - 1]!;
-  if (sorted.some((a, k) => a !== first + k)) return null;
-  const outer = sizeOf(shape.slice(0, first)),
-    n = sizeOf(shape.slice(first, last + 1)),
-    inner = sizeOf(shape.slice(last + 1));
-  const decline: Step = () => {};
-  let step: Step;
-  if (op === "sum")
-    step = inner > 1 ? wasmColumnSumStep(0, 1, [outer, n, inner], dtype, outShape, decline) : wasmSumStep(0, 1, outer, n, dtype, outShape, decline);
-  else if (inner === 1) step = wasmExtremumStep(0, 1, outer, n, dtype, outShape, op, decline);
-  else return null;
-  return step === decline ? null : step;
-}
+const ARRAY = { float32: Float32Array, float64: Float64Array } as const;
 
 /** The fused-run step of one equation over flat operands in env slots 0..k-1, the result in slot k. */
 function compile(prim: Prim, args: readonly ConcreteArray[], params: PrimParams[Prim], out: Aval, n: number): Step | null {
