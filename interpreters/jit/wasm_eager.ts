@@ -4,8 +4,9 @@
  * the JavaScript kernel and cost no compile) and kept for later calls (at most KEPT). The loops give
  * the JavaScript kernels' bits (the jit = eager law holds them to that), so the eager result does
  * not depend on which path ran; a training loop's repeated shapes take the wasm one, four float32
- * lanes at a time and on the loop threads for long arrays. Installed into the eval interpreter by
- * the façade (src/api/args.ts).
+ * lanes at a time and on the loop threads for long arrays. Eager float sums and maxima/minima of
+ * long arrays likewise run through the jit's wasm reductions (`eagerWasmReduce`). Installed into the
+ * eval interpreter by the façade (src/api/args.ts).
  */
 import { ConcreteArray, type Aval } from "../../src/core/ndarray.js";
 import type { TypedArray } from "../../src/core/dtype.js";
