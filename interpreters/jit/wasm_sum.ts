@@ -296,36 +296,28 @@ export function wasmSumStep(
 ): Step {
   if (sharedHeap() === null || (n < MIN_ROW && (outer < ROWS_MIN_COUNT || outer * n < ROWS_MIN_ELEMENTS))) return fallback;
   const B = dtype === "float32" ? 4 : 8;
-  // Many short rows (a classifier's log-sum-exp over 4 classes, per example) in one wasm call (a
-  // call per row costs more than the sum), the float64 results written above the operand.
-  if (n < MIN_ROW)
-    return (env) => {
-      const placed = place(env[inSlot]!.values, dtype, outer * 8);
-      if (placed === null) return fallback(env);
-      const { h, kernel, at, results } = placed;
-      summed++;
-      kernel.rows(at, n, outer, results);
-      const sums = new Float64Array(h.memory.buffer, results, outer);
-      const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
-      out.set(sums);
-      env[outSlot] = new ConcreteArray(out, outShape, dtype);
-    };
+  // Every row in one wasm call (a call per row costs more than a short row's sum: a classifier's
+  // log-sum-exp over 4 classes, per example), read in place or copied in, the float64 results
+  // written above the operand.
+  const allRows: Step = (env) => {
+    const placed = place(env[inSlot]!.values, dtype, outer * 8);
+    if (placed === null) return fallback(env);
+    const { h, kernel, at, results } = placed;
+    summed++;
+    kernel.rows(at, n, outer, results);
+    const sums = new Float64Array(h.memory.buffer, results, outer);
+    const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
+    out.set(sums);
+    env[outSlot] = new ConcreteArray(out, outShape, dtype);
+  };
+  if (n < MIN_ROW) return allRows;
   const tree = split(0, n);
   return (env) => {
     const x = env[inSlot]!.values;
     const h = heapHolding(x.buffer);
     const kernel = h === null ? null : kernelFor(h, dtype);
-    if (h === null || kernel === null) {
-      // Not in linear memory (a program's input, an eager operand): copied in, then one call.
-      const placed = place(x, dtype, outer * 8);
-      if (placed === null) return fallback(env);
-      summed++;
-      placed.kernel.rows(placed.at, n, outer, placed.results);
-      const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
-      out.set(new Float64Array(placed.h.memory.buffer, placed.results, outer));
-      env[outSlot] = new ConcreteArray(out, outShape, dtype);
-      return;
-    }
+    // Not in linear memory (a program's input, an eager operand): copied in, then one call.
+    if (h === null || kernel === null) return allRows(env);
     summed++;
     const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
     if (outer === 1 && n >= THREAD_ROW && h.pool !== null) {
