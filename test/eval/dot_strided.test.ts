@@ -46,6 +46,8 @@ const CASES: Case[] = [
     ],
   },
   { name: "a free dim split around the batch", l: [64, 16], r: [8, 16, 32], contract: [[1], [1]], batch: [[], []] },
+  // A_e read in place from its transposed layout with rows 21 elements apart (lda > m).
+  { name: "batch between the contracting and free dims of A", l: [5, 3, 7], r: [3, 5, 4], contract: [[0], [1]], batch: [[1], [0]] },
   { name: "K above the kernel's depth block", l: [2, 5, 300], r: [2, 300, 4], contract: [[2], [1]], batch: [[0], [0]] },
   // Few columns: the narrow register tile (6 rows by one vector), with row and column remainders.
   { name: "batched A·B with 4 columns (narrow tile)", l: [8, 64, 32], r: [8, 32, 4], contract: [[2], [1]], batch: [[0], [0]] },
@@ -136,7 +138,8 @@ describe("dotStrided", () => {
         configureMatmul({ threads: saved.threads, threadMinWork: saved.threadMinWork });
         if (lastMatmulPath().threads < 2) return;
       }
-      let narrow = 0;
+      let narrow = 0,
+        inPlace = 0;
       CASES.forEach((c, i) => {
         for (const [Ctor, tol] of [
           [Float32Array, 1e-4],
@@ -149,6 +152,7 @@ describe("dotStrided", () => {
           const got = new Ctor(want.length).fill(Number.NaN);
           expect(dotStrided(l, c.l, r, c.r, c.contract, c.batch, got), c.name).toBe(true);
           if (lastMatmulPath().narrow) narrow++;
+          if (lastMatmulPath().inPlace) inPlace++;
           let err = 0;
           for (let t = 0; t < want.length; t++) err = Math.max(err, Math.abs(got[t]! - want[t]!));
           expect(err, `${memory} ${c.name} ${Ctor.name}`).toBeLessThan(tol);
@@ -157,9 +161,38 @@ describe("dotStrided", () => {
           expect(Array.from(got), `${memory} ${c.name} ${Ctor.name}: bits`).toEqual(Array.from(plain));
         }
       });
-      // The three few-column cases, float32 and float64, ran on the narrow tile.
+      // The three few-column cases, float32 and float64, ran on the narrow tile; dense operands were
+      // read in place and interleaved ones gathered.
       expect(narrow, memory).toBeGreaterThanOrEqual(6);
+      expect(inPlace, memory).toBeGreaterThanOrEqual(12);
+      expect(inPlace, memory).toBeLessThan(2 * CASES.length);
     }
+  });
+
+  it("reads broadcast (stride-0) and transposed views in place, with the bits of the materialised operands", () => {
+    // A vmapped layer: the data broadcast over 8 models (and transposed, for the weight gradient).
+    const views: { name: string; l: number[]; ls: number[]; lStrides: number[]; r: number[]; contract: Dims }[] = [
+      { name: "x broadcast · W_e", l: [8, 64, 16], ls: [64, 16], lStrides: [0, 16, 1], r: [8, 16, 32], contract: [[2], [1]] },
+      { name: "xᵀ broadcast · G_e", l: [8, 16, 64], ls: [64, 16], lStrides: [0, 1, 16], r: [8, 64, 32], contract: [[2], [1]] },
+      { name: "xᵀ broadcast · G_e, 4 columns", l: [8, 16, 64], ls: [64, 16], lStrides: [0, 1, 16], r: [8, 64, 4], contract: [[2], [1]] },
+    ];
+    views.forEach((v, i) => {
+      for (const Ctor of [Float32Array, Float64Array]) {
+        const r0 = rng(40 + i);
+        const src = new Ctor(size(v.ls)).map(() => 2 * r0() - 1),
+          r = new Ctor(size(v.r)).map(() => 2 * r0() - 1);
+        // The view materialised: element (b, i, j) of l is src at b·s0 + i·s1 + j·s2.
+        const l = new Ctor(size(v.l));
+        const lst = stridesOf(v.l);
+        for (let o = 0; o < l.length; o++) l[o] = src[v.l.reduce((acc, d, ax) => acc + (Math.floor(o / lst[ax]!) % d) * v.lStrides[ax]!, 0)]!;
+        const batch: Dims = [[0], [0]];
+        const got = new Ctor((size(v.l) / v.l[2]!) * v.r[2]!);
+        expect(dotStrided(src, v.l, r, v.r, v.contract, batch, got, v.lStrides), v.name).toBe(true);
+        expect(lastMatmulPath().inPlace, v.name).toBe(true);
+        const plain = transposeThenMultiply(Ctor, l, v.l, r, v.r, v.contract, batch);
+        expect(Array.from(got), `${v.name} ${Ctor.name}: bits`).toEqual(Array.from(plain));
+      }
+    });
   });
 
   it("plans once per params object, and again when the shapes, batch dims or element type change", () => {

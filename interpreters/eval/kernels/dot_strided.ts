@@ -1,8 +1,12 @@
 /**
  * Small float dot_generals (a vmapped model's batched, transposed products) as one batched product
- * of strided views: each batch entry's operands are gathered, with their own strides, straight into
- * the wasm GEMM's memory (`matmulWasmInPlace`), which copies operands in anyway, so a transposed
- * or interleaved operand costs no array of its own and the result is written in its final layout.
+ * of strided views. Where every entry's operands are dense blocks of their sources (row-major or
+ * transposed; a broadcast operand is one block read by every entry), nothing is gathered: each
+ * source is copied into the wasm GEMM's memory whole and the kernels read the blocks there, the
+ * transposed ones through their transposing packers (`matmulWasmOffsets`). Otherwise (interleaved
+ * layouts) each batch entry's operands are gathered, with their own strides, straight into the
+ * GEMM's memory (`matmulWasmInPlace`), so an operand costs no array of its own either way and the
+ * result is written in its final layout.
  *
  * Either orientation runs, on either register tile: C = A·B, or Cᵀ = Bᵀ·Aᵀ, on the wide tile (2 rows
  * by 16 float32 or 8 float64 columns) or the narrow one (6 rows by 4 or 2 columns), whichever wastes
@@ -14,7 +18,7 @@
  */
 import { tileCols } from "./gemm_wasm_module.js";
 import { NARROW, PARAMS } from "./matmul_engine.js";
-import { matmulWasmInPlace } from "./matmul_wasm.js";
+import { matmulWasmInPlace, matmulWasmOffsets } from "./matmul_wasm.js";
 
 type Floats = Float32Array | Float64Array;
 
@@ -115,6 +119,64 @@ function gatherer(v: View): Gather {
   };
 }
 
+/** A block of one element: it lies dense with any step. */
+const ANY = Infinity;
+/**
+ * The step between consecutive elements of the block `dims` (row-major, in that order) of an operand
+ * with `strides`, if it lies dense with that step: each dim's stride is the step times the sizes of
+ * the dims after it (size-1 dims ignored). ANY for a block of one element; -1 where it is not dense.
+ */
+function blockStep(shape: readonly number[], strides: readonly number[], dims: readonly number[]): number {
+  let step = ANY,
+    size = 1;
+  for (let i = dims.length - 1; i >= 0; i--) {
+    const d = dims[i]!;
+    if (shape[d] === 1) continue;
+    if (step === ANY) step = strides[d]!;
+    else if (strides[d] !== step * size) return -1;
+    size *= shape[d]!;
+  }
+  return step;
+}
+const fits = (step: number, want: number) => step === ANY || step === want;
+
+/**
+ * How each entry's operands lie in their sources, where both are dense blocks the kernels read in
+ * place (`matmulWasmOffsets`): A row-major (contracted dims unit-stride, rows k apart) or
+ * transposed (free dims unit-stride, contracted rows lda >= m apart), B row-major (rows n apart)
+ * or transposed (contracted dims unit-stride, rows k apart). Null otherwise.
+ */
+function inPlace(
+  ls: readonly number[],
+  rs: readonly number[],
+  lShape: readonly number[],
+  rShape: readonly number[],
+  lc: readonly number[],
+  lFree: readonly number[],
+  rc: readonly number[],
+  rFree: readonly number[],
+  m: number,
+  k: number,
+  n: number,
+): { transposedA: boolean; lda: number; transposedB: boolean } | null {
+  const aK = blockStep(lShape, ls, lc),
+    aM = blockStep(lShape, ls, lFree),
+    bK = blockStep(rShape, rs, rc),
+    bN = blockStep(rShape, rs, rFree);
+  let transposedA: boolean,
+    lda = m;
+  if (fits(aK, 1) && fits(aM, k)) transposedA = false;
+  else if (fits(aM, 1) && aK !== -1 && (aK === ANY || aK >= m)) {
+    transposedA = true;
+    if (aK !== ANY) lda = aK;
+  } else return null;
+  let transposedB: boolean;
+  if (fits(bN, 1) && fits(bK, n)) transposedB = false;
+  else if (fits(bK, 1) && fits(bN, k)) transposedB = true;
+  else return null;
+  return { transposedA, lda, transposedB };
+}
+
 /** Row-major strides of `shape`. */
 function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -166,6 +228,8 @@ interface Plan {
   gatherR: Gather;
   /** Cᵀ (n x m, in the kernel's memory) into C, when swapped. */
   storeT: Gather | null;
+  /** Set where both operands are read in place (`matmulWasmOffsets`), unswapped, on the tile `narrow` names. */
+  direct: { transposedA: boolean; lda: number; transposedB: boolean } | null;
 }
 type Gather = (src: Floats, from: number, dst: Floats, at: number) => void;
 
@@ -210,13 +274,21 @@ function plan(
   const gatherStraight = gathered(a, m * k, lShared) + gathered(b, k * n, rShared),
     gatherSwapped = gathered(bT, n * k, rShared) + gathered(aT, k * m, lShared) + GATHER * m * n;
   // [cost, swap, narrow] of each way, the cheapest first (ties keep the earlier, wide and straight).
-  const [, swap, narrow] = [false, true]
+  const [cost, gatheredSwap, gatheredNarrow] = [false, true]
     .flatMap((nw) => {
       const t = tile((nw ? NARROW : PARAMS)[dtype]),
         w = nw ? NARROW_COST : 1;
       return [[w * padded(t, m, n) + gatherStraight, false, nw] as const, [w * padded(t, n, m) + gatherSwapped, true, nw] as const];
     })
     .reduce((best, way) => (way[0] < best[0] ? way : best));
+  // Read in place, unswapped (no gathers and no transposition of C), unless padding its tile wastes
+  // more than twice the best gathered way's cost.
+  const wide = padded(tile(PARAMS[dtype]), m, n),
+    thin = NARROW_COST * padded(tile(NARROW[dtype]), m, n);
+  const placed = inPlace(ls, rs, lShape, rShape, lc, lFree, rc, rFree, m, k, n);
+  const direct = placed !== null && Math.min(wide, thin) <= 2 * cost ? placed : null;
+  const swap = direct === null && gatheredSwap,
+    narrow = direct === null ? gatheredNarrow : thin < wide;
   return {
     lShape: lShape.slice(),
     rShape: rShape.slice(),
@@ -238,6 +310,7 @@ function plan(
     gatherL: gatherer(swap ? aT : a),
     gatherR: gatherer(swap ? bT : b),
     storeT: swap ? gatherer({ shape: [m, n], strides: [1, m] }) : null,
+    direct,
   };
 }
 
@@ -274,7 +347,8 @@ export function dotStrided(
     plans.set(contract, (p = plan(dtype, lShape, lStrides, rShape, rStrides, contract, batch)));
   }
   if (!p.ok) return false;
-  const { m, n, swap, narrow, lOff, rOff, gatherL, gatherR, storeT } = p;
+  const { m, n, swap, narrow, lOff, rOff, gatherL, gatherR, storeT, direct } = p;
+  if (direct !== null) return matmulWasmOffsets(dtype, { batch: p.batch, m, k: p.k, n, narrow, a: l, aOff: lOff, b: r, bOff: rOff, ...direct }, out);
   const mn = m * n;
   return matmulWasmInPlace(dtype, {
     batch: p.batch,

@@ -145,7 +145,12 @@ export interface Engine {
   /** `packB` from a B stored transposed (N x K). */
   readonly packBT: Record<Dtype, PackBFn>;
   /** The NARROW tile's kernels (this thread's instances only). */
-  readonly narrow: { readonly gemm: Record<Dtype, GemmFn>; readonly packB: Record<Dtype, PackBFn> };
+  readonly narrow: {
+    readonly gemm: Record<Dtype, GemmFn>;
+    readonly gemmT: Record<Dtype, GemmTFn>;
+    readonly packB: Record<Dtype, PackBFn>;
+    readonly packBT: Record<Dtype, PackBFn>;
+  };
   /** The operand gatherer of `gather_wasm_module.ts` (im2col from a plan), per element type. */
   readonly gatherModules: Record<Dtype, object>;
   readonly gather: Record<Dtype, GatherExports>;
@@ -191,7 +196,12 @@ function createEngine(shared: boolean): Engine {
   const gemmT = {} as Record<Dtype, GemmTFn>;
   const packB = {} as Record<Dtype, PackBFn>;
   const packBT = {} as Record<Dtype, PackBFn>;
-  const narrow = { gemm: {} as Record<Dtype, GemmFn>, packB: {} as Record<Dtype, PackBFn> };
+  const narrow = {
+    gemm: {} as Record<Dtype, GemmFn>,
+    gemmT: {} as Record<Dtype, GemmTFn>,
+    packB: {} as Record<Dtype, PackBFn>,
+    packBT: {} as Record<Dtype, PackBFn>,
+  };
   const gatherModules = {} as Record<Dtype, object>;
   const gather = {} as Record<Dtype, GatherExports>;
   for (const d of ["float32", "float64"] as const) {
@@ -204,7 +214,9 @@ function createEngine(shared: boolean): Engine {
     const narrowExports = new wasm.Instance(new wasm.Module(buildGemmModule({ ...NARROW[d], shared, maxPages: MAX_PAGES })), { env: { memory } })
       .exports;
     narrow.gemm[d] = narrowExports.gemm as GemmFn;
+    narrow.gemmT[d] = narrowExports.gemmT as GemmTFn;
     narrow.packB[d] = narrowExports.packB as PackBFn;
+    narrow.packBT[d] = narrowExports.packBT as PackBFn;
     gatherModules[d] = new wasm.Module(buildGatherModule(d, shared, MAX_PAGES));
     gather[d] = new wasm.Instance(gatherModules[d], { env: { memory } }).exports as unknown as GatherExports;
   }

@@ -11,6 +11,8 @@
  * lowerings' im2col): straight into linear memory, one entry at a time, on one thread.
  * `matmulWasmGathered` takes such an operand as a plan of runs instead, executed in wasm per entry
  * (`gather_wasm_module.ts`), so workers can assemble, pack and multiply whole entries themselves.
+ * `matmulWasmOffsets` takes operands that are dense blocks of two sources (strided views of a
+ * broadcast or transposed array): each source is copied in whole and read there.
  *
  * This module lays operands out in the memory, cuts products into task sets and records which path
  * the last product took. It must not know how the memory is built or grown, how threads claim
@@ -54,6 +56,8 @@ export interface MatmulPathInfo {
   workerTasks: number;
   /** Set when the product ran on the narrow register tile. */
   narrow?: true;
+  /** Set when its operands were read where they lie in their sources (`matmulWasmOffsets`). */
+  inPlace?: true;
 }
 const JS_PATH: MatmulPathInfo = Object.freeze({ path: "js", threads: 1, tasks: 0, workerTasks: 0 });
 let lastPath: MatmulPathInfo = JS_PATH;
@@ -255,6 +259,79 @@ export function matmulWasmInPlace(dtype: Dtype, p: InPlaceProduct): boolean {
   lastPath = p.narrow
     ? { path: "wasm", threads: 1, tasks: batch, workerTasks: 0, narrow: true }
     : { path: "wasm", threads: 1, tasks: batch, workerTasks: 0 };
+  if (e.memory.buffer.byteLength > RETAIN_BYTES) scheduleRelease();
+  return true;
+}
+
+// ---- Entry point for operands read where they lie ----------------------------------------------
+
+/**
+ * A batched product C_e = A_e · B_e whose every A_e and B_e is a dense block of one source array:
+ * A_e at element offset aOff[e] of `a`, row-major M x K or, with `transposedA`, stored K x M with
+ * rows `lda` elements apart; B_e at bOff[e] of `b`, K x N or, with `transposedB`, N x K. Each
+ * source is copied into wasm memory once (a broadcast operand, every offset the same, is packed
+ * once), each entry is packed and multiplied there, and C (batch x M x N, row-major) leaves in one
+ * move: no JavaScript touches an operand element by element. The kernels pack transposed operands
+ * into the same panels, so the bits are those of the gathered path.
+ */
+export interface OffsetProduct<V = Float32Array | Float64Array> {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  /** Run on the NARROW register tile (few columns). */
+  narrow: boolean;
+  a: V;
+  aOff: readonly number[];
+  transposedA: boolean;
+  /** Row stride, in elements, of a transposed A (at least M). */
+  lda: number;
+  b: V;
+  bOff: readonly number[];
+  transposedB: boolean;
+}
+
+/** Runs `p` into `c` on this thread's wasm kernels; false, with `c` untouched, where they do not take it. */
+export function matmulWasmOffsets(dtype: Dtype, p: OffsetProduct, c: Float32Array | Float64Array): boolean {
+  const { batch, m, k, n, aOff, bOff } = p;
+  const cfg = getConfig();
+  if (!cfg.wasm || batch * m * k * n < cfg.wasmMinWork || m < 2 || n < 2) return false;
+  const e = getEngine(false);
+  if (e === null) return false;
+  const E = ELEMENT_BYTES[dtype];
+  const gp = { ...(p.narrow ? NARROW : PARAMS)[dtype], shared: e.shared, maxPages: MAX_PAGES };
+  const tile = p.narrow ? e.narrow : e;
+  // Only the part of each source the entries read is copied.
+  let aLast = 0,
+    bLast = 0;
+  for (let i = 0; i < batch; i++) {
+    aLast = Math.max(aLast, aOff[i]!);
+    bLast = Math.max(bLast, bOff[i]!);
+  }
+  const aSpan = aLast + (p.transposedA ? (k - 1) * p.lda + m : m * k),
+    bSpan = bLast + k * n;
+  const aAddr = e.dataBase,
+    bAddr = aAddr + align(aSpan * E, 64),
+    packed = bAddr + align(bSpan * E, 64),
+    cAddr = packed + align(packedBBytes(gp, k, n), 64),
+    end = cAddr + batch * m * n * E;
+  if (end > MAX_PAGES * PAGE || !ensureMemory(e, end)) return false;
+  const view = dtype === "float32" ? new Float32Array(e.memory.buffer) : new Float64Array(e.memory.buffer);
+  view.set(p.a.subarray(0, aSpan), aAddr / E);
+  view.set(p.b.subarray(0, bSpan), bAddr / E);
+  const pack = (p.transposedB ? tile.packBT : tile.packB)[dtype];
+  const ldc = n * E;
+  for (let i = 0; i < batch; i++) {
+    if (i === 0 || bOff[i] !== bOff[i - 1]) pack(bAddr + bOff[i]! * E, k, n, packed);
+    const a = aAddr + aOff[i]! * E,
+      at = cAddr + i * m * ldc;
+    if (p.transposedA) tile.gemmT[dtype](a, packed, at, ldc, k, n, 0, m, e.scratchBase, p.lda * E);
+    else tile.gemm[dtype](a, packed, at, ldc, k, n, 0, m, e.scratchBase);
+  }
+  c.set(view.subarray(cAddr / E, cAddr / E + batch * m * n));
+  lastPath = p.narrow
+    ? { path: "wasm", threads: 1, tasks: batch, workerTasks: 0, narrow: true, inPlace: true }
+    : { path: "wasm", threads: 1, tasks: batch, workerTasks: 0, inPlace: true };
   if (e.memory.buffer.byteLength > RETAIN_BYTES) scheduleRelease();
   return true;
 }
