@@ -226,6 +226,8 @@ describe("dotStrided", () => {
     ];
     expect(dotStrided(l, [3, 2], new Float64Array(8), [2, 4], ...dims, out)).toBe(false);
     expect(dotStrided(l, [1, 6], new Float32Array(6), [6, 1], [[1], [0]], [[], []], new Float32Array(1))).toBe(false);
+    // An empty contraction: nothing to read in place (the callers' general paths write the zeros).
+    expect(dotStrided(new Float32Array(0), [3, 0], new Float32Array(0), [0, 4], [[1], [0]], [[], []], out)).toBe(false);
     configureMatmul({ wasm: false });
     expect(dotStrided(l, [3, 2], r, [2, 4], ...dims, out)).toBe(false);
     configureMatmul({ wasm: true });

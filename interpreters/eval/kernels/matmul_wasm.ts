@@ -295,7 +295,8 @@ export interface OffsetProduct<V = Float32Array | Float64Array> {
 export function matmulWasmOffsets(dtype: Dtype, p: OffsetProduct, c: Float32Array | Float64Array): boolean {
   const { batch, m, k, n, aOff, bOff } = p;
   const cfg = getConfig();
-  if (!cfg.wasm || batch * m * k * n < cfg.wasmMinWork || m < 2 || n < 2) return false;
+  // (An empty batch or depth leaves nothing to read: the callers' general paths handle those.)
+  if (!cfg.wasm || batch * m * k * n < cfg.wasmMinWork || m < 2 || n < 2 || k < 1 || batch < 1) return false;
   const e = getEngine(false);
   if (e === null) return false;
   const E = ELEMENT_BYTES[dtype];
