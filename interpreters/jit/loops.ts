@@ -11,7 +11,7 @@ import { allocate } from "../../src/core/dtype.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import { EFFECTFUL, Prim } from "../../src/core/prim.js";
 import { sizeOf } from "../../src/core/shape.js";
-import { type ClosedProgram, type Eqn, Program, type Var } from "../../src/ir/ir.js";
+import { type ClosedProgram, type Eqn, type Program, type Var, nestedPrograms } from "../../src/ir/ir.js";
 import type { Body, Env, Step } from "./compile.js";
 
 type Compile = (cp: ClosedProgram) => Body;
@@ -132,15 +132,6 @@ function showsValues(p: Program): boolean {
     shows.set(p, r);
   }
   return r;
-}
-
-/** The programs an equation's params carry (bodies, branches, called programs; alone or in lists). */
-function nestedPrograms(params: object): Program[] {
-  const closed = (x: unknown): x is ClosedProgram => typeof x === "object" && x !== null && (x as ClosedProgram).program instanceof Program;
-  return Object.values(params)
-    .flatMap((v: unknown) => (Array.isArray(v) ? v : [v]))
-    .filter(closed)
-    .map((c) => c.program);
 }
 
 function whileStep(e: Eqn<Prim.While>, slot: (v: Var) => number, compile: Compile): Step {

@@ -383,7 +383,7 @@ export function wasmExtremumStep(
     if (placed === null) return fallback(env);
     const { h, kernel, at, results } = placed;
     summed++;
-    (op === "max" ? kernel.maxRows : kernel.minRows)(at, n, outer, results);
+    (max ? kernel.maxRows : kernel.minRows)(at, n, outer, results);
     const got = new Float64Array(h.memory.buffer, results, outer);
     const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
     for (let o = 0; o < outer; o++) {

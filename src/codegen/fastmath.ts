@@ -5,9 +5,10 @@
  * float64 whose Math.fround is the float32 result: within 1 ulp of Math.fround(Math.f(x)) for every
  * float32 x (checked exhaustively over all 2^32 inputs by `npm run check:fastmath`;
  * test/codegen/fastmath.test.ts checks <= 2 ulp on random and hard-spot grids), with exact special
- * cases (NaN, ±Infinity, ±0, overflow to Infinity, underflow to 0) after Math.fround. The float64 value itself may differ from the
- * exact one by ~2^-27 relative (e.g. exp32(Infinity) is a huge finite number that rounds to
- * Infinity), so these are for float32 results only: use Math.* for float64 data.
+ * cases (NaN, ±Infinity, ±0, overflow to Infinity, underflow to 0) after Math.fround. The float64
+ * value itself may differ from the exact one by ~2^-27 relative (e.g. exp32(Infinity) is a huge
+ * finite number that rounds to Infinity), so these are for float32 results only: use Math.* for
+ * float64 data.
  *
  * They are small, monomorphic and allocation-free so that V8 inlines them into generated loops;
  * the only module state is constant tables and the one-slot scratch view used by log. Polynomials

@@ -85,11 +85,22 @@ export class Program {
   }
 }
 
+/** Whether a param value is a closed program (a body, a branch, a called program). */
+export const isClosedProgram = (x: unknown): x is ClosedProgram =>
+  typeof x === "object" && x !== null && (x as ClosedProgram).program instanceof Program;
+
+/** The programs an equation's params carry, alone or in lists (bodies, branches, called programs). */
+export function nestedPrograms(params: object): Program[] {
+  return Object.values(params)
+    .flatMap((v: unknown) => (Array.isArray(v) ? v : [v]))
+    .filter(isClosedProgram)
+    .map((c) => c.program);
+}
+
 /** A param for printing: nested programs indented, functions by name. */
 function fmtParam(v: unknown): string {
-  const isClosed = (x: unknown): x is ClosedProgram => typeof x === "object" && x !== null && (x as ClosedProgram).program instanceof Program;
-  if (isClosed(v)) return `\n${String(v.program).replace(/^/gm, "      ")}\n    `;
-  if (Array.isArray(v) && v.some(isClosed)) return `[${v.map(fmtParam).join(",")}]`;
+  if (isClosedProgram(v)) return `\n${String(v.program).replace(/^/gm, "      ")}\n    `;
+  if (Array.isArray(v) && v.some(isClosedProgram)) return `[${v.map(fmtParam).join(",")}]`;
   if (typeof v === "function") return `<${v.name || "fn"}>`;
   return JSON.stringify(v);
 }

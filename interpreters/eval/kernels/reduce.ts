@@ -81,6 +81,7 @@ function rowMax(x: TypedArray, start: number, n: number): number {
   return m === m && m !== 0 ? m : ordered(x, start, end, true);
 }
 
+/** `rowMax` for the minimum: a twin rather than a parameter, so each loop calls one Math function. */
 function rowMin(x: TypedArray, start: number, n: number): number {
   const end = start + n;
   let m0 = Infinity,
