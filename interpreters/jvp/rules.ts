@@ -241,8 +241,9 @@ function checkAvals(name: string, what: string, got: readonly NDArray[], want: r
 }
 
 export const jvpRules: JvpRules = {
-  [Prim.Add]: linear(Prim.Add),
-  [Prim.Sub]: linear(Prim.Sub),
+  // A zero tangent adds nothing: the other one passes through (not an add of materialised zeros).
+  [Prim.Add]: ([x, y], [tx, ty]) => [[lax.add(x!, y!)], [plus(tx!, ty!)]],
+  [Prim.Sub]: ([x, y], [tx, ty]) => [[lax.sub(x!, y!)], [isZero(ty!) ? tx! : isZero(tx!) ? lax.neg(ty!) : lax.sub(tx!, ty!)]],
   [Prim.Neg]: linear(Prim.Neg),
   [Prim.ConvertElementType]: ([x], [t], params) => {
     const out = lax.convert(x!, params.dtype);
