@@ -67,10 +67,13 @@ const elementwise =
     // Scalars (most eager calls in scalar code) skip the accelerator's own size check.
     const fast = accelerator !== null && out.shape.length > 0 ? accelerator(prim, args, params, out) : null;
     if (fast) return fast;
-    const [data, wrap] = make(out);
-    const ins = args.map((a) => a.values);
-    elementwiseKernel(prim, args[args.length - 1]!.dtype, out.dtype, args.length)(data, data.length, ...ins);
-    return wrap(data);
+    const data = allocate(out.dtype, sizeOf(out.shape));
+    const kernel = elementwiseKernel(prim, args[args.length - 1]!.dtype, out.dtype, args.length);
+    // Unary and binary calls spelled out: they are most eager calls, and need no operand list.
+    if (args.length === 1) kernel(data, data.length, args[0]!.values);
+    else if (args.length === 2) kernel(data, data.length, args[0]!.values, args[1]!.values);
+    else kernel(data, data.length, ...args.map((a) => a.values));
+    return new ConcreteArray(data, out.shape as number[], out.dtype);
   };
 
 /** Transposes `x` by `perm` into a fresh array. */

@@ -5,7 +5,7 @@
  * with a zero tangent stays a plain value, so untouched work costs nothing.
  */
 import type { DType } from "../../src/core/dtype.js";
-import { type Interpreter, withInterpreter } from "../../src/core/interpreter.js";
+import { type Interpreter, enterInterpreter, leaveInterpreter } from "../../src/core/interpreter.js";
 import { type Aval, type NDArray, Tag, Tracer } from "../../src/core/ndarray.js";
 import type { Prim, PrimParams } from "../../src/core/prim.js";
 
@@ -78,8 +78,21 @@ export class JvpInterpreter implements Interpreter {
     if (!mine) return this.parent.process(prim, args, params);
     const primals = new Array<NDArray>(args.length),
       tangents = new Array<Tangent>(args.length);
-    for (let i = 0; i < args.length; i++) [primals[i], tangents[i]] = this.unpack(args[i]!);
-    const [outs, touts] = withInterpreter(this.parent, () => (jvpRules[prim] as JvpRule<P>)(primals, tangents, params));
-    return outs.map((o, i) => this.pack(o, touts[i]!));
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      const own = a instanceof JvpTracer && a.tag === this.tag;
+      primals[i] = own ? a.primal : a;
+      tangents[i] = own ? a.tangent : new Zero(a);
+    }
+    const saved = enterInterpreter(this.parent);
+    let outs: NDArray[], touts: Tangent[];
+    try {
+      [outs, touts] = (jvpRules[prim] as JvpRule<P>)(primals, tangents, params);
+    } finally {
+      leaveInterpreter(saved);
+    }
+    const packed = new Array<NDArray>(outs.length);
+    for (let i = 0; i < outs.length; i++) packed[i] = this.pack(outs[i]!, touts[i]!);
+    return packed;
   }
 }

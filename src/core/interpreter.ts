@@ -6,7 +6,7 @@
  */
 import { ArgumentError, EscapedTracerError, describe } from "./errors.js";
 import { type NDArray, Tracer, fmtAval } from "./ndarray.js";
-import { checkOperands, checkParams } from "./params.js";
+import { checkBind } from "./params.js";
 import type { Prim, PrimParams } from "./prim.js";
 
 /**
@@ -54,12 +54,25 @@ export function withInterpreter<T>(interp: Interpreter, fn: () => T): T {
 }
 
 /**
+ * `withInterpreter` for fluxion's own interpreters, which run a rule per primitive: no checks and
+ * no closure. Makes `interp` current and returns the interpreter to restore with `leaveInterpreter`
+ * (in a `finally`).
+ */
+export function enterInterpreter(interp: Interpreter): Interpreter | null {
+  const saved = current;
+  current = interp;
+  return saved;
+}
+export function leaveInterpreter(saved: Interpreter | null): void {
+  current = saved;
+}
+
+/**
  * Binds a primitive on the current interpreter. The primitive, its operands and its params are
  * checked here, the one door every call passes, before any rule or code generator sees them.
  */
 export function bind<P extends Prim>(prim: P, args: readonly NDArray[], params: PrimParams[P]): NDArray[] {
-  checkParams(prim, params);
-  checkOperands(prim, args);
+  checkBind(prim, params, args);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a instanceof Tracer && !a.tag.alive) throw escapedError(prim, a);

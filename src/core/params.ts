@@ -203,45 +203,66 @@ const SCHEMAS: { [P in Prim]: Schema } = {
   [Prim.Remat]: { arity: [0, ANY], fields: { body: program, policy, name: str } },
 };
 
-const KNOWN = new Set<unknown>(PRIMS);
+/**
+ * Each primitive's schema compiled for `bind`, which is hot: one map lookup gives the field checks
+ * in a list, their error labels ("prim: param key", made once) and the operand counts, so the
+ * success path allocates nothing.
+ */
+interface Spec {
+  readonly fields: Record<string, Field>;
+  readonly keys: readonly string[];
+  readonly checks: readonly Field[];
+  readonly labels: readonly string[];
+  readonly lo: number;
+  readonly hi: number;
+}
+const SPECS = new Map<unknown, Spec>(
+  PRIMS.map((p) => {
+    const { fields, arity } = SCHEMAS[p];
+    const keys = Object.keys(fields);
+    return [p, { fields, keys, checks: keys.map((k) => fields[k]!), labels: keys.map((k) => `${p}: param ${k}`), lo: arity[0], hi: arity[1] }];
+  }),
+);
 
-/** Checks a primitive name and its static params; throws a typed error naming the bad field. */
-export function checkParams<P extends Prim>(prim: P, params: PrimParams[P], fn = "bind"): void {
-  if (!KNOWN.has(prim)) throw new ArgumentError(`${fn}: ${show(prim)} is not a primitive; use a member of Prim`);
-  if (!isPlain(params)) bad(`${prim}: params`, params, "a plain object");
-  const { fields } = SCHEMAS[prim];
-  // bind is hot: no allocation on the success path (labels are made once, below).
-  for (const key in params as object) {
-    if (!Object.hasOwn(fields, key))
-      throw new ArgumentError(
-        `${prim}: unknown param ${show(key)}; it takes ${
-          Object.keys(fields)
-            .map((k) => JSON.stringify(k))
-            .join(", ") || "no params"
-        }`,
-      );
-  }
-  const labels = LABELS[prim];
-  for (const key in fields) fields[key]!(labels[key]!, (params as Record<string, unknown>)[key]);
+function specOf(prim: unknown, fn: string): Spec {
+  const spec = SPECS.get(prim);
+  if (spec === undefined) throw new ArgumentError(`${fn}: ${show(prim)} is not a primitive; use a member of Prim`);
+  return spec;
 }
 
-/** "prim: param key" for every field, for error messages. */
-const LABELS = Object.fromEntries(
-  PRIMS.map((p) => [p, Object.fromEntries(Object.keys(SCHEMAS[p].fields).map((k) => [k, `${p}: param ${k}`]))]),
-) as Record<Prim, Record<string, string>>;
+function checkFields(prim: Prim, spec: Spec, params: unknown): void {
+  if (!isPlain(params)) bad(`${prim}: params`, params, "a plain object");
+  for (const key in params as object) {
+    if (!Object.hasOwn(spec.fields, key))
+      throw new ArgumentError(`${prim}: unknown param ${show(key)}; it takes ${spec.keys.map((k) => JSON.stringify(k)).join(", ") || "no params"}`);
+  }
+  const { keys, checks, labels } = spec;
+  for (let i = 0; i < keys.length; i++) checks[i]!(labels[i]!, (params as Record<string, unknown>)[keys[i]!]);
+}
 
-/** Checks that `prim` gets as many operands as it takes. */
-export function checkArity(prim: Prim, args: readonly unknown[]): void {
+function checkCount(prim: Prim, spec: Spec, args: readonly unknown[]): void {
   if (!Array.isArray(args)) bad(`${prim}: operands`, args, "an array");
-  const [lo, hi] = SCHEMAS[prim].arity;
+  const { lo, hi } = spec;
   if (args.length < lo || args.length > hi) {
     throw new ArgumentError(`${prim}: takes ${lo === hi ? lo : hi === ANY ? `at least ${lo}` : `${lo} to ${hi}`} operand(s), got ${args.length}`);
   }
 }
 
-/** Checks the operand list of a bind: NDArrays, as many as the primitive takes. */
-export function checkOperands(prim: Prim, args: readonly unknown[]): void {
-  checkArity(prim, args);
+/** Checks a primitive name and its static params; throws a typed error naming the bad field. */
+export function checkParams<P extends Prim>(prim: P, params: PrimParams[P], fn = "bind"): void {
+  checkFields(prim, specOf(prim, fn), params);
+}
+
+/** Checks that `prim` gets as many operands as it takes. */
+export function checkArity(prim: Prim, args: readonly unknown[]): void {
+  checkCount(prim, specOf(prim, "bind"), args);
+}
+
+/** Checks a bind: the primitive, its params, and its operands (NDArrays, as many as it takes). */
+export function checkBind<P extends Prim>(prim: P, params: PrimParams[P], args: readonly unknown[]): void {
+  const spec = specOf(prim, "bind");
+  checkFields(prim, spec, params);
+  checkCount(prim, spec, args);
   for (let i = 0; i < args.length; i++) if (!(args[i] instanceof NDArray)) bad(`${prim}: operand ${i}`, args[i], "an NDArray");
 }
 

@@ -436,10 +436,12 @@ function customCallRule<P extends Prim.CustomJvpCall | Prim.CustomVjpCall>(): Pa
 }
 
 /** Records the equation on the unknown side (first-order primitives, custom_lin). */
-const record =
-  <P extends Prim>(prim: P): PartialRule<P> =>
-  (st, args, _unknown, params) =>
-    st.unknown(prim, args, params);
+/** Primitives whose rule only records (the staging interpreter records them without calling it). */
+const recordOnly = new Set<Prim>();
+const record = <P extends Prim>(prim: P): PartialRule<P> => {
+  recordOnly.add(prim);
+  return (st, args, _unknown, params) => st.unknown(prim, args, params);
+};
 
 /** Every primitive's partial-evaluation rule, used when an equation reads at least one unknown value. */
 export const partialRules: PartialRules = {
@@ -519,4 +521,4 @@ export const partialRules: PartialRules = {
   [Prim.CustomVjpCall]: customCallRule<Prim.CustomVjpCall>(),
 };
 
-installPartialRules(partialRules);
+installPartialRules(partialRules, recordOnly);

@@ -58,9 +58,14 @@ export type PartialRule<P extends Prim> = (st: PartialContext, args: readonly ND
 export type PartialRules = { [P in Prim]: PartialRule<P> };
 
 let partialRules: PartialRules | null = null;
-/** Installs the rule table (src/ir/partial_eval.ts does, which keeps this module acyclic). */
-export function installPartialRules(rules: PartialRules): void {
+let recordOnly: ReadonlySet<Prim> = new Set();
+/**
+ * Installs the rule table (src/ir/partial_eval.ts does, which keeps this module acyclic), and the
+ * primitives whose rule only records (most of them: skipping the call saves a per-bind operand scan).
+ */
+export function installPartialRules(rules: PartialRules, recordsOnly: ReadonlySet<Prim>): void {
   partialRules = rules;
+  recordOnly = recordsOnly;
 }
 
 export class StageInterpreter implements Interpreter, PartialContext {
@@ -101,9 +106,14 @@ export class StageInterpreter implements Interpreter, PartialContext {
   }
 
   private record<P extends Prim>(prim: P, args: readonly NDArray[], params: PrimParams[P]): StageTracer[] {
-    const outs = abstractEval(prim, args, params).map((a) => new Var(a));
-    this.eqns.push({ prim, inputs: args.map((a) => this.atom(a)), params, outvars: outs });
-    return outs.map((v) => new StageTracer(this.tag, v));
+    const avals = abstractEval(prim, args, params);
+    const outvars = new Array<Var>(avals.length),
+      tracers = new Array<StageTracer>(avals.length),
+      inputs = new Array<Var>(args.length);
+    for (let i = 0; i < args.length; i++) inputs[i] = this.atom(args[i]!);
+    for (let i = 0; i < avals.length; i++) tracers[i] = new StageTracer(this.tag, (outvars[i] = new Var(avals[i]!)));
+    this.eqns.push({ prim, inputs, params, outvars });
+    return tracers;
   }
 
   process<P extends Prim>(prim: P, args: readonly NDArray[], params: PrimParams[P]): NDArray[] {
@@ -119,7 +129,7 @@ export class StageInterpreter implements Interpreter, PartialContext {
     // An effect is staged too, so it happens each time the program runs.
     const fold = this.mode === "all" ? !mine && !traced && prim !== Prim.BroadcastInDim && !EFFECTFUL.has(prim) : !mine;
     if (fold) return this.parent.process(prim, args, params);
-    if (this.mode === "partial") {
+    if (this.mode === "partial" && !recordOnly.has(prim)) {
       if (partialRules === null) throw new Error("fluxion: partial-evaluation rules are not installed; import from the package root");
       return (partialRules[prim] as PartialRule<P>)(
         this,
