@@ -35,27 +35,35 @@ export function installTransposeRules(rules: TransposeRules): void {
  * linear value, and `transposeCall` runs a body's known half before transposing the rest.
  */
 export function transposeProgram({ program, consts }: ClosedProgram, cts: readonly (NDArray | null)[]): (NDArray | null)[] {
+  // Plain loops and no per-equation closures: eager reverse mode of scalar code runs this once per
+  // gradient over thousands of one-element equations.
+  const { constvars, eqns, outvars, invars } = program;
   const known = new Map<Var, NDArray>();
-  program.constvars.forEach((v, i) => known.set(v, consts[i]!));
+  for (let i = 0; i < constvars.length; i++) known.set(constvars[i]!, consts[i]!);
   const acc = new Map<Var, NDArray>();
   const addCt = (v: Var, ct: NDArray | null) => {
     if (ct === null || known.has(v)) return;
     const prev = acc.get(v);
     acc.set(v, prev === undefined ? ct : lax.add(prev, ct));
   };
-  program.outvars.forEach((v, i) => addCt(v, cts[i] ?? null));
-  for (let k = program.eqns.length - 1; k >= 0; k--) {
-    const e = program.eqns[k]!;
-    let any = false;
-    const outCts = e.outvars.map((v) => {
-      const ct = acc.get(v);
-      if (ct === undefined) return null;
+  for (let i = 0; i < outvars.length; i++) addCt(outvars[i]!, cts[i] ?? null);
+  for (let k = eqns.length - 1; k >= 0; k--) {
+    const e = eqns[k]!;
+    let outCts: (NDArray | null)[] | null = null;
+    for (let j = 0; j < e.outvars.length; j++) {
+      const v = e.outvars[j]!,
+        ct = acc.get(v);
+      if (ct === undefined) continue;
       acc.delete(v);
-      any = true;
-      return ct;
-    });
-    if (!any) continue;
-    const args: LinArg[] = e.inputs.map((v) => known.get(v) ?? new UndefPrimal(v.aval));
+      outCts ??= new Array<NDArray | null>(e.outvars.length).fill(null);
+      outCts[j] = ct;
+    }
+    if (outCts === null) continue;
+    const args = new Array<LinArg>(e.inputs.length);
+    for (let j = 0; j < args.length; j++) {
+      const v = e.inputs[j]!;
+      args[j] = known.get(v) ?? new UndefPrimal(v.aval);
+    }
     let ctIns: (NDArray | null)[];
     try {
       ctIns = (transposeRules[e.prim] as TransposeRule<Prim>)(outCts, args, e.params);
@@ -66,9 +74,11 @@ export function transposeProgram({ program, consts }: ClosedProgram, cts: readon
           `Partial evaluation should have kept that use on the known side, so this is a bug in fluxion; please report it with the program`,
       );
     }
-    e.inputs.forEach((v, i) => addCt(v, ctIns[i] ?? null));
+    for (let j = 0; j < e.inputs.length; j++) addCt(e.inputs[j]!, ctIns[j] ?? null);
   }
-  return program.invars.map((v) => acc.get(v) ?? null);
+  const out = new Array<NDArray | null>(invars.length);
+  for (let i = 0; i < invars.length; i++) out[i] = acc.get(invars[i]!) ?? null;
+  return out;
 }
 
 /**
