@@ -286,6 +286,8 @@ export const bits = {
   store64Lane0: (addr: Code, value: Code, offset = 0): Code => [addr, value, simd(0x5b), memarg(3, offset), 0],
   store32Lane0: (addr: Code, value: Code, offset = 0): Code => [addr, value, simd(0x5a), memarg(2, offset), 0],
   store16Lane0: (addr: Code, value: Code, offset = 0): Code => [addr, value, simd(0x59), memarg(1, offset), 0],
+  /** Stores 64-bit lane `lane` (0 or 1). */
+  store64Lane: (addr: Code, value: Code, lane: 0 | 1, offset = 0): Code => [addr, value, simd(0x5b), memarg(3, offset), lane],
   /** `into` with 8 bytes loaded into 64-bit lane `lane` (0 or 1). */
   load64Lane: (addr: Code, into: Code, lane: 0 | 1, offset = 0): Code => [addr, into, simd(0x57), memarg(3, offset), lane],
 };

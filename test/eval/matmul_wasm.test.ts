@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { availableParallelism } from "node:os";
 import { configureMatmul, lastMatmulPath, matmul, type MatmulConfig } from "../../interpreters/eval/kernels/matmul.js";
 import { buildGemmModule, relaxedSimdSupported } from "../../interpreters/eval/kernels/gemm_wasm_module.js";
+import { matmulWasmOffsets } from "../../interpreters/eval/kernels/matmul_wasm.js";
 import { sleb, uleb, wasmApi } from "../../src/codegen/wasm_asm.js";
 import { rng } from "../../laws/numeric.js";
 
@@ -256,5 +257,38 @@ describe("path selection and fallbacks", () => {
       expect(fresh.lastMatmulPath().path).toBe("js");
       expect(c[0]).toBe(128);
     });
+  });
+});
+
+describe("packing A", () => {
+  // packA copies a row-major A a vector of depths at a time and a transposed A a depth's rows at a
+  // time, each with scalar tails; exact small-integer products pin every element's place.
+  it("packs row-major and transposed A into both register tiles, whatever K mod 4 and M mod MR", () => {
+    configureMatmul({ wasm: true, threads: 1, wasmMinWork: 0 });
+    for (const Ctor of [Float32Array, Float64Array]) {
+      for (const narrow of [false, true]) {
+        for (const transposedA of [false, true]) {
+          for (const [m, k, n] of [
+            [2, 1, 16],
+            [7, 4, 5],
+            [13, 5, 20],
+            [6, 6, 4],
+            [12, 7, 9],
+            [25, 259, 17],
+          ] as const) {
+            const lda = m + 3;
+            const a = new Ctor(transposedA ? k * lda : m * k).map((_, i) => (i % 7) - 3);
+            const b = new Ctor(k * n).map((_, i) => (i % 5) - 2);
+            const at = (i: number, p: number) => (transposedA ? a[p * lda + i]! : a[i * k + p]!);
+            const want = new Float64Array(m * n);
+            for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) want[i * n + j] += at(i, p) * b[p * n + j]!;
+            const c = new Ctor(m * n).fill(99);
+            const product = { batch: 1, m, k, n, narrow, a, aOff: [0], transposedA, lda, b, bOff: [0], transposedB: false };
+            expect(matmulWasmOffsets(Ctor === Float32Array ? "float32" : "float64", product, c)).toBe(true);
+            expect(Array.from(c), `${Ctor.name} narrow=${narrow} transposedA=${transposedA} [${m}, ${k}, ${n}]`).toEqual(Array.from(want));
+          }
+        }
+      }
+    }
   });
 });

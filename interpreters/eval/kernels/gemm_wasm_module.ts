@@ -57,7 +57,10 @@ import {
   V128,
   type VectorOps,
   type ScalarOps,
+  block,
+  br,
   brIf,
+  bits,
   call,
   f32,
   f32x4,
@@ -118,7 +121,7 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
     MR = p.mr,
     NV = p.nv,
     NR = tileCols(p);
-  if (p.mc % MR !== 0 || p.nc % NR !== 0) {
+  if (p.mc % MR !== 0 || p.nc % NR !== 0 || MR % 2 !== 0) {
     throw new RangeError("gemm module: inconsistent blocking parameters");
   }
   const c32 = i32.const;
@@ -289,6 +292,40 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
     const rows = Array.from({ length: MR }, () => packA.local(I32));
     const full: Code[] = [];
     for (let t = 0; t < MR; t++) full.push(s.store(get(d), s.load(get(rows[t]!)), t * E), inc(rows[t]!, get(acs)));
+    // A row-major A (acs = E) is packed G = 16 / E depths at a time: one vector per row, rows
+    // interleaved in pairs (MR is even), each pair's 2·E bytes per depth stored where they go.
+    const G = 16 / E;
+    const [r0, r1, lo, hi] = [0, 1, 2, 3].map(() => packA.local(V128));
+    // Bytes of (row t, row t+1) interleaved: lo holds depths 0 and 1 (float32) or 0 (float64), hi the next.
+    const low = E === 4 ? [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23] : [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+    const vectors: Code[] = [];
+    for (let t = 0; t < MR; t += 2) {
+      vectors.push(
+        set(r0, v128.load(get(rows[t]!))),
+        set(r1, v128.load(get(rows[t + 1]!))),
+        set(lo, bits.shuffle(get(r0), get(r1), low)),
+        set(
+          hi,
+          bits.shuffle(
+            get(r0),
+            get(r1),
+            low.map((b) => b + 8),
+          ),
+        ),
+      );
+      for (let g = 0; g < G; g++) {
+        const at = (g * MR + t) * E;
+        if (E === 8) vectors.push(v128.store(get(d), get(g === 0 ? lo : hi), at));
+        else vectors.push(bits.store64Lane(get(d), get(g < 2 ? lo : hi), (g & 1) as 0 | 1, at));
+      }
+    }
+    for (let t = 0; t < MR; t++) vectors.push(inc(rows[t]!, c32(16)));
+    vectors.push(inc(d, c32(G * MR * E)));
+    // A stored transposed (lda = E): a depth's MR elements lie together; copied 16 and 8 bytes at a time.
+    const column: Code[] = [];
+    for (let b = 0; b + 16 <= MR * E; b += 16) column.push(v128.store(get(d), v128.load(get(rows[0]!), b), b));
+    if ((MR * E) % 16 !== 0) column.push(bits.store64Lane0(get(d), bits.load64Zero(get(rows[0]!), MR * E - 8), MR * E - 8));
+    column.push(inc(rows[0]!, get(acs)), inc(d, c32(MR * E)));
     packA.body = forRange(
       ir,
       c32(0),
@@ -299,7 +336,22 @@ export function buildGemmModule(p: GemmParams): Uint8Array {
       set(sp, i32.add(get(src), i32.mul(get(ir), get(lda)))),
       if_(
         i32.eq(get(h), c32(MR)),
-        [rows.map((rp, t) => set(rp, i32.add(get(sp), i32.mul(c32(t), get(lda))))), forRange(q, c32(0), get(kc), c32(1), full, inc(d, c32(MR * E)))],
+        [
+          rows.map((rp, t) => set(rp, i32.add(get(sp), i32.mul(c32(t), get(lda))))),
+          if_(
+            i32.eq(get(acs), c32(E)),
+            [
+              forRange(q, c32(0), i32.sub(get(kc), c32(G - 1)), c32(G), vectors),
+              // The last kc mod G depths one by one (q continues where the vector loop stopped).
+              block(loop(brIf(1, i32.geS(get(q), get(kc))), full, inc(d, c32(MR * E)), inc(q, c32(1)), br(0))),
+            ],
+            if_(
+              i32.eq(get(lda), c32(E)),
+              forRange(q, c32(0), get(kc), c32(1), column),
+              forRange(q, c32(0), get(kc), c32(1), full, inc(d, c32(MR * E))),
+            ),
+          ),
+        ],
         [
           // The last, partial panel: zero it, then copy its h rows.
           memory.fill(get(d), c32(0), i32.mul(get(kc), c32(MR * E))),
