@@ -435,9 +435,9 @@ function customCallRule<P extends Prim.CustomJvpCall | Prim.CustomVjpCall>(): Pa
   return (st, args, unknown, params) => jitCallRule(st, args, unknown, { program: params.fun, name: params.name });
 }
 
-/** Records the equation on the unknown side (first-order primitives, custom_lin). */
 /** Primitives whose rule only records (the staging interpreter records them without calling it). */
 const recordOnly = new Set<Prim>();
+/** Records the equation on the unknown side (first-order primitives, custom_lin). */
 const record = <P extends Prim>(prim: P): PartialRule<P> => {
   recordOnly.add(prim);
   return (st, args, _unknown, params) => st.unknown(prim, args, params);
