@@ -44,12 +44,11 @@ export function withInterpreter<T>(interp: Interpreter, fn: () => T): T {
     throw new ArgumentError(`withInterpreter: interp must be an Interpreter (an object with a process method), got ${describe(interp)}`);
   }
   if (typeof fn !== "function") throw new ArgumentError(`withInterpreter: fn must be a function, got ${describe(fn)}`);
-  const saved = current;
-  current = interp;
+  const saved = enterInterpreter(interp);
   try {
     return fn();
   } finally {
-    current = saved;
+    leaveInterpreter(saved);
   }
 }
 
