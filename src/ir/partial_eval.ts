@@ -435,13 +435,11 @@ function customCallRule<P extends Prim.CustomJvpCall | Prim.CustomVjpCall>(): Pa
   return (st, args, unknown, params) => jitCallRule(st, args, unknown, { program: params.fun, name: params.name });
 }
 
-/** Primitives whose rule only records (the staging interpreter records them without calling it). */
-const recordOnly = new Set<Prim>();
 /** Records the equation on the unknown side (first-order primitives, custom_lin). */
-const record = <P extends Prim>(prim: P): PartialRule<P> => {
-  recordOnly.add(prim);
-  return (st, args, _unknown, params) => st.unknown(prim, args, params);
-};
+const record =
+  <P extends Prim>(prim: P): PartialRule<P> =>
+  (st, args, _unknown, params) =>
+    st.unknown(prim, args, params);
 
 /** Every primitive's partial-evaluation rule, used when an equation reads at least one unknown value. */
 export const partialRules: PartialRules = {
@@ -521,4 +519,4 @@ export const partialRules: PartialRules = {
   [Prim.CustomVjpCall]: customCallRule<Prim.CustomVjpCall>(),
 };
 
-installPartialRules(partialRules, recordOnly);
+installPartialRules(partialRules);

@@ -58,14 +58,9 @@ export type PartialRule<P extends Prim> = (st: PartialContext, args: readonly ND
 export type PartialRules = { [P in Prim]: PartialRule<P> };
 
 let partialRules: PartialRules | null = null;
-let recordOnly: ReadonlySet<Prim> = new Set();
-/**
- * Installs the rule table (src/ir/partial_eval.ts does, which keeps this module acyclic), and the
- * primitives whose rule only records (most of them: skipping the call saves a per-bind operand scan).
- */
-export function installPartialRules(rules: PartialRules, recordsOnly: ReadonlySet<Prim>): void {
+/** Installs the rule table (src/ir/partial_eval.ts does, which keeps this module acyclic). */
+export function installPartialRules(rules: PartialRules): void {
   partialRules = rules;
-  recordOnly = recordsOnly;
 }
 
 export class StageInterpreter implements Interpreter, PartialContext {
@@ -129,7 +124,7 @@ export class StageInterpreter implements Interpreter, PartialContext {
     // An effect is staged too, so it happens each time the program runs.
     const fold = this.mode === "all" ? !mine && !traced && prim !== Prim.BroadcastInDim && !EFFECTFUL.has(prim) : !mine;
     if (fold) return this.parent.process(prim, args, params);
-    if (this.mode === "partial" && !recordOnly.has(prim)) {
+    if (this.mode === "partial") {
       if (partialRules === null) throw new Error("fluxion: partial-evaluation rules are not installed; import from the package root");
       return (partialRules[prim] as PartialRule<P>)(
         this,
