@@ -300,12 +300,8 @@ export function wasmSumStep(
   // log-sum-exp over 4 classes, per example), read in place or copied in, the float64 results
   // written above the operand.
   const allRows: Step = (env) => {
-    const placed = place(env[inSlot]!.values, dtype, outer * 8);
-    if (placed === null) return fallback(env);
-    const { h, kernel, at, results } = placed;
-    summed++;
-    kernel.rows(at, n, outer, results);
-    const sums = new Float64Array(h.memory.buffer, results, outer);
+    const sums = rowResults(env[inSlot]!.values, dtype, outer, n, (k) => k.rows);
+    if (sums === null) return fallback(env);
     const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
     out.set(sums);
     env[outSlot] = new ConcreteArray(out, outShape, dtype);
@@ -334,6 +330,27 @@ export function wasmSumStep(
     } else for (let o = 0; o < outer; o++) out[o] = kernel.psum(x.byteOffset + o * n * B, n);
     env[outSlot] = new ConcreteArray(out, outShape, dtype);
   };
+}
+
+/**
+ * Runs a per-row kernel (`rows`, `maxRows`, `minRows`) over `outer` rows of n elements of x in one
+ * call, reading x where it lies in linear memory or copying it in (`place`); its float64 results
+ * (a view into the memory, read before the next kernel runs), or null where linear memory cannot
+ * take x.
+ */
+function rowResults(
+  x: ConcreteArray["values"],
+  dtype: "float32" | "float64",
+  outer: number,
+  n: number,
+  pick: (k: SumKernel) => SumKernel["rows"],
+): Float64Array | null {
+  const placed = place(x, dtype, outer * 8);
+  if (placed === null) return null;
+  const { h, kernel, at, results } = placed;
+  summed++;
+  pick(kernel)(at, n, outer, results);
+  return new Float64Array(h.memory.buffer, results, outer);
 }
 
 /**
@@ -379,12 +396,8 @@ export function wasmExtremumStep(
   const max = op === "max";
   return (env) => {
     const x = env[inSlot]!.values;
-    const placed = place(x, dtype, outer * 8);
-    if (placed === null) return fallback(env);
-    const { h, kernel, at, results } = placed;
-    summed++;
-    (max ? kernel.maxRows : kernel.minRows)(at, n, outer, results);
-    const got = new Float64Array(h.memory.buffer, results, outer);
+    const got = rowResults(x, dtype, outer, n, (k) => (max ? k.maxRows : k.minRows));
+    if (got === null) return fallback(env);
     const out = dtype === "float32" ? new Float32Array(outer) : new Float64Array(outer);
     for (let o = 0; o < outer; o++) {
       const m = got[o]!;
