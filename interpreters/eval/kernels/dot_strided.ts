@@ -240,7 +240,11 @@ type Gather = (src: Floats, from: number, dst: Floats, at: number) => void;
  */
 const plans = new WeakMap<object, Plan>();
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 const sameStrides = (a: readonly number[] | undefined, b: readonly number[] | undefined) =>
   a === undefined || b === undefined ? a === b : sameShape(a, b);
 
@@ -336,19 +340,30 @@ export function dotStrided(
   if (l.constructor !== r.constructor || out.constructor !== l.constructor) return false;
   const dtype = l instanceof Float32Array ? "float32" : "float64";
   let p = plans.get(contract);
-  const fits = (q: Plan) =>
-    q.dtype === dtype &&
-    sameShape(q.lShape, lShape) &&
-    sameShape(q.rShape, rShape) &&
-    sameStrides(q.lStrides, lStrides) &&
-    sameStrides(q.rStrides, rStrides) &&
-    [...contract, ...batch].every((d, i) => sameShape(q.dims[i]!, d));
-  if (p === undefined || !fits(p)) {
+  if (p === undefined || !planFits(p, dtype, lShape, rShape, lStrides, rStrides, contract, batch)) {
     plans.set(contract, (p = plan(dtype, lShape, lStrides, rShape, rStrides, contract, batch)));
   }
   if (!p.ok) return false;
   const { m, n, swap, narrow, lOff, rOff, gatherL, gatherR, storeT, direct } = p;
-  if (direct !== null) return matmulWasmOffsets(dtype, { batch: p.batch, m, k: p.k, n, narrow, a: l, aOff: lOff, b: r, bOff: rOff, ...direct }, out);
+  if (direct !== null)
+    return matmulWasmOffsets(
+      dtype,
+      {
+        batch: p.batch,
+        m,
+        k: p.k,
+        n,
+        narrow,
+        a: l,
+        aOff: lOff,
+        transposedA: direct.transposedA,
+        lda: direct.lda,
+        b: r,
+        bOff: rOff,
+        transposedB: direct.transposedB,
+      },
+      out,
+    );
   const mn = m * n;
   return matmulWasmInPlace(dtype, {
     batch: p.batch,
@@ -363,6 +378,30 @@ export function dotStrided(
     b: swap ? (v, to, e) => gatherL(l, lOff[e]!, v, to) : (v, to, e) => gatherR(r, rOff[e]!, v, to),
     c: storeT === null ? (v, from, e) => out.set(v.subarray(from, from + mn), e * mn) : (v, from, e) => storeT(v, from, out, e * mn),
   });
+}
+
+/** Whether plan `q` was made for these operands (called on every product: no allocation). */
+function planFits(
+  q: Plan,
+  dtype: "float32" | "float64",
+  lShape: readonly number[],
+  rShape: readonly number[],
+  lStrides: readonly number[] | undefined,
+  rStrides: readonly number[] | undefined,
+  contract: readonly [readonly number[], readonly number[]],
+  batch: readonly [readonly number[], readonly number[]],
+): boolean {
+  return (
+    q.dtype === dtype &&
+    sameShape(q.lShape, lShape) &&
+    sameShape(q.rShape, rShape) &&
+    sameStrides(q.lStrides, lStrides) &&
+    sameStrides(q.rStrides, rStrides) &&
+    sameShape(q.dims[0]!, contract[0]) &&
+    sameShape(q.dims[1]!, contract[1]) &&
+    sameShape(q.dims[2]!, batch[0]) &&
+    sameShape(q.dims[3]!, batch[1])
+  );
 }
 
 /** The in-place product's `input`: the gatherers read the operands where they are. */

@@ -98,7 +98,9 @@ export interface GemmParams {
   readonly maxPages: number;
 }
 
-const types = (dtype: GemmParams["dtype"]): { s: ScalarOps; v: VectorOps } => (dtype === "float32" ? { s: f32, v: f32x4 } : { s: f64, v: f64x2 });
+const TYPES32: { s: ScalarOps; v: VectorOps } = { s: f32, v: f32x4 },
+  TYPES64: { s: ScalarOps; v: VectorOps } = { s: f64, v: f64x2 };
+const types = (dtype: GemmParams["dtype"]): { s: ScalarOps; v: VectorOps } => (dtype === "float32" ? TYPES32 : TYPES64);
 
 /** Columns of the register tile. */
 export const tileCols = (p: Pick<GemmParams, "nv" | "dtype">): number => p.nv * types(p.dtype).v.lanes;
@@ -109,7 +111,7 @@ export function scratchBytes(p: GemmParams): number {
 }
 
 /** Bytes `packB` writes for a K x N matrix: ceil(N / NR) panels of K x NR. */
-export function packedBBytes(p: GemmParams, k: number, n: number): number {
+export function packedBBytes(p: Pick<GemmParams, "nv" | "dtype">, k: number, n: number): number {
   const nr = tileCols(p);
   return Math.ceil(n / nr) * nr * k * types(p.dtype).s.bytes;
 }

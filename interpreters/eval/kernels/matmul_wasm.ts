@@ -116,10 +116,9 @@ export function matmulWasm(
 
   const E = ELEMENT_BYTES[dtype];
   // Per batch entry: A as is, B packed into panels, C. Raw B passes through one staging area.
-  const gp = { ...p, shared: e.shared, maxPages: MAX_PAGES };
   const ldc = n * E;
   const strideA = align(m * k * E, 64),
-    strideB = align(packedBBytes(gp, k, n), 64),
+    strideB = align(packedBBytes(p, k, n), 64),
     strideC = align(m * ldc, 64);
   const staging = align(k * n * E, 64);
   const perEntry = strideA + strideB + strideC;
@@ -233,14 +232,14 @@ export function matmulWasmInPlace(dtype: Dtype, p: InPlaceProduct): boolean {
   if (e === null) return false;
 
   const E = ELEMENT_BYTES[dtype];
-  const gp = { ...(p.narrow ? NARROW : PARAMS)[dtype], shared: e.shared, maxPages: MAX_PAGES };
+  const tiles = (p.narrow ? NARROW : PARAMS)[dtype];
   const { gemm, packB } = p.narrow ? e.narrow : e;
   // One slot per operand, reused by every entry: [B staging][input][A][packed B][C].
   const stage = e.dataBase,
     input = stage + align(k * n * E, 64),
     aAddr = input + align(p.input.length * E, 64),
     bAddr = aAddr + align(m * k * E, 64),
-    cAddr = bAddr + align(packedBBytes(gp, k, n), 64),
+    cAddr = bAddr + align(packedBBytes(tiles, k, n), 64),
     end = cAddr + m * n * E;
   if (end > MAX_PAGES * PAGE || !ensureMemory(e, end)) return false;
 
@@ -300,7 +299,7 @@ export function matmulWasmOffsets(dtype: Dtype, p: OffsetProduct, c: Float32Arra
   const e = getEngine(false);
   if (e === null) return false;
   const E = ELEMENT_BYTES[dtype];
-  const gp = { ...(p.narrow ? NARROW : PARAMS)[dtype], shared: e.shared, maxPages: MAX_PAGES };
+  const tiles = (p.narrow ? NARROW : PARAMS)[dtype];
   const tile = p.narrow ? e.narrow : e;
   // Only the part of each source the entries read is copied.
   let aLast = 0,
@@ -314,7 +313,7 @@ export function matmulWasmOffsets(dtype: Dtype, p: OffsetProduct, c: Float32Arra
   const aAddr = e.dataBase,
     bAddr = aAddr + align(aSpan * E, 64),
     packed = bAddr + align(bSpan * E, 64),
-    cAddr = packed + align(packedBBytes(gp, k, n), 64),
+    cAddr = packed + align(packedBBytes(tiles, k, n), 64),
     end = cAddr + batch * m * n * E;
   if (end > MAX_PAGES * PAGE || !ensureMemory(e, end)) return false;
   const view = dtype === "float32" ? new Float32Array(e.memory.buffer) : new Float64Array(e.memory.buffer);
@@ -393,8 +392,8 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
   const areas = 1 + Math.max(0, ...workers.map((w) => workerSlots.get(w) ?? MAX_THREADS));
 
   const E = ELEMENT_BYTES[dtype];
-  const gp = { ...PARAMS[dtype], shared: e.shared, maxPages: MAX_PAGES };
-  const packed = align(packedBBytes(gp, k, n), 64);
+  const tiles = PARAMS[dtype];
+  const packed = align(packedBBytes(tiles, k, n), 64);
   const gatherA = p.gathered === "a";
   // [plan][post plan][input][shared operand][B staging (gathered A)][C or output][one slot per thread]
   // [shared source, its runs]; a slot holds the gathered operand, a packed B (gathered B) and C_e
@@ -420,7 +419,7 @@ export function matmulWasmGathered(dtype: Dtype, p: GatheredProduct): boolean {
   if (post) new Int32Array(buffer).set(post.plan, postAt / 4);
   view.set(p.input, inputAt / E);
   // A B of exactly one panel's width is its own packed form: written in place, not packed.
-  const pack = gatherA && n !== tileCols(gp);
+  const pack = gatherA && n !== tileCols(tiles);
   const sharedTo = pack ? stageAt : sharedAt;
   if (p.sharedRuns === undefined) view.set(p.shared.subarray(0, gatherA ? k * n : m * k), sharedTo / E);
   else {
