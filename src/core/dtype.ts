@@ -55,8 +55,11 @@ export function checkDType(fn: string, dtype: unknown): DType {
  * long-lived small array keeps its whole slab (at most SLAB_BYTES) alive.
  */
 const SLAB_BYTES = 8192;
-/** Arrays of more bytes than this and fewer than `RECYCLE_MIN_BYTES` come from slabs. */
-const ON_HEAP_BYTES = 64;
+/**
+ * Arrays of more bytes than this and fewer than `RECYCLE_MIN_BYTES` come from slabs; up to this
+ * size V8 keeps a typed array inside its own heap (until something asks for its `.buffer`).
+ */
+export const ON_HEAP_BYTES = 64;
 const slabs = new WeakSet<ArrayBufferLike>();
 let slab = new ArrayBuffer(0);
 let slabUsed = 0;
