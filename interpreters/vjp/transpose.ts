@@ -38,23 +38,15 @@ export function transposeProgram({ program, consts }: ClosedProgram, cts: readon
   // Plain loops and no per-equation closures: eager reverse mode of scalar code runs this once per
   // gradient over thousands of one-element equations.
   const { constvars, eqns, outvars, invars } = program;
-  const known = new Map<Var, NDArray>();
-  for (let i = 0; i < constvars.length; i++) known.set(constvars[i]!, consts[i]!);
-  const acc = new Map<Var, NDArray>();
-  const addCt = (v: Var, ct: NDArray | null) => {
-    if (ct === null || known.has(v)) return;
-    const prev = acc.get(v);
-    acc.set(v, prev === undefined ? ct : lax.add(prev, ct));
-  };
-  for (let i = 0; i < outvars.length; i++) addCt(outvars[i]!, cts[i] ?? null);
+  const vals = new VarTable(program);
+  for (let i = 0; i < constvars.length; i++) vals.setKnown(constvars[i]!, consts[i]!);
+  for (let i = 0; i < outvars.length; i++) vals.addCt(outvars[i]!, cts[i] ?? null);
   for (let k = eqns.length - 1; k >= 0; k--) {
     const e = eqns[k]!;
     let outCts: (NDArray | null)[] | null = null;
     for (let j = 0; j < e.outvars.length; j++) {
-      const v = e.outvars[j]!,
-        ct = acc.get(v);
+      const ct = vals.takeCt(e.outvars[j]!);
       if (ct === undefined) continue;
-      acc.delete(v);
       outCts ??= new Array<NDArray | null>(e.outvars.length).fill(null);
       outCts[j] = ct;
     }
@@ -62,7 +54,7 @@ export function transposeProgram({ program, consts }: ClosedProgram, cts: readon
     const args = new Array<LinArg>(e.inputs.length);
     for (let j = 0; j < args.length; j++) {
       const v = e.inputs[j]!;
-      args[j] = known.get(v) ?? new UndefPrimal(v.aval);
+      args[j] = vals.known(v) ?? new UndefPrimal(v.aval);
     }
     let ctIns: (NDArray | null)[];
     try {
@@ -74,11 +66,83 @@ export function transposeProgram({ program, consts }: ClosedProgram, cts: readon
           `Partial evaluation should have kept that use on the known side, so this is a bug in fluxion; please report it with the program`,
       );
     }
-    for (let j = 0; j < e.inputs.length; j++) addCt(e.inputs[j]!, ctIns[j] ?? null);
+    for (let j = 0; j < e.inputs.length; j++) vals.addCt(e.inputs[j]!, ctIns[j] ?? null);
   }
   const out = new Array<NDArray | null>(invars.length);
-  for (let i = 0; i < invars.length; i++) out[i] = acc.get(invars[i]!) ?? null;
+  for (let i = 0; i < invars.length; i++) out[i] = vals.takeCt(invars[i]!) ?? null;
   return out;
+}
+
+/**
+ * The known values (constvars) and accumulated cotangents of one transposition, by variable. A
+ * program staged in one trace numbers its variables nearly densely, so they are array slots by id
+ * (an index costs a few nanoseconds where a Map lookup costs tens, and the scalar chain's gradient
+ * makes about eight per equation); a program whose ids are spread out keeps Maps.
+ */
+class VarTable {
+  private readonly lo: number;
+  private readonly knownSlots: (NDArray | undefined)[] | null;
+  private readonly ctSlots: (NDArray | undefined)[] | null;
+  private readonly knownMap = new Map<Var, NDArray>();
+  private readonly ctMap = new Map<Var, NDArray>();
+
+  constructor(p: Program) {
+    let lo = Infinity,
+      hi = -Infinity,
+      count = 0;
+    const see = (vs: readonly Var[]) => {
+      for (let i = 0; i < vs.length; i++) {
+        const id = vs[i]!.id;
+        if (id < lo) lo = id;
+        if (id > hi) hi = id;
+      }
+      count += vs.length;
+    };
+    see(p.constvars);
+    see(p.invars);
+    see(p.outvars);
+    for (let k = 0; k < p.eqns.length; k++) see(p.eqns[k]!.outvars);
+    const dense = count > 0 && hi - lo < 4 * count + 64;
+    this.lo = lo;
+    this.knownSlots = dense ? new Array<NDArray | undefined>(hi - lo + 1) : null;
+    this.ctSlots = dense ? new Array<NDArray | undefined>(hi - lo + 1) : null;
+  }
+
+  setKnown(v: Var, x: NDArray): void {
+    if (this.knownSlots !== null) this.knownSlots[v.id - this.lo] = x;
+    else this.knownMap.set(v, x);
+  }
+
+  known(v: Var): NDArray | undefined {
+    // Inputs read by equations are constvars, invars or outputs of earlier equations: all in range.
+    return this.knownSlots !== null ? this.knownSlots[v.id - this.lo] : this.knownMap.get(v);
+  }
+
+  /** Adds a cotangent for v (nothing for a null one or a known v). */
+  addCt(v: Var, ct: NDArray | null): void {
+    if (ct === null || this.known(v) !== undefined) return;
+    if (this.ctSlots !== null) {
+      const i = v.id - this.lo,
+        prev = this.ctSlots[i];
+      this.ctSlots[i] = prev === undefined ? ct : lax.add(prev, ct);
+    } else {
+      const prev = this.ctMap.get(v);
+      this.ctMap.set(v, prev === undefined ? ct : lax.add(prev, ct));
+    }
+  }
+
+  /** v's accumulated cotangent, removed from the table (undefined when none reached it). */
+  takeCt(v: Var): NDArray | undefined {
+    if (this.ctSlots !== null) {
+      const i = v.id - this.lo,
+        ct = this.ctSlots[i];
+      this.ctSlots[i] = undefined;
+      return ct;
+    }
+    const ct = this.ctMap.get(v);
+    this.ctMap.delete(v);
+    return ct;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { FluxionError, LinearityError, type NDArray, grad, jacfwd, jit, lax, makeJaxpr, np, vmap } from "../../src/index.js";
 import { transposeProgram } from "../../interpreters/vjp/index.js";
+import { Program, Var } from "../../src/ir/ir.js";
 import { expectClose } from "../helpers.js";
 
 const f64 = (x: number | number[] | number[][]) => np.array(x, { dtype: "float64" });
@@ -48,6 +49,35 @@ describe("nested transforms", () => {
     const sine = makeJaxpr((x: NDArray) => np.sin(x))(f64(3));
     expect(() => transposeProgram(sine, [f64(1)])).toThrow(LinearityError);
     expect(() => transposeProgram(sine, [f64(1)])).toThrow(/transpose of sin.*bug in fluxion/);
+  });
+
+  it("transposes alike whether a program's variable ids are dense or spread out", () => {
+    // x -> (3x + x·c) · 2 with c = 0.5 closed over: linear in x, cotangent 1 gives 7. (Scalars, so
+    // that every constant is a constvar rather than a broadcast equation.)
+    const c = f64(0.5);
+    const linear = makeJaxpr((x: NDArray) => np.multiply(np.add(np.multiply(x, 3), np.multiply(x, c)), 2))(f64(1));
+    const dense = transposeProgram(linear, [f64(1)])[0]!;
+    // The same program over fresh variables with thousands of unrelated ids between each of them
+    // (as a program assembled from parts staged at different times has): the table keeps maps.
+    const fresh = new Map<Var, Var>();
+    const copy = (v: Var) => {
+      let w = fresh.get(v);
+      if (w === undefined) {
+        for (let i = 0; i < 2000; i++) new Var(v.aval);
+        fresh.set(v, (w = new Var(v.aval)));
+      }
+      return w;
+    };
+    const p = linear.program;
+    const spread = new Program(
+      p.constvars.map(copy),
+      p.invars.map(copy),
+      p.eqns.map((e) => ({ ...e, inputs: e.inputs.map(copy), outvars: e.outvars.map(copy) })),
+      p.outvars.map(copy),
+    );
+    const out = transposeProgram({ program: spread, consts: linear.consts }, [f64(1)])[0]!;
+    expect(dense.item()).toBe(7);
+    expect(out.item()).toBe(7);
   });
 });
 
