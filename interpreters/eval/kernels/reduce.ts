@@ -18,7 +18,10 @@ const BLOCK = SUM_BLOCK;
 export function reduceKernel(op: ReduceOp, x: TypedArray, out: TypedArray, outer: number, n: number, inner: number): void {
   if (op === "sum") {
     if (inner === 1) {
-      for (let o = 0; o < outer; o++) out[o] = pairwiseSum(x, o * n, n);
+      // Rows of one block (a softmax over a few classes) call the leaf directly, which V8 inlines;
+      // the recursive pairwiseSum is a call per row.
+      if (n <= BLOCK) for (let o = 0; o < outer; o++) out[o] = blockSum(x, o * n, n);
+      else for (let o = 0; o < outer; o++) out[o] = pairwiseSum(x, o * n, n);
       return;
     }
     const acc = new Float64Array(inner),
@@ -116,26 +119,29 @@ export function ordered(x: TypedArray, start: number, end: number, max: boolean)
  * run about four times faster than one, and the error bound is unchanged.
  */
 export function pairwiseSum(x: ArrayLike<number>, start: number, n: number): number {
-  if (n <= BLOCK) {
-    let s0 = 0,
-      s1 = 0,
-      s2 = 0,
-      s3 = 0;
-    const end = start + n;
-    let k = start;
-    for (; k + 4 <= end; k += 4) {
-      s0 += x[k]!;
-      s1 += x[k + 1]!;
-      s2 += x[k + 2]!;
-      s3 += x[k + 3]!;
-    }
-    if (k < end) s0 += x[k]!;
-    if (k + 1 < end) s1 += x[k + 1]!;
-    if (k + 2 < end) s2 += x[k + 2]!;
-    return s0 + s1 + (s2 + s3);
-  }
+  if (n <= BLOCK) return blockSum(x, start, n);
   const half = n >> 1;
   return pairwiseSum(x, start, half) + pairwiseSum(x, start + half, n - half);
+}
+
+/** The sum of one block (n <= SUM_BLOCK) by four running sums, the leaf of `pairwiseSum`. */
+function blockSum(x: ArrayLike<number>, start: number, n: number): number {
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
+  const end = start + n;
+  let k = start;
+  for (; k + 4 <= end; k += 4) {
+    s0 += x[k]!;
+    s1 += x[k + 1]!;
+    s2 += x[k + 2]!;
+    s3 += x[k + 3]!;
+  }
+  if (k < end) s0 += x[k]!;
+  if (k + 1 < end) s1 += x[k + 1]!;
+  if (k + 2 < end) s2 += x[k + 2]!;
+  return s0 + s1 + (s2 + s3);
 }
 
 /** Column sums of rows [r0, r1) (each `inner` wide, from `base`) into `acc`, split as `pairwiseSum` splits. */
