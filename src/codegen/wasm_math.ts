@@ -11,7 +11,7 @@
  * is a lane select. Lookups with an index are scalar loads, one per lane; 2^m for the exp family's
  * in-range m is built from its bits (the table holds exactly those powers).
  */
-import * as fm from "./fastmath.js";
+import { FASTMATH as fm } from "./fastmath.js";
 import { type Code, type Local, bits, call, f64v, get, i32, i32v, i64v, if_, set, v128 } from "./wasm_asm.js";
 
 /** Byte offsets of the fast-math tables in linear memory (float64 each). */
