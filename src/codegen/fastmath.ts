@@ -219,7 +219,7 @@ export function log1p32(x: number): number {
  * The constants and tables above, for the WebAssembly transcription (`wasm_math.ts`), which must use
  * the very same values. The functions read them as private bindings: V8 reads an exported module
  * binding through its cell on every use, which made these functions three to six times slower
- * (exp32: 7.7–14 against 2.3 ns per element in a summing loop), where a private const is folded
+ * (exp32: 7.4–14 against 2.3 ns per element in a summing loop), where a private const is folded
  * into the optimised code.
  */
 export const FASTMATH = Object.freeze({
