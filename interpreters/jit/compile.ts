@@ -148,10 +148,11 @@ type Refs = Map<ArrayBufferLike, number>;
  * Counts `n` more references from live slots to the buffer of `a` if it is one that could be
  * recycled. Arrays of at most ON_HEAP_BYTES are skipped without asking for their buffer: V8 keeps
  * them inside its heap, and reading `.buffer` would move one out (about 0.35 µs, on every call for
- * a fresh small result). None of them holds a recyclable buffer: their own is below
- * RECYCLE_MIN_BYTES, and the only small views of larger buffers, a loop's per-iteration slices
- * of what it scans, end with the loop step, while the run that could recycle that buffer holds it
- * as an input of the loop.
+ * a fresh small result). None of them holds a buffer this run could recycle: their own is below
+ * RECYCLE_MIN_BYTES; the only small views of larger buffers a compiled program makes are a scan's
+ * per-iteration slices of its xs, which live inside the loop (a final carry that is one leaves
+ * the loop as a copy, `ownedIfSmall` in loops.ts); and views made outside come in as inputs,
+ * whose storage a run never recycles.
  */
 function hold(refs: Refs, a: ConcreteArray, n: number): void {
   const v = a.values;

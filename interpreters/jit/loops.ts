@@ -7,7 +7,7 @@
  * per iteration. The eager kernels (interpreters/eval) compute the same values the same way.
  */
 import { ELEMENT_BYTES, RECYCLE_MIN_BYTES, holdDuring, recycle } from "../../src/core/buffers.js";
-import { allocate } from "../../src/core/dtype.js";
+import { ON_HEAP_BYTES, allocate } from "../../src/core/dtype.js";
 import { ConcreteArray } from "../../src/core/ndarray.js";
 import { EFFECTFUL, Prim } from "../../src/core/prim.js";
 import { sizeOf } from "../../src/core/shape.js";
@@ -96,9 +96,21 @@ function scanStep(e: Eqn<Prim.Scan>, slot: (v: Var) => number, compile: Compile)
         for (let k = 0; k < numCarry; k++) carry[k] = local[carryOut[k]!]!;
       }
     });
-    for (let k = 0; k < numCarry; k++) env[outs[k]!] = carry[k]!;
+    for (let k = 0; k < numCarry; k++) env[outs[k]!] = ownedIfSmall(carry[k]!);
     for (let j = 0; j < nY; j++) env[outs[numCarry + j]!] = new ConcreteArray(ys[j]!, yAvals[j]!.shape as number[], yAvals[j]!.dtype);
   };
+}
+
+/**
+ * A final carry of at most ON_HEAP_BYTES that is a view of a larger buffer (a body that passes a
+ * slice of xs on as its carry), copied into storage of its own. The executor does not count such
+ * small arrays when it decides which buffers to recycle (`hold` in compile.ts), so none may leave a
+ * loop still looking into xs, whose storage the enclosing program may recycle once the loop ends.
+ */
+function ownedIfSmall(c: ConcreteArray): ConcreteArray {
+  const v = c.values;
+  if (v.byteLength > ON_HEAP_BYTES || v.buffer.byteLength === v.byteLength) return c;
+  return new ConcreteArray(v.slice(), c.shape, c.dtype);
 }
 
 /**

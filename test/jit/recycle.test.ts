@@ -76,6 +76,37 @@ describe("recycled storage of jit intermediates", () => {
   });
 });
 
+describe("a scan whose carry is a slice of what it scans", () => {
+  // The body passes its x on as the carry, so the loop's final carry is a row of xs, an
+  // intermediate the program may recycle once the scan is done; `later` then takes storage of
+  // xs's size. Rows of 4 and 16 float32 (at most 64 bytes, which the executor does not count),
+  // and of 100 (counted): each carry must keep the last row it was given.
+  for (const [rows, width] of [
+    [100, 4],
+    [25, 16],
+    [4, 100],
+  ] as const) {
+    for (const reverse of [false, true]) {
+      it(`keeps its last row: ${rows} rows of ${width}${reverse ? ", scanned in reverse" : ""}`, () => {
+        const a = np.array(Float32Array.from({ length: rows * width }, (_, i) => i)).reshape([rows, width]);
+        const f = jit((a: NDArray) => {
+          const xs = np.multiply(a, 2);
+          const [c] = lax.scan((c: NDArray, x: NDArray) => [np.reshape(x, [width]), null], np.zeros([width]), xs, { reverse });
+          const later = np.add(np.multiply(a, 0), np.sum(c as NDArray));
+          return [c, later];
+        });
+        const last = reverse ? 0 : rows - 1;
+        const want = Array.from({ length: width }, (_, j) => 2 * (last * width + j));
+        for (let k = 0; k < 3; k++) {
+          const [c, later] = f(a) as NDArray[];
+          expect(Array.from(c!.dataSync())).toEqual(want);
+          expect(later!.dataSync()[0]).toBe(want.reduce((p, q) => p + q, 0));
+        }
+      });
+    }
+  }
+});
+
 describe("small arrays carved from shared slabs", () => {
   it("start zeroed, aligned and independent, whatever dtypes and lengths come in turn", () => {
     const made: TypedArray[] = [];
