@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { recycle, releaseRecycled, takeRecycled } from "../../src/core/buffers.js";
 import { type DType, type TypedArray, allocate, allocateFull, isSlab } from "../../src/core/dtype.js";
-import { type NDArray, debug, jit, lax, np } from "../../src/index.js";
+import { type NDArray, checkpoint, debug, jit, lax, np } from "../../src/index.js";
 
 const N = 1 << 15; // 128 KiB of float32: large enough to be recycled
 const ramp = (scale: number) => np.array(Float32Array.from({ length: N }, (_, i) => Math.sin(i * scale)));
@@ -105,6 +105,25 @@ describe("a scan whose carry is a slice of what it scans", () => {
       });
     }
   }
+});
+
+describe("a scan inside checkpoint and cond whose carry is a slice of what it scans", () => {
+  it("keeps its last row", () => {
+    const a = np.array(Float32Array.from({ length: 400 }, (_, i) => i)).reshape([100, 4]);
+    const lastRow = (xs: NDArray) => lax.scan((c: NDArray, x: NDArray) => [x, null], np.zeros([4]), xs)[0] as NDArray;
+    const f = jit((a: NDArray) => {
+      const xs = np.multiply(a, 2);
+      const c1 = checkpoint(lastRow)(xs);
+      const c2 = lax.cond(np.greater(np.sum(a), 0), lastRow, lastRow, xs) as NDArray;
+      return [c1, c2, np.add(np.multiply(a, 0), np.add(np.sum(c1), np.sum(c2)))];
+    });
+    for (let k = 0; k < 3; k++) {
+      const [c1, c2, later] = f(a) as NDArray[];
+      expect(Array.from(c1!.dataSync())).toEqual([792, 794, 796, 798]);
+      expect(Array.from(c2!.dataSync())).toEqual([792, 794, 796, 798]);
+      expect(later!.dataSync()[0]).toBe(2 * (792 + 794 + 796 + 798));
+    }
+  });
 });
 
 describe("small arrays carved from shared slabs", () => {
