@@ -48,6 +48,8 @@ function predicate<T>(b: Builder<T>, x: T, p: CondP): T {
 interface ScanP {
   reverse: boolean;
   carryOut: boolean;
+  /** The carry is the step's x row itself: the loop hands a row of xs on (aliasing through carries). */
+  passRow: boolean;
   fit: boolean;
 }
 
@@ -85,7 +87,8 @@ export const regionOps: RegionOpDef[] = [
   }),
   // A bounded recurrence over the leading axis: carry h in (-1, 1), the body runs every step on
   // tanh(h / 2 + x_t), and its result (averaged to a scalar when its shape differs) feeds both the
-  // next carry and the step's output.
+  // next carry and the step's output. Or the next carry is x_t itself, so the final carry is a row
+  // of xs (what a loop must not leave looking into storage that is reused).
   defineRegionOp<ScanP>({
     name: "scan",
     arity: 1,
@@ -93,13 +96,16 @@ export const regionOps: RegionOpDef[] = [
     bodyInput: (s) => (s.length === 0 ? null : s.slice(1)),
     plan: (s, out, choice) => {
       const carryOut = (choice & 1) === 1;
-      return { params: { reverse: ((choice >> 1) & 1) === 1, carryOut, fit: !sameShape(out, s.slice(1)) }, shape: carryOut ? s.slice(1) : s };
+      const params = { reverse: ((choice >> 1) & 1) === 1, carryOut, passRow: ((choice >> 2) & 1) === 1, fit: !sameShape(out, s.slice(1)) };
+      return { params, shape: carryOut ? s.slice(1) : s };
     },
     build: (b, x, p, body) => {
       const step = b.fn(2, (h, xt) => {
         const raw = body(b.call("np.tanh", b.call("np.add", b.call("np.multiply", h, 0.5), xt)));
         const u = b.call("np.tanh", p.fit ? b.call("np.mean", raw) : raw);
-        const next = b.call("np.tanh", b.call("np.add", b.call("np.add", b.call("np.multiply", h, 0.5), xt), b.call("np.multiply", u, 0.5)));
+        const next = p.passRow
+          ? xt
+          : b.call("np.tanh", b.call("np.add", b.call("np.add", b.call("np.multiply", h, 0.5), xt), b.call("np.multiply", u, 0.5)));
         return [next, b.call("np.add", b.call("np.sin", b.call("np.multiply", h, xt)), u)];
       });
       const out = b.call("lax.scan", step, b.call("np.mean", x, { axis: 0 }), x, { reverse: p.reverse });
