@@ -61,28 +61,32 @@ export class JvpInterpreter implements Interpreter {
     return tangent instanceof Zero ? primal : new JvpTracer(this.tag, primal, tangent);
   }
 
+  /** Whether `x` is one of this interpreter's tracers. */
+  owns(x: NDArray): x is JvpTracer {
+    return x instanceof JvpTracer && x.tag === this.tag;
+  }
+
   /** Splits a value into primal and tangent as this interpreter sees it. */
   unpack(x: NDArray): [NDArray, Tangent] {
-    return x instanceof JvpTracer && x.tag === this.tag ? [x.primal, x.tangent] : [x, new Zero(x)];
+    return this.owns(x) ? [x.primal, x.tangent] : [x, new Zero(x)];
   }
 
   process<P extends Prim>(prim: P, args: readonly NDArray[], params: PrimParams[P]): NDArray[] {
     let mine = false;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (a instanceof JvpTracer && a.tag === this.tag) {
-        mine = true;
-        break;
-      }
-    }
+    for (let i = 0; i < args.length && !mine; i++) mine = this.owns(args[i]!);
     if (!mine) return this.parent.process(prim, args, params);
+    // `unpack` without its pair per operand: this runs for every primitive under jvp and grad.
     const primals = new Array<NDArray>(args.length),
       tangents = new Array<Tangent>(args.length);
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
-      const own = a instanceof JvpTracer && a.tag === this.tag;
-      primals[i] = own ? a.primal : a;
-      tangents[i] = own ? a.tangent : new Zero(a);
+      if (this.owns(a)) {
+        primals[i] = a.primal;
+        tangents[i] = a.tangent;
+      } else {
+        primals[i] = a;
+        tangents[i] = new Zero(a);
+      }
     }
     const saved = enterInterpreter(this.parent);
     let outs: NDArray[], touts: Tangent[];
