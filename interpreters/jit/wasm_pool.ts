@@ -1,11 +1,10 @@
 /**
  * Worker threads for large fused loops. The loops' linear memory is shared; a call cuts its
  * element range into chunks, writes the chunk plan into shared control words, wakes the workers
- * sleeping on them, and claims chunks itself from
- * the same counter (compare-and-swap), so a worker that is slow to wake (or not yet started: they
- * take tens of milliseconds to boot) simply takes fewer, and if none helps the calling thread runs
- * them all. The caller then waits with `Atomics.wait` until every chunk is done, so the jitted call
- * stays synchronous. Each worker instantiates a kernel's module the first time it is sent one.
+ * watching or sleeping on them, and claims chunks itself from the same counter (compare-and-swap),
+ * so a worker that is slow to wake (or not yet started: they take tens of milliseconds to boot)
+ * simply takes fewer, and if none helps the calling thread runs them all. The caller then waits
+ * (`awaitDone`) until every chunk is done, so the jitted call stays synchronous. Each worker instantiates a kernel's module the first time it is sent one.
  *
  *   ctl[CLAIM], ctl[DONE], ctl[FAIL]   the claim protocol of `task_claim.ts` (shared with the matmul)
  *   ctl[GO]    bumped to wake the workers; ctl[GEN], ID, TOTAL, CHUNK, END, PAGES: the plan
@@ -14,7 +13,7 @@
  */
 import type { Worker as NodeWorker } from "node:worker_threads";
 import type { WasmMemory } from "../../src/codegen/wasm_asm.js";
-import { CLAIM, DONE, FAIL, claimLoopSource } from "../eval/kernels/task_claim.js";
+import { CLAIM, DONE, FAIL, awaitChangeSource, awaitDone, claimLoopSource } from "../eval/kernels/task_claim.js";
 
 export const CTL_BYTES = 64;
 const GO = 3,
@@ -47,19 +46,20 @@ const RUN_CHUNKS_SOURCE = claimLoopSource(
 );
 
 /**
- * A worker sleeps on ctl[GO]; woken, it takes any kernels sent on its port (synchronously: its
- * event loop is never free), reads the plan (generation first: the caller writes it after the
- * rest, and a plan read across two generations claims nothing) and helps.
+ * A worker watches ctl[GO] (`awaitChange`: for a while after each run, then asleep); bumped, it
+ * takes any kernels sent on its port (synchronously: its event loop is never free), reads the plan
+ * (generation first: the caller writes it after the rest, and a plan read across two generations
+ * claims nothing) and helps.
  */
 const WORKER_SOURCE = `"use strict";
 const { workerData, receiveMessageOnPort } = require("node:worker_threads");
 ${RUN_CHUNKS_SOURCE}
+${awaitChangeSource("awaitChange")}
 const { memory, ctlOffset, port } = workerData;
 const ctl = new Int32Array(memory.buffer, ctlOffset, ${CTL_BYTES / 4});
 const kernels = new Map();
 for (let seen = Atomics.load(ctl, ${GO}); ; ) {
-  Atomics.wait(ctl, ${GO}, seen);
-  seen = Atomics.load(ctl, ${GO});
+  seen = awaitChange(ctl, ${GO}, seen);
   // The caller may have grown the memory for this run: see its new size (V8 may refresh another
   // thread's view of a shared memory lazily).
   if (memory.buffer.byteLength < Atomics.load(ctl, ${PAGES}) * 65536) memory.grow(0);
@@ -159,7 +159,7 @@ export class LoopPool {
         Atomics.notify(ctl, READY);
       }
     this.runChunks(run, ctl, plan);
-    for (let done = Atomics.load(ctl, DONE); done < plan.total; done = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, done);
+    awaitDone(ctl, plan.total);
     if (failure !== null) throw failure.error;
     if (Atomics.load(ctl, FAIL) !== 0) throw new Error("fused loop: the WebAssembly kernel failed in a worker thread");
   }

@@ -13,11 +13,13 @@
  *   [dataBase, ...)              the entry points' operands and results (`matmul_wasm.ts` lays them out)
  *
  * Threads: a chunk is cut into tasks, one batch entry x one band of C rows (one whole entry for a
- * gathered product); B is already packed, so a task only packs its own A rows. The main thread posts the task set to every worker and then
- * claims tasks itself; workers claim from the same counter with compare-and-swap, so a worker that
- * is slow to start (or descheduled by other load) simply gets fewer tasks, and if no worker ever
- * wakes up the main thread runs them all. The main thread finally blocks in `Atomics.wait` until
- * every task has reported done, which keeps `matmul` synchronous.
+ * gathered product); B is already packed, so a task only packs its own A rows. The main thread
+ * posts the task set on every worker's port, bumps the control word GO that the workers watch
+ * (for a while after each task set, then asleep in `Atomics.wait`), and claims tasks itself;
+ * workers claim from the same counter with compare-and-swap, so a worker that is slow to start (or
+ * descheduled by other load) simply gets fewer tasks, and if no worker ever wakes up the main
+ * thread runs them all. The main thread finally waits (`awaitDone`) until every task has reported
+ * done, which keeps `matmul` synchronous.
  *
  * The claiming itself (control words CLAIM, DONE, FAIL) is `task_claim.ts`, shared with the fused
  * loops' workers.
@@ -33,7 +35,7 @@ import type { Worker as NodeWorker } from "node:worker_threads";
 import { buildGatherModule } from "./gather_wasm_module.js";
 import { buildGemmModule, scratchBytes, type GemmParams } from "./gemm_wasm_module.js";
 import { type WasmMemory, hardwareThreads, wasmApi } from "../../../src/codegen/wasm_asm.js";
-import { CLAIM, DONE, FAIL, claimLoopSource } from "./task_claim.js";
+import { CLAIM, DONE, FAIL, awaitChangeSource, awaitDone, claimLoopSource } from "./task_claim.js";
 
 export type Dtype = "float32" | "float64";
 export type GemmFn = (a: number, bPacked: number, c: number, ldc: number, k: number, n: number, i0: number, i1: number, scratch: number) => void;
@@ -54,9 +56,10 @@ export interface MatmulConfig {
   /** Smallest batch·M·K·N sent to the wasm kernel (smaller products stay in JavaScript). */
   wasmMinWork: number;
   /**
-   * Smallest batch·M·K·N split across threads. Two cores, measured: a 64x256x256 product (4M) is
-   * slower threaded; from about 8M products gain a little and convolutions whose images are tasks
-   * more (a small CNN's training step, 22-23 → 20-22 ms with its 14M-MAC convolutions threaded).
+   * Smallest batch·M·K·N split across threads. Two cores, measured with workers that watch for
+   * work (`task_claim.ts`): 64x256x256 (4M) 190–260 µs threaded against 240–295 on one thread,
+   * 64x128x256 (2M) level, 32x128x256 (1M) slower threaded. (While workers slept between products,
+   * 4M was slower threaded and gains began near 8M.)
    */
   threadMinWork: number;
 }
@@ -75,7 +78,7 @@ function defaultConfig(): MatmulConfig {
     wasm: envFlag("FLUXION_MATMUL_WASM") !== "0",
     threads: Number.isInteger(threadsEnv) && threadsEnv >= 1 ? threadsEnv : Math.min(hardwareThreads(), MAX_THREADS),
     wasmMinWork: 1 << 13,
-    threadMinWork: 1 << 23,
+    threadMinWork: 1 << 22,
   };
 }
 
@@ -127,6 +130,8 @@ export const ELEMENT_BYTES: Record<Dtype, number> = { float32: 4, float64: 8 };
 export const MAX_PAGES = 32768;
 export const PAGE = 65536;
 const CTL_BYTES = 64;
+/** Control word bumped to wake the workers (after CLAIM, DONE, FAIL of `task_claim.ts`). */
+const GO = 3;
 /**
  * Memory kept indefinitely. A memory grown beyond this (it cannot shrink) is dropped with its engine
  * once no product has used it for RELEASE_AFTER_MS, so a run of large products reuses it.
@@ -412,11 +417,17 @@ const RUN_GATHER_TASKS_SOURCE = claimLoopSource(
 /** The main thread's copy, compiled with `runTasks` (importers read the live binding). */
 export let runGatherTasks: RunGatherTasks | null = null;
 
+/**
+ * A worker watches ctl[GO] (`awaitChange`: for a while after each task set, then asleep); bumped,
+ * it reads the task sets posted on its port, synchronously (its event loop is never free), and
+ * claims their tasks. A set already finished when it is read claims nothing.
+ */
 const WORKER_SOURCE = `"use strict";
-const { parentPort, workerData } = require("node:worker_threads");
+const { workerData, receiveMessageOnPort } = require("node:worker_threads");
 ${RUN_TASKS_SOURCE}
 ${RUN_GATHER_TASKS_SOURCE}
-const { modules, gatherModules, memory, scratch } = workerData;
+${awaitChangeSource("awaitChange")}
+const { modules, gatherModules, memory, scratch, port } = workerData;
 const ctl = new Int32Array(memory.buffer, 0, ${CTL_BYTES / 4});
 const gemm = {}, gemmT = {}, api = {};
 for (const d of Object.keys(modules)) {
@@ -426,17 +437,23 @@ for (const d of Object.keys(modules)) {
   const runs = new WebAssembly.Instance(gatherModules[d], { env: { memory } }).exports;
   api[d] = { gemm: exports.gemm, packB: exports.packB, gather: runs.gather, accumulate: runs.accumulate };
 }
-parentPort.on("message", (t) => {
-  // The main thread may have grown the memory just before posting: grow(0) makes this thread see
-  // the new size (V8 may refresh another thread's view of a shared memory lazily).
-  if (memory.buffer.byteLength < t.bytes) memory.grow(0);
-  if (t.gathered !== undefined) runGatherTasks(api[t.dtype], ctl, t, scratch);
-  else runTasks((t.transposedA ? gemmT : gemm)[t.dtype], ctl, t, scratch);
-});
+for (let seen = Atomics.load(ctl, ${GO}); ; ) {
+  seen = awaitChange(ctl, ${GO}, seen);
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+    const t = m.message;
+    // The main thread may have grown the memory just before posting: grow(0) makes this thread see
+    // the new size (V8 may refresh another thread's view of a shared memory lazily).
+    if (memory.buffer.byteLength < t.bytes) memory.grow(0);
+    if (t.gathered !== undefined) runGatherTasks(api[t.dtype], ctl, t, scratch);
+    else runTasks((t.transposedA ? gemmT : gemm)[t.dtype], ctl, t, scratch);
+  }
+}
 `;
 
 /** Each worker's scratch slot (1, 2, ...; the main thread's is 0), which sizes per-thread areas. */
 export const workerSlots = new WeakMap<NodeWorker, number>();
+/** Where each worker's task sets are posted. */
+const workerPorts = new WeakMap<NodeWorker, { postMessage(m: unknown): void }>();
 
 /** The first `count` workers, creating missing ones; fewer (possibly none) if creation fails. */
 export function getWorkers(e: Engine, count: number): NodeWorker[] {
@@ -451,12 +468,22 @@ export function getWorkers(e: Engine, count: number): NodeWorker[] {
       const taken = new Set(e.workers.map((w) => workerSlots.get(w)));
       let slot = 1;
       while (taken.has(slot)) slot++;
+      const { port1, port2 } = new wt.MessageChannel();
       const worker = new wt.Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { modules: e.modules, gatherModules: e.gatherModules, memory: e.memory, scratch: e.scratchBase + slot * e.scratchSize },
+        workerData: {
+          modules: e.modules,
+          gatherModules: e.gatherModules,
+          memory: e.memory,
+          scratch: e.scratchBase + slot * e.scratchSize,
+          port: port2,
+        },
+        transferList: [port2],
       });
       worker.unref();
+      port1.unref();
       workerSlots.set(worker, slot);
+      workerPorts.set(worker, port1);
       // An error after start-up only loses that worker's future help; tasks it never claimed are
       // run by the main thread. Drop it from the pool.
       worker.on("error", () => {
@@ -491,11 +518,11 @@ export function publish(e: Engine, workers: NodeWorker[], t: TaskSet | GatherTas
   Atomics.store(ctl, FAIL, 0);
   Atomics.store(ctl, CLAIM, t.generation << 16);
   // The memory's size now, which each worker makes sure it sees before it runs a task.
-  for (const w of workers) w.postMessage({ ...t, bytes: e.memory.buffer.byteLength });
+  for (const w of workers) workerPorts.get(w)?.postMessage({ ...t, bytes: e.memory.buffer.byteLength });
+  Atomics.add(ctl, GO, 1);
+  Atomics.notify(ctl, GO);
   const ran = mine();
-  for (let done = Atomics.load(ctl, DONE); done < t.total; done = Atomics.load(ctl, DONE)) {
-    Atomics.wait(ctl, DONE, done);
-  }
+  awaitDone(ctl, t.total);
   if (Atomics.load(ctl, FAIL) !== 0) throw new Error("matmul: the WebAssembly kernel failed in a thread");
   return t.total - ran;
 }
