@@ -1,7 +1,8 @@
 /**
  * fluxion-only rows of `npm run bench` about bounded resources: the cost of a cached jit call that
- * closes over many constants, and the heap a jitted function holds after many distinct shapes.
- * Peers have no equivalent knob, so their cells read n/a.
+ * closes over many constants, the heap a jitted function holds after many distinct shapes, and
+ * the time to compile a very long program and to call it cached. Peers have no equivalent knob (or
+ * no jit that takes a program that long), so their cells read n/a.
  */
 import v8 from "node:v8";
 import vm from "node:vm";
@@ -10,6 +11,49 @@ import { type Case, NotAvailable, type Prepared } from "./spec.js";
 
 export const CONSTANTS = 100_000;
 export const SHAPES = 10_000;
+export const PROGRAM_OPS = 100_000;
+
+/** A scalar program of PROGRAM_OPS alternating multiplies and adds, `c` its multiplier. */
+const longProgram =
+  (c: number) =>
+  (x: NDArray): NDArray => {
+    let y = x;
+    for (let i = 0; i < PROGRAM_OPS; i++) y = i % 2 ? y.mul(c) : y.add(1e-5);
+    return y;
+  };
+
+/** Tracing, compiling and first calling the long program; each run a new multiplier, so no cache has seen it. */
+export function longProgramCompile(): Prepared {
+  const x = np.array(1);
+  let k = 0;
+  return { run: () => [jit(longProgram(0.99999 - ++k * 1e-9))(x).dataSync() as Float32Array] } satisfies Case;
+}
+
+/**
+ * The long program's cached jitted call against running it eagerly, the two timed in alternation
+ * (one pair per run): the median jitted time over the median eager time.
+ */
+export function longProgramCachedRatio(): Prepared {
+  const x = np.array(1),
+    f = longProgram(0.99999),
+    g = jit(f);
+  g(x);
+  const tj: number[] = [],
+    te: number[] = [];
+  const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
+  return {
+    run: () => {
+      let t = performance.now();
+      const out = g(x).dataSync() as Float32Array;
+      tj.push(performance.now() - t);
+      t = performance.now();
+      f(x).dataSync();
+      te.push(performance.now() - t);
+      return [out];
+    },
+    measured: () => median(tj) / median(te),
+  } as Case & { measured: () => number };
+}
 
 /** A cached call of a jitted function that closes over CONSTANTS distinct [2] arrays. */
 export function constantsCall(): Prepared {

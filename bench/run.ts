@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { fluxion } from "./fluxion.js";
 import { ENSEMBLE, ensembleCase, ensembleRatioCase } from "./ensemble.js";
-import { CONSTANTS, SHAPES, constantsCall, fluxionOnly, jitCacheHeap } from "./resources.js";
+import { CONSTANTS, PROGRAM_OPS, SHAPES, constantsCall, fluxionOnly, jitCacheHeap, longProgramCachedRatio, longProgramCompile } from "./resources.js";
 import { jaxjs } from "./peers/jaxjs.js";
 import { tfjs, tfjsWasmThreads } from "./peers/tfjs.js";
 import { type Impl, NotAvailable, type Prepared, SIZES, checksum } from "./spec.js";
@@ -284,6 +284,26 @@ const ROWS: Row[] = [
     prepare: (i) => fluxionOnly(fluxion.name, constantsCall)(i.name),
     goal: "≤ 100 ms (linear)",
     judge: atMost(100),
+  },
+  {
+    id: "longCompile",
+    label: `${PROGRAM_OPS / 1000}k-op program: jit trace, compile and 1st call (ms)`,
+    unit: "ms",
+    warmup: 0,
+    runs: 3,
+    prepare: (i) => fluxionOnly(fluxion.name, longProgramCompile)(i.name),
+    goal: "≤ 1500 ms",
+    judge: atMost(1500),
+  },
+  {
+    id: "longCached",
+    label: `${PROGRAM_OPS / 1000}k-op program: cached jit call ÷ eager call, in alternation (×)`,
+    unit: "×",
+    warmup: 1,
+    runs: 7,
+    prepare: (i) => fluxionOnly(fluxion.name, longProgramCachedRatio)(i.name),
+    goal: "< 1 (faster than eager)",
+    judge: (fx) => [fx < 1],
   },
   {
     id: "jitCache",
