@@ -5,7 +5,7 @@
  * ensemble step equals the 8 separate steps).
  */
 import { type NDArray, grad, jit, nn, np, random, tree, vmap } from "../src/index.js";
-import type { Case } from "./spec.js";
+import { type Case, type MeasuredCase, type Readback, alternated } from "./spec.js";
 
 export const ENSEMBLE = { models: 8, batch: 64, input: 16, hidden: 32, classes: 4, lr: 0.1 };
 
@@ -55,24 +55,14 @@ export const member = (p: Params, i: number): Params => ({ w1: [...p.w1][i]!, b1
  * machine whose speed drifts between rows (a shared host) moves both alike: `measured()` is the
  * median vmapped step over the median of the 8-step loop divided by 8.
  */
-export function ensembleRatioCase(): Case & { measured: () => number } {
+export function ensembleRatioCase(): MeasuredCase {
   const vmapped = ensembleCase("vmap"),
     loop = ensembleCase("loop");
-  const tv: number[] = [],
-    tl: number[] = [];
-  const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
-  return {
-    run: () => {
-      let t = performance.now();
-      const out = vmapped.run();
-      tv.push(performance.now() - t);
-      t = performance.now();
-      void loop.run();
-      tl.push(performance.now() - t);
-      return out;
-    },
-    measured: () => median(tv) / (median(tl) / ENSEMBLE.models),
-  };
+  return alternated(
+    () => vmapped.run() as Readback,
+    () => loop.run(),
+    ENSEMBLE.models,
+  );
 }
 
 /** The bench case: one ensemble step ("vmap") or 8 separate jitted steps ("loop"). */

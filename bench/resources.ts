@@ -7,7 +7,7 @@
 import v8 from "node:v8";
 import vm from "node:vm";
 import { type NDArray, jit, np } from "../src/index.js";
-import { type Case, NotAvailable, type Prepared } from "./spec.js";
+import { type Case, type MeasuredCase, NotAvailable, type Prepared, alternated } from "./spec.js";
 
 export const CONSTANTS = 100_000;
 export const SHAPES = 10_000;
@@ -29,30 +29,16 @@ export function longProgramCompile(): Prepared {
   return { run: () => [jit(longProgram(0.99999 - ++k * 1e-9))(x).dataSync() as Float32Array] } satisfies Case;
 }
 
-/**
- * The long program's cached jitted call against running it eagerly, the two timed in alternation
- * (one pair per run): the median jitted time over the median eager time.
- */
+/** The long program's cached jitted call against running it eagerly, timed in alternation. */
 export function longProgramCachedRatio(): Prepared {
   const x = np.array(1),
     f = longProgram(0.99999),
     g = jit(f);
   g(x);
-  const tj: number[] = [],
-    te: number[] = [];
-  const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
-  return {
-    run: () => {
-      let t = performance.now();
-      const out = g(x).dataSync() as Float32Array;
-      tj.push(performance.now() - t);
-      t = performance.now();
-      f(x).dataSync();
-      te.push(performance.now() - t);
-      return [out];
-    },
-    measured: () => median(tj) / median(te),
-  } as Case & { measured: () => number };
+  return alternated(
+    () => [g(x).dataSync() as Float32Array],
+    () => f(x).dataSync(),
+  );
 }
 
 /** A cached call of a jitted function that closes over CONSTANTS distinct [2] arrays. */
@@ -68,7 +54,7 @@ export function constantsCall(): Prepared {
  * Heap growth (MiB, after GC) while one jitted function is called with SHAPES distinct shapes
  * after a first 1,000: flat when the signature cache is bounded. One "run" measures it once.
  */
-export function jitCacheHeap(): Prepared {
+export function jitCacheHeap(): MeasuredCase {
   const gc = (() => {
     v8.setFlagsFromString("--expose-gc");
     return vm.runInNewContext("gc") as () => void;
@@ -90,7 +76,7 @@ export function jitCacheHeap(): Prepared {
       return [last];
     },
     measured: () => growth,
-  } as Case & { measured: () => number };
+  };
 }
 
 export const fluxionOnly =

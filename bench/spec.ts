@@ -65,6 +65,32 @@ export class NotAvailable {
 
 export type Prepared = Case | NotAvailable;
 
+/** A row that reports a number of its own (a ratio, a heap size) instead of its run's time. */
+export type MeasuredCase = Case & { measured: () => number };
+
+/**
+ * Two workloads timed in alternation, one call of each per run, so a host whose speed drifts
+ * between rows moves both alike: `measured()` is the median time of `a` over the median time of
+ * `b` divided by `per` (b's calls per a's). `run` reads back a's result.
+ */
+export function alternated(a: () => Readback, b: () => unknown, per = 1): MeasuredCase {
+  const ta: number[] = [],
+    tb: number[] = [];
+  const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[xs.length >> 1]!;
+  return {
+    run: () => {
+      let t = performance.now();
+      const out = a();
+      ta.push(performance.now() - t);
+      t = performance.now();
+      void b();
+      tb.push(performance.now() - t);
+      return out;
+    },
+    measured: () => median(ta) / (median(tb) / per),
+  };
+}
+
 export type MatmulMode = "eager" | "jit";
 export type MlpMode = "forward" | "valueAndGrad" | "jitForward" | "jitValueAndGrad";
 export type ChainMode = "forward" | "grad" | "jit";
