@@ -5,7 +5,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { CALLER_WATCH_MS, DONE, WORKER_WATCH_MS, awaitChangeSource, awaitDone } from "../../interpreters/eval/kernels/task_claim.js";
+import { CALLER_WATCH_US, DONE, WORKER_WATCH_US, awaitChangeSource, awaitDone } from "../../interpreters/eval/kernels/task_claim.js";
 
 const WORD = 3;
 
@@ -32,7 +32,7 @@ async function started(ctl: Int32Array): Promise<void> {
 describe("task_claim waits", () => {
   it.each([
     ["while it watches", 0],
-    ["after it has gone to sleep", 20 * WORKER_WATCH_MS + 20],
+    ["after it has gone to sleep", WORKER_WATCH_US / 1000 + 30],
   ])("a worker sees a change made %s", async (_, delay) => {
     const ctl = new Int32Array(new SharedArrayBuffer(64));
     const worker = watcher(ctl);
@@ -50,7 +50,7 @@ describe("task_claim waits", () => {
 
   it("the caller returns once DONE reaches the total, also when that takes longer than its watch", async () => {
     const ctl = new Int32Array(new SharedArrayBuffer(64));
-    const late = 10 * CALLER_WATCH_MS + 20;
+    const late = CALLER_WATCH_US / 1000 + 30;
     const worker = new Worker(
       `const { workerData } = require("node:worker_threads");
 const ctl = new Int32Array(workerData.sab);

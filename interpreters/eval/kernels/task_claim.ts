@@ -48,16 +48,16 @@ export function claimLoopSource(name: string, params: readonly string[], set: st
  * product; a watching one sees the change within a microsecond. A program's threaded steps come
  * tens of microseconds apart, so the workers stay awake through a step and sleep soon after it.
  */
-export const WORKER_WATCH_MS = 0.5;
-export const CALLER_WATCH_MS = 1;
+export const WORKER_WATCH_US = 500;
+export const CALLER_WATCH_US = 1000;
 
 /**
  * Plain JavaScript source (for workers) of `function name(ctl, word, seen)`: waits until ctl[word]
- * differs from `seen`, watching it for WORKER_WATCH_MS before sleeping; returns the new value.
+ * differs from `seen`, watching it for WORKER_WATCH_US before sleeping; returns the new value.
  */
 export function awaitChangeSource(name: string): string {
   return `function ${name}(ctl, word, seen) {
-  const until = performance.now() + ${WORKER_WATCH_MS};
+  const until = performance.now() + ${int(WORKER_WATCH_US)} / 1000;
   for (let i = 0; ; i++) {
     const now = Atomics.load(ctl, word);
     if (now !== seen) return now;
@@ -68,9 +68,9 @@ export function awaitChangeSource(name: string): string {
 }`;
 }
 
-/** On the calling thread: returns once ctl[DONE] reaches `total`, watching it for CALLER_WATCH_MS before sleeping. */
+/** On the calling thread: returns once ctl[DONE] reaches `total`, watching it for CALLER_WATCH_US before sleeping. */
 export function awaitDone(ctl: Int32Array, total: number): void {
-  const until = performance.now() + CALLER_WATCH_MS;
+  const until = performance.now() + CALLER_WATCH_US / 1000;
   for (let i = 0; Atomics.load(ctl, DONE) < total; i++) if ((i & 255) === 255 && performance.now() > until) break;
   for (let done = Atomics.load(ctl, DONE); done < total; done = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, done);
 }
