@@ -127,15 +127,7 @@ export function compileBody(cp: ClosedProgram): Body {
           a = env[s];
         if (a === undefined) continue;
         env[s] = undefined!;
-        if (a.values.byteLength <= ON_HEAP_BYTES) continue;
-        const b = a.values.buffer,
-          c = refs.get(b);
-        if (c === undefined) continue;
-        if (c > 1) refs.set(b, c - 1);
-        else {
-          refs.delete(b);
-          recycle(a.dtype, a.values);
-        }
+        release(refs, a);
       }
     }
   };
@@ -159,6 +151,20 @@ function hold(refs: Refs, a: ConcreteArray, n: number): void {
   if (v.byteLength <= ON_HEAP_BYTES) return;
   const b = v.buffer;
   if (b.byteLength >= RECYCLE_MIN_BYTES && !isSlab(b)) refs.set(b, (refs.get(b) ?? 0) + n);
+}
+
+/** Drops the reference of a slot that died to the buffer of `a`; the last one recycles it (small arrays are skipped as in `hold`). */
+function release(refs: Refs, a: ConcreteArray): void {
+  const v = a.values;
+  if (v.byteLength <= ON_HEAP_BYTES) return;
+  const b = v.buffer,
+    c = refs.get(b);
+  if (c === undefined) return;
+  if (c > 1) refs.set(b, c - 1);
+  else {
+    refs.delete(b);
+    recycle(a.dtype, v);
+  }
 }
 
 /**

@@ -4,7 +4,8 @@
  * watching or sleeping on them, and claims chunks itself from the same counter (compare-and-swap),
  * so a worker that is slow to wake (or not yet started: they take tens of milliseconds to boot)
  * simply takes fewer, and if none helps the calling thread runs them all. The caller then waits
- * (`awaitDone`) until every chunk is done, so the jitted call stays synchronous. Each worker instantiates a kernel's module the first time it is sent one.
+ * (`awaitDone`) until every chunk is done, so the jitted call stays synchronous. Each worker
+ * instantiates a kernel's module the first time it is sent one.
  *
  *   ctl[CLAIM], ctl[DONE], ctl[FAIL]   the claim protocol of `task_claim.ts` (shared with the matmul)
  *   ctl[GO]    bumped to wake the workers; ctl[GEN], ID, TOTAL, CHUNK, END, PAGES: the plan
