@@ -80,6 +80,40 @@ describe("copyStrided", () => {
     }
   });
 
+  it("transposes walked in blocks and broadcast runs written by fill match the plain odometer", () => {
+    const src = Float32Array.from({ length: 3 * 37 * 45 + 8 }, (_, i) => i * 0.25 - 100);
+    const cases: [number, number[], number, number[], number[]][] = [
+      // [37, 45] -> [45, 37]: rows and columns not multiples of the block edge.
+      [0, [1, 45], 0, [37, 1], [45, 37]],
+      // Three such planes, the transposing pair behind an outer dim, with offsets on both sides.
+      [5, [37 * 45, 1, 45], 3, [45 * 37, 37, 1], [3, 45, 37]],
+      // The source's unit-stride dim first, an untouched dim between it and the last.
+      [0, [1, 0, 45], 0, [3 * 37, 37, 1], [45, 3, 37]],
+      // Reversed along the strided side, and along the unit-stride side.
+      [36 * 45, [1, -45], 0, [37, 1], [45, 37]],
+      [44, [-1, 45], 0, [37, 1], [45, 37]],
+      // Just below the pair's minimum (7 columns): the row loop.
+      [0, [1, 45], 0, [7, 1], [45, 7]],
+      // Broadcast runs of one value: 40 (fill) and 15 (element loop) long.
+      [0, [1, 0], 0, [40, 1], [30, 40]],
+      [0, [1, 0], 0, [15, 1], [30, 15]],
+    ];
+    for (const [sBase, ss, dBase, ds, shape] of cases) {
+      const size = dBase + shape.reduce((a, b) => a * b, 1) + 4;
+      const got = new Float32Array(size).fill(-9),
+        want = new Float32Array(size).fill(-9);
+      copyStrided(src, sBase, ss, got, dBase, ds, shape);
+      reference(src, sBase, ss, want, dBase, ds, shape);
+      expect(Array.from(got), JSON.stringify({ ss, shape })).toEqual(Array.from(want));
+    }
+    // Both sides in one buffer: the blocks would reorder writes, so the row loop runs.
+    const one = Float32Array.from({ length: 2 * 40 * 40 }, (_, i) => i);
+    const copy = Float32Array.from(one);
+    copyStrided(one, 0, [1, 40], one, 1600, [40, 1], [40, 40]);
+    reference(copy, 0, [1, 40], copy, 1600, [40, 1], [40, 40]);
+    expect(Array.from(one)).toEqual(Array.from(copy));
+  });
+
   it("copies every element type bit for bit, and between two types, with each type's loop seen after the others", () => {
     const f64 = Float64Array.from({ length: 24 }, (_, i) => (i === 5 ? -0 : i === 9 ? Number.NaN : i * 1.25 - 7));
     const sources: TypedArray[] = [

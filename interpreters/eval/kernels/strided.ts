@@ -7,8 +7,22 @@
 import type { TypedArray } from "../../../src/core/dtype.js";
 import { int } from "../../../src/codegen/tokens.js";
 
-/** Shortest contiguous run copied by `set` (memcpy) instead of an element loop. */
+/**
+ * Shortest contiguous run copied by `set` (memcpy) instead of an element loop, and shortest run of
+ * one repeated value written by `fill`. Measured per element on runs of 8 to 1024 float32: an
+ * element loop costs about 1.4 ns whatever the length; `set` with its `subarray` 1.3 ns at 32 and
+ * 0.4 at 128; `fill` 1.3 ns at 16, 0.7 at 32 and 0.2 at 128.
+ */
 const SET_MIN = 32;
+const FILL_MIN = 16;
+/**
+ * Edge of the square blocks a transposing copy walks (`TILED_SOURCE`). Walking a [1024, 1024]
+ * float32 transpose row by row reads a new cache line per element (3.1 ns each); in blocks of this
+ * edge every line read is used whole while it is cached.
+ */
+const TILE = 16;
+/** Both dims of a transposing pair need this many indices for blocks to pay for their loops. */
+const TILE_MIN = 8;
 
 /**
  * The same index space with adjacent dims fused where both sides step through them as one (e.g. a
@@ -60,6 +74,7 @@ const COPY_SOURCE = `return function copy(src, s, srcStrides, dst, t, dstStrides
   for (;;) {
     if (sIn === 1 && dIn === 1 && inner >= ${int(SET_MIN)}) dst.set(src.subarray(s, s + inner), t);
     else if (sIn === 1 && dIn === 1) for (let i = 0; i < inner; i++) dst[t + i] = src[s + i];
+    else if (sIn === 0 && dIn === 1 && inner >= ${int(FILL_MIN)}) dst.fill(src[s], t, t + inner);
     else for (let i = 0, si = s, ti = t; i < inner; i++, si += sIn, ti += dIn) dst[ti] = src[si];
     let d = nd - 2;
     for (; d >= 0; d--) {
@@ -74,13 +89,69 @@ const COPY_SOURCE = `return function copy(src, s, srcStrides, dst, t, dstStrides
   }
 };`;
 
+/**
+ * The copy of a transposing pair of dims, the last two of `shape` (at least two): one of them
+ * steps through the source one element at a time, the other (last) through the destination. An
+ * odometer over the dims before them, and for each of its positions the pair walked in TILE x TILE
+ * blocks, so that the lines of both sides a block touches stay cached while it is copied.
+ */
+const TILED_SOURCE = `return function tiled(src, s, srcStrides, dst, t, dstStrides, shape) {
+  const nd = shape.length, rows = shape[nd - 2], cols = shape[nd - 1];
+  const sR = srcStrides[nd - 2], dR = dstStrides[nd - 2], sC = srcStrides[nd - 1], dC = dstStrides[nd - 1];
+  const idx = new Array(nd - 2).fill(0);
+  for (;;) {
+    for (let r0 = 0; r0 < rows; r0 += ${int(TILE)}) {
+      const r1 = Math.min(rows, r0 + ${int(TILE)});
+      for (let c0 = 0; c0 < cols; c0 += ${int(TILE)}) {
+        const c1 = Math.min(cols, c0 + ${int(TILE)});
+        for (let r = r0; r < r1; r++)
+          for (let c = c0, si = s + r * sR + c0 * sC, ti = t + r * dR + c0 * dC; c < c1; c++, si += sC, ti += dC) dst[ti] = src[si];
+      }
+    }
+    let d = nd - 3;
+    for (; d >= 0; d--) {
+      s += srcStrides[d];
+      t += dstStrides[d];
+      if (++idx[d] < shape[d]) break;
+      s -= srcStrides[d] * shape[d];
+      t -= dstStrides[d] * shape[d];
+      idx[d] = 0;
+    }
+    if (d < 0) return;
+  }
+};`;
+
 const copies = new Map<unknown, Copy>();
-/** The copy loop for arrays of one constructor (both sides share it; a mixed pair gets its own). */
-function copyFor(src: TypedArray, dst: TypedArray): Copy {
+const tiledCopies = new Map<unknown, Copy>();
+/** The copy loop (or tiled loop) for arrays of one constructor (both sides share it; a mixed pair gets its own). */
+function copyFor(src: TypedArray, dst: TypedArray, tiled: boolean): Copy {
   const key = src.constructor === dst.constructor ? src.constructor : `${src.constructor.name} ${dst.constructor.name}`;
-  let c = copies.get(key);
-  if (c === undefined) copies.set(key, (c = new Function(COPY_SOURCE)() as Copy));
+  const cache = tiled ? tiledCopies : copies;
+  let c = cache.get(key);
+  if (c === undefined) cache.set(key, (c = new Function(tiled ? TILED_SOURCE : COPY_SOURCE)() as Copy));
   return c;
+}
+
+/**
+ * The dim to pair with the last one for a tiled copy, or -1: the last dim writes the destination
+ * one element at a time but reads the source with a longer stride, and this earlier dim reads the
+ * source one element at a time (a transpose, or a transpose with broadcasts or slices around it).
+ * Blocks reorder the writes, so the destination's positions must all differ (no zero stride) and
+ * the two sides must be separate buffers.
+ */
+function tilePartner(
+  src: TypedArray,
+  srcStrides: readonly number[],
+  dst: TypedArray,
+  dstStrides: readonly number[],
+  shape: readonly number[],
+): number {
+  const last = shape.length - 1;
+  if (last < 1 || Math.abs(dstStrides[last]!) !== 1 || Math.abs(srcStrides[last]!) <= 1 || shape[last]! < TILE_MIN) return -1;
+  let d = last - 1;
+  while (d >= 0 && !(Math.abs(srcStrides[d]!) === 1 && shape[d]! >= TILE_MIN)) d--;
+  // Asked last: `buffer` moves a small on-heap array's storage off the heap.
+  return d < 0 || dstStrides.includes(0) || src.buffer === dst.buffer ? -1 : d;
 }
 
 /**
@@ -99,6 +170,18 @@ export function copyStrided(
 ): void {
   for (let d = 0; d < shape.length; d++) if (shape[d] === 0) return;
   ({ srcStrides, dstStrides, shape } = merged(srcStrides, dstStrides, shape));
-  if (shape.length === 0) dst[dstBase] = src[srcBase]!;
-  else copyFor(src, dst)(src, srcBase, srcStrides, dst, dstBase, dstStrides, shape);
+  if (shape.length === 0) {
+    dst[dstBase] = src[srcBase]!;
+    return;
+  }
+  const partner = tilePartner(src, srcStrides, dst, dstStrides, shape);
+  if (partner < 0) {
+    copyFor(src, dst, false)(src, srcBase, srcStrides, dst, dstBase, dstStrides, shape);
+    return;
+  }
+  // The partner moves next to the last dim; the odometer's order of the others is kept.
+  const order = [...shape.keys()].filter((d) => d !== partner && d !== shape.length - 1);
+  order.push(partner, shape.length - 1);
+  const pick = (a: readonly number[]) => order.map((d) => a[d]!);
+  copyFor(src, dst, true)(src, srcBase, pick(srcStrides), dst, dstBase, pick(dstStrides), pick(shape));
 }
