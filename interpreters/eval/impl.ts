@@ -16,7 +16,8 @@ import { convGemmLayout } from "./kernels/conv_gemm.js";
 import { dotStrided } from "./kernels/dot_strided.js";
 import { matmul } from "./kernels/matmul.js";
 import { matvecTransposedWasm } from "./kernels/matvec_wasm.js";
-import { type ReduceOp, argReduceKernel, argsortKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
+import { type ReduceOp, argReduceKernel, cumsumKernel, reduceKernel } from "./kernels/reduce.js";
+import { argsortKernel } from "./kernels/sort.js";
 import { copyStrided } from "./kernels/strided.js";
 import { runProgram } from "../../src/ir/executable.js";
 
@@ -237,7 +238,7 @@ export const impls: { [P in Prim]: Impl<P> } = {
   [Prim.ArgMax]: one(argReduce(true)),
   [Prim.ArgMin]: one(argReduce(false)),
   [Prim.Argsort]: one(([x], { axis }, out) => {
-    const [data, wrap] = make(out);
+    const [data, wrap] = makeFull(out);
     argsortKernel(x!.values, data, sizeOf(x!.shape.slice(0, axis)), x!.shape[axis]!, sizeOf(x!.shape.slice(axis + 1)));
     return wrap(data);
   }),

@@ -200,37 +200,6 @@ export function cumsumKernel(x: TypedArray, out: TypedArray, outer: number, n: n
   }
 }
 
-/**
- * The stable ascending order of each row of the [outer, n, inner] view (int32 indices into the
- * row): NaN last, ties — equal values, -0 and +0, two NaNs — in index order. NaN positions are set
- * aside first, so the comparison sort only sees ordered values.
- */
-export function argsortKernel(x: TypedArray, out: TypedArray, outer: number, n: number, inner: number): void {
-  const keys = new Float64Array(n),
-    order = new Int32Array(n);
-  const byKey = (a: number, b: number) => keys[a]! - keys[b]! || a - b;
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const base = o * n * inner + i;
-      let ordered = 0;
-      for (let r = 0; r < n; r++) {
-        const v = x[base + r * inner]!;
-        keys[r] = v;
-        if (v === v) order[ordered++] = r;
-      }
-      const head = order.subarray(0, ordered).sort(byKey);
-      let at = base;
-      for (let r = 0; r < ordered; r++, at += inner) out[at] = head[r]!;
-      for (let r = 0; r < n; r++) {
-        if (keys[r] !== keys[r]) {
-          out[at] = r;
-          at += inner;
-        }
-      }
-    }
-  }
-}
-
 /** Columns summed at once by `blockColumnSums`: a tile of COLUMN_TILE x SUM_BLOCK float32 stays in L1. */
 const COLUMN_TILE = 64;
 
