@@ -20,7 +20,7 @@ import { viewDotStep, viewDots } from "./dot_views.js";
 import { loopStep } from "./loops.js";
 import { composeBroadcasts, cse, dce, outerProducts } from "./passes.js";
 import { wasmColumnSumStep, wasmExtremumStep, wasmSumStep } from "./wasm_sum.js";
-import { wasmLoopStep, wasmLoopsEnabled } from "./wasm_loop.js";
+import { coveredFrom, wasmLoopSize, wasmLoopStep, wasmLoopsEnabled } from "./wasm_loop.js";
 
 export type Env = ConcreteArray[];
 export type Step = (env: Env) => void;
@@ -274,6 +274,18 @@ function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtu
         planned.push({ run: step, eqns: run.group });
         i = run.j;
         continue;
+      }
+      // Leading equations the wasm lanes cannot hold (integer bit work before a bitcast to float)
+      // run as a JavaScript loop, so that the fast-math rest of the run still compiles to wasm.
+      const cut = coveredFrom(run.group);
+      const rest = run.group.slice(cut);
+      if (cut > 0 && wasmLoopSize(shape) && rest.some((f) => HEAVY.has(f.prim))) {
+        const head = run.group.slice(0, cut);
+        if (head.filter((f) => HEAVY.has(f.prim)).length <= MAX_HEAVY) {
+          planned.push({ run: kernelStep(head, [], shape, { consumers, outputs, virtual }, slot), eqns: head });
+          i = eqns.indexOf(rest[0]!, i);
+          continue;
+        }
       }
     }
     const { group, inGroup, j: end } = collect(sizeOf(shape) <= SHORT ? Infinity : MAX_HEAVY);

@@ -42,7 +42,7 @@ import {
   v128,
   wasmApi,
 } from "../../src/codegen/wasm_asm.js";
-import { TABLES_END, writeTables } from "../../src/codegen/wasm_math.js";
+import { type MathContext, TABLES_END, writeTables } from "../../src/codegen/wasm_math.js";
 import { LANE32, laneWork, op32, op64 } from "./wasm_lane_ops.js";
 import { CTL_BYTES, LoopPool } from "./wasm_pool.js";
 
@@ -260,10 +260,49 @@ interface Kernel {
   locals: readonly ValType[];
 }
 
+/** Whether a fused loop covers `e`: every operand and the result in a lane dtype, and its operation. */
+function covers(c: MathContext, e: Eqn): boolean {
+  const dts = [...e.inputs.map((v) => v.aval.dtype), e.outvars[0]!.aval.dtype];
+  if (dts.some((d) => BYTES[d] === undefined)) return false;
+  return (
+    op64(
+      c,
+      e,
+      e.inputs.map(() => []),
+      true,
+    ) !== null
+  );
+}
+
+/** A context for `covers` outside a generator: probing builds no code, so nothing of it is used. */
+const PROBE: MathContext = {
+  v128: () => ({ index: 0, type: V128 }),
+  constant: () => [],
+  sinImport: 0,
+  cosImport: 1,
+  outOfRange: null,
+};
+
+/**
+ * The first equation of a run from which fused loops cover every equation to its end (the run's
+ * length when its last one is not covered): the planner runs the equations before it — integer
+ * bit work ahead of a bitcast to float, as in random.normal's draws — as a JavaScript loop.
+ */
+export function coveredFrom(group: readonly Eqn[]): number {
+  let c = group.length;
+  while (c > 0 && covers(PROBE, group[c - 1]!)) c--;
+  return c;
+}
+
+/** Whether a run of this shape is long enough for a wasm loop (and fused loops are on). */
+export function wasmLoopSize(shape: Shape): boolean {
+  return sizeOf(shape) >= minElements && wasmLoopsEnabled();
+}
+
 /** Compiles a fused run to a WebAssembly step, or returns null where the JavaScript loop must stay. */
 export function wasmLoopStep(run: FusedRun): Step | null {
+  if (!wasmLoopSize(run.shape)) return null;
   const n = sizeOf(run.shape);
-  if (n < minElements || !wasmLoopsEnabled()) return null;
   const gen = new Generator(run);
   if (!gen.ok) return null;
   const bytes = gen.layoutEnd;
@@ -408,16 +447,7 @@ class Generator {
   }
 
   private supported(e: Eqn): boolean {
-    const dts = [...e.inputs.map((v) => v.aval.dtype), e.outvars[0]!.aval.dtype];
-    if (dts.some((d) => BYTES[d] === undefined)) return false;
-    return (
-      op64(
-        this,
-        e,
-        e.inputs.map(() => []),
-        true,
-      ) !== null
-    );
+    return covers(this, e);
   }
 
   private region(src: Var): Region {

@@ -20,7 +20,7 @@ import {
 import { wasmSumsRun } from "../../interpreters/jit/wasm_sum.js";
 import { eagerWasmReduce } from "../../interpreters/jit/wasm_eager.js";
 import { setReduceAccelerator } from "../../interpreters/eval/index.js";
-import { type NDArray, jit, np, tree } from "../../src/index.js";
+import { type NDArray, jit, lax, np, tree } from "../../src/index.js";
 
 afterAll(() => configureWasmLoops({ enabled: true, minElements: 256 }));
 
@@ -126,6 +126,25 @@ describe("the wasm fused loops", () => {
       const w2 = wasm(y, x, bias);
       expect(differences(w2, js(y, x, bias))).toEqual([]);
     }
+  });
+
+  it("a run whose leading ops the lanes cannot hold (uint32 bit work, a bitcast) keeps its fast-math rest in wasm, bit for bit", () => {
+    const n = 1001;
+    const words = np.array(
+      Uint32Array.from({ length: n }, (_, i) => Math.imul(i + 1, 2654435761) >>> 0),
+      { dtype: "uint32" },
+    );
+    // random.uniform's float32 trick, then a log and a square root: the uint32 ops run in
+    // JavaScript, the float32 rest as a wasm loop (`both` checks that one was compiled).
+    const f = (u: NDArray) => {
+      const m = np.bitwiseOr(np.rightShift(u, np.array(9, { dtype: "uint32" })), np.array(0x3f800000, { dtype: "uint32" }));
+      const x = np.subtract(lax.bitcastConvertType(m, "float32"), 1);
+      return np.sqrt(np.negative(np.log(np.add(x, 1e-7))));
+    };
+    const [js, wasm, eager] = both(f);
+    const w = wasm(words);
+    expect(differences(w, js(words))).toEqual([]);
+    expect(differences(w, eager(words))).toEqual([]);
   });
 
   it("threads take a run by its work, not its length alone: cheap mid-size runs stay on this thread", () => {
