@@ -10,6 +10,10 @@
  * enciphers the counter 0..2n-1 as the pair of halves (x0 = first half, x1 = second half) and reads
  * the outputs as n keys; `bits(k, shape)` enciphers 0..size-1 the same way (odd sizes padded with a
  * 0 counter); `uniform` puts 23 random bits under the exponent of 1.0 and subtracts 1.
+ *
+ * Called eagerly, each sampler runs as one compiled program (`staged`, cached by the function and
+ * its shape, dtype and other static arguments), as JAX jits its samplers; the gamma family, whose
+ * value path differs for concrete and traced shape parameters, runs primitive by primitive.
  */
 import { type DType, checkDType, isFloat } from "./core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describe } from "./core/errors.js";
@@ -18,6 +22,7 @@ import { ConcreteArray, NDArray } from "./core/ndarray.js";
 import { checkShape, sizeOf } from "./core/shape.js";
 import { type ArrayLike, asArray } from "./np/base.js";
 import { whileLoop as whileLoopImpl } from "./lax.js";
+import { numberKey, staged } from "./core/staged.js";
 
 // ---------------------------------------------------------------- threefry2x32 from primitives
 
@@ -111,7 +116,7 @@ export function key(seed: number): NDArray {
 export function split(k: NDArray, n = 2): NDArray {
   checkKey("split", k);
   if (!Number.isSafeInteger(n) || n < 1) throw new ArgumentError(`random.split: n must be a positive integer, got ${describe(n)}`);
-  return lax.reshape(cipherIota(k, 2 * n), [n, 2]);
+  return staged(`split ${n}`, [k], (key) => lax.reshape(cipherIota(key, 2 * n), [n, 2]));
 }
 
 /** A new key from `k` and an integer `data` (JAX's fold_in: threefry of the counter pair [0, data]). */
@@ -120,19 +125,20 @@ export function foldIn(k: NDArray, data: number | NDArray): NDArray {
   let d: NDArray;
   if (typeof data === "number") {
     if (!Number.isInteger(data)) throw new ArgumentError(`random.foldIn: data must be an integer, got ${describe(data)}`);
-    d = lax.scalar(data >>> 0, "uint32");
-  } else if (data instanceof NDArray && data.ndim === 0 && (data.dtype === "int32" || data.dtype === "uint32")) {
-    d = lax.bitcastConvertType(data, "uint32");
-  } else throw new ArgumentError(`random.foldIn: data must be an integer or an int32/uint32 scalar array, got ${describe(data)}`);
-  const [y0, y1] = threefry2x32(k, lax.full([1], 0, "uint32"), lax.reshape(d, [1]));
-  return lax.concatenate([y0, y1], 0);
+    d = new ConcreteArray(Uint32Array.of(data >>> 0), [], "uint32");
+  } else if (data instanceof NDArray && data.ndim === 0 && (data.dtype === "int32" || data.dtype === "uint32")) d = data;
+  else throw new ArgumentError(`random.foldIn: data must be an integer or an int32/uint32 scalar array, got ${describe(data)}`);
+  return staged("foldIn", [k, d], (key, word) => {
+    const [y0, y1] = threefry2x32(key, lax.full([1], 0, "uint32"), lax.reshape(lax.bitcastConvertType(word, "uint32"), [1]));
+    return lax.concatenate([y0, y1], 0);
+  });
 }
 
 /** `shape` random uint32 words from a key (JAX's random_bits with 32-bit width). */
 export function bits(k: NDArray, shape: number[] = []): NDArray {
   checkKey("bits", k);
-  const s = checkShape("random.bits", shape);
-  return lax.reshape(cipherIota(k, sizeOf(s)), s.slice());
+  const s = checkShape("random.bits", shape).slice();
+  return staged(`bits [${s}]`, [k], (key) => lax.reshape(cipherIota(key, sizeOf(s)), s));
 }
 
 // ---------------------------------------------------------------- uniform and normal
@@ -165,9 +171,10 @@ function unit(k: NDArray, shape: number[], dtype: DType): NDArray {
   return lax.mul(lax.add(lax.mul(hi, lax.fill(hi, 2 ** 26)), lo), lax.fill(hi, 2 ** -53));
 }
 
-function scalarParam(fn: string, name: string, v: unknown, dtype: DType, shape: number[]): NDArray {
-  if (typeof v === "number") return lax.fill({ shape, dtype }, v);
-  if (v instanceof NDArray) return lax.broadcastTo(lax.convert(v, dtype), shape);
+/** A bound of `uniform` as an array: a number becomes a float64 scalar (converted to the dtype with the draws). */
+function boundArg(fn: string, name: string, v: unknown): NDArray {
+  if (typeof v === "number") return new ConcreteArray(Float64Array.of(v), [], "float64");
+  if (v instanceof NDArray) return v;
   throw new ArgumentError(`random.${fn}: ${name} must be a number or an array, got ${describe(v)}`);
 }
 
@@ -179,9 +186,11 @@ export function uniform(k: NDArray, shape: number[] = [], dtype?: DType, minval:
   if (typeof minval === "number" && typeof maxval === "number" && !(minval <= maxval)) {
     throw new ArgumentError(`random.uniform: needs minval <= maxval, got ${describe(minval)}, ${describe(maxval)}`);
   }
-  const lo = scalarParam("uniform", "minval", minval, d, s),
-    hi = scalarParam("uniform", "maxval", maxval, d, s);
-  return lax.max(lo, lax.add(lax.mul(unit(k, s, d), lax.sub(hi, lo)), lo));
+  return staged(`uniform ${d} [${s}]`, [k, boundArg("uniform", "minval", minval), boundArg("uniform", "maxval", maxval)], (key, min, max) => {
+    const lo = lax.broadcastTo(lax.convert(min, d), s),
+      hi = lax.broadcastTo(lax.convert(max, d), s);
+    return lax.max(lo, lax.add(lax.mul(unit(key, s, d), lax.sub(hi, lo)), lo));
+  });
 }
 
 /**
@@ -221,8 +230,10 @@ export function normal(k: NDArray, shape: number[] = [], dtype?: DType): NDArray
   const d = floatDType("normal", dtype);
   const s = shapeArg("normal", shape);
   const lo = d === "float32" ? -0.99999994 : -1 + 2 ** -53;
-  const u = uniform(k, s, d, lo, 1);
-  return lax.mul(erfinv(u), lax.fill(u, Math.SQRT2));
+  return staged(`normal ${d} [${s}]`, [k], (key) => {
+    const u = uniform(key, s, d, lo, 1);
+    return lax.mul(erfinv(u), lax.fill(u, Math.SQRT2));
+  });
 }
 
 /** Normal samples restricted to [lower, upper]: inverse CDF of a uniform between Φ(lower) and Φ(upper). */
@@ -233,11 +244,13 @@ export function truncatedNormal(k: NDArray, lower: number, upper: number, shape:
   if (typeof lower !== "number" || typeof upper !== "number" || !(lower < upper)) {
     throw new ArgumentError(`random.truncatedNormal: needs numbers lower < upper, got ${describe(lower)}, ${describe(upper)}`);
   }
-  const a = erf(lax.fill({ shape: s, dtype: d }, lower / Math.SQRT2)),
-    b = erf(lax.fill({ shape: s, dtype: d }, upper / Math.SQRT2));
-  const u = lax.add(lax.mul(unit(k, s, d), lax.sub(b, a)), a);
-  const x = lax.mul(erfinv(u), lax.fill(u, Math.SQRT2));
-  return lax.min(lax.max(x, lax.fill(x, lower)), lax.fill(x, upper));
+  return staged(`truncatedNormal ${d} [${s}] ${numberKey(lower)} ${numberKey(upper)}`, [k], (key) => {
+    const a = erf(lax.fill({ shape: s, dtype: d }, lower / Math.SQRT2)),
+      b = erf(lax.fill({ shape: s, dtype: d }, upper / Math.SQRT2));
+    const u = lax.add(lax.mul(unit(key, s, d), lax.sub(b, a)), a);
+    const x = lax.mul(erfinv(u), lax.fill(u, Math.SQRT2));
+    return lax.min(lax.max(x, lax.fill(x, lower)), lax.fill(x, upper));
+  });
 }
 
 // ---------------------------------------------------------------- simple transforms of a uniform
@@ -251,46 +264,57 @@ export function bernoulli(k: NDArray, p: ArrayLike = 0.5, shape?: number[]): NDA
   const pa = asArray("random.bernoulli", p, "float32", "p");
   const pf = isFloat(pa.dtype) ? pa : lax.convert(pa, "float32");
   const s = shape === undefined ? pf.shape.slice() : shapeArg("bernoulli", shape);
-  return lax.lt(uniform(k, s, pf.dtype), lax.broadcastTo(pf, s));
+  return staged(`bernoulli [${s}]`, [k, pf], (key, prob) => lax.lt(uniform(key, s, prob.dtype), lax.broadcastTo(prob, s)));
 }
 
 /** Standard Gumbel samples: -log(-log(u)), u uniform in [tiny, 1). */
 export function gumbel(k: NDArray, shape: number[] = [], dtype?: DType): NDArray {
   checkKey("gumbel", k);
   const d = floatDType("gumbel", dtype);
-  return lax.neg(lax.log(lax.neg(lax.log(uniform(k, shapeArg("gumbel", shape), d, tiny(d), 1)))));
+  const s = shapeArg("gumbel", shape);
+  return staged(`gumbel ${d} [${s}]`, [k], (key) => lax.neg(lax.log(lax.neg(lax.log(uniform(key, s, d, tiny(d), 1))))));
 }
 
 /** Standard exponential samples: -log1p(-u). */
 export function exponential(k: NDArray, shape: number[] = [], dtype?: DType): NDArray {
   checkKey("exponential", k);
   const d = floatDType("exponential", dtype);
-  return lax.neg(lax.log1p(lax.neg(uniform(k, shapeArg("exponential", shape), d))));
+  const s = shapeArg("exponential", shape);
+  return staged(`exponential ${d} [${s}]`, [k], (key) => lax.neg(lax.log1p(lax.neg(uniform(key, s, d)))));
 }
 
 /** Standard Laplace samples: sign(u) log1p(-|u|) with u uniform in (-1, 1) (negated: the law is symmetric). */
 export function laplace(k: NDArray, shape: number[] = [], dtype?: DType): NDArray {
   checkKey("laplace", k);
   const d = floatDType("laplace", dtype);
-  const u = uniform(k, shapeArg("laplace", shape), d, d === "float32" ? -0.99999994 : -1 + 2 ** -53, 1);
-  return lax.mul(lax.sign(u), lax.log1p(lax.neg(lax.abs(u))));
+  const s = shapeArg("laplace", shape);
+  return staged(`laplace ${d} [${s}]`, [k], (key) => {
+    const u = uniform(key, s, d, d === "float32" ? -0.99999994 : -1 + 2 ** -53, 1);
+    return lax.mul(lax.sign(u), lax.log1p(lax.neg(lax.abs(u))));
+  });
 }
 
 /** Standard logistic samples: log(u) - log1p(-u), u uniform in [tiny, 1). */
 export function logistic(k: NDArray, shape: number[] = [], dtype?: DType): NDArray {
   checkKey("logistic", k);
   const d = floatDType("logistic", dtype);
-  const u = uniform(k, shapeArg("logistic", shape), d, tiny(d), 1);
-  return lax.sub(lax.log(u), lax.log1p(lax.neg(u)));
+  const s = shapeArg("logistic", shape);
+  return staged(`logistic ${d} [${s}]`, [k], (key) => {
+    const u = uniform(key, s, d, tiny(d), 1);
+    return lax.sub(lax.log(u), lax.log1p(lax.neg(u)));
+  });
 }
 
 /** Standard Cauchy samples: tan(π (u - 1/2)), u uniform in [tiny, 1). */
 export function cauchy(k: NDArray, shape: number[] = [], dtype?: DType): NDArray {
   checkKey("cauchy", k);
   const d = floatDType("cauchy", dtype);
-  const u = uniform(k, shapeArg("cauchy", shape), d, tiny(d), 1);
-  const t = lax.mul(lax.fill(u, Math.PI), lax.sub(u, lax.fill(u, 0.5)));
-  return lax.div(lax.sin(t), lax.cos(t));
+  const s = shapeArg("cauchy", shape);
+  return staged(`cauchy ${d} [${s}]`, [k], (key) => {
+    const u = uniform(key, s, d, tiny(d), 1);
+    const t = lax.mul(lax.fill(u, Math.PI), lax.sub(u, lax.fill(u, 0.5)));
+    return lax.div(lax.sin(t), lax.cos(t));
+  });
 }
 
 /** Rademacher samples: -1 or +1 with probability 1/2 each (int32 by default, as JAX). */
@@ -298,8 +322,11 @@ export function rademacher(k: NDArray, shape: number[] = [], dtype: DType = "int
   checkKey("rademacher", k);
   const d = checkDType("random.rademacher", dtype);
   if (d === "bool" || d === "uint32") throw new DTypeError(`random.rademacher: dtype must be int32, float32 or float64 (the draws are ±1), got ${d}`);
-  const b = lax.convert(bernoulli(k, 0.5, shapeArg("rademacher", shape)), d);
-  return lax.sub(lax.mul(b, lax.fill(b, 2)), lax.fill(b, 1));
+  const s = shapeArg("rademacher", shape);
+  return staged(`rademacher ${d} [${s}]`, [k], (key) => {
+    const b = lax.convert(bernoulli(key, 0.5, s), d);
+    return lax.sub(lax.mul(b, lax.fill(b, 2)), lax.fill(b, 1));
+  });
 }
 
 /** Options of `categorical`: the axis of the categories (default -1) and the batch shape of the draws. */
@@ -320,11 +347,13 @@ export function categorical(k: NDArray, logits: ArrayLike, options: CategoricalO
   const ax = axis < 0 ? axis + l.ndim : axis;
   const batch = l.shape.filter((_, i) => i !== ax);
   const s = options.shape === undefined ? batch : shapeArg("categorical", options.shape);
-  // The draws' shape ++ [categories]; logits (categories moved last) broadcast against it.
-  const moved = lax.moveAxis(l, ax, l.ndim - 1);
-  const full = [...s, l.shape[ax]!];
-  const noisy = lax.add(gumbel(k, full, l.dtype), lax.broadcastTo(moved, full));
-  return lax.argmax(noisy, full.length - 1);
+  return staged(`categorical ${ax} [${s}]`, [k, l], (key, logit) => {
+    // The draws' shape ++ [categories]; logits (categories moved last) broadcast against it.
+    const full = [...s, logit.shape[ax]!];
+    const moved = lax.moveAxis(logit, ax, logit.ndim - 1);
+    const noisy = lax.add(gumbel(key, full, logit.dtype), lax.broadcastTo(moved, full));
+    return lax.argmax(noisy, full.length - 1);
+  });
 }
 
 // ---------------------------------------------------------------- integers and permutations
@@ -345,13 +374,15 @@ export function randint(k: NDArray, shape: number[], minval: number, maxval: num
     throw new ArgumentError(`random.randint: needs integers -2^31 <= minval < maxval <= 2^31, got ${describe(minval)}, ${describe(maxval)}`);
   }
   const s = shapeArg("randint", shape);
-  const [k1, k2] = split(k);
   const span = maxval - minval;
   const mult = Number((2n ** 32n % BigInt(span)) % BigInt(span));
-  const h = bits(k1!, s),
-    l = bits(k2!, s);
-  const off = remU32(lax.add(lax.mul(remU32(h, span), u32(mult, s)), remU32(l, span)), span);
-  return lax.bitcastConvertType(lax.add(off, u32(minval >>> 0, s)), "int32");
+  return staged(`randint [${s}] ${minval} ${maxval}`, [k], (key) => {
+    const [k1, k2] = split(key);
+    const h = bits(k1!, s),
+      l = bits(k2!, s);
+    const off = remU32(lax.add(lax.mul(remU32(h, span), u32(mult, s)), remU32(l, span)), span);
+    return lax.bitcastConvertType(lax.add(off, u32(minval >>> 0, s)), "int32");
+  });
 }
 
 /**
@@ -372,9 +403,11 @@ export function permutation(k: NDArray, x: number | NDArray): NDArray {
   else throw new ArgumentError(`random.permutation: x must be a non-negative integer or an array with at least one axis, got ${describe(x)}`);
   const n = arr.shape[0]!;
   if (n <= 1) return arr;
-  const [, sub] = split(k);
-  const order = lax.argsort(bits(sub!, [n]), 0);
-  return lax.gather(arr, order, 0);
+  return staged(`permutation ${n}`, [k, arr], (key, rows) => {
+    const [, sub] = split(key);
+    const order = lax.argsort(bits(sub!, [n]), 0);
+    return lax.gather(rows, order, 0);
+  });
 }
 
 /** Same as `permutation(key, x)` for an array: its rows in a random order. */
@@ -584,24 +617,26 @@ export function choice(k: NDArray, a: number | NDArray, options: ChoiceOptions =
   const s = shapeArg("choice", options.shape ?? []);
   const replace = options.replace ?? true;
   if (typeof replace !== "boolean") throw new ArgumentError(`random.choice: replace must be a boolean, got ${describe(replace)}`);
-  let logp: NDArray;
-  if (options.p === undefined) logp = lax.full([n], 0, "float32");
-  else {
-    const p = asArray("random.choice", options.p, "float32", "p");
+  let p: NDArray = lax.full([n], 1, "float32");
+  if (options.p !== undefined) {
+    p = asArray("random.choice", options.p, "float32", "p");
     if (p.ndim !== 1 || p.shape[0] !== n)
       throw new ShapeError(`random.choice: p must have shape [${n}] (one probability per entry of a), got [${p.shape}]`);
-    logp = lax.log(isFloat(p.dtype) ? p : lax.convert(p, "float32"));
   }
   const m = sizeOf(s);
-  let idx: NDArray;
-  if (replace) idx = lax.reshape(categorical(k, logp, { shape: [m] }), [m]);
-  else {
-    if (m > n) throw new ArgumentError(`random.choice: cannot take ${m} entries without replacement from ${n}`);
-    const keys = lax.neg(lax.add(gumbel(k, [n], logp.dtype), logp));
-    idx = lax.slice(lax.argsort(keys, 0), [0], [m]);
-  }
-  const picked = lax.gather(pool, idx, 0);
-  return lax.reshape(picked, [...s, ...pool.shape.slice(1)]);
+  if (!replace && m > n) throw new ArgumentError(`random.choice: cannot take ${m} entries without replacement from ${n}`);
+  const weighted = options.p !== undefined;
+  return staged(`choice [${s}] ${replace} ${weighted}`, [k, pool, p], (key, from, prob) => {
+    const logp = weighted ? lax.log(isFloat(prob.dtype) ? prob : lax.convert(prob, "float32")) : lax.full([from.shape[0]!], 0, "float32");
+    let idx: NDArray;
+    if (replace) idx = lax.reshape(categorical(key, logp, { shape: [m] }), [m]);
+    else {
+      const keys = lax.neg(lax.add(gumbel(key, [from.shape[0]!], logp.dtype), logp));
+      idx = lax.slice(lax.argsort(keys, 0), [0], [m]);
+    }
+    const picked = lax.gather(from, idx, 0);
+    return lax.reshape(picked, [...s, ...from.shape.slice(1)]);
+  });
 }
 
 /**
@@ -645,10 +680,12 @@ export function multivariateNormal(k: NDArray, mean: ArrayLike, cov: ArrayLike, 
   }
   const d = dtype === undefined ? (isFloat(m0.dtype) ? m0.dtype : "float32") : floatDType("multivariateNormal", dtype);
   const s = [...(shape === undefined ? m0.shape.slice(0, -1) : shapeArg("multivariateNormal", shape)), n];
-  const l = cholesky(lax.convert(c0, d));
-  const z = normal(k, s, d);
-  const lz = lax.dotGeneral(z, l, [[s.length - 1], [1]]);
-  return lax.add(lax.broadcastTo(lax.convert(m0, d), s), lz);
+  return staged(`multivariateNormal ${d} [${s}]`, [k, m0, c0], (key, mean, cov) => {
+    const l = cholesky(lax.convert(cov, d));
+    const z = normal(key, s, d);
+    const lz = lax.dotGeneral(z, l, [[s.length - 1], [1]]);
+    return lax.add(lax.broadcastTo(lax.convert(mean, d), s), lz);
+  });
 }
 
 /**
@@ -661,7 +698,11 @@ export function orthogonal(k: NDArray, n: number, shape: number[] = [], dtype?: 
   if (!Number.isSafeInteger(n) || n < 1) throw new ArgumentError(`random.orthogonal: n must be a positive integer, got ${describe(n)}`);
   const d = floatDType("orthogonal", dtype);
   const s = shapeArg("orthogonal", shape);
-  const z = normal(k, [...s, n, n], d);
+  return staged(`orthogonal ${d} ${n} [${s}]`, [k], (key) => orthonormalColumns(normal(key, [...s, n, n], d), s, n));
+}
+
+/** The Q of z = QR for the trailing [n, n] matrices of z (batch shape s), by modified Gram–Schmidt. */
+function orthonormalColumns(z: NDArray, s: number[], n: number): NDArray {
   const b = s.length;
   const dims = range(b + 1);
   const col = (j: number) => lax.reshape(lax.sliceAxis(z, b + 1, j, j + 1), [...s, n]);

@@ -10,6 +10,7 @@ import { ConcreteArray, NDArray, type Tracer } from "../core/ndarray.js";
 import { Prim } from "../core/prim.js";
 import { type ClosedProgram, type Program, dedupeScalarConsts } from "../ir/ir.js";
 import { StageInterpreter } from "../ir/trace.js";
+import { setStageCompiler } from "../core/staged.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
 import { checkFn, checkOptions, flattenArrays, leafArray } from "./args.js";
 import type { Fn, Inputs } from "../types.js";
@@ -228,3 +229,6 @@ export function makeJaxpr(f: LooseFn, options: JitOptions = {}): (...args: unkno
     return new StagedProgram(program.program, program.consts);
   };
 }
+
+// Library functions called eagerly (random's samplers) run as cached jitted programs.
+setStageCompiler((f) => jit(f, { cacheSize: 4 }));
