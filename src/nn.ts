@@ -1,6 +1,10 @@
 /**
  * `nn`: neural-network functions composed from primitives, in their numerically stable forms
  * (logsumexp subtracts a stop-gradient max; softplus is max(x,0) + log1p(exp(-|x|))).
+ *
+ * Called eagerly, a function of several primitives runs as one cached compiled program (`staged`,
+ * keyed by the function and its static arguments: axes, epsilon, alpha), as JAX jits its own; under
+ * transforms it traces inline.
  */
 import { type DType, checkDType } from "./core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describe, naming } from "./core/errors.js";
@@ -9,6 +13,7 @@ import type { NDArray } from "./core/ndarray.js";
 import { broadcastShapes, checkShape, normAxes, normAxis, range, shapeEq, sizeOf } from "./core/shape.js";
 import { checkOptionsObject } from "./core/options.js";
 import { type ArrayLike, asArray, keptShape, toFloat } from "./np/base.js";
+import { numberKey, staged } from "./core/staged.js";
 
 /** Parameter initialisers, `(key, shape, dtype?) => NDArray`, with JAX's names and defaults. */
 export * as initializers from "./initializers.js";
@@ -29,7 +34,10 @@ export const sigmoid = (x: ArrayLike): NDArray => lax.logistic(f("nn.sigmoid", x
  * derivative is right at x = 0 too (a tie-splitting max would give a wrong second derivative).
  */
 export function softplus(x: ArrayLike): NDArray {
-  const a = f("nn.softplus", x);
+  return staged("nn.softplus", [f("nn.softplus", x)], softplusOf);
+}
+
+function softplusOf(a: NDArray): NDArray {
   const pos = lax.gt(a, c(a, 0));
   const negAbs = lax.selectN(pos, a, lax.neg(a));
   return lax.add(lax.selectN(pos, c(a, 0), a), lax.log1p(lax.exp(negAbs)));
@@ -104,13 +112,15 @@ export function logsumexp(x: ArrayLike, axis?: Axis | LogsumexpOptions, options:
   if (typeof keepdims !== "boolean") throw new ArgumentError(`${fn}: keepdims must be a boolean, got ${describe(keepdims)}`);
   const a = f(fn, x);
   const axes = axesOf(fn, a, opts.axis);
-  const kept = keptShape(a.shape, axes);
-  const m = lax.stopGradient(lax.reduceMax(a, axes));
-  // An all -inf slice has max -inf; shift by 0 there so the result is -inf, not NaN.
-  const shift = lax.selectN(lax.eq(lax.abs(m), c(m, Infinity)), m, c(m, 0));
-  const s = lax.log(lax.reduceSum(lax.exp(lax.sub(a, spread(lax.reshape(shift, kept), a))), axes));
-  const out = lax.add(s, shift);
-  return keepdims ? lax.reshape(out, kept) : out;
+  return staged(`${fn} [${axes}] ${keepdims}`, [a], (v) => {
+    const kept = keptShape(v.shape, axes);
+    const m = lax.stopGradient(lax.reduceMax(v, axes));
+    // An all -inf slice has max -inf; shift by 0 there so the result is -inf, not NaN.
+    const shift = lax.selectN(lax.eq(lax.abs(m), c(m, Infinity)), m, c(m, 0));
+    const s = lax.log(lax.reduceSum(lax.exp(lax.sub(v, spread(lax.reshape(shift, kept), v))), axes));
+    const out = lax.add(s, shift);
+    return keepdims ? lax.reshape(out, kept) : out;
+  });
 }
 
 /** x - logsumexp(x) over `axis` (default -1): `nn.logSoftmax(x, 1)` or `nn.logSoftmax(x, { axis: 1 })`. */
@@ -118,8 +128,11 @@ export function logSoftmax(x: ArrayLike, axis: Axis | AxisOptions = -1): NDArray
   const fn = "nn.logSoftmax";
   const opts = axisOptions<AxisOptions>(fn, axis, ["axis"], "nn.logSoftmax(x, { axis: -1 })");
   const a = f(fn, x);
-  const lse = naming(fn, () => logsumexp(a, { axis: opts.axis === undefined ? -1 : opts.axis, keepdims: true }));
-  return lax.sub(a, spread(lse, a));
+  const axes = axesOf(fn, a, opts.axis === undefined ? -1 : opts.axis);
+  return staged(`${fn} [${axes}]`, [a], (v) => {
+    const lse = naming(fn, () => logsumexp(v, { axis: axes, keepdims: true }));
+    return lax.sub(v, spread(lse, v));
+  });
 }
 
 /** exp(x) / sum(exp(x)) over `axis` (default -1): `nn.softmax(x, 1)` or `nn.softmax(x, { axis: 1 })`. */
@@ -128,10 +141,12 @@ export function softmax(x: ArrayLike, axis: Axis | AxisOptions = -1): NDArray {
   const opts = axisOptions<AxisOptions>(fn, axis, ["axis"], "nn.softmax(x, { axis: -1 })");
   const a = f(fn, x);
   const axes = axesOf(fn, a, opts.axis === undefined ? -1 : opts.axis);
-  const m = lax.stopGradient(lax.reshape(lax.reduceMax(a, axes), keptShape(a.shape, axes)));
-  const e = lax.exp(lax.sub(a, spread(m, a)));
-  const s = lax.reshape(lax.reduceSum(e, axes), keptShape(a.shape, axes));
-  return lax.div(e, spread(s, a));
+  return staged(`${fn} [${axes}]`, [a], (v) => {
+    const m = lax.stopGradient(lax.reshape(lax.reduceMax(v, axes), keptShape(v.shape, axes)));
+    const e = lax.exp(lax.sub(v, spread(m, v)));
+    const s = lax.reshape(lax.reduceSum(e, axes), keptShape(v.shape, axes));
+    return lax.div(e, spread(s, v));
+  });
 }
 
 /**
@@ -154,11 +169,13 @@ export function gelu(x: ArrayLike, options: { approximate?: boolean } = {}): NDA
   const a = f("nn.gelu", x);
   const approximate = checkOptionsObject("nn.gelu", options, ["approximate"]).approximate ?? true;
   if (typeof approximate !== "boolean") throw new ArgumentError(`nn.gelu: approximate must be a boolean, got ${describe(approximate)}`);
-  if (approximate) {
-    const inner = lax.mul(c(a, Math.sqrt(2 / Math.PI)), lax.add(a, lax.mul(c(a, 0.044715), lax.mul(a, lax.mul(a, a)))));
-    return lax.mul(lax.mul(c(a, 0.5), a), lax.add(c(a, 1), lax.tanh(inner)));
-  }
-  return lax.mul(lax.mul(c(a, 0.5), a), lax.add(c(a, 1), erf(lax.mul(a, c(a, Math.SQRT1_2)))));
+  return staged(`nn.gelu ${approximate}`, [a], (v) => {
+    if (approximate) {
+      const inner = lax.mul(c(v, Math.sqrt(2 / Math.PI)), lax.add(v, lax.mul(c(v, 0.044715), lax.mul(v, lax.mul(v, v)))));
+      return lax.mul(lax.mul(c(v, 0.5), v), lax.add(c(v, 1), lax.tanh(inner)));
+    }
+    return lax.mul(lax.mul(c(v, 0.5), v), lax.add(c(v, 1), erf(lax.mul(v, c(v, Math.SQRT1_2)))));
+  });
 }
 
 /** `p ? onTrue : onFalse` elementwise. */
@@ -194,17 +211,19 @@ function expBranch(a: NDArray, pos: NDArray, alpha: number, inScale = 1): NDArra
 /** ELU: x for x > 0, α(eˣ - 1) otherwise (α default 1): `nn.elu(x, 0.5)` or `nn.elu(x, { alpha: 0.5 })`. */
 export function elu(x: ArrayLike, alpha?: number | { alpha?: number }): NDArray {
   const al = scalarArg("nn.elu", "alpha", alpha, 1);
-  const a = f("nn.elu", x);
-  const pos = lax.gt(a, c(a, 0));
-  return where(pos, a, expBranch(a, pos, al));
+  return staged(`nn.elu ${numberKey(al)}`, [f("nn.elu", x)], (a) => {
+    const pos = lax.gt(a, c(a, 0));
+    return where(pos, a, expBranch(a, pos, al));
+  });
 }
 
 /** CELU: x for x > 0, α(e^(x/α) - 1) otherwise (α > 0, default 1); continuously differentiable. */
 export function celu(x: ArrayLike, alpha?: number | { alpha?: number }): NDArray {
   const al = scalarArg("nn.celu", "alpha", alpha, 1, true);
-  const a = f("nn.celu", x);
-  const pos = lax.gt(a, c(a, 0));
-  return where(pos, a, expBranch(a, pos, al, 1 / al));
+  return staged(`nn.celu ${numberKey(al)}`, [f("nn.celu", x)], (a) => {
+    const pos = lax.gt(a, c(a, 0));
+    return where(pos, a, expBranch(a, pos, al, 1 / al));
+  });
 }
 
 /** SELU constants (Klambauer et al. 2017), as JAX's. */
@@ -213,9 +232,10 @@ const SELU_ALPHA = 1.6732632423543772,
 
 /** SELU: λ · elu(x, α) with the self-normalising constants α ≈ 1.6733, λ ≈ 1.0507. */
 export function selu(x: ArrayLike): NDArray {
-  const a = f("nn.selu", x);
-  const pos = lax.gt(a, c(a, 0));
-  return lax.mul(c(a, SELU_SCALE), where(pos, a, expBranch(a, pos, SELU_ALPHA)));
+  return staged("nn.selu", [f("nn.selu", x)], (a) => {
+    const pos = lax.gt(a, c(a, 0));
+    return lax.mul(c(a, SELU_SCALE), where(pos, a, expBranch(a, pos, SELU_ALPHA)));
+  });
 }
 
 /** `lo` below `lo`, `hi` above `hi`, x between, as selects: the derivative is 1 inside and 0 at and beyond the ends. */
@@ -241,8 +261,7 @@ export function hardSigmoid(x: ArrayLike): NDArray {
 
 /** x · hardSigmoid(x) (hard swish). */
 export function hardSilu(x: ArrayLike): NDArray {
-  const a = f("nn.hardSilu", x);
-  return lax.mul(a, hardSigmoid(a));
+  return staged("nn.hardSilu", [f("nn.hardSilu", x)], (a) => lax.mul(a, hardSigmoid(a)));
 }
 
 /** x / (|x| + 1). */
@@ -253,8 +272,7 @@ export function softSign(x: ArrayLike): NDArray {
 
 /** log(sigmoid(x)) = -softplus(-x), stable for large |x|. */
 export function logSigmoid(x: ArrayLike): NDArray {
-  const a = f("nn.logSigmoid", x);
-  return lax.neg(softplus(lax.neg(a)));
+  return staged("nn.logSigmoid", [f("nn.logSigmoid", x)], (a) => lax.neg(softplusOf(lax.neg(a))));
 }
 
 /** Gated linear unit: x split in two halves along `axis` (default -1), a · sigmoid(b): `nn.glu(x, { axis: 0 })`. */
@@ -313,7 +331,14 @@ export function standardize(x: ArrayLike, axis?: Axis | StandardizeOptions): NDA
   const o = axisOptions<StandardizeOptions>(fn, axis, ["axis", "mean", "variance", "epsilon"], "nn.standardize(x, { axis: -1, epsilon: 1e-5 })");
   const a = f(fn, x);
   const axes = axesOf(fn, a, o.axis === undefined ? -1 : o.axis);
-  return standardized(fn, a, axes, o.mean, o.variance, numberOption(fn, "epsilon", o.epsilon, 1e-5));
+  const eps = numberOption(fn, "epsilon", o.epsilon, 1e-5);
+  // A given mean or variance is an operand (any array-like, converted here); absent, it is computed.
+  const given = [o.mean, o.variance].map((v, i) => (v === undefined ? null : asArray(fn, v as ArrayLike, a.dtype, i === 0 ? "mean" : "variance")));
+  const operands = [a, ...given.filter((g): g is NDArray => g !== null)];
+  return staged(`${fn} [${axes}] ${numberKey(eps)} ${given.map((g) => g !== null)}`, operands, (v, ...rest) => {
+    const [mean, variance] = given.map((g) => (g === null ? undefined : rest.shift()));
+    return standardized(fn, v, axes, mean, variance, eps);
+  });
 }
 
 export interface LayerNormOptions extends AxisOptions {
@@ -334,10 +359,16 @@ export function layerNorm(x: ArrayLike, options?: Axis | LayerNormOptions): NDAr
   const o = axisOptions<LayerNormOptions>(fn, options, ["axis", "scale", "bias", "epsilon"], "nn.layerNorm(x, { axis: -1, scale, bias })");
   const a = f(fn, x);
   const axes = axesOf(fn, a, o.axis === undefined ? -1 : o.axis);
-  let y = standardized(fn, a, axes, undefined, undefined, numberOption(fn, "epsilon", o.epsilon, 1e-5));
-  if (o.scale !== undefined) y = lax.mul(y, operandLike(fn, "scale", o.scale, a));
-  if (o.bias !== undefined) y = lax.add(y, operandLike(fn, "bias", o.bias, a));
-  return y;
+  const eps = numberOption(fn, "epsilon", o.epsilon, 1e-5);
+  const scale = o.scale === undefined ? null : asArray(fn, o.scale, a.dtype, "scale"),
+    bias = o.bias === undefined ? null : asArray(fn, o.bias, a.dtype, "bias");
+  const operands = [a, ...[scale, bias].filter((g): g is NDArray => g !== null)];
+  return staged(`${fn} [${axes}] ${numberKey(eps)} ${scale !== null} ${bias !== null}`, operands, (v, ...rest) => {
+    let y = standardized(fn, v, axes, undefined, undefined, eps);
+    if (scale !== null) y = lax.mul(y, operandLike(fn, "scale", rest.shift(), v));
+    if (bias !== null) y = lax.add(y, operandLike(fn, "bias", rest.shift(), v));
+    return y;
+  });
 }
 
 /** RMS normalisation: x / sqrt(mean(x²) + epsilon) over `axis` (default -1), then `· scale`: `nn.rmsNorm(x, { scale })`. */
@@ -346,9 +377,13 @@ export function rmsNorm(x: ArrayLike, options?: Axis | Omit<LayerNormOptions, "b
   const o = axisOptions<LayerNormOptions>(fn, options, ["axis", "scale", "epsilon"], "nn.rmsNorm(x, { axis: -1, scale })");
   const a = f(fn, x);
   const axes = axesOf(fn, a, o.axis === undefined ? -1 : o.axis);
-  const ms = meanOver(lax.mul(a, a), axes);
-  const y = lax.mul(a, lax.rsqrt(lax.add(ms, c(ms, numberOption(fn, "epsilon", o.epsilon, 1e-6)))));
-  return o.scale === undefined ? y : lax.mul(y, operandLike(fn, "scale", o.scale, a));
+  const eps = numberOption(fn, "epsilon", o.epsilon, 1e-6);
+  const scale = o.scale === undefined ? null : asArray(fn, o.scale, a.dtype, "scale");
+  return staged(`${fn} [${axes}] ${numberKey(eps)} ${scale !== null}`, scale === null ? [a] : [a, scale], (v, s) => {
+    const ms = meanOver(lax.mul(v, v), axes);
+    const y = lax.mul(v, lax.rsqrt(lax.add(ms, c(ms, eps))));
+    return s === undefined ? y : lax.mul(y, operandLike(fn, "scale", s, v));
+  });
 }
 
 export interface AttentionOptions {

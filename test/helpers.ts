@@ -1,6 +1,10 @@
-/** Test helpers: closeness checks with messages that show both sides, and a float64 finite difference. */
+/**
+ * Test helpers: closeness checks with messages that show both sides, a float64 finite difference,
+ * and evaluation primitive by primitive with exact comparison of the bits.
+ */
 import { expect } from "vitest";
-import { type NDArray, np } from "../src/index.js";
+import { type Interpreter, type NDArray, type Prim, type PrimParams, np, withInterpreter } from "../src/index.js";
+import { currentInterpreter } from "../src/core/interpreter.js";
 
 export function toNums(x: NDArray | number): number[] {
   return typeof x === "number" ? [x] : Array.from(x.dataSync(), Number);
@@ -28,3 +32,26 @@ export function centralDiff(f: (x: NDArray) => NDArray, x: NDArray, v: NDArray, 
 }
 
 export const arr = (data: number[] | number[][] | number[][][], dtype: "float32" | "float64" = "float64") => np.array(data, { dtype });
+
+/** Forwards every primitive to the interpreter below: programs run unchanged, but nothing counts as eager. */
+class PassThrough implements Interpreter {
+  constructor(readonly parent: Interpreter) {}
+  process<P extends Prim>(prim: P, args: readonly NDArray[], params: PrimParams[P]): NDArray[] {
+    return withInterpreter(this.parent, () => this.parent.process(prim, args, params));
+  }
+}
+
+/**
+ * `f()` evaluated primitive by primitive: under a pass-through interpreter library functions that
+ * run eagerly as cached programs (src/core/staged.ts) trace inline instead.
+ */
+export const primitiveByPrimitive = <T>(f: () => T): T => withInterpreter(new PassThrough(currentInterpreter()), f);
+
+/** The raw bits of every leaf of a result, for exact comparison (NaN payloads and -0 included). */
+export const rawBits = (x: NDArray | NDArray[]): number[][] =>
+  (Array.isArray(x) ? x : [x]).map((a) => {
+    const v = a.dataSync();
+    if (v instanceof Float64Array) return Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length * 2));
+    if (v instanceof Float32Array) return Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
+    return Array.from(v);
+  });

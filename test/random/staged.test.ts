@@ -1,38 +1,15 @@
 /**
- * Samplers called eagerly run as cached compiled programs (src/api/staged.ts). Their draws must be
+ * Samplers called eagerly run as cached compiled programs (src/core/staged.ts). Their draws must be
  * the bits the same samplers give primitive by primitive: under a pass-through interpreter nothing
  * is staged (the current interpreter is not the base one), so each call below is made both ways and
  * compared bit for bit. Calls that share a program's cache key but differ in what the key leaves to
  * the jit's signature (operand shapes, dtypes, values) must not see each other's program.
  */
 import { describe, expect, it } from "vitest";
-import { type Interpreter, type NDArray, type Prim, type PrimParams, jit, np, random, vmap, withInterpreter } from "../../src/index.js";
+import { type NDArray, jit, np, random, vmap } from "../../src/index.js";
+import { primitiveByPrimitive, rawBits as bits } from "../helpers.js";
 import { wasmLoopsCompiled } from "../../interpreters/jit/wasm_loop.js";
 import { clearStaged } from "../../src/core/staged.js";
-import { currentInterpreter } from "../../src/core/interpreter.js";
-
-/** Forwards every primitive to the interpreter below: programs run unchanged, but nothing is eager. */
-class PassThrough implements Interpreter {
-  constructor(readonly parent: Interpreter) {}
-  process<P extends Prim>(prim: P, args: readonly NDArray[], params: PrimParams[P]): NDArray[] {
-    return withInterpreter(this.parent, () => this.parent.process(prim, args, params));
-  }
-}
-
-const primitiveByPrimitive = <T>(f: () => T): T => withInterpreter(new PassThrough(currentInterpreter()), f);
-
-/** The raw bits of every leaf of a result, for exact comparison (NaN payloads and -0 included). */
-const bits = (x: NDArray | NDArray[]): number[][] =>
-  (Array.isArray(x) ? x : [x]).map((a) => {
-    const v = a.dataSync();
-    return Array.from(
-      v instanceof Float64Array
-        ? new Uint32Array(v.buffer, v.byteOffset, v.length * 2)
-        : v instanceof Float32Array
-          ? new Uint32Array(v.buffer, v.byteOffset, v.length)
-          : v,
-    );
-  });
 
 describe("samplers called eagerly run as compiled programs with the same bits", () => {
   const k = random.key(42);

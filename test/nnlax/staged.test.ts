@@ -1,0 +1,55 @@
+/**
+ * nn functions of several primitives run eagerly as cached compiled programs (src/core/staged.ts).
+ * Each must give the bits it gives primitive by primitive (under a pass-through interpreter nothing
+ * is staged), for every static argument the cache key holds (axes, keepdims, epsilon, alpha, which
+ * optional operands are given) and for operands of other shapes, ranks and dtypes under one key.
+ */
+import { describe, expect, it } from "vitest";
+import { type NDArray, nn, np } from "../../src/index.js";
+import { clearStaged } from "../../src/core/staged.js";
+import { primitiveByPrimitive, rawBits } from "../helpers.js";
+
+const data = (shape: number[], dtype: "float32" | "float64" = "float32", seed = 1): NDArray => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + seed) * (2 + (i % 5)));
+  if (n > 3) v[1] = -Infinity; // a -inf logit, and a zero
+  if (n > 4) v[3] = 0;
+  return np.array(v, { dtype }).reshape(shape);
+};
+
+describe("nn functions called eagerly equal their primitive-by-primitive bits", () => {
+  const calls: [string, (x: NDArray) => NDArray][] = [
+    ["softplus", (x) => nn.softplus(x)],
+    ["logsumexp all", (x) => nn.logsumexp(x)],
+    ["logsumexp axis 0 keepdims", (x) => nn.logsumexp(x, { axis: 0, keepdims: true })],
+    ["logSoftmax", (x) => nn.logSoftmax(x)],
+    ["logSoftmax axis 0", (x) => nn.logSoftmax(x, 0)],
+    ["softmax", (x) => nn.softmax(x)],
+    ["softmax all axes", (x) => nn.softmax(x, null)],
+    ["gelu tanh", (x) => nn.gelu(x)],
+    ["gelu erf", (x) => nn.gelu(x, { approximate: false })],
+    ["elu", (x) => nn.elu(x)],
+    ["elu alpha 0.5", (x) => nn.elu(x, 0.5)],
+    ["celu alpha 2", (x) => nn.celu(x, { alpha: 2 })],
+    ["selu", (x) => nn.selu(x)],
+    ["hardSilu", (x) => nn.hardSilu(x)],
+    ["logSigmoid", (x) => nn.logSigmoid(x)],
+    ["standardize", (x) => nn.standardize(x)],
+    ["standardize given mean and variance", (x) => nn.standardize(x, { axis: 0, mean: 0.5, variance: np.ones([x.shape[1]!]), epsilon: 1e-3 })],
+    ["standardize given mean only", (x) => nn.standardize(x, { mean: np.zeros([x.shape[0]!, 1]) })],
+    ["layerNorm", (x) => nn.layerNorm(x)],
+    ["layerNorm scale and bias", (x) => nn.layerNorm(x, { scale: np.linspace(0.5, 2, x.shape[1]!), bias: 0.25, epsilon: 1e-6 })],
+    ["layerNorm bias only", (x) => nn.layerNorm(x, { bias: np.ones([x.shape[1]!]) })],
+    ["rmsNorm", (x) => nn.rmsNorm(x)],
+    ["rmsNorm scale", (x) => nn.rmsNorm(x, { scale: np.linspace(1, 3, x.shape[1]!) })],
+  ];
+  for (const [name, call] of calls)
+    it(name, () => {
+      clearStaged();
+      // Back to back under the same keys: shapes, a rank, a dtype and values the keys do not hold
+      // (the cases with operands shaped for a matrix take matrices only).
+      const matrices = [data([6, 5]), data([3, 8], "float32", 2), data([6, 5], "float64")];
+      const inputs = /given|scale|bias/.test(name) ? matrices : [...matrices, data([2, 3, 4])];
+      for (const x of inputs) expect(rawBits(call(x)), `${name} [${x.shape}] ${x.dtype}`).toEqual(rawBits(primitiveByPrimitive(() => call(x))));
+    });
+});
