@@ -3,7 +3,7 @@
  * spec.ts. Eager calls use the `np` ops directly; "jit" cases wrap the same functions in `jit`.
  * Every run reads its results back with `dataSync()` / `item()`.
  */
-import { type NDArray, grad, jit, jvp, lax, nn, np, tree, valueAndGrad, vmap } from "../src/index.js";
+import { type NDArray, grad, jit, jvp, lax, nn, np, random, tree, valueAndGrad, vmap } from "../src/index.js";
 import {
   type Case,
   type ChainMode,
@@ -12,6 +12,7 @@ import {
   type MatmulMode,
   type MlpMode,
   type Readback,
+  type LibraryFn,
   type RnnMode,
   SIZES,
   data,
@@ -190,5 +191,19 @@ export const fluxion: Impl = {
     const f = jit((c: NDArray) => lax.fori(0, SIZES.foriSteps, (_i, y: NDArray) => y.mul(0.999).add(0.001), c));
     const c = np.array(0.5);
     return { run: () => f(c).item() };
+  },
+
+  library(fn: LibraryFn): Case {
+    const { normal, softmax, sort } = SIZES.library;
+    if (fn === "normal") {
+      const key = random.key(0);
+      return { run: () => random.normal(key, [normal]).dataSync() as Float32Array };
+    }
+    if (fn === "softmax") {
+      const x = arr(data().library.softmax, [...softmax]);
+      return { run: () => nn.softmax(x).dataSync() as Float32Array };
+    }
+    const x = arr(data().library.sort, [sort]);
+    return { run: () => np.sort(x).dataSync() as Float32Array };
   },
 };

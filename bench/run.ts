@@ -270,6 +270,24 @@ const ROWS: Row[] = [
     judge: atMost(50),
   },
   {
+    id: "libNormal",
+    label: `random.normal ${SIZES.library.normal / 1e6}e6 float32 eager (ms)`,
+    unit: "ms",
+    prepare: (i) => i.library("normal"),
+  },
+  {
+    id: "libSoftmax",
+    label: `nn.softmax [${SIZES.library.softmax}] eager (ms)`,
+    unit: "ms",
+    prepare: (i) => i.library("softmax"),
+  },
+  {
+    id: "libSort",
+    label: `np.sort ${SIZES.library.sort / 1e5}e5 float32 eager (ms)`,
+    unit: "ms",
+    prepare: (i) => i.library("sort"),
+  },
+  {
     id: "ensembleLoop",
     label: `ensemble: ${ENSEMBLE.models} separate jitted MLP train steps (ms)`,
     unit: "ms",

@@ -45,6 +45,8 @@ export const SIZES = {
   rnn: { hidden: 64, input: 32, steps: 1000 },
   /** W10: a loop of this many scalar steps c ← c·0.999 + 0.001 from c = 0.5 (a fori loop). */
   foriSteps: 1000,
+  /** Library functions called eagerly: normal samples drawn, a softmax's rows, values sorted. */
+  library: { normal: 1_000_000, softmax: [1024, 1024], sort: 100_000 },
 } as const;
 
 /** Data read back from a run: typed arrays, numbers, or lists of them. */
@@ -96,6 +98,8 @@ export type MlpMode = "forward" | "valueAndGrad" | "jitForward" | "jitValueAndGr
 export type ChainMode = "forward" | "grad" | "jit";
 export type ExpSinMode = "forward" | "grad";
 export type RnnMode = "forward" | "grad";
+/** The library functions timed eagerly (see `Impl.library`). */
+export type LibraryFn = "normal" | "softmax" | "sort";
 
 /** The workloads, as every implementation (fluxion and each peer) provides them. */
 export interface Impl {
@@ -131,6 +135,12 @@ export interface Impl {
   rnn(mode: RnnMode): Prepared;
   /** W10: the jitted fori loop of `SIZES.foriSteps` scalar steps. */
   fori(): Prepared;
+  /**
+   * A library function called eagerly on `SIZES.library`'s sizes: float32 standard normal samples
+   * from a fixed key (or seed), a softmax over the last axis of `data().library.softmax`, or a sort
+   * of `data().library.sort` (ascending; a descending top-k where that is the library's sort).
+   */
+  library(fn: LibraryFn): Prepared;
 }
 
 /** Deterministic PRNG (mulberry32) so every run and every library sees the same inputs. */
@@ -188,6 +198,8 @@ export interface Data {
   decomposition: { sym: Float32Array; a: Float32Array };
   /** W10: W (hidden×hidden), U (hidden×input), b (hidden) and xs (steps×input), row-major. */
   rnn: { w: Float32Array; u: Float32Array; b: Float32Array; xs: Float32Array };
+  /** Inputs of the library-function rows: softmax logits and values to sort. */
+  library: { softmax: Float32Array; sort: Float32Array };
 }
 
 let cached: Data | undefined;
@@ -231,6 +243,7 @@ export function data(): Data {
       b: normal(SIZES.rnn.hidden, 24, 0.1),
       xs: normal(SIZES.rnn.steps * SIZES.rnn.input, 25),
     },
+    library: { softmax: normal(SIZES.library.softmax[0] * SIZES.library.softmax[1], 26, 3), sort: normal(SIZES.library.sort, 27) },
   };
   return cached;
 }

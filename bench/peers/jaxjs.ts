@@ -17,6 +17,7 @@ import {
   NotAvailable,
   type Prepared,
   type Readback,
+  type LibraryFn,
   type RnnMode,
   SIZES,
   data,
@@ -267,5 +268,19 @@ export const jaxjs: Impl = {
       return y.item();
     };
     return { ...owned(run, c, step), tag: "JS loop of jit steps" };
+  },
+
+  library(fn: LibraryFn): Case {
+    const { normal, softmax, sort } = SIZES.library;
+    if (fn === "normal") {
+      const key = jax.random.key(0);
+      return owned(() => jax.random.normal(key.ref, [normal]).dataSync() as Float32Array, key);
+    }
+    if (fn === "softmax") {
+      const x = arr(data().library.softmax, [...softmax]);
+      return owned(() => nn.softmax(x.ref).dataSync() as Float32Array, x);
+    }
+    const x = arr(data().library.sort, [sort]);
+    return owned(() => np.sort(x.ref).dataSync() as Float32Array, x);
   },
 };

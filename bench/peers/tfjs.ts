@@ -23,6 +23,7 @@ import {
   NotAvailable,
   type Prepared,
   type Readback,
+  type LibraryFn,
   type RnnMode,
   SIZES,
   data,
@@ -225,6 +226,18 @@ export function tfjs(backend: "wasm" | "cpu"): Impl {
           return read(y)[0]!;
         });
       return withInputs([c], run, "JS loop, eager");
+    },
+
+    library(fn: LibraryFn): Case {
+      const { normal, softmax, sort } = SIZES.library;
+      // tfjs's own generator (Box-Muller on a seeded Alea stream), not threefry.
+      if (fn === "normal") return withInputs([], () => tidyRead(() => read(tf.randomNormal([normal], 0, 1, "float32", 0))), "own RNG");
+      if (fn === "softmax") {
+        const x = tf.tensor2d(data().library.softmax, [...softmax] as [number, number]);
+        return withInputs([x], () => tidyRead(() => read(tf.softmax(x))));
+      }
+      const x = tf.tensor1d(data().library.sort);
+      return withInputs([x], () => tidyRead(() => read(tf.topk(x, sort).values)), "topk, descending");
     },
   };
 }
