@@ -206,7 +206,8 @@ export const rint = (x: ArrayLike): NDArray => naming("np.rint", () => round(x))
 export function fmod(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteAndBroadcast("np.fmod", [x, y]);
   if (a!.dtype === "bool") throw new DTypeError('np.fmod: not defined for bool operands; convert with .astype("int32")');
-  if (a!.dtype === "int32") return lax.sub(a!, lax.mul(lax.div(a!, b!), b!));
+  // Integer division truncates already (and is floor for uint32, whose values are never negative).
+  if (a!.dtype === "int32" || a!.dtype === "uint32") return lax.sub(a!, lax.mul(lax.div(a!, b!), b!));
   return lax.sub(a!, lax.mul(lax.stopGradient(trunc(lax.div(a!, b!))), b!));
 }
 
@@ -227,6 +228,7 @@ export const remainder = (x: ArrayLike, y: ArrayLike): NDArray => naming("np.rem
 export function floorDivide(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteAndBroadcast("np.floorDivide", [x, y]);
   if (a!.dtype === "bool") throw new DTypeError('np.floorDivide: not defined for bool operands; convert with .astype("int32")');
+  if (a!.dtype === "uint32") return lax.div(a!, b!); // never negative: truncation is floor
   if (a!.dtype !== "int32") return lax.floor(lax.div(a!, b!));
   const q = lax.div(a!, b!);
   const r = lax.sub(a!, lax.mul(q, b!));

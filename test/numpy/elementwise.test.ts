@@ -226,6 +226,13 @@ describe("binary elementwise functions", () => {
     expectClose(q, [-4], 0);
     expectClose(r, [1], 0);
     expect(() => np.fmod(np.array([true]), np.array([true]))).toThrow(DTypeError);
+    // uint32: truncation is floor, and values past 2^31 stay unsigned.
+    const u = (v: number[]) => np.array(v, { dtype: "uint32" });
+    const big = 4_000_000_001;
+    expect(np.floorDivide(u([7, big, 5]), u([2, 3, 5])).tolist()).toEqual([3, Math.floor(big / 3), 1]);
+    expect(np.mod(u([7, big, 5]), u([2, 3, 5])).tolist()).toEqual([1, big % 3, 0]);
+    expect(np.fmod(u([7, big]), u([4, 7])).tolist()).toEqual([3, big % 7]);
+    expect(np.divmod(u([9]), u([4])).map((t) => t.tolist())).toEqual([[2], [1]]);
   });
 
   it("np.logaddexp of two -inf is -inf and its gradient at a tie splits evenly", () => {
