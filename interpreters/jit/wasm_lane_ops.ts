@@ -8,7 +8,7 @@
 import type { DType } from "../../src/core/dtype.js";
 import { Prim } from "../../src/core/prim.js";
 import type { Eqn } from "../../src/ir/ir.js";
-import { type Code, bits, f32v, f64v } from "../../src/codegen/wasm_asm.js";
+import { type Code, bits, f32v, f64v, i32, i32v, select } from "../../src/codegen/wasm_asm.js";
 import { type Fast32, type MathContext, fast32, fast32In4 } from "../../src/codegen/wasm_math.js";
 
 const FAST: Partial<Record<Prim, Fast32>> = {
@@ -47,16 +47,20 @@ export function laneWork(e: Eqn): number {
   return e.prim === Prim.Div || e.prim === Prim.Sqrt || e.prim === Prim.Rsqrt ? 2 : 1;
 }
 
-/** The dtypes f32x4 lanes hold (bool as 0.0f / 1.0f). */
-export const LANE32: ReadonlySet<DType> = new Set(["float32", "bool"]);
+/** The dtypes four-lane vectors hold: float32, bool as 0.0f / 1.0f, int32 and uint32 as their bits. */
+export const LANE32: ReadonlySet<DType> = new Set(["float32", "bool", "int32", "uint32"]);
+const INT32: ReadonlySet<DType> = new Set(["int32", "uint32"]);
 
 /**
- * The f32x4 code of one equation whose operands and result are float32 or bool, or null if
- * float32 lanes do not cover it (then the run uses float64 lanes). Each arithmetic step is the
- * float32 operation the JavaScript loop computes as fround of the float64 one (the same for +,
- * -, *, / and sqrt); comparisons, selections and bool logic are exact either way.
+ * The four-lane code of one equation whose operands and result are float32, bool, int32 or
+ * uint32, or null if these lanes do not cover it (then the run uses float64 lanes, or JavaScript).
+ * Each float arithmetic step is the float32 operation the JavaScript loop computes as fround of
+ * the float64 one (the same for +, -, *, / and sqrt); comparisons, selections and bool logic are
+ * exact either way; integer equations are `opInt`'s. `uniform[i]`: operand i holds one value in
+ * every lane (a scalar), which lets a shift use one count for the whole vector.
  */
-export function op32(c: MathContext, e: Eqn, a: Code[]): Code | null {
+export function op32(c: MathContext, e: Eqn, a: Code[], uniform: readonly boolean[] = []): Code | null {
+  if ([...e.inputs, e.outvars[0]!].some((v) => INT32.has(v.aval.dtype))) return opInt(c, e, a, uniform);
   const probe = a.length === 0;
   const x = a[0]!,
     y = a[1]!;
@@ -116,6 +120,113 @@ export function op32(c: MathContext, e: Eqn, a: Code[]): Code | null {
       return null;
     }
   }
+}
+
+/**
+ * The i32x4 code of an equation with an int32 or uint32 operand or result (ints are their 32-bit
+ * patterns in the lanes, bools 0.0f / 1.0f, float32 as is), or null where these lanes do not
+ * cover it. Each is the JavaScript loop's operation: wrapping add, sub and multiply (Math.imul);
+ * shifts give 0 for counts of 32 or more (wasm would take the count mod 32); int to float32
+ * conversions round to nearest as Math.fround does. Float to int conversions (JavaScript wraps
+ * where lanes would saturate), division and remainder are left to JavaScript.
+ */
+function opInt(c: MathContext, e: Eqn, a: Code[], uniform: readonly boolean[]): Code | null {
+  const probe = a.length === 0;
+  const x = a[0]!,
+    y = a[1]!;
+  const inD = e.inputs[e.inputs.length - 1]!.aval.dtype,
+    out = e.outvars[0]!.aval.dtype;
+  const unsigned = inD === "uint32";
+  const int = (v: number) => c.constant(v | 0, "i32");
+  const code = (make: () => Code): Code => (probe ? [] : make());
+  const truth = (mask: () => Code): Code => code(() => bits.and(mask(), bits.constF32(1)));
+  switch (e.prim) {
+    case Prim.Eq:
+      return truth(() => i32v.eq(x, y));
+    case Prim.Ne:
+      return truth(() => i32v.ne(x, y));
+    case Prim.Lt:
+      return truth(() => (unsigned ? i32v.ltU : i32v.ltS)(x, y));
+    case Prim.Le:
+      return truth(() => (unsigned ? i32v.leU : i32v.leS)(x, y));
+    case Prim.Gt:
+      return truth(() => (unsigned ? i32v.gtU : i32v.gtS)(x, y));
+    case Prim.Ge:
+      return truth(() => (unsigned ? i32v.geU : i32v.geS)(x, y));
+    case Prim.And:
+      return code(() => bits.and(x, y));
+    case Prim.Or:
+      return code(() => bits.or(x, y));
+    case Prim.Xor:
+      return code(() => bits.xor(x, y));
+    case Prim.Not:
+      return code(() => bits.not(x));
+    case Prim.Add:
+      return code(() => i32v.add(x, y));
+    case Prim.Sub:
+      return code(() => i32v.sub(x, y));
+    case Prim.Mul:
+      return code(() => i32v.mul(x, y));
+    case Prim.Neg:
+      return code(() => i32v.neg(x));
+    case Prim.Max:
+      return code(() => (unsigned ? i32v.maxU : i32v.maxS)(x, y));
+    case Prim.Min:
+      return code(() => (unsigned ? i32v.minU : i32v.minS)(x, y));
+    case Prim.Abs:
+      return code(() => (unsigned ? x : i32v.abs(x)));
+    case Prim.Sign:
+      return code(() =>
+        unsigned
+          ? bits.select(int(1), x, i32v.gtU(x, int(0)))
+          : bits.select(int(1), bits.select(int(-1), x, i32v.ltS(x, int(0))), i32v.gtS(x, int(0))),
+      );
+    case Prim.StopGradient:
+      return code(() => x);
+    case Prim.ShiftLeft:
+    case Prim.ShiftRightLogical:
+      return code(() => shiftLanes(e.prim === Prim.ShiftLeft, x, y, uniform[1] === true, c));
+    case Prim.SelectN: {
+      const selector = e.inputs[0]!.aval.dtype;
+      if (selector !== "bool" && selector !== "int32") return null;
+      return code(() => {
+        const [w, ...cases] = a;
+        let r = cases[cases.length - 1]!;
+        for (let k = cases.length - 2; k >= 0; k--)
+          r = bits.select(cases[k]!, r, selector === "bool" ? f32v.le(w!, bits.constF32(k)) : i32v.leS(w!, int(k)));
+        return r;
+      });
+    }
+    case Prim.ConvertElementType:
+      if (INT32.has(inD) && out === "float32") return code(() => (unsigned ? f32v.convertU32(x) : f32v.convertS32(x)));
+      if (INT32.has(inD) && out === "bool") return truth(() => i32v.ne(x, int(0)));
+      if (inD === "bool" && INT32.has(out)) return code(() => f32v.truncSatToU32(x));
+      if (INT32.has(inD) && INT32.has(out)) return code(() => x);
+      return null;
+    case Prim.BitcastConvertType:
+      return code(() => x);
+    default:
+      return null;
+  }
+}
+
+/**
+ * x << n or x >>> n per lane, 0 where n >= 32 (unsigned). A count that is one value in every lane
+ * shifts the whole vector by lane 0's count; otherwise each lane is shifted on its own.
+ */
+function shiftLanes(left: boolean, x: Code, n: Code, uniform: boolean, c: MathContext): Code {
+  if (uniform) {
+    const count = i32v.extractLane(n, 0);
+    const keep = i32.sub(i32.const(0), i32.ltU(count, i32.const(32)));
+    return bits.and((left ? i32v.shl : i32v.shrU)(x, count), i32v.splat(keep));
+  }
+  let r = c.constant(0, "i32");
+  for (let lane = 0; lane < 4; lane++) {
+    const xl = i32v.extractLane(x, lane),
+      nl = i32v.extractLane(n, lane);
+    r = i32v.replaceLane(r, lane, select((left ? i32.shl : i32.shrU)(xl, nl), i32.const(0), i32.ltU(nl, i32.const(32))));
+  }
+  return r;
 }
 
 /**

@@ -106,10 +106,14 @@ const MIN_CHUNK = 1 << 13;
 /** Chunks per thread: more balance the load when another process holds a core. */
 const CHUNKS_PER_THREAD = 4;
 
-const BYTES: Partial<Record<DType, number>> = { float32: 4, float64: 8, bool: 1 };
-const SHIFT: Partial<Record<DType, number>> = { float32: 2, float64: 3, bool: 0 };
+const BYTES: Partial<Record<DType, number>> = { float32: 4, float64: 8, bool: 1, int32: 4, uint32: 4 };
+const SHIFT: Partial<Record<DType, number>> = { float32: 2, float64: 3, bool: 0, int32: 2, uint32: 2 };
+/** The dtypes two float64 lanes hold (integers live only in four-lane runs, as i32x4). */
+const LANE64: ReadonlySet<DType> = new Set(["float32", "float64", "bool"]);
+const isInt = (d: DType): boolean => d === "int32" || d === "uint32";
 
-type Views = Record<"float32" | "float64" | "bool", Float32Array | Float64Array | Uint8Array>;
+type LaneDType = "float32" | "float64" | "bool" | "int32" | "uint32";
+type Views = Record<LaneDType, Float32Array | Float64Array | Uint8Array | Int32Array | Uint32Array>;
 export interface Heap {
   readonly memory: WasmMemory;
   readonly shared: boolean;
@@ -160,7 +164,13 @@ export function wasmLoopsEnabled(): boolean {
 }
 
 function viewsOf(buffer: ArrayBuffer | SharedArrayBuffer): Views {
-  return { float32: new Float32Array(buffer), float64: new Float64Array(buffer), bool: new Uint8Array(buffer) };
+  return {
+    float32: new Float32Array(buffer),
+    float64: new Float64Array(buffer),
+    bool: new Uint8Array(buffer),
+    int32: new Int32Array(buffer),
+    uint32: new Uint32Array(buffer),
+  };
 }
 
 /** A heap on a new memory, shared (with a thread pool) or not; null where WebAssembly SIMD is missing. */
@@ -244,7 +254,7 @@ interface Region {
   readonly slot: number;
   /** An output handed on as a view of linear memory (see `FusedRun.readInPlace`). */
   readonly inPlace?: boolean;
-  readonly dtype: "float32" | "float64" | "bool";
+  readonly dtype: LaneDType;
   readonly count: number;
   readonly offset: number;
 }
@@ -260,10 +270,10 @@ interface Kernel {
   locals: readonly ValType[];
 }
 
-/** Whether a fused loop covers `e`: every operand and the result in a lane dtype, and its operation. */
-function covers(c: MathContext, e: Eqn): boolean {
+/** Whether float64 lanes cover `e`: every operand and the result a float or bool, and its operation. */
+function covers64(c: MathContext, e: Eqn): boolean {
   const dts = [...e.inputs.map((v) => v.aval.dtype), e.outvars[0]!.aval.dtype];
-  if (dts.some((d) => BYTES[d] === undefined)) return false;
+  if (dts.some((d) => !LANE64.has(d))) return false;
   return (
     op64(
       c,
@@ -272,6 +282,12 @@ function covers(c: MathContext, e: Eqn): boolean {
       true,
     ) !== null
   );
+}
+
+/** Whether some fused loop covers `e`: in float64 lanes, or in four-lane vectors (integers too). */
+function covers(e: Eqn): boolean {
+  const dts = [...e.inputs.map((v) => v.aval.dtype), e.outvars[0]!.aval.dtype];
+  return covers64(PROBE, e) || (dts.every((d) => LANE32.has(d)) && op32(PROBE, e, []) !== null);
 }
 
 /** A context for `covers` outside a generator: probing builds no code, so nothing of it is used. */
@@ -290,7 +306,7 @@ const PROBE: MathContext = {
  */
 export function coveredFrom(group: readonly Eqn[]): number {
   let c = group.length;
-  while (c > 0 && covers(PROBE, group[c - 1]!)) c--;
+  while (c > 0 && covers(group[c - 1]!)) c--;
   return c;
 }
 
@@ -446,8 +462,9 @@ class Generator {
     return lanes === "f64" ? bits.constF64(x, x) : lanes === "f32" ? bits.constF32(x) : i32v.splat(i32.const(x));
   }
 
+  /** Four-lane runs were checked equation by equation when `f32` was set; float64 lanes hold no integers. */
   private supported(e: Eqn): boolean {
-    return covers(this, e);
+    return this.f32 || covers64(this, e);
   }
 
   private region(src: Var): Region {
@@ -530,7 +547,7 @@ class Generator {
       const r = this.region(src);
       if (sizeOf(src.aval.shape) === 1) {
         const s = this.v128();
-        this.pre.push(set(s, this.splat(this.laneLoad(r, i32.const(0)))));
+        this.pre.push(set(s, this.splat(r, this.laneLoad(r, i32.const(0)))));
         this.scalars.set(v, s);
         return [s, s];
       }
@@ -558,6 +575,7 @@ class Generator {
                 this,
                 eq,
                 ins.map((p) => get(p[u]!)),
+                ins.map((p) => p[0] === p[1]),
               )!,
             ),
           );
@@ -600,7 +618,7 @@ class Generator {
         return first === 0 ? q : scalar.i32RemU(q, i32.const(span));
       };
       if (below === 1 && span % this.lanes === 0) return this.vectorLoad(r, at(i));
-      if (below % this.lanes === 0) return this.splat(this.laneLoad(r, at(i)));
+      if (below % this.lanes === 0) return this.splat(r, this.laneLoad(r, at(i)));
       return this.perLane(r, i, at);
     }
     const at = (x: Code): Code =>
@@ -610,26 +628,33 @@ class Generator {
     // The lanes share one row of the run's last dim (i is a multiple of the lanes): one address for
     // all of them, then one contiguous vector (the source's last dim lands there) or one element.
     const last = target.length - 1;
-    if (target[last]! % this.lanes === 0) return real[real.length - 1]!.d === last ? this.vectorLoad(r, at(i)) : this.splat(this.laneLoad(r, at(i)));
+    if (target[last]! % this.lanes === 0)
+      return real[real.length - 1]!.d === last ? this.vectorLoad(r, at(i)) : this.splat(r, this.laneLoad(r, at(i)));
     return this.perLane(r, i, at);
   }
 
   /** One element per lane, element i + lane read from `at(i + lane)`. */
   private perLane(r: Region, i: Code, at: (x: Code) => Code): Code {
-    let v = this.splat(this.laneLoad(r, at(i)));
+    let v = this.splat(r, this.laneLoad(r, at(i)));
     for (let lane = 1; lane < this.lanes; lane++) {
       const x = this.laneLoad(r, at(i32.add(i, i32.const(lane))));
-      v = this.f32 ? f32v.replaceLane(v, lane, x) : f64v.replaceLane(v, lane, x);
+      v = !this.f32 ? f64v.replaceLane(v, lane, x) : isInt(r.dtype) ? i32v.replaceLane(v, lane, x) : f32v.replaceLane(v, lane, x);
     }
     return v;
   }
-  /** One element as a lane value: float32 in float32 mode (a bool as 0.0f / 1.0f), else widened to float64. */
+  /**
+   * One element as a lane value: in four-lane mode a float32 (a bool as 0.0f / 1.0f) or an int's
+   * 32 bits as an i32, else widened to float64.
+   */
   private laneLoad(r: Region, idx: Code): Code {
     if (!this.f32) return this.scalarLoad(r, idx);
-    return r.dtype === "bool" ? scalar.f32ConvertI32U(scalar.i32Load8U(idx, DATA + r.offset)) : f32.load(i32.shl(idx, i32.const(2)), DATA + r.offset);
+    if (r.dtype === "bool") return scalar.f32ConvertI32U(scalar.i32Load8U(idx, DATA + r.offset));
+    const addr = i32.shl(idx, i32.const(2));
+    return isInt(r.dtype) ? i32.load(addr, DATA + r.offset) : f32.load(addr, DATA + r.offset);
   }
-  private splat(x: Code): Code {
-    return this.f32 ? f32v.splat(x) : f64v.splat(x);
+  /** A lane value of region `r` (`laneLoad`'s) in every lane. */
+  private splat(r: Region, x: Code): Code {
+    return !this.f32 ? f64v.splat(x) : isInt(r.dtype) ? i32v.splat(x) : f32v.splat(x);
   }
 }
 

@@ -110,6 +110,8 @@ export const i32 = {
   mul: (a: Code, b: Code): Code => [a, b, 0x6c],
   and: (a: Code, b: Code): Code => [a, b, 0x71],
   shl: (a: Code, b: Code): Code => [a, b, 0x74],
+  shrU: (a: Code, b: Code): Code => [a, b, 0x76],
+  ltU: (a: Code, b: Code): Code => [a, b, 0x49],
   /** Signed minimum, via select. Operands are evaluated once each but must be side-effect free. */
   minS: (a: Code, b: Code): Code => select(a, b, [a, b, 0x48]),
 };
@@ -233,14 +235,34 @@ export const f32v = {
   truncSatToI32: (a: Code): Code => [a, simd(0xf8)],
   /** Truncates every lane to u32 (saturating, NaN and negatives to 0). */
   truncSatToU32: (a: Code): Code => [a, simd(0xf9)],
+  /** Every lane of an i32x4 read as signed, rounded to f32. */
+  convertS32: (a: Code): Code => [a, simd(0xfa)],
   /** Every lane of an i32x4 read as unsigned, rounded to f32. */
   convertU32: (a: Code): Code => [a, simd(0xfb)],
 };
 
-/** Integer lane ops used by the vectorised math. */
+/** Integer lane ops: the vectorised math's, and int32 / uint32 values in the fused loops. */
 export const i32v = {
   splat: (a: Code): Code => [a, simd(0x11)],
   extractLane: (a: Code, lane: number): Code => [a, simd(0x1b), lane],
+  replaceLane: (a: Code, lane: number, x: Code): Code => [a, x, simd(0x1c), lane],
+  eq: (a: Code, b: Code): Code => [a, b, simd(0x37)],
+  ne: (a: Code, b: Code): Code => [a, b, simd(0x38)],
+  ltS: (a: Code, b: Code): Code => [a, b, simd(0x39)],
+  ltU: (a: Code, b: Code): Code => [a, b, simd(0x3a)],
+  gtS: (a: Code, b: Code): Code => [a, b, simd(0x3b)],
+  gtU: (a: Code, b: Code): Code => [a, b, simd(0x3c)],
+  leS: (a: Code, b: Code): Code => [a, b, simd(0x3d)],
+  leU: (a: Code, b: Code): Code => [a, b, simd(0x3e)],
+  geS: (a: Code, b: Code): Code => [a, b, simd(0x3f)],
+  geU: (a: Code, b: Code): Code => [a, b, simd(0x40)],
+  abs: (a: Code): Code => [a, simd(0xa0)],
+  neg: (a: Code): Code => [a, simd(0xa1)],
+  mul: (a: Code, b: Code): Code => [a, b, simd(0xb5)],
+  minS: (a: Code, b: Code): Code => [a, b, simd(0xb6)],
+  minU: (a: Code, b: Code): Code => [a, b, simd(0xb7)],
+  maxS: (a: Code, b: Code): Code => [a, b, simd(0xb8)],
+  maxU: (a: Code, b: Code): Code => [a, b, simd(0xb9)],
   shl: (a: Code, n: Code): Code => [a, n, simd(0xab)],
   shrS: (a: Code, n: Code): Code => [a, n, simd(0xac)],
   shrU: (a: Code, n: Code): Code => [a, n, simd(0xad)],

@@ -21,6 +21,7 @@ import { wasmSumsRun } from "../../interpreters/jit/wasm_sum.js";
 import { eagerWasmReduce } from "../../interpreters/jit/wasm_eager.js";
 import { setReduceAccelerator } from "../../interpreters/eval/index.js";
 import { type NDArray, jit, lax, np, tree } from "../../src/index.js";
+import * as coreLax from "../../src/core/lax.js";
 
 afterAll(() => configureWasmLoops({ enabled: true, minElements: 256 }));
 
@@ -128,16 +129,17 @@ describe("the wasm fused loops", () => {
     }
   });
 
-  it("a run whose leading ops the lanes cannot hold (uint32 bit work, a bitcast) keeps its fast-math rest in wasm, bit for bit", () => {
+  it("a run whose leading ops the lanes cannot hold (uint32 division, a bitcast) keeps its fast-math rest in wasm, bit for bit", () => {
     const n = 1001;
     const words = np.array(
       Uint32Array.from({ length: n }, (_, i) => Math.imul(i + 1, 2654435761) >>> 0),
       { dtype: "uint32" },
     );
-    // random.uniform's float32 trick, then a log and a square root: the uint32 ops run in
-    // JavaScript, the float32 rest as a wasm loop (`both` checks that one was compiled).
+    // Integer division has no vector lanes: it runs in JavaScript, and the float32 rest of the run
+    // (random.uniform's trick, a log and a square root) as a wasm loop (`both` checks one compiled).
     const f = (u: NDArray) => {
-      const m = np.bitwiseOr(np.rightShift(u, np.array(9, { dtype: "uint32" })), np.array(0x3f800000, { dtype: "uint32" }));
+      const q = np.floorDivide(u, np.array(3, { dtype: "uint32" }));
+      const m = np.bitwiseOr(np.rightShift(q, np.array(9, { dtype: "uint32" })), np.array(0x3f800000, { dtype: "uint32" }));
       const x = np.subtract(lax.bitcastConvertType(m, "float32"), 1);
       return np.sqrt(np.negative(np.log(np.add(x, 1e-7))));
     };
@@ -145,6 +147,74 @@ describe("the wasm fused loops", () => {
     const w = wasm(words);
     expect(differences(w, js(words))).toEqual([]);
     expect(differences(w, eager(words))).toEqual([]);
+  });
+
+  it("int32 and uint32 run as i32x4 lanes with the JavaScript loops' bits: wrapping, shifts past 31, signedness, conversions", () => {
+    const edges = [0, 1, -1, 2, -2, 7, 31, 32, 33, 255, 65536, 2 ** 31 - 1, -(2 ** 31), 123456789, -987654321];
+    const n = 1030; // not a multiple of the loop's step
+    const ints = Int32Array.from({ length: n }, (_, i) => (i < edges.length ? edges[i]! : Math.imul(i, 2654435761)));
+    const counts = Int32Array.from({ length: n }, (_, i) => [0, 1, 5, 31, 32, 33, 63, -1, 2 ** 31 - 1][i % 9]!);
+    const a = np.array(ints, { dtype: "int32" }),
+      b = np.array(Int32Array.from(ints).reverse(), { dtype: "int32" }),
+      s = np.array(counts, { dtype: "int32" });
+    const u = (x: NDArray) => np.astype(x, "uint32");
+    const k = (v: number, d: "int32" | "uint32") => np.array(v, { dtype: d });
+    const programs: [string, (x: NDArray, y: NDArray, c: NDArray) => unknown][] = [
+      [
+        "int32 arithmetic",
+        (x, y) => [np.add(x, y), np.subtract(x, y), np.multiply(x, y), np.negative(x), np.abs(x), np.sign(x), np.maximum(x, y), np.minimum(x, y)],
+      ],
+      [
+        "uint32 arithmetic",
+        (x, y) => [np.add(u(x), u(y)), np.subtract(u(x), u(y)), np.multiply(u(x), u(y)), np.negative(u(x)), np.sign(u(x)), np.maximum(u(x), u(y))],
+      ],
+      [
+        "comparisons both ways",
+        (x, y) => [np.less(x, y), np.greaterEqual(x, y), np.less(u(x), u(y)), np.greater(u(x), u(y)), np.equal(x, y), np.notEqual(u(x), u(y))],
+      ],
+      ["bit logic", (x, y) => [np.bitwiseAnd(x, y), np.bitwiseOr(u(x), u(y)), np.bitwiseXor(x, y), np.bitwiseNot(u(x)), np.bitwiseNot(x)]],
+      [
+        "shifts by one count",
+        (x) => [
+          np.leftShift(u(x), k(13, "uint32")),
+          np.rightShift(u(x), k(7, "uint32")),
+          np.leftShift(x, k(31, "int32")),
+          np.leftShift(u(x), k(32, "uint32")),
+          np.rightShift(u(x), k(40, "uint32")),
+        ],
+      ],
+      ["shifts by per-element counts", (x, _y, c) => [np.leftShift(x, c), np.rightShift(u(x), u(c)), np.leftShift(u(x), u(c))]],
+      [
+        "conversions",
+        (x) => [
+          np.astype(x, "float32"),
+          np.astype(u(x), "float32"),
+          np.astype(x, "bool"),
+          np.astype(np.astype(x, "bool"), "int32"),
+          u(x),
+          np.astype(u(x), "int32"),
+        ],
+      ],
+      [
+        "bitcasts and a select by an int32 index",
+        (x, y) => [
+          lax.bitcastConvertType(np.add(x, y), "float32"),
+          lax.bitcastConvertType(np.multiply(np.astype(x, "float32"), 0.5), "uint32"),
+          coreLax.selectN(
+            np.clip(np.subtract(np.bitwiseAnd(x, 3), 1), -5, 7),
+            np.astype(x, "float32"),
+            np.astype(y, "float32"),
+            np.astype(np.add(x, y), "float32"),
+          ),
+        ],
+      ],
+    ];
+    for (const [name, f] of programs) {
+      const [js, wasm, eager] = both(f);
+      const w = wasm(a, b, s);
+      expect(differences(w, js(a, b, s)), name).toEqual([]);
+      expect(differences(w, eager(a, b, s)), name).toEqual([]);
+    }
   });
 
   it("threads take a run by its work, not its length alone: cheap mid-size runs stay on this thread", () => {
