@@ -1,6 +1,7 @@
 /**
  * Reductions and scans: sum, mean, max, min, prod, argmax, argmin, var, std, cumsum. Each accepts
- * an axis, a list of axes, or `{ axis, keepdims, ddof }`.
+ * an axis, a list of axes, or `{ axis, keepdims, ddof }`. Called eagerly, var, std and prod (several
+ * passes each) run as one cached program (`staged`).
  */
 import type { DType } from "../core/dtype.js";
 import { ArgumentError, ShapeError, naming } from "../core/errors.js";
@@ -10,6 +11,7 @@ import type { NDArray } from "../core/ndarray.js";
 import { fmtShape, normAxis, sizeOf } from "../core/shape.js";
 import { type ArrayLike, type AxisArg, asArray, keptShape, parseAxes, promoteAndBroadcast, toFloat } from "./base.js";
 import { isclose } from "./math.js";
+import { staged } from "../core/staged.js";
 
 /** Applies a reducer over the parsed axes, restoring size-1 dims for keepdims. */
 function reduceWith(fn: string, x: NDArray, arg: AxisArg, op: (x: NDArray, axes: number[]) => NDArray): NDArray {
@@ -50,20 +52,26 @@ export const min = extremum("min", lax.reduceMin);
  */
 export function prod(x: ArrayLike, arg?: AxisArg): NDArray {
   const a = asArray("prod", x, undefined, "x");
-  return reduceWith("prod", lax.convert(a, sumDType(a.dtype)), arg, (v, axes) => {
-    const keep = v.shape.map((_, d) => d).filter((d) => !axes.includes(d));
-    const moved = lax.transpose(v, [...keep, ...axes]);
-    const outer = keep.map((d) => v.shape[d]!);
-    let flat = lax.reshape(moved, [...outer, sizeOf(axes.map((d) => v.shape[d]!))]);
-    let n = flat.shape[outer.length]!;
-    const last = outer.length;
-    let p2 = 1;
-    while (p2 < n) p2 *= 2;
-    const cfg = flat.shape.map((_, d): [number, number, number] => [0, d === last ? p2 - n : 0, 0]);
-    flat = lax.pad(flat, lax.scalar(1, flat.dtype), cfg);
-    for (n = p2; n > 1; n /= 2) flat = lax.mul(lax.sliceAxis(flat, last, 0, n / 2), lax.sliceAxis(flat, last, n / 2, n));
-    return lax.reshape(flat, outer);
-  });
+  const { axes, keepdims } = parseAxes("prod", a.ndim, arg);
+  return staged(`np.prod [${axes}] ${keepdims}`, [lax.convert(a, sumDType(a.dtype))], (c) =>
+    reduceWith("prod", c, { axis: axes, keepdims }, productOver),
+  );
+}
+
+/** The product over `axes` of `v`, by the pairwise tree described at `prod`. */
+function productOver(v: NDArray, axes: number[]): NDArray {
+  const keep = v.shape.map((_, d) => d).filter((d) => !axes.includes(d));
+  const moved = lax.transpose(v, [...keep, ...axes]);
+  const outer = keep.map((d) => v.shape[d]!);
+  let flat = lax.reshape(moved, [...outer, sizeOf(axes.map((d) => v.shape[d]!))]);
+  let n = flat.shape[outer.length]!;
+  const last = outer.length;
+  let p2 = 1;
+  while (p2 < n) p2 *= 2;
+  const cfg = flat.shape.map((_, d): [number, number, number] => [0, d === last ? p2 - n : 0, 0]);
+  flat = lax.pad(flat, lax.scalar(1, flat.dtype), cfg);
+  for (n = p2; n > 1; n /= 2) flat = lax.mul(lax.sliceAxis(flat, last, 0, n / 2), lax.sliceAxis(flat, last, n / 2, n));
+  return lax.reshape(flat, outer);
 }
 
 function argReduce(fn: string, op: typeof lax.argmax) {
@@ -92,18 +100,26 @@ export const argmin = argReduce("argmin", lax.argmin);
 
 /** Variance with `ddof` (delta degrees of freedom, default 0). */
 export function variance(x: ArrayLike, arg?: AxisArg): NDArray {
-  const a = toFloat(asArray("np.var", x, undefined, "x"));
-  const { axes, keepdims, ddof } = parseAxes("np.var", a.ndim, arg);
-  const m = mean(a, { axis: axes, keepdims: true });
-  const d = lax.sub(a, lax.broadcastTo(m, a.shape));
-  const n = sizeOf(axes.map((ax) => a.shape[ax]!));
-  const s = lax.reduceSum(lax.mul(d, d), axes);
-  const out = lax.div(s, lax.fill(s, Math.max(n - ddof, 0)));
-  return keepdims ? lax.reshape(out, keptShape(a.shape, axes)) : out;
+  return moments("np.var", x, arg, false);
 }
 
 export function std(x: ArrayLike, arg?: AxisArg): NDArray {
-  return naming("np.std", () => lax.sqrt(variance(x, arg)));
+  return naming("np.std", () => moments("np.std", x, arg, true));
+}
+
+/** The variance with `ddof` over the parsed axes (its square root for std), as one staged program. */
+function moments(fn: string, x: ArrayLike, arg: AxisArg | undefined, root: boolean): NDArray {
+  const a = toFloat(asArray("np.var", x, undefined, "x"));
+  const { axes, keepdims, ddof } = parseAxes("np.var", a.ndim, arg);
+  return staged(`${fn} [${axes}] ${keepdims} ${ddof}`, [a], (v) => {
+    const m = mean(v, { axis: axes, keepdims: true });
+    const d = lax.sub(v, lax.broadcastTo(m, v.shape));
+    const n = sizeOf(axes.map((ax) => v.shape[ax]!));
+    const s = lax.reduceSum(lax.mul(d, d), axes);
+    const variance = lax.div(s, lax.fill(s, Math.max(n - ddof, 0)));
+    const out = root ? lax.sqrt(variance) : variance;
+    return keepdims ? lax.reshape(out, keptShape(v.shape, axes)) : out;
+  });
 }
 
 /** Options of the cumulative functions: `{ axis, reverse }` (no axis: over the flattened array). */

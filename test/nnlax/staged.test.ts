@@ -1,5 +1,6 @@
 /**
- * nn functions of several primitives run eagerly as cached compiled programs (src/core/staged.ts).
+ * nn functions of several primitives, and np's var, std and prod, run eagerly as cached compiled
+ * programs (src/core/staged.ts).
  * Each must give the bits it gives primitive by primitive (under a pass-through interpreter nothing
  * is staged), for every static argument the cache key holds (axes, keepdims, epsilon, alpha, which
  * optional operands are given) and for operands of other shapes, ranks and dtypes under one key.
@@ -17,7 +18,7 @@ const data = (shape: number[], dtype: "float32" | "float64" = "float32", seed = 
   return np.array(v, { dtype }).reshape(shape);
 };
 
-describe("nn functions called eagerly equal their primitive-by-primitive bits", () => {
+describe("nn functions and np reductions called eagerly equal their primitive-by-primitive bits", () => {
   const calls: [string, (x: NDArray) => NDArray][] = [
     ["softplus", (x) => nn.softplus(x)],
     ["logsumexp all", (x) => nn.logsumexp(x)],
@@ -42,6 +43,11 @@ describe("nn functions called eagerly equal their primitive-by-primitive bits", 
     ["layerNorm bias only", (x) => nn.layerNorm(x, { bias: np.ones([x.shape[1]!]) })],
     ["rmsNorm", (x) => nn.rmsNorm(x)],
     ["rmsNorm scale", (x) => nn.rmsNorm(x, { scale: np.linspace(1, 3, x.shape[1]!) })],
+    ["np.var", (x) => np.var(x)],
+    ["np.var axis 0, ddof 1, keepdims", (x) => np.var(x, { axis: 0, ddof: 1, keepdims: true })],
+    ["np.std over all axes", (x) => np.std(x, null)],
+    ["np.prod axis 1", (x) => np.prod(np.tanh(x), 1)],
+    ["np.prod of int32, keepdims", (x) => np.prod(np.astype(np.sign(x), "int32"), { axis: 0, keepdims: true })],
   ];
   for (const [name, call] of calls)
     it(name, () => {
