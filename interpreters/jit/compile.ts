@@ -275,8 +275,8 @@ function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtu
         i = run.j;
         continue;
       }
-      // Leading equations the wasm lanes cannot hold (integer bit work before a bitcast to float)
-      // run as a JavaScript loop, so that the fast-math rest of the run still compiles to wasm.
+      // Leading equations no wasm lanes hold (integer division, a float-to-int conversion) run as
+      // a JavaScript loop, so that the fast-math rest of the run still compiles to wasm.
       const cut = coveredFrom(run.group);
       const rest = run.group.slice(cut);
       if (cut > 0 && wasmLoopSize(shape) && rest.some((f) => HEAVY.has(f.prim))) {

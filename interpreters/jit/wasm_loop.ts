@@ -302,7 +302,7 @@ const PROBE: MathContext = {
 /**
  * The first equation of a run from which fused loops cover every equation to its end (the run's
  * length when its last one is not covered): the planner runs the equations before it — integer
- * bit work ahead of a bitcast to float, as in random.normal's draws — as a JavaScript loop.
+ * division or a float-to-int conversion ahead of float work — as a JavaScript loop.
  */
 export function coveredFrom(group: readonly Eqn[]): number {
   let c = group.length;
