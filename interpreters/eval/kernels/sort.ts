@@ -11,8 +11,9 @@
  * insertion; longer rows by an LSD radix sort on 8-bit digits, which is stable, skipping a digit
  * every key shares (the high bytes of small integers, the exponent byte of values of one scale).
  *
- * Measured on 10⁵ random float32 (one row): 19 ms with `Int32Array.prototype.sort` and a key
- * comparator, 2-3 ms here.
+ * Measured on 10⁵ random float32 (one row), np.argsort end to end: 20-22 ms with
+ * `Int32Array.prototype.sort` and a key comparator, 3.5-4.5 ms here; the passes' scattered writes
+ * are most of it.
  */
 import type { TypedArray } from "../../../src/core/dtype.js";
 
