@@ -52,6 +52,21 @@ function merged(
   return { srcStrides: ss, dstStrides: ds, shape: sh };
 }
 
+/**
+ * Source text that moves the odometer over the dims before `last` (exclusive) on to the next
+ * position, stepping s and t, and returns from the copy after the final one.
+ */
+const advance = (last: "nd - 2" | "nd - 3"): string => `let d = ${last};
+    for (; d >= 0; d--) {
+      s += srcStrides[d];
+      t += dstStrides[d];
+      if (++idx[d] < shape[d]) break;
+      s -= srcStrides[d] * shape[d];
+      t -= dstStrides[d] * shape[d];
+      idx[d] = 0;
+    }
+    if (d < 0) return;`;
+
 /** The copy after merging: `shape` has no size-1 dims and at least one dim. */
 type Copy = (
   src: TypedArray,
@@ -76,16 +91,7 @@ const COPY_SOURCE = `return function copy(src, s, srcStrides, dst, t, dstStrides
     else if (sIn === 1 && dIn === 1) for (let i = 0; i < inner; i++) dst[t + i] = src[s + i];
     else if (sIn === 0 && dIn === 1 && inner >= ${int(FILL_MIN)}) dst.fill(src[s], t, t + inner);
     else for (let i = 0, si = s, ti = t; i < inner; i++, si += sIn, ti += dIn) dst[ti] = src[si];
-    let d = nd - 2;
-    for (; d >= 0; d--) {
-      s += srcStrides[d];
-      t += dstStrides[d];
-      if (++idx[d] < shape[d]) break;
-      s -= srcStrides[d] * shape[d];
-      t -= dstStrides[d] * shape[d];
-      idx[d] = 0;
-    }
-    if (d < 0) return;
+    ${advance("nd - 2")}
   }
 };`;
 
@@ -108,16 +114,7 @@ const TILED_SOURCE = `return function tiled(src, s, srcStrides, dst, t, dstStrid
           for (let c = c0, si = s + r * sR + c0 * sC, ti = t + r * dR + c0 * dC; c < c1; c++, si += sC, ti += dC) dst[ti] = src[si];
       }
     }
-    let d = nd - 3;
-    for (; d >= 0; d--) {
-      s += srcStrides[d];
-      t += dstStrides[d];
-      if (++idx[d] < shape[d]) break;
-      s -= srcStrides[d] * shape[d];
-      t -= dstStrides[d] * shape[d];
-      idx[d] = 0;
-    }
-    if (d < 0) return;
+    ${advance("nd - 3")}
   }
 };`;
 
