@@ -230,5 +230,6 @@ export function makeJaxpr(f: LooseFn, options: JitOptions = {}): (...args: unkno
   };
 }
 
-// Library functions called eagerly (random's samplers) run as cached jitted programs.
+// Library functions called eagerly (random's samplers, nn's composites, np.var/std/prod) run as
+// cached jitted programs.
 setStageCompiler((f) => jit(f, { cacheSize: 4 }));
