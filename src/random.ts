@@ -12,8 +12,7 @@
  * 0 counter); `uniform` puts 23 random bits under the exponent of 1.0 and subtracts 1.
  *
  * Called eagerly, each sampler runs as one compiled program (`staged`, cached by the function and
- * its shape, dtype and other static arguments), as JAX jits its samplers; the gamma family, whose
- * value path differs for concrete and traced shape parameters, runs primitive by primitive.
+ * its shape, dtype and other static arguments), as JAX jits its samplers.
  */
 import { type DType, checkDType, isFloat } from "./core/dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describe } from "./core/errors.js";
@@ -22,7 +21,7 @@ import { ConcreteArray, NDArray } from "./core/ndarray.js";
 import { checkShape, sizeOf } from "./core/shape.js";
 import { type ArrayLike, asArray } from "./np/base.js";
 import { whileLoop as whileLoopImpl } from "./lax.js";
-import { numberKey, staged } from "./core/staged.js";
+import { numberKey, staged, stages } from "./core/staged.js";
 
 // ---------------------------------------------------------------- threefry2x32 from primitives
 
@@ -516,6 +515,13 @@ export function gamma(k: NDArray, a: ArrayLike, shape?: number[], dtype?: DType)
   const a0 = asArray("random.gamma", a, "float32", "a");
   const d = dtype === undefined ? (isFloat(a0.dtype) ? a0.dtype : "float32") : floatDType("gamma", dtype);
   const s = shape === undefined ? a0.shape.slice() : shapeArg("gamma", shape);
+  // Called eagerly, `a` is concrete: the program needs no derivative term, as the eager path never had one.
+  const eager = stages([k, a0]);
+  return staged(`gamma ${d} [${s}]`, [k, a0], (key, alpha) => gammaSample(key, alpha, s, d, eager));
+}
+
+/** Gamma(a, 1) samples of shape `s`; the derivative term in `a` only where it may be traced. */
+function gammaSample(k: NDArray, a0: NDArray, s: number[], d: DType, concrete: boolean): NDArray {
   const av = lax.broadcastTo(lax.convert(a0, d), s);
   const sa = lax.stopGradient(av);
   const [k1, k2] = split(k);
@@ -525,7 +531,7 @@ export function gamma(k: NDArray, a: ArrayLike, shape?: number[], dtype?: DType)
   const ub = uniform(k2!, s, d, tiny(d), 1);
   const scale = lax.selectN(boost, lax.fill(sa, 1), lax.exp(lax.div(lax.log(ub), sa)));
   const x = lax.stopGradient(lax.mul(g, scale));
-  if (av instanceof ConcreteArray) return x; // nothing can differentiate a concrete shape parameter
+  if (concrete || av instanceof ConcreteArray) return x; // nothing can differentiate a concrete shape parameter
   // x + (a - sg(a)) sg(dx/da): the value is x, the derivative in a is dx/da.
   return lax.add(x, lax.mul(lax.sub(av, sa), lax.stopGradient(gammaSampleGrad(sa, x))));
 }
@@ -573,20 +579,22 @@ export function poisson(k: NDArray, lam: ArrayLike, shape?: number[]): NDArray {
   const l0 = asArray("random.poisson", lam, "float32", "lam");
   const l = isFloat(l0.dtype) ? l0 : lax.convert(l0, "float32");
   const s = shape === undefined ? l.shape.slice() : shapeArg("poisson", shape);
-  const limit = lax.exp(lax.neg(lax.broadcastTo(l, s)));
-  type Carry = [NDArray, NDArray, NDArray];
-  const init: Carry = [k, lax.fill(limit, 1), lax.full(s, 0, "int32")];
-  const [, , count] = whileLoopImpl(
-    ([, prod]) => lax.gt(lax.reduceMax(lax.convert(lax.gt(prod, limit), "int32"), range(s.length)), lax.scalar(0, "int32")),
-    ([key, prod, n]): Carry => {
-      const [next, ku] = split(key);
-      const alive = lax.gt(prod, limit);
-      const p = lax.selectN(alive, prod, lax.mul(prod, uniform(ku!, s, limit.dtype)));
-      return [next!, p, lax.add(n, lax.convert(lax.and(alive, lax.gt(p, limit)), "int32"))];
-    },
-    init,
-  );
-  return count;
+  return staged(`poisson [${s}]`, [k, l], (key0, rate) => {
+    const limit = lax.exp(lax.neg(lax.broadcastTo(rate, s)));
+    type Carry = [NDArray, NDArray, NDArray];
+    const init: Carry = [key0, lax.fill(limit, 1), lax.full(s, 0, "int32")];
+    const [, , count] = whileLoopImpl(
+      ([, prod]) => lax.gt(lax.reduceMax(lax.convert(lax.gt(prod, limit), "int32"), range(s.length)), lax.scalar(0, "int32")),
+      ([key, prod, n]): Carry => {
+        const [next, ku] = split(key);
+        const alive = lax.gt(prod, limit);
+        const p = lax.selectN(alive, prod, lax.mul(prod, uniform(ku!, s, limit.dtype)));
+        return [next!, p, lax.add(n, lax.convert(lax.and(alive, lax.gt(p, limit)), "int32"))];
+      },
+      init,
+    );
+    return count;
+  });
 }
 
 /** Options of `choice`: the output shape, sampling with replacement (default true), and probabilities. */

@@ -33,14 +33,19 @@ const programs = new Map<string, Compiled>();
  * arrays' dtypes and shapes need not be in the key (the jit keys its programs by them).
  */
 export function staged<T>(key: string, arrays: readonly NDArray[], body: (...arrays: NDArray[]) => T): T {
-  if (compiler === null || currentInterpreter() !== baseInterpreter() || arrays.some((a) => a instanceof Tracer)) return body(...arrays);
+  if (!stages(arrays)) return body(...arrays);
   let program = programs.get(key);
   if (program === undefined) {
     if (programs.size >= MAX_PROGRAMS) programs.delete(programs.keys().next().value!);
-    program = compiler((...a) => body(...a));
+    program = compiler!((...a) => body(...a));
   } else programs.delete(key);
   programs.set(key, program);
   return program(...arrays) as T;
+}
+
+/** Whether `staged` with these operands runs a compiled program (else it calls its body directly). */
+export function stages(arrays: readonly NDArray[]): boolean {
+  return compiler !== null && currentInterpreter() === baseInterpreter() && !arrays.some((a) => a instanceof Tracer);
 }
 
 /** A number as cache-key text that tells -0 from 0 (String(-0) is "0"). */

@@ -62,6 +62,10 @@ describe("samplers called eagerly run as compiled programs with the same bits", 
         ),
     ],
     ["orthogonal", () => random.orthogonal(k, 4, [2])],
+    ["gamma, a shape parameter below and above 1", () => random.gamma(k, np.array([0.3, 2.5]), [40, 2])],
+    ["beta (two staged gammas)", () => random.beta(k, 2, 3, [30])],
+    ["dirichlet", () => random.dirichlet(k, np.array([0.5, 1, 4]), [10])],
+    ["poisson", () => random.poisson(k, np.array([0.5, 3, 12]), [20, 3])],
   ];
   for (const [name, draw] of cases) {
     it(name, () => {
