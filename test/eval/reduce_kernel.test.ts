@@ -4,7 +4,7 @@
  * the same reduction laid out with inner > 1.
  */
 import { describe, expect, it } from "vitest";
-import { reduceKernel, type ReduceOp } from "../../interpreters/eval/kernels/reduce.js";
+import { argReduceKernel, reduceKernel, type ReduceOp } from "../../interpreters/eval/kernels/reduce.js";
 import { rng } from "../../laws/numeric.js";
 
 function reference(op: ReduceOp, row: number[]): number {
@@ -96,5 +96,59 @@ describe("reduceKernel sums over a middle dim (inner > 1)", () => {
         for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) want[o * inner + i] = columnSum(x, o * n * inner + i, 0, n, inner);
         expect(Array.from(out), `n = ${n}, inner = ${inner}`).toEqual(Array.from(want));
       }
+  });
+});
+
+describe("argReduceKernel gives the left-to-right scan's index: four running extrema per row, a running best per column", () => {
+  /** The first index of the extremum, a NaN counting as the extremum (the first NaN wins). */
+  const scan = (row: number[], isMax: boolean): number => {
+    let best = row[0]!,
+      at = 0;
+    for (let r = 1; r < row.length && best === best; r++) {
+      const v = row[r]!;
+      if ((isMax ? v > best : v < best) || v !== v) {
+        best = v;
+        at = r;
+      }
+    }
+    return at;
+  };
+  it("rows of every length with ties, signed zeros, infinities and NaNs at every position, both directions", () => {
+    const r = rng(21);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+    for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 13, 64, 257]) {
+      for (let t = 0; t < 40; t++) {
+        const rows = 3;
+        const values = Array.from({ length: rows * n }, () =>
+          r() < 0.15 ? pick([0, -0, Infinity, -Infinity, 5, -5]) : r() < 0.04 ? NaN : Math.round((r() - 0.5) * 8),
+        );
+        for (const Ctor of [Float32Array, Float64Array] as const) {
+          const x = Ctor.from(values);
+          for (const isMax of [true, false]) {
+            const out = new Int32Array(rows);
+            argReduceKernel(isMax, x, out, rows, n, 1);
+            const want = Array.from({ length: rows }, (_, o) => scan(Array.from(x.subarray(o * n, o * n + n)), isMax));
+            expect(Array.from(out), `${Ctor.name} n=${n} ${isMax ? "max" : "min"}`).toEqual(want);
+            // The same values as columns: [1, n, rows], reduced over the middle dim.
+            const cols = Ctor.from(Array.from({ length: rows * n }, (_, k) => x[(k % rows) * n + Math.floor(k / rows)]!));
+            const colOut = new Int32Array(rows);
+            argReduceKernel(isMax, cols, colOut, 1, n, rows);
+            expect(Array.from(colOut), `${Ctor.name} n=${n} columns`).toEqual(want);
+          }
+        }
+      }
+    }
+    // Integers at their extremes.
+    const ints = Int32Array.from([5, -(2 ** 31), 2 ** 31 - 1, 7, 2 ** 31 - 1, -(2 ** 31), 0, 1, 2]);
+    const out = new Int32Array(1);
+    argReduceKernel(true, ints, out, 1, ints.length, 1);
+    expect(out[0]).toBe(2);
+    argReduceKernel(false, ints, out, 1, ints.length, 1);
+    expect(out[0]).toBe(1);
+    const words = Uint32Array.from([3, 2 ** 32 - 1, 0, 2 ** 32 - 1, 0]);
+    argReduceKernel(true, words, out, 1, words.length, 1);
+    expect(out[0]).toBe(1);
+    argReduceKernel(false, words, out, 1, words.length, 1);
+    expect(out[0]).toBe(2);
   });
 });

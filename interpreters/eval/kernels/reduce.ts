@@ -167,23 +167,111 @@ function pairwiseRows(
   for (let i = 0; i < inner; i++) acc[i] += right[i]!;
 }
 
+const NO_COLUMNS = new Float64Array(0);
+/** Rows shorter than this are scanned with one running maximum (four cost more to set up and merge). */
+const SHORT_ROW = 32;
+
 /** Index of the first extremum along the middle dim (a NaN counts as the extremum). */
 export function argReduceKernel(isMax: boolean, x: TypedArray, out: TypedArray, outer: number, n: number, inner: number): void {
+  // argmin is argmax of the negated values: ties (±0 included) stay ties and NaN stays NaN.
+  const sign = isMax ? 1 : -1;
+  const best = inner === 1 ? NO_COLUMNS : new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
+    if (inner === 1) {
+      out[o] = rowArgmax(x, o * n, n, sign);
+      continue;
+    }
+    // Row by row against every column's best so far, so memory is read in order; a column whose
+    // best is NaN keeps it (no comparison with NaN holds).
+    const base = o * n * inner,
+      first = o * inner;
     for (let i = 0; i < inner; i++) {
-      const base = o * n * inner + i;
-      let best = x[base]!,
-        at = 0;
-      for (let r = 1; r < n && best === best; r++) {
-        const v = x[base + r * inner]!;
-        if ((isMax ? v > best : v < best) || v !== v) {
-          best = v;
-          at = r;
+      best[i] = sign * x[base + i]!;
+      out[first + i] = 0;
+    }
+    for (let r = 1, row = base + inner; r < n; r++, row += inner)
+      for (let i = 0; i < inner; i++) {
+        const v = sign * x[row + i]!,
+          b = best[i]!;
+        if (b === b && (v > b || v !== v)) {
+          best[i] = v;
+          out[first + i] = r;
         }
       }
-      out[o * inner + i] = at;
+  }
+}
+
+/**
+ * The first index of the largest of sign·x[base .. base + n), or of the first NaN. Four running
+ * maxima (elements r ≡ 0, 1, 2, 3 mod 4) that do not wait on each other, merged at the end: equal
+ * values (±0 among them) go to the lowest index, as a scan from the left keeps the first.
+ */
+function rowArgmax(x: TypedArray, base: number, n: number, sign: number): number {
+  let b0 = sign * x[base]!;
+  if (b0 !== b0) return 0;
+  if (n < SHORT_ROW) {
+    let at = 0;
+    for (let r = 1; r < n; r++) {
+      const v = sign * x[base + r]!;
+      if (v !== v) return r;
+      if (v > b0) {
+        b0 = v;
+        at = r;
+      }
+    }
+    return at;
+  }
+  let b1 = b0,
+    b2 = b0,
+    b3 = b0,
+    a0 = 0,
+    a1 = 0,
+    a2 = 0,
+    a3 = 0,
+    r = 1;
+  for (; r + 3 < n; r += 4) {
+    const v0 = sign * x[base + r]!,
+      v1 = sign * x[base + r + 1]!,
+      v2 = sign * x[base + r + 2]!,
+      v3 = sign * x[base + r + 3]!;
+    if (v0 !== v0 || v1 !== v1 || v2 !== v2 || v3 !== v3) return r + (v0 !== v0 ? 0 : v1 !== v1 ? 1 : v2 !== v2 ? 2 : 3);
+    if (v0 > b0) {
+      b0 = v0;
+      a0 = r;
+    }
+    if (v1 > b1) {
+      b1 = v1;
+      a1 = r + 1;
+    }
+    if (v2 > b2) {
+      b2 = v2;
+      a2 = r + 2;
+    }
+    if (v3 > b3) {
+      b3 = v3;
+      a3 = r + 3;
     }
   }
+  for (; r < n; r++) {
+    const v = sign * x[base + r]!;
+    if (v !== v) return r;
+    if (v > b0) {
+      b0 = v;
+      a0 = r;
+    }
+  }
+  let best = b0,
+    at = a0;
+  const merge = (b: number, a: number) => {
+    if (b > best || (b === best && a < at)) {
+      best = b;
+      at = a;
+    }
+  };
+  merge(b1, a1);
+  merge(b2, a2);
+  merge(b3, a3);
+  return at;
 }
 
 export function cumsumKernel(x: TypedArray, out: TypedArray, outer: number, n: number, inner: number, reverse: boolean): void {
