@@ -9,6 +9,16 @@ import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { broadcastShapes } from "../core/shape.js";
 import { type ArrayLike, asArray, binary, floatUnary, promoteAndBroadcast, rejectBool, toFloat } from "./base.js";
+import { staged } from "../core/staged.js";
+
+/**
+ * A float function of many primitives: called eagerly it runs as one cached program (`staged`;
+ * the key is its name, everything else is the operand's signature), as JAX jits its own.
+ */
+const stagedUnary =
+  (fn: string, op: (x: NDArray) => NDArray) =>
+  (x: ArrayLike): NDArray =>
+    staged(`np.${fn}`, [toFloat(asArray(fn, x, undefined, "x"))], op);
 
 export const add = binary("add", lax.add);
 /** NumPy refuses `-` between bools (it is not a ring operation on them); so do we. */
@@ -267,13 +277,13 @@ export const arcsin = floatUnary("arcsin", (x) =>
 /** acos x = 2 atan2(sqrt(1 - x²), 1 + x). */
 export const arccos = floatUnary("arccos", (x) => lax.mul(k(x, 2), arctan2(lax.sqrt(lax.sub(k(x, 1), lax.mul(x, x))), lax.add(k(x, 1), x))));
 /** asinh, odd: log1p(t + t² / (1 + sqrt(1 + t²))) for t = |x| >= 0, each sign on its own safe input. */
-export const arcsinh = floatUnary("arcsinh", (x) => {
+export const arcsinh = stagedUnary("arcsinh", (x) => {
   const f = (t: NDArray) => lax.log1p(lax.add(t, lax.div(lax.mul(t, t), lax.add(k(t, 1), lax.sqrt(lax.add(k(t, 1), lax.mul(t, t)))))));
   const pos = lax.ge(x, k(x, 0));
   return sel(pos, f(sel(pos, x, k(x, 0))), lax.neg(f(lax.neg(sel(pos, k(x, 0), x)))));
 });
 /** acosh x = log1p((x - 1) + sqrt((x - 1)(x + 1))). */
-export const arccosh = floatUnary("arccosh", (x) => {
+export const arccosh = stagedUnary("arccosh", (x) => {
   const m = lax.sub(x, k(x, 1));
   return lax.log1p(lax.add(m, lax.sqrt(lax.mul(m, lax.add(x, k(x, 1))))));
 });
@@ -294,7 +304,7 @@ export const degrees = floatUnary("degrees", (x) => lax.mul(x, k(x, 180 / Math.P
 // Below |x| = 0.1 a Taylor series (to p¹⁰; the next term is below 1e-15 and its second derivative
 // below 1e-11): the quotient's derivatives cancel
 // there (the second loses 3 % in float32 at x = 1e-3), the series' do not.
-export const sinc = floatUnary("sinc", (x) => {
+export const sinc = stagedUnary("sinc", (x) => {
   const small = lax.lt(lax.abs(x), k(x, 0.1));
   const px = lax.mul(sel(small, k(x, 1), x), k(x, Math.PI));
   const ps = lax.mul(sel(small, x, k(x, 0)), k(x, Math.PI));
@@ -312,25 +322,31 @@ export const sinc = floatUnary("sinc", (x) => {
  */
 export function logaddexp(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteAndBroadcast("np.logaddexp", [x, y], "float32");
-  const d = lax.sub(a!, b!);
+  return staged("np.logaddexp", [a!, b!], logaddexpOf);
+}
+/** `logaddexp` of two float arrays of one shape. */
+function logaddexpOf(a: NDArray, b: NDArray): NDArray {
+  const d = lax.sub(a, b);
   const bad = lax.ne(d, d);
-  const first = lax.ge(a!, b!);
+  const first = lax.ge(a, b);
   const zero = k(d, 0);
-  const viaA = lax.add(a!, lax.log1p(lax.exp(sel(first, lax.neg(d), zero))));
-  const viaB = lax.add(b!, lax.log1p(lax.exp(sel(first, zero, d))));
-  return sel(bad, lax.add(a!, b!), sel(first, viaA, viaB));
+  const viaA = lax.add(a, lax.log1p(lax.exp(sel(first, lax.neg(d), zero))));
+  const viaB = lax.add(b, lax.log1p(lax.exp(sel(first, zero, d))));
+  return sel(bad, lax.add(a, b), sel(first, viaA, viaB));
 }
 /** log2(2^x + 2^y). */
 export function logaddexp2(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteAndBroadcast("np.logaddexp2", [x, y], "float32");
-  const out = logaddexp(lax.mul(a!, k(a!, Math.LN2)), lax.mul(b!, k(b!, Math.LN2)));
-  return lax.mul(out, k(out, 1 / Math.LN2));
+  return staged("np.logaddexp2", [a!, b!], (u, v) => {
+    const out = logaddexpOf(lax.mul(u, k(u, Math.LN2)), lax.mul(v, k(v, Math.LN2)));
+    return lax.mul(out, k(out, 1 / Math.LN2));
+  });
 }
 
 /** sqrt(x² + y²). */
 export const hypot = (x: ArrayLike, y: ArrayLike): NDArray => {
   const [a, b] = promoteAndBroadcast("np.hypot", [x, y], "float32");
-  return lax.sqrt(lax.add(lax.mul(a!, a!), lax.mul(b!, b!)));
+  return staged("np.hypot", [a!, b!], (u, v) => lax.sqrt(lax.add(lax.mul(u, u), lax.mul(v, v))));
 };
 /** |x| with the sign of y (-0 counts as negative). */
 export function copysign(x: ArrayLike, y: ArrayLike): NDArray {

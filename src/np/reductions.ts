@@ -1,7 +1,8 @@
 /**
  * Reductions and scans: sum, mean, max, min, prod, argmax, argmin, var, std, cumsum. Each accepts
- * an axis, a list of axes, or `{ axis, keepdims, ddof }`. Called eagerly, var, std and prod (several
- * passes each) run as one cached program (`staged`).
+ * an axis, a list of axes, or `{ axis, keepdims, ddof }`. Called eagerly, var, std, prod and the
+ * doubling scans (cumprod, cummax, cummin: several passes each) run as one cached program
+ * (`staged`).
  */
 import type { DType } from "../core/dtype.js";
 import { ArgumentError, ShapeError, naming } from "../core/errors.js";
@@ -163,17 +164,17 @@ const highest = (d: DType) => (d === "int32" ? 2 ** 31 - 1 : Infinity);
 /** Cumulative product (exact derivatives where elements are 0: a tree of products, no division). */
 export function cumprod(x: ArrayLike, arg?: CumArg): NDArray {
   const { a, axis, reverse } = cumArgs("cumprod", x, arg);
-  return doublingScan(a, axis, reverse, lax.mul, 1);
+  return staged(`np.cumprod ${axis} ${reverse}`, [a], (v) => doublingScan(v, axis, reverse, lax.mul, 1));
 }
 /** Running maximum. */
 export function cummax(x: ArrayLike, arg?: CumArg): NDArray {
   const { a, axis, reverse } = cumArgs("cummax", x, arg);
-  return doublingScan(a, axis, reverse, lax.max, lowest(a.dtype));
+  return staged(`np.cummax ${axis} ${reverse}`, [a], (v) => doublingScan(v, axis, reverse, lax.max, lowest(v.dtype)));
 }
 /** Running minimum. */
 export function cummin(x: ArrayLike, arg?: CumArg): NDArray {
   const { a, axis, reverse } = cumArgs("cummin", x, arg);
-  return doublingScan(a, axis, reverse, lax.min, highest(a.dtype));
+  return staged(`np.cummin ${axis} ${reverse}`, [a], (v) => doublingScan(v, axis, reverse, lax.min, highest(v.dtype)));
 }
 
 const truthyInt = (a: NDArray): NDArray => lax.convert(a.dtype === "bool" ? a : lax.ne(a, lax.fill(a, 0)), "int32");

@@ -1,6 +1,6 @@
 /**
- * nn functions of several primitives, and np's var, std and prod, run eagerly as cached compiled
- * programs (src/core/staged.ts).
+ * nn functions of several primitives, and np's var, std, prod, the doubling scans and the float
+ * functions of many primitives, run eagerly as cached compiled programs (src/core/staged.ts).
  * Each must give the bits it gives primitive by primitive (under a pass-through interpreter nothing
  * is staged), for every static argument the cache key holds (axes, keepdims, epsilon, alpha, which
  * optional operands are given) and for operands of other shapes, ranks and dtypes under one key.
@@ -48,6 +48,13 @@ describe("nn functions and np reductions called eagerly equal their primitive-by
     ["np.std over all axes", (x) => np.std(x, null)],
     ["np.prod axis 1", (x) => np.prod(np.tanh(x), 1)],
     ["np.prod of int32, keepdims", (x) => np.prod(np.astype(np.sign(x), "int32"), { axis: 0, keepdims: true })],
+    ["np.sinc (its series near 0, the quotient beyond)", (x) => np.sinc(np.multiply(x, 0.05))],
+    ["np.arcsinh and arccosh", (x) => np.add(np.arcsinh(x), np.arccosh(np.add(np.abs(x), 1)))],
+    ["np.logaddexp, logaddexp2 and hypot", (x) => np.stack([np.logaddexp(x, np.flip(x)), np.logaddexp2(x, 1), np.hypot(x, np.cos(x))])],
+    [
+      "np.cumprod, cummax, cummin both ways",
+      (x) => np.stack([np.cumprod(np.tanh(x), { axis: 0 }), np.cummax(x, { axis: -1 }), np.cummin(x, { axis: 0, reverse: true })]),
+    ],
   ];
   for (const [name, call] of calls)
     it(name, () => {
