@@ -22,83 +22,11 @@ import { checkShape, sizeOf } from "./core/shape.js";
 import { type ArrayLike, asArray } from "./np/base.js";
 import { whileLoop as whileLoopImpl } from "./lax.js";
 import { numberKey, staged, stages } from "./core/staged.js";
+import { checkKey, cipherIota, threefry2x32, u32 } from "./threefry.js";
 
-// ---------------------------------------------------------------- threefry2x32 from primitives
-
-const u32 = (v: number, shape: number[]): NDArray => lax.broadcastInDim(lax.scalar(v >>> 0, "uint32"), shape, []);
-const ROTATIONS = [
-  [13, 15, 26, 6],
-  [17, 29, 16, 24],
-];
-
-/** rotl(x, r) = (x << r) | (x >>> (32 - r)) on uint32. */
-function rotl(x: NDArray, r: number): NDArray {
-  return lax.or(lax.shiftLeft(x, u32(r, x.shape)), lax.shiftRightLogical(x, u32(32 - r, x.shape)));
-}
-
-/** The two words of a key as uint32 scalars. */
-function words(key: NDArray): [NDArray, NDArray] {
-  return [lax.reshape(lax.slice(key, [0], [1]), []), lax.reshape(lax.slice(key, [1], [2]), [])];
-}
-
-/**
- * Threefry-2x32 with 20 rounds (Salmon et al., Random123) of the counter pairs (x0[i], x1[i]) under
- * `key`: ks = [k0, k1, k0 ^ k1 ^ 0x1BD11BDA]; x += ks[0..1]; five groups of four rounds
- * (x0 += x1; x1 = rotl(x1, r) ^ x0), each followed by the key injection x0 += ks[(g+1)%3],
- * x1 += ks[(g+2)%3] + g + 1. All adds wrap mod 2^32.
- */
-export function threefry2x32(key: NDArray, x0: NDArray, x1: NDArray): [NDArray, NDArray] {
-  checkKey("threefry2x32", key);
-  if (!(x0 instanceof NDArray) || !(x1 instanceof NDArray) || x0.dtype !== "uint32" || x1.dtype !== "uint32" || x0.shape.join() !== x1.shape.join()) {
-    throw new ArgumentError(`random.threefry2x32: the counter words must be two uint32 arrays of one shape, got ${describe(x0)}, ${describe(x1)}`);
-  }
-  const shape = x0.shape.slice();
-  const [k0, k1] = words(key);
-  const ks = [k0, k1, lax.xor(lax.xor(k0, k1), lax.scalar(0x1bd11bda, "uint32"))].map((k) => lax.broadcastInDim(k, shape, []));
-  let a = lax.add(x0, ks[0]!),
-    b = lax.add(x1, ks[1]!);
-  for (let g = 0; g < 5; g++) {
-    for (const r of ROTATIONS[g % 2]!) {
-      a = lax.add(a, b);
-      b = lax.xor(rotl(b, r), a);
-    }
-    a = lax.add(a, ks[(g + 1) % 3]!);
-    b = lax.add(lax.add(b, ks[(g + 2) % 3]!), u32(g + 1, shape));
-  }
-  return [a, b];
-}
-
-/** A concrete uint32 counter start, start+1, ..., start+n-1 (a constant in staged programs). */
-function iota(start: number, n: number): ConcreteArray {
-  const v = new Uint32Array(n);
-  for (let i = 0; i < n; i++) v[i] = start + i;
-  return new ConcreteArray(v, [n], "uint32");
-}
-
-/** JAX's threefry_2x32 of the counter 0..n-1: the halves are enciphered as pairs, an odd n padded with 0. */
-function cipherIota(key: NDArray, n: number): NDArray {
-  if (n === 0) return lax.full([0], 0, "uint32");
-  const half = Math.ceil(n / 2);
-  const x1 = n % 2 === 0 ? iota(half, half) : new ConcreteArray(Uint32Array.from([...iota(half, half - 1).values, 0]), [half], "uint32");
-  const [y0, y1] = threefry2x32(key, iota(0, half), x1);
-  const out = lax.concatenate([y0, y1], 0);
-  return n % 2 === 0 ? out : lax.slice(out, [0], [n]);
-}
+export { threefry2x32 };
 
 // ---------------------------------------------------------------- keys
-
-/** Checks that `k` is a key (uint32[2]); works on tracers (only the aval is looked at). */
-function checkKey(fn: string, k: unknown): NDArray {
-  if (!(k instanceof NDArray))
-    throw new ArgumentError(`random.${fn}: the key must be an array made by random.key or random.split, got ${describe(k)}`);
-  if (k.dtype !== "uint32" || k.ndim !== 1 || k.shape[0] !== 2) {
-    throw new ArgumentError(
-      `random.${fn}: a key is a uint32 array of shape [2] made by random.key, random.split or random.foldIn; got ${k.dtype}[${k.shape}]` +
-        (k.ndim === 2 && k.shape[1] === 2 ? "; for an array of keys, vmap over it or take one row (for (const k of keys))" : ""),
-    );
-  }
-  return k;
-}
 
 /** A key from an integer seed, as JAX's PRNGKey: [seed / 2^32, seed mod 2^32] (so key(0) is [0, 0]). */
 export function key(seed: number): NDArray {
@@ -625,17 +553,13 @@ export function choice(k: NDArray, a: number | NDArray, options: ChoiceOptions =
   const s = shapeArg("choice", options.shape ?? []);
   const replace = options.replace ?? true;
   if (typeof replace !== "boolean") throw new ArgumentError(`random.choice: replace must be a boolean, got ${describe(replace)}`);
-  let p: NDArray = lax.full([n], 1, "float32");
-  if (options.p !== undefined) {
-    p = asArray("random.choice", options.p, "float32", "p");
-    if (p.ndim !== 1 || p.shape[0] !== n)
-      throw new ShapeError(`random.choice: p must have shape [${n}] (one probability per entry of a), got [${p.shape}]`);
-  }
+  const p = options.p === undefined ? null : asArray("random.choice", options.p, "float32", "p");
+  if (p !== null && (p.ndim !== 1 || p.shape[0] !== n))
+    throw new ShapeError(`random.choice: p must have shape [${n}] (one probability per entry of a), got [${p.shape}]`);
   const m = sizeOf(s);
   if (!replace && m > n) throw new ArgumentError(`random.choice: cannot take ${m} entries without replacement from ${n}`);
-  const weighted = options.p !== undefined;
-  return staged(`choice [${s}] ${replace} ${weighted}`, [k, pool, p], (key, from, prob) => {
-    const logp = weighted ? lax.log(isFloat(prob.dtype) ? prob : lax.convert(prob, "float32")) : lax.full([from.shape[0]!], 0, "float32");
+  return staged(`choice [${s}] ${replace} ${p !== null}`, p === null ? [k, pool] : [k, pool, p], (key, from, prob) => {
+    const logp = prob === undefined ? lax.full([from.shape[0]!], 0, "float32") : lax.log(isFloat(prob.dtype) ? prob : lax.convert(prob, "float32"));
     let idx: NDArray;
     if (replace) idx = lax.reshape(categorical(key, logp, { shape: [m] }), [m]);
     else {
