@@ -278,14 +278,12 @@ function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtu
       // Leading equations no wasm lanes hold (integer division, a float-to-int conversion) run as
       // a JavaScript loop, so that the fast-math rest of the run still compiles to wasm.
       const cut = coveredFrom(run.group);
-      const rest = run.group.slice(cut);
-      if (cut > 0 && wasmLoopSize(shape) && rest.some((f) => HEAVY.has(f.prim))) {
-        const head = run.group.slice(0, cut);
-        if (head.filter((f) => HEAVY.has(f.prim)).length <= MAX_HEAVY) {
-          planned.push({ run: kernelStep(head, [], shape, { consumers, outputs, virtual }, slot), eqns: head });
-          i = eqns.indexOf(rest[0]!, i);
-          continue;
-        }
+      const head = run.group.slice(0, cut),
+        rest = run.group.slice(cut);
+      if (cut > 0 && wasmLoopSize(shape) && rest.some((f) => HEAVY.has(f.prim)) && head.filter((f) => HEAVY.has(f.prim)).length <= MAX_HEAVY) {
+        planned.push({ run: kernelStep(head, [], shape, { consumers, outputs, virtual }, slot), eqns: head });
+        i = eqns.indexOf(rest[0]!, i);
+        continue;
       }
     }
     const { group, inGroup, j: end } = collect(sizeOf(shape) <= SHORT ? Infinity : MAX_HEAVY);

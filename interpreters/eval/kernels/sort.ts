@@ -17,7 +17,7 @@
  */
 import type { TypedArray } from "../../../src/core/dtype.js";
 
-/** Longest row sorted by insertion: about where four radix passes (256 buckets each) cost less. */
+/** Longest row sorted by insertion: about where four radix passes (256 buckets each) cost less, by operation count. */
 const INSERTION_MAX = 48;
 const DIGIT_BITS = 8;
 const BUCKETS = 1 << DIGIT_BITS;
