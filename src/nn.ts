@@ -21,10 +21,15 @@ export * as initializers from "./initializers.js";
 const f = (fn: string, x: ArrayLike) => toFloat(asArray(fn, x, undefined, "x"));
 const c = (x: NDArray, v: number): NDArray => lax.fill(x, v);
 
-/** max(x, 0), with derivative 0 at 0. */
+/**
+ * max(x, 0), as JAX's: derivative 0 at 0, and NaN stays NaN (with derivative 0, JAX's
+ * `where(x > 0, g, 0)`): the NaN is passed on through a stop-gradient.
+ */
 export function relu(x: ArrayLike): NDArray {
-  const a = asArray("nn.relu", x, undefined, "x");
-  return lax.selectN(lax.gt(a, c(a, 0)), c(a, 0), a);
+  return staged("nn.relu", [asArray("nn.relu", x, undefined, "x")], (a) => {
+    const zero = c(a, 0);
+    return where(lax.gt(a, zero), a, where(lax.ne(a, a), lax.stopGradient(a), zero));
+  });
 }
 
 export const sigmoid = (x: ArrayLike): NDArray => lax.logistic(f("nn.sigmoid", x));
@@ -183,8 +188,7 @@ const where = (p: NDArray, onTrue: NDArray, onFalse: NDArray): NDArray => lax.se
 
 /** x · sigmoid(x) (SiLU, also called swish). */
 export function silu(x: ArrayLike): NDArray {
-  const a = f("nn.silu", x);
-  return lax.mul(a, lax.logistic(a));
+  return staged("nn.silu", [f("nn.silu", x)], (a) => lax.mul(a, lax.logistic(a)));
 }
 
 /** The same as `silu`: x · sigmoid(x). */
@@ -195,8 +199,7 @@ export function swish(x: ArrayLike): NDArray {
 /** x for x >= 0, negativeSlope · x below (default 0.01): `nn.leakyRelu(x, 0.1)` or `nn.leakyRelu(x, { negativeSlope: 0.1 })`. */
 export function leakyRelu(x: ArrayLike, negativeSlope?: number | { negativeSlope?: number }): NDArray {
   const slope = scalarArg("nn.leakyRelu", "negativeSlope", negativeSlope, 0.01);
-  const a = f("nn.leakyRelu", x);
-  return where(lax.ge(a, c(a, 0)), a, lax.mul(a, c(a, slope)));
+  return staged(`nn.leakyRelu ${numberKey(slope)}`, [f("nn.leakyRelu", x)], (a) => where(lax.ge(a, c(a, 0)), a, lax.mul(a, c(a, slope))));
 }
 
 /**
@@ -245,29 +248,29 @@ function clamp(a: NDArray, lo: number, hi: number): NDArray {
 
 /** min(max(x, 0), 6); derivative 0 at 0 and 6, as JAX's. */
 export function relu6(x: ArrayLike): NDArray {
-  return clamp(asArray("nn.relu6", x, undefined, "x"), 0, 6);
+  return staged("nn.relu6", [asArray("nn.relu6", x, undefined, "x")], (a) => clamp(a, 0, 6));
 }
 
 /** x clipped to [-1, 1]. */
 export function hardTanh(x: ArrayLike): NDArray {
-  return clamp(f("nn.hardTanh", x), -1, 1);
+  return staged("nn.hardTanh", [f("nn.hardTanh", x)], (a) => clamp(a, -1, 1));
 }
 
 /** relu6(x + 3) / 6, a piecewise-linear sigmoid. */
 export function hardSigmoid(x: ArrayLike): NDArray {
-  const a = f("nn.hardSigmoid", x);
-  return lax.div(clamp(lax.add(a, c(a, 3)), 0, 6), c(a, 6));
+  return staged("nn.hardSigmoid", [f("nn.hardSigmoid", x)], hardSigmoidOf);
 }
+
+const hardSigmoidOf = (a: NDArray): NDArray => lax.div(clamp(lax.add(a, c(a, 3)), 0, 6), c(a, 6));
 
 /** x · hardSigmoid(x) (hard swish). */
 export function hardSilu(x: ArrayLike): NDArray {
-  return staged("nn.hardSilu", [f("nn.hardSilu", x)], (a) => lax.mul(a, hardSigmoid(a)));
+  return staged("nn.hardSilu", [f("nn.hardSilu", x)], (a) => lax.mul(a, hardSigmoidOf(a)));
 }
 
 /** x / (|x| + 1). */
 export function softSign(x: ArrayLike): NDArray {
-  const a = f("nn.softSign", x);
-  return lax.div(a, lax.add(lax.abs(a), c(a, 1)));
+  return staged("nn.softSign", [f("nn.softSign", x)], (a) => lax.div(a, lax.add(lax.abs(a), c(a, 1))));
 }
 
 /** log(sigmoid(x)) = -softplus(-x), stable for large |x|. */
@@ -500,12 +503,17 @@ export function oneHot(x: ArrayLike, numClasses: number, options: OneHotOptions 
 function oneHotLast(x: ArrayLike, numClasses: number, options: { dtype?: DType } = {}): NDArray {
   if (!Number.isInteger(numClasses) || numClasses < 0)
     throw new ArgumentError(`nn.oneHot: numClasses must be a non-negative integer, got ${describe(numClasses)}`);
-  const a = lax.convert(asArray("nn.oneHot", x, "int32", "x"), "int32");
+  const labels = asArray("nn.oneHot", x, "int32", "x");
   checkOptionsObject("nn.oneHot", options, ["dtype"]);
-  const shape = checkShape("nn.oneHot", [...a.shape, numClasses]);
-  const classes = lax.full([numClasses], 0, "int32");
-  for (let i = 0; i < numClasses; i++) classes.values[i] = i;
-  const hit = lax.eq(lax.broadcastInDim(a, shape, range(a.ndim)), lax.broadcastInDim(classes, shape, [a.ndim]));
-  return lax.convert(hit, options.dtype === undefined ? "float32" : checkDType("nn.oneHot", options.dtype));
+  checkShape("nn.oneHot", [...labels.shape, numClasses]);
+  const dtype = options.dtype === undefined ? "float32" : checkDType("nn.oneHot", options.dtype);
+  return staged(`nn.oneHot ${numClasses} ${dtype}`, [labels], (l) => {
+    const a = lax.convert(l, "int32");
+    const shape = [...a.shape, numClasses];
+    const classes = lax.full([numClasses], 0, "int32");
+    for (let i = 0; i < numClasses; i++) classes.values[i] = i;
+    const hit = lax.eq(lax.broadcastInDim(a, shape, range(a.ndim)), lax.broadcastInDim(classes, shape, [a.ndim]));
+    return lax.convert(hit, dtype);
+  });
 }
 export { conv, convTranspose, maxPool, avgPool, type NnConvOptions, type PoolOptions } from "./nn_conv.js";

@@ -58,6 +58,19 @@ describe("nn activations", () => {
     expectClose(gradOf((v) => nn.celu(v, 0.5))(x), [0, 1], 1e-12);
   });
 
+  it("relu passes NaN on, as JAX's max(x, 0), with JAX's derivative where(x > 0, 1, 0)", () => {
+    const x = d([NaN, -Infinity, -0, 0, -2, 3, 1e30]);
+    const want = [NaN, 0, 0, 0, 0, 3, 1e30];
+    const dwant = [0, 0, 0, 0, 0, 1, 1];
+    expectClose(nn.relu(x), want, 0, 0);
+    expectClose(jit(nn.relu)(x), want, 0, 0);
+    expectClose(nn.relu(np.astype(x, "float32")), want.map(Math.fround), 0, 0);
+    expectClose(gradOf(nn.relu)(x), dwant, 0, 0);
+    expectClose(jit(gradOf(nn.relu))(x), dwant, 0, 0);
+    expectClose(vmap(gradOf(nn.relu))(np.stack([x, x])), [dwant, dwant], 0, 0);
+    expect(Object.is(nn.relu(d([-0])).item(), 0)).toBe(true);
+  });
+
   it("rejects bad scalar options with a typed error", () => {
     expect(() => nn.leakyRelu(d([1]), "0.1" as never)).toThrow(ArgumentError);
     expect(() => nn.elu(d([1]), { alfa: 1 } as never)).toThrow(/unknown option "alfa"/);
