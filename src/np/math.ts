@@ -33,7 +33,32 @@ export const subtract = (x: ArrayLike, y: ArrayLike): NDArray => {
 export const multiply = binary("multiply", lax.mul);
 /** True division: integer operands are promoted to float32. */
 export const divide = binary("divide", lax.div, "float32");
-export const power = binary("power", lax.pow);
+const powerOf = binary("power", lax.pow);
+/**
+ * x ** y. An integer JS number y multiplies, as JAX's `integer_pow` does (binary exponentiation, a
+ * negative y then 1 / that): x ** 2 is exactly x · x, and integer x wraps as its products do.
+ * Integer x with a negative y, bool x and array exponents take `pow`.
+ */
+export function power(x: ArrayLike, y: ArrayLike): NDArray {
+  if (typeof y !== "number" || !Number.isSafeInteger(y)) return powerOf(x, y);
+  const [a] = promoteAndBroadcast("np.power", [x, y]);
+  if (a!.dtype === "bool" || (y < 0 && !isFloat(a!.dtype))) return powerOf(x, y);
+  if (y === 1) return a!;
+  if (y === 2) return lax.mul(a!, a!);
+  return staged(`np.power ${y}`, [a!], (v) => integerPower(v, y));
+}
+
+/** x^n by binary exponentiation, JAX's order of products; n < 0 gives 1 / x^|n|, n = 0 ones. */
+function integerPower(x: NDArray, n: number): NDArray {
+  let base = x,
+    acc: NDArray | null = null;
+  for (let e = Math.abs(n); e > 0; e = Math.floor(e / 2)) {
+    if (e % 2 === 1) acc = acc === null ? base : lax.mul(acc, base);
+    if (e > 1) base = lax.mul(base, base);
+  }
+  if (acc === null) return lax.fill(x, 1);
+  return n < 0 ? lax.div(lax.fill(acc, 1), acc) : acc;
+}
 export const maximum = binary("maximum", lax.max);
 export const minimum = binary("minimum", lax.min);
 

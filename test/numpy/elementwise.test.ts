@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { DTypeError, type NDArray, grad, np } from "../../src/index.js";
 import { expectClose, expectGrads, expectVmapJit, f64 } from "./helpers.js";
+import { primitiveByPrimitive, rawBits } from "../helpers.js";
 
 type Unary = (x: NDArray) => NDArray;
 const unary: [string, Unary, (x: number) => number, number[], boolean][] = [
@@ -204,6 +205,43 @@ describe("binary elementwise functions", () => {
       for (const [a, b] of pairs) expectGrads(f, [f64(a), f64(b)]);
     });
   }
+
+  it("np.power with an integer exponent multiplies, as JAX's integer_pow: x ** 2 is x · x, integers wrap", () => {
+    const xs = [-3.7, -1.1, -0.5, 0, 0.3, 1.9, 2.6, 1e20, NaN];
+    // The products of binary exponentiation, each rounded to the dtype: 2 = x·x, 3 = x·x², 5 = x·(x²)², -3 = 1/(x·x²).
+    const round32 = (v: number) => Math.fround(v);
+    const chain = (r: (v: number) => number) => ({
+      2: (x: number) => r(x * x),
+      3: (x: number) => r(x * r(x * x)),
+      5: (x: number) => r(x * r(r(x * x) * r(x * x))),
+      [-3]: (x: number) => r(1 / r(x * r(x * x))),
+      0: () => 1,
+      1: (x: number) => r(x),
+    });
+    for (const [dtype, r] of [
+      ["float64", (v: number) => v],
+      ["float32", round32],
+    ] as const) {
+      const x = np.array(xs, { dtype });
+      for (const [n, ref] of Object.entries(chain(r))) {
+        const got = Array.from(np.power(x, Number(n)).dataSync());
+        expect(got, `${dtype} ** ${n}`).toEqual(xs.map((v) => ref(r(v))));
+        expect(np.power(x, Number(n)).dtype).toBe(dtype);
+      }
+    }
+    // int32 wraps as its products do (2000³ = 8e9 is past 2^31); a negative exponent keeps pow's integer result.
+    const ints = np.array([2000, -7, 3, 0], { dtype: "int32" });
+    expect(Array.from(np.power(ints, 3).dataSync())).toEqual([2000, -7, 3, 0].map((v) => Math.imul(v, Math.imul(v, v))));
+    expect(np.power(ints, 3).dtype).toBe("int32");
+    expect(Array.from(np.power(ints, -1).dataSync())).toEqual([0, -0, 0, Infinity].map((v) => v | 0));
+    // Derivatives through the products, and the staged program's bits primitive by primitive.
+    for (const n of [3, 5, -3, 0]) expectGrads((x) => np.power(x, n), [f64(1.3)]);
+    expectVmapJit((x) => np.power(x, 5), f64([xs.slice(0, 4), xs.slice(4, 8)]));
+    expect(rawBits(np.power(np.array(xs), 5))).toEqual(rawBits(primitiveByPrimitive(() => np.power(np.array(xs), 5))));
+    // Non-integer and array exponents still go through pow.
+    expectClose(np.power(f64([2, 9]), 0.5), [Math.SQRT2, 3], 1e-15);
+    expectClose(np.power(f64([2, 3]), f64([3, 2])), [8, 9], 1e-15);
+  });
 
   it("np.arctan2 handles the axes and signed zeros as NumPy", () => {
     const ys = [0, -0, 0, -0, 2, -2, 0];
