@@ -107,6 +107,24 @@ export function asArray(fn: string, x: ArrayLike, like?: DType, arg?: string): N
 
 /** Converts operands to one dtype (JS numbers weakly typed) and broadcasts them to one shape. */
 export function promoteAndBroadcast(fn: string, xs: readonly ArrayLike[], minDType?: DType, names: readonly string[] = ["x", "y"]): NDArray[] {
+  const { arrays, shape } = promoted(fn, xs, minDType, names);
+  for (let i = 0; i < arrays.length; i++) arrays[i] = lax.broadcastTo(arrays[i]!, shape);
+  return arrays;
+}
+
+/**
+ * Operands converted to one dtype as `promoteAndBroadcast` converts them, and checked to broadcast
+ * together, but left in their own shapes (a compiled program broadcasts them for free).
+ */
+export const promoteTogether = (fn: string, xs: readonly ArrayLike[], minDType?: DType, names: readonly string[] = ["x", "y"]): NDArray[] =>
+  promoted(fn, xs, minDType, names).arrays;
+
+function promoted(
+  fn: string,
+  xs: readonly ArrayLike[],
+  minDType: DType | undefined,
+  names: readonly string[],
+): { arrays: NDArray[]; shape: number[] } {
   // Plain loops, no closures: every binary op of eager scalar code comes through here.
   let dtype: DType | null = null;
   for (const x of xs) if (x instanceof NDArray) dtype = dtype === null ? x.dtype : promote(dtype, x.dtype);
@@ -121,8 +139,7 @@ export function promoteAndBroadcast(fn: string, xs: readonly ArrayLike[], minDTy
   for (let i = 0; i < xs.length; i++) arrays[i] = lax.convert(asArray(fn, xs[i]!, dtype!, names[i] ?? `${i}`), dtype!);
   let shape: number[] = arrays[0]!.shape;
   for (let i = 1; i < arrays.length; i++) shape = broadcastShapes(fn, shape, arrays[i]!.shape);
-  for (let i = 0; i < arrays.length; i++) arrays[i] = lax.broadcastTo(arrays[i]!, shape);
-  return arrays;
+  return { arrays, shape };
 }
 
 /** A binary elementwise `np` op: weak typing, promotion, broadcasting, then `op`. */
