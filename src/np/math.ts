@@ -9,7 +9,7 @@ import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { broadcastShapes } from "../core/shape.js";
 import { type ArrayLike, asArray, binary, floatUnary, promoteAndBroadcast, rejectBool, toFloat } from "./base.js";
-import { staged } from "../core/staged.js";
+import { numberKey, staged } from "../core/staged.js";
 
 /**
  * A float function of many primitives: called eagerly it runs as one cached program (`staged`;
@@ -70,15 +70,19 @@ export const equal = binary("equal", lax.eq);
 export const notEqual = binary("notEqual", lax.ne);
 
 const truthy = (x: NDArray): NDArray => (x.dtype === "bool" ? x : lax.ne(x, lax.fill(x, 0)));
-export const logicalAnd = (x: ArrayLike, y: ArrayLike): NDArray => {
-  const [a, b] = promoteAndBroadcast("logicalAnd", [x, y]);
-  return lax.and(truthy(a!), truthy(b!));
+/** A logical op of two operands: bools go to `op` as they are, other dtypes as x != 0 (staged). */
+const logical =
+  (fn: string, op: (x: NDArray, y: NDArray) => NDArray) =>
+  (x: ArrayLike, y: ArrayLike): NDArray => {
+    const [a, b] = promoteAndBroadcast(fn, [x, y]);
+    return a!.dtype === "bool" ? op(a!, b!) : staged(`np.${fn}`, [a!, b!], (u, v) => op(truthy(u), truthy(v)));
+  };
+export const logicalAnd = logical("logicalAnd", lax.and);
+export const logicalOr = logical("logicalOr", lax.or);
+export const logicalNot = (x: ArrayLike): NDArray => {
+  const a = asArray("logicalNot", x, undefined, "x");
+  return a.dtype === "bool" ? lax.not(a) : staged("np.logicalNot", [a], (v) => lax.not(truthy(v)));
 };
-export const logicalOr = (x: ArrayLike, y: ArrayLike): NDArray => {
-  const [a, b] = promoteAndBroadcast("logicalOr", [x, y]);
-  return lax.or(truthy(a!), truthy(b!));
-};
-export const logicalNot = (x: ArrayLike): NDArray => lax.not(truthy(asArray("logicalNot", x, undefined, "x")));
 
 export function negative(x: ArrayLike): NDArray {
   const a = asArray("negative", x, undefined, "x");
@@ -100,10 +104,10 @@ export const sin = floatUnary("sin", lax.sin);
 export const cos = floatUnary("cos", lax.cos);
 export const tanh = floatUnary("tanh", lax.tanh);
 export const arctan = floatUnary("arctan", lax.atan);
-export const tan = floatUnary("tan", (x) => lax.div(lax.sin(x), lax.cos(x)));
+export const tan = stagedUnary("tan", (x) => lax.div(lax.sin(x), lax.cos(x)));
 /** sinh x = (expm1(x) - expm1(-x)) / 2, accurate near 0. */
-export const sinh = floatUnary("sinh", (x) => lax.mul(lax.sub(lax.expm1(x), lax.expm1(lax.neg(x))), lax.fill(x, 0.5)));
-export const cosh = floatUnary("cosh", (x) => lax.mul(lax.add(lax.exp(x), lax.exp(lax.neg(x))), lax.fill(x, 0.5)));
+export const sinh = stagedUnary("sinh", (x) => lax.mul(lax.sub(lax.expm1(x), lax.expm1(lax.neg(x))), lax.fill(x, 0.5)));
+export const cosh = stagedUnary("cosh", (x) => lax.mul(lax.add(lax.exp(x), lax.exp(lax.neg(x))), lax.fill(x, 0.5)));
 export const floor = floatUnary("floor", lax.floor);
 
 export function abs(x: ArrayLike): NDArray {
@@ -179,9 +183,10 @@ export const leftShift = (x: ArrayLike, s: ArrayLike): NDArray =>
  */
 export function rightShift(x: ArrayLike, s: ArrayLike): NDArray {
   const [a, b] = bitOperands("np.rightShift", [x, s], false) as [NDArray, NDArray];
-  const logical = lax.shiftRightLogical(a, b);
-  if (a.dtype === "uint32") return logical;
-  return lax.selectN(lax.lt(a, lax.fill(a, 0)), logical, lax.not(lax.shiftRightLogical(lax.not(a), b)));
+  if (a.dtype === "uint32") return lax.shiftRightLogical(a, b);
+  return staged("np.rightShift", [a, b], (u, v) =>
+    lax.selectN(lax.lt(u, lax.fill(u, 0)), lax.shiftRightLogical(u, v), lax.not(lax.shiftRightLogical(lax.not(u), v))),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,18 +207,18 @@ export const isnan = (x: ArrayLike): NDArray => {
 /** Elementwise ±infinity test. */
 export const isinf = (x: ArrayLike): NDArray => {
   const a = asArray("isinf", x, undefined, "x");
-  return isIntLike(a) ? lax.fill({ shape: a.shape, dtype: "bool" }, 0) : lax.eq(lax.abs(a), k(a, Infinity));
+  return isIntLike(a) ? lax.fill({ shape: a.shape, dtype: "bool" }, 0) : staged("np.isinf", [a], (v) => lax.eq(lax.abs(v), k(v, Infinity)));
 };
 /** Elementwise finiteness test: x - x is 0 exactly for finite x and NaN otherwise. */
 export const isfinite = (x: ArrayLike): NDArray => {
   const a = asArray("isfinite", x, undefined, "x");
-  return isIntLike(a) ? lax.fill({ shape: a.shape, dtype: "bool" }, 1) : lax.eq(lax.sub(a, a), k(a, 0));
+  return isIntLike(a) ? lax.fill({ shape: a.shape, dtype: "bool" }, 1) : staged("np.isfinite", [a], (v) => lax.eq(lax.sub(v, v), k(v, 0)));
 };
 
 /** -floor(-x). */
-export const ceil = floatUnary("ceil", (x) => lax.neg(lax.floor(lax.neg(x))));
+export const ceil = stagedUnary("ceil", (x) => lax.neg(lax.floor(lax.neg(x))));
 /** Rounds towards zero. */
-export const trunc = floatUnary("trunc", (x) => sel(lax.lt(x, k(x, 0)), lax.neg(lax.floor(lax.neg(x))), lax.floor(x)));
+export const trunc = stagedUnary("trunc", (x) => sel(lax.lt(x, k(x, 0)), lax.neg(lax.floor(lax.neg(x))), lax.floor(x)));
 
 /**
  * Rounds half to even (as NumPy and JAX), to `decimals` places. r = floor(x), d = x - r is exact;
@@ -223,6 +228,10 @@ export function round(x: ArrayLike, decimals = 0): NDArray {
   const a = asArray("np.round", x, undefined, "x");
   if (!Number.isSafeInteger(decimals)) throw new ArgumentError(`np.round: decimals must be an integer, got ${describe(decimals)}`);
   if (isIntLike(a)) return a;
+  return staged(`np.round ${decimals}`, [a], (v) => roundOf(v, decimals));
+}
+/** `round` of a float array. */
+function roundOf(a: NDArray, decimals: number): NDArray {
   const scale = 10 ** decimals;
   const v = decimals === 0 ? a : lax.mul(a, k(a, scale));
   const r = lax.floor(v);
@@ -238,40 +247,61 @@ export const around = (x: ArrayLike, decimals = 0): NDArray => naming("np.around
 export const rint = (x: ArrayLike): NDArray => naming("np.rint", () => round(x));
 
 /** C-style remainder (sign of x): x - trunc(x / y) * y; d/dx = 1, d/dy = -trunc(x / y). */
-export function fmod(x: ArrayLike, y: ArrayLike): NDArray {
+export const fmod = (x: ArrayLike, y: ArrayLike): NDArray => staged("np.fmod", fmodOperands(x, y), fmodOf);
+
+/** The operands of fmod, promoted and broadcast; bools are a DTypeError. */
+function fmodOperands(x: ArrayLike, y: ArrayLike): [NDArray, NDArray] {
   const [a, b] = promoteAndBroadcast("np.fmod", [x, y]);
   if (a!.dtype === "bool") throw new DTypeError('np.fmod: not defined for bool operands; convert with .astype("int32")');
+  return [a!, b!];
+}
+/** `fmod` of two arrays of one shape and dtype. */
+function fmodOf(a: NDArray, b: NDArray): NDArray {
   // Integer division truncates already (and is floor for uint32, whose values are never negative).
-  if (a!.dtype === "int32" || a!.dtype === "uint32") return lax.sub(a!, lax.mul(lax.div(a!, b!), b!));
-  return lax.sub(a!, lax.mul(lax.stopGradient(trunc(lax.div(a!, b!))), b!));
+  if (a.dtype === "int32" || a.dtype === "uint32") return lax.sub(a, lax.mul(lax.div(a, b), b));
+  return lax.sub(a, lax.mul(lax.stopGradient(trunc(lax.div(a, b))), b));
 }
 
 /** Python-style remainder (sign of y): fmod, then + y where the signs differ. */
 export function mod(x: ArrayLike, y: ArrayLike): NDArray {
   return naming("np.mod", () => {
     const [a, b] = promoteAndBroadcast("np.mod", [x, y]);
-    const r = fmod(a!, b!);
-    const zero = k(r, 0);
-    const fix = lax.and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(b!, k(b!, 0))));
-    return sel(fix, lax.add(r, b!), r);
+    return staged("np.mod", fmodOperands(a!, b!), modOf);
   });
+}
+/** `mod` of two arrays of one shape and dtype. */
+function modOf(a: NDArray, b: NDArray): NDArray {
+  const r = fmodOf(a, b);
+  const zero = k(r, 0);
+  const fix = lax.and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(b, k(b, 0))));
+  return sel(fix, lax.add(r, b), r);
 }
 /** Same as np.mod. */
 export const remainder = (x: ArrayLike, y: ArrayLike): NDArray => naming("np.remainder", () => mod(x, y));
 
 /** floor(x / y); for integers, truncated division corrected towards -infinity. */
 export function floorDivide(x: ArrayLike, y: ArrayLike): NDArray {
+  const [a, b] = floorDivideOperands(x, y);
+  return a.dtype === "uint32" ? floorDivideOf(a, b) : staged("np.floorDivide", [a, b], floorDivideOf);
+}
+/** The operands of floorDivide, promoted and broadcast; bools are a DTypeError. */
+function floorDivideOperands(x: ArrayLike, y: ArrayLike): [NDArray, NDArray] {
   const [a, b] = promoteAndBroadcast("np.floorDivide", [x, y]);
   if (a!.dtype === "bool") throw new DTypeError('np.floorDivide: not defined for bool operands; convert with .astype("int32")');
-  if (a!.dtype === "uint32") return lax.div(a!, b!); // never negative: truncation is floor
-  if (a!.dtype !== "int32") return lax.floor(lax.div(a!, b!));
-  const q = lax.div(a!, b!);
-  const r = lax.sub(a!, lax.mul(q, b!));
-  const fix = lax.and(lax.ne(r, k(r, 0)), lax.ne(lax.lt(r, k(r, 0)), lax.lt(b!, k(b!, 0))));
+  return [a!, b!];
+}
+/** `floorDivide` of two arrays of one shape and dtype. */
+function floorDivideOf(a: NDArray, b: NDArray): NDArray {
+  if (a.dtype === "uint32") return lax.div(a, b); // never negative: truncation is floor
+  if (a.dtype !== "int32") return lax.floor(lax.div(a, b));
+  const q = lax.div(a, b);
+  const r = lax.sub(a, lax.mul(q, b));
+  const fix = lax.and(lax.ne(r, k(r, 0)), lax.ne(lax.lt(r, k(r, 0)), lax.lt(b, k(b, 0))));
   return sel(fix, lax.sub(q, k(q, 1)), q);
 }
-/** [floorDivide(x, y), mod(x, y)]. */
-export const divmod = (x: ArrayLike, y: ArrayLike): [NDArray, NDArray] => naming("np.divmod", () => [floorDivide(x, y), mod(x, y)]);
+/** [floorDivide(x, y), mod(x, y)], as one staged program. */
+export const divmod = (x: ArrayLike, y: ArrayLike): [NDArray, NDArray] =>
+  naming("np.divmod", () => staged("np.divmod", floorDivideOperands(x, y), (a, b): [NDArray, NDArray] => [floorDivideOf(a, b), modOf(a, b)]));
 /** Same as np.divide. */
 export const trueDivide = (x: ArrayLike, y: ArrayLike): NDArray => naming("np.trueDivide", () => divide(x, y));
 /** Power computed in floating point. */
@@ -284,8 +314,10 @@ export const positive = (x: ArrayLike): NDArray => asArray("positive", x, undefi
  */
 export function arctan2(y: ArrayLike, x: ArrayLike): NDArray {
   const [b0, a0] = promoteAndBroadcast("np.arctan2", [y, x], "float32", ["y", "x"]);
-  const yy = b0!,
-    xx = a0!;
+  return staged("np.arctan2", [b0!, a0!], arctan2Of);
+}
+/** `arctan2` of two float arrays of one shape. */
+function arctan2Of(yy: NDArray, xx: NDArray): NDArray {
   const zero = k(xx, 0);
   const xZero = lax.eq(xx, zero);
   const base = lax.atan(lax.div(yy, sel(xZero, k(xx, 1), xx)));
@@ -300,7 +332,7 @@ export const arcsin = floatUnary("arcsin", (x) =>
   lax.mul(k(x, 2), lax.atan(lax.div(x, lax.add(k(x, 1), lax.sqrt(lax.sub(k(x, 1), lax.mul(x, x))))))),
 );
 /** acos x = 2 atan2(sqrt(1 - x²), 1 + x). */
-export const arccos = floatUnary("arccos", (x) => lax.mul(k(x, 2), arctan2(lax.sqrt(lax.sub(k(x, 1), lax.mul(x, x))), lax.add(k(x, 1), x))));
+export const arccos = stagedUnary("arccos", (x) => lax.mul(k(x, 2), arctan2Of(lax.sqrt(lax.sub(k(x, 1), lax.mul(x, x))), lax.add(k(x, 1), x))));
 /** asinh, odd: log1p(t + t² / (1 + sqrt(1 + t²))) for t = |x| >= 0, each sign on its own safe input. */
 export const arcsinh = stagedUnary("arcsinh", (x) => {
   const f = (t: NDArray) => lax.log1p(lax.add(t, lax.div(lax.mul(t, t), lax.add(k(t, 1), lax.sqrt(lax.add(k(t, 1), lax.mul(t, t)))))));
@@ -313,13 +345,13 @@ export const arccosh = stagedUnary("arccosh", (x) => {
   return lax.log1p(lax.add(m, lax.sqrt(lax.mul(m, lax.add(x, k(x, 1))))));
 });
 /** atanh x = log1p(2x / (1 - x)) / 2. */
-export const arctanh = floatUnary("arctanh", (x) => lax.mul(k(x, 0.5), lax.log1p(lax.div(lax.mul(k(x, 2), x), lax.sub(k(x, 1), x)))));
+export const arctanh = stagedUnary("arctanh", (x) => lax.mul(k(x, 0.5), lax.log1p(lax.div(lax.mul(k(x, 2), x), lax.sub(k(x, 1), x)))));
 
-export const log2 = floatUnary("log2", (x) => lax.mul(lax.log(x), k(x, 1 / Math.LN2)));
-export const log10 = floatUnary("log10", (x) => lax.mul(lax.log(x), k(x, 1 / Math.LN10)));
-export const exp2 = floatUnary("exp2", (x) => lax.exp(lax.mul(x, k(x, Math.LN2))));
+export const log2 = stagedUnary("log2", (x) => lax.mul(lax.log(x), k(x, 1 / Math.LN2)));
+export const log10 = stagedUnary("log10", (x) => lax.mul(lax.log(x), k(x, 1 / Math.LN10)));
+export const exp2 = stagedUnary("exp2", (x) => lax.exp(lax.mul(x, k(x, Math.LN2))));
 /** Real cube root: sign(x) |x|^(1/3). */
-export const cbrt = floatUnary("cbrt", (x) => lax.mul(lax.sign(x), lax.pow(lax.abs(x), k(x, 1 / 3))));
+export const cbrt = stagedUnary("cbrt", (x) => lax.mul(lax.sign(x), lax.pow(lax.abs(x), k(x, 1 / 3))));
 export const deg2rad = floatUnary("deg2rad", (x) => lax.mul(x, k(x, Math.PI / 180)));
 export const rad2deg = floatUnary("rad2deg", (x) => lax.mul(x, k(x, 180 / Math.PI)));
 export const radians = floatUnary("radians", (x) => lax.mul(x, k(x, Math.PI / 180)));
@@ -376,50 +408,58 @@ export const hypot = (x: ArrayLike, y: ArrayLike): NDArray => {
 /** |x| with the sign of y (-0 counts as negative). */
 export function copysign(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteAndBroadcast("np.copysign", [x, y], "float32");
-  const neg = lax.lt(lax.div(k(b!, 1), lax.stopGradient(b!)), k(b!, 0));
-  const m = lax.abs(a!);
-  return sel(neg, lax.neg(m), m);
+  return staged("np.copysign", [a!, b!], (u, v) => {
+    const neg = lax.lt(lax.div(k(v, 1), lax.stopGradient(v)), k(v, 0));
+    const m = lax.abs(u);
+    return sel(neg, lax.neg(m), m);
+  });
 }
 /** 0 for x < 0, 1 for x > 0, h0 at 0. */
 export function heaviside(x: ArrayLike, h0: ArrayLike): NDArray {
   const [a, h] = promoteAndBroadcast("np.heaviside", [x, h0], "float32", ["x", "h0"]);
-  return sel(lax.lt(a!, k(a!, 0)), k(a!, 0), sel(lax.gt(a!, k(a!, 0)), k(a!, 1), h!));
+  return staged("np.heaviside", [a!, h!], (u, v) => sel(lax.lt(u, k(u, 0)), k(u, 0), sel(lax.gt(u, k(u, 0)), k(u, 1), v)));
 }
 /** Maximum that ignores NaN (NaN only where both are NaN). */
 export function fmax(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteAndBroadcast("np.fmax", [x, y]);
-  return sel(lax.ne(b!, b!), a!, sel(lax.ne(a!, a!), b!, lax.max(a!, b!)));
+  return staged("np.fmax", [a!, b!], (u, v) => sel(lax.ne(v, v), u, sel(lax.ne(u, u), v, lax.max(u, v))));
 }
 /** Minimum that ignores NaN. */
 export function fmin(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteAndBroadcast("np.fmin", [x, y]);
-  return sel(lax.ne(b!, b!), a!, sel(lax.ne(a!, a!), b!, lax.min(a!, b!)));
+  return staged("np.fmin", [a!, b!], (u, v) => sel(lax.ne(v, v), u, sel(lax.ne(u, u), v, lax.min(u, v))));
 }
-export const logicalXor = (x: ArrayLike, y: ArrayLike): NDArray => {
-  const [a, b] = promoteAndBroadcast("logicalXor", [x, y]);
-  return lax.ne(truthy(a!), truthy(b!));
-};
+export const logicalXor = logical("logicalXor", lax.ne);
 
 /** NaN to `nan` (0), ±infinity to `posinf`/`neginf` (the dtype's largest finite values by default). */
 export function nanToNum(x: ArrayLike, options: { nan?: number; posinf?: number; neginf?: number } = {}): NDArray {
   const a = asArray("np.nanToNum", x, undefined, "x");
   const o = checkOptionsObject("np.nanToNum", options, ["nan", "posinf", "neginf"]);
   if (isIntLike(a)) return a;
-  const big = a.dtype === "float32" ? 3.4028234663852886e38 : Number.MAX_VALUE;
-  const inf = k(a, Infinity);
-  let out = sel(lax.ne(a, a), k(a, o.nan ?? 0), a);
-  out = sel(lax.eq(a, inf), k(a, o.posinf ?? big), out);
-  return sel(lax.eq(a, lax.neg(inf)), k(a, o.neginf ?? -big), out);
+  const { nan, posinf, neginf } = o;
+  return staged(`np.nanToNum ${optionKey(nan)} ${optionKey(posinf)} ${optionKey(neginf)}`, [a], (v) => {
+    const big = v.dtype === "float32" ? 3.4028234663852886e38 : Number.MAX_VALUE;
+    const inf = k(v, Infinity);
+    let out = sel(lax.ne(v, v), k(v, nan ?? 0), v);
+    out = sel(lax.eq(v, inf), k(v, posinf ?? big), out);
+    return sel(lax.eq(v, lax.neg(inf)), k(v, neginf ?? -big), out);
+  });
 }
+/** An optional number as cache-key text ("-" when not given). */
+const optionKey = (v: number | undefined): string => (v === undefined ? "-" : numberKey(v));
 
 /** |a - b| <= atol + rtol |b|, elementwise; equal infinities are close; NaNs only with `equalNan`. */
 export function isclose(a: ArrayLike, b: ArrayLike, options: { rtol?: number; atol?: number; equalNan?: boolean } = {}): NDArray {
   const o = checkOptionsObject("np.isclose", options, ["rtol", "atol", "equalNan"]);
   const [x, y] = promoteAndBroadcast("np.isclose", [a, b], "float32", ["a", "b"]);
-  const tol = lax.add(k(y!, o.atol ?? 1e-8), lax.mul(k(y!, o.rtol ?? 1e-5), lax.abs(y!)));
-  let out = lax.or(lax.le(lax.abs(lax.sub(x!, y!)), tol), lax.eq(x!, y!));
-  if (o.equalNan) out = lax.or(out, lax.and(lax.ne(x!, x!), lax.ne(y!, y!)));
-  return out;
+  const rtol = o.rtol ?? 1e-5,
+    atol = o.atol ?? 1e-8,
+    equalNan = Boolean(o.equalNan);
+  return staged(`np.isclose ${numberKey(rtol)} ${numberKey(atol)} ${equalNan}`, [x!, y!], (u, v) => {
+    const tol = lax.add(k(v, atol), lax.mul(k(v, rtol), lax.abs(v)));
+    const out = lax.or(lax.le(lax.abs(lax.sub(u, v)), tol), lax.eq(u, v));
+    return equalNan ? lax.or(out, lax.and(lax.ne(u, u), lax.ne(v, v))) : out;
+  });
 }
 
 /** `np.select(condlist, choicelist, default)`: the first choice whose condition holds, per element. */

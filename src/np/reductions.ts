@@ -1,7 +1,8 @@
 /**
  * Reductions and scans: sum, mean, max, min, prod, argmax, argmin, var, std, cumsum. Each accepts
- * an axis, a list of axes, or `{ axis, keepdims, ddof }`. Called eagerly, var, std, prod and the
- * doubling scans (cumprod, cummax, cummin: several passes each) run as one cached program
+ * an axis, a list of axes, or `{ axis, keepdims, ddof }`. Called eagerly, var, std, prod, the
+ * doubling scans (cumprod, cummax, cummin: several passes each), all, any, countNonzero, the
+ * reductions that ignore NaN, the weighted average and arrayEqual run as one cached program
  * (`staged`).
  */
 import type { DType } from "../core/dtype.js";
@@ -12,7 +13,7 @@ import type { NDArray } from "../core/ndarray.js";
 import { fmtShape, normAxis, sizeOf } from "../core/shape.js";
 import { type ArrayLike, type AxisArg, asArray, keptShape, parseAxes, promoteAndBroadcast, toFloat } from "./base.js";
 import { isclose } from "./math.js";
-import { staged } from "../core/staged.js";
+import { numberKey, staged } from "../core/staged.js";
 
 /** Applies a reducer over the parsed axes, restoring size-1 dims for keepdims. */
 function reduceWith(fn: string, x: NDArray, arg: AxisArg, op: (x: NDArray, axes: number[]) => NDArray): NDArray {
@@ -39,10 +40,15 @@ export function mean(x: ArrayLike, arg?: AxisArg): NDArray {
 function extremum(fn: string, op: typeof lax.reduceMax) {
   return (x: ArrayLike, arg?: AxisArg): NDArray => {
     const a = asArray(fn, x, undefined, "x");
-    const { axes } = parseAxes(fn, a.ndim, arg);
-    if (axes.some((d) => a.shape[d] === 0)) throw new ShapeError(`np.${fn}: cannot reduce an empty axis of shape [${a.shape}]; it has no identity`);
+    extremumAxes(fn, a, arg);
     return reduceWith(fn, lax.convert(a, sumDType(a.dtype)), arg, op);
   };
+}
+/** The parsed axes of max or min over `a`; an empty one is a ShapeError (it has no identity). */
+function extremumAxes(fn: string, a: NDArray, arg: AxisArg): { axes: number[]; keepdims: boolean } {
+  const { axes, keepdims } = parseAxes(fn, a.ndim, arg);
+  if (axes.some((d) => a.shape[d] === 0)) throw new ShapeError(`np.${fn}: cannot reduce an empty axis of shape [${a.shape}]; it has no identity`);
+  return { axes, keepdims };
 }
 export const max = extremum("max", lax.reduceMax);
 export const min = extremum("min", lax.reduceMin);
@@ -75,26 +81,38 @@ function productOver(v: NDArray, axes: number[]): NDArray {
   return lax.reshape(flat, outer);
 }
 
+/** The axis argument of argmax and argmin: an axis, null (the flattened array), or `{ axis, keepdims }`. */
+type ArgAxisArg = number | null | { axis?: number | null; keepdims?: boolean };
+
 function argReduce(fn: string, op: typeof lax.argmax) {
-  return (x: ArrayLike, arg?: number | null | { axis?: number | null; keepdims?: boolean }): NDArray => {
+  return (x: ArrayLike, arg?: ArgAxisArg): NDArray => {
     const a = asArray(fn, x, undefined, "x");
-    const opts = typeof arg === "object" && arg !== null ? arg : { axis: arg };
-    if (opts.axis === null || opts.axis === undefined) {
-      if (a.size === 0)
-        throw new ShapeError(`np.${fn}: x is empty (shape ${fmtShape(a.shape)}); an empty array has no ${fn === "argmax" ? "maximum" : "minimum"}`);
+    const { axis, keepdims } = argAxis(fn, a, arg);
+    if (axis === null) {
       const out = op(lax.reshape(a, [a.size]), 0);
-      return opts.keepdims
+      return keepdims
         ? lax.reshape(
             out,
             a.shape.map(() => 1),
           )
         : out;
     }
-    const axis = normAxis(`np.${fn}`, opts.axis, a.ndim);
-    if (a.shape[axis] === 0) throw new ShapeError(`np.${fn}: axis ${axis} of shape [${a.shape}] is empty`);
     const out = op(a, axis);
-    return opts.keepdims ? lax.reshape(out, keptShape(a.shape, [axis])) : out;
+    return keepdims ? lax.reshape(out, keptShape(a.shape, [axis])) : out;
   };
+}
+/** The normalised axis of argmax or argmin over `a` (null: flattened) and keepdims; an empty one is a ShapeError. */
+function argAxis(fn: string, a: NDArray, arg: ArgAxisArg | undefined): { axis: number | null; keepdims: boolean } {
+  const opts = typeof arg === "object" && arg !== null ? arg : { axis: arg };
+  const keepdims = Boolean(opts.keepdims);
+  if (opts.axis === null || opts.axis === undefined) {
+    if (a.size === 0)
+      throw new ShapeError(`np.${fn}: x is empty (shape ${fmtShape(a.shape)}); an empty array has no ${fn === "argmax" ? "maximum" : "minimum"}`);
+    return { axis: null, keepdims };
+  }
+  const axis = normAxis(`np.${fn}`, opts.axis, a.ndim);
+  if (a.shape[axis] === 0) throw new ShapeError(`np.${fn}: axis ${axis} of shape [${a.shape}] is empty`);
+  return { axis, keepdims };
 }
 export const argmax = argReduce("argmax", lax.argmax);
 export const argmin = argReduce("argmin", lax.argmin);
@@ -179,21 +197,34 @@ export function cummin(x: ArrayLike, arg?: CumArg): NDArray {
 
 const truthyInt = (a: NDArray): NDArray => lax.convert(a.dtype === "bool" ? a : lax.ne(a, lax.fill(a, 0)), "int32");
 
+/**
+ * `body(v, { axis, keepdims })` on `x` with `arg` parsed for `fn` (its errors named so), as one
+ * staged program keyed by `fn`, the axes and keepdims.
+ */
+function stagedOverAxes(fn: string, x: NDArray, arg: AxisArg, body: (v: NDArray, r: { axis: number[]; keepdims: boolean }) => NDArray): NDArray {
+  const { axes, keepdims } = parseAxes(fn, x.ndim, arg);
+  return staged(`${fn} [${axes}] ${keepdims}`, [x], (v) => body(v, { axis: axes, keepdims }));
+}
+
 /** Whether every element (along the axes) is nonzero; true on an empty axis. */
 export function all(x: ArrayLike, arg?: AxisArg): NDArray {
-  const a = asArray("all", x, undefined, "x");
-  const bad = reduceWith("np.all", lax.sub(lax.full(a.shape, 1, "int32"), truthyInt(a)), arg, lax.reduceSum);
-  return lax.eq(bad, lax.fill(bad, 0));
+  return stagedOverAxes("np.all", asArray("all", x, undefined, "x"), arg, (a, r) => {
+    const bad = reduceWith("np.all", lax.sub(lax.fill({ shape: a.shape, dtype: "int32" }, 1), truthyInt(a)), r, lax.reduceSum);
+    return lax.eq(bad, lax.fill(bad, 0));
+  });
 }
 /** Whether any element (along the axes) is nonzero; false on an empty axis. */
 export function any(x: ArrayLike, arg?: AxisArg): NDArray {
-  const a = asArray("any", x, undefined, "x");
-  const n = reduceWith("np.any", truthyInt(a), arg, lax.reduceSum);
-  return lax.gt(n, lax.fill(n, 0));
+  return stagedOverAxes("np.any", asArray("any", x, undefined, "x"), arg, (a, r) => {
+    const n = reduceWith("np.any", truthyInt(a), r, lax.reduceSum);
+    return lax.gt(n, lax.fill(n, 0));
+  });
 }
 /** The number of nonzero elements (along the axes), int32. */
 export const countNonzero = (x: ArrayLike, arg?: AxisArg): NDArray =>
-  reduceWith("np.countNonzero", truthyInt(asArray("countNonzero", x, undefined, "x")), arg, lax.reduceSum);
+  stagedOverAxes("np.countNonzero", asArray("countNonzero", x, undefined, "x"), arg, (a, r) =>
+    reduceWith("np.countNonzero", truthyInt(a), r, lax.reduceSum),
+  );
 
 /** `x` with NaN replaced by `value`, and the NaN mask. */
 function dropNan(fn: string, x: ArrayLike, value: number): { a: NDArray; nan: NDArray } {
@@ -203,57 +234,91 @@ function dropNan(fn: string, x: ArrayLike, value: number): { a: NDArray; nan: ND
   return { a: lax.selectN(nan, a, lax.fill(a, value)), nan };
 }
 /** Sum ignoring NaN. */
-export const nansum = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.nansum", () => sum(dropNan("nansum", x, 0).a, arg));
+export const nansum = (x: ArrayLike, arg?: AxisArg): NDArray =>
+  naming("np.nansum", () => {
+    const a = asArray("nansum", x, undefined, "x");
+    const { axes, keepdims } = parseAxes("sum", a.ndim, arg);
+    return staged(`np.nansum [${axes}] ${keepdims}`, [a], (v) => sum(dropNan("nansum", v, 0).a, { axis: axes, keepdims }));
+  });
 /** Product ignoring NaN. */
-export const nanprod = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.nanprod", () => prod(dropNan("nanprod", x, 1).a, arg));
+export const nanprod = (x: ArrayLike, arg?: AxisArg): NDArray =>
+  naming("np.nanprod", () => {
+    const a = asArray("nanprod", x, undefined, "x");
+    const { axes, keepdims } = parseAxes("prod", a.ndim, arg);
+    return staged(`np.nanprod [${axes}] ${keepdims}`, [a], (v) => prod(dropNan("nanprod", v, 1).a, { axis: axes, keepdims }));
+  });
 /** Mean of the non-NaN elements. */
 export function nanmean(x: ArrayLike, arg?: AxisArg): NDArray {
   return naming("np.nanmean", () => {
-    const { a, nan } = dropNan("nanmean", toFloat(asArray("nanmean", x, undefined, "x")), 0);
-    const s = sum(a, arg);
-    const n = lax.convert(sum(lax.not(nan), arg), s.dtype);
-    return lax.div(s, n);
+    const f = toFloat(asArray("nanmean", x, undefined, "x"));
+    const { axes, keepdims } = parseAxes("sum", f.ndim, arg);
+    return staged(`np.nanmean [${axes}] ${keepdims}`, [f], (v) => {
+      const { a, nan } = dropNan("nanmean", v, 0);
+      const s = sum(a, { axis: axes, keepdims });
+      const n = lax.convert(sum(lax.not(nan), { axis: axes, keepdims }), s.dtype);
+      return lax.div(s, n);
+    });
   });
 }
 /** Variance of the non-NaN elements (with `ddof`). */
 export function nanvar(x: ArrayLike, arg?: AxisArg): NDArray {
+  return nanMoments("np.nanvar", x, arg, false);
+}
+export const nanstd = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.nanstd", () => nanMoments("np.nanstd", x, arg, true));
+
+/** The variance of the non-NaN elements with `ddof` over the parsed axes (its square root for nanstd), as one staged program. */
+function nanMoments(fn: string, x: ArrayLike, arg: AxisArg | undefined, root: boolean): NDArray {
   return naming("np.nanvar", () => {
     const f = toFloat(asArray("nanvar", x, undefined, "x"));
     const { axes, keepdims, ddof } = parseAxes("np.nanvar", f.ndim, arg);
-    const { a, nan } = dropNan("nanvar", f, 0);
-    const n = lax.convert(sum(lax.not(nan), { axis: axes, keepdims: true }), a.dtype);
-    const m = lax.div(sum(a, { axis: axes, keepdims: true }), n);
-    const d = lax.selectN(nan, lax.sub(a, lax.broadcastTo(m, a.shape)), lax.fill(a, 0));
-    const out = lax.div(sum(lax.mul(d, d), { axis: axes, keepdims: true }), lax.max(lax.sub(n, lax.fill(n, ddof)), lax.fill(n, 0)));
-    return keepdims
-      ? out
-      : lax.reshape(
-          out,
-          out.shape.filter((_, i) => !axes.includes(i)),
-        );
+    return staged(`${fn} [${axes}] ${keepdims} ${numberKey(ddof)}`, [f], (v) => {
+      const { a, nan } = dropNan("nanvar", v, 0);
+      const n = lax.convert(sum(lax.not(nan), { axis: axes, keepdims: true }), a.dtype);
+      const m = lax.div(sum(a, { axis: axes, keepdims: true }), n);
+      const d = lax.selectN(nan, lax.sub(a, lax.broadcastTo(m, a.shape)), lax.fill(a, 0));
+      const variance = lax.div(sum(lax.mul(d, d), { axis: axes, keepdims: true }), lax.max(lax.sub(n, lax.fill(n, ddof)), lax.fill(n, 0)));
+      const out = keepdims
+        ? variance
+        : lax.reshape(
+            variance,
+            variance.shape.filter((_, i) => !axes.includes(i)),
+          );
+      return root ? lax.sqrt(out) : out;
+    });
   });
 }
-export const nanstd = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.nanstd", () => lax.sqrt(nanvar(x, arg)));
 /** Maximum ignoring NaN (NaN where every element is NaN). */
-export function nanmax(x: ArrayLike, arg?: AxisArg): NDArray {
-  return naming("np.nanmax", () => {
-    const { a, nan } = dropNan("nanmax", x, -Infinity);
-    const out = max(a, arg);
-    return a.dtype === "int32" || a.dtype === "bool" ? out : lax.selectN(all(nan, arg), out, lax.fill(out, NaN));
-  });
-}
+export const nanmax = (x: ArrayLike, arg?: AxisArg): NDArray => nanExtremum("nanmax", x, arg);
 /** Minimum ignoring NaN (NaN where every element is NaN). */
-export function nanmin(x: ArrayLike, arg?: AxisArg): NDArray {
-  return naming("np.nanmin", () => {
-    const { a, nan } = dropNan("nanmin", x, Infinity);
-    const out = min(a, arg);
-    return a.dtype === "int32" || a.dtype === "bool" ? out : lax.selectN(all(nan, arg), out, lax.fill(out, NaN));
+export const nanmin = (x: ArrayLike, arg?: AxisArg): NDArray => nanExtremum("nanmin", x, arg);
+
+/** nanmax or nanmin over the parsed axes, as one staged program. */
+function nanExtremum(fn: "nanmax" | "nanmin", x: ArrayLike, arg: AxisArg | undefined): NDArray {
+  return naming(`np.${fn}`, () => {
+    const a = asArray(fn, x, undefined, "x");
+    const { axes, keepdims } = extremumAxes(fn === "nanmax" ? "max" : "min", a, arg);
+    return staged(`np.${fn} [${axes}] ${keepdims}`, [a], (v) => {
+      const r = { axis: axes, keepdims };
+      const { a: b, nan } = dropNan(fn, v, fn === "nanmax" ? -Infinity : Infinity);
+      const out = fn === "nanmax" ? max(b, r) : min(b, r);
+      return b.dtype === "int32" || b.dtype === "bool" ? out : lax.selectN(all(nan, r), out, lax.fill(out, NaN));
+    });
   });
 }
-export const nanargmax = (x: ArrayLike, arg?: number | null | { axis?: number | null; keepdims?: boolean }): NDArray =>
-  naming("np.nanargmax", () => argmax(dropNan("nanargmax", x, -Infinity).a, arg));
-export const nanargmin = (x: ArrayLike, arg?: number | null | { axis?: number | null; keepdims?: boolean }): NDArray =>
-  naming("np.nanargmin", () => argmin(dropNan("nanargmin", x, Infinity).a, arg));
+export const nanargmax = (x: ArrayLike, arg?: ArgAxisArg): NDArray => nanArg("nanargmax", x, arg);
+export const nanargmin = (x: ArrayLike, arg?: ArgAxisArg): NDArray => nanArg("nanargmin", x, arg);
+
+/** nanargmax or nanargmin along the parsed axis, as one staged program. */
+function nanArg(fn: "nanargmax" | "nanargmin", x: ArrayLike, arg: ArgAxisArg | undefined): NDArray {
+  return naming(`np.${fn}`, () => {
+    const a = asArray(fn, x, undefined, "x");
+    const { axis, keepdims } = argAxis(fn === "nanargmax" ? "argmax" : "argmin", a, arg);
+    return staged(`np.${fn} ${axis} ${keepdims}`, [a], (v) => {
+      const b = dropNan(fn, v, fn === "nanargmax" ? -Infinity : Infinity).a;
+      return fn === "nanargmax" ? argmax(b, { axis, keepdims }) : argmin(b, { axis, keepdims });
+    });
+  });
+}
 /** Peak to peak: max - min. */
 export const ptp = (x: ArrayLike, arg?: AxisArg): NDArray => naming("np.ptp", () => lax.sub(max(x, arg), min(x, arg)));
 
@@ -265,7 +330,9 @@ export function average(x: ArrayLike, options: { axis?: number | number[] | null
     const r = { axis: o.axis, keepdims: o.keepdims };
     if (o.weights === undefined) return mean(a, r);
     const w = lax.broadcastTo(lax.convert(asArray("np.average", o.weights, a.dtype, "weights"), a.dtype), a.shape);
-    return lax.div(sum(lax.mul(a, w), r), sum(w, r));
+    const { axes, keepdims } = parseAxes("sum", a.ndim, r);
+    const s = { axis: axes, keepdims };
+    return staged(`np.average [${axes}] ${keepdims}`, [a, w], (u, v) => lax.div(sum(lax.mul(u, v), s), sum(v, s)));
   });
 }
 
@@ -277,7 +344,7 @@ export function arrayEqual(a: ArrayLike, b: ArrayLike): NDArray {
   const x = asArray("np.arrayEqual", a, undefined, "a"),
     y = asArray("np.arrayEqual", b, x.dtype, "b");
   if (x.shape.length !== y.shape.length || x.shape.some((n, d) => n !== y.shape[d])) return lax.scalar(0, "bool");
-  return all(lax.eq(...(promoteAndBroadcast("np.arrayEqual", [x, y]) as [NDArray, NDArray])));
+  return staged("np.arrayEqual", promoteAndBroadcast("np.arrayEqual", [x, y]), (u, v) => all(lax.eq(u, v)));
 }
 
 /**
