@@ -177,7 +177,7 @@ export const svd = (a: NDArray, fullMatrices = false): NDArray[] => bind(Prim.Sv
 /** A concrete array of `shape` filled with `value`. */
 export function full(shape: Shape, value: number, dtype: DType): ConcreteArray {
   const data = allocate(dtype, sizeOf(shape));
-  if (value !== 0) data.fill(dtype === "bool" ? (value ? 1 : 0) : value);
+  if (value !== 0 || Object.is(value, -0)) data.fill(dtype === "bool" ? (value ? 1 : 0) : value);
   return new ConcreteArray(data, shape.slice(), dtype);
 }
 

@@ -99,6 +99,11 @@ describe("np argument checks", () => {
   it("refuses a string fill value (np.full([2], 'abc') used to give NaN)", () => {
     expect(() => np.full([2], "abc" as never)).toThrow(/np.full: the fill value must be a number/);
   });
+  it("fills with -0 as NumPy does (np.full([2], -0) used to give +0)", () => {
+    for (const dtype of ["float32", "float64"] as const)
+      expect(Array.from(np.full([2], -0, dtype).dataSync()).map((v) => Object.is(v, -0))).toEqual([true, true]);
+    expect(Object.is(np.nanToNum(np.array([-Infinity]), { neginf: -0 }).item(), -0)).toBe(true);
+  });
   it("refuses unsupported dtypes by name", () => {
     expect(() => np.zeros([2], "float16" as never)).toThrow(/np.zeros: unknown dtype "float16"/);
     expect(() => np.array([1], { dtype: "float16" as never })).toThrow(DTypeError);
