@@ -8,6 +8,7 @@ import { ArgumentError, DTypeError, ShapeError, describe, naming } from "../core
 import * as lax from "../core/lax.js";
 import { ConcreteArray, NDArray } from "../core/ndarray.js";
 import { type Shape, broadcastShapes, checkShape, fmtShape, normAxes, range, sizeOf } from "../core/shape.js";
+import { staged, stages } from "../core/staged.js";
 
 /** Nested JS arrays of numbers or booleans. */
 export type Nested = number | boolean | Nested[];
@@ -145,10 +146,36 @@ function promoted(
 /** A binary elementwise `np` op: weak typing, promotion, broadcasting, then `op`. */
 export function binary(fn: string, op: (x: NDArray, y: NDArray) => NDArray, minDType?: DType) {
   return (x: ArrayLike, y: ArrayLike): NDArray => {
-    const [a, b] = promoteAndBroadcast(fn, [x, y], minDType);
-    return op(a!, b!);
+    const { arrays, shape } = promoted(fn, [x, y], minDType, ["x", "y"]);
+    return broadcastOp(fn, op, arrays[0]!, arrays[1]!, shape);
   };
 }
+
+/** Results of at least this many elements are worth a staged program when an operand is broadcast. */
+const STAGED_BROADCAST_MIN = 4096;
+/** Signatures seen once: a broadcasting op compiles its program the second time it meets one. */
+const seenBroadcasts = new Set<string>();
+
+/**
+ * `op` of a and b broadcast to `shape`. Called eagerly on large results where an operand needs
+ * broadcasting (x · 2, x + bias, a column scaled by its sums), the op runs as a staged program whose
+ * broadcasts cost nothing, instead of first writing each broadcast operand out in full; the second
+ * time a signature is seen, so that one-off shapes compile nothing.
+ */
+export function broadcastOp(fn: string, op: (x: NDArray, y: NDArray) => NDArray, a: NDArray, b: NDArray, shape: number[]): NDArray {
+  const n = sizeOf(shape);
+  if (n >= STAGED_BROADCAST_MIN && (sizeOf(a.shape) < n || sizeOf(b.shape) < n) && stages([a, b])) {
+    const key = `${fn} ${a.dtype} ${a.shape} ${b.shape}`;
+    if (seenBroadcasts.has(key)) return staged(`np.${fn} broadcast`, [a, b], (u, v) => broadcastThen(fn, op, u, v));
+    if (seenBroadcasts.size >= 1024) seenBroadcasts.clear();
+    seenBroadcasts.add(key);
+  }
+  return op(lax.broadcastTo(a, shape), lax.broadcastTo(b, shape));
+}
+const broadcastThen = (fn: string, op: (x: NDArray, y: NDArray) => NDArray, u: NDArray, v: NDArray): NDArray => {
+  const shape = broadcastShapes(fn, u.shape, v.shape);
+  return op(lax.broadcastTo(u, shape), lax.broadcastTo(v, shape));
+};
 
 /** A unary op on floats: integer and bool inputs are promoted to float32 first. */
 export function floatUnary(fn: string, op: (x: NDArray) => NDArray) {

@@ -8,7 +8,7 @@ import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { broadcastShapes } from "../core/shape.js";
-import { type ArrayLike, asArray, binary, floatUnary, promoteAndBroadcast, rejectBool, toFloat } from "./base.js";
+import { type ArrayLike, asArray, binary, broadcastOp, floatUnary, promoteAndBroadcast, promoteTogether, rejectBool, toFloat } from "./base.js";
 import { numberKey, staged } from "../core/staged.js";
 
 /**
@@ -23,12 +23,12 @@ const stagedUnary =
 export const add = binary("add", lax.add);
 /** NumPy refuses `-` between bools (it is not a ring operation on them); so do we. */
 export const subtract = (x: ArrayLike, y: ArrayLike): NDArray => {
-  const [a, b] = promoteAndBroadcast("np.subtract", [x, y]);
+  const [a, b] = promoteTogether("np.subtract", [x, y]);
   if (a!.dtype === "bool")
     throw new DTypeError(
       'np.subtract: not defined for two bool operands (as in NumPy); use np.notEqual for an exclusive or, or convert with .astype("int32")',
     );
-  return lax.sub(a!, b!);
+  return broadcastOp("subtract", lax.sub, a!, b!, broadcastShapes("np.subtract", a!.shape, b!.shape));
 };
 export const multiply = binary("multiply", lax.mul);
 /** True division: integer operands are promoted to float32. */

@@ -27,12 +27,12 @@ const data = (shape: number[], dtype: "float32" | "float64" = "float32", seed = 
 };
 /** A second operand: `x` reversed, so zeros, infinities and NaN meet other values. */
 const other = (x: NDArray): NDArray => np.flip(x);
-/** `x` as int32 (finite values times 3, truncated; the conversion's own choice for the rest). */
 /** A result's shapes and raw bits: a program reused with the wrong keepdims gives the right bits in the wrong shape. */
 const shapesAndBits = (r: NDArray | NDArray[]): { shapes: number[][]; bits: number[][] } => ({
   shapes: (Array.isArray(r) ? r : [r]).map((a) => a.shape),
   bits: rawBits(r),
 });
+/** `x` as int32 (finite values times 3, truncated; the conversion's own choice for the rest). */
 const ints = (x: NDArray): NDArray => np.astype(np.multiply(np.nanToNum(x, { posinf: 50, neginf: -50 }), 3), "int32");
 
 describe("np functions called eagerly equal their primitive-by-primitive bits", () => {
@@ -166,5 +166,41 @@ describe("np functions called eagerly equal their primitive-by-primitive bits", 
       // Back to back under the same keys: shapes, a rank, a dtype and values the keys do not hold.
       for (const x of [data([6, 5]), data([3, 8], "float32", 2), data([6, 5], "float64"), data([2, 3, 4])])
         expect(shapesAndBits(call(x)), `${name} [${x.shape}] ${x.dtype}`).toEqual(shapesAndBits(primitiveByPrimitive(() => call(x))));
+    });
+});
+
+describe("binary ops with a broadcast operand, called eagerly on large results", () => {
+  // From their second call on (per op, dtype and operand shapes) these run as a staged program
+  // whose broadcasts are free: each call must give the bits of the primitive-by-primitive path,
+  // but for a NaN's sign (large eager ops run in the same wasm loops, whose NaNs may differ in sign
+  // from the JavaScript kernels' the pass-through path takes).
+  const canonical = (r: NDArray): NDArray => (r.dtype === "float32" || r.dtype === "float64" ? np.where(np.isnan(r), NaN, r) : r);
+  const big = (shape: number[], dtype: "float32" | "float64" | "int32" = "float32", seed = 1): NDArray => {
+    const x = data(shape, dtype === "int32" ? "float32" : dtype, seed);
+    return dtype === "int32" ? np.astype(np.nanToNum(np.multiply(x, 3)), "int32") : x;
+  };
+  const ops: [string, (a: NDArray, b: NDArray | number) => NDArray][] = [
+    ["add", np.add],
+    ["subtract", np.subtract],
+    ["multiply", np.multiply],
+    ["divide", np.divide],
+    ["power", np.power],
+    ["maximum", np.maximum],
+    ["less", np.less],
+    ["equal", np.equal],
+  ];
+  const pairs: [string, () => [NDArray, NDArray | number]][] = [
+    ["[64, 64] and [64]", () => [big([64, 64]), big([64], "float32", 2)]],
+    ["[64] and [64, 64]", () => [big([64], "float32", 3), big([64, 64])]],
+    ["[1000, 10] and [1000, 1], float64", () => [big([1000, 10], "float64"), big([1000, 1], "float64", 2)]],
+    ["[8, 32, 32] and a number", () => [big([8, 32, 32]), 1.5]],
+    ["int32 [64, 80] and [80]", () => [big([64, 80], "int32"), big([80], "int32", 2)]],
+  ];
+  for (const [name, operands] of pairs)
+    it(`${name}: every op, three calls each, the bits of the unstaged path`, () => {
+      const [a, b] = operands();
+      for (const [op, f] of ops)
+        for (let call = 0; call < 3; call++)
+          expect(shapesAndBits(canonical(f(a, b))), `${op} call ${call}`).toEqual(shapesAndBits(canonical(primitiveByPrimitive(() => f(a, b)))));
     });
 });
