@@ -8,7 +8,7 @@ import { ArgumentError, ShapeError, describe, naming } from "../core/errors.js";
 import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
-import { broadcastShapes, fmtShape, normAxes, range } from "../core/shape.js";
+import { broadcastShapes, fmtShape, normAxes, normAxis, range } from "../core/shape.js";
 import { type ArrayLike, asArray, keptShape } from "./base.js";
 import { abs, multiply, sqrt } from "./math.js";
 import { max, min, sum } from "./reductions.js";
@@ -178,35 +178,48 @@ export function einsum(spec: string, ...operands: ArrayLike[]): NDArray {
 // ---- norms ----
 
 export interface NormOptions {
-  ord?: number | "fro" | null;
+  ord?: number | "fro" | "nuc" | null;
   axis?: number | number[] | null;
   keepdims?: boolean;
 }
 
+const MATRIX_ORDS = '"fro", "nuc", 1, -1, 2, -2, Infinity or -Infinity';
+
 /**
- * Vector and matrix norms as NumPy computes them: with no axis, the 2-norm of the flattened
+ * Vector and matrix norms as NumPy and JAX compute them: with no axis, the 2-norm of the flattened
  * array; along one axis, vector norms (ord = 2, 1, Infinity, -Infinity, 0 or any p); along two
- * axes, the Frobenius norm ("fro" or default), or the 1 / Infinity induced norms.
+ * axes (a 2-D array, or `axis` a pair [row, column] of any two axes of an N-d array, the others
+ * batch), matrix norms: the Frobenius norm ("fro" or default), 1 / -1 (largest / smallest column
+ * sum of |a|), Infinity / -Infinity (largest / smallest row sum of |a|), 2 / -2 (largest / smallest
+ * singular value) and "nuc" (sum of the singular values). The singular values come from the
+ * reduced SVD of the matrices with their axes moved last. A number or string in place of the
+ * options is the ord.
  */
-export function norm(x: ArrayLike, options: NormOptions | number = {}): NDArray {
+export function norm(x: ArrayLike, options: NormOptions | number | "fro" | "nuc" = {}): NDArray {
   return naming("np.linalg.norm", () => normOf(x, options));
 }
 
-function normOf(x: ArrayLike, options: NormOptions | number): NDArray {
-  const opts = typeof options === "number" ? { ord: options } : checkOptionsObject("np.linalg.norm", options, ["ord", "axis", "keepdims"]);
+function normOf(x: ArrayLike, options: NormOptions | number | "fro" | "nuc"): NDArray {
+  const opts =
+    typeof options === "number" || typeof options === "string"
+      ? { ord: options }
+      : checkOptionsObject("np.linalg.norm", options, ["ord", "axis", "keepdims"]);
   let a = asArray("linalg.norm", x, undefined, "x");
   if (a.dtype !== "float32" && a.dtype !== "float64") a = lax.convert(a, "float32");
   const ord = opts.ord ?? null;
   const keepdims = opts.keepdims ?? false;
+  if (ord !== null && ord !== "fro" && ord !== "nuc" && typeof ord !== "number") {
+    throw new ArgumentError(`np.linalg.norm: ord must be a number, "fro", "nuc" or null, got ${describe(ord)}`);
+  }
   if ((opts.axis === null || opts.axis === undefined) && ord !== null && a.ndim > 2) {
     throw new ArgumentError(`np.linalg.norm: ord ${describe(ord)} needs a 1-D or 2-D array, or an axis; got shape ${fmtShape(a.shape)}`);
   }
-  const axes =
-    opts.axis === null || opts.axis === undefined
-      ? range(a.ndim)
-      : normAxes("np.linalg.norm", typeof opts.axis === "number" ? [opts.axis] : opts.axis, a.ndim);
+  const given = opts.axis === null || opts.axis === undefined ? range(a.ndim) : typeof opts.axis === "number" ? [opts.axis] : opts.axis;
+  const axes = normAxes("np.linalg.norm", given, a.ndim);
   const finish = (v: NDArray) => (keepdims ? lax.reshape(v, keptShape(a.shape, axes)) : v);
-  if (ord === "fro" && axes.length !== 2) throw new ArgumentError(`np.linalg.norm: ord "fro" needs two axes, got ${axes.length}`);
+  if ((ord === "fro" || ord === "nuc") && axes.length !== 2) {
+    throw new ArgumentError(`np.linalg.norm: ord ${describe(ord)} needs two axes, got ${axes.length}`);
+  }
   if (ord === null || ord === "fro" || (ord === 2 && axes.length === 1)) return finish(sqrt(sum(lax.mul(a, a), axes)));
   if (axes.length === 1) {
     const p = ord as number;
@@ -219,17 +232,26 @@ function normOf(x: ArrayLike, options: NormOptions | number): NDArray {
     return finish(lax.pow(s, lax.fill(s, 1 / p)));
   }
   if (axes.length === 2) {
-    const [r, c] = axes as [number, number];
-    if (ord === 1) return finish(maxKeep(sum(abs(a), { axis: r, keepdims: true }), c, r));
-    if (ord === Infinity) return finish(maxKeep(sum(abs(a), { axis: c, keepdims: true }), r, c));
-    throw new ArgumentError(`np.linalg.norm: matrix ord ${describe(ord)} is not supported; use "fro", 1 or Infinity`);
+    // The pair in the order given: [row axis, column axis].
+    const [r, c] = given.map((d) => normAxis("np.linalg.norm", d, a.ndim)) as [number, number];
+    if (ord === 1) return finish(extremeKeep(max, sum(abs(a), { axis: r, keepdims: true }), c, r));
+    if (ord === -1) return finish(extremeKeep(min, sum(abs(a), { axis: r, keepdims: true }), c, r));
+    if (ord === Infinity) return finish(extremeKeep(max, sum(abs(a), { axis: c, keepdims: true }), r, c));
+    if (ord === -Infinity) return finish(extremeKeep(min, sum(abs(a), { axis: c, keepdims: true }), r, c));
+    if (ord === 2 || ord === -2 || ord === "nuc") {
+      const others = range(a.ndim).filter((d) => d !== r && d !== c);
+      const s = lax.svd(lax.transpose(a, [...others, r, c]), false)[1]!;
+      const last = [s.ndim - 1];
+      return finish(ord === 2 ? lax.reduceMax(s, last) : ord === -2 ? lax.reduceMin(s, last) : lax.reduceSum(s, last));
+    }
+    throw new ArgumentError(`np.linalg.norm: matrix ord ${describe(ord)} is not supported; use ${MATRIX_ORDS}`);
   }
   throw new ShapeError(`np.linalg.norm: ord ${describe(ord)} needs one or two axes, got ${axes.length}`);
 }
 
-/** Max over `axis` of an array with a kept size-1 `other` axis, then drops both. */
-function maxKeep(v: NDArray, axis: number, other: number): NDArray {
-  const m = max(v, { axis, keepdims: true });
+/** `reduce` (max or min) over `axis` of an array with a kept size-1 `other` axis, then drops both. */
+function extremeKeep(reduce: typeof max, v: NDArray, axis: number, other: number): NDArray {
+  const m = reduce(v, { axis, keepdims: true });
   return lax.reshape(
     m,
     m.shape.filter((_, d) => d !== axis && d !== other),
