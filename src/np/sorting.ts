@@ -10,6 +10,7 @@ import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
 import { normAxis } from "../core/shape.js";
 import { type ArrayLike, asArray, toFloat } from "./base.js";
+import { numberKey, staged } from "../core/staged.js";
 
 /** Options of sort and argsort: the axis (-1 by default; null sorts the flattened array) and the order. */
 export interface SortOptions {
@@ -54,15 +55,30 @@ export function searchsorted(a: ArrayLike, v: ArrayLike, options: { side?: "left
   if (side !== "left" && side !== "right") throw new ArgumentError(`np.searchsorted: side must be "left" or "right", got ${describe(side)}`);
   const [s0, q0] = promoteAndBroadcastPair("np.searchsorted", a, v);
   if (s0.ndim !== 1) throw new ArgumentError(`np.searchsorted: a must be 1-d (sorted), got shape [${s0.shape}]`);
-  const shape = [...q0.shape, s0.size];
-  const sa = lax.broadcastInDim(s0, shape, [q0.ndim]);
-  const qa = lax.broadcastInDim(
-    q0,
-    shape,
-    q0.shape.map((_, d) => d),
-  );
-  const cmp = side === "left" ? lax.lt(sa, qa) : lax.le(sa, qa);
-  return lax.reduceSum(lax.convert(cmp, "int32"), [q0.ndim]);
+  return staged(`np.searchsorted ${side}`, [s0, q0], (sorted, values) => binarySearch(sorted, values, side));
+}
+
+/**
+ * For each value, the number of leading elements of the sorted `a` below it ("left") or at most it
+ * ("right"), by binary search (JAX's default "scan" method): lo and hi close in on the first
+ * element that fails the comparison, in bit-length-of-n halvings, so the work is O(m log n) for m
+ * values, not the O(m n) of comparing every pair (which could not even be built for 10⁵ values in
+ * 10⁵ elements). NaN compares false, so it counts as the largest value on either side.
+ */
+function binarySearch(a: NDArray, v: NDArray, side: "left" | "right"): NDArray {
+  const n = a.size;
+  const int = (value: number) => lax.fill({ shape: v.shape, dtype: "int32" }, value);
+  let lo = int(0),
+    hi = int(n);
+  for (let len = n; len > 0; len = Math.floor(len / 2)) {
+    const mid = lax.div(lax.add(lo, hi), int(2));
+    const at = lax.gather(a, lax.min(mid, int(n - 1)), 0);
+    const below = side === "left" ? lax.lt(at, v) : lax.le(at, v);
+    const open = lax.lt(lo, hi);
+    lo = lax.selectN(lax.and(open, below), lo, lax.add(mid, int(1)));
+    hi = lax.selectN(lax.and(open, lax.not(below)), hi, mid);
+  }
+  return lo;
 }
 
 /** Two operands promoted to one dtype (JS numbers weakly typed), each keeping its shape. */
@@ -83,8 +99,14 @@ export function interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, options: { le
   const [xs, xps, fps] = promoteDTypes([px!, pxp!, pfp!]);
   if (xps.ndim !== 1 || fps.ndim !== 1 || xps.size !== fps.size || xps.size < 1)
     throw new ArgumentError(`np.interp: xp and fp must be 1-d of one nonzero length, got shapes [${xps.shape}] and [${fps.shape}]`);
+  if (xps.size === 1) return lax.broadcastTo(lax.reshape(fps, []), xs.shape);
+  const { left, right } = o;
+  const key = (v: number | undefined) => (v === undefined ? "-" : numberKey(v));
+  return staged(`np.interp ${key(left)} ${key(right)}`, [xs, xps, fps], (u, p, f) => interpOf(u, p, f, left, right));
+}
+
+function interpOf(xs: NDArray, xps: NDArray, fps: NDArray, left: number | undefined, right: number | undefined): NDArray {
   const n = xps.size;
-  if (n === 1) return lax.broadcastTo(lax.reshape(fps, []), xs.shape);
   const i = lax.min(
     lax.max(
       lax.sub(searchsorted(lax.stopGradient(xps), lax.stopGradient(xs), { side: "right" }), lax.fill({ shape: xs.shape, dtype: "int32" }, 1)),
@@ -100,8 +122,8 @@ export function interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, options: { le
   const t = lax.div(lax.sub(xs, x0), lax.sub(x1, x0));
   const val = lax.add(f0, lax.mul(t, lax.sub(f1, f0)));
   const end = (t: NDArray, i: number) => lax.broadcastTo(lax.reshape(lax.sliceAxis(t, 0, i, i + 1), []), xs.shape);
-  const lo = o.left === undefined ? end(fps, 0) : lax.fill(val, o.left);
-  const hi = o.right === undefined ? end(fps, n - 1) : lax.fill(val, o.right);
+  const lo = left === undefined ? end(fps, 0) : lax.fill(val, left);
+  const hi = right === undefined ? end(fps, n - 1) : lax.fill(val, right);
   const out = lax.selectN(lax.lt(xs, end(xps, 0)), val, lo);
   return lax.selectN(lax.gt(xs, end(xps, n - 1)), out, hi);
 }

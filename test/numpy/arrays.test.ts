@@ -104,6 +104,62 @@ describe("sort, argsort, searchsorted, interp, quantiles", () => {
     expect(np.searchsorted(a, f64([2]), { side: "right" }).tolist()).toEqual([3]);
     expect(() => np.searchsorted(a, 1, { side: "middle" as never })).toThrow(ArgumentError);
   });
+  it("np.searchsorted counts by binary search: any length (0, 1, powers of two and beside them), repeats, ±inf and NaN, both sides, jit and vmap", () => {
+    // The reference counts every element, as the definition says.
+    const count = (a: number[], v: number, side: "left" | "right") => a.filter((e) => (side === "left" ? e < v : e <= v)).length;
+    for (const n of [0, 1, 2, 3, 7, 8, 9, 16, 33]) {
+      const a = Array.from({ length: n }, (_, i) => Math.floor(i / 3) - 2).map((e, i) =>
+        i === n - 1 && n > 4 ? NaN : i === 0 && n > 3 ? -Infinity : e,
+      );
+      const queries = [-Infinity, -3, -2, -1.5, 0, 1, 2, 9, Infinity, NaN];
+      for (const side of ["left", "right"] as const) {
+        const got = np.searchsorted(f64(a), f64(queries), { side });
+        expect(flat(got), `n = ${n} ${side}`).toEqual(queries.map((q) => count(a, q, side)));
+        expect(got.dtype).toBe("int32");
+        expect(flat(jit((x: NDArray, q: NDArray) => np.searchsorted(x, q, { side }))(f64(a), f64(queries)))).toEqual(flat(got));
+      }
+    }
+    // Values of any shape; vmap over the values and over the sorted arrays.
+    const a = f64([1, 2, 2, 3, 5, 8]);
+    expect(
+      np
+        .searchsorted(
+          a,
+          f64([
+            [0, 2],
+            [4, 9],
+          ]),
+        )
+        .tolist(),
+    ).toEqual([
+      [0, 1],
+      [4, 6],
+    ]);
+    expect(
+      vmap((q: NDArray) => np.searchsorted(a, q))(
+        f64([
+          [0, 2],
+          [4, 9],
+        ]),
+      ).tolist(),
+    ).toEqual([
+      [0, 1],
+      [4, 6],
+    ]);
+    expect(
+      vmap((s: NDArray) => np.searchsorted(s, 2.5))(
+        f64([
+          [1, 2, 3],
+          [3, 4, 5],
+        ]),
+      ).tolist(),
+    ).toEqual([2, 0]);
+    // 10⁵ values in 10⁵ elements: comparing every pair would need 10¹⁰ of them.
+    const big = Float32Array.from({ length: 100_000 }, (_, i) => i * 0.5);
+    const qs = Float32Array.from({ length: 100_000 }, (_, i) => ((i * 7919) % 100_000) * 0.25);
+    const got = flat(np.searchsorted(np.array(big), np.array(qs), { side: "right" }));
+    expect(got.every((g, i) => g === Math.min(100_000, Math.floor(qs[i]! / 0.5) + 1))).toBe(true);
+  });
   it("np.interp: values by hand, derivatives in x, xp and fp, vmap and jit", () => {
     const xp = f64([0, 1, 3]),
       fp = f64([1, 3, -1]);

@@ -158,6 +158,20 @@ describe("np functions called eagerly equal their primitive-by-primitive bits", 
         ];
       },
     ],
+    [
+      "searchsorted both sides, interp with and without left and right",
+      (x) => {
+        const sorted = np.sort(np.ravel(x)),
+          xp = np.linspace(-3, 3, 7);
+        return [
+          np.searchsorted(sorted, x),
+          np.searchsorted(sorted, x, { side: "right" }),
+          np.interp(x, xp, np.cos(xp)),
+          np.interp(x, xp, np.linspace(0, 1, 7), { left: -1, right: 2 }),
+          np.interp(x, xp, np.linspace(0, 1, 7), { left: -1 }),
+        ];
+      },
+    ],
     ["arrayEqual", (x) => [np.arrayEqual(x, x), np.arrayEqual(np.nanToNum(x), np.nanToNum(x)), np.arrayEqual(x, np.abs(x))]],
   ];
   for (const [name, call] of calls)
