@@ -14,6 +14,7 @@ import { checkOptionsObject } from "./core/options.js";
 import { range, sizeOf, stridesOf } from "./core/shape.js";
 import { type ArrayLike, asArray } from "./np/base.js";
 import { add, maximum, minimum } from "./np/math.js";
+import { numberKey, staged } from "./core/staged.js";
 
 /** Padding: "SAME" (output size ceil(in / stride)), "VALID" (no padding) or explicit [lo, hi] per spatial dim. */
 export type ConvPadding = "SAME" | "VALID" | [number, number][];
@@ -215,7 +216,7 @@ export function reduceWindow(
 ): NDArray {
   const opts = checkOptionsObject(RW, options, ["baseDilation", "windowDilation"]);
   const x = asArray(RW, operand, undefined, "operand");
-  const kind = computation === add ? "sum" : computation === maximum ? "max" : computation === minimum ? "min" : null;
+  const kind: WindowStatics["kind"] | null = computation === add ? "sum" : computation === maximum ? "max" : computation === minimum ? "min" : null;
   if (kind === null) {
     throw new ArgumentError(`${RW}: computation must be np.add, np.maximum or np.minimum (recognised by identity), got ${describe(computation)}`);
   }
@@ -229,6 +230,23 @@ export function reduceWindow(
   const spans = window.map((k, d) => (k - 1) * dil[d]! + 1);
   const pads = resolvePadding(RW, padding, sizes, spans, strides);
   if (pads.some(([lo, hi]) => lo < 0 || hi < 0)) throw new ArgumentError(`${RW}: padding widths must be non-negative, got ${describe(pads)}`);
+  const statics = { kind, initValue, window, strides, base, dil, pads };
+  const key = `${RW} ${kind} ${numberKey(initValue)} ${window} ${strides} ${base} ${dil} ${pads.flat()}`;
+  return staged(key, [x], (v) => reduceWindowOf(v, statics));
+}
+
+interface WindowStatics {
+  kind: "sum" | "max" | "min";
+  initValue: number;
+  window: number[];
+  strides: number[];
+  base: number[];
+  dil: number[];
+  pads: [number, number][];
+}
+
+/** reduceWindow's body on its validated static arguments (one staged program when eager). */
+function reduceWindowOf(x: NDArray, { kind, initValue, window, strides, base, dil, pads }: WindowStatics): NDArray {
   const init = lax.scalar(initValue, x.dtype);
   const needPad = pads.some(([lo, hi]) => lo > 0 || hi > 0) || base.some((b) => b > 1);
   const xp = needPad

@@ -9,6 +9,8 @@ import { checkOptionsObject } from "./core/options.js";
 import { type ConvPadding, convGeneralDilated, reduceWindow } from "./lax_conv.js";
 import { type ArrayLike, asArray, toFloat } from "./np/base.js";
 import { add, maximum } from "./np/math.js";
+import * as lax from "./core/lax.js";
+import { staged } from "./core/staged.js";
 
 /** Options of `nn.conv` and `nn.convTranspose`. */
 export interface NnConvOptions {
@@ -155,10 +157,12 @@ export function avgPool(x: ArrayLike, windowShape: number[], options?: PoolOptio
   const o = checkOptionsObject(fn, options, ["strides", "padding", "countIncludePad"]);
   const a = toFloat(asArray(fn, x, undefined, "x"));
   const [w, s, p] = poolGeometry(fn, a, windowShape, o);
-  const sums = reduceWindow(a, 0, add, w, s, p);
-  if (o.countIncludePad === false) {
-    const ones = a.mul(0).add(1);
-    return sums.div(reduceWindow(ones, 0, add, w, s, p));
-  }
-  return sums.mul(1 / (windowShape as number[]).reduce((m, v) => m * v, 1));
+  const includePad = o.countIncludePad !== false;
+  const size = w.reduce((m, v) => m * v, 1);
+  // One staged program when eager; the counts of the real elements in each window come from ones
+  // (not from the values: x · 0 + 1 is NaN at an infinite or NaN x).
+  return staged(`${fn} ${w} ${s} ${p} ${includePad}`, [a], (v) => {
+    const sums = reduceWindow(v, 0, add, w, s, p);
+    return includePad ? lax.mul(sums, lax.fill(sums, 1 / size)) : lax.div(sums, reduceWindow(lax.fill(v, 1), 0, add, w, s, p));
+  });
 }

@@ -268,6 +268,16 @@ describe("lax.reduceWindow and pooling", () => {
         .failed,
     ).toBeUndefined();
   });
+  it("avgPool without the padding counts the real elements, whatever their values (an infinite one too)", () => {
+    const x = np.array([[Infinity], [1], [2], [-Infinity]], { dtype: "float64" }); // 4 positions, 1 feature
+    expect(Array.from(nn.avgPool(x, [2], { padding: "SAME", countIncludePad: false }).dataSync())).toEqual([Infinity, 1.5, -Infinity, -Infinity]);
+    expect(Array.from(nn.avgPool(x, [3], { padding: "SAME", countIncludePad: false }).dataSync())).toEqual([
+      Infinity,
+      Infinity,
+      -Infinity,
+      -Infinity,
+    ]);
+  });
   it("windows that tile the operand (window = stride, no padding; reshaped, not gathered) match the reference", () => {
     const zero = (nd: number) => Array.from({ length: nd }, (): [number, number] => [0, 0]);
     const y3h = rand(rng, [2, 7, 4, 9, 2]);

@@ -6,7 +6,7 @@
  * optional operands are given) and for operands of other shapes, ranks and dtypes under one key.
  */
 import { describe, expect, it } from "vitest";
-import { type NDArray, nn, np } from "../../src/index.js";
+import { type NDArray, lax, nn, np } from "../../src/index.js";
 import { clearStaged } from "../../src/core/staged.js";
 import { primitiveByPrimitive, rawBits } from "../helpers.js";
 
@@ -34,6 +34,40 @@ describe("nn functions and np reductions called eagerly equal their primitive-by
     ["celu alpha 2", (x) => nn.celu(x, { alpha: 2 })],
     ["selu", (x) => nn.selu(x)],
     ["hardSilu", (x) => nn.hardSilu(x)],
+    [
+      "lax.reduceWindow sum, max and min: SAME, VALID, pairs, strides, dilations",
+      (x) => {
+        const ones = x.shape.map(() => 1),
+          twos = x.shape.map(() => 2);
+        return np.concatenate(
+          [
+            np.ravel(lax.reduceWindow(x, 0, np.add, twos, ones, "SAME")),
+            np.ravel(lax.reduceWindow(x, -Infinity, np.maximum, twos, twos, "VALID")),
+            np.ravel(
+              lax.reduceWindow(
+                x,
+                1,
+                np.minimum,
+                twos,
+                ones,
+                x.shape.map(() => [1, 0] as [number, number]),
+                { windowDilation: twos },
+              ),
+            ),
+          ],
+          0,
+        );
+      },
+    ],
+    [
+      "nn.avgPool counting the padding or not, nn.maxPool",
+      (x) =>
+        np.concatenate([
+          np.ravel(nn.avgPool(x, [2], { padding: "SAME" })),
+          np.ravel(nn.avgPool(x, [2], { padding: "SAME", countIncludePad: false })),
+          np.ravel(nn.maxPool(x, [2], { strides: [2] })),
+        ]),
+    ],
     ["relu (NaN kept)", (x) => nn.relu(np.where(np.greater(x, 2.5), NaN, x))],
     ["relu of int32", (x) => nn.relu(np.astype(x, "int32"))],
     ["leakyRelu, and slope 0.2", (x) => np.stack([nn.leakyRelu(x), nn.leakyRelu(x, 0.2)])],
