@@ -400,14 +400,19 @@ export interface AttentionOptions {
   isCausal?: boolean;
 }
 
-/** A bias or mask broadcast to the logits' shape [B, N, T, S] (a rank-3 one gains the batch axis when q has none). */
-function logitsOperand(fn: string, name: string, v: unknown, logits: NDArray, batched: boolean, dtype: DType): NDArray {
+/**
+ * A bias or mask as an array of `dtype` checked to broadcast to the logits' shape [B, N, T, S] (a
+ * rank-3 one gains the batch axis when q has none); the program broadcasts it.
+ */
+function logitsOperand(fn: string, name: string, v: unknown, logits: number[], batched: boolean, dtype: DType): NDArray {
   let a = asArray(fn, v as ArrayLike, dtype, name);
   if (dtype === "bool" && a.dtype !== "bool") throw new DTypeError(`${fn}: ${name} must be a bool array (true = attend), got ${a.dtype}`);
   a = lax.convert(a, dtype);
   if (!batched && a.ndim === 3) a = lax.reshape(a, [1, ...a.shape]);
-  if (a.ndim > 4) throw new ShapeError(`${fn}: ${name} has shape [${a.shape}]; it must broadcast to the logits [B, N, T, S] = [${logits.shape}]`);
-  return operandLike(fn, name, a, logits, dtype);
+  const shape = a.ndim > 4 ? null : broadcastShapes(fn, a.shape, logits);
+  if (shape === null || !shapeEq(shape, logits))
+    throw new ShapeError(`${fn}: ${name} has shape [${a.shape}]; it must broadcast to the logits [B, N, T, S] = [${logits}]`);
+  return a;
 }
 
 /**
@@ -416,6 +421,7 @@ function logitsOperand(fn: string, name: string, v: unknown, logits: NDArray, ba
  * attention shares each key/value head among N/K query heads). Returns [B, T, N, H]:
  * `softmax(q·kᵀ · scale + bias, masked) · v` over the key axis S. Masked logits become a large
  * negative number (-0.7 · the dtype's max, as JAX), so a fully masked row averages all values.
+ * Called eagerly it runs as one staged program.
  */
 export function dotProductAttention(query: ArrayLike, key: ArrayLike, value: ArrayLike, options: AttentionOptions = {}): NDArray {
   const fn = "nn.dotProductAttention";
@@ -441,6 +447,21 @@ export function dotProductAttention(query: ArrayLike, key: ArrayLike, value: Arr
   const scale = numberOption(fn, "scale", o.scale, 1 / Math.sqrt(H));
   if (o.isCausal !== undefined && typeof o.isCausal !== "boolean")
     throw new ArgumentError(`${fn}: isCausal must be a boolean, got ${describe(o.isCausal)}`);
+  const logits = [B, N, T, S];
+  const bias = o.bias === undefined ? null : logitsOperand(fn, "bias", o.bias, logits, batched, q.dtype);
+  const mask = o.mask === undefined ? null : logitsOperand(fn, "mask", o.mask, logits, batched, "bool");
+  const extras = [bias, mask].filter((a): a is NDArray => a !== null);
+  const statics = { scale, causal: o.isCausal === true, bias: bias !== null, mask: mask !== null };
+  const out = staged(`${fn} ${numberKey(scale)} ${statics.causal} ${statics.bias} ${statics.mask}`, [q, k, v, ...extras], (...a) =>
+    attention(a[0]!, a[1]!, a[2]!, statics.bias ? a[3]! : null, statics.mask ? a[statics.bias ? 4 : 3]! : null, statics),
+  );
+  return batched ? out : lax.reshape(out, out.shape.slice(1));
+}
+
+/** Attention of batched [B, T, N, H] q and [B, S, K, H] k, v, with its bias and mask (unbroadcast) if given. */
+function attention(q: NDArray, k: NDArray, v: NDArray, bias: NDArray | null, mask: NDArray | null, o: { scale: number; causal: boolean }): NDArray {
+  const [B, T, N, H] = q.shape as [number, number, number, number];
+  const [, S, K] = k.shape as [number, number, number, number];
   // Grouped-query attention: query head n reads key/value head floor(n / (N / K)).
   const heads = (t: NDArray) => (K === N ? t : lax.reshape(lax.broadcastInDim(t, [B, S, K, N / K, H], [0, 1, 2, 4]), [B, S, N, H]));
   k = heads(k);
@@ -454,10 +475,10 @@ export function dotProductAttention(query: ArrayLike, key: ArrayLike, value: Arr
       [0, 2],
     ],
   ); // [B, N, T, S]
-  logits = lax.mul(logits, c(logits, scale));
-  if (o.bias !== undefined) logits = lax.add(logits, logitsOperand(fn, "bias", o.bias, logits, batched, q.dtype));
-  let keep: NDArray | null = o.mask === undefined ? null : logitsOperand(fn, "mask", o.mask, logits, batched, "bool");
-  if (o.isCausal) {
+  logits = lax.mul(logits, c(logits, o.scale));
+  if (bias !== null) logits = lax.add(logits, lax.broadcastTo(bias, logits.shape));
+  let keep: NDArray | null = mask === null ? null : lax.broadcastTo(mask, logits.shape);
+  if (o.causal) {
     const tril = lax.full([T, S], 0, "bool");
     for (let t = 0; t < T; t++) for (let s = 0; s <= Math.min(t, S - 1); s++) tril.values[t * S + s] = 1;
     const causal = lax.broadcastInDim(tril, logits.shape, [2, 3]);
@@ -465,7 +486,7 @@ export function dotProductAttention(query: ArrayLike, key: ArrayLike, value: Arr
   }
   if (keep !== null) logits = where(keep, logits, c(logits, -0.7 * (q.dtype === "float64" ? Number.MAX_VALUE : 3.4028234663852886e38)));
   const probs = softmax(logits, -1);
-  const out = lax.transpose(
+  return lax.transpose(
     lax.dotGeneral(
       probs,
       v,
@@ -477,7 +498,6 @@ export function dotProductAttention(query: ArrayLike, key: ArrayLike, value: Arr
     ),
     [0, 2, 1, 3],
   ); // [B, N, T, H] -> [B, T, N, H]
-  return batched ? out : lax.reshape(out, out.shape.slice(1));
 }
 
 export interface OneHotOptions {

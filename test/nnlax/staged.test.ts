@@ -110,3 +110,24 @@ describe("nn functions and np reductions called eagerly equal their primitive-by
       for (const x of inputs) expect(rawBits(call(x)), `${name} [${x.shape}] ${x.dtype}`).toEqual(rawBits(primitiveByPrimitive(() => call(x))));
     });
 });
+
+describe("nn.dotProductAttention called eagerly", () => {
+  it("equals its primitive-by-primitive bits with and without bias, mask and causality, grouped heads, unbatched", () => {
+    clearStaged();
+    const q = data([2, 5, 4, 3]),
+      k = data([2, 6, 2, 3], "float32", 2),
+      v = data([2, 6, 2, 3], "float32", 3);
+    const mask = np.greater(data([4, 5, 6], "float32", 4), -1);
+    const calls: (() => NDArray)[] = [
+      () => nn.dotProductAttention(q, k, v),
+      () => nn.dotProductAttention(q, k, v, { isCausal: true }),
+      () => nn.dotProductAttention(q, k, v, { scale: 0.25, isCausal: true }),
+      () => nn.dotProductAttention(q, k, v, { bias: data([5, 6], "float32", 5) }),
+      () => nn.dotProductAttention(q, k, v, { bias: data([5, 6], "float32", 5), mask }),
+      () => nn.dotProductAttention(q, k, v, { mask, isCausal: true }),
+      () => nn.dotProductAttention(np.take(q, 0, 0), np.take(k, 0, 0), np.take(v, 0, 0), { bias: data([4, 5, 6], "float32", 6) }),
+      () => nn.dotProductAttention(data([2, 5, 4, 3], "float64"), data([2, 6, 4, 3], "float64", 2), data([2, 6, 4, 3], "float64", 3)),
+    ];
+    for (const [i, call] of calls.entries()) expect(rawBits(call()), `call ${i}`).toEqual(rawBits(primitiveByPrimitive(call)));
+  });
+});
