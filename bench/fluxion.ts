@@ -199,8 +199,13 @@ export const fluxion: Impl = {
       const key = random.key(0);
       return { run: () => random.normal(key, [normal]).dataSync() as Float32Array };
     }
-    if (fn === "softmax") {
+    if (fn === "softmax" || fn === "relu" || fn === "biasAdd") {
       const x = arr(data().library.softmax, [...softmax]);
+      if (fn === "relu") return { run: () => nn.relu(x).dataSync() as Float32Array };
+      if (fn === "biasAdd") {
+        const b = arr(data().library.bias, [softmax[1]]);
+        return { run: () => np.add(x, b).dataSync() as Float32Array };
+      }
       return { run: () => nn.softmax(x).dataSync() as Float32Array };
     }
     const x = arr(data().library.sort, [sort]);

@@ -288,6 +288,18 @@ const ROWS: Row[] = [
     prepare: (i) => i.library("sort"),
   },
   {
+    id: "libRelu",
+    label: `nn.relu [${SIZES.library.softmax}] eager (ms)`,
+    unit: "ms",
+    prepare: (i) => i.library("relu"),
+  },
+  {
+    id: "libBiasAdd",
+    label: `[${SIZES.library.softmax}] + a bias row, eager (ms)`,
+    unit: "ms",
+    prepare: (i) => i.library("biasAdd"),
+  },
+  {
     id: "ensembleLoop",
     label: `ensemble: ${ENSEMBLE.models} separate jitted MLP train steps (ms)`,
     unit: "ms",

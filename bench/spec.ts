@@ -99,7 +99,7 @@ export type ChainMode = "forward" | "grad" | "jit";
 export type ExpSinMode = "forward" | "grad";
 export type RnnMode = "forward" | "grad";
 /** The library functions timed eagerly (see `Impl.library`). */
-export type LibraryFn = "normal" | "softmax" | "sort";
+export type LibraryFn = "normal" | "softmax" | "sort" | "relu" | "biasAdd";
 
 /** The workloads, as every implementation (fluxion and each peer) provides them. */
 export interface Impl {
@@ -137,8 +137,10 @@ export interface Impl {
   fori(): Prepared;
   /**
    * A library function called eagerly on `SIZES.library`'s sizes: float32 standard normal samples
-   * from a fixed key (or seed), a softmax over the last axis of `data().library.softmax`, or a sort
-   * of `data().library.sort` (ascending; a descending top-k where that is the library's sort).
+   * from a fixed key (or seed), a softmax over the last axis of `data().library.softmax`, a sort
+   * of `data().library.sort` (ascending; a descending top-k where that is the library's sort), relu
+   * of the softmax logits, or the logits plus a bias along their last axis (`data().library.bias`,
+   * broadcast over the rows).
    */
   library(fn: LibraryFn): Prepared;
 }
@@ -198,8 +200,8 @@ export interface Data {
   decomposition: { sym: Float32Array; a: Float32Array };
   /** W10: W (hidden×hidden), U (hidden×input), b (hidden) and xs (steps×input), row-major. */
   rnn: { w: Float32Array; u: Float32Array; b: Float32Array; xs: Float32Array };
-  /** Inputs of the library-function rows: softmax logits and values to sort. */
-  library: { softmax: Float32Array; sort: Float32Array };
+  /** Inputs of the library-function rows: softmax logits (relu's and biasAdd's input too), values to sort, a bias row. */
+  library: { softmax: Float32Array; sort: Float32Array; bias: Float32Array };
 }
 
 let cached: Data | undefined;
@@ -243,7 +245,11 @@ export function data(): Data {
       b: normal(SIZES.rnn.hidden, 24, 0.1),
       xs: normal(SIZES.rnn.steps * SIZES.rnn.input, 25),
     },
-    library: { softmax: normal(SIZES.library.softmax[0] * SIZES.library.softmax[1], 26, 3), sort: normal(SIZES.library.sort, 27) },
+    library: {
+      softmax: normal(SIZES.library.softmax[0] * SIZES.library.softmax[1], 26, 3),
+      sort: normal(SIZES.library.sort, 27),
+      bias: normal(SIZES.library.softmax[1], 28),
+    },
   };
   return cached;
 }

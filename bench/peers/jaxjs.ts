@@ -276,8 +276,13 @@ export const jaxjs: Impl = {
       const key = jax.random.key(0);
       return owned(() => jax.random.normal(key.ref, [normal]).dataSync() as Float32Array, key);
     }
-    if (fn === "softmax") {
+    if (fn === "softmax" || fn === "relu" || fn === "biasAdd") {
       const x = arr(data().library.softmax, [...softmax]);
+      if (fn === "relu") return owned(() => nn.relu(x.ref).dataSync() as Float32Array, x);
+      if (fn === "biasAdd") {
+        const b = arr(data().library.bias, [softmax[1]]);
+        return owned(() => np.add(x.ref, b.ref).dataSync() as Float32Array, [x, b]);
+      }
       return owned(() => nn.softmax(x.ref).dataSync() as Float32Array, x);
     }
     const x = arr(data().library.sort, [sort]);

@@ -232,8 +232,13 @@ export function tfjs(backend: "wasm" | "cpu"): Impl {
       const { normal, softmax, sort } = SIZES.library;
       // tfjs's own generator (Box-Muller on a seeded Alea stream), not threefry.
       if (fn === "normal") return withInputs([], () => tidyRead(() => read(tf.randomNormal([normal], 0, 1, "float32", 0))), "own RNG");
-      if (fn === "softmax") {
+      if (fn === "softmax" || fn === "relu" || fn === "biasAdd") {
         const x = tf.tensor2d(data().library.softmax, [...softmax] as [number, number]);
+        if (fn === "relu") return withInputs([x], () => tidyRead(() => read(tf.relu(x))));
+        if (fn === "biasAdd") {
+          const b = tf.tensor1d(data().library.bias);
+          return withInputs([x, b], () => tidyRead(() => read(tf.add(x, b))));
+        }
         return withInputs([x], () => tidyRead(() => read(tf.softmax(x))));
       }
       const x = tf.tensor1d(data().library.sort);
