@@ -152,30 +152,42 @@ export function binary(fn: string, op: (x: NDArray, y: NDArray) => NDArray, minD
 }
 
 /** Results of at least this many elements are worth a staged program when an operand is broadcast. */
-const STAGED_BROADCAST_MIN = 4096;
-/** Signatures seen once: a broadcasting op compiles its program the second time it meets one. */
-const seenBroadcasts = new Set<string>();
+export const STAGED_BROADCAST_MIN = 4096;
+/** Operand signatures seen once (`stagedOnRepeat`). */
+const seen = new Set<string>();
+
+/**
+ * `body(...arrays)` as the staged program `key` when `arrays` have been seen with this key before
+ * (dtypes and shapes), else null: eager elementwise ops on large arrays run as a program whose
+ * broadcasts cost nothing, but compile it only when a signature repeats, so that one-off shapes
+ * compile nothing. Null under a transform too (the caller then binds as usual).
+ */
+export function stagedOnRepeat(key: string, arrays: readonly NDArray[], body: (...arrays: NDArray[]) => NDArray): NDArray | null {
+  if (!stages(arrays)) return null;
+  let signature = key;
+  for (const a of arrays) signature += ` ${a.dtype}[${a.shape}]`;
+  if (seen.has(signature)) return staged(key, arrays, body);
+  if (seen.size >= 1024) seen.clear();
+  seen.add(signature);
+  return null;
+}
 
 /**
  * `op` of a and b broadcast to `shape`. Called eagerly on large results where an operand needs
- * broadcasting (x · 2, x + bias, a column scaled by its sums), the op runs as a staged program whose
- * broadcasts cost nothing, instead of first writing each broadcast operand out in full; the second
- * time a signature is seen, so that one-off shapes compile nothing.
+ * broadcasting (x · 2, x + bias, a column scaled by its sums), the op runs as a staged program
+ * (`stagedOnRepeat`) instead of first writing each broadcast operand out in full.
  */
 export function broadcastOp(fn: string, op: (x: NDArray, y: NDArray) => NDArray, a: NDArray, b: NDArray, shape: number[]): NDArray {
   const n = sizeOf(shape);
-  if (n >= STAGED_BROADCAST_MIN && (sizeOf(a.shape) < n || sizeOf(b.shape) < n) && stages([a, b])) {
-    const key = `${fn} ${a.dtype} ${a.shape} ${b.shape}`;
-    if (seenBroadcasts.has(key)) return staged(`np.${fn} broadcast`, [a, b], (u, v) => broadcastThen(fn, op, u, v));
-    if (seenBroadcasts.size >= 1024) seenBroadcasts.clear();
-    seenBroadcasts.add(key);
-  }
-  return op(lax.broadcastTo(a, shape), lax.broadcastTo(b, shape));
+  const out =
+    n >= STAGED_BROADCAST_MIN && (sizeOf(a.shape) < n || sizeOf(b.shape) < n)
+      ? stagedOnRepeat(`np.${fn} broadcast`, [a, b], (u, v) => {
+          const s = broadcastShapes(fn, u.shape, v.shape);
+          return op(lax.broadcastTo(u, s), lax.broadcastTo(v, s));
+        })
+      : null;
+  return out ?? op(lax.broadcastTo(a, shape), lax.broadcastTo(b, shape));
 }
-const broadcastThen = (fn: string, op: (x: NDArray, y: NDArray) => NDArray, u: NDArray, v: NDArray): NDArray => {
-  const shape = broadcastShapes(fn, u.shape, v.shape);
-  return op(lax.broadcastTo(u, shape), lax.broadcastTo(v, shape));
-};
 
 /** A unary op on floats: integer and bool inputs are promoted to float32 first. */
 export function floatUnary(fn: string, op: (x: NDArray) => NDArray) {

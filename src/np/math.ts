@@ -7,8 +7,20 @@ import { ArgumentError, DTypeError, describe, naming } from "../core/errors.js";
 import { checkOptionsObject } from "../core/options.js";
 import * as lax from "../core/lax.js";
 import type { NDArray } from "../core/ndarray.js";
-import { broadcastShapes } from "../core/shape.js";
-import { type ArrayLike, asArray, binary, broadcastOp, floatUnary, promoteAndBroadcast, promoteTogether, rejectBool, toFloat } from "./base.js";
+import { broadcastShapes, sizeOf } from "../core/shape.js";
+import {
+  type ArrayLike,
+  STAGED_BROADCAST_MIN,
+  asArray,
+  binary,
+  broadcastOp,
+  floatUnary,
+  promoteAndBroadcast,
+  promoteTogether,
+  rejectBool,
+  stagedOnRepeat,
+  toFloat,
+} from "./base.js";
 import { numberKey, staged } from "../core/staged.js";
 
 /**
@@ -123,10 +135,16 @@ export function sign(x: ArrayLike): NDArray {
 
 /** Elementwise `cond ? a : b`, broadcasting all three. */
 export function where(cond: ArrayLike, a: ArrayLike, b: ArrayLike): NDArray {
-  const pred = truthy(asArray("where", cond, undefined, "cond"));
-  const [x, y] = promoteAndBroadcast("where", [a, b], undefined, ["a", "b"]);
-  const shape = broadcastShapes("where", pred.shape, x!.shape);
-  return lax.selectN(lax.broadcastTo(pred, shape), lax.broadcastTo(y!, shape), lax.broadcastTo(x!, shape));
+  const c = asArray("where", cond, undefined, "cond");
+  const [x, y] = promoteTogether("where", [a, b], undefined, ["a", "b"]);
+  const shape = broadcastShapes("where", c.shape, broadcastShapes("where", x!.shape, y!.shape));
+  const staged = sizeOf(shape) >= STAGED_BROADCAST_MIN ? stagedOnRepeat("np.where", [c, x!, y!], whereOf) : null;
+  return staged ?? whereOf(c, x!, y!);
+}
+/** cond ? x : y, all three broadcast together. */
+function whereOf(c: NDArray, x: NDArray, y: NDArray): NDArray {
+  const shape = broadcastShapes("where", c.shape, broadcastShapes("where", x.shape, y.shape));
+  return lax.selectN(lax.broadcastTo(truthy(c), shape), lax.broadcastTo(y, shape), lax.broadcastTo(x, shape));
 }
 
 /** Limits `x` to [lo, hi]; either bound may be null. Differentiable in the bounds too. */

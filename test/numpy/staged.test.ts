@@ -183,7 +183,7 @@ describe("np functions called eagerly equal their primitive-by-primitive bits", 
     });
 });
 
-describe("binary ops with a broadcast operand, called eagerly on large results", () => {
+describe("binary ops and where with a broadcast operand, called eagerly on large results", () => {
   // From their second call on (per op, dtype and operand shapes) these run as a staged program
   // whose broadcasts are free: each call must give the bits of the primitive-by-primitive path,
   // but for a NaN's sign (large eager ops run in the same wasm loops, whose NaNs may differ in sign
@@ -202,6 +202,8 @@ describe("binary ops with a broadcast operand, called eagerly on large results",
     ["maximum", np.maximum],
     ["less", np.less],
     ["equal", np.equal],
+    ["where, a number as the condition", (a, b) => np.where(a, a, b)],
+    ["where, a bool condition", (a, b) => np.where(np.greater(a, 0), b, a)],
   ];
   const pairs: [string, () => [NDArray, NDArray | number]][] = [
     ["[64, 64] and [64]", () => [big([64, 64]), big([64], "float32", 2)]],
