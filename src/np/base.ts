@@ -160,10 +160,12 @@ const seen = new Set<string>();
  * `body(...arrays)` as the staged program `key` when `arrays` have been seen with this key before
  * (dtypes and shapes), else null: eager elementwise ops on large arrays run as a program whose
  * broadcasts cost nothing, but compile it only when a signature repeats, so that one-off shapes
- * compile nothing. Null under a transform too (the caller then binds as usual).
+ * compile nothing. Null under a transform too (the caller then binds as usual), and for arrays off
+ * the CPU: what it saves is writing broadcast operands out in host memory, and a device backend
+ * already binds a broadcast scalar as one element.
  */
 export function stagedOnRepeat(key: string, arrays: readonly NDArray[], body: (...arrays: NDArray[]) => NDArray): NDArray | null {
-  if (!stages(arrays)) return null;
+  if (!stages(arrays) || arrays.some((a) => a.device !== "cpu")) return null;
   let signature = key;
   for (const a of arrays) signature += ` ${a.dtype}[${a.shape}]`;
   if (seen.has(signature)) return staged(key, arrays, body);
