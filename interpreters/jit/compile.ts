@@ -206,6 +206,13 @@ function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtu
   const products = viewDots(p, consumers, outputs);
   const planned: Planned[] = [];
   const eqns = p.eqns;
+  const chain = residentChain(eqns, (f) =>
+    f.prim === Prim.Reshape || REDUCE_ANY.has(f.prim)
+      ? true
+      : f.prim === Prim.BroadcastInDim
+        ? virtual.has(f.outvars[0]!)
+        : isElementwise(f.prim) && !absorbed.has(f) && !products.absorbed.has(f) && !convs.has(f) && !products.dots.has(f),
+  );
   for (let i = 0; i < eqns.length;) {
     const e = eqns[i]!;
     if ((e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) || absorbed.has(e) || products.absorbed.has(e)) {
@@ -256,17 +263,15 @@ function plan(p: Program, slot: (v: Var) => number): { planned: Planned[]; virtu
       // reductions are stored, and the reductions run on the eager kernels.
       const run = collect(Infinity);
       const members = new Set(run.group);
-      // Values read only by the reductions right after the run need no copy of their own: the
-      // reductions (which always write fresh arrays) read them in linear memory before any other
-      // kernel can overwrite it.
-      const next = new Set<Eqn>();
-      for (let k = run.j; k < eqns.length && REDUCE_ANY.has(eqns[k]!.prim) && run.inGroup.has(eqns[k]!.inputs[0]!); k++) next.add(eqns[k]!);
       const step = wasmLoopStep({
         group: run.group,
         shape,
         virtual,
         escapes: (v) => outputs.has(v) || (consumers.get(v) ?? []).some((c) => !members.has(c)),
-        readInPlace: (v) => !outputs.has(v) && (consumers.get(v) ?? []).every((c) => members.has(c) || next.has(c)),
+        readInPlace: (v) => !outputs.has(v) && chain.lastReader(v, members, run.j, consumers) !== null,
+        base: chain.base(i),
+        resident: (v) => chain.at(v, i),
+        handOn: (v, offset, bytes, shared) => chain.add(v, offset, bytes, shared, chain.lastReader(v, members, run.j, consumers)!),
         slot,
         fallback: () => kernelStep(run.group, [], shape, { consumers, outputs, virtual }, slot),
       });
@@ -457,6 +462,66 @@ function offsetExpr(target: Shape, src: Shape, dims: readonly number[]): string 
     return first === 0 ? q : `(${q} % ${int(span)})`;
   }
   return real.map(({ d, k }) => `(((i / ${int(ts[d]!)}) | 0) % ${int(target[d]!)}) * ${int(ss[k]!)}`).join(" + ");
+}
+
+/**
+ * Values fused runs hand on in place (views of linear memory, not copies) and the steps that may
+ * read them. A value qualifies when every reader outside its run comes after the run and before the
+ * first step of another kind than the reductions, zero-copy reshapes, virtual broadcasts and fused
+ * runs (`allowed`): those steps write linear memory only above the values pending (the reductions,
+ * `wasm_sum.ts`) or not at all, and each later fused run lays itself out above every value still to
+ * be read (`base`) and reads these where they lie (`at`). A softmax's exponentials so stay in place
+ * for its sum and for the divide's run.
+ */
+function residentChain(eqns: readonly Eqn[], allowed: (e: Eqn) => boolean) {
+  const index = new Map<Eqn, number>();
+  eqns.forEach((e, k) => index.set(e, k));
+  // stop[k]: the first equation at or after k that breaks a chain.
+  const stop = new Int32Array(eqns.length + 1);
+  stop[eqns.length] = eqns.length;
+  for (let k = eqns.length - 1; k >= 0; k--) stop[k] = allowed(eqns[k]!) ? stop[k + 1]! : k;
+  const live = new Map<Var, { offset: number; end: number; shared: boolean; last: number }>();
+  return {
+    /**
+     * The index of the last step reading `v` (made by a run of `members` ending before `from`),
+     * or null where some reader lies outside the chain, is a reshape (which would alias it), or
+     * is a virtual broadcast read outside it.
+     */
+    lastReader(v: Var, members: ReadonlySet<Eqn>, from: number, consumers: ReadonlyMap<Var, Eqn[]>): number | null {
+      const end = stop[from]!;
+      let last = from - 1;
+      const within = (c: Eqn): boolean => {
+        const k = index.get(c)!;
+        last = Math.max(last, k);
+        return k >= from && k < end && c.prim !== Prim.Reshape;
+      };
+      for (const c of consumers.get(v) ?? []) {
+        if (members.has(c)) continue;
+        if (!within(c)) return null;
+        if (
+          c.prim === Prim.BroadcastInDim &&
+          !(consumers.get(c.outvars[0]!) ?? []).every((d) => members.has(d) || (within(d) && d.prim !== Prim.BroadcastInDim))
+        )
+          return null;
+      }
+      return last;
+    },
+    /** Bytes above DATA where a run starting at step i may lay itself out. */
+    base(i: number): number {
+      let b = 0;
+      for (const [v, l] of live) if (l.last < i) live.delete(v);
+      for (const l of live.values()) b = Math.max(b, l.end);
+      return b;
+    },
+    /** Where `v` lies, if a run handed it on in place and it is still to be read at step i. */
+    at(v: Var, i: number): { offset: number; shared: boolean } | undefined {
+      const l = live.get(v);
+      return l !== undefined && l.last >= i ? l : undefined;
+    },
+    add(v: Var, offset: number, bytes: number, shared: boolean, last: number): void {
+      live.set(v, { offset, end: Math.ceil((offset + bytes + 64) / 64) * 64, shared, last });
+    },
+  };
 }
 
 interface Context {

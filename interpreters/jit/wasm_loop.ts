@@ -58,10 +58,23 @@ export interface FusedRun {
   /** Whether a value of the run is needed outside it. */
   escapes(v: Var): boolean;
   /**
-   * Whether an escaping value is only read by steps that run before any other fused loop (and
-   * keep nothing of it): it is then handed over as a view of linear memory, not copied out.
+   * Whether an escaping value is only read by the reductions and fused runs that follow before any
+   * other kind of step (and keep nothing of it): it is then handed over as a view of linear memory,
+   * not copied out, and the runs that read it find it where it lies.
    */
   readInPlace(v: Var): boolean;
+  /**
+   * Where the run's layout starts (bytes above DATA): above every value an earlier run handed on
+   * in place that a later step still reads, so that this run writes over none of them.
+   */
+  readonly base?: number;
+  /**
+   * Where an operand that an earlier run handed on in place lies (bytes above DATA) and whether in
+   * the shared memory, if it is one.
+   */
+  resident?(v: Var): { offset: number; shared: boolean } | undefined;
+  /** Told, once the run compiled, where each value it hands on in place lies, its bytes and its memory. */
+  handOn?(v: Var, offset: number, bytes: number, shared: boolean): void;
   slot(v: Var): number;
   /** The JavaScript loop for the same run, used if linear memory cannot grow at call time. */
   fallback(): Step;
@@ -120,11 +133,16 @@ export interface Heap {
   /** Threads for large runs (null: this thread only). */
   readonly pool: LoopPool | null;
   buffer: ArrayBuffer | SharedArrayBuffer;
+  /**
+   * Every buffer object the memory has had while shared: growing a shared memory gives a new one,
+   * and views of the old ones still see the same bytes.
+   */
+  readonly buffers: WeakSet<ArrayBufferLike>;
   views: Views;
   /**
-   * End (byte address) of the last run's values handed on in place, which the reductions after it
-   * may still read; DATA when it handed none on. Kernels running between a run and its reductions
-   * (`wasm_sum.ts`) write only above it, and never grow the memory while values are pending.
+   * End (byte address) of the values runs handed on in place that later steps may still read (the
+   * last run's, and those below its layout); DATA when there are none. Reductions (`wasm_sum.ts`)
+   * write only above it, and never grow the memory while values are pending.
    */
   pending: number;
 }
@@ -153,6 +171,11 @@ export const nextKernelId = (): number => ++kernelIds;
 export function wasmLoopsCompiled(): number {
   return compiled;
 }
+/** How many operands fused runs have read where an earlier run handed them on in place (tests check the path was taken). */
+export function wasmResidentReads(): number {
+  return residentReads;
+}
+let residentReads = 0;
 /** How many of those compute in float32 lanes. */
 export function wasmLoopsCompiled32(): number {
   return compiled32;
@@ -190,6 +213,7 @@ function makeHeap(shared: boolean, threads: number): Heap | null {
       shared,
       pool: shared ? new LoopPool(memory, CTL, threads) : null,
       buffer: memory.buffer,
+      buffers: new WeakSet([memory.buffer]),
       views: viewsOf(memory.buffer),
       pending: DATA,
     };
@@ -225,7 +249,7 @@ export function localHeap(): Heap | null {
 
 /** The heap whose memory holds `buffer` (a value a fused run handed on in place), if any. */
 export function heapHolding(buffer: ArrayBufferLike): Heap | null {
-  for (const h of [local, heap]) if (h && (h.buffer === buffer || h.memory.buffer === buffer)) return h;
+  for (const h of [local, heap]) if (h && (h.buffer === buffer || h.memory.buffer === buffer || (h.shared && h.buffers.has(buffer)))) return h;
   return null;
 }
 
@@ -244,6 +268,7 @@ export function heapFor(h: Heap, bytes: number): boolean {
     }
   if (h.buffer !== h.memory.buffer) {
     h.buffer = h.memory.buffer;
+    if (h.shared) h.buffers.add(h.buffer);
     h.views = viewsOf(h.buffer);
   }
   return true;
@@ -254,6 +279,8 @@ interface Region {
   readonly slot: number;
   /** An output handed on as a view of linear memory (see `FusedRun.readInPlace`). */
   readonly inPlace?: boolean;
+  /** An operand an earlier run handed on in place, read where it lies (see `FusedRun.resident`). */
+  readonly resident?: boolean;
   readonly dtype: LaneDType;
   readonly count: number;
   readonly offset: number;
@@ -325,7 +352,8 @@ export function wasmLoopStep(run: FusedRun): Step | null {
   if (bytes > MAX_SCRATCH) return null;
   const work = n * (run.group.reduce((w, e) => w + laneWork(e), 0) + gen.reads.length + gen.writes.length);
   const threaded = n >= THREAD_MIN && work >= THREAD_WORK;
-  const h = threaded ? sharedHeap()! : localHeap()!;
+  // A run reading values a threaded run left in the shared memory runs there too, reading them in place.
+  const h = threaded || gen.residentShared ? sharedHeap()! : localHeap()!;
   let module: object, kernel: (e0: number, e1: number) => void;
   try {
     module = new wasmApi!.Module(buildModule(gen.kernel(), gen.step, h.shared));
@@ -342,21 +370,37 @@ export function wasmLoopStep(run: FusedRun): Step | null {
   const pool = threaded ? h.pool : null;
   const chunk = pool === null ? end : Math.max(MIN_CHUNK, Math.ceil(end / (pool.threads * CHUNKS_PER_THREAD * step)) * step);
   const writes = gen.writes;
-  // Operands read element for element (as long as the run) are copied in chunk by chunk while the
-  // threads start (`LoopPool.run`'s feed); broadcast sources, shorter, are copied in whole first.
-  const streamed = pool === null ? [] : gen.reads.filter((r) => r.count === n),
-    whole = pool === null ? gen.reads : gen.reads.filter((r) => r.count !== n);
+  for (const w of writes) if (w.inPlace) run.handOn?.(gen.varOf(w), w.offset, w.count * BYTES[w.dtype]!, h.shared);
+  // Operands an earlier run handed on in place are read where they lie (or copied there when they
+  // are not in this heap: that run fell back to JavaScript, or ran in the other memory). The rest
+  // read element for element (as long as the run) are copied in chunk by chunk while the threads
+  // start (`LoopPool.run`'s feed); broadcast sources, shorter, are copied in whole first.
+  const resident = gen.reads.filter((r) => r.resident),
+    copied = gen.reads.filter((r) => !r.resident);
+  const streamed = pool === null ? [] : copied.filter((r) => r.count === n),
+    whole = pool === null ? copied : copied.filter((r) => r.count !== n);
   const shape = run.shape as number[];
   const handsOn = writes.some((w) => w.inPlace);
+  // Values below the base are still to be read by later steps: this run leaves them pending.
+  const base = DATA + (run.base ?? 0);
   let js: Step | null = null;
   return (envArrays) => {
+    // Growing a memory that is not shared detaches its buffer, and with it the views handed on in
+    // place that later steps are still to read: those are copied out first (only when it grows).
+    if (!h.shared && h.memory.buffer.byteLength < DATA + bytes) keepViews(h, envArrays);
     if (!heapFor(h, bytes)) {
-      h.pending = DATA;
+      h.pending = base;
       (js ??= run.fallback())(envArrays);
       return;
     }
-    h.pending = handsOn ? DATA + bytes : DATA;
+    h.pending = handsOn ? DATA + bytes : base;
     const { views } = h;
+    for (const r of resident) {
+      const a = envArrays[r.slot]!.values;
+      if (a.byteOffset !== DATA + r.offset || (a.buffer !== h.buffer && !(h.shared && h.buffers.has(a.buffer))))
+        views[r.dtype].set(a as never, (DATA + r.offset) / BYTES[r.dtype]!);
+      else residentReads++;
+    }
     for (const r of whole) views[r.dtype].set(envArrays[r.slot]!.values as never, (DATA + r.offset) / BYTES[r.dtype]!);
     if (pool === null) kernel(0, end);
     else
@@ -386,10 +430,20 @@ export function wasmLoopStep(run: FusedRun): Step | null {
 
 const align = (x: number) => Math.ceil(x / 64) * 64;
 
+/** Replaces each array of `env` that is a view of `h`'s memory with a copy of its own. */
+function keepViews(h: Heap, env: Env): void {
+  for (let s = 0; s < env.length; s++) {
+    const a = env[s];
+    if (a !== undefined && a.values.buffer === h.memory.buffer) env[s] = new ConcreteArray(a.values.slice(), a.shape as number[], a.dtype);
+  }
+}
+
 /** Generates the module's code for one run, or sets `ok = false` at the first thing it cannot cover. */
 class Generator {
   ok = true;
   layoutEnd = 0;
+  /** Whether an operand lies where a run in the shared memory handed it on. */
+  residentShared = false;
   readonly reads: Region[] = [];
   readonly writes: Region[] = [];
   private readonly pre: Code[] = [];
@@ -414,6 +468,7 @@ class Generator {
 
   constructor(private readonly run: FusedRun) {
     this.n = sizeOf(run.shape);
+    this.layoutEnd = run.base ?? 0;
     this.e = this.newLocal(I32);
     this.f32 = run.group.every((eq) => [...eq.inputs, eq.outvars[0]!].every((v) => LANE32.has(v.aval.dtype)) && op32(this, eq, []) !== null);
     this.lanes = this.f32 ? 4 : 2;
@@ -472,12 +527,24 @@ class Generator {
     if (r === undefined) {
       const dtype = src.aval.dtype as Region["dtype"];
       const count = sizeOf(src.aval.shape);
-      r = { slot: this.run.slot(src), dtype, count, offset: this.layoutEnd };
-      this.layoutEnd += align(count * BYTES[dtype]! + 64);
+      const at = this.run.resident?.(src);
+      if (at !== undefined) {
+        r = { slot: this.run.slot(src), dtype, count, offset: at.offset, resident: true };
+        this.residentShared ||= at.shared;
+      } else {
+        r = { slot: this.run.slot(src), dtype, count, offset: this.layoutEnd };
+        this.layoutEnd += align(count * BYTES[dtype]! + 64);
+      }
       this.regionOf.set(src, r);
       this.reads.push(r);
     }
     return r;
+  }
+
+  /** The value an output region holds. */
+  varOf(r: Region): Var {
+    for (const [v, o] of this.outRegions) if (o === r) return v;
+    throw new Error("wasm loop: a region that holds no output");
   }
 
   private outRegion(v: Var): Region {
