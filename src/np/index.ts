@@ -11,6 +11,7 @@ export { Slice, AtIndexer, type IndexSpec, s, ellipsis, index } from "./indexing
 export { matmul, dot, inner, outer } from "./linalg.js";
 export * from "./sorting.js";
 export * from "./nonzero.js";
+export * from "./histogram.js";
 export * from "./arrange.js";
 import { norm } from "./linalg.js";
 import { matrixFunctions } from "./linalg_matrix.js";
