@@ -9,6 +9,7 @@ import { broadcastShapes, checkShape, fmtShape, normAxes, normAxis, range, sizeO
 import { isFloat, promote } from "../core/dtype.js";
 import { type ArrayLike, type Nested, array, asArray } from "./base.js";
 import { where } from "./math.js";
+import { numberKey, staged } from "../core/staged.js";
 
 /** Reshapes to `shape`; one entry may be -1 and is inferred. */
 export function reshape(x: ArrayLike, shape: number[]): NDArray {
@@ -271,6 +272,14 @@ export function take(
   if (fv !== undefined && typeof fv !== "number" && typeof fv !== "boolean")
     throw new ArgumentError(`np.take: fillValue must be a number or a boolean, got ${describe(fv)}`);
   const fill = fv === undefined ? (isFloat(a.dtype) ? NaN : a.dtype === "int32" ? -(2 ** 31) : 1) : Number(fv);
+  // One staged program eagerly: the mask and the select fuse into one loop over the result.
+  return staged(`np.take fill ${ax} ${numberKey(fill)}`, [a, idx], (v, i) => takeFilled(v, i, ax, fill));
+}
+
+/** x's elements at idx along ax, wrapping negative indices; out-of-range ones give `fill`. */
+function takeFilled(a: NDArray, idx: NDArray, ax: number, fill: number): NDArray {
+  const n = a.shape[ax]!;
+  const c = (v: number) => lax.fill(idx, v);
   const inRange = lax.and(lax.ge(idx, c(-n)), lax.lt(idx, c(n)));
   const wrapped = where(lax.lt(idx, c(0)), lax.add(idx, c(n)), idx);
   const safe = where(inRange, wrapped, c(0));

@@ -172,6 +172,20 @@ describe("np functions called eagerly equal their primitive-by-primitive bits", 
         ];
       },
     ],
+    [
+      "take in fill mode: each axis, flattened, and fill values back to back",
+      (x) => {
+        const idx = np.array([0, -1, 2, 40, -40, 1], { dtype: "int32" });
+        return [
+          np.take(x, idx),
+          np.take(x, idx, { axis: 0 }),
+          np.take(x, idx, { axis: -1 }),
+          np.take(x, idx, { axis: 0, fillValue: 7 }),
+          np.take(x, idx, { axis: 0, fillValue: -0 }),
+          np.take(ints(x), np.reshape(idx, [2, 3]), { axis: 0 }),
+        ];
+      },
+    ],
     ["arrayEqual", (x) => [np.arrayEqual(x, x), np.arrayEqual(np.nanToNum(x), np.nanToNum(x)), np.arrayEqual(x, np.abs(x))]],
   ];
   for (const [name, call] of calls)
