@@ -7,8 +7,9 @@
  * Runs with a dtype or primitive this back end does not cover (integers, float64
  * transcendentals, which use Math.*) keep the JavaScript loop.
  *
- * All kernels share one linear memory: the fast-math tables at the bottom, then one scratch area
- * that each call fills with its inputs, runs over, and reads its outputs back from. The module
+ * The kernels' linear memories (their layout, growth and the values handed on in place) are
+ * `wasm_heap.ts`'s: each call fills the scratch area with its inputs, runs over it, and reads its
+ * outputs back from it (or hands them on where they lie). The module
  * holds only opcodes and numbers formatted here; layout, shapes and constants come from the
  * staged program, never text.
  */
@@ -25,7 +26,6 @@ import {
   ModuleBuilder,
   type ValType,
   V128,
-  type WasmMemory,
   bits,
   f32,
   f32v,
@@ -36,15 +36,14 @@ import {
   i32,
   i32v,
   if_,
-  hardwareThreads,
   scalar,
   set,
   v128,
   wasmApi,
 } from "../../src/codegen/wasm_asm.js";
-import { type MathContext, TABLES_END, writeTables } from "../../src/codegen/wasm_math.js";
+import type { MathContext } from "../../src/codegen/wasm_math.js";
 import { LANE32, laneWork, op32, op64 } from "./wasm_lane_ops.js";
-import { CTL_BYTES, LoopPool } from "./wasm_pool.js";
+import { DATA, type LaneDType, MAX_PAGES, heapFor, heapHolding, imports, keepViews, localHeap, nextKernelId, sharedHeap } from "./wasm_heap.js";
 
 type Env = ConcreteArray[];
 type Step = (env: Env) => void;
@@ -88,24 +87,11 @@ const PARTS = 2;
 /** Smaller runs stay in JavaScript: copying into linear memory and the call cost more there. */
 const MIN_ELEMENTS = 256;
 let minElements = MIN_ELEMENTS;
-const PAGE = 65536;
-const MAX_THREADS = 8;
-/** Linear memory is declared up to 2 GiB (every address a non-negative i32). */
-const MAX_PAGES = 32768;
 /**
  * A run whose operands and results need more scratch than this stays in JavaScript: the memory
  * never shrinks, so one huge run would otherwise hold its size for the life of the process.
  */
 const MAX_SCRATCH = 256 * 1024 * 1024;
-/**
- * The thread pool's control words sit after the fast-math tables, then the table of a split sum
- * (`wasm_sum.ts`: SUM_PARTS entries of a byte address, a length and a float64 result), then
- * scratch data.
- */
-const CTL = Math.ceil(TABLES_END / 64) * 64;
-export const SUM_TABLE = CTL + CTL_BYTES;
-export const SUM_PARTS = 16;
-export const DATA = SUM_TABLE + SUM_PARTS * 16;
 /**
  * Runs of at least THREAD_MIN elements and THREAD_WORK units of work (elements times the lane ops
  * of each, `laneWork`, plus a copy in or out per operand and result) are split across threads, in
@@ -125,30 +111,6 @@ const SHIFT: Partial<Record<DType, number>> = { float32: 2, float64: 3, bool: 0,
 const LANE64: ReadonlySet<DType> = new Set(["float32", "float64", "bool"]);
 const isInt = (d: DType): boolean => d === "int32" || d === "uint32";
 
-type LaneDType = "float32" | "float64" | "bool" | "int32" | "uint32";
-type Views = Record<LaneDType, Float32Array | Float64Array | Uint8Array | Int32Array | Uint32Array>;
-export interface Heap {
-  readonly memory: WasmMemory;
-  readonly shared: boolean;
-  /** Threads for large runs (null: this thread only). */
-  readonly pool: LoopPool | null;
-  buffer: ArrayBuffer | SharedArrayBuffer;
-  /**
-   * Every buffer object the memory has had while shared: growing a shared memory gives a new one,
-   * and views of the old ones still see the same bytes.
-   */
-  readonly buffers: WeakSet<ArrayBufferLike>;
-  views: Views;
-  /**
-   * End (byte address) of the values runs handed on in place that later steps may still read (the
-   * last run's, and those below its layout); DATA when there are none. Reductions (`wasm_sum.ts`)
-   * write only above it, and never grow the memory while values are pending.
-   */
-  pending: number;
-}
-let heap: Heap | null | undefined;
-let local: Heap | null | undefined;
-
 let forcedOff = false;
 /**
  * Settings for programs compiled from now on: `enabled: false` keeps every fused run in JavaScript
@@ -164,9 +126,6 @@ if (env?.FLUXION_BACKEND === "js") forcedOff = true;
 
 let compiled = 0;
 let compiled32 = 0;
-let kernelIds = 0;
-/** A fresh kernel id for the thread pool. */
-export const nextKernelId = (): number => ++kernelIds;
 /** How many fused runs have compiled to WebAssembly so far (tests check the path was taken). */
 export function wasmLoopsCompiled(): number {
   return compiled;
@@ -184,94 +143,6 @@ export function wasmLoopsCompiled32(): number {
 /** Whether fused runs compile to WebAssembly now. */
 export function wasmLoopsEnabled(): boolean {
   return !forcedOff && sharedHeap() !== null;
-}
-
-function viewsOf(buffer: ArrayBuffer | SharedArrayBuffer): Views {
-  return {
-    float32: new Float32Array(buffer),
-    float64: new Float64Array(buffer),
-    bool: new Uint8Array(buffer),
-    int32: new Int32Array(buffer),
-    uint32: new Uint32Array(buffer),
-  };
-}
-
-/** A heap on a new memory, shared (with a thread pool) or not; null where WebAssembly SIMD is missing. */
-function makeHeap(shared: boolean, threads: number): Heap | null {
-  try {
-    const memory = new wasmApi!.Memory({ initial: Math.ceil(DATA / PAGE) + 16, maximum: MAX_PAGES, shared });
-    writeTables(new Float64Array(memory.buffer));
-    // A module using SIMD: if this engine lacks it, the JavaScript loops stay.
-    const probe = buildModule(
-      { pre: [], body: set({ index: 3, type: V128 }, f64v.splat(scalar.f64Const(0))), checked: null, locals: [I32, V128] },
-      4,
-      shared,
-    );
-    new wasmApi!.Instance(new wasmApi!.Module(probe), imports(memory));
-    return {
-      memory,
-      shared,
-      pool: shared ? new LoopPool(memory, CTL, threads) : null,
-      buffer: memory.buffer,
-      buffers: new WeakSet([memory.buffer]),
-      views: viewsOf(memory.buffer),
-      pending: DATA,
-    };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The linear memory of fused kernels that may run on threads, made on first use: shared where
- * threads can help (it needs SharedArrayBuffer), else a private one; null where WebAssembly SIMD is
- * missing.
- */
-export function sharedHeap(): Heap | null {
-  if (heap !== undefined) return heap;
-  heap = null;
-  if (wasmApi === undefined) return null;
-  const threads = Math.min(hardwareThreads(), MAX_THREADS);
-  if (threads > 1 && typeof SharedArrayBuffer !== "undefined") heap = makeHeap(true, threads);
-  return (heap ??= makeHeap(false, 1));
-}
-
-/**
- * The memory of fused kernels that run on this thread alone (runs too small for threads): an
- * unshared one beside a shared `sharedHeap`, as V8 copies into and out of shared memory in short
- * pieces, about twice as slowly (a 64 KiB operand: 2.3 against 1.3 µs in, 3.9 against 1.3 out).
- */
-export function localHeap(): Heap | null {
-  if (local !== undefined) return local;
-  const h = sharedHeap();
-  return (local = h === null || !h.shared ? h : (makeHeap(false, 1) ?? h));
-}
-
-/** The heap whose memory holds `buffer` (a value a fused run handed on in place), if any. */
-export function heapHolding(buffer: ArrayBufferLike): Heap | null {
-  for (const h of [local, heap]) if (h && (h.buffer === buffer || h.memory.buffer === buffer || (h.shared && h.buffers.has(buffer)))) return h;
-  return null;
-}
-
-export function imports(memory: WasmMemory): Record<string, Record<string, unknown>> {
-  return { env: { memory, sin: Math.sin, cos: Math.cos } };
-}
-
-/** Makes room for `bytes` of scratch data (renewing the views if the memory grew); false if it cannot grow. */
-export function heapFor(h: Heap, bytes: number): boolean {
-  const need = DATA + bytes;
-  if (h.memory.buffer.byteLength < need)
-    try {
-      h.memory.grow(Math.ceil((need - h.memory.buffer.byteLength) / PAGE));
-    } catch {
-      return false;
-    }
-  if (h.buffer !== h.memory.buffer) {
-    h.buffer = h.memory.buffer;
-    if (h.shared) h.buffers.add(h.buffer);
-    h.views = viewsOf(h.buffer);
-  }
-  return true;
 }
 
 /** A region of scratch memory holding one input or output array. */
@@ -370,7 +241,7 @@ export function wasmLoopStep(run: FusedRun): Step | null {
   const pool = threaded ? h.pool : null;
   const chunk = pool === null ? end : Math.max(MIN_CHUNK, Math.ceil(end / (pool.threads * CHUNKS_PER_THREAD * step)) * step);
   const writes = gen.writes;
-  for (const w of writes) if (w.inPlace) run.handOn?.(gen.varOf(w), w.offset, w.count * BYTES[w.dtype]!, h.shared);
+  for (const [v, w] of gen.outRegions) if (w.inPlace) run.handOn?.(v, w.offset, w.count * BYTES[w.dtype]!, h.shared);
   // Operands an earlier run handed on in place are read where they lie (or copied there when they
   // are not in this heap: that run fell back to JavaScript, or ran in the other memory). The rest
   // read element for element (as long as the run) are copied in chunk by chunk while the threads
@@ -397,8 +268,7 @@ export function wasmLoopStep(run: FusedRun): Step | null {
     const { views } = h;
     for (const r of resident) {
       const a = envArrays[r.slot]!.values;
-      if (a.byteOffset !== DATA + r.offset || (a.buffer !== h.buffer && !(h.shared && h.buffers.has(a.buffer))))
-        views[r.dtype].set(a as never, (DATA + r.offset) / BYTES[r.dtype]!);
+      if (a.byteOffset !== DATA + r.offset || heapHolding(a.buffer) !== h) views[r.dtype].set(a as never, (DATA + r.offset) / BYTES[r.dtype]!);
       else residentReads++;
     }
     for (const r of whole) views[r.dtype].set(envArrays[r.slot]!.values as never, (DATA + r.offset) / BYTES[r.dtype]!);
@@ -430,14 +300,6 @@ export function wasmLoopStep(run: FusedRun): Step | null {
 
 const align = (x: number) => Math.ceil(x / 64) * 64;
 
-/** Replaces each array of `env` that is a view of `h`'s memory with a copy of its own. */
-function keepViews(h: Heap, env: Env): void {
-  for (let s = 0; s < env.length; s++) {
-    const a = env[s];
-    if (a !== undefined && a.values.buffer === h.memory.buffer) env[s] = new ConcreteArray(a.values.slice(), a.shape as number[], a.dtype);
-  }
-}
-
 /** Generates the module's code for one run, or sets `ok = false` at the first thing it cannot cover. */
 class Generator {
   ok = true;
@@ -451,7 +313,7 @@ class Generator {
   private body: Code[] = [];
   outOfRange: Local | null = null;
   private readonly regionOf = new Map<Var, Region>();
-  private readonly outRegions = new Map<Var, Region>();
+  readonly outRegions = new Map<Var, Region>();
   private readonly scalars = new Map<Var, Local>();
   private localCount = 2; // parameters e0, e1
   readonly e: Local;
@@ -539,12 +401,6 @@ class Generator {
       this.reads.push(r);
     }
     return r;
-  }
-
-  /** The value an output region holds. */
-  varOf(r: Region): Var {
-    for (const [v, o] of this.outRegions) if (o === r) return v;
-    throw new Error("wasm loop: a region that holds no output");
   }
 
   private outRegion(v: Var): Region {

@@ -32,7 +32,7 @@ import {
   v128,
   wasmApi,
 } from "../../src/codegen/wasm_asm.js";
-import { DATA, type Heap, SUM_PARTS, SUM_TABLE, heapFor, heapHolding, imports, localHeap, nextKernelId, sharedHeap } from "./wasm_loop.js";
+import { DATA, type Heap, SUM_PARTS, SUM_TABLE, heapFor, heapHolding, imports, localHeap, nextKernelId, sharedHeap } from "./wasm_heap.js";
 
 type Env = ConcreteArray[];
 type Step = (env: Env) => void;

@@ -5,7 +5,8 @@
  * read, the value is copied out first. Each program here is checked against its eager evaluation.
  */
 import { describe, expect, it } from "vitest";
-import { DATA, localHeap, wasmLoopsEnabled, wasmResidentReads } from "../../interpreters/jit/wasm_loop.js";
+import { wasmLoopsEnabled, wasmResidentReads } from "../../interpreters/jit/wasm_loop.js";
+import { DATA, localHeap } from "../../interpreters/jit/wasm_heap.js";
 import { type NDArray, jit, nn, np } from "../../src/index.js";
 
 const bitsOf = (a: NDArray): string[] => Array.from(a.dataSync() as ArrayLike<number>, (v) => (Object.is(v, -0) ? "-0" : String(v)));

@@ -9,14 +9,8 @@ import { execFileSync } from "node:child_process";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { arb } from "../../laws/index.js";
-import {
-  configureWasmLoops,
-  localHeap,
-  sharedHeap,
-  wasmLoopsCompiled,
-  wasmLoopsCompiled32,
-  wasmLoopsEnabled,
-} from "../../interpreters/jit/wasm_loop.js";
+import { configureWasmLoops, wasmLoopsCompiled, wasmLoopsCompiled32, wasmLoopsEnabled } from "../../interpreters/jit/wasm_loop.js";
+import { localHeap, sharedHeap } from "../../interpreters/jit/wasm_heap.js";
 import { wasmSumsRun } from "../../interpreters/jit/wasm_sum.js";
 import { eagerWasmReduce } from "../../interpreters/jit/wasm_eager.js";
 import { setReduceAccelerator } from "../../interpreters/eval/index.js";
