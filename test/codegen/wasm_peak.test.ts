@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { CHAINS, peakModule } from "../../bench/wasm_peak.js";
+import { wasmApi } from "../../src/codegen/wasm_asm.js";
 
 const fr = Math.fround;
 
@@ -20,10 +21,8 @@ function expected(n: number): number {
 
 describe("the wasm multiply-add ceiling's kernel", () => {
   it("does every round's multiplies and adds in float32", () => {
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
-    const run = new WebAssembly.Instance(new WebAssembly.Module(peakModule() as BufferSource), { env: { memory } }).exports.run as (
-      n: number,
-    ) => number;
+    const memory = new wasmApi!.Memory({ initial: 1, maximum: 1 });
+    const run = new wasmApi!.Instance(new wasmApi!.Module(peakModule()), { env: { memory } }).exports.run as (n: number) => number;
     for (const n of [0, 1, 7, 1000, 123_457]) expect(run(n)).toBe(expected(n));
   });
 });
