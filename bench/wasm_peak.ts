@@ -24,11 +24,14 @@ export function peakModule(): Uint8Array {
   // The accumulators' sum is the result, so no round is dead code.
   let sum = get(acc[0]!);
   for (let k = 1; k < CHAINS; k++) sum = f32v.add(sum, get(acc[k]!));
-  f.body = [init, forRange(i, i32.const(0), get(f.param(0)), i32.const(1), round), f32v.extractLane(sum, 0), [0xbc]]; // i32.reinterpret_f32
+  f.body = [init, forRange(i, i32.const(0), get(f.param(0)), i32.const(1), round), scalar.i32ReinterpretF32(f32v.extractLane(sum, 0))];
   return m.encode();
 }
 
-/** GFLOP/s of `ITERATIONS` rounds (best of `runs`), each round CHAINS vectors of 4 multiplies and 4 adds. */
+/**
+ * A timing thread: compiles the module, says it is ready, waits for the start flag, and reports its
+ * best time (ms) of `runs` calls of `iterations` rounds.
+ */
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { bytes, iterations, runs, go } = workerData;
@@ -50,6 +53,10 @@ export interface WasmPeak {
   threads: number;
 }
 
+/**
+ * GFLOP/s of the module's rounds (CHAINS vectors of 4 multiplies and 4 adds each) on one thread and
+ * on `threads` threads started together, or why there is no figure.
+ */
 export async function wasmPeakGflops(threads: number, runs = 5): Promise<WasmPeak | { reason: string }> {
   if (wasmApi === undefined) return { reason: "no WebAssembly" };
   let bytes: Uint8Array;
@@ -64,15 +71,23 @@ export async function wasmPeakGflops(threads: number, runs = 5): Promise<WasmPea
     const go = new SharedArrayBuffer(8);
     const flag = new Int32Array(go);
     const workers = Array.from({ length: n }, () => new Worker(WORKER, { eval: true, workerData: { bytes, iterations: ITERATIONS, runs, go } }));
-    const done = workers.map((w) => new Promise<number>((resolve, reject) => w.once("message", resolve).once("error", reject)));
+    let failed: unknown = null;
+    const done = Promise.all(
+      workers.map((w) => new Promise<number>((resolve, reject) => w.once("message", resolve).once("error", (e) => reject((failed = e))))),
+    );
+    done.catch(() => undefined); // handled below; a thread may fail before that await
     // Start every thread at once, after all have compiled the module.
-    while (Atomics.load(flag, 1) < n) await new Promise((r) => setTimeout(r, 5));
+    while (Atomics.load(flag, 1) < n && failed === null) await new Promise((r) => setTimeout(r, 5));
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
-    const ms = await Promise.all(done);
+    const ms = await done;
     await Promise.all(workers.map((w) => w.terminate()));
     return (n * flops) / (Math.max(...ms) * 1e6);
   };
-  const perThread = await timed(1);
-  return { perThread, total: threads > 1 ? await timed(threads) : perThread, threads };
+  try {
+    const perThread = await timed(1);
+    return { perThread, total: threads > 1 ? await timed(threads) : perThread, threads };
+  } catch (e) {
+    return { reason: `a timing thread failed: ${(e as Error).message}` };
+  }
 }

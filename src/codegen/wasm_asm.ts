@@ -325,6 +325,7 @@ export const scalar = {
   f64ConvertI32S: (a: Code): Code => [a, 0xb7],
   f64ConvertI32U: (a: Code): Code => [a, 0xb8],
   f32ConvertI32U: (a: Code): Code => [a, 0xb3],
+  i32ReinterpretF32: (a: Code): Code => [a, 0xbc],
   i32Load8U: (addr: Code, offset = 0): Code => [addr, 0x2d, memarg(0, offset)],
   i32ShrS: (a: Code, b: Code): Code => [a, b, 0x75],
   i32DivU: (a: Code, b: Code): Code => [a, b, 0x6e],
