@@ -506,7 +506,7 @@ function residentChain(eqns: readonly Eqn[], allowed: (e: Eqn) => boolean) {
       }
       return last;
     },
-    /** Bytes above DATA where a run starting at step i may lay itself out. */
+    /** Bytes above DATA where a run starting at step i may lay itself out (values no step from i on reads are forgotten). */
     base(i: number): number {
       let b = 0;
       for (const [v, l] of live) if (l.last < i) live.delete(v);
