@@ -86,6 +86,8 @@ export class GpuContext {
     readonly adapterName: string,
     /** A CPU (software) adapter such as lavapipe: matmul avoids workgroup barriers there (tests may flip it). */
     public software: boolean,
+    /** Whether kernels may use subgroup operations (the device has them; tests may turn them off). */
+    public subgroups: boolean,
     readonly owners: readonly unknown[] = [],
   ) {
     this.maxStorage = device.limits.maxStorageBuffersPerShaderStage;

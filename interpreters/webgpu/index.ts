@@ -61,7 +61,10 @@ async function requestDevice(gpu: GPU, compat: boolean): Promise<WebGpuBackend |
   const adapter = await gpu.requestAdapter(compat ? ({ featureLevel: "compatibility" } as GPURequestAdapterOptions) : undefined);
   if (adapter === null) return null;
   const l = adapter.limits;
+  // Subgroup reductions need the adapter's `subgroups` feature and WGSL's `subgroup_id` builtin.
+  const subgroups = adapter.features.has("subgroups") && (gpu.wgslLanguageFeatures?.has("subgroup_id") ?? false);
   const device = await adapter.requestDevice({
+    requiredFeatures: subgroups ? ["subgroups" as GPUFeatureName] : [],
     requiredLimits: {
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
@@ -82,7 +85,7 @@ async function requestDevice(gpu: GPU, compat: boolean): Promise<WebGpuBackend |
     return null;
   }
   // The context keeps the GPU and adapter objects alive: Dawn tears its instance down when they are collected.
-  return new WebGpuBackend(new GpuContext(device, name, isSoftwareAdapter(info), [gpu, adapter]));
+  return new WebGpuBackend(new GpuContext(device, name, isSoftwareAdapter(info), subgroups, [gpu, adapter]));
 }
 
 /** The WebGPU backend, or null when no adapter (or no `webgpu` package in Node) is available. */

@@ -347,6 +347,13 @@ export function isElementwiseGpu(prim: Prim): boolean {
 export const LINEAR_INDEX = "(wid.y * nwg.x + wid.x) * 256u + lid.x";
 export const ENTRY =
   "@compute @workgroup_size(256) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u)";
+/**
+ * ENTRY with the subgroup builtins: `sli`, the invocation's index in its subgroup; `sid`, its
+ * subgroup's index in the workgroup; `nsg`, the workgroup's subgroup count. The source must start
+ * with `enable subgroups;`, and only a device with subgroups (GpuContext.subgroups) runs it.
+ */
+export const ENTRY_SUBGROUPS =
+  "@compute @workgroup_size(256) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(subgroup_invocation_id) sli: u32, @builtin(subgroup_id) sid: u32, @builtin(num_subgroups) nsg: u32)";
 
 /**
  * The declaration of the parameter block and its accessors prm(k) / prmi(k). It is group 1 (one

@@ -6,7 +6,7 @@
  * limit; clamped dynamic slices; scatter_add with repeated indices; launches past 65535 workgroups; contractions longer than
  * one dispatch's K chunk.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NDArray, Prim, bind1, jit, np } from "../../src/index.js";
 import { Rng } from "../primitives/cases_util.js";
 import { backend, expectSame, requireAdapterInCI, runGpu, values } from "./setup.js";
@@ -108,37 +108,63 @@ describe.runIf(runGpu)("webgpu kernels", () => {
     });
   }
 
-  it("reductions: tree and sequential, contiguous and not, int and bool, empty", async () => {
-    const rng = new Rng(4);
-    const x = rand(rng, [6, 300, 5]);
-    for (const axes of [[1], [0, 2], [0, 1], [2], [0, 1, 2]]) {
-      await expectSame(`sum ${axes}`, np.sum(gpu(x), axes), np.sum(x, axes), 1e-5);
-      await expectSame(`max ${axes}`, np.max(gpu(x), axes), np.max(x, axes));
-      await expectSame(`min ${axes}`, np.min(gpu(x), axes), np.min(x, axes));
-    }
-    const xi = np.array(
-      Int32Array.from({ length: 600 }, (_, i) => ((i * 7919) % 1000) - 500),
-      { shape: [2, 300], dtype: "int32" },
-    );
-    for (const op of [np.sum, np.max, np.min]) await expectSame(`int ${op.name}`, op(gpu(xi), 1), op(xi, 1));
-    const e = np.zeros([3, 0]);
-    await expectSame("empty sum", np.sum(gpu(e), 1), np.sum(e, 1));
-    await expectSame("empty max", bind1(Prim.ReduceMax, [gpu(e)], { axes: [1] }), bind1(Prim.ReduceMax, [e], { axes: [1] }));
-    const b = np.array([1, 1, 0, 1], { dtype: "bool" });
-    await expectSame("bool sum", bind1(Prim.ReduceSum, [gpu(b)], { axes: [0] }), bind1(Prim.ReduceSum, [b], { axes: [0] }));
-  });
+  for (const subgroups of [true, false]) {
+    describe(`reductions ${subgroups ? "combined by subgroup operations (where the device has them)" : "combined by a shared-memory tree"}`, () => {
+      let saved: boolean | null = null;
+      beforeAll(() => {
+        const ctx = backend(np.ones([1]).to("webgpu")).ctx;
+        saved = ctx.subgroups;
+        ctx.subgroups = subgroups && saved;
+      });
+      afterAll(() => {
+        if (saved !== null) backend(np.ones([1]).to("webgpu")).ctx.subgroups = saved;
+      });
+      it("reductions: tree and sequential, contiguous and not, int and bool, empty", async () => {
+        const rng = new Rng(4);
+        const x = rand(rng, [6, 300, 5]);
+        for (const axes of [[1], [0, 2], [0, 1], [2], [0, 1, 2]]) {
+          await expectSame(`sum ${axes}`, np.sum(gpu(x), axes), np.sum(x, axes), 1e-5);
+          await expectSame(`max ${axes}`, np.max(gpu(x), axes), np.max(x, axes));
+          await expectSame(`min ${axes}`, np.min(gpu(x), axes), np.min(x, axes));
+        }
+        const xi = np.array(
+          Int32Array.from({ length: 600 }, (_, i) => ((i * 7919) % 1000) - 500),
+          { shape: [2, 300], dtype: "int32" },
+        );
+        for (const op of [np.sum, np.max, np.min]) await expectSame(`int ${op.name}`, op(gpu(xi), 1), op(xi, 1));
+        const e = np.zeros([3, 0]);
+        await expectSame("empty sum", np.sum(gpu(e), 1), np.sum(e, 1));
+        await expectSame("empty max", bind1(Prim.ReduceMax, [gpu(e)], { axes: [1] }), bind1(Prim.ReduceMax, [e], { axes: [1] }));
+        const b = np.array([1, 1, 0, 1], { dtype: "bool" });
+        await expectSame("bool sum", bind1(Prim.ReduceSum, [gpu(b)], { axes: [0] }), bind1(Prim.ReduceSum, [b], { axes: [0] }));
+      });
 
-  it("argmax/argmin take the first extremum; a NaN counts as one; max/min propagate NaN", async () => {
-    const long = Array.from({ length: 700 }, (_, i) => (i % 3 === 0 ? 5 : i % 10));
-    for (const data of [[1, 3, 3, 2], [1, NaN, 3, NaN], long, long.map((v, i) => (i === 650 ? NaN : v)), [-0, 0, -0]]) {
-      const x = f32(data);
-      for (const p of [Prim.ArgMax, Prim.ArgMin] as const) {
-        await expectSame(`${p} of ${data.slice(0, 8)}`, bind1(p, [gpu(x)], { axis: 0 }), bind1(p, [x], { axis: 0 }));
-      }
-      await expectSame(`max of ${data.slice(0, 8)}`, np.max(gpu(x)), np.max(x));
-      await expectSame(`min of ${data.slice(0, 8)}`, np.min(gpu(x)), np.min(x));
-    }
-  });
+      it("argmax/argmin take the first extremum; a NaN counts as one; max/min propagate NaN", async () => {
+        const long = Array.from({ length: 700 }, (_, i) => (i % 3 === 0 ? 5 : i % 10));
+        for (const data of [[1, 3, 3, 2], [1, NaN, 3, NaN], long, long.map((v, i) => (i === 650 ? NaN : v)), [-0, 0, -0]]) {
+          const x = f32(data);
+          for (const p of [Prim.ArgMax, Prim.ArgMin] as const) {
+            await expectSame(`${p} of ${data.slice(0, 8)}`, bind1(p, [gpu(x)], { axis: 0 }), bind1(p, [x], { axis: 0 }));
+          }
+          await expectSame(`max of ${data.slice(0, 8)}`, np.max(gpu(x)), np.max(x));
+          await expectSame(`min of ${data.slice(0, 8)}`, np.min(gpu(x)), np.min(x));
+        }
+      });
+
+      it("max and min keep a NaN wherever it falls in a workgroup, and sums of 4,096 floats stay close", async () => {
+        const rng = new Rng(9);
+        const x = rand(rng, [4096]);
+        await expectSame("sum 4096", np.sum(gpu(x)), np.sum(x), 1e-5);
+        for (const at of [0, 7, 8, 255, 256, 4095]) {
+          const host = Float32Array.from(x.dataSync() as Float32Array);
+          host[at] = Number.NaN;
+          const y = np.array(host);
+          await expectSame(`max, NaN at ${at}`, np.max(gpu(y)), np.max(y));
+          await expectSame(`min, NaN at ${at}`, np.min(gpu(y)), np.min(y));
+        }
+      });
+    });
+  }
 
   it("float and int corner cases match the cpu", async () => {
     // (|x| <= 1e5 for sin and cos: beyond, the device's builtins are used)

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Prim, bind1, np } from "../../src/index.js";
-import { SEGMENT } from "../../interpreters/webgpu/kernels/reduce.js";
+import { REDUCE_SEGMENT, SEGMENT } from "../../interpreters/webgpu/kernels/reduce.js";
 import { requireAdapterInCI, runGpu } from "./setup.js";
 
 const pattern = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1000);
@@ -25,10 +25,10 @@ describe.runIf(runGpu)("webgpu reductions over long axes", () => {
   });
 
   it("reduces each row of a [3, 5 segments + 7] array, with max and min keeping NaN across segments", async () => {
-    const n = 5 * SEGMENT + 7,
+    const n = 5 * REDUCE_SEGMENT + 7,
       host = pattern(3 * n);
-    host[n + 2 * SEGMENT + 5] = 3; // row 1's maximum, in its third segment
-    host[2 * n + 4 * SEGMENT + 1] = Number.NaN; // row 2, in its fifth segment
+    host[n + 2 * REDUCE_SEGMENT + 5] = 3; // row 1's maximum, in its third segment
+    host[2 * n + 4 * REDUCE_SEGMENT + 1] = Number.NaN; // row 2, in its fifth segment
     const x = np.array(host).reshape([3, n]).to("webgpu");
     const sums = Array.from(await np.sum(x, 1).data());
     expect(sums[0]).toBeCloseTo(hostSum(host, 0, n), 1);
@@ -94,7 +94,7 @@ describe.runIf(runGpu)("webgpu reductions over long axes", () => {
   });
 
   it("sums a long int32 axis exactly", async () => {
-    const n = 3 * SEGMENT + 11;
+    const n = 3 * REDUCE_SEGMENT + 11;
     const host = Int32Array.from({ length: n }, (_, i) => (i % 17) - 8);
     let want = 0;
     for (const v of host) want += v;

@@ -1,22 +1,23 @@
 /**
  * Reductions, arg-reductions and cumsum over a contiguous [outer, n, inner] view of the operand
  * (callers transpose the reduced axes into one block first). A reduction over a long axis uses one
- * workgroup per output (256 threads stride the reduced extent, then a shared-memory tree), and an
- * axis longer than `SEGMENT` is reduced in segments first, in as many passes as it takes; short
+ * workgroup per output (256 threads stride the reduced extent, then combine), and an axis longer
+ * than a segment is reduced in segments first, in as many passes as it takes; short
  * axes or many outputs use one thread per output, looping in order like the CPU. NaN wins in max
  * and min; argmax/argmin give the first extremum (a NaN counts as one). An empty reduction gives
  * what the CPU gives (0, -inf or inf for floats; 0 for int32 and bool).
  */
 import type { DType } from "../../../src/core/dtype.js";
 import { type GpuArray, empty } from "../array.js";
-import { WG } from "../context.js";
-import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
+import { type Binding, WG } from "../context.js";
+import { ENTRY, ENTRY_SUBGROUPS, LINEAR_INDEX, WGSL_HELPERS, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
 
 export type ReduceOp = "sum" | "max" | "min";
-type T = "f32" | "i32" | "u32";
+export type T = "f32" | "i32" | "u32";
 
 const memo = new Map<string, string>();
-const cached = (key: string, make: () => string): string => {
+const cached = (key: string | null, make: () => string): string => {
+  if (key === null) return make();
   let s = memo.get(key);
   if (s === undefined) memo.set(key, (s = make()));
   return s;
@@ -40,16 +41,36 @@ function combine(op: ReduceOp, t: T, acc: string, v: string): string {
 
 const store = (t: T, op: ReduceOp, v: string) => (t === "u32" && op === "sum" ? `(${v}) & 255u` : v);
 
-const HEADER = (t: T, outT: T) => `${WGSL_HELPERS}
-${storageDecl(0, "x", t, false)}
-${storageDecl(1, "out", outT, true)}
+/**
+ * Where a reduction's first pass reads its operand: `decls` declares storage bindings 0..count-1
+ * and a function `load(i: u32)` giving element i of the operand. The plain loader reads a buffer;
+ * the jit's fused loader (compile.ts) computes a run of elementwise equations at i instead, so the
+ * run's result is never written out. `key` names a loader for the source cache; null means the
+ * source is not cached here (its caller keeps it).
+ */
+export interface Loader {
+  readonly decls: string;
+  readonly count: number;
+  readonly key: string | null;
+}
+
+const bufferLoader = (t: T): Loader => ({
+  decls: `${storageDecl(0, "x", t, false)}
+fn load(i: u32) -> ${t} { return x[i]; }`,
+  count: 1,
+  key: "",
+});
+
+const HEADER = (load: Loader, outT: T) => `${WGSL_HELPERS}
+${load.decls}
+${storageDecl(load.count, "out", outT, true)}
 ${paramsDecl()}`;
 
-function sequentialSource(op: ReduceOp, t: T): string {
+function sequentialSource(op: ReduceOp, t: T, load: Loader): string {
   const { id, empty } = identity(op, t);
   return cached(
-    `seq:${op}:${t}`,
-    () => `${HEADER(t, t)}
+    load.key === null ? null : `seq:${op}:${t}:${load.key}`,
+    () => `${HEADER(load, t)}
 ${ENTRY} {
   let o = ${LINEAR_INDEX};
   let n = prm(1u);
@@ -58,9 +79,9 @@ ${ENTRY} {
   let base = (o / inner) * n * inner + o % inner;
   var acc: ${t} = ${op === "sum" ? id : empty};
   if (n > 0u) {
-    ${op === "sum" ? "" : "acc = x[base];"}
+    ${op === "sum" ? "" : "acc = load(base);"}
     for (var r = ${op === "sum" ? "0u" : "1u"}; r < n; r = r + 1u) {
-      let v = x[base + r * inner];
+      let v = load(base + r * inner);
       ${combine(op, t, "acc", "v")}
     }
   }
@@ -70,24 +91,36 @@ ${ENTRY} {
 }
 
 /**
- * Elements one workgroup reduces in one pass (16 per thread). A longer axis is cut into segments
- * reduced side by side, then their partial results are reduced again: no invocation loops long
- * (some drivers stop a shader after 65,535 loop iterations) and a long sum fills the device.
+ * Elements one workgroup arg-reduces or scans in one pass (16 per thread). A longer axis is cut
+ * into segments reduced side by side, then their partial results are reduced again: no invocation
+ * loops long (some drivers stop a shader after 65,535 loop iterations) and a long sum fills the
+ * device.
  */
 export const SEGMENT = WG * 16;
 
 /**
- * One workgroup per (output, segment): out[o * segs + s] = reduce of segment s of output o (256
- * threads stride the segment, then a shared-memory tree). With one segment it is the one-pass
- * reduction of an axis up to `SEGMENT` long.
+ * Elements one workgroup sums (or takes the max or min of) in one pass: 64 per thread. Fewer,
+ * longer segments pay the workgroup's final combine less often.
  */
-function segmentSource(op: ReduceOp, t: T): string {
+export const REDUCE_SEGMENT = WG * 64;
+
+/**
+ * One workgroup per (output, segment): out[o * segs + s] = reduce of segment s of output o (256
+ * threads stride the segment, then combine their partial results). With one segment it is the
+ * one-pass reduction of an axis up to `REDUCE_SEGMENT` long.
+ *
+ * The partial results are combined by a shared-memory tree (eight barriers), or, where the device
+ * has subgroup operations, by one subgroup reduction per subgroup and one pass over the subgroups'
+ * results (one barrier): software adapters run each barrier as a switch of every invocation, and
+ * on hardware the subgroup step needs no shared memory. Subgroup max/min leave NaN to the driver,
+ * so a NaN is carried beside them with `subgroupAny`.
+ */
+function segmentSource(op: ReduceOp, t: T, subgroups: boolean, load: Loader): string {
   const { id } = identity(op, t);
-  return cached(
-    `seg:${op}:${t}`,
-    () => `${HEADER(t, t)}
+  const key = (kind: string) => (load.key === null ? null : `${kind}:${op}:${t}:${load.key}`);
+  const body = (combineParts: string) => `${HEADER(load, t)}
 var<workgroup> part: array<${t}, 256>;
-${ENTRY} {
+${subgroups ? ENTRY_SUBGROUPS : ENTRY} {
   let g = wid.y * nwg.x + wid.x;
   let segs = prm(3u);
   let o = g / segs;
@@ -95,14 +128,18 @@ ${ENTRY} {
   let n = prm(1u);
   let inner = prm(2u);
   let base = (o / inner) * n * inner + o % inner;
-  let lo = (g % segs) * ${SEGMENT}u;
-  let hi = min(n, lo + ${SEGMENT}u);
+  let lo = (g % segs) * ${REDUCE_SEGMENT}u;
+  let hi = min(n, lo + ${REDUCE_SEGMENT}u);
   var acc: ${t} = ${id};
   for (var r = lo + lid.x; r < hi; r = r + 256u) {
-    let v = x[base + r * inner];
+    let v = load(base + r * inner);
     ${combine(op, t, "acc", "v")}
   }
-  part[lid.x] = acc;
+${combineParts}
+}`;
+  if (!subgroups) {
+    return cached(key("seg"), () =>
+      body(`  part[lid.x] = acc;
   for (var s = 128u; s > 0u; s = s >> 1u) {
     workgroupBarrier();
     if (lid.x < s) {
@@ -112,8 +149,27 @@ ${ENTRY} {
       part[lid.x] = a;
     }
   }
-  if (lid.x == 0u) { out[g] = ${store(t, op, "part[0]")}; }
-}`,
+  if (lid.x == 0u) { out[g] = ${store(t, op, "part[0]")}; }`),
+    );
+  }
+  const fn = op === "sum" ? "subgroupAdd" : op === "max" ? "subgroupMax" : "subgroupMin";
+  const mine = t === "f32" && op !== "sum" ? `select(${fn}(acc), fx_nan(), subgroupAny(fx_isnan(acc)))` : `${fn}(acc)`;
+  return cached(
+    key("seg-sub"),
+    () =>
+      `enable subgroups;
+` +
+      body(`  let mine = ${mine};
+  if (sli == 0u) { part[sid] = mine; }
+  workgroupBarrier();
+  if (lid.x == 0u) {
+    var a = part[0];
+    for (var k = 1u; k < nsg; k = k + 1u) {
+      let b = part[k];
+      ${combine(op, t, "a", "b")}
+    }
+    out[g] = ${store(t, op, "a")};
+  }`),
   );
 }
 
@@ -121,22 +177,39 @@ const useTree = (outputs: number, n: number) => n >= 256 || (n >= 32 && outputs 
 
 /** out[o, i] = reduce over r of x[o, r, i]; out has outer * inner elements. */
 export function reduce(op: ReduceOp, x: GpuArray, out: GpuArray, outer: number, n: number, inner: number): void {
-  const t = wgslType(x.dtype),
-    outputs = outer * inner;
+  const t = wgslType(x.dtype);
+  reduceLoaded(op, t, bufferLoader(t), [x.bind(`reduce_${op}`)], out, outer, n, inner);
+}
+
+/**
+ * `reduce` of the operand `load` gives (whose bindings are `binds`), read in the [outer, n, inner]
+ * layout. Every element of the operand is loaded exactly once, so a loader may also store values.
+ */
+export function reduceLoaded(
+  op: ReduceOp,
+  t: T,
+  load: Loader,
+  binds: readonly Binding[],
+  out: GpuArray,
+  outer: number,
+  n: number,
+  inner: number,
+): void {
+  const outputs = outer * inner;
   const ctx = out.backend.ctx;
   if (outputs === 0) return;
-  if (n > SEGMENT) {
-    const segs = Math.ceil(n / SEGMENT);
-    const partial = empty(out.backend, { shape: [outputs * segs], dtype: x.dtype });
-    ctx.dispatch(segmentSource(op, t), [x.bind(`reduce_${op}`), partial.bind(`reduce_${op}`)], [outputs, n, inner, segs], outputs * segs);
+  if (n > REDUCE_SEGMENT) {
+    const segs = Math.ceil(n / REDUCE_SEGMENT);
+    const partial = empty(out.backend, { shape: [outputs * segs], dtype: out.dtype });
+    ctx.dispatch(segmentSource(op, t, ctx.subgroups, load), [...binds, partial.bind(`reduce_${op}`)], [outputs, n, inner, segs], outputs * segs);
     // The partials of output o are contiguous: reduce them as [outputs, segs, 1].
     reduce(op, partial, out, outputs, segs, 1);
     partial.dispose();
     return;
   }
-  const binds = [x.bind(`reduce_${op}`), out.bind(`reduce_${op}`)];
-  if (useTree(outputs, n)) ctx.dispatch(segmentSource(op, t), binds, [outputs, n, inner, 1], outputs);
-  else ctx.dispatch(sequentialSource(op, t), binds, [outputs, n, inner], Math.ceil(outputs / WG));
+  const all = [...binds, out.bind(`reduce_${op}`)];
+  if (useTree(outputs, n)) ctx.dispatch(segmentSource(op, t, ctx.subgroups, load), all, [outputs, n, inner, 1], outputs);
+  else ctx.dispatch(sequentialSource(op, t, load), all, [outputs, n, inner], Math.ceil(outputs / WG));
 }
 
 /** WGSL: whether (v, r) beats (best, at) for argmax (`>`) or argmin (`<`), earlier index on ties. */
@@ -235,7 +308,7 @@ export function argReduce(isMax: boolean, x: GpuArray, out: GpuArray, outer: num
 function cumsumSource(t: T): string {
   return cached(
     `cumsum:${t}`,
-    () => `${HEADER(t, t)}
+    () => `${HEADER(bufferLoader(t), t)}
 ${ENTRY} {
   let o = ${LINEAR_INDEX};
   if (o >= prm(0u)) { return; }
