@@ -3,7 +3,9 @@
  * After DCE, runs of elementwise equations of one size become ONE generated WGSL kernel (the plan
  * of interpreters/jit/compile.ts): values inside the run are locals, values needed outside are
  * stored, reshapes inside the run are aliases, and broadcasts read only by elementwise equations
- * are never materialised (readers index their source). Reductions end a run. Every other equation
+ * are never materialised (readers index their source). Reductions end a run; a sum, max or min of a
+ * value of the run over adjacent axes, right after it, is computed by the run's kernel (the run is
+ * the reduction's loader), so the reduced value is never stored. Every other equation
  * runs its per-primitive kernel. Intermediates are disposed after their last use, so their buffers
  * return to the pool and the next step, or the next call, reuses them; outputs are new arrays. All dispatches of a call go into the caller's batch (one
  * submit). Generated WGSL holds only names and numbers made here.
@@ -16,6 +18,7 @@ import { fusionFacts } from "../../src/ir/fusion.js";
 import { type GpuArray, type GpuBackend, empty, onDevice } from "./array.js";
 import { WG } from "./context.js";
 import { type GpuImpl, impls } from "./impl.js";
+import { type Loader, type ReduceOp, reduceLoaded } from "./kernels/reduce.js";
 import { type Executable, setExecutableFactory } from "./programs.js";
 import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, isElementwiseGpu, storageDecl, wgslExpr, wgslType } from "./wgsl.js";
 
@@ -123,9 +126,16 @@ function plan(be: GpuBackend, p: Program, slot: (v: Var) => number): Step[] {
       group.pop();
       at.pop();
     }
+    const next = at[at.length - 1]! + 1;
+    const red = fusibleReduction(eqns[next], group, ctx);
+    if (red !== null) {
+      steps.push(fusedReductionStep(group, red, ctx));
+      i = next + 1;
+      continue;
+    }
     const single = group.length === 1 && group[0]!.inputs.every((v) => !virtual.has(v));
     steps.push(single ? primitiveStep(be, group[0]!, slot) : fusedStep(group, n, ctx));
-    i = at[at.length - 1]! + 1;
+    i = next;
   }
   return steps;
 }
@@ -158,10 +168,13 @@ function primitiveStep(be: GpuBackend, e: Eqn, slot: (v: Var) => number): Step {
   };
 }
 
-/** The values a group reads from outside (broadcasts resolved to their sources) and those it stores. */
-function groupIO(group: readonly Eqn[], ctx: Context): { reads: Var[]; stores: Var[] } {
+/**
+ * The values a group reads from outside (broadcasts resolved to their sources) and those it stores.
+ * A reduction the group's kernel also computes (`absorbed`) reads the group's values in place.
+ */
+function groupIO(group: readonly Eqn[], ctx: Context, absorbed?: Eqn): { reads: Var[]; stores: Var[] } {
   const local = new Set(group.map((e) => e.outvars[0]!));
-  const members = new Set(group);
+  const members = new Set(absorbed === undefined ? group : [...group, absorbed]);
   const reads: Var[] = [];
   for (const e of group)
     for (const v of e.inputs) {
@@ -196,11 +209,14 @@ function offsetExpr(target: Shape, src: Shape, dims: readonly number[]): string 
   return real.map(({ d, k }) => `(((i / ${int(ts[d]!)}u) % ${int(target[d]!)}u) * ${int(ss[k]!)}u)`).join(" + ");
 }
 
-/** One generated kernel computing a group of elementwise equations per element. */
-function fusedStep(group: readonly Eqn[], n: number, ctx: Context): Step {
+/**
+ * The WGSL statements computing a group's equations at flat index `i` (each value `v<slot>`), the
+ * stores of the values needed outside (`out<k>[i]`), and the declarations of the bindings: the
+ * values read (`in<k>`, bindings 0..) then those stored.
+ */
+function groupCode(group: readonly Eqn[], ctx: Context, reads: readonly Var[], stores: readonly Var[]): { body: string[]; decls: string[] } {
   const { slot, virtual } = ctx;
   const local = new Set(group.map((e) => e.outvars[0]!));
-  const { reads, stores } = groupIO(group, ctx);
   const body: string[] = [];
   const named = new Map<Var, string>();
   const read = (v: Var): string => {
@@ -233,6 +249,14 @@ function fusedStep(group: readonly Eqn[], n: number, ctx: Context): Step {
     ...reads.map((v, k) => storageDecl(k, `in${k}`, wgslType(v.aval.dtype, "jit"), false)),
     ...stores.map((v, k) => storageDecl(reads.length + k, `out${k}`, wgslType(v.aval.dtype, "jit"), true)),
   ];
+  return { body, decls };
+}
+
+/** One generated kernel computing a group of elementwise equations per element. */
+function fusedStep(group: readonly Eqn[], n: number, ctx: Context): Step {
+  const { slot } = ctx;
+  const { reads, stores } = groupIO(group, ctx);
+  const { body, decls } = groupCode(group, ctx, reads, stores);
   const src = `${WGSL_HELPERS}
 ${decls.join("\n")}
 ${ENTRY} {
@@ -251,6 +275,74 @@ ${ENTRY} {
       const binds = [...readSlots.map((s) => env[s]!.bind("jit")), ...outs.map((o) => o.bind("jit"))];
       be.ctx.dispatch(src, binds, null, Math.ceil(n / WG));
       storeSlots.forEach((s, k) => (env[s] = outs[k]));
+    },
+  };
+}
+
+const REDUCE_OPS: Partial<Record<Prim, ReduceOp>> = { [Prim.ReduceSum]: "sum", [Prim.ReduceMax]: "max", [Prim.ReduceMin]: "min" };
+
+/**
+ * `e` when it can be computed by the kernel of `group`: a sum, max or min, over one block of
+ * adjacent axes, of a value the group computes (so the [outer, n, inner] view needs no transpose),
+ * within the device's storage bindings.
+ */
+function fusibleReduction(e: Eqn | undefined, group: readonly Eqn[], ctx: Context): Eqn | null {
+  if (e === undefined || REDUCE_OPS[e.prim] === undefined) return null;
+  const v = e.inputs[0]!;
+  if (!group.some((g) => g.outvars[0] === v)) return null;
+  // webgpu does not sum uint32: the primitive's own kernel raises that error.
+  if (e.prim === Prim.ReduceSum && v.aval.dtype === "uint32") return null;
+  const axes = [...(e.params as PrimParams[Prim.ReduceSum]).axes].sort((a, b) => a - b);
+  if (axes.length === 0 || axes.some((a, k) => k > 0 && a !== axes[k - 1]! + 1)) return null;
+  const { reads, stores } = groupIO(group, ctx, e);
+  // The group's bindings, and the reduction's output or its partial results.
+  if (reads.length + stores.length + 1 > ctx.be.ctx.maxStorage) return null;
+  return e;
+}
+
+/**
+ * One kernel computing a group of elementwise equations and, from them, the reduction `red` that
+ * follows it: the group becomes the reduction's loader (kernels/reduce.ts), so the reduced value
+ * is computed where the reduction reads it and never stored. Values the group must still store
+ * are stored by the loader, which sees every element once.
+ */
+function fusedReductionStep(group: readonly Eqn[], red: Eqn, ctx: Context): Step {
+  const { slot } = ctx;
+  const { reads, stores } = groupIO(group, ctx, red);
+  const { body, decls } = groupCode(group, ctx, reads, stores);
+  const x = red.inputs[0]!;
+  const t = wgslType(x.aval.dtype, "jit");
+  const load: Loader = {
+    decls: `${decls.join("\n")}
+fn load(i: u32) -> ${t} {
+  ${body.join("\n  ")}
+  return v${slot(x)};
+}`,
+    count: reads.length + stores.length,
+    key: null,
+  };
+  const op = REDUCE_OPS[red.prim]!;
+  const axes = [...(red.params as PrimParams[Prim.ReduceSum]).axes].sort((a, b) => a - b);
+  const shape = x.aval.shape,
+    lo = axes[0]!,
+    hi = axes[axes.length - 1]!;
+  const outer = sizeOf(shape.slice(0, lo)),
+    len = sizeOf(shape.slice(lo, hi + 1)),
+    inner = sizeOf(shape.slice(hi + 1));
+  const readSlots = reads.map(slot),
+    storeSlots = stores.map(slot),
+    outSlot = slot(red.outvars[0]!);
+  const be = ctx.be;
+  return {
+    reads: readSlots,
+    writes: [...storeSlots, outSlot],
+    run: (env) => {
+      const outs = stores.map((v) => empty(be, v.aval));
+      const res = empty(be, red.outvars[0]!.aval);
+      const binds = [...readSlots.map((s) => env[s]!.bind("jit")), ...outs.map((o) => o.bind("jit"))];
+      reduceLoaded(op, t, load, binds, res, outer, len, inner);
+      storeSlots.forEach((s, k) => (env[s] = outs[k]));
+      env[outSlot] = res;
     },
   };
 }

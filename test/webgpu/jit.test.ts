@@ -3,10 +3,11 @@
  * with fused WGSL kernels), their gradients, control flow staged inside jit, and
  * jit(valueAndGrad(mlpLoss), { device: "webgpu" }).
  */
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type NDArray, Prim, bind1, grad, jit, lax, nn, np, valueAndGrad } from "../../src/index.js";
 import { Rng } from "../primitives/cases_util.js";
-import { expectSame, requireAdapterInCI, runGpu } from "./setup.js";
+import { REDUCE_SEGMENT } from "../../interpreters/webgpu/kernels/reduce.js";
+import { backend, expectSame, requireAdapterInCI, runGpu } from "./setup.js";
 
 type F = (x: NDArray, y: NDArray, w: NDArray, v: NDArray) => NDArray[];
 
@@ -188,5 +189,66 @@ describe.runIf(runGpu)("webgpu programs == cpu", () => {
     const want = f(a, b, big);
     const got = jit(f, { device: "webgpu" })(a, b, big);
     for (let i = 0; i < want.length; i++) await expectSame(`output ${i}`, got[i]!, want[i]!, 1e-4);
+  });
+
+  describe("a reduction of an elementwise run is computed in the run's kernel", () => {
+    const rng = new Rng(11);
+    const x = rand(rng, [6, 40, 5]),
+      long = rand(rng, [2 * REDUCE_SEGMENT + 3]);
+    /** Dispatches of one call of jit(f) on the device after the first call. */
+    const dispatches = (f: (...a: NDArray[]) => NDArray | NDArray[], ...args: NDArray[]): number => {
+      const g = jit(f, { device: "webgpu" });
+      const dev = args.map((a) => a.to("webgpu"));
+      g(...dev);
+      const ctx = backend(dev[0]!).ctx;
+      const d0 = ctx.stats.dispatches;
+      g(...dev);
+      return ctx.stats.dispatches - d0;
+    };
+    const cases: [string, (a: NDArray) => NDArray | NDArray[], NDArray][] = [
+      ["sum of all", (a) => np.sum(np.exp(np.sin(a).mul(2).add(1))), x],
+      ["sum over leading axes", (a) => np.sum(np.cos(a).mul(a), [0, 1]), x],
+      ["max over the middle axis", (a) => np.max(np.tanh(a.mul(3)), 1), x],
+      ["min over trailing axes", (a) => np.min(a.mul(a).sub(0.5), [1, 2]), x],
+      ["sum of a reshaped run (an alias in the run)", (a) => np.sum(np.sin(a).reshape([30, 40]), 1), x],
+      ["max keeps a NaN made in the run", (a) => np.max(np.log(a), 2), x],
+      ["an int32 sum of a comparison", (a) => np.sum(a.greater(0).astype("int32"), 1), x],
+      [
+        "a run value also needed outside",
+        (a) => {
+          const y = np.sin(a).mul(2);
+          return [np.sum(y, [1, 2]), y.add(1)];
+        },
+        x,
+      ],
+      ["a long sum (several passes)", (a) => np.sum(np.sqrt(a.mul(a).add(1))), long],
+      ["many short rows (one thread per output)", (a) => np.sum(np.sin(a), 2), rand(rng, [300, 4, 8])],
+      ["axes not adjacent (not fused, still right)", (a) => np.sum(np.sin(a), [0, 2]), x],
+    ];
+    for (const [name, f, input] of cases) {
+      it(`${name} equals the cpu`, async () => {
+        const want = f(input);
+        const got = jit(f, { device: "webgpu" })(input);
+        const ws = Array.isArray(want) ? want : [want],
+          gs = Array.isArray(got) ? got : [got];
+        for (let i = 0; i < ws.length; i++) await expectSame(`${name}, output ${i}`, gs[i]!, ws[i]!, 1e-5);
+      });
+    }
+
+    it("sum(exp(sin(x)·2+1)) is one dispatch, and one more pass past a segment", () => {
+      const f = (a: NDArray) => np.sum(np.exp(np.sin(a).mul(2).add(1)));
+      expect(dispatches(f, rand(rng, [1000]))).toBe(1);
+      expect(dispatches(f, long)).toBe(2);
+      // A value of the run needed outside is stored by the same kernel.
+      expect(
+        dispatches(
+          (a: NDArray) => {
+            const y = np.sin(a);
+            return [np.sum(y), y];
+          },
+          rand(rng, [1000]),
+        ),
+      ).toBe(1);
+    });
   });
 });
