@@ -62,6 +62,9 @@ describe.runIf(runGpu)("webgpu kernels", () => {
           [[], []],
         ],
         ["empty contraction", [3, 0], [0, 4], [[1], [0]], [[], []]],
+        // Eight or more 64x64 tiles: the barrier-free kernel's 16x16 workgroups (fewer take 8x8).
+        ["ragged 200x150 . 150x270 (many tiles)", [200, 150], [150, 270], [[1], [0]], [[], []]],
+        ["batched 9x33x20 . 9x20x40 (one tile per entry)", [9, 33, 20], [9, 20, 40], [[2], [1]], [[0], [0]]],
         ["matvec 200x150 . 150", [200, 150], [150], [[1], [0]], [[], []]],
         // K past K_CHUNK: three dispatches, the last one ragged (split-K keeps shader loops short).
         ["long K: 3x9000 . 9000x5 (split into chunks)", [3, 9000], [9000, 5], [[1], [0]], [[], []]],
@@ -108,16 +111,24 @@ describe.runIf(runGpu)("webgpu kernels", () => {
     });
   }
 
-  for (const subgroups of [true, false]) {
-    describe(`reductions ${subgroups ? "combined by subgroup operations (where the device has them)" : "combined by a shared-memory tree"}`, () => {
-      let saved: boolean | null = null;
+  // Workgroup reductions combined by subgroups (where the device has them) or by a tree, as on a
+  // GPU; and a software adapter's choice, which keeps axes up to a segment to one thread per output.
+  const modes = [
+    { name: "combined by subgroup operations (where the device has them)", subgroups: true, software: false },
+    { name: "combined by a shared-memory tree", subgroups: false, software: false },
+    { name: "as a software adapter runs them", subgroups: true, software: true },
+  ];
+  for (const mode of modes) {
+    describe(`reductions ${mode.name}`, () => {
+      let saved: { subgroups: boolean; software: boolean } | null = null;
       beforeAll(() => {
         const ctx = backend(np.ones([1]).to("webgpu")).ctx;
-        saved = ctx.subgroups;
-        ctx.subgroups = subgroups && saved;
+        saved = { subgroups: ctx.subgroups, software: ctx.software };
+        ctx.subgroups = mode.subgroups && saved.subgroups;
+        ctx.software = mode.software;
       });
       afterAll(() => {
-        if (saved !== null) backend(np.ones([1]).to("webgpu")).ctx.subgroups = saved;
+        if (saved !== null) Object.assign(backend(np.ones([1]).to("webgpu")).ctx, saved);
       });
       it("reductions: tree and sequential, contiguous and not, int and bool, empty", async () => {
         const rng = new Rng(4);

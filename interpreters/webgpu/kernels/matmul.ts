@@ -10,6 +10,7 @@
  */
 import type { DType } from "../../../src/core/dtype.js";
 import type { GpuArray } from "../array.js";
+import { int } from "../../../src/codegen/tokens.js";
 import { paramsDecl, storageDecl, wgslType } from "../wgsl.js";
 
 const memo = new Map<string, string>();
@@ -77,23 +78,23 @@ var<workgroup> Bs: array<${t}, 1024>;
  * The same product without workgroup memory or barriers, for software adapters (lavapipe runs a
  * barrier as a coroutine switch, which makes the tiled kernel 3x slower there): each thread reads
  * its 4 rows of A and 4 columns of B straight from the buffers (indices clamped; extra results
- * are not stored).
+ * are not stored). Workgroups are `side` x `side` threads, a tile of 4·side squared.
  */
-function directSource(dtype: DType): string {
+function directSource(dtype: DType, side: number): string {
   const t = wgslType(dtype, "dot_general");
-  const key = `direct:${t}`;
+  const key = `direct:${t}:${side}`;
   let s = memo.get(key);
   if (s !== undefined) return s;
   s = `${storageDecl(0, "A", t, false)}
 ${storageDecl(1, "B", t, false)}
 ${storageDecl(2, "out", t, true)}
 ${paramsDecl()}
-@compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+@compute @workgroup_size(${int(side)}, ${int(side)}) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let M = prm(0u); let N = prm(1u); let K = prm(2u); let kStart = prm(10u);
   let b = wid.z + prm(9u);
   let aBase = b * prm(3u); let sAm = prm(4u); let sAk = prm(5u);
   let bBase = b * prm(6u); let sBk = prm(7u); let sBn = prm(8u);
-  let r0 = wid.y * 64u + lid.y * 4u; let c0 = wid.x * 64u + lid.x * 4u;
+  let r0 = wid.y * ${int(4 * side)}u + lid.y * 4u; let c0 = wid.x * ${int(4 * side)}u + lid.x * 4u;
   var ra: array<u32, 4>;
   var cb: array<u32, 4>;
   for (var i = 0u; i < 4u; i = i + 1u) {
@@ -118,6 +119,15 @@ ${paramsDecl()}
   return s;
 }
 
+/**
+ * Threads per side of the barrier-free kernel's workgroup (each computes 4x4 results): 16, or 8
+ * when 64x64 tiles would leave fewer than 8 workgroups, so that a small product (an MLP layer of a
+ * small batch) still spreads over the host's cores and computes fewer clamped rows.
+ */
+function directSide(M: number, N: number, batch: number): number {
+  return Math.ceil(M / 64) * Math.ceil(N / 64) * batch < 8 ? 8 : 16;
+}
+
 /** Strides (in elements) of the [batch, rows, cols] view of an operand. */
 export type View3 = [number, number, number];
 
@@ -127,13 +137,15 @@ export const K_CHUNK = 4096;
 /** out [batch, M, N] = A [batch, M, K] (strides `sa`) times B [batch, K, N] (strides `sb`). */
 export function matmul(a: GpuArray, sa: View3, b: GpuArray, sb: View3, out: GpuArray, batch: number, M: number, K: number, N: number): void {
   const ctx = out.backend.ctx;
-  const src = ctx.software ? directSource(out.dtype) : source(out.dtype);
+  const side = ctx.software ? directSide(M, N, batch) : 16,
+    tile = 4 * side;
+  const src = ctx.software ? directSource(out.dtype, side) : source(out.dtype);
   const binds = [a.bind("dot_general"), b.bind("dot_general"), out.bind("dot_general")];
   for (let b0 = 0; b0 < batch; b0 += 65535) {
     // K = 0 still takes one dispatch, which writes the zeros.
     for (let k0 = 0; k0 === 0 || k0 < K; k0 += K_CHUNK) {
       const params = [M, N, Math.min(K, k0 + K_CHUNK), sa[0], sa[1], sa[2], sb[0], sb[1], sb[2], b0, k0];
-      ctx.dispatch(src, binds, params, [Math.ceil(N / 64), Math.ceil(M / 64), Math.min(65535, batch - b0)]);
+      ctx.dispatch(src, binds, params, [Math.ceil(N / tile), Math.ceil(M / tile), Math.min(65535, batch - b0)]);
     }
   }
 }
