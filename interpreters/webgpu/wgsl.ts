@@ -52,10 +52,12 @@ fn fx_sqrt(x: f32) -> f32 {
 }
 // exp, log and their relatives are written out (Cephes' single-precision algorithms, about 1 ulp)
 // because drivers' builtins are loose: lavapipe's log is off by hundreds of ulp near 1.
+// z * 2^n for n in [-150, 128], without a branch (a software adapter runs both sides of a divergent
+// one; the branches made exp cost twice as much on lavapipe): 2^n's exponent clamped to the normal
+// range, times the power of two that is left over (1 unless the result is subnormal or n is 128).
 fn fx_ldexp(z: f32, n: i32) -> f32 {
-  if (n > 127) { return z * bitcast<f32>(254u << 23u) * bitcast<f32>(u32(n - 127 + 127) << 23u); }
-  if (n < -126) { return z * bitcast<f32>(1u << 23u) * bitcast<f32>(u32(max(n + 126, -126) + 127) << 23u); }
-  return z * bitcast<f32>(u32(n + 127) << 23u);
+  let m = clamp(n, -126, 127);
+  return z * bitcast<f32>(u32(m + 127) << 23u) * bitcast<f32>(u32(n - m + 127) << 23u);
 }
 fn fx_exp(x0: f32) -> f32 {
   if (fx_isnan(x0)) { return x0; }
@@ -134,27 +136,28 @@ fn fx_atan(x0: f32) -> f32 {
   return select(y, -y, x0 < 0.0);
 }
 // sin and cos: Cephes' reduction by pi/4 in three parts and minimax polynomials (about 1 ulp for
-// |x| < 8192, slowly degrading to 1e5); GPUs' builtins are only specified on [-pi, pi].
+// |x| < 8192, slowly degrading to 1e5); GPUs' builtins are only specified on [-pi, pi]. Written
+// with selects and one late branch (NaN, infinities and |x| > 1e5): a software adapter runs every
+// side of a divergent branch, and early returns made sin a third dearer on lavapipe.
 fn fx_sincos(x0: f32, cosine: bool) -> f32 {
-  if (fx_isnan(x0) || abs(x0) == fx_inf()) { return fx_nan(); }
   let ax = abs(x0);
-  if (ax > 1.0e5) { return select(sin(x0), cos(x0), cosine); }
-  var j = u32(ax * 1.2732395447351628);
-  var y = f32(j);
-  if ((j & 1u) == 1u) { j = j + 1u; y = y + 1.0; }
-  j = j & 7u;
-  var neg = !cosine && x0 < 0.0;
-  if (j > 3u) { j = j - 4u; neg = !neg; }
-  if (cosine && j > 1u) { neg = !neg; }
+  let j0 = u32(ax * 1.2732395447351628);
+  let odd = j0 & 1u;
+  let y = f32(j0 + odd);
+  let j8 = (j0 + odd) & 7u;
+  let hi = j8 > 3u;
+  let j = select(j8, j8 - 4u, hi);
+  let neg = ((!cosine && x0 < 0.0) != hi) != (cosine && j > 1u);
   let r = ((ax - y * 0.78515625) - y * 2.4187564849853515625e-4) - y * 3.77489497744594108e-8;
   let z = r * r;
   let s = ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * r + r;
   let c = ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
   let useSin = (j == 1u || j == 2u) == cosine;
   let v = select(c, s, useSin);
+  if (ax > 1.0e5 || fx_isnan(x0)) { return select(select(sin(x0), cos(x0), cosine), fx_nan(), fx_isnan(x0) || ax == fx_inf()); }
   return select(v, -v, neg);
 }
-fn fx_sin(x: f32) -> f32 { if (x == 0.0) { return x; } return fx_sincos(x, false); }
+fn fx_sin(x: f32) -> f32 { return select(fx_sincos(x, false), x, x == 0.0); }
 fn fx_cos(x: f32) -> f32 { return fx_sincos(x, true); }
 fn fx_pow(x: f32, y: f32) -> f32 {
   if (y == 0.0) { return 1.0; }

@@ -177,6 +177,32 @@ describe.runIf(runGpu)("webgpu kernels", () => {
     });
   }
 
+  it("exp is within 1 ulp of float64 exp (subnormal and overflowing results included), sin and cos within 2", async () => {
+    const xs: number[] = [];
+    for (let k = 0; k <= 20000; k++) xs.push(-104 + (193 * k) / 20000); // [-104, 89]: results from 0 through subnormals to inf
+    const x = np.array(xs, { dtype: "float32" });
+    const host = x.dataSync() as Float32Array;
+    const ulpOff = (got: number, want: number) => {
+      if (got === Math.fround(want)) return 0;
+      if (!Number.isFinite(want) || !Number.isFinite(got)) return Infinity;
+      const spacing = Math.max(Math.abs(want), 2 ** -126) * 2 ** -23;
+      return Math.abs(got - want) / spacing;
+    };
+    for (const [name, dev, ref, range, bound] of [
+      ["exp", np.exp, Math.exp, 89, 1],
+      ["sin", np.sin, Math.sin, 100, 2],
+      ["cos", np.cos, Math.cos, 100, 2],
+    ] as const) {
+      const got = await dev(gpu(x)).data();
+      for (let i = 0; i < host.length; i++) {
+        const v = host[i]!;
+        if (Math.abs(v) > range) continue;
+        const off = ulpOff(got[i]!, ref(v));
+        if (off > bound) expect.fail(`${name}(${v}) = ${got[i]} on webgpu, ${ref(v)} in float64: ${off.toFixed(2)} ulp`);
+      }
+    }
+  });
+
   it("float and int corner cases match the cpu", async () => {
     // (|x| <= 1e5 for sin and cos: beyond, the device's builtins are used)
     const a = f32([NaN, 1, -0, 0, Infinity, -Infinity, 3e9, -3e9, 2.5, -2.5, 1e-30, -1, 0.5, 100, -100, 5e-8]);
