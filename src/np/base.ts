@@ -161,8 +161,8 @@ const seen = new Set<string>();
  * (dtypes and shapes), else null: eager elementwise ops on large arrays run as a program whose
  * broadcasts cost nothing, but compile it only when a signature repeats, so that one-off shapes
  * compile nothing. Null under a transform too (the caller then binds as usual), and for arrays off
- * the CPU: what it saves is writing broadcast operands out in host memory, and a device backend
- * already binds a broadcast scalar as one element.
+ * the CPU: what it saves is writing broadcast operands out in host memory (`broadcastOp` stages
+ * device operands itself).
  */
 export function stagedOnRepeat(key: string, arrays: readonly NDArray[], body: (...arrays: NDArray[]) => NDArray): NDArray | null {
   if (!stages(arrays) || arrays.some((a) => a.device !== "cpu")) return null;
@@ -177,17 +177,21 @@ export function stagedOnRepeat(key: string, arrays: readonly NDArray[], body: (.
 /**
  * `op` of a and b broadcast to `shape`. Called eagerly on large results where an operand needs
  * broadcasting (x · 2, x + bias, a column scaled by its sums), the op runs as a staged program
- * (`stagedOnRepeat`) instead of first writing each broadcast operand out in full.
+ * (`stagedOnRepeat`) instead of first writing each broadcast operand out in full. With an operand
+ * on a device it always runs staged, whatever the size: otherwise `y.mul(0.999)` would broadcast
+ * the scalar into a full host array for every op (an allocation, a scan for the device to find it
+ * holds one value, and garbage), where the staged kernel reads the scalar where it lies.
  */
 export function broadcastOp(fn: string, op: (x: NDArray, y: NDArray) => NDArray, a: NDArray, b: NDArray, shape: number[]): NDArray {
   const n = sizeOf(shape);
-  const out =
-    n >= STAGED_BROADCAST_MIN && (sizeOf(a.shape) < n || sizeOf(b.shape) < n)
-      ? stagedOnRepeat(`np.${fn} broadcast`, [a, b], (u, v) => {
-          const s = broadcastShapes(fn, u.shape, v.shape);
-          return op(lax.broadcastTo(u, s), lax.broadcastTo(v, s));
-        })
-      : null;
+  const broadcasts = sizeOf(a.shape) < n || sizeOf(b.shape) < n;
+  const body = (u: NDArray, v: NDArray) => {
+    const s = broadcastShapes(fn, u.shape, v.shape);
+    return op(lax.broadcastTo(u, s), lax.broadcastTo(v, s));
+  };
+  let out: NDArray | null = null;
+  if (broadcasts && (a.device !== "cpu" || b.device !== "cpu") && stages([a, b])) out = staged(`np.${fn} broadcast`, [a, b], body);
+  else if (broadcasts && n >= STAGED_BROADCAST_MIN) out = stagedOnRepeat(`np.${fn} broadcast`, [a, b], body);
   return out ?? op(lax.broadcastTo(a, shape), lax.broadcastTo(b, shape));
 }
 
