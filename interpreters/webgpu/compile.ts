@@ -5,7 +5,9 @@
  * stored, reshapes inside the run are aliases, and broadcasts read only by elementwise equations
  * are never materialised (readers index their source). Reductions end a run; a sum, max or min of a
  * value of the run over adjacent axes, right after it, is computed by the run's kernel (the run is
- * the reduction's loader), so the reduced value is never stored. Every other equation
+ * the reduction's loader), so the reduced value is never stored. A run that reads a dot_general's
+ * product right after it is the product kernel's epilogue (a bias add and activation in the same
+ * pass). Every other equation
  * runs its per-primitive kernel. Intermediates are disposed after their last use, so their buffers
  * return to the pool and the next step, or the next call, reuses them; outputs are new arrays. All dispatches of a call go into the caller's batch (one
  * submit). Generated WGSL holds only names and numbers made here.
@@ -17,7 +19,8 @@ import { type ClosedProgram, type Eqn, type Program, type Var, dce } from "../..
 import { fusionFacts } from "../../src/ir/fusion.js";
 import { type GpuArray, type GpuBackend, empty, onDevice } from "./array.js";
 import { WG } from "./context.js";
-import { type GpuImpl, impls } from "./impl.js";
+import { type GpuImpl, dotSizes, dotViews, impls } from "./impl.js";
+import { type Epilogue, K_CHUNK, matmulInto, matmulSource } from "./kernels/matmul.js";
 import { type Loader, type ReduceOp, reduceLoaded } from "./kernels/reduce.js";
 import { type Executable, setExecutableFactory } from "./programs.js";
 import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, isElementwiseGpu, storageDecl, wgslExpr, wgslType } from "./wgsl.js";
@@ -91,26 +94,20 @@ function plan(be: GpuBackend, p: Program, slot: (v: Var) => number): Step[] {
   const ctx: Context = { be, consumers, outputs, virtual, slot };
   const steps: Step[] = [];
   const eqns = p.eqns;
-  for (let i = 0; i < eqns.length;) {
-    const e = eqns[i]!;
-    if (e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!)) {
-      i++;
-      continue;
-    }
-    if (!isElementwiseGpu(e.prim)) {
-      steps.push(primitiveStep(be, e, slot));
-      i++;
-      continue;
-    }
-    const n = sizeOf(e.outvars[0]!.aval.shape);
+  const isVirtual = (e: Eqn) => e.prim === Prim.BroadcastInDim && virtual.has(e.outvars[0]!);
+  /**
+   * The run of elementwise equations of n elements from eqns[start] on (the equations it takes,
+   * and their indices), within the device's bindings counting `taken` more.
+   */
+  const runFrom = (start: number, n: number, taken: number, given?: Var): { group: Eqn[]; at: number[] } => {
     const group: Eqn[] = [];
     const at: number[] = [];
     const inGroup = new Set<Var>();
-    for (let j = i; j < eqns.length; j++) {
+    for (let j = start; j < eqns.length; j++) {
       const f = eqns[j]!;
       const v = f.outvars[0]!;
-      if (f.prim === Prim.BroadcastInDim && virtual.has(v)) {
-        if (inGroup.has(f.inputs[0]!)) break;
+      if (isVirtual(f)) {
+        if (inGroup.has(f.inputs[0]!) || f.inputs[0] === given) break;
         continue;
       }
       // Kernels index elements by their flat index, so any elementwise equation with as many
@@ -122,10 +119,37 @@ function plan(be: GpuBackend, p: Program, slot: (v: Var) => number): Step[] {
       inGroup.add(v);
     }
     // Keep the kernel within the device's storage-buffer bindings.
-    while (group.length > 1 && bindingsOf(group, ctx) > be.ctx.maxStorage) {
+    while (group.length > 1 && bindingsOf(group, ctx, given) + taken > be.ctx.maxStorage) {
       group.pop();
       at.pop();
     }
+    return { group, at };
+  };
+  for (let i = 0; i < eqns.length;) {
+    const e = eqns[i]!;
+    if (isVirtual(e)) {
+      i++;
+      continue;
+    }
+    if (e.prim === Prim.DotGeneral) {
+      // A product whose elementwise readers come right after it: they become its epilogue.
+      const v = e.outvars[0]!;
+      let j = i + 1;
+      while (j < eqns.length && isVirtual(eqns[j]!)) j++;
+      const { group, at } = j < eqns.length ? runFrom(j, sizeOf(v.aval.shape), 2, v) : { group: [], at: [] };
+      if (fusibleEpilogue(e, group, ctx)) {
+        steps.push(epilogueStep(e, group, ctx));
+        i = at[at.length - 1]! + 1;
+        continue;
+      }
+    }
+    if (!isElementwiseGpu(e.prim)) {
+      steps.push(primitiveStep(be, e, slot));
+      i++;
+      continue;
+    }
+    const n = sizeOf(e.outvars[0]!.aval.shape);
+    const { group, at } = runFrom(i, n, 0);
     const next = at[at.length - 1]! + 1;
     const red = fusibleReduction(eqns[next], group, ctx);
     if (red !== null) {
@@ -170,10 +194,13 @@ function primitiveStep(be: GpuBackend, e: Eqn, slot: (v: Var) => number): Step {
 
 /**
  * The values a group reads from outside (broadcasts resolved to their sources) and those it stores.
- * A reduction the group's kernel also computes (`absorbed`) reads the group's values in place.
+ * A reduction the group's kernel also computes (`absorbed`) reads the group's values in place; a
+ * value `given` to the kernel (the product an epilogue follows) is not read, and is stored first
+ * when needed outside.
  */
-function groupIO(group: readonly Eqn[], ctx: Context, absorbed?: Eqn): { reads: Var[]; stores: Var[] } {
+function groupIO(group: readonly Eqn[], ctx: Context, absorbed?: Eqn, given?: Var): { reads: Var[]; stores: Var[] } {
   const local = new Set(group.map((e) => e.outvars[0]!));
+  if (given !== undefined) local.add(given);
   const members = new Set(absorbed === undefined ? group : [...group, absorbed]);
   const reads: Var[] = [];
   for (const e of group)
@@ -182,12 +209,13 @@ function groupIO(group: readonly Eqn[], ctx: Context, absorbed?: Eqn): { reads: 
       const src = ctx.virtual.get(v)?.inputs[0] ?? v;
       if (!reads.includes(src)) reads.push(src);
     }
-  const stores = group.map((e) => e.outvars[0]!).filter((v) => ctx.outputs.has(v) || (ctx.consumers.get(v) ?? []).some((c) => !members.has(c)));
+  const needed = (v: Var) => ctx.outputs.has(v) || (ctx.consumers.get(v) ?? []).some((c) => !members.has(c));
+  const stores = [...(given === undefined ? [] : [given]), ...group.map((e) => e.outvars[0]!)].filter(needed);
   return { reads, stores };
 }
 
-const bindingsOf = (group: readonly Eqn[], ctx: Context) => {
-  const { reads, stores } = groupIO(group, ctx);
+const bindingsOf = (group: readonly Eqn[], ctx: Context, given?: Var) => {
+  const { reads, stores } = groupIO(group, ctx, undefined, given);
   return reads.length + stores.length;
 };
 
@@ -214,10 +242,22 @@ function offsetExpr(target: Shape, src: Shape, dims: readonly number[]): string 
  * stores of the values needed outside (`out<k>[i]`), and the declarations of the bindings: the
  * values read (`in<k>`, bindings 0..) then those stored.
  */
-function groupCode(group: readonly Eqn[], ctx: Context, reads: readonly Var[], stores: readonly Var[]): { body: string[]; decls: string[] } {
+function groupCode(
+  group: readonly Eqn[],
+  ctx: Context,
+  reads: readonly Var[],
+  stores: readonly Var[],
+  first = 0,
+  given?: Var,
+): { body: string[]; decls: string[] } {
   const { slot, virtual } = ctx;
   const local = new Set(group.map((e) => e.outvars[0]!));
   const body: string[] = [];
+  if (given !== undefined) {
+    local.add(given);
+    const k = stores.indexOf(given);
+    if (k >= 0) body.push(`out${k}[i] = v${slot(given)};`);
+  }
   const named = new Map<Var, string>();
   const read = (v: Var): string => {
     if (local.has(v)) return `v${slot(v)}`;
@@ -246,8 +286,8 @@ function groupCode(group: readonly Eqn[], ctx: Context, reads: readonly Var[], s
     if (k >= 0) body.push(`out${k}[i] = v${slot(v)};`);
   }
   const decls = [
-    ...reads.map((v, k) => storageDecl(k, `in${k}`, wgslType(v.aval.dtype, "jit"), false)),
-    ...stores.map((v, k) => storageDecl(reads.length + k, `out${k}`, wgslType(v.aval.dtype, "jit"), true)),
+    ...reads.map((v, k) => storageDecl(first + k, `in${k}`, wgslType(v.aval.dtype, "jit"), false)),
+    ...stores.map((v, k) => storageDecl(first + reads.length + k, `out${k}`, wgslType(v.aval.dtype, "jit"), true)),
   ];
   return { body, decls };
 }
@@ -343,6 +383,63 @@ fn load(i: u32) -> ${t} {
       reduceLoaded(op, t, load, binds, res, outer, len, inner);
       storeSlots.forEach((s, k) => (env[s] = outs[k]));
       env[outSlot] = res;
+    },
+  };
+}
+
+/**
+ * Whether `group` can be the epilogue of the product `dot`: it reads the product (by flat index,
+ * not through a broadcast), the product's K fits one dispatch (the plain epilogue alone adds K
+ * chunks together) and its batch one launch, within the device's bindings.
+ */
+function fusibleEpilogue(dot: Eqn, group: readonly Eqn[], ctx: Context): boolean {
+  const v = dot.outvars[0]!;
+  if (group.length === 0 || !group.some((g) => g.inputs.includes(v))) return false;
+  const [l, r] = dot.inputs.map((x) => x.aval);
+  const { batch, K } = dotSizes(l!, r!, dot.params as PrimParams[Prim.DotGeneral]);
+  if (K > K_CHUNK || batch > 65535) return false;
+  const { reads, stores } = groupIO(group, ctx, undefined, v);
+  return reads.length + stores.length + 2 <= ctx.be.ctx.maxStorage;
+}
+
+/**
+ * The product `dot` with the elementwise equations that follow it computed in its kernel, at each
+ * result as it is made (kernels/matmul.ts's epilogue): the product is stored only if needed
+ * outside, and a bias add and activation cost no pass of their own.
+ */
+function epilogueStep(dot: Eqn, group: readonly Eqn[], ctx: Context): Step {
+  const { slot } = ctx;
+  const v = dot.outvars[0]!;
+  const { reads, stores } = groupIO(group, ctx, undefined, v);
+  const { body, decls } = groupCode(group, ctx, reads, stores, 2, v);
+  const t = wgslType(v.aval.dtype, "dot_general");
+  const epi: Epilogue = {
+    decls: `${decls.join("\n")}
+fn epi(i: u32, d: ${t}) {
+  let v${slot(v)} = d;
+  ${body.join("\n  ")}
+}`,
+    count: reads.length + stores.length,
+  };
+  const params = dot.params as PrimParams[Prim.DotGeneral];
+  const [ls, rs] = dot.inputs.map(slot);
+  const readSlots = reads.map(slot),
+    storeSlots = stores.map(slot);
+  const be = ctx.be;
+  // The kernel depends on the product's shape (fixed here) and on the adapter kind (tests flip it).
+  const srcs = new Map<boolean, string>();
+  return {
+    reads: [ls!, rs!, ...readSlots],
+    writes: storeSlots,
+    run: (env) => {
+      const d = dotViews(be, onDevice(be, env[ls!]!, "jit"), onDevice(be, env[rs!]!, "jit"), params);
+      let src = srcs.get(be.ctx.software);
+      if (src === undefined) srcs.set(be.ctx.software, (src = matmulSource(be.ctx, v.aval.dtype, d.M, d.N, d.batch, epi, null)));
+      const outs = stores.map((x) => empty(be, x.aval));
+      const binds = [...readSlots.map((s) => env[s]!.bind("jit")), ...outs.map((o) => o.bind("jit"))];
+      matmulInto(be.ctx, src, d.a, d.sa, d.b, d.sb, binds, d.batch, d.M, d.K, d.N);
+      for (const x of d.temps) x.dispose();
+      storeSlots.forEach((s, k) => (env[s] = outs[k]));
     },
   };
 }

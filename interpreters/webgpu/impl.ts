@@ -143,6 +143,54 @@ function gatherDims(x: Aval, idx: Aval, axis: number, batchDims: number): Gather
 const startsOf = (be: GpuBackend, starts: readonly NDArray[], fn: string): Start[] =>
   starts.map((s) => (s instanceof ConcreteArray ? { host: Number(s.values[0]) } : { device: onDevice(be, s, fn).bind(fn).buffer }));
 
+/** A dot_general's operands as [batch, M, K] and [batch, K, N] views, and the copies made for them. */
+export interface DotViews {
+  readonly a: GpuArray;
+  readonly sa: View3;
+  readonly b: GpuArray;
+  readonly sb: View3;
+  readonly batch: number;
+  readonly M: number;
+  readonly K: number;
+  readonly N: number;
+  /** Transposed copies (of operands whose dims do not merge), to dispose after the product is recorded. */
+  readonly temps: GpuArray[];
+}
+
+const free = (x: Aval, contract: readonly number[], batch: readonly number[]) =>
+  range(x.shape.length).filter((d) => !contract.includes(d) && !batch.includes(d));
+const size = (x: Aval, dims: readonly number[]) => sizeOf(dims.map((d) => x.shape[d]!));
+
+/** The sizes of a dot_general of operand avals `l`, `r`: batch, M, K, N. */
+export function dotSizes(
+  l: Aval,
+  r: Aval,
+  { contract: [lc, rc], batch: [lb, rb] }: PrimParams[Prim.DotGeneral],
+): { batch: number; M: number; K: number; N: number } {
+  return { batch: size(l, lb), M: size(l, free(l, lc, lb)), K: size(l, lc), N: size(r, free(r, rc, rb)) };
+}
+
+export function dotViews(be: GpuBackend, l: GpuArray, r: GpuArray, params: PrimParams[Prim.DotGeneral]): DotViews {
+  const {
+    contract: [lc, rc],
+    batch: [lb, rb],
+  } = params;
+  const lFree = free(l, lc, lb),
+    rFree = free(r, rc, rb);
+  const temps: GpuArray[] = [];
+  const viewOf = (x: GpuArray, groups: number[][]): [GpuArray, View3] => {
+    const st = groups.map((g) => mergedStride(x, g));
+    if (st.every((s) => s !== null)) return [x, st as View3];
+    const p = permute(be, x, groups.flat());
+    temps.push(p);
+    const [, b, c] = groups.map((g) => size(x, g));
+    return [p, [b! * c!, c!, 1]];
+  };
+  const [a, sa] = viewOf(l, [lb, lFree, lc]);
+  const [b, sb] = viewOf(r, [rb, rc, rFree]);
+  return { a, sa, b, sb, ...dotSizes(l, r, params), temps };
+}
+
 /** The single stride of dims `dims` of x taken as one row-major index, or null if they do not merge. */
 function mergedStride(x: Aval, dims: readonly number[]): number | null {
   const st = stridesOf(x.shape);
@@ -303,28 +351,11 @@ export const impls: { [P in Prim]: GpuImpl<P> } = {
     dynamicUpdateSlice(onDevice(be, x!, fn), onDevice(be, upd!, fn), startsOf(be, starts, fn), o);
     return [o];
   },
-  [Prim.DotGeneral]: one(Prim.DotGeneral, (be, [l, r], { contract: [lc, rc], batch: [lb, rb] }, out) => {
-    const lFree = range(l!.ndim).filter((d) => !lc.includes(d) && !lb.includes(d));
-    const rFree = range(r!.ndim).filter((d) => !rc.includes(d) && !rb.includes(d));
-    const size = (x: Aval, dims: number[]) => sizeOf(dims.map((d) => x.shape[d]!));
-    const batch = size(l!, lb),
-      M = size(l!, lFree),
-      K = size(l!, lc),
-      N = size(r!, rFree);
+  [Prim.DotGeneral]: one(Prim.DotGeneral, (be, [l, r], params, out) => {
     const o = empty(be, out);
-    const temps: GpuArray[] = [];
-    const viewOf = (x: GpuArray, groups: number[][]): [GpuArray, View3] => {
-      const st = groups.map((g) => mergedStride(x, g));
-      if (st.every((s) => s !== null)) return [x, st as View3];
-      const p = permute(be, x, groups.flat());
-      temps.push(p);
-      const [, b, c] = groups.map((g) => size(x, g));
-      return [p, [b! * c!, c!, 1]];
-    };
-    const [a, sa] = viewOf(l!, [lb, lFree, lc]);
-    const [b, sb] = viewOf(r!, [rb, rc, rFree]);
-    matmul(a, sa, b, sb, o, batch, M, K, N);
-    for (const t of temps) t.dispose();
+    const d = dotViews(be, l!, r!, params);
+    matmul(d.a, d.sa, d.b, d.sb, o, d.batch, d.M, d.K, d.N);
+    for (const t of d.temps) t.dispose();
     return o;
   }),
   [Prim.Cholesky]: hostOnly("np.linalg.cholesky"),

@@ -3,7 +3,7 @@
  * with fused WGSL kernels), their gradients, control flow staged inside jit, and
  * jit(valueAndGrad(mlpLoss), { device: "webgpu" }).
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NDArray, Prim, bind1, grad, jit, lax, nn, np, valueAndGrad } from "../../src/index.js";
 import { Rng } from "../primitives/cases_util.js";
 import { REDUCE_SEGMENT } from "../../interpreters/webgpu/kernels/reduce.js";
@@ -251,4 +251,70 @@ describe.runIf(runGpu)("webgpu programs == cpu", () => {
       ).toBe(1);
     });
   });
+
+  for (const software of [false, true]) {
+    describe(`elementwise equations after a product run in its kernel (${software ? "barrier-free" : "tiled"} matmul)`, () => {
+      let saved: boolean | null = null;
+      beforeAll(() => {
+        const ctx = backend(np.ones([1]).to("webgpu")).ctx;
+        saved = ctx.software;
+        ctx.software = software;
+      });
+      afterAll(() => {
+        if (saved !== null) backend(np.ones([1]).to("webgpu")).ctx.software = saved;
+      });
+      const rng = new Rng(software ? 13 : 12);
+      const x = rand(rng, [70, 33]),
+        w = rand(rng, [33, 90]),
+        b = rand(rng, [90]);
+      const cases: [string, (...a: NDArray[]) => NDArray | NDArray[], NDArray[]][] = [
+        ["bias and relu", (x, w, b) => nn.relu(np.matmul(x, w).add(b)), [x, w, b]],
+        [
+          "the product also needed outside",
+          (x, w, b) => {
+            const z = np.matmul(x, w);
+            return [np.tanh(z.add(b)), z.mul(2)];
+          },
+          [x, w, b],
+        ],
+        ["a transposed operand (copied first) and a scale", (x, w) => np.matmul(np.transpose(w), np.transpose(x)).mul(0.5), [x, w]],
+        ["batched", (a, c) => np.exp(np.matmul(a, c).mul(0.1)), [rand(rng, [3, 20, 7]), rand(rng, [3, 7, 11])]],
+        [
+          "int32, with a comparison",
+          (a, c) => np.where(np.matmul(a, c).greater(0), 1, -1),
+          [
+            np.array(
+              Int32Array.from({ length: 35 }, (_, i) => (i % 7) - 3),
+              { shape: [5, 7], dtype: "int32" },
+            ),
+            np.array(
+              Int32Array.from({ length: 28 }, (_, i) => (i % 5) - 2),
+              { shape: [7, 4], dtype: "int32" },
+            ),
+          ],
+        ],
+        ["K past one dispatch (not fused, still right)", (a, c) => np.matmul(a, c).add(1), [rand(rng, [3, 5000]), rand(rng, [5000, 4])]],
+      ];
+      for (const [name, f, args] of cases) {
+        it(`${name} equals the cpu`, async () => {
+          const want = f(...args);
+          const got = jit(f, { device: "webgpu" })(...args);
+          const ws = Array.isArray(want) ? want : [want],
+            gs = Array.isArray(got) ? got : [got];
+          for (let i = 0; i < ws.length; i++) await expectSame(`${name}, output ${i}`, gs[i]!, ws[i]!, 1e-5);
+        });
+      }
+
+      it("a layer, x·w + b through relu, is one dispatch", () => {
+        const layer = (x: NDArray, w: NDArray, b: NDArray) => nn.relu(np.matmul(x, w).add(b));
+        const g = jit(layer, { device: "webgpu" });
+        const dev = [x, w, b].map((a) => a.to("webgpu"));
+        g(dev[0]!, dev[1]!, dev[2]!);
+        const ctx = backend(dev[0]!).ctx;
+        const d0 = ctx.stats.dispatches;
+        g(dev[0]!, dev[1]!, dev[2]!);
+        expect(ctx.stats.dispatches - d0).toBe(1);
+      });
+    });
+  }
 });

@@ -7,21 +7,23 @@
  * K is split into chunks of at most `K_CHUNK`, one dispatch each, every chunk after the first adding
  * onto the output: no invocation loops more than K_CHUNK times, which keeps long contractions right
  * on drivers that stop shader loops after 65,535 iterations (see self_check.ts).
+ *
+ * Each result goes through the kernel's epilogue, `epi(i, d)`: a store, or, for a product the jit
+ * fuses with the elementwise equations that read it, those equations at index i.
  */
 import type { DType } from "../../../src/core/dtype.js";
 import type { GpuArray } from "../array.js";
+import type { Binding, GpuContext } from "../context.js";
+import type { T } from "./reduce.js";
 import { int } from "../../../src/codegen/tokens.js";
-import { paramsDecl, storageDecl, wgslType } from "../wgsl.js";
+import { WGSL_HELPERS, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
 
-const memo = new Map<string, string>();
-
-function source(dtype: DType): string {
-  const t = wgslType(dtype, "dot_general");
-  let s = memo.get(t);
-  if (s !== undefined) return s;
-  s = `${storageDecl(0, "A", t, false)}
+/** The tiled kernel for GPUs (the module comment). */
+function tiledSource(t: T, epi: Epilogue): string {
+  return `${WGSL_HELPERS}
+${storageDecl(0, "A", t, false)}
 ${storageDecl(1, "B", t, false)}
-${storageDecl(2, "out", t, true)}
+${epi.decls}
 ${paramsDecl()}
 var<workgroup> As: array<${t}, 1024>;
 var<workgroup> Bs: array<${t}, 1024>;
@@ -66,12 +68,10 @@ var<workgroup> Bs: array<${t}, 1024>;
     if (gm >= M) { continue; }
     for (var j = 0u; j < 4u; j = j + 1u) {
       let gn = col0 + tx + 16u * j;
-      if (gn < N) { out[oBase + gm * N + gn] = select(acc[i * 4u + j], out[oBase + gm * N + gn] + acc[i * 4u + j], kStart > 0u); }
+      if (gn < N) { epi(oBase + gm * N + gn, acc[i * 4u + j]); }
     }
   }
 }`;
-  memo.set(t, s);
-  return s;
 }
 
 /**
@@ -80,14 +80,11 @@ var<workgroup> Bs: array<${t}, 1024>;
  * its 4 rows of A and 4 columns of B straight from the buffers (indices clamped; extra results
  * are not stored). Workgroups are `side` x `side` threads, a tile of 4·side squared.
  */
-function directSource(dtype: DType, side: number): string {
-  const t = wgslType(dtype, "dot_general");
-  const key = `direct:${t}:${side}`;
-  let s = memo.get(key);
-  if (s !== undefined) return s;
-  s = `${storageDecl(0, "A", t, false)}
+function directSource(t: T, side: number, epi: Epilogue): string {
+  return `${WGSL_HELPERS}
+${storageDecl(0, "A", t, false)}
 ${storageDecl(1, "B", t, false)}
-${storageDecl(2, "out", t, true)}
+${epi.decls}
 ${paramsDecl()}
 @compute @workgroup_size(${int(side)}, ${int(side)}) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let M = prm(0u); let N = prm(1u); let K = prm(2u); let kStart = prm(10u);
@@ -110,13 +107,10 @@ ${paramsDecl()}
   for (var i = 0u; i < 4u; i = i + 1u) {
     if (r0 + i >= M) { break; }
     for (var j = 0u; j < 4u; j = j + 1u) {
-      let o = oBase + (r0 + i) * N + c0 + j;
-      if (c0 + j < N) { out[o] = select(acc[i][j], out[o] + acc[i][j], kStart > 0u); }
+      if (c0 + j < N) { epi(oBase + (r0 + i) * N + c0 + j, acc[i][j]); }
     }
   }
 }`;
-  memo.set(key, s);
-  return s;
 }
 
 /**
@@ -134,13 +128,67 @@ export type View3 = [number, number, number];
 /** The longest stretch of K one dispatch contracts (a multiple of the 16-wide tile). */
 export const K_CHUNK = 4096;
 
+/**
+ * What the product's kernel does with each result `d` of flat index `i`: WGSL declaring storage
+ * bindings 2..count+1 and `fn epi(i: u32, d: T)`. The plain epilogue stores d into the output (or
+ * adds it, for every K chunk after the first); the jit fuses elementwise equations that read the
+ * product into an epilogue of their own (compile.ts), which needs the whole of K in one dispatch.
+ */
+export interface Epilogue {
+  readonly decls: string;
+  readonly count: number;
+}
+
+const storeEpilogue = (t: T): Epilogue => ({
+  decls: `${storageDecl(2, "out", t, true)}
+fn epi(i: u32, d: ${t}) { if (prm(10u) > 0u) { out[i] = out[i] + d; } else { out[i] = d; } }`,
+  count: 1,
+});
+
+const memo = new Map<string, string>();
+
+/** The product's kernel for this shape on this device, with epilogue `epi` (cached under `key`, unless null). */
+export function matmulSource(ctx: GpuContext, dtype: DType, M: number, N: number, batch: number, epi: Epilogue, key: string | null): string {
+  const t = wgslType(dtype, "dot_general");
+  const side = ctx.software ? directSide(M, N, batch) : 16;
+  const full = key === null ? null : `${ctx.software ? `direct${side}` : "tiled"}:${t}:${key}`;
+  let s = full === null ? undefined : memo.get(full);
+  if (s === undefined) {
+    s = ctx.software ? directSource(t, side, epi) : tiledSource(t, epi);
+    if (full !== null) memo.set(full, s);
+  }
+  return s;
+}
+
+/** Rows and columns of the output tile one workgroup of the product's kernel computes. */
+const tileOf = (ctx: GpuContext, M: number, N: number, batch: number) => 4 * (ctx.software ? directSide(M, N, batch) : 16);
+
 /** out [batch, M, N] = A [batch, M, K] (strides `sa`) times B [batch, K, N] (strides `sb`). */
 export function matmul(a: GpuArray, sa: View3, b: GpuArray, sb: View3, out: GpuArray, batch: number, M: number, K: number, N: number): void {
   const ctx = out.backend.ctx;
-  const side = ctx.software ? directSide(M, N, batch) : 16,
-    tile = 4 * side;
-  const src = ctx.software ? directSource(out.dtype, side) : source(out.dtype);
-  const binds = [a.bind("dot_general"), b.bind("dot_general"), out.bind("dot_general")];
+  const src = matmulSource(ctx, out.dtype, M, N, batch, storeEpilogue(wgslType(out.dtype, "dot_general")), "store");
+  matmulInto(ctx, src, a, sa, b, sb, [out.bind("dot_general")], batch, M, K, N);
+}
+
+/**
+ * Records the product's dispatches with kernel `src` (from `matmulSource`), whose epilogue binds
+ * `epiBinds`. K is split into chunks of K_CHUNK; only the plain epilogue adds chunks together.
+ */
+export function matmulInto(
+  ctx: GpuContext,
+  src: string,
+  a: GpuArray,
+  sa: View3,
+  b: GpuArray,
+  sb: View3,
+  epiBinds: readonly Binding[],
+  batch: number,
+  M: number,
+  K: number,
+  N: number,
+): void {
+  const tile = tileOf(ctx, M, N, batch);
+  const binds = [a.bind("dot_general"), b.bind("dot_general"), ...epiBinds];
   for (let b0 = 0; b0 < batch; b0 += 65535) {
     // K = 0 still takes one dispatch, which writes the zeros.
     for (let k0 = 0; k0 === 0 || k0 < K; k0 += K_CHUNK) {
