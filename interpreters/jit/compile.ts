@@ -18,7 +18,7 @@ import { fusionFacts } from "../../src/ir/fusion.js";
 import { ELEMENT_BYTES, RECYCLE_MIN_BYTES, recycle } from "../../src/core/buffers.js";
 import { viewDotStep, viewDots } from "./dot_views.js";
 import { loopStep } from "./loops.js";
-import { composeBroadcasts, cse, dce, outerProducts } from "./passes.js";
+import { composeBroadcasts, cse, dce, outerProducts } from "../../src/ir/passes.js";
 import { wasmColumnSumStep, wasmExtremumStep, wasmSumStep } from "./wasm_sum.js";
 import { coveredFrom, wasmLoopSize, wasmLoopStep, wasmLoopsEnabled } from "./wasm_loop.js";
 

@@ -1,21 +1,23 @@
 /**
  * The jit lowering to WebGPU: a closed program becomes a list of steps, compiled once per program.
- * After DCE, runs of elementwise equations of one size become ONE generated WGSL kernel (the plan
- * of interpreters/jit/compile.ts): values inside the run are locals, values needed outside are
- * stored, reshapes inside the run are aliases, and broadcasts read only by elementwise equations
- * are never materialised (readers index their source). Reductions end a run; a sum, max or min of a
- * value of the run over adjacent axes, right after it, is computed by the run's kernel (the run is
- * the reduction's loader), so the reduced value is never stored. A run that reads a dot_general's
- * product right after it is the product kernel's epilogue (a bias add and activation in the same
- * pass). Every other equation
- * runs its per-primitive kernel. Intermediates are disposed after their last use, so their buffers
- * return to the pool and the next step, or the next call, reuses them; outputs are new arrays. All dispatches of a call go into the caller's batch (one
- * submit). Generated WGSL holds only names and numbers made here.
+ * After the CPU compiler's rewrites (src/ir/passes.ts) and DCE, runs of elementwise equations of
+ * one size become ONE generated WGSL kernel (the plan of interpreters/jit/compile.ts): values
+ * inside the run are locals, values needed outside are stored, reshapes inside the run are aliases,
+ * and broadcasts read only by elementwise equations are never materialised (readers index their
+ * source). Reductions end a run; a sum, max or min of a value of the run over adjacent axes, right
+ * after it, is computed by the run's kernel (the run is the reduction's loader), so the reduced
+ * value is never stored. A run that reads a dot_general's product right after it is the product
+ * kernel's epilogue (a bias add and activation in the same pass). Every other equation runs its
+ * per-primitive kernel. Intermediates are disposed after their last use, so their buffers return to
+ * the pool and the next step, or the next call, reuses them; outputs are new arrays. All dispatches
+ * of a call go into the caller's batch (one submit). Generated WGSL holds only names and numbers
+ * made here.
  */
 import { int } from "../../src/codegen/tokens.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
 import { type Shape, sizeOf, stridesOf } from "../../src/core/shape.js";
-import { type ClosedProgram, type Eqn, type Program, type Var, dce } from "../../src/ir/ir.js";
+import { type ClosedProgram, type Eqn, type Program, type Var } from "../../src/ir/ir.js";
+import { composeBroadcasts, cse, dce, outerProducts } from "../../src/ir/passes.js";
 import { fusionFacts } from "../../src/ir/fusion.js";
 import { type GpuArray, type GpuBackend, empty, onDevice } from "./array.js";
 import { WG } from "./context.js";
@@ -49,7 +51,9 @@ export function executable(be: GpuBackend, cp: ClosedProgram): Executable {
 setExecutableFactory(executable);
 
 function compile(be: GpuBackend, cp: ClosedProgram): Executable {
-  const p = dce(cp.program);
+  // The CPU compiler's rewrites (src/ir/passes.ts): products that contract nothing become
+  // multiplies of virtual broadcasts, a broadcast of a broadcast one broadcast, repeats one.
+  const p = dce(cse(composeBroadcasts(outerProducts(cp.program))));
   const slots = new Map<Var, number>();
   const slot = (v: Var) => {
     let s = slots.get(v);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type NDArray, jit, lax, makeJaxpr, np, vmap } from "../../src/index.js";
-import { composeBroadcasts, dce } from "../../interpreters/jit/passes.js";
+import { composeBroadcasts, dce } from "../../src/ir/passes.js";
 
 const x = np
   .array(

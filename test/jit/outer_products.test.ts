@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type DType, type NDArray, grad, jit, lax, makeJaxpr, np, vmap } from "../../src/index.js";
-import { outerProducts } from "../../interpreters/jit/passes.js";
+import { outerProducts } from "../../src/ir/passes.js";
 
 type Dims = readonly [readonly number[], readonly number[]];
 interface Case {

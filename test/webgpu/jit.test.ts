@@ -317,4 +317,26 @@ describe.runIf(runGpu)("webgpu programs == cpu", () => {
       });
     });
   }
+
+  it("the CPU compiler's rewrites run first: a broadcast of a broadcast and an outer product cost no kernel of their own", async () => {
+    const rng = new Rng(21);
+    const s = np.array(0.5),
+      g = rand(rng, [32, 10]),
+      u = rand(rng, [32]),
+      v = rand(rng, [10]);
+    const f = (s: NDArray, g: NDArray, u: NDArray, v: NDArray) => {
+      const twice = lax.broadcastInDim(lax.broadcastInDim(s, [32], []), [32, 10], [0]);
+      // A dot_general contracting nothing: the outer product of u and v.
+      const outer = bind1(Prim.DotGeneral, [u, v], { contract: [[], []], batch: [[], []] });
+      return g.mul(twice).add(outer);
+    };
+    await expectSame("result", jit(f, { device: "webgpu" })(s, g, u, v), f(s, g, u, v), 1e-6);
+    const jf = jit(f, { device: "webgpu" });
+    const dev = [s, g, u, v].map((a) => a.to("webgpu"));
+    jf(dev[0]!, dev[1]!, dev[2]!, dev[3]!);
+    const ctx = backend(dev[1]!).ctx;
+    const d0 = ctx.stats.dispatches;
+    jf(dev[0]!, dev[1]!, dev[2]!, dev[3]!);
+    expect(ctx.stats.dispatches - d0, "one fused kernel").toBe(1);
+  });
 });

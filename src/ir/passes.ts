@@ -5,11 +5,11 @@
  * 100,000-equation program is fine. Constant folding happens earlier, while staging (all-constant
  * work runs then).
  */
-import { HIGHER_ORDER, Prim } from "../../src/core/prim.js";
-import { type Eqn, Program, Var } from "../../src/ir/ir.js";
-import { dotResultAxes, isOuterProduct, shapeEq } from "../../src/core/shape.js";
+import { HIGHER_ORDER, Prim } from "../core/prim.js";
+import { type Eqn, Program, Var } from "./ir.js";
+import { dotResultAxes, isOuterProduct, shapeEq } from "../core/shape.js";
 
-export { dce } from "../../src/ir/ir.js";
+export { dce } from "./ir.js";
 
 /** The params part of a CSE key; most equations have none, and stringifying `{}` 100,000 times shows. */
 const paramsKey = (params: object): string => {
