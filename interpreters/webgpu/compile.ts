@@ -6,12 +6,13 @@
  * and broadcasts read only by elementwise equations are never materialised (readers index their
  * source). Reductions end a run; a sum, max or min of a value of the run over adjacent axes, right
  * after it, is computed by the run's kernel (the run is the reduction's loader), so the reduced
- * value is never stored. A run that reads a dot_general's product right after it is the product
- * kernel's epilogue (a bias add and activation in the same pass). Every other equation runs its
- * per-primitive kernel. Intermediates are disposed after their last use, so their buffers return to
- * the pool and the next step, or the next call, reuses them; outputs are new arrays. All dispatches
- * of a call go into the caller's batch (one submit). Generated WGSL holds only names and numbers
- * made here.
+ * value is never stored; the run right after a reduction that reads its result (by index, and
+ * nothing the loader computes) is the reduction's epilogue, computed on each result. A run that
+ * reads a dot_general's product right after it is the product kernel's epilogue (a bias add and
+ * activation in the same pass). Every other equation runs its per-primitive kernel. Intermediates
+ * are disposed after their last use, so their buffers return to the pool and the next step, or the
+ * next call, reuses them; outputs are new arrays. All dispatches of a call go into the caller's
+ * batch (one submit). Generated WGSL holds only names and numbers made here.
  */
 import { int } from "../../src/codegen/tokens.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
@@ -23,7 +24,7 @@ import { type GpuArray, type GpuBackend, empty, onDevice } from "./array.js";
 import { WG } from "./context.js";
 import { type GpuImpl, dotSizes, dotViews, impls } from "./impl.js";
 import { type Epilogue, K_CHUNK, matmulInto, matmulSource } from "./kernels/matmul.js";
-import { type Loader, type ReduceOp, reduceLoaded } from "./kernels/reduce.js";
+import { type Loader, type ReduceEpilogue, type ReduceOp, reduceLoaded } from "./kernels/reduce.js";
 import { type Executable, setExecutableFactory } from "./programs.js";
 import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, isElementwiseGpu, storageDecl, wgslExpr, wgslType } from "./wgsl.js";
 
@@ -116,7 +117,9 @@ function plan(be: GpuBackend, p: Program, slot: (v: Var) => number): Step[] {
       }
       // Kernels index elements by their flat index, so any elementwise equation with as many
       // elements joins the run, and a reshape of a value of the run is an alias.
-      const joins = isElementwiseGpu(f.prim) ? sizeOf(v.aval.shape) === n : f.prim === Prim.Reshape && inGroup.has(f.inputs[0]!);
+      const joins = isElementwiseGpu(f.prim)
+        ? sizeOf(v.aval.shape) === n
+        : f.prim === Prim.Reshape && (inGroup.has(f.inputs[0]!) || (given !== undefined && f.inputs[0] === given));
       if (!joins || group.length === MAX_GROUP) break;
       group.push(f);
       at.push(j);
@@ -128,6 +131,20 @@ function plan(be: GpuBackend, p: Program, slot: (v: Var) => number): Step[] {
       at.pop();
     }
     return { group, at };
+  };
+  /**
+   * The run after the reduction eqns[at] (`red`, whose loader computes `pre` in `taken` bindings)
+   * that can be its epilogue, or an empty one.
+   */
+  const postRun = (at: number, red: Eqn, pre: readonly Eqn[], taken: number): { group: Eqn[]; at: number[] } => {
+    const r = red.outvars[0]!;
+    let j = at + 1;
+    while (j < eqns.length && isVirtual(eqns[j]!)) j++;
+    const first = eqns[j];
+    if (first === undefined || !(isElementwiseGpu(first.prim) || (first.prim === Prim.Reshape && first.inputs[0] === r)))
+      return { group: [], at: [] };
+    const run = runFrom(j, sizeOf(r.aval.shape), taken, r);
+    return fusiblePost(run.group, red, pre, taken, ctx) ? run : { group: [], at: [] };
   };
   for (let i = 0; i < eqns.length;) {
     const e = eqns[i]!;
@@ -147,6 +164,15 @@ function plan(be: GpuBackend, p: Program, slot: (v: Var) => number): Step[] {
         continue;
       }
     }
+    if (fusibleReduction(e, [], ctx) !== null) {
+      // A reduction of a stored value whose elementwise readers come right after it.
+      const post = postRun(i, e, [], 1);
+      if (post.group.length > 0) {
+        steps.push(fusedReductionStep([], e, post.group, ctx));
+        i = post.at[post.at.length - 1]! + 1;
+        continue;
+      }
+    }
     if (!isElementwiseGpu(e.prim)) {
       steps.push(primitiveStep(be, e, slot));
       i++;
@@ -157,8 +183,9 @@ function plan(be: GpuBackend, p: Program, slot: (v: Var) => number): Step[] {
     const next = at[at.length - 1]! + 1;
     const red = fusibleReduction(eqns[next], group, ctx);
     if (red !== null) {
-      steps.push(fusedReductionStep(group, red, ctx));
-      i = next + 1;
+      const post = postRun(next, red, group, loaderBindings(group, red, ctx));
+      steps.push(fusedReductionStep(group, red, post.group, ctx));
+      i = post.group.length > 0 ? post.at[post.at.length - 1]! + 1 : next + 1;
       continue;
     }
     const single = group.length === 1 && group[0]!.inputs.every((v) => !virtual.has(v));
@@ -244,7 +271,8 @@ function offsetExpr(target: Shape, src: Shape, dims: readonly number[]): string 
 /**
  * The WGSL statements computing a group's equations at flat index `i` (each value `v<slot>`), the
  * stores of the values needed outside (`out<k>[i]`), and the declarations of the bindings: the
- * values read (`in<k>`, bindings 0..) then those stored.
+ * values read (`in<k>`, bindings first..) then those stored. A value `given` is computed by the
+ * caller (stored first where needed); two groups in one kernel name their bindings apart.
  */
 function groupCode(
   group: readonly Eqn[],
@@ -253,6 +281,8 @@ function groupCode(
   stores: readonly Var[],
   first = 0,
   given?: Var,
+  inName = "in",
+  outName = "out",
 ): { body: string[]; decls: string[] } {
   const { slot, virtual } = ctx;
   const local = new Set(group.map((e) => e.outvars[0]!));
@@ -260,7 +290,7 @@ function groupCode(
   if (given !== undefined) {
     local.add(given);
     const k = stores.indexOf(given);
-    if (k >= 0) body.push(`out${k}[i] = v${slot(given)};`);
+    if (k >= 0) body.push(`${outName}${k}[i] = v${slot(given)};`);
   }
   const named = new Map<Var, string>();
   const read = (v: Var): string => {
@@ -277,7 +307,7 @@ function groupCode(
           ? offsetExpr(v.aval.shape, src.aval.shape, (b.params as PrimParams[Prim.BroadcastInDim]).broadcastDimensions)
           : "i";
     r = `r${slot(v)}`;
-    body.push(`let ${r} = in${k}[${at}];`);
+    body.push(`let ${r} = ${inName}${k}[${at}];`);
     named.set(v, r);
     return r;
   };
@@ -287,11 +317,11 @@ function groupCode(
     const expr = e.prim === Prim.Reshape ? args[0]! : wgslExpr(e.prim, args, e.inputs[e.inputs.length - 1]!.aval.dtype, v.aval.dtype);
     body.push(`let v${slot(v)} = ${expr};`);
     const k = stores.indexOf(v);
-    if (k >= 0) body.push(`out${k}[i] = v${slot(v)};`);
+    if (k >= 0) body.push(`${outName}${k}[i] = v${slot(v)};`);
   }
   const decls = [
-    ...reads.map((v, k) => storageDecl(first + k, `in${k}`, wgslType(v.aval.dtype, "jit"), false)),
-    ...stores.map((v, k) => storageDecl(first + reads.length + k, `out${k}`, wgslType(v.aval.dtype, "jit"), true)),
+    ...reads.map((v, k) => storageDecl(first + k, `${inName}${k}`, wgslType(v.aval.dtype, "jit"), false)),
+    ...stores.map((v, k) => storageDecl(first + reads.length + k, `${outName}${k}`, wgslType(v.aval.dtype, "jit"), true)),
   ];
   return { body, decls };
 }
@@ -326,45 +356,85 @@ ${ENTRY} {
 const REDUCE_OPS: Partial<Record<Prim, ReduceOp>> = { [Prim.ReduceSum]: "sum", [Prim.ReduceMax]: "max", [Prim.ReduceMin]: "min" };
 
 /**
- * `e` when it can be computed by the kernel of `group`: a sum, max or min, over one block of
- * adjacent axes, of a value the group computes (so the [outer, n, inner] view needs no transpose),
- * within the device's storage bindings.
+ * `e` when it can be computed by the kernel of `group` (the run before it, maybe empty): a sum, max
+ * or min, over one block of adjacent axes (so the [outer, n, inner] view needs no transpose), of a
+ * value the group computes (or of any value, after no group), within the device's bindings.
  */
 function fusibleReduction(e: Eqn | undefined, group: readonly Eqn[], ctx: Context): Eqn | null {
   if (e === undefined || REDUCE_OPS[e.prim] === undefined) return null;
   const v = e.inputs[0]!;
-  if (!group.some((g) => g.outvars[0] === v)) return null;
+  if (group.length > 0 && !group.some((g) => g.outvars[0] === v)) return null;
   // webgpu does not sum uint32: the primitive's own kernel raises that error.
   if (e.prim === Prim.ReduceSum && v.aval.dtype === "uint32") return null;
   const axes = [...(e.params as PrimParams[Prim.ReduceSum]).axes].sort((a, b) => a - b);
   if (axes.length === 0 || axes.some((a, k) => k > 0 && a !== axes[k - 1]! + 1)) return null;
-  const { reads, stores } = groupIO(group, ctx, e);
   // The group's bindings, and the reduction's output or its partial results.
-  if (reads.length + stores.length + 1 > ctx.be.ctx.maxStorage) return null;
+  if (loaderBindings(group, e, ctx) + 1 > ctx.be.ctx.maxStorage) return null;
   return e;
 }
 
-/**
- * One kernel computing a group of elementwise equations and, from them, the reduction `red` that
- * follows it: the group becomes the reduction's loader (kernels/reduce.ts), so the reduced value
- * is computed where the reduction reads it and never stored. Values the group must still store
- * are stored by the loader, which sees every element once.
- */
-function fusedReductionStep(group: readonly Eqn[], red: Eqn, ctx: Context): Step {
-  const { slot } = ctx;
+/** Storage bindings of the loader a reduction `red` reads through: the group's, or its operand's. */
+function loaderBindings(group: readonly Eqn[], red: Eqn, ctx: Context): number {
+  if (group.length === 0) return 1;
   const { reads, stores } = groupIO(group, ctx, red);
-  const { body, decls } = groupCode(group, ctx, reads, stores);
-  const x = red.inputs[0]!;
+  return reads.length + stores.length;
+}
+
+/**
+ * Whether `post`, the run after a reduction `red` whose loader computes `pre`, can be its
+ * epilogue: it reads the result by index, and nothing the loader computes (stored by the same
+ * kernel, so not there to read).
+ */
+function fusiblePost(post: readonly Eqn[], red: Eqn, pre: readonly Eqn[], taken: number, ctx: Context): boolean {
+  const v = red.outvars[0]!;
+  if (post.length === 0 || !post.some((g) => g.inputs.includes(v))) return false;
+  const { reads, stores } = groupIO(post, ctx, undefined, v);
+  const made = new Set(pre.map((e) => e.outvars[0]!));
+  if (reads.some((x) => made.has(x))) return false;
+  return taken + reads.length + stores.length <= ctx.be.ctx.maxStorage;
+}
+
+/**
+ * One kernel computing the reduction `red` with the run before it (`pre`, maybe empty) as its
+ * loader, so the reduced value is computed where the reduction reads it and never stored, and the
+ * run after it (`post`, maybe empty) as its epilogue, computed on each result as it is made. Values
+ * either run must still store are stored by the loader, which sees every element once, or by the
+ * epilogue, which sees every result once.
+ */
+function fusedReductionStep(pre: readonly Eqn[], red: Eqn, post: readonly Eqn[], ctx: Context): Step {
+  const { slot } = ctx;
+  const x = red.inputs[0]!,
+    r = red.outvars[0]!;
   const t = wgslType(x.aval.dtype, "jit");
-  const load: Loader = {
-    decls: `${decls.join("\n")}
+  const preIO = pre.length > 0 ? groupIO(pre, ctx, red) : { reads: [x], stores: [] };
+  const load: Loader = (() => {
+    if (pre.length === 0) return { decls: `${storageDecl(0, "x", t, false)}\nfn load(i: u32) -> ${t} { return x[i]; }`, count: 1 };
+    const { body, decls } = groupCode(pre, ctx, preIO.reads, preIO.stores);
+    return {
+      decls: `${decls.join("\n")}
 fn load(i: u32) -> ${t} {
   ${body.join("\n  ")}
   return v${slot(x)};
 }`,
-    count: reads.length + stores.length,
-    key: null,
-  };
+      count: preIO.reads.length + preIO.stores.length,
+    };
+  })();
+  const postIO = post.length > 0 ? groupIO(post, ctx, undefined, r) : { reads: [], stores: [r] };
+  const epi: ReduceEpilogue = (() => {
+    if (post.length === 0)
+      return { count: 1, decls: (first) => `${storageDecl(first, "out", t, true)}\nfn epi(i: u32, d: ${t}) { out[i] = ${storedResult(red, t)}; }` };
+    return {
+      count: postIO.reads.length + postIO.stores.length,
+      decls: (first) => {
+        const { body, decls } = groupCode(post, ctx, postIO.reads, postIO.stores, first, r, "pin", "pout");
+        return `${decls.join("\n")}
+fn epi(i: u32, d: ${t}) {
+  let v${slot(r)} = ${storedResult(red, t)};
+  ${body.join("\n  ")}
+}`;
+      },
+    };
+  })();
   const op = REDUCE_OPS[red.prim]!;
   const axes = [...(red.params as PrimParams[Prim.ReduceSum]).axes].sort((a, b) => a - b);
   const shape = x.aval.shape,
@@ -373,23 +443,38 @@ fn load(i: u32) -> ${t} {
   const outer = sizeOf(shape.slice(0, lo)),
     len = sizeOf(shape.slice(lo, hi + 1)),
     inner = sizeOf(shape.slice(hi + 1));
-  const readSlots = reads.map(slot),
-    storeSlots = stores.map(slot),
-    outSlot = slot(red.outvars[0]!);
+  const preReads = preIO.reads.map(slot),
+    preStores = preIO.stores.map(slot),
+    postReads = postIO.reads.map(slot),
+    postStores = postIO.stores.map(slot);
   const be = ctx.be;
   return {
-    reads: readSlots,
-    writes: [...storeSlots, outSlot],
+    reads: [...preReads, ...postReads],
+    writes: [...preStores, ...postStores],
     run: (env) => {
-      const outs = stores.map((v) => empty(be, v.aval));
-      const res = empty(be, red.outvars[0]!.aval);
-      const binds = [...readSlots.map((s) => env[s]!.bind("jit")), ...outs.map((o) => o.bind("jit"))];
-      reduceLoaded(op, t, load, binds, res, outer, len, inner);
-      storeSlots.forEach((s, k) => (env[s] = outs[k]));
-      env[outSlot] = res;
+      const preOuts = preIO.stores.map((v) => empty(be, v.aval)),
+        postOuts = postIO.stores.map((v) => empty(be, v.aval));
+      const bindOf = (s: number) => env[s]!.bind("jit");
+      reduceLoaded(
+        op,
+        t,
+        load,
+        [...preReads.map(bindOf), ...preOuts.map((o) => o.bind("jit"))],
+        epi,
+        [...postReads.map(bindOf), ...postOuts.map((o) => o.bind("jit"))],
+        be,
+        outer,
+        len,
+        inner,
+      );
+      preStores.forEach((s, k) => (env[s] = preOuts[k]));
+      postStores.forEach((s, k) => (env[s] = postOuts[k]));
     },
   };
 }
+
+/** A reduction's result as stored: a bool sum wraps at 256, as the CPU's uint8-like bools do. */
+const storedResult = (red: Eqn, t: string) => (t === "u32" && red.prim === Prim.ReduceSum ? "(d & 255u)" : "d");
 
 /**
  * Whether `group` can be the epilogue of the product `dot`: it reads the product (by flat index,

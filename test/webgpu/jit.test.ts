@@ -223,6 +223,30 @@ describe.runIf(runGpu)("webgpu programs == cpu", () => {
       ],
       ["a long sum (several passes)", (a) => np.sum(np.sqrt(a.mul(a).add(1))), long],
       ["many short rows (one thread per output)", (a) => np.sum(np.sin(a), 2), rand(rng, [300, 4, 8])],
+      [
+        "elementwise readers of the result after it (a softmax)",
+        (a) => {
+          const e = np.exp(a.sub(np.max(a, { axis: 2, keepdims: true })));
+          return e.div(np.sum(e, { axis: 2, keepdims: true }));
+        },
+        x,
+      ],
+      [
+        "a reader of the result that also reads the run before the reduction",
+        (a) => {
+          const y = np.sin(a);
+          return np.sum(y, { axis: 0, keepdims: true }).add(y);
+        },
+        rand(rng, [1, 30]),
+      ],
+      [
+        "a reduction of a stored value, then its readers",
+        (a) => {
+          const y = np.exp(a);
+          return [y, np.log(np.sum(y, 1)).mul(2)];
+        },
+        x,
+      ],
       ["axes not adjacent (not fused, still right)", (a) => np.sum(np.sin(a), [0, 2]), x],
     ];
     for (const [name, f, input] of cases) {
@@ -239,6 +263,17 @@ describe.runIf(runGpu)("webgpu programs == cpu", () => {
       const f = (a: NDArray) => np.sum(np.exp(np.sin(a).mul(2).add(1)));
       expect(dispatches(f, rand(rng, [1000]))).toBe(1);
       expect(dispatches(f, long)).toBe(2);
+      // A softmax over rows: max, then exp and sum, then the division; and the result's readers.
+      expect(
+        dispatches(
+          (a: NDArray) => {
+            const e = np.exp(a.sub(np.max(a, { axis: 1, keepdims: true })));
+            return e.div(np.sum(e, { axis: 1, keepdims: true }));
+          },
+          rand(rng, [8, 100]),
+        ),
+      ).toBe(3);
+      expect(dispatches((a: NDArray) => np.log(np.sum(np.exp(a), 1)).mul(2), rand(rng, [8, 100]))).toBe(1);
       // A value of the run needed outside is stored by the same kernel.
       expect(
         dispatches(

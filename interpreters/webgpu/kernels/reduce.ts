@@ -8,7 +8,7 @@
  * what the CPU gives (0, -inf or inf for floats; 0 for int32 and bool).
  */
 import type { DType } from "../../../src/core/dtype.js";
-import { type GpuArray, empty } from "../array.js";
+import { type GpuArray, type GpuBackend, empty } from "../array.js";
 import { type Binding, WG } from "../context.js";
 import { ENTRY, ENTRY_SUBGROUPS, LINEAR_INDEX, WGSL_HELPERS, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
 
@@ -16,8 +16,7 @@ export type ReduceOp = "sum" | "max" | "min";
 export type T = "f32" | "i32" | "u32";
 
 const memo = new Map<string, string>();
-const cached = (key: string | null, make: () => string): string => {
-  if (key === null) return make();
+const cached = (key: string, make: () => string): string => {
   let s = memo.get(key);
   if (s === undefined) memo.set(key, (s = make()));
   return s;
@@ -45,32 +44,68 @@ const store = (t: T, op: ReduceOp, v: string) => (t === "u32" && op === "sum" ? 
  * Where a reduction's first pass reads its operand: `decls` declares storage bindings 0..count-1
  * and a function `load(i: u32)` giving element i of the operand. The plain loader reads a buffer;
  * the jit's fused loader (compile.ts) computes a run of elementwise equations at i instead, so the
- * run's result is never written out. `key` names a loader for the source cache; null means the
- * source is not cached here (its caller keeps it).
+ * run's result is never written out.
  */
 export interface Loader {
   readonly decls: string;
   readonly count: number;
-  readonly key: string | null;
 }
 
-const bufferLoader = (t: T): Loader => ({
-  decls: `${storageDecl(0, "x", t, false)}
-fn load(i: u32) -> ${t} { return x[i]; }`,
-  count: 1,
-  key: "",
-});
+/**
+ * What a reduction's last pass does with the result `d` of output i: `decls(first)` declares
+ * storage bindings first..first+count-1 and `fn epi(i: u32, d: T)`. The plain epilogue stores d;
+ * the jit's fused one (compile.ts) computes the elementwise equations that read the result.
+ */
+export interface ReduceEpilogue {
+  readonly count: number;
+  decls(first: number): string;
+}
 
-const HEADER = (load: Loader, outT: T) => `${WGSL_HELPERS}
+const bufferLoaders = new Map<T, Loader>();
+const bufferLoader = (t: T): Loader => {
+  let l = bufferLoaders.get(t);
+  if (l === undefined) bufferLoaders.set(t, (l = { decls: `${storageDecl(0, "x", t, false)}\nfn load(i: u32) -> ${t} { return x[i]; }`, count: 1 }));
+  return l;
+};
+
+const storeEpilogues = new Map<string, ReduceEpilogue>();
+/** The plain epilogue: store the result (bools' u32 sums masked, as the CPU wraps them). */
+const storeEpilogue = (op: ReduceOp, t: T): ReduceEpilogue => {
+  let e = storeEpilogues.get(`${op}:${t}`);
+  if (e === undefined) {
+    e = { count: 1, decls: (first) => `${storageDecl(first, "out", t, true)}\nfn epi(i: u32, d: ${t}) { out[i] = ${store(t, op, "d")}; }` };
+    storeEpilogues.set(`${op}:${t}`, e);
+  }
+  return e;
+};
+
+/**
+ * The sources made for each (loader, epilogue) pair: plain ones live as long as the module, fused
+ * ones as long as the jit step that holds them.
+ */
+const sources = new WeakMap<Loader, WeakMap<ReduceEpilogue, Map<string, string>>>();
+function sourceFor(load: Loader, epi: ReduceEpilogue, key: string, make: () => string): string {
+  let byEpi = sources.get(load);
+  if (byEpi === undefined) sources.set(load, (byEpi = new WeakMap()));
+  let m = byEpi.get(epi);
+  if (m === undefined) byEpi.set(epi, (m = new Map()));
+  let s = m.get(key);
+  if (s === undefined) m.set(key, (s = make()));
+  return s;
+}
+
+const HEADER = (load: Loader, epi: ReduceEpilogue) => `${WGSL_HELPERS}
 ${load.decls}
-${storageDecl(load.count, "out", outT, true)}
+${epi.decls(load.count)}
 ${paramsDecl()}`;
 
-function sequentialSource(op: ReduceOp, t: T, load: Loader): string {
+function sequentialSource(op: ReduceOp, t: T, load: Loader, epi: ReduceEpilogue): string {
   const { id, empty } = identity(op, t);
-  return cached(
-    load.key === null ? null : `seq:${op}:${t}:${load.key}`,
-    () => `${HEADER(load, t)}
+  return sourceFor(
+    load,
+    epi,
+    `seq:${op}:${t}`,
+    () => `${HEADER(load, epi)}
 ${ENTRY} {
   let o = ${LINEAR_INDEX};
   let n = prm(1u);
@@ -85,7 +120,7 @@ ${ENTRY} {
       ${combine(op, t, "acc", "v")}
     }
   }
-  out[o] = ${store(t, op, "acc")};
+  epi(o, acc);
 }`,
   );
 }
@@ -115,10 +150,9 @@ export const REDUCE_SEGMENT = WG * 64;
  * on hardware the subgroup step needs no shared memory. Subgroup max/min leave NaN to the driver,
  * so a NaN is carried beside them with `subgroupAny`.
  */
-function segmentSource(op: ReduceOp, t: T, subgroups: boolean, load: Loader): string {
+function segmentSource(op: ReduceOp, t: T, subgroups: boolean, load: Loader, epi: ReduceEpilogue): string {
   const { id } = identity(op, t);
-  const key = (kind: string) => (load.key === null ? null : `${kind}:${op}:${t}:${load.key}`);
-  const body = (combineParts: string) => `${HEADER(load, t)}
+  const body = (combineParts: string) => `${HEADER(load, epi)}
 var<workgroup> part: array<${t}, 256>;
 ${subgroups ? ENTRY_SUBGROUPS : ENTRY} {
   let g = wid.y * nwg.x + wid.x;
@@ -138,7 +172,7 @@ ${subgroups ? ENTRY_SUBGROUPS : ENTRY} {
 ${combineParts}
 }`;
   if (!subgroups) {
-    return cached(key("seg"), () =>
+    return sourceFor(load, epi, `seg:${op}:${t}`, () =>
       body(`  part[lid.x] = acc;
   for (var s = 128u; s > 0u; s = s >> 1u) {
     workgroupBarrier();
@@ -149,13 +183,15 @@ ${combineParts}
       part[lid.x] = a;
     }
   }
-  if (lid.x == 0u) { out[g] = ${store(t, op, "part[0]")}; }`),
+  if (lid.x == 0u) { epi(g, part[0]); }`),
     );
   }
   const fn = op === "sum" ? "subgroupAdd" : op === "max" ? "subgroupMax" : "subgroupMin";
   const mine = t === "f32" && op !== "sum" ? `select(${fn}(acc), fx_nan(), subgroupAny(fx_isnan(acc)))` : `${fn}(acc)`;
-  return cached(
-    key("seg-sub"),
+  return sourceFor(
+    load,
+    epi,
+    `seg-sub:${op}:${t}`,
     () =>
       `enable subgroups;
 ` +
@@ -168,7 +204,7 @@ ${combineParts}
       let b = part[k];
       ${combine(op, t, "a", "b")}
     }
-    out[g] = ${store(t, op, "a")};
+    epi(g, a);
   }`),
   );
 }
@@ -185,39 +221,51 @@ const useTree = (outputs: number, n: number, software: boolean) => (software ? n
 /** out[o, i] = reduce over r of x[o, r, i]; out has outer * inner elements. */
 export function reduce(op: ReduceOp, x: GpuArray, out: GpuArray, outer: number, n: number, inner: number): void {
   const t = wgslType(x.dtype);
-  reduceLoaded(op, t, bufferLoader(t), [x.bind(`reduce_${op}`)], out, outer, n, inner);
+  reduceLoaded(op, t, bufferLoader(t), [x.bind(`reduce_${op}`)], storeEpilogue(op, t), [out.bind(`reduce_${op}`)], out.backend, outer, n, inner);
 }
 
 /**
- * `reduce` of the operand `load` gives (whose bindings are `binds`), read in the [outer, n, inner]
- * layout. Every element of the operand is loaded exactly once, so a loader may also store values.
+ * `reduce` of the operand `load` gives (whose bindings are `loadBinds`), read in the [outer, n,
+ * inner] layout, each result handed to `epi` (bindings `epiBinds`). Every element of the operand is
+ * loaded exactly once, and every result handed on once, so both may store values.
  */
 export function reduceLoaded(
   op: ReduceOp,
   t: T,
   load: Loader,
-  binds: readonly Binding[],
-  out: GpuArray,
+  loadBinds: readonly Binding[],
+  epi: ReduceEpilogue,
+  epiBinds: readonly Binding[],
+  be: GpuBackend,
   outer: number,
   n: number,
   inner: number,
 ): void {
   const outputs = outer * inner;
-  const ctx = out.backend.ctx;
+  const ctx = be.ctx;
   if (outputs === 0) return;
   if (n > REDUCE_SEGMENT) {
     const segs = Math.ceil(n / REDUCE_SEGMENT);
-    const partial = empty(out.backend, { shape: [outputs * segs], dtype: out.dtype });
-    ctx.dispatch(segmentSource(op, t, ctx.subgroups, load), [...binds, partial.bind(`reduce_${op}`)], [outputs, n, inner, segs], outputs * segs);
+    const partial = empty(be, { shape: [outputs * segs], dtype: PARTIAL_DTYPE[t] });
+    const keep = storeEpilogue(op, t);
+    ctx.dispatch(
+      segmentSource(op, t, ctx.subgroups, load, keep),
+      [...loadBinds, partial.bind(`reduce_${op}`)],
+      [outputs, n, inner, segs],
+      outputs * segs,
+    );
     // The partials of output o are contiguous: reduce them as [outputs, segs, 1].
-    reduce(op, partial, out, outputs, segs, 1);
+    reduceLoaded(op, t, bufferLoader(t), [partial.bind(`reduce_${op}`)], epi, epiBinds, be, outputs, segs, 1);
     partial.dispose();
     return;
   }
-  const all = [...binds, out.bind(`reduce_${op}`)];
-  if (useTree(outputs, n, ctx.software)) ctx.dispatch(segmentSource(op, t, ctx.subgroups, load), all, [outputs, n, inner, 1], outputs);
-  else ctx.dispatch(sequentialSource(op, t, load), all, [outputs, n, inner], Math.ceil(outputs / WG));
+  const all = [...loadBinds, ...epiBinds];
+  if (useTree(outputs, n, ctx.software)) ctx.dispatch(segmentSource(op, t, ctx.subgroups, load, epi), all, [outputs, n, inner, 1], outputs);
+  else ctx.dispatch(sequentialSource(op, t, load, epi), all, [outputs, n, inner], Math.ceil(outputs / WG));
 }
+
+/** A dtype whose device values have WGSL type t (partial results of the reduction's passes). */
+const PARTIAL_DTYPE: Record<T, DType> = { f32: "float32", i32: "int32", u32: "bool" };
 
 /** WGSL: whether (v, r) beats (best, at) for argmax (`>`) or argmin (`<`), earlier index on ties. */
 function better(cmp: string, t: T): string {
@@ -315,7 +363,10 @@ export function argReduce(isMax: boolean, x: GpuArray, out: GpuArray, outer: num
 function cumsumSource(t: T): string {
   return cached(
     `cumsum:${t}`,
-    () => `${HEADER(bufferLoader(t), t)}
+    () => `${WGSL_HELPERS}
+${storageDecl(0, "x", t, false)}
+${storageDecl(1, "out", t, true)}
+${paramsDecl()}
 ${ENTRY} {
   let o = ${LINEAR_INDEX};
   if (o >= prm(0u)) { return; }
