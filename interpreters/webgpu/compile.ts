@@ -515,15 +515,12 @@ fn epi(i: u32, d: ${t}) {
   const readSlots = reads.map(slot),
     storeSlots = stores.map(slot);
   const be = ctx.be;
-  // The kernel depends on the product's shape (fixed here) and on the adapter kind (tests flip it).
-  const srcs = new Map<boolean, string>();
   return {
     reads: [ls!, rs!, ...readSlots],
     writes: storeSlots,
     run: (env) => {
       const d = dotViews(be, onDevice(be, env[ls!]!, "jit"), onDevice(be, env[rs!]!, "jit"), params);
-      let src = srcs.get(be.ctx.software);
-      if (src === undefined) srcs.set(be.ctx.software, (src = matmulSource(be.ctx, v.aval.dtype, d.M, d.N, d.batch, epi, null)));
+      const src = matmulSource(be.ctx, v.aval.dtype, d.M, d.N, d.batch, epi);
       const outs = stores.map((x) => empty(be, x.aval));
       const binds = [...readSlots.map((s) => env[s]!.bind("jit")), ...outs.map((o) => o.bind("jit"))];
       matmulInto(be.ctx, src, d.a, d.sa, d.b, d.sb, binds, d.batch, d.M, d.K, d.N);

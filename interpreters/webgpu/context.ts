@@ -55,6 +55,8 @@ const bucket = (bytes: number): number => {
 
 export class GpuContext {
   readonly maxStorage: number;
+  /** Workgroups a product must make in 128x128 tiles to use the large-tile matmul (tests lower it). */
+  largeTileMin = 256;
   private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: LayoutClass }>();
   /** Bind groups by (layout class, buffers, bound sizes). */
   readonly groups: BindGroups;

@@ -287,18 +287,19 @@ describe.runIf(runGpu)("webgpu programs == cpu", () => {
     });
   });
 
-  for (const software of [false, true]) {
-    describe(`elementwise equations after a product run in its kernel (${software ? "barrier-free" : "tiled"} matmul)`, () => {
-      let saved: boolean | null = null;
+  for (const kernel of ["tiled", "large-tile", "barrier-free"] as const) {
+    describe(`elementwise equations after a product run in its kernel (${kernel} matmul)`, () => {
+      let saved: { software: boolean; largeTileMin: number } | null = null;
       beforeAll(() => {
         const ctx = backend(np.ones([1]).to("webgpu")).ctx;
-        saved = ctx.software;
-        ctx.software = software;
+        saved = { software: ctx.software, largeTileMin: ctx.largeTileMin };
+        ctx.software = kernel === "barrier-free";
+        ctx.largeTileMin = kernel === "large-tile" ? 1 : Infinity;
       });
       afterAll(() => {
-        if (saved !== null) backend(np.ones([1]).to("webgpu")).ctx.software = saved;
+        if (saved !== null) Object.assign(backend(np.ones([1]).to("webgpu")).ctx, saved);
       });
-      const rng = new Rng(software ? 13 : 12);
+      const rng = new Rng(12);
       const x = rand(rng, [70, 33]),
         w = rand(rng, [33, 90]),
         b = rand(rng, [90]);

@@ -1,5 +1,5 @@
 /**
- * The device kernels at their edges, against the CPU: both matmul kernels (tiled with workgroup
+ * The device kernels at their edges, against the CPU: the three matmul kernels (tiled with workgroup
  * memory for GPUs, barrier-free for software adapters) over ragged, batched and transposed shapes;
  * tree and sequential reductions, arg-reductions with ties and NaN, empty reductions; copies of
  * rank > 8; float corner cases (NaN, ±0, overflow, int wrapping); fused kernels past the binding
@@ -24,16 +24,19 @@ describe.runIf(runGpu)("webgpu kernels", () => {
   const dot = (l: NDArray, r: NDArray, contract: [number[], number[]], batch: [number[], number[]] = [[], []]) =>
     bind1(Prim.DotGeneral, [l, r], { contract, batch });
 
-  for (const software of [false, true]) {
-    describe(`${software ? "barrier-free" : "tiled"} matmul`, () => {
-      let saved: boolean | null = null;
+  // The GPU kernels (64x64 tiles, and 128x128 double-buffered tiles, which the device picks for
+  // large products only and these tests force) and the software adapters' barrier-free kernel.
+  for (const kernel of ["tiled", "large-tile", "barrier-free"] as const) {
+    describe(`${kernel} matmul`, () => {
+      let saved: { software: boolean; largeTileMin: number } | null = null;
       const use = () => {
         const ctx = backend(np.ones([1]).to("webgpu")).ctx;
-        saved ??= ctx.software;
-        ctx.software = software;
+        saved ??= { software: ctx.software, largeTileMin: ctx.largeTileMin };
+        ctx.software = kernel === "barrier-free";
+        ctx.largeTileMin = kernel === "large-tile" ? 1 : Infinity;
       };
       afterAll(() => {
-        if (saved !== null) backend(np.ones([1]).to("webgpu")).ctx.software = saved;
+        if (saved !== null) Object.assign(backend(np.ones([1]).to("webgpu")).ctx, saved);
       });
       const cases: [string, number[], number[], [number[], number[]], [number[], number[]]][] = [
         ["1x1 . 1x1", [1, 1], [1, 1], [[1], [0]], [[], []]],
