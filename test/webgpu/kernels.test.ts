@@ -165,6 +165,15 @@ describe.runIf(runGpu)("webgpu kernels", () => {
         }
       });
 
+      it("argmax and argmin over many short rows and over strided columns, ties and NaN included", async () => {
+        const host = Float32Array.from({ length: 300 * 10 }, (_, i) => ((i * 37) % 11) - 5);
+        host[45] = Number.NaN;
+        host[1203] = Number.NaN;
+        const x = np.array(host).reshape([300, 10]);
+        for (const p of [Prim.ArgMax, Prim.ArgMin] as const)
+          for (const axis of [0, 1]) await expectSame(`${p} axis ${axis}`, bind1(p, [gpu(x)], { axis }), bind1(p, [x], { axis }));
+      });
+
       it("max and min keep a NaN wherever it falls in a workgroup, and sums of 4,096 floats stay close", async () => {
         const rng = new Rng(9);
         const x = rand(rng, [4096]);

@@ -334,11 +334,42 @@ ${ENTRY} {
   );
 }
 
+/** Arg-reduction with one thread per output, in order (an axis of at most `SEGMENT`). */
+function argSequentialSource(isMax: boolean, t: T): string {
+  return cached(
+    `argseq:${isMax}:${t}`,
+    () => `${WGSL_HELPERS}
+${storageDecl(0, "x", t, false)}
+${storageDecl(1, "outI", "i32", true)}
+${paramsDecl()}
+${better(isMax ? ">" : "<", t)}
+${ENTRY} {
+  let o = ${LINEAR_INDEX};
+  if (o >= prm(0u)) { return; }
+  let n = prm(1u);
+  let inner = prm(2u);
+  let base = (o / inner) * n * inner + o % inner;
+  var best: ${t} = ${t}(0);
+  var at = -1i;
+  for (var r = 0u; r < n; r = r + 1u) {
+    let v = x[base + r * inner];
+    if (better(v, i32(r), best, at)) { best = v; at = i32(r); }
+  }
+  outI[o] = max(at, 0i);
+}`,
+  );
+}
+
 /** out[o, i] = index of the first max (min) over r of x[o, r, i], as int32 (in segments, as `reduce`). */
 export function argReduce(isMax: boolean, x: GpuArray, out: GpuArray, outer: number, n: number, inner: number): void {
   const outputs = outer * inner;
   if (outputs === 0) return;
   const t = wgslType(x.dtype);
+  const ctx = out.backend.ctx;
+  if (!useTree(outputs, n, ctx.software)) {
+    ctx.dispatch(argSequentialSource(isMax, t), [x.bind("argmax"), out.bind("argmax")], [outputs, n, inner], Math.ceil(outputs / WG));
+    return;
+  }
   let values = x,
     indices: GpuArray | null = null,
     len = n,
@@ -349,7 +380,7 @@ export function argReduce(isMax: boolean, x: GpuArray, out: GpuArray, outer: num
     const nextV = last ? out : empty(out.backend, { shape: [outputs * segs], dtype: x.dtype });
     const nextI = last ? out : empty(out.backend, { shape: [outputs * segs], dtype: "int32" });
     const binds = [values, ...(indices === null ? [] : [indices]), ...(last ? [] : [nextV]), nextI].map((a) => a.bind("argmax"));
-    out.backend.ctx.dispatch(argSource(isMax, t, indices !== null, last), binds, [outputs, len, stride, segs], outputs * segs);
+    ctx.dispatch(argSource(isMax, t, indices !== null, last), binds, [outputs, len, stride, segs], outputs * segs);
     if (values !== x) values.dispose();
     if (indices !== null) indices.dispose();
     if (last) return;
