@@ -15,6 +15,7 @@
  */
 import { DeviceError } from "../../src/core/device.js";
 import { BindGroups, type LayoutClass } from "./bindings.js";
+import { withHelpersUsed } from "./wgsl.js";
 
 /** Bytes of one dispatch's parameter slot: 64 u32s. */
 export const SLOT = 256;
@@ -174,7 +175,7 @@ export class GpuContext {
     let p = this.pipelines.get(wgsl);
     if (p === undefined) {
       const layout = this.groups.layoutFor(wgsl);
-      const module = this.device.createShaderModule({ code: wgsl });
+      const module = this.device.createShaderModule({ code: withHelpersUsed(wgsl) });
       const pipeline = this.device.createComputePipeline({ layout: layout.pipelineLayout, compute: { module, entryPoint: "main" } });
       this.pipelines.set(wgsl, (p = { pipeline, layout }));
     }

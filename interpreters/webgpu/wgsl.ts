@@ -342,6 +342,53 @@ export function wgslExpr(prim: Prim, args: string[], inDtype: DType, outDtype: D
   return build === undefined ? null : build(args, t);
 }
 
+/** WGSL_HELPERS cut into its functions, each with the helpers its body calls. */
+const HELPER_FNS: readonly { name: string; text: string; calls: readonly string[] }[] = (() => {
+  const fns: { name: string; text: string; calls: string[] }[] = [];
+  let current: string[] | null = null;
+  const close = () => {
+    if (current === null) return;
+    const text = current.join("\n") + "\n";
+    const name = /^fn (fx_\w+)/.exec(text)![1]!;
+    fns.push({ name, text, calls: [...new Set(text.match(/\bfx_\w+/g))].filter((c) => c !== name) });
+    current = null;
+  };
+  for (const line of WGSL_HELPERS.split("\n")) {
+    if (line.startsWith("fn ")) {
+      close();
+      current = [line];
+    } else if (line.startsWith("//") || line.startsWith("/*")) close();
+    else if (current !== null) current.push(line);
+  }
+  close();
+  return fns;
+})();
+const HELPER_BY_NAME = new Map(HELPER_FNS.map((h) => [h.name, h]));
+
+/**
+ * `wgsl` with its copy of WGSL_HELPERS cut down to the helpers it calls (and theirs): shader
+ * compilers parse and check every function, and on lavapipe a kernel with all the helpers took
+ * 7.9 ms to become a pipeline, against 1.0 ms without them. Sources keep the full text, which is
+ * what their caches key on; only the compiled module is cut.
+ */
+export function withHelpersUsed(wgsl: string): string {
+  const at = wgsl.indexOf(WGSL_HELPERS);
+  if (at < 0) return wgsl;
+  const before = wgsl.slice(0, at),
+    after = wgsl.slice(at + WGSL_HELPERS.length);
+  const need = new Set<string>();
+  const todo = [...`${before}\n${after}`.matchAll(/\bfx_\w+/g)].map((m) => m[0]);
+  while (todo.length > 0) {
+    const n = todo.pop()!;
+    if (need.has(n) || !HELPER_BY_NAME.has(n)) continue;
+    need.add(n);
+    todo.push(...HELPER_BY_NAME.get(n)!.calls);
+  }
+  return `${before}\n${HELPER_FNS.filter((h) => need.has(h.name))
+    .map((h) => h.text)
+    .join("")}${after}`;
+}
+
 export function isElementwiseGpu(prim: Prim): boolean {
   return prim === Prim.ConvertElementType || prim === Prim.BitcastConvertType || prim === Prim.SelectN || EXPR[prim] !== undefined;
 }
