@@ -189,10 +189,19 @@ export function broadcastOp(fn: string, op: (x: NDArray, y: NDArray) => NDArray,
     const s = broadcastShapes(fn, u.shape, v.shape);
     return op(lax.broadcastTo(u, s), lax.broadcastTo(v, s));
   };
-  let out: NDArray | null = null;
-  if (broadcasts && (a.device !== "cpu" || b.device !== "cpu") && stages([a, b])) out = staged(`np.${fn} broadcast`, [a, b], body);
-  else if (broadcasts && n >= STAGED_BROADCAST_MIN) out = stagedOnRepeat(`np.${fn} broadcast`, [a, b], body);
+  const out = !broadcasts
+    ? null
+    : (stagedOnDevice(`np.${fn} broadcast`, [a, b], body) ?? (n >= STAGED_BROADCAST_MIN ? stagedOnRepeat(`np.${fn} broadcast`, [a, b], body) : null));
   return out ?? op(lax.broadcastTo(a, shape), lax.broadcastTo(b, shape));
+}
+
+/**
+ * `body(...arrays)` as the staged program `key` when an operand lives on a device (and no transform
+ * is tracing), else null: the staged kernel reads broadcast operands where they lie, where eager
+ * binding would broadcast them into full host arrays first.
+ */
+export function stagedOnDevice(key: string, arrays: readonly NDArray[], body: (...arrays: NDArray[]) => NDArray): NDArray | null {
+  return arrays.some((a) => a.device !== "cpu") && stages(arrays) ? staged(key, arrays, body) : null;
 }
 
 /** A unary op on floats: integer and bool inputs are promoted to float32 first. */

@@ -18,6 +18,7 @@ import {
   promoteAndBroadcast,
   promoteTogether,
   rejectBool,
+  stagedOnDevice,
   stagedOnRepeat,
   toFloat,
 } from "./base.js";
@@ -138,7 +139,9 @@ export function where(cond: ArrayLike, a: ArrayLike, b: ArrayLike): NDArray {
   const c = asArray("where", cond, undefined, "cond");
   const [x, y] = promoteTogether("where", [a, b], undefined, ["a", "b"]);
   const shape = broadcastShapes("where", c.shape, broadcastShapes("where", x!.shape, y!.shape));
-  const staged = sizeOf(shape) >= STAGED_BROADCAST_MIN ? stagedOnRepeat("np.where", [c, x!, y!], whereOf) : null;
+  const staged =
+    stagedOnDevice("np.where", [c, x!, y!], whereOf) ??
+    (sizeOf(shape) >= STAGED_BROADCAST_MIN ? stagedOnRepeat("np.where", [c, x!, y!], whereOf) : null);
   return staged ?? whereOf(c, x!, y!);
 }
 /** cond ? x : y, all three broadcast together. */

@@ -4,7 +4,8 @@
  * to the pool and reused within one batch keeps every result right; the bind group cache is
  * bounded and drops the groups of destroyed buffers; parameters copied from device scalars land
  * in each dispatch's own slot; a CPU operand holding one value (an eager `x.mul(0.5)` broadcast)
- * is bound as one element, not uploaded.
+ * is bound as one element, not uploaded; eager broadcasting ops with a device operand run staged, so
+ * the device never receives a host array broadcast out in full.
  */
 import { describe, expect, it } from "vitest";
 import { type NDArray, lax, np } from "../../src/index.js";
@@ -147,5 +148,34 @@ describe.runIf(runGpu)("webgpu dispatch reuse", () => {
     expect((await values(i.mul(np.full([n], 3, "int32")))).slice(0, 3)).toEqual([0, 3, 6]);
     const mask = np.full([n], true);
     expect((await values(np.where(mask, x, x.neg()))).slice(0, 2)).toEqual([-2000, -1999]);
+  });
+
+  it("eager broadcasting ops with a device operand never hand the device a broadcast host array", async () => {
+    const x = np.array(seq(4096, (i) => i / 4096)).to("webgpu");
+    const be = backend(x);
+    const original = be.process.bind(be);
+    let hostOperands = 0;
+    be.process = ((prim, args, params, outs) => {
+      hostOperands += args.filter((a) => a.device === "cpu" && a.size > 1).length;
+      return original(prim, args, params as never, outs);
+    }) as typeof be.process;
+    try {
+      const y = x
+        .mul(0.5)
+        .add(
+          np
+            .array(seq(4096, () => 1))
+            .reshape([1, 4096])
+            .to("webgpu"),
+        )
+        .sub(2);
+      const z = np.where(x.greater(0.5), x, 0);
+      const got = await values(y);
+      expect(got[10]).toBe(Math.fround(Math.fround(Math.fround(Math.fround(10 / 4096) * 0.5) + 1) - 2));
+      expect((await values(z)).slice(2047, 2050)).toEqual([0, 0, Math.fround(2049 / 4096)]);
+    } finally {
+      be.process = original;
+    }
+    expect(hostOperands, "host operands of more than one element").toBe(0);
   });
 });
