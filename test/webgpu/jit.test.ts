@@ -222,6 +222,7 @@ describe.runIf(runGpu)("webgpu programs == cpu", () => {
         x,
       ],
       ["a long sum (several passes)", (a) => np.sum(np.sqrt(a.mul(a).add(1))), long],
+      ["a long sum with readers of its result (the epilogue in the last pass)", (a) => np.log(np.sum(np.exp(a.mul(0.5)))).mul(3), long],
       ["many short rows (one thread per output)", (a) => np.sum(np.sin(a), 2), rand(rng, [300, 4, 8])],
       [
         "elementwise readers of the result after it (a softmax)",
