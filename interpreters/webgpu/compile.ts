@@ -24,7 +24,7 @@ import { type GpuArray, type GpuBackend, empty, onDevice } from "./array.js";
 import { WG } from "./context.js";
 import { type GpuImpl, dotSizes, dotViews, impls } from "./impl.js";
 import { type Epilogue, K_CHUNK, matmulInto, matmulSource } from "./kernels/matmul.js";
-import { type Loader, type ReduceEpilogue, type ReduceOp, reduceLoaded } from "./kernels/reduce.js";
+import { type Loader, type ReduceEpilogue, type ReduceOp, bufferLoader, reduceLoaded, store, storeEpilogue } from "./kernels/reduce.js";
 import { type Executable, setExecutableFactory } from "./programs.js";
 import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, isElementwiseGpu, storageDecl, wgslExpr, wgslType } from "./wgsl.js";
 
@@ -407,8 +407,9 @@ function fusedReductionStep(pre: readonly Eqn[], red: Eqn, post: readonly Eqn[],
     r = red.outvars[0]!;
   const t = wgslType(x.aval.dtype, "jit");
   const preIO = pre.length > 0 ? groupIO(pre, ctx, red) : { reads: [x], stores: [] };
+  const op = REDUCE_OPS[red.prim]!;
   const load: Loader = (() => {
-    if (pre.length === 0) return { decls: `${storageDecl(0, "x", t, false)}\nfn load(i: u32) -> ${t} { return x[i]; }`, count: 1 };
+    if (pre.length === 0) return bufferLoader(t);
     const { body, decls } = groupCode(pre, ctx, preIO.reads, preIO.stores);
     return {
       decls: `${decls.join("\n")}
@@ -421,21 +422,19 @@ fn load(i: u32) -> ${t} {
   })();
   const postIO = post.length > 0 ? groupIO(post, ctx, undefined, r) : { reads: [], stores: [r] };
   const epi: ReduceEpilogue = (() => {
-    if (post.length === 0)
-      return { count: 1, decls: (first) => `${storageDecl(first, "out", t, true)}\nfn epi(i: u32, d: ${t}) { out[i] = ${storedResult(red, t)}; }` };
+    if (post.length === 0) return storeEpilogue(op, t);
     return {
       count: postIO.reads.length + postIO.stores.length,
       decls: (first) => {
         const { body, decls } = groupCode(post, ctx, postIO.reads, postIO.stores, first, r, "pin", "pout");
         return `${decls.join("\n")}
 fn epi(i: u32, d: ${t}) {
-  let v${slot(r)} = ${storedResult(red, t)};
+  let v${slot(r)} = ${store(t, op, "d")};
   ${body.join("\n  ")}
 }`;
       },
     };
   })();
-  const op = REDUCE_OPS[red.prim]!;
   const axes = [...(red.params as PrimParams[Prim.ReduceSum]).axes].sort((a, b) => a - b);
   const shape = x.aval.shape,
     lo = axes[0]!,
@@ -472,9 +471,6 @@ fn epi(i: u32, d: ${t}) {
     },
   };
 }
-
-/** A reduction's result as stored: a bool sum wraps at 256, as the CPU's uint8-like bools do. */
-const storedResult = (red: Eqn, t: string) => (t === "u32" && red.prim === Prim.ReduceSum ? "(d & 255u)" : "d");
 
 /**
  * Whether `group` can be the epilogue of the product `dot`: it reads the product (by flat index,

@@ -38,7 +38,8 @@ function combine(op: ReduceOp, t: T, acc: string, v: string): string {
   return `if (${v} ${cmp} ${acc} || fx_isnan(${v})) { ${acc} = ${v}; }`;
 }
 
-const store = (t: T, op: ReduceOp, v: string) => (t === "u32" && op === "sum" ? `(${v}) & 255u` : v);
+/** A reduction's result `v` as stored: a bool sum wraps at 256, as the CPU's byte-wide bools do. */
+export const store = (t: T, op: ReduceOp, v: string) => (t === "u32" && op === "sum" ? `(${v}) & 255u` : v);
 
 /**
  * Where a reduction's first pass reads its operand: `decls` declares storage bindings 0..count-1
@@ -62,7 +63,8 @@ export interface ReduceEpilogue {
 }
 
 const bufferLoaders = new Map<T, Loader>();
-const bufferLoader = (t: T): Loader => {
+/** The plain loader: the operand read from a buffer. */
+export const bufferLoader = (t: T): Loader => {
   let l = bufferLoaders.get(t);
   if (l === undefined) bufferLoaders.set(t, (l = { decls: `${storageDecl(0, "x", t, false)}\nfn load(i: u32) -> ${t} { return x[i]; }`, count: 1 }));
   return l;
@@ -70,7 +72,7 @@ const bufferLoader = (t: T): Loader => {
 
 const storeEpilogues = new Map<string, ReduceEpilogue>();
 /** The plain epilogue: store the result (bools' u32 sums masked, as the CPU wraps them). */
-const storeEpilogue = (op: ReduceOp, t: T): ReduceEpilogue => {
+export const storeEpilogue = (op: ReduceOp, t: T): ReduceEpilogue => {
   let e = storeEpilogues.get(`${op}:${t}`);
   if (e === undefined) {
     e = { count: 1, decls: (first) => `${storageDecl(first, "out", t, true)}\nfn epi(i: u32, d: ${t}) { out[i] = ${store(t, op, "d")}; }` };
