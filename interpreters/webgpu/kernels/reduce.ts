@@ -2,10 +2,12 @@
  * Reductions, arg-reductions and cumsum over a contiguous [outer, n, inner] view of the operand
  * (callers transpose the reduced axes into one block first). A reduction over a long axis uses one
  * workgroup per output (256 threads stride the reduced extent, then combine), and an axis longer
- * than a segment is reduced in segments first, in as many passes as it takes; short
- * axes or many outputs use one thread per output, looping in order like the CPU. NaN wins in max
- * and min; argmax/argmin give the first extremum (a NaN counts as one). An empty reduction gives
- * what the CPU gives (0, -inf or inf for floats; 0 for int32 and bool).
+ * than a segment is reduced in segments first, in as many passes as it takes; short axes or many
+ * outputs use one thread per output, looping in order like the CPU. A sum, max or min reads its
+ * operand through a loader and hands each result to an epilogue: a buffer read and a store, or the
+ * elementwise runs the jit fuses before and after it. NaN wins in max and min; argmax/argmin give
+ * the first extremum (a NaN counts as one). An empty reduction gives what the CPU gives (0, -inf or
+ * inf for floats; 0 for int32 and bool).
  */
 import type { DType } from "../../../src/core/dtype.js";
 import { type GpuArray, type GpuBackend, empty } from "../array.js";
