@@ -20,20 +20,26 @@ import type { T } from "./reduce.js";
 import { int } from "../../../src/codegen/tokens.js";
 import { WGSL_HELPERS, paramsDecl, storageDecl, wgslType } from "../wgsl.js";
 
-/** The tiled kernel for GPUs (the module comment). */
-function tiledSource(t: T, epi: Epilogue): string {
-  return `${WGSL_HELPERS}
+/** What every product kernel declares: A, B, the epilogue's bindings and the parameter block. */
+const productDecls = (t: T, epi: Epilogue) => `${WGSL_HELPERS}
 ${storageDecl(0, "A", t, false)}
 ${storageDecl(1, "B", t, false)}
 ${epi.decls}
-${paramsDecl()}
+${paramsDecl()}`;
+
+/** The parameters every product kernel reads first: sizes, K's start, the batch entry, strides. */
+const PRODUCT_PARAMS = `  let M = prm(0u); let N = prm(1u); let K = prm(2u); let kStart = prm(10u);
+  let b = wid.z + prm(9u);
+  let aBase = b * prm(3u); let sAm = prm(4u); let sAk = prm(5u);
+  let bBase = b * prm(6u); let sBk = prm(7u); let sBn = prm(8u);`;
+
+/** The tiled kernel for GPUs (the module comment). */
+function tiledSource(t: T, epi: Epilogue): string {
+  return `${productDecls(t, epi)}
 var<workgroup> As: array<${t}, 1024>;
 var<workgroup> Bs: array<${t}, 1024>;
 @compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let M = prm(0u); let N = prm(1u); let K = prm(2u); let kStart = prm(10u);
-  let b = wid.z + prm(9u);
-  let aBase = b * prm(3u); let sAm = prm(4u); let sAk = prm(5u);
-  let bBase = b * prm(6u); let sBk = prm(7u); let sBn = prm(8u);
+${PRODUCT_PARAMS}
   let row0 = wid.y * 64u; let col0 = wid.x * 64u;
   let tx = lid.x; let ty = lid.y;
   let tid = ty * 16u + tx;
@@ -88,18 +94,11 @@ var<workgroup> Bs: array<${t}, 1024>;
  * memory, the WebGPU default limit.
  */
 function tiled128Source(t: T, epi: Epilogue): string {
-  return `${WGSL_HELPERS}
-${storageDecl(0, "A", t, false)}
-${storageDecl(1, "B", t, false)}
-${epi.decls}
-${paramsDecl()}
+  return `${productDecls(t, epi)}
 var<workgroup> As: array<array<vec4<${t}>, 32>, 16>;
 var<workgroup> Bs: array<array<vec4<${t}>, 32>, 16>;
 @compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let M = prm(0u); let N = prm(1u); let K = prm(2u); let kStart = prm(10u);
-  let b = wid.z + prm(9u);
-  let aBase = b * prm(3u); let sAm = prm(4u); let sAk = prm(5u);
-  let bBase = b * prm(6u); let sBk = prm(7u); let sBn = prm(8u);
+${PRODUCT_PARAMS}
   let row0 = wid.y * 128u; let col0 = wid.x * 128u;
   let tx = lid.x; let ty = lid.y;
   let tid = ty * 16u + tx;
@@ -173,16 +172,9 @@ var<workgroup> Bs: array<array<vec4<${t}>, 32>, 16>;
  * are not stored). Workgroups are `side` x `side` threads, a tile of 4·side squared.
  */
 function directSource(t: T, side: number, epi: Epilogue): string {
-  return `${WGSL_HELPERS}
-${storageDecl(0, "A", t, false)}
-${storageDecl(1, "B", t, false)}
-${epi.decls}
-${paramsDecl()}
+  return `${productDecls(t, epi)}
 @compute @workgroup_size(${int(side)}, ${int(side)}) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let M = prm(0u); let N = prm(1u); let K = prm(2u); let kStart = prm(10u);
-  let b = wid.z + prm(9u);
-  let aBase = b * prm(3u); let sAm = prm(4u); let sAk = prm(5u);
-  let bBase = b * prm(6u); let sBk = prm(7u); let sBn = prm(8u);
+${PRODUCT_PARAMS}
   let r0 = wid.y * ${int(4 * side)}u + lid.y * 4u; let c0 = wid.x * ${int(4 * side)}u + lid.x * 4u;
   var ra: array<u32, 4>;
   var cb: array<u32, 4>;
