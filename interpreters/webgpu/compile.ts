@@ -26,7 +26,7 @@ import { type GpuImpl, dotSizes, dotViews, impls } from "./impl.js";
 import { type Epilogue, K_CHUNK, matmulInto, matmulSource } from "./kernels/matmul.js";
 import { type Loader, type ReduceEpilogue, type ReduceOp, bufferLoader, reduceLoaded, store, storeEpilogue } from "./kernels/reduce.js";
 import { type Executable, setExecutableFactory } from "./programs.js";
-import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, isElementwiseGpu, storageDecl, wgslExpr, wgslType } from "./wgsl.js";
+import { ENTRY, WGSL_HELPERS, elementLoop, isElementwiseGpu, storageDecl, wgslExpr, wgslType } from "./wgsl.js";
 
 type Env = (GpuArray | undefined)[];
 
@@ -331,13 +331,20 @@ function fusedStep(group: readonly Eqn[], n: number, ctx: Context): Step {
   const { slot } = ctx;
   const { reads, stores } = groupIO(group, ctx);
   const { body, decls } = groupCode(group, ctx, reads, stores);
-  const src = `${WGSL_HELPERS}
+  // One source per count of elements per invocation (the device's, which tests may switch).
+  const sources = new Map<number, string>();
+  const sourceFor = (per: number) => {
+    let src = sources.get(per);
+    if (src === undefined) {
+      src = `${WGSL_HELPERS}
 ${decls.join("\n")}
 ${ENTRY} {
-  let i = ${LINEAR_INDEX};
-  if (i >= ${int(n)}u) { return; }
-  ${body.join("\n  ")}
+  ${elementLoop(per, `${int(n)}u`, body.join("\n  "))}
 }`;
+      sources.set(per, src);
+    }
+    return src;
+  };
   const readSlots = reads.map(slot),
     storeSlots = stores.map(slot);
   const be = ctx.be;
@@ -347,7 +354,8 @@ ${ENTRY} {
     run: (env) => {
       const outs = stores.map((v) => empty(be, v.aval));
       const binds = [...readSlots.map((s) => env[s]!.bind("jit")), ...outs.map((o) => o.bind("jit"))];
-      be.ctx.dispatch(src, binds, null, Math.ceil(n / WG));
+      const per = be.ctx.elementsPerThread;
+      be.ctx.dispatch(sourceFor(per), binds, null, Math.ceil(n / (WG * per)));
       storeSlots.forEach((s, k) => (env[s] = outs[k]));
     },
   };

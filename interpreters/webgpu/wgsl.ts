@@ -12,6 +12,7 @@
 import type { DType } from "../../src/core/dtype.js";
 import { DTypeError } from "../../src/core/errors.js";
 import { Prim } from "../../src/core/prim.js";
+import { int } from "../../src/codegen/tokens.js";
 
 /** The WGSL scalar type of a dtype on the device. */
 export function wgslType(dtype: DType, fn = "webgpu"): "f32" | "i32" | "u32" {
@@ -395,6 +396,22 @@ export function isElementwiseGpu(prim: Prim): boolean {
 
 /** The index of the invocation in a 1-D launch of 256-wide workgroups split over x and y. */
 export const LINEAR_INDEX = "(wid.y * nwg.x + wid.x) * 256u + lid.x";
+
+/**
+ * An elementwise kernel's body over n elements (`n`, WGSL u32), `body` run for each element index
+ * `i`: one element per invocation, or `perThread` of them, 256 apart (so neighbouring invocations
+ * still touch neighbouring elements). Workgroups needed: ceil(n / (256 · perThread)).
+ */
+export function elementLoop(perThread: number, n: string, body: string): string {
+  if (perThread === 1) return `let i = ${LINEAR_INDEX};\n  if (i >= ${n}) { return; }\n  ${body}`;
+  return `let first = (wid.y * nwg.x + wid.x) * ${int(256 * perThread)}u + lid.x;
+  for (var e = 0u; e < ${int(perThread)}u; e = e + 1u) {
+    let i = first + e * 256u;
+    if (i < ${n}) {
+      ${body}
+    }
+  }`;
+}
 export const ENTRY =
   "@compute @workgroup_size(256) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u)";
 /**

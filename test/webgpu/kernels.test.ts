@@ -215,6 +215,25 @@ describe.runIf(runGpu)("webgpu kernels", () => {
     }
   });
 
+  for (const software of [false, true]) {
+    it(`elementwise kernels reach every element of any count (${software ? "sixteen" : "one"} per invocation)`, async () => {
+      const ctx = backend(np.ones([1]).to("webgpu")).ctx;
+      const saved = ctx.software;
+      ctx.software = software;
+      try {
+        expect(ctx.elementsPerThread).toBe(software ? 16 : 1);
+        const f = (x: NDArray) => np.sin(x).mul(2).add(x);
+        for (const n of [1, 255, 256, 4095, 4097, 65537]) {
+          const x = np.array(Float32Array.from({ length: n }, (_, i) => (i % 97) / 10 - 4));
+          await expectSame(`eager, ${n}`, np.sin(gpu(x)), np.sin(x));
+          await expectSame(`fused, ${n}`, jit(f, { device: "webgpu" })(gpu(x)), f(x), 1e-5);
+        }
+      } finally {
+        ctx.software = saved;
+      }
+    });
+  }
+
   it("float and int corner cases match the cpu", async () => {
     // (|x| <= 1e5 for sin and cos: beyond, the device's builtins are used)
     const a = f32([NaN, 1, -0, 0, Infinity, -Infinity, 3e9, -3e9, 2.5, -2.5, 1e-30, -1, 0.5, 100, -100, 5e-8]);

@@ -8,12 +8,12 @@ import type { Prim } from "../../../src/core/prim.js";
 import { sizeOf } from "../../../src/core/shape.js";
 import type { GpuArray } from "../array.js";
 import { WG } from "../context.js";
-import { ENTRY, LINEAR_INDEX, WGSL_HELPERS, paramsDecl, storageDecl, wgslExpr, wgslType } from "../wgsl.js";
+import { ENTRY, WGSL_HELPERS, elementLoop, paramsDecl, storageDecl, wgslExpr, wgslType } from "../wgsl.js";
 
 const sources = new Map<string, string>();
 
-function source(prim: Prim, inDtypes: readonly DType[], outDtype: DType, splat: readonly boolean[]): string {
-  const key = `${prim}:${inDtypes.join(",")}:${outDtype}:${splat.map((s) => (s ? 1 : 0)).join("")}`;
+function source(prim: Prim, inDtypes: readonly DType[], outDtype: DType, splat: readonly boolean[], per: number): string {
+  const key = `${prim}:${inDtypes.join(",")}:${outDtype}:${splat.map((s) => (s ? 1 : 0)).join("")}:${per}`;
   let src = sources.get(key);
   if (src === undefined) {
     const decls = inDtypes.map((d, j) => storageDecl(j, `in${j}`, wgslType(d, prim), false));
@@ -29,9 +29,7 @@ ${decls.join("\n")}
 ${storageDecl(inDtypes.length, "out", wgslType(outDtype, prim), true)}
 ${paramsDecl()}
 ${ENTRY} {
-  let i = ${LINEAR_INDEX};
-  if (i >= prm(0u)) { return; }
-  out[i] = ${expr};
+  ${elementLoop(per, "prm(0u)", `out[i] = ${expr};`)}
 }`;
     sources.set(key, src);
   }
@@ -44,11 +42,14 @@ ${ENTRY} {
  */
 export function elementwise(prim: Prim, ins: readonly GpuArray[], out: GpuArray, splat: readonly boolean[] = []): void {
   const n = sizeOf(out.shape);
+  const ctx = out.backend.ctx,
+    per = ctx.elementsPerThread;
   const src = source(
     prim,
     ins.map((x) => x.dtype),
     out.dtype,
     splat,
+    per,
   );
-  out.backend.ctx.dispatch(src, [...ins.map((x) => x.bind(prim)), out.bind(prim)], [n], Math.ceil(n / WG));
+  ctx.dispatch(src, [...ins.map((x) => x.bind(prim)), out.bind(prim)], [n], Math.ceil(n / (WG * per)));
 }
