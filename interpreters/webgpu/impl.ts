@@ -170,6 +170,7 @@ export function dotSizes(
   return { batch: size(l, lb), M: size(l, free(l, lc, lb)), K: size(l, lc), N: size(r, free(r, rc, rb)) };
 }
 
+/** The views of a dot_general's device operands that the product kernels read (copies where dims do not merge). */
 export function dotViews(be: GpuBackend, l: GpuArray, r: GpuArray, params: PrimParams[Prim.DotGeneral]): DotViews {
   const {
     contract: [lc, rc],

@@ -1,6 +1,6 @@
 /**
- * The eager elementwise kernel: one pipeline per (primitive, dtypes, arity, splat operands); the
- * element count is a parameter, so every shape reuses it. A splat operand is a one-element buffer
+ * The eager elementwise kernel: one pipeline per (primitive, dtypes, arity, splat operands,
+ * elements per invocation); the element count is a parameter, so every shape reuses it. A splat operand is a one-element buffer
  * read at index 0 for every element (a CPU operand whose elements are all one value).
  */
 import type { DType } from "../../../src/core/dtype.js";
