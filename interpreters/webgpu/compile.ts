@@ -22,7 +22,7 @@ import { composeBroadcasts, cse, dce, outerProducts } from "../../src/ir/passes.
 import { fusionFacts } from "../../src/ir/fusion.js";
 import { type GpuArray, type GpuBackend, empty, onDevice } from "./array.js";
 import { WG } from "./context.js";
-import { type GpuImpl, dotSizes, dotViews, impls } from "./impl.js";
+import { type GpuImpl, adjacentBlock, dotSizes, dotViews, impls } from "./impl.js";
 import { type Epilogue, K_CHUNK, matmulInto, matmulSource } from "./kernels/matmul.js";
 import { type Loader, type ReduceEpilogue, type ReduceOp, bufferLoader, reduceLoaded, store, storeEpilogue } from "./kernels/reduce.js";
 import { type Executable, setExecutableFactory } from "./programs.js";
@@ -374,8 +374,7 @@ function fusibleReduction(e: Eqn | undefined, group: readonly Eqn[], ctx: Contex
   if (group.length > 0 && !group.some((g) => g.outvars[0] === v)) return null;
   // webgpu does not sum uint32: the primitive's own kernel raises that error.
   if (e.prim === Prim.ReduceSum && v.aval.dtype === "uint32") return null;
-  const axes = [...(e.params as PrimParams[Prim.ReduceSum]).axes].sort((a, b) => a - b);
-  if (axes.length === 0 || axes.some((a, k) => k > 0 && a !== axes[k - 1]! + 1)) return null;
+  if (adjacentBlock(v.aval.shape, (e.params as PrimParams[Prim.ReduceSum]).axes) === null) return null;
   // The group's bindings, and the reduction's output or its partial results.
   if (loaderBindings(group, e, ctx) + 1 > ctx.be.ctx.maxStorage) return null;
   return e;
@@ -443,13 +442,8 @@ fn epi(i: u32, d: ${t}) {
       },
     };
   })();
-  const axes = [...(red.params as PrimParams[Prim.ReduceSum]).axes].sort((a, b) => a - b);
-  const shape = x.aval.shape,
-    lo = axes[0]!,
-    hi = axes[axes.length - 1]!;
-  const outer = sizeOf(shape.slice(0, lo)),
-    len = sizeOf(shape.slice(lo, hi + 1)),
-    inner = sizeOf(shape.slice(hi + 1));
+  // (fusibleReduction made sure the axes are one block)
+  const { o: outer, n: len, i: inner } = adjacentBlock(x.aval.shape, (red.params as PrimParams[Prim.ReduceSum]).axes)!;
   const preReads = preIO.reads.map(slot),
     preStores = preIO.stores.map(slot),
     postReads = postIO.reads.map(slot),

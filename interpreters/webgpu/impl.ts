@@ -9,7 +9,7 @@ import { DeviceError, NotOnDeviceError } from "../../src/core/device.js";
 import { customVjpForwardError } from "../../src/core/errors.js";
 import { type Aval, ConcreteArray, type NDArray } from "../../src/core/ndarray.js";
 import { Prim, type PrimParams } from "../../src/core/prim.js";
-import { range, sizeOf, stridesOf } from "../../src/core/shape.js";
+import { type Shape, range, sizeOf, stridesOf } from "../../src/core/shape.js";
 import { type GpuArray, type GpuBackend, empty, onDevice, splatOperand } from "./array.js";
 import { runCond, runScan } from "./control.js";
 import { conv } from "./kernels/conv.js";
@@ -81,17 +81,25 @@ export function permute(be: GpuBackend, x: GpuArray, perm: readonly number[]): G
 }
 
 /**
+ * The sizes [outer, n, inner] of `shape` read with `axes` as its middle block, or null when the
+ * axes are none or not adjacent (the block then needs a transpose).
+ */
+export function adjacentBlock(shape: Shape, axes: readonly number[]): { o: number; n: number; i: number } | null {
+  const sorted = [...axes].sort((a, b) => a - b);
+  if (sorted.length === 0 || sorted.some((a, k) => k > 0 && a !== sorted[k - 1]! + 1)) return null;
+  const lo = sorted[0]!,
+    hi = sorted[sorted.length - 1]!;
+  return { o: sizeOf(shape.slice(0, lo)), n: sizeOf(shape.slice(lo, hi + 1)), i: sizeOf(shape.slice(hi + 1)) };
+}
+
+/**
  * The [outer, n, inner] view of x with `axes` as the middle block, transposing when they are not
  * adjacent; `owned` is true when the view is a temporary to dispose.
  */
 function blockView(be: GpuBackend, x: GpuArray, axes: readonly number[]): { v: GpuArray; o: number; n: number; i: number; owned: boolean } {
+  const block = adjacentBlock(x.shape, axes);
+  if (block !== null) return { v: x, ...block, owned: false };
   const sorted = [...axes].sort((a, b) => a - b);
-  const contiguous = sorted.every((a, k) => k === 0 || a === sorted[k - 1]! + 1);
-  if (contiguous && sorted.length > 0) {
-    const lo = sorted[0]!,
-      hi = sorted[sorted.length - 1]!;
-    return { v: x, o: sizeOf(x.shape.slice(0, lo)), n: sizeOf(x.shape.slice(lo, hi + 1)), i: sizeOf(x.shape.slice(hi + 1)), owned: false };
-  }
   const keep = range(x.ndim).filter((d) => !sorted.includes(d));
   const moved = permute(be, x, [...keep, ...sorted]);
   return { v: moved, o: sizeOf(keep.map((d) => x.shape[d]!)), n: sizeOf(sorted.map((d) => x.shape[d]!)), i: 1, owned: true };
