@@ -458,7 +458,7 @@ fn epi(i: u32, d: ${t}) {
       const bindOf = (s: number) => env[s]!.bind("jit");
       reduceLoaded(
         op,
-        t,
+        x.aval.dtype,
         load,
         [...preReads.map(bindOf), ...preOuts.map((o) => o.bind("jit"))],
         epi,

@@ -225,17 +225,28 @@ const useTree = (outputs: number, n: number, software: boolean) => (software ? n
 /** out[o, i] = reduce over r of x[o, r, i]; out has outer * inner elements. */
 export function reduce(op: ReduceOp, x: GpuArray, out: GpuArray, outer: number, n: number, inner: number): void {
   const t = wgslType(x.dtype);
-  reduceLoaded(op, t, bufferLoader(t), [x.bind(`reduce_${op}`)], storeEpilogue(op, t), [out.bind(`reduce_${op}`)], out.backend, outer, n, inner);
+  reduceLoaded(
+    op,
+    x.dtype,
+    bufferLoader(t),
+    [x.bind(`reduce_${op}`)],
+    storeEpilogue(op, t),
+    [out.bind(`reduce_${op}`)],
+    out.backend,
+    outer,
+    n,
+    inner,
+  );
 }
 
 /**
- * `reduce` of the operand `load` gives (whose bindings are `loadBinds`), read in the [outer, n,
- * inner] layout, each result handed to `epi` (bindings `epiBinds`). Every element of the operand is
- * loaded exactly once, and every result handed on once, so both may store values.
+ * `reduce` of the operand of `dtype` that `load` gives (whose bindings are `loadBinds`), read in
+ * the [outer, n, inner] layout, each result handed to `epi` (bindings `epiBinds`). Every element of
+ * the operand is loaded exactly once, and every result handed on once, so both may store values.
  */
 export function reduceLoaded(
   op: ReduceOp,
-  t: T,
+  dtype: DType,
   load: Loader,
   loadBinds: readonly Binding[],
   epi: ReduceEpilogue,
@@ -246,11 +257,12 @@ export function reduceLoaded(
   inner: number,
 ): void {
   const outputs = outer * inner;
-  const ctx = be.ctx;
+  const ctx = be.ctx,
+    t = wgslType(dtype);
   if (outputs === 0) return;
   if (n > REDUCE_SEGMENT) {
     const segs = Math.ceil(n / REDUCE_SEGMENT);
-    const partial = empty(be, { shape: [outputs * segs], dtype: PARTIAL_DTYPE[t] });
+    const partial = empty(be, { shape: [outputs * segs], dtype });
     const keep = storeEpilogue(op, t);
     ctx.dispatch(
       segmentSource(op, t, ctx.subgroups, load, keep),
@@ -259,7 +271,7 @@ export function reduceLoaded(
       outputs * segs,
     );
     // The partials of output o are contiguous: reduce them as [outputs, segs, 1].
-    reduceLoaded(op, t, bufferLoader(t), [partial.bind(`reduce_${op}`)], epi, epiBinds, be, outputs, segs, 1);
+    reduceLoaded(op, dtype, bufferLoader(t), [partial.bind(`reduce_${op}`)], epi, epiBinds, be, outputs, segs, 1);
     partial.dispose();
     return;
   }
@@ -267,9 +279,6 @@ export function reduceLoaded(
   if (useTree(outputs, n, ctx.software)) ctx.dispatch(segmentSource(op, t, ctx.subgroups, load, epi), all, [outputs, n, inner, 1], outputs);
   else ctx.dispatch(sequentialSource(op, t, load, epi), all, [outputs, n, inner], Math.ceil(outputs / WG));
 }
-
-/** A dtype whose device values have WGSL type t (partial results of the reduction's passes). */
-const PARTIAL_DTYPE: Record<T, DType> = { f32: "float32", i32: "int32", u32: "bool" };
 
 /** WGSL: whether (v, r) beats (best, at) for argmax (`>`) or argmin (`<`), earlier index on ties. */
 function better(cmp: string, t: T): string {
